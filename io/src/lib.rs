@@ -1,0 +1,195 @@
+//! Shale's I/O seam.
+//!
+//! Every byte the WAL and the SSTables read or write goes through the [`FileSystem`] and
+//! [`File`] traits, in the way LevelDB routes all file access through its `Env`. That gives
+//! one place to swap the mechanism (buffered std calls, mmap reads, io_uring) and one place
+//! to inject faults: the [`fault::FaultFs`] keeps every file in memory, loses whatever was
+//! not synced when told to "crash", fails the Nth write or sync, and flips bits.
+//!
+//! The crate also holds the other non-deterministic seam, the [`clock::Clock`].
+//!
+//! ```
+//! use shale_io::{FileSystem, OpenMode, StdFs};
+//! let dir = tempfile::tempdir().unwrap();
+//! let fs = StdFs::new();
+//! let f = fs.open(&dir.path().join("x"), OpenMode::CreateNew).unwrap();
+//! f.write_all_at(b"hello", 0).unwrap();
+//! f.sync_data().unwrap();
+//! let mut buf = [0u8; 5];
+//! f.read_exact_at(&mut buf, 0).unwrap();
+//! assert_eq!(&buf, b"hello");
+//! ```
+//!
+//! It is not:
+//! - a general-purpose VFS: it has exactly the calls the storage engine needs;
+//! - asynchronous: every call blocks until done (io_uring is used one operation at a time,
+//!   to measure its cost on this path, not to pipeline).
+
+pub mod clock;
+pub mod fault;
+#[cfg(target_os = "linux")]
+pub mod uring;
+mod mmap;
+mod std_fs;
+
+use std::fmt::Debug;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use fault::FaultFs;
+pub use mmap::MmapFs;
+pub use std_fs::StdFs;
+#[cfg(target_os = "linux")]
+pub use uring::UringFs;
+
+/// How [`FileSystem::open`] treats an existing or missing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Open an existing file for reading only. Missing is `NotFound`.
+    Read,
+    /// Open an existing file for reading and writing. Missing is `NotFound`.
+    ReadWrite,
+    /// Create a file that must not exist yet (`AlreadyExists` otherwise), read-write.
+    CreateNew,
+    /// Create the file, or truncate it to zero if it exists, read-write.
+    CreateTruncate,
+}
+
+impl OpenMode {
+    /// Whether the file may be written through this handle.
+    pub fn writable(self) -> bool {
+        !matches!(self, OpenMode::Read)
+    }
+}
+
+/// A handle to one open file. Positional reads and writes only: callers track their own
+/// offsets, so a handle can be shared between threads without a seek position to race on.
+///
+/// Durability contract: bytes written are durable only after [`File::sync_data`] returns
+/// `Ok`. A crash (see [`FaultFs::crash`]) may keep any prefix of unsynced writes, or none.
+pub trait File: Send + Sync + Debug {
+    /// Reads up to `buf.len()` bytes at `offset`; returns 0 at end of file.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// Writes all of `buf` at `offset`, extending the file if needed.
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+
+    /// Makes all written data durable (fdatasync).
+    fn sync_data(&self) -> io::Result<()>;
+
+    /// Current length in bytes.
+    fn len(&self) -> io::Result<u64>;
+
+    /// Whether the file is empty.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Sets the length, truncating or zero-extending. Used to cut a torn WAL tail and to
+    /// preallocate segments.
+    fn set_len(&self, len: u64) -> io::Result<()>;
+
+    /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the file is shorter.
+    fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read_at(buf, offset) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shorter than requested read",
+                    ))
+                }
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the whole file into memory.
+    fn read_to_vec(&self) -> io::Result<Vec<u8>> {
+        let len = usize::try_from(self.len()?)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large"))?;
+        let mut buf = vec![0u8; len];
+        self.read_exact_at(&mut buf, 0)?;
+        Ok(buf)
+    }
+}
+
+/// The directory-level operations, and the factory for [`File`] handles.
+///
+/// Namespace durability contract: creating, renaming or removing a file is durable only
+/// after [`FileSystem::sync_dir`] on its parent directory returns `Ok` (as on ext4/xfs).
+/// [`FaultFs`] enforces exactly this, so code that forgets a directory sync loses files in
+/// the crash tests.
+pub trait FileSystem: Send + Sync + Debug + 'static {
+    /// Opens or creates a file per `mode`.
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>>;
+    /// Creates a directory and its parents.
+    fn create_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Names (not full paths) of the entries of a directory, sorted.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// Removes a file.
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    /// Atomically renames `from` to `to`, replacing `to` if it exists.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Whether a file or directory exists.
+    fn exists(&self, path: &Path) -> io::Result<bool>;
+    /// Makes the directory's entries (creations, renames, removals) durable.
+    fn sync_dir(&self, path: &Path) -> io::Result<()>;
+    /// Removes a directory and everything below it.
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()>;
+    /// Hard-links (or, where links are not possible, copies) `from` to `to`. Used by
+    /// checkpoints, which share immutable SSTables with the live engine.
+    fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()>;
+}
+
+/// The file-system implementations a user can pick in open options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoBackend {
+    /// pread/pwrite/fdatasync through `std::fs`.
+    #[default]
+    Std,
+    /// Like `Std`, but read-only files are read through a memory map.
+    Mmap,
+    /// Every read, write and sync goes through an io_uring submission (Linux only).
+    Uring,
+}
+
+impl IoBackend {
+    /// Builds the file system for this backend.
+    ///
+    /// # Errors
+    /// `Uring` fails where the kernel refuses io_uring (old kernels, seccomp sandboxes).
+    pub fn build(self) -> io::Result<Arc<dyn FileSystem>> {
+        Ok(match self {
+            IoBackend::Std => Arc::new(StdFs::new()),
+            IoBackend::Mmap => Arc::new(MmapFs::new()),
+            #[cfg(target_os = "linux")]
+            IoBackend::Uring => Arc::new(UringFs::new()?),
+            #[cfg(not(target_os = "linux"))]
+            IoBackend::Uring => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "io_uring is available on Linux only",
+                ))
+            }
+        })
+    }
+
+    /// Every backend, for test suites that run against each one.
+    pub const ALL: [IoBackend; 3] = [IoBackend::Std, IoBackend::Mmap, IoBackend::Uring];
+}
+
+/// The parent directory of `path`, or `.` for a bare name. Used for directory syncs.
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}

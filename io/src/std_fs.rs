@@ -1,0 +1,126 @@
+//! The plain backend: `std::fs` with positional I/O (pread/pwrite) and fdatasync.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::{File, FileSystem, OpenMode};
+
+/// [`FileSystem`] over `std::fs`.
+#[derive(Debug, Default, Clone)]
+pub struct StdFs;
+
+impl StdFs {
+    /// A new handle; it holds no state.
+    pub fn new() -> Self {
+        StdFs
+    }
+}
+
+/// Opens a `std::fs::File` per `mode`. Shared with the mmap and io_uring backends.
+pub(crate) fn open_std(path: &Path, mode: OpenMode) -> io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.read(true);
+    match mode {
+        OpenMode::Read => {}
+        OpenMode::ReadWrite => {
+            o.write(true);
+        }
+        OpenMode::CreateNew => {
+            o.write(true).create_new(true);
+        }
+        OpenMode::CreateTruncate => {
+            o.write(true).create(true).truncate(true);
+        }
+    }
+    o.open(path)
+}
+
+/// A file opened through `std::fs`.
+#[derive(Debug)]
+pub struct StdFile {
+    file: fs::File,
+}
+
+impl StdFile {
+    pub(crate) fn new(file: fs::File) -> Self {
+        StdFile { file }
+    }
+}
+
+impl File for StdFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.file.read_at(buf, offset)
+    }
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.file.write_all_at(buf, offset)
+    }
+    fn sync_data(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+impl FileSystem for StdFs {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>> {
+        Ok(Arc::new(StdFile::new(open_std(path, mode)?)))
+    }
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        std_create_dir_all(path)
+    }
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        std_list_dir(path)
+    }
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+    fn exists(&self, path: &Path) -> io::Result<bool> {
+        path.try_exists()
+    }
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        std_sync_dir(path)
+    }
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::remove_dir_all(path)
+    }
+    fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std_link_or_copy(from, to)
+    }
+}
+
+pub(crate) fn std_create_dir_all(path: &Path) -> io::Result<()> {
+    fs::create_dir_all(path)
+}
+
+pub(crate) fn std_list_dir(path: &Path) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(path)? {
+        let entry = entry?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+pub(crate) fn std_sync_dir(path: &Path) -> io::Result<()> {
+    fs::File::open(path)?.sync_all()
+}
+
+pub(crate) fn std_link_or_copy(from: &Path, to: &Path) -> io::Result<()> {
+    match fs::hard_link(from, to) {
+        Ok(()) => Ok(()),
+        Err(_) => fs::copy(from, to).map(|_| ()),
+    }
+}

@@ -1,0 +1,73 @@
+//! The same file-system contract, checked against every real backend and the fault one.
+
+use std::path::Path;
+
+use shale_io::{FaultFs, FileSystem, IoBackend, OpenMode};
+
+fn exercise(fs: &dyn FileSystem, dir: &Path) {
+    fs.create_dir_all(dir).unwrap();
+    let p = dir.join("data");
+    let f = fs.open(&p, OpenMode::CreateNew).unwrap();
+    assert!(fs.open(&p, OpenMode::CreateNew).is_err(), "CreateNew on an existing file");
+    f.write_all_at(b"hello world", 0).unwrap();
+    f.write_all_at(b"W", 6).unwrap();
+    f.sync_data().unwrap();
+    fs.sync_dir(dir).unwrap();
+    assert_eq!(f.len().unwrap(), 11);
+    let mut buf = [0u8; 5];
+    f.read_exact_at(&mut buf, 6).unwrap();
+    assert_eq!(&buf, b"World");
+    assert_eq!(f.read_at(&mut buf, 11).unwrap(), 0, "read at end of file");
+    f.set_len(5).unwrap();
+    drop(f);
+
+    // Read-only reopen sees the truncated content (through mmap on the mmap backend).
+    let r = fs.open(&p, OpenMode::Read).unwrap();
+    assert_eq!(r.read_to_vec().unwrap(), b"hello");
+    assert!(r.write_all_at(b"x", 0).is_err() || !matches!(fs_kind(fs), "mmap"));
+    let mut long = [0u8; 10];
+    assert!(r.read_exact_at(&mut long, 0).is_err(), "read_exact past the end");
+
+    fs.rename(&p, &dir.join("renamed")).unwrap();
+    assert!(!fs.exists(&p).unwrap());
+    assert_eq!(fs.list_dir(dir).unwrap(), vec!["renamed".to_string()]);
+    fs.link_or_copy(&dir.join("renamed"), &dir.join("linked")).unwrap();
+    assert_eq!(fs.open(&dir.join("linked"), OpenMode::Read).unwrap().read_to_vec().unwrap(), b"hello");
+    fs.remove_file(&dir.join("renamed")).unwrap();
+    assert_eq!(fs.list_dir(dir).unwrap(), vec!["linked".to_string()]);
+    assert_eq!(
+        fs.open(&dir.join("missing"), OpenMode::Read).unwrap_err().kind(),
+        std::io::ErrorKind::NotFound
+    );
+    fs.remove_dir_all(dir).unwrap();
+    assert!(!fs.exists(dir).unwrap());
+}
+
+fn fs_kind(fs: &dyn FileSystem) -> &'static str {
+    if format!("{fs:?}").starts_with("MmapFs") {
+        "mmap"
+    } else {
+        "other"
+    }
+}
+
+#[test]
+fn every_real_backend_honours_the_contract() {
+    for backend in IoBackend::ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        let fs = match backend.build() {
+            Ok(fs) => fs,
+            Err(e) if backend == IoBackend::Uring => {
+                eprintln!("io_uring unavailable here ({e}); skipping that backend");
+                continue;
+            }
+            Err(e) => panic!("{backend:?}: {e}"),
+        };
+        exercise(fs.as_ref(), &tmp.path().join("d"));
+    }
+}
+
+#[test]
+fn fault_fs_honours_the_contract() {
+    exercise(&FaultFs::new(), Path::new("/mem/d"));
+}
