@@ -40,7 +40,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock that reads `start_micros` until advanced.
     pub fn new(start_micros: u64) -> Self {
-        ManualClock { micros: Arc::new(AtomicU64::new(start_micros)) }
+        ManualClock {
+            micros: Arc::new(AtomicU64::new(start_micros)),
+        }
     }
     /// Moves time forward.
     pub fn advance_micros(&self, d: u64) {

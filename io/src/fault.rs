@@ -141,7 +141,10 @@ impl FaultFs {
                             let cut = (rng.next() % (data.len() as u64 + 1)) as usize;
                             apply(
                                 &mut durable,
-                                &PendingOp::Write { offset: *offset, data: data[..cut].to_vec() },
+                                &PendingOp::Write {
+                                    offset: *offset,
+                                    data: data[..cut].to_vec(),
+                                },
                             );
                         }
                         _ => apply(&mut durable, op),
@@ -180,7 +183,10 @@ impl FaultFs {
         let mut n = node.lock();
         let i = offset as usize;
         if i >= n.live.len() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "flip past end of file"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "flip past end of file",
+            ));
         }
         n.live[i] ^= 1 << (bit & 7);
         if i < n.durable.len() {
@@ -213,7 +219,10 @@ impl FaultFs {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("no such file: {}", path.display()))
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("no such file: {}", path.display()),
+    )
 }
 
 /// A tiny deterministic RNG so the torn-crash outcome is replayable from its seed.
@@ -261,7 +270,10 @@ impl File for FaultFile {
 
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         if !self.writable {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "file opened read-only"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "file opened read-only",
+            ));
         }
         let mut st = self.fs.state.lock();
         self.check_alive(&st)?;
@@ -276,10 +288,16 @@ impl File for FaultFile {
             let cur = self.node.lock().live.len() as u64;
             let grow = (offset + buf.len() as u64).saturating_sub(cur);
             if FaultFs::total_live_bytes(&st) + grow > limit {
-                return Err(io::Error::new(io::ErrorKind::StorageFull, "simulated full disk"));
+                return Err(io::Error::new(
+                    io::ErrorKind::StorageFull,
+                    "simulated full disk",
+                ));
             }
         }
-        let op = PendingOp::Write { offset, data: buf.to_vec() };
+        let op = PendingOp::Write {
+            offset,
+            data: buf.to_vec(),
+        };
         let mut n = self.node.lock();
         apply(&mut n.live, &op);
         n.pending.push(op);
@@ -312,7 +330,10 @@ impl File for FaultFile {
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         if !self.writable {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "file opened read-only"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "file opened read-only",
+            ));
         }
         let st = self.fs.state.lock();
         self.check_alive(&st)?;
@@ -395,7 +416,10 @@ impl FileSystem for FaultFs {
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
-        st.live.remove(path).map(|_| ()).ok_or_else(|| not_found(path))
+        st.live
+            .remove(path)
+            .map(|_| ())
+            .ok_or_else(|| not_found(path))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
@@ -417,8 +441,12 @@ impl FileSystem for FaultFs {
         }
         let in_dir = |p: &PathBuf| parent_dir(p) == path;
         st.durable.retain(|p, _| !in_dir(p));
-        let entries: Vec<(PathBuf, NodeRef)> =
-            st.live.iter().filter(|(p, _)| in_dir(p)).map(|(p, n)| (p.clone(), n.clone())).collect();
+        let entries: Vec<(PathBuf, NodeRef)> = st
+            .live
+            .iter()
+            .filter(|(p, _)| in_dir(p))
+            .map(|(p, n)| (p.clone(), n.clone()))
+            .collect();
         st.durable.extend(entries);
         Ok(())
     }
@@ -437,7 +465,11 @@ impl FileSystem for FaultFs {
         let mut st = self.state.lock();
         let src = st.live.get(from).cloned().ok_or_else(|| not_found(from))?;
         let bytes = src.lock().live.clone();
-        let node = Arc::new(Mutex::new(Node { live: bytes.clone(), durable: bytes, pending: vec![] }));
+        let node = Arc::new(Mutex::new(Node {
+            live: bytes.clone(),
+            durable: bytes,
+            pending: vec![],
+        }));
         st.live.insert(to.to_path_buf(), node);
         Ok(())
     }
@@ -502,7 +534,9 @@ mod tests {
         fs.sync_dir(&dir).unwrap();
         fs.crash();
         let err = f.write_all_at(b"zombie", 0).unwrap_err();
-        let fault = err.get_ref().and_then(|e| e.downcast_ref::<InjectedFault>());
+        let fault = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<InjectedFault>());
         assert_eq!(fault, Some(&InjectedFault::StaleHandle));
     }
 

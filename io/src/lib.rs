@@ -27,10 +27,10 @@
 
 pub mod clock;
 pub mod fault;
-#[cfg(target_os = "linux")]
-pub mod uring;
 mod mmap;
 mod std_fs;
+#[cfg(target_os = "linux")]
+pub mod uring;
 
 use std::fmt::Debug;
 use std::io;

@@ -57,7 +57,10 @@ impl File for MmapFile {
         Ok(n)
     }
     fn write_all_at(&self, _buf: &[u8], _offset: u64) -> io::Result<()> {
-        Err(io::Error::new(io::ErrorKind::PermissionDenied, "mmap file is read-only"))
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "mmap file is read-only",
+        ))
     }
     fn sync_data(&self) -> io::Result<()> {
         Ok(())
@@ -66,7 +69,10 @@ impl File for MmapFile {
         Ok(self.map.as_ref().map_or(0, |m| m.len() as u64))
     }
     fn set_len(&self, _len: u64) -> io::Result<()> {
-        Err(io::Error::new(io::ErrorKind::PermissionDenied, "mmap file is read-only"))
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "mmap file is read-only",
+        ))
     }
 }
 
@@ -76,7 +82,11 @@ impl FileSystem for MmapFs {
         if mode.writable() {
             return Ok(Arc::new(StdFile::new(file)));
         }
-        let map = if file.metadata()?.len() == 0 { None } else { Some(map::map_readonly(&file)?) };
+        let map = if file.metadata()?.len() == 0 {
+            None
+        } else {
+            Some(map::map_readonly(&file)?)
+        };
         Ok(Arc::new(MmapFile { map }))
     }
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {

@@ -37,7 +37,9 @@ impl UringFs {
     /// # Errors
     /// Fails where the kernel does not allow io_uring.
     pub fn new() -> io::Result<Self> {
-        Ok(UringFs { ring: Arc::new(Mutex::new(IoUring::new(RING_ENTRIES)?)) })
+        Ok(UringFs {
+            ring: Arc::new(Mutex::new(IoUring::new(RING_ENTRIES)?)),
+        })
     }
 }
 
@@ -49,7 +51,9 @@ pub struct UringFile {
 
 impl std::fmt::Debug for UringFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UringFile").field("fd", &self.file.as_raw_fd()).finish()
+        f.debug_struct("UringFile")
+            .field("fd", &self.file.as_raw_fd())
+            .finish()
     }
 }
 
@@ -103,7 +107,10 @@ impl File for UringFile {
                 .build();
             let n = submit::run(&self.ring, e)? as usize;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::WriteZero, "io_uring wrote 0 bytes"));
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "io_uring wrote 0 bytes",
+                ));
             }
             buf = &buf[n..];
             offset += n as u64;
@@ -129,7 +136,10 @@ impl File for UringFile {
 
 impl FileSystem for UringFs {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>> {
-        Ok(Arc::new(UringFile { file: open_std(path, mode)?, ring: self.ring.clone() }))
+        Ok(Arc::new(UringFile {
+            file: open_std(path, mode)?,
+            ring: self.ring.clone(),
+        }))
     }
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         std_create_dir_all(path)

@@ -8,7 +8,10 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     fs.create_dir_all(dir).unwrap();
     let p = dir.join("data");
     let f = fs.open(&p, OpenMode::CreateNew).unwrap();
-    assert!(fs.open(&p, OpenMode::CreateNew).is_err(), "CreateNew on an existing file");
+    assert!(
+        fs.open(&p, OpenMode::CreateNew).is_err(),
+        "CreateNew on an existing file"
+    );
     f.write_all_at(b"hello world", 0).unwrap();
     f.write_all_at(b"W", 6).unwrap();
     f.sync_data().unwrap();
@@ -26,17 +29,29 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     assert_eq!(r.read_to_vec().unwrap(), b"hello");
     assert!(r.write_all_at(b"x", 0).is_err() || !matches!(fs_kind(fs), "mmap"));
     let mut long = [0u8; 10];
-    assert!(r.read_exact_at(&mut long, 0).is_err(), "read_exact past the end");
+    assert!(
+        r.read_exact_at(&mut long, 0).is_err(),
+        "read_exact past the end"
+    );
 
     fs.rename(&p, &dir.join("renamed")).unwrap();
     assert!(!fs.exists(&p).unwrap());
     assert_eq!(fs.list_dir(dir).unwrap(), vec!["renamed".to_string()]);
-    fs.link_or_copy(&dir.join("renamed"), &dir.join("linked")).unwrap();
-    assert_eq!(fs.open(&dir.join("linked"), OpenMode::Read).unwrap().read_to_vec().unwrap(), b"hello");
+    fs.link_or_copy(&dir.join("renamed"), &dir.join("linked"))
+        .unwrap();
+    assert_eq!(
+        fs.open(&dir.join("linked"), OpenMode::Read)
+            .unwrap()
+            .read_to_vec()
+            .unwrap(),
+        b"hello"
+    );
     fs.remove_file(&dir.join("renamed")).unwrap();
     assert_eq!(fs.list_dir(dir).unwrap(), vec!["linked".to_string()]);
     assert_eq!(
-        fs.open(&dir.join("missing"), OpenMode::Read).unwrap_err().kind(),
+        fs.open(&dir.join("missing"), OpenMode::Read)
+            .unwrap_err()
+            .kind(),
         std::io::ErrorKind::NotFound
     );
     fs.remove_dir_all(dir).unwrap();

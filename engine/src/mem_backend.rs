@@ -1,0 +1,350 @@
+//! [`MemBackend`]: the in-memory [`Backend`], a multi-version `BTreeMap`.
+//!
+//! It is the reference the LSM engine is tested against and the store behind
+//! `shale-server --in-memory`. Nothing is durable.
+//!
+//! Each key keeps a short chain of versions `(seq, value-or-tombstone)`, newest last.
+//! Versions no live snapshot can see are pruned when the key is next written.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::backend::{Backend, BatchOp, Direction, KvIter, KvPair, Snapshot, WriteBatch};
+use crate::StorageError;
+
+/// Keys read per lock acquisition by a scan: scans never hold the lock across `next()`.
+const SCAN_CHUNK_KEYS: usize = 256;
+
+type Versions = Vec<(u64, Option<Vec<u8>>)>;
+
+#[derive(Debug, Default)]
+struct Inner {
+    data: RwLock<Data>,
+    /// Live snapshot sequence numbers with their reference counts.
+    snapshots: Mutex<BTreeMap<u64, usize>>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    map: BTreeMap<Vec<u8>, Versions>,
+    last_seq: u64,
+}
+
+/// The in-memory backend. Clones share the same data.
+#[derive(Debug, Clone, Default)]
+pub struct MemBackend {
+    inner: Arc<Inner>,
+}
+
+impl MemBackend {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of live (non-deleted) keys at the latest sequence.
+    pub fn len(&self) -> usize {
+        let d = self.inner.data.read();
+        d.map
+            .values()
+            .filter(|v| matches!(v.last(), Some((_, Some(_)))))
+            .count()
+    }
+
+    /// Whether there are no live keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Unregisters a snapshot when the last clone of it drops.
+struct SnapshotPin {
+    inner: Arc<Inner>,
+    seq: u64,
+}
+
+impl Drop for SnapshotPin {
+    fn drop(&mut self) {
+        let mut snaps = self.inner.snapshots.lock();
+        if let Some(n) = snaps.get_mut(&self.seq) {
+            *n -= 1;
+            if *n == 0 {
+                snaps.remove(&self.seq);
+            }
+        }
+    }
+}
+
+/// The value visible at `seq` in a version chain, if any.
+fn visible(versions: &Versions, seq: u64) -> Option<&Vec<u8>> {
+    versions
+        .iter()
+        .rev()
+        .find(|(s, _)| *s <= seq)
+        .and_then(|(_, v)| v.as_ref())
+}
+
+/// Drops versions that neither the latest state nor any snapshot at or above
+/// `oldest_needed` can see: everything older than the newest version ≤ `oldest_needed`.
+fn prune(versions: &mut Versions, oldest_needed: u64) {
+    if let Some(keep_from) = versions.iter().rposition(|(s, _)| *s <= oldest_needed) {
+        versions.drain(..keep_from);
+    }
+}
+
+impl Backend for MemBackend {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
+        let oldest_snapshot = self.inner.snapshots.lock().keys().next().copied();
+        let mut d = self.inner.data.write();
+        d.last_seq += 1;
+        let seq = d.last_seq;
+        let oldest_needed = oldest_snapshot.unwrap_or(seq);
+        for op in batch.into_ops() {
+            let (key, value) = match op {
+                BatchOp::Put { key, value } => (key, Some(value)),
+                BatchOp::Delete { key } => (key, None),
+            };
+            let is_delete = value.is_none();
+            let chain = d.map.entry(key.clone()).or_default();
+            if chain.last().is_some_and(|(s, _)| *s == seq) {
+                chain.pop(); // a later op on the same key in this batch wins
+            }
+            chain.push((seq, value));
+            prune(chain, oldest_needed);
+            // A lone tombstone that no snapshot can look behind is just an absent key.
+            if is_delete && oldest_snapshot.is_none() && chain.len() == 1 {
+                d.map.remove(&key);
+            }
+        }
+        Ok(seq)
+    }
+
+    fn get(
+        &self,
+        key: &[u8],
+        snapshot: Option<&Snapshot>,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let d = self.inner.data.read();
+        let seq = snapshot.map_or(d.last_seq, Snapshot::seq);
+        Ok(d.map.get(key).and_then(|v| visible(v, seq)).cloned())
+    }
+
+    fn scan(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+        snapshot: Option<&Snapshot>,
+    ) -> Result<KvIter, StorageError> {
+        let snapshot = match snapshot {
+            Some(s) => s.clone(),
+            None => self.snapshot(),
+        };
+        Ok(Box::new(MemScan {
+            inner: self.inner.clone(),
+            snapshot,
+            lower: start,
+            upper: end,
+            direction,
+            buffer: Vec::new(),
+            done: false,
+        }))
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        // Register under the data lock so no write can slip between reading last_seq and
+        // registering (it would otherwise be free to prune a version we need).
+        let d = self.inner.data.read();
+        let seq = d.last_seq;
+        *self.inner.snapshots.lock().entry(seq).or_insert(0) += 1;
+        drop(d);
+        Snapshot::new(
+            seq,
+            Arc::new(SnapshotPin {
+                inner: self.inner.clone(),
+                seq,
+            }),
+        )
+    }
+
+    fn sync(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+/// A scan that refills a small buffer under the read lock, one chunk at a time, narrowing
+/// its bounds past the last key it returned.
+struct MemScan {
+    inner: Arc<Inner>,
+    snapshot: Snapshot,
+    lower: Bound<Vec<u8>>,
+    upper: Bound<Vec<u8>>,
+    direction: Direction,
+    /// Pending pairs, in reverse of the order they are returned (so `pop` yields next).
+    buffer: Vec<KvPair>,
+    done: bool,
+}
+
+impl MemScan {
+    fn refill(&mut self) {
+        let d = self.inner.data.read();
+        let seq = self.snapshot.seq();
+        let range = d
+            .map
+            .range::<Vec<u8>, _>((self.lower.clone(), self.upper.clone()));
+        let mut chunk: Vec<KvPair> = Vec::with_capacity(SCAN_CHUNK_KEYS);
+        let mut last_key = None;
+        let mut take = |k: &Vec<u8>, v: &Versions| {
+            last_key = Some(k.clone());
+            if let Some(val) = visible(v, seq) {
+                chunk.push((k.clone(), val.clone()));
+            }
+        };
+        match self.direction {
+            Direction::Forward => range.take(SCAN_CHUNK_KEYS).for_each(|(k, v)| take(k, v)),
+            Direction::Reverse => range
+                .rev()
+                .take(SCAN_CHUNK_KEYS)
+                .for_each(|(k, v)| take(k, v)),
+        }
+        match last_key {
+            None => self.done = true,
+            Some(k) => match self.direction {
+                Direction::Forward => self.lower = Bound::Excluded(k),
+                Direction::Reverse => self.upper = Bound::Excluded(k),
+            },
+        }
+        chunk.reverse();
+        self.buffer = chunk;
+    }
+}
+
+impl Iterator for MemScan {
+    type Item = Result<KvPair, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.buffer.is_empty() && !self.done {
+            self.refill();
+        }
+        self.buffer.pop().map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(it: KvIter) -> Vec<(Vec<u8>, Vec<u8>)> {
+        it.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn batch_is_atomic_and_later_ops_win() {
+        let db = MemBackend::new();
+        let mut b = WriteBatch::new();
+        b.put("a", "1").put("b", "2").delete("a").put("c", "3");
+        db.write(b).unwrap();
+        assert_eq!(db.get(b"a", None).unwrap(), None);
+        assert_eq!(db.get(b"b", None).unwrap(), Some(b"2".to_vec()));
+        assert_eq!(db.len(), 2);
+    }
+
+    #[test]
+    fn snapshot_sees_the_past_and_pins_versions() {
+        let db = MemBackend::new();
+        db.put(b"k", b"v1").unwrap();
+        let snap = db.snapshot();
+        db.put(b"k", b"v2").unwrap();
+        db.delete(b"k").unwrap();
+        db.put(b"k2", b"x").unwrap();
+        assert_eq!(db.get(b"k", Some(&snap)).unwrap(), Some(b"v1".to_vec()));
+        assert_eq!(db.get(b"k", None).unwrap(), None);
+        let at_snap = collect(
+            db.scan(
+                Bound::Unbounded,
+                Bound::Unbounded,
+                Direction::Forward,
+                Some(&snap),
+            )
+            .unwrap(),
+        );
+        assert_eq!(at_snap, vec![(b"k".to_vec(), b"v1".to_vec())]);
+        drop(snap);
+        db.put(b"k", b"v3").unwrap();
+        // With no snapshot left, only the newest version is kept.
+        assert_eq!(self::versions(&db, b"k"), 1);
+    }
+
+    fn versions(db: &MemBackend, key: &[u8]) -> usize {
+        db.inner.data.read().map.get(key).map_or(0, Vec::len)
+    }
+
+    #[test]
+    fn scan_respects_bounds_and_direction_across_chunks() {
+        let db = MemBackend::new();
+        for i in 0..1000u32 {
+            db.put(&i.to_be_bytes(), b"v").unwrap();
+        }
+        for i in (0..1000u32).step_by(3) {
+            db.delete(&i.to_be_bytes()).unwrap();
+        }
+        let lo = 10u32.to_be_bytes().to_vec();
+        let hi = 900u32.to_be_bytes().to_vec();
+        let fwd = collect(
+            db.scan(
+                Bound::Included(lo.clone()),
+                Bound::Excluded(hi.clone()),
+                Direction::Forward,
+                None,
+            )
+            .unwrap(),
+        );
+        let want: Vec<u32> = (10..900).filter(|i| i % 3 != 0).collect();
+        let got: Vec<u32> = fwd
+            .iter()
+            .map(|(k, _)| u32::from_be_bytes(k[..4].try_into().unwrap()))
+            .collect();
+        assert_eq!(got, want);
+        let rev = collect(
+            db.scan(
+                Bound::Included(lo),
+                Bound::Excluded(hi),
+                Direction::Reverse,
+                None,
+            )
+            .unwrap(),
+        );
+        let got_rev: Vec<u32> = rev
+            .iter()
+            .map(|(k, _)| u32::from_be_bytes(k[..4].try_into().unwrap()))
+            .collect();
+        assert_eq!(got_rev, want.into_iter().rev().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn scan_is_isolated_from_later_writes() {
+        let db = MemBackend::new();
+        for i in 0..600u32 {
+            db.put(&i.to_be_bytes(), b"old").unwrap();
+        }
+        let mut it = db
+            .scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward, None)
+            .unwrap();
+        let first = it.next().unwrap().unwrap();
+        for i in 0..600u32 {
+            db.put(&i.to_be_bytes(), b"new").unwrap();
+        }
+        db.put(&9999u32.to_be_bytes(), b"new").unwrap();
+        let rest: Vec<_> = it.map(Result::unwrap).collect();
+        assert_eq!(first.1, b"old");
+        assert_eq!(rest.len(), 599);
+        assert!(rest.iter().all(|(_, v)| v == b"old"));
+    }
+}
