@@ -13,7 +13,11 @@
 
 pub mod backend;
 pub mod error;
+pub mod expr;
+pub mod lsm;
 pub mod mem_backend;
+pub mod table;
+pub mod types;
 
 pub use backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
 pub use error::StorageError;

@@ -1,0 +1,1 @@
+//! shale-wal (being written).
