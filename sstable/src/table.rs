@@ -1,0 +1,290 @@
+//! An open table: footer, index, filter and properties in memory; data blocks read on
+//! demand through the shared [`BlockCache`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use shale_io::File;
+
+use crate::block::{Block, BlockCursor};
+use crate::bloom::BloomFilter;
+use crate::cache::BlockCache;
+use crate::error::{CorruptionKind, Error};
+use crate::format::{
+    check_header, corrupt, unseal_block, BlockHandle, BlockType, Footer, ValueKind,
+    BLOCK_TRAILER_LEN, FOOTER_LEN, HEADER_LEN,
+};
+use crate::iter::{TableIter, TwoLevel};
+use crate::properties::TableMeta;
+use crate::writer::io_error;
+
+/// Read-path counters of one [`Table`] since it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableStats {
+    /// [`Table::get`] calls that consulted the bloom filter.
+    pub bloom_checks: u64,
+    /// ... of which the filter answered "absent", saving a block read (useful).
+    pub bloom_negatives: u64,
+    /// ... of which the filter answered "maybe" but no version with seq <= max_seq was
+    /// found (useless: a false positive, or a key whose versions are all newer).
+    pub bloom_positive_misses: u64,
+    /// Data blocks read from the file (cache misses and uncached reads).
+    pub block_reads: u64,
+    /// Data blocks served from the block cache.
+    pub cache_hits: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    bloom_checks: AtomicU64,
+    bloom_negatives: AtomicU64,
+    bloom_positive_misses: AtomicU64,
+    block_reads: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+/// An immutable, open table. `Send + Sync`; share it with `Arc`. Every method takes
+/// `&self`: reads are positional, so concurrent readers need no lock beyond the cache's.
+#[derive(Debug)]
+pub struct Table {
+    file: Arc<dyn File>,
+    path: PathBuf,
+    table_id: u64,
+    cache: Option<Arc<BlockCache>>,
+    index: Arc<Block>,
+    filter: BloomFilter,
+    meta: TableMeta,
+    /// Data blocks must end at or before this offset (where the filter block starts).
+    data_end: u64,
+    /// Where the index block is, for errors found while walking it.
+    index_offset: u64,
+    counters: Counters,
+}
+
+impl Table {
+    /// Opens a table: reads and checks the header and footer, then loads the filter,
+    /// index and properties blocks. Data blocks stay on disk until read.
+    ///
+    /// `table_id` keys this table's blocks in `cache`; it must be unique among the tables
+    /// sharing the cache (the engine uses the file number).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if a read fails; [`Error::ChecksumMismatch`], [`Error::Corruption`]
+    /// or [`Error::UnsupportedVersion`] if the file is damaged, truncated, or not a table.
+    pub fn open(
+        file: Arc<dyn File>,
+        path: PathBuf,
+        table_id: u64,
+        cache: Option<Arc<BlockCache>>,
+    ) -> Result<Table, Error> {
+        let len = file.len().map_err(|e| io_error("len", &path, 0, e))?;
+        if len < HEADER_LEN + FOOTER_LEN {
+            return Err(corrupt(&path, 0, CorruptionKind::FileTooShort { len }));
+        }
+        let header = read_exact(&*file, &path, 0, HEADER_LEN)?;
+        check_header(&path, &header)?;
+        let footer_at = len - FOOTER_LEN;
+        let footer = Footer::decode(
+            &path,
+            footer_at,
+            &read_exact(&*file, &path, footer_at, FOOTER_LEN)?,
+        )?;
+        let load = |handle: BlockHandle, ty: BlockType| -> Result<Vec<u8>, Error> {
+            handle.check_bounds(&path, footer_at)?;
+            let raw = read_exact(
+                &*file,
+                &path,
+                handle.offset,
+                handle.size + BLOCK_TRAILER_LEN,
+            )?;
+            unseal_block(&path, handle.offset, raw, ty)
+        };
+        let props_at = footer.properties.offset;
+        let mut meta = TableMeta::decode(&load(footer.properties, BlockType::Properties)?)
+            .map_err(|kind| corrupt(&path, props_at, kind))?;
+        meta.file_size_bytes = len;
+        let filter = BloomFilter::parse(load(footer.filter, BlockType::Filter)?)
+            .map_err(|kind| corrupt(&path, footer.filter.offset, kind))?;
+        let index = Block::parse(load(footer.index, BlockType::Index)?)
+            .map_err(|kind| corrupt(&path, footer.index.offset, kind))?;
+        let table = Table {
+            file,
+            path,
+            table_id,
+            cache,
+            index: Arc::new(index),
+            filter,
+            meta,
+            data_end: footer.filter.offset,
+            index_offset: footer.index.offset,
+            counters: Counters::default(),
+        };
+        table.check_index_against_properties(footer.index.offset)?;
+        Ok(table)
+    }
+
+    /// Cross-checks the index with the properties: one index entry per data block, and the
+    /// last index key is the largest key. Catches a table whose blocks are each intact
+    /// but do not belong together.
+    fn check_index_against_properties(&self, index_at: u64) -> Result<(), Error> {
+        let inconsistent = |reason| {
+            corrupt(
+                &self.path,
+                index_at,
+                CorruptionKind::Inconsistent { reason },
+            )
+        };
+        if self.index.len() as u64 != self.meta.data_blocks {
+            return Err(inconsistent("index entries differ from data block count"));
+        }
+        let mut cursor = BlockCursor::new(self.index.clone());
+        cursor
+            .seek_to_last()
+            .map_err(|kind| corrupt(&self.path, index_at, kind))?;
+        if cursor.valid() && cursor.key() != self.meta.largest_key.as_slice() {
+            return Err(inconsistent("last index key is not the largest key"));
+        }
+        Ok(())
+    }
+
+    /// What the properties block says about this table.
+    pub fn meta(&self) -> &TableMeta {
+        &self.meta
+    }
+
+    /// The path given at open (for errors and logs).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The id this table's blocks are cached under.
+    pub fn table_id(&self) -> u64 {
+        self.table_id
+    }
+
+    /// Bloom check only: false means no entry for `key` is in the table.
+    pub fn may_contain(&self, key: &[u8]) -> bool {
+        self.filter.may_contain(key)
+    }
+
+    /// The newest entry for `key` with seq <= `max_seq`, as (seq, kind, value); a
+    /// tombstone is returned as such (kind Delete) so the caller can stop looking in
+    /// older tables. Consults the bloom filter first and counts the outcome in
+    /// [`Table::stats`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] if a block read fails; [`Error::ChecksumMismatch`] or
+    /// [`Error::Corruption`] if a block is damaged.
+    pub fn get(
+        &self,
+        key: &[u8],
+        max_seq: u64,
+    ) -> Result<Option<(u64, ValueKind, Vec<u8>)>, Error> {
+        bump(&self.counters.bloom_checks);
+        if !self.filter.may_contain(key) {
+            bump(&self.counters.bloom_negatives);
+            return Ok(None);
+        }
+        let mut iter = TwoLevel::default();
+        iter.seek(self, key, max_seq)?;
+        match iter.current() {
+            Some(c) if c.key() == key => Ok(Some((c.seq(), c.kind(), c.value().to_vec()))),
+            _ => {
+                bump(&self.counters.bloom_positive_misses);
+                Ok(None)
+            }
+        }
+    }
+
+    /// A positional iterator over every entry (all versions, tombstones included). It
+    /// owns an `Arc` of the table, so it can move to another thread.
+    pub fn iter(self: &Arc<Self>) -> TableIter {
+        TableIter::new(self.clone())
+    }
+
+    /// Read-path counters.
+    pub fn stats(&self) -> TableStats {
+        let c = &self.counters;
+        TableStats {
+            bloom_checks: c.bloom_checks.load(Ordering::Relaxed),
+            bloom_negatives: c.bloom_negatives.load(Ordering::Relaxed),
+            bloom_positive_misses: c.bloom_positive_misses.load(Ordering::Relaxed),
+            block_reads: c.block_reads.load(Ordering::Relaxed),
+            cache_hits: c.cache_hits.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn index_block(&self) -> &Arc<Block> {
+        &self.index
+    }
+
+    /// Maps a block-level corruption to this table's error.
+    pub(crate) fn corruption(&self, offset: u64, kind: CorruptionKind) -> Error {
+        corrupt(&self.path, offset, kind)
+    }
+
+    /// Maps a corruption found while walking the index block.
+    pub(crate) fn index_error(&self, kind: CorruptionKind) -> Error {
+        corrupt(&self.path, self.index_offset, kind)
+    }
+
+    /// Reads the data block whose handle is `handle_bytes` (an index value), through the
+    /// cache; returns its file offset and the validated block.
+    ///
+    /// # Errors
+    /// As [`Table::get`]; also [`CorruptionKind::BadIndexValue`] for a malformed handle.
+    pub(crate) fn data_block(&self, handle_bytes: &[u8]) -> Result<(u64, Arc<Block>), Error> {
+        let handle = BlockHandle::decode(handle_bytes)
+            .ok_or_else(|| self.index_error(CorruptionKind::BadIndexValue))?;
+        handle.check_bounds(&self.path, self.data_end)?;
+        if let Some(cache) = &self.cache {
+            if let Some(block) = cache.get(self.table_id, handle.offset) {
+                bump(&self.counters.cache_hits);
+                return Ok((handle.offset, block));
+            }
+        }
+        let raw = read_exact(
+            &*self.file,
+            &self.path,
+            handle.offset,
+            handle.size + BLOCK_TRAILER_LEN,
+        )?;
+        bump(&self.counters.block_reads);
+        let payload = unseal_block(&self.path, handle.offset, raw, BlockType::Data)?;
+        let block = Block::parse(payload).map_err(|kind| self.corruption(handle.offset, kind))?;
+        if block.is_empty() {
+            return Err(self.corruption(
+                handle.offset,
+                CorruptionKind::Inconsistent {
+                    reason: "empty data block",
+                },
+            ));
+        }
+        let block = Arc::new(block);
+        if let Some(cache) = &self.cache {
+            cache.insert(self.table_id, handle.offset, block.clone());
+        }
+        Ok((handle.offset, block))
+    }
+}
+
+/// Reads `len` bytes at `offset`. Callers bounds-check against the file length first, so
+/// a short read here means the file changed underneath us (or an I/O error).
+fn read_exact(file: &dyn File, path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+    let len_usize = usize::try_from(len).map_err(|_| {
+        corrupt(
+            path,
+            offset,
+            CorruptionKind::HandleOutOfBounds { offset, size: len },
+        )
+    })?;
+    let mut buf = vec![0u8; len_usize];
+    file.read_exact_at(&mut buf, offset)
+        .map_err(|e| io_error("read", path, offset, e))?;
+    Ok(buf)
+}
