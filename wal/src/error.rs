@@ -1,0 +1,182 @@
+//! The WAL's error type.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::Lsn;
+
+/// Everything that can go wrong in the WAL.
+///
+/// Write-path I/O failures ([`Error::Io`], [`Error::DiskFull`]) also poison the WAL: every
+/// later append or sync returns [`Error::Poisoned`] until it is reopened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O call failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done ("write", "sync", "open", ...).
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file system ran out of space (`ENOSPC`), typically while preallocating a segment.
+    #[error("disk full during {op} of {path}")]
+    DiskFull {
+        /// What was being done.
+        op: &'static str,
+        /// The file being written.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Stored bytes failed validation somewhere other than the torn tail of the log.
+    #[error("WAL corruption in {segment} at offset {offset}: {kind}")]
+    Corruption {
+        /// The damaged segment file.
+        segment: PathBuf,
+        /// Byte offset of the damaged header or record within the segment.
+        offset: u64,
+        /// Which check failed.
+        kind: CorruptionKind,
+    },
+    /// An earlier write or sync failed. Linux may drop dirty pages when fsync fails, so a
+    /// retry could report success for data that is gone: the WAL refuses all writes until it
+    /// is reopened, which re-reads what actually reached the disk.
+    #[error("WAL poisoned by an earlier failed write or sync; reopen it")]
+    Poisoned,
+    /// A payload is larger than [`crate::MAX_RECORD_PAYLOAD_BYTES`].
+    #[error("record payload of {size} bytes exceeds the maximum of {max}")]
+    RecordTooLarge {
+        /// The payload size asked for.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `WalOptions::segment_size_bytes` is out of range.
+    #[error("segment size {size} is outside {min}..={max}")]
+    InvalidSegmentSize {
+        /// The size asked for.
+        size: u64,
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+    /// `wait_durable` was called with an LSN that was never handed out.
+    #[error("LSN {lsn} was never reserved (last reserved is {last})")]
+    LsnNotReserved {
+        /// The LSN asked for.
+        lsn: Lsn,
+        /// The last LSN handed out.
+        last: Lsn,
+    },
+    /// A read asked for records that were released (deleted) from the log.
+    #[error("LSN {requested} is no longer in the log; the oldest kept is {oldest_available}")]
+    LsnReleased {
+        /// The first LSN asked for.
+        requested: Lsn,
+        /// The first LSN still stored.
+        oldest_available: Lsn,
+    },
+    /// The LSN counter would overflow `u64`.
+    #[error("LSN space exhausted")]
+    LsnExhausted,
+}
+
+/// Which validation failed in an [`Error::Corruption`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorruptionKind {
+    /// The segment is shorter than its header.
+    #[error("segment of {len} bytes is shorter than its header")]
+    SegmentTooShort {
+        /// The segment's length.
+        len: u64,
+    },
+    /// The segment does not start with the WAL magic.
+    #[error("bad segment magic")]
+    BadMagic,
+    /// The segment's format version is not one this build reads.
+    #[error("unsupported segment format version {version}")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// The segment header's checksum does not match.
+    #[error("segment header checksum {actual:#010x}, expected {expected:#010x}")]
+    HeaderChecksum {
+        /// Stored checksum.
+        expected: u32,
+        /// Computed checksum.
+        actual: u32,
+    },
+    /// The LSN in the file name and in the header disagree.
+    #[error("file name says first LSN {name_lsn}, header says {header_lsn}")]
+    NameMismatch {
+        /// From the file name.
+        name_lsn: Lsn,
+        /// From the header.
+        header_lsn: Lsn,
+    },
+    /// A record's checksum does not match its bytes.
+    #[error("record checksum {actual:#010x}, expected {expected:#010x}")]
+    RecordChecksum {
+        /// Stored checksum.
+        expected: u32,
+        /// Computed checksum.
+        actual: u32,
+    },
+    /// A record's header claims more bytes than the segment holds.
+    #[error("record needs {needed} bytes but only {available} remain")]
+    RecordTruncated {
+        /// Bytes the record claims (header plus payload).
+        needed: u64,
+        /// Bytes left in the segment.
+        available: u64,
+    },
+    /// A record's length field exceeds the maximum record size.
+    #[error("record length {len} exceeds the maximum")]
+    RecordTooLarge {
+        /// The length field.
+        len: u64,
+    },
+    /// LSNs are not contiguous: a record, or a segment's first LSN, is not the one expected.
+    #[error("expected LSN {expected}, found {found}")]
+    LsnGap {
+        /// The LSN that should come next.
+        expected: Lsn,
+        /// The LSN found.
+        found: Lsn,
+    },
+}
+
+impl Error {
+    /// Wraps an I/O error, singling out a full disk so callers can report it as such.
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        let path = path.into();
+        if source.kind() == io::ErrorKind::StorageFull {
+            Error::DiskFull { op, path, source }
+        } else {
+            Error::Io { op, path, source }
+        }
+    }
+
+    /// Whether this error is [`Error::Corruption`].
+    pub fn is_corruption(&self) -> bool {
+        matches!(self, Error::Corruption { .. })
+    }
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+/// Shorthand for results with the WAL's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,94 @@
+//! How a WAL is opened: where, on which file system and clock, and how durable an
+//! acknowledged append is.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shale_io::clock::Clock;
+use shale_io::FileSystem;
+
+use crate::error::{Error, Result};
+use crate::segment::Preallocation;
+
+/// Smallest segment size accepted: room for the header and some records.
+pub const MIN_SEGMENT_SIZE_BYTES: u64 = 4 << 10;
+/// Largest segment size accepted: a reader holds one segment in memory.
+pub const MAX_SEGMENT_SIZE_BYTES: u64 = 1 << 30;
+/// Default segment size.
+pub const DEFAULT_SEGMENT_SIZE_BYTES: u64 = 64 << 20;
+
+/// When an append is acknowledged, and what a crash can lose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `append` returns after the record is written and fdatasynced. Concurrent appenders
+    /// share one write and one fdatasync (group commit). A crash loses nothing acknowledged.
+    Sync,
+    /// `append` returns once the record is written to the OS (page cache). A background
+    /// thread fdatasyncs every `interval` if anything was written since the last sync, so a
+    /// power cut loses at most about `interval` of acknowledged appends (a process crash
+    /// loses none: the OS has them). The thread stops on `close` or drop.
+    Buffered {
+        /// Time between background syncs.
+        interval: Duration,
+    },
+    /// `append` returns once the record is written to the OS; the WAL never fdatasyncs on
+    /// the append path. It syncs only (a) when rolling to a new segment (the finished
+    /// segment, so that no later segment outlives it), (b) on [`crate::Wal::sync`], and
+    /// (c) on `close` or drop. A power cut can lose everything since the last of those; a
+    /// process crash loses nothing acknowledged.
+    None,
+}
+
+/// Options for [`crate::Wal::open`].
+#[derive(Debug, Clone)]
+pub struct WalOptions {
+    /// Directory of the live segments (created if missing); the archive is `dir/archive`.
+    pub dir: PathBuf,
+    /// All file I/O goes through this.
+    pub fs: Arc<dyn FileSystem>,
+    /// Source of record timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// When appends are acknowledged.
+    pub durability: Durability,
+    /// Size segments are preallocated to; a segment rolls when the next record would not
+    /// fit. A single record larger than this gets a segment of its own, which grows.
+    pub segment_size_bytes: u64,
+    /// Move released segments to `dir/archive` instead of deleting them (for
+    /// point-in-time restore).
+    pub archive: bool,
+    /// How segment space is reserved.
+    pub preallocation: Preallocation,
+}
+
+impl WalOptions {
+    /// Options with the defaults: [`Durability::Sync`], 64 MiB segments, no archive,
+    /// zero-filled preallocation.
+    pub fn new(dir: impl Into<PathBuf>, fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>) -> Self {
+        WalOptions {
+            dir: dir.into(),
+            fs,
+            clock,
+            durability: Durability::Sync,
+            segment_size_bytes: DEFAULT_SEGMENT_SIZE_BYTES,
+            archive: false,
+            preallocation: Preallocation::Zeroed,
+        }
+    }
+
+    /// Checks the options.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSegmentSize`].
+    pub fn validate(&self) -> Result<()> {
+        let size = self.segment_size_bytes;
+        if !(MIN_SEGMENT_SIZE_BYTES..=MAX_SEGMENT_SIZE_BYTES).contains(&size) {
+            return Err(Error::InvalidSegmentSize {
+                size,
+                min: MIN_SEGMENT_SIZE_BYTES,
+                max: MAX_SEGMENT_SIZE_BYTES,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! [`Wal`]: the handle writers share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use shale_io::clock::Clock;
+use shale_io::{FileSystem, OpenMode};
+
+use crate::error::{Error, Result};
+use crate::flusher::Flusher;
+use crate::format::{encode_record, MAX_RECORD_PAYLOAD_BYTES};
+use crate::group_commit::{CommitError, GroupCommit, Need};
+use crate::options::{Durability, WalOptions};
+use crate::reader::{merged_segments, Start, WalIter};
+use crate::recovery::recover;
+use crate::segment::{list_segments, ARCHIVE_DIR};
+use crate::writer::SegmentWriter;
+use crate::Lsn;
+
+/// Bytes that may wait in the group-commit buffer before `append_nowait` writes them out
+/// itself (backpressure, so callers that never wait cannot grow memory without bound).
+pub const MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// State kept under the group-commit mutex next to LSN assignment.
+#[derive(Debug)]
+struct Stamp {
+    clock: Arc<dyn Clock>,
+    /// Last timestamp handed out; timestamps never go backwards in LSN order.
+    last_timestamp_micros: u64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    gc: GroupCommit<Stamp, SegmentWriter>,
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+    durability: Durability,
+    archive: bool,
+}
+
+impl Shared {
+    fn sync_all(&self) -> Result<()> {
+        let last = self.gc.last_reserved();
+        self.gc.wait(last, Need::Synced).map_err(from_commit)
+    }
+}
+
+/// The write-ahead log. `Send + Sync`: share it with `Arc` among writer threads.
+///
+/// Open one `Wal` per directory at a time; two writers on one directory would interleave
+/// segments.
+#[derive(Debug)]
+pub struct Wal {
+    shared: Arc<Shared>,
+    flusher: Option<Flusher>,
+    shut_down: bool,
+}
+
+fn from_commit<R: Into<Error>>(e: CommitError<Error, R>) -> Error {
+    match e {
+        CommitError::Poisoned => Error::Poisoned,
+        CommitError::Sink(e) => e,
+        CommitError::Encode(e) => e.into(),
+        CommitError::NotReserved { lsn, last } => Error::LsnNotReserved { lsn, last },
+        CommitError::Exhausted => Error::LsnExhausted,
+    }
+}
+
+impl Wal {
+    /// Opens the log in `opts.dir` (creating it if needed), recovers it and positions it
+    /// after the last valid record. A torn tail is cut silently; anything else damaged is
+    /// an error.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSegmentSize`], [`Error::Corruption`], [`Error::Io`],
+    /// [`Error::DiskFull`].
+    pub fn open(opts: WalOptions) -> Result<Wal> {
+        opts.validate()?;
+        let fs = opts.fs.clone();
+        fs.create_dir_all(&opts.dir)
+            .map_err(|e| Error::io("create dir", &opts.dir, e))?;
+        if opts.archive {
+            let a = opts.dir.join(ARCHIVE_DIR);
+            fs.create_dir_all(&a)
+                .map_err(|e| Error::io("create dir", &a, e))?;
+        }
+        let recovered = recover(
+            &fs,
+            &opts.dir,
+            opts.segment_size_bytes,
+            opts.preallocation,
+            opts.clock.now_micros(),
+        )?;
+        let stamp = Stamp {
+            clock: opts.clock.clone(),
+            last_timestamp_micros: recovered.last_timestamp_micros,
+        };
+        let shared = Arc::new(Shared {
+            gc: GroupCommit::new(recovered.last_lsn, stamp, recovered.writer),
+            fs,
+            dir: opts.dir.clone(),
+            durability: opts.durability,
+            archive: opts.archive,
+        });
+        let flusher = match opts.durability {
+            Durability::Buffered { interval } => {
+                let weak = Arc::downgrade(&shared);
+                let f = Flusher::start(interval, move || match weak.upgrade() {
+                    Some(s) => s.sync_all().is_ok(),
+                    None => false,
+                })
+                .map_err(|e| Error::io("spawn sync thread", &opts.dir, e))?;
+                Some(f)
+            }
+            Durability::Sync | Durability::None => None,
+        };
+        Ok(Wal {
+            shared,
+            flusher,
+            shut_down: false,
+        })
+    }
+
+    /// Appends one record and returns its LSN once it is as durable as the
+    /// [`Durability`] mode promises (in `Sync`, after a shared fdatasync).
+    ///
+    /// # Errors
+    /// [`Error::RecordTooLarge`], [`Error::Poisoned`], or the I/O error that poisoned the
+    /// log if this call led the failing batch.
+    pub fn append(&self, kind: u8, payload: &[u8]) -> Result<Lsn> {
+        let lsn = self.append_nowait(kind, payload)?;
+        self.wait_durable(lsn)?;
+        Ok(lsn)
+    }
+
+    /// Assigns the next LSN and buffers the encoded record in memory, without waiting. The
+    /// record reaches the OS when some writer waits ([`Wal::wait_durable`], [`Wal::append`],
+    /// [`Wal::sync`]), the `Buffered` syncer runs, or the log is closed. If more than
+    /// [`MAX_PENDING_BYTES`] are buffered, this call writes them out itself first.
+    ///
+    /// # Errors
+    /// [`Error::RecordTooLarge`], [`Error::Poisoned`], [`Error::LsnExhausted`].
+    pub fn append_nowait(&self, kind: u8, payload: &[u8]) -> Result<Lsn> {
+        if payload.len() > MAX_RECORD_PAYLOAD_BYTES {
+            return Err(Error::RecordTooLarge {
+                size: payload.len(),
+                max: MAX_RECORD_PAYLOAD_BYTES,
+            });
+        }
+        let (lsn, pending) = self
+            .shared
+            .gc
+            .reserve(|lsn, stamp: &mut Stamp, buf| {
+                let ts = stamp.clock.now_micros().max(stamp.last_timestamp_micros);
+                stamp.last_timestamp_micros = ts;
+                encode_record(buf, lsn, ts, kind, payload);
+                Ok::<(), Error>(())
+            })
+            .map_err(from_commit)?;
+        if pending > MAX_PENDING_BYTES {
+            self.shared
+                .gc
+                .wait(lsn, Need::Written)
+                .map_err(from_commit)?;
+        }
+        Ok(lsn)
+    }
+
+    /// Blocks until `lsn` is as durable as the mode promises: synced in `Sync`, written to
+    /// the OS in `Buffered` and `None`.
+    ///
+    /// # Errors
+    /// [`Error::LsnNotReserved`], [`Error::Poisoned`], or the I/O error of a batch this
+    /// call led.
+    pub fn wait_durable(&self, lsn: Lsn) -> Result<()> {
+        let need = match self.shared.durability {
+            Durability::Sync => Need::Synced,
+            Durability::Buffered { .. } | Durability::None => Need::Written,
+        };
+        self.shared.gc.wait(lsn, need).map_err(from_commit)
+    }
+
+    /// Writes and fdatasyncs everything appended so far, in every mode.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] or the I/O error that poisoned the log.
+    pub fn sync(&self) -> Result<()> {
+        self.shared.sync_all()
+    }
+
+    /// The last LSN handed out, durable or not; 0 for an empty log.
+    pub fn last_lsn(&self) -> Lsn {
+        self.shared.gc.last_reserved()
+    }
+
+    /// The last LSN known to be fdatasynced.
+    pub fn durable_lsn(&self) -> Lsn {
+        self.shared.gc.last_synced()
+    }
+
+    /// Whether a failed write or sync has poisoned the log.
+    pub fn is_poisoned(&self) -> bool {
+        self.shared.gc.is_poisoned()
+    }
+
+    fn segments(&self) -> Result<Vec<crate::segment::SegmentFile>> {
+        let live = self.shared.gc.with_sink(|w| w.live.clone());
+        merged_segments(&*self.shared.fs, &self.shared.dir, live)
+    }
+
+    /// Records with `lsn >= from`, across archived and live segments, in LSN order, up to
+    /// the last record written to the OS when this is called.
+    ///
+    /// # Errors
+    /// [`Error::LsnReleased`] if `from` was released and not archived; [`Error::Io`].
+    /// Damage found while reading is yielded by the iterator as [`Error::Corruption`].
+    pub fn read_from_lsn(&self, from: Lsn) -> Result<WalIter> {
+        let upto = self.shared.gc.last_written();
+        WalIter::new(
+            self.shared.fs.clone(),
+            self.segments()?,
+            OpenMode::ReadWrite,
+            Start::Lsn(from),
+            Some(upto),
+        )
+    }
+
+    /// The first record with `timestamp_micros >= t_micros` and everything after it (up to
+    /// the last record written to the OS). Timestamps are non-decreasing in LSN order.
+    ///
+    /// # Errors
+    /// [`Error::Io`], or [`Error::Corruption`] for a damaged segment header.
+    pub fn read_from_timestamp(&self, t_micros: u64) -> Result<WalIter> {
+        let upto = self.shared.gc.last_written();
+        WalIter::new(
+            self.shared.fs.clone(),
+            self.segments()?,
+            OpenMode::ReadWrite,
+            Start::Timestamp(t_micros),
+            Some(upto),
+        )
+    }
+
+    /// Releases every segment whose records all have LSN `< lsn` (their memtable was
+    /// flushed): deletes it, or moves it to `dir/archive` if `archive` is on. Never touches
+    /// the active segment. Runs between group-commit batches.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; a failure part-way leaves the oldest segments released and the rest
+    /// live, which is consistent.
+    pub fn release_before(&self, lsn: Lsn) -> Result<()> {
+        let archive = self.shared.archive;
+        self.shared.gc.with_sink(|w| w.release_before(lsn, archive))
+    }
+
+    /// Deletes archived segments whose records are all older than `t_micros` (retention for
+    /// point-in-time restore). Only a prefix of the archive is deleted, so what remains is
+    /// contiguous.
+    ///
+    /// A segment's records are known older than `t` when the next segment's header says it
+    /// starts before `t` (every earlier timestamp is at most that), so the newest archived
+    /// segment is judged by the first live segment.
+    ///
+    /// # Errors
+    /// [`Error::Io`], or [`Error::Corruption`] for a damaged segment header.
+    pub fn purge_archive_before(&self, t_micros: u64) -> Result<()> {
+        let archive_dir = self.shared.dir.join(ARCHIVE_DIR);
+        let fs = &*self.shared.fs;
+        let archived = list_segments(fs, &archive_dir)?;
+        if archived.is_empty() {
+            return Ok(());
+        }
+        let live = self.shared.gc.with_sink(|w| w.live.clone());
+        let mut removed = 0usize;
+        for (i, seg) in archived.iter().enumerate() {
+            let next = archived.get(i + 1).or_else(|| live.first());
+            let Some(next) = next else { break };
+            let mode = if archived.get(i + 1).is_some() {
+                OpenMode::Read
+            } else {
+                OpenMode::ReadWrite
+            };
+            let h = crate::reader::read_header(fs, &next.path, mode)?;
+            if h.first_timestamp_micros >= t_micros {
+                break;
+            }
+            fs.remove_file(&seg.path)
+                .map_err(|e| Error::io("remove", &seg.path, e))?;
+            removed += 1;
+        }
+        if removed > 0 {
+            fs.sync_dir(&archive_dir)
+                .map_err(|e| Error::io("sync dir", &archive_dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Stops the `Buffered` syncer, writes and syncs everything appended, and closes.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] if the log was poisoned (some appends may be lost), or the I/O
+    /// error of the final sync.
+    pub fn close(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        if self.shut_down {
+            return Ok(());
+        }
+        self.shut_down = true;
+        if let Some(mut f) = self.flusher.take() {
+            f.stop();
+        }
+        self.shared.sync_all()
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        // Best effort: an error here has no one to go to; `close` reports it.
+        let _ = self.shutdown();
+    }
+}

@@ -1,0 +1,166 @@
+//! The segment writer: the [`BatchSink`] that puts group-commit batches into segment files,
+//! rolling to a new segment when the active one is full.
+//!
+//! Roll order (why a later segment never survives an earlier segment's lost tail): write
+//! the records that fit, fdatasync the old segment, and only then create the new one (its
+//! header and preallocation synced, then the directory synced). So whenever segment N+1
+//! exists on disk, segment N is complete, and recovery may treat damage anywhere but the
+//! last segment as corruption. This holds in every durability mode; in `None` the roll's
+//! fdatasync is the only sync on the append path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use shale_io::{File, FileSystem};
+
+use crate::error::{Error, Result};
+use crate::format::{raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
+use crate::group_commit::BatchSink;
+use crate::segment::{create_segment, Preallocation, SegmentFile, ARCHIVE_DIR};
+use crate::Lsn;
+
+/// The segment being appended to.
+#[derive(Debug)]
+pub(crate) struct ActiveSegment {
+    pub(crate) path: PathBuf,
+    pub(crate) file: Arc<dyn File>,
+    /// Where the next record goes.
+    pub(crate) offset: u64,
+}
+
+/// Writes batches into segments; owns the list of live segments.
+#[derive(Debug)]
+pub(crate) struct SegmentWriter {
+    pub(crate) fs: Arc<dyn FileSystem>,
+    pub(crate) dir: PathBuf,
+    pub(crate) segment_size_bytes: u64,
+    pub(crate) prealloc: Preallocation,
+    pub(crate) active: ActiveSegment,
+    /// Live segments in LSN order; the last one is `active`.
+    pub(crate) live: Vec<SegmentFile>,
+}
+
+impl SegmentWriter {
+    /// Writes `bytes` at the active segment's write offset.
+    fn write_run(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let a = &mut self.active;
+        a.file
+            .write_all_at(bytes, a.offset)
+            .map_err(|e| Error::io("write", &a.path, e))?;
+        a.offset += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Syncs the full active segment and starts a new one whose first record is `lsn`.
+    fn roll(&mut self, lsn: Lsn, timestamp_micros: u64) -> Result<()> {
+        self.active
+            .file
+            .sync_data()
+            .map_err(|e| Error::io("sync", &self.active.path, e))?;
+        let header = SegmentHeader {
+            first_lsn: lsn,
+            first_timestamp_micros: timestamp_micros,
+        };
+        let (path, file) = create_segment(
+            &*self.fs,
+            &self.dir,
+            header,
+            self.segment_size_bytes,
+            self.prealloc,
+        )?;
+        self.live.push(SegmentFile {
+            path: path.clone(),
+            first_lsn: lsn,
+        });
+        self.active = ActiveSegment {
+            path,
+            file,
+            offset: SEGMENT_HEADER_LEN as u64,
+        };
+        Ok(())
+    }
+
+    /// Releases (deletes, or moves to the archive) every live segment whose records are all
+    /// below `lsn`. Never the active segment. Oldest first, so a crash part-way leaves a
+    /// contiguous suffix.
+    pub(crate) fn release_before(&mut self, lsn: Lsn, archive: bool) -> Result<()> {
+        let releasable = self
+            .live
+            .windows(2)
+            .take_while(|w| w[1].first_lsn <= lsn)
+            .count();
+        if releasable == 0 {
+            return Ok(());
+        }
+        let archive_dir = self.dir.join(ARCHIVE_DIR);
+        for seg in &self.live[..releasable] {
+            if archive {
+                let to = archive_dir.join(file_name(&seg.path));
+                self.fs
+                    .rename(&seg.path, &to)
+                    .map_err(|e| Error::io("archive", &seg.path, e))?;
+            } else {
+                self.fs
+                    .remove_file(&seg.path)
+                    .map_err(|e| Error::io("remove", &seg.path, e))?;
+            }
+        }
+        // Archive first: a crash between the two syncs leaves a segment in both places
+        // (readers de-duplicate), never in neither.
+        if archive {
+            self.fs
+                .sync_dir(&archive_dir)
+                .map_err(|e| Error::io("sync dir", &archive_dir, e))?;
+        }
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(|e| Error::io("sync dir", &self.dir, e))?;
+        self.live.drain(..releasable);
+        Ok(())
+    }
+}
+
+pub(crate) fn file_name(path: &Path) -> &std::ffi::OsStr {
+    path.file_name().unwrap_or(path.as_os_str())
+}
+
+impl BatchSink for SegmentWriter {
+    type Error = Error;
+
+    fn write_batch(&mut self, batch: &[u8], last_lsn: Lsn) -> Result<()> {
+        let mut run_start = 0usize;
+        let mut pos = 0usize;
+        let mut batch_last = None;
+        // The batch holds whole records written by `encode_record`; each step advances by
+        // at least a record header, which bounds the loop by the batch length.
+        while pos < batch.len() {
+            let Some(h) = raw_record_header(&batch[pos..]) else {
+                debug_assert!(false, "batch ends in a partial record header");
+                break;
+            };
+            let len = RECORD_HEADER_LEN + h.payload_len as usize;
+            let end_if_here = self.active.offset + (pos - run_start + len) as u64;
+            let segment_has_data =
+                self.active.offset + (pos - run_start) as u64 > SEGMENT_HEADER_LEN as u64;
+            if end_if_here > self.segment_size_bytes && segment_has_data {
+                self.write_run(&batch[run_start..pos])?;
+                self.roll(h.lsn, h.timestamp_micros)?;
+                run_start = pos;
+            }
+            batch_last = Some(h.lsn);
+            pos += len;
+        }
+        debug_assert_eq!(batch_last, Some(last_lsn), "batch must end at its last LSN");
+        self.write_run(&batch[run_start..])
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.active
+            .file
+            .sync_data()
+            .map_err(|e| Error::io("sync", &self.active.path, e))
+    }
+}
