@@ -153,6 +153,11 @@ pub(crate) fn recover(
                 preallocate(&*file, &path, len, segment_size_bytes, prealloc)?;
                 file.sync_data().map_err(|e| Error::io("sync", &path, e))?;
             }
+            // The files found may not be durable in the namespace yet (a segment created
+            // just before a failure, whose directory sync never ran): make them so before
+            // anything is acknowledged from them.
+            fs.sync_dir(dir)
+                .map_err(|e| Error::io("sync dir", dir, e))?;
             let active = ActiveSegment {
                 path,
                 file,
