@@ -1,0 +1,369 @@
+//! Command-line parsing (hand-rolled on `lexopt`) and dispatch.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::kv_micro::{self, KvOptions};
+use crate::report::{self, Machine, Report};
+use crate::runner::{PhaseConfig, THREADS_MAX};
+use crate::target::{self, Durability, TargetError};
+use crate::workload::WorkloadSpec;
+use crate::ycsb::{self, YcsbOptions};
+
+/// Default records loaded by `ycsb` (sized so `ycsb a` on kv:shale + table:shale takes
+/// about a minute on 2 cores).
+pub const DEFAULT_RECORDS: u64 = 100_000;
+/// Default run-phase ops.
+pub const DEFAULT_OPERATIONS: u64 = 200_000;
+/// Default worker threads.
+pub const DEFAULT_THREADS: usize = 2;
+/// Default seed.
+pub const DEFAULT_SEED: u64 = 0x5EED;
+/// Default targets of `ycsb`.
+pub const DEFAULT_TARGETS: &str = "kv:shale,table:shale";
+/// Default targets of `kv`.
+pub const DEFAULT_KV_TARGETS: &str = "kv:shale,kv:fjall";
+/// Default interleaved rounds of `compare`.
+pub const DEFAULT_ROUNDS: u64 = 6;
+
+/// Usage text.
+pub const USAGE: &str = "\
+usage:
+  shale-bench ycsb <a|b|c|d|e|f|all> [options]
+  shale-bench compare --workload <a..f|all> --targets T1,T2,... [--rounds N] [options]
+  shale-bench kv [--targets kv:shale,kv:fjall] [--keys N] [--sync-ops N]
+                 [--buffered-ops N] [--read-ops N] [--seed N] [--out DIR] [--dir DIR]
+
+options:
+  --records N          records loaded (default 100000)
+  --operations N       run-phase operations (default 200000)
+  --threads N          worker threads (default 2)
+  --duration SECS      stop the run phase after SECS seconds
+  --seed N             base seed (default 24301); the same seed replays the same run
+  --target-ops N       open-loop rate in ops/s; latency counted from intended start
+  --durability MODE    sync | buffered (default buffered)
+  --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
+                       table:memory, http:http://HOST:PORT (default kv:shale,table:shale)
+  --out DIR            report directory (default shale-bench-out)
+  --dir DIR            where data directories are created (default: system temp dir)
+";
+
+/// A command-line problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// lexopt rejected the arguments.
+    #[error("{0}\n\n{USAGE}")]
+    Args(#[from] lexopt::Error),
+    /// No or an unknown subcommand.
+    #[error("unknown command {command:?}\n\n{USAGE}")]
+    UnknownCommand {
+        /// What was given.
+        command: String,
+    },
+    /// A workload name that is not a..f or all.
+    #[error("unknown workload {value:?}; expected a, b, c, d, e, f or all")]
+    UnknownWorkload {
+        /// What was given.
+        value: String,
+    },
+    /// A numeric option out of its range.
+    #[error("--{option} {value} is out of range: {reason}")]
+    OutOfRange {
+        /// The option.
+        option: &'static str,
+        /// The value.
+        value: String,
+        /// The allowed range.
+        reason: &'static str,
+    },
+    /// A target problem.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+}
+
+/// A parsed command.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// `ycsb`.
+    Ycsb(YcsbOptions),
+    /// `compare`.
+    Compare(YcsbOptions),
+    /// `kv`.
+    Kv(KvOptions),
+    /// `help`.
+    Help,
+}
+
+/// A parsed command plus where to put things.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// What to do.
+    pub command: Command,
+    /// Report directory.
+    pub out: PathBuf,
+    /// Data directory root.
+    pub data_root: PathBuf,
+    /// The command line, for the report.
+    pub command_line: String,
+}
+
+fn parse_workloads(v: &str) -> Result<Vec<WorkloadSpec>, CliError> {
+    if v == "all" {
+        return Ok("abcdef".chars().filter_map(WorkloadSpec::core).collect());
+    }
+    v.split(',')
+        .map(|w| {
+            let mut chars = w.trim().chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => WorkloadSpec::core(c),
+                _ => None,
+            }
+            .ok_or_else(|| CliError::UnknownWorkload {
+                value: w.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Parses `args` (without the program name).
+///
+/// # Errors
+/// [`CliError`] for anything malformed.
+pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
+    use lexopt::prelude::*;
+    let command_line = std::iter::once("shale-bench".to_string())
+        .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut p = lexopt::Parser::from_args(args);
+    let sub = match p.next()? {
+        Some(Value(v)) => v.string()?,
+        Some(Long("help")) | Some(Short('h')) | None => "help".to_string(),
+        Some(other) => return Err(other.unexpected().into()),
+    };
+    let mut workloads: Option<Vec<WorkloadSpec>> = None;
+    let mut targets: Option<String> = None;
+    let mut records = DEFAULT_RECORDS;
+    let mut operations = DEFAULT_OPERATIONS;
+    let mut threads = DEFAULT_THREADS;
+    let mut duration = None;
+    let mut seed = DEFAULT_SEED;
+    let mut target_ops = None;
+    let mut durability = Durability::Buffered;
+    let mut rounds = DEFAULT_ROUNDS;
+    let mut out = PathBuf::from("shale-bench-out");
+    let mut data_root = std::env::temp_dir();
+    let mut keys = 1_000_000u64;
+    let mut sync_ops = 2_000u64;
+    let mut buffered_ops = 200_000u64;
+    let mut read_ops = 200_000u64;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Value(v) if sub == "ycsb" && workloads.is_none() => {
+                workloads = Some(parse_workloads(&v.string()?)?)
+            }
+            Long("workload") => workloads = Some(parse_workloads(&p.value()?.string()?)?),
+            Long("targets") => targets = Some(p.value()?.string()?),
+            Long("records") => records = p.value()?.parse()?,
+            Long("operations") => operations = p.value()?.parse()?,
+            Long("threads") => threads = p.value()?.parse()?,
+            Long("duration") => {
+                let secs: f64 = p.value()?.parse()?;
+                if !(secs.is_finite() && secs > 0.0 && secs < 1e7) {
+                    return Err(CliError::OutOfRange {
+                        option: "duration",
+                        value: secs.to_string(),
+                        reason: "must be between 0 and 10^7 seconds",
+                    });
+                }
+                duration = Some(Duration::from_secs_f64(secs));
+                if operations == DEFAULT_OPERATIONS {
+                    operations = u64::MAX;
+                }
+            }
+            Long("seed") => seed = p.value()?.parse()?,
+            Long("target-ops") => {
+                let rate: f64 = p.value()?.parse()?;
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err(CliError::OutOfRange {
+                        option: "target-ops",
+                        value: rate.to_string(),
+                        reason: "must be a positive rate",
+                    });
+                }
+                target_ops = Some(rate);
+            }
+            Long("durability") => durability = p.value()?.string()?.parse()?,
+            Long("rounds") => rounds = p.value()?.parse()?,
+            Long("out") => out = p.value()?.into(),
+            Long("dir") => data_root = p.value()?.into(),
+            Long("keys") => keys = p.value()?.parse()?,
+            Long("sync-ops") => sync_ops = p.value()?.parse()?,
+            Long("buffered-ops") => buffered_ops = p.value()?.parse()?,
+            Long("read-ops") => read_ops = p.value()?.parse()?,
+            Long("help") | Short('h') => {
+                return Ok(Invocation {
+                    command: Command::Help,
+                    out,
+                    data_root,
+                    command_line,
+                })
+            }
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    if threads == 0 || threads > THREADS_MAX {
+        return Err(CliError::OutOfRange {
+            option: "threads",
+            value: threads.to_string(),
+            reason: "must be 1..=1024",
+        });
+    }
+    let command = match sub.as_str() {
+        "help" => Command::Help,
+        "ycsb" | "compare" => {
+            let opts = YcsbOptions {
+                workloads: workloads.unwrap_or_else(|| parse_workloads("a").unwrap_or_default()),
+                targets: target::parse_targets(targets.as_deref().unwrap_or(DEFAULT_TARGETS))?,
+                phase: PhaseConfig {
+                    spec: WorkloadSpec::core('a')
+                        .ok_or(CliError::UnknownWorkload { value: "a".into() })?,
+                    records,
+                    operations,
+                    threads,
+                    duration,
+                    seed,
+                    target_ops,
+                },
+                durability,
+                rounds,
+            };
+            if sub == "ycsb" {
+                Command::Ycsb(opts)
+            } else {
+                Command::Compare(opts)
+            }
+        }
+        "kv" => Command::Kv(KvOptions {
+            targets: target::parse_targets(targets.as_deref().unwrap_or(DEFAULT_KV_TARGETS))?,
+            keys,
+            sync_ops,
+            buffered_ops,
+            read_ops,
+            seed,
+        }),
+        other => {
+            return Err(CliError::UnknownCommand {
+                command: other.to_string(),
+            })
+        }
+    };
+    Ok(Invocation {
+        command,
+        out,
+        data_root,
+        command_line,
+    })
+}
+
+/// Runs an invocation, prints the table and writes the report files. Returns the report.
+///
+/// # Errors
+/// [`CliError::Target`] if the report cannot be written.
+pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
+    let mut report = Report {
+        command: inv.command_line.clone(),
+        machine: Machine::detect(),
+        results: Vec::new(),
+        ratios: Vec::new(),
+        skipped: Vec::new(),
+    };
+    match &inv.command {
+        Command::Help => {
+            print!("{USAGE}");
+            return Ok(None);
+        }
+        Command::Ycsb(o) => ycsb::run_ycsb(o, &inv.data_root, &mut report),
+        Command::Compare(o) => ycsb::run_compare(o, &inv.data_root, &mut report),
+        Command::Kv(o) => kv_micro::run_kv(o, &inv.data_root, &mut report),
+    }
+    print!("{}", report::terminal::render(&report));
+    let written = report::write_all(&report, &inv.out)?;
+    println!(
+        "wrote {} and {} ({} SVG plots)",
+        written.json.display(),
+        written.markdown.display(),
+        written.svgs.len()
+    );
+    Ok(Some(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::TargetSpec;
+
+    fn args(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn defaults_of_ycsb_a() {
+        let inv = parse(args("ycsb a")).unwrap();
+        match inv.command {
+            Command::Ycsb(o) => {
+                assert_eq!(o.workloads.len(), 1);
+                assert_eq!(o.workloads[0].letter, 'a');
+                assert_eq!(o.targets, vec![TargetSpec::KvShale, TargetSpec::TableShale]);
+                assert_eq!(o.phase.records, DEFAULT_RECORDS);
+                assert_eq!(o.durability, Durability::Buffered);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_parse_and_bad_input_is_typed() {
+        let inv = parse(args(
+            "compare --workload all --targets kv:memory,kv:redb --records 10 --operations 20 \
+             --threads 3 --seed 9 --target-ops 500 --durability sync --rounds 4",
+        ))
+        .unwrap();
+        match inv.command {
+            Command::Compare(o) => {
+                assert_eq!(o.workloads.len(), 6);
+                assert_eq!(o.phase.threads, 3);
+                assert_eq!(o.phase.target_ops, Some(500.0));
+                assert_eq!(o.durability, Durability::Sync);
+                assert_eq!(o.rounds, 4);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(args("ycsb z")),
+            Err(CliError::UnknownWorkload { .. })
+        ));
+        assert!(matches!(
+            parse(args("ycsb a --threads 0")),
+            Err(CliError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            parse(args("ycsb a --target-ops -5")),
+            Err(CliError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            parse(args("ycsb a --records lots")),
+            Err(CliError::Args(_))
+        ));
+        assert!(matches!(
+            parse(args("frobnicate")),
+            Err(CliError::UnknownCommand { .. })
+        ));
+        assert!(matches!(
+            parse(args("ycsb a --targets kv:nope")),
+            Err(CliError::Target(_))
+        ));
+    }
+}

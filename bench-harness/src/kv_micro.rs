@@ -1,0 +1,265 @@
+//! The `kv` command: storage-core micro figures, key-value targets side by side.
+//!
+//! Phases, each run on every target before the next phase starts (so machine noise
+//! lands on all targets alike):
+//! - `write-sync-1t` / `write-sync-4t`: random 1 KiB writes, every write durable before
+//!   its ack, 1 and 4 writer threads (4 threads shows group commit);
+//! - `write-buffered-1t`: the same into the OS page cache;
+//! - `read-random`: random point reads over `keys` preloaded 1 KiB values (buffered load).
+//!
+//! Keys are 16-byte big-endian `fnv1a64(n) ‖ n` so inserts land in random order.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::generators::fnv1a64;
+use crate::measure::PhaseStats;
+use crate::report::{Report, RunResult};
+use crate::rng::Rng;
+use crate::runner::{progress, THREADS_MAX};
+use crate::target::{self, Durability, KvStore, TargetError, TargetSpec};
+use crate::workload::Op;
+
+/// Value size of the micro benchmark.
+pub const VALUE_BYTES: usize = 1024;
+
+/// Settings of the `kv` command.
+#[derive(Debug, Clone)]
+pub struct KvOptions {
+    /// Targets (key-value specs only).
+    pub targets: Vec<TargetSpec>,
+    /// Keys preloaded for the read phase (and the key space of the write phases).
+    pub keys: u64,
+    /// Writes per synced write phase.
+    pub sync_ops: u64,
+    /// Writes in the buffered write phase.
+    pub buffered_ops: u64,
+    /// Reads in the read phase.
+    pub read_ops: u64,
+    /// Base seed.
+    pub seed: u64,
+}
+
+/// The key of number `n`.
+pub fn micro_key(n: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&fnv1a64(&n.to_le_bytes()).to_be_bytes());
+    k[8..].copy_from_slice(&n.to_be_bytes());
+    k
+}
+
+enum Kind {
+    RandomWrite,
+    RandomRead,
+    SequentialLoad,
+}
+
+fn phase(
+    store: &dyn KvStore,
+    kind: Kind,
+    threads: usize,
+    ops: u64,
+    keys: u64,
+    seed: u64,
+    label: &str,
+) -> PhaseStats {
+    let threads = threads.clamp(1, THREADS_MAX);
+    let issued = AtomicU64::new(0);
+    let pb = progress(ops, label);
+    let start = Instant::now();
+    let parts: Vec<PhaseStats> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let issued = &issued;
+                let kind = &kind;
+                let pb = &pb;
+                s.spawn(move || {
+                    let mut rng = Rng::for_stream(seed, t as u64);
+                    let mut value = vec![0u8; VALUE_BYTES];
+                    let mut stats = PhaseStats::default();
+                    loop {
+                        let i = issued.fetch_add(1, Ordering::Relaxed);
+                        if i >= ops {
+                            break;
+                        }
+                        match kind {
+                            Kind::SequentialLoad => {
+                                rng.fill_ascii(&mut value);
+                                let t0 = Instant::now();
+                                let r = store.put(&micro_key(i), &value);
+                                stats.record(Op::Insert, start, t0, Instant::now(), &r);
+                            }
+                            Kind::RandomWrite => {
+                                rng.fill_ascii(&mut value);
+                                let k = micro_key(rng.range_inclusive(0, keys.max(1) - 1));
+                                let t0 = Instant::now();
+                                let r = store.put(&k, &value);
+                                stats.record(Op::Update, start, t0, Instant::now(), &r);
+                            }
+                            Kind::RandomRead => {
+                                let k = micro_key(rng.range_inclusive(0, keys.max(1) - 1));
+                                let t0 = Instant::now();
+                                let r = store.get(&k).and_then(|v| match v {
+                                    Some(v) if v.len() == VALUE_BYTES => Ok(()),
+                                    Some(_) => Err(TargetError::CorruptRecord {
+                                        key: format!("{k:02x?}"),
+                                        reason: "value is not 1 KiB",
+                                    }),
+                                    None => Err(TargetError::NotFound {
+                                        key: format!("{k:02x?}"),
+                                    }),
+                                });
+                                stats.record(Op::Read, start, t0, Instant::now(), &r);
+                            }
+                        }
+                        if i % 256 == 0 {
+                            pb.set_position(i);
+                        }
+                    }
+                    stats
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    pb.finish_and_clear();
+    PhaseStats::merge_concurrent(&parts, start.elapsed())
+}
+
+struct KvRun<'a> {
+    opts: &'a KvOptions,
+    data_root: &'a Path,
+}
+
+impl KvRun<'_> {
+    fn open(
+        &self,
+        spec: &TargetSpec,
+        durability: Durability,
+    ) -> Result<(Box<dyn KvStore>, tempfile::TempDir), TargetError> {
+        let dir = tempfile::Builder::new()
+            .prefix("shale-bench-kv-")
+            .tempdir_in(self.data_root)
+            .map_err(|source| TargetError::Io {
+                op: "create temp dir in",
+                path: self.data_root.to_path_buf(),
+                source,
+            })?;
+        let store = target::open_kv(spec, dir.path(), durability)?;
+        Ok((store, dir))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn result(
+        &self,
+        name: &str,
+        spec: &TargetSpec,
+        durability: Durability,
+        note: String,
+        threads: usize,
+        ops: u64,
+        load: Option<&PhaseStats>,
+        run: &PhaseStats,
+    ) -> RunResult {
+        RunResult {
+            workload: name.to_string(),
+            target: spec.to_string(),
+            durability: durability.as_str().to_string(),
+            durability_note: note,
+            records: self.opts.keys,
+            operations: ops,
+            threads,
+            seed: self.opts.seed,
+            target_ops: None,
+            load: load.map(PhaseStats::summary),
+            run: run.summary(),
+        }
+    }
+}
+
+/// Runs every phase on every target; failures to open go to `report.skipped`.
+pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) {
+    let ctx = KvRun { opts, data_root };
+    let writes = [
+        ("write-sync-1t", Durability::Sync, 1usize, opts.sync_ops),
+        ("write-sync-4t", Durability::Sync, 4, opts.sync_ops),
+        (
+            "write-buffered-1t",
+            Durability::Buffered,
+            1,
+            opts.buffered_ops,
+        ),
+    ];
+    for (name, durability, threads, ops) in writes {
+        for spec in &opts.targets {
+            match ctx.open(spec, durability) {
+                Ok((store, _dir)) => {
+                    let label = format!("{name} {spec}");
+                    let run = phase(
+                        store.as_ref(),
+                        Kind::RandomWrite,
+                        threads,
+                        ops,
+                        opts.keys,
+                        opts.seed,
+                        &label,
+                    );
+                    let note = store.durability_note();
+                    report
+                        .results
+                        .push(ctx.result(name, spec, durability, note, threads, ops, None, &run));
+                }
+                Err(e) => report
+                    .skipped
+                    .push((format!("{spec} {name}"), e.to_string())),
+            }
+        }
+    }
+    // Reads: load every target first, then read them one after the other.
+    let mut loaded = Vec::new();
+    for spec in &opts.targets {
+        match ctx.open(spec, Durability::Buffered) {
+            Ok((store, dir)) => {
+                let load = phase(
+                    store.as_ref(),
+                    Kind::SequentialLoad,
+                    1,
+                    opts.keys,
+                    opts.keys,
+                    opts.seed,
+                    &format!("load {spec}"),
+                );
+                loaded.push((spec, store, dir, load));
+            }
+            Err(e) => report
+                .skipped
+                .push((format!("{spec} read-random"), e.to_string())),
+        }
+    }
+    for (spec, store, _dir, load) in &loaded {
+        let run = phase(
+            store.as_ref(),
+            Kind::RandomRead,
+            1,
+            opts.read_ops,
+            opts.keys,
+            opts.seed ^ 0xEAD,
+            &format!("read-random {spec}"),
+        );
+        let note = store.durability_note();
+        report.results.push(ctx.result(
+            "read-random",
+            spec,
+            Durability::Buffered,
+            note,
+            1,
+            opts.read_ops,
+            Some(load),
+            &run,
+        ));
+    }
+}

@@ -1,0 +1,278 @@
+//! Latency and throughput recording: one HdrHistogram per op type per thread, merged at
+//! the end, plus completions per one-second bucket.
+//!
+//! Histograms hold nanoseconds (3 significant digits, 1 ns .. 1 hour) so sub-microsecond
+//! in-memory operations keep their resolution; reports convert to microseconds. With
+//! `--target-ops`, the latency of an op is measured from its *intended* start time, so a
+//! stall delays the ops queued behind it and shows up in their latency (no coordinated
+//! omission), like YCSB's `measurement.interval=intended`.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::target::TargetError;
+use crate::workload::Op;
+
+/// Highest recordable latency: one hour in nanoseconds. Larger values saturate.
+pub const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
+/// HdrHistogram precision.
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+/// Seconds of per-second throughput kept; later completions land in the last bucket.
+pub const TIMELINE_SECONDS_MAX: usize = 24 * 3600;
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_NS_MAX, SIGNIFICANT_DIGITS)
+        .expect("constant histogram bounds are valid")
+}
+
+/// Latencies and outcome counts of one op type.
+#[derive(Debug, Clone)]
+pub struct OpRecorder {
+    /// Latencies of every completed op (successes and failures alike, as YCSB does).
+    pub histogram: Histogram<u64>,
+    /// Failed ops, throttles excluded.
+    pub errors: u64,
+    /// Ops rejected by throttling.
+    pub throttles: u64,
+}
+
+impl Default for OpRecorder {
+    fn default() -> Self {
+        OpRecorder {
+            histogram: new_histogram(),
+            errors: 0,
+            throttles: 0,
+        }
+    }
+}
+
+/// Everything one phase recorded (one thread's, or merged).
+#[derive(Debug, Clone, Default)]
+pub struct PhaseStats {
+    /// Indexed by [`Op::index`].
+    pub ops: [OpRecorder; 5],
+    /// Completions per second since the phase began.
+    pub timeline: Vec<u64>,
+    /// Wall time of the phase (set by the runner).
+    pub elapsed: Duration,
+    /// The first error seen, kept for the report.
+    pub first_error: Option<String>,
+}
+
+impl PhaseStats {
+    /// Records one completed op.
+    pub fn record<T>(
+        &mut self,
+        op: Op,
+        phase_start: Instant,
+        measured_from: Instant,
+        end: Instant,
+        result: &Result<T, TargetError>,
+    ) {
+        let rec = &mut self.ops[op.index()];
+        let ns = end.saturating_duration_since(measured_from).as_nanos();
+        rec.histogram
+            .saturating_record(u64::try_from(ns).unwrap_or(LATENCY_NS_MAX));
+        match result {
+            Ok(_) => {}
+            Err(e) if e.is_throttle() => rec.throttles += 1,
+            Err(e) => {
+                rec.errors += 1;
+                if self.first_error.is_none() {
+                    self.first_error = Some(e.to_string());
+                }
+            }
+        }
+        let second = (end.saturating_duration_since(phase_start).as_secs() as usize)
+            .min(TIMELINE_SECONDS_MAX - 1);
+        if self.timeline.len() <= second {
+            self.timeline.resize(second + 1, 0);
+        }
+        self.timeline[second] += 1;
+    }
+
+    /// Adds `other` into `self` (elapsed times add, for interleaved rounds).
+    pub fn merge(&mut self, other: &PhaseStats) {
+        for (a, b) in self.ops.iter_mut().zip(&other.ops) {
+            // Both histograms share bounds, so `add` cannot fail.
+            let _ = a.histogram.add(&b.histogram);
+            a.errors += b.errors;
+            a.throttles += b.throttles;
+        }
+        if self.timeline.len() < other.timeline.len() {
+            self.timeline.resize(other.timeline.len(), 0);
+        }
+        for (a, b) in self.timeline.iter_mut().zip(&other.timeline) {
+            *a += b;
+        }
+        if self.first_error.is_none() {
+            self.first_error.clone_from(&other.first_error);
+        }
+    }
+
+    /// Merges thread stats that ran concurrently (timelines overlay, elapsed is the max).
+    pub fn merge_concurrent(parts: &[PhaseStats], elapsed: Duration) -> PhaseStats {
+        let mut out = PhaseStats::default();
+        for p in parts {
+            out.merge(p);
+        }
+        out.elapsed = elapsed;
+        out
+    }
+
+    /// Appends a later phase run (interleaved rounds): histograms merge, timelines
+    /// concatenate, elapsed times add.
+    pub fn append_sequential(&mut self, later: &PhaseStats) {
+        let mut shifted = later.clone();
+        let mut timeline = std::mem::take(&mut self.timeline);
+        timeline.extend_from_slice(&later.timeline);
+        shifted.timeline.clear();
+        self.merge(&shifted);
+        self.timeline = timeline;
+        self.elapsed += later.elapsed;
+    }
+
+    /// Total completed ops.
+    pub fn total_ops(&self) -> u64 {
+        self.ops.iter().map(|r| r.histogram.len()).sum()
+    }
+
+    /// The report form.
+    pub fn summary(&self) -> PhaseSummary {
+        let total = self.total_ops();
+        let secs = self.elapsed.as_secs_f64();
+        PhaseSummary {
+            operations: total,
+            elapsed_s: secs,
+            ops_per_sec: if secs > 0.0 { total as f64 / secs } else { 0.0 },
+            errors: self.ops.iter().map(|r| r.errors).sum(),
+            throttles: self.ops.iter().map(|r| r.throttles).sum(),
+            per_op: Op::ALL
+                .iter()
+                .filter(|op| !self.ops[op.index()].histogram.is_empty())
+                .map(|&op| OpSummary::of(op, &self.ops[op.index()]))
+                .collect(),
+            ops_per_second_timeline: self.timeline.clone(),
+            first_error: self.first_error.clone(),
+        }
+    }
+}
+
+/// Latency summary of one op type, in microseconds.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct OpSummary {
+    /// YCSB's op name.
+    pub op: String,
+    /// Completed ops.
+    pub count: u64,
+    /// Failed ops (throttles excluded).
+    pub errors: u64,
+    /// Throttled ops.
+    pub throttles: u64,
+    /// Mean latency.
+    pub mean_us: f64,
+    /// Median.
+    pub p50_us: f64,
+    /// 95th percentile.
+    pub p95_us: f64,
+    /// 99th percentile.
+    pub p99_us: f64,
+    /// 99.9th percentile.
+    pub p999_us: f64,
+    /// Maximum.
+    pub max_us: f64,
+}
+
+impl OpSummary {
+    fn of(op: Op, r: &OpRecorder) -> Self {
+        let h = &r.histogram;
+        let us = |ns: u64| ns as f64 / 1000.0;
+        OpSummary {
+            op: op.name().to_string(),
+            count: h.len(),
+            errors: r.errors,
+            throttles: r.throttles,
+            mean_us: h.mean() / 1000.0,
+            p50_us: us(h.value_at_quantile(0.50)),
+            p95_us: us(h.value_at_quantile(0.95)),
+            p99_us: us(h.value_at_quantile(0.99)),
+            p999_us: us(h.value_at_quantile(0.999)),
+            max_us: us(h.max()),
+        }
+    }
+}
+
+/// A phase's report form.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct PhaseSummary {
+    /// Completed ops of every type.
+    pub operations: u64,
+    /// Wall time.
+    pub elapsed_s: f64,
+    /// Throughput.
+    pub ops_per_sec: f64,
+    /// Failed ops (throttles excluded).
+    pub errors: u64,
+    /// Throttled ops.
+    pub throttles: u64,
+    /// Per op type.
+    pub per_op: Vec<OpSummary>,
+    /// Completions in each second of the phase.
+    pub ops_per_second_timeline: Vec<u64>,
+    /// The first error message, if any op failed.
+    pub first_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_latency_outcomes_and_timeline() {
+        let mut s = PhaseStats::default();
+        let t0 = Instant::now();
+        let end = t0 + Duration::from_micros(250);
+        s.record(Op::Read, t0, t0, end, &Ok::<(), TargetError>(()));
+        s.record(
+            Op::Read,
+            t0,
+            t0,
+            t0 + Duration::from_millis(1500),
+            &Err::<(), _>(TargetError::Throttled {
+                exception: "ThrottlingException".into(),
+            }),
+        );
+        s.record(
+            Op::Update,
+            t0,
+            t0,
+            end,
+            &Err::<(), _>(TargetError::NotFound { key: "k".into() }),
+        );
+        s.elapsed = Duration::from_secs(2);
+        let sum = s.summary();
+        assert_eq!(sum.operations, 3);
+        assert_eq!((sum.errors, sum.throttles), (1, 1));
+        assert_eq!(sum.ops_per_second_timeline, vec![2, 1]);
+        let read = &sum.per_op[0];
+        assert_eq!(read.op, "READ");
+        assert!((read.p50_us - 250.0).abs() < 1.0, "{}", read.p50_us);
+        assert!((read.max_us - 1_500_000.0).abs() / 1_500_000.0 < 0.001);
+        assert!(sum.first_error.unwrap().contains("not found"));
+    }
+
+    #[test]
+    fn sequential_append_concatenates_timelines_and_adds_time() {
+        let t0 = Instant::now();
+        let mut a = PhaseStats::default();
+        a.record(Op::Read, t0, t0, t0, &Ok::<(), TargetError>(()));
+        a.elapsed = Duration::from_secs(1);
+        let b = a.clone();
+        a.append_sequential(&b);
+        assert_eq!(a.timeline, vec![1, 1]);
+        assert_eq!(a.total_ops(), 2);
+        assert_eq!(a.elapsed, Duration::from_secs(2));
+    }
+}

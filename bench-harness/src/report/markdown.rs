@@ -1,0 +1,99 @@
+//! `report.md`: tables per workload with links to the SVG plots.
+
+use std::fmt::Write;
+
+use super::terminal::fmt_ratios;
+use super::{workloads, Report};
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# shale-bench report\n");
+    let _ = writeln!(s, "Command: `{}`\n", report.command);
+    let _ = writeln!(
+        s,
+        "Machine: {} CPUs, {}\n",
+        report.machine.cpus, report.machine.cpu_model
+    );
+    for w in workloads(report) {
+        let _ = writeln!(s, "## Workload {w}\n");
+        let _ = writeln!(
+            s,
+            "| target | durability | op | ops | ops/s | p50 µs | p95 µs | p99 µs | p99.9 µs | max µs | errors | throttles |"
+        );
+        let _ = writeln!(
+            s,
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for r in report.results.iter().filter(|r| r.workload == w) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | (all) | {} | {:.0} | | | | | | {} | {} |",
+                r.target,
+                r.durability,
+                r.run.operations,
+                r.run.ops_per_sec,
+                r.run.errors,
+                r.run.throttles
+            );
+            for op in &r.run.per_op {
+                let _ = writeln!(
+                    s,
+                    "| | | {} | {} | | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |",
+                    op.op,
+                    op.count,
+                    op.p50_us,
+                    op.p95_us,
+                    op.p99_us,
+                    op.p999_us,
+                    op.max_us,
+                    op.errors,
+                    op.throttles
+                );
+            }
+        }
+        let _ = writeln!(s);
+        for r in report.results.iter().filter(|r| r.workload == w) {
+            let _ = writeln!(
+                s,
+                "- {}: {} records, {} ops, {} threads, seed {}, durability: {}{}",
+                r.target,
+                r.records,
+                r.operations,
+                r.threads,
+                r.seed,
+                r.durability_note,
+                r.load
+                    .as_ref()
+                    .map(|l| format!("; load {:.0} inserts/s", l.ops_per_sec))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n![latency](latency-{w}.svg)\n\n![throughput](throughput-{w}.svg)\n"
+        );
+    }
+    if !report.ratios.is_empty() {
+        let _ = writeln!(s, "## Ratios (interleaved rounds)\n");
+        let _ = writeln!(s, "| workload | target | vs | throughput | p50 | p99 |");
+        let _ = writeln!(s, "|---|---|---|---:|---|---|");
+        for r in &report.ratios {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | x{:.2} | {} | {} |",
+                r.workload,
+                r.target,
+                r.baseline,
+                r.throughput_ratio,
+                fmt_ratios(&r.p50_ratio),
+                fmt_ratios(&r.p99_ratio)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for (target, why) in &report.skipped {
+        let _ = writeln!(s, "- skipped {target}: {why}");
+    }
+    s
+}

@@ -1,0 +1,87 @@
+//! `kv:memory` and `kv:shale`: Shale's [`Backend`] trait as a [`KvStore`].
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use shale_engine::{Backend, Direction, MemBackend};
+
+use super::{Durability, KvStore, TargetError};
+
+/// A Shale backend (in-memory or the LSM engine) as a key-value store.
+pub struct BackendKv {
+    backend: Arc<dyn Backend>,
+    note: String,
+}
+
+impl BackendKv {
+    /// `kv:memory`: a fresh [`MemBackend`]. Nothing is durable; the durability flag is
+    /// ignored, which makes it a ceiling rather than a peer.
+    pub fn memory() -> Self {
+        BackendKv {
+            backend: Arc::new(MemBackend::new()),
+            note: "in memory, nothing durable (ceiling)".to_string(),
+        }
+    }
+
+    /// `kv:shale`: the LSM engine in `dir`.
+    ///
+    /// # Errors
+    /// The engine's open failure.
+    pub fn shale_lsm(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
+        Ok(BackendKv {
+            backend: Self::open_shale_backend(dir, durability)?,
+            note: shale_note(durability),
+        })
+    }
+
+    /// Opens Shale's LSM engine in `dir` as a `Backend` (shared with `table:shale`).
+    ///
+    /// # Errors
+    /// The engine's open failure.
+    pub fn open_shale_backend(
+        dir: &Path,
+        durability: Durability,
+    ) -> Result<Arc<dyn Backend>, TargetError> {
+        crate::shale_lsm::open(dir, durability)
+    }
+}
+
+/// How `--durability` maps onto Shale's WAL.
+pub fn shale_note(durability: Durability) -> String {
+    match durability {
+        Durability::Sync => "shale Durability::Sync (WAL fdatasync per commit, group commit)",
+        Durability::Buffered => "shale Durability::Buffered (WAL write to OS cache per commit)",
+    }
+    .to_string()
+}
+
+impl KvStore for BackendKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
+        Ok(self.backend.get(key, None)?)
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError> {
+        self.backend.put(key, value)?;
+        Ok(())
+    }
+
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError> {
+        let iter = self.backend.scan(
+            Bound::Included(start.to_vec()),
+            Bound::Unbounded,
+            Direction::Forward,
+            None,
+        )?;
+        let mut n = 0;
+        for pair in iter.take(limit) {
+            pair?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn durability_note(&self) -> String {
+        self.note.clone()
+    }
+}

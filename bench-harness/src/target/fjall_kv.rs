@@ -1,0 +1,64 @@
+//! `kv:fjall`: fjall 3, one keyspace.
+//!
+//! Durability: `sync` calls `Database::persist(PersistMode::SyncAll)` after every write
+//! (fsync of the journal, fjall's strongest mode); `buffered` calls
+//! `persist(PersistMode::Buffer)`, which moves the journal's user-space buffer into the OS
+//! page cache, the same guarantee as Shale's `Buffered` (survives a process crash).
+
+use std::path::Path;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+
+use super::{Durability, KvStore, TargetError};
+
+/// fjall as a [`KvStore`].
+pub struct FjallKv {
+    db: Database,
+    keyspace: Keyspace,
+    persist: PersistMode,
+}
+
+impl FjallKv {
+    /// Opens (or creates) a database in `dir`.
+    ///
+    /// # Errors
+    /// fjall's open failure.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
+        let db = Database::builder(dir).open()?;
+        let keyspace = db.keyspace("ycsb", KeyspaceCreateOptions::default)?;
+        let persist = match durability {
+            Durability::Sync => PersistMode::SyncAll,
+            Durability::Buffered => PersistMode::Buffer,
+        };
+        Ok(FjallKv {
+            db,
+            keyspace,
+            persist,
+        })
+    }
+}
+
+impl KvStore for FjallKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
+        Ok(self.keyspace.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError> {
+        self.keyspace.insert(key, value)?;
+        self.db.persist(self.persist)?;
+        Ok(())
+    }
+
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError> {
+        let mut n = 0;
+        for guard in self.keyspace.range(start..).take(limit) {
+            guard.into_inner()?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn durability_note(&self) -> String {
+        format!("fjall persist({:?}) after every write", self.persist)
+    }
+}

@@ -1,0 +1,502 @@
+//! Benchmark targets: every store the harness can drive, behind one [`Target`] trait.
+//!
+//! A target stores YCSB records (a key and [`FIELD_COUNT`] fields). Key-value stores get a
+//! record as one encoded value ([`record`]) through the [`KvStore`] seam and the generic
+//! [`KvTarget`]; the table layer and HTTP endpoints store real items with one attribute per
+//! field. Specs on the command line:
+//!
+//! | spec | what |
+//! |---|---|
+//! | `kv:memory` | `shale_engine::MemBackend` (an in-memory ceiling; durability ignored) |
+//! | `kv:shale` | Shale's LSM engine (`shale_engine::lsm::Db`) through the `Backend` trait |
+//! | `kv:fjall` | fjall 3 (one keyspace) |
+//! | `kv:redb` | redb 4 (one table) |
+//! | `kv:rocksdb` | RocksDB, only with `--features rocksdb` |
+//! | `table:shale` | Shale's DynamoDB table layer on the LSM engine (embedded API) |
+//! | `table:memory` | the table layer on `MemBackend` |
+//! | `http:URL` | any DynamoDB-compatible endpoint over its JSON API |
+
+pub mod backend_kv;
+pub mod fjall_kv;
+pub mod http;
+pub mod record;
+pub mod redb_kv;
+#[cfg(feature = "rocksdb")]
+pub mod rocksdb_kv;
+pub mod table;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+pub use backend_kv::BackendKv;
+pub use record::{FIELD_COUNT, FIELD_LENGTH};
+
+/// How durable a write is when the target acknowledges it, normalised across engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Durable on disk before the ack (each engine's fsync/fdatasync-per-commit mode).
+    Sync,
+    /// Handed to the OS page cache before the ack; survives a process crash, not power loss.
+    Buffered,
+}
+
+impl Durability {
+    /// The command-line spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Durability::Sync => "sync",
+            Durability::Buffered => "buffered",
+        }
+    }
+}
+
+impl FromStr for Durability {
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sync" => Ok(Durability::Sync),
+            "buffered" => Ok(Durability::Buffered),
+            _ => Err(TargetError::UnknownDurability {
+                value: s.to_string(),
+            }),
+        }
+    }
+}
+
+/// Something went wrong talking to a target.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The spec names no known target.
+    #[error("unknown target {spec:?}; expected kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale, table:memory or http:URL")]
+    UnknownTarget {
+        /// What was given.
+        spec: String,
+    },
+    /// `--durability` was neither `sync` nor `buffered`.
+    #[error("unknown durability {value:?}; expected sync or buffered")]
+    UnknownDurability {
+        /// What was given.
+        value: String,
+    },
+    /// The target exists but is not available in this build or yet.
+    #[error("target {target} is not implemented in this build: {reason}")]
+    NotImplemented {
+        /// The target spec.
+        target: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A read found no record for a key that was loaded.
+    #[error("record {key} not found")]
+    NotFound {
+        /// The YCSB key.
+        key: String,
+    },
+    /// A stored record did not decode.
+    #[error("record {key} is corrupt: {reason}")]
+    CorruptRecord {
+        /// The YCSB key.
+        key: String,
+        /// What check failed.
+        reason: &'static str,
+    },
+    /// The target rejected the request for capacity (DynamoDB's
+    /// ProvisionedThroughputExceededException or ThrottlingException).
+    #[error("throttled: {exception}")]
+    Throttled {
+        /// The exception name.
+        exception: String,
+    },
+    /// Shale's storage layer failed.
+    #[error("shale storage: {0}")]
+    Storage(#[from] shale_engine::StorageError),
+    /// Shale's table layer returned an error.
+    #[error("shale table layer: {exception}: {message}")]
+    Table {
+        /// The DynamoDB exception name.
+        exception: &'static str,
+        /// Its message.
+        message: String,
+    },
+    /// fjall failed.
+    #[error("fjall: {0}")]
+    Fjall(#[from] fjall::Error),
+    /// redb failed.
+    #[error("redb: {0}")]
+    Redb(#[from] redb::Error),
+    /// RocksDB failed.
+    #[cfg(feature = "rocksdb")]
+    #[error("rocksdb: {0}")]
+    Rocksdb(#[from] rocksdb::Error),
+    /// The HTTP endpoint answered with an error.
+    #[error("http {status}: {exception}: {message}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// DynamoDB exception name from `__type` (empty if absent).
+        exception: String,
+        /// The message from the body.
+        message: String,
+    },
+    /// The HTTP request failed below HTTP (connect, reset, timeout).
+    #[error("http transport to {url}: {reason}")]
+    Transport {
+        /// The endpoint.
+        url: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// A response body did not have the expected shape.
+    #[error("unexpected response from {url}: {reason}")]
+    BadResponse {
+        /// The endpoint.
+        url: String,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A local file or directory operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl TargetError {
+    /// Whether this is a throttle (counted apart from errors, as YCSB's DynamoDB binding
+    /// and the AWS SDKs treat it as back-pressure rather than failure).
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, TargetError::Throttled { .. })
+    }
+}
+
+/// A YCSB database binding: the five operations CoreWorkload issues.
+///
+/// Thread safety: shared by all worker threads (`&self`).
+pub trait Target: Send + Sync {
+    /// Inserts (or overwrites) the record `key` with `fields` ([`FIELD_COUNT`] values).
+    ///
+    /// # Errors
+    /// The target's failure.
+    fn insert(&self, key: &str, fields: &[Vec<u8>]) -> Result<(), TargetError>;
+
+    /// Reads every field of `key`.
+    ///
+    /// # Errors
+    /// [`TargetError::NotFound`] if absent, or the target's failure.
+    fn read(&self, key: &str) -> Result<(), TargetError>;
+
+    /// Sets one field of `key` (YCSB's `writeallfields=false`).
+    ///
+    /// # Errors
+    /// The target's failure.
+    fn update(&self, key: &str, field: usize, value: &[u8]) -> Result<(), TargetError>;
+
+    /// Reads up to `count` records starting at `start` in the target's key order; returns
+    /// how many it read.
+    ///
+    /// # Errors
+    /// The target's failure.
+    fn scan(&self, start: &str, count: usize) -> Result<usize, TargetError>;
+
+    /// A line describing how the target maps `--durability` (printed in reports).
+    fn durability_note(&self) -> String;
+}
+
+/// A plain ordered key-value store: the seam the `kv:*` targets implement.
+///
+/// Thread safety: shared by all worker threads (`&self`).
+pub trait KvStore: Send + Sync {
+    /// Reads `key`.
+    ///
+    /// # Errors
+    /// The engine's failure.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError>;
+
+    /// Writes `key`, durable per the store's [`Durability`] when it returns.
+    ///
+    /// # Errors
+    /// The engine's failure.
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError>;
+
+    /// Reads up to `limit` pairs from `start` (inclusive) in key order; returns how many.
+    ///
+    /// # Errors
+    /// The engine's failure.
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError>;
+
+    /// How `Durability` maps onto this engine's settings.
+    fn durability_note(&self) -> String;
+}
+
+/// YCSB over a [`KvStore`]: a record is one value ([`record::encode`]); an update is a
+/// read-modify-write of the whole value, as YCSB's RocksDB binding does.
+pub struct KvTarget<S> {
+    store: S,
+}
+
+impl<S: KvStore> KvTarget<S> {
+    /// Wraps `store`.
+    pub fn new(store: S) -> Self {
+        KvTarget { store }
+    }
+
+    /// The store underneath (for the `kv` micro benchmark).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+impl<S: KvStore> Target for KvTarget<S> {
+    fn insert(&self, key: &str, fields: &[Vec<u8>]) -> Result<(), TargetError> {
+        self.store.put(key.as_bytes(), &record::encode(fields))
+    }
+
+    fn read(&self, key: &str) -> Result<(), TargetError> {
+        let value = self
+            .store
+            .get(key.as_bytes())?
+            .ok_or_else(|| TargetError::NotFound {
+                key: key.to_string(),
+            })?;
+        record::decode(key, &value).map(|_| ())
+    }
+
+    fn update(&self, key: &str, field: usize, value: &[u8]) -> Result<(), TargetError> {
+        let old = self
+            .store
+            .get(key.as_bytes())?
+            .ok_or_else(|| TargetError::NotFound {
+                key: key.to_string(),
+            })?;
+        let mut fields = record::decode(key, &old)?;
+        let slot = fields
+            .get_mut(field)
+            .ok_or_else(|| TargetError::CorruptRecord {
+                key: key.to_string(),
+                reason: "field index beyond the record",
+            })?;
+        *slot = value.to_vec();
+        self.store.put(key.as_bytes(), &record::encode(&fields))
+    }
+
+    fn scan(&self, start: &str, count: usize) -> Result<usize, TargetError> {
+        self.store.scan(start.as_bytes(), count)
+    }
+
+    fn durability_note(&self) -> String {
+        self.store.durability_note()
+    }
+}
+
+/// A parsed `--targets` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// `kv:memory`
+    KvMemory,
+    /// `kv:shale`
+    KvShale,
+    /// `kv:fjall`
+    KvFjall,
+    /// `kv:redb`
+    KvRedb,
+    /// `kv:rocksdb`
+    KvRocksdb,
+    /// `table:shale`
+    TableShale,
+    /// `table:memory`
+    TableMemory,
+    /// `http:URL`
+    Http(String),
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSpec::KvMemory => f.write_str("kv:memory"),
+            TargetSpec::KvShale => f.write_str("kv:shale"),
+            TargetSpec::KvFjall => f.write_str("kv:fjall"),
+            TargetSpec::KvRedb => f.write_str("kv:redb"),
+            TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
+            TargetSpec::TableShale => f.write_str("table:shale"),
+            TargetSpec::TableMemory => f.write_str("table:memory"),
+            TargetSpec::Http(url) => write!(f, "http:{url}"),
+        }
+    }
+}
+
+impl FromStr for TargetSpec {
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "kv:memory" => TargetSpec::KvMemory,
+            "kv:shale" => TargetSpec::KvShale,
+            "kv:fjall" => TargetSpec::KvFjall,
+            "kv:redb" => TargetSpec::KvRedb,
+            "kv:rocksdb" => TargetSpec::KvRocksdb,
+            "table:shale" => TargetSpec::TableShale,
+            "table:memory" => TargetSpec::TableMemory,
+            _ => match s.strip_prefix("http:") {
+                Some(url) if url.starts_with("http://") => TargetSpec::Http(url.to_string()),
+                _ => {
+                    return Err(TargetError::UnknownTarget {
+                        spec: s.to_string(),
+                    })
+                }
+            },
+        })
+    }
+}
+
+/// Parses a comma-separated target list.
+///
+/// # Errors
+/// [`TargetError::UnknownTarget`] for the first bad entry.
+pub fn parse_targets(list: &str) -> Result<Vec<TargetSpec>, TargetError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+/// Creates `dir` (the target's private data directory).
+///
+/// # Errors
+/// [`TargetError::Io`].
+pub fn create_dir(dir: &Path) -> Result<(), TargetError> {
+    std::fs::create_dir_all(dir).map_err(|source| TargetError::Io {
+        op: "create_dir_all",
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Opens a plain key-value store for `spec` in `dir` (used by the `kv` micro benchmark).
+///
+/// # Errors
+/// [`TargetError::NotImplemented`] for specs that are not key-value stores or not built;
+/// otherwise the engine's open failure.
+pub fn open_kv(
+    spec: &TargetSpec,
+    dir: &Path,
+    durability: Durability,
+) -> Result<Box<dyn KvStore>, TargetError> {
+    create_dir(dir)?;
+    Ok(match spec {
+        TargetSpec::KvMemory => Box::new(BackendKv::memory()),
+        TargetSpec::KvShale => Box::new(BackendKv::shale_lsm(dir, durability)?),
+        TargetSpec::KvFjall => Box::new(fjall_kv::FjallKv::open(dir, durability)?),
+        TargetSpec::KvRedb => Box::new(redb_kv::RedbKv::open(dir, durability)?),
+        #[cfg(feature = "rocksdb")]
+        TargetSpec::KvRocksdb => Box::new(rocksdb_kv::RocksKv::open(dir, durability)?),
+        #[cfg(not(feature = "rocksdb"))]
+        TargetSpec::KvRocksdb => {
+            return Err(TargetError::NotImplemented {
+                target: spec.to_string(),
+                reason: "build shale-bench with --features rocksdb",
+            })
+        }
+        TargetSpec::TableShale | TargetSpec::TableMemory | TargetSpec::Http(_) => {
+            return Err(TargetError::NotImplemented {
+                target: spec.to_string(),
+                reason: "not a key-value store; use it with `ycsb` or `compare`",
+            })
+        }
+    })
+}
+
+impl KvStore for Box<dyn KvStore> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
+        (**self).get(key)
+    }
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError> {
+        (**self).put(key, value)
+    }
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError> {
+        (**self).scan(start, limit)
+    }
+    fn durability_note(&self) -> String {
+        (**self).durability_note()
+    }
+}
+
+/// Opens the YCSB target for `spec`, keeping its files in `dir`.
+///
+/// # Errors
+/// As [`open_kv`], plus table-layer and HTTP setup failures.
+pub fn open_target(
+    spec: &TargetSpec,
+    dir: &Path,
+    durability: Durability,
+) -> Result<Box<dyn Target>, TargetError> {
+    match spec {
+        TargetSpec::TableShale => {
+            create_dir(dir)?;
+            Ok(Box::new(table::TableTarget::open(
+                BackendKv::open_shale_backend(dir, durability)?,
+                durability,
+            )?))
+        }
+        TargetSpec::TableMemory => Ok(Box::new(table::TableTarget::open(
+            std::sync::Arc::new(shale_engine::MemBackend::new()),
+            durability,
+        )?)),
+        TargetSpec::Http(url) => Ok(Box::new(http::HttpTarget::connect(url, durability)?)),
+        _ => Ok(Box::new(KvTarget::new(open_kv(spec, dir, durability)?))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip_and_bad_ones_are_typed_errors() {
+        let specs = parse_targets("kv:shale, table:shale,http:http://127.0.0.1:8000").unwrap();
+        assert_eq!(
+            specs,
+            vec![
+                TargetSpec::KvShale,
+                TargetSpec::TableShale,
+                TargetSpec::Http("http://127.0.0.1:8000".into())
+            ]
+        );
+        for s in &specs {
+            assert_eq!(&s.to_string().parse::<TargetSpec>().unwrap(), s);
+        }
+        assert!(matches!(
+            "kv:leveldb".parse::<TargetSpec>(),
+            Err(TargetError::UnknownTarget { .. })
+        ));
+        assert!(matches!(
+            "http:ftp://x".parse::<TargetSpec>(),
+            Err(TargetError::UnknownTarget { .. })
+        ));
+        assert!("fsync".parse::<Durability>().is_err());
+    }
+
+    #[test]
+    fn kv_target_update_changes_one_field_only() {
+        let t = KvTarget::new(BackendKv::memory());
+        let fields: Vec<Vec<u8>> = (0..FIELD_COUNT).map(|i| vec![b'a' + i as u8; 3]).collect();
+        t.insert("user1", &fields).unwrap();
+        t.update("user1", 4, b"zzz").unwrap();
+        let raw = t.store().get(b"user1").unwrap().unwrap();
+        let back = record::decode("user1", &raw).unwrap();
+        assert_eq!(back[4], b"zzz");
+        assert_eq!(back[3], fields[3]);
+        assert!(matches!(t.read("user2"), Err(TargetError::NotFound { .. })));
+        assert_eq!(t.scan("user0", 10).unwrap(), 1);
+    }
+}

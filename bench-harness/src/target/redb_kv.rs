@@ -1,0 +1,93 @@
+//! `kv:redb`: redb 4, one table, one write transaction per operation.
+//!
+//! Durability: `sync` commits with `Durability::Immediate` (fsync per commit); `buffered`
+//! with `Durability::None` (the commit reaches the OS page cache but is not fsynced).
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+use super::{Durability, KvStore, TargetError};
+
+const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ycsb");
+
+/// redb as a [`KvStore`].
+pub struct RedbKv {
+    db: Database,
+    durability: redb::Durability,
+}
+
+impl RedbKv {
+    /// Creates a database file `dir/redb.db`.
+    ///
+    /// # Errors
+    /// redb's open failure.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
+        let db = Database::create(dir.join("redb.db")).map_err(redb::Error::from)?;
+        let durability = match durability {
+            Durability::Sync => redb::Durability::Immediate,
+            Durability::Buffered => redb::Durability::None,
+        };
+        let kv = RedbKv { db, durability };
+        // Create the table so readers never race its creation.
+        kv.write(|_| Ok(()))?;
+        Ok(kv)
+    }
+
+    fn write(
+        &self,
+        f: impl FnOnce(&mut redb::Table<'_, &[u8], &[u8]>) -> Result<(), redb::Error>,
+    ) -> Result<(), TargetError> {
+        let inner = || -> Result<(), redb::Error> {
+            let mut txn = self.db.begin_write()?;
+            txn.set_durability(self.durability)?;
+            {
+                let mut table = txn.open_table(TABLE)?;
+                f(&mut table)?;
+            }
+            txn.commit()?;
+            Ok(())
+        };
+        Ok(inner()?)
+    }
+}
+
+impl KvStore for RedbKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
+        let inner = || -> Result<Option<Vec<u8>>, redb::Error> {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(TABLE)?;
+            Ok(table.get(key)?.map(|v| v.value().to_vec()))
+        };
+        Ok(inner()?)
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError> {
+        self.write(|t| {
+            t.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError> {
+        let inner = || -> Result<usize, redb::Error> {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(TABLE)?;
+            let mut n = 0;
+            for pair in table.range(start..)?.take(limit) {
+                let (_k, v) = pair?;
+                std::hint::black_box(v.value().len());
+                n += 1;
+            }
+            Ok(n)
+        };
+        Ok(inner()?)
+    }
+
+    fn durability_note(&self) -> String {
+        format!(
+            "redb one write transaction per op, Durability::{:?}",
+            self.durability
+        )
+    }
+}

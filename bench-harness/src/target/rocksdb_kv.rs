@@ -1,0 +1,62 @@
+//! `kv:rocksdb` (feature `rocksdb`): RocksDB through the `rocksdb` crate.
+//!
+//! Durability: `sync` writes with `WriteOptions::set_sync(true)` (WAL fsync per write);
+//! `buffered` with the WAL on and no sync (OS page cache), RocksDB's default.
+//! Not built in CI: RocksDB takes 15-20 minutes to compile on 2 cores and needs clang.
+
+use std::path::Path;
+
+use rocksdb::{Direction, IteratorMode, Options, WriteOptions, DB};
+
+use super::{Durability, KvStore, TargetError};
+
+/// RocksDB as a [`KvStore`].
+pub struct RocksKv {
+    db: DB,
+    sync: bool,
+}
+
+impl RocksKv {
+    /// Opens (or creates) a database in `dir`.
+    ///
+    /// # Errors
+    /// RocksDB's open failure.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        let db = DB::open(&opts, dir)?;
+        Ok(RocksKv {
+            db,
+            sync: durability == Durability::Sync,
+        })
+    }
+}
+
+impl KvStore for RocksKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
+        Ok(self.db.get(key)?)
+    }
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), TargetError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(self.sync);
+        Ok(self.db.put_opt(key, value, &wo)?)
+    }
+
+    fn scan(&self, start: &[u8], limit: usize) -> Result<usize, TargetError> {
+        let mut n = 0;
+        for pair in self
+            .db
+            .iterator(IteratorMode::From(start, Direction::Forward))
+            .take(limit)
+        {
+            pair?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn durability_note(&self) -> String {
+        format!("rocksdb WriteOptions::set_sync({}) per write", self.sync)
+    }
+}

@@ -1,0 +1,186 @@
+//! The `ycsb` and `compare` commands.
+
+use std::path::Path;
+
+use crate::measure::PhaseStats;
+use crate::report::{Ratio, Report, RunResult};
+use crate::runner::{self, PhaseConfig, TargetState};
+use crate::target::{self, Durability, Target, TargetError, TargetSpec};
+use crate::workload::WorkloadSpec;
+
+/// Settings shared by `ycsb` and `compare`.
+#[derive(Debug, Clone)]
+pub struct YcsbOptions {
+    /// Workloads to run, in order.
+    pub workloads: Vec<WorkloadSpec>,
+    /// Targets, in order (the first is the baseline of `compare`).
+    pub targets: Vec<TargetSpec>,
+    /// Phase settings (the workload field is replaced per workload).
+    pub phase: PhaseConfig,
+    /// Durability for every target.
+    pub durability: Durability,
+    /// Interleaved rounds for `compare`.
+    pub rounds: u64,
+}
+
+struct Opened {
+    spec: TargetSpec,
+    target: Box<dyn Target>,
+    state: TargetState,
+    load: PhaseStats,
+    // Keeps the data directory alive until the target is dropped (declared last: fields
+    // drop in order, so the target closes before its directory is removed).
+    _dir: tempfile::TempDir,
+}
+
+fn open_and_load(
+    spec: &TargetSpec,
+    data_root: &Path,
+    cfg: &PhaseConfig,
+    durability: Durability,
+) -> Result<Opened, TargetError> {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(
+            "shale-bench-{}-",
+            spec.to_string().replace([':', '/'], "_")
+        ))
+        .tempdir_in(data_root)
+        .map_err(|source| TargetError::Io {
+            op: "create temp dir in",
+            path: data_root.to_path_buf(),
+            source,
+        })?;
+    let target = target::open_target(spec, dir.path(), durability)?;
+    let pb = runner::progress(cfg.records, &format!("load {} {}", cfg.spec.letter, spec));
+    let load = runner::load(target.as_ref(), cfg, &pb);
+    Ok(Opened {
+        spec: spec.clone(),
+        target,
+        state: TargetState::new(cfg.records),
+        load,
+        _dir: dir,
+    })
+}
+
+fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseStats) -> RunResult {
+    RunResult {
+        workload: cfg.spec.letter.to_string(),
+        target: o.spec.to_string(),
+        durability: durability.as_str().to_string(),
+        durability_note: o.target.durability_note(),
+        records: cfg.records,
+        operations: cfg.operations,
+        threads: cfg.threads,
+        seed: cfg.seed,
+        target_ops: cfg.target_ops,
+        load: Some(o.load.summary()),
+        run: run.summary(),
+    }
+}
+
+/// `ycsb`: for each workload and each target, a fresh store, load, then run.
+/// Targets that fail to open are listed in `skipped`, not fatal.
+pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
+    for spec in &opts.workloads {
+        let cfg = PhaseConfig {
+            spec: *spec,
+            ..opts.phase.clone()
+        };
+        for t in &opts.targets {
+            let opened = match open_and_load(t, data_root, &cfg, opts.durability) {
+                Ok(o) => o,
+                Err(e) => {
+                    report.skipped.push((t.to_string(), e.to_string()));
+                    continue;
+                }
+            };
+            let pb = runner::progress(cfg.operations, &format!("run {} {}", spec.letter, t));
+            let run = runner::run(
+                opened.target.as_ref(),
+                &cfg,
+                &opened.state,
+                0,
+                cfg.operations,
+                &pb,
+            );
+            report
+                .results
+                .push(result_of(&opened, &cfg, opts.durability, &run));
+        }
+    }
+}
+
+/// `compare`: loads every target, then runs the workload in `rounds` short rounds that
+/// alternate between targets (A B A B …, reversing the order every other round so no
+/// target always runs first), and reports ratios against the first target. Interleaving
+/// spreads machine noise (other builds on a shared box) evenly over the targets.
+pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
+    let rounds = opts.rounds.max(1);
+    for spec in &opts.workloads {
+        let cfg = PhaseConfig {
+            spec: *spec,
+            ..opts.phase.clone()
+        };
+        let mut opened: Vec<(Opened, PhaseStats)> = Vec::new();
+        for t in &opts.targets {
+            match open_and_load(t, data_root, &cfg, opts.durability) {
+                Ok(o) => opened.push((o, PhaseStats::default())),
+                Err(e) => report.skipped.push((t.to_string(), e.to_string())),
+            }
+        }
+        let per_round = (cfg.operations / rounds).max(1);
+        for round in 0..rounds {
+            let order: Vec<usize> = if round % 2 == 0 {
+                (0..opened.len()).collect()
+            } else {
+                (0..opened.len()).rev().collect()
+            };
+            for i in order {
+                let (o, acc) = &mut opened[i];
+                let pb = runner::progress(
+                    per_round,
+                    &format!("{} {} round {}/{}", spec.letter, o.spec, round + 1, rounds),
+                );
+                let stats = runner::run(o.target.as_ref(), &cfg, &o.state, round, per_round, &pb);
+                acc.append_sequential(&stats);
+            }
+        }
+        let results: Vec<RunResult> = opened
+            .iter()
+            .map(|(o, acc)| result_of(o, &cfg, opts.durability, acc))
+            .collect();
+        if let Some(base) = results.first() {
+            for r in &results[1..] {
+                report.ratios.push(ratio(base, r));
+            }
+        }
+        report.results.extend(results);
+    }
+}
+
+/// `target` relative to `base`: throughput and per-op latency ratios.
+pub fn ratio(base: &RunResult, target: &RunResult) -> Ratio {
+    let div = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    let per_op = |pick: fn(&crate::measure::OpSummary) -> f64| {
+        target
+            .run
+            .per_op
+            .iter()
+            .filter_map(|op| {
+                base.run
+                    .per_op
+                    .iter()
+                    .find(|b| b.op == op.op)
+                    .map(|b| (op.op.clone(), div(pick(op), pick(b))))
+            })
+            .collect()
+    };
+    Ratio {
+        workload: target.workload.clone(),
+        target: target.target.clone(),
+        baseline: base.target.clone(),
+        throughput_ratio: div(target.run.ops_per_sec, base.run.ops_per_sec),
+        p50_ratio: per_op(|o| o.p50_us),
+        p99_ratio: per_op(|o| o.p99_us),
+    }
+}

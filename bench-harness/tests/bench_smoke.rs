@@ -1,0 +1,204 @@
+//! End-to-end smoke test: every workload A–F, load + a few hundred ops, on every target
+//! this build has, then the report files are checked (JSON parses and its counts add up,
+//! Markdown and SVG plots are written). Figures are not asserted, only the bookkeeping.
+//!
+//! An HTTP endpoint is included only when `SHALE_BENCH_HTTP_URL` points at one (e.g. a
+//! running `shale-server`), since this crate cannot start the server itself.
+
+use std::ffi::OsString;
+use std::process::Command;
+
+use shale_bench::cli;
+use shale_bench::report::Report;
+
+const RECORDS: u64 = 300;
+const OPERATIONS: u64 = 400;
+/// Targets that must run (not be skipped) in every CI build.
+const REQUIRED_TARGETS: &[&str] = &[
+    "kv:memory",
+    "kv:fjall",
+    "kv:redb",
+    "kv:shale",
+    "table:shale",
+];
+
+fn args(s: &str) -> Vec<OsString> {
+    s.split_whitespace().map(OsString::from).collect()
+}
+
+fn check_report(report: &Report, workloads: &str, targets: &[String]) {
+    for (t, why) in &report.skipped {
+        panic!("target {t} was skipped: {why}");
+    }
+    assert_eq!(report.results.len(), workloads.len() * targets.len());
+    for r in &report.results {
+        assert!(targets.contains(&r.target), "{}", r.target);
+        let load = r
+            .load
+            .as_ref()
+            .expect("ycsb results carry their load phase");
+        assert_eq!(load.operations, RECORDS, "{} {}", r.workload, r.target);
+        assert_eq!(
+            load.errors, 0,
+            "{} {}: {:?}",
+            r.workload, r.target, load.first_error
+        );
+        assert_eq!(r.run.operations, OPERATIONS, "{} {}", r.workload, r.target);
+        assert_eq!(
+            r.run.errors, 0,
+            "{} {}: {:?}",
+            r.workload, r.target, r.run.first_error
+        );
+        let per_op_total: u64 = r.run.per_op.iter().map(|o| o.count).sum();
+        assert_eq!(per_op_total, r.run.operations);
+        let timeline_total: u64 = r.run.ops_per_second_timeline.iter().sum();
+        assert_eq!(timeline_total, r.run.operations);
+        for op in &r.run.per_op {
+            assert!(op.p50_us <= op.p99_us && op.p99_us <= op.max_us, "{op:?}");
+        }
+        let ops: Vec<&str> = r.run.per_op.iter().map(|o| o.op.as_str()).collect();
+        let expected: &[&str] = match r.workload.as_str() {
+            "a" => &["READ", "UPDATE"],
+            "b" => &["READ", "UPDATE"],
+            "c" => &["READ"],
+            "d" => &["READ", "INSERT"],
+            "e" => &["INSERT", "SCAN"],
+            "f" => &["READ", "READ-MODIFY-WRITE"],
+            other => panic!("unexpected workload {other}"),
+        };
+        assert_eq!(ops, expected, "{} {}", r.workload, r.target);
+    }
+}
+
+#[test]
+fn every_workload_on_every_built_target_end_to_end() {
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut targets: Vec<String> = REQUIRED_TARGETS.iter().map(|s| s.to_string()).collect();
+    if let Ok(url) = std::env::var("SHALE_BENCH_HTTP_URL") {
+        targets.push(format!("http:{url}"));
+    }
+    let cmd = format!(
+        "ycsb all --targets {} --records {RECORDS} --operations {OPERATIONS} --threads 2 \
+         --seed 7 --out {} --dir {}",
+        targets.join(","),
+        out.path().display(),
+        data.path().display()
+    );
+    let inv = cli::parse(args(&cmd)).unwrap();
+    let report = cli::execute(&inv).unwrap().unwrap();
+    check_report(&report, "abcdef", &targets);
+
+    // The files on disk say the same thing.
+    let json = std::fs::read_to_string(out.path().join("results.json")).unwrap();
+    let parsed: Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed, report);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("## Workload a") && md.contains("## Workload f"));
+    for w in "abcdef".chars() {
+        for kind in ["latency", "throughput"] {
+            let svg = std::fs::read_to_string(out.path().join(format!("{kind}-{w}.svg"))).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.contains("</svg>"),
+                "{kind}-{w}"
+            );
+            assert!(svg.contains("kv:memory"), "legend names the targets");
+        }
+    }
+}
+
+#[test]
+fn compare_interleaves_and_reports_ratios() {
+    let out = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "compare --workload a --targets kv:memory,kv:redb --records {RECORDS} \
+         --operations {OPERATIONS} --rounds 4 --threads 1 --out {}",
+        out.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    let targets = vec!["kv:memory".to_string(), "kv:redb".to_string()];
+    check_report(&report, "a", &targets);
+    assert_eq!(report.ratios.len(), 1);
+    let ratio = &report.ratios[0];
+    assert_eq!(
+        (ratio.baseline.as_str(), ratio.target.as_str()),
+        ("kv:memory", "kv:redb")
+    );
+    assert!(ratio.throughput_ratio.is_finite() && ratio.throughput_ratio > 0.0);
+    // Four rounds of 100 ops each: the timeline has at least one bucket per round.
+    assert!(report.results[0].run.ops_per_second_timeline.len() >= 4);
+}
+
+#[test]
+fn kv_micro_runs_every_phase_side_by_side() {
+    let out = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "kv --targets kv:memory,kv:fjall --keys 500 --sync-ops 40 --buffered-ops 300 \
+         --read-ops 300 --out {}",
+        out.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let names: Vec<(&str, &str)> = report
+        .results
+        .iter()
+        .map(|r| (r.workload.as_str(), r.target.as_str()))
+        .collect();
+    for phase in [
+        "write-sync-1t",
+        "write-sync-4t",
+        "write-buffered-1t",
+        "read-random",
+    ] {
+        for t in ["kv:memory", "kv:fjall"] {
+            assert!(names.contains(&(phase, t)), "{phase} {t} missing");
+        }
+    }
+    for r in &report.results {
+        assert_eq!(
+            r.run.errors, 0,
+            "{} {}: {:?}",
+            r.workload, r.target, r.run.first_error
+        );
+        assert_eq!(r.run.operations, r.operations);
+    }
+}
+
+#[test]
+fn the_binary_runs_and_rejects_bad_arguments() {
+    let out = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_shale-bench");
+    let ok = Command::new(bin)
+        .args([
+            "ycsb",
+            "c",
+            "--targets",
+            "kv:memory",
+            "--records",
+            "100",
+            "--operations",
+            "200",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        stdout.contains("kv:memory") && stdout.contains("READ"),
+        "{stdout}"
+    );
+    assert!(out.path().join("results.json").exists());
+    let bad = Command::new(bin).args(["ycsb", "q"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown workload"));
+}
