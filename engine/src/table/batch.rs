@@ -1,0 +1,253 @@
+//! BatchGetItem and BatchWriteItem.
+//!
+//! Both validate the whole request before doing anything (DynamoDB rejects a batch with a
+//! bad member as a whole). BatchWriteItem applies each request atomically through the
+//! shared write path, but the batch is not atomic: if storage fails part-way, the requests
+//! not applied come back in `UnprocessedItems` (or the error, if none was applied).
+//! BatchGetItem returns the keys past its 16 MB response limit in `UnprocessedKeys`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::capacity;
+use super::error::{Error, ValidationError};
+use super::exprs::{self, ExprInputs};
+use super::items::validate_new_item;
+use super::keys::entry_key;
+use super::shapes::{
+    BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
+    ConsumedCapacity, KeysAndAttributes, ReturnConsumedCapacity, WriteRequest,
+};
+use crate::types::{item_size_bytes, Item};
+
+/// Most keys in one BatchGetItem.
+pub const MAX_BATCH_GET_KEYS: usize = 100;
+/// Most bytes of items one BatchGetItem returns.
+pub const MAX_BATCH_GET_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// Most requests in one BatchWriteItem.
+pub const MAX_BATCH_WRITE_REQUESTS: usize = 25;
+/// Most bytes of items in one BatchWriteItem.
+pub const MAX_BATCH_WRITE_BYTES: usize = 16 * 1024 * 1024;
+
+/// One validated BatchWriteItem member.
+enum Planned {
+    Put(Item),
+    Delete,
+}
+
+impl super::Database {
+    /// BatchGetItem: up to 100 keys over any tables.
+    ///
+    /// # Errors
+    /// ValidationException (too many keys, duplicates, bad keys or projections),
+    /// ResourceNotFound, storage failure.
+    pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput, Error> {
+        if input.request_items.is_empty() {
+            return Err(ValidationError::EmptyBatch {
+                operation: "BatchGetItem",
+            }
+            .into());
+        }
+        let total: usize = input.request_items.values().map(|k| k.keys.len()).sum();
+        if total > MAX_BATCH_GET_KEYS {
+            return Err(ValidationError::TooManyItems {
+                operation: "BatchGetItem",
+            }
+            .into());
+        }
+        let core = &self.core;
+        let mut plans = Vec::new();
+        for (table, ka) in &input.request_items {
+            let def = core.table_for_items(&core.catalog.read(), table)?;
+            if ka.keys.is_empty() {
+                return Err(ValidationError::ListLength {
+                    field: "requestItems.member.keys",
+                    constraint: "greater than or equal to 1",
+                }
+                .into());
+            }
+            let compiled = exprs::compile(ExprInputs {
+                projection: ka.projection_expression.as_deref(),
+                attributes_to_get: ka.attributes_to_get.as_deref(),
+                names: ka.expression_attribute_names.as_ref(),
+                ..ExprInputs::default()
+            })?;
+            let mut seen = BTreeSet::new();
+            let mut keys = Vec::with_capacity(ka.keys.len());
+            for k in &ka.keys {
+                let kv = def.key.exact_key(k)?;
+                if !seen.insert(entry_key(def.id, &kv.pk, kv.sk.as_ref())?) {
+                    return Err(ValidationError::DuplicateKeys.into());
+                }
+                keys.push((k, kv));
+            }
+            plans.push((table, ka, def, compiled, keys));
+        }
+        let mut out = BatchGetItemOutput::default();
+        let mut bytes = 0usize;
+        let mut capacity_out = Vec::new();
+        for (table, ka, def, compiled, keys) in plans {
+            let found = out.responses.entry(table.clone()).or_default();
+            let mut table_bytes = 0;
+            let mut unprocessed = Vec::new();
+            for (raw, kv) in keys {
+                if bytes >= MAX_BATCH_GET_RESPONSE_BYTES {
+                    unprocessed.push(raw.clone());
+                    continue;
+                }
+                if let Some(item) = core.read_item(&def, &kv)? {
+                    let size = item_size_bytes(&item);
+                    bytes += size;
+                    table_bytes += size;
+                    found.push(compiled.project(&item));
+                }
+            }
+            if !unprocessed.is_empty() {
+                out.unprocessed_keys.insert(
+                    table.clone(),
+                    KeysAndAttributes {
+                        keys: unprocessed,
+                        ..ka.clone()
+                    },
+                );
+            }
+            if let Some(c) = capacity::read(
+                &def,
+                table_bytes,
+                ka.consistent_read.unwrap_or(false),
+                input.return_consumed_capacity,
+            ) {
+                capacity_out.push(c);
+            }
+        }
+        out.consumed_capacity = wanted(input.return_consumed_capacity).then_some(capacity_out);
+        Ok(out)
+    }
+
+    /// BatchWriteItem: up to 25 puts and deletes over any tables; each is atomic, the
+    /// batch is not.
+    ///
+    /// # Errors
+    /// ValidationException (too many requests, duplicates, malformed requests, bad items),
+    /// ResourceNotFound, ItemCollectionSizeLimitExceeded, storage failure before any
+    /// request was applied.
+    pub fn batch_write_item(
+        &self,
+        input: BatchWriteItemInput,
+    ) -> Result<BatchWriteItemOutput, Error> {
+        if input.request_items.is_empty() {
+            return Err(ValidationError::EmptyBatch {
+                operation: "BatchWriteItem",
+            }
+            .into());
+        }
+        let total: usize = input.request_items.values().map(Vec::len).sum();
+        if total > MAX_BATCH_WRITE_REQUESTS {
+            return Err(ValidationError::ListLength {
+                field: "requestItems.member",
+                constraint: "less than or equal to 25",
+            }
+            .into());
+        }
+        let core = &self.core;
+        let cat = core.catalog.read();
+        let mut plans = Vec::new();
+        let mut bytes = 0usize;
+        for (table, requests) in &input.request_items {
+            let def = core.table_for_items(&cat, table)?;
+            if requests.is_empty() {
+                return Err(ValidationError::ListLength {
+                    field: "requestItems.member",
+                    constraint: "greater than or equal to 1",
+                }
+                .into());
+            }
+            let mut seen = BTreeSet::new();
+            for r in requests {
+                let (plan, key) = match (&r.put_request, &r.delete_request) {
+                    (Some(p), None) => {
+                        let key = def.key.item_key(&p.item)?;
+                        validate_new_item(&p.item)?;
+                        bytes += item_size_bytes(&p.item);
+                        (Planned::Put(p.item.clone()), key)
+                    }
+                    (None, Some(d)) => {
+                        let key = def.key.exact_key(&d.key)?;
+                        (Planned::Delete, key)
+                    }
+                    _ => return Err(ValidationError::BadWriteRequest.into()),
+                };
+                if !seen.insert(entry_key(def.id, &key.pk, key.sk.as_ref())?) {
+                    return Err(ValidationError::DuplicateKeys.into());
+                }
+                plans.push((table, def.clone(), r, plan, key));
+            }
+        }
+        if bytes > MAX_BATCH_WRITE_BYTES {
+            return Err(ValidationError::TooManyItems {
+                operation: "BatchWriteItem",
+            }
+            .into());
+        }
+        let mut out = BatchWriteItemOutput::default();
+        let mut units: BTreeMap<String, (f64, std::sync::Arc<super::catalog::TableDef>)> =
+            BTreeMap::new();
+        let mut applied = 0usize;
+        let mut failed: Option<Error> = None;
+        for (table, def, request, plan, key) in plans {
+            if failed.is_some() {
+                push_unprocessed(&mut out, table, request);
+                continue;
+            }
+            let result = match plan {
+                Planned::Put(item) => core.mutate(&def, &key, |_| Ok(Some(item))),
+                Planned::Delete => core.mutate(&def, &key, |_| Ok(None)),
+            };
+            match result {
+                Ok(o) => {
+                    applied += 1;
+                    let size = capacity::write_size(o.old.as_ref(), o.new.as_ref());
+                    units
+                        .entry(table.clone())
+                        .or_insert_with(|| (0.0, def.clone()))
+                        .0 += capacity::write_units(size);
+                }
+                Err(e @ Error::Internal(_)) => {
+                    push_unprocessed(&mut out, table, request);
+                    failed = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        drop(cat);
+        if let Some(e) = failed {
+            if applied == 0 {
+                return Err(e);
+            }
+        }
+        if wanted(input.return_consumed_capacity) {
+            out.consumed_capacity = Some(
+                units
+                    .into_values()
+                    .map(|(u, def)| ConsumedCapacity {
+                        table_name: def.name.clone(),
+                        capacity_units: u,
+                        write_capacity_units: Some(u),
+                        ..ConsumedCapacity::default()
+                    })
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn wanted(mode: Option<ReturnConsumedCapacity>) -> bool {
+    !matches!(mode, None | Some(ReturnConsumedCapacity::None))
+}
+
+fn push_unprocessed(out: &mut BatchWriteItemOutput, table: &str, request: &WriteRequest) {
+    out.unprocessed_items
+        .entry(table.to_owned())
+        .or_default()
+        .push(request.clone());
+}

@@ -1,0 +1,106 @@
+//! Shared helpers for the `table_*` integration tests: the backends every test runs
+//! against, a deterministic database, and terse item builders.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::sync::Arc;
+
+use shale_engine::table::{
+    AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
+    KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use shale_engine::types::{AttributeValue, Item, Number};
+use shale_engine::{Backend, MemBackend};
+use shale_io::clock::ManualClock;
+
+/// A backend under test, with whatever keeps it alive (e.g. its temp dir).
+pub struct TestBackend {
+    pub name: &'static str,
+    pub backend: Arc<dyn Backend>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Every backend the table layer must work on.
+pub fn backends() -> Vec<TestBackend> {
+    vec![TestBackend {
+        name: "memory",
+        backend: Arc::new(MemBackend::new()),
+        _dir: None,
+    }]
+}
+
+/// Options with a manual clock (1.7e9 s) and no background GSI worker, so tests decide
+/// when indexes catch up.
+pub fn options() -> DatabaseOptions {
+    DatabaseOptions {
+        clock: Arc::new(ManualClock::new(1_700_000_000_000_000)),
+        background_index_worker: false,
+        ..DatabaseOptions::default()
+    }
+}
+
+/// Opens a deterministic database on `backend`.
+pub fn open(backend: &TestBackend) -> Database {
+    Database::open(backend.backend.clone(), options()).expect("open database")
+}
+
+/// Runs `f` once per backend, naming the backend on failure.
+pub fn for_each_backend(f: impl Fn(&TestBackend, Database)) {
+    for b in backends() {
+        let db = open(&b);
+        eprintln!("backend: {}", b.name);
+        f(&b, db);
+    }
+}
+
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+pub fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(Number::parse(v).expect("valid number"))
+}
+
+pub fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+pub fn def(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition {
+        attribute_name: name.to_owned(),
+        attribute_type: ty,
+    }
+}
+
+pub fn hash(name: &str) -> KeySchemaElement {
+    KeySchemaElement {
+        attribute_name: name.to_owned(),
+        key_type: KeyType::Hash,
+    }
+}
+
+pub fn range(name: &str) -> KeySchemaElement {
+    KeySchemaElement {
+        attribute_name: name.to_owned(),
+        key_type: KeyType::Range,
+    }
+}
+
+/// An on-demand table keyed `pk` (S) [+ `sk` of type `sk_type`].
+pub fn simple_table(name: &str, sk_type: Option<ScalarAttributeType>) -> CreateTableInput {
+    let mut defs = vec![def("pk", ScalarAttributeType::S)];
+    let mut keys = vec![hash("pk")];
+    if let Some(t) = sk_type {
+        defs.push(def("sk", t));
+        keys.push(range("sk"));
+    }
+    CreateTableInput {
+        table_name: name.to_owned(),
+        attribute_definitions: defs,
+        key_schema: keys,
+        billing_mode: Some(BillingMode::PayPerRequest),
+        ..CreateTableInput::default()
+    }
+}
