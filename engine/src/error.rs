@@ -33,6 +33,42 @@ pub enum StorageError {
     /// OS may have dropped the dirty pages and a retry could report success falsely.
     #[error("engine poisoned by an earlier failed sync; reopen it")]
     Poisoned,
+    /// The write-ahead log failed (I/O, corruption, poisoning).
+    #[error("wal: {0}")]
+    Wal(#[from] shale_wal::Error),
+    /// An SSTable failed (I/O, corruption).
+    #[error("sstable: {0}")]
+    Sstable(#[from] shale_sstable::Error),
+    /// A WAL record passed its checksum but its batch payload does not parse.
+    #[error("WAL record at LSN {lsn} holds a malformed batch: {reason}")]
+    CorruptBatch {
+        /// The record's LSN.
+        lsn: u64,
+        /// What failed to parse.
+        reason: &'static str,
+    },
+    /// The WAL does not reach back to the manifest's flushed position: writes between
+    /// them are missing (a deleted or damaged WAL segment, or a damaged manifest).
+    #[error("WAL gap: manifest flushed through seq {flushed_seq}, but the WAL continues at seq {wal_next_seq}")]
+    WalGap {
+        /// Last sequence number the manifest says is in SSTables.
+        flushed_seq: u64,
+        /// The first sequence the WAL can replay.
+        wal_next_seq: u64,
+    },
+    /// Writes stayed stopped (too many L0 files or frozen memtables) for longer than the
+    /// bounded wait: background work is not keeping up.
+    #[error("write stalled for {waited_ms} ms waiting for flush/compaction")]
+    WriteStallTimeout {
+        /// How long the write waited.
+        waited_ms: u64,
+    },
+    /// The options cannot work together.
+    #[error("invalid options: {reason}")]
+    InvalidOptions {
+        /// Which constraint failed.
+        reason: &'static str,
+    },
     /// The engine was closed.
     #[error("engine is closed")]
     Closed,

@@ -1,0 +1,486 @@
+//! The read path's merge: many sorted sources (memtables, L0 tables, one per level file)
+//! combined into one stream of visible user key/value pairs at a fixed sequence number.
+//!
+//! Every source yields entries in the scan's direction (key ascending for forward scans,
+//! descending for reverse). The merger pops the smallest (or largest) key from a heap,
+//! gathers every version of that key from all sources, and keeps the newest version with
+//! `seq <= read_seq`: a put is returned, a tombstone hides the key. Because a whole key's
+//! versions are gathered before deciding, the same code serves both directions.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use crate::backend::{Direction, KvPair, Snapshot};
+use crate::lsm::entry::{resolve_visible, Entry, EntryKind};
+use crate::lsm::memtable::Memtable;
+use crate::StorageError;
+
+/// Entries a memtable source copies out per refill: small enough to keep a scan's memory
+/// bounded, large enough to amortise the skip-list search.
+const MEMTABLE_CHUNK_ENTRIES: usize = 128;
+
+/// A sorted stream of entries in one direction.
+pub trait EntrySource: Send {
+    /// The next entry, or `None` at the end.
+    ///
+    /// # Errors
+    /// I/O failure or corruption in the underlying table.
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError>;
+}
+
+/// A memtable read in chunks (see [`Memtable::chunk`]).
+pub struct MemtableSource {
+    mem: Arc<Memtable>,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    direction: Direction,
+    buffer: VecDeque<Entry>,
+    after: Option<(Vec<u8>, u64)>,
+    exhausted: bool,
+}
+
+impl MemtableSource {
+    /// A source over `mem` restricted (approximately; the merger re-checks) to the range.
+    pub fn new(
+        mem: Arc<Memtable>,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+    ) -> Self {
+        MemtableSource {
+            mem,
+            start,
+            end,
+            direction,
+            buffer: VecDeque::new(),
+            after: None,
+            exhausted: false,
+        }
+    }
+}
+
+impl EntrySource for MemtableSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        if self.buffer.is_empty() && !self.exhausted {
+            let chunk = self.mem.chunk(
+                &self.start,
+                &self.end,
+                self.after.as_ref(),
+                self.direction,
+                MEMTABLE_CHUNK_ENTRIES,
+            );
+            match chunk.last() {
+                Some(last) => self.after = Some((last.key.clone(), last.seq)),
+                None => self.exhausted = true,
+            }
+            self.buffer.extend(chunk);
+        }
+        Ok(self.buffer.pop_front())
+    }
+}
+
+/// A fixed list of entries, already in direction order (tests, small sources).
+pub struct VecSource(VecDeque<Entry>);
+
+impl VecSource {
+    /// A source yielding `entries` in the given order.
+    pub fn new(entries: Vec<Entry>) -> Self {
+        VecSource(entries.into())
+    }
+}
+
+impl EntrySource for VecSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        Ok(self.0.pop_front())
+    }
+}
+
+struct HeapItem {
+    entry: Entry,
+    source: usize,
+    forward: bool,
+}
+
+impl PartialEq for HeapItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for HeapItem {}
+impl PartialOrd for HeapItem {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for HeapItem {
+    /// `BinaryHeap` pops the greatest: forward wants the smallest key on top.
+    fn cmp(&self, other: &Self) -> Ordering {
+        let by_key = self.entry.key.cmp(&other.entry.key);
+        let by_key = if self.forward {
+            by_key.reverse()
+        } else {
+            by_key
+        };
+        by_key.then(self.source.cmp(&other.source))
+    }
+}
+
+/// Merges sources and resolves versions; yields visible pairs inside the bounds.
+/// After an error it yields that error once and then ends.
+pub struct MergingIter {
+    sources: Vec<Box<dyn EntrySource>>,
+    heap: BinaryHeap<HeapItem>,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    direction: Direction,
+    read_seq: u64,
+    started: bool,
+    finished: bool,
+    /// Keeps the snapshot registered (so compaction keeps our versions) while we iterate.
+    _snapshot: Option<Snapshot>,
+}
+
+impl MergingIter {
+    /// Builds the merger. Sources must be positioned at the near bound of the range.
+    pub fn new(
+        sources: Vec<Box<dyn EntrySource>>,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+        read_seq: u64,
+    ) -> Self {
+        MergingIter {
+            sources,
+            heap: BinaryHeap::new(),
+            start,
+            end,
+            direction,
+            read_seq,
+            started: false,
+            finished: false,
+            _snapshot: None,
+        }
+    }
+
+    /// Keeps `snapshot` registered as long as the iterator lives. (Sources hold their own
+    /// memtables and tables, so nothing else needs pinning.)
+    pub fn pin(mut self, snapshot: Snapshot) -> Self {
+        self._snapshot = Some(snapshot);
+        self
+    }
+
+    fn forward(&self) -> bool {
+        self.direction == Direction::Forward
+    }
+
+    fn pull(&mut self, source: usize) -> Result<(), StorageError> {
+        if let Some(entry) = self.sources[source].next_entry()? {
+            let forward = self.forward();
+            self.heap.push(HeapItem {
+                entry,
+                source,
+                forward,
+            });
+        }
+        Ok(())
+    }
+
+    fn before_start(&self, key: &[u8]) -> bool {
+        match &self.start {
+            Bound::Included(s) => key < s.as_slice(),
+            Bound::Excluded(s) => key <= s.as_slice(),
+            Bound::Unbounded => false,
+        }
+    }
+
+    fn after_end(&self, key: &[u8]) -> bool {
+        match &self.end {
+            Bound::Included(e) => key > e.as_slice(),
+            Bound::Excluded(e) => key >= e.as_slice(),
+            Bound::Unbounded => false,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<KvPair>, StorageError> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.sources.len() {
+                self.pull(i)?;
+            }
+        }
+        // Each iteration consumes at least one entry from a finite source, so this ends.
+        while let Some(top) = self.heap.pop() {
+            self.pull(top.source)?;
+            let mut versions = vec![top.entry];
+            while self
+                .heap
+                .peek()
+                .is_some_and(|next| next.entry.key == versions[0].key)
+            {
+                let Some(same) = self.heap.pop() else { break };
+                self.pull(same.source)?;
+                versions.push(same.entry);
+            }
+            let key = &versions[0].key;
+            let (past_far, before_near) = if self.forward() {
+                (self.after_end(key), self.before_start(key))
+            } else {
+                (self.before_start(key), self.after_end(key))
+            };
+            if past_far {
+                return Ok(None);
+            }
+            if before_near {
+                continue;
+            }
+            if let Some(visible) = resolve_visible(&versions, self.read_seq) {
+                if visible.kind == EntryKind::Put {
+                    let visible = visible.clone();
+                    return Ok(Some((visible.key, visible.value)));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Iterator for MergingIter {
+    type Item = Result<KvPair, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(pair)) => Some(Ok(pair)),
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Merges sources in internal-key order (key ascending, newest first) without resolving
+/// versions: compaction's input, which must see every version to decide what to keep.
+pub struct InternalMerge {
+    sources: Vec<Box<dyn EntrySource>>,
+    heap: BinaryHeap<InternalItem>,
+    started: bool,
+}
+
+struct InternalItem {
+    entry: Entry,
+    source: usize,
+}
+
+impl PartialEq for InternalItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for InternalItem {}
+impl PartialOrd for InternalItem {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for InternalItem {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: the max-heap must pop the smallest internal key first.
+        crate::lsm::entry::internal_cmp(
+            &other.entry.key,
+            other.entry.seq,
+            &self.entry.key,
+            self.entry.seq,
+        )
+        .then(other.source.cmp(&self.source))
+    }
+}
+
+impl InternalMerge {
+    /// Merges `sources`, each already in internal-key order.
+    pub fn new(sources: Vec<Box<dyn EntrySource>>) -> Self {
+        InternalMerge {
+            sources,
+            heap: BinaryHeap::new(),
+            started: false,
+        }
+    }
+
+    fn pull(&mut self, source: usize) -> Result<(), StorageError> {
+        if let Some(entry) = self.sources[source].next_entry()? {
+            self.heap.push(InternalItem { entry, source });
+        }
+        Ok(())
+    }
+
+    /// The next entry in internal-key order.
+    ///
+    /// # Errors
+    /// A source's I/O failure or corruption.
+    pub fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.sources.len() {
+                self.pull(i)?;
+            }
+        }
+        let Some(top) = self.heap.pop() else {
+            return Ok(None);
+        };
+        self.pull(top.source)?;
+        Ok(Some(top.entry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(k: &str, seq: u64, v: &str) -> Entry {
+        Entry {
+            key: k.as_bytes().to_vec(),
+            seq,
+            kind: EntryKind::Put,
+            value: v.as_bytes().to_vec(),
+        }
+    }
+    fn del(k: &str, seq: u64) -> Entry {
+        Entry {
+            key: k.as_bytes().to_vec(),
+            seq,
+            kind: EntryKind::Delete,
+            value: Vec::new(),
+        }
+    }
+
+    fn run(
+        sources: Vec<Vec<Entry>>,
+        dir: Direction,
+        read_seq: u64,
+        start: Bound<&str>,
+        end: Bound<&str>,
+    ) -> Vec<(String, String)> {
+        let srcs = sources
+            .into_iter()
+            .map(|mut v| {
+                if dir == Direction::Reverse {
+                    v.reverse();
+                }
+                Box::new(VecSource::new(v)) as Box<dyn EntrySource>
+            })
+            .collect();
+        let b = |b: Bound<&str>| b.map(|s| s.as_bytes().to_vec());
+        MergingIter::new(srcs, b(start), b(end), dir, read_seq)
+            .map(|r| {
+                let (k, v) = r.unwrap();
+                (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn newest_version_wins_and_tombstones_hide_in_both_directions() {
+        let newer = vec![put("a", 10, "a10"), del("b", 11), put("d", 12, "d12")];
+        let older = vec![put("a", 1, "a1"), put("b", 2, "b2"), put("c", 3, "c3")];
+        let fwd = run(
+            vec![newer.clone(), older.clone()],
+            Direction::Forward,
+            100,
+            Bound::Unbounded,
+            Bound::Unbounded,
+        );
+        assert_eq!(
+            fwd,
+            vec![
+                ("a".into(), "a10".into()),
+                ("c".into(), "c3".into()),
+                ("d".into(), "d12".into())
+            ]
+        );
+        let rev = run(
+            vec![newer.clone(), older.clone()],
+            Direction::Reverse,
+            100,
+            Bound::Unbounded,
+            Bound::Unbounded,
+        );
+        assert_eq!(rev, fwd.iter().rev().cloned().collect::<Vec<_>>());
+        // At seq 5 only the older source is visible.
+        let old = run(
+            vec![newer, older],
+            Direction::Forward,
+            5,
+            Bound::Unbounded,
+            Bound::Unbounded,
+        );
+        assert_eq!(
+            old,
+            vec![
+                ("a".into(), "a1".into()),
+                ("b".into(), "b2".into()),
+                ("c".into(), "c3".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn internal_merge_orders_key_then_newest_first() {
+        let a = vec![put("a", 3, ""), put("c", 9, "")];
+        let b = vec![put("a", 7, ""), put("b", 1, ""), put("c", 2, "")];
+        let mut m = InternalMerge::new(vec![
+            Box::new(VecSource::new(a)),
+            Box::new(VecSource::new(b)),
+        ]);
+        let mut got = Vec::new();
+        while let Some(e) = m.next_entry().unwrap() {
+            got.push((String::from_utf8(e.key).unwrap(), e.seq));
+        }
+        let want: Vec<(String, u64)> = vec![
+            ("a".into(), 7),
+            ("a".into(), 3),
+            ("b".into(), 1),
+            ("c".into(), 9),
+            ("c".into(), 2),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn bounds_are_exact() {
+        let src = vec![
+            put("a", 1, "1"),
+            put("b", 1, "1"),
+            put("c", 1, "1"),
+            put("d", 1, "1"),
+        ];
+        let keys = |v: Vec<(String, String)>| v.into_iter().map(|p| p.0).collect::<Vec<_>>();
+        assert_eq!(
+            keys(run(
+                vec![src.clone()],
+                Direction::Forward,
+                9,
+                Bound::Excluded("a"),
+                Bound::Included("c")
+            )),
+            vec!["b", "c"]
+        );
+        assert_eq!(
+            keys(run(
+                vec![src],
+                Direction::Reverse,
+                9,
+                Bound::Included("b"),
+                Bound::Excluded("d")
+            )),
+            vec!["c", "b"]
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! [`DbOptions`]: everything `Db::open` needs, with defaults sized for a server.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use shale_io::clock::{Clock, SystemClock};
+use shale_io::{FileSystem, IoBackend, StdFs};
+use shale_wal::Durability;
+
+/// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// The database directory (created if missing). SSTables, manifest and `CURRENT` live
+    /// here; the WAL lives in `<dir>/wal`.
+    pub dir: PathBuf,
+    /// The file system every byte goes through.
+    pub fs: Arc<dyn FileSystem>,
+    /// Time source (WAL commit timestamps, stall accounting).
+    pub clock: Arc<dyn Clock>,
+    /// When a write is acknowledged relative to its WAL sync.
+    pub durability: Durability,
+    /// The active memtable is frozen and flushed once it holds this many bytes.
+    pub memtable_bytes: usize,
+    /// Frozen memtables allowed to wait for flush; at this many, writes stop.
+    pub max_immutable_memtables: usize,
+    /// L0 file count that triggers an L0 → L1 compaction.
+    pub l0_compaction_trigger: usize,
+    /// L0 file count at which each write is delayed by [`DbOptions::slowdown_delay_micros`].
+    pub l0_slowdown_files: usize,
+    /// L0 file count at which writes stop until compaction catches up.
+    pub l0_stop_files: usize,
+    /// Delay per write while slowed down.
+    pub slowdown_delay_micros: u64,
+    /// Size limit of L1; level n holds `level_base_bytes × level_ratio^(n-1)`.
+    pub level_base_bytes: u64,
+    /// Growth factor between levels.
+    pub level_ratio: u64,
+    /// Compaction cuts output tables at about this size.
+    pub target_file_bytes: u64,
+    /// Shared block cache capacity.
+    pub block_cache_bytes: usize,
+    /// Bloom filter bits per key in new tables.
+    pub bloom_bits_per_key: u32,
+    /// SSTable data block size.
+    pub block_size_bytes: usize,
+    /// WAL segment size.
+    pub wal_segment_bytes: u64,
+    /// Keep released WAL segments under `<dir>/wal/archive` for point-in-time restore.
+    pub archive_wal: bool,
+}
+
+impl DbOptions {
+    /// Defaults on the real file system (`StdFs`) and the system clock, `Sync` durability.
+    pub fn new(dir: impl AsRef<Path>) -> Self {
+        DbOptions {
+            dir: dir.as_ref().to_path_buf(),
+            fs: Arc::new(StdFs::new()),
+            clock: Arc::new(SystemClock),
+            durability: Durability::Sync,
+            memtable_bytes: 64 << 20,
+            max_immutable_memtables: 2,
+            l0_compaction_trigger: 4,
+            l0_slowdown_files: 20,
+            l0_stop_files: 36,
+            slowdown_delay_micros: 1000,
+            level_base_bytes: 64 << 20,
+            level_ratio: 10,
+            target_file_bytes: 32 << 20,
+            block_cache_bytes: 64 << 20,
+            bloom_bits_per_key: 10,
+            block_size_bytes: 4096,
+            wal_segment_bytes: 64 << 20,
+            archive_wal: false,
+        }
+    }
+
+    /// Uses the file system of `backend`.
+    ///
+    /// # Errors
+    /// As [`IoBackend::build`] (io_uring may be refused by the kernel).
+    pub fn io_backend(mut self, backend: IoBackend) -> std::io::Result<Self> {
+        self.fs = backend.build()?;
+        Ok(self)
+    }
+
+    /// Uses `fs` (e.g. a `FaultFs` in tests).
+    pub fn with_fs(mut self, fs: Arc<dyn FileSystem>) -> Self {
+        self.fs = fs;
+        self
+    }
+
+    /// Uses `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the durability mode.
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Small sizes so tests exercise flushes and compactions with little data.
+    pub fn tiny(mut self) -> Self {
+        self.memtable_bytes = 4 << 10;
+        self.level_base_bytes = 16 << 10;
+        self.target_file_bytes = 8 << 10;
+        self.block_cache_bytes = 64 << 10;
+        self.block_size_bytes = 512;
+        self.wal_segment_bytes = 64 << 10;
+        self.l0_compaction_trigger = 2;
+        self
+    }
+
+    /// The WAL directory.
+    pub fn wal_dir(&self) -> PathBuf {
+        self.dir.join("wal")
+    }
+}

@@ -1,0 +1,162 @@
+//! [`DbStats`]: what the engine reports about itself, and the counters behind it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use shale_sstable::CacheStats;
+
+use crate::lsm::db::Db;
+
+/// Bytes a WAL record adds around its payload (header: length, CRC, LSN, timestamp, kind).
+const WAL_RECORD_OVERHEAD_BYTES: u64 = shale_wal::RECORD_HEADER_LEN as u64;
+
+/// Monotonic counters, updated with relaxed atomics (they are statistics, not state).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) user_bytes: AtomicU64,
+    pub(crate) wal_bytes: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) flush_bytes: AtomicU64,
+    pub(crate) flushes: AtomicU64,
+    pub(crate) compaction_bytes: AtomicU64,
+    pub(crate) compactions: AtomicU64,
+    pub(crate) stall_micros: AtomicU64,
+    pub(crate) stall_stops: AtomicU64,
+    pub(crate) stall_slowdowns: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn record_write(&self, user_bytes: usize, payload_bytes: usize) {
+        self.user_bytes
+            .fetch_add(user_bytes as u64, Ordering::Relaxed);
+        self.wal_bytes.fetch_add(
+            payload_bytes as u64 + WAL_RECORD_OVERHEAD_BYTES,
+            Ordering::Relaxed,
+        );
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_flush_bytes(&self, n: u64) {
+        self.flush_bytes.fetch_add(n, Ordering::Relaxed);
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_compaction_bytes(&self, n: u64) {
+        self.compaction_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Files and bytes of one level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LevelStats {
+    /// Tables in the level.
+    pub files: usize,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// A point-in-time report (counters since open).
+#[derive(Debug, Clone, Default)]
+pub struct DbStats {
+    /// Per level, L0 first.
+    pub levels: Vec<LevelStats>,
+    /// Key + value bytes of acknowledged writes.
+    pub user_bytes: u64,
+    /// Bytes appended to the WAL (payload + record headers).
+    pub wal_bytes: u64,
+    /// Bytes of tables written by flushes.
+    pub flush_bytes: u64,
+    /// Bytes of tables written by compactions.
+    pub compaction_bytes: u64,
+    /// (WAL + flush + compaction bytes) / user bytes; 0 before any write.
+    pub write_amplification: f64,
+    /// Acknowledged write batches.
+    pub writes: u64,
+    /// Flushes completed.
+    pub flushes: u64,
+    /// Compactions completed (including trivial moves).
+    pub compactions: u64,
+    /// Point lookups that consulted a live table's bloom filter.
+    pub bloom_checks: u64,
+    /// ... of which the filter said "absent" (a block read saved).
+    pub bloom_useful: u64,
+    /// `bloom_useful / bloom_checks`; 0 with no checks.
+    pub bloom_effectiveness: f64,
+    /// Time writers spent delayed or stopped, µs.
+    pub stall_micros: u64,
+    /// Writes that were stopped (blocked until background work caught up).
+    pub stall_stops: u64,
+    /// Writes that were slowed by the per-write delay.
+    pub stall_slowdowns: u64,
+    /// Bytes in the active memtable.
+    pub memtable_bytes: usize,
+    /// Bytes in frozen memtables waiting for flush.
+    pub frozen_memtable_bytes: usize,
+    /// Frozen memtables waiting for flush.
+    pub frozen_memtables: usize,
+    /// Highest visible sequence number.
+    pub visible_seq: u64,
+    /// Live snapshots.
+    pub snapshots: usize,
+    /// Block cache counters.
+    pub block_cache: CacheStats,
+}
+
+impl Db {
+    /// Current statistics. Bloom counters cover tables live now (a table's counters go
+    /// with it when compaction replaces it).
+    pub fn stats(&self) -> DbStats {
+        let inner = &self.inner;
+        let c = &inner.counters;
+        let sv = inner.sv.load();
+        let levels = sv
+            .version
+            .levels
+            .iter()
+            .map(|files| LevelStats {
+                files: files.len(),
+                bytes: files.iter().map(|f| f.meta.size_bytes).sum(),
+            })
+            .collect();
+        let (mut checks, mut useful) = (0, 0);
+        for f in sv.version.all_files() {
+            let s = f.stats();
+            checks += s.bloom_checks;
+            useful += s.bloom_negatives;
+        }
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let user = load(&c.user_bytes);
+        let (wal, flush, comp) = (
+            load(&c.wal_bytes),
+            load(&c.flush_bytes),
+            load(&c.compaction_bytes),
+        );
+        let ratio = |num: u64, den: u64| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        DbStats {
+            levels,
+            user_bytes: user,
+            wal_bytes: wal,
+            flush_bytes: flush,
+            compaction_bytes: comp,
+            write_amplification: ratio(wal + flush + comp, user),
+            writes: load(&c.writes),
+            flushes: load(&c.flushes),
+            compactions: load(&c.compactions),
+            bloom_checks: checks,
+            bloom_useful: useful,
+            bloom_effectiveness: ratio(useful, checks),
+            stall_micros: load(&c.stall_micros),
+            stall_stops: load(&c.stall_stops),
+            stall_slowdowns: load(&c.stall_slowdowns),
+            memtable_bytes: sv.active.approximate_bytes(),
+            frozen_memtable_bytes: sv.frozen.iter().map(|f| f.mem.approximate_bytes()).sum(),
+            frozen_memtables: sv.frozen.len(),
+            visible_seq: inner.visibility.visible(),
+            snapshots: inner.snapshots.len(),
+            block_cache: inner.cache.stats(),
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! One live SSTable as the engine holds it: its manifest metadata, the open
+//! [`shale_sstable::Table`], and the rule for deleting it.
+//!
+//! Versions share tables through `Arc<TableFile>`. When a compaction removes a table from
+//! the tree it is marked obsolete; the file is deleted when the last version (and so the
+//! last iterator or reader) holding it drops. A crash before that leaves an orphan, which
+//! the next open deletes (it is not in the manifest).
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use shale_io::{FileSystem, OpenMode};
+use shale_sstable::{
+    BlockCache, Table, TableIter, TableOptions, TableStats, TableWriter, ValueKind,
+};
+
+use crate::backend::Direction;
+use crate::lsm::entry::{Entry, EntryKind};
+use crate::lsm::manifest::FileMeta;
+use crate::lsm::merge::EntrySource;
+use crate::StorageError;
+
+/// File name of table `number`.
+pub fn table_name(number: u64) -> String {
+    format!("{number:06}.sst")
+}
+
+/// The table number of a file name like `000042.sst`.
+pub fn parse_table_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".sst")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn kind_of(k: ValueKind) -> EntryKind {
+    match k {
+        ValueKind::Delete => EntryKind::Delete,
+        _ => EntryKind::Put,
+    }
+}
+
+fn value_kind(k: EntryKind) -> ValueKind {
+    match k {
+        EntryKind::Put => ValueKind::Put,
+        EntryKind::Delete => ValueKind::Delete,
+    }
+}
+
+/// A live table. Dropping the last reference to an obsolete one deletes its file.
+#[derive(Debug)]
+pub struct TableFile {
+    /// What the manifest records.
+    pub meta: FileMeta,
+    /// The open table.
+    pub table: Arc<Table>,
+    path: PathBuf,
+    fs: Arc<dyn FileSystem>,
+    obsolete: AtomicBool,
+}
+
+impl TableFile {
+    /// Opens table `meta.number` in `dir`.
+    ///
+    /// # Errors
+    /// I/O failure or a damaged table.
+    pub fn open(
+        fs: &Arc<dyn FileSystem>,
+        dir: &Path,
+        meta: FileMeta,
+        cache: Option<Arc<BlockCache>>,
+    ) -> Result<Arc<Self>, StorageError> {
+        let path = dir.join(table_name(meta.number));
+        let file = fs
+            .open(&path, OpenMode::Read)
+            .map_err(|source| StorageError::Io {
+                op: "open table",
+                path: path.clone(),
+                source,
+            })?;
+        let table = Arc::new(Table::open(file, path.clone(), meta.number, cache)?);
+        let m = table.meta();
+        if m.file_size_bytes != meta.size_bytes
+            || (m.entries > 0 && (m.smallest_key != meta.smallest || m.largest_key != meta.largest))
+        {
+            return Err(StorageError::Corruption {
+                file: path,
+                offset: 0,
+                reason: "table properties disagree with the manifest",
+            });
+        }
+        Ok(Arc::new(TableFile {
+            meta,
+            table,
+            path,
+            fs: fs.clone(),
+            obsolete: AtomicBool::new(false),
+        }))
+    }
+
+    /// Marks the table for deletion once unreferenced.
+    pub fn mark_obsolete(&self) {
+        self.obsolete.store(true, Ordering::Release);
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read counters (bloom effectiveness, block reads).
+    pub fn stats(&self) -> TableStats {
+        self.table.stats()
+    }
+
+    /// Newest entry for `key` with `seq <= read_seq`, if the table has one.
+    ///
+    /// # Errors
+    /// I/O failure or corruption.
+    pub fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
+        Ok(self
+            .table
+            .get(key, read_seq)?
+            .map(|(seq, kind, value)| Entry {
+                key: key.to_vec(),
+                seq,
+                kind: kind_of(kind),
+                value,
+            }))
+    }
+
+    /// A source over the table for a scan of `[start, end]` in `direction`.
+    pub fn source(
+        self: &Arc<Self>,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        direction: Direction,
+    ) -> TableSource {
+        let near = match direction {
+            Direction::Forward => start.clone(),
+            Direction::Reverse => end.clone(),
+        };
+        TableSource {
+            iter: self.table.iter(),
+            _file: self.clone(),
+            near,
+            direction,
+            positioned: false,
+        }
+    }
+}
+
+impl Drop for TableFile {
+    fn drop(&mut self) {
+        if self.obsolete.load(Ordering::Acquire) {
+            // Best effort: if this fails the file is an orphan, removed at the next open.
+            let _ = self.fs.remove_file(&self.path);
+        }
+    }
+}
+
+/// A table read in one direction, positioned lazily at the scan's near bound.
+pub struct TableSource {
+    iter: TableIter,
+    /// Keeps the file from being deleted while we read it.
+    _file: Arc<TableFile>,
+    near: Bound<Vec<u8>>,
+    direction: Direction,
+    positioned: bool,
+}
+
+impl EntrySource for TableSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        if !self.positioned {
+            self.positioned = true;
+            match (&self.near, self.direction) {
+                (Bound::Unbounded, Direction::Forward) => self.iter.seek_to_first()?,
+                (Bound::Unbounded, Direction::Reverse) => self.iter.seek_to_last()?,
+                (Bound::Included(k) | Bound::Excluded(k), Direction::Forward) => {
+                    self.iter.seek(k)?
+                }
+                (Bound::Included(k) | Bound::Excluded(k), Direction::Reverse) => {
+                    self.iter.seek_for_prev(k)?;
+                }
+            }
+        }
+        if !self.iter.valid() {
+            return Ok(None);
+        }
+        let e = Entry {
+            key: self.iter.key().to_vec(),
+            seq: self.iter.seq(),
+            kind: kind_of(self.iter.kind()),
+            value: self.iter.value().to_vec(),
+        };
+        match self.direction {
+            Direction::Forward => self.iter.next()?,
+            Direction::Reverse => self.iter.prev()?,
+        }
+        Ok(Some(e))
+    }
+}
+
+/// Writes one table from entries in internal-key order; returns its metadata.
+pub struct TableBuilder {
+    writer: TableWriter,
+    number: u64,
+    path: PathBuf,
+    fs: Arc<dyn FileSystem>,
+}
+
+impl TableBuilder {
+    /// Creates `<dir>/<number>.sst`.
+    ///
+    /// # Errors
+    /// I/O failure creating the file.
+    pub fn create(
+        fs: &Arc<dyn FileSystem>,
+        dir: &Path,
+        number: u64,
+        opts: TableOptions,
+    ) -> Result<Self, StorageError> {
+        let path = dir.join(table_name(number));
+        let file = fs
+            .open(&path, OpenMode::CreateTruncate)
+            .map_err(|source| StorageError::Io {
+                op: "create table",
+                path: path.clone(),
+                source,
+            })?;
+        Ok(TableBuilder {
+            writer: TableWriter::new(file, path.clone(), opts),
+            number,
+            path,
+            fs: fs.clone(),
+        })
+    }
+
+    /// Adds one entry.
+    ///
+    /// # Errors
+    /// Out-of-order input or I/O failure.
+    pub fn add(&mut self, e: &Entry) -> Result<(), StorageError> {
+        self.writer
+            .add(&e.key, e.seq, value_kind(e.kind), &e.value)?;
+        Ok(())
+    }
+
+    /// Bytes written so far (approximately).
+    pub fn estimated_size_bytes(&self) -> u64 {
+        self.writer.estimated_size_bytes()
+    }
+
+    /// Finishes and syncs the table (the directory entry is synced by the caller, once per
+    /// batch of new tables, before the manifest names them).
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub fn finish(self) -> Result<FileMeta, StorageError> {
+        let m = self.writer.finish()?;
+        Ok(FileMeta {
+            number: self.number,
+            size_bytes: m.file_size_bytes,
+            smallest: m.smallest_key,
+            largest: m.largest_key,
+            min_seq: m.min_seq,
+            max_seq: m.max_seq,
+        })
+    }
+
+    /// Deletes the partial file after a failure (best effort).
+    pub fn abandon(self) {
+        drop(self.writer);
+        let _ = self.fs.remove_file(&self.path);
+    }
+}

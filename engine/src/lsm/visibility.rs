@@ -1,0 +1,149 @@
+//! Publishing sequence numbers in order.
+//!
+//! Each batch gets its sequence number (its WAL LSN) before it is durable. Batches become
+//! durable in groups and their writers wake in any order, but a reader at sequence `s`
+//! must see every batch at or below `s`. So a writer reports completion here, and
+//! `visible` advances only over a contiguous run of completed numbers. A writer returns
+//! only once its own number is visible (read-your-writes).
+//!
+//! If a writer can never complete (its WAL sync failed), [`Visibility::fail`] wakes every
+//! waiter with an error: nothing above the hole can ever become visible.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::sync_shim::{Condvar, Mutex, MutexGuard};
+
+/// How long one wait on the condition variable lasts before re-checking for failure.
+const WAIT_SLICE: Duration = Duration::from_millis(50);
+/// Waits before a writer gives up on becoming visible (≈ 10 minutes): a bound, not a
+/// timeout anyone should hit, since every assigned number completes or fails.
+const MAX_WAIT_SLICES: u32 = 12_000;
+
+#[derive(Debug)]
+struct State {
+    visible: u64,
+    /// Completed numbers above `visible` (not yet contiguous).
+    done: BTreeSet<u64>,
+    failed: bool,
+}
+
+/// The in-order publisher of `visible_seq`.
+#[derive(Debug)]
+pub struct Visibility {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+/// Why a wait ended without the sequence becoming visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitError {
+    /// Some earlier writer failed; the engine is poisoned.
+    Failed,
+    /// The bounded wait ran out.
+    TimedOut,
+}
+
+impl Visibility {
+    /// Everything up to `visible` is already visible (recovered state).
+    pub fn new(visible: u64) -> Self {
+        Visibility {
+            state: Mutex::new(State {
+                visible,
+                done: BTreeSet::new(),
+                failed: false,
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The highest sequence number readers may see.
+    pub fn visible(&self) -> u64 {
+        self.lock().visible
+    }
+
+    /// Marks `seq` durable and applied; advances `visible` over the contiguous run.
+    pub fn complete(&self, seq: u64) {
+        let mut st = self.lock();
+        if seq <= st.visible {
+            return;
+        }
+        st.done.insert(seq);
+        let mut advanced = false;
+        while st.done.first() == Some(&(st.visible + 1)) {
+            st.done.pop_first();
+            st.visible += 1;
+            advanced = true;
+        }
+        drop(st);
+        if advanced {
+            self.cv.notify_all();
+        }
+    }
+
+    /// Blocks until `seq` is visible.
+    ///
+    /// # Errors
+    /// [`WaitError::Failed`] after [`Visibility::fail`], [`WaitError::TimedOut`] when the
+    /// bounded wait runs out.
+    pub fn wait_visible(&self, seq: u64) -> Result<(), WaitError> {
+        let mut st = self.lock();
+        for _ in 0..MAX_WAIT_SLICES {
+            if st.visible >= seq {
+                return Ok(());
+            }
+            if st.failed {
+                return Err(WaitError::Failed);
+            }
+            st = self
+                .cv
+                .wait_timeout(st, WAIT_SLICE)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        Err(WaitError::TimedOut)
+    }
+
+    /// A writer will never complete: wake every waiter with an error.
+    pub fn fail(&self) {
+        self.lock().failed = true;
+        self.cv.notify_all();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn visible_advances_only_over_contiguous_completions() {
+        let v = Visibility::new(10);
+        v.complete(12);
+        assert_eq!(v.visible(), 10);
+        v.complete(11);
+        assert_eq!(v.visible(), 12);
+        v.complete(5);
+        assert_eq!(v.visible(), 12);
+    }
+
+    #[test]
+    fn waiters_wake_in_order_and_on_failure() {
+        let v = Arc::new(Visibility::new(0));
+        let v2 = v.clone();
+        let t = std::thread::spawn(move || v2.wait_visible(2));
+        v.complete(2);
+        v.complete(1);
+        assert_eq!(t.join().unwrap(), Ok(()));
+        let v3 = v.clone();
+        let t = std::thread::spawn(move || v3.wait_visible(4));
+        v.fail();
+        assert_eq!(t.join().unwrap(), Err(WaitError::Failed));
+    }
+}
