@@ -1,1 +1,37 @@
-fn main() {}
+//! The `shale-server` binary: parse flags, set up logging, run.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use shale_server::cli::{parse_args, Command, USAGE};
+use tracing_subscriber::EnvFilter;
+
+/// Exit status for a bad command line (the sysexits/getopt convention).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Serve(config)) => config,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("shale-server: {e}\nTry 'shale-server --help'.");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match shale_server::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shale-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

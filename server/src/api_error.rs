@@ -1,0 +1,370 @@
+//! Every error a request can end in, and its exact DynamoDB wire shape.
+//!
+//! The engine names DynamoDB's exceptions ([`shale_engine::table::Error::exception_name`]);
+//! this module is the only place that knows how they look on the wire: the `__type`
+//! namespace, `message` vs `Message`, the HTTP status, and the extra members some
+//! exceptions carry (ConditionalCheckFailedException's `Item`).
+
+use hyper::StatusCode;
+use serde::Serialize;
+use shale_engine::table;
+use shale_engine::types::Item;
+
+/// `__type` namespace of DynamoDB's own exceptions.
+pub const DYNAMODB_NAMESPACE: &str = "com.amazonaws.dynamodb.v20120810";
+/// `__type` namespace of the errors raised by AWS's RPC layer before DynamoDB sees the
+/// request (unknown operation, undecodable body).
+pub const CORAL_NAMESPACE: &str = "com.amazon.coral.service";
+
+/// Request bodies larger than this are refused with 413. DynamoDB's largest request is a
+/// 16 MB batch; the margin covers JSON syntax and base64 overhead around it.
+pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024 + 1024 * 1024;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The engine refused or failed the operation.
+    #[error(transparent)]
+    Engine(#[from] table::Error),
+    /// The body is not JSON, or a member has the wrong JSON type.
+    #[error("serialization: {detail}")]
+    Serialization {
+        /// serde's description, without its line/column suffix.
+        detail: String,
+    },
+    /// A required member is missing.
+    #[error("missing required member {member}")]
+    MissingMember {
+        /// The member's JSON name, e.g. `TableName`.
+        member: String,
+    },
+    /// A member's value is well-typed JSON but not a valid value (bad number, unknown enum
+    /// value, malformed attribute value).
+    #[error("invalid parameter: {detail}")]
+    InvalidParameter {
+        /// serde's description, without its line/column suffix.
+        detail: String,
+    },
+    /// Missing or unknown `X-Amz-Target`.
+    #[error("unknown operation")]
+    UnknownOperation,
+    /// A DynamoDB operation Shale does not implement yet.
+    #[error("Shale does not implement the DynamoDB operation {operation} yet")]
+    NotImplemented {
+        /// The operation's name.
+        operation: &'static str,
+    },
+    /// The body is over [`MAX_REQUEST_BODY_BYTES`].
+    #[error("request body exceeds {limit_bytes} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit_bytes: usize,
+    },
+    /// The request body could not be read from the connection.
+    #[error("reading the request body failed: {detail}")]
+    BodyRead {
+        /// hyper's description.
+        detail: String,
+    },
+    /// The worker thread running the engine call panicked or was cancelled: a bug, never the
+    /// client's fault.
+    #[error("the engine task for {operation} did not complete: {detail}")]
+    TaskFailed {
+        /// The operation.
+        operation: &'static str,
+        /// tokio's description.
+        detail: String,
+    },
+    /// A response could not be encoded as JSON (a bug).
+    #[error("encoding the {operation} response failed: {detail}")]
+    ResponseEncoding {
+        /// The operation.
+        operation: &'static str,
+        /// serde's description.
+        detail: String,
+    },
+}
+
+/// The JSON error body. Field order matches DynamoDB's (`__type` first).
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    #[serde(rename = "__type")]
+    type_: String,
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    /// AWS's RPC-layer exceptions capitalise it; botocore reads either.
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    capital_message: Option<&'a str>,
+    #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
+    item: Option<&'a Item>,
+    #[serde(
+        rename = "CancellationReasons",
+        skip_serializing_if = "Option::is_none"
+    )]
+    cancellation_reasons: Option<Vec<ReasonBody<'a>>>,
+}
+
+/// One entry of TransactionCanceledException's `CancellationReasons`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReasonBody<'a> {
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<&'a Item>,
+}
+
+impl ApiError {
+    /// Classifies a serde_json failure the way DynamoDB classifies the same mistakes:
+    /// undecodable JSON or a wrong JSON type is a SerializationException, a missing member
+    /// or an invalid value a ValidationException.
+    pub fn from_json(e: &serde_json::Error) -> ApiError {
+        let detail = strip_position(e);
+        match e.classify() {
+            serde_json::error::Category::Data => {
+                if let Some(member) = missing_field_name(&detail) {
+                    ApiError::MissingMember {
+                        member: member.to_string(),
+                    }
+                } else if detail.starts_with("invalid type") || detail.starts_with("invalid length")
+                {
+                    ApiError::Serialization { detail }
+                } else {
+                    ApiError::InvalidParameter { detail }
+                }
+            }
+            _ => ApiError::Serialization { detail },
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Engine(e) if e.exception_name() == "InternalServerError" => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::TaskFailed { .. } | ApiError::ResponseEncoding { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The exception's short name, as SDKs report it (`ValidationException`, ...). Used for
+    /// metrics labels and logs too.
+    pub fn exception_name(&self) -> &'static str {
+        match self {
+            ApiError::Engine(e) => e.exception_name(),
+            ApiError::Serialization { .. } => "SerializationException",
+            ApiError::MissingMember { .. } | ApiError::InvalidParameter { .. } => {
+                "ValidationException"
+            }
+            ApiError::UnknownOperation => "UnknownOperationException",
+            // The engine reports unimplemented parameters as ValidationException (never
+            // retried by SDKs, shown verbatim by the CLI); whole operations match it.
+            ApiError::NotImplemented { .. } => "ValidationException",
+            ApiError::BodyTooLarge { .. } => "RequestEntityTooLargeException",
+            ApiError::BodyRead { .. } => "SerializationException",
+            ApiError::TaskFailed { .. } | ApiError::ResponseEncoding { .. } => {
+                "InternalServerError"
+            }
+        }
+    }
+
+    fn namespace(&self) -> &'static str {
+        match self {
+            ApiError::Serialization { .. }
+            | ApiError::BodyRead { .. }
+            | ApiError::UnknownOperation
+            | ApiError::BodyTooLarge { .. } => CORAL_NAMESPACE,
+            _ => DYNAMODB_NAMESPACE,
+        }
+    }
+
+    /// The JSON body DynamoDB would send for this error.
+    pub fn body(&self) -> Vec<u8> {
+        let message: Option<String> = match self {
+            ApiError::Engine(e) => Some(e.message()),
+            // DynamoDB's own text for a missing member.
+            ApiError::MissingMember { member } => Some(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: \
+                 Member must not be null",
+                lower_first(member)
+            )),
+            ApiError::InvalidParameter { detail } => Some(detail.clone()),
+            ApiError::Serialization { detail } => Some(detail.clone()),
+            // DynamoDB's UnknownOperationException carries no message.
+            ApiError::UnknownOperation => None,
+            other => Some(other.to_string()),
+        };
+        let item = match self {
+            ApiError::Engine(e) => conditional_check_item(e),
+            _ => None,
+        };
+        let cancellation_reasons = match self {
+            ApiError::Engine(table::Error::TransactionCanceled { reasons }) => Some(
+                reasons
+                    .iter()
+                    .map(|r| ReasonBody {
+                        code: r.code,
+                        message: r.message.as_deref(),
+                        item: r.item.as_ref(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let capitalised = self.namespace() == CORAL_NAMESPACE;
+        let body = ErrorBody {
+            type_: format!("{}#{}", self.namespace(), self.exception_name()),
+            message: message.as_deref().filter(|_| !capitalised),
+            capital_message: message.as_deref().filter(|_| capitalised),
+            item,
+            cancellation_reasons,
+        };
+        // An error body of strings and an engine item always encodes; the fallback keeps
+        // the contract "every error has a JSON body" even if that ever changes.
+        serde_json::to_vec(&body).unwrap_or_else(|_| {
+            format!(
+                "{{\"__type\":\"{}#{}\"}}",
+                self.namespace(),
+                self.exception_name()
+            )
+            .into_bytes()
+        })
+    }
+}
+
+/// The old item of a failed condition, when the request asked for it with
+/// `ReturnValuesOnConditionCheckFailure=ALL_OLD`.
+fn conditional_check_item(e: &table::Error) -> Option<&Item> {
+    match e {
+        table::Error::ConditionalCheckFailed { item, .. } => item.as_ref(),
+        _ => None,
+    }
+}
+
+/// serde_json appends " at line L column C"; DynamoDB's messages have no positions.
+fn strip_position(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match full.strip_suffix(&suffix) {
+        Some(s) => s.to_string(),
+        None => full,
+    }
+}
+
+/// `missing field `TableName`` → `TableName`.
+fn missing_field_name(detail: &str) -> Option<&str> {
+    detail
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+}
+
+/// DynamoDB names members in lowerCamelCase in validation messages (`tableName`).
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(e: &ApiError) -> serde_json::Value {
+        serde_json::from_slice(&e.body()).expect("error bodies are JSON")
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct Probe {
+        table_name: String,
+        limit: Option<u32>,
+    }
+
+    fn classify(body: &str) -> ApiError {
+        let e = serde_json::from_str::<Probe>(body).expect_err("must fail");
+        ApiError::from_json(&e)
+    }
+
+    #[test]
+    fn malformed_json_is_a_serialization_exception_with_capital_message() {
+        let e = classify("{\"TableName\": ");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let v = json(&e);
+        assert_eq!(
+            v["__type"],
+            "com.amazon.coral.service#SerializationException"
+        );
+        assert!(v["Message"].is_string());
+        assert!(v.get("message").is_none());
+    }
+
+    #[test]
+    fn wrong_json_type_is_a_serialization_exception() {
+        let e = classify("{\"TableName\": 5}");
+        assert!(matches!(e, ApiError::Serialization { .. }), "{e:?}");
+        assert!(!e.body().windows(4).any(|w| w == b"line"));
+    }
+
+    #[test]
+    fn missing_member_uses_dynamodbs_validation_text() {
+        let e = classify("{}");
+        let v = json(&e);
+        assert_eq!(
+            v["__type"],
+            "com.amazonaws.dynamodb.v20120810#ValidationException"
+        );
+        assert_eq!(
+            v["message"],
+            "1 validation error detected: Value null at 'tableName' failed to satisfy \
+             constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn unknown_operation_has_no_message() {
+        let v = json(&ApiError::UnknownOperation);
+        assert_eq!(
+            v,
+            serde_json::json!({"__type": "com.amazon.coral.service#UnknownOperationException"})
+        );
+    }
+
+    #[test]
+    fn not_implemented_says_so() {
+        let e = ApiError::NotImplemented {
+            operation: "TransactWriteItems",
+        };
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let v = json(&e);
+        assert_eq!(
+            v["__type"],
+            "com.amazonaws.dynamodb.v20120810#ValidationException"
+        );
+        assert!(v["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not implement the DynamoDB operation TransactWriteItems"));
+    }
+
+    #[test]
+    fn internal_faults_are_500() {
+        let e = ApiError::TaskFailed {
+            operation: "GetItem",
+            detail: "panicked".into(),
+        };
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            json(&e)["__type"],
+            "com.amazonaws.dynamodb.v20120810#InternalServerError"
+        );
+    }
+}

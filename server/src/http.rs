@@ -1,0 +1,215 @@
+//! One HTTP request in, one response out: routing, the content-type and size checks, the
+//! hand-off of the engine call to a blocking thread, and the headers every response
+//! carries (`x-amzn-RequestId`, `X-Amz-Crc32`).
+//!
+//! Routes:
+//! - `POST <any path>` with `X-Amz-Target`: the DynamoDB API (DynamoDB ignores the path);
+//! - `GET /healthz`: liveness, `ok`;
+//! - `GET /metrics`: Prometheus text exposition;
+//! - anything else: 404 with `<UnknownOperationException/>`, as DynamoDB answers.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use shale_engine::table::Database;
+
+use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
+use crate::dispatch;
+use crate::metrics::{Metrics, NO_TABLE};
+use crate::operations::{parse_target, Target};
+use crate::request_id::RequestIds;
+
+/// DynamoDB's content type, sent by every AWS SDK.
+pub const AMZ_JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// Also accepted by DynamoDB (and answered in kind).
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+/// Body of DynamoDB's 404 for a request that is not a JSON-RPC POST.
+const NOT_FOUND_BODY: &[u8] = b"<UnknownOperationException/>\n";
+/// Content type of `/metrics`.
+const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The table layer.
+    pub db: Arc<Database>,
+    /// Request counts and latencies.
+    pub metrics: Metrics,
+    /// `x-amzn-RequestId` values.
+    pub request_ids: RequestIds,
+}
+
+/// The hyper service function.
+///
+/// # Errors
+/// Never: every failure becomes an HTTP response.
+pub async fn handle(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let request_id = state.request_ids.next_id();
+    let response = match (req.method(), req.uri().path()) {
+        (&Method::POST, _) => api(&state, req, &request_id).await,
+        (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
+        (&Method::GET, "/metrics") => respond(
+            StatusCode::OK,
+            PROMETHEUS_CONTENT_TYPE,
+            state.metrics.render().into_bytes(),
+        ),
+        _ => not_found(),
+    };
+    Ok(with_request_id(response, &request_id))
+}
+
+/// The DynamoDB JSON-RPC endpoint.
+async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+    let Some(reply_type) = reply_content_type(&req) else {
+        return not_found();
+    };
+    let target = parse_target(
+        req.headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let declared_len = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let started = Instant::now();
+    let (operation_name, table, result) =
+        if declared_len.is_some_and(|n| n > MAX_REQUEST_BODY_BYTES as u64) {
+            // Refuse before reading a byte of it.
+            (
+                target_name(target),
+                NO_TABLE.to_string(),
+                Err(ApiError::BodyTooLarge {
+                    limit_bytes: MAX_REQUEST_BODY_BYTES,
+                }),
+            )
+        } else {
+            match read_body(req).await {
+                Err(e) => (target_name(target), NO_TABLE.to_string(), Err(e)),
+                Ok(body) => match target {
+                    Target::Unknown => (
+                        "Unknown",
+                        NO_TABLE.to_string(),
+                        Err(ApiError::UnknownOperation),
+                    ),
+                    Target::NotImplemented(operation) => (
+                        operation,
+                        NO_TABLE.to_string(),
+                        Err(ApiError::NotImplemented { operation }),
+                    ),
+                    Target::Implemented(op) => {
+                        let db = Arc::clone(&state.db);
+                        // Engine calls block (locks, disk, WAL sync): keep them off the event
+                        // loop so one slow request never stalls the others.
+                        match tokio::task::spawn_blocking(move || dispatch::execute(&db, op, &body))
+                            .await
+                        {
+                            Ok(outcome) => (op.name(), outcome.table, outcome.result),
+                            Err(e) => (
+                                op.name(),
+                                NO_TABLE.to_string(),
+                                Err(ApiError::TaskFailed {
+                                    operation: op.name(),
+                                    detail: e.to_string(),
+                                }),
+                            ),
+                        }
+                    }
+                },
+            }
+        };
+    let (response, outcome) = match result {
+        Ok(body) => (respond(StatusCode::OK, reply_type, body), "ok"),
+        Err(e) => {
+            let status = e.status();
+            if status.is_server_error() {
+                tracing::error!(request_id, operation = operation_name, error = %e, "internal error");
+            } else {
+                tracing::debug!(request_id, operation = operation_name, error = %e, "request failed");
+            }
+            let mut response = respond(status, reply_type, e.body());
+            if matches!(e, ApiError::BodyTooLarge { .. }) {
+                // The unread rest of the body would be parsed as the next request.
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
+            (response, e.exception_name())
+        }
+    };
+    state
+        .metrics
+        .record(operation_name, &table, outcome, started.elapsed());
+    response
+}
+
+/// The content type to answer with, or `None` when the request's content type is not one
+/// DynamoDB accepts (DynamoDB then answers 404). Parameters such as `; charset=utf-8` are
+/// ignored.
+fn reply_content_type(req: &Request<Incoming>) -> Option<&'static str> {
+    let value = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+    let media_type = value.split(';').next().unwrap_or("").trim();
+    if media_type.eq_ignore_ascii_case(AMZ_JSON_CONTENT_TYPE) {
+        Some(AMZ_JSON_CONTENT_TYPE)
+    } else if media_type.eq_ignore_ascii_case(JSON_CONTENT_TYPE) {
+        Some(JSON_CONTENT_TYPE)
+    } else {
+        None
+    }
+}
+
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
+    match Limited::new(req.into_body(), MAX_REQUEST_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::BodyTooLarge {
+            limit_bytes: MAX_REQUEST_BODY_BYTES,
+        }),
+        Err(e) => Err(ApiError::BodyRead {
+            detail: e.to_string(),
+        }),
+    }
+}
+
+fn target_name(target: Target) -> &'static str {
+    match target {
+        Target::Implemented(op) => op.name(),
+        Target::NotImplemented(name) => name,
+        Target::Unknown => "Unknown",
+    }
+}
+
+fn not_found() -> Response<Full<Bytes>> {
+    respond(StatusCode::NOT_FOUND, "text/plain", NOT_FOUND_BODY.to_vec())
+}
+
+/// A response with DynamoDB's CRC header: `X-Amz-Crc32` is the CRC32 (IEEE) of the exact
+/// body bytes, in decimal. SDKs that check it (Go v2, boto3 for DynamoDB) retry on mismatch.
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let crc = crc32fast::hash(&body);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-amz-crc32", HeaderValue::from(crc));
+    response
+}
+
+fn with_request_id(mut response: Response<Full<Bytes>>, request_id: &str) -> Response<Full<Bytes>> {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}

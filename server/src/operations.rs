@@ -1,0 +1,221 @@
+//! The `X-Amz-Target` header: which DynamoDB operation a request names, and whether Shale
+//! implements it.
+//!
+//! Three outcomes, because clients need to tell them apart:
+//! - an operation Shale implements ([`Operation`]);
+//! - an operation DynamoDB has but Shale does not yet (transactions, TTL, streams, backups,
+//!   PITR, tags, PartiQL, ...): a 400 that says so, never a hang or a 404;
+//! - anything else: DynamoDB's `UnknownOperationException`.
+
+/// The API version prefix of every DynamoDB operation.
+pub const DYNAMODB_PREFIX: &str = "DynamoDB_20120810";
+/// The API version prefix of DynamoDB Streams operations.
+pub const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810";
+
+/// The operations Shale serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// CreateTable.
+    CreateTable,
+    /// DescribeTable.
+    DescribeTable,
+    /// ListTables.
+    ListTables,
+    /// UpdateTable.
+    UpdateTable,
+    /// DeleteTable.
+    DeleteTable,
+    /// PutItem.
+    PutItem,
+    /// GetItem.
+    GetItem,
+    /// UpdateItem.
+    UpdateItem,
+    /// DeleteItem.
+    DeleteItem,
+    /// Query.
+    Query,
+    /// Scan.
+    Scan,
+    /// BatchGetItem.
+    BatchGetItem,
+    /// BatchWriteItem.
+    BatchWriteItem,
+}
+
+impl Operation {
+    /// Every implemented operation, for metrics and docs.
+    pub const ALL: [Operation; 13] = [
+        Operation::CreateTable,
+        Operation::DescribeTable,
+        Operation::ListTables,
+        Operation::UpdateTable,
+        Operation::DeleteTable,
+        Operation::PutItem,
+        Operation::GetItem,
+        Operation::UpdateItem,
+        Operation::DeleteItem,
+        Operation::Query,
+        Operation::Scan,
+        Operation::BatchGetItem,
+        Operation::BatchWriteItem,
+    ];
+
+    /// DynamoDB's name for the operation, as in `X-Amz-Target`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::CreateTable => "CreateTable",
+            Operation::DescribeTable => "DescribeTable",
+            Operation::ListTables => "ListTables",
+            Operation::UpdateTable => "UpdateTable",
+            Operation::DeleteTable => "DeleteTable",
+            Operation::PutItem => "PutItem",
+            Operation::GetItem => "GetItem",
+            Operation::UpdateItem => "UpdateItem",
+            Operation::DeleteItem => "DeleteItem",
+            Operation::Query => "Query",
+            Operation::Scan => "Scan",
+            Operation::BatchGetItem => "BatchGetItem",
+            Operation::BatchWriteItem => "BatchWriteItem",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.name() == name)
+    }
+}
+
+/// DynamoDB operations (API version 2012-08-10) that Shale does not implement yet.
+/// Requests for them get a clear "not implemented" error rather than
+/// `UnknownOperationException`, so a user can tell "Shale lacks this" from "typo".
+pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
+    "BatchExecuteStatement",
+    "CreateBackup",
+    "CreateGlobalTable",
+    "DeleteBackup",
+    "DeleteResourcePolicy",
+    "DescribeBackup",
+    "DescribeContinuousBackups",
+    "DescribeContributorInsights",
+    "DescribeEndpoints",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
+    "DescribeLimits",
+    "DescribeTableReplicaAutoScaling",
+    "DescribeTimeToLive",
+    "DisableKinesisStreamingDestination",
+    "EnableKinesisStreamingDestination",
+    "ExecuteStatement",
+    "ExecuteTransaction",
+    "ExportTableToPointInTime",
+    "GetResourcePolicy",
+    "ImportTable",
+    "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "ListTagsOfResource",
+    "PutResourcePolicy",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
+    "UntagResource",
+    "UpdateContinuousBackups",
+    "UpdateContributorInsights",
+    "UpdateGlobalTable",
+    "UpdateGlobalTableSettings",
+    "UpdateKinesisStreamingDestination",
+    "UpdateTableReplicaAutoScaling",
+    "UpdateTimeToLive",
+];
+
+/// DynamoDB Streams operations; Shale has no streams yet.
+pub const NOT_IMPLEMENTED_STREAMS_OPERATIONS: &[&str] = &[
+    "DescribeStream",
+    "GetRecords",
+    "GetShardIterator",
+    "ListStreams",
+];
+
+/// What an `X-Amz-Target` header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An operation Shale serves.
+    Implemented(Operation),
+    /// A real DynamoDB (or DynamoDB Streams) operation Shale does not implement yet.
+    NotImplemented(&'static str),
+    /// Missing header, wrong API version, or a name DynamoDB does not have.
+    Unknown,
+}
+
+/// Classifies an `X-Amz-Target` header value (`None` when the header is missing).
+pub fn parse_target(header: Option<&str>) -> Target {
+    let Some((prefix, name)) = header.and_then(|h| h.split_once('.')) else {
+        return Target::Unknown;
+    };
+    let not_implemented = |list: &[&'static str]| list.iter().copied().find(|n| *n == name);
+    match prefix {
+        DYNAMODB_PREFIX => match Operation::from_name(name) {
+            Some(op) => Target::Implemented(op),
+            None => not_implemented(NOT_IMPLEMENTED_OPERATIONS)
+                .map_or(Target::Unknown, Target::NotImplemented),
+        },
+        STREAMS_PREFIX => not_implemented(NOT_IMPLEMENTED_STREAMS_OPERATIONS)
+            .map_or(Target::Unknown, Target::NotImplemented),
+        _ => Target::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_operations_round_trip_their_names() {
+        for op in Operation::ALL {
+            let header = format!("{DYNAMODB_PREFIX}.{}", op.name());
+            assert_eq!(parse_target(Some(&header)), Target::Implemented(op));
+        }
+    }
+
+    #[test]
+    fn real_but_unimplemented_operations_are_named() {
+        assert_eq!(
+            parse_target(Some("DynamoDB_20120810.TransactWriteItems")),
+            Target::NotImplemented("TransactWriteItems")
+        );
+        assert_eq!(
+            parse_target(Some("DynamoDBStreams_20120810.GetRecords")),
+            Target::NotImplemented("GetRecords")
+        );
+    }
+
+    #[test]
+    fn everything_else_is_unknown() {
+        for h in [
+            None,
+            Some(""),
+            Some("PutItem"),
+            Some("DynamoDB_20120810.Frobnicate"),
+            Some("DynamoDB_20111205.PutItem"),
+            Some("DynamoDB_20120810.putitem"),
+            Some("DynamoDBStreams_20120810.PutItem"),
+            Some("DynamoDB_20120810.PutItem.extra"),
+        ] {
+            assert_eq!(parse_target(h), Target::Unknown, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn no_operation_is_both_implemented_and_not() {
+        for op in Operation::ALL {
+            assert!(!NOT_IMPLEMENTED_OPERATIONS.contains(&op.name()));
+        }
+    }
+}

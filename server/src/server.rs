@@ -1,0 +1,120 @@
+//! The accept loop and graceful shutdown.
+//!
+//! Shutdown order, and why:
+//! 1. stop accepting (drop the listener) so no new work arrives;
+//! 2. tell every connection to finish: idle keep-alive connections close at once, busy
+//!    ones finish their in-flight request and then close;
+//! 3. wait for that at most [`SHUTDOWN_GRACE`], so a stuck client cannot keep the process
+//!    alive forever;
+//! 4. the caller then syncs and closes the engine ([`crate::storage::Storage::close`]).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::http::{handle, AppState};
+
+/// How long shutdown waits for in-flight requests before closing the engine anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Connections served at once; further clients wait in the kernel's accept backlog.
+/// Bounds memory and file descriptors under a connection flood.
+pub const MAX_CONNECTIONS: usize = 4096;
+/// A client that has not finished sending request headers by then is disconnected
+/// (slowloris protection).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+
+/// How shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownOutcome {
+    /// Every connection finished within [`SHUTDOWN_GRACE`].
+    Drained,
+    /// Some connections were still busy when the grace period ran out.
+    GraceExpired,
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` completes, then drains connections.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> ShutdownOutcome {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(p) => p,
+                // The semaphore is never closed; treat it as a shutdown if it ever is.
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses are small and latency-bound: never wait for Nagle.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "set_nodelay failed");
+        }
+        let state = Arc::clone(&state);
+        let service = service_fn(move |req| handle(Arc::clone(&state), req));
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: draining connections");
+    match tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await {
+        Ok(()) => ShutdownOutcome::Drained,
+        Err(_) => {
+            tracing::warn!(
+                grace_secs = SHUTDOWN_GRACE.as_secs(),
+                "connections still busy after the grace period; closing anyway"
+            );
+            ShutdownOutcome::GraceExpired
+        }
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+///
+/// # Errors
+/// When the signal handlers cannot be installed.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
+    })
+}

@@ -1,0 +1,137 @@
+//! Shared by the server's integration tests: start the real `shale-server` binary on a
+//! free port and talk to it over raw HTTP/1.1.
+#![allow(dead_code)] // each test file uses a different subset
+
+pub mod http;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the server may take to print its address. It starts in milliseconds; the
+/// margin is for a loaded CI machine.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The announcement the binary prints on stdout.
+const ANNOUNCE_PREFIX: &str = "shale-server listening on http://";
+
+/// A running `shale-server` child. Killed on drop if still running.
+pub struct Server {
+    child: Child,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts the binary with `--port 0` plus `args`, and waits for its address.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_in(args, None)
+    }
+
+    /// As [`Server::start`], with the working directory set.
+    pub fn start_in(args: &[&str], cwd: Option<&Path>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
+        cmd.args(["--port", "0"])
+            .args(args)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().expect("spawn shale-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        // Reads every stdout line (so the pipe never fills) and forwards the first.
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    let _ = tx.send(line);
+                    sent = true;
+                }
+            }
+        });
+        let line = match rx.recv_timeout(STARTUP_TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("shale-server printed no address within {STARTUP_TIMEOUT:?}: {status:?}");
+            }
+        };
+        let addr = line
+            .strip_prefix(ANNOUNCE_PREFIX)
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .parse()
+            .expect("address parses");
+        Server { child, addr }
+    }
+
+    /// Starts an in-memory server.
+    pub fn in_memory() -> Server {
+        Self::start(&["--in-memory"])
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sends SIGTERM (through kill(1): the workspace forbids `unsafe`, and so `libc::kill`).
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed: {status}");
+    }
+
+    /// Waits for the process to exit, polling up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
+pub fn run_to_exit(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shale-server"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shale-server");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while Instant::now() < deadline {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    panic!("shale-server {args:?} did not exit within {STARTUP_TIMEOUT:?}");
+}

@@ -1,0 +1,45 @@
+//! boto3, the Python SDK, drives the real binary through every operation the engine
+//! implements (`tests/py/boto3_scenario.py`), with the low-level client and the
+//! high-level resource API (Decimal, Binary, batch_writer).
+//!
+//! Needs `python3` with `boto3` (CI installs it). Without them the test prints a notice
+//! and passes, so a bare `cargo test` on a machine without Python still runs.
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+
+fn boto3_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import boto3"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn boto3_scenario_in_memory() {
+    if !boto3_available() {
+        eprintln!("SKIPPED boto3_scenario_in_memory: python3 with boto3 is not installed");
+        return;
+    }
+    let server = Server::in_memory();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_scenario.py");
+    let out = Command::new("timeout")
+        .args(["300", "python3", script, &server.url()])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "boto3 scenario failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("checks passed"), "{stdout}");
+    eprint!("{stdout}");
+}

@@ -1,0 +1,344 @@
+//! Every error path of the wire protocol, byte for byte: HTTP status, `__type`, message
+//! member, and the `X-Amz-Crc32` / `x-amzn-RequestId` headers on every response. Drives
+//! the real binary with a raw HTTP/1.1 client, because SDKs hide exactly these details.
+
+mod common;
+
+use common::http::{Client, Response};
+use common::Server;
+use serde_json::json;
+
+const DDB: &str = "com.amazonaws.dynamodb.v20120810#";
+const CORAL: &str = "com.amazon.coral.service#";
+
+/// Checks the headers every response must carry, then returns it.
+fn checked(r: Response) -> Response {
+    let crc: u32 = r
+        .header("x-amz-crc32")
+        .expect("X-Amz-Crc32 on every response")
+        .parse()
+        .expect("decimal CRC");
+    assert_eq!(crc, crc32fast::hash(&r.body), "CRC of {:?}", r.body);
+    let id = r.header("x-amzn-requestid").expect("x-amzn-RequestId");
+    assert_eq!(id.len(), 52, "{id}");
+    r
+}
+
+fn call(c: &mut Client, op: &str, body: serde_json::Value) -> Response {
+    checked(c.call(op, &body).expect("request"))
+}
+
+fn assert_error(r: &Response, status: u16, type_: &str) -> serde_json::Value {
+    assert_eq!(
+        r.status,
+        status,
+        "body: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let v = r.json();
+    assert_eq!(v["__type"], type_, "{v}");
+    v
+}
+
+fn create_users_table(c: &mut Client) {
+    let r = call(
+        c,
+        "CreateTable",
+        json!({
+            "TableName": "Users",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
+fn missing_table_is_resource_not_found() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = call(
+        &mut c,
+        "GetItem",
+        json!({"TableName": "Nope", "Key": {"pk": {"S": "a"}}}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Requested resource not found"));
+    let r = call(&mut c, "DescribeTable", json!({"TableName": "Nope"}));
+    assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+}
+
+#[test]
+fn failed_condition_is_conditional_check_failed_with_old_item_on_request() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let item = json!({"pk": {"S": "u1"}, "n": {"N": "7"}});
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "Users", "Item": item}),
+    );
+    assert_eq!(r.status, 200);
+    let conditional = |extra: serde_json::Value| {
+        let mut body = json!({
+            "TableName": "Users",
+            "Item": {"pk": {"S": "u1"}},
+            "ConditionExpression": "attribute_not_exists(pk)"
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let r = call(&mut c, "PutItem", conditional(json!({})));
+    let v = assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
+    assert_eq!(v["message"], "The conditional request failed");
+    assert!(v.get("Item").is_none(), "{v}");
+    let r = call(
+        &mut c,
+        "PutItem",
+        conditional(json!({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"})),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
+    assert_eq!(v["Item"], item, "{v}");
+}
+
+#[test]
+fn bad_expression_is_validation_exception() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({
+            "TableName": "Users",
+            "Item": {"pk": {"S": "u1"}},
+            "ConditionExpression": "pk = = :v",
+            "ExpressionAttributeValues": {":v": {"S": "x"}}
+        }),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("ConditionExpression"),
+        "{v}"
+    );
+}
+
+#[test]
+fn oversized_item_is_validation_exception() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let big = "x".repeat(401 * 1024);
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "Users", "Item": {"pk": {"S": "u1"}, "big": {"S": big}}}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "Item size has exceeded the maximum allowed size"
+    );
+}
+
+#[test]
+fn malformed_body_is_serialization_exception() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    for body in [&b"{not json"[..], b"", b"[1,2", b"\xff\xfe"] {
+        let r = checked(
+            c.request(
+                "POST",
+                "/",
+                &[
+                    ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                ],
+                body,
+            )
+            .unwrap(),
+        );
+        let v = assert_error(&r, 400, &format!("{CORAL}SerializationException"));
+        assert!(v["Message"].is_string(), "{v}");
+    }
+    // A member of the wrong JSON type is a SerializationException too.
+    let r = call(&mut c, "DescribeTable", json!({"TableName": 5}));
+    assert_error(&r, 400, &format!("{CORAL}SerializationException"));
+    // A missing required member is DynamoDB's "must not be null" ValidationException.
+    let r = call(&mut c, "DescribeTable", json!({}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value null at 'tableName' failed to satisfy \
+         constraint: Member must not be null"
+    );
+}
+
+#[test]
+fn unknown_operation_and_missing_target() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = call(&mut c, "Frobnicate", json!({}));
+    let v = assert_error(&r, 400, &format!("{CORAL}UnknownOperationException"));
+    assert_eq!(
+        v,
+        json!({"__type": format!("{CORAL}UnknownOperationException")})
+    );
+    let r = checked(
+        c.request(
+            "POST",
+            "/",
+            &[("Content-Type", "application/x-amz-json-1.0")],
+            b"{}",
+        )
+        .unwrap(),
+    );
+    assert_error(&r, 400, &format!("{CORAL}UnknownOperationException"));
+}
+
+#[test]
+fn unimplemented_operations_say_so() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    for op in [
+        "TransactWriteItems",
+        "CreateBackup",
+        "UpdateTimeToLive",
+        "TagResource",
+    ] {
+        let r = call(&mut c, op, json!({}));
+        let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+        let msg = v["message"].as_str().unwrap();
+        assert!(
+            msg.contains("Shale does not implement") && msg.contains(op),
+            "{msg}"
+        );
+    }
+    let r = checked(
+        c.request(
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "DynamoDBStreams_20120810.GetRecords"),
+                ("Content-Type", "application/x-amz-json-1.0"),
+            ],
+            b"{}",
+        )
+        .unwrap(),
+    );
+    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+}
+
+#[test]
+fn wrong_content_type_and_non_post_are_404_like_dynamodb() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = checked(
+        c.request(
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+                ("Content-Type", "text/plain"),
+            ],
+            b"{}",
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, b"<UnknownOperationException/>\n");
+    let r = checked(c.request("GET", "/", &[], b"").unwrap());
+    assert_eq!(r.status, 404);
+    // application/json is accepted, and answered in kind.
+    let r = checked(
+        c.request(
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "DynamoDB_20120810.ListTables"),
+                ("Content-Type", "application/json; charset=utf-8"),
+            ],
+            b"{}",
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json(), json!({"TableNames": []}));
+}
+
+#[test]
+fn oversized_body_is_413_without_reading_it() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    // Declares 64 MiB and sends none of it: the server must answer from the header alone.
+    let r = checked(
+        c.send_raw(
+            b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n\
+              Content-Type: application/x-amz-json-1.0\r\nContent-Length: 67108864\r\n\r\n",
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.status, 413);
+    assert_eq!(
+        r.json()["__type"],
+        format!("{CORAL}RequestEntityTooLargeException")
+    );
+}
+
+#[test]
+fn success_responses_carry_crc_request_id_and_amz_json() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let a = call(&mut c, "ListTables", json!({}));
+    let b = call(&mut c, "ListTables", json!({}));
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("content-type"), Some("application/x-amz-json-1.0"));
+    assert_ne!(a.header("x-amzn-requestid"), b.header("x-amzn-requestid"));
+}
+
+#[test]
+fn healthz_and_metrics() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = checked(c.request("GET", "/healthz", &[], b"").unwrap());
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"ok\n"[..]));
+    create_users_table(&mut c);
+    call(
+        &mut c,
+        "GetItem",
+        json!({"TableName": "Users", "Key": {"pk": {"S": "a"}}}),
+    );
+    call(
+        &mut c,
+        "GetItem",
+        json!({"TableName": "Missing", "Key": {"pk": {"S": "a"}}}),
+    );
+    let r = checked(c.request("GET", "/metrics", &[], b"").unwrap());
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(
+        text.contains(
+            "shale_requests_total{operation=\"GetItem\",table=\"Users\",outcome=\"ok\"} 1\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "shale_requests_total{operation=\"GetItem\",table=\"Missing\",\
+         outcome=\"ResourceNotFoundException\"} 1\n"
+    ));
+    assert!(text.contains(
+        "shale_request_duration_seconds_count{operation=\"CreateTable\",table=\"Users\",\
+         outcome=\"ok\"} 1\n"
+    ));
+}
