@@ -433,6 +433,9 @@ impl BlockCursor {
     ///
     /// # Errors
     /// As [`BlockCursor::seek_to_first`].
+    // A fallible positional step (LevelDB style), not `Iterator::next`: the engine merges
+    // cursors and needs seek/prev on the same object.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<(), CorruptionKind> {
         if !self.valid() {
             return Ok(());

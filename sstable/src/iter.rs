@@ -221,6 +221,9 @@ impl TableIter {
     ///
     /// # Errors
     /// As [`TableIter::seek_to_first`].
+    // A fallible positional step (LevelDB style), not `Iterator::next`: the engine merges
+    // cursors and needs seek/prev on the same object.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<(), Error> {
         self.state.next(&self.table)
     }
