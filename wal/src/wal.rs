@@ -12,8 +12,11 @@ use crate::format::{encode_record, MAX_RECORD_PAYLOAD_BYTES};
 use crate::group_commit::{CommitError, GroupCommit, Need};
 use crate::options::{Durability, WalOptions};
 use crate::reader::{merged_segments, Start, WalIter};
+use crate::recovery::corruption;
 use crate::recovery::recover;
-use crate::segment::{list_segments, ARCHIVE_DIR};
+use crate::segment::{
+    list_segments, read_segment_bytes, scan_segment, ScanStop, SegmentFile, ARCHIVE_DIR,
+};
 use crate::writer::SegmentWriter;
 use crate::Lsn;
 
@@ -203,7 +206,7 @@ impl Wal {
         self.shared.gc.is_poisoned()
     }
 
-    fn segments(&self) -> Result<Vec<crate::segment::SegmentFile>> {
+    fn segments(&self) -> Result<Vec<SegmentFile>> {
         let live = self.shared.gc.with_sink(|w| w.live.clone());
         merged_segments(&*self.shared.fs, &self.shared.dir, live)
     }
@@ -258,8 +261,8 @@ impl Wal {
     /// contiguous.
     ///
     /// A segment's records are known older than `t` when the next segment's header says it
-    /// starts before `t` (every earlier timestamp is at most that), so the newest archived
-    /// segment is judged by the first live segment.
+    /// starts before `t` (every earlier timestamp is at most that; the newest archived
+    /// segment is judged by the first live one), or else when its own last record is.
     ///
     /// # Errors
     /// [`Error::Io`], or [`Error::Corruption`] for a damaged segment header.
@@ -281,7 +284,11 @@ impl Wal {
                 OpenMode::ReadWrite
             };
             let h = crate::reader::read_header(fs, &next.path, mode)?;
-            if h.first_timestamp_micros >= t_micros {
+            // The successor's header bounds this segment's timestamps from above; only
+            // when that bound is not enough is the segment itself scanned (at most once
+            // per call: the scan decides the boundary).
+            if h.first_timestamp_micros >= t_micros && segment_last_timestamp(fs, seg)? >= t_micros
+            {
                 break;
             }
             fs.remove_file(&seg.path)
@@ -314,6 +321,16 @@ impl Wal {
         }
         self.shared.sync_all()
     }
+}
+
+/// The timestamp of the last record of a (complete, archived) segment; 0 if it is empty.
+fn segment_last_timestamp(fs: &dyn FileSystem, seg: &SegmentFile) -> Result<u64> {
+    let bytes = read_segment_bytes(fs, &seg.path, OpenMode::Read)?;
+    let scan = scan_segment(&bytes, false).map_err(|k| corruption(&seg.path, 0, k))?;
+    if let ScanStop::Damaged { offset, kind } = scan.stop {
+        return Err(corruption(&seg.path, offset, kind));
+    }
+    Ok(scan.records.last().map_or(0, |r| r.timestamp_micros))
 }
 
 impl Drop for Wal {
