@@ -31,6 +31,10 @@ pub const MAX_KEY_BYTES: usize = 64 * 1024;
 /// Longest value a table accepts: a 400 KB item with generous encoding overhead fits many
 /// times over, and a corrupt length cannot make the reader slice past this.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+/// Most entries between two restarts (the `restart_interval` option's upper bound). The
+/// reader enforces it too, so a backward step never re-decodes more than this many
+/// entries, even in a hostile file.
+pub const MAX_RESTART_INTERVAL: usize = 1024;
 /// seq (8) + kind (1), stored after the key delta.
 const ENTRY_FIXED_LEN: usize = 9;
 
@@ -53,12 +57,12 @@ pub struct BlockBuilder {
 }
 
 impl BlockBuilder {
-    /// An empty builder; `restart_interval` is clamped to at least 1.
+    /// An empty builder; `restart_interval` is clamped to `1..=MAX_RESTART_INTERVAL`.
     pub fn new(restart_interval: usize) -> Self {
         BlockBuilder {
             buf: Vec::new(),
             restarts: vec![0],
-            restart_interval: restart_interval.max(1),
+            restart_interval: restart_interval.clamp(1, MAX_RESTART_INTERVAL),
             since_restart: 0,
             last_key: Vec::new(),
             last_seq: 0,
@@ -208,6 +212,7 @@ impl Block {
         let mut at = 0;
         let mut next_restart = 0;
         let mut entries = 0;
+        let mut since_restart = 0;
         // Each iteration consumes at least ENTRY_FIXED_LEN + 3 bytes, so this ends.
         while at < self.restarts_at {
             let e = self.decode_raw(at, prev_key.len())?;
@@ -217,6 +222,7 @@ impl Block {
                     return Err(CorruptionKind::RestartNotFresh { at });
                 }
                 next_restart += 1;
+                since_restart = 0;
             } else if next_restart < self.num_restarts && self.restart(next_restart) < at {
                 return Err(CorruptionKind::BadRestartArray {
                     reason: "restart not on an entry boundary",
@@ -227,6 +233,12 @@ impl Block {
             key.extend_from_slice(&self.data[e.key_delta.clone()]);
             if entries > 0 && !entry_cmp(&prev_key, prev_seq, &key, e.seq).is_lt() {
                 return Err(CorruptionKind::EntriesOutOfOrder { at });
+            }
+            since_restart += 1;
+            if since_restart > MAX_RESTART_INTERVAL {
+                return Err(CorruptionKind::BadRestartArray {
+                    reason: "more entries between restarts than the maximum interval",
+                });
             }
             std::mem::swap(&mut prev_key, &mut key);
             prev_seq = e.seq;
@@ -611,6 +623,24 @@ mod tests {
                 None => assert!(!c.valid()),
             }
         }
+    }
+
+    #[test]
+    fn restart_gaps_longer_than_the_maximum_interval_are_rejected() {
+        let entries: Vec<Entry> = (0..MAX_RESTART_INTERVAL + 1)
+            .map(|i| (format!("k{i:06}").into_bytes(), 1, ValueKind::Put, vec![]))
+            .collect();
+        Block::parse(build(&entries[..MAX_RESTART_INTERVAL], usize::MAX)).unwrap();
+        // The builder clamps its interval, so forge the over-long gap: one restart only.
+        let b = build(&entries, MAX_RESTART_INTERVAL);
+        let n = b.len();
+        let mut forged = b[..n - 12].to_vec(); // drop restarts [0, x] and the count
+        forged.extend_from_slice(&0u32.to_le_bytes());
+        forged.extend_from_slice(&1u32.to_le_bytes());
+        assert!(matches!(
+            Block::parse(forged),
+            Err(CorruptionKind::BadRestartArray { .. })
+        ));
     }
 
     #[test]

@@ -72,10 +72,21 @@ impl BloomFilter {
     /// # Errors
     /// [`CorruptionKind::BadFilter`] if the payload is empty or `k` is out of range.
     pub fn parse(mut payload: Vec<u8>) -> Result<BloomFilter, CorruptionKind> {
-        let k = payload.pop().ok_or(CorruptionKind::BadFilter {
+        Self::check(&payload)?;
+        let k = payload.pop().unwrap_or(1);
+        Ok(BloomFilter { bits: payload, k })
+    }
+
+    /// The checks of [`BloomFilter::parse`] without taking the payload; the writer runs
+    /// them before writing.
+    ///
+    /// # Errors
+    /// As [`BloomFilter::parse`].
+    pub fn check(payload: &[u8]) -> Result<(), CorruptionKind> {
+        let (&k, bits) = payload.split_last().ok_or(CorruptionKind::BadFilter {
             reason: "empty filter block",
         })?;
-        if payload.is_empty() {
+        if bits.is_empty() {
             return Err(CorruptionKind::BadFilter {
                 reason: "no filter bits",
             });
@@ -85,7 +96,7 @@ impl BloomFilter {
                 reason: "probe count out of range",
             });
         }
-        Ok(BloomFilter { bits: payload, k })
+        Ok(())
     }
 
     /// Whether a key with this hash may be in the table (false means certainly not).

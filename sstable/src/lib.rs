@@ -53,16 +53,14 @@ mod properties;
 mod table;
 mod writer;
 
-pub use block::{entry_cmp, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+pub use block::{entry_cmp, MAX_KEY_BYTES, MAX_RESTART_INTERVAL, MAX_VALUE_BYTES};
 pub use cache::{BlockCache, CacheStats};
 pub use error::{CorruptionKind, Error};
 pub use format::{ValueKind, FORMAT_VERSION, TABLE_MAGIC};
 pub use iter::TableIter;
 pub use properties::TableMeta;
 pub use table::{Table, TableStats};
-pub use writer::{
-    TableOptions, TableWriter, MAX_BLOCK_SIZE_BYTES, MAX_BLOOM_BITS_PER_KEY, MAX_RESTART_INTERVAL,
-};
+pub use writer::{TableOptions, TableWriter, MAX_BLOCK_SIZE_BYTES, MAX_BLOOM_BITS_PER_KEY};
 
 /// Internals exposed for the criterion benches only; not a stable API.
 #[doc(hidden)]

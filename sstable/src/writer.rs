@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use shale_io::File;
 
-use crate::block::{entry_cmp, Block, BlockBuilder, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use crate::bloom::{build_filter, key_hash};
+use crate::block::{
+    entry_cmp, Block, BlockBuilder, MAX_KEY_BYTES, MAX_RESTART_INTERVAL, MAX_VALUE_BYTES,
+};
+use crate::bloom::{build_filter, key_hash, BloomFilter};
 use crate::error::Error;
 use crate::format::{
     corrupt, encode_header, seal_block, BlockHandle, BlockType, Footer, ValueKind,
@@ -23,8 +25,6 @@ use crate::properties::TableMeta;
 pub const WRITE_BUFFER_BYTES: usize = 256 * 1024;
 /// Largest allowed target block size.
 pub const MAX_BLOCK_SIZE_BYTES: usize = 16 * 1024 * 1024;
-/// Largest allowed restart interval.
-pub const MAX_RESTART_INTERVAL: usize = 1024;
 /// Largest allowed bloom bits per key (beyond ~20 the filter only costs memory).
 pub const MAX_BLOOM_BITS_PER_KEY: u32 = 64;
 
@@ -237,19 +237,20 @@ impl TableWriter {
         self.written_bytes + self.out.len() as u64
     }
 
-    /// Validates `payload` as a block of type `ty` (for data and index blocks), seals it
-    /// and appends it to the output; returns its handle.
+    /// Validates `payload` with the reader's own checks for a block of type `ty`, seals it
+    /// and appends it to the output; returns its handle. A failed check is a bug in the
+    /// writer, reported as corruption at the offset the block would have had.
     fn append_block(&mut self, payload: Vec<u8>, ty: BlockType) -> Result<BlockHandle, Error> {
         let offset = self.offset();
-        let mut payload = if matches!(ty, BlockType::Data | BlockType::Index) {
-            let block = Block::parse(payload).map_err(|kind| {
-                self.poisoned = true;
-                corrupt(&self.path, offset, kind)
-            })?;
-            block.into_payload()
-        } else {
-            payload
+        let checked = match ty {
+            BlockType::Data | BlockType::Index => Block::parse(payload).map(Block::into_payload),
+            BlockType::Filter => BloomFilter::check(&payload).map(|()| payload),
+            BlockType::Properties => TableMeta::decode(&payload).map(|_| payload),
         };
+        let mut payload = checked.map_err(|kind| {
+            self.poisoned = true;
+            corrupt(&self.path, offset, kind)
+        })?;
         let handle = BlockHandle {
             offset,
             size: payload.len() as u64,
