@@ -1,9 +1,14 @@
 //! Opening and closing the engine behind the server: the in-memory backend for
 //! `--in-memory`, the LSM engine in a directory otherwise.
+//!
+//! On-disk mode runs the LSM engine with `Durability::Sync` (group commit): a write is
+//! acknowledged to the client only once it is in an fdatasynced WAL, as DynamoDB
+//! acknowledges only durable writes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::table::{Database, DatabaseOptions};
 use shale_engine::{Backend, MemBackend, StorageError};
 
@@ -13,28 +18,15 @@ use crate::cli::StorageMode;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartupError {
-    /// On-disk mode was asked for but this build has no on-disk engine to offer. Refusing
-    /// is deliberate: silently serving from memory would lose the user's data.
-    #[error(
-        "on-disk storage in {} is not available in this build; run with --in-memory",
-        dir.display()
-    )]
-    OnDiskUnavailable {
-        /// The requested data directory.
+    /// The LSM engine failed to open its directory (I/O, corruption, a WAL gap).
+    #[error("cannot open the database in {}: {source}", dir.display())]
+    OpenStorage {
+        /// The data directory.
         dir: PathBuf,
-    },
-    /// The data directory could not be created.
-    #[error("cannot create data directory {}: {source}", dir.display())]
-    CreateDataDir {
-        /// The directory.
-        dir: PathBuf,
-        /// The OS error.
+        /// The engine's error.
         #[source]
-        source: std::io::Error,
+        source: StorageError,
     },
-    /// The storage engine failed to open.
-    #[error("cannot open the storage engine: {0}")]
-    OpenStorage(#[from] StorageError),
     /// The table layer failed to open (e.g. a corrupt catalog).
     #[error("cannot open the database: {0}")]
     OpenDatabase(#[from] shale_engine::table::Error),
@@ -58,6 +50,8 @@ pub struct Storage {
     /// The table layer the HTTP handlers call.
     pub database: Arc<Database>,
     backend: Arc<dyn Backend>,
+    /// The LSM engine, kept to close it (stop its threads, sync the WAL) at shutdown.
+    lsm: Option<Arc<Db>>,
 }
 
 impl Storage {
@@ -67,14 +61,32 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
-        let backend: Arc<dyn Backend> = match mode {
-            StorageMode::InMemory => Arc::new(MemBackend::new()),
-            StorageMode::OnDisk(dir) => open_on_disk(dir)?,
+        let (backend, lsm): (Arc<dyn Backend>, Option<Arc<Db>>) = match mode {
+            StorageMode::InMemory => (Arc::new(MemBackend::new()), None),
+            StorageMode::OnDisk(dir) => {
+                let db =
+                    Db::open(DbOptions::new(dir)).map_err(|source| StartupError::OpenStorage {
+                        dir: dir.clone(),
+                        source,
+                    })?;
+                let db = Arc::new(db);
+                (Arc::clone(&db) as Arc<dyn Backend>, Some(db))
+            }
         };
-        let database = Database::open(Arc::clone(&backend), DatabaseOptions::default())?;
+        let database = match Database::open(Arc::clone(&backend), DatabaseOptions::default()) {
+            Ok(d) => d,
+            Err(e) => {
+                if let Some(db) = &lsm {
+                    // Best effort: the startup error is the one worth reporting.
+                    let _ = db.close();
+                }
+                return Err(e.into());
+            }
+        };
         Ok(Storage {
             database: Arc::new(database),
             backend,
+            lsm,
         })
     }
 
@@ -83,17 +95,17 @@ impl Storage {
         self.backend.name()
     }
 
-    /// Makes every acknowledged write durable and releases the engine.
+    /// Makes every acknowledged write durable and releases the engine: syncs the backend,
+    /// then (on disk) stops the LSM's background threads and syncs its WAL once more.
     ///
     /// # Errors
-    /// The backend's sync failure.
+    /// The first sync or close failure.
     pub fn close(self) -> Result<(), StorageError> {
-        self.backend.sync()
+        let synced = self.backend.sync();
+        let closed = match &self.lsm {
+            Some(db) => db.close(),
+            None => Ok(()),
+        };
+        synced.and(closed)
     }
-}
-
-fn open_on_disk(dir: &Path) -> Result<Arc<dyn Backend>, StartupError> {
-    Err(StartupError::OnDiskUnavailable {
-        dir: dir.to_path_buf(),
-    })
 }

@@ -74,3 +74,61 @@ fn dynamodb_local_flags_are_accepted() {
     server.sigterm();
     assert!(server.wait_exit(SHUTDOWN_DEADLINE).unwrap().success());
 }
+
+#[test]
+fn on_disk_data_written_before_sigterm_is_there_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shale-data");
+    let data_arg = data.to_str().unwrap();
+    let item = json!({"pk": {"S": "k1"}, "n": {"N": "42"}, "b": {"B": "AAEC"}});
+    {
+        let mut server = Server::start(&["--data-dir", data_arg]);
+        let mut c = Client::connect(server.addr).unwrap();
+        let r = c
+            .call(
+                "CreateTable",
+                &json!({
+                    "TableName": "Durable",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST"
+                }),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let r = c
+            .call("PutItem", &json!({"TableName": "Durable", "Item": item}))
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        server.sigterm();
+        let status = server.wait_exit(SHUTDOWN_DEADLINE).expect("exits");
+        assert!(status.success(), "{status}");
+    }
+    // The default data directory is ./shale-data: start in the parent with no flag.
+    let mut server = Server::start_in(&[], Some(dir.path()));
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = c
+        .call(
+            "GetItem",
+            &json!({"TableName": "Durable", "Key": {"pk": {"S": "k1"}}, "ConsistentRead": true}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json(), json!({"Item": item}));
+    let tables = c.call("ListTables", &json!({})).unwrap().json();
+    assert_eq!(tables, json!({"TableNames": ["Durable"]}));
+    server.sigterm();
+    assert!(server.wait_exit(SHUTDOWN_DEADLINE).unwrap().success());
+}
+
+#[test]
+fn unopenable_data_dir_fails_startup_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let out = run_to_exit(&["--port", "0", "--data-dir", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("cannot open the database in"), "{err}");
+    assert!(out.stdout.is_empty(), "no address is announced on failure");
+}
