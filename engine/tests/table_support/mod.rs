@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::table::{
     AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
     KeySchemaElement, KeyType, ScalarAttributeType,
@@ -19,13 +20,53 @@ pub struct TestBackend {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// Every backend the table layer must work on.
+/// LSM options for tests: small memtables and files so flushes and compactions happen
+/// during the tests, on `fs`.
+pub fn lsm_options(dir: &std::path::Path, fs: Arc<dyn shale_io::FileSystem>) -> DbOptions {
+    let mut o = DbOptions::new(dir).tiny().with_fs(fs);
+    o.memtable_bytes = 64 << 10;
+    o
+}
+
+/// Every backend the table layer must work on: the in-memory reference and the LSM
+/// engine on a temp dir.
 pub fn backends() -> Vec<TestBackend> {
-    vec![TestBackend {
-        name: "memory",
-        backend: Arc::new(MemBackend::new()),
-        _dir: None,
-    }]
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lsm =
+        Db::open(lsm_options(dir.path(), Arc::new(shale_io::StdFs::new()))).expect("open lsm");
+    vec![
+        TestBackend {
+            name: "memory",
+            backend: Arc::new(MemBackend::new()),
+            _dir: None,
+        },
+        TestBackend {
+            name: "lsm",
+            backend: Arc::new(lsm),
+            _dir: Some(dir),
+        },
+    ]
+}
+
+/// An LSM database on a fault-injecting in-memory file system, reopenable.
+pub struct FaultLsm {
+    pub fs: shale_io::FaultFs,
+}
+
+impl FaultLsm {
+    pub fn new() -> Self {
+        FaultLsm {
+            fs: shale_io::FaultFs::new(),
+        }
+    }
+
+    /// Opens (or reopens) the LSM engine on this file system.
+    pub fn open(&self) -> Arc<dyn Backend> {
+        let fs: Arc<dyn shale_io::FileSystem> = Arc::new(self.fs.clone());
+        Arc::new(
+            Db::open(lsm_options(std::path::Path::new("/db"), fs)).expect("open lsm on FaultFs"),
+        )
+    }
 }
 
 /// Options with a manual clock (1.7e9 s) and no background GSI worker, so tests decide
