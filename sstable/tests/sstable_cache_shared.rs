@@ -58,3 +58,39 @@ fn a_small_cache_evicts_and_still_serves_correct_blocks() {
     assert_eq!(uncached.stats().cache_hits, 0);
     assert_eq!(uncached.stats().block_reads, t.meta().data_blocks);
 }
+
+#[test]
+fn concurrent_readers_share_a_table_and_its_cache() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<shale_sstable::Table>();
+    assert_send_sync::<BlockCache>();
+    fn assert_send<T: Send>() {}
+    assert_send::<shale_sstable::TableIter>();
+
+    let fs = FaultFs::new();
+    let path = Path::new("/db/shared.sst");
+    let es = entries(8, 4000, 50);
+    write_table(&fs, path, &es, TableOptions::default());
+    // Small enough that threads evict each other's blocks while reading them.
+    let cache = BlockCache::new(128 * 1024);
+    let t = open_table(&fs, path, 1, Some(cache.clone())).unwrap();
+    let es = std::sync::Arc::new(es);
+    let handles: Vec<_> = (0..4u64)
+        .map(|seed| {
+            let (t, es) = (t.clone(), es.clone());
+            std::thread::spawn(move || {
+                let mut rng = common::Rng(seed);
+                for _ in 0..3000 {
+                    let e = &es[rng.below(es.len() as u64) as usize];
+                    assert_eq!(t.get(&e.0, e.1).unwrap(), Some((e.1, e.2, e.3.clone())));
+                }
+                assert_eq!(walk_forward(&t).unwrap(), *es);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let st = cache.stats();
+    assert!(st.used_bytes <= st.capacity_bytes, "{st:?}");
+}

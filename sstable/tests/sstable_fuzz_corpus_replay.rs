@@ -1,6 +1,8 @@
 //! Replays every file of `fuzz/corpus/sstable_reader/` through the fuzz entry point on
 //! stable Rust, so CI exercises the seeds and any crasher the fuzzer ever found. Valid
-//! seeds (named `valid_*`) must read back; damaged ones must fail with a typed error.
+//! seeds (named `valid_*`) must read back; damaged ones (`damaged_*`) must fail with a
+//! typed error; inputs the fuzzer kept (`fuzz_found_*`, found with checksums off) only
+//! have to come back without a panic.
 
 use std::path::PathBuf;
 
