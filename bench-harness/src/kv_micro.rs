@@ -113,7 +113,7 @@ fn phase(
                                 stats.record(Op::Read, start, t0, Instant::now(), &r);
                             }
                         }
-                        if i % 256 == 0 {
+                        if i.is_multiple_of(256) {
                             pb.set_position(i);
                         }
                     }

@@ -168,7 +168,7 @@ pub fn run(
                         let r = do_op(target, op, &mut rng, &mut chooser, state);
                         stats.record(op, start, t0, Instant::now(), &r);
                         i += 1;
-                        if i % PROGRESS_EVERY == 0 {
+                        if i.is_multiple_of(PROGRESS_EVERY) {
                             pb.inc(PROGRESS_EVERY);
                         }
                     }
