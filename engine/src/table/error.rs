@@ -3,6 +3,7 @@
 //! The HTTP frontend turns an [`Error`] into DynamoDB's JSON error shape with
 //! [`Error::exception_name`] and [`Error::message`]; nothing here knows about HTTP.
 
+use crate::expr::ExprError;
 use crate::types::{DecodeError, Item, TypeError};
 use crate::StorageError;
 
@@ -107,15 +108,6 @@ pub enum ValidationError {
     /// A Query without a key condition.
     #[error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")]
     NoKeyCondition,
-    /// The key condition does not fit the table's or index's key schema.
-    #[error("Query condition missed key schema element: {attribute}")]
-    KeyConditionMissesKey {
-        /// The partition key the condition should name.
-        attribute: String,
-    },
-    /// The key condition names a non-key attribute.
-    #[error("Query key condition not supported")]
-    KeyConditionNotSupported,
     /// ExclusiveStartKey does not fit the schema.
     #[error("The provided starting key is invalid: {reason}")]
     BadStartKey {
@@ -159,6 +151,9 @@ pub enum ValidationError {
     /// "One or more parameter values were invalid" prefix where DynamoDB has one).
     #[error("{0}")]
     Type(#[from] TypeError),
+    /// An expression failed to parse, validate or apply.
+    #[error("{0}")]
+    Expr(#[from] ExprError),
     /// A legacy (pre-expression) parameter this layer does not accept alongside, or
     /// instead of, expressions.
     #[error("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}")]
@@ -180,15 +175,6 @@ pub enum ValidationError {
         /// The index.
         index: String,
     },
-    /// A key condition value's type differs from the key attribute's.
-    #[error("One or more parameter values were invalid: Condition parameter type does not match schema type")]
-    KeyConditionTypeMismatch,
-    /// BETWEEN with the lower bound above the upper bound.
-    #[error("Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound")]
-    BetweenBoundsReversed,
-    /// begins_with on a number sort key.
-    #[error("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")]
-    BeginsWithOnNumber,
     /// DeleteTable on a table with deletion protection.
     #[error("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")]
     DeletionProtected,
@@ -546,6 +532,12 @@ pub enum CatalogCorruption {
 impl From<TypeError> for Error {
     fn from(e: TypeError) -> Self {
         Error::Validation(ValidationError::Type(e))
+    }
+}
+
+impl From<ExprError> for Error {
+    fn from(e: ExprError) -> Self {
+        Error::Validation(ValidationError::Expr(e))
     }
 }
 

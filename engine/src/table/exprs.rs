@@ -1,15 +1,14 @@
 //! The one seam between the table layer and [`crate::expr`]: compiles all expressions of
-//! a request together (so placeholder use is validated across them) and evaluates them.
-//!
-//! Everything the table layer needs from expressions goes through [`Compiled`], so the
-//! operations never touch the parser's types.
-
-use std::cmp::Ordering;
+//! a request together (so placeholder use is validated across them, as DynamoDB does) and
+//! evaluates them. The operations never touch the parser's types directly.
 
 use super::catalog::KeyDef;
 use super::error::{Error, ValidationError};
 use super::shapes::{AttributeNames, AttributeValues};
-use crate::types::{AttributeValue, Item, ScalarType};
+use crate::expr::{
+    self, KeyAttribute, KeySchema, ParsedExpressions, Path, RequestExpressions, SortCondition,
+};
+use crate::types::{AttributeValue, Item};
 
 /// The expressions and placeholder maps of one request.
 #[derive(Debug, Default, Clone, Copy)]
@@ -18,23 +17,12 @@ pub(crate) struct ExprInputs<'a> {
     pub update: Option<&'a str>,
     pub projection: Option<&'a str>,
     pub filter: Option<&'a str>,
-    pub key_condition: Option<&'a str>,
+    /// The key condition and the schema (table's or index's) it must fit.
+    pub key_condition: Option<(&'a str, &'a KeyDef)>,
     /// Legacy projection: top-level attribute names.
     pub attributes_to_get: Option<&'a [String]>,
     pub names: Option<&'a AttributeNames>,
     pub values: Option<&'a AttributeValues>,
-}
-
-/// A sort-key condition of a Query.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SortCondition {
-    Eq(AttributeValue),
-    Lt(AttributeValue),
-    Le(AttributeValue),
-    Gt(AttributeValue),
-    Ge(AttributeValue),
-    Between(AttributeValue, AttributeValue),
-    BeginsWith(AttributeValue),
 }
 
 /// A Query's key condition, resolved against a key schema.
@@ -47,113 +35,129 @@ pub(crate) struct KeyConditionValues {
 /// A request's compiled expressions.
 #[derive(Debug, Default)]
 pub(crate) struct Compiled {
-    attributes_to_get: Option<Vec<String>>,
+    parsed: ParsedExpressions,
+    /// ProjectionExpression or AttributesToGet, as paths.
+    projection: Option<Vec<Path>>,
+}
+
+/// The UpdateExpression's result.
+#[derive(Debug)]
+pub(crate) struct Updated {
+    pub item: Item,
+    /// The paths written or removed (for UPDATED_OLD / UPDATED_NEW).
+    pub paths: Vec<Path>,
+    /// Their top-level attributes (to refuse key changes).
+    pub attributes: Vec<String>,
+}
+
+fn schema_of(key: &KeyDef) -> KeySchema<'_> {
+    KeySchema {
+        partition: KeyAttribute {
+            name: &key.hash.name,
+            key_type: key.hash.ty.scalar(),
+        },
+        sort: key.range.as_ref().map(|r| KeyAttribute {
+            name: &r.name,
+            key_type: r.ty.scalar(),
+        }),
+    }
 }
 
 /// Compiles and cross-validates a request's expressions.
 ///
 /// # Errors
 /// ValidationException for syntax errors, undefined or unused placeholders, reserved
-/// words; NotImplemented while the expression engine is unavailable.
+/// words, key conditions that do not fit the schema, and AttributesToGet together with a
+/// ProjectionExpression.
 pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
-    if inputs.condition.is_some()
-        || inputs.update.is_some()
-        || inputs.projection.is_some()
-        || inputs.filter.is_some()
-        || inputs.key_condition.is_some()
-        || inputs.names.is_some()
-        || inputs.values.is_some()
-    {
-        return Err(Error::NotImplemented {
-            operation: "expressions (the expression engine is not wired in yet)",
-        });
+    if inputs.attributes_to_get.is_some() && inputs.projection.is_some() {
+        return Err(ValidationError::MixedLegacyAndExpression {
+            legacy: "AttributesToGet",
+            expression: "ProjectionExpression",
+        }
+        .into());
     }
-    Ok(Compiled {
-        attributes_to_get: inputs.attributes_to_get.map(<[String]>::to_vec),
-    })
+    let request = RequestExpressions {
+        condition: inputs.condition,
+        filter: inputs.filter,
+        key_condition: inputs
+            .key_condition
+            .map(|(text, key)| (text, schema_of(key))),
+        projection: inputs.projection,
+        update: inputs.update,
+    };
+    let parsed = expr::parse_request(&request, inputs.names, inputs.values)?;
+    let projection = match (&parsed.projection, inputs.attributes_to_get) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(names)) => Some(names.iter().map(Path::attribute).collect()),
+        (None, None) => None,
+    };
+    Ok(Compiled { parsed, projection })
 }
 
 impl Compiled {
-    /// Whether the ConditionExpression (if any) holds for `item` (None = absent item).
-    pub(crate) fn condition_holds(&self, _item: Option<&Item>) -> Result<bool, Error> {
-        Ok(true)
+    /// Whether the ConditionExpression (if any) holds for `item` (None = no item).
+    pub(crate) fn condition_holds(&self, item: Option<&Item>) -> Result<bool, Error> {
+        match &self.parsed.condition {
+            None => Ok(true),
+            Some(c) => {
+                let empty = Item::new();
+                Ok(expr::eval_condition(c, item.unwrap_or(&empty))?)
+            }
+        }
     }
 
     /// Whether the FilterExpression (if any) holds.
-    pub(crate) fn filter_holds(&self, _item: &Item) -> Result<bool, Error> {
-        Ok(true)
+    pub(crate) fn filter_holds(&self, item: &Item) -> Result<bool, Error> {
+        match &self.parsed.filter {
+            None => Ok(true),
+            Some(c) => Ok(expr::eval_condition(c, item)?),
+        }
     }
 
     /// Whether a projection was given.
     pub(crate) fn has_projection(&self) -> bool {
-        self.attributes_to_get.is_some()
+        self.projection.is_some()
     }
 
     /// Applies the projection (if any).
     pub(crate) fn project(&self, item: &Item) -> Item {
-        match &self.attributes_to_get {
+        match &self.projection {
             None => item.clone(),
-            Some(names) => item
-                .iter()
-                .filter(|(n, _)| names.contains(n))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect(),
+            Some(paths) => expr::project(item, paths),
         }
     }
 
-    /// Applies the UpdateExpression to `base`; returns the new item and the names of the
-    /// top-level attributes it touched.
-    pub(crate) fn apply_update(&self, base: &Item) -> Result<(Item, Vec<String>), Error> {
-        Ok((base.clone(), Vec::new()))
-    }
-
-    /// The key condition, checked against `key`.
-    pub(crate) fn key_condition(&self, key: &KeyDef) -> Result<KeyConditionValues, Error> {
-        Err(ValidationError::KeyConditionMissesKey {
-            attribute: key.hash.name.clone(),
-        }
-        .into())
-    }
-}
-
-/// Compares two key values of the same scalar type by DynamoDB's order.
-pub(crate) fn compare_key_values(a: &AttributeValue, b: &AttributeValue) -> Option<Ordering> {
-    match (a, b) {
-        (AttributeValue::S(x), AttributeValue::S(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
-        (AttributeValue::N(x), AttributeValue::N(y)) => Some(x.cmp(y)),
-        (AttributeValue::B(x), AttributeValue::B(y)) => Some(x.cmp(y)),
-        _ => None,
-    }
-}
-
-/// Checks a sort condition's operand types against the sort key's type.
-pub(crate) fn check_sort_condition(cond: &SortCondition, ty: ScalarType) -> Result<(), Error> {
-    let same = |v: &AttributeValue| ScalarType::of(v) == Some(ty);
-    let ok = match cond {
-        SortCondition::Eq(v)
-        | SortCondition::Lt(v)
-        | SortCondition::Le(v)
-        | SortCondition::Gt(v)
-        | SortCondition::Ge(v) => same(v),
-        SortCondition::Between(a, b) => {
-            if !(same(a) && same(b)) {
-                false
-            } else if compare_key_values(a, b) == Some(Ordering::Greater) {
-                return Err(ValidationError::BetweenBoundsReversed.into());
-            } else {
-                true
+    /// Applies the UpdateExpression (if any) to `base` (the current item, or just the key
+    /// for a new one).
+    pub(crate) fn apply_update(&self, base: &Item) -> Result<Updated, Error> {
+        match &self.parsed.update {
+            None => Ok(Updated {
+                item: base.clone(),
+                paths: Vec::new(),
+                attributes: Vec::new(),
+            }),
+            Some(u) => {
+                let out = expr::apply_update(u, Some(base))?;
+                Ok(Updated {
+                    item: out.item,
+                    paths: out.updated_paths,
+                    attributes: out.updated_attributes.into_iter().collect(),
+                })
             }
         }
-        SortCondition::BeginsWith(v) => {
-            if ty == ScalarType::N {
-                return Err(ValidationError::BeginsWithOnNumber.into());
-            }
-            same(v)
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::KeyConditionTypeMismatch.into())
+    }
+
+    /// The key condition (required by Query; its schema was checked at compile time).
+    pub(crate) fn key_condition(&self) -> Result<KeyConditionValues, Error> {
+        let kc = self
+            .parsed
+            .key_condition
+            .as_ref()
+            .ok_or(ValidationError::NoKeyCondition)?;
+        Ok(KeyConditionValues {
+            pk: kc.partition.1.clone(),
+            sort: kc.sort.as_ref().map(|(_, c)| c.clone()),
+        })
     }
 }

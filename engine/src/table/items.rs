@@ -273,29 +273,28 @@ impl super::Database {
             ..ExprInputs::default()
         })?;
         let on_fail = input.return_values_on_condition_check_failure;
-        let mut updated_names = Vec::new();
+        let mut updated_paths = Vec::new();
         let out = core.mutate(&def, &key, |old| {
             check_condition(&compiled, old, on_fail)?;
             let base = old.cloned().unwrap_or_else(|| input.key.clone());
-            let (new, names) = compiled.apply_update(&base)?;
-            for k in def.key.attrs() {
-                if new.get(&k.name) != base.get(&k.name) {
-                    return Err(ValidationError::UpdatesKey {
-                        attribute: k.name.clone(),
-                    }
-                    .into());
+            let updated = compiled.apply_update(&base)?;
+            if let Some(k) = def
+                .key
+                .attrs()
+                .find(|k| updated.attributes.contains(&k.name))
+            {
+                return Err(ValidationError::UpdatesKey {
+                    attribute: k.name.clone(),
                 }
+                .into());
             }
-            updated_names = names;
-            Ok(Some(new))
+            updated_paths = updated.paths;
+            Ok(Some(updated.item))
         })?;
         drop(cat);
+        // UPDATED_OLD/UPDATED_NEW: the updated paths, projected (nested structure kept).
         let pick = |item: &Option<Item>| -> Option<Item> {
-            let item = item.as_ref()?;
-            let picked: Item = updated_names
-                .iter()
-                .filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone())))
-                .collect();
+            let picked = crate::expr::project(item.as_ref()?, &updated_paths);
             (!picked.is_empty()).then_some(picked)
         };
         let attributes = match rv {

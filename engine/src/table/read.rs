@@ -13,7 +13,7 @@ use super::capacity;
 use super::catalog::{IndexDef, KeyDef, TableDef};
 use super::database::Core;
 use super::error::{Error, SegmentError, SelectError, StartKeyProblem, ValidationError};
-use super::exprs::{self, Compiled, ExprInputs, SortCondition};
+use super::exprs::{self, Compiled, ExprInputs};
 use super::index::{index_entry_key, partition_bounds};
 use super::items::decode_stored;
 use super::keys::{
@@ -23,6 +23,7 @@ use super::shapes::{
     ProjectionType, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, Select,
 };
 use crate::backend::Direction;
+use crate::expr::SortCondition;
 use crate::types::{item_size_bytes, AttributeValue, Item, ScalarType};
 
 /// A page stops once this many bytes of items were read (before the filter).
@@ -334,7 +335,7 @@ impl super::Database {
             .as_deref()
             .ok_or(ValidationError::NoKeyCondition)?;
         let compiled = exprs::compile(ExprInputs {
-            key_condition: Some(key_condition),
+            key_condition: Some((key_condition, target.key())),
             filter: input.filter_expression.as_deref(),
             projection: input.projection_expression.as_deref(),
             attributes_to_get: input.attributes_to_get.as_deref(),
@@ -343,7 +344,7 @@ impl super::Database {
             ..ExprInputs::default()
         })?;
         let select = resolve_select(input.select, compiled.has_projection(), &target)?;
-        let kc = compiled.key_condition(target.key())?;
+        let kc = compiled.key_condition()?;
         let direction = if input.scan_index_forward.unwrap_or(true) {
             Direction::Forward
         } else {
