@@ -469,9 +469,8 @@ impl DigitAccumulator {
         if self.count == 0 {
             return Ok(Number::ZERO);
         }
-        if self.count > MAX_SIGNIFICANT_DIGITS {
-            return Err(TypeError::NumberPrecision { digits: self.count });
-        }
+        // Range before precision: an out-of-range magnitude is reported as such even when
+        // it also has too many digits (e.g. the sum of two maximal numbers).
         let exponent = exponent + self.pending_zeros as i64;
         let scientific = exponent + self.count as i64 - 1;
         if scientific > i64::from(MAX_SCIENTIFIC_EXPONENT) {
@@ -479,6 +478,9 @@ impl DigitAccumulator {
         }
         if scientific < i64::from(MIN_SCIENTIFIC_EXPONENT) {
             return Err(TypeError::NumberUnderflow);
+        }
+        if self.count > MAX_SIGNIFICANT_DIGITS {
+            return Err(TypeError::NumberPrecision { digits: self.count });
         }
         Ok(Number {
             negative,
