@@ -13,9 +13,9 @@ use crate::ycsb::{self, YcsbOptions};
 
 /// Default records loaded by `ycsb` (sized so `ycsb a` on kv:shale + table:shale takes
 /// about a minute on 2 cores).
-pub const DEFAULT_RECORDS: u64 = 100_000;
+pub const DEFAULT_RECORDS: u64 = 500_000;
 /// Default run-phase ops.
-pub const DEFAULT_OPERATIONS: u64 = 200_000;
+pub const DEFAULT_OPERATIONS: u64 = 1_000_000;
 /// Default worker threads.
 pub const DEFAULT_THREADS: usize = 2;
 /// Default seed.
@@ -36,8 +36,8 @@ usage:
                  [--buffered-ops N] [--read-ops N] [--seed N] [--out DIR] [--dir DIR]
 
 options:
-  --records N          records loaded (default 100000)
-  --operations N       run-phase operations (default 200000)
+  --records N          records loaded (default 500000)
+  --operations N       run-phase operations (default 1000000)
   --threads N          worker threads (default 2)
   --duration SECS      stop the run phase after SECS seconds
   --seed N             base seed (default 24301); the same seed replays the same run
