@@ -83,7 +83,19 @@ macro_rules! require_aws {
 #[test]
 fn seed_users_table_lifecycle_provisioned() {
     require_aws!();
-    let s = Server::in_memory();
+    users_table_lifecycle_provisioned(&Server::in_memory());
+}
+
+/// Seed 002 again, on the LSM engine.
+#[test]
+fn seed_users_table_lifecycle_provisioned_on_disk() {
+    require_aws!();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    users_table_lifecycle_provisioned(&Server::start(&["--data-dir", data.to_str().unwrap()]));
+}
+
+fn users_table_lifecycle_provisioned(s: &Server) {
     let created = ok(
         &s,
         &[

@@ -24,7 +24,21 @@ fn boto3_scenario_in_memory() {
         eprintln!("SKIPPED boto3_scenario_in_memory: python3 with boto3 is not installed");
         return;
     }
-    let server = Server::in_memory();
+    run_scenario(&Server::in_memory());
+}
+
+#[test]
+fn boto3_scenario_on_disk() {
+    if !boto3_available() {
+        eprintln!("SKIPPED boto3_scenario_on_disk: python3 with boto3 is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    run_scenario(&Server::start(&["--data-dir", data.to_str().unwrap()]));
+}
+
+fn run_scenario(server: &Server) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_scenario.py");
     let out = Command::new("timeout")
         .args(["300", "python3", script, &server.url()])

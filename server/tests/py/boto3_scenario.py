@@ -309,7 +309,7 @@ def update_expressions(client):
         Key=key,
         UpdateExpression=(
             "SET plays = plays + :one, info.#y = :y, lst = list_append(lst, :more), "
-            "fresh = if_not_exists(fresh, :f) ADD tags :pop, counter :one REMOVE gone"
+            "fresh = if_not_exists(fresh, :f) ADD tags :pop, hits :one REMOVE gone"
         ),
         ExpressionAttributeNames={"#y": "year"},
         ExpressionAttributeValues={
@@ -328,7 +328,7 @@ def update_expressions(client):
     check(a["lst"] == {"L": [{"S": "a"}, {"S": "b"}]}, f"list_append {a}")
     check(a["fresh"] == {"S": "new"}, f"if_not_exists {a}")
     check(sorted(a["tags"]["SS"]) == ["pop", "rock"], f"ADD set {a}")
-    check(a["counter"] == {"N": "1"}, f"ADD number creates {a}")
+    check(a["hits"] == {"N": "1"}, f"ADD number creates {a}")
     out = client.update_item(
         TableName="Music",
         Key=key,
