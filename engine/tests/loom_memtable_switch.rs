@@ -15,6 +15,11 @@ use shale_engine::lsm::handoff::SwitchCell;
 
 type Mem = Arc<Mutex<Vec<u64>>>;
 
+/// Preemptions loom explores per execution.
+const PREEMPTION_BOUND: usize = 3;
+/// Writes by the writer thread.
+const WRITES: u64 = 2;
+
 #[derive(Clone)]
 struct State {
     active: Mem,
@@ -36,7 +41,11 @@ fn all_entries(s: &State) -> Vec<u64> {
 
 #[test]
 fn switch_and_flush_never_lose_or_misplace_a_write() {
-    loom::model(|| {
+    // Bounded preemptions keep the state space small enough for CI (well under a minute);
+    // three preemptions find most real ordering bugs.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTION_BOUND);
+    builder.check(|| {
         let cell = Arc::new(SwitchCell::new(State {
             active: Arc::new(Mutex::new(Vec::new())),
             frozen: Vec::new(),
@@ -47,14 +56,17 @@ fn switch_and_flush_never_lose_or_misplace_a_write() {
         let writer = {
             let (cell, last) = (cell.clone(), last_assigned.clone());
             loom::thread::spawn(move || {
-                for _ in 0..2 {
+                for _ in 0..WRITES {
                     let g = cell.write_guard();
                     let seq = last.fetch_add(1, Ordering::SeqCst) + 1;
                     g.active.lock().unwrap().push(seq);
                     drop(g);
                     // A reader that starts after the write completed must find it.
                     let s = cell.load();
-                    assert!(all_entries(&s).contains(&seq), "completed write {seq} not visible");
+                    assert!(
+                        all_entries(&s).contains(&seq),
+                        "completed write {seq} not visible"
+                    );
                 }
             })
         };
@@ -80,11 +92,21 @@ fn switch_and_flush_never_lose_or_misplace_a_write() {
             let cell = cell.clone();
             loom::thread::spawn(move || {
                 let s = cell.load();
-                let Some((mem, boundary)) = s.frozen.last().cloned() else { return };
+                let Some((mem, boundary)) = s.frozen.last().cloned() else {
+                    return;
+                };
                 let contents = mem.lock().unwrap().clone();
-                assert!(contents.iter().all(|&x| x <= boundary), "insert after freeze");
+                assert!(
+                    contents.iter().all(|&x| x <= boundary),
+                    "insert after freeze"
+                );
                 cell.swap_with(|cur| {
-                    let frozen = cur.frozen.iter().filter(|(m, _)| !Arc::ptr_eq(m, &mem)).cloned().collect();
+                    let frozen = cur
+                        .frozen
+                        .iter()
+                        .filter(|(m, _)| !Arc::ptr_eq(m, &mem))
+                        .cloned()
+                        .collect();
                     let mut flushed = (*cur.flushed).clone();
                     flushed.extend(contents.iter());
                     Some((
@@ -102,6 +124,10 @@ fn switch_and_flush_never_lose_or_misplace_a_write() {
         switcher.join().unwrap();
         flusher.join().unwrap();
         let s = cell.load();
-        assert_eq!(all_entries(&s), vec![1, 2], "every write exactly once");
+        assert_eq!(
+            all_entries(&s),
+            (1..=WRITES).collect::<Vec<_>>(),
+            "every write exactly once"
+        );
     });
 }

@@ -13,7 +13,12 @@ fn key(i: u32) -> Vec<u8> {
     format!("key{i:05}").into_bytes()
 }
 
-fn collect(b: &dyn Backend, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, dir: Direction) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn collect(
+    b: &dyn Backend,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    dir: Direction,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
     b.scan(start, end, dir, None)
         .unwrap()
         .map(Result::unwrap)
@@ -71,25 +76,59 @@ fn suite(b: &dyn Backend) {
     let want: Vec<(Vec<u8>, Vec<u8>)> = (100..500u32)
         .filter_map(|i| expect_val(i).map(|v| (key(i), v)))
         .collect();
-    let fwd = collect(b, Bound::Included(key(100)), Bound::Excluded(key(500)), Direction::Forward);
+    let fwd = collect(
+        b,
+        Bound::Included(key(100)),
+        Bound::Excluded(key(500)),
+        Direction::Forward,
+    );
     assert_eq!(fwd, want);
-    let rev = collect(b, Bound::Included(key(100)), Bound::Excluded(key(500)), Direction::Reverse);
+    let rev = collect(
+        b,
+        Bound::Included(key(100)),
+        Bound::Excluded(key(500)),
+        Direction::Reverse,
+    );
     assert_eq!(rev, want.iter().rev().cloned().collect::<Vec<_>>());
-    let excl = collect(b, Bound::Excluded(key(101)), Bound::Included(key(103)), Direction::Forward);
-    assert_eq!(excl.iter().map(|p| p.0.clone()).collect::<Vec<_>>(), vec![key(102), key(103)]);
+    let excl = collect(
+        b,
+        Bound::Excluded(key(101)),
+        Bound::Included(key(103)),
+        Direction::Forward,
+    );
+    assert_eq!(
+        excl.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+        vec![key(102), key(103)]
+    );
 
     // The old snapshot still sees its state after all that churn.
     assert_eq!(b.get(b"c", Some(&snap)).unwrap(), Some(b"2".to_vec()));
     let at_snap: Vec<_> = b
-        .scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward, Some(&snap))
+        .scan(
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Forward,
+            Some(&snap),
+        )
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(at_snap, vec![(b"c".to_vec(), b"2".to_vec()), (b"d".to_vec(), b"3".to_vec())]);
+    assert_eq!(
+        at_snap,
+        vec![
+            (b"c".to_vec(), b"2".to_vec()),
+            (b"d".to_vec(), b"3".to_vec())
+        ]
+    );
 
     // A scan is isolated from writes made after it started.
     let mut it = b
-        .scan(Bound::Included(key(0)), Bound::Unbounded, Direction::Forward, None)
+        .scan(
+            Bound::Included(key(0)),
+            Bound::Unbounded,
+            Direction::Forward,
+            None,
+        )
         .unwrap();
     let first = it.next().unwrap().unwrap();
     for i in 0..600u32 {
@@ -98,7 +137,10 @@ fn suite(b: &dyn Backend) {
     let rest: Vec<_> = it.map(Result::unwrap).collect();
     assert_eq!(first.0, key(1));
     assert!(rest.iter().all(|(_, v)| v != b"later"));
-    assert_eq!(rest.len() + 1, (0..600u32).filter(|&i| expect_val(i).is_some()).count());
+    assert_eq!(
+        rest.len() + 1,
+        (0..600u32).filter(|&i| expect_val(i).is_some()).count()
+    );
     b.sync().unwrap();
 }
 
@@ -113,7 +155,10 @@ fn lsm_on_fault_fs_with_tiny_sizes_passes_the_suite() {
     let db = Db::open(DbOptions::new("/db").with_fs(fs).tiny()).unwrap();
     suite(&db);
     let stats = db.stats();
-    assert!(stats.flushes > 0, "tiny memtables must have flushed: {stats:?}");
+    assert!(
+        stats.flushes > 0,
+        "tiny memtables must have flushed: {stats:?}"
+    );
     db.close().unwrap();
 }
 
@@ -134,7 +179,13 @@ fn lsm_on_every_real_io_backend_passes_the_suite() {
         db.close().unwrap();
         drop(db);
         // Reopen on the same backend: everything is still there.
-        let db = Db::open(DbOptions::new(dir.path()).io_backend(backend).unwrap().tiny()).unwrap();
+        let db = Db::open(
+            DbOptions::new(dir.path())
+                .io_backend(backend)
+                .unwrap()
+                .tiny(),
+        )
+        .unwrap();
         assert_eq!(db.get(&key(5), None).unwrap(), Some(b"later".to_vec()));
         assert_eq!(db.get(b"c", None).unwrap(), Some(b"changed".to_vec()));
     }

@@ -55,8 +55,14 @@ fn check(fs: &Arc<FaultFs>, model: &Model, file: &Path, offset: u64) {
     };
     for (k, v) in model {
         match db.get(k, None) {
-            Ok(Some(got)) => assert_eq!(&got, v, "wrong value for {k:?} after flip in {file:?}@{offset}"),
-            Ok(None) => assert!(may_lose(file, k), "lost {k:?} after flip in {file:?}@{offset}"),
+            Ok(Some(got)) => assert_eq!(
+                &got, v,
+                "wrong value for {k:?} after flip in {file:?}@{offset}"
+            ),
+            Ok(None) => assert!(
+                may_lose(file, k),
+                "lost {k:?} after flip in {file:?}@{offset}"
+            ),
             Err(_) => {}
         }
     }
@@ -70,7 +76,11 @@ fn check(fs: &Arc<FaultFs>, model: &Model, file: &Path, offset: u64) {
             continue;
         }
         let (ek, ev) = expected.next().expect("scan returned an extra key");
-        assert_eq!((&k, &v), (ek, ev), "scan mismatch after flip in {file:?}@{offset}");
+        assert_eq!(
+            (&k, &v),
+            (ek, ev),
+            "scan mismatch after flip in {file:?}@{offset}"
+        );
     }
 }
 
@@ -102,7 +112,10 @@ fn restore(img: &Image) -> Arc<FaultFs> {
 }
 
 fn files(fs: &FaultFs) -> Vec<PathBuf> {
-    fs.files().into_iter().filter(|p| !p.ends_with("CURRENT.tmp")).collect()
+    fs.files()
+        .into_iter()
+        .filter(|p| !p.ends_with("CURRENT.tmp"))
+        .collect()
 }
 
 #[test]
@@ -110,9 +123,15 @@ fn flipped_bits_never_panic_or_return_wrong_data() {
     let (fs, model) = build();
     let img = image(&fs);
     let targets = files(&fs);
-    assert!(targets.iter().any(|p| p.extension().is_some_and(|e| e == "sst")));
-    assert!(targets.iter().any(|p| p.to_string_lossy().contains("MANIFEST-")));
-    assert!(targets.iter().any(|p| p.to_string_lossy().contains("/wal/")));
+    assert!(targets
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "sst")));
+    assert!(targets
+        .iter()
+        .any(|p| p.to_string_lossy().contains("MANIFEST-")));
+    assert!(targets
+        .iter()
+        .any(|p| p.to_string_lossy().contains("/wal/")));
     let mut flips = 0;
     for target in targets {
         let len = fs.file_len(&target).unwrap();
@@ -140,7 +159,10 @@ fn damaged_manifest_header_is_a_typed_error() {
         .unwrap();
     fs.flip_bit(&manifest, 2, 0).unwrap();
     let err = Db::open(DbOptions::new("/db").with_fs(fs.clone()).tiny()).unwrap_err();
-    assert!(matches!(err, shale_engine::StorageError::Corruption { .. }), "{err:?}");
+    assert!(
+        matches!(err, shale_engine::StorageError::Corruption { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -148,6 +170,8 @@ fn missing_current_with_tables_is_a_typed_error() {
     let (fs, _) = build();
     fs.remove_file(Path::new("/db/CURRENT")).unwrap();
     let err = Db::open(DbOptions::new("/db").with_fs(fs.clone()).tiny()).unwrap_err();
-    assert!(matches!(err, shale_engine::StorageError::Corruption { .. }), "{err:?}");
+    assert!(
+        matches!(err, shale_engine::StorageError::Corruption { .. }),
+        "{err:?}"
+    );
 }
-

@@ -43,12 +43,16 @@ fn small_opts(dir: &std::path::Path) -> DbOptions {
 
 /// The child's body: write until killed, printing each acknowledged key's index.
 fn child(dir: &str) {
-    let round: u64 = std::env::var(ROUND_ENV).ok().and_then(|r| r.parse().ok()).unwrap_or(0);
+    let round: u64 = std::env::var(ROUND_ENV)
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
     let db = Db::open(small_opts(std::path::Path::new(dir))).expect("child open");
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for i in 0..MAX_CHILD_WRITES {
-        db.put(&key_for(round, i), &value_for(round, i)).expect("child put");
+        db.put(&key_for(round, i), &value_for(round, i))
+            .expect("child put");
         writeln!(out, "{i}").expect("stdout");
         out.flush().expect("flush stdout");
     }
@@ -79,7 +83,12 @@ fn sigkill_keeps_every_acknowledged_write() {
     for round in 0..ROUNDS {
         let delay = Duration::from_millis(50 + rng.next() % MAX_DELAY_MS);
         let mut child = Command::new(&exe)
-            .args(["--exact", "sigkill_keeps_every_acknowledged_write", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "sigkill_keeps_every_acknowledged_write",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, dir.path())
             .env(ROUND_ENV, round.to_string())
             .stdout(Stdio::piped())
@@ -109,7 +118,11 @@ fn sigkill_keeps_every_acknowledged_write() {
         for (r, acked) in acked_per_round.iter().enumerate() {
             for &i in acked {
                 let got = db.get(&key_for(r as u64, i), None).unwrap();
-                assert_eq!(got, Some(value_for(r as u64, i)), "round {r} key {i} (seed {SEED:#x}, delay {delay:?})");
+                assert_eq!(
+                    got,
+                    Some(value_for(r as u64, i)),
+                    "round {r} key {i} (seed {SEED:#x}, delay {delay:?})"
+                );
             }
         }
         db.close().unwrap();

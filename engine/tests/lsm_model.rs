@@ -70,7 +70,12 @@ fn open(fs: &Arc<FaultFs>) -> Db {
     Db::open(opts).expect("open")
 }
 
-fn scan_model(m: &Model, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>, reverse: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn scan_model(
+    m: &Model,
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
+    reverse: bool,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
     let it = m.range((lo, hi)).map(|(k, v)| (k.clone(), v.clone()));
     if reverse {
         it.rev().collect()
@@ -79,13 +84,29 @@ fn scan_model(m: &Model, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>, reverse: bool) 
     }
 }
 
-fn scan_db(db: &Db, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>, reverse: bool, snap: Option<&Snapshot>) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let dir = if reverse { Direction::Reverse } else { Direction::Forward };
-    db.scan(lo, hi, dir, snap).expect("scan").map(|r| r.expect("scan item")).collect()
+fn scan_db(
+    db: &Db,
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
+    reverse: bool,
+    snap: Option<&Snapshot>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let dir = if reverse {
+        Direction::Reverse
+    } else {
+        Direction::Forward
+    };
+    db.scan(lo, hi, dir, snap)
+        .expect("scan")
+        .map(|r| r.expect("scan item"))
+        .collect()
 }
 
 fn check_all(db: &Db, model: &Model) {
-    assert_eq!(scan_db(db, Bound::Unbounded, Bound::Unbounded, false, None), scan_model(model, Bound::Unbounded, Bound::Unbounded, false));
+    assert_eq!(
+        scan_db(db, Bound::Unbounded, Bound::Unbounded, false, None),
+        scan_model(model, Bound::Unbounded, Bound::Unbounded, false)
+    );
 }
 
 fn run(ops: Vec<Op>) -> shale_engine::lsm::DbStats {
@@ -121,8 +142,14 @@ fn run(ops: Vec<Op>) -> shale_engine::lsm::DbStats {
             }
             Op::Get(k) => assert_eq!(db.get(&key(k), None).unwrap(), model.get(&key(k)).cloned()),
             Op::Scan(a, b, reverse) => {
-                let (lo, hi) = (Bound::Included(key(a.min(b))), Bound::Excluded(key(a.max(b))));
-                assert_eq!(scan_db(&db, lo.clone(), hi.clone(), reverse, None), scan_model(&model, lo, hi, reverse));
+                let (lo, hi) = (
+                    Bound::Included(key(a.min(b))),
+                    Bound::Excluded(key(a.max(b))),
+                );
+                assert_eq!(
+                    scan_db(&db, lo.clone(), hi.clone(), reverse, None),
+                    scan_model(&model, lo, hi, reverse)
+                );
             }
             Op::TakeSnapshot => {
                 if snaps.len() < 4 {
@@ -190,7 +217,11 @@ fn long_fixed_history_flushes_and_compacts() {
     let mut ops = Vec::new();
     for i in 0..400u32 {
         let k = (i * 7 % u32::from(KEY_SPACE)) as u8;
-        ops.push(if i % 5 == 0 { Op::Delete(k) } else { Op::Put(k, vec![i as u8; 200]) });
+        ops.push(if i % 5 == 0 {
+            Op::Delete(k)
+        } else {
+            Op::Put(k, vec![i as u8; 200])
+        });
         if i % 50 == 0 {
             ops.push(Op::TakeSnapshot);
         }

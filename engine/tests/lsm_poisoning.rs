@@ -20,17 +20,30 @@ fn failed_wal_sync_poisons_until_reopen() {
     }
     fs.fail_nth_sync(1);
     let err = db.put(b"doomed", b"x").unwrap_err();
-    assert!(!matches!(err, StorageError::Poisoned), "the failing write reports the cause: {err}");
+    assert!(
+        !matches!(err, StorageError::Poisoned),
+        "the failing write reports the cause: {err}"
+    );
     assert!(db.is_poisoned());
-    assert!(matches!(db.put(b"later", b"x"), Err(StorageError::Poisoned)));
+    assert!(matches!(
+        db.put(b"later", b"x"),
+        Err(StorageError::Poisoned)
+    ));
     assert!(matches!(db.delete(b"later"), Err(StorageError::Poisoned)));
     // Reads still work.
-    assert_eq!(db.get(&7u32.to_be_bytes(), None).unwrap(), Some(b"acked".to_vec()));
+    assert_eq!(
+        db.get(&7u32.to_be_bytes(), None).unwrap(),
+        Some(b"acked".to_vec())
+    );
     fs.crash();
     drop(db);
     let db = open(&fs);
     for i in 0..50u32 {
-        assert_eq!(db.get(&i.to_be_bytes(), None).unwrap(), Some(b"acked".to_vec()), "key {i}");
+        assert_eq!(
+            db.get(&i.to_be_bytes(), None).unwrap(),
+            Some(b"acked".to_vec()),
+            "key {i}"
+        );
     }
     assert_eq!(db.get(b"later", None).unwrap(), None);
     db.put(b"after", b"reopen").unwrap();
@@ -52,10 +65,16 @@ fn failed_sync_during_flush_poisons_and_reopen_recovers() {
     drop(db);
     let db = open(&fs);
     for i in 0..20u32 {
-        assert_eq!(db.get(&i.to_be_bytes(), None).unwrap(), Some(vec![i as u8; 64]));
+        assert_eq!(
+            db.get(&i.to_be_bytes(), None).unwrap(),
+            Some(vec![i as u8; 64])
+        );
     }
     db.flush().unwrap();
     drop(db);
     let db = open(&fs);
-    assert_eq!(db.get(&3u32.to_be_bytes(), None).unwrap(), Some(vec![3u8; 64]));
+    assert_eq!(
+        db.get(&3u32.to_be_bytes(), None).unwrap(),
+        Some(vec![3u8; 64])
+    );
 }
