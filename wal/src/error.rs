@@ -98,6 +98,15 @@ pub enum CorruptionKind {
         /// The segment's length.
         len: u64,
     },
+    /// The segment file is larger than any segment the WAL writes, so it is not read
+    /// into memory.
+    #[error("segment of {len} bytes exceeds the maximum of {max}")]
+    SegmentTooLarge {
+        /// The file's length.
+        len: u64,
+        /// The largest segment file the WAL can produce.
+        max: u64,
+    },
     /// The segment does not start with the WAL magic.
     #[error("bad segment magic")]
     BadMagic,

@@ -69,3 +69,14 @@ pub use wal::{Wal, MAX_PENDING_BYTES};
 
 /// A log sequence number. The first record is 1; LSNs are contiguous.
 pub type Lsn = u64;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wal_and_iterator_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        fn assert_send<T: Send>() {}
+        assert_send_sync::<crate::Wal>();
+        assert_send::<crate::WalIter>();
+    }
+}

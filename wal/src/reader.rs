@@ -103,7 +103,17 @@ impl WalIter {
             return Ok(false);
         };
         let is_last = self.segments.is_empty();
-        let bytes = read_segment_bytes(&*self.fs, &seg.path, self.mode)?;
+        let bytes = match read_segment_bytes(&*self.fs, &seg.path, self.mode) {
+            // `release_before` may have moved it to the archive since the snapshot.
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                let archived = archived_path(&seg.path);
+                match archived {
+                    Some(p) => read_segment_bytes(&*self.fs, &p, self.mode)?,
+                    None => return Err(Error::io("open", &seg.path, source)),
+                }
+            }
+            other => other?,
+        };
         if is_last && self.upto.is_none() && is_unborn(&bytes) {
             return Ok(false);
         }
@@ -191,6 +201,15 @@ impl Iterator for WalIter {
             }
         }
     }
+}
+
+/// Where a live segment goes when archived; `None` if `path` is already in an archive.
+fn archived_path(path: &Path) -> Option<PathBuf> {
+    let parent = path.parent()?;
+    if parent.file_name().is_some_and(|n| n == ARCHIVE_DIR) {
+        return None;
+    }
+    Some(parent.join(ARCHIVE_DIR).join(path.file_name()?))
 }
 
 pub(crate) fn read_header(

@@ -72,14 +72,32 @@ pub fn list_segments(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<SegmentFile>
     Ok(out)
 }
 
+/// Largest segment file the WAL can produce: the largest segment size, or a header plus
+/// one maximal record (which gets a segment of its own). Larger files are refused rather
+/// than read into memory.
+pub const MAX_SEGMENT_FILE_BYTES: u64 = crate::options::MAX_SEGMENT_SIZE_BYTES
+    + (SEGMENT_HEADER_LEN + RECORD_HEADER_LEN + MAX_RECORD_PAYLOAD_BYTES) as u64;
+
 /// Reads a whole segment file.
 ///
 /// # Errors
-/// [`Error::Io`] if it cannot be opened or read.
+/// [`Error::Io`] if it cannot be opened or read; [`Error::Corruption`] if it is larger than
+/// [`MAX_SEGMENT_FILE_BYTES`].
 pub fn read_segment_bytes(fs: &dyn FileSystem, path: &Path, mode: OpenMode) -> Result<Vec<u8>> {
     let f = fs
         .open(path, mode)
         .map_err(|e| Error::io("open", path, e))?;
+    let len = f.len().map_err(|e| Error::io("stat", path, e))?;
+    if len > MAX_SEGMENT_FILE_BYTES {
+        return Err(Error::Corruption {
+            segment: path.to_path_buf(),
+            offset: 0,
+            kind: CorruptionKind::SegmentTooLarge {
+                len,
+                max: MAX_SEGMENT_FILE_BYTES,
+            },
+        });
+    }
     f.read_to_vec().map_err(|e| Error::io("read", path, e))
 }
 

@@ -138,3 +138,19 @@ fn purge_archive_deletes_only_segments_entirely_older_than_t() {
     assert!(segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)).is_empty());
     assert_eq!(segment_lsns(&*fs, &dir), vec![*live.last().unwrap()]);
 }
+
+#[test]
+fn an_iterator_made_before_a_release_still_reads_archived_segments() {
+    let (fault, dir) = fault_fs();
+    let fs: Arc<dyn FileSystem> = Arc::new(fault);
+    let clock = ManualClock::new(0);
+    let mut o = opts(fs.clone(), &dir, &clock);
+    o.archive = true;
+    let wal = Wal::open(o).unwrap();
+    fill(&wal, &clock, 1, 60);
+    let iter = wal.read_from_lsn(1).unwrap();
+    wal.release_before(60).unwrap();
+    let recs: Vec<_> = iter.collect::<Result<_, _>>().unwrap();
+    assert_eq!(recs.len(), 60);
+    assert_contiguous(&recs, 1);
+}
