@@ -97,7 +97,7 @@ fn seed_users_table_lifecycle_provisioned_on_disk() {
 
 fn users_table_lifecycle_provisioned(s: &Server) {
     let created = ok(
-        &s,
+        s,
         &[
             "create-table",
             "--table-name",
@@ -114,7 +114,7 @@ fn users_table_lifecycle_provisioned(s: &Server) {
     assert_eq!(d["TableName"], "Users");
     assert_eq!(d["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
     ok(
-        &s,
+        s,
         &[
             "put-item",
             "--table-name",
@@ -124,7 +124,7 @@ fn users_table_lifecycle_provisioned(s: &Server) {
         ],
     );
     let q = ok(
-        &s,
+        s,
         &[
             "query",
             "--table-name",
@@ -140,9 +140,9 @@ fn users_table_lifecycle_provisioned(s: &Server) {
         q["Items"][0],
         json!({"UserID": {"S": "123"}, "Name": {"S": "John Doe"}, "Email": {"S": "john.doe@example.com"}})
     );
-    assert_eq!(ok(&s, &["list-tables"]), json!({"TableNames": ["Users"]}));
+    assert_eq!(ok(s, &["list-tables"]), json!({"TableNames": ["Users"]}));
     ok(
-        &s,
+        s,
         &[
             "delete-item",
             "--table-name",
@@ -152,7 +152,7 @@ fn users_table_lifecycle_provisioned(s: &Server) {
         ],
     );
     let q = ok(
-        &s,
+        s,
         &[
             "query",
             "--table-name",
@@ -164,8 +164,8 @@ fn users_table_lifecycle_provisioned(s: &Server) {
         ],
     );
     assert_eq!(q["Count"], 0, "{q}");
-    ok(&s, &["delete-table", "--table-name", "Users"]);
-    assert_eq!(ok(&s, &["list-tables"]), json!({"TableNames": []}));
+    ok(s, &["delete-table", "--table-name", "Users"]);
+    assert_eq!(ok(s, &["list-tables"]), json!({"TableNames": []}));
 }
 
 /// Seed 001: list, create on-demand, put, query, delete-item.

@@ -133,5 +133,6 @@ pub fn run_to_exit(args: &[&str]) -> std::process::Output {
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("shale-server {args:?} did not exit within {STARTUP_TIMEOUT:?}");
 }
