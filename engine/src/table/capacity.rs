@@ -55,7 +55,7 @@ fn report(
         capacity_units: units,
         read_capacity_units: r,
         write_capacity_units: w,
-        table: (mode == ReturnConsumedCapacity::Indexes).then(|| Capacity {
+        table: (mode == ReturnConsumedCapacity::Indexes).then_some(Capacity {
             capacity_units: units,
             read_capacity_units: r,
             write_capacity_units: w,

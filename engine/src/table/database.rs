@@ -22,7 +22,7 @@ use super::catalog::{
     self, check_definitions_used, check_index_limits, key_def, projection_def, throughput_for,
     validate_name, IndexDef, TableDef,
 };
-use super::error::{Error, InUseReason, IndexUpdateError, ValidationError};
+use super::error::{Error, InUseReason, IndexUpdateError, ResourceKind, ValidationError};
 use super::index;
 use super::keys::{id_prefix, prefix_bounds, FIRST_USER_ID, INDEX_QUEUE_ID};
 use super::shapes::{
@@ -631,10 +631,10 @@ impl Core {
                 }
                 (None, Some(up), None) => {
                     let Some(g) = def.gsis.iter_mut().find(|g| g.name == up.index_name) else {
-                        return Err(ValidationError::IndexUpdate(IndexUpdateError::NoSuchIndex {
-                            index: up.index_name,
-                        })
-                        .into());
+                        return Err(Error::ResourceNotFound {
+                            kind: ResourceKind::Index,
+                            name: Some(up.index_name),
+                        });
                     };
                     if def.billing_mode == BillingMode::Provisioned {
                         g.throughput =
@@ -644,10 +644,10 @@ impl Core {
                 }
                 (None, None, Some(del)) => {
                     let Some(pos) = def.gsis.iter().position(|g| g.name == del.index_name) else {
-                        return Err(ValidationError::IndexUpdate(IndexUpdateError::NoSuchIndex {
-                            index: del.index_name,
-                        })
-                        .into());
+                        return Err(Error::ResourceNotFound {
+                            kind: ResourceKind::Index,
+                            name: Some(del.index_name),
+                        });
                     };
                     let g = def.gsis.remove(pos);
                     batch.put(catalog::drop_key(g.id), Vec::new());

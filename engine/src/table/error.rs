@@ -370,12 +370,6 @@ pub enum IndexUpdateError {
     /// More than one index change per UpdateTable.
     #[error("Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")]
     MoreThanOne,
-    /// Deleting/updating an index that does not exist.
-    #[error("Requested resource not found: Index: {index} not found")]
-    NoSuchIndex {
-        /// The index.
-        index: String,
-    },
     /// Creating an index that exists.
     #[error("One or more parameter values were invalid: Index with name: {index} already exists")]
     AlreadyExists {

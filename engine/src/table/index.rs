@@ -25,13 +25,12 @@
 //! op: tag u8 (1 = put, 2 = delete) | key len u32 LE | key | [value len u32 LE | value]
 //! ```
 
-use std::ops::Bound;
 
 use super::catalog::{self, IndexDef, KeyDef, TableDef};
 use super::database::Core;
 use super::error::{CatalogCorruption, Error};
 use super::keys::{
-    entry_key, id_prefix, partition_prefix, prefix_bounds, push_key_value, INDEX_QUEUE_ID,
+    entry_key, id_prefix, partition_prefix, prefix_bounds, push_key_value, KeyRange, INDEX_QUEUE_ID,
 };
 use crate::backend::{Backend, BatchOp, Direction, WriteBatch};
 use crate::types::{encode_item, item_size_bytes, Item};
@@ -436,7 +435,7 @@ impl Core {
 pub(crate) fn partition_bounds(
     id: u32,
     pk: &crate::types::AttributeValue,
-) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), Error> {
+) -> Result<KeyRange, Error> {
     Ok(prefix_bounds(&partition_prefix(id, pk)?))
 }
 

@@ -33,6 +33,9 @@ pub(crate) const FIRST_USER_ID: u32 = 16;
 /// Bytes of the id + hash header of every item and index key.
 pub(crate) const KEY_HEADER_BYTES: usize = 4 + 8;
 
+/// A backend key range: (start, end) bounds.
+pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 /// The 4-byte prefix of everything stored under `id`.
 pub(crate) fn id_prefix(id: u32) -> [u8; 4] {
     id.to_be_bytes()
@@ -91,7 +94,7 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The bounds covering exactly the keys that start with `prefix`.
-pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+pub(crate) fn prefix_bounds(prefix: &[u8]) -> KeyRange {
     let end = match prefix_successor(prefix) {
         Some(e) => Bound::Excluded(e),
         None => Bound::Unbounded,
@@ -101,11 +104,7 @@ pub(crate) fn prefix_bounds(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
 
 /// The bounds of a parallel-scan segment of `id`: hashes in
 /// `[segment·2⁶⁴/total, (segment+1)·2⁶⁴/total)`.
-pub(crate) fn segment_bounds(
-    id: u32,
-    segment: u32,
-    total: u32,
-) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+pub(crate) fn segment_bounds(id: u32, segment: u32, total: u32) -> KeyRange {
     let hash_at = |s: u32| -> Option<u64> {
         if s >= total {
             None

@@ -18,6 +18,7 @@ use super::index::{index_entry_key, partition_bounds};
 use super::items::decode_stored;
 use super::keys::{
     entry_key, partition_prefix, prefix_bounds, prefix_successor, push_key_value, segment_bounds,
+    KeyRange,
 };
 use super::shapes::{
     ProjectionType, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, Select,
@@ -191,7 +192,7 @@ fn resume_after(
     end: Bound<Vec<u8>>,
     after: Vec<u8>,
     direction: Direction,
-) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), Error> {
+) -> Result<KeyRange, Error> {
     let within = (start.as_ref(), end.as_ref());
     let inside = std::ops::RangeBounds::contains(&within, &&after);
     if !inside {
@@ -211,7 +212,7 @@ fn query_bounds(
     target: &Target<'_>,
     pk: &AttributeValue,
     sort: Option<&SortCondition>,
-) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), Error> {
+) -> Result<KeyRange, Error> {
     let id = target.id();
     let partition = partition_prefix(id, pk)?;
     let Some(sort) = sort else {
