@@ -360,7 +360,10 @@ pub(crate) fn compact_range(
             let vs = inner.vs.lock();
             let levels = &vs.state.levels;
             let deepest = levels.iter().rposition(|l| !l.is_empty()).unwrap_or(0);
-            if level >= deepest && !(level == 0 && !levels[0].is_empty()) {
+            // L0 always goes down (its files overlap); a deeper level only if a level
+            // below it holds files to merge with.
+            let worth_it = (level == 0 && !levels[0].is_empty()) || level < deepest;
+            if !worth_it {
                 None
             } else {
                 let lo = start.unwrap_or(&[]);

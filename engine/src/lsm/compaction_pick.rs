@@ -92,8 +92,8 @@ pub fn pick(
     }
     // The deepest level has nowhere to go.
     let mut best: Option<(f64, usize)> = None;
-    for level in 1..NUM_LEVELS - 1 {
-        let bytes: u64 = levels[level].iter().map(|f| f.size_bytes).sum();
+    for (level, files) in levels.iter().enumerate().take(NUM_LEVELS - 1).skip(1) {
+        let bytes: u64 = files.iter().map(|f| f.size_bytes).sum();
         let score = bytes as f64 / policy.level_limit_bytes(level).max(1) as f64;
         if score > 1.0 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, level));
