@@ -342,3 +342,65 @@ fn healthz_and_metrics() {
          outcome=\"ok\"} 1\n"
     ));
 }
+
+#[test]
+fn hostile_bodies_get_typed_errors_not_crashes() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    // 100k nested arrays: serde_json's recursion limit turns this into an error, never a
+    // stack overflow.
+    let deep = format!(
+        "{{\"TableName\":\"Users\",\"Item\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let r = checked(
+        c.request(
+            "POST",
+            "/",
+            &[
+                ("X-Amz-Target", "DynamoDB_20120810.PutItem"),
+                ("Content-Type", "application/x-amz-json-1.0"),
+            ],
+            deep.as_bytes(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    // An attribute value nested deeper than DynamoDB's 32 levels.
+    let mut v = json!({"S": "leaf"});
+    for _ in 0..40 {
+        v = json!({"L": [v]});
+    }
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "Users", "Item": {"pk": {"S": "d"}, "deep": v}}),
+    );
+    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    // Numbers out of DynamoDB's range are rejected, never rounded or expanded.
+    for n in [
+        "1e-1000000",
+        "1e126",
+        "123456789012345678901234567890123456789",
+        "abc",
+    ] {
+        let r = call(
+            &mut c,
+            "PutItem",
+            json!({"TableName": "Users", "Item": {"pk": {"S": "n"}, "n": {"N": n}}}),
+        );
+        assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    }
+    // A malformed attribute value (two type tags) is refused too.
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "Users", "Item": {"pk": {"S": "x", "N": "1"}}}),
+    );
+    assert_eq!(r.status, 400);
+    // The server is still healthy afterwards.
+    let r = call(&mut c, "DescribeTable", json!({"TableName": "Users"}));
+    assert_eq!(r.status, 200);
+}
