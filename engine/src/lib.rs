@@ -22,3 +22,4 @@ pub mod types;
 pub use backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
 pub use error::StorageError;
 pub use mem_backend::MemBackend;
+pub use lsm::{Db, DbOptions};
