@@ -21,5 +21,5 @@ pub mod types;
 
 pub use backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
 pub use error::StorageError;
-pub use mem_backend::MemBackend;
 pub use lsm::{Db, DbOptions};
+pub use mem_backend::MemBackend;
