@@ -15,7 +15,7 @@ use crate::ycsb::{self, YcsbOptions};
 /// about a minute on 2 cores).
 pub const DEFAULT_RECORDS: u64 = 500_000;
 /// Default run-phase ops.
-pub const DEFAULT_OPERATIONS: u64 = 1_000_000;
+pub const DEFAULT_OPERATIONS: u64 = 600_000;
 /// Default worker threads.
 pub const DEFAULT_THREADS: usize = 2;
 /// Default seed.
@@ -37,7 +37,7 @@ usage:
 
 options:
   --records N          records loaded (default 500000)
-  --operations N       run-phase operations (default 1000000)
+  --operations N       run-phase operations (default 600000)
   --threads N          worker threads (default 2)
   --duration SECS      stop the run phase after SECS seconds
   --seed N             base seed (default 24301); the same seed replays the same run

@@ -216,3 +216,73 @@ fn do_op(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// A target whose first read stalls for [`STALL`].
+    struct StallOnce {
+        stalled: AtomicBool,
+    }
+
+    const STALL: Duration = Duration::from_millis(30);
+
+    impl Target for StallOnce {
+        fn insert(&self, _: &str, _: &[Vec<u8>]) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn read(&self, _: &str) -> Result<(), TargetError> {
+            if !self.stalled.swap(true, Ordering::Relaxed) {
+                std::thread::sleep(STALL);
+            }
+            Ok(())
+        }
+        fn update(&self, _: &str, _: usize, _: &[u8]) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn scan(&self, _: &str, _: usize) -> Result<usize, TargetError> {
+            Ok(0)
+        }
+        fn durability_note(&self) -> String {
+            String::new()
+        }
+    }
+
+    #[test]
+    fn open_loop_charges_a_stall_to_the_ops_queued_behind_it() {
+        // 1000 ops/s on one thread: ops are due every 1 ms, so a 30 ms stall on the first
+        // op leaves ~30 ops late. Measured from their intended start, each of them shows
+        // the wait; a closed loop would report one slow op and 49 fast ones.
+        let cfg = PhaseConfig {
+            spec: WorkloadSpec::core('c').unwrap(),
+            records: 100,
+            operations: 50,
+            threads: 1,
+            duration: None,
+            seed: 1,
+            target_ops: Some(1000.0),
+        };
+        let target = StallOnce {
+            stalled: AtomicBool::new(false),
+        };
+        let state = TargetState::new(cfg.records);
+        let stats = run(
+            &target,
+            &cfg,
+            &state,
+            0,
+            cfg.operations,
+            &ProgressBar::hidden(),
+        );
+        let h = &stats.ops[Op::Read.index()].histogram;
+        assert_eq!(h.len(), 50);
+        let slow = h
+            .iter_recorded()
+            .filter(|v| v.value_iterated_to() >= 10_000_000)
+            .map(|v| v.count_at_value())
+            .sum::<u64>();
+        assert!(slow >= 10, "only {slow} ops saw the stall");
+    }
+}
