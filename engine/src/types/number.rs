@@ -315,10 +315,11 @@ impl Number {
         }
         // The last pair may pad an odd digit count with a zero; canonical digits never
         // end in zero otherwise.
-        if mantissa % 10 == 0 {
+        // (`digit_at` rather than `%`: `u128::is_multiple_of` is newer than the MSRV.)
+        if digit_at(mantissa, 0) == 0 {
             mantissa /= 10;
             count -= 1;
-            if mantissa % 10 == 0 {
+            if digit_at(mantissa, 0) == 0 {
                 return Err(canonical_error("trailing zero digit"));
             }
         }
