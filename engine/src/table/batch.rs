@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::capacity;
+use super::capacity::{self, wanted};
 use super::error::{Error, ValidationError};
 use super::exprs::{self, ExprInputs};
 use super::items::validate_new_item;
 use super::keys::entry_key;
 use super::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
-    ConsumedCapacity, KeysAndAttributes, ReturnConsumedCapacity, WriteRequest,
+    ConsumedCapacity, KeysAndAttributes, WriteRequest,
 };
 use crate::types::{item_size_bytes, Item};
 
@@ -189,6 +189,7 @@ impl super::Database {
             .into());
         }
         let mut out = BatchWriteItemOutput::default();
+        let wants_capacity = wanted(input.return_consumed_capacity);
         let mut units: BTreeMap<String, (f64, std::sync::Arc<super::catalog::TableDef>)> =
             BTreeMap::new();
         let mut applied = 0usize;
@@ -199,8 +200,8 @@ impl super::Database {
                 continue;
             }
             let result = match plan {
-                Planned::Put(item) => core.mutate(&def, &key, |_| Ok(Some(item))),
-                Planned::Delete => core.mutate(&def, &key, |_| Ok(None)),
+                Planned::Put(item) => core.mutate(&def, &key, wants_capacity, |_| Ok(Some(item))),
+                Planned::Delete => core.mutate(&def, &key, wants_capacity, |_| Ok(None)),
             };
             match result {
                 Ok(o) => {
@@ -239,10 +240,6 @@ impl super::Database {
         }
         Ok(out)
     }
-}
-
-fn wanted(mode: Option<ReturnConsumedCapacity>) -> bool {
-    !matches!(mode, None | Some(ReturnConsumedCapacity::None))
 }
 
 fn push_unprocessed(out: &mut BatchWriteItemOutput, table: &str, request: &WriteRequest) {

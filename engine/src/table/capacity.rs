@@ -13,6 +13,11 @@ pub const WRITE_UNIT_BYTES: usize = 1024;
 /// Bytes per read capacity unit.
 pub const READ_UNIT_BYTES: usize = 4096;
 
+/// Whether the request asked for consumed capacity.
+pub(crate) fn wanted(mode: Option<ReturnConsumedCapacity>) -> bool {
+    !matches!(mode, None | Some(ReturnConsumedCapacity::None))
+}
+
 /// The size a write is charged for: the larger of the old and new item.
 pub(crate) fn write_size(old: Option<&Item>, new: Option<&Item>) -> usize {
     old.map_or(0, item_size_bytes)

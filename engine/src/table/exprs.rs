@@ -70,6 +70,22 @@ fn schema_of(key: &KeyDef) -> KeySchema<'_> {
 /// words, key conditions that do not fit the schema, and AttributesToGet together with a
 /// ProjectionExpression.
 pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
+    let nothing = inputs.condition.is_none()
+        && inputs.update.is_none()
+        && inputs.projection.is_none()
+        && inputs.filter.is_none()
+        && inputs.key_condition.is_none()
+        && inputs.names.is_none()
+        && inputs.values.is_none();
+    if nothing {
+        // The hot path of plain GetItem/PutItem: nothing to parse or cross-validate.
+        return Ok(Compiled {
+            parsed: ParsedExpressions::default(),
+            projection: inputs
+                .attributes_to_get
+                .map(|names| names.iter().map(Path::attribute).collect()),
+        });
+    }
     if inputs.attributes_to_get.is_some() && inputs.projection.is_some() {
         return Err(ValidationError::MixedLegacyAndExpression {
             legacy: "AttributesToGet",
@@ -125,6 +141,14 @@ impl Compiled {
         match &self.projection {
             None => item.clone(),
             Some(paths) => expr::project(item, paths),
+        }
+    }
+
+    /// Applies the projection (if any) to an owned item, without a copy when there is none.
+    pub(crate) fn project_owned(&self, item: Item) -> Item {
+        match &self.projection {
+            None => item,
+            Some(paths) => expr::project(&item, paths),
         }
     }
 

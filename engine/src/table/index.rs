@@ -25,7 +25,6 @@
 //! op: tag u8 (1 = put, 2 = delete) | key len u32 LE | key | [value len u32 LE | value]
 //! ```
 
-
 use super::catalog::{self, IndexDef, KeyDef, TableDef};
 use super::database::Core;
 use super::error::{CatalogCorruption, Error};

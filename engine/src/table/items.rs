@@ -10,7 +10,7 @@
 
 use super::capacity;
 use super::catalog::{KeyValues, TableDef};
-use super::database::{Catalog, Core};
+use super::database::Core;
 use super::error::{Error, ValidationError};
 use super::exprs::{self, ExprInputs};
 use super::index;
@@ -67,12 +67,18 @@ impl Core {
 
     /// The shared write path. `decide` sees the current item and returns the new one
     /// (`None` deletes). It runs under the item's lock; its errors abort the write.
+    ///
+    /// `needs_old`: whether the caller needs the current item (conditions, ReturnValues,
+    /// capacity). Tables with indexes always read it; otherwise a blind write skips the
+    /// read and `old` in the outcome is `None`.
     pub(crate) fn mutate(
         &self,
         def: &TableDef,
         key: &KeyValues,
+        needs_old: bool,
         decide: impl FnOnce(Option<&Item>) -> Result<Option<Item>, Error>,
     ) -> Result<WriteOutcome, Error> {
+        let read_old = needs_old || !def.lsis.is_empty() || !def.gsis.is_empty();
         let item_key = entry_key(def.id, &key.pk, key.sk.as_ref())?;
         let partition = partition_prefix(def.id, &key.pk)?;
         let lock_key: &[u8] = if def.lsis.is_empty() {
@@ -81,7 +87,12 @@ impl Core {
             &partition
         };
         let _item_lock = self.stripe(lock_key).lock();
-        let old = match self.backend.get(&item_key, None)? {
+        let stored = if read_old {
+            self.backend.get(&item_key, None)?
+        } else {
+            None
+        };
+        let old = match stored {
             Some(v) => Some(decode_stored(&item_key, &v)?),
             None => None,
         };
@@ -95,7 +106,7 @@ impl Core {
                 encode_item(n, &mut value)?;
                 batch.put(item_key.clone(), value);
             }
-            None if old.is_none() => {
+            None if read_old && old.is_none() => {
                 return Ok(WriteOutcome { old, new });
             }
             None => {
@@ -139,12 +150,12 @@ impl Core {
         Ok(WriteOutcome { old, new })
     }
 
-    /// PutItem with `def` already looked up under `cat`'s read lock.
+    /// PutItem with `def` already looked up under the catalog read lock.
     pub(crate) fn put_item_in(
         &self,
-        _cat: &Catalog,
         def: &TableDef,
-        input: &PutItemInput,
+        input: PutItemInput,
+        needs_old: bool,
     ) -> Result<WriteOutcome, Error> {
         let key = def.key.item_key(&input.item)?;
         let compiled = exprs::compile(ExprInputs {
@@ -154,9 +165,11 @@ impl Core {
             ..ExprInputs::default()
         })?;
         let on_fail = input.return_values_on_condition_check_failure;
-        self.mutate(def, &key, |old| {
+        let needs_old = needs_old || input.condition_expression.is_some();
+        let item = input.item;
+        self.mutate(def, &key, needs_old, |old| {
             check_condition(&compiled, old, on_fail)?;
-            Ok(Some(input.item.clone()))
+            Ok(Some(item))
         })
     }
 }
@@ -207,16 +220,23 @@ impl super::Database {
         let core = &self.core;
         let cat = core.catalog.read();
         let def = core.table_for_items(&cat, &input.table_name)?;
-        let out = core.put_item_in(&cat, &def, &input)?;
+        let rcc = input.return_consumed_capacity;
+        let needs_old = rv == ReturnValue::AllOld || capacity::wanted(rcc);
+        let out = core.put_item_in(&def, input, needs_old)?;
         drop(cat);
-        let size = capacity::write_size(out.old.as_ref(), out.new.as_ref());
+        let consumed_capacity = if capacity::wanted(rcc) {
+            let size = capacity::write_size(out.old.as_ref(), out.new.as_ref());
+            capacity::write(&def, size, rcc)
+        } else {
+            None
+        };
         Ok(PutItemOutput {
             attributes: if rv == ReturnValue::AllOld {
                 out.old
             } else {
                 None
             },
-            consumed_capacity: capacity::write(&def, size, input.return_consumed_capacity),
+            consumed_capacity,
         })
     }
 
@@ -236,15 +256,19 @@ impl super::Database {
             ..ExprInputs::default()
         })?;
         let item = core.read_item(&def, &key)?;
-        let size = item.as_ref().map_or(0, item_size_bytes);
-        Ok(GetItemOutput {
-            item: item.map(|i| compiled.project(&i)),
-            consumed_capacity: capacity::read(
+        let consumed_capacity = if capacity::wanted(input.return_consumed_capacity) {
+            capacity::read(
                 &def,
-                size,
+                item.as_ref().map_or(0, item_size_bytes),
                 input.consistent_read.unwrap_or(false),
                 input.return_consumed_capacity,
-            ),
+            )
+        } else {
+            None
+        };
+        Ok(GetItemOutput {
+            item: item.map(|i| compiled.project_owned(i)),
+            consumed_capacity,
         })
     }
 
@@ -274,7 +298,7 @@ impl super::Database {
         })?;
         let on_fail = input.return_values_on_condition_check_failure;
         let mut updated_paths = Vec::new();
-        let out = core.mutate(&def, &key, |old| {
+        let out = core.mutate(&def, &key, true, |old| {
             check_condition(&compiled, old, on_fail)?;
             let base = old.cloned().unwrap_or_else(|| input.key.clone());
             let updated = compiled.apply_update(&base)?;
@@ -358,7 +382,7 @@ impl Core {
             ..ExprInputs::default()
         })?;
         let on_fail = input.return_values_on_condition_check_failure;
-        self.mutate(def, &key, |old| {
+        self.mutate(def, &key, true, |old| {
             check_condition(&compiled, old, on_fail)?;
             Ok(None)
         })
