@@ -132,3 +132,39 @@ fn unopenable_data_dir_fails_startup_with_a_clear_error() {
     assert!(err.contains("cannot open the database in"), "{err}");
     assert!(out.stdout.is_empty(), "no address is announced on failure");
 }
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let mut server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    let body = json!({
+        "TableName": "InFlight",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST"
+    })
+    .to_string();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.CreateTable\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // Half a request is in flight when SIGTERM arrives...
+    c.write_raw(&[head.as_bytes(), first].concat()).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    server.sigterm();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        server.wait_exit(Duration::from_millis(1)).is_none(),
+        "the server must wait for the in-flight request"
+    );
+    // ...and still gets its answer once the rest arrives.
+    let r = c.send_raw(rest).unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["TableDescription"]["TableName"], "InFlight");
+    let status = server
+        .wait_exit(SHUTDOWN_DEADLINE)
+        .expect("exits after draining");
+    assert!(status.success(), "{status}");
+}

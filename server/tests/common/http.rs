@@ -86,6 +86,12 @@ impl Client {
         self.read_response()
     }
 
+    /// Writes `raw` bytes as they are, without reading anything back.
+    pub fn write_raw(&mut self, raw: &[u8]) -> io::Result<()> {
+        self.writer.write_all(raw)?;
+        self.writer.flush()
+    }
+
     /// Writes `raw` bytes as they are (for malformed requests) and reads a response.
     pub fn send_raw(&mut self, raw: &[u8]) -> io::Result<Response> {
         self.writer.write_all(raw)?;
