@@ -64,7 +64,7 @@ fn suite(b: &dyn Backend) {
     let expect_val = |i: u32| -> Option<Vec<u8>> {
         if i % 7 == 1 {
             Some(b"again".to_vec())
-        } else if i % 4 == 0 {
+        } else if i.is_multiple_of(4) {
             None
         } else {
             Some(format!("v{i}").into_bytes())

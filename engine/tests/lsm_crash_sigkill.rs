@@ -19,7 +19,7 @@ const ROUNDS: u64 = 12;
 const MAX_CHILD_WRITES: u64 = 200_000;
 /// Longest kill delay; each round stays under a second.
 const MAX_DELAY_MS: u64 = 400;
-const SEED: u64 = 0x5EED_0F_5A1E;
+const SEED: u64 = 0x5EED_0F5A_1E00;
 
 fn value_for(round: u64, i: u64) -> Vec<u8> {
     let len = 16 + (i * 37 + round) % 900;

@@ -217,19 +217,19 @@ fn long_fixed_history_flushes_and_compacts() {
     let mut ops = Vec::new();
     for i in 0..400u32 {
         let k = (i * 7 % u32::from(KEY_SPACE)) as u8;
-        ops.push(if i % 5 == 0 {
+        ops.push(if i.is_multiple_of(5) {
             Op::Delete(k)
         } else {
             Op::Put(k, vec![i as u8; 200])
         });
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             ops.push(Op::TakeSnapshot);
         }
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             ops.push(Op::CrashTorn(u64::from(i)));
         }
-        if i % 61 == 0 {
-            ops.push(Op::ReadSnapshot(i as usize, i % 2 == 0));
+        if i.is_multiple_of(61) {
+            ops.push(Op::ReadSnapshot(i as usize, i.is_multiple_of(2)));
         }
     }
     let stats = run(ops);
