@@ -58,7 +58,7 @@ fn batch_write_then_batch_get_across_tables() {
         let cc = out.consumed_capacity.unwrap();
         assert_eq!(cc.iter().map(|c| c.capacity_units).sum::<f64>(), 11.0);
         assert_eq!(
-            serde_json::to_value(&BatchWriteItemOutput::default()).unwrap()["UnprocessedItems"],
+            serde_json::to_value(BatchWriteItemOutput::default()).unwrap()["UnprocessedItems"],
             serde_json::json!({})
         );
 

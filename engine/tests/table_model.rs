@@ -226,11 +226,14 @@ fn run(ops: Vec<Op>, lsm: bool) {
                     condition_expression: Some("attribute_not_exists(pk)".into()),
                     ..PutItemInput::default()
                 });
-                if model.contains_key(&(pk, sk)) {
-                    assert!(matches!(r, Err(Error::ConditionalCheckFailed { .. })));
-                } else {
-                    r.unwrap();
-                    model.insert((pk, sk), it);
+                match model.entry((pk, sk)) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        assert!(matches!(r, Err(Error::ConditionalCheckFailed { .. })));
+                    }
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        r.unwrap();
+                        slot.insert(it);
+                    }
                 }
             }
             Op::Update { pk, sk, delta, g } => {
