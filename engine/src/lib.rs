@@ -23,3 +23,4 @@ pub use backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
 pub use error::StorageError;
 pub use lsm::{Db, DbOptions};
 pub use mem_backend::MemBackend;
+pub use table::{Database, DatabaseOptions, Error};
