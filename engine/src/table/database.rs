@@ -38,6 +38,9 @@ pub const DEFAULT_ITEM_COLLECTION_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 pub const MAX_TABLES: usize = 2500;
 /// Most table names per ListTables page.
 pub const MAX_LIST_TABLES_LIMIT: i64 = 100;
+/// Rounds of index work [`Database::wait_for_indexes`] runs before giving up (each round
+/// applies up to 64 × 256 queue records).
+pub const MAX_WAIT_FOR_INDEXES_ROUNDS: usize = 100_000;
 /// Lock stripes for per-item read-modify-write atomicity.
 pub const DEFAULT_LOCK_STRIPES: usize = 1024;
 
@@ -201,11 +204,22 @@ impl Database {
     /// dropped tables' data, then returns. After it, GSI reads reflect every write
     /// acknowledged before the call.
     ///
+    /// Writers racing with the call can keep adding work; after
+    /// [`MAX_WAIT_FOR_INDEXES_ROUNDS`] rounds it gives up with `LimitExceeded` rather than
+    /// spin forever.
+    ///
     /// # Errors
-    /// Storage failure.
+    /// Storage failure, or `LimitExceeded` when the work never ran out.
     pub fn wait_for_indexes(&self) -> Result<(), Error> {
-        while self.core.run_index_work(index::WORK_STEPS_PER_ROUND)? {}
-        Ok(())
+        for _ in 0..MAX_WAIT_FOR_INDEXES_ROUNDS {
+            if !self.core.run_index_work(index::WORK_STEPS_PER_ROUND)? {
+                return Ok(());
+            }
+        }
+        Err(Error::LimitExceeded {
+            what: "wait_for_indexes rounds",
+            limit: MAX_WAIT_FOR_INDEXES_ROUNDS as u64,
+        })
     }
 
     /// CreateTable.
