@@ -2,13 +2,13 @@
 //! `--endpoint-url`) against the real binary.
 //!
 //! Needs `aws` on PATH (CI installs it with pip). Without it the tests print a notice and
-//! pass.
+//! pass; with `SHALE_REQUIRE_CLIENTS=1` (as `.ci/run` sets) they fail instead.
 
 mod common;
 
 use std::process::{Command, Output};
 
-use common::Server;
+use common::{client_available, Server};
 use serde_json::{json, Value};
 
 /// Bound on one CLI invocation (the CLI itself starts in about a second).
@@ -70,10 +70,11 @@ fn fails(server: &Server, args: &[&str], exception: &str) -> String {
     stderr
 }
 
+/// Returns from the test when the AWS CLI is missing (or fails it, under
+/// `SHALE_REQUIRE_CLIENTS`).
 macro_rules! require_aws {
-    () => {
-        if !aws_available() {
-            eprintln!("SKIPPED: the AWS CLI (`aws`) is not installed");
+    ($test:literal) => {
+        if !client_available($test, "the AWS CLI (`aws`)", aws_available()) {
             return;
         }
     };
@@ -82,14 +83,14 @@ macro_rules! require_aws {
 /// Seed 002: a consistent `UserID` table with provisioned throughput.
 #[test]
 fn seed_users_table_lifecycle_provisioned() {
-    require_aws!();
+    require_aws!("seed_users_table_lifecycle_provisioned");
     users_table_lifecycle_provisioned(&Server::in_memory());
 }
 
 /// Seed 002 again, on the LSM engine.
 #[test]
 fn seed_users_table_lifecycle_provisioned_on_disk() {
-    require_aws!();
+    require_aws!("seed_users_table_lifecycle_provisioned_on_disk");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     users_table_lifecycle_provisioned(&Server::start(&["--data-dir", data.to_str().unwrap()]));
@@ -171,7 +172,7 @@ fn users_table_lifecycle_provisioned(s: &Server) {
 /// Seed 001: list, create on-demand, put, query, delete-item.
 #[test]
 fn seed_users_table_on_demand_put_query_delete() {
-    require_aws!();
+    require_aws!("seed_users_table_on_demand_put_query_delete");
     let s = Server::in_memory();
     assert_eq!(ok(&s, &["list-tables"]), json!({"TableNames": []}));
     ok(
@@ -242,7 +243,7 @@ fn seed_users_table_on_demand_put_query_delete() {
 /// seed's own query, the billing-mode switch, a backup (not implemented) and the delete.
 #[test]
 fn seed_users_table_mismatched_key_update_and_delete() {
-    require_aws!();
+    require_aws!("seed_users_table_mismatched_key_update_and_delete");
     let s = Server::in_memory();
     let created = ok(
         &s,

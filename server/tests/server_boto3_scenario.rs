@@ -3,25 +3,26 @@
 //! high-level resource API (Decimal, Binary, batch_writer).
 //!
 //! Needs `python3` with `boto3` (CI installs it). Without them the test prints a notice
-//! and passes, so a bare `cargo test` on a machine without Python still runs.
+//! and passes, so a bare `cargo test` on a machine without Python still runs; with
+//! `SHALE_REQUIRE_CLIENTS=1` (as `.ci/run` sets) it fails instead.
 
 mod common;
 
 use std::process::Command;
 
-use common::Server;
+use common::{client_available, Server};
 
-fn boto3_available() -> bool {
-    Command::new("python3")
+fn boto3_available(test: &str) -> bool {
+    let found = Command::new("python3")
         .args(["-c", "import boto3"])
         .status()
-        .is_ok_and(|s| s.success())
+        .is_ok_and(|s| s.success());
+    client_available(test, "python3 with boto3", found)
 }
 
 #[test]
 fn boto3_scenario_in_memory() {
-    if !boto3_available() {
-        eprintln!("SKIPPED boto3_scenario_in_memory: python3 with boto3 is not installed");
+    if !boto3_available("boto3_scenario_in_memory") {
         return;
     }
     run_scenario(&Server::in_memory());
@@ -29,8 +30,7 @@ fn boto3_scenario_in_memory() {
 
 #[test]
 fn boto3_scenario_on_disk() {
-    if !boto3_available() {
-        eprintln!("SKIPPED boto3_scenario_on_disk: python3 with boto3 is not installed");
+    if !boto3_available("boto3_scenario_on_disk") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

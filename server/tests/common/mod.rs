@@ -11,6 +11,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// When this environment variable is set (to anything but `0`), as `.ci/run` sets it, a
+/// test whose client tool (`aws`, boto3) is missing fails instead of skipping: CI installs
+/// the tools, so a missing one there is a broken setup, not a reason to pass.
+pub const REQUIRE_CLIENTS_ENV: &str = "SHALE_REQUIRE_CLIENTS";
+
 /// How long the server may take to print its address. It starts in milliseconds; the
 /// margin is for a loaded CI machine.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,6 +119,24 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Decides whether `test`, which needs `tool`, runs: `true` when the tool is `available`.
+/// Otherwise it panics when [`REQUIRE_CLIENTS_ENV`] is set, or prints a `SKIPPED` notice
+/// and returns `false`, so a bare `cargo test` on a machine without the tool still passes.
+pub fn client_available(test: &str, tool: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    let required = std::env::var(REQUIRE_CLIENTS_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+    assert!(
+        !required,
+        "{test}: {tool} is not installed, and {REQUIRE_CLIENTS_ENV} is set (CI must install it)"
+    );
+    eprintln!(
+        "SKIPPED {test}: {tool} is not installed (set {REQUIRE_CLIENTS_ENV}=1 to fail instead)"
+    );
+    false
 }
 
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
