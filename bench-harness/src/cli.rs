@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::kv_micro::{self, KvOptions};
 use crate::report::{self, Machine, Report};
-use crate::runner::{PhaseConfig, THREADS_MAX};
+use crate::runner::{PhaseConfig, PhaseError, TARGET_OPS_MAX, TARGET_OPS_MIN, THREADS_MAX};
 use crate::target::{self, Durability, TargetError};
 use crate::workload::WorkloadSpec;
 use crate::ycsb::{self, YcsbOptions};
@@ -26,6 +26,8 @@ pub const DEFAULT_TARGETS: &str = "kv:shale,table:shale";
 pub const DEFAULT_KV_TARGETS: &str = "kv:shale,kv:fjall";
 /// Default interleaved rounds of `compare`.
 pub const DEFAULT_ROUNDS: u64 = 6;
+/// Most interleaved rounds accepted (each round is a separate run of every target).
+pub const ROUNDS_MAX: u64 = 10_000;
 
 /// Usage text.
 pub const USAGE: &str = "\
@@ -37,11 +39,13 @@ usage:
 
 options:
   --records N          records loaded (default 500000)
-  --operations N       run-phase operations (default 600000)
+  --operations N       run-phase operations (default 600000, or unbounded with --duration)
   --threads N          worker threads (default 2)
-  --duration SECS      stop the run phase after SECS seconds
+  --duration SECS      stop the run phase after SECS seconds (under compare: each
+                       target's whole run, split evenly over the rounds)
   --seed N             base seed (default 24301); the same seed replays the same run
-  --target-ops N       open-loop rate in ops/s; latency counted from intended start
+  --target-ops N       open-loop rate in ops/s (0.001 to 1e9); latency counted from
+                       the intended start
   --durability MODE    sync | buffered (default buffered)
   --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
                        table:memory, http:http://HOST:PORT (default kv:shale,table:shale)
@@ -81,6 +85,16 @@ pub enum CliError {
     /// A target problem.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// One or more phases failed (a worker thread panicked); the report was still written,
+    /// without their figures.
+    #[error("{count} phase(s) failed; the report lists them. First: {first}")]
+    PhasesFailed {
+        /// How many failed.
+        count: usize,
+        /// The first failure.
+        #[source]
+        first: PhaseError,
+    },
 }
 
 /// A parsed command.
@@ -146,7 +160,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut workloads: Option<Vec<WorkloadSpec>> = None;
     let mut targets: Option<String> = None;
     let mut records = DEFAULT_RECORDS;
-    let mut operations = DEFAULT_OPERATIONS;
+    let mut operations: Option<u64> = None;
     let mut threads = DEFAULT_THREADS;
     let mut duration = None;
     let mut seed = DEFAULT_SEED;
@@ -167,7 +181,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             Long("workload") => workloads = Some(parse_workloads(&p.value()?.string()?)?),
             Long("targets") => targets = Some(p.value()?.string()?),
             Long("records") => records = p.value()?.parse()?,
-            Long("operations") => operations = p.value()?.parse()?,
+            Long("operations") => operations = Some(p.value()?.parse()?),
             Long("threads") => threads = p.value()?.parse()?,
             Long("duration") => {
                 let secs: f64 = p.value()?.parse()?;
@@ -179,18 +193,17 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     });
                 }
                 duration = Some(Duration::from_secs_f64(secs));
-                if operations == DEFAULT_OPERATIONS {
-                    operations = u64::MAX;
-                }
             }
             Long("seed") => seed = p.value()?.parse()?,
             Long("target-ops") => {
                 let rate: f64 = p.value()?.parse()?;
-                if !(rate.is_finite() && rate > 0.0) {
+                // NaN fails `contains` too. The bounds keep `threads / rate` a finite,
+                // non-zero interval that `Duration` can hold.
+                if !(TARGET_OPS_MIN..=TARGET_OPS_MAX).contains(&rate) {
                     return Err(CliError::OutOfRange {
                         option: "target-ops",
                         value: rate.to_string(),
-                        reason: "must be a positive rate",
+                        reason: "must be a rate from 0.001 to 1e9 ops/s",
                     });
                 }
                 target_ops = Some(rate);
@@ -221,6 +234,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             reason: "must be 1..=1024",
         });
     }
+    if rounds == 0 || rounds > ROUNDS_MAX {
+        return Err(CliError::OutOfRange {
+            option: "rounds",
+            value: rounds.to_string(),
+            reason: "must be 1..=10000",
+        });
+    }
+    // With only a duration the run is bounded by time; with neither, by the default count.
+    let operations = match (operations, duration) {
+        (None, None) => Some(DEFAULT_OPERATIONS),
+        (ops, _) => ops,
+    };
     let command = match sub.as_str() {
         "help" => Command::Help,
         "ycsb" | "compare" => {
@@ -271,7 +296,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
 /// Runs an invocation, prints the table and writes the report files. Returns the report.
 ///
 /// # Errors
-/// [`CliError::Target`] if the report cannot be written.
+/// [`CliError::Target`] if the report cannot be written; [`CliError::PhasesFailed`] after
+/// writing it if any phase failed.
 pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
     let mut report = Report {
         command: inv.command_line.clone(),
@@ -279,8 +305,9 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
         results: Vec::new(),
         ratios: Vec::new(),
         skipped: Vec::new(),
+        failed: Vec::new(),
     };
-    match &inv.command {
+    let failures = match &inv.command {
         Command::Help => {
             print!("{USAGE}");
             return Ok(None);
@@ -288,7 +315,7 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
         Command::Ycsb(o) => ycsb::run_ycsb(o, &inv.data_root, &mut report),
         Command::Compare(o) => ycsb::run_compare(o, &inv.data_root, &mut report),
         Command::Kv(o) => kv_micro::run_kv(o, &inv.data_root, &mut report),
-    }
+    };
     print!("{}", report::terminal::render(&report));
     let written = report::write_all(&report, &inv.out)?;
     println!(
@@ -297,7 +324,11 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
         written.markdown.display(),
         written.svgs.len()
     );
-    Ok(Some(report))
+    let count = failures.len();
+    match failures.into_iter().next() {
+        Some(first) => Err(CliError::PhasesFailed { count, first }),
+        None => Ok(Some(report)),
+    }
 }
 
 #[cfg(test)]
@@ -353,6 +384,30 @@ mod tests {
             parse(args("ycsb a --target-ops -5")),
             Err(CliError::OutOfRange { .. })
         ));
+        // Rates that used to panic in Duration::from_secs_f64 are typed errors now.
+        for rate in ["0", "1e-300", "1e300", "NaN", "inf", "0.0001"] {
+            assert!(
+                matches!(
+                    parse(args(&format!("ycsb a --target-ops {rate}"))),
+                    Err(CliError::OutOfRange {
+                        option: "target-ops",
+                        ..
+                    })
+                ),
+                "{rate}"
+            );
+        }
+        for rounds in ["0", "10001"] {
+            assert!(matches!(
+                parse(args(&format!(
+                    "compare --targets kv:memory --rounds {rounds}"
+                ))),
+                Err(CliError::OutOfRange {
+                    option: "rounds",
+                    ..
+                })
+            ));
+        }
         assert!(matches!(
             parse(args("ycsb a --records lots")),
             Err(CliError::Args(_))
@@ -365,5 +420,28 @@ mod tests {
             parse(args("ycsb a --targets kv:nope")),
             Err(CliError::Target(_))
         ));
+    }
+
+    #[test]
+    fn duration_bounds_the_run_unless_operations_are_given_too() {
+        let phase = |cmd: &str| match parse(args(cmd)).unwrap().command {
+            Command::Ycsb(o) | Command::Compare(o) => o.phase,
+            other => panic!("{other:?}"),
+        };
+        let p = phase("ycsb a");
+        assert_eq!((p.operations, p.duration), (Some(DEFAULT_OPERATIONS), None));
+        let p = phase("ycsb e --duration 30");
+        assert_eq!(p.operations, None);
+        assert_eq!(p.duration, Some(Duration::from_secs(30)));
+        // The order of the flags does not matter, and an explicit count is kept (it used
+        // to be replaced by u64::MAX when it equalled the default).
+        for cmd in [
+            "ycsb a --operations 600000 --duration 5",
+            "ycsb a --duration 5 --operations 600000",
+        ] {
+            let p = phase(cmd);
+            assert_eq!(p.operations, Some(600_000), "{cmd}");
+            assert_eq!(p.duration, Some(Duration::from_secs(5)), "{cmd}");
+        }
     }
 }

@@ -163,6 +163,11 @@ impl ScrambledZipfian {
         }
     }
 
+    /// How many values `[min, max]` holds.
+    pub fn item_count(&self) -> u64 {
+        self.itemcount
+    }
+
     /// The next value in `[min, max]`.
     pub fn next(&mut self, rng: &mut Rng) -> u64 {
         let v = self.gen.next(rng);

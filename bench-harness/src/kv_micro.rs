@@ -17,7 +17,7 @@ use crate::generators::fnv1a64;
 use crate::measure::PhaseStats;
 use crate::report::{Report, RunResult};
 use crate::rng::Rng;
-use crate::runner::{progress, THREADS_MAX};
+use crate::runner::{join_workers, progress, PhaseError, THREADS_MAX};
 use crate::target::{self, Durability, KvStore, TargetError, TargetSpec};
 use crate::workload::Op;
 
@@ -55,20 +55,26 @@ enum Kind {
     SequentialLoad,
 }
 
+/// Which store and phase, for progress and errors.
+struct PhaseName<'a> {
+    target: &'a TargetSpec,
+    phase: &'a str,
+}
+
 fn phase(
     store: &dyn KvStore,
+    name: PhaseName<'_>,
     kind: Kind,
     threads: usize,
     ops: u64,
     keys: u64,
     seed: u64,
-    label: &str,
-) -> PhaseStats {
+) -> Result<PhaseStats, PhaseError> {
     let threads = threads.clamp(1, THREADS_MAX);
     let issued = AtomicU64::new(0);
-    let pb = progress(ops, label);
+    let pb = progress(Some(ops), &format!("{} {}", name.phase, name.target));
     let start = Instant::now();
-    let parts: Vec<PhaseStats> = std::thread::scope(|s| {
+    let parts = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let issued = &issued;
@@ -121,13 +127,14 @@ fn phase(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+        join_workers(
+            handles,
+            &name.target.to_string(),
+            &format!("kv {}", name.phase),
+        )
     });
     pb.finish_and_clear();
-    PhaseStats::merge_concurrent(&parts, start.elapsed())
+    Ok(PhaseStats::merge_concurrent(&parts?, start.elapsed()))
 }
 
 struct KvRun<'a> {
@@ -171,7 +178,8 @@ impl KvRun<'_> {
             durability: durability.as_str().to_string(),
             durability_note: note,
             records: self.opts.keys,
-            operations: ops,
+            operations: Some(ops),
+            duration_s: None,
             threads,
             seed: self.opts.seed,
             target_ops: None,
@@ -181,9 +189,15 @@ impl KvRun<'_> {
     }
 }
 
-/// Runs every phase on every target; failures to open go to `report.skipped`.
-pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) {
+/// Runs every phase on every target; failures to open go to `report.skipped`, failed
+/// phases to `report.failed` and the returned list.
+pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) -> Vec<PhaseError> {
     let ctx = KvRun { opts, data_root };
+    let mut failures = Vec::new();
+    let mut fail = |report: &mut Report, spec: &TargetSpec, e: PhaseError| {
+        report.failed.push((spec.to_string(), e.to_string()));
+        failures.push(e);
+    };
     let writes = [
         ("write-sync-1t", Durability::Sync, 1usize, opts.sync_ops),
         ("write-sync-4t", Durability::Sync, 4, opts.sync_ops),
@@ -196,60 +210,87 @@ pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) {
     ];
     for (name, durability, threads, ops) in writes {
         for spec in &opts.targets {
-            match ctx.open(spec, durability) {
-                Ok((store, _dir)) => {
-                    let label = format!("{name} {spec}");
-                    let run = phase(
-                        store.as_ref(),
-                        Kind::RandomWrite,
-                        threads,
-                        ops,
-                        opts.keys,
-                        opts.seed,
-                        &label,
-                    );
+            let (store, _dir) = match ctx.open(spec, durability) {
+                Ok(opened) => opened,
+                Err(e) => {
+                    report
+                        .skipped
+                        .push((format!("{spec} {name}"), e.to_string()));
+                    continue;
+                }
+            };
+            let which = PhaseName {
+                target: spec,
+                phase: name,
+            };
+            match phase(
+                store.as_ref(),
+                which,
+                Kind::RandomWrite,
+                threads,
+                ops,
+                opts.keys,
+                opts.seed,
+            ) {
+                Ok(run) => {
                     let note = store.durability_note();
                     report
                         .results
                         .push(ctx.result(name, spec, durability, note, threads, ops, None, &run));
                 }
-                Err(e) => report
-                    .skipped
-                    .push((format!("{spec} {name}"), e.to_string())),
+                Err(e) => fail(report, spec, e),
             }
         }
     }
     // Reads: load every target first, then read them one after the other.
     let mut loaded = Vec::new();
     for spec in &opts.targets {
-        match ctx.open(spec, Durability::Buffered) {
-            Ok((store, dir)) => {
-                let load = phase(
-                    store.as_ref(),
-                    Kind::SequentialLoad,
-                    1,
-                    opts.keys,
-                    opts.keys,
-                    opts.seed,
-                    &format!("load {spec}"),
-                );
-                loaded.push((spec, store, dir, load));
+        let (store, dir) = match ctx.open(spec, Durability::Buffered) {
+            Ok(opened) => opened,
+            Err(e) => {
+                report
+                    .skipped
+                    .push((format!("{spec} read-random"), e.to_string()));
+                continue;
             }
-            Err(e) => report
-                .skipped
-                .push((format!("{spec} read-random"), e.to_string())),
+        };
+        let which = PhaseName {
+            target: spec,
+            phase: "load",
+        };
+        match phase(
+            store.as_ref(),
+            which,
+            Kind::SequentialLoad,
+            1,
+            opts.keys,
+            opts.keys,
+            opts.seed,
+        ) {
+            Ok(load) => loaded.push((spec, store, dir, load)),
+            Err(e) => fail(report, spec, e),
         }
     }
     for (spec, store, _dir, load) in &loaded {
-        let run = phase(
+        let which = PhaseName {
+            target: spec,
+            phase: "read-random",
+        };
+        let run = match phase(
             store.as_ref(),
+            which,
             Kind::RandomRead,
             1,
             opts.read_ops,
             opts.keys,
             opts.seed ^ 0xEAD,
-            &format!("read-random {spec}"),
-        );
+        ) {
+            Ok(run) => run,
+            Err(e) => {
+                fail(report, spec, e);
+                continue;
+            }
+        };
         let note = store.durability_note();
         report.results.push(ctx.result(
             "read-random",
@@ -262,4 +303,5 @@ pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) {
             &run,
         ));
     }
+    failures
 }

@@ -6,8 +6,10 @@
 //! op *i* of a thread is scheduled at `start + i × threads / rate`, the thread sleeps until
 //! then if early, and latency counts from that intended time.
 
+use std::any::Any;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -26,6 +28,45 @@ const PROGRESS_EVERY: u64 = 256;
 pub const THREADS_MAX: usize = 1024;
 /// RNG stream offset of the load phase, so load and run draw unrelated values.
 const LOAD_STREAM: u64 = 1 << 32;
+/// Lowest open-loop rate accepted (one op per 1000 s). With [`THREADS_MAX`] threads the
+/// per-thread interval is then at most ~12 days, far inside `Duration`'s range.
+pub const TARGET_OPS_MIN: f64 = 0.001;
+/// Highest open-loop rate accepted: a 1 ns interval over all threads. Nothing reaches it;
+/// it only keeps the interval arithmetic away from zero and infinity.
+pub const TARGET_OPS_MAX: f64 = 1e9;
+
+/// A phase could not produce trustworthy figures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhaseError {
+    /// A worker thread panicked. Its ops are lost, so the phase's figures would look
+    /// faster than the run was; the phase is reported as failed instead.
+    #[error("{target}: worker thread {thread} of the {phase} phase panicked: {message}")]
+    WorkerPanicked {
+        /// The target spec.
+        target: String,
+        /// Which phase ("workload a load", "workload a run round 2", "kv write-sync-1t").
+        phase: String,
+        /// The worker's index.
+        thread: usize,
+        /// The panic payload, if it was a string.
+        message: String,
+    },
+    /// `target_ops` is NaN, infinite or outside [`TARGET_OPS_MIN`]..=[`TARGET_OPS_MAX`].
+    #[error("open-loop rate {rate} ops/s is outside {TARGET_OPS_MIN}..={TARGET_OPS_MAX}")]
+    RateOutOfRange {
+        /// The rate given.
+        rate: f64,
+    },
+    /// A run phase was given neither an op count nor a duration, so nothing would end it.
+    #[error("{target}: the {phase} phase has neither an op count nor a duration")]
+    Unbounded {
+        /// The target spec.
+        target: String,
+        /// Which phase.
+        phase: String,
+    },
+}
 
 /// What one phase should do.
 #[derive(Debug, Clone)]
@@ -34,8 +75,8 @@ pub struct PhaseConfig {
     pub spec: WorkloadSpec,
     /// Records loaded before the run.
     pub records: u64,
-    /// Ops in the run phase (an upper bound when `duration` is set).
-    pub operations: u64,
+    /// Ops in the run phase; `None` runs until `duration` (then `duration` must be set).
+    pub operations: Option<u64>,
     /// Worker threads.
     pub threads: usize,
     /// Stop the run phase after this long, if set.
@@ -44,6 +85,67 @@ pub struct PhaseConfig {
     pub seed: u64,
     /// Open-loop target rate in ops/s over all threads, if set.
     pub target_ops: Option<f64>,
+}
+
+impl PhaseConfig {
+    /// The whole run phase's budget.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            operations: self.operations,
+            duration: self.duration,
+        }
+    }
+
+    /// Ops the run phase is expected to issue, which sizes the zipfian key space for the
+    /// keys inserted during the run (YCSB's `expectednewkeys`). It is the op count when
+    /// there is one, capped by `target_ops × duration` when both are set (an open loop
+    /// cannot issue more). With only a duration and no rate the count is unknown, and 0 is
+    /// returned: the key space is then not pre-sized and covers the loaded records (keys
+    /// inserted during the run are still reached by scans and by `latest`). Guessing a
+    /// count instead would make nearly every draw land beyond the inserted keys and be
+    /// redrawn, which is both slow and a different distribution.
+    pub fn expected_operations(&self) -> u64 {
+        let by_rate = match (self.duration, self.target_ops) {
+            // `as` saturates: a huge product becomes u64::MAX, never UB or a panic.
+            (Some(d), Some(rate)) if rate.is_finite() && rate > 0.0 => {
+                Some((rate * d.as_secs_f64()).ceil() as u64)
+            }
+            _ => None,
+        };
+        match (self.operations, by_rate) {
+            (Some(n), Some(r)) => n.min(r),
+            (Some(n), None) => n,
+            (None, Some(r)) => r,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// How much one call of [`run`] may do: it stops at whichever limit comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Ops to issue, if bounded.
+    pub operations: Option<u64>,
+    /// Wall time, if bounded.
+    pub duration: Option<Duration>,
+}
+
+impl Budget {
+    /// The share of round `round` (0-based) of `rounds` interleaved rounds: ops split as
+    /// evenly as possible (the first `operations % rounds` rounds get one more, so the
+    /// rounds add up to the total) and the duration split evenly, so `--duration` bounds
+    /// a target's whole run in `compare` as it does in `ycsb`.
+    pub fn round(&self, round: u64, rounds: u64) -> Budget {
+        let rounds = rounds.max(1);
+        Budget {
+            operations: self
+                .operations
+                .map(|n| n / rounds + u64::from(round < n % rounds)),
+            duration: self
+                .duration
+                .map(|d| d / u32::try_from(rounds).unwrap_or(u32::MAX)),
+        }
+    }
 }
 
 /// State that persists between run rounds on one target: the insert key sequence.
@@ -62,26 +164,109 @@ impl TargetState {
     }
 }
 
-/// A progress bar that is hidden unless stdout is a terminal.
-pub fn progress(len: u64, label: &str) -> ProgressBar {
+/// A progress bar that is hidden unless stdout is a terminal; a spinner when the length
+/// is unknown (a run bounded only by a duration).
+pub fn progress(len: Option<u64>, label: &str) -> ProgressBar {
     if !std::io::stdout().is_terminal() {
         return ProgressBar::hidden();
     }
-    let pb = ProgressBar::new(len);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:28} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
-    {
+    let (pb, template) = match len {
+        Some(len) => (
+            ProgressBar::new(len),
+            "{msg:28} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+        ),
+        None => (
+            ProgressBar::new_spinner(),
+            "{msg:28} {spinner} {pos} ops {per_sec} {elapsed}",
+        ),
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(label.to_string());
     pb
 }
 
-/// Inserts records `0..records` with `threads` threads.
-pub fn load(target: &dyn Target, cfg: &PhaseConfig, pb: &ProgressBar) -> PhaseStats {
+/// The open-loop interval between one thread's ops, `threads / rate`.
+///
+/// # Errors
+/// [`PhaseError::RateOutOfRange`] for a NaN, infinite or out-of-range rate (which would
+/// otherwise panic in `Duration::from_secs_f64`).
+pub fn open_loop_interval(
+    threads: usize,
+    rate: Option<f64>,
+) -> Result<Option<Duration>, PhaseError> {
+    let Some(rate) = rate else { return Ok(None) };
+    if !(TARGET_OPS_MIN..=TARGET_OPS_MAX).contains(&rate) {
+        return Err(PhaseError::RateOutOfRange { rate });
+    }
+    let threads = threads.clamp(1, THREADS_MAX) as f64;
+    // In range by the bounds above: at most THREADS_MAX / TARGET_OPS_MIN seconds.
+    Ok(Some(Duration::from_secs_f64(threads / rate)))
+}
+
+/// When op `i` of a thread is due: `start + i × interval`, saturating instead of
+/// panicking (an overflow would need an interval × count beyond 584 years).
+fn intended_start(start: Instant, interval: Duration, i: u64) -> Option<Instant> {
+    let interval_ns = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
+    start.checked_add(Duration::from_nanos(interval_ns.saturating_mul(i)))
+}
+
+/// The text of a panic payload (`panic!` with a literal or a format string).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string())
+}
+
+/// Joins every worker; a panicked one becomes [`PhaseError::WorkerPanicked`] (the first
+/// one, after all threads are joined) instead of silently missing stats.
+///
+/// # Errors
+/// [`PhaseError::WorkerPanicked`].
+pub fn join_workers(
+    handles: Vec<ScopedJoinHandle<'_, PhaseStats>>,
+    target: &str,
+    phase: &str,
+) -> Result<Vec<PhaseStats>, PhaseError> {
+    let mut parts = Vec::with_capacity(handles.len());
+    let mut panicked = None;
+    for (thread, handle) in handles.into_iter().enumerate() {
+        match handle.join() {
+            Ok(stats) => parts.push(stats),
+            Err(payload) => {
+                panicked.get_or_insert_with(|| PhaseError::WorkerPanicked {
+                    target: target.to_string(),
+                    phase: phase.to_string(),
+                    thread,
+                    message: panic_message(payload.as_ref()),
+                });
+            }
+        }
+    }
+    match panicked {
+        Some(e) => Err(e),
+        None => Ok(parts),
+    }
+}
+
+/// Inserts records `0..records` into `target` (named `name` in errors) with `threads`
+/// threads.
+///
+/// # Errors
+/// [`PhaseError::WorkerPanicked`].
+pub fn load(
+    target: &dyn Target,
+    name: &str,
+    cfg: &PhaseConfig,
+    pb: &ProgressBar,
+) -> Result<PhaseStats, PhaseError> {
     let threads = cfg.threads.clamp(1, THREADS_MAX);
+    let phase = format!("workload {} load", cfg.spec.letter);
     let start = Instant::now();
-    let parts: Vec<PhaseStats> = std::thread::scope(|s| {
+    let parts = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let lo = cfg.records * t as u64 / threads as u64;
@@ -103,36 +288,44 @@ pub fn load(target: &dyn Target, cfg: &PhaseConfig, pb: &ProgressBar) -> PhaseSt
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+        join_workers(handles, name, &phase)
     });
     pb.finish_and_clear();
-    PhaseStats::merge_concurrent(&parts, start.elapsed())
+    Ok(PhaseStats::merge_concurrent(&parts?, start.elapsed()))
 }
 
-/// Runs `operations` ops of the workload (or until `duration`), using RNG streams
-/// `round`-specific so interleaved rounds draw different ops.
+/// Runs the workload on `target` (named `name` in errors) until `budget` is spent, using
+/// RNG streams specific to `round` so interleaved rounds draw different ops.
+///
+/// # Errors
+/// [`PhaseError::RateOutOfRange`], [`PhaseError::Unbounded`] (a budget with no limit),
+/// [`PhaseError::WorkerPanicked`].
 pub fn run(
     target: &dyn Target,
+    name: &str,
     cfg: &PhaseConfig,
     state: &TargetState,
     round: u64,
-    operations: u64,
+    budget: Budget,
     pb: &ProgressBar,
-) -> PhaseStats {
+) -> Result<PhaseStats, PhaseError> {
     let threads = cfg.threads.clamp(1, THREADS_MAX);
-    let chooser_proto = KeyChooser::new(&cfg.spec, cfg.records, cfg.operations);
+    let phase = format!("workload {} run round {}", cfg.spec.letter, round + 1);
+    if budget.operations.is_none() && budget.duration.is_none() {
+        return Err(PhaseError::Unbounded {
+            target: name.to_string(),
+            phase,
+        });
+    }
+    let interval = open_loop_interval(threads, cfg.target_ops)?;
+    let chooser_proto = KeyChooser::new(&cfg.spec, cfg.records, cfg.expected_operations());
     let op_chooser = OpChooser::new(&cfg.spec);
-    let interval = cfg
-        .target_ops
-        .filter(|r| *r > 0.0)
-        .map(|rate| Duration::from_secs_f64(threads as f64 / rate));
+    // Bounded by `deadline` when the op count is not.
+    let operations = budget.operations.unwrap_or(u64::MAX);
     let issued = AtomicU64::new(0);
     let start = Instant::now();
-    let deadline = cfg.duration.map(|d| start + d);
-    let parts: Vec<PhaseStats> = std::thread::scope(|s| {
+    let deadline = budget.duration.and_then(|d| start.checked_add(d));
+    let parts = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mut chooser = chooser_proto.clone();
@@ -151,7 +344,10 @@ pub fn run(
                         }
                         let measured_from = match interval {
                             Some(iv) => {
-                                let intended = start + iv.mul_f64(i as f64);
+                                let intended = intended_start(start, iv, i).unwrap_or(now);
+                                if deadline.is_some_and(|d| intended >= d) {
+                                    break;
+                                }
                                 if intended > now {
                                     std::thread::sleep(intended - now);
                                 }
@@ -176,13 +372,10 @@ pub fn run(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+        join_workers(handles, name, &phase)
     });
     pb.finish_and_clear();
-    PhaseStats::merge_concurrent(&parts, start.elapsed())
+    Ok(PhaseStats::merge_concurrent(&parts?, start.elapsed()))
 }
 
 /// Issues one op as YCSB's `CoreWorkload.doTransaction*` does.
@@ -250,19 +443,47 @@ mod tests {
         }
     }
 
+    /// A target whose reads panic (as an engine bug or a harness bug would).
+    struct PanicsOnRead;
+
+    impl Target for PanicsOnRead {
+        fn insert(&self, _: &str, _: &[Vec<u8>]) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn read(&self, key: &str) -> Result<(), TargetError> {
+            panic!("read of {key} exploded");
+        }
+        fn update(&self, _: &str, _: usize, _: &[u8]) -> Result<(), TargetError> {
+            Ok(())
+        }
+        fn scan(&self, _: &str, _: usize) -> Result<usize, TargetError> {
+            Ok(0)
+        }
+        fn durability_note(&self) -> String {
+            String::new()
+        }
+    }
+
+    fn config(letter: char, operations: Option<u64>) -> PhaseConfig {
+        PhaseConfig {
+            spec: WorkloadSpec::core(letter).unwrap(),
+            records: 100,
+            operations,
+            threads: 1,
+            duration: None,
+            seed: 1,
+            target_ops: None,
+        }
+    }
+
     #[test]
     fn open_loop_charges_a_stall_to_the_ops_queued_behind_it() {
         // 1000 ops/s on one thread: ops are due every 1 ms, so a 30 ms stall on the first
         // op leaves ~30 ops late. Measured from their intended start, each of them shows
         // the wait; a closed loop would report one slow op and 49 fast ones.
         let cfg = PhaseConfig {
-            spec: WorkloadSpec::core('c').unwrap(),
-            records: 100,
-            operations: 50,
-            threads: 1,
-            duration: None,
-            seed: 1,
             target_ops: Some(1000.0),
+            ..config('c', Some(50))
         };
         let target = StallOnce {
             stalled: AtomicBool::new(false),
@@ -270,12 +491,14 @@ mod tests {
         let state = TargetState::new(cfg.records);
         let stats = run(
             &target,
+            "stall",
             &cfg,
             &state,
             0,
-            cfg.operations,
+            cfg.budget(),
             &ProgressBar::hidden(),
-        );
+        )
+        .unwrap();
         let h = &stats.ops[Op::Read.index()].histogram;
         assert_eq!(h.len(), 50);
         let slow = h
@@ -284,5 +507,174 @@ mod tests {
             .map(|v| v.count_at_value())
             .sum::<u64>();
         assert!(slow >= 10, "only {slow} ops saw the stall");
+    }
+
+    #[test]
+    fn a_panicking_worker_is_a_typed_error_naming_target_and_phase() {
+        let cfg = PhaseConfig {
+            threads: 2,
+            ..config('c', Some(20))
+        };
+        let state = TargetState::new(cfg.records);
+        let err = run(
+            &PanicsOnRead,
+            "kv:boom",
+            &cfg,
+            &state,
+            1,
+            cfg.budget(),
+            &ProgressBar::hidden(),
+        )
+        .unwrap_err();
+        match &err {
+            PhaseError::WorkerPanicked {
+                target,
+                phase,
+                message,
+                ..
+            } => {
+                assert_eq!(target, "kv:boom");
+                assert_eq!(phase, "workload c run round 2");
+                assert!(message.contains("exploded"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("kv:boom"));
+        // The load phase of the same target inserts only, so it runs clean.
+        let loaded = load(&PanicsOnRead, "kv:boom", &cfg, &ProgressBar::hidden()).unwrap();
+        assert_eq!(loaded.total_ops(), cfg.records);
+    }
+
+    #[test]
+    fn out_of_range_rates_are_errors_not_panics() {
+        for rate in [f64::NAN, f64::INFINITY, 0.0, -1.0, 1e-300, 1e300] {
+            assert!(
+                matches!(
+                    open_loop_interval(4, Some(rate)),
+                    Err(PhaseError::RateOutOfRange { .. })
+                ),
+                "{rate}"
+            );
+        }
+        assert_eq!(open_loop_interval(4, None).unwrap(), None);
+        assert_eq!(
+            open_loop_interval(4, Some(1000.0)).unwrap(),
+            Some(Duration::from_millis(4))
+        );
+        let slowest = open_loop_interval(THREADS_MAX, Some(TARGET_OPS_MIN)).unwrap();
+        assert!(slowest.is_some());
+        assert!(open_loop_interval(1, Some(TARGET_OPS_MAX))
+            .unwrap()
+            .is_some());
+        // A library caller bypassing the CLI gets the error from `run` too.
+        let cfg = PhaseConfig {
+            target_ops: Some(f64::NAN),
+            ..config('c', Some(5))
+        };
+        let state = TargetState::new(cfg.records);
+        let r = run(
+            &PanicsOnRead,
+            "t",
+            &cfg,
+            &state,
+            0,
+            cfg.budget(),
+            &ProgressBar::hidden(),
+        );
+        assert!(matches!(r, Err(PhaseError::RateOutOfRange { .. })));
+        let none = Budget {
+            operations: None,
+            duration: None,
+        };
+        let r = run(
+            &PanicsOnRead,
+            "t",
+            &cfg,
+            &state,
+            0,
+            none,
+            &ProgressBar::hidden(),
+        );
+        assert!(matches!(r, Err(PhaseError::Unbounded { .. })));
+    }
+
+    #[test]
+    fn intended_start_saturates_instead_of_panicking() {
+        let now = Instant::now();
+        assert_eq!(
+            intended_start(now, Duration::from_millis(2), 3),
+            Some(now + Duration::from_millis(6))
+        );
+        // Both factors at their maximum saturate (at ~584 years) instead of overflowing;
+        // whether `Instant` can hold that is platform-dependent, so either answer is fine.
+        let far = intended_start(now, Duration::MAX, u64::MAX);
+        assert!(far.is_none_or(|t| t > now + Duration::from_secs(1 << 34)));
+    }
+
+    #[test]
+    fn rounds_split_the_budget_and_add_up_to_it() {
+        let total = Budget {
+            operations: Some(403),
+            duration: Some(Duration::from_secs(8)),
+        };
+        let rounds: Vec<Budget> = (0..4).map(|r| total.round(r, 4)).collect();
+        let ops: Vec<u64> = rounds.iter().map(|b| b.operations.unwrap()).collect();
+        assert_eq!(ops, vec![101, 101, 101, 100]);
+        assert!(rounds
+            .iter()
+            .all(|b| b.duration == Some(Duration::from_secs(2))));
+        let only_time = Budget {
+            operations: None,
+            duration: Some(Duration::from_secs(1)),
+        };
+        assert_eq!(only_time.round(0, 1), only_time);
+        assert_eq!(only_time.round(2, 4).operations, None);
+    }
+
+    #[test]
+    fn expected_operations_sizes_from_what_bounds_the_run() {
+        let mut cfg = config('e', Some(10_000));
+        assert_eq!(cfg.expected_operations(), 10_000);
+        // Only a duration: unknown, so no pre-sizing (the bug was u64::MAX here).
+        cfg.operations = None;
+        cfg.duration = Some(Duration::from_secs(30));
+        assert_eq!(cfg.expected_operations(), 0);
+        // An open loop cannot issue more than rate × duration.
+        cfg.target_ops = Some(500.0);
+        assert_eq!(cfg.expected_operations(), 15_000);
+        cfg.operations = Some(1_000);
+        assert_eq!(cfg.expected_operations(), 1_000);
+    }
+
+    #[test]
+    fn a_duration_only_workload_e_keeps_its_key_space_at_the_records() {
+        // Workload E with `--duration` used to size its zipfian key space from
+        // u64::MAX ops (~1.8e18 keys), so almost every draw was redrawn 1000 times.
+        let cfg = PhaseConfig {
+            duration: Some(Duration::from_millis(50)),
+            ..config('e', None)
+        };
+        let chooser = KeyChooser::new(&cfg.spec, cfg.records, cfg.expected_operations());
+        // YCSB's inclusive max makes the space one larger than records + new keys.
+        assert_eq!(chooser.key_space(), Some(cfg.records + 1));
+        let sized = KeyChooser::new(&cfg.spec, cfg.records, 1_000);
+        assert_eq!(sized.key_space(), Some(cfg.records + 100 + 1));
+        // And the run itself ends on its deadline with ops recorded.
+        let target = StallOnce {
+            stalled: AtomicBool::new(true),
+        };
+        let state = TargetState::new(cfg.records);
+        let stats = run(
+            &target,
+            "t",
+            &cfg,
+            &state,
+            0,
+            cfg.budget(),
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
+        assert!(stats.total_ops() > 0);
+        assert!(stats.elapsed >= Duration::from_millis(50));
     }
 }

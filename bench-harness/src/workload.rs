@@ -126,7 +126,9 @@ impl WorkloadSpec {
     }
 
     /// YCSB's `expectednewkeys`: twice the expected inserts, so the zipfian key space
-    /// covers keys inserted during the run.
+    /// covers keys inserted during the run. `operations` is the run's expected op count
+    /// ([`crate::runner::PhaseConfig::expected_operations`]); the float-to-int cast
+    /// saturates.
     pub fn expected_new_keys(&self, operations: u64) -> u64 {
         (operations as f64 * self.insert * 2.0) as u64
     }
@@ -175,16 +177,28 @@ pub enum KeyChooser {
 }
 
 impl KeyChooser {
-    /// The chooser YCSB's `CoreWorkload.init` builds for `spec`.
-    pub fn new(spec: &WorkloadSpec, records: u64, operations: u64) -> Self {
+    /// The chooser YCSB's `CoreWorkload.init` builds for `spec`, with `expected_operations`
+    /// run-phase ops (0 when unknown: no room is reserved for new keys).
+    pub fn new(spec: &WorkloadSpec, records: u64, expected_operations: u64) -> Self {
         let records = records.max(1);
         match spec.distribution {
             Distribution::Zipfian => KeyChooser::Zipfian(ScrambledZipfian::new(
                 0,
-                records + spec.expected_new_keys(operations),
+                // YCSB passes `insertstart + insertcount + expectednewkeys` as the
+                // inclusive max, so the space holds one key more than that sum.
+                records.saturating_add(spec.expected_new_keys(expected_operations)),
             )),
             Distribution::Latest => KeyChooser::Latest(SkewedLatest::new(records - 1)),
             Distribution::Uniform => KeyChooser::Uniform { records },
+        }
+    }
+
+    /// How many key numbers a zipfian chooser draws from (`None` for the others, which
+    /// follow the inserts or the loaded records).
+    pub fn key_space(&self) -> Option<u64> {
+        match self {
+            KeyChooser::Zipfian(g) => Some(g.item_count()),
+            KeyChooser::Latest(_) | KeyChooser::Uniform { .. } => None,
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::measure::PhaseStats;
 use crate::report::{Ratio, Report, RunResult};
-use crate::runner::{self, PhaseConfig, TargetState};
+use crate::runner::{self, PhaseConfig, PhaseError, TargetState};
 use crate::target::{self, Durability, Target, TargetError, TargetSpec};
 use crate::workload::WorkloadSpec;
 
@@ -33,26 +33,52 @@ struct Opened {
     _dir: tempfile::TempDir,
 }
 
+/// Why a target produced no result.
+enum Failure {
+    /// It could not be opened: listed as skipped (e.g. a feature not built).
+    Open(TargetError),
+    /// A phase failed: listed as failed, and the command fails after writing the report.
+    Phase(PhaseError),
+}
+
+impl Failure {
+    fn record(self, target: &TargetSpec, report: &mut Report, failures: &mut Vec<PhaseError>) {
+        match self {
+            Failure::Open(e) => report.skipped.push((target.to_string(), e.to_string())),
+            Failure::Phase(e) => {
+                report.failed.push((target.to_string(), e.to_string()));
+                failures.push(e);
+            }
+        }
+    }
+}
+
 fn open_and_load(
     spec: &TargetSpec,
     data_root: &Path,
     cfg: &PhaseConfig,
     durability: Durability,
-) -> Result<Opened, TargetError> {
+) -> Result<Opened, Failure> {
     let dir = tempfile::Builder::new()
         .prefix(&format!(
             "shale-bench-{}-",
             spec.to_string().replace([':', '/'], "_")
         ))
         .tempdir_in(data_root)
-        .map_err(|source| TargetError::Io {
-            op: "create temp dir in",
-            path: data_root.to_path_buf(),
-            source,
+        .map_err(|source| {
+            Failure::Open(TargetError::Io {
+                op: "create temp dir in",
+                path: data_root.to_path_buf(),
+                source,
+            })
         })?;
-    let target = target::open_target(spec, dir.path(), durability)?;
-    let pb = runner::progress(cfg.records, &format!("load {} {}", cfg.spec.letter, spec));
-    let load = runner::load(target.as_ref(), cfg, &pb);
+    let name = spec.to_string();
+    let target = target::open_target(spec, dir.path(), durability).map_err(Failure::Open)?;
+    let pb = runner::progress(
+        Some(cfg.records),
+        &format!("load {} {}", cfg.spec.letter, spec),
+    );
+    let load = runner::load(target.as_ref(), &name, cfg, &pb).map_err(Failure::Phase)?;
     Ok(Opened {
         spec: spec.clone(),
         target,
@@ -70,6 +96,7 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
         durability_note: o.target.durability_note(),
         records: cfg.records,
         operations: cfg.operations,
+        duration_s: cfg.duration.map(|d| d.as_secs_f64()),
         threads: cfg.threads,
         seed: cfg.seed,
         target_ops: cfg.target_ops,
@@ -79,8 +106,11 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
 }
 
 /// `ycsb`: for each workload and each target, a fresh store, load, then run.
-/// Targets that fail to open are listed in `skipped`, not fatal.
-pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
+/// Targets that fail to open are listed in `skipped`, not fatal; a phase that fails
+/// (a worker panicked) is listed in `failed` and returned, so the command can fail after
+/// the report is written.
+pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Vec<PhaseError> {
+    let mut failures = Vec::new();
     for spec in &opts.workloads {
         let cfg = PhaseConfig {
             spec: *spec,
@@ -89,33 +119,44 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
         for t in &opts.targets {
             let opened = match open_and_load(t, data_root, &cfg, opts.durability) {
                 Ok(o) => o,
-                Err(e) => {
-                    report.skipped.push((t.to_string(), e.to_string()));
+                Err(f) => {
+                    f.record(t, report, &mut failures);
                     continue;
                 }
             };
             let pb = runner::progress(cfg.operations, &format!("run {} {}", spec.letter, t));
-            let run = runner::run(
+            let name = t.to_string();
+            match runner::run(
                 opened.target.as_ref(),
+                &name,
                 &cfg,
                 &opened.state,
                 0,
-                cfg.operations,
+                cfg.budget(),
                 &pb,
-            );
-            report
-                .results
-                .push(result_of(&opened, &cfg, opts.durability, &run));
+            ) {
+                Ok(run) => report
+                    .results
+                    .push(result_of(&opened, &cfg, opts.durability, &run)),
+                Err(e) => Failure::Phase(e).record(t, report, &mut failures),
+            }
         }
     }
+    failures
 }
 
 /// `compare`: loads every target, then runs the workload in `rounds` short rounds that
 /// alternate between targets (A B A B …, reversing the order every other round so no
 /// target always runs first), and reports ratios against the first target. Interleaving
 /// spreads machine noise (other builds on a shared box) evenly over the targets.
-pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
+///
+/// The budget (`--operations` and `--duration`) is each target's whole run, split evenly
+/// over the rounds ([`runner::Budget::round`]), so `compare --duration 60` runs each target
+/// for 60 s in total, as `ycsb --duration 60` does. A target whose phase fails is dropped
+/// from the remaining rounds and from the ratios, and listed in `failed`.
+pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Vec<PhaseError> {
     let rounds = opts.rounds.max(1);
+    let mut failures = Vec::new();
     for spec in &opts.workloads {
         let cfg = PhaseConfig {
             spec: *spec,
@@ -125,24 +166,35 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
         for t in &opts.targets {
             match open_and_load(t, data_root, &cfg, opts.durability) {
                 Ok(o) => opened.push((o, PhaseStats::default())),
-                Err(e) => report.skipped.push((t.to_string(), e.to_string())),
+                Err(f) => f.record(t, report, &mut failures),
             }
         }
-        let per_round = (cfg.operations / rounds).max(1);
+        let total = cfg.budget();
         for round in 0..rounds {
+            let budget = total.round(round, rounds);
             let order: Vec<usize> = if round % 2 == 0 {
                 (0..opened.len()).collect()
             } else {
                 (0..opened.len()).rev().collect()
             };
+            let mut crashed = Vec::new();
             for i in order {
                 let (o, acc) = &mut opened[i];
                 let pb = runner::progress(
-                    per_round,
+                    budget.operations,
                     &format!("{} {} round {}/{}", spec.letter, o.spec, round + 1, rounds),
                 );
-                let stats = runner::run(o.target.as_ref(), &cfg, &o.state, round, per_round, &pb);
-                acc.append_sequential(&stats);
+                let name = o.spec.to_string();
+                match runner::run(o.target.as_ref(), &name, &cfg, &o.state, round, budget, &pb) {
+                    Ok(stats) => acc.append_sequential(&stats),
+                    Err(e) => crashed.push((i, e)),
+                }
+            }
+            // Highest index first, so removing one does not shift the others.
+            crashed.sort_by_key(|c| std::cmp::Reverse(c.0));
+            for (i, e) in crashed {
+                let (o, _) = opened.remove(i);
+                Failure::Phase(e).record(&o.spec, report, &mut failures);
             }
         }
         let results: Vec<RunResult> = opened
@@ -156,6 +208,7 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) {
         }
         report.results.extend(results);
     }
+    failures
 }
 
 /// `target` relative to `base`: throughput and per-op latency ratios.

@@ -32,6 +32,11 @@ fn check_report(report: &Report, workloads: &str, targets: &[String]) {
         "targets were skipped: {:?}",
         report.skipped
     );
+    assert!(
+        report.failed.is_empty(),
+        "phases failed: {:?}",
+        report.failed
+    );
     assert_eq!(report.results.len(), workloads.len() * targets.len());
     for r in &report.results {
         assert!(targets.contains(&r.target), "{}", r.target);
@@ -142,6 +147,33 @@ fn compare_interleaves_and_reports_ratios() {
 }
 
 #[test]
+fn compare_duration_bounds_each_targets_whole_run_over_all_rounds() {
+    // `--duration` is a target's whole run, split over the rounds: 4 rounds of 0.1 s here.
+    // (It used to bound every round, so each target ran rounds × duration = 1.6 s.)
+    const DURATION_S: f64 = 0.4;
+    let out = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "compare --workload c --targets kv:memory --records {RECORDS} --duration {DURATION_S} \
+         --rounds 4 --threads 1 --out {}",
+        out.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.results.len(), 1);
+    let r = &report.results[0];
+    assert_eq!(r.operations, None, "no op count: bounded by time only");
+    assert_eq!(r.duration_s, Some(DURATION_S));
+    assert_eq!(r.run.errors, 0, "{:?}", r.run.first_error);
+    assert!(r.run.operations > 0);
+    assert!(
+        r.run.elapsed_s >= DURATION_S && r.run.elapsed_s < 3.0 * DURATION_S,
+        "ran {} s for a {DURATION_S} s budget",
+        r.run.elapsed_s
+    );
+}
+
+#[test]
 fn kv_micro_runs_every_phase_side_by_side() {
     let out = tempfile::tempdir().unwrap();
     let cmd = format!(
@@ -174,7 +206,7 @@ fn kv_micro_runs_every_phase_side_by_side() {
             "{} {}: {:?}",
             r.workload, r.target, r.run.first_error
         );
-        assert_eq!(r.run.operations, r.operations);
+        assert_eq!(Some(r.run.operations), r.operations);
     }
 }
 

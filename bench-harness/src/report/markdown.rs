@@ -56,10 +56,10 @@ pub fn render(report: &Report) -> String {
         for r in report.results.iter().filter(|r| r.workload == w) {
             let _ = writeln!(
                 s,
-                "- {}: {} records, {} ops, {} threads, seed {}, durability: {}{}",
+                "- {}: {} records, {}, {} threads, seed {}, durability: {}{}",
                 r.target,
                 r.records,
-                r.operations,
+                super::budget_text(r),
                 r.threads,
                 r.seed,
                 r.durability_note,
@@ -94,6 +94,9 @@ pub fn render(report: &Report) -> String {
     }
     for (target, why) in &report.skipped {
         let _ = writeln!(s, "- skipped {target}: {why}");
+    }
+    for (target, why) in &report.failed {
+        let _ = writeln!(s, "- **failed** {target}: {why}");
     }
     s
 }

@@ -29,8 +29,11 @@ pub struct RunResult {
     pub durability_note: String,
     /// Records loaded.
     pub records: u64,
-    /// Ops requested for the run phase.
-    pub operations: u64,
+    /// Ops requested for the run phase (`None`: it ran until `duration_s`).
+    pub operations: Option<u64>,
+    /// Wall-time bound of the run phase, if one was set.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
     /// Worker threads.
     pub threads: usize,
     /// Base seed (replay with `--seed`).
@@ -99,8 +102,13 @@ pub struct Report {
     pub results: Vec<RunResult>,
     /// Ratios (only for `compare`).
     pub ratios: Vec<Ratio>,
-    /// Targets that could not run, with the reason.
+    /// Targets that could not be opened (e.g. not built), with the reason.
     pub skipped: Vec<(String, String)>,
+    /// Targets whose load or run phase failed (a worker thread panicked), with the error.
+    /// Their figures are left out; the command exits with an error after writing the
+    /// report.
+    #[serde(default)]
+    pub failed: Vec<(String, String)>,
 }
 
 /// Report files written by [`write_all`].
@@ -166,4 +174,15 @@ pub fn workloads(report: &Report) -> Vec<String> {
         }
     }
     out
+}
+
+/// The run phase's requested budget in words ("600000 ops", "ops until 30 s", "up to 1000
+/// ops or 30 s").
+pub fn budget_text(r: &RunResult) -> String {
+    match (r.operations, r.duration_s) {
+        (Some(n), None) => format!("{n} ops"),
+        (None, Some(s)) => format!("ops until {s} s"),
+        (Some(n), Some(s)) => format!("up to {n} ops or {s} s"),
+        (None, None) => "no op budget".to_string(),
+    }
 }

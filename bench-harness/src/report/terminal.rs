@@ -77,6 +77,9 @@ pub fn render(report: &Report) -> String {
     for (target, why) in &report.skipped {
         let _ = writeln!(s, "skipped {target}: {why}");
     }
+    for (target, why) in &report.failed {
+        let _ = writeln!(s, "FAILED {target}: {why}");
+    }
     s
 }
 
