@@ -14,6 +14,9 @@
 //! - **Full disk**: [`FaultFs::set_space_limit_bytes`] makes writes that would grow the
 //!   total size past the limit fail with `StorageFull`.
 //! - **Bit rot**: [`FaultFs::flip_bit`] flips one bit of a file, live and durable.
+//! - **Stalled disk**: [`FaultFs::hold_creates`] makes every creation of a file whose name
+//!   ends with a suffix wait until [`FaultFs::release_creates`] (at most [`HOLD_MAX`], then
+//!   it fails with `TimedOut`), so tests can stop a flush mid-way and watch writers stall.
 //!
 //! Directories are simplified: creating one is durable at once.
 //! All state sits behind one mutex; this backend is for correctness tests, not speed.
@@ -23,7 +26,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
 
 use crate::{parent_dir, File, FileSystem, OpenMode};
 
@@ -41,7 +46,14 @@ pub enum InjectedFault {
     /// The handle was opened before a simulated crash.
     #[error("file handle from before a simulated crash")]
     StaleHandle,
+    /// A held file creation waited [`HOLD_MAX`] without being released.
+    #[error("held file creation was never released")]
+    HoldTimedOut,
 }
+
+/// The longest a held creation waits for [`FaultFs::release_creates`]; a test that forgets
+/// to release gets an error, not a hang.
+pub const HOLD_MAX: Duration = Duration::from_secs(60);
 
 fn injected(kind: io::ErrorKind, fault: InjectedFault) -> io::Error {
     io::Error::new(kind, fault)
@@ -107,6 +119,9 @@ pub struct FaultStats {
 #[derive(Debug, Clone, Default)]
 pub struct FaultFs {
     state: Arc<Mutex<State>>,
+    /// The suffix of file names whose creation is held, apart from `state` so a held
+    /// creation waits without blocking every other call.
+    hold: Arc<(Mutex<Option<String>>, Condvar)>,
 }
 
 impl FaultFs {
@@ -191,6 +206,34 @@ impl FaultFs {
         n.live[i] ^= 1 << (bit & 7);
         if i < n.durable.len() {
             n.durable[i] ^= 1 << (bit & 7);
+        }
+        Ok(())
+    }
+
+    /// From now on, creating a file whose name ends with `suffix` waits until
+    /// [`FaultFs::release_creates`] (or fails after [`HOLD_MAX`]).
+    pub fn hold_creates(&self, suffix: &str) {
+        *self.hold.0.lock() = Some(suffix.to_owned());
+    }
+
+    /// Lets held and future creations proceed.
+    pub fn release_creates(&self) {
+        *self.hold.0.lock() = None;
+        self.hold.1.notify_all();
+    }
+
+    /// Waits while creations of `path` are held.
+    fn wait_if_held(&self, path: &Path) -> io::Result<()> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let deadline = Instant::now() + HOLD_MAX;
+        let mut held = self.hold.0.lock();
+        while held.as_deref().is_some_and(|suffix| name.ends_with(suffix)) {
+            if self.hold.1.wait_until(&mut held, deadline).timed_out() {
+                return Err(injected(
+                    io::ErrorKind::TimedOut,
+                    InjectedFault::HoldTimedOut,
+                ));
+            }
         }
         Ok(())
     }
@@ -347,6 +390,9 @@ impl File for FaultFile {
 
 impl FileSystem for FaultFs {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>> {
+        if matches!(mode, OpenMode::CreateNew | OpenMode::CreateTruncate) {
+            self.wait_if_held(path)?;
+        }
         let mut st = self.state.lock();
         let parent = parent_dir(path);
         if !st.dirs.contains(&parent) {
@@ -484,6 +530,32 @@ mod tests {
         let dir = PathBuf::from("/db");
         fs.create_dir_all(&dir).unwrap();
         (fs, dir)
+    }
+
+    #[test]
+    fn held_creations_wait_for_release_and_others_do_not() {
+        let (fs, dir) = setup();
+        fs.hold_creates(".sst");
+        // Other names and plain opens are not held.
+        fs.open(&dir.join("x.log"), OpenMode::CreateNew).unwrap();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let t = {
+            let (fs, dir, done) = (fs.clone(), dir.clone(), done.clone());
+            std::thread::spawn(move || {
+                let r = fs.open(&dir.join("000001.sst"), OpenMode::CreateNew);
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                r.map(|_| ())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !done.load(std::sync::atomic::Ordering::SeqCst),
+            "creation was not held"
+        );
+        assert!(!fs.exists(&dir.join("000001.sst")).unwrap());
+        fs.release_creates();
+        t.join().unwrap().unwrap();
+        assert!(fs.exists(&dir.join("000001.sst")).unwrap());
     }
 
     #[test]
