@@ -133,6 +133,34 @@ fn validate(opts: &DbOptions) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// What a writer does before its write, given the background backlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StallAction {
+    Proceed,
+    /// Sleep `slowdown_delay_micros` once, then look again.
+    SlowDown,
+    /// Wait until the backlog shrinks below the stop limits.
+    Stop,
+}
+
+/// The write-stall rule. Writers stop at `l0_stop_files` L0 tables or
+/// `max_immutable_memtables` frozen memtables, and slow down at `l0_slowdown_files`, or
+/// with a memtable queue one short of its stop limit. One frozen memtable is the normal
+/// state of every flush, so that never slows anything: the memtable slowdown exists only
+/// when the limit is 3 or more (RocksDB draws the same line).
+fn stall_action(opts: &DbOptions, l0_files: usize, frozen_memtables: usize) -> StallAction {
+    let max_frozen = opts.max_immutable_memtables;
+    if frozen_memtables >= max_frozen || l0_files >= opts.l0_stop_files {
+        StallAction::Stop
+    } else if l0_files >= opts.l0_slowdown_files
+        || (max_frozen >= 3 && frozen_memtables + 1 >= max_frozen)
+    {
+        StallAction::SlowDown
+    } else {
+        StallAction::Proceed
+    }
+}
+
 impl DbInner {
     pub(crate) fn table_options(&self) -> TableOptions {
         TableOptions {
@@ -219,7 +247,8 @@ impl DbInner {
             let l0 = sv.version.levels[0].len();
             let frozen = sv.frozen.len();
             drop(sv);
-            if frozen >= self.opts.max_immutable_memtables || l0 >= self.opts.l0_stop_files {
+            let action = stall_action(&self.opts, l0, frozen);
+            if action == StallAction::Stop {
                 if stopped_since.is_none() {
                     stopped_since = Some(self.opts.clock.now_micros());
                     self.counters.stall_stops.fetch_add(1, Ordering::Relaxed);
@@ -236,9 +265,7 @@ impl DbInner {
                 self.counters.stall_micros.fetch_add(dt, Ordering::Relaxed);
                 return Ok(());
             }
-            let behind = l0 >= self.opts.l0_slowdown_files
-                || (frozen > 0 && frozen + 1 >= self.opts.max_immutable_memtables);
-            if behind && !slowed {
+            if action == StallAction::SlowDown && !slowed {
                 slowed = true;
                 self.counters
                     .stall_slowdowns
@@ -707,5 +734,49 @@ impl Backend for Db {
 
     fn sync(&self) -> Result<(), StorageError> {
         self.sync_wal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(max_frozen: usize) -> DbOptions {
+        let mut o = DbOptions::new("/unused");
+        o.max_immutable_memtables = max_frozen;
+        o.l0_slowdown_files = 20;
+        o.l0_stop_files = 36;
+        o
+    }
+
+    #[test]
+    fn one_frozen_memtable_never_slows_writers() {
+        for max in 2..6 {
+            assert_eq!(stall_action(&opts(max), 0, 0), StallAction::Proceed);
+            assert_eq!(
+                stall_action(&opts(max), 0, 1),
+                StallAction::Proceed,
+                "max {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn memtable_queue_slows_one_short_of_the_limit_then_stops() {
+        let o = opts(4);
+        assert_eq!(stall_action(&o, 0, 2), StallAction::Proceed);
+        assert_eq!(stall_action(&o, 0, 3), StallAction::SlowDown);
+        assert_eq!(stall_action(&o, 0, 4), StallAction::Stop);
+        // With a limit of 2 there is no middle ground: proceed, then stop.
+        assert_eq!(stall_action(&opts(2), 0, 2), StallAction::Stop);
+    }
+
+    #[test]
+    fn l0_files_slow_down_then_stop() {
+        let o = opts(4);
+        assert_eq!(stall_action(&o, 19, 0), StallAction::Proceed);
+        assert_eq!(stall_action(&o, 20, 0), StallAction::SlowDown);
+        assert_eq!(stall_action(&o, 35, 0), StallAction::SlowDown);
+        assert_eq!(stall_action(&o, 36, 0), StallAction::Stop);
     }
 }

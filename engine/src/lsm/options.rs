@@ -21,7 +21,10 @@ pub struct DbOptions {
     pub durability: Durability,
     /// The active memtable is frozen and flushed once it holds this many bytes.
     pub memtable_bytes: usize,
-    /// Frozen memtables allowed to wait for flush; at this many, writes stop.
+    /// Frozen memtables allowed to wait for flush; at this many, writes stop. When it is 3
+    /// or more, writes are also slowed down once `max_immutable_memtables - 1` wait (with
+    /// fewer, one frozen memtable is the normal state of every flush and must not slow
+    /// anything; RocksDB draws the same line).
     pub max_immutable_memtables: usize,
     /// L0 file count that triggers an L0 → L1 compaction.
     pub l0_compaction_trigger: usize,
@@ -58,7 +61,7 @@ impl DbOptions {
             clock: Arc::new(SystemClock),
             durability: Durability::Sync,
             memtable_bytes: 64 << 20,
-            max_immutable_memtables: 2,
+            max_immutable_memtables: 4,
             l0_compaction_trigger: 4,
             l0_slowdown_files: 20,
             l0_stop_files: 36,
