@@ -50,6 +50,7 @@ mod options;
 mod reader;
 mod recovery;
 mod segment;
+mod spare;
 mod wal;
 mod writer;
 

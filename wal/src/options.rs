@@ -59,6 +59,11 @@ pub struct WalOptions {
     pub archive: bool,
     /// How segment space is reserved.
     pub preallocation: Preallocation,
+    /// Prepare the next segment on a background thread once the active one is half full,
+    /// so a roll does not write a segment's worth of zeros while writers wait (see
+    /// [`crate::spare`]). Off: every roll creates its segment itself, and the log does no
+    /// I/O outside its callers' threads (tests that count or fail the Nth I/O want that).
+    pub prepare_spare_segments: bool,
 }
 
 impl WalOptions {
@@ -73,6 +78,7 @@ impl WalOptions {
             segment_size_bytes: DEFAULT_SEGMENT_SIZE_BYTES,
             archive: false,
             preallocation: Preallocation::Zeroed,
+            prepare_spare_segments: true,
         }
     }
 

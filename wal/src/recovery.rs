@@ -115,6 +115,7 @@ pub(crate) fn recover(
     prealloc: Preallocation,
     start_timestamp_micros: u64,
 ) -> Result<Recovered> {
+    crate::spare::remove_spares(&**fs, dir)?;
     let mut live = list_segments(&**fs, dir)?;
     if let Some(last) = live.last().cloned() {
         let bytes = read_segment_bytes(&**fs, &last.path, OpenMode::ReadWrite)?;
@@ -192,6 +193,8 @@ pub(crate) fn recover(
             prealloc,
             active,
             live,
+            spares: None,
+            spare_requested: false,
         },
         last_lsn,
         last_timestamp_micros: last_ts,

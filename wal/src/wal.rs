@@ -17,6 +17,7 @@ use crate::recovery::recover;
 use crate::segment::{
     list_segments, read_segment_bytes, scan_segment, ScanStop, SegmentFile, ARCHIVE_DIR,
 };
+use crate::spare::SparePreparer;
 use crate::writer::SegmentWriter;
 use crate::Lsn;
 
@@ -56,6 +57,7 @@ impl Shared {
 pub struct Wal {
     shared: Arc<Shared>,
     flusher: Option<Flusher>,
+    spares: Option<SparePreparer>,
     shut_down: bool,
 }
 
@@ -87,13 +89,26 @@ impl Wal {
             fs.create_dir_all(&a)
                 .map_err(|e| Error::io("create dir", &a, e))?;
         }
-        let recovered = recover(
+        let mut recovered = recover(
             &fs,
             &opts.dir,
             opts.segment_size_bytes,
             opts.preallocation,
             opts.clock.now_micros(),
         )?;
+        let spares = if opts.prepare_spare_segments {
+            let p = SparePreparer::start(
+                fs.clone(),
+                opts.dir.clone(),
+                opts.segment_size_bytes,
+                opts.preallocation,
+            )
+            .map_err(|e| Error::io("spawn spare thread", &opts.dir, e))?;
+            recovered.writer.spares = Some(p.slot());
+            Some(p)
+        } else {
+            None
+        };
         let stamp = Stamp {
             clock: opts.clock.clone(),
             last_timestamp_micros: recovered.last_timestamp_micros,
@@ -120,6 +135,7 @@ impl Wal {
         Ok(Wal {
             shared,
             flusher,
+            spares,
             shut_down: false,
         })
     }
@@ -319,7 +335,11 @@ impl Wal {
         if let Some(mut f) = self.flusher.take() {
             f.stop();
         }
-        self.shared.sync_all()
+        let synced = self.shared.sync_all();
+        if let Some(mut p) = self.spares.take() {
+            p.stop();
+        }
+        synced
     }
 }
 

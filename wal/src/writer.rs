@@ -6,7 +6,9 @@
 //! header and preallocation synced, then the directory synced). So whenever segment N+1
 //! exists on disk, segment N is complete, and recovery may treat damage anywhere but the
 //! last segment as corruption. This holds in every durability mode; in `None` the roll's
-//! fdatasync is the only sync on the append path.
+//! fdatasync is the only sync on the append path. The new segment is normally a spare
+//! prepared in the background ([`crate::spare`]), so a roll costs two syncs, not a
+//! segment-sized write.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::format::{raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::group_commit::BatchSink;
 use crate::segment::{create_segment, Preallocation, SegmentFile, ARCHIVE_DIR};
+use crate::spare::{self, SpareSlot};
 use crate::Lsn;
 
 /// The segment being appended to.
@@ -38,6 +41,11 @@ pub(crate) struct SegmentWriter {
     pub(crate) active: ActiveSegment,
     /// Live segments in LSN order; the last one is `active`.
     pub(crate) live: Vec<SegmentFile>,
+    /// Where prepared next segments come from (see [`crate::spare`]); `None` creates every
+    /// segment inside its roll.
+    pub(crate) spares: Option<Arc<SpareSlot>>,
+    /// Whether a spare was requested for the active segment.
+    pub(crate) spare_requested: bool,
 }
 
 impl SegmentWriter {
@@ -64,13 +72,17 @@ impl SegmentWriter {
             first_lsn: lsn,
             first_timestamp_micros: timestamp_micros,
         };
-        let (path, file) = create_segment(
-            &*self.fs,
-            &self.dir,
-            header,
-            self.segment_size_bytes,
-            self.prealloc,
-        )?;
+        let (path, file) = match self.spares.as_ref().and_then(|s| s.take()) {
+            Some(ready) => spare::install(&*self.fs, &self.dir, ready, header)?,
+            None => create_segment(
+                &*self.fs,
+                &self.dir,
+                header,
+                self.segment_size_bytes,
+                self.prealloc,
+            )?,
+        };
+        self.spare_requested = false;
         self.live.push(SegmentFile {
             path: path.clone(),
             first_lsn: lsn,
@@ -154,7 +166,14 @@ impl BatchSink for SegmentWriter {
             pos += len;
         }
         debug_assert_eq!(batch_last, Some(last_lsn), "batch must end at its last LSN");
-        self.write_run(&batch[run_start..])
+        self.write_run(&batch[run_start..])?;
+        if !self.spare_requested && self.active.offset * 2 >= self.segment_size_bytes {
+            self.spare_requested = true;
+            if let Some(spares) = &self.spares {
+                spares.request();
+            }
+        }
+        Ok(())
     }
 
     fn sync(&mut self) -> Result<()> {
