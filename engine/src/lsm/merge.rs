@@ -13,12 +13,16 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::backend::{Direction, KvPair, Snapshot};
-use crate::lsm::entry::{resolve_visible, Entry, EntryKind};
+use crate::lsm::entry::{visible_index, Entry, EntryKind};
 use crate::lsm::memtable::Memtable;
+use crate::lsm::table_file::{TableFile, TableSource};
 use crate::StorageError;
 
-/// Entries a memtable source copies out per refill: small enough to keep a scan's memory
-/// bounded, large enough to amortise the skip-list search.
+/// Entries a memtable source copies out in its first refill: a short scan (the common
+/// case: a page of a Query, a YCSB scan) copies little more than it returns.
+const MEMTABLE_FIRST_CHUNK_ENTRIES: usize = 8;
+/// The most a refill copies (chunks double up to this): keeps a scan's memory bounded
+/// while amortising the skip-list search on long scans.
 const MEMTABLE_CHUNK_ENTRIES: usize = 128;
 
 /// A sorted stream of entries in one direction.
@@ -39,6 +43,8 @@ pub struct MemtableSource {
     buffer: VecDeque<Entry>,
     after: Option<(Vec<u8>, u64)>,
     exhausted: bool,
+    /// Entries the next refill copies.
+    chunk_entries: usize,
 }
 
 impl MemtableSource {
@@ -57,6 +63,7 @@ impl MemtableSource {
             buffer: VecDeque::new(),
             after: None,
             exhausted: false,
+            chunk_entries: MEMTABLE_FIRST_CHUNK_ENTRIES,
         }
     }
 }
@@ -69,8 +76,9 @@ impl EntrySource for MemtableSource {
                 &self.end,
                 self.after.as_ref(),
                 self.direction,
-                MEMTABLE_CHUNK_ENTRIES,
+                self.chunk_entries,
             );
+            self.chunk_entries = (self.chunk_entries * 2).min(MEMTABLE_CHUNK_ENTRIES);
             match chunk.last() {
                 Some(last) => self.after = Some((last.key.clone(), last.seq)),
                 None => self.exhausted = true,
@@ -78,6 +86,57 @@ impl EntrySource for MemtableSource {
             self.buffer.extend(chunk);
         }
         Ok(self.buffer.pop_front())
+    }
+}
+
+/// The tables of one level below L0 (sorted by key, disjoint) read as one source: each
+/// table is positioned only when the previous one is exhausted.
+pub struct LevelSource {
+    /// The level's tables overlapping the range, in the scan's direction.
+    files: VecDeque<Arc<TableFile>>,
+    current: Option<TableSource>,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    direction: Direction,
+}
+
+impl LevelSource {
+    /// A source over `files` (in key order, disjoint) for the range in `direction`.
+    pub fn new(
+        files: Vec<Arc<TableFile>>,
+        start: &Bound<Vec<u8>>,
+        end: &Bound<Vec<u8>>,
+        direction: Direction,
+    ) -> Self {
+        let mut files: VecDeque<_> = files.into();
+        if direction == Direction::Reverse {
+            files.make_contiguous().reverse();
+        }
+        LevelSource {
+            files,
+            current: None,
+            start: start.clone(),
+            end: end.clone(),
+            direction,
+        }
+    }
+}
+
+impl EntrySource for LevelSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        // Bounded by the number of tables: each turn either returns or drops one.
+        loop {
+            if let Some(current) = &mut self.current {
+                if let Some(e) = current.next_entry()? {
+                    return Ok(Some(e));
+                }
+                self.current = None;
+            }
+            let Some(file) = self.files.pop_front() else {
+                return Ok(None);
+            };
+            self.current = Some(file.source(&self.start, &self.end, self.direction));
+        }
     }
 }
 
@@ -138,6 +197,8 @@ pub struct MergingIter {
     read_seq: u64,
     started: bool,
     finished: bool,
+    /// The versions of the key being resolved (kept to reuse its allocation).
+    versions: Vec<Entry>,
     /// Keeps the snapshot registered (so compaction keeps our versions) while we iterate.
     _snapshot: Option<Snapshot>,
 }
@@ -160,6 +221,7 @@ impl MergingIter {
             read_seq,
             started: false,
             finished: false,
+            versions: Vec::new(),
             _snapshot: None,
         }
     }
@@ -213,7 +275,10 @@ impl MergingIter {
         // Each iteration consumes at least one entry from a finite source, so this ends.
         while let Some(top) = self.heap.pop() {
             self.pull(top.source)?;
-            let mut versions = vec![top.entry];
+            // Reuse one allocation for every key's versions (an error drops it: harmless).
+            let mut versions = std::mem::take(&mut self.versions);
+            versions.clear();
+            versions.push(top.entry);
             while self
                 .heap
                 .peek()
@@ -232,14 +297,15 @@ impl MergingIter {
             if past_far {
                 return Ok(None);
             }
-            if before_near {
-                continue;
-            }
-            if let Some(visible) = resolve_visible(&versions, self.read_seq) {
-                if visible.kind == EntryKind::Put {
-                    let visible = visible.clone();
-                    return Ok(Some((visible.key, visible.value)));
+            let visible = match visible_index(&versions, self.read_seq) {
+                Some(i) if !before_near && versions[i].kind == EntryKind::Put => {
+                    Some(versions.swap_remove(i))
                 }
+                _ => None,
+            };
+            self.versions = versions;
+            if let Some(visible) = visible {
+                return Ok(Some((visible.key, visible.value)));
             }
         }
         Ok(None)

@@ -13,7 +13,7 @@ use crate::backend::Direction;
 use crate::lsm::entry::Entry;
 use crate::lsm::manifest::{FileMeta, NUM_LEVELS};
 use crate::lsm::memtable::Memtable;
-use crate::lsm::merge::{EntrySource, MemtableSource};
+use crate::lsm::merge::{EntrySource, LevelSource, MemtableSource};
 use crate::lsm::table_file::TableFile;
 use crate::StorageError;
 
@@ -165,9 +165,22 @@ impl SuperVersion {
                 direction,
             )));
         }
-        for f in self.version.all_files() {
+        // L0 tables overlap: each is its own source. A deeper level's tables are sorted
+        // and disjoint, so one source walks them in turn and positions a table only when
+        // the scan reaches it (a short scan touches one or two tables per level, not all).
+        for f in &self.version.levels[0] {
             if in_range(&f.meta, start, end) {
                 out.push(Box::new(f.source(start, end, direction)));
+            }
+        }
+        for files in &self.version.levels[1..] {
+            let files: Vec<Arc<TableFile>> = files
+                .iter()
+                .filter(|f| in_range(&f.meta, start, end))
+                .cloned()
+                .collect();
+            if !files.is_empty() {
+                out.push(Box::new(LevelSource::new(files, start, end, direction)));
             }
         }
         out
