@@ -20,6 +20,29 @@ pub fn wal_durability(durability: Durability) -> WalDurability {
     }
 }
 
+/// What the engine is configured with for `durability`, in words, for reports. Built from
+/// [`wal_durability`] so the note cannot drift from what [`open`] sets.
+pub fn note(durability: Durability) -> String {
+    let wal = wal_durability(durability);
+    let means = match wal {
+        WalDurability::Sync => {
+            "fdatasync before each commit is acknowledged; concurrent commits share one \
+             (group commit)"
+                .to_string()
+        }
+        WalDurability::None => "each commit is written to the OS page cache before the ack and \
+                                never fdatasynced on the write path (only at a segment roll, \
+                                an explicit sync and close): survives a process crash, not \
+                                power loss"
+            .to_string(),
+        WalDurability::Buffered { interval } => format!(
+            "each commit is written to the OS page cache before the ack; a background \
+             fdatasync runs every {interval:?}"
+        ),
+    };
+    format!("shale WAL Durability::{wal:?}: {means}")
+}
+
 /// Opens the LSM engine in `dir` with `durability`.
 ///
 /// # Errors

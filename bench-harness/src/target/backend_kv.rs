@@ -20,7 +20,7 @@ impl BackendKv {
     pub fn memory() -> Self {
         BackendKv {
             backend: Arc::new(MemBackend::new()),
-            note: "in memory, nothing durable (ceiling)".to_string(),
+            note: MEMORY_NOTE.to_string(),
         }
     }
 
@@ -31,7 +31,7 @@ impl BackendKv {
     pub fn shale_lsm(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
         Ok(BackendKv {
             backend: Self::open_shale_backend(dir, durability)?,
-            note: shale_note(durability),
+            note: crate::shale_lsm::note(durability),
         })
     }
 
@@ -47,14 +47,8 @@ impl BackendKv {
     }
 }
 
-/// How `--durability` maps onto Shale's WAL.
-pub fn shale_note(durability: Durability) -> String {
-    match durability {
-        Durability::Sync => "shale Durability::Sync (WAL fdatasync per commit, group commit)",
-        Durability::Buffered => "shale Durability::Buffered (WAL write to OS cache per commit)",
-    }
-    .to_string()
-}
+/// The note of `kv:memory` and `table:memory`.
+pub const MEMORY_NOTE: &str = "in memory, nothing durable (a ceiling, not a peer)";
 
 impl KvStore for BackendKv {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {

@@ -3,7 +3,8 @@
 //! Durability: `sync` calls `Database::persist(PersistMode::SyncAll)` after every write
 //! (fsync of the journal, fjall's strongest mode); `buffered` calls
 //! `persist(PersistMode::Buffer)`, which moves the journal's user-space buffer into the OS
-//! page cache, the same guarantee as Shale's `Buffered` (survives a process crash).
+//! page cache, the same guarantee as Shale's WAL `Durability::None` that `buffered` maps to
+//! (survives a process crash, not power loss).
 
 use std::path::Path;
 
@@ -59,6 +60,17 @@ impl KvStore for FjallKv {
     }
 
     fn durability_note(&self) -> String {
-        format!("fjall persist({:?}) after every write", self.persist)
+        let means = match self.persist {
+            PersistMode::SyncAll => "journal fsync (data and metadata) before the ack",
+            PersistMode::SyncData => "journal fdatasync before the ack",
+            PersistMode::Buffer => {
+                "journal buffer handed to the OS page cache before the ack: survives a \
+                 process crash, not power loss"
+            }
+        };
+        format!(
+            "fjall persist(PersistMode::{:?}) after every write: {means}",
+            self.persist
+        )
     }
 }

@@ -41,6 +41,8 @@ pub enum Durability {
     /// Durable on disk before the ack (each engine's fsync/fdatasync-per-commit mode).
     Sync,
     /// Handed to the OS page cache before the ack; survives a process crash, not power loss.
+    /// redb has no such mode: its nearest, `Durability::None`, keeps commits in process
+    /// memory until a durable commit, so a process crash loses them (see `redb_kv`).
     Buffered,
 }
 
@@ -445,12 +447,12 @@ pub fn open_target(
             create_dir(dir)?;
             Ok(Box::new(table::TableTarget::open(
                 BackendKv::open_shale_backend(dir, durability)?,
-                durability,
+                &crate::shale_lsm::note(durability),
             )?))
         }
         TargetSpec::TableMemory => Ok(Box::new(table::TableTarget::open(
             std::sync::Arc::new(shale_engine::MemBackend::new()),
-            durability,
+            backend_kv::MEMORY_NOTE,
         )?)),
         TargetSpec::Http(url) => Ok(Box::new(http::HttpTarget::connect(url, durability)?)),
         _ => Ok(Box::new(KvTarget::new(open_kv(spec, dir, durability)?))),
@@ -484,6 +486,41 @@ mod tests {
             Err(TargetError::UnknownTarget { .. })
         ));
         assert!("fsync".parse::<Durability>().is_err());
+    }
+
+    #[test]
+    fn durability_notes_state_what_each_engine_is_configured_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let note = |spec: TargetSpec, d: Durability| {
+            let sub = dir.path().join(format!(
+                "{}-{}",
+                spec.to_string().replace(':', "_"),
+                d.as_str()
+            ));
+            open_target(&spec, &sub, d).unwrap().durability_note()
+        };
+        // Shale's buffered mode is the WAL's `None` mode; the note used to say "Buffered".
+        let shale = note(TargetSpec::KvShale, Durability::Buffered);
+        assert!(shale.contains("Durability::None"), "{shale}");
+        assert!(shale.contains("process crash"), "{shale}");
+        assert!(note(TargetSpec::KvShale, Durability::Sync).contains("Durability::Sync"));
+        let table = note(TargetSpec::TableShale, Durability::Buffered);
+        assert!(table.contains("Durability::None"), "{table}");
+        // The table layer on memory is not "WAL write to OS cache".
+        let mem = note(TargetSpec::TableMemory, Durability::Sync);
+        assert!(
+            mem.contains("nothing durable") && !mem.contains("WAL"),
+            "{mem}"
+        );
+        let redb = note(TargetSpec::KvRedb, Durability::Buffered);
+        assert!(
+            redb.contains("Durability::None") && redb.contains("rolls back"),
+            "{redb}"
+        );
+        assert!(note(TargetSpec::KvRedb, Durability::Sync).contains("Durability::Immediate"));
+        let fjall = note(TargetSpec::KvFjall, Durability::Buffered);
+        assert!(fjall.contains("PersistMode::Buffer"), "{fjall}");
+        assert!(note(TargetSpec::KvFjall, Durability::Sync).contains("PersistMode::SyncAll"));
     }
 
     #[test]

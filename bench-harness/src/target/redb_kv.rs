@@ -1,7 +1,14 @@
 //! `kv:redb`: redb 4, one table, one write transaction per operation.
 //!
-//! Durability: `sync` commits with `Durability::Immediate` (fsync per commit); `buffered`
-//! with `Durability::None` (the commit reaches the OS page cache but is not fsynced).
+//! Durability: `sync` commits with `Durability::Immediate` (durable when `commit`
+//! returns). redb 4 has no OS-page-cache mode, so `buffered` uses its only other level,
+//! `Durability::None`, which is *weaker* than the other engines' buffered mode: redb's docs
+//! say such a commit "will not be persisted to disk unless followed by a commit with
+//! `Durability::Immediate`", and it lives only in the process's memory (redb refuses it in
+//! multi-process mode for that reason). A crash, even of the process alone, rolls the
+//! database back to the last durable commit; a clean close or a later `Immediate` commit
+//! makes the non-durable ones durable. redb's buffered figures therefore flatter it a
+//! little against fjall's and Shale's, which do survive a process crash.
 
 use std::path::Path;
 
@@ -85,8 +92,18 @@ impl KvStore for RedbKv {
     }
 
     fn durability_note(&self) -> String {
+        let means = match self.durability {
+            redb::Durability::Immediate => "durable on disk when the commit returns",
+            redb::Durability::None => {
+                "kept in redb's memory until a later durable commit or close: any crash, even \
+                 of the process alone, rolls back to the last durable commit (weaker than the \
+                 OS page cache; redb has no such mode)"
+            }
+            // `redb::Durability` is non-exhaustive; `open` sets only the two above.
+            _ => "a redb durability level this harness does not set",
+        };
         format!(
-            "redb one write transaction per op, Durability::{:?}",
+            "redb one write transaction per op, Durability::{:?}: {means}",
             self.durability
         )
     }

@@ -57,6 +57,15 @@ impl KvStore for RocksKv {
     }
 
     fn durability_note(&self) -> String {
-        format!("rocksdb WriteOptions::set_sync({}) per write", self.sync)
+        let means = if self.sync {
+            "WAL fsync before the ack"
+        } else {
+            "WAL written to the OS page cache before the ack (RocksDB's default): survives a \
+             process crash, not power loss"
+        };
+        format!(
+            "rocksdb (engine default options) WriteOptions::set_sync({}) per write: {means}",
+            self.sync
+        )
     }
 }

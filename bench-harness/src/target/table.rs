@@ -21,7 +21,7 @@ use shale_engine::types::{AttributeValue, Item};
 use shale_engine::Backend;
 
 use super::http::{requests, KEY_ATTRIBUTE, TABLE_NAME};
-use super::{Durability, Target, TargetError, FIELD_COUNT};
+use super::{Target, TargetError, FIELD_COUNT};
 
 /// Scan pages followed for one YCSB scan (see the HTTP target).
 const MAX_SCAN_PAGES: usize = 100;
@@ -72,19 +72,13 @@ fn s(bytes: &[u8]) -> AttributeValue {
 }
 
 impl TableTarget {
-    /// Opens the table layer on `backend` and creates the YCSB table.
+    /// Opens the table layer on `backend` and creates the YCSB table. `backend_note` says
+    /// how the backend was opened (its durability), for the report.
     ///
     /// # Errors
     /// The table layer's open or CreateTable failure.
-    pub fn open(backend: Arc<dyn Backend>, durability: Durability) -> Result<Self, TargetError> {
-        let note = format!(
-            "table layer on {} ({})",
-            backend.name(),
-            match durability {
-                Durability::Sync => "sync: WAL fdatasync per commit",
-                Durability::Buffered => "buffered: WAL write to OS cache per commit",
-            }
-        );
+    pub fn open(backend: Arc<dyn Backend>, backend_note: &str) -> Result<Self, TargetError> {
+        let note = format!("table layer on {}: {backend_note}", backend.name());
         let db = Database::open(backend, DatabaseOptions::default()).map_err(table_err)?;
         // The same CreateTable the HTTP target sends, deserialized into the typed input.
         let create: CreateTableInput =
