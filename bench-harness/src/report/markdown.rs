@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::terminal::fmt_ratios;
-use super::{workloads, Report};
+use super::{per_second, workloads, Report};
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
@@ -39,9 +39,10 @@ pub fn render(report: &Report) -> String {
             for op in &r.run.per_op {
                 let _ = writeln!(
                     s,
-                    "| | | {} | {} | | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |",
+                    "| | | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |",
                     op.op,
                     op.count,
+                    per_second(op.count, r.run.elapsed_s),
                     op.p50_us,
                     op.p95_us,
                     op.p99_us,

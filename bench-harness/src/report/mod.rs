@@ -186,3 +186,12 @@ pub fn budget_text(r: &RunResult) -> String {
         (None, None) => "no op budget".to_string(),
     }
 }
+
+/// `count / elapsed_s`: an op type's rate over its run, or 0 for an empty phase.
+pub fn per_second(count: u64, elapsed_s: f64) -> f64 {
+    if elapsed_s > 0.0 {
+        count as f64 / elapsed_s
+    } else {
+        0.0
+    }
+}

@@ -2,18 +2,21 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use super::{per_second, Report};
 
-/// Renders the results as an aligned text table.
+/// Renders the results as an aligned text table: per result an `(all)` row, then one row
+/// per op type. `ops` is the completed count; `ops/s` is that count over the run's wall
+/// time (an op type's share of the throughput on its own rows).
 pub fn render(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<4} {:<14} {:<9} {:<18} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
+        "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
         "wl",
         "target",
         "durab.",
         "op",
+        "ops",
         "ops/s",
         "p50 µs",
         "p95 µs",
@@ -26,11 +29,12 @@ pub fn render(report: &Report) -> String {
     for r in &report.results {
         let _ = writeln!(
             s,
-            "{:<4} {:<14} {:<9} {:<18} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
+            "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
             r.workload,
             r.target,
             r.durability,
             "(all)",
+            r.run.operations,
             r.run.ops_per_sec,
             "",
             "",
@@ -43,12 +47,13 @@ pub fn render(report: &Report) -> String {
         for op in &r.run.per_op {
             let _ = writeln!(
                 s,
-                "{:<4} {:<14} {:<9} {:<18} {:>10} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>6} {:>6}",
+                "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>6} {:>6}",
                 "",
                 "",
                 "",
                 op.op,
                 op.count,
+                per_second(op.count, r.run.elapsed_s),
                 op.p50_us,
                 op.p95_us,
                 op.p99_us,
@@ -89,4 +94,91 @@ pub fn fmt_ratios(r: &[(String, f64)]) -> String {
         .map(|(op, x)| format!("{op} x{x:.2}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::{OpSummary, PhaseSummary};
+    use crate::report::{Machine, RunResult};
+
+    fn op(name: &str, count: u64) -> OpSummary {
+        OpSummary {
+            op: name.to_string(),
+            count,
+            errors: 0,
+            throttles: 0,
+            mean_us: 10.0,
+            p50_us: 9.0,
+            p95_us: 20.0,
+            p99_us: 30.0,
+            p999_us: 40.0,
+            max_us: 50.0,
+        }
+    }
+
+    #[test]
+    fn per_op_rows_show_the_count_and_a_rate_not_the_count_as_a_rate() {
+        // 3000 reads and 1000 updates in 2 s: 2000 ops/s in all, 1500 and 500 per op.
+        let report = Report {
+            command: "test".into(),
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "test".into(),
+            },
+            results: vec![RunResult {
+                workload: "a".into(),
+                target: "kv:memory".into(),
+                durability: "buffered".into(),
+                durability_note: String::new(),
+                records: 10,
+                operations: Some(4000),
+                duration_s: None,
+                threads: 1,
+                seed: 1,
+                target_ops: None,
+                load: None,
+                run: PhaseSummary {
+                    operations: 4000,
+                    elapsed_s: 2.0,
+                    ops_per_sec: 2000.0,
+                    errors: 0,
+                    throttles: 0,
+                    per_op: vec![op("READ", 3000), op("UPDATE", 1000)],
+                    ops_per_second_timeline: vec![2000, 2000],
+                    first_error: None,
+                },
+            }],
+            ratios: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+        };
+        let text = render(&report);
+        let row = |name: &str| -> Vec<String> {
+            text.lines()
+                .find(|l| l.split_whitespace().any(|w| w == name))
+                .unwrap_or_else(|| panic!("no {name} row in\n{text}"))
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        };
+        // Columns after the op name: ops, ops/s, p50, ...
+        let all = row("(all)");
+        let at = |r: &[String], name: &str| r.iter().position(|w| w == name).unwrap();
+        let a = at(&all, "(all)");
+        assert_eq!((all[a + 1].as_str(), all[a + 2].as_str()), ("4000", "2000"));
+        let read = row("READ");
+        let i = at(&read, "READ");
+        assert_eq!(
+            (read[i + 1].as_str(), read[i + 2].as_str()),
+            ("3000", "1500")
+        );
+        assert_eq!(read[i + 3], "9.0");
+        let update = row("UPDATE");
+        let i = at(&update, "UPDATE");
+        assert_eq!(
+            (update[i + 1].as_str(), update[i + 2].as_str()),
+            ("1000", "500")
+        );
+    }
 }
