@@ -162,6 +162,16 @@ pub enum CorruptionKind {
         /// The LSN found.
         found: Lsn,
     },
+    /// A record's timestamp is older than the record before it. The writer never does
+    /// that (timestamps are clamped to be non-decreasing, which reading from a timestamp
+    /// relies on), so the record is damage.
+    #[error("record timestamp {found} us is older than the previous record's {previous} us")]
+    TimestampRegression {
+        /// The previous record's timestamp.
+        previous: u64,
+        /// This record's timestamp.
+        found: u64,
+    },
 }
 
 impl Error {

@@ -249,7 +249,16 @@ pub fn scan_segment(bytes: &[u8], keep_records: bool) -> Result<SegmentScan, Cor
                     };
                     break;
                 }
-                debug_assert!(record.timestamp_micros >= last_ts || records.is_empty());
+                if record.timestamp_micros < last_ts && !records.is_empty() {
+                    stop = ScanStop::Damaged {
+                        offset: offset as u64,
+                        kind: CorruptionKind::TimestampRegression {
+                            previous: last_ts,
+                            found: record.timestamp_micros,
+                        },
+                    };
+                    break;
+                }
                 last_ts = record.timestamp_micros;
                 expected = expected.saturating_add(1);
                 offset += len;
@@ -383,6 +392,25 @@ mod tests {
         let end = dirty_end(&torn, offset) as usize;
         assert!(end <= torn_at && end > offset as usize);
         assert!(torn[end..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_timestamp_going_backwards_is_damage_not_a_panic() {
+        let mut b = image(1, 2, 0);
+        encode_record(&mut b, 3, 0, 1, b"older than record 2");
+        b.resize(b.len() + 32, 0);
+        let s = scan_segment(&b, true).unwrap();
+        assert_eq!(s.records.len(), 2);
+        assert!(matches!(
+            s.stop,
+            ScanStop::Damaged {
+                kind: CorruptionKind::TimestampRegression {
+                    previous: 1,
+                    found: 0
+                },
+                ..
+            }
+        ));
     }
 
     #[test]
