@@ -86,6 +86,42 @@ impl WriteBatch {
     }
 }
 
+/// Longest key a backend accepts: the most an SSTable stores (DynamoDB's keys, 2 KiB
+/// partition + 1 KiB sort key plus the table layer's encoding, fit many times over).
+pub const MAX_KEY_BYTES: usize = shale_sstable::MAX_KEY_BYTES;
+/// Longest value a backend accepts: the most an SSTable stores (a 400 KB item with its
+/// encoding overhead fits many times over).
+pub const MAX_VALUE_BYTES: usize = shale_sstable::MAX_VALUE_BYTES;
+
+impl WriteBatch {
+    /// Checks every key and value against [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`], so
+    /// an entry the tables could never store is refused up front instead of failing (and
+    /// poisoning the engine) at flush time, again after every reopen.
+    ///
+    /// # Errors
+    /// [`StorageError::KeyTooLarge`], [`StorageError::ValueTooLarge`].
+    pub fn check_limits(&self) -> Result<(), StorageError> {
+        for op in &self.ops {
+            let key = op.key();
+            if key.len() > MAX_KEY_BYTES {
+                return Err(StorageError::KeyTooLarge {
+                    size: key.len(),
+                    max: MAX_KEY_BYTES,
+                });
+            }
+            if let BatchOp::Put { value, .. } = op {
+                if value.len() > MAX_VALUE_BYTES {
+                    return Err(StorageError::ValueTooLarge {
+                        size: value.len(),
+                        max: MAX_VALUE_BYTES,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl From<Vec<BatchOp>> for WriteBatch {
     fn from(ops: Vec<BatchOp>) -> Self {
         WriteBatch { ops }

@@ -72,4 +72,20 @@ pub enum StorageError {
     /// The engine was closed.
     #[error("engine is closed")]
     Closed,
+    /// A key is longer than [`crate::backend::MAX_KEY_BYTES`].
+    #[error("key of {size} bytes exceeds the maximum of {max}")]
+    KeyTooLarge {
+        /// The key's length.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A value is longer than [`crate::backend::MAX_VALUE_BYTES`].
+    #[error("value of {size} bytes exceeds the maximum of {max}")]
+    ValueTooLarge {
+        /// The value's length.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
 }

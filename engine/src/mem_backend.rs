@@ -101,6 +101,7 @@ impl Backend for MemBackend {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
+        batch.check_limits()?;
         let oldest_snapshot = self.inner.snapshots.lock().keys().next().copied();
         let mut d = self.inner.data.write();
         d.last_seq += 1;

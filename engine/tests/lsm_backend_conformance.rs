@@ -5,8 +5,9 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
+use shale_engine::backend::{MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use shale_engine::lsm::{Db, DbOptions};
-use shale_engine::{Backend, Direction, MemBackend, WriteBatch};
+use shale_engine::{Backend, Direction, MemBackend, StorageError, WriteBatch};
 use shale_io::{FaultFs, IoBackend};
 
 fn key(i: u32) -> Vec<u8> {
@@ -140,6 +141,25 @@ fn suite(b: &dyn Backend) {
     assert_eq!(
         rest.len() + 1,
         (0..600u32).filter(|&i| expect_val(i).is_some()).count()
+    );
+    // Entries no table could store are refused up front, and change nothing.
+    let huge_key = vec![b'k'; MAX_KEY_BYTES + 1];
+    assert!(matches!(
+        b.put(&huge_key, b"v"),
+        Err(StorageError::KeyTooLarge { size, max }) if size == MAX_KEY_BYTES + 1 && max == MAX_KEY_BYTES
+    ));
+    let mut batch = WriteBatch::new();
+    batch
+        .put("fine", "1")
+        .put("huge", vec![0u8; MAX_VALUE_BYTES + 1]);
+    assert!(matches!(
+        b.write(batch),
+        Err(StorageError::ValueTooLarge { .. })
+    ));
+    assert_eq!(
+        b.get(b"fine", None).unwrap(),
+        None,
+        "a refused batch is all-or-nothing"
     );
     b.sync().unwrap();
 }

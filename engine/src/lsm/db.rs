@@ -286,6 +286,7 @@ impl DbInner {
 
     pub(crate) fn write(&self, batch: &WriteBatch) -> Result<u64, StorageError> {
         self.check_writable()?;
+        batch.check_limits()?;
         self.stall()?;
         self.maybe_switch(false);
         let payload = encode_batch(batch);
@@ -629,11 +630,12 @@ impl Db {
         super::background::compact_range(&self.inner, start, end)
     }
 
-    /// Stops background threads (joining them) and syncs the WAL. Idempotent. Later writes
-    /// return [`StorageError::Closed`].
+    /// Stops background threads (joining them) and syncs the WAL. Idempotent (a second call
+    /// returns `Ok`). Later writes return [`StorageError::Closed`].
     ///
     /// # Errors
-    /// The final WAL sync failed.
+    /// The final WAL sync failed, or [`StorageError::Poisoned`]: an earlier failure means
+    /// writes acknowledged without a sync (`Buffered`, `None`) may not be durable.
     pub fn close(&self) -> Result<(), StorageError> {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -647,7 +649,8 @@ impl Db {
             let _ = t.join();
         }
         if self.inner.poisoned.load(Ordering::Acquire) {
-            return Ok(());
+            // Nothing more can be synced; say so rather than report a clean close.
+            return Err(StorageError::Poisoned);
         }
         self.inner.wal.sync().map_err(wal_err)
     }
