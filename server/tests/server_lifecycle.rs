@@ -1,5 +1,5 @@
-//! Starting and stopping the real binary: flags, SIGTERM, and refusing on-disk mode when
-//! it cannot honour it.
+//! Starting and stopping the real binary: flags, SIGTERM and Ctrl-C (SIGINT), and refusing
+//! on-disk mode when it cannot honour it.
 
 mod common;
 
@@ -9,7 +9,7 @@ use common::http::Client;
 use common::{run_to_exit, Server};
 use serde_json::json;
 
-/// SIGTERM on an idle server must end it well within this.
+/// SIGTERM or SIGINT on an idle server must end it well within this.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
 #[test]
@@ -66,6 +66,20 @@ fn starts_fast_and_sigterm_exits_zero_promptly() {
     );
 }
 
+/// Ctrl-C (SIGINT) is a clean shutdown too: exit 0, promptly, with an idle keep-alive
+/// connection open.
+#[test]
+fn ctrl_c_exits_zero_promptly() {
+    let mut server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    assert_eq!(c.call("ListTables", &json!({})).unwrap().status, 200);
+    server.sigint();
+    let status = server
+        .wait_exit(SHUTDOWN_DEADLINE)
+        .expect("exits after SIGINT");
+    assert!(status.success(), "{status}");
+}
+
 #[test]
 fn dynamodb_local_flags_are_accepted() {
     let mut server = Server::start(&["-inMemory", "-sharedDb"]);
@@ -75,8 +89,35 @@ fn dynamodb_local_flags_are_accepted() {
     assert!(server.wait_exit(SHUTDOWN_DEADLINE).unwrap().success());
 }
 
+/// Which signal stops the server in a test.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Term,
+    /// Ctrl-C.
+    Int,
+}
+
+impl Stop {
+    fn send(self, server: &Server) {
+        match self {
+            Stop::Term => server.sigterm(),
+            Stop::Int => server.sigint(),
+        }
+    }
+}
+
 #[test]
 fn on_disk_data_written_before_sigterm_is_there_after_restart() {
+    on_disk_data_survives(Stop::Term);
+}
+
+#[test]
+fn on_disk_data_written_before_ctrl_c_is_there_after_restart() {
+    on_disk_data_survives(Stop::Int);
+}
+
+/// A clean shutdown by `stop` exits 0 and keeps every acknowledged write.
+fn on_disk_data_survives(stop: Stop) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("shale-data");
     let data_arg = data.to_str().unwrap();
@@ -100,9 +141,9 @@ fn on_disk_data_written_before_sigterm_is_there_after_restart() {
             .call("PutItem", &json!({"TableName": "Durable", "Item": item}))
             .unwrap();
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        server.sigterm();
+        stop.send(&server);
         let status = server.wait_exit(SHUTDOWN_DEADLINE).expect("exits");
-        assert!(status.success(), "{status}");
+        assert!(status.success(), "{stop:?}: {status}");
     }
     // The default data directory is ./shale-data: start in the parent with no flag.
     let mut server = Server::start_in(&[], Some(dir.path()));
@@ -114,7 +155,7 @@ fn on_disk_data_written_before_sigterm_is_there_after_restart() {
         )
         .unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json(), json!({"Item": item}));
+    assert_eq!(r.json(), json!({"Item": item}), "after {stop:?}");
     let tables = c.call("ListTables", &json!({})).unwrap().json();
     assert_eq!(tables, json!({"TableNames": ["Durable"]}));
     server.sigterm();

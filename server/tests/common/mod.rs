@@ -90,13 +90,24 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// Sends SIGTERM (through kill(1): the workspace forbids `unsafe`, and so `libc::kill`).
+    /// Sends SIGTERM.
     pub fn sigterm(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends SIGINT, what Ctrl-C in a terminal sends.
+    pub fn sigint(&self) {
+        self.signal("INT");
+    }
+
+    /// Sends signal `name` (`TERM`, `INT`) through kill(1): the workspace forbids
+    /// `unsafe`, and so `libc::kill`.
+    fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -TERM failed: {status}");
+        assert!(status.success(), "kill -{name} failed: {status}");
     }
 
     /// Waits for the process to exit, polling up to `timeout`.

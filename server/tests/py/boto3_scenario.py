@@ -85,6 +85,7 @@ def main(endpoint):
     scans(client)
     batches(client)
     secondary_indexes(client)
+    gsi_added_by_update_table(client)
     high_level_resource(client, resource)
     cleanup(client)
     print(f"boto3 scenario: {CHECKS} checks passed")
@@ -598,6 +599,64 @@ def secondary_indexes(client):
         KeyConditionExpression="UserId = :u",
         ExpressionAttributeValues={":u": {"S": "u1"}},
     )
+
+
+def gsi_added_by_update_table(client):
+    """A GSI created on a table that already holds data: UpdateTable starts a backfill,
+    DescribeTable shows the index ACTIVE once it is complete, and then it serves queries
+    over the old items and picks up new ones."""
+    out = client.update_table(
+        TableName="Games",
+        AttributeDefinitions=[{"AttributeName": "Wins", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "ByWins",
+                    "KeySchema": [{"AttributeName": "Wins", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )["TableDescription"]
+    created = [i for i in out["GlobalSecondaryIndexes"] if i["IndexName"] == "ByWins"]
+    check(len(created) == 1, f"update_table lists the new GSI {out['GlobalSecondaryIndexes']}")
+    check(created[0]["IndexStatus"] in ("CREATING", "ACTIVE"), f"new GSI status {created[0]}")
+    wait_active(client, "Games")
+    d = client.describe_table(TableName="Games")["Table"]
+    check(
+        sorted(i["IndexName"] for i in d["GlobalSecondaryIndexes"]) == ["ByWins", "GameTitleIndex"],
+        f"describe shows both GSIs {d['GlobalSecondaryIndexes']}",
+    )
+    # ACTIVE means the backfill is complete: the items written before are all there.
+    out = client.query(
+        TableName="Games",
+        IndexName="ByWins",
+        KeyConditionExpression="Wins = :w",
+        ExpressionAttributeValues={":w": {"N": "7"}},
+    )
+    check(
+        [(it["UserId"]["S"], it["GameTitle"]["S"]) for it in out["Items"]] == [("u3", "Galaxy")],
+        f"backfilled GSI query {out}",
+    )
+    check(out["Items"][0]["Secret"] == {"S": "not projected"}, f"ALL projection {out}")
+    scanned = client.scan(TableName="Games", IndexName="ByWins")
+    check(scanned["Count"] == 5, f"the GSI holds every item with Wins (u9 has none): {scanned}")
+    client.put_item(
+        TableName="Games",
+        Item={"UserId": {"S": "u4"}, "GameTitle": {"S": "Comet"}, "TopScore": {"N": "10"}, "Wins": {"N": "7"}},
+    )
+    out = poll(
+        "new item in the added GSI",
+        lambda: (lambda o: o if o["Count"] == 2 else None)(
+            client.query(
+                TableName="Games",
+                IndexName="ByWins",
+                KeyConditionExpression="Wins = :w",
+                ExpressionAttributeValues={":w": {"N": "7"}},
+            )
+        ),
+    )
+    check(sorted(it["UserId"]["S"] for it in out["Items"]) == ["u3", "u4"], f"maintained GSI {out}")
 
 
 def high_level_resource(client, resource):
