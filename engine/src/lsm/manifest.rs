@@ -368,6 +368,14 @@ pub fn replay(bytes: &[u8], path: &Path) -> Result<LevelsState, StorageError> {
         }
         let end = RECORD_HEADER_BYTES + len as usize;
         if rest.len() < end {
+            // A torn append is the last thing in the file. A length that runs past the end
+            // with a valid record after it is a damaged length field in the middle.
+            if valid_record_after(rest) {
+                return Err(corrupt(
+                    offset,
+                    "manifest record length runs over later edits",
+                ));
+            }
             break; // torn tail
         }
         let payload = &rest[RECORD_HEADER_BYTES..end];
@@ -384,6 +392,33 @@ pub fn replay(bytes: &[u8], path: &Path) -> Result<LevelsState, StorageError> {
         return Err(corrupt(offset, "manifest holds no complete edit"));
     }
     Ok(state)
+}
+
+/// CRC bytes [`valid_record_after`] may hash per byte it searches: bounds the search on a
+/// hostile file (running out counts as "found", i.e. corruption: fail safe).
+const SEARCH_CRC_BUDGET_FACTOR: usize = 8;
+
+/// Whether a complete record with a valid checksum starts anywhere after the first byte of
+/// `rest` (the bytes from a record whose length runs past the end of the file).
+fn valid_record_after(rest: &[u8]) -> bool {
+    let mut budget = rest.len().saturating_mul(SEARCH_CRC_BUDGET_FACTOR);
+    for pos in 1..rest.len().saturating_sub(RECORD_HEADER_BYTES - 1) {
+        let at = &rest[pos..];
+        let len = u32::from_le_bytes([at[0], at[1], at[2], at[3]]);
+        let crc = u32::from_le_bytes([at[4], at[5], at[6], at[7]]);
+        let end = RECORD_HEADER_BYTES + len as usize;
+        if len == 0 || end > at.len() {
+            continue;
+        }
+        if budget < len as usize {
+            return true;
+        }
+        budget -= len as usize;
+        if record_crc(len, &at[RECORD_HEADER_BYTES..end]) == crc {
+            return true;
+        }
+    }
+    false
 }
 
 /// Reads `CURRENT` and returns the manifest number it names.
@@ -658,6 +693,39 @@ mod tests {
         assert!(matches!(
             load(fs.as_ref(), dir),
             Err(StorageError::Corruption { .. })
+        ));
+    }
+
+    #[test]
+    fn a_torn_last_edit_is_dropped_but_a_damaged_length_in_the_middle_is_corruption() {
+        let p = Path::new("m");
+        let mut image = header_bytes().to_vec();
+        let mut ends = Vec::new();
+        for i in 1..4u64 {
+            let e = VersionEdit {
+                last_flushed_seq: i,
+                next_file_number: i + 1,
+                seq_offset: 0,
+                added: vec![(0, meta(i, "a", "b"))],
+                removed: vec![],
+            };
+            let payload = encode_edit(&e);
+            image.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            image.extend_from_slice(&record_crc(payload.len() as u32, &payload).to_le_bytes());
+            image.extend_from_slice(&payload);
+            ends.push(image.len());
+        }
+        // Torn third edit: the first two survive.
+        let torn = &image[..ends[2] - 5];
+        assert_eq!(replay(torn, p).unwrap().last_flushed_seq, 2);
+        // The second edit's length grows past the end of the file: later edits exist, so
+        // this is damage, not a torn tail.
+        let mut bad = image.clone();
+        let second = ends[0];
+        bad[second + 2] = 0x10; // length += 1 MiB
+        assert!(matches!(
+            replay(&bad, p),
+            Err(StorageError::Corruption { offset, .. }) if offset == second as u64
         ));
     }
 
