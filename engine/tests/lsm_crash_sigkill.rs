@@ -1,22 +1,32 @@
 //! Kill -9 crash test on the real file system: the test re-runs its own binary as a child
-//! that writes under `Durability::Sync` and prints each acknowledged key; the parent
-//! SIGKILLs it after a seeded random delay, reopens the database and checks that every
-//! acknowledged key is present with its exact value. Repeated over several rounds on the
-//! same directory, so recovery also runs on top of earlier recoveries.
+//! whose writer threads write two-key batches under `Durability::Sync` (sharing syncs
+//! through group commit) and print each acknowledged batch; the parent SIGKILLs it after a
+//! seeded random delay, reopens the database and checks that every acknowledged batch is
+//! present with its exact values and that no batch is torn. Repeated over several rounds
+//! on the same directory, so recovery also runs on top of earlier recoveries.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::{Arc, Mutex};
+
 use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::WriteBatch;
 
 /// Set in the child's environment to the database directory.
 const CHILD_ENV: &str = "SHALE_LSM_SIGKILL_CHILD_DIR";
 /// Set in the child's environment to the round number (keys are unique per round).
 const ROUND_ENV: &str = "SHALE_LSM_SIGKILL_ROUND";
-const ROUNDS: u64 = 12;
-/// The child stops on its own after this many writes (the kill normally comes first).
-const MAX_CHILD_WRITES: u64 = 200_000;
+const ROUNDS: u64 = 20;
+/// Writer threads in the child.
+const WRITERS: u64 = 3;
+/// Keys per batch.
+const KEYS_PER_BATCH: u64 = 2;
+/// Each child thread stops on its own after this many batches (the kill comes first).
+const MAX_CHILD_BATCHES: u64 = 100_000;
+/// Batches past the last acknowledged one that are checked for tearing.
+const TEAR_CHECK_MARGIN: u64 = 64;
 /// Longest kill delay; each round stays under a second.
 const MAX_DELAY_MS: u64 = 400;
 const SEED: u64 = 0x5EED_0F5A_1E00;
@@ -26,8 +36,8 @@ fn value_for(round: u64, i: u64) -> Vec<u8> {
     (0..len).map(|j| ((i + j + round) % 251) as u8).collect()
 }
 
-fn key_for(round: u64, i: u64) -> Vec<u8> {
-    format!("r{round:02}-k{i:08}").into_bytes()
+fn key_for(round: u64, writer: u64, i: u64, j: u64) -> Vec<u8> {
+    format!("r{round:02}-w{writer}-b{i:08}-{j}").into_bytes()
 }
 
 fn small_opts(dir: &std::path::Path) -> DbOptions {
@@ -41,20 +51,34 @@ fn small_opts(dir: &std::path::Path) -> DbOptions {
     o
 }
 
-/// The child's body: write until killed, printing each acknowledged key's index.
+/// The child's body: `WRITERS` threads write batches until killed; each acknowledged
+/// batch is printed as "writer index".
 fn child(dir: &str) {
     let round: u64 = std::env::var(ROUND_ENV)
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
-    let db = Db::open(small_opts(std::path::Path::new(dir))).expect("child open");
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for i in 0..MAX_CHILD_WRITES {
-        db.put(&key_for(round, i), &value_for(round, i))
-            .expect("child put");
-        writeln!(out, "{i}").expect("stdout");
-        out.flush().expect("flush stdout");
+    let db = Arc::new(Db::open(small_opts(std::path::Path::new(dir))).expect("child open"));
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (db, out) = (db.clone(), out.clone());
+            std::thread::spawn(move || {
+                for i in 0..MAX_CHILD_BATCHES {
+                    let mut batch = WriteBatch::new();
+                    for j in 0..KEYS_PER_BATCH {
+                        batch.put(key_for(round, w, i, j), value_for(round, i + j));
+                    }
+                    db.write(batch).expect("child write");
+                    let mut out = out.lock().expect("stdout lock");
+                    writeln!(out, "{w} {i}").expect("stdout");
+                    out.flush().expect("flush stdout");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("child writer");
     }
 }
 
@@ -66,6 +90,35 @@ impl SplitMix {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
+    }
+}
+
+/// Every acknowledged batch of `round` is present with its values; batches in flight at
+/// the kill are whole or absent.
+fn verify(db: &Db, round: u64, acked: &[(u64, u64)], delay: Duration) {
+    let r = round;
+    for &(w, i) in acked {
+        for j in 0..KEYS_PER_BATCH {
+            let got = db.get(&key_for(r, w, i, j), None).unwrap();
+            assert_eq!(
+                got,
+                Some(value_for(r, i + j)),
+                "round {r} writer {w} batch {i} key {j} (seed {SEED:#x}, delay {delay:?})"
+            );
+        }
+    }
+    for w in 0..WRITERS {
+        let last = acked.iter().filter(|a| a.0 == w).map(|a| a.1).max();
+        let upto = last.map_or(0, |l| l + 1) + TEAR_CHECK_MARGIN;
+        for i in 0..upto {
+            let present: Vec<bool> = (0..KEYS_PER_BATCH)
+                .map(|j| db.get(&key_for(r, w, i, j), None).unwrap().is_some())
+                .collect();
+            assert!(
+                present.iter().all(|&p| p == present[0]),
+                "round {r} writer {w} batch {i} torn: {present:?}"
+            );
+        }
     }
 }
 
@@ -97,11 +150,12 @@ fn sigkill_keeps_every_acknowledged_write() {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            let mut acked = Vec::new();
+            let mut acked: Vec<(u64, u64)> = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Ok(i) = line.trim().parse::<u64>() {
-                    acked.push(i);
+                let mut parts = line.split_whitespace().map(str::parse::<u64>);
+                if let (Some(Ok(w)), Some(Ok(i))) = (parts.next(), parts.next()) {
+                    acked.push((w, i));
                 }
             }
             acked
@@ -114,20 +168,16 @@ fn sigkill_keeps_every_acknowledged_write() {
         assert!(start.elapsed() < Duration::from_secs(5));
         // Verify this round and every earlier one.
         acked_per_round.push(acked);
+        // Verify this round now; every round again at the end (after later recoveries).
         let db = Db::open(small_opts(dir.path())).unwrap();
-        for (r, acked) in acked_per_round.iter().enumerate() {
-            for &i in acked {
-                let got = db.get(&key_for(r as u64, i), None).unwrap();
-                assert_eq!(
-                    got,
-                    Some(value_for(r as u64, i)),
-                    "round {r} key {i} (seed {SEED:#x}, delay {delay:?})"
-                );
-            }
-        }
+        verify(&db, round, acked_per_round.last().unwrap(), delay);
         db.close().unwrap();
     }
+    let db = Db::open(small_opts(dir.path())).unwrap();
+    for (r, acked) in acked_per_round.iter().enumerate() {
+        verify(&db, r as u64, acked, Duration::ZERO);
+    }
     let total: usize = acked_per_round.iter().map(Vec::len).sum();
-    eprintln!("sigkill: {total} acknowledged writes verified over {ROUNDS} rounds");
+    eprintln!("sigkill: {total} acknowledged batches verified over {ROUNDS} rounds");
     assert!(total > 0, "children never acknowledged a write");
 }
