@@ -46,7 +46,10 @@ options:
   --seed N             base seed (default 24301); the same seed replays the same run
   --target-ops N       open-loop rate in ops/s (0.001 to 1e9); latency counted from
                        the intended start
-  --durability MODE    sync | buffered (default buffered)
+  --durability MODE    sync | buffered (default buffered): the run phase
+  --load-durability MODE
+                       sync | buffered for the load phase (default: --durability); when
+                       it differs, each target is made durable and reopened before the run
   --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
                        table:memory, http:http://HOST:PORT (default kv:shale,table:shale)
   --out DIR            report directory (default shale-bench-out)
@@ -91,9 +94,9 @@ pub enum CliError {
     PhasesFailed {
         /// How many failed.
         count: usize,
-        /// The first failure.
+        /// The first failure (boxed: it can carry a whole `TargetError`).
         #[source]
-        first: PhaseError,
+        first: Box<PhaseError>,
     },
 }
 
@@ -166,6 +169,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut seed = DEFAULT_SEED;
     let mut target_ops = None;
     let mut durability = Durability::Buffered;
+    let mut load_durability: Option<Durability> = None;
     let mut rounds = DEFAULT_ROUNDS;
     let mut out = PathBuf::from("shale-bench-out");
     let mut data_root = std::env::temp_dir();
@@ -209,6 +213,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 target_ops = Some(rate);
             }
             Long("durability") => durability = p.value()?.string()?.parse()?,
+            Long("load-durability") => load_durability = Some(p.value()?.string()?.parse()?),
             Long("rounds") => rounds = p.value()?.parse()?,
             Long("out") => out = p.value()?.into(),
             Long("dir") => data_root = p.value()?.into(),
@@ -263,6 +268,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     target_ops,
                 },
                 durability,
+                load_durability: load_durability.unwrap_or(durability),
                 rounds,
             };
             if sub == "ycsb" {
@@ -326,7 +332,10 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
     );
     let count = failures.len();
     match failures.into_iter().next() {
-        Some(first) => Err(CliError::PhasesFailed { count, first }),
+        Some(first) => Err(CliError::PhasesFailed {
+            count,
+            first: Box::new(first),
+        }),
         None => Ok(Some(report)),
     }
 }
@@ -350,6 +359,7 @@ mod tests {
                 assert_eq!(o.targets, vec![TargetSpec::KvShale, TargetSpec::TableShale]);
                 assert_eq!(o.phase.records, DEFAULT_RECORDS);
                 assert_eq!(o.durability, Durability::Buffered);
+                assert_eq!(o.load_durability, Durability::Buffered);
             }
             other => panic!("{other:?}"),
         }
@@ -368,6 +378,8 @@ mod tests {
                 assert_eq!(o.phase.threads, 3);
                 assert_eq!(o.phase.target_ops, Some(500.0));
                 assert_eq!(o.durability, Durability::Sync);
+                // --load-durability defaults to --durability.
+                assert_eq!(o.load_durability, Durability::Sync);
                 assert_eq!(o.rounds, 4);
             }
             other => panic!("{other:?}"),
@@ -408,6 +420,20 @@ mod tests {
                 })
             ));
         }
+        match parse(args("ycsb a --durability sync --load-durability buffered"))
+            .unwrap()
+            .command
+        {
+            Command::Ycsb(o) => {
+                assert_eq!(o.durability, Durability::Sync);
+                assert_eq!(o.load_durability, Durability::Buffered);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(args("ycsb a --load-durability fsync")),
+            Err(CliError::Target(TargetError::UnknownDurability { .. }))
+        ));
         assert!(matches!(
             parse(args("ycsb a --records lots")),
             Err(CliError::Args(_))

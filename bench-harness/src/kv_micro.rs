@@ -176,6 +176,8 @@ impl KvRun<'_> {
             workload: name.to_string(),
             target: spec.to_string(),
             durability: durability.as_str().to_string(),
+            load_durability: durability.as_str().to_string(),
+            load_durability_note: note.clone(),
             durability_note: note,
             records: self.opts.keys,
             operations: Some(ops),

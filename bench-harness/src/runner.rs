@@ -58,6 +58,18 @@ pub enum PhaseError {
         /// The rate given.
         rate: f64,
     },
+    /// Switching a loaded target to the run's durability failed: making the load durable
+    /// ([`Target::make_durable`]) or reopening the target with the run's durability.
+    #[error("{target}: {step} between load and run failed: {source}")]
+    DurabilitySwitch {
+        /// The target spec.
+        target: String,
+        /// "making the load durable" or "reopening with the run durability".
+        step: &'static str,
+        /// The target's error (boxed: engine errors are large, and this is rare).
+        #[source]
+        source: Box<TargetError>,
+    },
     /// A run phase was given neither an op count nor a duration, so nothing would end it.
     #[error("{target}: the {phase} phase has neither an op count nor a duration")]
     Unbounded {
@@ -441,6 +453,9 @@ mod tests {
         fn durability_note(&self) -> String {
             String::new()
         }
+        fn make_durable(&self) -> Result<(), TargetError> {
+            Ok(())
+        }
     }
 
     /// A target whose reads panic (as an engine bug or a harness bug would).
@@ -461,6 +476,9 @@ mod tests {
         }
         fn durability_note(&self) -> String {
             String::new()
+        }
+        fn make_durable(&self) -> Result<(), TargetError> {
+            Ok(())
         }
     }
 

@@ -17,8 +17,11 @@ pub struct YcsbOptions {
     pub targets: Vec<TargetSpec>,
     /// Phase settings (the workload field is replaced per workload).
     pub phase: PhaseConfig,
-    /// Durability for every target.
+    /// Durability of the run phase on every target.
     pub durability: Durability,
+    /// Durability of the load phase (`--load-durability`, default `durability`). When it
+    /// differs, each target is made durable and reopened between load and run.
+    pub load_durability: Durability,
     /// Interleaved rounds for `compare`.
     pub rounds: u64,
 }
@@ -28,6 +31,9 @@ struct Opened {
     target: Box<dyn Target>,
     state: TargetState,
     load: PhaseStats,
+    /// The durability the load ran with and the target's note then.
+    load_durability: Durability,
+    load_note: String,
     // Keeps the data directory alive until the target is dropped (declared last: fields
     // drop in order, so the target closes before its directory is removed).
     _dir: tempfile::TempDir,
@@ -53,11 +59,18 @@ impl Failure {
     }
 }
 
+/// Opens `spec` in a fresh directory with `opts.load_durability`, loads it, and readies it
+/// for a run with `opts.durability`: when the two differ the loaded data is made durable
+/// ([`Target::make_durable`]) and an on-disk target is closed and reopened with the run's
+/// durability (Shale's WAL mode is an open option; the other engines are reopened too, so
+/// every engine starts the run from the same cold-cache, recovered state). This is how
+/// `--load-durability buffered --durability sync` measures a sync run over a large data
+/// set without paying a synced insert per loaded record.
 fn open_and_load(
     spec: &TargetSpec,
     data_root: &Path,
     cfg: &PhaseConfig,
-    durability: Durability,
+    opts: &YcsbOptions,
 ) -> Result<Opened, Failure> {
     let dir = tempfile::Builder::new()
         .prefix(&format!(
@@ -73,17 +86,39 @@ fn open_and_load(
             })
         })?;
     let name = spec.to_string();
-    let target = target::open_target(spec, dir.path(), durability).map_err(Failure::Open)?;
+    let mut target =
+        target::open_target(spec, dir.path(), opts.load_durability).map_err(Failure::Open)?;
+    let load_note = target.durability_note();
     let pb = runner::progress(
         Some(cfg.records),
         &format!("load {} {}", cfg.spec.letter, spec),
     );
     let load = runner::load(target.as_ref(), &name, cfg, &pb).map_err(Failure::Phase)?;
+    if opts.load_durability != opts.durability {
+        let switch = |step, source| {
+            Failure::Phase(PhaseError::DurabilitySwitch {
+                target: name.clone(),
+                step,
+                source: Box::new(source),
+            })
+        };
+        target
+            .make_durable()
+            .map_err(|e| switch("making the load durable", e))?;
+        if spec.reopenable() {
+            // Close first: two engine instances must never share a directory.
+            drop(target);
+            target = target::open_target(spec, dir.path(), opts.durability)
+                .map_err(|e| switch("reopening with the run durability", e))?;
+        }
+    }
     Ok(Opened {
         spec: spec.clone(),
         target,
         state: TargetState::new(cfg.records),
         load,
+        load_durability: opts.load_durability,
+        load_note,
         _dir: dir,
     })
 }
@@ -94,6 +129,8 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
         target: o.spec.to_string(),
         durability: durability.as_str().to_string(),
         durability_note: o.target.durability_note(),
+        load_durability: o.load_durability.as_str().to_string(),
+        load_durability_note: o.load_note.clone(),
         records: cfg.records,
         operations: cfg.operations,
         duration_s: cfg.duration.map(|d| d.as_secs_f64()),
@@ -117,7 +154,7 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Ve
             ..opts.phase.clone()
         };
         for t in &opts.targets {
-            let opened = match open_and_load(t, data_root, &cfg, opts.durability) {
+            let opened = match open_and_load(t, data_root, &cfg, opts) {
                 Ok(o) => o,
                 Err(f) => {
                     f.record(t, report, &mut failures);
@@ -164,7 +201,7 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) ->
         };
         let mut opened: Vec<(Opened, PhaseStats)> = Vec::new();
         for t in &opts.targets {
-            match open_and_load(t, data_root, &cfg, opts.durability) {
+            match open_and_load(t, data_root, &cfg, opts) {
                 Ok(o) => opened.push((o, PhaseStats::default())),
                 Err(f) => f.record(t, report, &mut failures),
             }

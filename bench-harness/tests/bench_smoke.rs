@@ -27,6 +27,16 @@ fn args(s: &str) -> Vec<OsString> {
 }
 
 fn check_report(report: &Report, workloads: &str, targets: &[String]) {
+    check_report_sized(report, workloads, targets, RECORDS, OPERATIONS);
+}
+
+fn check_report_sized(
+    report: &Report,
+    workloads: &str,
+    targets: &[String],
+    records: u64,
+    operations: u64,
+) {
     assert!(
         report.skipped.is_empty(),
         "targets were skipped: {:?}",
@@ -44,13 +54,13 @@ fn check_report(report: &Report, workloads: &str, targets: &[String]) {
             .load
             .as_ref()
             .expect("ycsb results carry their load phase");
-        assert_eq!(load.operations, RECORDS, "{} {}", r.workload, r.target);
+        assert_eq!(load.operations, records, "{} {}", r.workload, r.target);
         assert_eq!(
             load.errors, 0,
             "{} {}: {:?}",
             r.workload, r.target, load.first_error
         );
-        assert_eq!(r.run.operations, OPERATIONS, "{} {}", r.workload, r.target);
+        assert_eq!(r.run.operations, operations, "{} {}", r.workload, r.target);
         assert_eq!(
             r.run.errors, 0,
             "{} {}: {:?}",
@@ -120,6 +130,67 @@ fn every_workload_on_every_built_target_end_to_end() {
             assert!(svg.contains("kv:memory"), "legend names the targets");
         }
     }
+}
+
+#[test]
+fn a_buffered_load_is_made_durable_and_reopened_for_a_sync_run() {
+    // `--load-durability buffered --durability sync`: each on-disk target loads without a
+    // sync per insert, is made durable, closed and reopened in sync mode, then runs. Reads
+    // and scans of the loaded records after the reopen must all succeed (0 errors), and
+    // the report must carry both durabilities.
+    const SYNC_RECORDS: u64 = 200;
+    const SYNC_OPERATIONS: u64 = 100;
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let targets: Vec<String> = [
+        "kv:shale",
+        "kv:fjall",
+        "kv:redb",
+        "table:shale",
+        "table:memory",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let cmd = format!(
+        "ycsb a,e --targets {} --records {SYNC_RECORDS} --operations {SYNC_OPERATIONS} \
+         --threads 2 --seed 3 --durability sync --load-durability buffered --out {} --dir {}",
+        targets.join(","),
+        out.path().display(),
+        data.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    check_report_sized(&report, "ae", &targets, SYNC_RECORDS, SYNC_OPERATIONS);
+    for r in &report.results {
+        assert_eq!(
+            (r.load_durability.as_str(), r.durability.as_str()),
+            ("buffered", "sync"),
+            "{}",
+            r.target
+        );
+    }
+    let shale = report
+        .results
+        .iter()
+        .find(|r| r.target == "kv:shale")
+        .unwrap();
+    assert!(
+        shale.load_durability_note.contains("Durability::None"),
+        "{}",
+        shale.load_durability_note
+    );
+    assert!(
+        shale.durability_note.contains("Durability::Sync"),
+        "the run reopened the WAL in sync mode: {}",
+        shale.durability_note
+    );
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("buffered→sync"), "{md}");
+    assert!(md.contains("then made durable and reopened"), "{md}");
+    let json = std::fs::read_to_string(out.path().join("results.json")).unwrap();
+    assert!(json.contains("\"load_durability\": \"buffered\""));
 }
 
 #[test]

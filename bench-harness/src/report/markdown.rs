@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::terminal::fmt_ratios;
-use super::{per_second, workloads, Report};
+use super::{durability_text, per_second, workloads, Report, RunResult};
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
@@ -30,7 +30,7 @@ pub fn render(report: &Report) -> String {
                 s,
                 "| {} | {} | (all) | {} | {:.0} | | | | | | {} | {} |",
                 r.target,
-                r.durability,
+                durability_text(r),
                 r.run.operations,
                 r.run.ops_per_sec,
                 r.run.errors,
@@ -63,7 +63,7 @@ pub fn render(report: &Report) -> String {
                 super::budget_text(r),
                 r.threads,
                 r.seed,
-                r.durability_note,
+                durability_line(r),
                 r.load
                     .as_ref()
                     .map(|l| format!("; load {:.0} inserts/s", l.ops_per_sec))
@@ -100,4 +100,16 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(s, "- **failed** {target}: {why}");
     }
     s
+}
+
+/// What the result's durability was, in words: the run's note, and the load's when the
+/// load ran in another mode.
+fn durability_line(r: &RunResult) -> String {
+    if r.load_durability.is_empty() || r.load_durability == r.durability {
+        return format!("{} ({})", r.durability, r.durability_note);
+    }
+    format!(
+        "load {} ({}), then made durable and reopened; run {} ({})",
+        r.load_durability, r.load_durability_note, r.durability, r.durability_note
+    )
 }

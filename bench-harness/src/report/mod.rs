@@ -25,8 +25,16 @@ pub struct RunResult {
     pub target: String,
     /// `sync` or `buffered`.
     pub durability: String,
-    /// How the target maps the durability setting.
+    /// How the target maps the durability setting (in the run phase).
     pub durability_note: String,
+    /// `sync` or `buffered`: the load phase's durability (empty in reports written before
+    /// `--load-durability` existed). When it differs from `durability` the target was made
+    /// durable and reopened with `durability` between the phases.
+    #[serde(default)]
+    pub load_durability: String,
+    /// How the target mapped the load phase's durability.
+    #[serde(default)]
+    pub load_durability_note: String,
     /// Records loaded.
     pub records: u64,
     /// Ops requested for the run phase (`None`: it ran until `duration_s`).
@@ -193,5 +201,14 @@ pub fn per_second(count: u64, elapsed_s: f64) -> f64 {
         count as f64 / elapsed_s
     } else {
         0.0
+    }
+}
+
+/// The durability column: `sync`, or `buffered→sync` when the load ran in another mode.
+pub fn durability_text(r: &RunResult) -> String {
+    if r.load_durability.is_empty() || r.load_durability == r.durability {
+        r.durability.clone()
+    } else {
+        format!("{}→{}", r.load_durability, r.durability)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{per_second, Report};
+use super::{durability_text, per_second, Report};
 
 /// Renders the results as an aligned text table: per result an `(all)` row, then one row
 /// per op type. `ops` is the completed count; `ops/s` is that count over the run's wall
@@ -11,7 +11,7 @@ pub fn render(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
+        "{:<4} {:<14} {:<14} {:<18} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
         "wl",
         "target",
         "durab.",
@@ -29,10 +29,10 @@ pub fn render(report: &Report) -> String {
     for r in &report.results {
         let _ = writeln!(
             s,
-            "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
+            "{:<4} {:<14} {:<14} {:<18} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>10} {:>6} {:>6}",
             r.workload,
             r.target,
-            r.durability,
+            durability_text(r),
             "(all)",
             r.run.operations,
             r.run.ops_per_sec,
@@ -47,7 +47,7 @@ pub fn render(report: &Report) -> String {
         for op in &r.run.per_op {
             let _ = writeln!(
                 s,
-                "{:<4} {:<14} {:<9} {:<18} {:>9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>6} {:>6}",
+                "{:<4} {:<14} {:<14} {:<18} {:>9} {:>10.0} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>10.1} {:>6} {:>6}",
                 "",
                 "",
                 "",
@@ -131,6 +131,8 @@ mod tests {
                 target: "kv:memory".into(),
                 durability: "buffered".into(),
                 durability_note: String::new(),
+                load_durability: "buffered".into(),
+                load_durability_note: String::new(),
                 records: 10,
                 operations: Some(4000),
                 duration_s: None,

@@ -78,4 +78,10 @@ impl KvStore for BackendKv {
     fn durability_note(&self) -> String {
         self.note.clone()
     }
+
+    /// `Backend::sync`: for the LSM engine, `Db::sync_wal` (an fdatasync of the WAL, which
+    /// holds every acknowledged write not yet in a table file); a no-op in memory.
+    fn make_durable(&self) -> Result<(), TargetError> {
+        Ok(self.backend.sync()?)
+    }
 }

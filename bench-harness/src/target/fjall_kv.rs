@@ -40,6 +40,11 @@ impl FjallKv {
 }
 
 impl KvStore for FjallKv {
+    /// `persist(PersistMode::SyncAll)`: fsyncs the journal, which holds every write.
+    fn make_durable(&self) -> Result<(), TargetError> {
+        Ok(self.db.persist(PersistMode::SyncAll)?)
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
         Ok(self.keyspace.get(key)?.map(|v| v.to_vec()))
     }

@@ -254,6 +254,12 @@ impl Target for HttpTarget {
             self.durability.as_str()
         )
     }
+
+    /// A no-op: the DynamoDB API has no "sync" call, and a server acknowledges a write
+    /// with its own durability, so there is nothing the client can make more durable.
+    fn make_durable(&self) -> Result<(), TargetError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

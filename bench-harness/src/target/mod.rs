@@ -213,6 +213,15 @@ pub trait Target: Send + Sync {
 
     /// A line describing how the target maps `--durability` (printed in reports).
     fn durability_note(&self) -> String;
+
+    /// Makes every acknowledged write durable on disk, whatever mode the target was opened
+    /// in: what a load in `buffered` mode needs before a `sync` run, so that every record
+    /// the run reads is as durable as the run's own writes. Called between the phases,
+    /// never on the measured path.
+    ///
+    /// # Errors
+    /// The engine's sync failure.
+    fn make_durable(&self) -> Result<(), TargetError>;
 }
 
 /// A plain ordered key-value store: the seam the `kv:*` targets implement.
@@ -239,6 +248,12 @@ pub trait KvStore: Send + Sync {
 
     /// How `Durability` maps onto this engine's settings.
     fn durability_note(&self) -> String;
+
+    /// Makes every acknowledged write durable ([`Target::make_durable`]).
+    ///
+    /// # Errors
+    /// The engine's sync failure.
+    fn make_durable(&self) -> Result<(), TargetError>;
 }
 
 /// YCSB over a [`KvStore`]: a record is one value ([`record::encode`]); an update is a
@@ -299,6 +314,10 @@ impl<S: KvStore> Target for KvTarget<S> {
     fn durability_note(&self) -> String {
         self.store.durability_note()
     }
+
+    fn make_durable(&self) -> Result<(), TargetError> {
+        self.store.make_durable()
+    }
 }
 
 /// A parsed `--targets` entry.
@@ -320,6 +339,22 @@ pub enum TargetSpec {
     TableMemory,
     /// `http:URL`
     Http(String),
+}
+
+impl TargetSpec {
+    /// Whether the target keeps its data in files that survive closing it, so it can be
+    /// reopened with another durability (every local on-disk engine). The in-memory
+    /// targets would lose their data, and an HTTP endpoint's durability is the server's.
+    pub fn reopenable(&self) -> bool {
+        match self {
+            TargetSpec::KvShale
+            | TargetSpec::KvFjall
+            | TargetSpec::KvRedb
+            | TargetSpec::KvRocksdb
+            | TargetSpec::TableShale => true,
+            TargetSpec::KvMemory | TargetSpec::TableMemory | TargetSpec::Http(_) => false,
+        }
+    }
 }
 
 impl fmt::Display for TargetSpec {
@@ -431,9 +466,13 @@ impl KvStore for Box<dyn KvStore> {
     fn durability_note(&self) -> String {
         (**self).durability_note()
     }
+    fn make_durable(&self) -> Result<(), TargetError> {
+        (**self).make_durable()
+    }
 }
 
-/// Opens the YCSB target for `spec`, keeping its files in `dir`.
+/// Opens the YCSB target for `spec`, keeping its files in `dir` (an existing target's
+/// files are reopened: the table is then reused).
 ///
 /// # Errors
 /// As [`open_kv`], plus table-layer and HTTP setup failures.

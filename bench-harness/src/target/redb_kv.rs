@@ -45,9 +45,17 @@ impl RedbKv {
         &self,
         f: impl FnOnce(&mut redb::Table<'_, &[u8], &[u8]>) -> Result<(), redb::Error>,
     ) -> Result<(), TargetError> {
+        self.write_with(self.durability, f)
+    }
+
+    fn write_with(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut redb::Table<'_, &[u8], &[u8]>) -> Result<(), redb::Error>,
+    ) -> Result<(), TargetError> {
         let inner = || -> Result<(), redb::Error> {
             let mut txn = self.db.begin_write()?;
-            txn.set_durability(self.durability)?;
+            txn.set_durability(durability)?;
             {
                 let mut table = txn.open_table(TABLE)?;
                 f(&mut table)?;
@@ -60,6 +68,12 @@ impl RedbKv {
 }
 
 impl KvStore for RedbKv {
+    /// An empty write transaction committed with `Durability::Immediate`: redb persists
+    /// every earlier `Durability::None` commit with the next durable one.
+    fn make_durable(&self) -> Result<(), TargetError> {
+        self.write_with(redb::Durability::Immediate, |_| Ok(()))
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
         let inner = || -> Result<Option<Vec<u8>>, redb::Error> {
             let txn = self.db.begin_read()?;

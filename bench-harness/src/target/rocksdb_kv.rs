@@ -33,6 +33,11 @@ impl RocksKv {
 }
 
 impl KvStore for RocksKv {
+    /// `flush_wal(true)`: writes out RocksDB's WAL buffer and syncs the WAL.
+    fn make_durable(&self) -> Result<(), TargetError> {
+        Ok(self.db.flush_wal(true)?)
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TargetError> {
         Ok(self.db.get(key)?)
     }

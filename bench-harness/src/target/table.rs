@@ -43,6 +43,8 @@ enum UpdatePath {
 /// YCSB over `shale_engine::table::Database`.
 pub struct TableTarget {
     db: Database,
+    /// The backend under `db`, for [`Target::make_durable`].
+    backend: Arc<dyn Backend>,
     note: String,
     update_path: UpdatePath,
 }
@@ -79,7 +81,8 @@ impl TableTarget {
     /// The table layer's open or CreateTable failure.
     pub fn open(backend: Arc<dyn Backend>, backend_note: &str) -> Result<Self, TargetError> {
         let note = format!("table layer on {}: {backend_note}", backend.name());
-        let db = Database::open(backend, DatabaseOptions::default()).map_err(table_err)?;
+        let db =
+            Database::open(Arc::clone(&backend), DatabaseOptions::default()).map_err(table_err)?;
         // The same CreateTable the HTTP target sends, deserialized into the typed input.
         let create: CreateTableInput =
             serde_json::from_value(requests::create_table()).map_err(|_| {
@@ -88,9 +91,16 @@ impl TableTarget {
                     reason: "CreateTable request does not match the table layer's shape",
                 }
             })?;
-        db.create_table(create).map_err(table_err)?;
+        match db.create_table(create) {
+            // Reopened on existing files (a load in another durability): reuse the table.
+            Err(TableError::ResourceInUse { .. }) => {}
+            other => {
+                other.map_err(table_err)?;
+            }
+        }
         let mut t = TableTarget {
             db,
+            backend,
             note,
             update_path: UpdatePath::UpdateItem,
         };
@@ -212,5 +222,11 @@ impl Target for TableTarget {
 
     fn durability_note(&self) -> String {
         self.note.clone()
+    }
+
+    /// `Backend::sync` of the backend under the table layer (the table layer keeps no
+    /// writes of its own outside it).
+    fn make_durable(&self) -> Result<(), TargetError> {
+        Ok(self.backend.sync()?)
     }
 }
