@@ -205,6 +205,31 @@ impl Footer {
 /// the only one. Every other build always enforces checksums.
 const ENFORCE_CHECKSUMS: bool = !cfg!(fuzzing);
 
+thread_local! {
+    /// Set only by [`with_checksums_ignored`], for the calling thread: lets the stable
+    /// replay of fuzzer-found inputs reach the parsers the fuzzer reached.
+    static CHECKSUMS_IGNORED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with CRC mismatches ignored on this thread, as a cargo-fuzz build ignores
+/// them (see [`ENFORCE_CHECKSUMS`]). For `crate::fuzzing` only: tables read this way
+/// must not be shared with other threads or kept.
+pub(crate) fn with_checksums_ignored<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CHECKSUMS_IGNORED.with(|c| c.set(false));
+        }
+    }
+    CHECKSUMS_IGNORED.with(|c| c.set(true));
+    let _reset = Reset;
+    f()
+}
+
+fn checksums_enforced() -> bool {
+    ENFORCE_CHECKSUMS && !CHECKSUMS_IGNORED.with(std::cell::Cell::get)
+}
+
 /// Checks a region whose last 4 bytes are the CRC of the rest.
 fn check_crc_region(file: &Path, offset: u64, b: &[u8]) -> Result<(), Error> {
     let Some(split) = b.len().checked_sub(4) else {
@@ -218,7 +243,7 @@ fn check_crc_region(file: &Path, offset: u64, b: &[u8]) -> Result<(), Error> {
     };
     let expected = read_u32(b, split).unwrap_or(0);
     let actual = crc32fast::hash(&b[..split]);
-    if expected != actual && ENFORCE_CHECKSUMS {
+    if expected != actual && checksums_enforced() {
         return Err(Error::ChecksumMismatch {
             file: file.to_path_buf(),
             offset,
@@ -283,7 +308,7 @@ pub(crate) fn unseal_block(
     let crc_at = payload_len + 1;
     let expected = read_u32(&raw, crc_at).unwrap_or(0);
     let actual = crc32fast::hash(&raw[..crc_at]);
-    if expected != actual && ENFORCE_CHECKSUMS {
+    if expected != actual && checksums_enforced() {
         return Err(Error::ChecksumMismatch {
             file: file.to_path_buf(),
             offset,

@@ -6,7 +6,9 @@
 //! multiple of the input.
 //!
 //! Under `cfg(fuzzing)` CRC mismatches are ignored (see `format.rs`), so the fuzzer
-//! exercises the structural parsers directly; the stable corpus replay keeps them on.
+//! exercises the structural parsers directly. The stable corpus replay runs each input
+//! both ways: checksums on, and ignored ([`read_table_image_ignoring_checksums`]), so
+//! inputs the fuzzer found still reach the parsers they reached there.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +39,15 @@ fn image_fs() -> Result<(FaultFs, PathBuf), Error> {
 fn open_file(fs: &FaultFs, path: &Path, mode: OpenMode) -> Result<Arc<dyn File>, Error> {
     fs.open(path, mode)
         .map_err(|e| io_error("open", path, 0, e))
+}
+
+/// [`read_table_image`] with CRC mismatches ignored on this thread, as in a cargo-fuzz
+/// build.
+///
+/// # Errors
+/// As [`read_table_image`].
+pub fn read_table_image_ignoring_checksums(bytes: &[u8]) -> Result<usize, Error> {
+    crate::format::with_checksums_ignored(|| read_table_image(bytes))
 }
 
 /// Parses a whole table image from `bytes` (through an in-memory [`FaultFs`] file),
