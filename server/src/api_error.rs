@@ -10,6 +10,8 @@ use serde::Serialize;
 use shale_engine::table;
 use shale_engine::types::Item;
 
+use crate::enum_values::{self, lower_first, EnumViolation};
+
 /// `__type` namespace of DynamoDB's own exceptions.
 pub const DYNAMODB_NAMESPACE: &str = "com.amazonaws.dynamodb.v20120810";
 /// `__type` namespace of the errors raised by AWS's RPC layer before DynamoDB sees the
@@ -39,8 +41,12 @@ pub enum ApiError {
         /// The member's JSON name, e.g. `TableName`.
         member: String,
     },
-    /// A member's value is well-typed JSON but not a valid value (bad number, unknown enum
-    /// value, malformed attribute value).
+    /// A member of one of the common enums (`enum_values::ENUM_MEMBERS`) holds a value
+    /// outside its set.
+    #[error("value {:?} at {} is not one of {:?}", .0.value, .0.member, .0.allowed)]
+    EnumValue(EnumViolation),
+    /// A member's value is well-typed JSON but not a valid value (bad number, another
+    /// enum's unknown value, malformed attribute value).
     #[error("invalid parameter: {detail}")]
     InvalidParameter {
         /// serde's description, without its line/column suffix.
@@ -117,10 +123,11 @@ struct ReasonBody<'a> {
 }
 
 impl ApiError {
-    /// Classifies a serde_json failure the way DynamoDB classifies the same mistakes:
-    /// undecodable JSON or a wrong JSON type is a SerializationException, a missing member
-    /// or an invalid value a ValidationException.
-    pub fn from_json(e: &serde_json::Error) -> ApiError {
+    /// Classifies a serde_json failure to decode `body` the way DynamoDB classifies the
+    /// same mistakes: undecodable JSON or a wrong JSON type is a SerializationException, a
+    /// missing member or an invalid value a ValidationException (with DynamoDB's own text
+    /// for the common enums, located in `body`).
+    pub fn from_json(e: &serde_json::Error, body: &[u8]) -> ApiError {
         let detail = strip_position(e);
         match e.classify() {
             serde_json::error::Category::Data => {
@@ -131,6 +138,8 @@ impl ApiError {
                 } else if detail.starts_with("invalid type") || detail.starts_with("invalid length")
                 {
                     ApiError::Serialization { detail }
+                } else if let Some(violation) = enum_values::locate(&detail, body) {
+                    ApiError::EnumValue(violation)
                 } else {
                     ApiError::InvalidParameter { detail }
                 }
@@ -159,9 +168,9 @@ impl ApiError {
         match self {
             ApiError::Engine(e) => e.exception_name(),
             ApiError::Serialization { .. } => "SerializationException",
-            ApiError::MissingMember { .. } | ApiError::InvalidParameter { .. } => {
-                "ValidationException"
-            }
+            ApiError::MissingMember { .. }
+            | ApiError::EnumValue(_)
+            | ApiError::InvalidParameter { .. } => "ValidationException",
             ApiError::UnknownOperation => "UnknownOperationException",
             // The engine reports unimplemented parameters as ValidationException (never
             // retried by SDKs, shown verbatim by the CLI); whole operations match it.
@@ -193,6 +202,14 @@ impl ApiError {
                 "1 validation error detected: Value null at '{}' failed to satisfy constraint: \
                  Member must not be null",
                 lower_first(member)
+            )),
+            // DynamoDB's own text for a value outside an enum's set.
+            ApiError::EnumValue(v) => Some(format!(
+                "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: \
+                 Member must satisfy enum value set: [{}]",
+                v.value,
+                v.member,
+                v.allowed.join(", ")
             )),
             ApiError::InvalidParameter { detail } => Some(detail.clone()),
             ApiError::Serialization { detail } => Some(detail.clone()),
@@ -264,15 +281,6 @@ fn missing_field_name(detail: &str) -> Option<&str> {
         .and_then(|rest| rest.strip_suffix('`'))
 }
 
-/// DynamoDB names members in lowerCamelCase in validation messages (`tableName`).
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,7 +299,7 @@ mod tests {
 
     fn classify(body: &str) -> ApiError {
         let e = serde_json::from_str::<Probe>(body).expect_err("must fail");
-        ApiError::from_json(&e)
+        ApiError::from_json(&e, body.as_bytes())
     }
 
     #[test]
@@ -326,6 +334,30 @@ mod tests {
             v["message"],
             "1 validation error detected: Value null at 'tableName' failed to satisfy \
              constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn unknown_enum_value_uses_dynamodbs_constraint_text() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        #[allow(dead_code)]
+        struct WithEnum {
+            return_values: Option<shale_engine::table::shapes::ReturnValue>,
+        }
+        let body = r#"{"ReturnValues": "FOO"}"#;
+        let e = serde_json::from_str::<WithEnum>(body).expect_err("must fail");
+        let e = ApiError::from_json(&e, body.as_bytes());
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let v = json(&e);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
+                "message": "1 validation error detected: Value 'FOO' at 'returnValues' failed to \
+                            satisfy constraint: Member must satisfy enum value set: [ALL_NEW, \
+                            UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+            })
         );
     }
 

@@ -51,7 +51,7 @@ where
         Err(e) => {
             return Outcome {
                 table: NO_TABLE.to_string(),
-                result: Err(ApiError::from_json(&e)),
+                result: Err(ApiError::from_json(&e, body)),
             }
         }
     };

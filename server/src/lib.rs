@@ -15,7 +15,8 @@
 //! The request path: [`server`] accepts connections, [`http`] routes a request and checks
 //! its content type and size, [`operations`] reads `X-Amz-Target`, [`dispatch`] decodes the
 //! body into the engine's request struct and calls [`shale_engine::table::Database`] on a
-//! blocking thread, and [`api_error`] gives every failure DynamoDB's exact error shape.
+//! blocking thread, and [`api_error`] gives every failure DynamoDB's exact error shape
+//! ([`enum_values`] its text for an invalid enum value).
 //! [`metrics`] counts and times every API request for `/metrics`.
 //!
 //! It is not:
@@ -28,6 +29,7 @@
 pub mod api_error;
 pub mod cli;
 pub mod dispatch;
+pub mod enum_values;
 pub mod http;
 pub mod metrics;
 pub mod operations;

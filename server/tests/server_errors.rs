@@ -184,6 +184,99 @@ fn malformed_body_is_serialization_exception() {
     );
 }
 
+/// A value outside a common enum's set gets DynamoDB's constraint text, with the member's
+/// path as DynamoDB writes it (lists count from 1, each element is a `member`).
+#[test]
+fn invalid_enum_values_get_dynamodbs_constraint_message() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let key = json!({"pk": {"S": "a"}});
+    let table = |billing: &str, key_type: &str, attr_type: &str, projection: &str| {
+        json!({
+            "TableName": "Tbl2",
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": attr_type}
+            ],
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": key_type}
+            ],
+            "GlobalSecondaryIndexes": [{
+                "IndexName": "g",
+                "KeySchema": [{"AttributeName": "sk", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": projection}
+            }],
+            "BillingMode": billing
+        })
+    };
+    let cases = [
+        (
+            "PutItem",
+            json!({"TableName": "Users", "Item": key, "ReturnValues": "FOO"}),
+            "Value 'FOO' at 'returnValues'",
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+        ),
+        (
+            "GetItem",
+            json!({"TableName": "Users", "Key": key, "ReturnConsumedCapacity": "total"}),
+            "Value 'total' at 'returnConsumedCapacity'",
+            "[INDEXES, TOTAL, NONE]",
+        ),
+        (
+            "Query",
+            json!({
+                "TableName": "Users",
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": "a"}},
+                "Select": "EVERYTHING"
+            }),
+            "Value 'EVERYTHING' at 'select'",
+            "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+        ),
+        (
+            "CreateTable",
+            table("ON_DEMAND", "RANGE", "S", "ALL"),
+            "Value 'ON_DEMAND' at 'billingMode'",
+            "[PROVISIONED, PAY_PER_REQUEST]",
+        ),
+        (
+            "CreateTable",
+            table("PAY_PER_REQUEST", "SORT", "S", "ALL"),
+            "Value 'SORT' at 'keySchema.2.member.keyType'",
+            "[HASH, RANGE]",
+        ),
+        (
+            "CreateTable",
+            table("PAY_PER_REQUEST", "RANGE", "STRING", "ALL"),
+            "Value 'STRING' at 'attributeDefinitions.2.member.attributeType'",
+            "[B, N, S]",
+        ),
+        (
+            "CreateTable",
+            table("PAY_PER_REQUEST", "RANGE", "S", "EVERYTHING"),
+            "Value 'EVERYTHING' at 'globalSecondaryIndexes.1.member.projection.projectionType'",
+            "[ALL, INCLUDE, KEYS_ONLY]",
+        ),
+    ];
+    for (op, body, value_at, set) in cases {
+        let r = call(&mut c, op, body);
+        let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+        assert_eq!(
+            v["message"],
+            format!(
+                "1 validation error detected: {value_at} failed to satisfy constraint: \
+                 Member must satisfy enum value set: {set}"
+            ),
+            "{op}"
+        );
+    }
+    // Nothing was created by the rejected requests.
+    let r = call(&mut c, "DescribeTable", json!({"TableName": "Tbl2"}));
+    assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+}
+
 #[test]
 fn unknown_operation_and_missing_target() {
     let server = Server::in_memory();
