@@ -2,14 +2,24 @@
 //! this build has, then the report files are checked (JSON parses and its counts add up,
 //! Markdown and SVG plots are written). Figures are not asserted, only the bookkeeping.
 //!
-//! An HTTP endpoint is included only when `SHALE_BENCH_HTTP_URL` points at one (e.g. a
-//! running `shale-server`), since this crate cannot start the server itself.
+//! The `http:` target runs against a real `shale-server` started in-process on
+//! 127.0.0.1:0 with the in-memory backend, so CI exercises the whole HTTP path (request
+//! shapes, the server's dispatch, the engine's table layer) with no external process.
+//! Sync mode, and a buffered load followed by a sync run, get tiny runs of their own.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::Arc;
 
 use shale_bench::cli;
 use shale_bench::report::Report;
+use shale_server::cli::StorageMode;
+use shale_server::http::AppState;
+use shale_server::metrics::Metrics;
+use shale_server::request_id::RequestIds;
+use shale_server::server::{serve, ShutdownOutcome};
+use shale_server::storage::Storage;
 
 const RECORDS: u64 = 300;
 const OPERATIONS: u64 = 400;
@@ -20,6 +30,7 @@ const REQUIRED_TARGETS: &[&str] = &[
     "kv:redb",
     "kv:shale",
     "table:shale",
+    "table:memory",
 ];
 
 fn args(s: &str) -> Vec<OsString> {
@@ -91,10 +102,7 @@ fn check_report_sized(
 fn every_workload_on_every_built_target_end_to_end() {
     let out = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let mut targets: Vec<String> = REQUIRED_TARGETS.iter().map(|s| s.to_string()).collect();
-    if let Ok(url) = std::env::var("SHALE_BENCH_HTTP_URL") {
-        targets.push(format!("http:{url}"));
-    }
+    let targets: Vec<String> = REQUIRED_TARGETS.iter().map(|s| s.to_string()).collect();
     let cmd = format!(
         "ycsb all --targets {} --records {RECORDS} --operations {OPERATIONS} --threads 2 \
          --seed 7 --out {} --dir {}",
@@ -129,6 +137,129 @@ fn every_workload_on_every_built_target_end_to_end() {
             );
             assert!(svg.contains("kv:memory"), "legend names the targets");
         }
+    }
+}
+
+/// A shale-server serving on 127.0.0.1:0 in this process until dropped.
+struct InProcessServer {
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<ShutdownOutcome>>,
+}
+
+impl InProcessServer {
+    /// The same wiring as `shale_server::run`, minus the signal handlers: storage, the
+    /// shared state, and the accept loop until [`InProcessServer::shutdown`].
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_io()
+            .enable_time()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let storage = Storage::open(&StorageMode::InMemory).unwrap();
+        let state = Arc::new(AppState {
+            db: Arc::clone(&storage.database),
+            metrics: Metrics::new(),
+            request_ids: RequestIds::new(0),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        InProcessServer {
+            addr,
+            runtime,
+            stop: Some(stop),
+            served: Some(served),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting and waits for the connections to drain.
+    fn shutdown(mut self) -> ShutdownOutcome {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = self.served.take().unwrap();
+        self.runtime.block_on(served).unwrap()
+    }
+}
+
+#[test]
+fn http_target_runs_a_and_e_against_an_in_process_shale_server() {
+    let server = InProcessServer::start();
+    let out = tempfile::tempdir().unwrap();
+    let target = format!("http:{}", server.url());
+    let cmd = format!(
+        "ycsb a,e --targets {target} --records {RECORDS} --operations {OPERATIONS} --threads 2 \
+         --seed 11 --out {}",
+        out.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    check_report(&report, "ae", &[target]);
+    for r in &report.results {
+        assert_eq!(r.run.throttles, 0, "on-demand tables are not throttled");
+    }
+    let e = &report.results[1];
+    assert!(
+        e.run.per_op.iter().any(|o| o.op == "SCAN" && o.count > 0),
+        "{:?}",
+        e.run.per_op
+    );
+    // The harness's keep-alive connections are closed when the target is dropped, so the
+    // server drains at once rather than waiting out its grace period.
+    assert_eq!(server.shutdown(), ShutdownOutcome::Drained);
+}
+
+#[test]
+fn a_sync_run_on_every_on_disk_target() {
+    // Every write, loads included, durable before its ack: tiny, since each is a sync.
+    const SYNC_RECORDS: u64 = 60;
+    const SYNC_OPERATIONS: u64 = 60;
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let targets: Vec<String> = ["kv:shale", "kv:fjall", "kv:redb", "table:shale"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let cmd = format!(
+        "ycsb a,d --targets {} --records {SYNC_RECORDS} --operations {SYNC_OPERATIONS} \
+         --threads 2 --seed 5 --durability sync --out {} --dir {}",
+        targets.join(","),
+        out.path().display(),
+        data.path().display()
+    );
+    let report = cli::execute(&cli::parse(args(&cmd)).unwrap())
+        .unwrap()
+        .unwrap();
+    check_report_sized(&report, "ad", &targets, SYNC_RECORDS, SYNC_OPERATIONS);
+    for r in &report.results {
+        assert_eq!(
+            (r.load_durability.as_str(), r.durability.as_str()),
+            ("sync", "sync")
+        );
+        let synced = [
+            "Durability::Sync",
+            "PersistMode::SyncAll",
+            "Durability::Immediate",
+        ];
+        assert!(
+            synced.iter().any(|s| r.durability_note.contains(s)),
+            "{}: {}",
+            r.target,
+            r.durability_note
+        );
     }
 }
 
