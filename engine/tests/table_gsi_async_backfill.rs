@@ -320,3 +320,85 @@ fn count_keys(b: &TestBackend) -> usize {
         .unwrap()
         .count()
 }
+
+/// DynamoDB's "index key violations": items already in the table whose attribute has the
+/// wrong type (or an invalid value) for a new GSI's key are left out of the index, the
+/// backfill completes, and those items stay readable and writable.
+#[test]
+fn backfill_skips_items_that_violate_the_new_index_key() {
+    for_each_backend(|_, db| {
+        db.create_table(simple_table("Orders", Some(ScalarAttributeType::S)))
+            .unwrap();
+        put(&db, order("good", Some("OPEN"), "1"));
+        let mut numeric = order("numeric", None, "2");
+        numeric.insert("status".into(), n("7"));
+        put(&db, numeric);
+        let mut empty = order("empty", None, "3");
+        empty.insert("status".into(), s(""));
+        put(&db, empty);
+        let mut long = order("long", None, "4");
+        long.insert("status".into(), s(&"x".repeat(2049)));
+        put(&db, long);
+        db.update_table(UpdateTableInput {
+            table_name: "Orders".into(),
+            attribute_definitions: Some(vec![def("status", ScalarAttributeType::S)]),
+            global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+                create: Some(CreateGlobalSecondaryIndexAction {
+                    index_name: "ByStatus".into(),
+                    key_schema: vec![hash("status")],
+                    projection: Projection {
+                        projection_type: Some(ProjectionType::All),
+                        non_key_attributes: None,
+                    },
+                    provisioned_throughput: None,
+                }),
+                ..GlobalSecondaryIndexUpdate::default()
+            }]),
+            ..UpdateTableInput::default()
+        })
+        .unwrap();
+        db.wait_for_indexes().unwrap();
+        let t = db
+            .describe_table(DescribeTableInput {
+                table_name: "Orders".into(),
+            })
+            .unwrap()
+            .table;
+        assert_eq!(t.table_status, TableStatus::Active);
+        let indexed: Vec<String> = scan_index(&db, "ByStatus")
+            .iter()
+            .map(|i| format!("{:?}", i["pk"]))
+            .collect();
+        assert_eq!(indexed, vec![format!("{:?}", s("good"))]);
+        // The violating item can still be updated; fixing its key puts it in the index.
+        db.update_item(UpdateItemInput {
+            table_name: "Orders".into(),
+            key: item(&[("pk", s("numeric")), ("sk", s("o"))]),
+            update_expression: Some("SET #s = :v".into()),
+            expression_attribute_names: Some([("#s".to_string(), "status".to_string())].into()),
+            expression_attribute_values: Some([(":v".to_string(), s("SHIPPED"))].into()),
+            ..UpdateItemInput::default()
+        })
+        .unwrap();
+        // ... and deleting one that is still invalid works too.
+        db.delete_item(DeleteItemInput {
+            table_name: "Orders".into(),
+            key: item(&[("pk", s("empty")), ("sk", s("o"))]),
+            ..DeleteItemInput::default()
+        })
+        .unwrap();
+        db.wait_for_indexes().unwrap();
+        assert_eq!(scan_index(&db, "ByStatus").len(), 2);
+        // A new write that violates the key is refused, as before.
+        let mut bad = order("new", None, "5");
+        bad.insert("status".into(), n("1"));
+        let e = db
+            .put_item(PutItemInput {
+                table_name: "Orders".into(),
+                item: bad,
+                ..PutItemInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+    });
+}

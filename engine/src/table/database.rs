@@ -5,8 +5,10 @@
 //! moment they read the table definition until their batch is committed, so a control-plane
 //! change (which takes it for writing) never interleaves with a write that used the old
 //! definition: a GSI added by UpdateTable sees every earlier write either in its backfill
-//! snapshot or as a queued maintenance record. Lock order: `catalog` → item stripe →
-//! `index_work`. Reads clone the `Arc<TableDef>` and drop the lock at once.
+//! snapshot or as a queued maintenance record. Lock order: `index_work` → `catalog` → item
+//! stripe (the index worker publishes a finished backfill while holding `index_work`;
+//! item writes never take `index_work`). Reads clone the `Arc<TableDef>` and drop the lock
+//! at once.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -104,8 +106,8 @@ pub(crate) struct Core {
     pub(crate) stripes: Vec<Mutex<()>>,
     /// Next GSI maintenance queue sequence number.
     pub(crate) queue_seq: AtomicU64,
-    /// Serialises GSI queue draining, backfills and drops.
-    pub(crate) index_work: Mutex<()>,
+    /// Serialises GSI queue draining, backfills and drops, and holds their progress.
+    pub(crate) index_work: Mutex<index::IndexWork>,
     pub(crate) signal: WorkerSignal,
 }
 
@@ -173,7 +175,7 @@ impl Database {
             catalog: RwLock::new(catalog),
             stripes,
             queue_seq: AtomicU64::new(queue_seq),
-            index_work: Mutex::new(()),
+            index_work: Mutex::new(index::IndexWork::default()),
             signal: WorkerSignal::default(),
             opts,
         });

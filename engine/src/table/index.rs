@@ -9,9 +9,15 @@
 //!   order and deletes them, one batch each, so a crash at any point re-applies at most
 //!   idempotent puts/deletes. Per item, records are queued in write order (writes to one
 //!   item are serialised by its stripe lock), so the index converges to the base table.
-//! - **Backfill** of a GSI created by UpdateTable reads the base table at one snapshot,
-//!   under the same `index_work` lock as draining; writes made after the GSI was added to
-//!   the catalog carry queue records for it, so backfill + queue cover every item.
+//! - **Backfill** of a GSI created by UpdateTable reads the base table in chunks of
+//!   [`WORK_CHUNK`] items, each at a fresh snapshot and written under the `index_work`
+//!   lock (so queue draining of every table interleaves with a long backfill); writes made
+//!   after the GSI was added to the catalog carry queue records for it, so backfill +
+//!   queue cover every item. A chunk holds the lock from its snapshot to its write, so a
+//!   queue record applied before a chunk is for a write that chunk's snapshot includes:
+//!   a chunk never puts back an entry the queue already replaced. Items whose attribute
+//!   violates the new index key are left out, as in DynamoDB. After a restart the
+//!   backfill starts over (its puts are idempotent).
 //! - **Drops** (DeleteTable, GSI deletion) leave a drop record naming a key prefix; the
 //!   worker deletes the prefix's keys in bounded chunks, then the record.
 //!
@@ -33,6 +39,13 @@ use super::keys::{
 };
 use crate::backend::{Backend, BatchOp, Direction, WriteBatch};
 use crate::types::{encode_item, item_size_bytes, Item};
+
+/// The index worker's progress, guarded by `Core::index_work`.
+#[derive(Debug, Default)]
+pub(crate) struct IndexWork {
+    /// Where the running backfill resumes: table id, index id, last base key done.
+    backfill_cursor: Option<(u32, u32, Vec<u8>)>,
+}
 
 /// Per-partition item-collection sizes of tables with LSIs:
 /// `[COLLECTION_SIZE_ID][table id u32 BE][partition prefix]` → size u64 BE.
@@ -77,6 +90,11 @@ pub(crate) fn index_entry_key(
 }
 
 /// The puts and deletes that move `index` from `old`'s entry to `new`'s.
+///
+/// An `old` item whose index key is invalid (wrong type, empty, too long) has no entry:
+/// it was written before the GSI existed and skipped by the backfill, as DynamoDB skips
+/// index key violations. `new` is always checked (writes are validated before they are
+/// acknowledged).
 fn index_ops(
     def: &TableDef,
     index: &IndexDef,
@@ -85,10 +103,7 @@ fn index_ops(
     new: Option<&Item>,
     ops: &mut Vec<BatchOp>,
 ) -> Result<i64, Error> {
-    let old_key = old
-        .map(|o| index_entry_key(&def.key, index, is_gsi, o))
-        .transpose()?
-        .flatten();
+    let old_key = old.and_then(|o| index_entry_key(&def.key, index, is_gsi, o).ok().flatten());
     let new_entry = match new {
         Some(n) => {
             index_entry_key(&def.key, index, is_gsi, n)?.map(|k| (k, index.project(&def.key, n)))
@@ -306,12 +321,12 @@ impl Core {
     /// # Errors
     /// Storage failure or a corrupt queue record.
     pub(crate) fn run_index_work(&self, max_steps: usize) -> Result<bool, Error> {
-        let _guard = self.index_work.lock();
+        let mut work = self.index_work.lock();
         for _ in 0..max_steps {
             if self.drain_queue_chunk()? {
                 continue;
             }
-            if self.backfill_one()? {
+            if self.backfill_chunk(&mut work)? {
                 continue;
             }
             if self.drop_chunk()? {
@@ -349,9 +364,9 @@ impl Core {
         Ok(true)
     }
 
-    /// Backfills the first GSI still CREATING, completely, then marks it ACTIVE.
-    /// Returns whether there was one.
-    fn backfill_one(&self) -> Result<bool, Error> {
+    /// Backfills up to [`WORK_CHUNK`] items of the first GSI still CREATING, and marks it
+    /// ACTIVE after its last chunk. Returns whether there was one.
+    fn backfill_chunk(&self, work: &mut IndexWork) -> Result<bool, Error> {
         let found = {
             let cat = self.catalog.read();
             cat.tables.values().find_map(|t| {
@@ -362,33 +377,57 @@ impl Core {
             })
         };
         let Some((def, gsi)) = found else {
+            work.backfill_cursor = None;
             return Ok(false);
         };
+        let (mut start, end) = prefix_bounds(&id_prefix(def.id));
+        if let Some((t, g, last)) = &work.backfill_cursor {
+            if (*t, *g) == (def.id, gsi.id) {
+                start = std::ops::Bound::Excluded(last.clone());
+            }
+        }
         let snapshot = self.backend.snapshot();
-        let (start, end) = prefix_bounds(&id_prefix(def.id));
         let mut batch = WriteBatch::new();
+        let mut last = None;
+        let mut read = 0;
         for kv in self
             .backend
             .scan(start, end, Direction::Forward, Some(&snapshot))?
+            .take(WORK_CHUNK)
         {
             let (k, v) = kv?;
-            let item = crate::types::decode_item(&v)
-                .map_err(|source| Error::CorruptItem { key: k, source })?;
+            read += 1;
+            let item = crate::types::decode_item(&v).map_err(|source| Error::CorruptItem {
+                key: k.clone(),
+                source,
+            })?;
+            last = Some(k);
             let mut ops = Vec::new();
-            index_ops(&def, &gsi, true, None, Some(&item), &mut ops)?;
+            match index_ops(&def, &gsi, true, None, Some(&item), &mut ops) {
+                Ok(_) => {}
+                // An index key violation (wrong type, empty or oversized value): DynamoDB
+                // leaves such items out of the index and carries on with the backfill.
+                Err(Error::Validation(_)) => continue,
+                Err(e) => return Err(e),
+            }
             for op in ops {
                 if let BatchOp::Put { key, value } = op {
                     batch.put(key, value);
                 }
             }
-            if batch.len() >= WORK_CHUNK {
-                self.backend.write(std::mem::take(&mut batch))?;
-            }
         }
         if !batch.is_empty() {
             self.backend.write(batch)?;
         }
-        self.finish_backfill(&def.name, gsi.id)?;
+        match last {
+            Some(last) if read == WORK_CHUNK => {
+                work.backfill_cursor = Some((def.id, gsi.id, last));
+            }
+            _ => {
+                work.backfill_cursor = None;
+                self.finish_backfill(&def.name, gsi.id)?;
+            }
+        }
         Ok(true)
     }
 
