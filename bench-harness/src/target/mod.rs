@@ -21,6 +21,7 @@ pub mod fjall_kv;
 pub mod http;
 pub mod record;
 pub mod redb_kv;
+pub mod requests;
 #[cfg(feature = "rocksdb")]
 pub mod rocksdb_kv;
 pub mod table;
@@ -144,6 +145,15 @@ pub enum TargetError {
         exception: String,
         /// The message from the body.
         message: String,
+    },
+    /// A request struct could not be serialised (never expected: the shapes hold only
+    /// strings, numbers and maps with string keys).
+    #[error("cannot encode the {operation} request: {reason}")]
+    EncodeRequest {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// serde_json's message.
+        reason: String,
     },
     /// The HTTP request failed below HTTP (connect, reset, timeout).
     #[error("http transport to {url}: {reason}")]
