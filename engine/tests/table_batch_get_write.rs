@@ -234,3 +234,43 @@ fn batch_get_over_sixteen_megabytes_returns_unprocessed_keys() {
         assert_eq!(rounds, 2, "16 MB holds 42 items of 390 KB, so two rounds");
     });
 }
+
+/// A request whose item violates a GSI's key fails the whole batch before any request is
+/// applied (DynamoDB validates the batch up front).
+#[test]
+fn a_bad_index_key_anywhere_rejects_the_whole_batch() {
+    for_each_backend(|_, db| {
+        let mut t = simple_table("Idx", None);
+        t.attribute_definitions
+            .push(def("w", ScalarAttributeType::S));
+        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+            index_name: "ByW".into(),
+            key_schema: vec![hash("w")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::KeysOnly),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+        }]);
+        db.create_table(t).unwrap();
+        // put_req gives `w` a Number: wrong type for ByW's S key.
+        let fine = |pk: &str| WriteRequest {
+            put_request: Some(PutRequest {
+                item: item(&[("pk", s(pk)), ("w", s("ok"))]),
+            }),
+            delete_request: None,
+        };
+        let e = write(&db, "Idx", vec![fine("a"), fine("b"), put_req("c", "x")]).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException", "{}", e.message());
+        for pk in ["a", "b", "c"] {
+            let got = db
+                .get_item(GetItemInput {
+                    table_name: "Idx".into(),
+                    key: item(&[("pk", s(pk))]),
+                    ..GetItemInput::default()
+                })
+                .unwrap();
+            assert!(got.item.is_none(), "{pk} was applied");
+        }
+    });
+}

@@ -10,9 +10,6 @@
 //! - a write that puts an entry into a GSI also costs the index's WCUs, and INDEXES
 //!   reports them per index.
 //!
-//! The `#[ignore]`d tests hold DynamoDB's numbers where the engine's arithmetic
-//! (`shale_engine::table::capacity`) differs today; run them with `--ignored`.
-//!
 //! Item sizes are DynamoDB's: the attribute names' lengths plus the string values'
 //! lengths, so [`item_of`] builds items of an exact size.
 
@@ -393,14 +390,13 @@ fn query_gsi_until(c: &mut Client, count: i64, rcc: &str) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------
-// DynamoDB's numbers where the engine differs today (run with --ignored)
+// Secondary-index charges and per-item batch rounding
 // ---------------------------------------------------------------------------------------
 
 /// DynamoDB: "BatchGetItem processes each item as an individual GetItem", so three
-/// 1500-byte items cost 3 × 1 RCU. The engine sums the bytes and rounds once (4500 bytes:
-/// 2 RCU).
+/// 1500-byte items cost 3 × 1 RCU (not the 2 RCU that rounding the summed 4500 bytes
+/// once would give).
 #[test]
-#[ignore = "engine: BatchGetItem rounds the summed bytes, not each item (table/batch.rs)"]
 fn batch_get_item_charges_each_item_rounded_up_to_4kb() {
     let (_server, mut c) = server_with_table();
     for sk in ["a", "b", "c"] {
@@ -429,9 +425,7 @@ fn batch_get_item_charges_each_item_rounded_up_to_4kb() {
 
 /// DynamoDB charges a write that puts an entry into a GSI the index's WCUs too (here a
 /// KEYS_ONLY entry, 1 WCU) and reports them under `GlobalSecondaryIndexes` with INDEXES.
-/// The engine charges the base table only.
 #[test]
-#[ignore = "engine: secondary-index writes are not charged (table/capacity.rs)"]
 fn a_write_into_a_gsi_charges_the_index_too() {
     let (_server, mut c) = server_with_table();
     let out = put(&mut c, item_of("p", "a", 1500, Some("g1")), "TOTAL");
@@ -454,15 +448,15 @@ fn a_write_into_a_gsi_charges_the_index_too() {
 }
 
 /// With INDEXES, DynamoDB reports a GSI query's units under `GlobalSecondaryIndexes`;
-/// the engine reports them as the table's share.
+/// the table's share is zero.
 #[test]
-#[ignore = "engine: INDEXES never reports per-index capacity (table/capacity.rs)"]
 fn a_gsi_query_reports_the_index_under_indexes() {
     let (_server, mut c) = server_with_table();
     put(&mut c, item_of("p", "a", 1500, Some("g1")), "NONE");
     let out = query_gsi_until(&mut c, 1, "INDEXES");
     let cc = &out["ConsumedCapacity"];
     assert_eq!(units(cc), 0.5, "{}", brief(&out));
+    assert_eq!(table_share(cc), 0.0, "{}", brief(&out));
     assert_eq!(
         cc["GlobalSecondaryIndexes"][GSI]["CapacityUnits"].as_f64(),
         Some(0.5),
@@ -474,7 +468,6 @@ fn a_gsi_query_reports_the_index_under_indexes() {
 /// With INDEXES, BatchWriteItem's per-table entries carry the table's share, as the
 /// single-item writes' do.
 #[test]
-#[ignore = "engine: BatchWriteItem ignores INDEXES (table/batch.rs)"]
 fn batch_write_with_indexes_reports_the_tables_share() {
     let (_server, mut c) = server_with_table();
     let out = call(

@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::capacity::{self, wanted};
+use super::capacity::{self, wanted, Charge};
 use super::error::{Error, ValidationError};
 use super::exprs::{self, ExprInputs};
 use super::items::validate_new_item;
 use super::keys::entry_key;
 use super::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
-    ConsumedCapacity, KeysAndAttributes, WriteRequest,
+    KeysAndAttributes, WriteRequest,
 };
 use crate::types::{item_size_bytes, Item};
 
@@ -87,17 +87,21 @@ impl super::Database {
         let mut capacity_out = Vec::new();
         for (table, ka, def, compiled, keys) in plans {
             let found = out.responses.entry(table.clone()).or_default();
-            let mut table_bytes = 0;
+            // Each key is charged as its own GetItem (DynamoDB: "BatchGetItem processes
+            // each item as an individual GetItem"), found or not.
+            let consistent = ka.consistent_read.unwrap_or(false);
+            let mut table_units = 0.0;
             let mut unprocessed = Vec::new();
             for (raw, kv) in keys {
                 if bytes >= MAX_BATCH_GET_RESPONSE_BYTES {
                     unprocessed.push(raw.clone());
                     continue;
                 }
-                if let Some(item) = core.read_item(&def, &kv)? {
-                    let size = item_size_bytes(&item);
+                let item = core.read_item(&def, &kv)?;
+                let size = item.as_ref().map_or(0, item_size_bytes);
+                table_units += capacity::read_units(size, consistent);
+                if let Some(item) = item {
                     bytes += size;
-                    table_bytes += size;
                     found.push(compiled.project(&item));
                 }
             }
@@ -110,12 +114,8 @@ impl super::Database {
                     },
                 );
             }
-            if let Some(c) = capacity::read(
-                &def,
-                table_bytes,
-                ka.consistent_read.unwrap_or(false),
-                input.return_consumed_capacity,
-            ) {
+            let mode = input.return_consumed_capacity;
+            if let Some(c) = capacity::report(&def, &Charge::table(table_units), false, mode) {
                 capacity_out.push(c);
             }
         }
@@ -167,6 +167,9 @@ impl super::Database {
                     (Some(p), None) => {
                         let key = def.key.item_key(&p.item)?;
                         validate_new_item(&p.item)?;
+                        // Index keys too: a bad request must fail the batch before any
+                        // of it is applied, as DynamoDB validates the whole batch.
+                        super::index::check_index_keys(&def, &p.item)?;
                         bytes += item_size_bytes(&p.item);
                         (Planned::Put(p.item.clone()), key)
                     }
@@ -190,7 +193,7 @@ impl super::Database {
         }
         let mut out = BatchWriteItemOutput::default();
         let wants_capacity = wanted(input.return_consumed_capacity);
-        let mut units: BTreeMap<String, (f64, std::sync::Arc<super::catalog::TableDef>)> =
+        let mut charges: BTreeMap<String, (Charge, std::sync::Arc<super::catalog::TableDef>)> =
             BTreeMap::new();
         let mut applied = 0usize;
         let mut failed: Option<Error> = None;
@@ -206,11 +209,14 @@ impl super::Database {
             match result {
                 Ok(o) => {
                     applied += 1;
-                    let size = capacity::write_size(o.old.as_ref(), o.new.as_ref());
-                    units
-                        .entry(table.clone())
-                        .or_insert_with(|| (0.0, def.clone()))
-                        .0 += capacity::write_units(size);
+                    if wants_capacity {
+                        let charge = capacity::write_charge(&def, o.old.as_ref(), o.new.as_ref());
+                        charges
+                            .entry(table.clone())
+                            .or_insert_with(|| (Charge::default(), def.clone()))
+                            .0
+                            .add(&charge);
+                    }
                 }
                 Err(e @ Error::Internal(_)) => {
                     push_unprocessed(&mut out, table, request);
@@ -225,16 +231,12 @@ impl super::Database {
                 return Err(e);
             }
         }
-        if wanted(input.return_consumed_capacity) {
+        if wants_capacity {
+            let mode = input.return_consumed_capacity;
             out.consumed_capacity = Some(
-                units
+                charges
                     .into_values()
-                    .map(|(u, def)| ConsumedCapacity {
-                        table_name: def.name.clone(),
-                        capacity_units: u,
-                        write_capacity_units: Some(u),
-                        ..ConsumedCapacity::default()
-                    })
+                    .filter_map(|(c, def)| capacity::report(&def, &c, true, mode))
                     .collect(),
             );
         }

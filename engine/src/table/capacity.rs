@@ -1,10 +1,24 @@
 //! Consumed-capacity arithmetic (reported, not enforced).
 //!
-//! DynamoDB's rules: a write costs one WCU per started KB of the larger of the old and new
-//! item; a read costs one RCU per started 4 KB, half for eventually consistent reads; a
-//! Query or Scan page costs the bytes it read rounded up per 4 KB for the whole page.
+//! DynamoDB's rules:
+//! - a write costs one WCU per started KB of the larger of the old and new item;
+//! - a write also costs each secondary index it changes, per started KB of the index
+//!   entry: one write when an entry appears, disappears or changes in place, two (a delete
+//!   and a put) when the entry's index key changes; nothing when the index's key and
+//!   projected attributes are untouched;
+//! - a read costs one RCU per started 4 KB, half for eventually consistent reads, and at
+//!   least one unit; BatchGetItem charges each item as its own GetItem;
+//! - a Query or Scan page costs the bytes it read rounded up per 4 KB for the whole page,
+//!   charged to the index it read (an LSI's fetches of non-projected attributes are
+//!   charged to the table, per item).
+//!
+//! A request's [`Charge`] keeps the table's share and each index's apart, so that
+//! `ReturnConsumedCapacity=INDEXES` can report them; `TOTAL` reports their sum.
 
-use super::catalog::TableDef;
+use std::collections::BTreeMap;
+
+use super::catalog::{IndexDef, TableDef};
+use super::index::index_entry_key;
 use super::shapes::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 use crate::types::{item_size_bytes, Item};
 
@@ -16,12 +30,6 @@ pub const READ_UNIT_BYTES: usize = 4096;
 /// Whether the request asked for consumed capacity.
 pub(crate) fn wanted(mode: Option<ReturnConsumedCapacity>) -> bool {
     !matches!(mode, None | Some(ReturnConsumedCapacity::None))
-}
-
-/// The size a write is charged for: the larger of the old and new item.
-pub(crate) fn write_size(old: Option<&Item>, new: Option<&Item>) -> usize {
-    old.map_or(0, item_size_bytes)
-        .max(new.map_or(0, item_size_bytes))
 }
 
 /// Write units for `size` bytes: at least one.
@@ -40,9 +48,131 @@ pub fn read_units(size: usize, consistent: bool) -> f64 {
     }
 }
 
-fn report(
+/// Units one request charged to one table and its indexes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Charge {
+    /// The table's share.
+    pub(crate) table: f64,
+    /// Per GSI, by name (only indexes charged something).
+    pub(crate) gsis: BTreeMap<String, f64>,
+    /// Per LSI, by name.
+    pub(crate) lsis: BTreeMap<String, f64>,
+}
+
+impl Charge {
+    /// The table's share only.
+    pub(crate) fn table(units: f64) -> Self {
+        Charge {
+            table: units,
+            ..Charge::default()
+        }
+    }
+
+    /// Everything charged.
+    pub(crate) fn total(&self) -> f64 {
+        self.table + self.gsis.values().sum::<f64>() + self.lsis.values().sum::<f64>()
+    }
+
+    /// Adds `other` (another item of the same request and table) to this charge.
+    pub(crate) fn add(&mut self, other: &Charge) {
+        self.table += other.table;
+        for (name, u) in &other.gsis {
+            *self.gsis.entry(name.clone()).or_default() += u;
+        }
+        for (name, u) in &other.lsis {
+            *self.lsis.entry(name.clone()).or_default() += u;
+        }
+    }
+
+    fn charge_index(&mut self, index: &IndexDef, is_gsi: bool, units: f64) {
+        let map = if is_gsi {
+            &mut self.gsis
+        } else {
+            &mut self.lsis
+        };
+        *map.entry(index.name.clone()).or_default() += units;
+    }
+}
+
+/// What a write of `old → new` costs `def` and its indexes.
+pub(crate) fn write_charge(def: &TableDef, old: Option<&Item>, new: Option<&Item>) -> Charge {
+    let size = old
+        .map_or(0, item_size_bytes)
+        .max(new.map_or(0, item_size_bytes));
+    let mut charge = Charge::table(write_units(size));
+    let indexes = def
+        .gsis
+        .iter()
+        .map(|g| (g, true))
+        .chain(def.lsis.iter().map(|l| (l, false)));
+    for (index, is_gsi) in indexes {
+        let units = index_write_units(def, index, is_gsi, old, new);
+        if units > 0.0 {
+            charge.charge_index(index, is_gsi, units);
+        }
+    }
+    charge
+}
+
+/// The write units `old → new` costs `index`. An item without a valid entry (sparse, or
+/// violating the index key) costs nothing there.
+fn index_write_units(
     def: &TableDef,
-    units: f64,
+    index: &IndexDef,
+    is_gsi: bool,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) -> f64 {
+    let entry = |item: Option<&Item>| {
+        let item = item?;
+        let key = index_entry_key(&def.key, index, is_gsi, item).ok()??;
+        Some((key, index.project(&def.key, item)))
+    };
+    let units = |entry: &Item| write_units(item_size_bytes(entry));
+    match (entry(old), entry(new)) {
+        (None, None) => 0.0,
+        (None, Some((_, put))) => units(&put),
+        (Some((_, deleted)), None) => units(&deleted),
+        (Some((old_key, o)), Some((new_key, n))) if old_key != new_key => units(&o) + units(&n),
+        (Some((_, o)), Some((_, n))) if o == n => 0.0,
+        (Some((_, o)), Some((_, n))) => write_units(item_size_bytes(&o).max(item_size_bytes(&n))),
+    }
+}
+
+/// What reading `bytes` from the table (`index` = `None`) or an index costs.
+pub(crate) fn read_charge(
+    index: Option<(&IndexDef, bool)>,
+    bytes: usize,
+    consistent: bool,
+) -> Charge {
+    let units = read_units(bytes, consistent);
+    match index {
+        None => Charge::table(units),
+        Some((index, is_gsi)) => {
+            let mut c = Charge::default();
+            c.charge_index(index, is_gsi, units);
+            c
+        }
+    }
+}
+
+fn share(units: f64, is_write: bool) -> Capacity {
+    let (read, write) = if is_write {
+        (None, Some(units))
+    } else {
+        (Some(units), None)
+    };
+    Capacity {
+        capacity_units: units,
+        read_capacity_units: read,
+        write_capacity_units: write,
+    }
+}
+
+/// The ConsumedCapacity of `charge` on `def`, as `mode` asks for it (`None` for NONE).
+pub(crate) fn report(
+    def: &TableDef,
+    charge: &Charge,
     is_write: bool,
     mode: Option<ReturnConsumedCapacity>,
 ) -> Option<ConsumedCapacity> {
@@ -50,43 +180,50 @@ fn report(
     if mode == ReturnConsumedCapacity::None {
         return None;
     }
-    let (r, w) = if is_write {
-        (None, Some(units))
-    } else {
-        (Some(units), None)
+    let total = share(charge.total(), is_write);
+    let indexes = mode == ReturnConsumedCapacity::Indexes;
+    let per_index = |map: &BTreeMap<String, f64>| {
+        (indexes && !map.is_empty()).then(|| {
+            map.iter()
+                .map(|(name, u)| (name.clone(), share(*u, is_write)))
+                .collect()
+        })
     };
     Some(ConsumedCapacity {
         table_name: def.name.clone(),
-        capacity_units: units,
-        read_capacity_units: r,
-        write_capacity_units: w,
-        table: (mode == ReturnConsumedCapacity::Indexes).then_some(Capacity {
-            capacity_units: units,
-            read_capacity_units: r,
-            write_capacity_units: w,
-        }),
-        local_secondary_indexes: None,
-        global_secondary_indexes: None,
+        capacity_units: total.capacity_units,
+        read_capacity_units: total.read_capacity_units,
+        write_capacity_units: total.write_capacity_units,
+        table: indexes.then(|| share(charge.table, is_write)),
+        local_secondary_indexes: per_index(&charge.lsis),
+        global_secondary_indexes: per_index(&charge.gsis),
     })
 }
 
-/// The ConsumedCapacity of a single-item write of `size` bytes, if asked for.
+/// The ConsumedCapacity of a single-item write `old → new`, if asked for.
 pub(crate) fn write(
     def: &TableDef,
-    size: usize,
+    old: Option<&Item>,
+    new: Option<&Item>,
     mode: Option<ReturnConsumedCapacity>,
 ) -> Option<ConsumedCapacity> {
-    report(def, write_units(size), true, mode)
+    if !wanted(mode) {
+        return None;
+    }
+    report(def, &write_charge(def, old, new), true, mode)
 }
 
-/// The ConsumedCapacity of a read of `size` bytes, if asked for.
+/// The ConsumedCapacity of a single-item read of `size` bytes from the table, if asked for.
 pub(crate) fn read(
     def: &TableDef,
     size: usize,
     consistent: bool,
     mode: Option<ReturnConsumedCapacity>,
 ) -> Option<ConsumedCapacity> {
-    report(def, read_units(size, consistent), false, mode)
+    if !wanted(mode) {
+        return None;
+    }
+    report(def, &read_charge(None, size, consistent), false, mode)
 }
 
 #[cfg(test)]
@@ -102,5 +239,19 @@ mod tests {
         assert_eq!(read_units(4097, true), 2.0);
         assert_eq!(read_units(4097, false), 1.0);
         assert_eq!(read_units(0, false), 0.5);
+    }
+
+    #[test]
+    fn charges_add_per_index_and_total() {
+        let mut a = Charge::table(2.0);
+        a.gsis.insert("g".into(), 1.0);
+        let mut b = Charge::table(1.0);
+        b.gsis.insert("g".into(), 2.0);
+        b.lsis.insert("l".into(), 1.0);
+        a.add(&b);
+        assert_eq!(a.table, 3.0);
+        assert_eq!(a.gsis["g"], 3.0);
+        assert_eq!(a.lsis["l"], 1.0);
+        assert_eq!(a.total(), 7.0);
     }
 }

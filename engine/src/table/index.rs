@@ -153,14 +153,15 @@ pub(crate) fn lsi_changes(
     Ok(delta)
 }
 
-/// Checks every GSI key of `new` (types, sizes) without building entries, so an invalid
-/// write is rejected before it is acknowledged even though the GSI is updated later.
+/// Checks every secondary-index key of `new` (types, sizes) without building entries, so
+/// an invalid write is rejected before it is acknowledged (GSIs are updated later) and a
+/// batch can be validated whole before any of it is applied.
 ///
 /// # Errors
 /// Index key attribute type mismatch or invalid key value.
-pub(crate) fn check_gsi_keys(def: &TableDef, new: &Item) -> Result<(), Error> {
-    for g in &def.gsis {
-        g.key.sparse_key(new, &g.name)?;
+pub(crate) fn check_index_keys(def: &TableDef, new: &Item) -> Result<(), Error> {
+    for index in def.gsis.iter().chain(&def.lsis) {
+        index.key.sparse_key(new, &index.name)?;
     }
     Ok(())
 }

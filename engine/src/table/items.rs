@@ -101,7 +101,7 @@ impl Core {
         match &new {
             Some(n) => {
                 validate_new_item(n)?;
-                index::check_gsi_keys(def, n)?;
+                index::check_index_keys(def, n)?;
                 let mut value = Vec::with_capacity(256);
                 encode_item(n, &mut value)?;
                 batch.put(item_key.clone(), value);
@@ -224,12 +224,7 @@ impl super::Database {
         let needs_old = rv == ReturnValue::AllOld || capacity::wanted(rcc);
         let out = core.put_item_in(&def, input, needs_old)?;
         drop(cat);
-        let consumed_capacity = if capacity::wanted(rcc) {
-            let size = capacity::write_size(out.old.as_ref(), out.new.as_ref());
-            capacity::write(&def, size, rcc)
-        } else {
-            None
-        };
+        let consumed_capacity = capacity::write(&def, out.old.as_ref(), out.new.as_ref(), rcc);
         Ok(PutItemOutput {
             attributes: if rv == ReturnValue::AllOld {
                 out.old
@@ -328,10 +323,14 @@ impl super::Database {
             ReturnValue::UpdatedOld => pick(&out.old),
             ReturnValue::UpdatedNew => pick(&out.new),
         };
-        let size = capacity::write_size(out.old.as_ref(), out.new.as_ref());
         Ok(UpdateItemOutput {
             attributes,
-            consumed_capacity: capacity::write(&def, size, input.return_consumed_capacity),
+            consumed_capacity: capacity::write(
+                &def,
+                out.old.as_ref(),
+                out.new.as_ref(),
+                input.return_consumed_capacity,
+            ),
         })
     }
 
@@ -354,14 +353,15 @@ impl super::Database {
         let def = core.table_for_items(&cat, &input.table_name)?;
         let out = core.delete_item_in(&def, &input.key, &input)?;
         drop(cat);
-        let size = capacity::write_size(out.old.as_ref(), None);
+        let consumed_capacity =
+            capacity::write(&def, out.old.as_ref(), None, input.return_consumed_capacity);
         Ok(DeleteItemOutput {
             attributes: if rv == ReturnValue::AllOld {
                 out.old
             } else {
                 None
             },
-            consumed_capacity: capacity::write(&def, size, input.return_consumed_capacity),
+            consumed_capacity,
         })
     }
 }

@@ -261,14 +261,25 @@ impl Core {
         let mut stopped_early = false;
         let fetch_base = spec.select == Select::AllAttributes
             && matches!(spec.target.index, Some((i, false)) if i.projection.ty != ProjectionType::All);
+        let wants_capacity = capacity::wanted(spec.return_capacity);
+        // Capacity: entries read from the target, and items fetched from the base table.
+        let mut entry_bytes = 0usize;
+        let mut fetch_units = 0.0;
         for kv in iter {
             let (k, v) = kv?;
             let mut item = decode_stored(&k, &v)?;
+            if wants_capacity && fetch_base {
+                entry_bytes += item_size_bytes(&item);
+            }
             if fetch_base {
                 let key = spec.target.def.key.item_key(&item)?;
                 let base_key = entry_key(spec.target.def.id, &key.pk, key.sk.as_ref())?;
                 if let Some(b) = self.backend.get(&base_key, Some(&snapshot))? {
                     item = decode_stored(&base_key, &b)?;
+                    if wants_capacity {
+                        fetch_units +=
+                            capacity::read_units(item_size_bytes(&item), spec.consistent);
+                    }
                 }
             }
             scanned += 1;
@@ -296,12 +307,15 @@ impl Core {
             count: count as i64,
             scanned_count: scanned as i64,
             last_evaluated_key: if stopped_early { last } else { None },
-            consumed_capacity: capacity::read(
-                spec.target.def,
-                bytes,
-                spec.consistent,
-                spec.return_capacity,
-            ),
+            consumed_capacity: wants_capacity
+                .then(|| {
+                    let read = if fetch_base { entry_bytes } else { bytes };
+                    let mut charge =
+                        capacity::read_charge(spec.target.index, read, spec.consistent);
+                    charge.table += fetch_units;
+                    capacity::report(spec.target.def, &charge, false, spec.return_capacity)
+                })
+                .flatten(),
         })
     }
 
