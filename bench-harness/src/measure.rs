@@ -36,6 +36,9 @@ pub struct OpRecorder {
     pub errors: u64,
     /// Ops rejected by throttling.
     pub throttles: u64,
+    /// Latencies in `histogram` that were the inner READ or UPDATE of a
+    /// READ-MODIFY-WRITE ([`PhaseStats::record_inner`]), not ops of their own.
+    pub inner: u64,
 }
 
 impl Default for OpRecorder {
@@ -44,6 +47,7 @@ impl Default for OpRecorder {
             histogram: new_histogram(),
             errors: 0,
             throttles: 0,
+            inner: 0,
         }
     }
 }
@@ -93,6 +97,20 @@ impl PhaseStats {
         self.timeline[second] += 1;
     }
 
+    /// Records the inner READ or UPDATE of a READ-MODIFY-WRITE. YCSB reports those twice:
+    /// in READ and UPDATE (its `DBWrapper` times every database call) and, as a pair, in
+    /// READ-MODIFY-WRITE (`CoreWorkload.doTransactionReadModifyWrite`). They go into the
+    /// op's histogram, so READ and UPDATE latencies match YCSB's, but they are not ops of
+    /// their own: they add nothing to the op count, the throughput or the timeline, and
+    /// their failures are counted once, on the READ-MODIFY-WRITE.
+    pub fn record_inner(&mut self, op: Op, measured_from: Instant, end: Instant) {
+        let rec = &mut self.ops[op.index()];
+        let ns = end.saturating_duration_since(measured_from).as_nanos();
+        rec.histogram
+            .saturating_record(u64::try_from(ns).unwrap_or(LATENCY_NS_MAX));
+        rec.inner += 1;
+    }
+
     /// Adds `other` into `self` (elapsed times add, for interleaved rounds).
     pub fn merge(&mut self, other: &PhaseStats) {
         for (a, b) in self.ops.iter_mut().zip(&other.ops) {
@@ -100,6 +118,7 @@ impl PhaseStats {
             let _ = a.histogram.add(&b.histogram);
             a.errors += b.errors;
             a.throttles += b.throttles;
+            a.inner += b.inner;
         }
         if self.timeline.len() < other.timeline.len() {
             self.timeline.resize(other.timeline.len(), 0);
@@ -134,9 +153,9 @@ impl PhaseStats {
         self.elapsed += later.elapsed;
     }
 
-    /// Total completed ops.
+    /// Total completed ops (inner READs and UPDATEs of READ-MODIFY-WRITEs excluded).
     pub fn total_ops(&self) -> u64 {
-        self.ops.iter().map(|r| r.histogram.len()).sum()
+        self.ops.iter().map(|r| r.histogram.len() - r.inner).sum()
     }
 
     /// The report form.
@@ -165,8 +184,12 @@ impl PhaseStats {
 pub struct OpSummary {
     /// YCSB's op name.
     pub op: String,
-    /// Completed ops.
+    /// Latencies recorded: completed ops plus `inner`.
     pub count: u64,
+    /// Of `count`, how many were the inner READ or UPDATE of a READ-MODIFY-WRITE (YCSB
+    /// counts them in READ and UPDATE too); 0 for other ops.
+    #[serde(default)]
+    pub inner: u64,
     /// Failed ops (throttles excluded).
     pub errors: u64,
     /// Throttled ops.
@@ -192,6 +215,7 @@ impl OpSummary {
         OpSummary {
             op: op.name().to_string(),
             count: h.len(),
+            inner: r.inner,
             errors: r.errors,
             throttles: r.throttles,
             mean_us: h.mean() / 1000.0,
@@ -261,6 +285,38 @@ mod tests {
         assert!((read.p50_us - 250.0).abs() < 1.0, "{}", read.p50_us);
         assert!((read.max_us - 1_500_000.0).abs() / 1_500_000.0 < 0.001);
         assert!(sum.first_error.unwrap().contains("not found"));
+    }
+
+    #[test]
+    fn inner_calls_of_a_read_modify_write_are_latencies_not_ops() {
+        let mut s = PhaseStats::default();
+        let t0 = Instant::now();
+        s.record_inner(Op::Read, t0, t0 + Duration::from_micros(10));
+        s.record_inner(Op::Update, t0, t0 + Duration::from_micros(20));
+        s.record(
+            Op::ReadModifyWrite,
+            t0,
+            t0,
+            t0 + Duration::from_micros(30),
+            &Ok::<(), TargetError>(()),
+        );
+        s.record(Op::Read, t0, t0, t0, &Ok::<(), TargetError>(()));
+        s.elapsed = Duration::from_secs(1);
+        assert_eq!(s.total_ops(), 2);
+        let sum = s.summary();
+        assert_eq!(sum.operations, 2);
+        assert_eq!(sum.ops_per_second_timeline, vec![2]);
+        let read = &sum.per_op[0];
+        assert_eq!((read.op.as_str(), read.count, read.inner), ("READ", 2, 1));
+        let update = &sum.per_op[1];
+        assert_eq!(
+            (update.op.as_str(), update.count, update.inner),
+            ("UPDATE", 1, 1)
+        );
+        assert!((update.p50_us - 20.0).abs() < 0.1);
+        let mut merged = s.clone();
+        merged.merge(&s);
+        assert_eq!(merged.total_ops(), 4);
     }
 
     #[test]

@@ -373,7 +373,7 @@ pub fn run(
                         } else {
                             Instant::now()
                         };
-                        let r = do_op(target, op, &mut rng, &mut chooser, state);
+                        let r = do_op(target, op, &mut rng, &mut chooser, state, &mut stats);
                         stats.record(op, start, t0, Instant::now(), &r);
                         i += 1;
                         if i.is_multiple_of(PROGRESS_EVERY) {
@@ -390,13 +390,15 @@ pub fn run(
     Ok(PhaseStats::merge_concurrent(&parts?, start.elapsed()))
 }
 
-/// Issues one op as YCSB's `CoreWorkload.doTransaction*` does.
+/// Issues one op as YCSB's `CoreWorkload.doTransaction*` does. A READ-MODIFY-WRITE also
+/// records its inner READ and UPDATE into `stats` ([`PhaseStats::record_inner`]).
 fn do_op(
     target: &dyn Target,
     op: Op,
     rng: &mut Rng,
     chooser: &mut KeyChooser,
     state: &TargetState,
+    stats: &mut PhaseStats,
 ) -> Result<(), TargetError> {
     match op {
         Op::Read => target.read(&build_key_name(chooser.next(rng, &state.inserted))),
@@ -415,9 +417,18 @@ fn do_op(
             target.scan(&key, scan_length(rng)).map(|_| ())
         }
         Op::ReadModifyWrite => {
+            // As YCSB: the new value is built first, then the read and the update are
+            // issued (the update even if the read failed) and each is timed on its own.
             let key = build_key_name(chooser.next(rng, &state.inserted));
-            target.read(&key)?;
-            target.update(&key, update_field(rng), &random_field(rng))
+            let field = update_field(rng);
+            let value = random_field(rng);
+            let t0 = Instant::now();
+            let read = target.read(&key);
+            let t1 = Instant::now();
+            stats.record_inner(Op::Read, t0, t1);
+            let update = target.update(&key, field, &value);
+            stats.record_inner(Op::Update, t1, Instant::now());
+            read.and(update)
         }
     }
 }

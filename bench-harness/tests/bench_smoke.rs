@@ -77,7 +77,8 @@ fn check_report_sized(
             "{} {}: {:?}",
             r.workload, r.target, r.run.first_error
         );
-        let per_op_total: u64 = r.run.per_op.iter().map(|o| o.count).sum();
+        // Inner READs and UPDATEs of READ-MODIFY-WRITEs are latencies, not extra ops.
+        let per_op_total: u64 = r.run.per_op.iter().map(|o| o.count - o.inner).sum();
         assert_eq!(per_op_total, r.run.operations);
         let timeline_total: u64 = r.run.ops_per_second_timeline.iter().sum();
         assert_eq!(timeline_total, r.run.operations);
@@ -91,10 +92,19 @@ fn check_report_sized(
             "c" => &["READ"],
             "d" => &["READ", "INSERT"],
             "e" => &["INSERT", "SCAN"],
-            "f" => &["READ", "READ-MODIFY-WRITE"],
+            "f" => &["READ", "UPDATE", "READ-MODIFY-WRITE"],
             other => panic!("unexpected workload {other}"),
         };
         assert_eq!(ops, expected, "{} {}", r.workload, r.target);
+        if r.workload == "f" {
+            // Every READ-MODIFY-WRITE recorded one inner READ and one inner UPDATE.
+            let count = |name: &str| r.run.per_op.iter().find(|o| o.op == name).unwrap();
+            let rmw = count("READ-MODIFY-WRITE");
+            assert_eq!(count("UPDATE").count, rmw.count);
+            assert_eq!(count("UPDATE").inner, rmw.count);
+            assert_eq!(count("READ").inner, rmw.count);
+            assert!(count("READ").count > rmw.count);
+        }
     }
 }
 

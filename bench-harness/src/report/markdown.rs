@@ -55,6 +55,13 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(s);
         for r in report.results.iter().filter(|r| r.workload == w) {
+            for op in r.run.per_op.iter().filter(|o| o.inner > 0) {
+                let _ = writeln!(
+                    s,
+                    "- {} {}: {} of the {} are the inner calls of READ-MODIFY-WRITE (YCSB counts them in both)",
+                    r.target, op.op, op.inner, op.count
+                );
+            }
             let _ = writeln!(
                 s,
                 "- {}: {} records, {}, {} threads, seed {}, durability: {}{}",

@@ -63,6 +63,13 @@ pub fn render(report: &Report) -> String {
                 op.throttles
             );
         }
+        for op in r.run.per_op.iter().filter(|o| o.inner > 0) {
+            let _ = writeln!(
+                s,
+                "     {}: {} of the {} are inside READ-MODIFY-WRITE (counted as YCSB does)",
+                op.op, op.inner, op.count
+            );
+        }
         if let Some(e) = &r.run.first_error {
             let _ = writeln!(s, "     first error: {e}");
         }
@@ -106,6 +113,7 @@ mod tests {
         OpSummary {
             op: name.to_string(),
             count,
+            inner: 0,
             errors: 0,
             throttles: 0,
             mean_us: 10.0,
