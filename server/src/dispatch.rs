@@ -38,6 +38,12 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::Scan => run(op, body, |i: ScanInput| db.scan(i)),
         Operation::BatchGetItem => run(op, body, |i: BatchGetItemInput| db.batch_get_item(i)),
         Operation::BatchWriteItem => run(op, body, |i: BatchWriteItemInput| db.batch_write_item(i)),
+        Operation::UpdateTimeToLive => run(op, body, |i: UpdateTimeToLiveInput| {
+            db.update_time_to_live(i)
+        }),
+        Operation::DescribeTimeToLive => run(op, body, |i: DescribeTimeToLiveInput| {
+            db.describe_time_to_live(i)
+        }),
     }
 }
 
@@ -91,6 +97,8 @@ single_table!(
     DeleteItemInput,
     QueryInput,
     ScanInput,
+    UpdateTimeToLiveInput,
+    DescribeTimeToLiveInput,
 );
 
 impl TableLabel for ListTablesInput {

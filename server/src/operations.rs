@@ -3,7 +3,7 @@
 //!
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
-//! - an operation DynamoDB has but Shale does not yet (transactions, TTL, streams, backups,
+//! - an operation DynamoDB has but Shale does not yet (transactions, streams, backups,
 //!   PITR, tags, PartiQL, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
@@ -41,11 +41,15 @@ pub enum Operation {
     BatchGetItem,
     /// BatchWriteItem.
     BatchWriteItem,
+    /// UpdateTimeToLive.
+    UpdateTimeToLive,
+    /// DescribeTimeToLive.
+    DescribeTimeToLive,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 15] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -59,6 +63,8 @@ impl Operation {
         Operation::Scan,
         Operation::BatchGetItem,
         Operation::BatchWriteItem,
+        Operation::UpdateTimeToLive,
+        Operation::DescribeTimeToLive,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -77,6 +83,8 @@ impl Operation {
             Operation::Scan => "Scan",
             Operation::BatchGetItem => "BatchGetItem",
             Operation::BatchWriteItem => "BatchWriteItem",
+            Operation::UpdateTimeToLive => "UpdateTimeToLive",
+            Operation::DescribeTimeToLive => "DescribeTimeToLive",
         }
     }
 
@@ -105,7 +113,6 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "DescribeKinesisStreamingDestination",
     "DescribeLimits",
     "DescribeTableReplicaAutoScaling",
-    "DescribeTimeToLive",
     "DisableKinesisStreamingDestination",
     "EnableKinesisStreamingDestination",
     "ExecuteStatement",
@@ -132,7 +139,6 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "UpdateGlobalTableSettings",
     "UpdateKinesisStreamingDestination",
     "UpdateTableReplicaAutoScaling",
-    "UpdateTimeToLive",
 ];
 
 /// DynamoDB Streams operations; Shale has no streams yet.

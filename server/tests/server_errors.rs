@@ -306,7 +306,7 @@ fn unimplemented_operations_say_so() {
     for op in [
         "TransactWriteItems",
         "CreateBackup",
-        "UpdateTimeToLive",
+        "RestoreTableToPointInTime",
         "TagResource",
     ] {
         let r = call(&mut c, op, json!({}));

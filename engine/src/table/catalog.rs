@@ -287,6 +287,10 @@ pub struct TableDef {
     pub stream: Option<StreamSpecification>,
     /// Whether DeleteTable is refused.
     pub deletion_protection: bool,
+    /// The TTL attribute when time to live is on (see `table::ttl`). Absent in catalogs
+    /// written before TTL existed, which reads as off.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
 }
 
 impl TableDef {

@@ -62,6 +62,9 @@ pub struct DatabaseOptions {
     pub index_worker_interval: Duration,
     /// Lock stripes for item read-modify-write.
     pub lock_stripes: usize,
+    /// How often the background worker runs a TTL sweep round (each examines up to
+    /// `TTL_ITEMS_PER_ROUND` items per TTL-enabled table and deletes the expired ones).
+    pub ttl_sweep_interval: Duration,
 }
 
 impl Default for DatabaseOptions {
@@ -73,6 +76,7 @@ impl Default for DatabaseOptions {
             background_index_worker: true,
             index_worker_interval: Duration::from_millis(20),
             lock_stripes: DEFAULT_LOCK_STRIPES,
+            ttl_sweep_interval: Duration::from_secs(1),
         }
     }
 }
@@ -108,6 +112,8 @@ pub(crate) struct Core {
     pub(crate) queue_seq: AtomicU64,
     /// Serialises GSI queue draining, backfills and drops, and holds their progress.
     pub(crate) index_work: Mutex<index::IndexWork>,
+    /// The TTL sweeper's cursors.
+    pub(crate) ttl_sweep: Mutex<super::ttl::TtlSweep>,
     pub(crate) signal: WorkerSignal,
 }
 
@@ -137,6 +143,7 @@ impl Drop for Database {
 }
 
 fn worker_loop(core: Weak<Core>, interval: Duration) {
+    let mut last_sweep = std::time::Instant::now();
     loop {
         let Some(c) = core.upgrade() else { return };
         {
@@ -154,6 +161,11 @@ fn worker_loop(core: Weak<Core>, interval: Duration) {
         }
         // Errors are retried on the next round; the queue is durable, nothing is lost.
         let _ = c.run_index_work(index::WORK_STEPS_PER_ROUND);
+        if last_sweep.elapsed() >= c.opts.ttl_sweep_interval {
+            last_sweep = std::time::Instant::now();
+            // Likewise: an expired item missed now is found by a later round.
+            let _ = c.sweep_round();
+        }
         drop(c);
     }
 }
@@ -176,6 +188,7 @@ impl Database {
             stripes,
             queue_seq: AtomicU64::new(queue_seq),
             index_work: Mutex::new(index::IndexWork::default()),
+            ttl_sweep: Mutex::new(super::ttl::TtlSweep::default()),
             signal: WorkerSignal::default(),
             opts,
         });
@@ -372,7 +385,7 @@ impl Core {
         Ok((first..next).collect())
     }
 
-    fn persist_def(batch: &mut WriteBatch, def: &TableDef) {
+    pub(crate) fn persist_def(batch: &mut WriteBatch, def: &TableDef) {
         batch.put(catalog::table_key(&def.name), catalog::encode_record(def));
     }
 
@@ -481,6 +494,7 @@ impl Core {
                 .collect(),
             stream: input.stream_specification,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+            ttl_attribute: None,
         };
         check_index_limits(&def)?;
         Self::persist_def(&mut batch, &def);

@@ -73,6 +73,18 @@ pub enum ValidationError {
         /// The key attribute's name.
         attribute: String,
     },
+    /// UpdateTimeToLive asked to enable TTL on a table where it is on.
+    #[error("TimeToLive is already enabled")]
+    TimeToLiveAlreadyEnabled,
+    /// UpdateTimeToLive asked to disable TTL on a table where it is off.
+    #[error("TimeToLive is already disabled")]
+    TimeToLiveAlreadyDisabled,
+    /// UpdateTimeToLive's attribute name is empty or longer than 255 bytes.
+    #[error("1 validation error detected: Value '{value}' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length between 1 and 255")]
+    TimeToLiveAttributeName {
+        /// The offending name.
+        value: String,
+    },
     /// A key given to Get/Update/Delete does not match the schema (missing or extra attributes).
     #[error("The provided key element does not match the schema")]
     KeyMismatch,

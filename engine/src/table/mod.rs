@@ -63,6 +63,7 @@ mod index;
 mod items;
 mod keys;
 mod read;
+mod ttl;
 
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{

@@ -87,6 +87,7 @@ def main(endpoint):
     secondary_indexes(client)
     gsi_added_by_update_table(client)
     high_level_resource(client, resource)
+    time_to_live(client)
     cleanup(client)
     print(f"boto3 scenario: {CHECKS} checks passed")
 
@@ -705,6 +706,31 @@ def high_level_resource(client, resource):
         raise AssertionError("conditional put should fail")
     except resource.meta.client.exceptions.ConditionalCheckFailedException:
         check(True, "modeled exception class")
+
+
+def time_to_live(client):
+    """UpdateTimeToLive / DescribeTimeToLive, and an already-expired item swept away."""
+    d = client.describe_time_to_live(TableName="Music")["TimeToLiveDescription"]
+    check(d["TimeToLiveStatus"] == "DISABLED", "TTL starts disabled")
+    out = client.update_time_to_live(
+        TableName="Music",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"},
+    )
+    check(out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"},
+          "update_time_to_live echoes the specification")
+    d = client.describe_time_to_live(TableName="Music")["TimeToLiveDescription"]
+    check(d == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}, "TTL enabled")
+    expect_error("ValidationException", client.update_time_to_live, TableName="Music",
+                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    # Expired a minute ago: the server's sweeper (one round a second) deletes it.
+    key = {"Artist": {"S": "TTL"}, "SongTitle": {"S": "Gone"}}
+    minute_ago = str(int(time.time()) - 60)
+    client.put_item(TableName="Music", Item={**key, "expires": {"N": minute_ago}})
+    keep = {"Artist": {"S": "TTL"}, "SongTitle": {"S": "Kept"}}
+    client.put_item(TableName="Music", Item={**keep, "expires": {"N": "99999999999"}})
+    poll("the expired item is swept",
+         lambda: "Item" not in client.get_item(TableName="Music", Key=key))
+    check("Item" in client.get_item(TableName="Music", Key=keep), "unexpired item kept")
 
 
 def cleanup(client):
