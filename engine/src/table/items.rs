@@ -20,9 +20,7 @@ use super::shapes::{
     ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
 };
 use crate::backend::WriteBatch;
-use crate::types::{
-    decode_item, encode_item, item_size_bytes, validate_item, Item, MAX_ITEM_SIZE_BYTES,
-};
+use crate::types::{decode_item, encode_item, item_size_bytes, validate_item, Item};
 
 /// What a write did.
 #[derive(Debug)]
@@ -41,18 +39,9 @@ pub(crate) fn decode_stored(key: &[u8], bytes: &[u8]) -> Result<Item, Error> {
     })
 }
 
-/// Validates a whole new item: attribute rules and the 400 KB limit.
-pub(crate) fn validate_new_item(item: &Item) -> Result<(), Error> {
-    validate_item(item)?;
-    let size = item_size_bytes(item);
-    if size > MAX_ITEM_SIZE_BYTES {
-        return Err(crate::types::TypeError::ItemTooLarge {
-            size,
-            max: MAX_ITEM_SIZE_BYTES,
-        }
-        .into());
-    }
-    Ok(())
+/// Validates a whole new item: attribute rules and the 400 KB limit. Returns its size.
+pub(crate) fn validate_new_item(item: &Item) -> Result<usize, Error> {
+    Ok(validate_item(item)?)
 }
 
 impl Core {
@@ -80,12 +69,13 @@ impl Core {
     ) -> Result<WriteOutcome, Error> {
         let read_old = needs_old || !def.lsis.is_empty() || !def.gsis.is_empty();
         let item_key = entry_key(def.id, &key.pk, key.sk.as_ref())?;
-        let partition = partition_prefix(def.id, &key.pk)?;
-        let lock_key: &[u8] = if def.lsis.is_empty() {
-            &item_key
+        // Tables with LSIs lock (and size) whole partitions; others lock the item.
+        let partition = if def.lsis.is_empty() {
+            None
         } else {
-            &partition
+            Some(partition_prefix(def.id, &key.pk)?)
         };
+        let lock_key: &[u8] = partition.as_deref().unwrap_or(&item_key);
         let _item_lock = self.stripe(lock_key).lock();
         let stored = if read_old {
             self.backend.get(&item_key, None)?
@@ -100,24 +90,25 @@ impl Core {
         let mut batch = WriteBatch::new();
         match &new {
             Some(n) => {
-                validate_new_item(n)?;
+                let size = validate_new_item(n)?;
                 index::check_index_keys(def, n)?;
-                let mut value = Vec::with_capacity(256);
+                // The encoding is the attribute bytes plus a few bytes of framing each.
+                let mut value = Vec::with_capacity(size + 8 * n.len() + 8);
                 encode_item(n, &mut value)?;
-                batch.put(item_key.clone(), value);
+                batch.put(item_key, value);
             }
             None if read_old && old.is_none() => {
                 return Ok(WriteOutcome { old, new });
             }
             None => {
-                batch.delete(item_key.clone());
+                batch.delete(item_key);
             }
         }
-        if !def.lsis.is_empty() {
+        if let Some(partition) = &partition {
             let lsi_delta = index::lsi_changes(def, old.as_ref(), new.as_ref(), &mut batch)?;
             let base_delta = new.as_ref().map_or(0, |n| item_size_bytes(n) as i64)
                 - old.as_ref().map_or(0, |o| item_size_bytes(o) as i64);
-            let size_key = index::collection_size_key(def, &partition);
+            let size_key = index::collection_size_key(def, partition);
             let current = match self.backend.get(&size_key, None)? {
                 Some(v) => <[u8; 8]>::try_from(v.as_slice())
                     .map(u64::from_be_bytes)

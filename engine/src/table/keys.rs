@@ -55,12 +55,13 @@ pub(crate) fn push_key_value(value: &AttributeValue, out: &mut Vec<u8>) -> Resul
 /// # Errors
 /// As [`push_key_value`].
 pub(crate) fn partition_prefix(id: u32, pk: &AttributeValue) -> Result<Vec<u8>, TypeError> {
-    let mut encoded = Vec::with_capacity(32);
-    push_key_value(pk, &mut encoded)?;
-    let mut out = Vec::with_capacity(KEY_HEADER_BYTES + encoded.len() + 32);
+    // One allocation: the key is encoded in place and the hash filled in after it.
+    let mut out = Vec::with_capacity(KEY_HEADER_BYTES + 64);
     out.extend_from_slice(&id_prefix(id));
-    out.extend_from_slice(&xxh3_64(&encoded).to_be_bytes());
-    out.extend_from_slice(&encoded);
+    out.extend_from_slice(&[0; 8]);
+    push_key_value(pk, &mut out)?;
+    let hash = xxh3_64(&out[KEY_HEADER_BYTES..]);
+    out[4..KEY_HEADER_BYTES].copy_from_slice(&hash.to_be_bytes());
     Ok(out)
 }
 

@@ -239,23 +239,23 @@ impl Reader<'_> {
         depth: usize,
     ) -> Result<BTreeMap<String, AttributeValue>, DecodeError> {
         let count = self.count()?;
-        let mut entries = BTreeMap::new();
+        // Names are stored strictly increasing (checked), so the map is bulk-built from
+        // a sorted list instead of searched once per insert.
+        // (Capacity capped: a hostile count only costs what its entries really decode to.)
+        let mut entries: Vec<(String, AttributeValue)> = Vec::with_capacity(count.min(64));
         for _ in 0..count {
             let offset = self.pos;
             let name = self.string()?;
-            if entries
-                .last_key_value()
-                .is_some_and(|(last, _): (&String, _)| *last >= name)
-            {
+            if entries.last().is_some_and(|(last, _)| *last >= name) {
                 return Err(DecodeError::NonCanonical {
                     offset,
                     reason: "attribute names not strictly increasing",
                 });
             }
             let value = self.value(depth)?;
-            entries.insert(name, value);
+            entries.push((name, value));
         }
-        Ok(entries)
+        Ok(entries.into_iter().collect())
     }
 
     /// One value; `depth` counts the maps and lists enclosing it.

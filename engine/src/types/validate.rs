@@ -21,11 +21,12 @@ const CONTAINER_ELEMENT_BYTES: usize = 1;
 const FLAG_BYTES: usize = 1;
 
 /// Checks every rule DynamoDB applies to an item in a write: names, values (see
-/// [`validate_value`]) and the 400 KB size limit.
+/// [`validate_value`]) and the 400 KB size limit. Returns the item's size
+/// ([`item_size_bytes`]), which the check had to compute anyway.
 ///
 /// # Errors
 /// The first broken rule, as a [`TypeError`].
-pub fn validate_item(item: &Item) -> Result<(), TypeError> {
+pub fn validate_item(item: &Item) -> Result<usize, TypeError> {
     for (name, value) in item {
         if name.is_empty() {
             return Err(TypeError::EmptyAttributeName);
@@ -40,7 +41,7 @@ pub fn validate_item(item: &Item) -> Result<(), TypeError> {
             max: MAX_ITEM_SIZE_BYTES,
         });
     }
-    Ok(())
+    Ok(size)
 }
 
 /// Checks one value: sets are non-empty with unique elements, maps and lists nest at
@@ -140,32 +141,44 @@ pub fn item_size_bytes(item: &Item) -> usize {
 /// Iterative, so it is safe on values of any depth (including unvalidated ones).
 #[must_use]
 pub fn value_size_bytes(value: &AttributeValue) -> usize {
+    // Most values are scalars: no work list for them.
+    if !matches!(value, AttributeValue::M(_) | AttributeValue::L(_)) {
+        return own_size_bytes(value);
+    }
     let mut total = 0;
     let mut pending: Vec<&AttributeValue> = vec![value];
     while let Some(value) = pending.pop() {
-        total += match value {
-            AttributeValue::S(text) => text.len(),
-            AttributeValue::N(number) => number_size_bytes(number),
-            AttributeValue::B(bytes) => bytes.len(),
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => FLAG_BYTES,
-            AttributeValue::M(entries) => {
-                pending.extend(entries.values());
-                CONTAINER_OVERHEAD_BYTES
-                    + entries
-                        .keys()
-                        .map(|key| CONTAINER_ELEMENT_BYTES + key.len())
-                        .sum::<usize>()
-            }
-            AttributeValue::L(values) => {
-                pending.extend(values.iter());
-                CONTAINER_OVERHEAD_BYTES + CONTAINER_ELEMENT_BYTES * values.len()
-            }
-            AttributeValue::Ss(strings) => strings.iter().map(String::len).sum(),
-            AttributeValue::Ns(numbers) => numbers.iter().map(number_size_bytes).sum(),
-            AttributeValue::Bs(binaries) => binaries.iter().map(Vec::len).sum(),
-        };
+        total += own_size_bytes(value);
+        match value {
+            AttributeValue::M(entries) => pending.extend(entries.values()),
+            AttributeValue::L(values) => pending.extend(values.iter()),
+            _ => {}
+        }
     }
     total
+}
+
+/// A value's size without its nested elements' sizes (a container's own bytes only).
+fn own_size_bytes(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(number) => number_size_bytes(number),
+        AttributeValue::B(bytes) => bytes.len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => FLAG_BYTES,
+        AttributeValue::M(entries) => {
+            CONTAINER_OVERHEAD_BYTES
+                + entries
+                    .keys()
+                    .map(|key| CONTAINER_ELEMENT_BYTES + key.len())
+                    .sum::<usize>()
+        }
+        AttributeValue::L(values) => {
+            CONTAINER_OVERHEAD_BYTES + CONTAINER_ELEMENT_BYTES * values.len()
+        }
+        AttributeValue::Ss(strings) => strings.iter().map(String::len).sum(),
+        AttributeValue::Ns(numbers) => numbers.iter().map(number_size_bytes).sum(),
+        AttributeValue::Bs(binaries) => binaries.iter().map(Vec::len).sum(),
+    }
 }
 
 fn number_size_bytes(number: &super::Number) -> usize {
