@@ -14,6 +14,8 @@
 //! - **Full disk**: [`FaultFs::set_space_limit_bytes`] makes writes that would grow the
 //!   total size past the limit fail with `StorageFull`.
 //! - **Bit rot**: [`FaultFs::flip_bit`] flips one bit of a file, live and durable.
+//! - **Slow disk**: [`FaultFs::set_sync_latency`] makes every sync take a while (outside
+//!   any lock), as a real fdatasync does, so group-commit sharing shows up in tests.
 //! - **Stalled disk**: [`FaultFs::hold_creates`] makes every creation of a file whose name
 //!   ends with a suffix wait until [`FaultFs::release_creates`] (at most [`HOLD_MAX`], then
 //!   it fails with `TimedOut`), so tests can stop a flush mid-way and watch writers stall.
@@ -99,6 +101,7 @@ struct State {
     generation: u64,
     writes_until_failure: Option<u64>,
     syncs_until_failure: Option<u64>,
+    sync_latency: Option<std::time::Duration>,
     space_limit_bytes: Option<u64>,
     stats: FaultStats,
 }
@@ -208,6 +211,11 @@ impl FaultFs {
             n.durable[i] ^= 1 << (bit & 7);
         }
         Ok(())
+    }
+
+    /// Every later successful sync sleeps `latency` first (`None`: instant).
+    pub fn set_sync_latency(&self, latency: Option<Duration>) {
+        self.state.lock().sync_latency = latency;
     }
 
     /// From now on, creating a file whose name ends with `suffix` waits until
@@ -349,6 +357,10 @@ impl File for FaultFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
+        let latency = self.fs.state.lock().sync_latency;
+        if let Some(d) = latency {
+            std::thread::sleep(d);
+        }
         let mut st = self.fs.state.lock();
         self.check_alive(&st)?;
         if let Some(left) = st.syncs_until_failure {
