@@ -2,31 +2,44 @@
 //! fdatasync, kept generic over the I/O ([`BatchSink`]) and over the sync primitives so
 //! that `loom` can check it exhaustively (`wal/tests/loom_group_commit.rs`).
 //!
-//! Protocol (leader/follower):
+//! Protocol: two leader roles, each held by at most one thread at a time.
 //! 1. [`GroupCommit::reserve`] assigns the next LSN and lets the caller encode its record
 //!    into the shared buffer, all under the state mutex, so buffer order is LSN order.
-//! 2. [`GroupCommit::wait`] blocks until the LSN is written (or written and synced). If no
-//!    leader is active the caller becomes leader: it takes the whole buffer, releases the
-//!    mutex, writes (and syncs if anyone asked for a sync), re-takes the mutex, publishes
-//!    `written`/`synced`, clears the leader flag and wakes everyone. Everyone else waits on
-//!    the condvar and re-checks, and may become the next leader.
+//! 2. [`GroupCommit::wait`] blocks until the LSN is written (or written and synced).
+//!    - If its record is not written yet and nobody is *writing*, the caller becomes the
+//!      write leader: it takes the whole buffer, drops the state mutex, writes it under
+//!      the sink mutex, then publishes `written` and wakes waiters.
+//!    - If it needs a sync, its record is written, and nobody is *syncing*, it becomes the
+//!      sync leader: it takes a [`SyncHandle`] for what the sink has written so far (under
+//!      the sink mutex, briefly), drops every lock, syncs, then publishes `synced`.
+//!    - Otherwise it waits on the condvar (a `Written` waiter first polls briefly: a write
+//!      takes microseconds).
+//!
+//!    The sync runs without any lock held, so writers are never stalled behind an
+//!    fdatasync: their records are written (and, in `Written` modes, acknowledged) while it
+//!    is in flight, and the next sync covers them. That is the classic group commit, with
+//!    the next batch's write overlapping the previous batch's sync.
 //!
 //! Invariants:
 //! - `synced <= written <= reserved`; the three only grow.
-//! - At most one leader; only the leader touches the sink.
-//! - A waiter returns `Ok` only after `written` (or `synced`) covers its LSN, and those are
-//!   published only after the sink call returned `Ok` for a batch ending at or after it.
+//! - At most one write leader and one sync leader; only the write leader calls
+//!   `write_batch`, and only under the sink mutex.
+//! - A sync handle taken when the sink had written up to `w` makes at least `w` durable;
+//!   `synced` is published only after such a sync returned `Ok`.
+//! - A waiter returns `Ok` only after `written` (or `synced`) covers its LSN.
 //! - After a sink failure `poisoned` is set and never cleared: nobody can be acknowledged
 //!   for bytes that may not be on disk.
 //!
-//! Locks: `state` (LSNs, buffer, flags) and `sink` (the I/O). They are never held at the
-//! same time: the leader drops `state` before taking `sink` for its I/O, and drops `sink`
-//! before re-taking `state` to publish. Only the leader (`leader_active`) takes `sink` on
-//! the commit path, so that lock is uncontended there; [`GroupCommit::with_sink`] uses it to
-//! run maintenance (segment release) between batches.
+//! Locks: `state` (LSNs, buffer, flags) and `sink` (the I/O and the last LSN it wrote).
+//! They are never held at the same time. [`GroupCommit::with_sink`] takes `sink` to run
+//! maintenance (segment release) between batches.
 
 #[cfg(loom)]
+use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(loom)]
 use loom::sync::{Condvar, Mutex, MutexGuard};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(not(loom))]
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -36,16 +49,27 @@ use crate::Lsn;
 pub trait BatchSink {
     /// The sink's error.
     type Error;
+    /// Makes durable what the sink had written when it was taken.
+    type Syncer: SyncHandle<Error = Self::Error>;
     /// Writes `batch`, a run of whole encoded records whose last LSN is `last_lsn`.
     ///
     /// # Errors
     /// Any I/O failure; it poisons the group.
     fn write_batch(&mut self, batch: &[u8], last_lsn: Lsn) -> Result<(), Self::Error>;
-    /// Makes everything written so far durable.
+    /// A handle whose [`SyncHandle::sync`] makes everything written so far durable. It is
+    /// used with no lock held, possibly while later batches are being written.
+    fn syncer(&mut self) -> Self::Syncer;
+}
+
+/// A sync taken from a [`BatchSink`].
+pub trait SyncHandle {
+    /// The sink's error.
+    type Error;
+    /// Makes durable what the sink had written when the handle was taken.
     ///
     /// # Errors
     /// Any I/O failure; it poisons the group.
-    fn sync(&mut self) -> Result<(), Self::Error>;
+    fn sync(&self) -> Result<(), Self::Error>;
 }
 
 /// What a waiter needs before it may return.
@@ -84,11 +108,20 @@ struct State<U> {
     reserved: Lsn,
     written: Lsn,
     synced: Lsn,
-    /// Highest LSN some waiter needs synced.
-    sync_wanted: Lsn,
-    leader_active: bool,
+    writing: bool,
+    syncing: bool,
     poisoned: bool,
+    /// Threads asleep on `cond`. Leaders notify only if there are any: with std's futex
+    /// condvar a notification is a syscall even when nobody waits.
+    waiters: usize,
     user: U,
+}
+
+/// The sink and the last LSN it wrote, under one mutex.
+#[derive(Debug)]
+struct Sink<K> {
+    sink: K,
+    written: Lsn,
 }
 
 /// The shared group-commit state. `U` is caller state kept under the same mutex as LSN
@@ -97,13 +130,26 @@ struct State<U> {
 pub struct GroupCommit<U, K> {
     state: Mutex<State<U>>,
     cond: Condvar,
-    sink: Mutex<K>,
+    sink: Mutex<Sink<K>>,
+    /// Mirrors of `State::written` and `State::writing`, stored under the state lock after
+    /// each change, so a follower that only needs `Written` can poll for its leader
+    /// without the lock before it sleeps (see `shale_io::spin`).
+    written_seen: AtomicU64,
+    writing_seen: AtomicBool,
 }
 
-/// Resets the leader flag and poisons the group if the leader unwinds mid-I/O, so a panic in
-/// a sink can never leave followers waiting forever.
+/// Which leader role a [`LeaderGuard`] covers.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Write,
+    Sync,
+}
+
+/// Clears the role's flag and poisons the group if the leader unwinds mid-I/O, so a panic
+/// in a sink can never leave followers waiting forever.
 struct LeaderGuard<'a, U, K> {
     gc: &'a GroupCommit<U, K>,
+    role: Role,
     armed: bool,
 }
 
@@ -111,7 +157,13 @@ impl<U, K> Drop for LeaderGuard<'_, U, K> {
     fn drop(&mut self) {
         if self.armed {
             let mut st = lock(&self.gc.state);
-            st.leader_active = false;
+            match self.role {
+                Role::Write => {
+                    st.writing = false;
+                    self.gc.writing_seen.store(false, Ordering::Release);
+                }
+                Role::Sync => st.syncing = false,
+            }
             st.poisoned = true;
             drop(st);
             self.gc.cond.notify_all();
@@ -134,13 +186,19 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
                 reserved: last_lsn,
                 written: last_lsn,
                 synced: last_lsn,
-                sync_wanted: last_lsn,
-                leader_active: false,
+                writing: false,
+                syncing: false,
                 poisoned: false,
+                waiters: 0,
                 user,
             }),
             cond: Condvar::new(),
-            sink: Mutex::new(sink),
+            sink: Mutex::new(Sink {
+                sink,
+                written: last_lsn,
+            }),
+            written_seen: AtomicU64::new(last_lsn),
+            writing_seen: AtomicBool::new(false),
         }
     }
 
@@ -165,8 +223,8 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
         Ok((lsn, st.buf.len()))
     }
 
-    /// Blocks until `lsn` is written (or synced, per `need`), leading a batch if no one
-    /// else is.
+    /// Blocks until `lsn` is written (or synced, per `need`), leading a write or a sync if
+    /// one is needed and nobody else is.
     ///
     /// # Errors
     /// `Poisoned` if a sink call failed, `Sink` if this thread's own sink call failed,
@@ -179,75 +237,136 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
                 last: st.reserved,
             });
         }
-        if need == Need::Synced && st.sync_wanted < lsn {
-            st.sync_wanted = lsn;
-        }
-        // Each pass either returns, leads one batch (which publishes progress or poisons),
-        // or sleeps until a leader finishes; it cannot spin without progress.
+        // Each pass either returns, leads one write or sync (which publishes progress or
+        // poisons), or sleeps until a leader finishes; it cannot spin without progress.
         loop {
             if st.poisoned {
                 return Err(CommitError::Poisoned);
             }
-            let done = match need {
-                Need::Written => st.written >= lsn,
-                Need::Synced => st.synced >= lsn,
-            };
-            if done {
+            if st.written < lsn {
+                if !st.writing {
+                    st = self.lead_write(st)?;
+                    continue;
+                }
+                // A write takes microseconds: poll for it before sleeping. Not under loom,
+                // whose model needs every wait to block.
+                #[cfg(not(loom))]
+                {
+                    drop(st);
+                    shale_io::spin::spin_until(shale_io::spin::DEFAULT_SPIN, || {
+                        self.written_seen.load(Ordering::Acquire) >= lsn
+                            || !self.writing_seen.load(Ordering::Acquire)
+                    });
+                    st = lock(&self.state);
+                    if st.written >= lsn || !st.writing || st.poisoned {
+                        continue;
+                    }
+                }
+            } else if need == Need::Written || st.synced >= lsn {
                 return Ok(());
-            }
-            if st.leader_active {
-                st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+            } else if !st.syncing {
+                st = self.lead_sync(st)?;
                 continue;
             }
-            st = self.lead(st)?;
+            st.waiters += 1;
+            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.waiters -= 1;
         }
     }
 
-    /// Runs one batch as leader. Takes the state guard, returns it re-locked.
-    fn lead<'a>(
+    /// Publishes progress and wakes sleepers, if any. Returns the guard, still held.
+    fn publish<'a>(&'a self, st: MutexGuard<'a, State<U>>) -> MutexGuard<'a, State<U>> {
+        if st.waiters == 0 {
+            return st;
+        }
+        drop(st);
+        self.cond.notify_all();
+        lock(&self.state)
+    }
+
+    /// Writes the whole buffer as write leader. Takes the state guard, returns it re-locked.
+    fn lead_write<'a>(
         &'a self,
         mut st: MutexGuard<'a, State<U>>,
     ) -> Result<MutexGuard<'a, State<U>>, CommitError<K::Error>> {
-        st.leader_active = true;
+        st.writing = true;
+        self.writing_seen.store(true, Ordering::Release);
         let batch = std::mem::take(&mut st.buf);
         let batch_last = st.reserved;
-        let do_sync = st.sync_wanted > st.synced;
         drop(st);
 
         let mut guard = LeaderGuard {
             gc: self,
+            role: Role::Write,
             armed: true,
         };
-        let result = {
+        let result = if batch.is_empty() {
+            Ok(())
+        } else {
             let mut sink = lock(&self.sink);
-            let mut r = Ok(());
-            if !batch.is_empty() {
-                r = sink.write_batch(&batch, batch_last);
-            }
-            if r.is_ok() && do_sync {
-                r = sink.sync();
+            let r = sink.sink.write_batch(&batch, batch_last);
+            if r.is_ok() {
+                sink.written = batch_last;
             }
             r
         };
         guard.armed = false;
 
         let mut st = lock(&self.state);
-        st.leader_active = false;
+        st.writing = false;
+        self.writing_seen.store(false, Ordering::Release);
         match result {
             Ok(()) => {
-                st.written = batch_last;
-                if do_sync {
-                    st.synced = batch_last;
-                }
+                st.written = st.written.max(batch_last);
+                self.written_seen.store(st.written, Ordering::Release);
                 if st.buf.is_empty() && st.buf.capacity() == 0 {
                     // Hand the allocation back so steady state does not reallocate.
                     let mut batch = batch;
                     batch.clear();
                     st.buf = batch;
                 }
+                Ok(self.publish(st))
+            }
+            Err(e) => {
+                st.poisoned = true;
                 drop(st);
                 self.cond.notify_all();
-                Ok(lock(&self.state))
+                Err(CommitError::Sink(e))
+            }
+        }
+    }
+
+    /// Syncs what the sink has written, as sync leader, with no lock held during the sync.
+    /// Takes the state guard, returns it re-locked.
+    fn lead_sync<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State<U>>,
+    ) -> Result<MutexGuard<'a, State<U>>, CommitError<K::Error>> {
+        st.syncing = true;
+        drop(st);
+
+        let mut guard = LeaderGuard {
+            gc: self,
+            role: Role::Sync,
+            armed: true,
+        };
+        let (syncer, target) = {
+            let mut sink = lock(&self.sink);
+            (sink.sink.syncer(), sink.written)
+        };
+        let result = syncer.sync();
+        guard.armed = false;
+
+        let mut st = lock(&self.state);
+        st.syncing = false;
+        match result {
+            Ok(()) => {
+                // What the sink had written is now on disk, even if its write leader has
+                // not published it yet: publish both (`synced <= written` holds).
+                st.synced = st.synced.max(target);
+                st.written = st.written.max(target);
+                self.written_seen.store(st.written, Ordering::Release);
+                Ok(self.publish(st))
             }
             Err(e) => {
                 st.poisoned = true;
@@ -278,9 +397,9 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
         lock(&self.state).synced
     }
 
-    /// Runs `f` on the sink while no batch is in flight (it takes the sink lock, which a
-    /// leader holds for its whole I/O).
+    /// Runs `f` on the sink while no batch is being written (it takes the sink lock, which
+    /// a write leader holds for its whole write).
     pub fn with_sink<T>(&self, f: impl FnOnce(&mut K) -> T) -> T {
-        f(&mut lock(&self.sink))
+        f(&mut lock(&self.sink).sink)
     }
 }

@@ -17,7 +17,7 @@ use shale_io::{File, FileSystem};
 
 use crate::error::{Error, Result};
 use crate::format::{raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
-use crate::group_commit::BatchSink;
+use crate::group_commit::{BatchSink, SyncHandle};
 use crate::segment::{create_segment, Preallocation, SegmentFile, ARCHIVE_DIR};
 use crate::spare::{self, SpareSlot};
 use crate::Lsn;
@@ -141,6 +141,7 @@ pub(crate) fn file_name(path: &Path) -> &std::ffi::OsStr {
 
 impl BatchSink for SegmentWriter {
     type Error = Error;
+    type Syncer = SegmentSyncer;
 
     fn write_batch(&mut self, batch: &[u8], last_lsn: Lsn) -> Result<()> {
         let mut run_start = 0usize;
@@ -176,10 +177,29 @@ impl BatchSink for SegmentWriter {
         Ok(())
     }
 
-    fn sync(&mut self) -> Result<()> {
-        self.active
-            .file
+    fn syncer(&mut self) -> SegmentSyncer {
+        // Earlier segments were synced when they were rolled away from, so syncing the
+        // active one makes everything written so far durable.
+        SegmentSyncer {
+            file: self.active.file.clone(),
+            path: self.active.path.clone(),
+        }
+    }
+}
+
+/// An fdatasync of the segment that was active when it was taken.
+#[derive(Debug)]
+pub(crate) struct SegmentSyncer {
+    file: Arc<dyn File>,
+    path: PathBuf,
+}
+
+impl SyncHandle for SegmentSyncer {
+    type Error = Error;
+
+    fn sync(&self) -> Result<()> {
+        self.file
             .sync_data()
-            .map_err(|e| Error::io("sync", &self.active.path, e))
+            .map_err(|e| Error::io("sync", &self.path, e))
     }
 }

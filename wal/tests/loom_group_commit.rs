@@ -1,23 +1,37 @@
 //! Loom model of the group-commit leader/follower hand-off.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p shale-wal --test loom_group_commit --release`
-//! (with its own `CARGO_TARGET_DIR`). Checks every interleaving of 2 writers: no lost
-//! wake-up (loom reports a deadlock if a waiter sleeps forever), and no writer returns
-//! before a sync covering its LSN.
+//! (with its own `CARGO_TARGET_DIR`). Checks every interleaving of 2 writers with separate
+//! write and sync leaders (a sync runs with no lock held, while the other writer's batch
+//! may be written): no lost wake-up (loom reports a deadlock if a waiter sleeps forever),
+//! and no writer returns before a sync covering its LSN.
 #![cfg(loom)]
 
-use loom::sync::Arc;
+use loom::sync::{Arc, Mutex};
 use loom::thread;
-use shale_wal::group_commit::{BatchSink, CommitError, GroupCommit, Need};
+use shale_wal::group_commit::{BatchSink, CommitError, GroupCommit, Need, SyncHandle};
 use shale_wal::Lsn;
 
-/// A sink that records what is written and synced; records are one byte, their LSN.
+/// What the mock "disk" holds; records are one byte, their LSN.
 #[derive(Debug, Default)]
-struct MockSink {
+struct Disk {
     written_upto: Lsn,
     durable_upto: Lsn,
     syncs: u32,
     fail_next_sync: bool,
+}
+
+/// A sink over a shared [`Disk`]; its sync handles make durable what was written when
+/// they were taken, like an fdatasync that runs while later writes happen.
+#[derive(Debug, Default)]
+struct MockSink {
+    disk: Arc<Mutex<Disk>>,
+}
+
+#[derive(Debug)]
+struct MockSyncer {
+    disk: Arc<Mutex<Disk>>,
+    upto: Lsn,
 }
 
 #[derive(Debug)]
@@ -25,24 +39,42 @@ struct SyncFailed;
 
 impl BatchSink for MockSink {
     type Error = SyncFailed;
+    type Syncer = MockSyncer;
     fn write_batch(&mut self, batch: &[u8], last_lsn: Lsn) -> Result<(), SyncFailed> {
+        let mut d = self.disk.lock().unwrap();
         // Batches arrive in LSN order with no gaps or repeats.
         for (i, b) in batch.iter().enumerate() {
-            assert_eq!(u64::from(*b), self.written_upto + 1 + i as u64);
+            assert_eq!(u64::from(*b), d.written_upto + 1 + i as u64);
         }
-        assert_eq!(self.written_upto + batch.len() as u64, last_lsn);
-        self.written_upto = last_lsn;
+        assert_eq!(d.written_upto + batch.len() as u64, last_lsn);
+        d.written_upto = last_lsn;
         Ok(())
     }
-    fn sync(&mut self) -> Result<(), SyncFailed> {
-        if self.fail_next_sync {
-            self.fail_next_sync = false;
+    fn syncer(&mut self) -> MockSyncer {
+        let upto = self.disk.lock().unwrap().written_upto;
+        MockSyncer {
+            disk: self.disk.clone(),
+            upto,
+        }
+    }
+}
+
+impl SyncHandle for MockSyncer {
+    type Error = SyncFailed;
+    fn sync(&self) -> Result<(), SyncFailed> {
+        let mut d = self.disk.lock().unwrap();
+        if d.fail_next_sync {
+            d.fail_next_sync = false;
             return Err(SyncFailed);
         }
-        self.syncs += 1;
-        self.durable_upto = self.written_upto;
+        d.syncs += 1;
+        d.durable_upto = d.durable_upto.max(self.upto);
         Ok(())
     }
+}
+
+fn disk(gc: &Gc) -> Arc<Mutex<Disk>> {
+    gc.with_sink(|s| s.disk.clone())
 }
 
 type Gc = GroupCommit<(), MockSink>;
@@ -74,7 +106,7 @@ fn every_synced_writer_returns_after_a_sync_covering_its_lsn() {
                 let gc = gc.clone();
                 thread::spawn(move || {
                     let lsn = append(&gc, Need::Synced).expect("no failure injected");
-                    let durable = gc.with_sink(|s| s.durable_upto);
+                    let durable = disk(&gc).lock().unwrap().durable_upto;
                     assert!(
                         durable >= lsn,
                         "acknowledged {lsn} with only {durable} durable"
@@ -85,10 +117,12 @@ fn every_synced_writer_returns_after_a_sync_covering_its_lsn() {
         for h in handles {
             h.join().unwrap();
         }
-        gc.with_sink(|s| {
-            assert_eq!(s.durable_upto, WRITERS);
-            assert!(s.syncs <= WRITERS as u32);
-        });
+        {
+            let d = disk(&gc);
+            let d = d.lock().unwrap();
+            assert_eq!(d.durable_upto, WRITERS);
+            assert!(d.syncs <= WRITERS as u32);
+        }
         assert_eq!(gc.last_synced(), WRITERS);
     });
 }
@@ -100,10 +134,10 @@ fn written_and_synced_waiters_mix() {
         let g = gc.clone();
         let t = thread::spawn(move || {
             let lsn = append(&g, Need::Written).unwrap();
-            assert!(g.with_sink(|s| s.written_upto) >= lsn);
+            assert!(disk(&g).lock().unwrap().written_upto >= lsn);
         });
         let lsn = append(&gc, Need::Synced).unwrap();
-        assert!(gc.with_sink(|s| s.durable_upto) >= lsn);
+        assert!(disk(&gc).lock().unwrap().durable_upto >= lsn);
         t.join().unwrap();
     });
 }
@@ -111,10 +145,8 @@ fn written_and_synced_waiters_mix() {
 #[test]
 fn a_failed_sync_poisons_and_wakes_every_waiter() {
     loom::model(|| {
-        let sink = MockSink {
-            fail_next_sync: true,
-            ..MockSink::default()
-        };
+        let sink = MockSink::default();
+        sink.disk.lock().unwrap().fail_next_sync = true;
         let gc = Arc::new(Gc::new(0, (), sink));
         let handles: Vec<_> = (0..2)
             .map(|_| {
