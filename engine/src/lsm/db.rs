@@ -209,6 +209,14 @@ impl DbInner {
     /// frozen memtable's last sequence number if this call switched.
     pub(crate) fn maybe_switch(&self, force: bool) -> Option<u64> {
         let limit = self.opts.memtable_bytes;
+        if !force {
+            // Every write asks; almost always the answer is no. Decide that under the shared
+            // lock, so writers do not serialise on the exclusive one just to look.
+            let cur = self.sv.load();
+            if cur.active.is_empty() || cur.active.approximate_bytes() < limit {
+                return None;
+            }
+        }
         let switched = self.sv.swap_with(|cur| {
             let full = cur.active.approximate_bytes() >= limit;
             if cur.active.is_empty() || !(force || full) {

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::sync_shim::{Condvar, Mutex, MutexGuard};
+use super::sync_shim::{AtomicU64, Condvar, Mutex, MutexGuard, Ordering};
 
 /// How long one wait on the condition variable lasts before re-checking for failure.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
@@ -22,15 +22,21 @@ const MAX_WAIT_SLICES: u32 = 12_000;
 
 #[derive(Debug)]
 struct State {
-    visible: u64,
     /// Completed numbers above `visible` (not yet contiguous).
     done: BTreeSet<u64>,
     failed: bool,
+    /// Threads blocked in `wait_visible`: completions notify only when there are some
+    /// (a condvar notification is a syscall even with nobody waiting).
+    waiters: usize,
 }
 
 /// The in-order publisher of `visible_seq`.
+///
+/// Invariant: `visible` only grows, and is written only under `state`'s lock, so readers
+/// may load it without the lock (every read takes a snapshot sequence from it).
 #[derive(Debug)]
 pub struct Visibility {
+    visible: AtomicU64,
     state: Mutex<State>,
     cv: Condvar,
 }
@@ -48,10 +54,11 @@ impl Visibility {
     /// Everything up to `visible` is already visible (recovered state).
     pub fn new(visible: u64) -> Self {
         Visibility {
+            visible: AtomicU64::new(visible),
             state: Mutex::new(State {
-                visible,
                 done: BTreeSet::new(),
                 failed: false,
+                waiters: 0,
             }),
             cv: Condvar::new(),
         }
@@ -63,26 +70,35 @@ impl Visibility {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The highest sequence number readers may see.
+    /// The highest sequence number readers may see. Lock-free.
     pub fn visible(&self) -> u64 {
-        self.lock().visible
+        // Acquire pairs with the Release in `complete`: a reader that sees `s` also sees
+        // the memtable inserts of every batch at or below `s`.
+        self.visible.load(Ordering::Acquire)
     }
 
     /// Marks `seq` durable and applied; advances `visible` over the contiguous run.
     pub fn complete(&self, seq: u64) {
         let mut st = self.lock();
-        if seq <= st.visible {
+        let mut visible = self.visible.load(Ordering::Relaxed);
+        if seq <= visible {
             return;
         }
-        st.done.insert(seq);
-        let mut advanced = false;
-        while st.done.first() == Some(&(st.visible + 1)) {
-            st.done.pop_first();
-            st.visible += 1;
-            advanced = true;
+        if seq == visible + 1 && st.done.is_empty() {
+            // The common case (writers finishing in order): no set insert at all.
+            visible = seq;
+        } else {
+            st.done.insert(seq);
+            while st.done.first() == Some(&(visible + 1)) {
+                st.done.pop_first();
+                visible += 1;
+            }
         }
+        let advanced = visible > self.visible.load(Ordering::Relaxed);
+        self.visible.store(visible, Ordering::Release);
+        let wake = advanced && st.waiters > 0;
         drop(st);
-        if advanced {
+        if wake {
             self.cv.notify_all();
         }
     }
@@ -93,13 +109,27 @@ impl Visibility {
     /// [`WaitError::Failed`] after [`Visibility::fail`], [`WaitError::TimedOut`] when the
     /// bounded wait runs out.
     pub fn wait_visible(&self, seq: u64) -> Result<(), WaitError> {
+        if self.visible() >= seq {
+            return Ok(());
+        }
+        // The writers ahead of us are usually running on another core and finish within
+        // microseconds; sleeping on the condvar would cost a wake-up (tens of µs on a VM)
+        // for each such overlap. So poll briefly first.
+        #[cfg(not(loom))]
+        if shale_io::spin::spin_until(shale_io::spin::DEFAULT_SPIN, || self.visible() >= seq) {
+            return Ok(());
+        }
         let mut st = self.lock();
+        let mut result = Err(WaitError::TimedOut);
+        st.waiters += 1;
         for _ in 0..MAX_WAIT_SLICES {
-            if st.visible >= seq {
-                return Ok(());
+            if self.visible.load(Ordering::Acquire) >= seq {
+                result = Ok(());
+                break;
             }
             if st.failed {
-                return Err(WaitError::Failed);
+                result = Err(WaitError::Failed);
+                break;
             }
             st = self
                 .cv
@@ -107,7 +137,8 @@ impl Visibility {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
-        Err(WaitError::TimedOut)
+        st.waiters -= 1;
+        result
     }
 
     /// A writer will never complete: wake every waiter with an error.
