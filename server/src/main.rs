@@ -9,6 +9,12 @@ use tracing_subscriber::EnvFilter;
 /// Exit status for a bad command line (the sysexits/getopt convention).
 const EXIT_USAGE: u8 = 2;
 
+/// mimalloc rather than glibc malloc: with several threads, glibc's per-arena locks make
+/// the engine's cross-thread frees (memtables dropped by the flush thread, cache blocks
+/// evicted by other readers) a serialisation point (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Command::Serve(config)) => config,
