@@ -44,6 +44,7 @@ pub(crate) fn spawn(inner: &Arc<DbInner>) -> std::io::Result<Vec<JoinHandle<()>>
 
 fn flush_loop(inner: &DbInner) {
     loop {
+        inner.reclaimer.collect();
         let oldest = {
             let mut g = inner.bg.lock();
             if g.shutdown || inner.poisoned.load(std::sync::atomic::Ordering::Acquire) {
@@ -92,6 +93,9 @@ fn flush_one(inner: &DbInner, frozen: &Frozen) -> Result<(), StorageError> {
         added.push((0, meta));
     }
     install(inner, &[], added, frozen.last_seq, Some(frozen))?;
+    // Readers that loaded the old state still hold the memtable; the last of them must not
+    // be the one to free it.
+    inner.reclaimer.retire(frozen.mem.clone());
     let lsn = frozen.last_seq.saturating_sub(inner.seq_offset);
     inner.wal.release_before(lsn + 1).map_err(wal_err)?;
     Ok(())
@@ -174,6 +178,8 @@ fn install(
     });
     for f in obsolete {
         f.mark_obsolete();
+        // Its file is deleted on drop: by a background thread, not inside a read.
+        inner.reclaimer.retire(f);
     }
     maybe_roll_manifest(inner, &mut vs)?;
     Ok(())
@@ -197,6 +203,7 @@ fn maybe_roll_manifest(inner: &DbInner, vs: &mut VersionSet) -> Result<(), Stora
 
 fn compaction_loop(inner: &DbInner) {
     loop {
+        inner.reclaimer.collect();
         {
             let g = inner.bg.lock();
             if g.shutdown || inner.poisoned.load(std::sync::atomic::Ordering::Acquire) {

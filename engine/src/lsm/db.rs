@@ -88,6 +88,8 @@ pub(crate) struct DbInner {
     pub(crate) closed: AtomicBool,
     pub(crate) cache: Arc<BlockCache>,
     pub(crate) counters: Counters,
+    /// Flushed memtables and replaced tables, dropped by background threads.
+    pub(crate) reclaimer: crate::lsm::reclaim::Reclaimer,
 }
 
 /// The LSM engine. Implements [`Backend`]; see the module docs of [`crate::lsm`].
@@ -514,6 +516,7 @@ impl Db {
             closed: AtomicBool::new(false),
             cache,
             counters: Counters::default(),
+            reclaimer: crate::lsm::reclaim::Reclaimer::default(),
             wal,
             opts,
         });

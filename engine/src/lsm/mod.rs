@@ -43,6 +43,7 @@ pub mod manifest;
 pub mod memtable;
 pub mod merge;
 mod options;
+mod reclaim;
 pub mod snapshots;
 mod stats;
 pub(crate) mod sync_shim;
