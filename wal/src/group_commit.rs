@@ -8,7 +8,9 @@
 //! 2. [`GroupCommit::wait`] blocks until the LSN is written (or written and synced).
 //!    - If its record is not written yet and nobody is *writing*, the caller becomes the
 //!      write leader: it takes the whole buffer, drops the state mutex, writes it under
-//!      the sink mutex, then publishes `written` and wakes waiters.
+//!      the sink mutex, then publishes `written` and wakes waiters. (A caller that needs a
+//!      sync does not start a write while a sync is in flight: it waits for it, so the
+//!      records that queue up meanwhile share one write and the next sync.)
 //!    - If it needs a sync, its record is written, and nobody is *syncing*, it becomes the
 //!      sync leader: it takes a [`SyncHandle`] for what the sink has written so far (under
 //!      the sink mutex, briefly), drops every lock, syncs, then publishes `synced`.
@@ -244,8 +246,19 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
                 return Err(CommitError::Poisoned);
             }
             if st.written < lsn {
-                if !st.writing {
+                // A writer that needs a sync does not write while one is in flight: it
+                // waits, so the records that arrive meanwhile go out in one write and one
+                // sync (writing pages that the running sync is writing back can block on
+                // that writeback, which would serialise the syncs).
+                let batch_behind_sync = need == Need::Synced && st.syncing;
+                if !st.writing && !batch_behind_sync {
                     st = self.lead_write(st)?;
+                    continue;
+                }
+                if batch_behind_sync && !st.writing {
+                    st.waiters += 1;
+                    st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+                    st.waiters -= 1;
                     continue;
                 }
                 // A write takes microseconds: poll for it before sleeping. Not under loom,
