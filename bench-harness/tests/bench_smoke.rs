@@ -16,8 +16,6 @@ use shale_bench::cli;
 use shale_bench::report::Report;
 use shale_server::cli::StorageMode;
 use shale_server::http::AppState;
-use shale_server::metrics::Metrics;
-use shale_server::request_id::RequestIds;
 use shale_server::server::{serve, ShutdownOutcome};
 use shale_server::storage::Storage;
 
@@ -173,11 +171,7 @@ impl InProcessServer {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let storage = Storage::open(&StorageMode::InMemory).unwrap();
-        let state = Arc::new(AppState {
-            db: Arc::clone(&storage.database),
-            metrics: Metrics::new(),
-            request_ids: RequestIds::new(0),
-        });
+        let state = Arc::new(AppState::new(&storage, 0));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = runtime.spawn(serve(listener, state, async move {
             let _ = stopped.await;

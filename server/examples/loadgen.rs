@@ -160,12 +160,28 @@ enum Op {
     Put,
 }
 
+/// Margin before a request's intended time at which the client stops sleeping and spins:
+/// a sleep overshoots by tens of µs (timer slack, scheduling), which would be charged to
+/// the server as latency.
+const SPIN_MARGIN: Duration = Duration::from_micros(60);
+
+/// Blocks until `intended` after `start`: sleeps most of the way, then spins.
+fn wait_until(start: Instant, intended: Duration) {
+    if let Some(wait) = intended.checked_sub(start.elapsed() + SPIN_MARGIN) {
+        std::thread::sleep(wait);
+    }
+    while start.elapsed() < intended {
+        std::hint::spin_loop();
+    }
+}
+
 fn run_phase(o: &Options, op: Op) {
     let per_conn_interval =
         Duration::from_nanos(1_000_000_000 * o.connections as u64 / o.rate.max(1));
     let deadline = Duration::from_secs(o.seconds);
     let threads: Vec<_> = (0..o.connections)
         .map(|t| {
+            let connections = o.connections;
             let addr = o.addr;
             let keys = o.keys;
             let seed = o.seed.wrapping_add(t as u64 * 7919);
@@ -177,15 +193,16 @@ fn run_phase(o: &Options, op: Op) {
                 let mut c = http::Client::connect(addr).expect("connect");
                 let mut rng = Rng(seed);
                 let start = Instant::now();
+                // Connections are staggered over one interval, so the schedule is an even
+                // stream of requests rather than a burst of `connections` at each tick.
+                let offset = per_conn_interval * t as u32 / connections as u32;
                 let mut i: u32 = 0;
                 loop {
-                    let intended = per_conn_interval * i;
+                    let intended = offset + per_conn_interval * i;
                     if intended >= deadline {
                         break;
                     }
-                    if let Some(wait) = intended.checked_sub(start.elapsed()) {
-                        std::thread::sleep(wait);
-                    }
+                    wait_until(start, intended);
                     let n = rng.next() % keys;
                     let sent = Instant::now();
                     let resp = match op {

@@ -1,6 +1,6 @@
 //! One HTTP request in, one response out: routing, the content-type and size checks, the
-//! hand-off of the engine call to a blocking thread, and the headers every response
-//! carries (`x-amzn-RequestId`, `X-Amz-Crc32`).
+//! engine call (inline for quick single-item calls, else on a blocking thread), and the
+//! headers every response carries (`x-amzn-RequestId`, `X-Amz-Crc32`).
 //!
 //! Routes:
 //! - `POST <any path>` with `X-Amz-Target`: the DynamoDB API (DynamoDB ignores the path);
@@ -22,7 +22,7 @@ use shale_engine::table::Database;
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::dispatch;
 use crate::metrics::{Metrics, NO_TABLE};
-use crate::operations::{parse_target, Target};
+use crate::operations::{parse_target, Operation, Target};
 use crate::request_id::RequestIds;
 
 /// DynamoDB's content type, sent by every AWS SDK.
@@ -43,6 +43,36 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `x-amzn-RequestId` values.
     pub request_ids: RequestIds,
+    /// Whether item writes wait for a WAL sync (on disk): then they run on the blocking
+    /// pool, so a sync never holds an event-loop thread (see [`runs_inline`]).
+    pub writes_wait_for_sync: bool,
+}
+
+impl AppState {
+    /// The state for a server on `storage`, with request ids seeded by `request_id_seed`
+    /// (microseconds since the epoch at startup).
+    pub fn new(storage: &crate::storage::Storage, request_id_seed: u64) -> Self {
+        AppState {
+            db: Arc::clone(&storage.database),
+            metrics: Metrics::new(),
+            request_ids: RequestIds::new(request_id_seed),
+            writes_wait_for_sync: storage.writes_wait_for_sync(),
+        }
+    }
+}
+
+/// Whether `op` runs on the event-loop thread instead of the blocking pool. Handing a
+/// request to another thread and back costs two wake-ups (tens of µs each on a VM, the
+/// larger part of a GetItem's time), so single-item calls that finish in microseconds
+/// run inline: GetItem (memory, or a few page-cache reads), and single-item writes when
+/// nothing waits for a sync. Queries, scans, batches, the control plane and synced
+/// writes go to the blocking pool, so no request holds an event-loop thread for long.
+pub fn runs_inline(op: Operation, writes_wait_for_sync: bool) -> bool {
+    match op {
+        Operation::GetItem | Operation::DescribeTable | Operation::DescribeTimeToLive => true,
+        Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_wait_for_sync,
+        _ => false,
+    }
 }
 
 /// The hyper service function.
@@ -107,10 +137,14 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
                         NO_TABLE.to_string(),
                         Err(ApiError::NotImplemented { operation }),
                     ),
+                    Target::Implemented(op) if runs_inline(op, state.writes_wait_for_sync) => {
+                        let outcome = dispatch::execute(&state.db, op, &body);
+                        (op.name(), outcome.table, outcome.result)
+                    }
                     Target::Implemented(op) => {
                         let db = Arc::clone(&state.db);
-                        // Engine calls block (locks, disk, WAL sync): keep them off the event
-                        // loop so one slow request never stalls the others.
+                        // Engine calls that may block (disk, WAL sync, long scans) stay off
+                        // the event loop so one slow request never stalls the others.
                         match tokio::task::spawn_blocking(move || dispatch::execute(&db, op, &body))
                             .await
                         {

@@ -14,8 +14,8 @@
 //!
 //! The request path: [`server`] accepts connections, [`http`] routes a request and checks
 //! its content type and size, [`operations`] reads `X-Amz-Target`, [`dispatch`] decodes the
-//! body into the engine's request struct and calls [`shale_engine::table::Database`] on a
-//! blocking thread, and [`api_error`] gives every failure DynamoDB's exact error shape
+//! body into the engine's request struct and calls [`shale_engine::table::Database`]
+//! (inline for quick single-item calls, on a blocking thread otherwise), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).
 //! [`metrics`] counts and times every API request for `/metrics`.
 //!
@@ -46,8 +46,6 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServerConfig;
 use crate::http::AppState;
-use crate::metrics::Metrics;
-use crate::request_id::RequestIds;
 use crate::storage::{StartupError, Storage};
 
 /// Runs the server until SIGTERM or SIGINT, then shuts down cleanly: stop accepting,
@@ -76,11 +74,7 @@ pub fn run(config: ServerConfig) -> Result<(), StartupError> {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
         let shutdown = server::shutdown_signal().map_err(StartupError::Runtime)?;
-        let state = Arc::new(AppState {
-            db: Arc::clone(&storage.database),
-            metrics: Metrics::new(),
-            request_ids: RequestIds::new(SystemClock.now_micros()),
-        });
+        let state = Arc::new(AppState::new(&storage, SystemClock.now_micros()));
         tracing::info!(%local, backend = storage.backend_name(), "listening");
         announce(local);
         let outcome = server::serve(listener, state, shutdown).await;

@@ -90,6 +90,11 @@ impl Storage {
         })
     }
 
+    /// Whether an acknowledged write waits for a WAL sync (the on-disk engine).
+    pub fn writes_wait_for_sync(&self) -> bool {
+        self.lsm.is_some()
+    }
+
     /// A short name of the backend ("memory", "lsm") for the startup log.
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
