@@ -131,3 +131,52 @@ fn switch_and_flush_never_lose_or_misplace_a_write() {
         );
     });
 }
+
+/// Two writers racing each other and a switch: each takes its number and inserts under the
+/// shared guard, so whatever the interleaving, the frozen memtable holds exactly the
+/// numbers at or below its boundary and the new one exactly those above it.
+#[test]
+fn concurrent_writers_split_exactly_at_the_switch_boundary() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTION_BOUND);
+    builder.check(|| {
+        let cell = Arc::new(SwitchCell::new(State {
+            active: Arc::new(Mutex::new(Vec::new())),
+            frozen: Vec::new(),
+            flushed: Arc::new(Vec::new()),
+        }));
+        let last_assigned = Arc::new(AtomicU64::new(0));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let (cell, last) = (cell.clone(), last_assigned.clone());
+                loom::thread::spawn(move || {
+                    let g = cell.write_guard();
+                    let seq = last.fetch_add(1, Ordering::SeqCst) + 1;
+                    g.active.lock().unwrap().push(seq);
+                })
+            })
+            .collect();
+        cell.swap_with(|cur| {
+            let boundary = last_assigned.load(Ordering::SeqCst);
+            Some((
+                State {
+                    active: Arc::new(Mutex::new(Vec::new())),
+                    frozen: vec![(cur.active.clone(), boundary)],
+                    flushed: cur.flushed.clone(),
+                },
+                (),
+            ))
+        });
+        for w in writers {
+            w.join().unwrap();
+        }
+        let s = cell.load();
+        let (frozen, boundary) = &s.frozen[0];
+        let mut old = frozen.lock().unwrap().clone();
+        old.sort_unstable();
+        let mut new = s.active.lock().unwrap().clone();
+        new.sort_unstable();
+        assert_eq!(old, (1..=*boundary).collect::<Vec<_>>(), "frozen side");
+        assert_eq!(new, (*boundary + 1..=2).collect::<Vec<_>>(), "active side");
+    });
+}
