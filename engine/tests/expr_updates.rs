@@ -294,3 +294,32 @@ fn grammar_errors() {
         Err(ExprError::InvalidFunction { .. })
     ));
 }
+
+/// ADD and DELETE on sets of tens of thousands of elements (as a 400 KB item can hold):
+/// exact results, each element once, the existing order kept.
+#[test]
+fn add_and_delete_on_large_sets() {
+    let existing: Vec<String> = (0..20_000).map(|i| format!("e{i:05}")).collect();
+    let operand: Vec<String> = (10_000..30_000).map(|i| format!("e{i:05}")).collect();
+    let old: Item = [("tags".to_string(), AttributeValue::Ss(existing.clone()))].into();
+    let values = BTreeMap::from([(":t".to_string(), AttributeValue::Ss(operand))]);
+    let run = |text: &str| {
+        let mut placeholders = Placeholders::new(None, Some(&values)).unwrap();
+        let parsed = parse_update(text, &mut placeholders).unwrap();
+        apply_update(&parsed, Some(&old)).unwrap().item
+    };
+    let Some(AttributeValue::Ss(union)) = run("ADD tags :t").remove("tags") else {
+        panic!("ADD lost the set");
+    };
+    assert_eq!(union.len(), 30_000);
+    assert_eq!(
+        &union[..20_000],
+        &existing[..],
+        "existing elements keep their order"
+    );
+    assert_eq!(union[20_000], "e20000");
+    let Some(AttributeValue::Ss(rest)) = run("DELETE tags :t").remove("tags") else {
+        panic!("DELETE removed everything");
+    };
+    assert_eq!(rest, existing[..10_000].to_vec());
+}

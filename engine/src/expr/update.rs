@@ -133,10 +133,13 @@ fn add(
     existing: Option<&AttributeValue>,
     operand: &AttributeValue,
 ) -> Result<AttributeValue, ExprError> {
-    fn union<T: Clone + PartialEq>(existing: &[T], extra: &[T]) -> Vec<T> {
+    /// O((n + m) log n): sets may hold ~10^5 elements within the 400 KB item limit, so a
+    /// pairwise scan would be a CPU sink.
+    fn union<T: Clone + Ord>(existing: &[T], extra: &[T]) -> Vec<T> {
+        let mut seen: std::collections::BTreeSet<&T> = existing.iter().collect();
         let mut out = existing.to_vec();
         for element in extra {
-            if !out.contains(element) {
+            if seen.insert(element) {
                 out.push(element.clone());
             }
         }
@@ -161,7 +164,8 @@ fn delete(
     existing: &AttributeValue,
     operand: &AttributeValue,
 ) -> Result<Option<AttributeValue>, ExprError> {
-    fn difference<T: Clone + PartialEq>(existing: &[T], removed: &[T]) -> Vec<T> {
+    fn difference<T: Clone + Ord>(existing: &[T], removed: &[T]) -> Vec<T> {
+        let removed: std::collections::BTreeSet<&T> = removed.iter().collect();
         existing
             .iter()
             .filter(|e| !removed.contains(e))
