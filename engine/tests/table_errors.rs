@@ -276,3 +276,53 @@ fn control_plane_state_errors() {
         );
     });
 }
+
+/// Values in a KeyConditionExpression obey the key-value rules: no empty string or
+/// binary, and the partition / sort key size limits.
+#[test]
+fn key_condition_values_follow_the_key_rules() {
+    for_each_backend(|_, db| {
+        db.create_table(simple_table("Queries", Some(ScalarAttributeType::S)))
+            .unwrap();
+        let query = |expr: &str, values: &[(&str, AttributeValue)]| {
+            db.query(QueryInput {
+                table_name: "Queries".into(),
+                key_condition_expression: Some(expr.into()),
+                expression_attribute_values: Some(
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                ),
+                ..QueryInput::default()
+            })
+        };
+        let e = query("pk = :p", &[(":p", s(""))]).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(
+            e.message().contains("empty string value. Key: pk"),
+            "{}",
+            e.message()
+        );
+        let e = query(
+            "pk = :p AND begins_with(sk, :s)",
+            &[(":p", s("a")), (":s", s(""))],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("Key: sk"), "{}", e.message());
+        let e = query("pk = :p", &[(":p", s(&"x".repeat(2049)))]).unwrap_err();
+        assert!(e.message().contains("2048 bytes"), "{}", e.message());
+        let e = query(
+            "pk = :p AND sk BETWEEN :a AND :b",
+            &[(":p", s("a")), (":a", s("a")), (":b", s(&"z".repeat(1025)))],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("1024 bytes"), "{}", e.message());
+        // At the limits it is fine.
+        query(
+            "pk = :p AND sk <= :b",
+            &[(":p", s(&"x".repeat(2048))), (":b", s(&"z".repeat(1024)))],
+        )
+        .unwrap();
+    });
+}

@@ -179,6 +179,29 @@ impl Compiled {
             .key_condition
             .as_ref()
             .ok_or(ValidationError::NoKeyCondition)?;
+        // Key values in a condition follow the rules of key values in items: not empty,
+        // within the partition (2048 B) and sort (1024 B) key limits.
+        let check = |name: &str, v: &crate::types::AttributeValue, role| {
+            let ty = crate::types::ScalarType::of(v).ok_or(ValidationError::KeyMismatch)?;
+            crate::types::validate_key_value(name, v, ty, role).map_err(Error::from)
+        };
+        check(
+            &kc.partition.0,
+            &kc.partition.1,
+            crate::types::KeyRole::Partition,
+        )?;
+        if let Some((name, sort)) = &kc.sort {
+            use crate::expr::SortCondition as S;
+            let values = match sort {
+                S::Eq(v) | S::Lt(v) | S::Le(v) | S::Gt(v) | S::Ge(v) | S::BeginsWith(v) => {
+                    vec![v]
+                }
+                S::Between(low, high) => vec![low, high],
+            };
+            for v in values {
+                check(name, v, crate::types::KeyRole::Sort)?;
+            }
+        }
         Ok(KeyConditionValues {
             pk: kc.partition.1.clone(),
             sort: kc.sort.as_ref().map(|(_, c)| c.clone()),
