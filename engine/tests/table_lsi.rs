@@ -93,6 +93,26 @@ fn keys_only_lsi_fetches_all_attributes_from_the_table_on_request() {
             scan_lsi(&db, Some(Select::AllAttributes)),
             vec![msg("t1", "a", Some("1"))]
         );
+        // A projection naming an attribute the entries lack reads it from the table too;
+        // one the entries have needs no fetch and gives the same answer.
+        let query = |projection: &str| {
+            db.query(QueryInput {
+                table_name: "Thread".into(),
+                index_name: Some("ByPosted".into()),
+                key_condition_expression: Some("pk = :p".into()),
+                expression_attribute_values: Some([(":p".to_string(), s("t1"))].into()),
+                projection_expression: Some(projection.into()),
+                ..QueryInput::default()
+            })
+            .unwrap()
+            .items
+            .unwrap()
+        };
+        assert_eq!(
+            query("sk, body"),
+            vec![item(&[("sk", s("a")), ("body", s("text"))])]
+        );
+        assert_eq!(query("posted"), vec![item(&[("posted", n("1"))])]);
     });
 }
 

@@ -237,14 +237,18 @@ impl IndexDef {
             ProjectionType::All => item.clone(),
             ProjectionType::KeysOnly | ProjectionType::Include => item
                 .iter()
-                .filter(|(name, _)| {
-                    table_key.contains(name)
-                        || self.key.contains(name)
-                        || self.projection.non_key.iter().any(|n| n == *name)
-                })
+                .filter(|(name, _)| self.projects(table_key, name))
                 .map(|(n, v)| (n.clone(), v.clone()))
                 .collect(),
         }
+    }
+
+    /// Whether the index's entries hold attribute `name`.
+    pub fn projects(&self, table_key: &KeyDef, name: &str) -> bool {
+        self.projection.ty == ProjectionType::All
+            || table_key.contains(name)
+            || self.key.contains(name)
+            || self.projection.non_key.iter().any(|n| n == name)
     }
 
     fn projection_shape(&self) -> Projection {

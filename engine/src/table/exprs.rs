@@ -136,6 +136,11 @@ impl Compiled {
         self.projection.is_some()
     }
 
+    /// The top-level attributes the projection asks for (none without a projection).
+    pub(crate) fn projected_attributes(&self) -> impl Iterator<Item = &str> {
+        self.projection.iter().flatten().map(|p| p.top_level_name())
+    }
+
     /// Applies the projection (if any).
     pub(crate) fn project(&self, item: &Item) -> Item {
         match &self.projection {

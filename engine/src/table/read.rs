@@ -259,8 +259,19 @@ impl Core {
         let mut bytes = 0usize;
         let mut last = None;
         let mut stopped_early = false;
-        let fetch_base = spec.select == Select::AllAttributes
-            && matches!(spec.target.index, Some((i, false)) if i.projection.ty != ProjectionType::All);
+        // An LSI query asking for attributes its entries lack reads them from the base
+        // table, as DynamoDB does (a GSI refuses such a request up front).
+        let fetch_base = match spec.target.index {
+            Some((i, false)) if i.projection.ty != ProjectionType::All => match spec.select {
+                Select::AllAttributes => true,
+                Select::SpecificAttributes => spec
+                    .compiled
+                    .projected_attributes()
+                    .any(|name| !i.projects(&spec.target.def.key, name)),
+                _ => false,
+            },
+            _ => false,
+        };
         let wants_capacity = capacity::wanted(spec.return_capacity);
         // Capacity: entries read from the target, and items fetched from the base table.
         let mut entry_bytes = 0usize;
