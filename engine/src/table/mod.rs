@@ -43,13 +43,14 @@
 //! - `read`: Query and Scan paging;
 //! - `batch`: BatchGetItem and BatchWriteItem;
 //! - `index`: LSI (synchronous) and GSI (queued, asynchronous) maintenance;
+//! - `ttl`: UpdateTimeToLive / DescribeTimeToLive and the expired-item sweeper;
+//! - [`capacity`]: ConsumedCapacity by DynamoDB's rules;
 //! - [`error`]: [`Error`], one variant per DynamoDB exception.
 //!
 //! It is not:
 //! - an HTTP server (that is `shale-server`);
 //! - a capacity enforcer: ConsumedCapacity is computed and reported, never throttled;
-//! - complete: transactions, TTL deletion, streams and backups return
-//!   [`Error::NotImplemented`].
+//! - complete: transactions, streams and backups return [`Error::NotImplemented`].
 
 pub mod capacity;
 pub mod catalog;
