@@ -569,7 +569,7 @@ mod tests {
         assert!(note(TargetSpec::KvRedb, Durability::Sync).contains("Durability::Immediate"));
         let fjall = note(TargetSpec::KvFjall, Durability::Buffered);
         assert!(fjall.contains("PersistMode::Buffer"), "{fjall}");
-        assert!(note(TargetSpec::KvFjall, Durability::Sync).contains("PersistMode::SyncAll"));
+        assert!(note(TargetSpec::KvFjall, Durability::Sync).contains("PersistMode::SyncData"));
     }
 
     #[test]
