@@ -255,7 +255,7 @@ fn a_sync_run_on_every_on_disk_target() {
         );
         let synced = [
             "Durability::Sync",
-            "PersistMode::SyncAll",
+            "PersistMode::SyncData",
             "Durability::Immediate",
         ];
         assert!(
