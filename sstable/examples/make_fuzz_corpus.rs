@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         block_size_bytes: 64,
         restart_interval: 2,
         bloom_bits_per_key: 10,
+        ..TableOptions::default()
     };
     let small = build_table_image(&versions(30), TableOptions::default())?;
     let tiny_blocks = build_table_image(&versions(40), tiny)?;

@@ -20,6 +20,7 @@ fn roundtrip_on(fs: &dyn FileSystem, dir: &Path) {
                 block_size_bytes: 256,
                 restart_interval: 3,
                 bloom_bits_per_key: 4,
+                ..TableOptions::default()
             },
         ),
     ]

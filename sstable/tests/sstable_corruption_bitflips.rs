@@ -19,6 +19,7 @@ fn small_table(fs: &FaultFs, path: &Path) -> Vec<Entry> {
         block_size_bytes: 200,
         restart_interval: 4,
         bloom_bits_per_key: 10,
+        ..TableOptions::default()
     };
     write_table(fs, path, &es, opts);
     es

@@ -27,6 +27,7 @@ fn picks_the_right_version_for_every_snapshot() {
         block_size_bytes: 20,
         restart_interval: 2,
         bloom_bits_per_key: 10,
+        ..TableOptions::default()
     };
     write_table(&fs, path, &es, opts);
     let t = open_table(&fs, path, 1, None).unwrap();

@@ -93,7 +93,7 @@ proptest! {
     ) {
         let fs = FaultFs::new();
         let path = Path::new("/db/model.sst");
-        let opts = TableOptions { block_size_bytes, restart_interval, bloom_bits_per_key: 10 };
+        let opts = TableOptions { block_size_bytes, restart_interval, bloom_bits_per_key: 10, ..TableOptions::default() };
         write_table(&fs, path, &es, opts);
         let table = open_table(&fs, path, 1, None).unwrap();
         let mut it = table.iter();

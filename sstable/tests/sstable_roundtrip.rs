@@ -45,6 +45,7 @@ fn tiny_blocks_and_restart_interval_one_roundtrip() {
         block_size_bytes: 1,
         restart_interval: 1,
         bloom_bits_per_key: 10,
+        ..TableOptions::default()
     };
     let meta = write_table(&fs, path, &es, opts);
     assert_eq!(meta.data_blocks, es.len() as u64, "one entry per block");
