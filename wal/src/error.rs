@@ -83,7 +83,7 @@ pub enum Error {
         /// The first LSN still stored.
         oldest_available: Lsn,
     },
-    /// The LSN counter would overflow `u64`.
+    /// The LSN counter reached [`crate::MAX_LSN`].
     #[error("LSN space exhausted")]
     LsnExhausted,
 }
@@ -161,6 +161,13 @@ pub enum CorruptionKind {
         expected: Lsn,
         /// The LSN found.
         found: Lsn,
+    },
+    /// A segment header or record names an LSN of 0 or above [`crate::MAX_LSN`], which the
+    /// writer never produces.
+    #[error("LSN {lsn} is outside 1..=MAX_LSN")]
+    LsnOutOfRange {
+        /// The LSN found.
+        lsn: Lsn,
     },
     /// A record's timestamp is older than the record before it. The writer never does
     /// that (timestamps are clamped to be non-decreasing, which reading from a timestamp

@@ -18,6 +18,11 @@ pub const FORMAT_VERSION: u8 = 1;
 pub const SEGMENT_HEADER_LEN: usize = 40;
 /// Size of a record header: crc32 (4), payload length (4), LSN (8), timestamp (8), kind (1).
 pub const RECORD_HEADER_LEN: usize = 25;
+/// The largest LSN the WAL hands out or accepts on disk. Half the `u64` space (at ten
+/// million records a second, 29,000 years), so that `lsn + 1` and the engine's
+/// `lsn + offset` arithmetic on any LSN read back from a file can never overflow: a
+/// record or header claiming more is corruption, not a number to compute with.
+pub const MAX_LSN: Lsn = u64::MAX >> 1;
 /// Largest record payload accepted, so one damaged length field can never make a reader
 /// allocate gigabytes.
 pub const MAX_RECORD_PAYLOAD_BYTES: usize = 64 << 20;
@@ -79,8 +84,12 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentHeader, CorruptionKi
     if b[8] != FORMAT_VERSION {
         return Err(CorruptionKind::UnsupportedVersion { version: b[8] });
     }
+    let first_lsn = u64_at(b, 16);
+    if first_lsn == 0 || first_lsn > MAX_LSN {
+        return Err(CorruptionKind::LsnOutOfRange { lsn: first_lsn });
+    }
     Ok(SegmentHeader {
-        first_lsn: u64_at(b, 16),
+        first_lsn,
         first_timestamp_micros: u64_at(b, 24),
     })
 }
@@ -185,6 +194,9 @@ pub fn decode_record(bytes: &[u8]) -> Slot {
             actual,
         });
     }
+    if h.lsn == 0 || h.lsn > MAX_LSN {
+        return Slot::Invalid(CorruptionKind::LsnOutOfRange { lsn: h.lsn });
+    }
     Slot::Record {
         record: Record {
             lsn: h.lsn,
@@ -229,6 +241,31 @@ mod tests {
             decode_segment_header(&b[..10]),
             Err(CorruptionKind::SegmentTooShort { len: 10 })
         );
+    }
+
+    #[test]
+    fn lsns_outside_one_to_max_are_corruption_even_with_valid_checksums() {
+        for lsn in [0, MAX_LSN + 1, u64::MAX] {
+            let h = SegmentHeader {
+                first_lsn: lsn,
+                first_timestamp_micros: 7,
+            };
+            assert_eq!(
+                decode_segment_header(&encode_segment_header(&h)),
+                Err(CorruptionKind::LsnOutOfRange { lsn })
+            );
+        }
+        for lsn in [MAX_LSN + 1, u64::MAX] {
+            let mut buf = Vec::new();
+            encode_record(&mut buf, lsn, 1, 7, b"x");
+            assert_eq!(
+                decode_record(&buf),
+                Slot::Invalid(CorruptionKind::LsnOutOfRange { lsn })
+            );
+        }
+        let mut buf = Vec::new();
+        encode_record(&mut buf, MAX_LSN, 1, 7, b"x");
+        assert!(matches!(decode_record(&buf), Slot::Record { .. }));
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub enum CommitError<E, R = std::convert::Infallible> {
         /// The last reserved LSN.
         last: Lsn,
     },
-    /// The LSN counter is at `u64::MAX`.
+    /// The LSN counter is at [`crate::MAX_LSN`].
     Exhausted,
 }
 
@@ -218,7 +218,11 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
         if st.poisoned {
             return Err(CommitError::Poisoned);
         }
-        let lsn = st.reserved.checked_add(1).ok_or(CommitError::Exhausted)?;
+        let lsn = st
+            .reserved
+            .checked_add(1)
+            .filter(|&lsn| lsn <= crate::MAX_LSN)
+            .ok_or(CommitError::Exhausted)?;
         let st = &mut *st;
         encode(lsn, &mut st.user, &mut st.buf).map_err(CommitError::Encode)?;
         st.reserved = lsn;

@@ -57,8 +57,8 @@ mod writer;
 pub use error::{CorruptionKind, Error, Result};
 pub use flusher::MIN_BUFFERED_INTERVAL;
 pub use format::{
-    Record, FORMAT_VERSION, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
-    SEGMENT_MAGIC,
+    Record, FORMAT_VERSION, MAX_LSN, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_LEN,
+    SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
 };
 pub use options::{
     Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, MAX_SEGMENT_SIZE_BYTES,

@@ -74,7 +74,13 @@ pub fn decode_batch(payload: &[u8]) -> Result<WriteBatch, &'static str> {
     if pos != payload.len() {
         return Err("trailing bytes after batch");
     }
-    Ok(WriteBatch::from(ops))
+    let batch = WriteBatch::from(ops);
+    // The write path refuses such batches; one read back from disk is damage, and must
+    // not reach a memtable whose flush would then fail (and poison) after every reopen.
+    batch
+        .check_limits()
+        .map_err(|_| "batch entry larger than the engine's key or value limit")?;
+    Ok(batch)
 }
 
 #[cfg(test)]
@@ -97,5 +103,18 @@ mod tests {
         bad[4] = 9;
         assert_eq!(decode_batch(&bad), Err("unknown batch op kind"));
         assert!(decode_batch(&[255, 255, 255, 255]).is_err());
+    }
+
+    #[test]
+    fn an_entry_over_the_engine_limits_is_damage() {
+        use crate::backend::MAX_KEY_BYTES;
+        // Built by hand: `WriteBatch::put` would accept it, the write path would not.
+        let mut oversized = WriteBatch::new();
+        oversized.put(vec![1u8; MAX_KEY_BYTES + 1], "v");
+        let bytes = encode_batch(&oversized);
+        assert_eq!(
+            decode_batch(&bytes),
+            Err("batch entry larger than the engine's key or value limit")
+        );
     }
 }

@@ -22,7 +22,9 @@ use crate::lsm::batch_codec::{decode_batch, encode_batch, RECORD_KIND_BATCH};
 use crate::lsm::compaction_pick::PickPolicy;
 use crate::lsm::entry::EntryKind;
 use crate::lsm::handoff::SwitchCell;
-use crate::lsm::manifest::{self, LevelsState, ManifestWriter, CURRENT_FILE, NUM_LEVELS};
+use crate::lsm::manifest::{
+    self, LevelsState, ManifestWriter, CURRENT_FILE, MAX_COUNTER, NUM_LEVELS,
+};
 use crate::lsm::memtable::Memtable;
 use crate::lsm::merge::MergingIter;
 use crate::lsm::options::DbOptions;
@@ -411,6 +413,13 @@ impl Db {
             .filter_map(|n| parse_table_name(n))
             .max()
             .unwrap_or(0);
+        if max_on_disk >= MAX_COUNTER {
+            return Err(StorageError::Corruption {
+                file: dir.join(format!("{max_on_disk}.sst")),
+                offset: 0,
+                reason: "table file number beyond the range the engine writes",
+            });
+        }
         state.next_file_number = state.next_file_number.max(max_on_disk + 1);
 
         let cache = BlockCache::new(opts.block_cache_bytes);

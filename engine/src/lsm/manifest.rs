@@ -36,6 +36,11 @@ pub const NUM_LEVELS: usize = 7;
 const MAX_KEY_BYTES: usize = 1 << 20;
 /// Name of the pointer file.
 pub const CURRENT_FILE: &str = "CURRENT";
+/// The largest sequence number, sequence offset or file number a manifest may hold (2^62:
+/// 14,000 years of ten million writes a second). Bounding what is read back keeps every
+/// `seq + 1`, `lsn + seq_offset` (the WAL bounds LSNs to 2^63 - 1) and `number + 1` on
+/// values from disk free of overflow: a manifest that claims more is corruption.
+pub const MAX_COUNTER: u64 = u64::MAX >> 2;
 
 /// One SSTable's metadata as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +268,12 @@ pub fn decode_edit(payload: &[u8]) -> Option<VersionEdit> {
     let last_flushed_seq = r.u64()?;
     let next_file_number = r.u64()?;
     let seq_offset = r.u64()?;
+    if [last_flushed_seq, next_file_number, seq_offset]
+        .iter()
+        .any(|&c| c > MAX_COUNTER)
+    {
+        return None;
+    }
     let n_added = r.u32()? as usize;
     // Each added file takes at least 41 bytes: bounds the loop by the input size.
     if n_added > payload.len() / 41 {
@@ -275,6 +286,9 @@ pub fn decode_edit(payload: &[u8]) -> Option<VersionEdit> {
         let size_bytes = r.u64()?;
         let min_seq = r.u64()?;
         let max_seq = r.u64()?;
+        if number > MAX_COUNTER || max_seq > MAX_COUNTER {
+            return None;
+        }
         let smallest = r.bytes()?;
         let largest = r.bytes()?;
         added.push((
@@ -605,6 +619,33 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(decode_edit(&longer), None);
+    }
+
+    #[test]
+    fn counters_beyond_max_counter_are_malformed() {
+        let base = VersionEdit {
+            last_flushed_seq: MAX_COUNTER,
+            next_file_number: MAX_COUNTER,
+            seq_offset: MAX_COUNTER,
+            added: vec![(0, meta(7, "a", "z"))],
+            removed: vec![],
+        };
+        assert!(
+            decode_edit(&encode_edit(&base)).is_some(),
+            "the bound itself"
+        );
+        let over: [fn(&mut VersionEdit); 5] = [
+            |e| e.last_flushed_seq = MAX_COUNTER + 1,
+            |e| e.next_file_number = u64::MAX,
+            |e| e.seq_offset = MAX_COUNTER + 1,
+            |e| e.added[0].1.number = u64::MAX,
+            |e| e.added[0].1.max_seq = u64::MAX,
+        ];
+        for (i, bump) in over.iter().enumerate() {
+            let mut e = base.clone();
+            bump(&mut e);
+            assert_eq!(decode_edit(&encode_edit(&e)), None, "case {i}");
+        }
     }
 
     #[test]
