@@ -126,10 +126,13 @@ impl super::Database {
     /// BatchWriteItem: up to 25 puts and deletes over any tables; each is atomic, the
     /// batch is not.
     ///
+    /// Requests are applied in order. If one fails after others were applied, it and the
+    /// rest are returned in `UnprocessedItems` (never an error for a partly applied batch).
+    ///
     /// # Errors
     /// ValidationException (too many requests, duplicates, malformed requests, bad items),
-    /// ResourceNotFound, ItemCollectionSizeLimitExceeded, storage failure before any
-    /// request was applied.
+    /// ResourceNotFound; ItemCollectionSizeLimitExceeded or a storage failure when the
+    /// first request fails (nothing was applied).
     pub fn batch_write_item(
         &self,
         input: BatchWriteItemInput,
@@ -218,11 +221,15 @@ impl super::Database {
                             .add(&charge);
                     }
                 }
-                Err(e @ Error::Internal(_)) => {
+                // Each request is atomic, the batch is not. Once a request fails, it and
+                // every later one come back unprocessed, so the caller never mistakes a
+                // partly applied batch for a failed one; the error itself is returned only
+                // when nothing was applied. (A request that fails for good, such as a full
+                // item collection, then fails alone when retried.)
+                Err(e) => {
                     push_unprocessed(&mut out, table, request);
                     failed = Some(e);
                 }
-                Err(e) => return Err(e),
             }
         }
         drop(cat);

@@ -1,0 +1,120 @@
+//! BatchWriteItem when one request fails part-way (here: an LSI item collection fills up).
+//! Each request is atomic and the batch is not, so a batch that was partly applied must
+//! never come back as an error: the failed request and those after it are returned in
+//! `UnprocessedItems`, and only a retry in which nothing can be applied gets the error.
+
+mod table_support;
+
+use std::collections::BTreeMap;
+
+use shale_engine::table::*;
+use shale_engine::types::Item;
+use table_support::*;
+
+/// A table with an LSI, so it keeps per-partition item-collection sizes.
+fn thread_table() -> CreateTableInput {
+    let mut t = simple_table("Thread", Some(ScalarAttributeType::S));
+    t.attribute_definitions
+        .push(def("posted", ScalarAttributeType::N));
+    t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
+        index_name: "ByPosted".into(),
+        key_schema: vec![hash("pk"), range("posted")],
+        projection: Projection {
+            projection_type: Some(ProjectionType::All),
+            non_key_attributes: None,
+        },
+    }]);
+    t
+}
+
+/// About 0.45 KB; with its ALL-projected LSI entry it counts about 0.9 KB.
+fn big(sk: &str) -> Item {
+    item(&[
+        ("pk", s("t1")),
+        ("sk", s(sk)),
+        ("posted", n("1")),
+        ("body", s(&"x".repeat(400))),
+    ])
+}
+
+fn puts(items: Vec<Item>) -> BatchWriteItemInput {
+    let requests = items
+        .into_iter()
+        .map(|item| WriteRequest {
+            put_request: Some(PutRequest { item }),
+            delete_request: None,
+        })
+        .collect();
+    BatchWriteItemInput {
+        request_items: BTreeMap::from([("Thread".to_string(), requests)]),
+        ..BatchWriteItemInput::default()
+    }
+}
+
+fn stored_sort_keys(db: &Database) -> Vec<String> {
+    let mut keys: Vec<String> = db
+        .scan(ScanInput {
+            table_name: "Thread".into(),
+            ..ScanInput::default()
+        })
+        .unwrap()
+        .items
+        .unwrap()
+        .iter()
+        .map(|it| match &it["sk"] {
+            shale_engine::types::AttributeValue::S(v) => v.clone(),
+            other => panic!("sort key {other:?}"),
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn unprocessed_sort_keys(out: &BatchWriteItemOutput) -> Vec<String> {
+    out.unprocessed_items
+        .get("Thread")
+        .map(|rs| {
+            rs.iter()
+                .map(|r| match &r.put_request.as_ref().unwrap().item["sk"] {
+                    shale_engine::types::AttributeValue::S(v) => v.clone(),
+                    other => panic!("sort key {other:?}"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_request_failing_after_others_were_applied_returns_the_rest_unprocessed() {
+    for b in backends() {
+        let db = Database::open(
+            b.backend.clone(),
+            DatabaseOptions {
+                item_collection_limit_bytes: 2_000,
+                ..options()
+            },
+        )
+        .unwrap();
+        db.create_table(thread_table()).unwrap();
+
+        let out = db
+            .batch_write_item(puts(vec![big("a"), big("b"), big("c"), big("d")]))
+            .unwrap_or_else(|e| panic!("{}: a partly applied batch is not an error: {e}", b.name));
+        assert_eq!(stored_sort_keys(&db), ["a", "b"], "{}", b.name);
+        assert_eq!(unprocessed_sort_keys(&out), ["c", "d"], "{}", b.name);
+
+        // Retrying what came back applies nothing, so now the error is the answer.
+        let retry = BatchWriteItemInput {
+            request_items: out.unprocessed_items.clone(),
+            ..BatchWriteItemInput::default()
+        };
+        let e = db.batch_write_item(retry).unwrap_err();
+        assert_eq!(
+            e.exception_name(),
+            "ItemCollectionSizeLimitExceededException",
+            "{}",
+            b.name
+        );
+        assert_eq!(stored_sort_keys(&db), ["a", "b"], "{}", b.name);
+    }
+}
