@@ -185,6 +185,14 @@ impl IoBackend {
 
     /// Every backend, for test suites that run against each one.
     pub const ALL: [IoBackend; 3] = [IoBackend::Std, IoBackend::Mmap, IoBackend::Uring];
+
+    /// For test suites that run against every backend: whether this backend may be
+    /// skipped when [`IoBackend::build`] fails. Only io_uring, which kernels and sandboxes
+    /// can refuse, and only unless `SHALE_REQUIRE_URING=1` is set (CI sets it, so a refusal
+    /// there fails the suite instead of silently dropping io_uring's coverage).
+    pub fn may_skip_when_unavailable(self) -> bool {
+        self == IoBackend::Uring && std::env::var("SHALE_REQUIRE_URING").map_or(true, |v| v != "1")
+    }
 }
 
 /// The parent directory of `path`, or `.` for a bare name. Used for directory syncs.

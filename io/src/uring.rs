@@ -1,8 +1,14 @@
-//! The io_uring backend: every read, write and fdatasync is one submission on a ring
-//! shared by all files of the file system, waited for synchronously.
+//! The io_uring backend: every read, write and fdatasync is one submission on the calling
+//! thread's own ring, waited for synchronously.
+//!
+//! One ring per thread, not one per file system: a ring shared under a lock would hold
+//! that lock across `submit_and_wait`, so one thread's fdatasync would stall every other
+//! thread's reads and writes (and group commit's write/sync overlap). A thread's ring
+//! has at most one operation in flight, so its completion is always the one waited for.
 //!
 //! Directory operations stay on plain syscalls; they are rare and not on the data path.
 
+use std::cell::RefCell;
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -10,43 +16,33 @@ use std::path::Path;
 use std::sync::Arc;
 
 use io_uring::{opcode, types, IoUring};
-use parking_lot::Mutex;
 
 use crate::std_fs::{open_std, std_create_dir_all, std_link_or_copy, std_list_dir, std_sync_dir};
 use crate::{File, FileSystem, OpenMode};
 
-/// Submission queue depth. Operations are issued one at a time under the ring's lock, so a
-/// small ring suffices.
-const RING_ENTRIES: u32 = 8;
+/// Submission queue depth. Each thread issues one operation at a time on its own ring.
+const RING_ENTRIES: u32 = 4;
 
 /// [`FileSystem`] whose file I/O goes through io_uring.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct UringFs {
-    ring: Arc<Mutex<IoUring>>,
-}
-
-impl std::fmt::Debug for UringFs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UringFs")
-    }
+    _private: (),
 }
 
 impl UringFs {
-    /// Sets up a ring.
+    /// Checks that this process may use io_uring (by setting up the calling thread's ring).
     ///
     /// # Errors
     /// Fails where the kernel does not allow io_uring.
     pub fn new() -> io::Result<Self> {
-        Ok(UringFs {
-            ring: Arc::new(Mutex::new(IoUring::new(RING_ENTRIES)?)),
-        })
+        submit::with_ring(|_| Ok(()))?;
+        Ok(UringFs { _private: () })
     }
 }
 
-/// A file whose I/O goes through the shared ring.
+/// A file whose I/O goes through the calling thread's ring.
 pub struct UringFile {
     file: fs::File,
-    ring: Arc<Mutex<IoUring>>,
 }
 
 impl std::fmt::Debug for UringFile {
@@ -61,27 +57,62 @@ impl std::fmt::Debug for UringFile {
 mod submit {
     use super::*;
 
+    thread_local! {
+        /// This thread's ring, set up on its first operation.
+        static RING: RefCell<Option<IoUring>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` with this thread's ring, creating it first if needed. If `f` fails, the
+    /// ring is discarded: an entry it failed to submit must never be submitted later,
+    /// when the buffer it points at is gone.
+    pub(super) fn with_ring<T>(f: impl FnOnce(&mut IoUring) -> io::Result<T>) -> io::Result<T> {
+        RING.with(|cell| {
+            // Never re-entered: `f` does not call back into this module.
+            let mut slot = cell.borrow_mut();
+            let ring = match slot.as_mut() {
+                Some(ring) => ring,
+                None => slot.insert(IoUring::new(RING_ENTRIES)?),
+            };
+            let result = f(ring);
+            if result.is_err() {
+                *slot = None;
+            }
+            result
+        })
+    }
+
     /// Pushes one entry, waits for its completion and returns the result (bytes or 0).
     ///
     /// SAFETY contract for callers: any buffer the entry points at must stay valid, and not
     /// be otherwise accessed, until this function returns. It returns only after the
-    /// kernel has posted the entry's completion, so a borrowed slice satisfies this.
-    pub(super) fn run(ring: &Mutex<IoUring>, entry: io_uring::squeue::Entry) -> io::Result<u32> {
-        let mut ring = ring.lock();
-        // SAFETY: the entry's buffers are borrowed by our caller for the whole call (see
-        // above), and the ring is exclusively ours under the lock, so no other submission
-        // can interleave with the push/complete pair.
-        unsafe {
-            ring.submission()
-                .push(&entry)
-                .map_err(|_| io::Error::other("io_uring submission queue full"))?;
-        }
-        ring.submit_and_wait(1)?;
-        let cqe = ring
-            .completion()
-            .next()
-            .ok_or_else(|| io::Error::other("io_uring returned no completion"))?;
-        let res = cqe.result();
+    /// kernel has posted the entry's completion, or after failing to submit it (the ring
+    /// is then discarded with the entry), so a borrowed slice satisfies this.
+    pub(super) fn run(entry: io_uring::squeue::Entry) -> io::Result<u32> {
+        let res = with_ring(|ring| {
+            // SAFETY: the entry's buffers are borrowed by our caller for the whole call
+            // (see above); the ring belongs to this thread alone and holds nothing else in
+            // flight, so the one completion we wait for is this entry's.
+            unsafe {
+                ring.submission()
+                    .push(&entry)
+                    .map_err(|_| io::Error::other("io_uring submission queue full"))?;
+            }
+            // A signal can interrupt the wait (EINTR) after the entry was submitted; the
+            // kernel may then still be using the caller's buffer, so the wait is resumed
+            // rather than abandoned. This ends: each pass blocks until the operation,
+            // which the kernel completes in finite time, posts its completion.
+            loop {
+                match ring.submit_and_wait(1) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            ring.completion()
+                .next()
+                .map(|cqe| cqe.result())
+                .ok_or_else(|| io::Error::other("io_uring returned no completion"))
+        })?;
         if res < 0 {
             Err(io::Error::from_raw_os_error(-res))
         } else {
@@ -96,7 +127,7 @@ impl File for UringFile {
         let e = opcode::Read::new(types::Fd(self.file.as_raw_fd()), buf.as_mut_ptr(), len)
             .offset(offset)
             .build();
-        submit::run(&self.ring, e).map(|n| n as usize)
+        submit::run(e).map(|n| n as usize)
     }
 
     fn write_all_at(&self, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
@@ -105,7 +136,7 @@ impl File for UringFile {
             let e = opcode::Write::new(types::Fd(self.file.as_raw_fd()), buf.as_ptr(), len)
                 .offset(offset)
                 .build();
-            let n = submit::run(&self.ring, e)? as usize;
+            let n = submit::run(e)? as usize;
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::WriteZero,
@@ -122,7 +153,7 @@ impl File for UringFile {
         let e = opcode::Fsync::new(types::Fd(self.file.as_raw_fd()))
             .flags(types::FsyncFlags::DATASYNC)
             .build();
-        submit::run(&self.ring, e).map(|_| ())
+        submit::run(e).map(|_| ())
     }
 
     fn len(&self) -> io::Result<u64> {
@@ -138,7 +169,6 @@ impl FileSystem for UringFs {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>> {
         Ok(Arc::new(UringFile {
             file: open_std(path, mode)?,
-            ring: self.ring.clone(),
         }))
     }
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
@@ -164,5 +194,47 @@ impl FileSystem for UringFs {
     }
     fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
         std_link_or_copy(from, to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads doing I/O at once each use their own ring: every completion a thread
+    /// receives is its own operation's, so data never crosses between threads.
+    #[test]
+    fn concurrent_threads_each_get_their_own_completions() {
+        let Ok(fs) = UringFs::new() else {
+            if crate::IoBackend::Uring.may_skip_when_unavailable() {
+                eprintln!("io_uring unavailable here; skipping");
+                return;
+            }
+            panic!("io_uring unavailable and SHALE_REQUIRE_URING=1");
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared");
+        let file = fs.open(&path, OpenMode::CreateNew).unwrap();
+        const THREADS: u8 = 4;
+        const BLOCKS: u64 = 64;
+        std::thread::scope(|s| {
+            for t in 0..THREADS {
+                let file = file.clone();
+                s.spawn(move || {
+                    for b in 0..BLOCKS {
+                        let offset = (b * u64::from(THREADS) + u64::from(t)) * 512;
+                        let block = [t.wrapping_mul(31).wrapping_add(b as u8); 512];
+                        file.write_all_at(&block, offset).unwrap();
+                        if b % 16 == 0 {
+                            file.sync_data().unwrap();
+                        }
+                        let mut back = [0u8; 512];
+                        assert_eq!(file.read_at(&mut back, offset).unwrap(), 512);
+                        assert_eq!(back, block, "thread {t} block {b}");
+                    }
+                });
+            }
+        });
+        assert_eq!(file.len().unwrap(), u64::from(THREADS) * BLOCKS * 512);
     }
 }

@@ -51,17 +51,19 @@ pub fn assert_contiguous(records: &[Record], first: u64) {
 }
 
 /// Runs `f` against FaultFs and every real backend (each in its own tempdir). A backend the
-/// kernel refuses (io_uring under seccomp) is reported and skipped.
+/// kernel refuses (io_uring under seccomp) is reported and skipped, unless
+/// `SHALE_REQUIRE_URING=1`.
 pub fn for_each_backend(mut f: impl FnMut(&str, Arc<dyn FileSystem>, &Path)) {
     let (fault, dir) = fault_fs();
     f("fault", Arc::new(fault), &dir);
     for backend in IoBackend::ALL {
         let fs = match backend.build() {
             Ok(fs) => fs,
-            Err(e) => {
+            Err(e) if backend.may_skip_when_unavailable() => {
                 eprintln!("skipping {backend:?}: {e}");
                 continue;
             }
+            Err(e) => panic!("{backend:?}: {e}"),
         };
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("wal");
