@@ -217,6 +217,41 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// I/O failure.
     fn sync(&self) -> Result<(), StorageError>;
 
+    /// Moves buffered writes into the backend's durable structures (for the LSM: freezes
+    /// the memtable and waits until it is a table). A no-op where there is nothing to move.
+    ///
+    /// # Errors
+    /// I/O failure, [`StorageError::Poisoned`], [`StorageError::Closed`].
+    fn flush(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    /// Compacts the stored data overlapping `[start, end]` (`None` = unbounded), so that
+    /// overwritten and deleted versions no snapshot needs are dropped. A no-op where
+    /// storage does not accumulate versions.
+    ///
+    /// # Errors
+    /// As [`Backend::flush`].
+    fn compact_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<(), StorageError> {
+        let _ = (start, end);
+        Ok(())
+    }
+
+    /// Stops background work and makes every acknowledged write durable. Idempotent;
+    /// later writes fail with [`StorageError::Closed`] where the backend tracks that.
+    ///
+    /// # Errors
+    /// The final sync failed, or the backend was poisoned.
+    fn close(&self) -> Result<(), StorageError> {
+        self.sync()
+    }
+
+    /// The LSM's statistics (levels, write amplification, bloom filters, stalls); `None`
+    /// for a backend without levels.
+    fn stats(&self) -> Option<crate::lsm::DbStats> {
+        None
+    }
+
     /// Sets one key. Shorthand for a one-operation batch.
     ///
     /// # Errors

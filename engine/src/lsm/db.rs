@@ -758,6 +758,22 @@ impl Backend for Db {
     fn sync(&self) -> Result<(), StorageError> {
         self.sync_wal()
     }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        Db::flush(self)
+    }
+
+    fn compact_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<(), StorageError> {
+        Db::compact_range(self, start, end)
+    }
+
+    fn close(&self) -> Result<(), StorageError> {
+        Db::close(self)
+    }
+
+    fn stats(&self) -> Option<crate::lsm::DbStats> {
+        Some(Db::stats(self))
+    }
 }
 
 #[cfg(test)]
