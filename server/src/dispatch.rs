@@ -2,8 +2,12 @@
 //!
 //! The engine's request and response structs *are* DynamoDB's wire shapes (they derive
 //! serde with DynamoDB's member names), so each operation is: decode the body into the
-//! input struct, call the matching [`Database`] method, encode the output struct. This
-//! runs on a blocking thread, so JSON work on large bodies stays off the event loop too.
+//! input struct, call the matching [`Database`] method, encode the output struct.
+//!
+//! [`execute`] runs where [`crate::http::runs_inline`] decides: on the event-loop thread
+//! for small single-item calls (a body of at most [`crate::http::MAX_INLINE_BODY_BYTES`]),
+//! else on tokio's blocking pool, so the JSON work on large bodies and every engine call
+//! that may block for long (a WAL sync, a query, a scan, a batch) stay off the event loop.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,7 +26,8 @@ pub struct Outcome {
     pub result: Result<Vec<u8>, ApiError>,
 }
 
-/// Runs `op` on `body`. Blocks: call it from a blocking thread.
+/// Runs `op` on `body`. May block (disk reads, WAL syncs): call it from a blocking thread
+/// unless [`crate::http::runs_inline`] allows the event loop.
 pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
     match op {
         Operation::CreateTable => run(op, body, |i: CreateTableInput| db.create_table(i)),

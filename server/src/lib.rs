@@ -15,7 +15,8 @@
 //! The request path: [`server`] accepts connections, [`http`] routes a request and checks
 //! its content type and size, [`operations`] reads `X-Amz-Target`, [`dispatch`] decodes the
 //! body into the engine's request struct and calls [`shale_engine::table::Database`]
-//! (inline for quick single-item calls, on a blocking thread otherwise), and [`api_error`] gives every failure DynamoDB's exact error shape
+//! (inline for small single-item calls, on a blocking thread otherwise: see
+//! [`http::runs_inline`]), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).
 //! [`metrics`] counts and times every API request for `/metrics`.
 //!
@@ -46,7 +47,32 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServerConfig;
 use crate::http::AppState;
-use crate::storage::{StartupError, Storage};
+use crate::storage::{ShutdownError, StartupError, Storage};
+
+/// Exit status of a run that failed to start or to shut down cleanly.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Why [`run`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The server could not start (nothing was served).
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// The server ran, but closing the engine at shutdown failed.
+    #[error(transparent)]
+    Shutdown(#[from] ShutdownError),
+}
+
+/// The process exit status for the outcome of [`run`]: 0 only for a clean start and a
+/// clean close; [`EXIT_FAILURE`] when startup failed or the engine's final sync/close did
+/// (a supervisor must not take such a shutdown for a clean one).
+pub fn exit_status(outcome: &Result<(), RunError>) -> u8 {
+    match outcome {
+        Ok(()) => 0,
+        Err(RunError::Startup(_) | RunError::Shutdown(_)) => EXIT_FAILURE,
+    }
+}
 
 /// Runs the server until SIGTERM or SIGINT, then shuts down cleanly: stop accepting,
 /// drain in-flight requests (bounded by [`server::SHUTDOWN_GRACE`]), sync and close the
@@ -56,8 +82,9 @@ use crate::storage::{StartupError, Storage};
 /// with port 0 that is how callers learn the port.
 ///
 /// # Errors
-/// [`StartupError`] when the engine, the socket or the runtime cannot be set up.
-pub fn run(config: ServerConfig) -> Result<(), StartupError> {
+/// [`RunError::Startup`] when the engine, the socket or the runtime cannot be set up;
+/// [`RunError::Shutdown`] when the final engine sync/close fails (see [`exit_status`]).
+pub fn run(config: ServerConfig) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
         .enable_time()
@@ -79,14 +106,27 @@ pub fn run(config: ServerConfig) -> Result<(), StartupError> {
         announce(local);
         let outcome = server::serve(listener, state, shutdown).await;
         tracing::info!(?outcome, "connections closed; closing the engine");
-        let closed = tokio::task::spawn_blocking(move || storage.close()).await;
-        match closed {
-            Ok(Ok(())) => tracing::info!("engine closed"),
-            Ok(Err(e)) => tracing::error!(error = %e, "closing the engine failed"),
-            Err(e) => tracing::error!(error = %e, "the engine close task failed"),
-        }
+        close_storage(storage).await?;
+        tracing::info!("engine closed");
         Ok(())
     })
+}
+
+/// Syncs and closes the engine on a blocking thread (it waits for background threads and
+/// an fdatasync).
+async fn close_storage(storage: Storage) -> Result<(), ShutdownError> {
+    close_result(tokio::task::spawn_blocking(move || storage.close()).await)
+}
+
+/// What the engine close task's result means for the run.
+fn close_result(
+    closed: Result<Result<(), shale_engine::StorageError>, tokio::task::JoinError>,
+) -> Result<(), ShutdownError> {
+    match closed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ShutdownError::Close(e)),
+        Err(e) => Err(ShutdownError::CloseTask(e)),
+    }
 }
 
 /// The line tests and scripts parse. Flushed at once: stdout is a pipe there, and a
@@ -95,4 +135,78 @@ fn announce(addr: SocketAddr) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "shale-server listening on http://{addr}");
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use shale_engine::lsm::DbOptions;
+    use shale_engine::StorageError;
+    use shale_io::FaultFs;
+
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime")
+    }
+
+    #[test]
+    fn a_clean_close_is_a_clean_exit() {
+        assert!(close_result(Ok(Ok(()))).is_ok());
+        assert_eq!(exit_status(&Ok(())), 0);
+    }
+
+    #[test]
+    fn a_failed_close_is_a_shutdown_error_and_a_nonzero_exit() {
+        let e = close_result(Ok(Err(StorageError::Poisoned))).expect_err("close failed");
+        assert!(
+            matches!(e, ShutdownError::Close(StorageError::Poisoned)),
+            "{e:?}"
+        );
+        let e = RunError::from(e);
+        let message = e.to_string();
+        assert_eq!(exit_status(&Err(e)), EXIT_FAILURE);
+        assert!(
+            message.starts_with("closing the database failed")
+                && message.contains("may not be durable")
+                && message.ends_with(&StorageError::Poisoned.to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_close_task_that_did_not_finish_is_a_shutdown_error() {
+        let joined = runtime().block_on(async {
+            tokio::task::spawn_blocking(|| -> Result<(), StorageError> {
+                panic!("injected panic in the close task")
+            })
+            .await
+        });
+        let e = close_result(joined).expect_err("the task panicked");
+        assert!(matches!(e, ShutdownError::CloseTask(_)), "{e:?}");
+        assert_eq!(exit_status(&Err(e.into())), EXIT_FAILURE);
+    }
+
+    #[test]
+    fn startup_failures_exit_nonzero_too() {
+        let e = StartupError::Runtime(std::io::Error::other("no runtime"));
+        assert_eq!(exit_status(&Err(e.into())), EXIT_FAILURE);
+    }
+
+    /// End to end through the real engine: a failed WAL sync poisons it, and the close at
+    /// shutdown then reports the failure instead of a clean exit.
+    #[test]
+    fn an_engine_whose_sync_failed_does_not_close_cleanly() {
+        let fs = Arc::new(FaultFs::new());
+        let storage = Storage::open_lsm(DbOptions::new("/db").with_fs(fs.clone())).expect("opens");
+        fs.fail_nth_sync(1);
+        let write = storage.database.backend().put(b"k", b"v");
+        assert!(write.is_err(), "the injected sync failure fails the write");
+        let closed = runtime().block_on(close_storage(storage));
+        assert!(matches!(closed, Err(ShutdownError::Close(_))), "{closed:?}");
+        assert_eq!(exit_status(&Err(closed.unwrap_err().into())), EXIT_FAILURE);
+    }
 }

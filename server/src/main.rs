@@ -33,11 +33,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match shale_server::run(config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("shale-server: {e}");
-            ExitCode::FAILURE
-        }
+    let outcome = shale_server::run(config);
+    if let Err(e) = &outcome {
+        eprintln!("shale-server: {e}");
     }
+    ExitCode::from(shale_server::exit_status(&outcome))
 }

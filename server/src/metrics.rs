@@ -2,8 +2,12 @@
 //! format (version 0.0.4), written by hand to keep the dependency tree small.
 //!
 //! Series are keyed by (operation, table, outcome). Table names come from requests, so a
-//! client could mint unbounded label values; after [`MAX_TABLE_LABELS`] distinct tables,
-//! further ones are counted under the table label `_other`.
+//! client could mint unbounded label values. Two bounds:
+//! - a name becomes a label only if the request succeeded or the table exists (the caller
+//!   says, see [`Metrics::record`]); requests naming a table that does not exist are
+//!   counted under [`UNKNOWN_TABLE`] and take no label slot;
+//! - after [`MAX_TABLE_LABELS`] distinct tables, further ones are counted under
+//!   [`OVERFLOW_TABLE`].
 //!
 //! Thread safety: recording takes a read lock to find the series (a write lock only the
 //! first time a series is seen) and then updates atomics.
@@ -24,6 +28,8 @@ pub const NO_TABLE: &str = "";
 pub const MANY_TABLES: &str = "_many";
 /// Table label once [`MAX_TABLE_LABELS`] is reached.
 pub const OVERFLOW_TABLE: &str = "_other";
+/// Table label of a request naming a table that does not exist (and never had a label).
+pub const UNKNOWN_TABLE: &str = "_unknown";
 
 /// Upper bounds of the latency buckets, in microseconds. Fine-grained below 1 ms because
 /// that is where loopback GetItem/PutItem live and where the p99 target sits.
@@ -62,11 +68,21 @@ impl Metrics {
         Self::default()
     }
 
-    /// Records one finished request.
-    pub fn record(&self, operation: &'static str, table: &str, outcome: &'static str, d: Duration) {
+    /// Records one finished request about `table`. `table_exists` is asked only when
+    /// `table` has no label yet: a name becomes a label only if it names a table (a
+    /// succeeded request did, or the catalog has it now), else the request is counted under
+    /// [`UNKNOWN_TABLE`].
+    pub fn record(
+        &self,
+        operation: &'static str,
+        table: &str,
+        table_exists: impl FnOnce() -> bool,
+        outcome: &'static str,
+        d: Duration,
+    ) {
         let key = SeriesKey {
             operation,
-            table: self.table_label(table),
+            table: self.table_label(table, table_exists),
             outcome,
         };
         let series = {
@@ -86,9 +102,12 @@ impl Metrics {
         series.sum_us.fetch_add(us, Ordering::Relaxed);
     }
 
-    fn table_label(&self, table: &str) -> String {
+    fn table_label(&self, table: &str, table_exists: impl FnOnce() -> bool) -> String {
         if table.is_empty() || table == MANY_TABLES || self.tables.read().contains(table) {
             return table.to_string();
+        }
+        if !table_exists() {
+            return UNKNOWN_TABLE.to_string();
         }
         let mut tables = self.tables.write();
         if tables.len() < MAX_TABLE_LABELS {
@@ -182,12 +201,16 @@ fn escape(v: &str) -> String {
 mod tests {
     use super::*;
 
+    fn exists() -> bool {
+        true
+    }
+
     #[test]
     fn histogram_buckets_are_cumulative_and_counts_add_up() {
         let m = Metrics::new();
-        m.record("GetItem", "Users", "ok", Duration::from_micros(40));
-        m.record("GetItem", "Users", "ok", Duration::from_micros(900));
-        m.record("GetItem", "Users", "ok", Duration::from_secs(60));
+        m.record("GetItem", "Users", exists, "ok", Duration::from_micros(40));
+        m.record("GetItem", "Users", exists, "ok", Duration::from_micros(900));
+        m.record("GetItem", "Users", exists, "ok", Duration::from_secs(60));
         let text = m.render();
         let l = "operation=\"GetItem\",table=\"Users\",outcome=\"ok\"";
         assert!(
@@ -209,10 +232,11 @@ mod tests {
     #[test]
     fn outcomes_are_separate_series() {
         let m = Metrics::new();
-        m.record("PutItem", "T", "ok", Duration::from_micros(1));
+        m.record("PutItem", "T", exists, "ok", Duration::from_micros(1));
         m.record(
             "PutItem",
             "T",
+            exists,
             "ConditionalCheckFailedException",
             Duration::from_micros(1),
         );
@@ -225,7 +249,7 @@ mod tests {
     fn table_labels_are_bounded_and_escaped() {
         let m = Metrics::new();
         for i in 0..MAX_TABLE_LABELS + 10 {
-            m.record("GetItem", &format!("t{i}"), "ok", Duration::ZERO);
+            m.record("GetItem", &format!("t{i}"), exists, "ok", Duration::ZERO);
         }
         let text = m.render();
         assert!(text.contains("table=\"_other\""));
@@ -237,5 +261,61 @@ mod tests {
             .filter(|l| l.starts_with("shale_requests_total{"))
             .count();
         assert_eq!(series, MAX_TABLE_LABELS + 1);
+    }
+
+    #[test]
+    fn missing_tables_share_one_label_and_take_no_slot() {
+        let m = Metrics::new();
+        for i in 0..MAX_TABLE_LABELS * 4 {
+            m.record(
+                "GetItem",
+                &format!("missing{i}"),
+                || false,
+                "ResourceNotFoundException",
+                Duration::ZERO,
+            );
+        }
+        // Every slot is still free for real tables.
+        for i in 0..MAX_TABLE_LABELS {
+            m.record("GetItem", &format!("t{i}"), exists, "ok", Duration::ZERO);
+        }
+        let text = m.render();
+        assert!(
+            text.contains(&format!(
+                "shale_requests_total{{operation=\"GetItem\",table=\"{UNKNOWN_TABLE}\",\
+                 outcome=\"ResourceNotFoundException\"}} {}\n",
+                MAX_TABLE_LABELS * 4
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("missing"), "{text}");
+        assert!(!text.contains(OVERFLOW_TABLE), "{text}");
+        assert!(text.contains(&format!("table=\"t{}\"", MAX_TABLE_LABELS - 1)));
+    }
+
+    #[test]
+    fn existence_is_asked_only_for_names_without_a_label() {
+        let m = Metrics::new();
+        m.record("CreateTable", "T", exists, "ok", Duration::ZERO);
+        // Labelled now: a later failure for it keeps the name without asking.
+        m.record(
+            "GetItem",
+            "T",
+            || panic!("not asked for a labelled table"),
+            "ResourceNotFoundException",
+            Duration::ZERO,
+        );
+        m.record(
+            "ListTables",
+            NO_TABLE,
+            || panic!("not asked"),
+            "ok",
+            Duration::ZERO,
+        );
+        let text = m.render();
+        assert!(text.contains(
+            "shale_requests_total{operation=\"GetItem\",table=\"T\",\
+             outcome=\"ResourceNotFoundException\"} 1\n"
+        ));
     }
 }

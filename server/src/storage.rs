@@ -44,6 +44,21 @@ pub enum StartupError {
     Runtime(#[source] std::io::Error),
 }
 
+/// Why the server could not shut down cleanly: the final sync and close of the engine
+/// failed, so writes may not be durable. The process then exits non-zero.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// Syncing or closing the engine failed (a failed WAL fdatasync, an engine poisoned by
+    /// an earlier failed sync).
+    #[error("closing the database failed; the last writes may not be durable: {0}")]
+    Close(#[source] StorageError),
+    /// The thread closing the engine panicked or was cancelled, so the close may not have
+    /// run to its end.
+    #[error("closing the database did not complete; the last writes may not be durable: {0}")]
+    CloseTask(#[source] tokio::task::JoinError),
+}
+
 /// The open engine.
 #[derive(Debug)]
 pub struct Storage {
@@ -61,18 +76,25 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
-        let (backend, lsm): (Arc<dyn Backend>, Option<Arc<Db>>) = match mode {
-            StorageMode::InMemory => (Arc::new(MemBackend::new()), None),
-            StorageMode::OnDisk(dir) => {
-                let db =
-                    Db::open(DbOptions::new(dir)).map_err(|source| StartupError::OpenStorage {
-                        dir: dir.clone(),
-                        source,
-                    })?;
-                let db = Arc::new(db);
-                (Arc::clone(&db) as Arc<dyn Backend>, Some(db))
-            }
-        };
+        match mode {
+            StorageMode::InMemory => Self::on_backend(Arc::new(MemBackend::new()), None),
+            StorageMode::OnDisk(dir) => Self::open_lsm(DbOptions::new(dir)),
+        }
+    }
+
+    /// Opens the LSM engine with `options` and the table layer on it. [`Storage::open`]
+    /// passes the defaults for a directory; tests pass a fault-injecting file system.
+    pub(crate) fn open_lsm(options: DbOptions) -> Result<Storage, StartupError> {
+        let dir = options.dir.clone();
+        let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
+        let db = Arc::new(db);
+        Self::on_backend(Arc::clone(&db) as Arc<dyn Backend>, Some(db))
+    }
+
+    fn on_backend(
+        backend: Arc<dyn Backend>,
+        lsm: Option<Arc<Db>>,
+    ) -> Result<Storage, StartupError> {
         let database = match Database::open(Arc::clone(&backend), DatabaseOptions::default()) {
             Ok(d) => d,
             Err(e) => {

@@ -122,14 +122,18 @@ fn aws_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Runs `aws <service> <args> --endpoint-url <server>` with throwaway credentials.
+/// Runs `aws <service> <args> --endpoint-url <server>` with throwaway credentials: the
+/// command line is the seed's plus `--endpoint-url`, nothing else. Everything else the CLI
+/// needs comes from the environment; `AWS_DEFAULT_OUTPUT=json` pins the output format (the
+/// CLI's default, unless a config file says otherwise, and no config file is read).
 fn aws_service(server: &Server, service: &str, args: &[&str]) -> Output {
     Command::new("timeout")
         .arg(CLI_TIMEOUT_SECS)
         .arg("aws")
         .arg(service)
         .args(args)
-        .args(["--endpoint-url", &server.url(), "--output", "json"])
+        .args(["--endpoint-url", &server.url()])
+        .env("AWS_DEFAULT_OUTPUT", "json")
         .env("AWS_ACCESS_KEY_ID", "x")
         .env("AWS_SECRET_ACCESS_KEY", "x")
         .env("AWS_DEFAULT_REGION", "us-east-1")

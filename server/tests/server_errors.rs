@@ -54,22 +54,54 @@ fn create_users_table(c: &mut Client) {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// DynamoDB's texts: item and data-plane calls say only "Requested resource not found";
+/// control-plane calls name the table. (DynamoDB Local's "Cannot do operations on a
+/// non-existent table" is not what DynamoDB itself sends.)
 #[test]
 fn missing_table_is_resource_not_found() {
     let server = Server::in_memory();
     let mut c = Client::connect(server.addr).unwrap();
-    let r = call(
-        &mut c,
-        "GetItem",
-        json!({"TableName": "Nope", "Key": {"pk": {"S": "a"}}}),
-    );
-    let v = assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
-    assert!(v["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Requested resource not found"));
-    let r = call(&mut c, "DescribeTable", json!({"TableName": "Nope"}));
-    assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+    let key = json!({"pk": {"S": "a"}});
+    let data_plane = [
+        ("GetItem", json!({"TableName": "Nope", "Key": key})),
+        ("PutItem", json!({"TableName": "Nope", "Item": key})),
+        ("DeleteItem", json!({"TableName": "Nope", "Key": key})),
+        (
+            "UpdateItem",
+            json!({
+                "TableName": "Nope",
+                "Key": key,
+                "UpdateExpression": "SET a = :v",
+                "ExpressionAttributeValues": {":v": {"S": "x"}}
+            }),
+        ),
+        (
+            "Query",
+            json!({
+                "TableName": "Nope",
+                "KeyConditionExpression": "pk = :v",
+                "ExpressionAttributeValues": {":v": {"S": "a"}}
+            }),
+        ),
+        ("Scan", json!({"TableName": "Nope"})),
+        (
+            "BatchGetItem",
+            json!({"RequestItems": {"Nope": {"Keys": [key]}}}),
+        ),
+    ];
+    for (op, body) in data_plane {
+        let r = call(&mut c, op, body);
+        let v = assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+        assert_eq!(v["message"], "Requested resource not found", "{op}: {v}");
+    }
+    for op in ["DescribeTable", "DeleteTable", "DescribeTimeToLive"] {
+        let r = call(&mut c, op, json!({"TableName": "Nope"}));
+        let v = assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+        assert_eq!(
+            v["message"], "Requested resource not found: Table: Nope not found",
+            "{op}: {v}"
+        );
+    }
 }
 
 #[test]
@@ -97,15 +129,47 @@ fn failed_condition_is_conditional_check_failed_with_old_item_on_request() {
     };
     let r = call(&mut c, "PutItem", conditional(json!({})));
     let v = assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
-    assert_eq!(v["message"], "The conditional request failed");
-    assert!(v.get("Item").is_none(), "{v}");
+    assert_eq!(
+        v,
+        json!({
+            "__type": format!("{DDB}ConditionalCheckFailedException"),
+            "message": "The conditional request failed"
+        })
+    );
     let r = call(
         &mut c,
         "PutItem",
         conditional(json!({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"})),
     );
     let v = assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
+    assert_eq!(v["message"], "The conditional request failed");
     assert_eq!(v["Item"], item, "{v}");
+    // UpdateItem and DeleteItem fail a condition with the same text.
+    let missing = json!({"pk": {"S": "absent"}});
+    for (op, body) in [
+        (
+            "UpdateItem",
+            json!({
+                "TableName": "Users",
+                "Key": missing,
+                "UpdateExpression": "SET n = :v",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":v": {"N": "1"}}
+            }),
+        ),
+        (
+            "DeleteItem",
+            json!({
+                "TableName": "Users",
+                "Key": missing,
+                "ConditionExpression": "attribute_exists(pk)"
+            }),
+        ),
+    ] {
+        let r = call(&mut c, op, body);
+        let v = assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
+        assert_eq!(v["message"], "The conditional request failed", "{op}");
+    }
 }
 
 #[test]
@@ -124,15 +188,17 @@ fn bad_expression_is_validation_exception() {
         }),
     );
     let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap()
-            .contains("ConditionExpression"),
-        "{v}"
-    );
+    // DynamoDB: `Invalid ConditionExpression: Syntax error; token: "=", near: "= = :v"`,
+    // its `near` being the bad token with its neighbours. The engine shows a wider window
+    // of the text around the token, so only the part both share is checked exactly.
+    let message = v["message"].as_str().unwrap();
+    let near = message
+        .strip_prefix("Invalid ConditionExpression: Syntax error; token: \"=\", near: \"")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("not DynamoDB's syntax-error text: {message}"));
+    assert!(near.contains("= = :v"), "{message}");
+    assert!("pk = = :v".contains(near), "{message}");
 }
-
 #[test]
 fn oversized_item_is_validation_exception() {
     let server = Server::in_memory();
@@ -370,6 +436,30 @@ fn wrong_content_type_and_non_post_are_404_like_dynamodb() {
     assert_eq!(r.json(), json!({"TableNames": []}));
 }
 
+/// The 413 for a body over the cap: DynamoDB's RPC-layer exception, and the connection
+/// closed (the unread rest of the body must not be parsed as a request).
+fn assert_too_large(r: &Response) {
+    assert_eq!(r.status, 413, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json(),
+        json!({
+            "__type": format!("{CORAL}RequestEntityTooLargeException"),
+            "Message": format!("request body exceeds {MAX_BODY_BYTES} bytes")
+        })
+    );
+    assert_eq!(r.header("connection"), Some("close"));
+}
+
+/// The server's request body cap (`api_error::MAX_REQUEST_BODY_BYTES`): 17 MiB.
+const MAX_BODY_BYTES: usize = 17 * 1024 * 1024;
+
+/// A new connection still gets answers.
+fn assert_healthy(server: &Server) {
+    let mut c = Client::connect(server.addr).unwrap();
+    let r = call(&mut c, "ListTables", json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 #[test]
 fn oversized_body_is_413_without_reading_it() {
     let server = Server::in_memory();
@@ -382,11 +472,44 @@ fn oversized_body_is_413_without_reading_it() {
         )
         .unwrap(),
     );
-    assert_eq!(r.status, 413);
-    assert_eq!(
-        r.json()["__type"],
-        format!("{CORAL}RequestEntityTooLargeException")
-    );
+    assert_too_large(&r);
+    assert_healthy(&server);
+}
+
+/// A chunked body (no Content-Length) over the cap gets the same 413 once the cap is
+/// crossed, and the server stays healthy.
+#[test]
+fn oversized_chunked_body_is_413_like_a_declared_one() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    c.write_raw(
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.PutItem\r\n\
+          Content-Type: application/x-amz-json-1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    .unwrap();
+    // A writer thread sends 1 MiB chunks until 2 MiB past the cap, or until the server
+    // closes the connection; the response is read meanwhile.
+    let mut writer = c.try_clone_writer().unwrap();
+    let sender = std::thread::spawn(move || {
+        use std::io::Write as _;
+        let chunk = vec![b' '; 1024 * 1024];
+        let mut head = format!("{:x}\r\n", chunk.len()).into_bytes();
+        head.extend_from_slice(&chunk);
+        head.extend_from_slice(b"\r\n");
+        let mut sent = 0;
+        while sent <= MAX_BODY_BYTES + 2 * chunk.len() {
+            if writer.write_all(&head).is_err() {
+                return sent;
+            }
+            sent += chunk.len();
+        }
+        sent
+    });
+    let r = checked(c.read_response().unwrap());
+    let sent = sender.join().unwrap();
+    assert!(sent >= MAX_BODY_BYTES, "answered after only {sent} bytes");
+    assert_too_large(&r);
+    assert_healthy(&server);
 }
 
 #[test]
@@ -426,14 +549,66 @@ fn healthz_and_metrics() {
         ),
         "{text}"
     );
+    // A table that does not exist gets no label of its own.
     assert!(text.contains(
-        "shale_requests_total{operation=\"GetItem\",table=\"Missing\",\
+        "shale_requests_total{operation=\"GetItem\",table=\"_unknown\",\
          outcome=\"ResourceNotFoundException\"} 1\n"
     ));
+    assert!(!text.contains("Missing"), "{text}");
     assert!(text.contains(
         "shale_request_duration_seconds_count{operation=\"CreateTable\",table=\"Users\",\
          outcome=\"ok\"} 1\n"
     ));
+}
+
+/// Requests naming tables that do not exist are counted under one `_unknown` label, so
+/// they cannot use up the 256 table-label slots that real tables need.
+#[test]
+fn metrics_label_only_tables_that_exist() {
+    const LABEL_SLOTS: usize = 256;
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    for i in 0..LABEL_SLOTS + 44 {
+        let r = call(
+            &mut c,
+            "GetItem",
+            json!({"TableName": format!("Ghost{i}"), "Key": {"pk": {"S": "a"}}}),
+        );
+        assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
+    }
+    create_users_table(&mut c);
+    let r = call(
+        &mut c,
+        "GetItem",
+        json!({"TableName": "Users", "Key": {"pk": {"S": "a"}}}),
+    );
+    assert_eq!(r.status, 200);
+    // A failed request for a table that exists keeps its name.
+    let r = call(
+        &mut c,
+        "GetItem",
+        json!({"TableName": "Users", "Key": {"nope": {"S": "a"}}}),
+    );
+    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let r = checked(c.request("GET", "/metrics", &[], b"").unwrap());
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(
+        text.contains(&format!(
+            "shale_requests_total{{operation=\"GetItem\",table=\"_unknown\",\
+             outcome=\"ResourceNotFoundException\"}} {}\n",
+            LABEL_SLOTS + 44
+        )),
+        "{text}"
+    );
+    assert!(text.contains(
+        "shale_requests_total{operation=\"GetItem\",table=\"Users\",outcome=\"ok\"} 1\n"
+    ));
+    assert!(text.contains(
+        "shale_requests_total{operation=\"GetItem\",table=\"Users\",\
+         outcome=\"ValidationException\"} 1\n"
+    ));
+    assert!(!text.contains("Ghost"), "{text}");
+    assert!(!text.contains("table=\"_other\""), "{text}");
 }
 
 #[test]

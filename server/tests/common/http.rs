@@ -112,6 +112,12 @@ impl Client {
         )
     }
 
+    /// A second handle on the connection's socket, for writing from another thread while
+    /// this one reads the response.
+    pub fn try_clone_writer(&self) -> io::Result<TcpStream> {
+        self.writer.try_clone()
+    }
+
     fn read_line(&mut self) -> io::Result<String> {
         let mut line = Vec::new();
         let n = (&mut self.reader)
@@ -130,7 +136,8 @@ impl Client {
         Ok(s.trim_end_matches(['\r', '\n']).to_string())
     }
 
-    fn read_response(&mut self) -> io::Result<Response> {
+    /// Reads one response.
+    pub fn read_response(&mut self) -> io::Result<Response> {
         let status_line = self.read_line()?;
         let status = status_line
             .split(' ')
