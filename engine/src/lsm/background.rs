@@ -347,7 +347,10 @@ pub(crate) fn run_compaction(inner: &DbInner, pick: &CompactionPick) -> Result<(
     let written: u64 = outputs.iter().map(|(_, m)| m.size_bytes).sum();
     inner.counters.add_compaction_bytes(written);
     install(inner, &removed, outputs, last_flushed, None)?;
-    inner.vs.lock().cursors[level] = hi;
+    if !pick.inputs.is_empty() {
+        // (A bottom-level rewrite takes nothing from `level`: its cursor stays.)
+        inner.vs.lock().cursors[level] = hi;
+    }
     inner
         .counters
         .compactions
@@ -390,12 +393,44 @@ pub(crate) fn compact_range(
             }
         };
         if let Some(p) = pick {
-            if let Err(e) = run_compaction(inner, &p) {
-                inner.poison();
-                return Err(e);
-            }
-            inner.notify_bg();
+            run_manual(inner, &p)?;
         }
     }
+    // Last, the bottom level is rewritten in place (RocksDB's bottommost level compaction
+    // "force"): versions and tombstones a snapshot needed when they reached the bottom
+    // are garbage once it is released, and nothing else would ever rewrite them.
+    let pick = {
+        let vs = inner.vs.lock();
+        let levels = &vs.state.levels;
+        let deepest = levels.iter().rposition(|l| !l.is_empty()).unwrap_or(0);
+        let bottom = &levels[deepest];
+        let hi = match end {
+            Some(h) => h.to_vec(),
+            None => bottom
+                .iter()
+                .map(|f| f.largest.clone())
+                .max()
+                .unwrap_or_default(),
+        };
+        let files = compaction_pick::overlapping(bottom, start.unwrap_or(&[]), &hi);
+        (deepest > 0 && !files.is_empty()).then(|| CompactionPick {
+            level: deepest - 1,
+            inputs: Vec::new(),
+            next_inputs: files,
+        })
+    };
+    if let Some(p) = pick {
+        run_manual(inner, &p)?;
+    }
+    Ok(())
+}
+
+/// Runs one pick of a manual compaction; a failure poisons the engine.
+fn run_manual(inner: &DbInner, pick: &CompactionPick) -> Result<(), StorageError> {
+    if let Err(e) = run_compaction(inner, pick) {
+        inner.poison();
+        return Err(e);
+    }
+    inner.notify_bg();
     Ok(())
 }
