@@ -148,6 +148,14 @@ pub struct Block {
     entries: usize,
 }
 
+/// An entry found by [`Block::seek_point`]; its key is in the caller's scratch buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct PointEntry {
+    pub(crate) seq: u64,
+    pub(crate) kind: ValueKind,
+    value: Range<usize>,
+}
+
 /// Header of one decoded entry: where its parts are.
 #[derive(Debug, Clone)]
 struct RawEntry {
@@ -296,6 +304,60 @@ impl Block {
             value: value_start..next,
             next,
         })
+    }
+
+    /// Point lookup: the first entry at or after `(key, seq)` in table order, or `None`
+    /// if every entry sorts before it. On `Some`, `scratch` holds that entry's full key.
+    ///
+    /// What [`BlockCursor::seek`] does, for a lookup that needs one entry: it decodes no
+    /// entry it does not compare and builds keys in the caller's reusable `scratch`
+    /// instead of a cursor of its own. In a block with one entry per restart (the index)
+    /// the binary search lands on the answer, so nothing is decoded after it.
+    ///
+    /// # Errors
+    /// A [`CorruptionKind`] if an entry does not decode (cannot happen for a parsed block).
+    pub(crate) fn seek_point(
+        &self,
+        key: &[u8],
+        seq: u64,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Option<PointEntry>, CorruptionKind> {
+        // The last restart whose entry sorts before the target (as in BlockCursor::seek).
+        let (mut lo, mut hi) = (0usize, self.num_restarts - 1);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            let e = self.decode_raw(self.restart(mid), 0)?;
+            if entry_cmp(&self.data[e.key_delta], e.seq, key, seq).is_lt() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        scratch.clear();
+        let mut at = self.restart(lo);
+        // Each pass decodes one entry and moves past it: at most `entries` passes.
+        for _ in 0..self.entries {
+            if at >= self.restarts_at {
+                break;
+            }
+            let e = self.decode_raw(at, scratch.len())?;
+            scratch.truncate(e.shared);
+            scratch.extend_from_slice(&self.data[e.key_delta]);
+            if entry_cmp(scratch, e.seq, key, seq).is_ge() {
+                return Ok(Some(PointEntry {
+                    seq: e.seq,
+                    kind: e.kind,
+                    value: e.value,
+                }));
+            }
+            at = e.next;
+        }
+        Ok(None)
+    }
+
+    /// The bytes of a value found by [`Block::seek_point`].
+    pub(crate) fn value_bytes(&self, entry: &PointEntry) -> &[u8] {
+        self.data.get(entry.value.clone()).unwrap_or(&[])
     }
 
     /// Gives the validated payload back (the writer validates before it writes).

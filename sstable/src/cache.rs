@@ -1,29 +1,32 @@
 //! The block cache: decoded data blocks shared by every open table, bounded in bytes.
 //!
-//! Why our own: the policy is small (sharded LRU, ~100 lines), and owning it lets us state
+//! Why our own: the policy is small (sharded CLOCK, ~100 lines), and owning it lets us state
 //! and test the one property the engine relies on: the bytes charged never exceed the
 //! capacity, not even transiently. A light crate (quick_cache) would do too, but it sizes
 //! with an approximate weight budget and brings its own concurrency model we would have
 //! to audit for that guarantee.
 //!
-//! Design: `SHARDS_MAX` shards, each a mutex over a hash map plus a recency order
-//! (`BTreeMap<tick, key>`), so a lookup or insert is O(log n) under one short lock. The
-//! capacity is split evenly between shards; an insert first evicts the least recently
-//! used blocks of its shard until the new block fits, and a block bigger than a whole
-//! shard is simply not cached. Entries are `Arc<Block>`, so evicting a block that an
-//! iterator still reads is safe: the iterator keeps its own reference.
+//! Design: `SHARDS_MAX` shards, each a mutex over a hash map and a CLOCK ring (the
+//! second-chance approximation of LRU): a hit only sets the block's `referenced` bit, so
+//! the common path is one hash lookup under a short lock, with no reordering. An insert
+//! first evicts, sweeping the clock hand, until the new block fits: a referenced block
+//! loses its bit and is passed over once, an unreferenced one is evicted. The capacity is
+//! split evenly between shards, and a block bigger than a whole shard is not cached.
+//! Entries are `Arc<Block>`, so evicting a block that an iterator still reads is safe:
+//! the iterator keeps its own reference.
 //!
 //! Keys are `(table_id, block_offset)`: the engine must give each live table a distinct
 //! id (its file number), and must not reuse an id while blocks of the old table could
 //! still be cached (use [`BlockCache::erase_table`] when deleting a table).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use crate::block::Block;
+use crate::counter::StripedCounter;
 
 /// Most shards a cache uses; more shards mean less lock contention but a smaller largest
 /// cacheable block.
@@ -63,63 +66,98 @@ pub struct CacheStats {
 
 #[derive(Debug)]
 struct Slot {
+    key: CacheKey,
     block: Arc<Block>,
     charge: usize,
-    tick: u64,
+    /// Set by a hit; the clock hand clears it once before evicting the block.
+    referenced: bool,
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<CacheKey, Slot>,
-    /// Recency order: smallest tick is least recently used.
-    lru: BTreeMap<u64, CacheKey>,
+    /// Key → index into `ring`.
+    map: HashMap<CacheKey, usize>,
+    /// The clock: occupied and free (`None`) positions.
+    ring: Vec<Option<Slot>>,
+    /// Free positions of `ring`, reused before the ring grows.
+    free: Vec<usize>,
+    /// Next position the clock hand examines.
+    hand: usize,
     used_bytes: usize,
-    next_tick: u64,
 }
 
 impl Shard {
     fn touch(&mut self, key: CacheKey) -> Option<Arc<Block>> {
-        let tick = self.next_tick;
-        let slot = self.map.get_mut(&key)?;
-        self.lru.remove(&slot.tick);
-        slot.tick = tick;
-        self.lru.insert(tick, key);
-        self.next_tick += 1;
+        let at = *self.map.get(&key)?;
+        let slot = self.ring.get_mut(at)?.as_mut()?;
+        slot.referenced = true;
         Some(slot.block.clone())
     }
 
     fn remove(&mut self, key: CacheKey) {
-        if let Some(slot) = self.map.remove(&key) {
-            self.lru.remove(&slot.tick);
-            self.used_bytes -= slot.charge;
+        if let Some(at) = self.map.remove(&key) {
+            if let Some(slot) = self.ring.get_mut(at).and_then(Option::take) {
+                self.used_bytes -= slot.charge;
+                self.free.push(at);
+            }
         }
     }
 
-    /// Evicts LRU entries until `need` more bytes fit in `capacity`; returns how many.
+    /// Evicts until `need` more bytes fit in `capacity`; returns how many blocks went.
     fn make_room(&mut self, need: usize, capacity: usize) -> u64 {
         let mut evicted = 0;
-        // Each pass removes one entry, so this ends after at most map.len() passes.
-        while self.used_bytes + need > capacity {
-            let Some((_, victim)) = self.lru.pop_first() else {
-                break;
+        // Each position is passed over at most once with its bit set (the bit is cleared
+        // then), so two sweeps of the ring evict everything: the loop is bounded.
+        let mut budget = 2 * self.ring.len() + 1;
+        while self.used_bytes + need > capacity && budget > 0 {
+            budget -= 1;
+            let at = self.hand;
+            self.hand = (self.hand + 1) % self.ring.len().max(1);
+            let Some(slot) = self.ring.get_mut(at).and_then(Option::as_mut) else {
+                continue;
             };
-            if let Some(slot) = self.map.remove(&victim) {
-                self.used_bytes -= slot.charge;
-                evicted += 1;
+            if slot.referenced {
+                slot.referenced = false;
+                continue;
             }
+            let key = slot.key;
+            self.remove(key);
+            evicted += 1;
         }
         evicted
     }
+
+    fn insert(&mut self, key: CacheKey, block: Arc<Block>, charge: usize) {
+        let slot = Slot {
+            key,
+            block,
+            charge,
+            referenced: false,
+        };
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.ring[at] = Some(slot);
+                at
+            }
+            None => {
+                self.ring.push(Some(slot));
+                self.ring.len() - 1
+            }
+        };
+        self.map.insert(key, at);
+        self.used_bytes += charge;
+    }
 }
 
-/// A byte-bounded, sharded LRU of decoded blocks, shared by all tables. `Send + Sync`.
+/// A byte-bounded, sharded CLOCK cache (an LRU approximation) of decoded blocks, shared
+/// by all tables. `Send + Sync`.
 #[derive(Debug)]
 pub struct BlockCache {
     shards: Vec<Mutex<Shard>>,
     shard_capacity_bytes: usize,
     capacity_bytes: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: StripedCounter,
+    misses: StripedCounter,
     inserts: AtomicU64,
     evictions: AtomicU64,
 }
@@ -132,8 +170,8 @@ impl BlockCache {
             shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
             shard_capacity_bytes: capacity_bytes / shards,
             capacity_bytes,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: StripedCounter::default(),
+            misses: StripedCounter::default(),
             inserts: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
         })
@@ -146,7 +184,7 @@ impl BlockCache {
         &self.shards[(h >> 32) as usize % self.shards.len()]
     }
 
-    /// The cached block at `(table_id, offset)`, marking it recently used.
+    /// The cached block at `(table_id, offset)`, marking it referenced.
     pub fn get(&self, table_id: u64, offset: u64) -> Option<Arc<Block>> {
         let found = self
             .shard((table_id, offset))
@@ -157,12 +195,12 @@ impl BlockCache {
         } else {
             &self.misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.bump();
         found
     }
 
-    /// Caches `block` at `(table_id, offset)`, evicting least recently used blocks of the
-    /// same shard to stay within the bound. A block larger than a shard is not cached.
+    /// Caches `block` at `(table_id, offset)`, evicting blocks of the same shard (those
+    /// not used since the clock hand last passed) to stay within the bound. A block larger than a shard is not cached.
     pub fn insert(&self, table_id: u64, offset: u64, block: Arc<Block>) {
         let key = (table_id, offset);
         let charge = charge_of(&block);
@@ -172,19 +210,11 @@ impl BlockCache {
         let mut shard = self.shard(key).lock();
         shard.remove(key);
         let evicted = shard.make_room(charge, self.shard_capacity_bytes);
-        let tick = shard.next_tick;
-        shard.next_tick += 1;
-        shard.lru.insert(tick, key);
-        shard.map.insert(
-            key,
-            Slot {
-                block,
-                charge,
-                tick,
-            },
-        );
-        shard.used_bytes += charge;
-        debug_assert!(shard.used_bytes <= self.shard_capacity_bytes);
+        if shard.used_bytes + charge > self.shard_capacity_bytes {
+            // Unreachable (two sweeps evict every block), but the bound is the invariant.
+            return;
+        }
+        shard.insert(key, block, charge);
         drop(shard);
         self.inserts.fetch_add(1, Ordering::Relaxed);
         self.evictions.fetch_add(evicted, Ordering::Relaxed);
@@ -206,8 +236,8 @@ impl BlockCache {
     pub fn stats(&self) -> CacheStats {
         let used: usize = self.shards.iter().map(|s| s.lock().used_bytes).sum();
         CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
+            hits: self.hits.get(),
+            misses: self.misses.get(),
             inserts: self.inserts.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
             used_bytes: used as u64,
@@ -252,7 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn lru_order_evicts_the_least_recently_used_block() {
+    fn the_clock_evicts_a_block_not_used_since_it_last_passed() {
         let one = charge_of(&block_of(1000));
         let cache = BlockCache::new(3 * one); // a single shard, room for three
         for off in 0..3 {

@@ -45,6 +45,7 @@
 mod block;
 mod bloom;
 mod cache;
+pub mod counter;
 mod error;
 mod format;
 pub mod fuzzing;

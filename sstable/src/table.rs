@@ -1,8 +1,8 @@
 //! An open table: footer, index, filter and properties in memory; data blocks read on
 //! demand through the shared [`BlockCache`].
 
+use crate::counter::StripedCounter;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use shale_io::File;
@@ -15,7 +15,7 @@ use crate::format::{
     check_header, corrupt, unseal_block, BlockHandle, BlockType, Footer, ValueKind,
     BLOCK_TRAILER_LEN, FOOTER_LEN, HEADER_LEN,
 };
-use crate::iter::{TableIter, TwoLevel};
+use crate::iter::TableIter;
 use crate::properties::TableMeta;
 use crate::writer::io_error;
 
@@ -37,15 +37,15 @@ pub struct TableStats {
 
 #[derive(Debug, Default)]
 struct Counters {
-    bloom_checks: AtomicU64,
-    bloom_negatives: AtomicU64,
-    bloom_positive_misses: AtomicU64,
-    block_reads: AtomicU64,
-    cache_hits: AtomicU64,
+    bloom_checks: StripedCounter,
+    bloom_negatives: StripedCounter,
+    bloom_positive_misses: StripedCounter,
+    block_reads: StripedCounter,
+    cache_hits: StripedCounter,
 }
 
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
+fn bump(c: &StripedCounter) {
+    c.bump();
 }
 
 /// An immutable, open table. `Send + Sync`; share it with `Arc`. Every method takes
@@ -190,15 +190,38 @@ impl Table {
             bump(&self.counters.bloom_negatives);
             return Ok(None);
         }
-        let mut iter = TwoLevel::default();
-        iter.seek(self, key, max_seq)?;
-        match iter.current() {
-            Some(c) if c.key() == key => Ok(Some((c.seq(), c.kind(), c.value().to_vec()))),
-            _ => {
+        // The index entry of a block is its last entry, so the first index entry at or
+        // after the target names the only block that can hold it.
+        let mut scratch = Vec::with_capacity(key.len() + 16);
+        let handle = match self.index.seek_point(key, max_seq, &mut scratch) {
+            Ok(Some(e)) => self.index.value_bytes(&e),
+            Ok(None) => {
                 bump(&self.counters.bloom_positive_misses);
-                Ok(None)
+                return Ok(None);
             }
+            Err(kind) => return Err(self.index_error(kind)),
+        };
+        let (offset, block) = self.data_block(handle)?;
+        let found = block
+            .seek_point(key, max_seq, &mut scratch)
+            .map_err(|kind| self.corruption(offset, kind))?
+            .ok_or_else(|| {
+                self.corruption(
+                    offset,
+                    CorruptionKind::Inconsistent {
+                        reason: "index key sorts after its data block",
+                    },
+                )
+            })?;
+        if scratch != key {
+            bump(&self.counters.bloom_positive_misses);
+            return Ok(None);
         }
+        Ok(Some((
+            found.seq,
+            found.kind,
+            block.value_bytes(&found).to_vec(),
+        )))
     }
 
     /// A positional iterator over every entry (all versions, tombstones included). It
@@ -211,11 +234,11 @@ impl Table {
     pub fn stats(&self) -> TableStats {
         let c = &self.counters;
         TableStats {
-            bloom_checks: c.bloom_checks.load(Ordering::Relaxed),
-            bloom_negatives: c.bloom_negatives.load(Ordering::Relaxed),
-            bloom_positive_misses: c.bloom_positive_misses.load(Ordering::Relaxed),
-            block_reads: c.block_reads.load(Ordering::Relaxed),
-            cache_hits: c.cache_hits.load(Ordering::Relaxed),
+            bloom_checks: c.bloom_checks.get(),
+            bloom_negatives: c.bloom_negatives.get(),
+            bloom_positive_misses: c.bloom_positive_misses.get(),
+            block_reads: c.block_reads.get(),
+            cache_hits: c.cache_hits.get(),
         }
     }
 
