@@ -28,6 +28,8 @@ pub const DEFAULT_KV_TARGETS: &str = "kv:shale,kv:fjall";
 pub const DEFAULT_ROUNDS: u64 = 6;
 /// Most interleaved rounds accepted (each round is a separate run of every target).
 pub const ROUNDS_MAX: u64 = 10_000;
+/// Longest `--settle` pause, in seconds.
+pub const SETTLE_SECS_MAX: u64 = 3_600;
 
 /// Usage text.
 pub const USAGE: &str = "\
@@ -47,6 +49,9 @@ options:
   --target-ops N       open-loop rate in ops/s (0.001 to 1e9); latency counted from
                        the intended start
   --durability MODE    sync | buffered (default buffered): the run phase
+  --settle SECS        pause between each target's load and its run (default 0, at
+                       most 3600), so the run starts after the compactions the load
+                       left behind, the same pause for every target
   --load-durability MODE
                        sync | buffered for the load phase (default: --durability); when
                        it differs, each target is made durable and reopened before the run
@@ -170,6 +175,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut target_ops = None;
     let mut durability = Durability::Buffered;
     let mut load_durability: Option<Durability> = None;
+    let mut settle = Duration::ZERO;
     let mut rounds = DEFAULT_ROUNDS;
     let mut out = PathBuf::from("shale-bench-out");
     let mut data_root = std::env::temp_dir();
@@ -199,6 +205,17 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 duration = Some(Duration::from_secs_f64(secs));
             }
             Long("seed") => seed = p.value()?.parse()?,
+            Long("settle") => {
+                let secs: u64 = p.value()?.parse()?;
+                if secs > SETTLE_SECS_MAX {
+                    return Err(CliError::OutOfRange {
+                        option: "settle",
+                        value: secs.to_string(),
+                        reason: "must be 0..=3600 seconds",
+                    });
+                }
+                settle = Duration::from_secs(secs);
+            }
             Long("target-ops") => {
                 let rate: f64 = p.value()?.parse()?;
                 // NaN fails `contains` too. The bounds keep `threads / rate` a finite,
@@ -269,6 +286,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 },
                 durability,
                 load_durability: load_durability.unwrap_or(durability),
+                settle,
                 rounds,
             };
             if sub == "ycsb" {

@@ -22,6 +22,8 @@ pub struct YcsbOptions {
     /// Durability of the load phase (`--load-durability`, default `durability`). When it
     /// differs, each target is made durable and reopened between load and run.
     pub load_durability: Durability,
+    /// Pause between a target's load and its run (`--settle`), the same for every target.
+    pub settle: std::time::Duration,
     /// Interleaved rounds for `compare`.
     pub rounds: u64,
 }
@@ -112,6 +114,8 @@ fn open_and_load(
                 .map_err(|e| switch("reopening with the run durability", e))?;
         }
     }
+    // Bounded by the CLI (at most an hour); lets background work the load queued finish.
+    std::thread::sleep(opts.settle);
     Ok(Opened {
         spec: spec.clone(),
         target,
