@@ -438,16 +438,26 @@ mod tests {
                 })
             ));
         }
-        match parse(args("ycsb a --durability sync --load-durability buffered"))
-            .unwrap()
-            .command
+        match parse(args(
+            "ycsb a --durability sync --load-durability buffered --settle 30",
+        ))
+        .unwrap()
+        .command
         {
             Command::Ycsb(o) => {
                 assert_eq!(o.durability, Durability::Sync);
                 assert_eq!(o.load_durability, Durability::Buffered);
+                assert_eq!(o.settle, Duration::from_secs(30));
             }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            parse(args("ycsb a --settle 3601")),
+            Err(CliError::OutOfRange {
+                option: "settle",
+                ..
+            })
+        ));
         assert!(matches!(
             parse(args("ycsb a --load-durability fsync")),
             Err(CliError::Target(TargetError::UnknownDurability { .. }))
