@@ -445,6 +445,15 @@ fn the_binary_runs_and_rejects_bad_arguments() {
         stdout.contains("kv:memory") && stdout.contains("READ"),
         "{stdout}"
     );
+    // Not on a terminal: no progress bar (its template draws "eta" and a bracketed bar)
+    // lands in either stream.
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    for stream in [&stdout, &stderr] {
+        assert!(
+            !stream.contains("eta ") && !stream.contains("[="),
+            "{stream}"
+        );
+    }
     assert!(out.path().join("results.json").exists());
     let bad = Command::new(bin).args(["ycsb", "q"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));

@@ -86,6 +86,18 @@ pub fn render(report: &Report) -> String {
             fmt_ratios(&ratio.p99_ratio)
         );
     }
+    // What each target's durability setting means, once per target and setting.
+    let mut notes: Vec<(&str, &str)> = Vec::new();
+    for r in &report.results {
+        for note in [&r.load_durability_note, &r.durability_note] {
+            if !note.is_empty() && !notes.contains(&(r.target.as_str(), note.as_str())) {
+                notes.push((r.target.as_str(), note.as_str()));
+            }
+        }
+    }
+    for (target, note) in notes {
+        let _ = writeln!(s, "durability {target}: {note}");
+    }
     for (target, why) in &report.skipped {
         let _ = writeln!(s, "skipped {target}: {why}");
     }
@@ -138,9 +150,9 @@ mod tests {
                 workload: "a".into(),
                 target: "kv:memory".into(),
                 durability: "buffered".into(),
-                durability_note: String::new(),
+                durability_note: "fsync per write".into(),
                 load_durability: "buffered".into(),
-                load_durability_note: String::new(),
+                load_durability_note: "page cache only".into(),
                 records: 10,
                 operations: Some(4000),
                 duration_s: None,
@@ -190,5 +202,10 @@ mod tests {
             (update[i + 1].as_str(), update[i + 2].as_str()),
             ("1000", "500")
         );
+        // Each target's durability notes are printed under the table, once.
+        for note in ["page cache only", "fsync per write"] {
+            let line = format!("durability kv:memory: {note}");
+            assert_eq!(text.lines().filter(|l| *l == line).count(), 1, "{text}");
+        }
     }
 }
