@@ -209,3 +209,32 @@ fn sigterm_lets_an_in_flight_request_finish() {
         .expect("exits after draining");
     assert!(status.success(), "{status}");
 }
+
+/// Logs go to stderr through `tracing`, filtered by `RUST_LOG`: at `info` a request and
+/// the clean shutdown are logged with their level; at `error` nothing of that is.
+#[test]
+fn rust_log_filters_the_structured_log_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |filter: &str| -> String {
+        let log = dir.path().join(format!("{filter}.log"));
+        let mut server = Server::start_logging(&["--in-memory"], filter, &log);
+        let mut c = Client::connect(server.addr).unwrap();
+        assert_eq!(c.call("ListTables", &json!({})).unwrap().status, 200);
+        server.sigterm();
+        let status = server.wait_exit(SHUTDOWN_DEADLINE).expect("exits");
+        assert!(status.success(), "{status}");
+        std::fs::read_to_string(&log).unwrap()
+    };
+    let info = run("info");
+    let closed: Vec<&str> = info
+        .lines()
+        .filter(|l| l.contains("engine closed"))
+        .collect();
+    assert_eq!(closed.len(), 1, "{info}");
+    assert!(closed[0].contains("INFO"), "{info}");
+    let quiet = run("error");
+    assert!(
+        !quiet.contains("INFO") && !quiet.contains("engine closed"),
+        "{quiet}"
+    );
+}

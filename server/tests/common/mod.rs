@@ -38,18 +38,31 @@ impl Server {
     /// As [`Server::start`], with the working directory set.
     pub fn start_in(args: &[&str], cwd: Option<&Path>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
-        cmd.args(["--port", "0"])
-            .args(args)
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stderr(Stdio::inherit());
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
+        Self::spawn(cmd, args)
+    }
+
+    /// As [`Server::start`], with `RUST_LOG` set to `filter` and the log (stderr) written
+    /// to `log_file`.
+    pub fn start_logging(args: &[&str], filter: &str, log_file: &Path) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
+        cmd.env("RUST_LOG", filter)
+            .stderr(std::fs::File::create(log_file).expect("create log file"));
+        Self::spawn(cmd, args)
+    }
+
+    fn spawn(mut cmd: Command, args: &[&str]) -> Server {
+        cmd.args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn shale-server");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
