@@ -11,22 +11,6 @@ use shale_engine::table::*;
 use shale_engine::types::Item;
 use table_support::*;
 
-/// A table with an LSI, so it keeps per-partition item-collection sizes.
-fn thread_table() -> CreateTableInput {
-    let mut t = simple_table("Thread", Some(ScalarAttributeType::S));
-    t.attribute_definitions
-        .push(def("posted", ScalarAttributeType::N));
-    t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
-        index_name: "ByPosted".into(),
-        key_schema: vec![hash("pk"), range("posted")],
-        projection: Projection {
-            projection_type: Some(ProjectionType::All),
-            non_key_attributes: None,
-        },
-    }]);
-    t
-}
-
 /// About 0.45 KB; with its ALL-projected LSI entry it counts about 0.9 KB.
 fn big(sk: &str) -> Item {
     item(&[
@@ -95,7 +79,8 @@ fn a_request_failing_after_others_were_applied_returns_the_rest_unprocessed() {
             },
         )
         .unwrap();
-        db.create_table(thread_table()).unwrap();
+        // An LSI table keeps per-partition item-collection sizes.
+        db.create_table(lsi_table(ProjectionType::All)).unwrap();
 
         let out = db
             .batch_write_item(puts(vec![big("a"), big("b"), big("c"), big("d")]))

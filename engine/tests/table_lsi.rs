@@ -8,21 +8,6 @@ use shale_engine::table::*;
 use shale_engine::types::Item;
 use table_support::*;
 
-fn lsi_table(projection: ProjectionType) -> CreateTableInput {
-    let mut t = simple_table("Thread", Some(ScalarAttributeType::S));
-    t.attribute_definitions
-        .push(def("posted", ScalarAttributeType::N));
-    t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
-        index_name: "ByPosted".into(),
-        key_schema: vec![hash("pk"), range("posted")],
-        projection: Projection {
-            projection_type: Some(projection),
-            non_key_attributes: None,
-        },
-    }]);
-    t
-}
-
 fn put(db: &Database, it: Item) -> Result<PutItemOutput, Error> {
     db.put_item(PutItemInput {
         table_name: "Thread".into(),

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::table::{
     AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
-    KeySchemaElement, KeyType, ScalarAttributeType,
+    KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use shale_engine::types::{AttributeValue, Item, Number};
 use shale_engine::{Backend, MemBackend};
@@ -144,4 +145,21 @@ pub fn simple_table(name: &str, sk_type: Option<ScalarAttributeType>) -> CreateT
         billing_mode: Some(BillingMode::PayPerRequest),
         ..CreateTableInput::default()
     }
+}
+
+/// Table "Thread" (pk S, sk S) with LSI "ByPosted" on `posted` (N), projecting
+/// `projection`.
+pub fn lsi_table(projection: ProjectionType) -> CreateTableInput {
+    let mut t = simple_table("Thread", Some(ScalarAttributeType::S));
+    t.attribute_definitions
+        .push(def("posted", ScalarAttributeType::N));
+    t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
+        index_name: "ByPosted".into(),
+        key_schema: vec![hash("pk"), range("posted")],
+        projection: Projection {
+            projection_type: Some(projection),
+            non_key_attributes: None,
+        },
+    }]);
+    t
 }
