@@ -203,6 +203,22 @@ fn consistent_read_on_a_gsi_is_a_validation_error() {
             e.message(),
             "Consistent reads are not supported on global secondary indexes"
         );
+        let e = db
+            .query(QueryInput {
+                table_name: "Orders".into(),
+                index_name: Some("ByStatus".into()),
+                consistent_read: Some(true),
+                key_condition_expression: Some("#s = :s".into()),
+                expression_attribute_names: Some([("#s".to_string(), "status".to_string())].into()),
+                expression_attribute_values: Some([(":s".to_string(), s("open"))].into()),
+                ..QueryInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "Consistent reads are not supported on global secondary indexes"
+        );
     });
 }
 
