@@ -20,6 +20,7 @@
 //! still be cached (use [`BlockCache::erase_table`] when deleting a table).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -64,6 +65,32 @@ pub struct CacheStats {
     pub capacity_bytes: u64,
 }
 
+/// Hashes a `(table_id, offset)` key with two multiply-xor rounds instead of SipHash:
+/// the keys are the engine's own file numbers and block offsets, not attacker input, and
+/// the default hasher was a visible share of every block lookup.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: hashbrown takes its bucket from the low bits and a
+        // tag from the top seven.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 #[derive(Debug)]
 struct Slot {
     key: CacheKey,
@@ -76,7 +103,7 @@ struct Slot {
 #[derive(Debug, Default)]
 struct Shard {
     /// Key → index into `ring`.
-    map: HashMap<CacheKey, usize>,
+    map: HashMap<CacheKey, usize, BuildHasherDefault<KeyHasher>>,
     /// The clock: occupied and free (`None`) positions.
     ring: Vec<Option<Slot>>,
     /// Free positions of `ring`, reused before the ring grows.

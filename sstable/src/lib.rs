@@ -49,6 +49,7 @@ pub mod counter;
 mod error;
 mod format;
 pub mod fuzzing;
+mod index;
 mod iter;
 mod properties;
 mod table;

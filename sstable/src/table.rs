@@ -15,6 +15,7 @@ use crate::format::{
     check_header, corrupt, unseal_block, BlockHandle, BlockType, Footer, ValueKind,
     BLOCK_TRAILER_LEN, FOOTER_LEN, HEADER_LEN,
 };
+use crate::index::DecodedIndex;
 use crate::iter::TableIter;
 use crate::properties::TableMeta;
 use crate::writer::io_error;
@@ -57,6 +58,8 @@ pub struct Table {
     table_id: u64,
     cache: Option<Arc<BlockCache>>,
     index: Arc<Block>,
+    /// The index block decoded into arrays, for point lookups.
+    decoded_index: DecodedIndex,
     filter: BloomFilter,
     meta: TableMeta,
     /// Data blocks must end at or before this offset (where the filter block starts).
@@ -110,14 +113,19 @@ impl Table {
         meta.file_size_bytes = len;
         let filter = BloomFilter::parse(load(footer.filter, BlockType::Filter)?)
             .map_err(|kind| corrupt(&path, footer.filter.offset, kind))?;
-        let index = Block::parse(load(footer.index, BlockType::Index)?)
+        let index = Arc::new(
+            Block::parse(load(footer.index, BlockType::Index)?)
+                .map_err(|kind| corrupt(&path, footer.index.offset, kind))?,
+        );
+        let decoded_index = DecodedIndex::decode(index.clone())
             .map_err(|kind| corrupt(&path, footer.index.offset, kind))?;
         let table = Table {
             file,
             path,
             table_id,
             cache,
-            index: Arc::new(index),
+            index,
+            decoded_index,
             filter,
             meta,
             data_end: footer.filter.offset,
@@ -192,16 +200,12 @@ impl Table {
         }
         // The index entry of a block is its last entry, so the first index entry at or
         // after the target names the only block that can hold it.
-        let mut scratch = Vec::with_capacity(key.len() + 16);
-        let handle = match self.index.seek_point(key, max_seq, &mut scratch) {
-            Ok(Some(e)) => self.index.value_bytes(&e),
-            Ok(None) => {
-                bump(&self.counters.bloom_positive_misses);
-                return Ok(None);
-            }
-            Err(kind) => return Err(self.index_error(kind)),
+        let Some(handle) = self.decoded_index.block_for(key, max_seq) else {
+            bump(&self.counters.bloom_positive_misses);
+            return Ok(None);
         };
-        let (offset, block) = self.data_block(handle)?;
+        let (offset, block) = self.data_block_at(handle)?;
+        let mut scratch = Vec::with_capacity(key.len() + 16);
         let found = block
             .seek_point(key, max_seq, &mut scratch)
             .map_err(|kind| self.corruption(offset, kind))?
@@ -264,6 +268,11 @@ impl Table {
     pub(crate) fn data_block(&self, handle_bytes: &[u8]) -> Result<(u64, Arc<Block>), Error> {
         let handle = BlockHandle::decode(handle_bytes)
             .ok_or_else(|| self.index_error(CorruptionKind::BadIndexValue))?;
+        self.data_block_at(handle)
+    }
+
+    /// As [`Table::data_block`], for a decoded handle.
+    fn data_block_at(&self, handle: BlockHandle) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
         if let Some(cache) = &self.cache {
             if let Some(block) = cache.get(self.table_id, handle.offset) {
