@@ -235,7 +235,7 @@ impl DbInner {
             }];
             frozen.extend(cur.frozen.iter().cloned());
             let next = SuperVersion {
-                active: Arc::new(Memtable::new()),
+                active: Arc::new(Memtable::with_budget(self.opts.memtable_bytes)),
                 frozen,
                 version: cur.version.clone(),
             };
@@ -458,7 +458,7 @@ impl Db {
                 });
             }
         }
-        let mem = Memtable::new();
+        let mem = Memtable::with_budget(opts.memtable_bytes);
         let from_lsn = flushed.saturating_sub(seq_offset) + 1;
         if wal_last >= from_lsn {
             let mut expected = from_lsn;

@@ -5,6 +5,13 @@
 //! writers insert without a lock. Entries are never removed: a memtable only grows until
 //! it is frozen and flushed to an L0 SSTable, then dropped when no reader holds it.
 //!
+//! A point read first asks a small bloom filter over the memtable's keys (RocksDB's
+//! whole-key memtable filter): most reads of a large data set are for keys the memtable
+//! does not hold, and a skip-list search for them is a chain of cache misses. A key's
+//! filter bits are set before its entry is inserted, and entries become visible only
+//! when the engine publishes their sequence (a release the reader acquires), so a reader
+//! that may see an entry also sees its bits.
+//!
 //! Readers do not filter by visibility here; they pass the sequence number they read at,
 //! and an entry newer than that is skipped. That is what lets a writer insert before its
 //! batch is durable: the engine publishes `visible_seq` only after the WAL sync.
@@ -27,19 +34,94 @@ type InternalKey = (Vec<u8>, Reverse<u64>);
 /// The stored value: `None` is a tombstone.
 type Slot = Option<Vec<u8>>;
 
+/// Filter bits per byte of memtable budget: one bit per 8 bytes. An entry is charged at
+/// least [`ENTRY_OVERHEAD_BYTES`] plus its key, so a full memtable gives every key at
+/// least ~10 bits (under 1% false positives); 1 KiB values give it over 100.
+const FILTER_BYTES_PER_BIT: usize = 8;
+/// Bounds on the filter's size: 64 Ki bits (8 KiB) to 64 Mi bits (8 MiB).
+const FILTER_BITS_MIN: usize = 1 << 16;
+const FILTER_BITS_MAX: usize = 1 << 26;
+/// Bits set per key, all inside one 512-bit block (one cache line per lookup).
+const FILTER_PROBES: u32 = 6;
+/// A filter block: eight 64-bit words, one cache line.
+const BLOCK_WORDS: usize = 8;
+
+/// A blocked bloom filter over keys, updated concurrently with relaxed atomics.
+#[derive(Debug)]
+struct KeyFilter {
+    words: Box<[AtomicU64]>,
+    /// `words.len() / BLOCK_WORDS - 1`; the block count is a power of two.
+    block_mask: u64,
+}
+
+impl KeyFilter {
+    fn for_budget(memtable_bytes: usize) -> Self {
+        let bits = (memtable_bytes / FILTER_BYTES_PER_BIT)
+            .clamp(FILTER_BITS_MIN, FILTER_BITS_MAX)
+            .next_power_of_two();
+        let words = bits / 64;
+        KeyFilter {
+            words: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            block_mask: (words / BLOCK_WORDS - 1) as u64,
+        }
+    }
+
+    /// The block's first word and the probe positions (9 bits each) for `key`.
+    fn probes(&self, key: &[u8]) -> (usize, u64) {
+        let h = xxhash_rust::xxh3::xxh3_64(key);
+        (((h >> 40) & self.block_mask) as usize * BLOCK_WORDS, h)
+    }
+
+    fn insert(&self, key: &[u8]) {
+        let (block, mut h) = self.probes(key);
+        for _ in 0..FILTER_PROBES {
+            let bit = (h & 511) as usize;
+            self.words[block + bit / 64].fetch_or(1 << (bit % 64), Ordering::Relaxed);
+            h >>= 9;
+        }
+    }
+
+    fn may_contain(&self, key: &[u8]) -> bool {
+        let (block, mut h) = self.probes(key);
+        (0..FILTER_PROBES).all(|_| {
+            let bit = (h & 511) as usize;
+            h >>= 9;
+            self.words[block + bit / 64].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0
+        })
+    }
+}
+
 /// A concurrent sorted memtable. Thread safety: every method takes `&self`; inserts and
 /// reads may run concurrently from any number of threads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Memtable {
     map: SkipMap<InternalKey, Slot>,
+    filter: KeyFilter,
     approximate_bytes: AtomicUsize,
     max_seq: AtomicU64,
 }
 
+impl Default for Memtable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Memtable {
-    /// An empty memtable.
+    /// An empty memtable with a key filter sized for the default 4 MiB budget.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_budget(4 << 20)
+    }
+
+    /// An empty memtable whose key filter is sized for `memtable_bytes`, the budget after
+    /// which the engine switches to a new one.
+    pub fn with_budget(memtable_bytes: usize) -> Self {
+        Memtable {
+            map: SkipMap::new(),
+            filter: KeyFilter::for_budget(memtable_bytes),
+            approximate_bytes: AtomicUsize::new(0),
+            max_seq: AtomicU64::new(0),
+        }
     }
 
     /// Inserts one entry. Re-inserting the same `(key, seq)` (a batch that writes a key
@@ -54,11 +136,16 @@ impl Memtable {
             Ordering::Relaxed,
         );
         self.max_seq.fetch_max(seq, Ordering::Relaxed);
+        // Before the entry: a reader that can find it must find its bits.
+        self.filter.insert(key);
         self.map.insert((key.to_vec(), Reverse(seq)), slot);
     }
 
     /// The newest version of `key` with `seq <= read_seq`, tombstones included.
     pub fn get(&self, key: &[u8], read_seq: u64) -> Option<Entry> {
+        if !self.filter.may_contain(key) {
+            return None;
+        }
         let probe = (key.to_vec(), Reverse(read_seq));
         let found = self.map.lower_bound(Bound::Included(&probe))?;
         let (k, Reverse(seq)) = found.key();
@@ -169,6 +256,30 @@ mod tests {
         assert_eq!(m.get(b"kk", u64::MAX), None);
         assert_eq!(m.max_seq(), 9);
         assert!(m.approximate_bytes() >= 4 * ENTRY_OVERHEAD_BYTES);
+    }
+
+    #[test]
+    fn the_key_filter_never_hides_an_inserted_key_and_rejects_most_others() {
+        let m = Memtable::with_budget(64 << 10);
+        for i in 0..2_000u32 {
+            m.insert(&i.to_be_bytes(), u64::from(i) + 1, EntryKind::Put, b"v");
+        }
+        for i in 0..2_000u32 {
+            assert!(m.filter.may_contain(&i.to_be_bytes()), "{i}");
+            assert!(m.get(&i.to_be_bytes(), u64::MAX).is_some(), "{i}");
+        }
+        // The minimum filter, 64 Ki bits, for 2000 keys (32 bits each): about one absent
+        // key in ten thousand gets through.
+        let passed = (1_000_000..1_010_000u32)
+            .filter(|i| m.filter.may_contain(&i.to_be_bytes()))
+            .count();
+        assert!(
+            passed < 100,
+            "{passed} of 10000 absent keys passed the filter"
+        );
+        for i in 1_000_000..1_000_100u32 {
+            assert_eq!(m.get(&i.to_be_bytes(), u64::MAX), None);
+        }
     }
 
     #[test]
