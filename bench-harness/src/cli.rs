@@ -37,7 +37,8 @@ usage:
   shale-bench ycsb <a|b|c|d|e|f|all> [options]
   shale-bench compare --workload <a..f|all> --targets T1,T2,... [--rounds N] [options]
   shale-bench kv [--targets kv:shale,kv:fjall] [--keys N] [--sync-ops N]
-                 [--buffered-ops N] [--read-ops N] [--seed N] [--out DIR] [--dir DIR]
+                 [--buffered-ops N] [--read-ops N] [--settle SECS] [--seed N]
+                 [--out DIR] [--dir DIR]
 
 options:
   --records N          records loaded (default 500000)
@@ -51,7 +52,8 @@ options:
   --durability MODE    sync | buffered (default buffered): the run phase
   --settle SECS        pause between each target's load and its run (default 0, at
                        most 3600), so the run starts after the compactions the load
-                       left behind, the same pause for every target
+                       left behind, the same pause for every target (kv: once, between
+                       the loads and the read phase)
   --load-durability MODE
                        sync | buffered for the load phase (default: --durability); when
                        it differs, each target is made durable and reopened before the run
@@ -302,6 +304,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             buffered_ops,
             read_ops,
             seed,
+            settle,
         }),
         other => {
             return Err(CliError::UnknownCommand {

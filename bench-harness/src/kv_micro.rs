@@ -39,6 +39,9 @@ pub struct KvOptions {
     pub read_ops: u64,
     /// Base seed.
     pub seed: u64,
+    /// Pause between the loads and the read phase (`--settle`), so reads start after the
+    /// compactions the loads left behind.
+    pub settle: std::time::Duration,
 }
 
 /// The key of number `n`.
@@ -272,6 +275,10 @@ pub fn run_kv(opts: &KvOptions, data_root: &Path, report: &mut Report) -> Vec<Ph
             Ok(load) => loaded.push((spec, store, dir, load)),
             Err(e) => fail(report, spec, e),
         }
+    }
+    // Bounded by the CLI (at most an hour).
+    if !loaded.is_empty() {
+        std::thread::sleep(opts.settle);
     }
     for (spec, store, _dir, load) in &loaded {
         let which = PhaseName {
