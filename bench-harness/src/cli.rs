@@ -13,9 +13,9 @@ use crate::ycsb::{self, YcsbOptions};
 
 /// Default records loaded by `ycsb` (sized so `ycsb a` on kv:shale + table:shale takes
 /// about a minute on 2 cores).
-pub const DEFAULT_RECORDS: u64 = 500_000;
+pub const DEFAULT_RECORDS: u64 = 1_000_000;
 /// Default run-phase ops.
-pub const DEFAULT_OPERATIONS: u64 = 600_000;
+pub const DEFAULT_OPERATIONS: u64 = 2_000_000;
 /// Default worker threads.
 pub const DEFAULT_THREADS: usize = 2;
 /// Default seed.
@@ -41,8 +41,8 @@ usage:
                  [--out DIR] [--dir DIR]
 
 options:
-  --records N          records loaded (default 500000)
-  --operations N       run-phase operations (default 600000, or unbounded with --duration)
+  --records N          records loaded (default 1000000)
+  --operations N       run-phase operations (default 2000000, or unbounded with --duration)
   --threads N          worker threads (default 2)
   --duration SECS      stop the run phase after SECS seconds (under compare: each
                        target's whole run, split evenly over the rounds)
