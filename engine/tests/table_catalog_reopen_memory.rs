@@ -62,15 +62,6 @@ fn list(db: &Database) -> Vec<String> {
         .table_names
 }
 
-fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, AttributeValue>> {
-    Some(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn put(db: &Database, table: &str, it: shale_engine::types::Item) {
     db.put_item(PutItemInput {
         table_name: table.into(),

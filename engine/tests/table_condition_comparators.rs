@@ -102,15 +102,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, AttributeValue>> {
-    Some(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn stored_item(tag: &str, v: &AttributeValue) -> Item {
     item(&[("pk", s(tag)), ("a", v.clone()), ("version", n("0"))])
 }

@@ -8,24 +8,13 @@
 
 mod table_support;
 
-use std::collections::BTreeMap;
-
 use shale_engine::table::*;
-use shale_engine::types::{item_size_bytes, AttributeValue, Item};
+use shale_engine::types::{item_size_bytes, Item};
 use table_support::*;
 
 const ITEMS: usize = 30;
 const BLOB_BYTES: usize = 100_000;
 const MB: usize = 1024 * 1024;
-
-fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, AttributeValue>> {
-    Some(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 fn big_item(i: usize) -> Item {
     item(&[

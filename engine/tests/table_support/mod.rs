@@ -2,6 +2,7 @@
 //! against, a deterministic database, and terse item builders.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use shale_engine::lsm::{Db, DbOptions};
@@ -162,4 +163,14 @@ pub fn lsi_table(projection: ProjectionType) -> CreateTableInput {
         },
     }]);
     t
+}
+
+/// An `ExpressionAttributeValues` map from pairs.
+pub fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, AttributeValue>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
