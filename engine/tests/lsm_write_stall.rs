@@ -2,10 +2,13 @@
 //! of the limit, then stop at it, and resume (with nothing lost) once the flush proceeds.
 //! The flush is held back by a `FaultFs` that makes table creation wait.
 
+mod lsm_support;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use lsm_support::eventually;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_io::FaultFs;
 
@@ -14,18 +17,6 @@ const VALUE_BYTES: usize = 1024;
 
 fn key(i: u64) -> [u8; 8] {
     i.to_be_bytes()
-}
-
-/// Polls `cond` every millisecond for at most `limit`.
-fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    cond()
 }
 
 #[test]

@@ -11,12 +11,15 @@
 //! renamed thread fails loudly instead of passing vacuously.
 //! (`lsm_write_stall.rs` covers the other stall trigger, the frozen-memtable queue.)
 
+mod lsm_support;
+
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use lsm_support::eventually;
 use shale_engine::lsm::{Db, DbOptions, DbStats};
 use shale_io::{FaultFs, File, FileSystem, OpenMode};
 
@@ -104,18 +107,6 @@ impl FileSystem for CompactionGateFs {
     fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.inner.link_or_copy(from, to)
     }
-}
-
-/// Polls `cond` every millisecond for at most `limit`.
-fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    cond()
 }
 
 fn key(i: u64) -> Vec<u8> {

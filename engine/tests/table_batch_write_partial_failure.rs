@@ -71,14 +71,7 @@ fn unprocessed_sort_keys(out: &BatchWriteItemOutput) -> Vec<String> {
 #[test]
 fn a_request_failing_after_others_were_applied_returns_the_rest_unprocessed() {
     for b in backends() {
-        let db = Database::open(
-            b.backend.clone(),
-            DatabaseOptions {
-                item_collection_limit_bytes: 2_000,
-                ..options()
-            },
-        )
-        .unwrap();
+        let db = open_with_collection_limit(&b, 2_000);
         // An LSI table keeps per-partition item-collection sizes.
         db.create_table(lsi_table(ProjectionType::All)).unwrap();
 

@@ -104,14 +104,7 @@ fn keys_only_lsi_fetches_all_attributes_from_the_table_on_request() {
 #[test]
 fn item_collection_limit_is_enforced_per_partition() {
     for b in backends() {
-        let db = Database::open(
-            b.backend.clone(),
-            DatabaseOptions {
-                item_collection_limit_bytes: 2_000,
-                ..options()
-            },
-        )
-        .unwrap();
+        let db = open_with_collection_limit(&b, 2_000);
         db.create_table(lsi_table(ProjectionType::All)).unwrap();
         let big = |sk: &str| {
             let mut it = msg("t1", sk, Some("1"));

@@ -86,6 +86,15 @@ pub fn open(backend: &TestBackend) -> Database {
     Database::open(backend.backend.clone(), options()).expect("open database")
 }
 
+/// As [`open`], with the LSI item-collection limit lowered to `limit_bytes`.
+pub fn open_with_collection_limit(backend: &TestBackend, limit_bytes: u64) -> Database {
+    let opts = DatabaseOptions {
+        item_collection_limit_bytes: limit_bytes,
+        ..options()
+    };
+    Database::open(backend.backend.clone(), opts).expect("open database")
+}
+
 /// Runs `f` once per backend, naming the backend on failure.
 pub fn for_each_backend(f: impl Fn(&TestBackend, Database)) {
     for b in backends() {
