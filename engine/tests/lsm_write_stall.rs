@@ -2,15 +2,15 @@
 //! of the limit, then stop at it, and resume (with nothing lost) once the flush proceeds.
 //! The flush is held back by a `FaultFs` that makes table creation wait.
 
-mod lsm_support;
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lsm_support::eventually;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_io::FaultFs;
+use support::eventually;
 
 const WRITES: u64 = 64;
 const VALUE_BYTES: usize = 1024;

@@ -11,7 +11,7 @@
 //! renamed thread fails loudly instead of passing vacuously.
 //! (`lsm_write_stall.rs` covers the other stall trigger, the frozen-memtable queue.)
 
-mod lsm_support;
+mod support;
 
 use std::io;
 use std::path::Path;
@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use lsm_support::eventually;
 use shale_engine::lsm::{Db, DbOptions, DbStats};
 use shale_io::{FaultFs, File, FileSystem, OpenMode};
+use support::eventually;
 
 const COMPACTION_THREAD: &str = "shale-compact";
 const TRIGGER: usize = 2;

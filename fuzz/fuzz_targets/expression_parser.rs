@@ -6,5 +6,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    shale_engine::expr::fuzzing::parse_and_eval(data);
+    shale_table::expr::fuzzing::parse_and_eval(data);
 });

@@ -1,14 +1,14 @@
 //! Every error a request can end in, and its exact DynamoDB wire shape.
 //!
-//! The engine names DynamoDB's exceptions ([`shale_engine::table::Error::exception_name`]);
+//! The engine names DynamoDB's exceptions ([`shale_table::Error::exception_name`]);
 //! this module is the only place that knows how they look on the wire: the `__type`
 //! namespace, `message` vs `Message`, the HTTP status, and the extra members some
 //! exceptions carry (ConditionalCheckFailedException's `Item`).
 
 use hyper::StatusCode;
 use serde::Serialize;
-use shale_engine::table;
-use shale_engine::types::Item;
+use shale_table as table;
+use shale_table::types::Item;
 
 use crate::enum_values::{self, lower_first, EnumViolation};
 
@@ -343,7 +343,7 @@ mod tests {
         #[serde(rename_all = "PascalCase")]
         #[allow(dead_code)]
         struct WithEnum {
-            return_values: Option<shale_engine::table::shapes::ReturnValue>,
+            return_values: Option<shale_table::shapes::ReturnValue>,
         }
         let body = r#"{"ReturnValues": "FOO"}"#;
         let e = serde_json::from_str::<WithEnum>(body).expect_err("must fail");

@@ -11,7 +11,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use shale_engine::table::{self, shapes::*, Database};
+use shale_table::{self as table, shapes::*, Database};
 
 use crate::api_error::ApiError;
 use crate::metrics::{MANY_TABLES, NO_TABLE};

@@ -168,7 +168,7 @@ pub fn lower_first(s: &str) -> String {
 mod tests {
     use super::*;
     use serde::de::DeserializeOwned;
-    use shale_engine::table::shapes::{
+    use shale_table::shapes::{
         BillingMode, KeyType, ProjectionType, ReturnConsumedCapacity, ReturnValue,
         ScalarAttributeType, Select,
     };

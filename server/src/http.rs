@@ -18,8 +18,8 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use shale_engine::table::shapes::DescribeTableInput;
-use shale_engine::table::Database;
+use shale_table::shapes::DescribeTableInput;
+use shale_table::Database;
 
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::dispatch;

@@ -14,7 +14,7 @@
 //!
 //! The request path: [`server`] accepts connections, [`http`] routes a request and checks
 //! its content type and size, [`operations`] reads `X-Amz-Target`, [`dispatch`] decodes the
-//! body into the engine's request struct and calls [`shale_engine::table::Database`]
+//! body into the engine's request struct and calls [`shale_table::Database`]
 //! (inline for small single-item calls, on a blocking thread otherwise: see
 //! [`http::runs_inline`]), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).

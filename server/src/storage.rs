@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use shale_engine::lsm::{Db, DbOptions};
-use shale_engine::table::{Database, DatabaseOptions};
 use shale_engine::{Backend, MemBackend, StorageError};
+use shale_table::{Database, DatabaseOptions};
 
 use crate::cli::StorageMode;
 
@@ -29,7 +29,7 @@ pub enum StartupError {
     },
     /// The table layer failed to open (e.g. a corrupt catalog).
     #[error("cannot open the database: {0}")]
-    OpenDatabase(#[from] shale_engine::table::Error),
+    OpenDatabase(#[from] shale_table::Error),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

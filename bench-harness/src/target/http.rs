@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
 use serde_json::Value;
-use shale_engine::table::{GetItemOutput, ScanOutput};
+use shale_table::{GetItemOutput, ScanOutput};
 
 use super::requests;
 use super::{Durability, Target, TargetError};

@@ -1,5 +1,5 @@
 //! The DynamoDB requests for YCSB operations, built once as the engine's typed request
-//! structs (`shale_engine::table` shapes) and shared by the table target (which passes them
+//! structs (`shale_table` shapes) and shared by the table target (which passes them
 //! to the embedded API) and the HTTP target (which serialises them: the shapes derive
 //! `Serialize` with DynamoDB's wire names, and `AttributeValue` writes `{"S": …}`). One
 //! source of truth, so `table:shale` and `http:URL` figures measure exactly the same
@@ -16,12 +16,12 @@
 
 use std::collections::BTreeMap;
 
-use shale_engine::table::{
+use shale_table::types::{AttributeValue, Item};
+use shale_table::{
     AttributeDefinition, BillingMode, CreateTableInput, DeleteItemInput, DescribeTableInput,
     GetItemInput, Key, KeySchemaElement, KeyType, PutItemInput, ScalarAttributeType, ScanInput,
     ScanOutput, UpdateItemInput,
 };
-use shale_engine::types::{AttributeValue, Item};
 
 use super::{TargetError, FIELD_COUNT};
 

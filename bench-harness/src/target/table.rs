@@ -1,5 +1,5 @@
 //! `table:shale` and `table:memory`: Shale's DynamoDB table layer through its embedded API
-//! (`shale_engine::table::Database`, typed request structs, no JSON or HTTP on the path).
+//! (`shale_table::Database`, typed request structs, no JSON or HTTP on the path).
 //!
 //! The requests are built by [`requests`], the same ones the `http` target serialises, so
 //! table and HTTP figures measure the same operations (YCSB's DynamoDB binding's mapping;
@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use shale_engine::table::{Database, DatabaseOptions, Error as TableError};
-use shale_engine::types::Item;
 use shale_engine::Backend;
+use shale_table::types::Item;
+use shale_table::{Database, DatabaseOptions, Error as TableError};
 
 use super::requests;
 use super::{Target, TargetError, FIELD_COUNT};
@@ -28,7 +28,7 @@ enum UpdatePath {
     GetThenPut,
 }
 
-/// YCSB over `shale_engine::table::Database`.
+/// YCSB over `shale_table::Database`.
 pub struct TableTarget {
     db: Database,
     /// The backend under `db`, for [`Target::make_durable`].

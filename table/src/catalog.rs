@@ -1,0 +1,752 @@
+//! The catalog: table definitions, their validation, and their durable records.
+//!
+//! Definitions are stored in the backend itself under [`CATALOG_ID`], so they share the
+//! backend's atomicity and durability (a CreateTable and the id counter bump are one
+//! batch) and survive reopen. Record layout (little-endian header, JSON payload):
+//!
+//! ```text
+//! +--------------+------------+----------------+----------------+-------------------+
+//! | magic "SHCT" | version u8 | crc32(payload) | payload len u32| payload (JSON)    |
+//! |   4 bytes    |   (= 1)    |   u32 LE       |   LE           |                   |
+//! +--------------+------------+----------------+----------------+-------------------+
+//! ```
+//!
+//! Catalog keys: `[0u32 BE]['T'][table name]` → a [`TableDef`] record;
+//! `[0u32 BE]['N']` → the next unused id (a record whose payload is a JSON number);
+//! `[0u32 BE]['D'][id u32 BE]` → an id whose data is waiting to be removed.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{
+    CatalogCorruption, Error, KeySchemaError, ProjectionError, ThroughputError, ValidationError,
+};
+use crate::keys::{id_prefix, CATALOG_ID};
+use crate::shapes::{
+    AttributeDefinition, BillingMode, BillingModeSummary, GlobalSecondaryIndexDescription,
+    IndexStatus, KeySchemaElement, KeyType, LocalSecondaryIndexDescription, Projection,
+    ProjectionType, ProvisionedThroughput, ProvisionedThroughputDescription, ScalarAttributeType,
+    StreamSpecification, TableDescription, TableStatus,
+};
+use crate::types::{AttributeValue, Item, KeyRole, ScalarType};
+
+/// Catalog record magic.
+const RECORD_MAGIC: &[u8; 4] = b"SHCT";
+/// Catalog record format version.
+const RECORD_VERSION: u8 = 1;
+/// Header bytes before the payload.
+const RECORD_HEADER_BYTES: usize = 4 + 1 + 4 + 4;
+/// Tag byte of a table-definition key.
+const TABLE_TAG: u8 = b'T';
+/// Tag byte of the id-counter key.
+const NEXT_ID_TAG: u8 = b'N';
+/// Tag byte of a pending-drop key.
+const DROP_TAG: u8 = b'D';
+
+/// Shortest table or index name.
+pub const MIN_NAME_LEN: usize = 3;
+/// Longest table or index name.
+pub const MAX_NAME_LEN: usize = 255;
+/// Longest key or index attribute name, in bytes.
+pub const MAX_KEY_ATTRIBUTE_NAME_BYTES: usize = 255;
+/// Most LSIs per table.
+pub const MAX_LSIS: usize = 5;
+/// Most GSIs per table.
+pub const MAX_GSIS: usize = 20;
+/// Most NonKeyAttributes over all of a table's indexes.
+pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
+/// The account id in ARNs.
+pub const ACCOUNT_ID: &str = "000000000000";
+
+/// One key attribute: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttr {
+    /// The attribute name.
+    pub name: String,
+    /// Its scalar type.
+    pub ty: ScalarAttributeType,
+}
+
+/// A primary-key or index-key schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyDef {
+    /// The partition key.
+    pub hash: KeyAttr,
+    /// The sort key, if any.
+    pub range: Option<KeyAttr>,
+}
+
+/// A key extracted from an item: partition value and optional sort value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyValues {
+    /// Partition key value.
+    pub pk: AttributeValue,
+    /// Sort key value.
+    pub sk: Option<AttributeValue>,
+}
+
+impl ScalarAttributeType {
+    /// The types module's equivalent.
+    pub fn scalar(self) -> ScalarType {
+        match self {
+            ScalarAttributeType::S => ScalarType::S,
+            ScalarAttributeType::N => ScalarType::N,
+            ScalarAttributeType::B => ScalarType::B,
+        }
+    }
+}
+
+impl KeyDef {
+    /// The key attributes, partition first.
+    pub fn attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// Whether `name` is one of this key's attributes.
+    pub fn contains(&self, name: &str) -> bool {
+        self.attrs().any(|a| a.name == name)
+    }
+
+    /// The schema elements, as DescribeTable shows them.
+    pub fn schema(&self) -> Vec<KeySchemaElement> {
+        let mut out = vec![KeySchemaElement {
+            attribute_name: self.hash.name.clone(),
+            key_type: KeyType::Hash,
+        }];
+        if let Some(r) = &self.range {
+            out.push(KeySchemaElement {
+                attribute_name: r.name.clone(),
+                key_type: KeyType::Range,
+            });
+        }
+        out
+    }
+
+    /// The primary key of an item being written: every key attribute present, typed,
+    /// non-empty and within its size limit.
+    ///
+    /// # Errors
+    /// `MissingKeyInItem`, or the types module's key errors.
+    pub fn item_key(&self, item: &Item) -> Result<KeyValues, Error> {
+        let get = |attr: &KeyAttr, role| -> Result<AttributeValue, Error> {
+            let v = item
+                .get(&attr.name)
+                .ok_or_else(|| ValidationError::MissingKeyInItem {
+                    attribute: attr.name.clone(),
+                })?;
+            crate::types::validate_key_value(&attr.name, v, attr.ty.scalar(), role)?;
+            Ok(v.clone())
+        };
+        Ok(KeyValues {
+            pk: get(&self.hash, KeyRole::Partition)?,
+            sk: self
+                .range
+                .as_ref()
+                .map(|r| get(r, KeyRole::Sort))
+                .transpose()?,
+        })
+    }
+
+    /// A `Key` parameter: exactly the key attributes, correctly typed.
+    ///
+    /// # Errors
+    /// `KeyMismatch` when attributes are missing or extra; key value errors otherwise.
+    pub fn exact_key(&self, key: &Item) -> Result<KeyValues, Error> {
+        let expected = 1 + usize::from(self.range.is_some());
+        if key.len() != expected || self.attrs().any(|a| !key.contains_key(&a.name)) {
+            return Err(ValidationError::KeyMismatch.into());
+        }
+        for a in self.attrs() {
+            if ScalarType::of(&key[&a.name]) != Some(a.ty.scalar()) {
+                return Err(ValidationError::KeyMismatch.into());
+            }
+        }
+        self.item_key(key)
+    }
+
+    /// The index key of an item, or `None` if the item lacks an index key attribute
+    /// (sparse index). A present attribute of the wrong type is an error, as in DynamoDB.
+    ///
+    /// # Errors
+    /// `IndexKeyTypeMismatch`, or the types module's key errors (empty, too large).
+    pub fn sparse_key(&self, item: &Item, index: &str) -> Result<Option<KeyValues>, Error> {
+        let mut vals = Vec::with_capacity(2);
+        for (attr, role) in std::iter::once((&self.hash, KeyRole::Partition))
+            .chain(self.range.as_ref().map(|r| (r, KeyRole::Sort)))
+        {
+            let Some(v) = item.get(&attr.name) else {
+                return Ok(None);
+            };
+            if ScalarType::of(v) != Some(attr.ty.scalar()) {
+                return Err(ValidationError::IndexKeyTypeMismatch {
+                    attribute: attr.name.clone(),
+                    expected: attr.ty.as_str(),
+                    actual: v.type_tag(),
+                    index: index.to_owned(),
+                }
+                .into());
+            }
+            crate::types::validate_key_value(&attr.name, v, attr.ty.scalar(), role)?;
+            vals.push(v.clone());
+        }
+        let mut it = vals.into_iter();
+        let pk = it.next().expect("a key def has a hash attribute");
+        Ok(Some(KeyValues { pk, sk: it.next() }))
+    }
+
+    /// The key attributes of `item` as a `Key` map (attributes absent in `item` skipped).
+    pub fn key_item(&self, item: &Item) -> Item {
+        self.attrs()
+            .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect()
+    }
+}
+
+/// A projection, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectionDef {
+    /// ALL, KEYS_ONLY or INCLUDE.
+    pub ty: ProjectionType,
+    /// For INCLUDE.
+    pub non_key: Vec<String>,
+}
+
+/// A secondary index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// The index name.
+    pub name: String,
+    /// Its backend id.
+    pub id: u32,
+    /// Its key.
+    pub key: KeyDef,
+    /// What it stores.
+    pub projection: ProjectionDef,
+    /// CREATING while it backfills (GSI), else ACTIVE.
+    pub status: IndexStatus,
+    /// Its throughput (GSI on provisioned tables).
+    pub throughput: Option<ProvisionedThroughput>,
+}
+
+impl IndexDef {
+    /// The index entry stored for `item`: the projected attributes plus all key
+    /// attributes of the table and the index.
+    pub fn project(&self, table_key: &KeyDef, item: &Item) -> Item {
+        match self.projection.ty {
+            ProjectionType::All => item.clone(),
+            ProjectionType::KeysOnly | ProjectionType::Include => item
+                .iter()
+                .filter(|(name, _)| self.projects(table_key, name))
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether the index's entries hold attribute `name`.
+    pub fn projects(&self, table_key: &KeyDef, name: &str) -> bool {
+        self.projection.ty == ProjectionType::All
+            || table_key.contains(name)
+            || self.key.contains(name)
+            || self.projection.non_key.iter().any(|n| n == name)
+    }
+
+    fn projection_shape(&self) -> Projection {
+        Projection {
+            projection_type: Some(self.projection.ty),
+            non_key_attributes: (self.projection.ty == ProjectionType::Include)
+                .then(|| self.projection.non_key.clone()),
+        }
+    }
+}
+
+/// A table definition: what CreateTable/UpdateTable said, plus ids and lifecycle status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// The table name.
+    pub name: String,
+    /// The backend id of its items.
+    pub id: u32,
+    /// A stable unique id (shown as TableId).
+    pub uuid: String,
+    /// Lifecycle status.
+    pub status: TableStatus,
+    /// Creation time, µs since the epoch.
+    pub created_micros: u64,
+    /// Primary key.
+    pub key: KeyDef,
+    /// Attribute definitions (of every key attribute of the table and its indexes).
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// Billing mode.
+    pub billing_mode: BillingMode,
+    /// Provisioned throughput (None for on-demand).
+    pub throughput: Option<ProvisionedThroughput>,
+    /// Decreases so far (not reset daily; Shale does not enforce the daily limit).
+    pub decreases: i64,
+    /// GSIs.
+    pub gsis: Vec<IndexDef>,
+    /// LSIs.
+    pub lsis: Vec<IndexDef>,
+    /// Stored stream specification.
+    pub stream: Option<StreamSpecification>,
+    /// Whether DeleteTable is refused.
+    pub deletion_protection: bool,
+    /// The TTL attribute when time to live is on (see `table::ttl`). Absent in catalogs
+    /// written before TTL existed, which reads as off.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+}
+
+impl TableDef {
+    /// The table's ARN.
+    pub fn arn(&self, region: &str) -> String {
+        format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{}", self.name)
+    }
+
+    /// Finds an index by name: `(def, is_gsi)`.
+    pub fn index(&self, name: &str) -> Option<(&IndexDef, bool)> {
+        self.gsis
+            .iter()
+            .map(|g| (g, true))
+            .chain(self.lsis.iter().map(|l| (l, false)))
+            .find(|(i, _)| i.name == name)
+    }
+
+    /// DescribeTable's view.
+    pub fn describe(&self, region: &str) -> TableDescription {
+        let secs = |micros: u64| micros as f64 / 1e6;
+        let throughput =
+            |t: &Option<ProvisionedThroughput>, decreases: i64| ProvisionedThroughputDescription {
+                last_increase_date_time: None,
+                last_decrease_date_time: None,
+                number_of_decreases_today: decreases,
+                read_capacity_units: t.map_or(0, |t| t.read_capacity_units),
+                write_capacity_units: t.map_or(0, |t| t.write_capacity_units),
+            };
+        let arn = self.arn(region);
+        TableDescription {
+            table_name: self.name.clone(),
+            table_status: self.status,
+            key_schema: self.key.schema(),
+            attribute_definitions: self.attribute_definitions.clone(),
+            creation_date_time: secs(self.created_micros),
+            provisioned_throughput: throughput(&self.throughput, self.decreases),
+            billing_mode_summary: Some(BillingModeSummary {
+                billing_mode: self.billing_mode,
+                last_update_to_pay_per_request_date_time: None,
+            }),
+            table_arn: arn.clone(),
+            table_id: self.uuid.clone(),
+            item_count: 0,
+            table_size_bytes: 0,
+            global_secondary_indexes: (!self.gsis.is_empty()).then(|| {
+                self.gsis
+                    .iter()
+                    .map(|g| GlobalSecondaryIndexDescription {
+                        index_name: g.name.clone(),
+                        key_schema: g.key.schema(),
+                        projection: g.projection_shape(),
+                        index_status: g.status,
+                        backfilling: (g.status == IndexStatus::Creating).then_some(true),
+                        provisioned_throughput: throughput(&g.throughput, 0),
+                        index_size_bytes: 0,
+                        item_count: 0,
+                        index_arn: format!("{arn}/index/{}", g.name),
+                    })
+                    .collect()
+            }),
+            local_secondary_indexes: (!self.lsis.is_empty()).then(|| {
+                self.lsis
+                    .iter()
+                    .map(|l| LocalSecondaryIndexDescription {
+                        index_name: l.name.clone(),
+                        key_schema: l.key.schema(),
+                        projection: l.projection_shape(),
+                        index_size_bytes: 0,
+                        item_count: 0,
+                        index_arn: format!("{arn}/index/{}", l.name),
+                    })
+                    .collect()
+            }),
+            stream_specification: self.stream.clone(),
+            deletion_protection_enabled: self.deletion_protection,
+        }
+    }
+
+    /// Every id this table's data lives under.
+    pub fn all_ids(&self) -> Vec<u32> {
+        std::iter::once(self.id)
+            .chain(self.gsis.iter().map(|g| g.id))
+            .chain(self.lsis.iter().map(|l| l.id))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------
+
+/// Checks a table or index name: 3–255 characters of `[a-zA-Z0-9_.-]`.
+///
+/// # Errors
+/// `NameLength` or `NamePattern`.
+pub fn validate_name(field: &'static str, name: &str) -> Result<(), ValidationError> {
+    if name.len() < MIN_NAME_LEN {
+        return Err(ValidationError::NameLength {
+            field,
+            value: name.to_owned(),
+            constraint: "greater than or equal to 3",
+        });
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(ValidationError::NameLength {
+            field,
+            value: name.chars().take(MAX_NAME_LEN).collect(),
+            constraint: "less than or equal to 255",
+        });
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err(ValidationError::NamePattern {
+            field,
+            value: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Builds a [`KeyDef`] from schema elements and attribute definitions.
+///
+/// # Errors
+/// [`KeySchemaError`] for shape problems and undefined attributes.
+pub fn key_def(
+    schema: &[KeySchemaElement],
+    defs: &[AttributeDefinition],
+) -> Result<KeyDef, KeySchemaError> {
+    match schema.len() {
+        0 => return Err(KeySchemaError::Empty),
+        1 | 2 => {}
+        _ => return Err(KeySchemaError::TooManyElements),
+    }
+    if schema[0].key_type != KeyType::Hash {
+        return Err(KeySchemaError::FirstNotHash);
+    }
+    if schema.len() == 2 {
+        if schema[1].key_type != KeyType::Range {
+            return Err(KeySchemaError::SecondNotRange);
+        }
+        if schema[0].attribute_name == schema[1].attribute_name {
+            return Err(KeySchemaError::DuplicateAttribute);
+        }
+    }
+    let lookup = |name: &str| -> Result<KeyAttr, KeySchemaError> {
+        if name.is_empty() || name.len() > MAX_KEY_ATTRIBUTE_NAME_BYTES {
+            return Err(KeySchemaError::AttributeNameLength {
+                attribute: name.chars().take(64).collect(),
+            });
+        }
+        defs.iter()
+            .find(|d| d.attribute_name == name)
+            .map(|d| KeyAttr {
+                name: name.to_owned(),
+                ty: d.attribute_type,
+            })
+            .ok_or_else(|| KeySchemaError::Undefined {
+                keys: schema
+                    .iter()
+                    .map(|e| e.attribute_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                definitions: defs
+                    .iter()
+                    .map(|d| d.attribute_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    Ok(KeyDef {
+        hash: lookup(&schema[0].attribute_name)?,
+        range: schema
+            .get(1)
+            .map(|e| lookup(&e.attribute_name))
+            .transpose()?,
+    })
+}
+
+/// Normalises a projection.
+///
+/// # Errors
+/// [`ProjectionError`].
+pub fn projection_def(p: &Projection) -> Result<ProjectionDef, ProjectionError> {
+    let ty = p
+        .projection_type
+        .ok_or(ProjectionError::MissingProjectionType)?;
+    let non_key = p.non_key_attributes.clone().unwrap_or_default();
+    match ty {
+        ProjectionType::Include if non_key.is_empty() => {
+            Err(ProjectionError::EmptyNonKeyAttributes)
+        }
+        ProjectionType::All | ProjectionType::KeysOnly if p.non_key_attributes.is_some() => {
+            Err(ProjectionError::NonKeyAttributesNotAllowed {
+                projection_type: ty.as_str(),
+            })
+        }
+        _ => Ok(ProjectionDef { ty, non_key }),
+    }
+}
+
+/// Checks billing mode against provisioned throughput and returns the stored throughput.
+///
+/// # Errors
+/// [`ThroughputError`].
+pub fn throughput_for(
+    mode: BillingMode,
+    t: Option<ProvisionedThroughput>,
+) -> Result<Option<ProvisionedThroughput>, ThroughputError> {
+    match (mode, t) {
+        (BillingMode::Provisioned, None) => Err(ThroughputError::MissingForProvisioned),
+        (BillingMode::PayPerRequest, Some(_)) => Err(ThroughputError::GivenForOnDemand),
+        (BillingMode::PayPerRequest, None) => Ok(None),
+        (BillingMode::Provisioned, Some(t)) => {
+            if t.read_capacity_units < 1 {
+                return Err(ThroughputError::BelowOne {
+                    field: "readCapacityUnits",
+                    value: t.read_capacity_units,
+                });
+            }
+            if t.write_capacity_units < 1 {
+                return Err(ThroughputError::BelowOne {
+                    field: "writeCapacityUnits",
+                    value: t.write_capacity_units,
+                });
+            }
+            Ok(Some(t))
+        }
+    }
+}
+
+/// Checks that every attribute definition is used by some key, and none is defined twice.
+///
+/// # Errors
+/// `DuplicateDefinition` or `UnusedDefinitions`.
+pub fn check_definitions_used<'a>(
+    defs: &[AttributeDefinition],
+    keys: impl Iterator<Item = &'a KeyDef>,
+) -> Result<(), KeySchemaError> {
+    let mut defined = BTreeSet::new();
+    for d in defs {
+        if !defined.insert(d.attribute_name.as_str()) {
+            return Err(KeySchemaError::DuplicateDefinition);
+        }
+    }
+    let used: BTreeSet<&str> = keys
+        .flat_map(|k| k.attrs().map(|a| a.name.as_str()).collect::<Vec<_>>())
+        .collect();
+    if used != defined {
+        return Err(KeySchemaError::UnusedDefinitions);
+    }
+    Ok(())
+}
+
+/// Checks index-count and projected-attribute limits and name uniqueness.
+///
+/// # Errors
+/// [`KeySchemaError`].
+pub fn check_index_limits(def: &TableDef) -> Result<(), KeySchemaError> {
+    if def.lsis.len() > MAX_LSIS {
+        return Err(KeySchemaError::TooManyIndexes {
+            kind: "LocalSecondaryIndexes",
+            limit: MAX_LSIS,
+        });
+    }
+    if def.gsis.len() > MAX_GSIS {
+        return Err(KeySchemaError::TooManyIndexes {
+            kind: "GlobalSecondaryIndexes",
+            limit: MAX_GSIS,
+        });
+    }
+    let mut names = BTreeSet::new();
+    for i in def.gsis.iter().chain(&def.lsis) {
+        if !names.insert(i.name.as_str()) {
+            return Err(KeySchemaError::DuplicateIndexName {
+                index: i.name.clone(),
+            });
+        }
+    }
+    let projected: usize = def
+        .gsis
+        .iter()
+        .chain(&def.lsis)
+        .map(|i| i.projection.non_key.len())
+        .sum();
+    if projected > MAX_PROJECTED_ATTRIBUTES {
+        return Err(KeySchemaError::Projection(
+            ProjectionError::TooManyProjectedAttributes {
+                limit: MAX_PROJECTED_ATTRIBUTES,
+            },
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------
+
+/// The catalog key of a table definition.
+pub fn table_key(name: &str) -> Vec<u8> {
+    let mut k = id_prefix(CATALOG_ID).to_vec();
+    k.push(TABLE_TAG);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The prefix of all table-definition keys.
+pub fn table_key_prefix() -> Vec<u8> {
+    table_key("")
+}
+
+/// The catalog key of the id counter.
+pub fn next_id_key() -> Vec<u8> {
+    let mut k = id_prefix(CATALOG_ID).to_vec();
+    k.push(NEXT_ID_TAG);
+    k
+}
+
+/// The catalog key marking `id`'s data for removal.
+pub fn drop_key(id: u32) -> Vec<u8> {
+    let mut k = drop_key_prefix();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// The prefix of all drop keys.
+pub fn drop_key_prefix() -> Vec<u8> {
+    let mut k = id_prefix(CATALOG_ID).to_vec();
+    k.push(DROP_TAG);
+    k
+}
+
+/// The id in a drop key.
+///
+/// # Errors
+/// `CorruptCatalog` if the key is malformed.
+pub fn id_of_drop_key(key: &[u8]) -> Result<u32, Error> {
+    let prefix = drop_key_prefix();
+    key.strip_prefix(prefix.as_slice())
+        .and_then(|rest| <[u8; 4]>::try_from(rest).ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| Error::CorruptCatalog {
+            key: key.to_vec(),
+            reason: CatalogCorruption::Truncated,
+        })
+}
+
+/// Wraps a serializable value in a checksummed catalog record.
+pub fn encode_record<T: Serialize>(value: &T) -> Vec<u8> {
+    let payload = serde_json::to_vec(value).expect("catalog values serialize");
+    let mut out = Vec::with_capacity(RECORD_HEADER_BYTES + payload.len());
+    out.extend_from_slice(RECORD_MAGIC);
+    out.push(RECORD_VERSION);
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Validates and decodes a catalog record stored under `key`.
+///
+/// # Errors
+/// `CorruptCatalog` on any header, checksum or payload problem.
+pub fn decode_record<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, Error> {
+    let corrupt = |reason| Error::CorruptCatalog {
+        key: key.to_vec(),
+        reason,
+    };
+    if bytes.len() < RECORD_HEADER_BYTES {
+        return Err(corrupt(CatalogCorruption::Truncated));
+    }
+    if &bytes[..4] != RECORD_MAGIC {
+        return Err(corrupt(CatalogCorruption::BadMagic));
+    }
+    if bytes[4] != RECORD_VERSION {
+        return Err(corrupt(CatalogCorruption::UnsupportedVersion(bytes[4])));
+    }
+    let expected = u32::from_le_bytes(bytes[5..9].try_into().expect("4 bytes"));
+    let len = u32::from_le_bytes(bytes[9..13].try_into().expect("4 bytes")) as usize;
+    let payload = &bytes[RECORD_HEADER_BYTES..];
+    if payload.len() != len {
+        return Err(corrupt(CatalogCorruption::Truncated));
+    }
+    let actual = crc32fast::hash(payload);
+    if actual != expected {
+        return Err(corrupt(CatalogCorruption::ChecksumMismatch {
+            expected,
+            actual,
+        }));
+    }
+    serde_json::from_slice(payload).map_err(|_| corrupt(CatalogCorruption::BadPayload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_dynamodb_rules() {
+        assert!(validate_name("tableName", "Users").is_ok());
+        assert!(validate_name("tableName", "a.b-c_9").is_ok());
+        assert!(matches!(
+            validate_name("tableName", "ab"),
+            Err(ValidationError::NameLength { .. })
+        ));
+        assert!(matches!(
+            validate_name("tableName", &"x".repeat(256)),
+            Err(ValidationError::NameLength { .. })
+        ));
+        assert!(matches!(
+            validate_name("tableName", "bad name"),
+            Err(ValidationError::NamePattern { .. })
+        ));
+    }
+
+    #[test]
+    fn records_roundtrip_and_detect_corruption() {
+        let key = next_id_key();
+        let rec = encode_record(&1234u32);
+        assert_eq!(decode_record::<u32>(&key, &rec).unwrap(), 1234);
+        for i in 0..rec.len() {
+            let mut bad = rec.clone();
+            bad[i] ^= 0x40;
+            assert!(
+                decode_record::<u32>(&key, &bad).is_err(),
+                "flip at byte {i} went unnoticed"
+            );
+        }
+        assert!(decode_record::<u32>(&key, &rec[..5]).is_err());
+    }
+
+    #[test]
+    fn key_schema_shapes_are_checked() {
+        let defs = vec![AttributeDefinition {
+            attribute_name: "pk".into(),
+            attribute_type: ScalarAttributeType::S,
+        }];
+        let el = |n: &str, t| KeySchemaElement {
+            attribute_name: n.into(),
+            key_type: t,
+        };
+        assert!(key_def(&[el("pk", KeyType::Hash)], &defs).is_ok());
+        assert_eq!(key_def(&[], &defs), Err(KeySchemaError::Empty));
+        assert_eq!(
+            key_def(&[el("pk", KeyType::Range)], &defs),
+            Err(KeySchemaError::FirstNotHash)
+        );
+        assert!(matches!(
+            key_def(&[el("zz", KeyType::Hash)], &defs),
+            Err(KeySchemaError::Undefined { .. })
+        ));
+    }
+}

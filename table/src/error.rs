@@ -1,0 +1,644 @@
+//! The table layer's public error: one variant per DynamoDB exception kind.
+//!
+//! The HTTP frontend turns an [`Error`] into DynamoDB's JSON error shape with
+//! [`Error::exception_name`] and [`Error::message`]; nothing here knows about HTTP.
+
+use crate::expr::ExprError;
+use crate::types::{DecodeError, Item, TypeError};
+use shale_engine::StorageError;
+
+/// What kind of named resource an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResourceKind {
+    /// A table.
+    Table,
+    /// A global or local secondary index.
+    Index,
+}
+
+/// Why a request failed DynamoDB's input validation. Each variant renders DynamoDB's
+/// `ValidationException` message from its structured fields.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// A name parameter (table or index) has the wrong length.
+    #[error("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must have length {constraint}")]
+    NameLength {
+        /// The request field ("tableName", "indexName").
+        field: &'static str,
+        /// The offending value.
+        value: String,
+        /// "greater than or equal to 3" / "less than or equal to 255".
+        constraint: &'static str,
+    },
+    /// A name parameter has a character outside `[a-zA-Z0-9_.-]`.
+    #[error("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")]
+    NamePattern {
+        /// The request field.
+        field: &'static str,
+        /// The offending value.
+        value: String,
+    },
+    /// A numeric parameter is out of its allowed range.
+    #[error("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must have value {constraint}")]
+    OutOfRange {
+        /// The request field ("limit", "segment", ...).
+        field: &'static str,
+        /// The offending value.
+        value: i64,
+        /// The constraint, e.g. "greater than or equal to 1".
+        constraint: &'static str,
+    },
+    /// A list parameter has too many or too few members.
+    #[error("1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length {constraint}")]
+    ListLength {
+        /// The request field.
+        field: &'static str,
+        /// The constraint, e.g. "less than or equal to 25".
+        constraint: &'static str,
+    },
+    /// A required parameter is missing.
+    #[error("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")]
+    Missing {
+        /// The request field.
+        field: &'static str,
+    },
+    /// The key schema is malformed (wrong element count or key types).
+    #[error("{0}")]
+    KeySchema(KeySchemaError),
+    /// An item lacks one of the table's key attributes.
+    #[error("One or more parameter values were invalid: Missing the key {attribute} in the item")]
+    MissingKeyInItem {
+        /// The key attribute's name.
+        attribute: String,
+    },
+    /// UpdateTimeToLive asked to enable TTL on a table where it is on.
+    #[error("TimeToLive is already enabled")]
+    TimeToLiveAlreadyEnabled,
+    /// UpdateTimeToLive asked to disable TTL on a table where it is off.
+    #[error("TimeToLive is already disabled")]
+    TimeToLiveAlreadyDisabled,
+    /// UpdateTimeToLive's attribute name is empty or longer than 255 bytes.
+    #[error("1 validation error detected: Value '{value}' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length between 1 and 255")]
+    TimeToLiveAttributeName {
+        /// The offending name.
+        value: String,
+    },
+    /// A key given to Get/Update/Delete does not match the schema (missing or extra attributes).
+    #[error("The provided key element does not match the schema")]
+    KeyMismatch,
+    /// An index key attribute in an item has the wrong type.
+    #[error("One or more parameter values were invalid: Type mismatch for Index Key {attribute} Expected: {expected} Actual: {actual} IndexName: {index}")]
+    IndexKeyTypeMismatch {
+        /// The index key attribute.
+        attribute: String,
+        /// The type from AttributeDefinitions.
+        expected: &'static str,
+        /// The type given.
+        actual: &'static str,
+        /// The index.
+        index: String,
+    },
+    /// ReturnValues has a value this operation does not accept.
+    #[error("ReturnValues can only be {allowed} for {operation}")]
+    ReturnValuesNotAllowed {
+        /// The operation.
+        operation: &'static str,
+        /// The allowed values, as DynamoDB lists them.
+        allowed: &'static str,
+    },
+    /// The index named in a Query or Scan does not exist.
+    #[error("The table does not have the specified index: {index}")]
+    NoSuchIndex {
+        /// The index name.
+        index: String,
+    },
+    /// ConsistentRead on a GSI.
+    #[error("Consistent reads are not supported on global secondary indexes")]
+    ConsistentReadOnGsi,
+    /// A Query without a key condition.
+    #[error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")]
+    NoKeyCondition,
+    /// ExclusiveStartKey does not fit the schema.
+    #[error("The provided starting key is invalid: {reason}")]
+    BadStartKey {
+        /// What is wrong.
+        reason: StartKeyProblem,
+    },
+    /// Select is inconsistent with other parameters.
+    #[error("{0}")]
+    Select(SelectError),
+    /// Segment given without TotalSegments or vice versa, or Segment ≥ TotalSegments.
+    #[error("{0}")]
+    Segment(SegmentError),
+    /// Duplicate keys in a BatchGetItem or BatchWriteItem.
+    #[error("Provided list of item keys contains duplicates")]
+    DuplicateKeys,
+    /// A batch request is empty.
+    #[error("The requestItems parameter is required for {operation}")]
+    EmptyBatch {
+        /// The operation.
+        operation: &'static str,
+    },
+    /// A BatchWriteItem WriteRequest has neither or both of PutRequest and DeleteRequest.
+    #[error("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")]
+    BadWriteRequest,
+    /// Too many tables/indexes/keys/requests.
+    #[error("Too many items requested for the {operation} call")]
+    TooManyItems {
+        /// The operation.
+        operation: &'static str,
+    },
+    /// UpdateTable with nothing to change.
+    #[error("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")]
+    NothingToUpdate,
+    /// Provisioned throughput given/missing against the billing mode.
+    #[error("{0}")]
+    Throughput(ThroughputError),
+    /// A GSI to create or delete is invalid.
+    #[error("{0}")]
+    IndexUpdate(IndexUpdateError),
+    /// An item attribute value failed type validation (its message carries DynamoDB's
+    /// "One or more parameter values were invalid" prefix where DynamoDB has one).
+    #[error("{0}")]
+    Type(#[from] TypeError),
+    /// An expression failed to parse, validate or apply.
+    #[error("{0}")]
+    Expr(#[from] ExprError),
+    /// A legacy (pre-expression) parameter this layer does not accept alongside, or
+    /// instead of, expressions.
+    #[error("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}")]
+    MixedLegacyAndExpression {
+        /// The legacy parameter.
+        legacy: &'static str,
+        /// The expression parameter.
+        expression: &'static str,
+    },
+    /// A Query or Scan on a GSI that is still backfilling.
+    #[error("Cannot read from backfilling global secondary index: {index}")]
+    IndexBackfilling {
+        /// The index.
+        index: String,
+    },
+    /// Select=ALL_ATTRIBUTES on a GSI that does not project all attributes.
+    #[error("One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {index} because its projection type is not ALL")]
+    AllAttributesOnPartialGsi {
+        /// The index.
+        index: String,
+    },
+    /// DeleteTable on a table with deletion protection.
+    #[error("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")]
+    DeletionProtected,
+    /// An update expression tried to change a key attribute.
+    #[error("One or more parameter values were invalid: Cannot update attribute {attribute}. This attribute is part of the key")]
+    UpdatesKey {
+        /// The key attribute.
+        attribute: String,
+    },
+}
+
+/// What is wrong with a key schema in CreateTable/UpdateTable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySchemaError {
+    /// Not one HASH (+ optionally one RANGE) element, in that order.
+    #[error("1 validation error detected: Value at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2")]
+    TooManyElements,
+    /// No elements.
+    #[error("1 validation error detected: Value at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1")]
+    Empty,
+    /// The first element is not HASH, or two HASH/RANGE elements.
+    #[error("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")]
+    FirstNotHash,
+    /// Two elements name the same attribute.
+    #[error("Invalid KeySchema: Some index key attribute have no definition")]
+    DuplicateAttribute,
+    /// The second element is not RANGE.
+    #[error("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")]
+    SecondNotRange,
+    /// A key attribute has no AttributeDefinition.
+    #[error("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{keys}], AttributeDefinitions: [{definitions}]")]
+    Undefined {
+        /// The key attribute names, comma-separated.
+        keys: String,
+        /// The defined names, comma-separated.
+        definitions: String,
+    },
+    /// AttributeDefinitions lists attributes that no key uses.
+    #[error("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")]
+    UnusedDefinitions,
+    /// An attribute is defined twice.
+    #[error("Cannot have two attributes with the same name")]
+    DuplicateDefinition,
+    /// A key or index attribute name is empty or over 255 bytes.
+    #[error("One or more parameter values were invalid: Key attribute name length must be between 1 and 255 bytes: {attribute}")]
+    AttributeNameLength {
+        /// The attribute name (possibly truncated for display).
+        attribute: String,
+    },
+    /// An LSI has a different partition key from the table.
+    #[error("One or more parameter values were invalid: Index KeySchema does not have a range key for index: {index}")]
+    LsiWithoutRange {
+        /// The index.
+        index: String,
+    },
+    /// An LSI's partition key differs from the table's.
+    #[error("One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex")]
+    LsiOnHashOnlyTable,
+    /// An LSI's partition key differs from the table's.
+    #[error("One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: {index}. index hash key: {index_hash}, table hash key: {table_hash}")]
+    LsiHashMismatch {
+        /// The index.
+        index: String,
+        /// The index's partition key.
+        index_hash: String,
+        /// The table's partition key.
+        table_hash: String,
+    },
+    /// Two indexes share a name.
+    #[error("One or more parameter values were invalid: Duplicate index name: {index}")]
+    DuplicateIndexName {
+        /// The index.
+        index: String,
+    },
+    /// More than 5 LSIs or 20 GSIs.
+    #[error("One or more parameter values were invalid: Number of {kind} exceeds per-table limit of {limit}")]
+    TooManyIndexes {
+        /// "LocalSecondaryIndexes" / "GlobalSecondaryIndexes".
+        kind: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// A projection is malformed.
+    #[error("{0}")]
+    Projection(ProjectionError),
+}
+
+/// What is wrong with an index projection.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectionError {
+    /// NonKeyAttributes with a projection type other than INCLUDE.
+    #[error("One or more parameter values were invalid: ProjectionType is {projection_type}, but NonKeyAttributes is specified")]
+    NonKeyAttributesNotAllowed {
+        /// The projection type given.
+        projection_type: &'static str,
+    },
+    /// INCLUDE without NonKeyAttributes.
+    #[error("One or more parameter values were invalid: Unknown ProjectionType: null")]
+    MissingProjectionType,
+    /// INCLUDE without attributes.
+    #[error("One or more parameter values were invalid: NonKeyAttributes must not be empty")]
+    EmptyNonKeyAttributes,
+    /// Over 100 projected attributes across all indexes.
+    #[error("One or more parameter values were invalid: Number of projected attributes in all indexes exceeds limit of {limit}")]
+    TooManyProjectedAttributes {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// What is wrong with an ExclusiveStartKey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartKeyProblem {
+    /// A key attribute is missing or has the wrong type.
+    #[error("The provided key element does not match the schema")]
+    DoesNotMatchSchema,
+    /// The key is outside the queried partition or scanned segment.
+    #[error("The provided starting key is outside query boundaries based on provided conditions")]
+    OutsideBoundaries,
+    /// The key is outside the scan segment.
+    #[error("The provided starting key does not match the range key predicate")]
+    OutsideSegment,
+}
+
+/// Inconsistent Select parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// SPECIFIC_ATTRIBUTES without a projection.
+    #[error("1 validation error detected: Value at 'select' failed to satisfy constraint: SPECIFIC_ATTRIBUTES requires ProjectionExpression or AttributesToGet")]
+    SpecificWithoutProjection,
+    /// A projection with a Select other than SPECIFIC_ATTRIBUTES.
+    #[error("Cannot specify the ProjectionExpression when choosing to get {select}")]
+    ProjectionWithSelect {
+        /// The Select value.
+        select: &'static str,
+    },
+    /// ALL_PROJECTED_ATTRIBUTES without an index.
+    #[error("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")]
+    AllProjectedWithoutIndex,
+}
+
+/// Inconsistent parallel-scan parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SegmentError {
+    /// Segment without TotalSegments.
+    #[error("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")]
+    MissingTotalSegments,
+    /// TotalSegments without Segment.
+    #[error("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")]
+    MissingSegment,
+    /// Segment ≥ TotalSegments.
+    #[error("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total_segments}")]
+    SegmentNotBelowTotal {
+        /// Segment.
+        segment: u32,
+        /// TotalSegments.
+        total_segments: u32,
+    },
+}
+
+/// ProvisionedThroughput inconsistent with the billing mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThroughputError {
+    /// PROVISIONED without ProvisionedThroughput.
+    #[error("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")]
+    MissingForProvisioned,
+    /// PAY_PER_REQUEST with ProvisionedThroughput.
+    #[error("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")]
+    GivenForOnDemand,
+    /// Units below 1.
+    #[error("1 validation error detected: Value '{value}' at 'provisionedThroughput.{field}' failed to satisfy constraint: Member must have value greater than or equal to 1")]
+    BelowOne {
+        /// "readCapacityUnits" / "writeCapacityUnits".
+        field: &'static str,
+        /// The value given.
+        value: i64,
+    },
+}
+
+/// Invalid GlobalSecondaryIndexUpdates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IndexUpdateError {
+    /// An update entry with none or several of Create/Update/Delete.
+    #[error("One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be specified")]
+    NoAction,
+    /// More than one index change per UpdateTable.
+    #[error("Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table")]
+    MoreThanOne,
+    /// Creating an index that exists.
+    #[error("One or more parameter values were invalid: Index with name: {index} already exists")]
+    AlreadyExists {
+        /// The index.
+        index: String,
+    },
+}
+
+/// One entry of a TransactionCanceledException.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    /// "None", "ConditionalCheckFailed", ...
+    pub code: &'static str,
+    /// A message, if any.
+    pub message: Option<String>,
+    /// The old item, when requested.
+    pub item: Option<Item>,
+}
+
+/// The table layer's error. `exception_name()` gives DynamoDB's exception type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// ValidationException.
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+    /// ConditionalCheckFailedException; `item` is the old item when
+    /// ReturnValuesOnConditionCheckFailure=ALL_OLD was asked for (and the item existed).
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed {
+        /// The item as it was, if requested.
+        item: Option<Item>,
+    },
+    /// ResourceNotFoundException.
+    #[error("Requested resource not found{}", match .name { Some(n) => format!(": {}: {} not found", match .kind { ResourceKind::Table => "Table", ResourceKind::Index => "Index" }, n), None => String::new() })]
+    ResourceNotFound {
+        /// What kind of resource.
+        kind: ResourceKind,
+        /// Its name, when DynamoDB's message includes it (control-plane calls).
+        name: Option<String>,
+    },
+    /// ResourceInUseException: the table exists, or is not ACTIVE for this change.
+    #[error("{}", match .reason { InUseReason::AlreadyExists => format!("Table already exists: {}", .table_name), InUseReason::NotActive { status } => format!("Attempt to change a resource which is still in use: Table is being {}: {}", status, .table_name) })]
+    ResourceInUse {
+        /// The table.
+        table_name: String,
+        /// Why.
+        reason: InUseReason,
+    },
+    /// ItemCollectionSizeLimitExceededException: a partition of a table with LSIs is over
+    /// the item-collection limit.
+    #[error("Item collection size limit exceeded. Collection size: {size_bytes} bytes, limit: {limit_bytes} bytes")]
+    ItemCollectionSizeLimitExceeded {
+        /// The table.
+        table_name: String,
+        /// The collection's size after the rejected write.
+        size_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// LimitExceededException: too many tables, or too many concurrent control-plane ops.
+    #[error("Subscriber limit exceeded: {what} limit of {limit} reached")]
+    LimitExceeded {
+        /// Which limit.
+        what: &'static str,
+        /// Its value.
+        limit: u64,
+    },
+    /// ProvisionedThroughputExceededException.
+    #[error("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")]
+    ProvisionedThroughputExceeded {
+        /// The table.
+        table_name: String,
+    },
+    /// ThrottlingException.
+    #[error("Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly.")]
+    Throttling {
+        /// The table.
+        table_name: String,
+    },
+    /// TransactionCanceledException.
+    #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", .reasons.iter().map(|r| r.code).collect::<Vec<_>>().join(", "))]
+    TransactionCanceled {
+        /// One reason per action.
+        reasons: Vec<CancellationReason>,
+    },
+    /// An operation or parameter Shale does not implement yet.
+    #[error("Shale does not implement {operation} yet")]
+    NotImplemented {
+        /// The operation or parameter.
+        operation: &'static str,
+    },
+    /// A stored catalog record failed validation.
+    #[error("corrupt catalog record for key {key:02x?}: {reason}")]
+    CorruptCatalog {
+        /// The backend key.
+        key: Vec<u8>,
+        /// What check failed.
+        reason: CatalogCorruption,
+    },
+    /// A stored item or index record failed to decode.
+    #[error("corrupt stored item at key {key:02x?}: {source}")]
+    CorruptItem {
+        /// The backend key.
+        key: Vec<u8>,
+        /// The codec error.
+        #[source]
+        source: DecodeError,
+    },
+    /// InternalServerError: the storage failed.
+    #[error("internal storage error: {0}")]
+    Internal(#[from] StorageError),
+}
+
+/// Why a table is "in use".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InUseReason {
+    /// CreateTable for a name that exists.
+    AlreadyExists,
+    /// A change to a table that is CREATING/UPDATING/DELETING.
+    NotActive {
+        /// "created", "updated", "deleted".
+        status: &'static str,
+    },
+}
+
+/// How a catalog record failed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogCorruption {
+    /// Shorter than its header.
+    #[error("record shorter than its header")]
+    Truncated,
+    /// Wrong magic.
+    #[error("bad magic")]
+    BadMagic,
+    /// Unknown format version.
+    #[error("unsupported version {0}")]
+    UnsupportedVersion(u8),
+    /// CRC32 mismatch.
+    #[error("checksum mismatch: expected {expected:#010x}, actual {actual:#010x}")]
+    ChecksumMismatch {
+        /// Stored checksum.
+        expected: u32,
+        /// Computed checksum.
+        actual: u32,
+    },
+    /// The payload did not decode.
+    #[error("payload does not decode")]
+    BadPayload,
+}
+
+impl From<TypeError> for Error {
+    fn from(e: TypeError) -> Self {
+        Error::Validation(ValidationError::Type(e))
+    }
+}
+
+impl From<ExprError> for Error {
+    fn from(e: ExprError) -> Self {
+        Error::Validation(ValidationError::Expr(e))
+    }
+}
+
+impl From<KeySchemaError> for Error {
+    fn from(e: KeySchemaError) -> Self {
+        Error::Validation(ValidationError::KeySchema(e))
+    }
+}
+
+impl Error {
+    /// DynamoDB's exception type name for this error, as it appears after `#` in the
+    /// `__type` field of an error response.
+    pub fn exception_name(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationException",
+            Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::ResourceNotFound { .. } => "ResourceNotFoundException",
+            Error::ResourceInUse { .. } => "ResourceInUseException",
+            Error::ItemCollectionSizeLimitExceeded { .. } => {
+                "ItemCollectionSizeLimitExceededException"
+            }
+            Error::LimitExceeded { .. } => "LimitExceededException",
+            Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
+            Error::Throttling { .. } => "ThrottlingException",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            // DynamoDB has no such exception; a ValidationException is what SDKs handle
+            // as "your request cannot be served", and it is never retried.
+            Error::NotImplemented { .. } => "ValidationException",
+            Error::CorruptCatalog { .. } | Error::CorruptItem { .. } | Error::Internal(_) => {
+                "InternalServerError"
+            }
+        }
+    }
+
+    /// The human-readable message DynamoDB would put in the error response.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// Whether this is a server-side fault (HTTP 500) rather than the caller's (400).
+    pub fn is_internal(&self) -> bool {
+        self.exception_name() == "InternalServerError"
+    }
+
+    /// A ResourceNotFound for a table, without its name (as item operations report it).
+    pub(crate) fn table_not_found() -> Self {
+        Error::ResourceNotFound {
+            kind: ResourceKind::Table,
+            name: None,
+        }
+    }
+
+    /// A ResourceNotFound naming the table (as control-plane operations report it).
+    pub(crate) fn named_table_not_found(name: &str) -> Self {
+        Error::ResourceNotFound {
+            kind: ResourceKind::Table,
+            name: Some(name.to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_names_and_messages_match_dynamodb() {
+        let e = Error::ConditionalCheckFailed { item: None };
+        assert_eq!(e.exception_name(), "ConditionalCheckFailedException");
+        assert_eq!(e.message(), "The conditional request failed");
+        let e = Error::named_table_not_found("Users");
+        assert_eq!(e.exception_name(), "ResourceNotFoundException");
+        assert_eq!(
+            e.message(),
+            "Requested resource not found: Table: Users not found"
+        );
+        assert_eq!(
+            Error::table_not_found().message(),
+            "Requested resource not found"
+        );
+        let e = Error::from(ValidationError::MissingKeyInItem {
+            attribute: "UserId".into(),
+        });
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "One or more parameter values were invalid: Missing the key UserId in the item"
+        );
+        let e = Error::ResourceInUse {
+            table_name: "T".into(),
+            reason: InUseReason::AlreadyExists,
+        };
+        assert_eq!(e.message(), "Table already exists: T");
+        let e = Error::Internal(StorageError::Closed);
+        assert!(e.is_internal());
+        assert_eq!(e.exception_name(), "InternalServerError");
+    }
+}

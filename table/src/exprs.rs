@@ -1,0 +1,215 @@
+//! The one seam between the table layer and [`crate::expr`]: compiles all expressions of
+//! a request together (so placeholder use is validated across them, as DynamoDB does) and
+//! evaluates them. The operations never touch the parser's types directly.
+
+use crate::catalog::KeyDef;
+use crate::error::{Error, ValidationError};
+use crate::expr::{
+    self, KeyAttribute, KeySchema, ParsedExpressions, Path, RequestExpressions, SortCondition,
+};
+use crate::shapes::{AttributeNames, AttributeValues};
+use crate::types::{AttributeValue, Item};
+
+/// The expressions and placeholder maps of one request.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ExprInputs<'a> {
+    pub condition: Option<&'a str>,
+    pub update: Option<&'a str>,
+    pub projection: Option<&'a str>,
+    pub filter: Option<&'a str>,
+    /// The key condition and the schema (table's or index's) it must fit.
+    pub key_condition: Option<(&'a str, &'a KeyDef)>,
+    /// Legacy projection: top-level attribute names.
+    pub attributes_to_get: Option<&'a [String]>,
+    pub names: Option<&'a AttributeNames>,
+    pub values: Option<&'a AttributeValues>,
+}
+
+/// A Query's key condition, resolved against a key schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeyConditionValues {
+    pub pk: AttributeValue,
+    pub sort: Option<SortCondition>,
+}
+
+/// A request's compiled expressions.
+#[derive(Debug, Default)]
+pub(crate) struct Compiled {
+    parsed: ParsedExpressions,
+    /// ProjectionExpression or AttributesToGet, as paths.
+    projection: Option<Vec<Path>>,
+}
+
+/// The UpdateExpression's result.
+#[derive(Debug)]
+pub(crate) struct Updated {
+    pub item: Item,
+    /// The paths written or removed (for UPDATED_OLD / UPDATED_NEW).
+    pub paths: Vec<Path>,
+    /// Their top-level attributes (to refuse key changes).
+    pub attributes: Vec<String>,
+}
+
+fn schema_of(key: &KeyDef) -> KeySchema<'_> {
+    KeySchema {
+        partition: KeyAttribute {
+            name: &key.hash.name,
+            key_type: key.hash.ty.scalar(),
+        },
+        sort: key.range.as_ref().map(|r| KeyAttribute {
+            name: &r.name,
+            key_type: r.ty.scalar(),
+        }),
+    }
+}
+
+/// Compiles and cross-validates a request's expressions.
+///
+/// # Errors
+/// ValidationException for syntax errors, undefined or unused placeholders, reserved
+/// words, key conditions that do not fit the schema, and AttributesToGet together with a
+/// ProjectionExpression.
+pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
+    let nothing = inputs.condition.is_none()
+        && inputs.update.is_none()
+        && inputs.projection.is_none()
+        && inputs.filter.is_none()
+        && inputs.key_condition.is_none()
+        && inputs.names.is_none()
+        && inputs.values.is_none();
+    if nothing {
+        // The hot path of plain GetItem/PutItem: nothing to parse or cross-validate.
+        return Ok(Compiled {
+            parsed: ParsedExpressions::default(),
+            projection: inputs
+                .attributes_to_get
+                .map(|names| names.iter().map(Path::attribute).collect()),
+        });
+    }
+    if inputs.attributes_to_get.is_some() && inputs.projection.is_some() {
+        return Err(ValidationError::MixedLegacyAndExpression {
+            legacy: "AttributesToGet",
+            expression: "ProjectionExpression",
+        }
+        .into());
+    }
+    let request = RequestExpressions {
+        condition: inputs.condition,
+        filter: inputs.filter,
+        key_condition: inputs
+            .key_condition
+            .map(|(text, key)| (text, schema_of(key))),
+        projection: inputs.projection,
+        update: inputs.update,
+    };
+    let parsed = expr::parse_request(&request, inputs.names, inputs.values)?;
+    let projection = match (&parsed.projection, inputs.attributes_to_get) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(names)) => Some(names.iter().map(Path::attribute).collect()),
+        (None, None) => None,
+    };
+    Ok(Compiled { parsed, projection })
+}
+
+impl Compiled {
+    /// Whether the ConditionExpression (if any) holds for `item` (None = no item).
+    pub(crate) fn condition_holds(&self, item: Option<&Item>) -> Result<bool, Error> {
+        match &self.parsed.condition {
+            None => Ok(true),
+            Some(c) => {
+                let empty = Item::new();
+                Ok(expr::eval_condition(c, item.unwrap_or(&empty))?)
+            }
+        }
+    }
+
+    /// Whether the FilterExpression (if any) holds.
+    pub(crate) fn filter_holds(&self, item: &Item) -> Result<bool, Error> {
+        match &self.parsed.filter {
+            None => Ok(true),
+            Some(c) => Ok(expr::eval_condition(c, item)?),
+        }
+    }
+
+    /// Whether a projection was given.
+    pub(crate) fn has_projection(&self) -> bool {
+        self.projection.is_some()
+    }
+
+    /// The top-level attributes the projection asks for (none without a projection).
+    pub(crate) fn projected_attributes(&self) -> impl Iterator<Item = &str> {
+        self.projection.iter().flatten().map(|p| p.top_level_name())
+    }
+
+    /// Applies the projection (if any).
+    pub(crate) fn project(&self, item: &Item) -> Item {
+        match &self.projection {
+            None => item.clone(),
+            Some(paths) => expr::project(item, paths),
+        }
+    }
+
+    /// Applies the projection (if any) to an owned item, without a copy when there is none.
+    pub(crate) fn project_owned(&self, item: Item) -> Item {
+        match &self.projection {
+            None => item,
+            Some(paths) => expr::project(&item, paths),
+        }
+    }
+
+    /// Applies the UpdateExpression (if any) to `base` (the current item, or just the key
+    /// for a new one).
+    pub(crate) fn apply_update(&self, base: &Item) -> Result<Updated, Error> {
+        match &self.parsed.update {
+            None => Ok(Updated {
+                item: base.clone(),
+                paths: Vec::new(),
+                attributes: Vec::new(),
+            }),
+            Some(u) => {
+                let out = expr::apply_update(u, Some(base))?;
+                Ok(Updated {
+                    item: out.item,
+                    paths: out.updated_paths,
+                    attributes: out.updated_attributes.into_iter().collect(),
+                })
+            }
+        }
+    }
+
+    /// The key condition (required by Query; its schema was checked at compile time).
+    pub(crate) fn key_condition(&self) -> Result<KeyConditionValues, Error> {
+        let kc = self
+            .parsed
+            .key_condition
+            .as_ref()
+            .ok_or(ValidationError::NoKeyCondition)?;
+        // Key values in a condition follow the rules of key values in items: not empty,
+        // within the partition (2048 B) and sort (1024 B) key limits.
+        let check = |name: &str, v: &crate::types::AttributeValue, role| {
+            let ty = crate::types::ScalarType::of(v).ok_or(ValidationError::KeyMismatch)?;
+            crate::types::validate_key_value(name, v, ty, role).map_err(Error::from)
+        };
+        check(
+            &kc.partition.0,
+            &kc.partition.1,
+            crate::types::KeyRole::Partition,
+        )?;
+        if let Some((name, sort)) = &kc.sort {
+            use crate::expr::SortCondition as S;
+            let values = match sort {
+                S::Eq(v) | S::Lt(v) | S::Le(v) | S::Gt(v) | S::Ge(v) | S::BeginsWith(v) => {
+                    vec![v]
+                }
+                S::Between(low, high) => vec![low, high],
+            };
+            for v in values {
+                check(name, v, crate::types::KeyRole::Sort)?;
+            }
+        }
+        Ok(KeyConditionValues {
+            pk: kc.partition.1.clone(),
+            sort: kc.sort.as_ref().map(|(_, c)| c.clone()),
+        })
+    }
+}

@@ -1,0 +1,185 @@
+//! Shared helpers for the `table_*` integration tests: the backends every test runs
+//! against, a deterministic database, and terse item builders.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::{Backend, MemBackend};
+use shale_io::clock::ManualClock;
+use shale_table::types::{AttributeValue, Item, Number};
+use shale_table::{
+    AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
+    KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType,
+};
+
+/// A backend under test, with whatever keeps it alive (e.g. its temp dir).
+pub struct TestBackend {
+    pub name: &'static str,
+    pub backend: Arc<dyn Backend>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// LSM options for tests: small memtables and files so flushes and compactions happen
+/// during the tests, on `fs`.
+pub fn lsm_options(dir: &std::path::Path, fs: Arc<dyn shale_io::FileSystem>) -> DbOptions {
+    let mut o = DbOptions::new(dir).tiny().with_fs(fs);
+    o.memtable_bytes = 64 << 10;
+    o
+}
+
+/// Every backend the table layer must work on: the in-memory reference and the LSM
+/// engine on a temp dir.
+pub fn backends() -> Vec<TestBackend> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lsm =
+        Db::open(lsm_options(dir.path(), Arc::new(shale_io::StdFs::new()))).expect("open lsm");
+    vec![
+        TestBackend {
+            name: "memory",
+            backend: Arc::new(MemBackend::new()),
+            _dir: None,
+        },
+        TestBackend {
+            name: "lsm",
+            backend: Arc::new(lsm),
+            _dir: Some(dir),
+        },
+    ]
+}
+
+/// An LSM database on a fault-injecting in-memory file system, reopenable.
+pub struct FaultLsm {
+    pub fs: shale_io::FaultFs,
+}
+
+impl FaultLsm {
+    pub fn new() -> Self {
+        FaultLsm {
+            fs: shale_io::FaultFs::new(),
+        }
+    }
+
+    /// Opens (or reopens) the LSM engine on this file system.
+    pub fn open(&self) -> Arc<dyn Backend> {
+        let fs: Arc<dyn shale_io::FileSystem> = Arc::new(self.fs.clone());
+        Arc::new(
+            Db::open(lsm_options(std::path::Path::new("/db"), fs)).expect("open lsm on FaultFs"),
+        )
+    }
+}
+
+/// Options with a manual clock (1.7e9 s) and no background GSI worker, so tests decide
+/// when indexes catch up.
+pub fn options() -> DatabaseOptions {
+    DatabaseOptions {
+        clock: Arc::new(ManualClock::new(1_700_000_000_000_000)),
+        background_index_worker: false,
+        ..DatabaseOptions::default()
+    }
+}
+
+/// Opens a deterministic database on `backend`.
+pub fn open(backend: &TestBackend) -> Database {
+    Database::open(backend.backend.clone(), options()).expect("open database")
+}
+
+/// As [`open`], with the LSI item-collection limit lowered to `limit_bytes`.
+pub fn open_with_collection_limit(backend: &TestBackend, limit_bytes: u64) -> Database {
+    let opts = DatabaseOptions {
+        item_collection_limit_bytes: limit_bytes,
+        ..options()
+    };
+    Database::open(backend.backend.clone(), opts).expect("open database")
+}
+
+/// Runs `f` once per backend, naming the backend on failure.
+pub fn for_each_backend(f: impl Fn(&TestBackend, Database)) {
+    for b in backends() {
+        let db = open(&b);
+        eprintln!("backend: {}", b.name);
+        f(&b, db);
+    }
+}
+
+pub fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+pub fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(Number::parse(v).expect("valid number"))
+}
+
+pub fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+pub fn def(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition {
+        attribute_name: name.to_owned(),
+        attribute_type: ty,
+    }
+}
+
+pub fn hash(name: &str) -> KeySchemaElement {
+    KeySchemaElement {
+        attribute_name: name.to_owned(),
+        key_type: KeyType::Hash,
+    }
+}
+
+pub fn range(name: &str) -> KeySchemaElement {
+    KeySchemaElement {
+        attribute_name: name.to_owned(),
+        key_type: KeyType::Range,
+    }
+}
+
+/// An on-demand table keyed `pk` (S) [+ `sk` of type `sk_type`].
+pub fn simple_table(name: &str, sk_type: Option<ScalarAttributeType>) -> CreateTableInput {
+    let mut defs = vec![def("pk", ScalarAttributeType::S)];
+    let mut keys = vec![hash("pk")];
+    if let Some(t) = sk_type {
+        defs.push(def("sk", t));
+        keys.push(range("sk"));
+    }
+    CreateTableInput {
+        table_name: name.to_owned(),
+        attribute_definitions: defs,
+        key_schema: keys,
+        billing_mode: Some(BillingMode::PayPerRequest),
+        ..CreateTableInput::default()
+    }
+}
+
+/// Table "Thread" (pk S, sk S) with LSI "ByPosted" on `posted` (N), projecting
+/// `projection`.
+pub fn lsi_table(projection: ProjectionType) -> CreateTableInput {
+    let mut t = simple_table("Thread", Some(ScalarAttributeType::S));
+    t.attribute_definitions
+        .push(def("posted", ScalarAttributeType::N));
+    t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
+        index_name: "ByPosted".into(),
+        key_schema: vec![hash("pk"), range("posted")],
+        projection: Projection {
+            projection_type: Some(projection),
+            non_key_attributes: None,
+        },
+    }]);
+    t
+}
+
+/// An `ExpressionAttributeValues` map from pairs.
+pub fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, AttributeValue>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}

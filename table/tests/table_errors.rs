@@ -1,0 +1,328 @@
+//! Each DynamoDB exception kind the table layer raises, with its name and message, and
+//! hostile input that must produce a typed error rather than a panic.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use shale_table::types::{AttributeValue, Item};
+use shale_table::*;
+use support::*;
+
+fn users(db: &Database) {
+    let mut t = simple_table("Users", None);
+    t.table_name = "Users".into();
+    t.attribute_definitions[0].attribute_name = "UserId".into();
+    t.key_schema[0].attribute_name = "UserId".into();
+    db.create_table(t).unwrap();
+}
+
+fn put(db: &Database, it: Item) -> Result<PutItemOutput, Error> {
+    db.put_item(PutItemInput {
+        table_name: "Users".into(),
+        item: it,
+        ..PutItemInput::default()
+    })
+}
+
+#[test]
+fn missing_tables_are_resource_not_found() {
+    for_each_backend(|_, db| {
+        let e = put(&db, item(&[("UserId", s("1"))])).unwrap_err();
+        assert_eq!(e.exception_name(), "ResourceNotFoundException");
+        assert_eq!(e.message(), "Requested resource not found");
+        for e in [
+            db.describe_table(DescribeTableInput {
+                table_name: "Nope".into(),
+            })
+            .unwrap_err(),
+            db.delete_table(DeleteTableInput {
+                table_name: "Nope".into(),
+            })
+            .unwrap_err(),
+            db.update_table(UpdateTableInput {
+                table_name: "Nope".into(),
+                billing_mode: Some(BillingMode::PayPerRequest),
+                ..UpdateTableInput::default()
+            })
+            .unwrap_err(),
+        ] {
+            assert_eq!(e.exception_name(), "ResourceNotFoundException");
+            assert!(e.message().contains("Nope"));
+        }
+        let e = db
+            .scan(ScanInput {
+                table_name: "Nope".into(),
+                ..ScanInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ResourceNotFoundException");
+    });
+}
+
+#[test]
+fn key_problems_in_items_and_keys() {
+    for_each_backend(|_, db| {
+        users(&db);
+        // The seed-doc mistake: UserID instead of UserId.
+        let e = put(&db, item(&[("UserID", s("123")), ("Name", s("John Doe"))])).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "One or more parameter values were invalid: Missing the key UserId in the item"
+        );
+        let e = put(&db, item(&[("UserId", n("1"))])).unwrap_err();
+        assert!(
+            e.message()
+                .contains("Type mismatch for key UserId expected: S actual: N"),
+            "{}",
+            e.message()
+        );
+        let e = put(&db, item(&[("UserId", s(""))])).unwrap_err();
+        assert!(
+            e.message().contains("cannot contain an empty string value"),
+            "{}",
+            e.message()
+        );
+        let e = put(&db, item(&[("UserId", s(&"k".repeat(2049)))])).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        let e = put(&db, item(&[("UserId", AttributeValue::Bool(true))])).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        for key in [
+            item(&[]),
+            item(&[("UserId", s("1")), ("extra", s("x"))]),
+            item(&[("Other", s("1"))]),
+        ] {
+            let e = db
+                .get_item(GetItemInput {
+                    table_name: "Users".into(),
+                    key,
+                    ..GetItemInput::default()
+                })
+                .unwrap_err();
+            assert_eq!(
+                e.message(),
+                "The provided key element does not match the schema"
+            );
+        }
+    });
+}
+
+#[test]
+fn invalid_items_are_rejected_whole() {
+    for_each_backend(|_, db| {
+        users(&db);
+        let too_big = item(&[("UserId", s("1")), ("blob", s(&"x".repeat(400 * 1024)))]);
+        let e = put(&db, too_big).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Item size has exceeded the maximum allowed size"
+        );
+        let e = put(
+            &db,
+            item(&[("UserId", s("1")), ("set", AttributeValue::Ss(vec![]))]),
+        )
+        .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        let e = put(
+            &db,
+            item(&[
+                ("UserId", s("1")),
+                ("set", AttributeValue::Ss(vec!["a".into(), "a".into()])),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.message().contains("duplicates"), "{}", e.message());
+        let mut deep = s("leaf");
+        for _ in 0..40 {
+            deep = AttributeValue::L(vec![deep]);
+        }
+        let e = put(&db, item(&[("UserId", s("1")), ("deep", deep)])).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        let scan = db
+            .scan(ScanInput {
+                table_name: "Users".into(),
+                ..ScanInput::default()
+            })
+            .unwrap();
+        assert_eq!(scan.count, 0);
+    });
+}
+
+#[test]
+fn hostile_expressions_and_names_get_typed_errors() {
+    for_each_backend(|_, db| {
+        users(&db);
+        let deep = format!(
+            "{}attribute_exists(a){}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let long = format!("a = :v{}", " ".repeat(5000));
+        for cond in [
+            deep.as_str(),
+            long.as_str(),
+            "\u{0}",
+            "#",
+            ":",
+            "a = = b",
+            ")",
+        ] {
+            let e = db
+                .put_item(PutItemInput {
+                    table_name: "Users".into(),
+                    item: item(&[("UserId", s("1"))]),
+                    condition_expression: Some(cond.to_string()),
+                    expression_attribute_values: Some(BTreeMap::from([(":v".to_string(), n("1"))])),
+                    ..PutItemInput::default()
+                })
+                .unwrap_err();
+            assert_eq!(e.exception_name(), "ValidationException");
+        }
+        for name in ["", "x", &"y".repeat(300), "sp ace", "ünï"] {
+            let e = db
+                .describe_table(DescribeTableInput {
+                    table_name: name.to_string(),
+                })
+                .unwrap_err();
+            assert_eq!(e.exception_name(), "ValidationException", "{name:?}");
+        }
+    });
+}
+
+#[test]
+fn legacy_parameters_and_transactions_are_not_implemented() {
+    for_each_backend(|_, db| {
+        users(&db);
+        let e = db
+            .query(QueryInput {
+                table_name: "Users".into(),
+                key_conditions: Some(serde_json::json!({"UserId": {}})),
+                ..QueryInput::default()
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::NotImplemented { .. }));
+        assert!(e.message().contains("KeyConditions"));
+        let e = db
+            .put_item(PutItemInput {
+                table_name: "Users".into(),
+                item: item(&[("UserId", s("1"))]),
+                expected: Some(serde_json::json!({})),
+                ..PutItemInput::default()
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::NotImplemented { .. }));
+    });
+}
+
+#[test]
+fn control_plane_state_errors() {
+    for_each_backend(|_, db| {
+        users(&db);
+        let e = db
+            .update_table(UpdateTableInput {
+                table_name: "Users".into(),
+                ..UpdateTableInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        db.update_table(UpdateTableInput {
+            table_name: "Users".into(),
+            deletion_protection_enabled: Some(true),
+            ..UpdateTableInput::default()
+        })
+        .unwrap();
+        let e = db
+            .delete_table(DeleteTableInput {
+                table_name: "Users".into(),
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(e.message().contains("protected against deletion"));
+        // Billing mode switch as the AWS CLI seed does it.
+        let t = db
+            .update_table(UpdateTableInput {
+                table_name: "Users".into(),
+                billing_mode: Some(BillingMode::Provisioned),
+                provisioned_throughput: Some(ProvisionedThroughput {
+                    read_capacity_units: 5,
+                    write_capacity_units: 5,
+                }),
+                ..UpdateTableInput::default()
+            })
+            .unwrap()
+            .table_description;
+        assert_eq!(t.provisioned_throughput.read_capacity_units, 5);
+        assert_eq!(
+            t.billing_mode_summary.unwrap().billing_mode,
+            BillingMode::Provisioned
+        );
+        let e = db
+            .update_table(UpdateTableInput {
+                table_name: "Users".into(),
+                global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+                    delete: Some(DeleteGlobalSecondaryIndexAction {
+                        index_name: "Nope".into(),
+                    }),
+                    ..GlobalSecondaryIndexUpdate::default()
+                }]),
+                ..UpdateTableInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ResourceNotFoundException");
+        assert_eq!(
+            e.message(),
+            "Requested resource not found: Index: Nope not found"
+        );
+    });
+}
+
+/// Values in a KeyConditionExpression obey the key-value rules: no empty string or
+/// binary, and the partition / sort key size limits.
+#[test]
+fn key_condition_values_follow_the_key_rules() {
+    for_each_backend(|_, db| {
+        db.create_table(simple_table("Queries", Some(ScalarAttributeType::S)))
+            .unwrap();
+        let query = |expr: &str, values: &[(&str, AttributeValue)]| {
+            db.query(QueryInput {
+                table_name: "Queries".into(),
+                key_condition_expression: Some(expr.into()),
+                expression_attribute_values: Some(
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                ),
+                ..QueryInput::default()
+            })
+        };
+        let e = query("pk = :p", &[(":p", s(""))]).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(
+            e.message().contains("empty string value. Key: pk"),
+            "{}",
+            e.message()
+        );
+        let e = query(
+            "pk = :p AND begins_with(sk, :s)",
+            &[(":p", s("a")), (":s", s(""))],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("Key: sk"), "{}", e.message());
+        let e = query("pk = :p", &[(":p", s(&"x".repeat(2049)))]).unwrap_err();
+        assert!(e.message().contains("2048 bytes"), "{}", e.message());
+        let e = query(
+            "pk = :p AND sk BETWEEN :a AND :b",
+            &[(":p", s("a")), (":a", s("a")), (":b", s(&"z".repeat(1025)))],
+        )
+        .unwrap_err();
+        assert!(e.message().contains("1024 bytes"), "{}", e.message());
+        // At the limits it is fine.
+        query(
+            "pk = :p AND sk <= :b",
+            &[(":p", s(&"x".repeat(2048))), (":b", s(&"z".repeat(1024)))],
+        )
+        .unwrap();
+    });
+}
