@@ -1,10 +1,19 @@
 //! The [`Backend`] trait: the ordered key-value interface the data model is built on.
+//!
+//! Besides reads, writes and snapshots, a backend may have four capabilities that
+//! streams, backups and point-in-time recovery are built from ([`Capability`]): a commit
+//! log readable from a sequence number, checkpoints, consistent views of a past commit
+//! time, and a retention setting for that history. A backend without one answers
+//! [`StorageError::Unsupported`], and says so in [`Backend::supports`].
 
 use std::any::Any;
 use std::fmt::Debug;
 use std::ops::Bound;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
+pub use crate::capability::Capability;
 use crate::StorageError;
 
 /// One operation of a [`WriteBatch`].
@@ -86,12 +95,13 @@ impl WriteBatch {
     }
 }
 
-/// Longest key a backend accepts: the most an SSTable stores (DynamoDB's keys, 2 KiB
-/// partition + 1 KiB sort key plus the table layer's encoding, fit many times over).
-pub const MAX_KEY_BYTES: usize = shale_sstable::MAX_KEY_BYTES;
-/// Longest value a backend accepts: the most an SSTable stores (a 400 KB item with its
-/// encoding overhead fits many times over).
-pub const MAX_VALUE_BYTES: usize = shale_sstable::MAX_VALUE_BYTES;
+/// Longest key any backend accepts (64 KiB): DynamoDB's keys, 2 KiB partition + 1 KiB sort
+/// key plus the table layer's encoding, fit many times over. Every backend stores at
+/// least this much (the LSM checks it against its SSTable format at compile time).
+pub const MAX_KEY_BYTES: usize = 64 * 1024;
+/// Longest value any backend accepts (16 MiB): a 400 KB item with its encoding overhead,
+/// or a transaction's worth of them, fits many times over.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 
 impl WriteBatch {
     /// Checks every key and value against [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`], so
@@ -166,12 +176,125 @@ pub enum Direction {
     Reverse,
 }
 
+/// Backend-neutral statistics ([`Backend::stats`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct BackendStats {
+    /// Per stored level, top first: (files, bytes). Empty for a backend without levels.
+    pub levels: Vec<(usize, u64)>,
+    /// Acknowledged write batches since open.
+    pub writes: u64,
+    /// Key + value bytes of those batches.
+    pub user_bytes: u64,
+    /// The backend's own figures by name (for the LSM: write amplification, bloom filter
+    /// and block cache counters, stalls), in a stable order.
+    pub figures: Vec<(&'static str, f64)>,
+}
+
 /// A key-value pair from a scan.
 pub type KvPair = (Vec<u8>, Vec<u8>);
 
 /// An owned scan iterator. It reads at a fixed snapshot, so it is unaffected by writes made
 /// after it was created. It yields an `Err` and then stops if the storage fails.
 pub type KvIter = Box<dyn Iterator<Item = Result<KvPair, StorageError>> + Send>;
+
+/// One committed batch, as [`Backend::read_commit_log`] yields it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedBatch {
+    /// The sequence number [`Backend::write`] returned for it.
+    pub seq: u64,
+    /// When it was committed, in microseconds since the Unix epoch, from the backend's
+    /// clock. Non-decreasing in sequence order.
+    pub commit_time_micros: u64,
+    /// Its operations, as written.
+    pub batch: WriteBatch,
+}
+
+/// Committed batches in sequence order. It yields an `Err` and then stops if the log is
+/// damaged or unreadable.
+pub type CommitLogIter = Box<dyn Iterator<Item = Result<CommittedBatch, StorageError>> + Send>;
+
+/// What [`Backend::checkpoint`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckpointInfo {
+    /// The checkpoint directory.
+    pub dir: PathBuf,
+    /// Every write with a sequence number at or below this is in the checkpoint, and
+    /// nothing after it; the commit log from `seq + 1` carries on from it.
+    pub seq: u64,
+    /// Files linked or copied.
+    pub files: usize,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+impl CheckpointInfo {
+    /// For backend implementations.
+    pub fn new(dir: PathBuf, seq: u64, files: usize, bytes: u64) -> Self {
+        CheckpointInfo {
+            dir,
+            seq,
+            files,
+            bytes,
+        }
+    }
+}
+
+/// The commit times [`Backend::view_at`] can reach while history is retained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HistoryBounds {
+    /// The earliest restorable commit time, in microseconds since the Unix epoch.
+    pub earliest_micros: u64,
+    /// The latest: the backend clock's now (every acknowledged write is included).
+    pub latest_micros: u64,
+    /// The oldest sequence number [`Backend::read_commit_log`] can start from.
+    pub earliest_seq: u64,
+}
+
+impl HistoryBounds {
+    /// For backend implementations.
+    pub fn new(earliest_micros: u64, latest_micros: u64, earliest_seq: u64) -> Self {
+        HistoryBounds {
+            earliest_micros,
+            latest_micros,
+            earliest_seq,
+        }
+    }
+}
+
+/// A consistent, read-only view of the state at a past commit time
+/// ([`Backend::view_at`]). It sees exactly the batches committed at or before that time.
+pub trait ReadView: Send + Sync + Debug {
+    /// The commit time this view shows, as asked for.
+    fn commit_time_micros(&self) -> u64;
+
+    /// Reads `key`.
+    ///
+    /// # Errors
+    /// I/O failure or corruption.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// Iterates keys in `(start, end)` in `direction`.
+    ///
+    /// # Errors
+    /// I/O failure or corruption while positioning the iterator.
+    fn scan(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+    ) -> Result<KvIter, StorageError>;
+}
+
+/// The error a backend returns for a capability it does not have.
+pub fn unsupported(backend: &'static str, capability: Capability) -> StorageError {
+    StorageError::Unsupported {
+        backend,
+        capability,
+    }
+}
 
 /// An ordered key-value store with atomic batches and snapshots.
 ///
@@ -246,10 +369,74 @@ pub trait Backend: Send + Sync + Debug + 'static {
         self.sync()
     }
 
-    /// The LSM's statistics (levels, write amplification, bloom filters, stalls); `None`
-    /// for a backend without levels.
-    fn stats(&self) -> Option<crate::lsm::DbStats> {
+    /// Backend-neutral statistics: stored levels (empty without), write counters and
+    /// the backend's own named figures.
+    fn stats(&self) -> BackendStats {
+        BackendStats::default()
+    }
+
+    /// Whether this backend has `capability`. A method of a capability it lacks returns
+    /// [`StorageError::Unsupported`].
+    fn supports(&self, capability: Capability) -> bool {
+        let _ = capability;
+        false
+    }
+
+    /// The committed batches with sequence number `>= from_seq`, in sequence order, up to
+    /// the last batch acknowledged when this is called. Without retention
+    /// ([`Backend::set_history_retention`]) the log may reach back only to the last flush.
+    ///
+    /// # Errors
+    /// [`StorageError::LogTrimmed`] if the log no longer reaches back to `from_seq`;
+    /// [`StorageError::Unsupported`]; I/O failure.
+    fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
+        let _ = from_seq;
+        Err(unsupported(self.name(), Capability::CommitLog))
+    }
+
+    /// Writes a consistent checkpoint of every acknowledged write into `dir` (which must
+    /// not hold one yet). The directory opens as a backend of the same kind on its own.
+    ///
+    /// # Errors
+    /// [`StorageError::Unsupported`]; I/O failure; `dir` already holds a database.
+    fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
+        let _ = dir;
+        Err(unsupported(self.name(), Capability::Checkpoint))
+    }
+
+    /// A read-only view of the state at commit time `commit_time_micros`: every batch
+    /// committed at or before it, nothing after. Needs history retention.
+    ///
+    /// # Errors
+    /// [`StorageError::OutsideRetention`] if the time is before the retained history or
+    /// after now; [`StorageError::Unsupported`]; I/O failure.
+    fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
+        let _ = commit_time_micros;
+        Err(unsupported(self.name(), Capability::PastView))
+    }
+
+    /// Keeps history (the commit log and what past views are built from) for at least
+    /// `retention`, from now on; `None` turns it off and discards the history kept.
+    ///
+    /// # Errors
+    /// [`StorageError::Unsupported`]; I/O failure.
+    fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {
+        let _ = retention;
+        Err(unsupported(self.name(), Capability::HistoryRetention))
+    }
+
+    /// The retention set by [`Backend::set_history_retention`].
+    fn history_retention(&self) -> Option<Duration> {
         None
+    }
+
+    /// The commit times and sequence numbers the retained history reaches; `None` when no
+    /// history is kept.
+    ///
+    /// # Errors
+    /// I/O failure.
+    fn history_bounds(&self) -> Result<Option<HistoryBounds>, StorageError> {
+        Ok(None)
     }
 
     /// Sets one key. Shorthand for a one-operation batch.

@@ -1,7 +1,13 @@
-//! The storage-level error: what can go wrong below the data model.
+//! The storage-level error: what can go wrong below a data model, for any backend.
+//!
+//! The variants are backend-neutral. A failure only one backend can have (the LSM's WAL
+//! gap, a stalled write, a damaged SSTable) is [`StorageError::Backend`], whose source is
+//! that backend's own typed error (for the LSM, [`crate::lsm::LsmError`]).
 
 use std::io;
 use std::path::PathBuf;
+
+use crate::capability::Capability;
 
 /// An error from a [`crate::Backend`]. The table layer maps every variant to DynamoDB's
 /// `InternalServerError`; storage faults are never the caller's fault.
@@ -33,36 +39,6 @@ pub enum StorageError {
     /// OS may have dropped the dirty pages and a retry could report success falsely.
     #[error("engine poisoned by an earlier failed sync; reopen it")]
     Poisoned,
-    /// The write-ahead log failed (I/O, corruption, poisoning).
-    #[error("wal: {0}")]
-    Wal(#[from] shale_wal::Error),
-    /// An SSTable failed (I/O, corruption).
-    #[error("sstable: {0}")]
-    Sstable(#[from] shale_sstable::Error),
-    /// A WAL record passed its checksum but its batch payload does not parse.
-    #[error("WAL record at LSN {lsn} holds a malformed batch: {reason}")]
-    CorruptBatch {
-        /// The record's LSN.
-        lsn: u64,
-        /// What failed to parse.
-        reason: &'static str,
-    },
-    /// The WAL does not reach back to the manifest's flushed position: writes between
-    /// them are missing (a deleted or damaged WAL segment, or a damaged manifest).
-    #[error("WAL gap: manifest flushed through seq {flushed_seq}, but the WAL continues at seq {wal_next_seq}")]
-    WalGap {
-        /// Last sequence number the manifest says is in SSTables.
-        flushed_seq: u64,
-        /// The first sequence the WAL can replay.
-        wal_next_seq: u64,
-    },
-    /// Writes stayed stopped (too many L0 files or frozen memtables) for longer than the
-    /// bounded wait: background work is not keeping up.
-    #[error("write stalled for {waited_ms} ms waiting for flush/compaction")]
-    WriteStallTimeout {
-        /// How long the write waited.
-        waited_ms: u64,
-    },
     /// The options cannot work together.
     #[error("invalid options: {reason}")]
     InvalidOptions {
@@ -87,5 +63,43 @@ pub enum StorageError {
         size: usize,
         /// The limit.
         max: usize,
+    },
+    /// The backend does not have this capability (see [`crate::Backend::capabilities`]).
+    #[error("the {backend} backend does not support {capability}")]
+    Unsupported {
+        /// The backend's [`crate::Backend::name`].
+        backend: &'static str,
+        /// What was asked for.
+        capability: Capability,
+    },
+    /// The commit log no longer reaches back to `requested_seq` (retention trimmed it, or
+    /// it was never kept).
+    #[error(
+        "commit log trimmed: sequence {requested_seq} requested, earliest kept is {earliest_seq:?}"
+    )]
+    LogTrimmed {
+        /// The first sequence number asked for.
+        requested_seq: u64,
+        /// The oldest sequence number still readable, if any.
+        earliest_seq: Option<u64>,
+    },
+    /// A past view was asked for outside the retained history.
+    #[error("time {requested_micros} is outside the retained history ({earliest_micros:?} to {latest_micros})")]
+    OutsideRetention {
+        /// The commit time asked for, in microseconds since the Unix epoch.
+        requested_micros: u64,
+        /// The earliest restorable commit time, if history is kept at all.
+        earliest_micros: Option<u64>,
+        /// The latest restorable commit time (now).
+        latest_micros: u64,
+    },
+    /// A failure particular to one backend; `source` is that backend's own typed error.
+    #[error("{backend}: {source}")]
+    Backend {
+        /// The backend's [`crate::Backend::name`].
+        backend: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }

@@ -14,11 +14,18 @@
 //! - distributed: one process, one directory.
 
 pub mod backend;
+mod capability;
+#[cfg(feature = "testing")]
+pub mod conformance;
 pub mod error;
 pub mod lsm;
 pub mod mem_backend;
+mod mem_history;
 
-pub use backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
+pub use backend::{
+    Backend, BackendStats, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch,
+    Direction, HistoryBounds, KvIter, ReadView, Snapshot, WriteBatch,
+};
 pub use error::StorageError;
 pub use lsm::{Db, DbOptions};
 pub use mem_backend::MemBackend;

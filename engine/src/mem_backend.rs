@@ -5,14 +5,24 @@
 //!
 //! Each key keeps a short chain of versions `(seq, value-or-tombstone)`, newest last.
 //! Versions no live snapshot can see are pruned when the key is next written.
+//!
+//! It has every capability but checkpoints (nothing is on disk to check point): a commit
+//! log, past views and retention come from `mem_history`, timed by its [`Clock`].
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use parking_lot::{Mutex, RwLock};
+use std::time::Duration;
 
-use crate::backend::{Backend, BatchOp, Direction, KvIter, KvPair, Snapshot, WriteBatch};
+use parking_lot::{Mutex, RwLock};
+use shale_io::clock::{Clock, SystemClock};
+
+use crate::backend::{
+    Backend, BatchOp, Capability, CommitLogIter, Direction, HistoryBounds, KvIter, KvPair,
+    ReadView, Snapshot, WriteBatch,
+};
+use crate::mem_history::MemHistory;
 use crate::StorageError;
 
 /// Keys read per lock acquisition by a scan: scans never hold the lock across `next()`.
@@ -20,11 +30,25 @@ const SCAN_CHUNK_KEYS: usize = 256;
 
 type Versions = Vec<(u64, Option<Vec<u8>>)>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     data: RwLock<Data>,
     /// Live snapshot sequence numbers with their reference counts.
     snapshots: Mutex<BTreeMap<u64, usize>>,
+    /// Retained history. Lock order: `data`, then `history`.
+    history: Mutex<MemHistory>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            data: RwLock::default(),
+            snapshots: Mutex::default(),
+            history: Mutex::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -40,9 +64,27 @@ pub struct MemBackend {
 }
 
 impl MemBackend {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose commit times come from `clock` (tests move a manual one).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        MemBackend {
+            inner: Arc::new(Inner {
+                clock,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// The latest value of every live key.
+    fn latest_state(d: &Data) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        d.map
+            .iter()
+            .filter_map(|(k, v)| visible(v, d.last_seq).map(|v| (k.clone(), v.clone())))
+            .collect()
     }
 
     /// Number of live (non-deleted) keys at the latest sequence.
@@ -107,6 +149,10 @@ impl Backend for MemBackend {
         d.last_seq += 1;
         let seq = d.last_seq;
         let oldest_needed = oldest_snapshot.unwrap_or(seq);
+        self.inner
+            .history
+            .lock()
+            .record(seq, self.inner.clock.now_micros(), &batch);
         for op in batch.into_ops() {
             let (key, value) = match op {
                 BatchOp::Put { key, value } => (key, Some(value)),
@@ -177,6 +223,46 @@ impl Backend for MemBackend {
 
     fn sync(&self) -> Result<(), StorageError> {
         Ok(())
+    }
+
+    fn supports(&self, capability: Capability) -> bool {
+        matches!(
+            capability,
+            Capability::CommitLog | Capability::PastView | Capability::HistoryRetention
+        )
+    }
+
+    fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
+        let d = self.inner.data.read();
+        self.inner.history.lock().read_log(from_seq, d.last_seq)
+    }
+
+    fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
+        let _d = self.inner.data.read();
+        let now = self.inner.clock.now_micros();
+        self.inner.history.lock().view_at(commit_time_micros, now)
+    }
+
+    fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {
+        // The write lock: no batch commits between the base and the first logged one.
+        let d = self.inner.data.write();
+        let now = self.inner.clock.now_micros();
+        self.inner.history.lock().set_retention(
+            retention,
+            || Self::latest_state(&d),
+            d.last_seq,
+            now,
+        );
+        Ok(())
+    }
+
+    fn history_retention(&self) -> Option<Duration> {
+        self.inner.history.lock().retention()
+    }
+
+    fn history_bounds(&self) -> Result<Option<HistoryBounds>, StorageError> {
+        let now = self.inner.clock.now_micros();
+        Ok(self.inner.history.lock().bounds(now))
     }
 }
 

@@ -17,7 +17,7 @@ fn checkpoint_opens_with_exactly_its_data_and_accepts_new_writes() {
     let info = db.checkpoint(std::path::Path::new("/ckpt")).unwrap();
     assert!(info.files > 0 && info.bytes > 0);
     assert_eq!(
-        info.last_seq,
+        info.seq,
         db.visible_seq(),
         "checkpoint holds everything written before it"
     );
@@ -41,7 +41,7 @@ fn checkpoint_opens_with_exactly_its_data_and_accepts_new_writes() {
     );
     // New writes in the checkpoint are numbered above its tables, so they win.
     let seq = ck.put(&7u32.to_be_bytes(), b"in-ckpt").unwrap();
-    assert!(seq > info.last_seq);
+    assert!(seq > info.seq);
     ck.flush().unwrap();
     ck.compact_range(None, None).unwrap();
     drop(ck);

@@ -1,6 +1,7 @@
 //! [`Wal`]: the handle writers share.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use shale_io::clock::Clock;
@@ -39,7 +40,9 @@ struct Shared {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,
     durability: Durability,
-    archive: bool,
+    /// Whether released segments move to `archive/` instead of being deleted. Turned on
+    /// and off at run time ([`Wal::set_archive`]); read once per release.
+    archive: AtomicBool,
 }
 
 impl Shared {
@@ -118,7 +121,7 @@ impl Wal {
             fs,
             dir: opts.dir.clone(),
             durability: opts.durability,
-            archive: opts.archive,
+            archive: AtomicBool::new(opts.archive),
         });
         let flusher = match opts.durability {
             Durability::Buffered { interval } => {
@@ -268,8 +271,68 @@ impl Wal {
     /// [`Error::Io`]; a failure part-way leaves the oldest segments released and the rest
     /// live, which is consistent.
     pub fn release_before(&self, lsn: Lsn) -> Result<()> {
-        let archive = self.shared.archive;
+        let archive = self.shared.archive.load(Ordering::Acquire);
         self.shared.gc.with_sink(|w| w.release_before(lsn, archive))
+    }
+
+    /// Turns archiving of released segments on or off. Turning it on creates `archive/`
+    /// first, so every segment released after this returns is archived; turning it off
+    /// leaves the archive as it is (purge it with [`Wal::purge_archive_before_lsn`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the archive directory cannot be created.
+    pub fn set_archive(&self, on: bool) -> Result<()> {
+        if on {
+            let a = self.shared.dir.join(ARCHIVE_DIR);
+            self.shared
+                .fs
+                .create_dir_all(&a)
+                .map_err(|e| Error::io("create dir", &a, e))?;
+            self.shared
+                .fs
+                .sync_dir(&self.shared.dir)
+                .map_err(|e| Error::io("sync dir", &self.shared.dir, e))?;
+        }
+        // Under the sink lock, so no release in flight straddles the change.
+        self.shared
+            .gc
+            .with_sink(|_| self.shared.archive.store(on, Ordering::Release));
+        Ok(())
+    }
+
+    /// Whether released segments are archived.
+    pub fn archives(&self) -> bool {
+        self.shared.archive.load(Ordering::Acquire)
+    }
+
+    /// Deletes archived segments whose records all have LSN `< lsn` (a segment ends where
+    /// the next one, archived or live, begins). Only a prefix of the archive is deleted,
+    /// so what remains is contiguous.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn purge_archive_before_lsn(&self, lsn: Lsn) -> Result<()> {
+        let archive_dir = self.shared.dir.join(ARCHIVE_DIR);
+        let fs = &*self.shared.fs;
+        let archived = list_segments(fs, &archive_dir)?;
+        let live = self.shared.gc.with_sink(|w| w.live.clone());
+        let mut removed = 0usize;
+        for (i, seg) in archived.iter().enumerate() {
+            let Some(next) = archived.get(i + 1).or_else(|| live.first()) else {
+                break;
+            };
+            if next.first_lsn > lsn {
+                break;
+            }
+            fs.remove_file(&seg.path)
+                .map_err(|e| Error::io("remove", &seg.path, e))?;
+            removed += 1;
+        }
+        if removed > 0 {
+            fs.sync_dir(&archive_dir)
+                .map_err(|e| Error::io("sync dir", &archive_dir, e))?;
+        }
+        Ok(())
     }
 
     /// Deletes archived segments whose records are all older than `t_micros` (retention for

@@ -10,14 +10,14 @@
 use crate::backend::{BatchOp, WriteBatch};
 
 /// WAL record kind for a write batch.
-pub const RECORD_KIND_BATCH: u8 = 1;
+pub(crate) const RECORD_KIND_BATCH: u8 = 1;
 const OP_PUT: u8 = 1;
 const OP_DELETE: u8 = 2;
 /// Smallest encoded op (kind + key length): bounds the count a payload can claim.
 const MIN_OP_BYTES: usize = 5;
 
 /// Encodes `batch`.
-pub fn encode_batch(batch: &WriteBatch) -> Vec<u8> {
+pub(crate) fn encode_batch(batch: &WriteBatch) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + batch.payload_bytes() + batch.len() * 9);
     out.extend_from_slice(&(batch.len() as u32).to_le_bytes());
     for op in batch.ops() {
@@ -43,7 +43,7 @@ pub fn encode_batch(batch: &WriteBatch) -> Vec<u8> {
 ///
 /// # Errors
 /// A static description of the first inconsistency found.
-pub fn decode_batch(payload: &[u8]) -> Result<WriteBatch, &'static str> {
+pub(crate) fn decode_batch(payload: &[u8]) -> Result<WriteBatch, &'static str> {
     let mut pos = 0usize;
     let mut take = |n: usize| -> Result<&[u8], &'static str> {
         let end = pos.checked_add(n).ok_or("length overflow")?;

@@ -16,7 +16,7 @@ use crate::lsm::entry::{Entry, EntryKind};
 
 /// Streaming keep/drop decisions over entries in internal-key order.
 #[derive(Debug)]
-pub struct VersionFilter {
+pub(crate) struct VersionFilter {
     /// Sequence numbers of live snapshots, sorted ascending.
     snapshots: Vec<u64>,
     /// Whether the output level is the bottom of the tree for this compaction's range.
@@ -27,7 +27,7 @@ pub struct VersionFilter {
 
 impl VersionFilter {
     /// A filter for one compaction. `snapshots` need not be sorted.
-    pub fn new(mut snapshots: Vec<u64>, bottom: bool) -> Self {
+    pub(crate) fn new(mut snapshots: Vec<u64>, bottom: bool) -> Self {
         snapshots.sort_unstable();
         snapshots.dedup();
         VersionFilter {
@@ -43,7 +43,7 @@ impl VersionFilter {
     }
 
     /// Whether to keep `e`. Must be called for every input entry, in order.
-    pub fn keep(&mut self, e: &Entry) -> bool {
+    pub(crate) fn keep(&mut self, e: &Entry) -> bool {
         let newer = match &self.last {
             Some((k, s)) if *k == e.key => Some(*s),
             _ => None,

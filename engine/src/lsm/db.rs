@@ -1,39 +1,38 @@
-//! [`Db`]: the engine's front door. Open/recovery, the write path, reads, snapshots,
-//! flush and manual compaction. Background work is in [`super::background`].
-//!
-//! Lock order (outer first): `compaction_lock` → `vs` → the switch cell's exclusive lock
-//! → `bg`. Writers take only the switch cell's shared lock (and the WAL's own mutex
-//! inside it); readers take nothing but a brief `load`.
+//! [`Db`]: the engine's front door. Open (the steps are in `recovery`), the write path,
+//! reads, snapshots, flush and manual compaction. The state it shares with the
+//! background threads (`background`) is `state::DbInner`, where the lock order is.
 
 use std::ops::Bound;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
-use shale_io::FileSystem;
-use shale_sstable::{BlockCache, TableOptions};
-use shale_wal::{Preallocation, Wal, WalOptions};
+use shale_sstable::BlockCache;
+use shale_wal::Wal;
 
-use crate::backend::{Backend, BatchOp, Direction, KvIter, Snapshot, WriteBatch};
-use crate::lsm::batch_codec::{decode_batch, encode_batch, RECORD_KIND_BATCH};
-use crate::lsm::compaction_pick::PickPolicy;
+use crate::backend::{BatchOp, Direction, KvIter, Snapshot, WriteBatch};
+use crate::lsm::background;
+use crate::lsm::batch_codec::{encode_batch, RECORD_KIND_BATCH};
 use crate::lsm::entry::EntryKind;
+use crate::lsm::error::LsmError;
 use crate::lsm::handoff::SwitchCell;
-use crate::lsm::manifest::{
-    self, LevelsState, ManifestWriter, CURRENT_FILE, MAX_COUNTER, NUM_LEVELS,
-};
+use crate::lsm::manifest::NUM_LEVELS;
 use crate::lsm::memtable::Memtable;
 use crate::lsm::merge::MergingIter;
 use crate::lsm::options::DbOptions;
+use crate::lsm::reclaim::Reclaimer;
+use crate::lsm::recovery::{self, Replayed};
 use crate::lsm::snapshots::SnapshotRegistry;
-use crate::lsm::stats::Counters;
-use crate::lsm::table_file::{parse_table_name, TableFile};
-use crate::lsm::version::{Frozen, SuperVersion, Version};
+use crate::lsm::state::{io_err, wal_err, BgSignals};
+use crate::lsm::stats::{Counters, DbStats};
+use crate::lsm::version::{Frozen, SuperVersion};
+use crate::lsm::version_set::VersionSet;
 use crate::lsm::visibility::{Visibility, WaitError};
 use crate::StorageError;
+
+use crate::lsm::state::DbInner;
 
 /// One wait slice of a stopped writer or a `flush()` caller: short, so a failure or
 /// progress is noticed quickly.
@@ -43,98 +42,15 @@ const MAX_STOP_WAIT_SLICES: u32 = 12_000;
 /// Slices `flush()` waits for the background flush (≈ 10 minutes).
 const MAX_FLUSH_WAIT_SLICES: u32 = 60_000;
 
-/// The version set: the manifest and the state it describes. Guarded by `DbInner::vs`.
-#[derive(Debug)]
-pub(crate) struct VersionSet {
-    pub(crate) manifest: ManifestWriter,
-    pub(crate) state: LevelsState,
-    pub(crate) current: Arc<Version>,
-    /// Per level, the largest key last compacted out of it (round-robin picking).
-    pub(crate) cursors: Vec<Vec<u8>>,
-}
-
-impl VersionSet {
-    /// A fresh file number.
-    pub(crate) fn next_file_number(&mut self) -> u64 {
-        let n = self.state.next_file_number;
-        self.state.next_file_number += 1;
-        n
-    }
-}
-
-/// Signals between the write path and the background threads, guarded by `DbInner::bg`.
-#[derive(Debug, Default)]
-pub(crate) struct BgSignals {
-    /// Set by `close`: background threads exit.
-    pub(crate) shutdown: bool,
-}
-
-/// State shared by the handle and the background threads.
-#[derive(Debug)]
-pub(crate) struct DbInner {
-    pub(crate) opts: DbOptions,
-    pub(crate) wal: Wal,
-    pub(crate) sv: SwitchCell<SuperVersion>,
-    pub(crate) visibility: Visibility,
-    /// Highest sequence number handed to a writer (under the switch cell's shared lock).
-    pub(crate) last_assigned: AtomicU64,
-    /// Sequence number = WAL LSN + this.
-    pub(crate) seq_offset: u64,
-    pub(crate) snapshots: Arc<SnapshotRegistry>,
-    pub(crate) vs: Mutex<VersionSet>,
-    /// Serialises compactions (background and manual).
-    pub(crate) compaction_lock: Mutex<()>,
-    pub(crate) bg: Mutex<BgSignals>,
-    pub(crate) bg_cv: Condvar,
-    pub(crate) poisoned: AtomicBool,
-    pub(crate) closed: AtomicBool,
-    pub(crate) cache: Arc<BlockCache>,
-    pub(crate) counters: Counters,
-    /// Flushed memtables and replaced tables, dropped by background threads.
-    pub(crate) reclaimer: crate::lsm::reclaim::Reclaimer,
-}
-
-/// The LSM engine. Implements [`Backend`]; see the module docs of [`crate::lsm`].
+/// The LSM engine. Implements [`crate::Backend`]; see the module docs of [`crate::lsm`].
 ///
 /// Thread safety: `Send + Sync`; share it with `Arc` and call from any thread.
 #[derive(Debug)]
 pub struct Db {
     pub(crate) inner: Arc<DbInner>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-}
-
-pub(crate) fn wal_err(e: shale_wal::Error) -> StorageError {
-    match e {
-        shale_wal::Error::Poisoned => StorageError::Poisoned,
-        other => StorageError::Wal(other),
-    }
-}
-
-fn io_err(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StorageError {
-    let path = path.to_path_buf();
-    move |source| StorageError::Io { op, path, source }
-}
-
-fn validate(opts: &DbOptions) -> Result<(), StorageError> {
-    let bad = |reason| Err(StorageError::InvalidOptions { reason });
-    if opts.memtable_bytes == 0 {
-        return bad("memtable_bytes must be positive");
-    }
-    if opts.max_immutable_memtables == 0 {
-        return bad("max_immutable_memtables must be at least 1");
-    }
-    if !(opts.l0_compaction_trigger <= opts.l0_slowdown_files
-        && opts.l0_slowdown_files <= opts.l0_stop_files)
-    {
-        return bad("need l0_compaction_trigger <= l0_slowdown_files <= l0_stop_files");
-    }
-    if opts.l0_compaction_trigger == 0 {
-        return bad("l0_compaction_trigger must be at least 1");
-    }
-    if opts.level_ratio < 2 || opts.level_base_bytes == 0 || opts.target_file_bytes == 0 {
-        return bad("level_ratio must be >= 2 and sizes positive");
-    }
-    Ok(())
+    /// Retained history (commit log archive, restore bases); see `lsm::history`.
+    pub(crate) history: Arc<crate::lsm::history::History>,
 }
 
 /// What a writer does before its write, given the background backlog.
@@ -165,40 +81,8 @@ fn stall_action(opts: &DbOptions, l0_files: usize, frozen_memtables: usize) -> S
     }
 }
 
+/// The write path: what `Db`'s writes and `flush` run on the shared state.
 impl DbInner {
-    pub(crate) fn table_options(&self) -> TableOptions {
-        TableOptions {
-            block_size_bytes: self.opts.block_size_bytes,
-            bloom_bits_per_key: self.opts.bloom_bits_per_key,
-            ..TableOptions::default()
-        }
-    }
-
-    pub(crate) fn fs(&self) -> &Arc<dyn FileSystem> {
-        &self.opts.fs
-    }
-
-    pub(crate) fn pick_policy(&self) -> PickPolicy {
-        PickPolicy {
-            l0_trigger: self.opts.l0_compaction_trigger,
-            level_base_bytes: self.opts.level_base_bytes,
-            level_ratio: self.opts.level_ratio,
-        }
-    }
-
-    /// Marks the engine poisoned and wakes everyone who waits on background progress.
-    pub(crate) fn poison(&self) {
-        self.poisoned.store(true, Ordering::SeqCst);
-        self.visibility.fail();
-        let _g = self.bg.lock();
-        self.bg_cv.notify_all();
-    }
-
-    pub(crate) fn notify_bg(&self) {
-        let _g = self.bg.lock();
-        self.bg_cv.notify_all();
-    }
-
     fn check_writable(&self) -> Result<(), StorageError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);
@@ -235,7 +119,10 @@ impl DbInner {
             }];
             frozen.extend(cur.frozen.iter().cloned());
             let next = SuperVersion {
-                active: Arc::new(Memtable::with_budget(self.opts.memtable_bytes)),
+                active: Arc::new(Memtable::with_budget_after(
+                    self.opts.memtable_bytes,
+                    last_seq,
+                )),
                 frozen,
                 version: cur.version.clone(),
             };
@@ -293,7 +180,7 @@ impl DbInner {
         let waited_ms = stopped_since.map_or(0, |t0| {
             self.opts.clock.now_micros().saturating_sub(t0) / 1000
         });
-        Err(StorageError::WriteStallTimeout { waited_ms })
+        Err(LsmError::WriteStallTimeout { waited_ms }.into())
     }
 
     pub(crate) fn write(&self, batch: &WriteBatch) -> Result<u64, StorageError> {
@@ -368,9 +255,10 @@ impl DbInner {
             }
             self.bg_cv.wait_for(&mut g, WAIT_SLICE);
         }
-        Err(StorageError::WriteStallTimeout {
+        Err(LsmError::WriteStallTimeout {
             waited_ms: u64::from(MAX_FLUSH_WAIT_SLICES) * WAIT_SLICE.as_millis() as u64,
-        })
+        }
+        .into())
     }
 }
 
@@ -380,151 +268,52 @@ impl Db {
     ///
     /// # Errors
     /// I/O failure; [`StorageError::Corruption`] for a damaged manifest, table or
-    /// `CURRENT`; [`StorageError::WalGap`] if the WAL does not cover the unflushed writes;
-    /// [`StorageError::CorruptBatch`] for an unparseable WAL record;
+    /// `CURRENT`; [`LsmError::WalGap`] if the WAL does not cover the unflushed writes;
+    /// [`LsmError::CorruptBatch`] for an unparseable WAL record;
     /// [`StorageError::InvalidOptions`].
     pub fn open(opts: DbOptions) -> Result<Db, StorageError> {
-        validate(&opts)?;
-        let fs = opts.fs.clone();
-        let dir = opts.dir.clone();
-        fs.create_dir_all(&dir)
-            .map_err(io_err("create dir", &dir))?;
-        let names = fs.list_dir(&dir).map_err(io_err("list dir", &dir))?;
-        let has_current = names.iter().any(|n| n == CURRENT_FILE);
-        let (mut state, old_manifest) = if has_current {
-            let (s, n) = manifest::load(fs.as_ref(), &dir)?;
-            (s, Some(n))
-        } else {
-            if names
-                .iter()
-                .any(|n| n.starts_with("MANIFEST-") || parse_table_name(n).is_some())
-            {
-                return Err(StorageError::Corruption {
-                    file: dir.join(CURRENT_FILE),
-                    offset: 0,
-                    reason: "CURRENT is missing but the directory holds tables or manifests",
-                });
-            }
-            (LevelsState::default(), None)
-        };
-        // File numbers never collide with leftovers of a crashed flush or compaction.
-        let max_on_disk = names
-            .iter()
-            .filter_map(|n| parse_table_name(n))
-            .max()
-            .unwrap_or(0);
-        if max_on_disk >= MAX_COUNTER {
-            return Err(StorageError::Corruption {
-                file: dir.join(format!("{max_on_disk}.sst")),
-                offset: 0,
-                reason: "table file number beyond the range the engine writes",
-            });
-        }
-        state.next_file_number = state.next_file_number.max(max_on_disk + 1);
-
+        opts.validate()?;
+        let mut found = recovery::recover_manifest(&opts)?;
         let cache = BlockCache::new(opts.block_cache_bytes);
-        let mut version = Version::default();
-        for (level, files) in state.levels.iter().enumerate() {
-            for meta in files {
-                let tf = TableFile::open(&fs, &dir, meta.clone(), Some(cache.clone()))?;
-                version.levels[level].push(tf);
-            }
-        }
-
-        let mut wal_opts = WalOptions::new(opts.wal_dir(), fs.clone(), opts.clock.clone());
-        wal_opts.durability = opts.durability;
-        wal_opts.segment_size_bytes = opts.wal_segment_bytes;
-        wal_opts.archive = opts.archive_wal;
-        // Zero-filled segments make each fdatasync cheaper (no allocation metadata to
-        // commit), which only pays when writes wait for one. Otherwise writing a
-        // segment's worth of zeros per roll just doubles the WAL's write traffic.
-        wal_opts.preallocation = match opts.durability {
-            shale_wal::Durability::Sync => Preallocation::Zeroed,
-            _ => Preallocation::SetLen,
+        let version = recovery::open_tables(&opts, &found.state, &cache)?;
+        let wal = recovery::open_wal(&opts)?;
+        let replayed = recovery::replay_wal(&wal, &found.state, opts.memtable_bytes)?;
+        let manifest = recovery::roll_manifest(&opts, &mut found, replayed.seq_offset)?;
+        let vs = VersionSet {
+            manifest,
+            state: found.state,
+            current: Arc::new(version),
+            cursors: vec![Vec::new(); NUM_LEVELS],
         };
-        let wal = Wal::open(wal_opts).map_err(wal_err)?;
+        let inner = Self::shared_state(opts, cache, wal, replayed, vs);
+        Self::start(Arc::new(inner))
+    }
 
-        let flushed = state.last_flushed_seq;
-        let mut seq_offset = state.seq_offset;
-        let wal_last = wal.last_lsn();
-        if wal_last + seq_offset < flushed {
-            if wal_last == 0 {
-                // A fresh WAL under existing tables (a checkpoint): number above them.
-                seq_offset = flushed;
-            } else {
-                return Err(StorageError::WalGap {
-                    flushed_seq: flushed,
-                    wal_next_seq: wal_last + seq_offset + 1,
-                });
-            }
-        }
-        let mem = Memtable::with_budget(opts.memtable_bytes);
-        let from_lsn = flushed.saturating_sub(seq_offset) + 1;
-        if wal_last >= from_lsn {
-            let mut expected = from_lsn;
-            for rec in wal.read_from_lsn(from_lsn).map_err(wal_err)? {
-                let rec = rec.map_err(wal_err)?;
-                if rec.lsn != expected {
-                    return Err(StorageError::WalGap {
-                        flushed_seq: expected + seq_offset - 1,
-                        wal_next_seq: rec.lsn + seq_offset,
-                    });
-                }
-                if rec.kind != RECORD_KIND_BATCH {
-                    return Err(StorageError::CorruptBatch {
-                        lsn: rec.lsn,
-                        reason: "unknown WAL record kind",
-                    });
-                }
-                let batch =
-                    decode_batch(&rec.payload).map_err(|reason| StorageError::CorruptBatch {
-                        lsn: rec.lsn,
-                        reason,
-                    })?;
-                let seq = rec.lsn + seq_offset;
-                for op in batch.ops() {
-                    match op {
-                        BatchOp::Put { key, value } => mem.insert(key, seq, EntryKind::Put, value),
-                        BatchOp::Delete { key } => mem.insert(key, seq, EntryKind::Delete, &[]),
-                    }
-                }
-                expected += 1;
-                if expected > wal_last {
-                    break;
-                }
-            }
-            if expected != wal_last + 1 {
-                return Err(StorageError::WalGap {
-                    flushed_seq: expected + seq_offset - 1,
-                    wal_next_seq: wal_last + seq_offset + 1,
-                });
-            }
-        }
-        let last_seq = (wal_last + seq_offset).max(flushed);
-
-        state.seq_offset = seq_offset;
-        let manifest_number = state.next_file_number;
-        state.next_file_number += 1;
-        let manifest =
-            ManifestWriter::create(fs.clone(), &dir, manifest_number, &state, old_manifest)?;
-        remove_orphans(fs.as_ref(), &dir, &state, manifest_number)?;
-
-        let inner = Arc::new(DbInner {
+    /// The state the handle and the background threads share, from what recovery found.
+    fn shared_state(
+        opts: DbOptions,
+        cache: Arc<BlockCache>,
+        wal: Wal,
+        replayed: Replayed,
+        vs: VersionSet,
+    ) -> DbInner {
+        let Replayed {
+            mem,
+            seq_offset,
+            last_seq,
+        } = replayed;
+        DbInner {
             sv: SwitchCell::new(SuperVersion {
                 active: Arc::new(mem),
                 frozen: Vec::new(),
-                version: Arc::new(version.clone()),
+                version: vs.current.clone(),
             }),
             visibility: Visibility::new(last_seq),
             last_assigned: AtomicU64::new(last_seq),
             seq_offset,
             snapshots: Arc::new(SnapshotRegistry::default()),
-            vs: Mutex::new(VersionSet {
-                manifest,
-                state,
-                current: Arc::new(version),
-                cursors: vec![Vec::new(); NUM_LEVELS],
-            }),
+            vs: Mutex::new(vs),
+            strategy: opts.strategy(),
             compaction_lock: Mutex::new(()),
             bg: Mutex::new(BgSignals::default()),
             bg_cv: Condvar::new(),
@@ -532,15 +321,25 @@ impl Db {
             closed: AtomicBool::new(false),
             cache,
             counters: Counters::default(),
-            reclaimer: crate::lsm::reclaim::Reclaimer::default(),
+            reclaimer: Reclaimer::default(),
             wal,
             opts,
-        });
-        let threads = super::background::spawn(&inner).map_err(io_err("spawn thread", &dir))?;
-        Ok(Db {
+        }
+    }
+
+    /// The last step of open: history, then the background flush and compaction threads.
+    fn start(inner: Arc<DbInner>) -> Result<Db, StorageError> {
+        let history = Arc::new(crate::lsm::history::History::recover(&inner)?);
+        let threads = background::spawn(&inner).map_err(io_err("spawn thread", &inner.opts.dir))?;
+        let db = Db {
             inner,
             threads: Mutex::new(threads),
-        })
+            history,
+        };
+        if let Some(retention) = db.inner.opts.history_retention {
+            db.history.set_retention(&db.inner, Some(retention))?;
+        }
+        Ok(db)
     }
 
     /// Reads `key` at `snapshot` (or the latest visible state).
@@ -597,7 +396,7 @@ impl Db {
     ///
     /// # Errors
     /// WAL failure (the engine is then poisoned), [`StorageError::Poisoned`],
-    /// [`StorageError::Closed`], [`StorageError::WriteStallTimeout`].
+    /// [`StorageError::Closed`], [`LsmError::WriteStallTimeout`].
     pub fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
         self.inner.write(&batch)
     }
@@ -654,7 +453,7 @@ impl Db {
         end: Option<&[u8]>,
     ) -> Result<(), StorageError> {
         self.flush()?;
-        super::background::compact_range(&self.inner, start, end)
+        background::compact_range(&self.inner, start, end)
     }
 
     /// Stops background threads (joining them) and syncs the WAL. Idempotent (a second call
@@ -672,6 +471,7 @@ impl Db {
             g.shutdown = true;
             self.inner.bg_cv.notify_all();
         }
+        self.history.stop_worker();
         for t in self.threads.lock().drain(..) {
             let _ = t.join();
         }
@@ -691,95 +491,25 @@ impl Db {
     pub fn visible_seq(&self) -> u64 {
         self.inner.visibility.visible()
     }
+
+    /// Current statistics. Bloom counters cover tables live now (a table's counters go
+    /// with it when compaction replaces it).
+    pub fn stats(&self) -> DbStats {
+        let inner = &self.inner;
+        let sv = inner.sv.load();
+        DbStats::gather(
+            &inner.counters,
+            &sv,
+            inner.visibility.visible(),
+            inner.snapshots.len(),
+            inner.cache.stats(),
+        )
+    }
 }
 
 impl Drop for Db {
     fn drop(&mut self) {
         let _ = self.close();
-    }
-}
-
-/// Deletes tables not in `state`, stale manifests and temp files: leftovers of a crash
-/// mid-flush, mid-compaction or mid-manifest-switch.
-fn remove_orphans(
-    fs: &dyn FileSystem,
-    dir: &Path,
-    state: &LevelsState,
-    manifest_number: u64,
-) -> Result<(), StorageError> {
-    let names = fs.list_dir(dir).map_err(io_err("list dir", dir))?;
-    let live: std::collections::BTreeSet<u64> =
-        state.levels.iter().flatten().map(|f| f.number).collect();
-    let mut removed = false;
-    for name in names {
-        let orphan = match parse_table_name(&name) {
-            Some(n) => !live.contains(&n),
-            None => {
-                (name.starts_with("MANIFEST-") && name != manifest::manifest_name(manifest_number))
-                    || name == "CURRENT.tmp"
-            }
-        };
-        if orphan {
-            let p = dir.join(&name);
-            fs.remove_file(&p).map_err(io_err("remove orphan", &p))?;
-            removed = true;
-        }
-    }
-    if removed {
-        fs.sync_dir(dir).map_err(io_err("sync dir", dir))?;
-    }
-    Ok(())
-}
-
-impl Backend for Db {
-    fn name(&self) -> &'static str {
-        "lsm"
-    }
-
-    fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
-        Db::write(self, batch)
-    }
-
-    fn get(
-        &self,
-        key: &[u8],
-        snapshot: Option<&Snapshot>,
-    ) -> Result<Option<Vec<u8>>, StorageError> {
-        Db::get(self, key, snapshot)
-    }
-
-    fn scan(
-        &self,
-        start: Bound<Vec<u8>>,
-        end: Bound<Vec<u8>>,
-        direction: Direction,
-        snapshot: Option<&Snapshot>,
-    ) -> Result<KvIter, StorageError> {
-        Db::scan(self, start, end, direction, snapshot)
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Db::snapshot(self)
-    }
-
-    fn sync(&self) -> Result<(), StorageError> {
-        self.sync_wal()
-    }
-
-    fn flush(&self) -> Result<(), StorageError> {
-        Db::flush(self)
-    }
-
-    fn compact_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<(), StorageError> {
-        Db::compact_range(self, start, end)
-    }
-
-    fn close(&self) -> Result<(), StorageError> {
-        Db::close(self)
-    }
-
-    fn stats(&self) -> Option<crate::lsm::DbStats> {
-        Some(Db::stats(self))
     }
 }
 

@@ -29,19 +29,20 @@ pub struct Entry {
 }
 
 /// Compares two (key, seq) pairs in internal-key order: key ascending, seq descending.
-pub fn internal_cmp(a_key: &[u8], a_seq: u64, b_key: &[u8], b_seq: u64) -> Ordering {
+pub(crate) fn internal_cmp(a_key: &[u8], a_seq: u64, b_key: &[u8], b_seq: u64) -> Ordering {
     a_key.cmp(b_key).then(b_seq.cmp(&a_seq))
 }
 
 /// Among the versions of one key, the one a reader at `read_seq` sees: the newest with
 /// `seq <= read_seq`. Returns `None` if every version is newer than the reader.
-pub fn resolve_visible(versions: &[Entry], read_seq: u64) -> Option<&Entry> {
+#[cfg(test)]
+pub(crate) fn resolve_visible(versions: &[Entry], read_seq: u64) -> Option<&Entry> {
     visible_index(versions, read_seq).map(|i| &versions[i])
 }
 
 /// The position in `versions` of what [`resolve_visible`] returns, so a caller that owns
 /// the versions can move the entry out instead of cloning it.
-pub fn visible_index(versions: &[Entry], read_seq: u64) -> Option<usize> {
+pub(crate) fn visible_index(versions: &[Entry], read_seq: u64) -> Option<usize> {
     versions
         .iter()
         .enumerate()

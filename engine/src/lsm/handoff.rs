@@ -13,7 +13,7 @@
 //! - the flusher replaces the state in one step (frozen memtable out, its table in), so
 //!   every reader finds each write in exactly one of the two.
 //!
-//! Generic over its contents and built on [`super::sync_shim`], so the loom model in
+//! Generic over its contents and built on `super::sync_shim`, so the loom model in
 //! `engine/tests/loom_memtable_switch.rs` checks this exact code.
 
 use super::sync_shim::{Arc, RwLock, RwLockReadGuard};

@@ -1,6 +1,6 @@
 //! The manifest: the durable record of which SSTables make up the tree.
 //!
-//! `CURRENT` names the live `MANIFEST-<n>`; the manifest is a log of [`VersionEdit`]s
+//! `CURRENT` names the live `MANIFEST-<n>`; the manifest is a log of `VersionEdit`s
 //! (files added and removed per level, the last LSN flushed to SSTables, the next file
 //! number). Opening replays the edits into a [`LevelsState`]. Each open starts a new
 //! manifest holding one edit with the whole state, then replaces `CURRENT` atomically
@@ -21,26 +21,26 @@ use shale_io::{File, FileSystem, OpenMode};
 use crate::StorageError;
 
 /// "SHALEMAN": first 8 bytes of every manifest.
-pub const MANIFEST_MAGIC: [u8; 8] = *b"SHALEMAN";
+pub(crate) const MANIFEST_MAGIC: [u8; 8] = *b"SHALEMAN";
 /// Manifest format version.
-pub const MANIFEST_VERSION: u32 = 1;
+pub(crate) const MANIFEST_VERSION: u32 = 1;
 /// Header: magic, version, CRC of the two.
-pub const MANIFEST_HEADER_BYTES: usize = 16;
+pub(crate) const MANIFEST_HEADER_BYTES: usize = 16;
 /// Record header: payload length, CRC.
-pub const RECORD_HEADER_BYTES: usize = 8;
+pub(crate) const RECORD_HEADER_BYTES: usize = 8;
 /// Largest edit payload accepted; bounds the allocation a corrupt length could cause.
-pub const MAX_EDIT_BYTES: usize = 64 << 20;
+pub(crate) const MAX_EDIT_BYTES: usize = 64 << 20;
 /// Number of levels in the tree (L0..L6).
 pub const NUM_LEVELS: usize = 7;
 /// Largest user key the manifest accepts in a file's bounds (DynamoDB keys are far smaller).
 const MAX_KEY_BYTES: usize = 1 << 20;
 /// Name of the pointer file.
-pub const CURRENT_FILE: &str = "CURRENT";
+pub(crate) const CURRENT_FILE: &str = "CURRENT";
 /// The largest sequence number, sequence offset or file number a manifest may hold (2^62:
 /// 14,000 years of ten million writes a second). Bounding what is read back keeps every
 /// `seq + 1`, `lsn + seq_offset` (the WAL bounds LSNs to 2^63 - 1) and `number + 1` on
 /// values from disk free of overflow: a manifest that claims more is corruption.
-pub const MAX_COUNTER: u64 = u64::MAX >> 2;
+pub(crate) const MAX_COUNTER: u64 = u64::MAX >> 2;
 
 /// One SSTable's metadata as the manifest records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,18 +68,18 @@ impl FileMeta {
 
 /// A change to the tree, appended to the manifest as one record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct VersionEdit {
+pub(crate) struct VersionEdit {
     /// Every write with a sequence number at or below this is in an SSTable.
-    pub last_flushed_seq: u64,
+    pub(crate) last_flushed_seq: u64,
     /// The next unused file number.
-    pub next_file_number: u64,
+    pub(crate) next_file_number: u64,
     /// Sequence number = WAL LSN + this offset. Zero unless the database was opened from a
     /// checkpoint with a fresh WAL, whose LSNs restart at 1 above existing tables.
-    pub seq_offset: u64,
+    pub(crate) seq_offset: u64,
     /// Files added, with their level.
-    pub added: Vec<(usize, FileMeta)>,
+    pub(crate) added: Vec<(usize, FileMeta)>,
     /// Files removed: (level, number).
-    pub removed: Vec<(usize, u64)>,
+    pub(crate) removed: Vec<(usize, u64)>,
 }
 
 /// The file lists per level, as replayed from the manifest.
@@ -88,11 +88,11 @@ pub struct LevelsState {
     /// `levels[0]` newest first; other levels sorted by smallest key, non-overlapping.
     pub levels: Vec<Vec<FileMeta>>,
     /// See [`VersionEdit::last_flushed_seq`].
-    pub last_flushed_seq: u64,
+    pub(crate) last_flushed_seq: u64,
     /// See [`VersionEdit::next_file_number`].
-    pub next_file_number: u64,
+    pub(crate) next_file_number: u64,
     /// See [`VersionEdit::seq_offset`].
-    pub seq_offset: u64,
+    pub(crate) seq_offset: u64,
 }
 
 impl Default for LevelsState {
@@ -112,7 +112,7 @@ impl LevelsState {
     /// # Errors
     /// [`StorageError::Corruption`] if the edit adds a file twice, removes a missing
     /// file, names a level out of range, or moves a counter backwards.
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         edit: &VersionEdit,
         file: &Path,
@@ -177,7 +177,7 @@ impl LevelsState {
     }
 
     /// One edit that rebuilds this whole state from empty (the first record of a manifest).
-    pub fn as_full_edit(&self) -> VersionEdit {
+    pub(crate) fn as_full_edit(&self) -> VersionEdit {
         VersionEdit {
             last_flushed_seq: self.last_flushed_seq,
             next_file_number: self.next_file_number,
@@ -204,7 +204,7 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 }
 
 /// Encodes an edit as a record payload (layout in `docs/format/manifest.md`).
-pub fn encode_edit(edit: &VersionEdit) -> Vec<u8> {
+pub(crate) fn encode_edit(edit: &VersionEdit) -> Vec<u8> {
     let mut out = Vec::new();
     put_u64(&mut out, edit.last_flushed_seq);
     put_u64(&mut out, edit.next_file_number);
@@ -260,7 +260,7 @@ impl Reader<'_> {
 }
 
 /// Decodes a record payload. `None` if it is malformed (the caller reports where).
-pub fn decode_edit(payload: &[u8]) -> Option<VersionEdit> {
+pub(crate) fn decode_edit(payload: &[u8]) -> Option<VersionEdit> {
     let mut r = Reader {
         buf: payload,
         pos: 0,
@@ -341,7 +341,7 @@ fn header_bytes() -> [u8; MANIFEST_HEADER_BYTES] {
 }
 
 /// File name of manifest number `n`.
-pub fn manifest_name(n: u64) -> String {
+pub(crate) fn manifest_name(n: u64) -> String {
     format!("MANIFEST-{n:06}")
 }
 
@@ -355,7 +355,7 @@ fn io_err(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Stora
 /// # Errors
 /// [`StorageError::Corruption`] for a bad header, a checksum mismatch on a complete record,
 /// an undecodable edit or an inconsistent edit sequence.
-pub fn replay(bytes: &[u8], path: &Path) -> Result<LevelsState, StorageError> {
+pub(crate) fn replay(bytes: &[u8], path: &Path) -> Result<LevelsState, StorageError> {
     let corrupt = |offset: usize, reason| StorageError::Corruption {
         file: path.to_path_buf(),
         offset: offset as u64,
@@ -439,7 +439,7 @@ fn valid_record_after(rest: &[u8]) -> bool {
 ///
 /// # Errors
 /// I/O failure, or [`StorageError::Corruption`] if `CURRENT` is malformed.
-pub fn read_current(fs: &dyn FileSystem, dir: &Path) -> Result<u64, StorageError> {
+pub(crate) fn read_current(fs: &dyn FileSystem, dir: &Path) -> Result<u64, StorageError> {
     let path = dir.join(CURRENT_FILE);
     let bytes = fs
         .open(&path, OpenMode::Read)
@@ -460,7 +460,7 @@ pub fn read_current(fs: &dyn FileSystem, dir: &Path) -> Result<u64, StorageError
 /// Loads the state named by `CURRENT`; returns it with the manifest number.
 ///
 /// # Errors
-/// As [`read_current`] and [`replay`]; a missing manifest is [`StorageError::Io`].
+/// As `read_current` and `replay`; a missing manifest is [`StorageError::Io`].
 pub fn load(fs: &dyn FileSystem, dir: &Path) -> Result<(LevelsState, u64), StorageError> {
     let number = read_current(fs, dir)?;
     let path = dir.join(manifest_name(number));
@@ -474,9 +474,7 @@ pub fn load(fs: &dyn FileSystem, dir: &Path) -> Result<(LevelsState, u64), Stora
 /// The open manifest log. Not thread-safe by itself: the engine appends under its
 /// version-set lock, one edit at a time.
 #[derive(Debug)]
-pub struct ManifestWriter {
-    fs: Arc<dyn FileSystem>,
-    dir: PathBuf,
+pub(crate) struct ManifestWriter {
     file: Arc<dyn File>,
     path: PathBuf,
     number: u64,
@@ -489,7 +487,7 @@ impl ManifestWriter {
     ///
     /// # Errors
     /// Any I/O failure; the caller must treat it as fatal (poison).
-    pub fn create(
+    pub(crate) fn create(
         fs: Arc<dyn FileSystem>,
         dir: &Path,
         number: u64,
@@ -501,8 +499,6 @@ impl ManifestWriter {
             .open(&path, OpenMode::CreateTruncate)
             .map_err(io_err("create manifest", &path))?;
         let mut w = ManifestWriter {
-            fs: fs.clone(),
-            dir: dir.to_path_buf(),
             file,
             path,
             number,
@@ -528,7 +524,7 @@ impl ManifestWriter {
     ///
     /// # Errors
     /// Any I/O failure; the caller must treat it as fatal (poison).
-    pub fn append(&mut self, edit: &VersionEdit) -> Result<(), StorageError> {
+    pub(crate) fn append(&mut self, edit: &VersionEdit) -> Result<(), StorageError> {
         let payload = encode_edit(edit);
         let len = payload.len() as u32;
         let mut rec = Vec::with_capacity(RECORD_HEADER_BYTES + payload.len());
@@ -546,23 +542,13 @@ impl ManifestWriter {
     }
 
     /// This manifest's number.
-    pub fn number(&self) -> u64 {
+    pub(crate) fn number(&self) -> u64 {
         self.number
     }
 
     /// Bytes written so far.
-    pub fn size_bytes(&self) -> u64 {
+    pub(crate) fn size_bytes(&self) -> u64 {
         self.offset
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The file system.
-    pub fn fs(&self) -> &Arc<dyn FileSystem> {
-        &self.fs
     }
 }
 
@@ -570,7 +556,11 @@ impl ManifestWriter {
 ///
 /// # Errors
 /// Any I/O failure.
-pub fn install_current(fs: &dyn FileSystem, dir: &Path, number: u64) -> Result<(), StorageError> {
+pub(crate) fn install_current(
+    fs: &dyn FileSystem,
+    dir: &Path,
+    number: u64,
+) -> Result<(), StorageError> {
     let tmp = dir.join("CURRENT.tmp");
     let cur = dir.join(CURRENT_FILE);
     let f = fs

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crossbeam_skiplist::SkipMap;
 
 use crate::backend::Direction;
-use crate::lsm::entry::{Entry, EntryKind};
+use crate::lsm::entry::{internal_cmp, Entry, EntryKind};
 
 /// Bytes charged per entry on top of key and value: the skip-list node and tower,
 /// the `Vec` headers and the kind. An estimate; it only decides when to switch memtables.
@@ -93,12 +93,21 @@ impl KeyFilter {
 
 /// A concurrent sorted memtable. Thread safety: every method takes `&self`; inserts and
 /// reads may run concurrently from any number of threads.
+///
+/// Invariants (asserted in debug builds): every entry's sequence number is above
+/// `after_seq`, the last sequence of the memtable frozen before this one, which is what
+/// lets readers stop at the first memtable holding a key; and iteration is in strict
+/// internal-key order (key ascending, then sequence descending). Inserts of one key are
+/// *not* in sequence order: concurrent writers take numbers in WAL order but insert in
+/// any order, which is why readers pass the sequence they read at.
 #[derive(Debug)]
 pub struct Memtable {
     map: SkipMap<InternalKey, Slot>,
     filter: KeyFilter,
     approximate_bytes: AtomicUsize,
     max_seq: AtomicU64,
+    /// Every entry's sequence number is above this.
+    after_seq: u64,
 }
 
 impl Default for Memtable {
@@ -115,18 +124,32 @@ impl Memtable {
 
     /// An empty memtable whose key filter is sized for `memtable_bytes`, the budget after
     /// which the engine switches to a new one.
-    pub fn with_budget(memtable_bytes: usize) -> Self {
+    pub(crate) fn with_budget(memtable_bytes: usize) -> Self {
+        Self::with_budget_after(memtable_bytes, 0)
+    }
+
+    /// As [`Memtable::with_budget`], for entries numbered above `after_seq` (the last
+    /// sequence number of the memtable this one follows, or the last flushed one).
+    pub(crate) fn with_budget_after(memtable_bytes: usize, after_seq: u64) -> Self {
         Memtable {
             map: SkipMap::new(),
             filter: KeyFilter::for_budget(memtable_bytes),
             approximate_bytes: AtomicUsize::new(0),
             max_seq: AtomicU64::new(0),
+            after_seq,
         }
     }
 
     /// Inserts one entry. Re-inserting the same `(key, seq)` (a batch that writes a key
     /// twice) replaces it, so the later operation of a batch wins.
     pub fn insert(&self, key: &[u8], seq: u64, kind: EntryKind, value: &[u8]) {
+        // A number at or below the floor belongs in an older memtable: readers would find
+        // an older version here first and miss the newer one there.
+        debug_assert!(
+            seq > self.after_seq,
+            "memtable insert of seq {seq}, not above the previous memtable's {}",
+            self.after_seq
+        );
         let slot = match kind {
             EntryKind::Put => Some(value.to_vec()),
             EntryKind::Delete => None,
@@ -156,37 +179,55 @@ impl Memtable {
     }
 
     /// Approximate memory held, in bytes.
-    pub fn approximate_bytes(&self) -> usize {
+    pub(crate) fn approximate_bytes(&self) -> usize {
         self.approximate_bytes.load(Ordering::Relaxed)
     }
 
     /// Number of entries (all versions).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
     /// Whether nothing was inserted.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
     /// Highest sequence number inserted, 0 if empty.
-    pub fn max_seq(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn max_seq(&self) -> u64 {
         self.max_seq.load(Ordering::Relaxed)
     }
 
     /// Every entry in internal-key order. Used by flush, on a frozen memtable.
-    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        // Asserted on the way out (debug builds), in pair with the table writer's check on
+        // the way in: strictly ascending internal keys, every number above the floor.
+        let mut prev: Option<(Vec<u8>, u64)> = None;
+        let after_seq = self.after_seq;
         self.map
             .iter()
             .map(|e| to_entry(&e.key().0, e.key().1 .0, e.value()))
+            .inspect(move |e| {
+                if cfg!(debug_assertions) {
+                    debug_assert!(e.seq > after_seq, "memtable entry below its floor");
+                    if let Some((k, s)) = &prev {
+                        debug_assert!(
+                            internal_cmp(k, *s, &e.key, e.seq) == std::cmp::Ordering::Less,
+                            "memtable entries out of internal-key order"
+                        );
+                    }
+                    prev = Some((e.key.clone(), e.seq));
+                }
+            })
     }
 
     /// Up to `limit` entries strictly after `after` (in `direction`), or from the start of
     /// the range when `after` is `None`. Scans read the memtable in such chunks so they
     /// never borrow it across calls; since entries are never removed, resuming after the
     /// last internal key returned is exact.
-    pub fn chunk(
+    pub(crate) fn chunk(
         &self,
         start: &Bound<Vec<u8>>,
         end: &Bound<Vec<u8>>,
@@ -280,6 +321,28 @@ mod tests {
         for i in 1_000_000..1_000_100u32 {
             assert_eq!(m.get(&i.to_be_bytes(), u64::MAX), None);
         }
+    }
+
+    #[test]
+    fn entries_come_out_in_internal_key_order_whatever_the_insert_order() {
+        let m = Memtable::with_budget_after(64 << 10, 10);
+        // Concurrent writers insert out of sequence order; that is allowed.
+        for (k, seq) in [(b"b", 12), (b"a", 14), (b"b", 11), (b"a", 13), (b"b", 15)] {
+            m.insert(k, seq, EntryKind::Put, b"v");
+        }
+        let got: Vec<(u8, u64)> = m.entries().map(|e| (e.key[0], e.seq)).collect();
+        assert_eq!(
+            got,
+            vec![(b'a', 14), (b'a', 13), (b'b', 15), (b'b', 12), (b'b', 11)]
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "not above the previous memtable")]
+    fn an_insert_at_or_below_the_floor_is_a_bug() {
+        let m = Memtable::with_budget_after(64 << 10, 10);
+        m.insert(b"k", 10, EntryKind::Put, b"v");
     }
 
     #[test]

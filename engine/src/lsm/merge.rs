@@ -14,84 +14,13 @@ use std::sync::Arc;
 
 use crate::backend::{Direction, KvPair, Snapshot};
 use crate::lsm::entry::{visible_index, Entry, EntryKind};
-use crate::lsm::memtable::Memtable;
+use crate::lsm::source::EntrySource;
 use crate::lsm::table_file::{TableFile, TableSource};
 use crate::StorageError;
 
-/// Entries a memtable source copies out in its first refill: a short scan (the common
-/// case: a page of a Query, a YCSB scan) copies little more than it returns.
-const MEMTABLE_FIRST_CHUNK_ENTRIES: usize = 8;
-/// The most a refill copies (chunks double up to this): keeps a scan's memory bounded
-/// while amortising the skip-list search on long scans.
-const MEMTABLE_CHUNK_ENTRIES: usize = 128;
-
-/// A sorted stream of entries in one direction.
-pub trait EntrySource: Send {
-    /// The next entry, or `None` at the end.
-    ///
-    /// # Errors
-    /// I/O failure or corruption in the underlying table.
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError>;
-}
-
-/// A memtable read in chunks (see [`Memtable::chunk`]).
-pub struct MemtableSource {
-    mem: Arc<Memtable>,
-    start: Bound<Vec<u8>>,
-    end: Bound<Vec<u8>>,
-    direction: Direction,
-    buffer: VecDeque<Entry>,
-    after: Option<(Vec<u8>, u64)>,
-    exhausted: bool,
-    /// Entries the next refill copies.
-    chunk_entries: usize,
-}
-
-impl MemtableSource {
-    /// A source over `mem` restricted (approximately; the merger re-checks) to the range.
-    pub fn new(
-        mem: Arc<Memtable>,
-        start: Bound<Vec<u8>>,
-        end: Bound<Vec<u8>>,
-        direction: Direction,
-    ) -> Self {
-        MemtableSource {
-            mem,
-            start,
-            end,
-            direction,
-            buffer: VecDeque::new(),
-            after: None,
-            exhausted: false,
-            chunk_entries: MEMTABLE_FIRST_CHUNK_ENTRIES,
-        }
-    }
-}
-
-impl EntrySource for MemtableSource {
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
-        if self.buffer.is_empty() && !self.exhausted {
-            let chunk = self.mem.chunk(
-                &self.start,
-                &self.end,
-                self.after.as_ref(),
-                self.direction,
-                self.chunk_entries,
-            );
-            self.chunk_entries = (self.chunk_entries * 2).min(MEMTABLE_CHUNK_ENTRIES);
-            match chunk.last() {
-                Some(last) => self.after = Some((last.key.clone(), last.seq)),
-                None => self.exhausted = true,
-            }
-            self.buffer.extend(chunk);
-        }
-        Ok(self.buffer.pop_front())
-    }
-}
-
 /// The tables of one level below L0 (sorted by key, disjoint) read as one source: each
 /// table is positioned only when the previous one is exhausted.
-pub struct LevelSource {
+pub(crate) struct LevelSource {
     /// The level's tables overlapping the range, in the scan's direction.
     files: VecDeque<Arc<TableFile>>,
     current: Option<TableSource>,
@@ -102,7 +31,7 @@ pub struct LevelSource {
 
 impl LevelSource {
     /// A source over `files` (in key order, disjoint) for the range in `direction`.
-    pub fn new(
+    pub(crate) fn new(
         files: Vec<Arc<TableFile>>,
         start: &Bound<Vec<u8>>,
         end: &Bound<Vec<u8>>,
@@ -140,22 +69,6 @@ impl EntrySource for LevelSource {
     }
 }
 
-/// A fixed list of entries, already in direction order (tests, small sources).
-pub struct VecSource(VecDeque<Entry>);
-
-impl VecSource {
-    /// A source yielding `entries` in the given order.
-    pub fn new(entries: Vec<Entry>) -> Self {
-        VecSource(entries.into())
-    }
-}
-
-impl EntrySource for VecSource {
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
-        Ok(self.0.pop_front())
-    }
-}
-
 struct HeapItem {
     entry: Entry,
     source: usize,
@@ -188,7 +101,7 @@ impl Ord for HeapItem {
 
 /// Merges sources and resolves versions; yields visible pairs inside the bounds.
 /// After an error it yields that error once and then ends.
-pub struct MergingIter {
+pub(crate) struct MergingIter {
     sources: Vec<Box<dyn EntrySource>>,
     heap: BinaryHeap<HeapItem>,
     start: Bound<Vec<u8>>,
@@ -205,7 +118,7 @@ pub struct MergingIter {
 
 impl MergingIter {
     /// Builds the merger. Sources must be positioned at the near bound of the range.
-    pub fn new(
+    pub(crate) fn new(
         sources: Vec<Box<dyn EntrySource>>,
         start: Bound<Vec<u8>>,
         end: Bound<Vec<u8>>,
@@ -228,7 +141,7 @@ impl MergingIter {
 
     /// Keeps `snapshot` registered as long as the iterator lives. (Sources hold their own
     /// memtables and tables, so nothing else needs pinning.)
-    pub fn pin(mut self, snapshot: Snapshot) -> Self {
+    pub(crate) fn pin(mut self, snapshot: Snapshot) -> Self {
         self._snapshot = Some(snapshot);
         self
     }
@@ -335,7 +248,7 @@ impl Iterator for MergingIter {
 
 /// Merges sources in internal-key order (key ascending, newest first) without resolving
 /// versions: compaction's input, which must see every version to decide what to keep.
-pub struct InternalMerge {
+pub(crate) struct InternalMerge {
     sources: Vec<Box<dyn EntrySource>>,
     heap: BinaryHeap<InternalItem>,
     started: bool,
@@ -372,7 +285,7 @@ impl Ord for InternalItem {
 
 impl InternalMerge {
     /// Merges `sources`, each already in internal-key order.
-    pub fn new(sources: Vec<Box<dyn EntrySource>>) -> Self {
+    pub(crate) fn new(sources: Vec<Box<dyn EntrySource>>) -> Self {
         InternalMerge {
             sources,
             heap: BinaryHeap::new(),
@@ -391,7 +304,7 @@ impl InternalMerge {
     ///
     /// # Errors
     /// A source's I/O failure or corruption.
-    pub fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+    pub(crate) fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
         if !self.started {
             self.started = true;
             for i in 0..self.sources.len() {
@@ -409,6 +322,7 @@ impl InternalMerge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsm::source::VecSource;
 
     fn put(k: &str, seq: u64, v: &str) -> Entry {
         Entry {

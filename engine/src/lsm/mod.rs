@@ -20,10 +20,19 @@
 //! db.close().unwrap();
 //! ```
 //!
-//! Module map, in data-path order: [`batch_codec`] (WAL payload) → [`memtable`] →
-//! [`handoff`]/[`visibility`] (switch and publish) → [`background`] (flush, compaction)
-//! with [`compaction_pick`] and [`compaction_filter`] → [`table_file`] → [`manifest`]
-//! and [`version`]; reads go through [`merge`].
+//! Module map, in data-path order (all internal; the public surface is [`Db`],
+//! [`DbOptions`], [`Durability`], [`DbStats`]/[`LevelStats`], the compaction strategy
+//! seam and the errors):
+//! - write: `batch_codec` (WAL payload) → `db` (write path, stalls) → `memtable`, with
+//!   `handoff` (memtable switch) and `visibility` (in-order publish);
+//! - flush and compaction: `background` (threads) → `flush`, `compaction` (merge jobs
+//!   picked by `compaction_pick`'s [`CompactionStrategy`], filtered by
+//!   `compaction_filter`) → `table_file` (SSTables) → `version_set` (log the edit to
+//!   `manifest`, publish the new `version`);
+//! - read: `version` (memtables + levels) → `source`/`merge` (entry streams merged at a
+//!   sequence number);
+//! - open: `recovery` (manifest, tables, WAL replay, fresh manifest); `state` holds what
+//!   the handle and the background threads share; `stats`, `snapshots`, `reclaim`.
 //!
 //! It is not:
 //! - a multi-process database: one `Db` per directory (nothing stops two; don't);
@@ -31,28 +40,47 @@
 //! - point-in-time restore itself: [`Db::checkpoint`] plus the WAL archive are the parts
 //!   it is built from.
 
-pub(crate) mod background;
-pub mod batch_codec;
+mod background;
+// `#[doc(hidden)] pub`: internals, public only for what a test or bench outside the
+// crate needs; not API.
+mod batch_codec;
 mod checkpoint;
-pub mod compaction_filter;
-pub mod compaction_pick;
+mod compaction;
+mod compaction_filter;
+mod compaction_pick;
 mod db;
-pub mod entry;
-pub mod handoff;
-pub mod manifest;
-pub mod memtable;
-pub mod merge;
+mod db_backend;
+#[doc(hidden)]
+pub mod entry; // benches/lsm_memtable inserts entries of a kind
+pub mod error;
+mod flush;
+#[doc(hidden)]
+pub mod handoff; // tests/loom_memtable_switch models the switch cell
+pub(crate) mod history;
+#[doc(hidden)]
+pub mod manifest; // tests read the manifest to see what the tree holds on disk
+#[doc(hidden)]
+pub mod memtable; // benches/lsm_memtable
+mod merge;
 mod options;
 mod reclaim;
-pub mod snapshots;
+mod recovery;
+mod snapshots;
+mod source;
+mod state;
 mod stats;
 pub(crate) mod sync_shim;
-pub mod table_file;
-pub mod version;
-pub mod visibility;
+#[doc(hidden)]
+pub mod table_file; // tests open the manifest's tables to count entries and tombstones
+mod version;
+mod version_set;
+mod view;
+mod visibility;
 
-pub use checkpoint::CheckpointInfo;
+pub use compaction_pick::{CompactionJob, CompactionStrategy, Leveled, LevelsView};
 pub use db::Db;
+pub use error::LsmError;
+pub use manifest::{FileMeta, NUM_LEVELS};
 pub use options::DbOptions;
 pub use shale_wal::Durability;
 pub use stats::{DbStats, LevelStats};

@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use shale_io::clock::{Clock, SystemClock};
 use shale_io::{FileSystem, IoBackend, StdFs};
 use shale_wal::Durability;
+
+use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
+use crate::StorageError;
 
 /// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and adjust fields.
 #[derive(Debug, Clone)]
@@ -48,8 +52,20 @@ pub struct DbOptions {
     pub block_size_bytes: usize,
     /// WAL segment size.
     pub wal_segment_bytes: u64,
-    /// Keep released WAL segments under `<dir>/wal/archive` for point-in-time restore.
+    /// Keep released WAL segments under `<dir>/wal/archive` (history retention turns
+    /// this on by itself; set it alone to keep the whole log without restore bases).
     pub archive_wal: bool,
+    /// History retention at open (`Backend::set_history_retention` changes it at run
+    /// time): how far back the commit log and past views reach. `None` keeps what an
+    /// earlier run left without trimming it.
+    pub history_retention: Option<Duration>,
+    /// How often a new restore base is taken while history is retained: a past view
+    /// replays at most about this much of the log.
+    pub history_base_interval: Duration,
+    /// Picks background compactions. `None` (the default) is [`Leveled`] with
+    /// `l0_compaction_trigger`, `level_base_bytes` and `level_ratio`; see
+    /// [`CompactionStrategy`] for what another strategy must guarantee.
+    pub compaction_strategy: Option<Arc<dyn CompactionStrategy>>,
 }
 
 impl DbOptions {
@@ -74,6 +90,9 @@ impl DbOptions {
             block_size_bytes: 4096,
             wal_segment_bytes: 64 << 20,
             archive_wal: false,
+            history_retention: None,
+            history_base_interval: Duration::from_secs(3600),
+            compaction_strategy: None,
         }
     }
 
@@ -102,6 +121,51 @@ impl DbOptions {
     pub fn with_durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
         self
+    }
+
+    /// Uses `strategy` to pick background compactions instead of the default leveled one.
+    pub fn with_compaction_strategy(mut self, strategy: Arc<dyn CompactionStrategy>) -> Self {
+        self.compaction_strategy = Some(strategy);
+        self
+    }
+
+    /// The strategy the engine runs: [`DbOptions::compaction_strategy`], or leveled with
+    /// this struct's thresholds.
+    pub(crate) fn strategy(&self) -> Arc<dyn CompactionStrategy> {
+        match &self.compaction_strategy {
+            Some(s) => s.clone(),
+            None => Arc::new(Leveled {
+                l0_trigger: self.l0_compaction_trigger,
+                level_base_bytes: self.level_base_bytes,
+                level_ratio: self.level_ratio,
+            }),
+        }
+    }
+
+    /// Checks that the options can work together.
+    ///
+    /// # Errors
+    /// [`StorageError::InvalidOptions`] naming the first constraint that fails.
+    pub(crate) fn validate(&self) -> Result<(), StorageError> {
+        let bad = |reason| Err(StorageError::InvalidOptions { reason });
+        if self.memtable_bytes == 0 {
+            return bad("memtable_bytes must be positive");
+        }
+        if self.max_immutable_memtables == 0 {
+            return bad("max_immutable_memtables must be at least 1");
+        }
+        if !(self.l0_compaction_trigger <= self.l0_slowdown_files
+            && self.l0_slowdown_files <= self.l0_stop_files)
+        {
+            return bad("need l0_compaction_trigger <= l0_slowdown_files <= l0_stop_files");
+        }
+        if self.l0_compaction_trigger == 0 {
+            return bad("l0_compaction_trigger must be at least 1");
+        }
+        if self.level_ratio < 2 || self.level_base_bytes == 0 || self.target_file_bytes == 0 {
+            return bad("level_ratio must be >= 2 and sizes positive");
+        }
+        Ok(())
     }
 
     /// Small sizes so tests exercise flushes and compactions with little data.

@@ -9,7 +9,7 @@ use crate::backend::Snapshot;
 
 /// Live snapshot sequence numbers with reference counts.
 #[derive(Debug, Default)]
-pub struct SnapshotRegistry {
+pub(crate) struct SnapshotRegistry {
     live: Mutex<BTreeMap<u64, usize>>,
 }
 
@@ -34,7 +34,7 @@ impl SnapshotRegistry {
     /// Registers a snapshot at `current()`, read under the registry lock, so a compaction
     /// listing snapshots (also under the lock) either sees it or ran before it existed,
     /// in which case every version the snapshot needs was newer than the compaction's view.
-    pub fn take(self: &Arc<Self>, current: impl FnOnce() -> u64) -> Snapshot {
+    pub(crate) fn take(self: &Arc<Self>, current: impl FnOnce() -> u64) -> Snapshot {
         let mut live = self.live.lock();
         let seq = current();
         *live.entry(seq).or_insert(0) += 1;
@@ -50,7 +50,7 @@ impl SnapshotRegistry {
 
     /// The live snapshot sequences plus `current()` (the newest state, which later
     /// snapshots will be at or above), read atomically with respect to [`Self::take`].
-    pub fn horizon(&self, current: impl FnOnce() -> u64) -> Vec<u64> {
+    pub(crate) fn horizon(&self, current: impl FnOnce() -> u64) -> Vec<u64> {
         let live = self.live.lock();
         let mut seqs: Vec<u64> = live.keys().copied().collect();
         seqs.push(current());
@@ -58,12 +58,13 @@ impl SnapshotRegistry {
     }
 
     /// Number of live snapshots.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.live.lock().values().sum()
     }
 
     /// Whether none are live.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

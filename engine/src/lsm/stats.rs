@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use shale_sstable::CacheStats;
 
-use crate::lsm::db::Db;
+use crate::lsm::version::SuperVersion;
 
 /// Bytes a WAL record adds around its payload (header: length, CRC, LSN, timestamp, kind).
 const WAL_RECORD_OVERHEAD_BYTES: u64 = shale_wal::RECORD_HEADER_LEN as u64;
@@ -99,13 +99,17 @@ pub struct DbStats {
     pub block_cache: CacheStats,
 }
 
-impl Db {
-    /// Current statistics. Bloom counters cover tables live now (a table's counters go
-    /// with it when compaction replaces it).
-    pub fn stats(&self) -> DbStats {
-        let inner = &self.inner;
-        let c = &inner.counters;
-        let sv = inner.sv.load();
+impl DbStats {
+    /// A report from the counters, the state readers see now (`sv`) and the gauges the
+    /// caller reads. Bloom counters cover tables live in `sv` (a table's counters go with
+    /// it when compaction replaces it).
+    pub(crate) fn gather(
+        c: &Counters,
+        sv: &SuperVersion,
+        visible_seq: u64,
+        snapshots: usize,
+        block_cache: CacheStats,
+    ) -> DbStats {
         let levels = sv
             .version
             .levels
@@ -154,9 +158,9 @@ impl Db {
             memtable_bytes: sv.active.approximate_bytes(),
             frozen_memtable_bytes: sv.frozen.iter().map(|f| f.mem.approximate_bytes()).sum(),
             frozen_memtables: sv.frozen.len(),
-            visible_seq: inner.visibility.visible(),
-            snapshots: inner.snapshots.len(),
-            block_cache: inner.cache.stats(),
+            visible_seq,
+            snapshots,
+            block_cache,
         }
     }
 }

@@ -19,11 +19,11 @@ use shale_sstable::{
 use crate::backend::Direction;
 use crate::lsm::entry::{Entry, EntryKind};
 use crate::lsm::manifest::FileMeta;
-use crate::lsm::merge::EntrySource;
+use crate::lsm::source::EntrySource;
 use crate::StorageError;
 
 /// File name of table `number`.
-pub fn table_name(number: u64) -> String {
+pub(crate) fn table_name(number: u64) -> String {
     format!("{number:06}.sst")
 }
 
@@ -102,17 +102,17 @@ impl TableFile {
     }
 
     /// Marks the table for deletion once unreferenced.
-    pub fn mark_obsolete(&self) {
+    pub(crate) fn mark_obsolete(&self) {
         self.obsolete.store(true, Ordering::Release);
     }
 
     /// The file's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Read counters (bloom effectiveness, block reads).
-    pub fn stats(&self) -> TableStats {
+    pub(crate) fn stats(&self) -> TableStats {
         self.table.stats()
     }
 
@@ -120,7 +120,7 @@ impl TableFile {
     ///
     /// # Errors
     /// I/O failure or corruption.
-    pub fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
+    pub(crate) fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
         Ok(self
             .table
             .get(key, read_seq)?
@@ -133,7 +133,7 @@ impl TableFile {
     }
 
     /// A source over the table for a scan of `[start, end]` in `direction`.
-    pub fn source(
+    pub(crate) fn source(
         self: &Arc<Self>,
         start: &Bound<Vec<u8>>,
         end: &Bound<Vec<u8>>,
@@ -163,7 +163,7 @@ impl Drop for TableFile {
 }
 
 /// A table read in one direction, positioned lazily at the scan's near bound.
-pub struct TableSource {
+pub(crate) struct TableSource {
     iter: TableIter,
     /// Keeps the file from being deleted while we read it.
     _file: Arc<TableFile>,
@@ -205,7 +205,7 @@ impl EntrySource for TableSource {
 }
 
 /// Writes one table from entries in internal-key order; returns its metadata.
-pub struct TableBuilder {
+pub(crate) struct TableBuilder {
     writer: TableWriter,
     number: u64,
     path: PathBuf,
@@ -217,7 +217,7 @@ impl TableBuilder {
     ///
     /// # Errors
     /// I/O failure creating the file.
-    pub fn create(
+    pub(crate) fn create(
         fs: &Arc<dyn FileSystem>,
         dir: &Path,
         number: u64,
@@ -243,14 +243,14 @@ impl TableBuilder {
     ///
     /// # Errors
     /// Out-of-order input or I/O failure.
-    pub fn add(&mut self, e: &Entry) -> Result<(), StorageError> {
+    pub(crate) fn add(&mut self, e: &Entry) -> Result<(), StorageError> {
         self.writer
             .add(&e.key, e.seq, value_kind(e.kind), &e.value)?;
         Ok(())
     }
 
     /// Bytes written so far (approximately).
-    pub fn estimated_size_bytes(&self) -> u64 {
+    pub(crate) fn estimated_size_bytes(&self) -> u64 {
         self.writer.estimated_size_bytes()
     }
 
@@ -259,7 +259,7 @@ impl TableBuilder {
     ///
     /// # Errors
     /// I/O failure.
-    pub fn finish(self) -> Result<FileMeta, StorageError> {
+    pub(crate) fn finish(self) -> Result<FileMeta, StorageError> {
         let m = self.writer.finish()?;
         Ok(FileMeta {
             number: self.number,
@@ -272,7 +272,7 @@ impl TableBuilder {
     }
 
     /// Deletes the partial file after a failure (best effort).
-    pub fn abandon(self) {
+    pub(crate) fn abandon(self) {
         drop(self.writer);
         let _ = self.fs.remove_file(&self.path);
     }

@@ -13,15 +13,16 @@ use crate::backend::Direction;
 use crate::lsm::entry::Entry;
 use crate::lsm::manifest::{FileMeta, NUM_LEVELS};
 use crate::lsm::memtable::Memtable;
-use crate::lsm::merge::{EntrySource, LevelSource, MemtableSource};
+use crate::lsm::merge::LevelSource;
+use crate::lsm::source::{EntrySource, MemtableSource};
 use crate::lsm::table_file::TableFile;
 use crate::StorageError;
 
 /// Live tables per level.
 #[derive(Debug, Clone)]
-pub struct Version {
+pub(crate) struct Version {
     /// `levels[0]` newest first; deeper levels sorted by key, non-overlapping.
-    pub levels: Vec<Vec<Arc<TableFile>>>,
+    pub(crate) levels: Vec<Vec<Arc<TableFile>>>,
 }
 
 impl Default for Version {
@@ -48,7 +49,7 @@ fn in_range(meta: &FileMeta, start: &Bound<Vec<u8>>, end: &Bound<Vec<u8>>) -> bo
 
 impl Version {
     /// The file metadata per level (for the manifest state and compaction picking).
-    pub fn metas(&self) -> Vec<Vec<FileMeta>> {
+    pub(crate) fn metas(&self) -> Vec<Vec<FileMeta>> {
         self.levels
             .iter()
             .map(|files| files.iter().map(|f| f.meta.clone()).collect())
@@ -56,7 +57,11 @@ impl Version {
     }
 
     /// A new version with `removed` (level, number) taken out and `added` put in.
-    pub fn apply(&self, removed: &[(usize, u64)], added: &[(usize, Arc<TableFile>)]) -> Version {
+    pub(crate) fn apply(
+        &self,
+        removed: &[(usize, u64)],
+        added: &[(usize, Arc<TableFile>)],
+    ) -> Version {
         let mut levels = self.levels.clone();
         for (level, number) in removed {
             if let Some(files) = levels.get_mut(*level) {
@@ -78,14 +83,45 @@ impl Version {
                 files.insert(pos, file.clone());
             }
         }
-        Version { levels }
+        let next = Version { levels };
+        debug_assert!(
+            next.shape_error().is_none(),
+            "version edit broke the tree: {:?}",
+            next.shape_error()
+        );
+        next
+    }
+
+    /// What is wrong with the levels' shape, if anything: L0 must be newest first (file
+    /// numbers descending) and every deeper level sorted by key with disjoint files, or the
+    /// read path returns stale versions (`get` stops at the first table holding a key).
+    pub(crate) fn shape_error(&self) -> Option<String> {
+        let l0 = &self.levels[0];
+        if let Some(w) = l0.windows(2).find(|w| w[0].meta.number <= w[1].meta.number) {
+            return Some(format!(
+                "L0 not newest first: {} before {}",
+                w[0].meta.number, w[1].meta.number
+            ));
+        }
+        for (level, files) in self.levels.iter().enumerate().skip(1) {
+            if let Some(w) = files
+                .windows(2)
+                .find(|w| w[0].meta.largest >= w[1].meta.smallest)
+            {
+                return Some(format!(
+                    "L{level} files {} and {} overlap or are out of order",
+                    w[0].meta.number, w[1].meta.number
+                ));
+            }
+        }
+        None
     }
 
     /// The newest entry for `key` at `read_seq` from the tables, tombstones included.
     ///
     /// # Errors
     /// I/O failure or corruption.
-    pub fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
+    pub(crate) fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
         for f in &self.levels[0] {
             if f.meta.smallest.as_slice() <= key && key <= f.meta.largest.as_slice() {
                 if let Some(e) = f.get(key, read_seq)? {
@@ -107,30 +143,30 @@ impl Version {
     }
 
     /// Every live table.
-    pub fn all_files(&self) -> impl Iterator<Item = &Arc<TableFile>> {
+    pub(crate) fn all_files(&self) -> impl Iterator<Item = &Arc<TableFile>> {
         self.levels.iter().flatten()
     }
 }
 
 /// A frozen memtable waiting for flush, with the highest LSN it holds.
 #[derive(Debug, Clone)]
-pub struct Frozen {
+pub(crate) struct Frozen {
     /// The memtable.
-    pub mem: Arc<Memtable>,
+    pub(crate) mem: Arc<Memtable>,
     /// Every batch with a sequence number at or below this (and above the previous frozen
     /// memtable's) is in `mem`.
-    pub last_seq: u64,
+    pub(crate) last_seq: u64,
 }
 
 /// What a reader needs, published as one value (see `handoff`).
 #[derive(Debug, Clone)]
-pub struct SuperVersion {
+pub(crate) struct SuperVersion {
     /// The memtable receiving writes.
-    pub active: Arc<Memtable>,
+    pub(crate) active: Arc<Memtable>,
     /// Frozen memtables, newest first.
-    pub frozen: Vec<Frozen>,
+    pub(crate) frozen: Vec<Frozen>,
     /// The tables.
-    pub version: Arc<Version>,
+    pub(crate) version: Arc<Version>,
 }
 
 impl SuperVersion {
@@ -138,7 +174,7 @@ impl SuperVersion {
     ///
     /// # Errors
     /// I/O failure or corruption.
-    pub fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
+    pub(crate) fn get(&self, key: &[u8], read_seq: u64) -> Result<Option<Entry>, StorageError> {
         let mems = std::iter::once(&self.active).chain(self.frozen.iter().map(|f| &f.mem));
         for m in mems {
             if let Some(e) = m.get(key, read_seq) {
@@ -149,7 +185,7 @@ impl SuperVersion {
     }
 
     /// Sources for a scan over the range, newest first.
-    pub fn sources(
+    pub(crate) fn sources(
         &self,
         start: &Bound<Vec<u8>>,
         end: &Bound<Vec<u8>>,

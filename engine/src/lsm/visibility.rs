@@ -35,7 +35,7 @@ struct State {
 /// Invariant: `visible` only grows, and is written only under `state`'s lock, so readers
 /// may load it without the lock (every read takes a snapshot sequence from it).
 #[derive(Debug)]
-pub struct Visibility {
+pub(crate) struct Visibility {
     visible: AtomicU64,
     state: Mutex<State>,
     cv: Condvar,
@@ -43,7 +43,7 @@ pub struct Visibility {
 
 /// Why a wait ended without the sequence becoming visible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitError {
+pub(crate) enum WaitError {
     /// Some earlier writer failed; the engine is poisoned.
     Failed,
     /// The bounded wait ran out.
@@ -52,7 +52,7 @@ pub enum WaitError {
 
 impl Visibility {
     /// Everything up to `visible` is already visible (recovered state).
-    pub fn new(visible: u64) -> Self {
+    pub(crate) fn new(visible: u64) -> Self {
         Visibility {
             visible: AtomicU64::new(visible),
             state: Mutex::new(State {
@@ -71,14 +71,14 @@ impl Visibility {
     }
 
     /// The highest sequence number readers may see. Lock-free.
-    pub fn visible(&self) -> u64 {
+    pub(crate) fn visible(&self) -> u64 {
         // Acquire pairs with the Release in `complete`: a reader that sees `s` also sees
         // the memtable inserts of every batch at or below `s`.
         self.visible.load(Ordering::Acquire)
     }
 
     /// Marks `seq` durable and applied; advances `visible` over the contiguous run.
-    pub fn complete(&self, seq: u64) {
+    pub(crate) fn complete(&self, seq: u64) {
         let mut st = self.lock();
         let mut visible = self.visible.load(Ordering::Relaxed);
         if seq <= visible {
@@ -108,7 +108,7 @@ impl Visibility {
     /// # Errors
     /// [`WaitError::Failed`] after [`Visibility::fail`], [`WaitError::TimedOut`] when the
     /// bounded wait runs out.
-    pub fn wait_visible(&self, seq: u64) -> Result<(), WaitError> {
+    pub(crate) fn wait_visible(&self, seq: u64) -> Result<(), WaitError> {
         if self.visible() >= seq {
             return Ok(());
         }
@@ -142,7 +142,7 @@ impl Visibility {
     }
 
     /// A writer will never complete: wake every waiter with an error.
-    pub fn fail(&self) {
+    pub(crate) fn fail(&self) {
         self.lock().failed = true;
         self.cv.notify_all();
     }

@@ -1,0 +1,382 @@
+//! The backend conformance suite: what every [`Backend`] must do, runnable against a
+//! third party's backend (enable the `testing` feature). Shale runs it on the in-memory
+//! backend and on the LSM over every I/O backend (`engine/tests/backend_conformance.rs`).
+//!
+//! ```ignore
+//! shale_engine::conformance::basic_suite(&my_backend);
+//! shale_engine::conformance::capability_suite(&my_backend, &clock, Some(&checkpoint_opener));
+//! ```
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shale_io::clock::{Clock, ManualClock};
+
+use crate::backend::{Capability, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::{Backend, Direction, StorageError, WriteBatch};
+
+/// Opens a checkpoint directory as a backend of the same kind.
+pub type CheckpointOpener<'a> = &'a dyn Fn(&Path) -> Arc<dyn Backend>;
+
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// The suite's key for `i`.
+pub fn key(i: u32) -> Vec<u8> {
+    format!("key{i:05}").into_bytes()
+}
+
+fn collect(
+    b: &dyn Backend,
+    start: Bound<Vec<u8>>,
+    end: Bound<Vec<u8>>,
+    dir: Direction,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    b.scan(start, end, dir, None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The core suite: point operations, batches, snapshots, scans in both directions, the
+/// seam's limits and maintenance. `b` must be empty.
+///
+/// # Panics
+/// On the first behaviour that differs from the trait's contract.
+pub fn basic_suite(b: &dyn Backend) {
+    // Point operations.
+    assert_eq!(b.get(b"missing", None).unwrap(), None);
+    let s1 = b.put(b"a", b"1").unwrap();
+    let s2 = b.put(b"a", b"2").unwrap();
+    assert!(s2 > s1, "sequence numbers increase");
+    assert_eq!(b.get(b"a", None).unwrap(), Some(b"2".to_vec()));
+    b.delete(b"a").unwrap();
+    assert_eq!(b.get(b"a", None).unwrap(), None);
+    b.delete(b"never-there").unwrap();
+
+    // Batches: atomic, later ops on a key win.
+    let mut batch = WriteBatch::new();
+    batch.put("b", "1").put("c", "2").delete("b").put("d", "3");
+    b.write(batch).unwrap();
+    assert_eq!(b.get(b"b", None).unwrap(), None);
+    assert_eq!(b.get(b"c", None).unwrap(), Some(b"2".to_vec()));
+
+    // Snapshots see the past.
+    let snap = b.snapshot();
+    b.put(b"c", b"changed").unwrap();
+    b.delete(b"d").unwrap();
+    assert_eq!(b.get(b"c", Some(&snap)).unwrap(), Some(b"2".to_vec()));
+    assert_eq!(b.get(b"d", Some(&snap)).unwrap(), Some(b"3".to_vec()));
+    assert_eq!(b.get(b"d", None).unwrap(), None);
+
+    // Many keys (enough to flush and compact with tiny options), some deleted.
+    for i in 0..600u32 {
+        b.put(&key(i), format!("v{i}").as_bytes()).unwrap();
+    }
+    for i in (0..600u32).step_by(4) {
+        b.delete(&key(i)).unwrap();
+    }
+    for i in (1..600u32).step_by(7) {
+        b.put(&key(i), b"again").unwrap();
+    }
+    let expect_val = |i: u32| -> Option<Vec<u8>> {
+        if i % 7 == 1 {
+            Some(b"again".to_vec())
+        } else if i.is_multiple_of(4) {
+            None
+        } else {
+            Some(format!("v{i}").into_bytes())
+        }
+    };
+    for i in (0..600u32).step_by(13) {
+        assert_eq!(b.get(&key(i), None).unwrap(), expect_val(i), "key {i}");
+    }
+    let want: Vec<(Vec<u8>, Vec<u8>)> = (100..500u32)
+        .filter_map(|i| expect_val(i).map(|v| (key(i), v)))
+        .collect();
+    let fwd = collect(
+        b,
+        Bound::Included(key(100)),
+        Bound::Excluded(key(500)),
+        Direction::Forward,
+    );
+    assert_eq!(fwd, want);
+    let rev = collect(
+        b,
+        Bound::Included(key(100)),
+        Bound::Excluded(key(500)),
+        Direction::Reverse,
+    );
+    assert_eq!(rev, want.iter().rev().cloned().collect::<Vec<_>>());
+    let excl = collect(
+        b,
+        Bound::Excluded(key(101)),
+        Bound::Included(key(103)),
+        Direction::Forward,
+    );
+    assert_eq!(
+        excl.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+        vec![key(102), key(103)]
+    );
+
+    // The old snapshot still sees its state after all that churn.
+    assert_eq!(b.get(b"c", Some(&snap)).unwrap(), Some(b"2".to_vec()));
+    let at_snap: Vec<_> = b
+        .scan(
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Forward,
+            Some(&snap),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        at_snap,
+        vec![
+            (b"c".to_vec(), b"2".to_vec()),
+            (b"d".to_vec(), b"3".to_vec())
+        ]
+    );
+
+    // A scan is isolated from writes made after it started.
+    let mut it = b
+        .scan(
+            Bound::Included(key(0)),
+            Bound::Unbounded,
+            Direction::Forward,
+            None,
+        )
+        .unwrap();
+    let first = it.next().unwrap().unwrap();
+    for i in 0..600u32 {
+        b.put(&key(i), b"later").unwrap();
+    }
+    let rest: Vec<_> = it.map(Result::unwrap).collect();
+    assert_eq!(first.0, key(1));
+    assert!(rest.iter().all(|(_, v)| v != b"later"));
+    assert_eq!(
+        rest.len() + 1,
+        (0..600u32).filter(|&i| expect_val(i).is_some()).count()
+    );
+    // Entries no table could store are refused up front, and change nothing.
+    let huge_key = vec![b'k'; MAX_KEY_BYTES + 1];
+    assert!(matches!(
+        b.put(&huge_key, b"v"),
+        Err(StorageError::KeyTooLarge { size, max }) if size == MAX_KEY_BYTES + 1 && max == MAX_KEY_BYTES
+    ));
+    let mut batch = WriteBatch::new();
+    batch
+        .put("fine", "1")
+        .put("huge", vec![0u8; MAX_VALUE_BYTES + 1]);
+    assert!(matches!(
+        b.write(batch),
+        Err(StorageError::ValueTooLarge { .. })
+    ));
+    assert_eq!(
+        b.get(b"fine", None).unwrap(),
+        None,
+        "a refused batch is all-or-nothing"
+    );
+    b.sync().unwrap();
+
+    // Maintenance through the trait leaves what reads see unchanged.
+    let before = collect(b, Bound::Unbounded, Bound::Unbounded, Direction::Forward);
+    b.flush().unwrap();
+    b.compact_range(None, None).unwrap();
+    assert_eq!(
+        collect(b, Bound::Unbounded, Bound::Unbounded, Direction::Forward),
+        before
+    );
+    let stats = b.stats();
+    if let Some((l0_files, _)) = stats.levels.first() {
+        // A full compaction leaves nothing in the top level and the data in the levels.
+        assert_eq!(*l0_files, 0, "{stats:?}");
+        assert!(stats.levels.iter().map(|l| l.0).sum::<usize>() > 0);
+    }
+}
+
+fn scan_prefix(b: &dyn Backend, prefix: &[u8]) -> Model {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    collect(
+        b,
+        Bound::Included(prefix.to_vec()),
+        Bound::Excluded(end),
+        Direction::Forward,
+    )
+    .into_iter()
+    .collect()
+}
+
+fn view_prefix(b: &dyn Backend, t: u64, prefix: &[u8]) -> Model {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    let view = b.view_at(t).expect("view inside the retention");
+    assert_eq!(view.commit_time_micros(), t);
+    view.scan(
+        Bound::Included(prefix.to_vec()),
+        Bound::Excluded(end),
+        Direction::Forward,
+    )
+    .expect("view scan")
+    .map(|r| r.expect("view scan item"))
+    .collect()
+}
+
+fn assert_unsupported<T>(r: Result<T, StorageError>, capability: Capability) {
+    match r {
+        Err(StorageError::Unsupported { capability: c, .. }) => assert_eq!(c, capability),
+        Err(e) => panic!("{capability:?}: expected Unsupported, got {e}"),
+        Ok(_) => panic!("{capability:?}: expected Unsupported, got Ok"),
+    }
+}
+
+/// The capabilities: each one the backend says it lacks answers
+/// [`StorageError::Unsupported`]; each one it has behaves as the trait documents. `b` must
+/// take its commit times from `clock` and hold no history yet; keys it writes start
+/// with `"hist"`. `open_checkpoint` opens a checkpoint directory (for backends with
+/// [`Capability::Checkpoint`]); checkpoints are written to `<checkpoint_root>/ckpt`.
+///
+/// # Panics
+/// On the first behaviour that differs from the trait's contract.
+pub fn capability_suite(
+    b: &dyn Backend,
+    clock: &ManualClock,
+    checkpoint: Option<(&Path, CheckpointOpener<'_>)>,
+) {
+    let has = |c| b.supports(c);
+    if !has(Capability::CommitLog) {
+        assert_unsupported(b.read_commit_log(1), Capability::CommitLog);
+    }
+    if !has(Capability::PastView) {
+        assert_unsupported(b.view_at(clock.now_micros()), Capability::PastView);
+    }
+    if !has(Capability::HistoryRetention) {
+        assert_unsupported(
+            b.set_history_retention(Some(Duration::from_secs(60))),
+            Capability::HistoryRetention,
+        );
+    }
+    match checkpoint {
+        Some((root, open)) if has(Capability::Checkpoint) => checkpoint_case(b, root, open),
+        _ if !has(Capability::Checkpoint) => assert_unsupported(
+            b.checkpoint(Path::new("/nonexistent-checkpoint")),
+            Capability::Checkpoint,
+        ),
+        _ => {}
+    }
+    if has(Capability::HistoryRetention) {
+        history_case(b, clock);
+    }
+}
+
+fn checkpoint_case(b: &dyn Backend, root: &Path, open: CheckpointOpener<'_>) {
+    b.put(b"hist-ckpt-a", b"1").unwrap();
+    let seq = b.put(b"hist-ckpt-b", b"2").unwrap();
+    let dir = root.join("ckpt");
+    let info = b.checkpoint(&dir).unwrap();
+    assert!(
+        info.seq >= seq,
+        "the checkpoint holds every acknowledged write"
+    );
+    assert_eq!(info.dir, dir);
+    b.put(b"hist-ckpt-a", b"after").unwrap();
+    let copy = open(&dir);
+    assert_eq!(copy.get(b"hist-ckpt-a", None).unwrap(), Some(b"1".to_vec()));
+    assert_eq!(copy.get(b"hist-ckpt-b", None).unwrap(), Some(b"2".to_vec()));
+    copy.close().unwrap();
+    assert!(
+        b.checkpoint(&dir).is_err(),
+        "a checkpoint directory is never overwritten"
+    );
+}
+
+fn history_case(b: &dyn Backend, clock: &ManualClock) {
+    let mut model = scan_prefix(b, b"hist");
+    for i in 0..20u32 {
+        let k = format!("hist{i:03}").into_bytes();
+        b.put(&k, b"before").unwrap();
+        model.insert(k, b"before".to_vec());
+    }
+    assert_eq!(b.history_bounds().unwrap(), None);
+    b.set_history_retention(Some(Duration::from_secs(3600)))
+        .unwrap();
+    assert_eq!(b.history_retention(), Some(Duration::from_secs(3600)));
+    let start = clock.now_micros();
+    let bounds = b.history_bounds().unwrap().expect("history is kept");
+    assert!(bounds.earliest_micros <= start);
+    let mut states = vec![(start, model.clone())];
+    let mut first_seq = None;
+    let mut written = Vec::new();
+    for round in 0..6u32 {
+        clock.advance_secs(1);
+        let mut batch = WriteBatch::new();
+        for j in 0..30u32 {
+            let k = format!("hist{:03}", (round * 7 + j * 3) % 40).into_bytes();
+            let v = format!("r{round}j{j}").repeat(40).into_bytes();
+            batch.put(k.clone(), v.clone());
+            model.insert(k, v);
+        }
+        let gone = format!("hist{:03}", round * 2).into_bytes();
+        batch.delete(gone.clone());
+        model.remove(&gone);
+        let seq = b.write(batch.clone()).unwrap();
+        first_seq.get_or_insert(seq);
+        written.push((seq, batch));
+        if round % 2 == 1 {
+            b.flush().unwrap();
+        }
+        states.push((clock.now_micros(), model.clone()));
+    }
+    assert_eq!(scan_prefix(b, b"hist"), model);
+
+    if b.supports(Capability::PastView) {
+        for (i, (t, want)) in states.iter().enumerate() {
+            assert_eq!(&view_prefix(b, *t, b"hist"), want, "view at second {i}");
+        }
+        let before = bounds.earliest_micros.saturating_sub(1);
+        assert!(matches!(
+            b.view_at(before),
+            Err(StorageError::OutsideRetention { .. })
+        ));
+        assert!(matches!(
+            b.view_at(clock.now_micros() + 1_000_000),
+            Err(StorageError::OutsideRetention { .. })
+        ));
+    }
+    if b.supports(Capability::CommitLog) {
+        let first = first_seq.unwrap_or(1);
+        let log: Vec<_> = b
+            .read_commit_log(first)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let got: Vec<_> = log.iter().map(|c| (c.seq, c.batch.clone())).collect();
+        assert_eq!(
+            got, written,
+            "the log holds exactly the batches written, in order"
+        );
+        assert!(log
+            .windows(2)
+            .all(|w| w[0].commit_time_micros <= w[1].commit_time_micros));
+        let last = written.last().map_or(0, |w| w.0);
+        assert_eq!(b.read_commit_log(last + 1).unwrap().count(), 0);
+    }
+
+    b.set_history_retention(None).unwrap();
+    assert_eq!(b.history_bounds().unwrap(), None);
+    assert_eq!(b.history_retention(), None);
+    if b.supports(Capability::PastView) {
+        assert!(matches!(
+            b.view_at(start),
+            Err(StorageError::OutsideRetention { .. })
+        ));
+    }
+}

@@ -1,0 +1,155 @@
+//! The LSM's side of the [`Backend`] seam: every method, capabilities included.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::backend::{
+    Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
+    KvIter, ReadView, Snapshot, WriteBatch,
+};
+use crate::lsm::checkpoint::checkpoint_flushed;
+use crate::lsm::db::Db;
+use crate::lsm::history::read_log;
+use crate::lsm::view::open_view;
+use crate::StorageError;
+
+// The seam's limits must fit what an SSTable stores.
+const _: () = assert!(crate::backend::MAX_KEY_BYTES <= shale_sstable::MAX_KEY_BYTES);
+const _: () = assert!(crate::backend::MAX_VALUE_BYTES <= shale_sstable::MAX_VALUE_BYTES);
+
+impl Db {
+    /// Flushes, then writes a checkpoint of the flushed state into `dir` (which must not
+    /// hold a database yet).
+    ///
+    /// # Errors
+    /// As [`Db::flush`]; I/O failure; `AlreadyExists` if `dir` already has a `CURRENT`.
+    pub fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
+        self.flush()?;
+        checkpoint_flushed(&self.inner, dir).map(Into::into)
+    }
+
+    /// Runs one step of history maintenance now: a new restore base if the newest is
+    /// `history_base_interval` old, then trimming to the retention. A background thread
+    /// does this while retention is on; tests with a manual clock call it directly.
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub fn maintain_history(&self) -> Result<(), StorageError> {
+        self.history.maintain(&self.inner)
+    }
+}
+
+impl Backend for Db {
+    fn name(&self) -> &'static str {
+        "lsm"
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
+        Db::write(self, batch)
+    }
+
+    fn get(
+        &self,
+        key: &[u8],
+        snapshot: Option<&Snapshot>,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        Db::get(self, key, snapshot)
+    }
+
+    fn scan(
+        &self,
+        start: Bound<Vec<u8>>,
+        end: Bound<Vec<u8>>,
+        direction: Direction,
+        snapshot: Option<&Snapshot>,
+    ) -> Result<KvIter, StorageError> {
+        Db::scan(self, start, end, direction, snapshot)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Db::snapshot(self)
+    }
+
+    fn sync(&self) -> Result<(), StorageError> {
+        self.sync_wal()
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        Db::flush(self)
+    }
+
+    fn compact_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<(), StorageError> {
+        Db::compact_range(self, start, end)
+    }
+
+    fn close(&self) -> Result<(), StorageError> {
+        Db::close(self)
+    }
+
+    fn stats(&self) -> BackendStats {
+        let s = Db::stats(self);
+        let mut out = BackendStats {
+            levels: s.levels.iter().map(|l| (l.files, l.bytes)).collect(),
+            writes: s.writes,
+            user_bytes: s.user_bytes,
+            ..BackendStats::default()
+        };
+        out.figures = vec![
+            ("wal_bytes", s.wal_bytes as f64),
+            ("flush_bytes", s.flush_bytes as f64),
+            ("compaction_bytes", s.compaction_bytes as f64),
+            ("write_amplification", s.write_amplification),
+            ("flushes", s.flushes as f64),
+            ("compactions", s.compactions as f64),
+            ("bloom_checks", s.bloom_checks as f64),
+            ("bloom_useful", s.bloom_useful as f64),
+            ("stall_micros", s.stall_micros as f64),
+            ("stall_stops", s.stall_stops as f64),
+            ("stall_slowdowns", s.stall_slowdowns as f64),
+            ("memtable_bytes", s.memtable_bytes as f64),
+            ("frozen_memtables", s.frozen_memtables as f64),
+            ("snapshots", s.snapshots as f64),
+        ];
+        out
+    }
+
+    fn supports(&self, capability: Capability) -> bool {
+        matches!(
+            capability,
+            Capability::CommitLog
+                | Capability::Checkpoint
+                | Capability::PastView
+                | Capability::HistoryRetention
+        )
+    }
+
+    fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
+        let upto_lsn = self
+            .inner
+            .visibility
+            .visible()
+            .saturating_sub(self.inner.seq_offset);
+        read_log(&self.inner, from_seq, upto_lsn)
+    }
+
+    fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
+        Db::checkpoint(self, dir)
+    }
+
+    fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
+        open_view(self, commit_time_micros)
+    }
+
+    fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {
+        self.history.set_retention(&self.inner, retention)
+    }
+
+    fn history_retention(&self) -> Option<Duration> {
+        self.history.retention()
+    }
+
+    fn history_bounds(&self) -> Result<Option<HistoryBounds>, StorageError> {
+        self.history.bounds(&self.inner)
+    }
+}
