@@ -154,3 +154,65 @@ fn an_iterator_made_before_a_release_still_reads_archived_segments() {
     assert_eq!(recs.len(), 60);
     assert_contiguous(&recs, 1);
 }
+
+#[test]
+fn archiving_turns_on_and_off_at_run_time() {
+    let (fault, dir) = fault_fs();
+    let fs: Arc<dyn FileSystem> = Arc::new(fault);
+    let clock = ManualClock::new(0);
+    let wal = Wal::open(opts(fs.clone(), &dir, &clock)).unwrap();
+    assert!(!wal.archives());
+    fill(&wal, &clock, 1, 60);
+    let first = segment_lsns(&*fs, &dir);
+    assert!(first.len() >= 3);
+    // Off: released segments are deleted.
+    wal.release_before(first[1]).unwrap();
+    assert!(segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)).is_empty());
+    // On: from now on they are archived, and readable from there.
+    wal.set_archive(true).unwrap();
+    assert!(wal.archives());
+    fill(&wal, &clock, 61, 120);
+    let live = segment_lsns(&*fs, &dir);
+    wal.release_before(*live.last().unwrap()).unwrap();
+    let archived = segment_lsns(&*fs, &dir.join(ARCHIVE_DIR));
+    assert_eq!(archived, live[..live.len() - 1].to_vec());
+    assert_contiguous(&read_all(&wal, first[1]), first[1]);
+    // Off again: the next release deletes, the archive stays as it was.
+    wal.set_archive(false).unwrap();
+    fill(&wal, &clock, 121, 180);
+    let live2 = segment_lsns(&*fs, &dir);
+    wal.release_before(*live2.last().unwrap()).unwrap();
+    assert_eq!(segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)), archived);
+}
+
+#[test]
+fn purge_by_lsn_deletes_only_segments_wholly_below_it() {
+    let (fault, dir) = fault_fs();
+    let fs: Arc<dyn FileSystem> = Arc::new(fault);
+    let clock = ManualClock::new(0);
+    let mut o = opts(fs.clone(), &dir, &clock);
+    o.archive = true;
+    let wal = Wal::open(o).unwrap();
+    fill(&wal, &clock, 1, 100);
+    let live = segment_lsns(&*fs, &dir);
+    wal.release_before(*live.last().unwrap()).unwrap();
+    let archived = segment_lsns(&*fs, &dir.join(ARCHIVE_DIR));
+    assert!(archived.len() >= 3);
+    // An LSN inside segment 1 keeps segment 1; segment 0 ends below it.
+    wal.purge_archive_before_lsn(archived[1] + 1).unwrap();
+    assert_eq!(
+        segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)),
+        archived[1..].to_vec()
+    );
+    // Exactly segment 2's first LSN: segment 1 ends below it.
+    wal.purge_archive_before_lsn(archived[2]).unwrap();
+    assert_eq!(
+        segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)),
+        archived[2..].to_vec()
+    );
+    assert_contiguous(&read_all(&wal, archived[2]), archived[2]);
+    // Everything: the live log is never touched.
+    wal.purge_archive_before_lsn(u64::MAX).unwrap();
+    assert!(segment_lsns(&*fs, &dir.join(ARCHIVE_DIR)).is_empty());
+    assert_eq!(segment_lsns(&*fs, &dir), vec![*live.last().unwrap()]);
+}
