@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shale_engine::lsm::manifest;
-use shale_engine::lsm::table_file::parse_table_name;
+use shale_engine::lsm::sstable_file::parse_sstable_name;
 use shale_engine::lsm::{Db, DbOptions, DbStats, Durability, LevelStats};
 use shale_io::StdFs;
 
@@ -33,7 +33,7 @@ fn tables_on_disk(dir: &Path) -> BTreeMap<u64, u64> {
         .unwrap()
         .filter_map(|e| {
             let e = e.ok()?;
-            let number = parse_table_name(e.file_name().to_str()?)?;
+            let number = parse_sstable_name(e.file_name().to_str()?)?;
             Some((number, e.metadata().ok()?.len()))
         })
         .collect()

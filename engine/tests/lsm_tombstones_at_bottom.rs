@@ -7,13 +7,13 @@
 //!
 //! The engine's stats report files and bytes per level but not tombstones, so the test
 //! reads the live table set from the manifest (`manifest::load`) and opens each table
-//! (`TableFile::open`) to read its properties: entry and tombstone counts.
+//! (`SstableFile::open`) to read its properties: entry and tombstone counts.
 
 use std::ops::Bound;
 use std::sync::Arc;
 
 use shale_engine::lsm::manifest::{self, NUM_LEVELS};
-use shale_engine::lsm::table_file::TableFile;
+use shale_engine::lsm::sstable_file::SstableFile;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::{Backend, Direction};
 use shale_io::{FaultFs, FileSystem};
@@ -47,7 +47,7 @@ fn level_contents(fs: &Arc<dyn FileSystem>) -> Vec<LevelContent> {
         .map(|files| {
             let mut c = LevelContent::default();
             for meta in files {
-                let t = TableFile::open(fs, dir, meta.clone(), None).unwrap();
+                let t = SstableFile::open(fs, dir, meta.clone(), None).unwrap();
                 c.files += 1;
                 c.entries += t.table.meta().entries;
                 c.tombstones += t.table.meta().tombstones;

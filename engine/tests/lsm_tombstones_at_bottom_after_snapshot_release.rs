@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use shale_engine::lsm::manifest;
-use shale_engine::lsm::table_file::TableFile;
+use shale_engine::lsm::sstable_file::SstableFile;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_io::{FaultFs, FileSystem};
 
@@ -30,7 +30,7 @@ fn table_totals(fs: &Arc<dyn FileSystem>) -> (usize, u64, u64) {
     let (state, _) = manifest::load(fs.as_ref(), dir).unwrap();
     let mut totals = (0, 0, 0);
     for meta in state.levels.iter().flatten() {
-        let t = TableFile::open(fs, dir, meta.clone(), None).unwrap();
+        let t = SstableFile::open(fs, dir, meta.clone(), None).unwrap();
         totals.0 += 1;
         totals.1 += t.table.meta().entries;
         totals.2 += t.table.meta().tombstones;

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::CheckpointInfo;
 use crate::lsm::manifest::{ManifestWriter, CURRENT_FILE};
+use crate::lsm::sstable_file::sstable_name;
 use crate::lsm::state::DbInner;
-use crate::lsm::table_file::table_name;
 use crate::StorageError;
 
 /// A checkpoint of the flushed state, with the WAL position it ends at.
@@ -67,7 +67,7 @@ pub(crate) fn checkpoint_flushed(
     let mut bytes = 0;
     let mut files = 0;
     for f in version.all_files() {
-        let to = dir.join(table_name(f.meta.number));
+        let to = dir.join(sstable_name(f.meta.number));
         fs.link_or_copy(f.path(), &to).map_err(io("link", &to))?;
         bytes += f.meta.size_bytes;
         files += 1;

@@ -16,7 +16,7 @@ use crate::lsm::manifest::FileMeta;
 use crate::lsm::merge::InternalMerge;
 use crate::lsm::snapshots::SnapshotRegistry;
 use crate::lsm::source::EntrySource;
-use crate::lsm::table_file::{TableBuilder, TableFile};
+use crate::lsm::sstable_file::{SstableFile, TableBuilder};
 use crate::lsm::version_set::Tree;
 use crate::lsm::visibility::Visibility;
 use crate::StorageError;
@@ -73,7 +73,7 @@ pub(crate) fn run(ctx: &CompactionCtx<'_>, job: &CompactionJob) -> Result<(), St
     }
     let (files, bottom) = {
         let vs = tree.vs.lock();
-        let files: Vec<Arc<TableFile>> = vs
+        let files: Vec<Arc<SstableFile>> = vs
             .current
             .all_files()
             .filter(|f| removed.iter().any(|(_, n)| *n == f.meta.number))
@@ -106,7 +106,7 @@ pub(crate) fn run(ctx: &CompactionCtx<'_>, job: &CompactionJob) -> Result<(), St
 /// partial table is deleted.
 fn merge_into(
     ctx: &CompactionCtx<'_>,
-    files: &[Arc<TableFile>],
+    files: &[Arc<SstableFile>],
     mut filter: VersionFilter,
     out_level: usize,
 ) -> Result<Vec<(usize, FileMeta)>, StorageError> {

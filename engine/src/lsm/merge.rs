@@ -15,14 +15,14 @@ use std::sync::Arc;
 use crate::backend::{Direction, KvPair, Snapshot};
 use crate::lsm::entry::{visible_index, Entry, EntryKind};
 use crate::lsm::source::EntrySource;
-use crate::lsm::table_file::{TableFile, TableSource};
+use crate::lsm::sstable_file::{SstableFile, TableSource};
 use crate::StorageError;
 
 /// The tables of one level below L0 (sorted by key, disjoint) read as one source: each
 /// table is positioned only when the previous one is exhausted.
 pub(crate) struct LevelSource {
     /// The level's tables overlapping the range, in the scan's direction.
-    files: VecDeque<Arc<TableFile>>,
+    files: VecDeque<Arc<SstableFile>>,
     current: Option<TableSource>,
     start: Bound<Vec<u8>>,
     end: Bound<Vec<u8>>,
@@ -32,7 +32,7 @@ pub(crate) struct LevelSource {
 impl LevelSource {
     /// A source over `files` (in key order, disjoint) for the range in `direction`.
     pub(crate) fn new(
-        files: Vec<Arc<TableFile>>,
+        files: Vec<Arc<SstableFile>>,
         start: &Bound<Vec<u8>>,
         end: &Bound<Vec<u8>>,
         direction: Direction,

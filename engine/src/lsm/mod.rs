@@ -27,7 +27,7 @@
 //!   `handoff` (memtable switch) and `visibility` (in-order publish);
 //! - flush and compaction: `background` (threads) → `flush`, `compaction` (merge jobs
 //!   picked by `compaction_pick`'s [`CompactionStrategy`], filtered by
-//!   `compaction_filter`) → `table_file` (SSTables) → `version_set` (log the edit to
+//!   `compaction_filter`) → `sstable_file` (SSTables) → `version_set` (log the edit to
 //!   `manifest`, publish the new `version`);
 //! - read: `version` (memtables + levels) → `source`/`merge` (entry streams merged at a
 //!   sequence number);
@@ -67,11 +67,11 @@ mod reclaim;
 mod recovery;
 mod snapshots;
 mod source;
+#[doc(hidden)]
+pub mod sstable_file; // tests open the manifest's tables to count entries and tombstones
 mod state;
 mod stats;
 pub(crate) mod sync_shim;
-#[doc(hidden)]
-pub mod table_file; // tests open the manifest's tables to count entries and tombstones
 mod version;
 mod version_set;
 mod view;

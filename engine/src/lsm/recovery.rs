@@ -22,8 +22,8 @@ use crate::lsm::error::LsmError;
 use crate::lsm::manifest::{self, LevelsState, ManifestWriter, CURRENT_FILE, MAX_COUNTER};
 use crate::lsm::memtable::Memtable;
 use crate::lsm::options::DbOptions;
+use crate::lsm::sstable_file::{parse_sstable_name, SstableFile};
 use crate::lsm::state::{io_err, wal_err};
-use crate::lsm::table_file::{parse_table_name, TableFile};
 use crate::lsm::version::Version;
 use crate::StorageError;
 
@@ -64,7 +64,7 @@ pub(crate) fn recover_manifest(opts: &DbOptions) -> Result<RecoveredManifest, St
     } else {
         if names
             .iter()
-            .any(|n| n.starts_with("MANIFEST-") || parse_table_name(n).is_some())
+            .any(|n| n.starts_with("MANIFEST-") || parse_sstable_name(n).is_some())
         {
             return Err(StorageError::Corruption {
                 file: dir.join(CURRENT_FILE),
@@ -76,7 +76,7 @@ pub(crate) fn recover_manifest(opts: &DbOptions) -> Result<RecoveredManifest, St
     };
     let max_on_disk = names
         .iter()
-        .filter_map(|n| parse_table_name(n))
+        .filter_map(|n| parse_sstable_name(n))
         .max()
         .unwrap_or(0);
     if max_on_disk >= MAX_COUNTER {
@@ -105,7 +105,7 @@ pub(crate) fn open_tables(
     let mut version = Version::default();
     for (level, files) in state.levels.iter().enumerate() {
         for meta in files {
-            let tf = TableFile::open(&opts.fs, &opts.dir, meta.clone(), Some(cache.clone()))?;
+            let tf = SstableFile::open(&opts.fs, &opts.dir, meta.clone(), Some(cache.clone()))?;
             version.levels[level].push(tf);
         }
     }
@@ -269,7 +269,7 @@ fn remove_orphans(
         state.levels.iter().flatten().map(|f| f.number).collect();
     let mut removed = false;
     for name in names {
-        let orphan = match parse_table_name(&name) {
+        let orphan = match parse_sstable_name(&name) {
             Some(n) => !live.contains(&n),
             None => {
                 (name.starts_with("MANIFEST-") && name != manifest::manifest_name(manifest_number))

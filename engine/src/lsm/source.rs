@@ -1,6 +1,6 @@
 //! [`EntrySource`]: a sorted stream of entries, what the merges in [`super::merge`] consume;
 //! and the sources that need nothing from the table layer: a memtable read in chunks and
-//! a fixed list. A table's source is `table_file::TableSource`, a level's is
+//! a fixed list. A table's source is `sstable_file::TableSource`, a level's is
 //! `merge::LevelSource`; both depend on this file, never the other way round.
 
 use std::collections::VecDeque;

@@ -15,14 +15,14 @@ use crate::lsm::manifest::{FileMeta, NUM_LEVELS};
 use crate::lsm::memtable::Memtable;
 use crate::lsm::merge::LevelSource;
 use crate::lsm::source::{EntrySource, MemtableSource};
-use crate::lsm::table_file::TableFile;
+use crate::lsm::sstable_file::SstableFile;
 use crate::StorageError;
 
 /// Live tables per level.
 #[derive(Debug, Clone)]
 pub(crate) struct Version {
     /// `levels[0]` newest first; deeper levels sorted by key, non-overlapping.
-    pub(crate) levels: Vec<Vec<Arc<TableFile>>>,
+    pub(crate) levels: Vec<Vec<Arc<SstableFile>>>,
 }
 
 impl Default for Version {
@@ -60,7 +60,7 @@ impl Version {
     pub(crate) fn apply(
         &self,
         removed: &[(usize, u64)],
-        added: &[(usize, Arc<TableFile>)],
+        added: &[(usize, Arc<SstableFile>)],
     ) -> Version {
         let mut levels = self.levels.clone();
         for (level, number) in removed {
@@ -143,7 +143,7 @@ impl Version {
     }
 
     /// Every live table.
-    pub(crate) fn all_files(&self) -> impl Iterator<Item = &Arc<TableFile>> {
+    pub(crate) fn all_files(&self) -> impl Iterator<Item = &Arc<SstableFile>> {
         self.levels.iter().flatten()
     }
 }
@@ -210,7 +210,7 @@ impl SuperVersion {
             }
         }
         for files in &self.version.levels[1..] {
-            let files: Vec<Arc<TableFile>> = files
+            let files: Vec<Arc<SstableFile>> = files
                 .iter()
                 .filter(|f| in_range(&f.meta, start, end))
                 .cloned()

@@ -16,8 +16,8 @@ use shale_sstable::{BlockCache, TableOptions};
 use crate::lsm::handoff::SwitchCell;
 use crate::lsm::manifest::{self, FileMeta, LevelsState, ManifestWriter, VersionEdit};
 use crate::lsm::reclaim::Reclaimer;
+use crate::lsm::sstable_file::{SstableFile, TableBuilder};
 use crate::lsm::stats::Counters;
-use crate::lsm::table_file::{TableBuilder, TableFile};
 use crate::lsm::version::{Frozen, SuperVersion, Version};
 use crate::StorageError;
 
@@ -139,7 +139,7 @@ impl Tree<'_> {
         &self,
         current: &Version,
         added: &[(usize, FileMeta)],
-    ) -> Result<Vec<(usize, Arc<TableFile>)>, StorageError> {
+    ) -> Result<Vec<(usize, Arc<SstableFile>)>, StorageError> {
         let mut opened = Vec::with_capacity(added.len());
         for (level, meta) in added {
             let existing = current
@@ -148,7 +148,9 @@ impl Tree<'_> {
                 .cloned();
             let tf = match existing {
                 Some(tf) => tf,
-                None => TableFile::open(self.fs, self.dir, meta.clone(), Some(self.cache.clone()))?,
+                None => {
+                    SstableFile::open(self.fs, self.dir, meta.clone(), Some(self.cache.clone()))?
+                }
             };
             opened.push((*level, tf));
         }
@@ -191,8 +193,8 @@ impl Tree<'_> {
 fn obsolete_tables(
     current: &Version,
     removed: &[(usize, u64)],
-    opened: &[(usize, Arc<TableFile>)],
-) -> Vec<Arc<TableFile>> {
+    opened: &[(usize, Arc<SstableFile>)],
+) -> Vec<Arc<SstableFile>> {
     let moved: Vec<u64> = opened.iter().map(|(_, f)| f.meta.number).collect();
     current
         .levels

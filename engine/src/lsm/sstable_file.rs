@@ -1,7 +1,7 @@
 //! One live SSTable as the engine holds it: its manifest metadata, the open
 //! [`shale_sstable::Table`], and the rule for deleting it.
 //!
-//! Versions share tables through `Arc<TableFile>`. When a compaction removes a table from
+//! Versions share tables through `Arc<SstableFile>`. When a compaction removes a table from
 //! the tree it is marked obsolete; the file is deleted when the last version (and so the
 //! last iterator or reader) holding it drops. A crash before that leaves an orphan, which
 //! the next open deletes (it is not in the manifest).
@@ -23,12 +23,12 @@ use crate::lsm::source::EntrySource;
 use crate::StorageError;
 
 /// File name of table `number`.
-pub(crate) fn table_name(number: u64) -> String {
+pub(crate) fn sstable_name(number: u64) -> String {
     format!("{number:06}.sst")
 }
 
 /// The table number of a file name like `000042.sst`.
-pub fn parse_table_name(name: &str) -> Option<u64> {
+pub fn parse_sstable_name(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".sst")?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -52,7 +52,7 @@ fn value_kind(k: EntryKind) -> ValueKind {
 
 /// A live table. Dropping the last reference to an obsolete one deletes its file.
 #[derive(Debug)]
-pub struct TableFile {
+pub struct SstableFile {
     /// What the manifest records.
     pub meta: FileMeta,
     /// The open table.
@@ -62,7 +62,7 @@ pub struct TableFile {
     obsolete: AtomicBool,
 }
 
-impl TableFile {
+impl SstableFile {
     /// Opens table `meta.number` in `dir`.
     ///
     /// # Errors
@@ -73,7 +73,7 @@ impl TableFile {
         meta: FileMeta,
         cache: Option<Arc<BlockCache>>,
     ) -> Result<Arc<Self>, StorageError> {
-        let path = dir.join(table_name(meta.number));
+        let path = dir.join(sstable_name(meta.number));
         let file = fs
             .open(&path, OpenMode::Read)
             .map_err(|source| StorageError::Io {
@@ -92,7 +92,7 @@ impl TableFile {
                 reason: "table properties disagree with the manifest",
             });
         }
-        Ok(Arc::new(TableFile {
+        Ok(Arc::new(SstableFile {
             meta,
             table,
             path,
@@ -153,7 +153,7 @@ impl TableFile {
     }
 }
 
-impl Drop for TableFile {
+impl Drop for SstableFile {
     fn drop(&mut self) {
         if self.obsolete.load(Ordering::Acquire) {
             // Best effort: if this fails the file is an orphan, removed at the next open.
@@ -166,7 +166,7 @@ impl Drop for TableFile {
 pub(crate) struct TableSource {
     iter: TableIter,
     /// Keeps the file from being deleted while we read it.
-    _file: Arc<TableFile>,
+    _file: Arc<SstableFile>,
     near: Bound<Vec<u8>>,
     direction: Direction,
     positioned: bool,
@@ -223,7 +223,7 @@ impl TableBuilder {
         number: u64,
         opts: TableOptions,
     ) -> Result<Self, StorageError> {
-        let path = dir.join(table_name(number));
+        let path = dir.join(sstable_name(number));
         let file = fs
             .open(&path, OpenMode::CreateTruncate)
             .map_err(|source| StorageError::Io {
