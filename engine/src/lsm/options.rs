@@ -11,8 +11,11 @@ use shale_wal::Durability;
 use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
 use crate::StorageError;
 
-/// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and adjust fields.
+/// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and the `with_*`
+/// builders (or set the public fields). `#[non_exhaustive]`: new options arrive with
+/// defaults, so code built against an older set keeps compiling.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DbOptions {
     /// The database directory (created if missing). SSTables, manifest and `CURRENT` live
     /// here; the WAL lives in `<dir>/wal`.
@@ -183,5 +186,46 @@ impl DbOptions {
     /// The WAL directory.
     pub fn wal_dir(&self) -> PathBuf {
         self.dir.join("wal")
+    }
+}
+
+/// Builders for the plain fields: `with_<field>(value)` sets [`DbOptions`]'s field of that name.
+macro_rules! field_builders {
+    ($($field:ident: $ty:ty => $with:ident),* $(,)?) => {
+        impl DbOptions {
+            $(
+                #[doc = concat!("Sets [`DbOptions::", stringify!($field), "`].")]
+                pub fn $with(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+field_builders! {
+    memtable_bytes: usize => with_memtable_bytes,
+    max_immutable_memtables: usize => with_max_immutable_memtables,
+    l0_compaction_trigger: usize => with_l0_compaction_trigger,
+    l0_slowdown_files: usize => with_l0_slowdown_files,
+    l0_stop_files: usize => with_l0_stop_files,
+    slowdown_delay_micros: u64 => with_slowdown_delay_micros,
+    level_base_bytes: u64 => with_level_base_bytes,
+    level_ratio: u64 => with_level_ratio,
+    target_file_bytes: u64 => with_target_file_bytes,
+    block_cache_bytes: usize => with_block_cache_bytes,
+    bloom_bits_per_key: u32 => with_bloom_bits_per_key,
+    block_size_bytes: usize => with_block_size_bytes,
+    wal_segment_bytes: u64 => with_wal_segment_bytes,
+    archive_wal: bool => with_archive_wal,
+    history_base_interval: Duration => with_history_base_interval,
+}
+
+impl DbOptions {
+    /// Sets [`DbOptions::history_retention`].
+    pub fn with_history_retention(mut self, retention: Duration) -> Self {
+        self.history_retention = Some(retention);
+        self
     }
 }
