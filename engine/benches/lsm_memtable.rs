@@ -1,6 +1,9 @@
 //! Memtable micro-benchmarks: insert into and point-read from the concurrent skip list.
 //! Run: `scargo bench -p shale-engine --bench lsm_memtable -- --warm-up-time 1 --measurement-time 3`
 
+// criterion_group! generates a public function without a doc comment.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use shale_engine::lsm::entry::EntryKind;
 use shale_engine::lsm::memtable::Memtable;

@@ -2,6 +2,9 @@
 //!
 //! Run: `scargo bench -p shale-sstable --bench block -- --warm-up-time 1 --measurement-time 3`
 
+// criterion_group! generates a public function without a doc comment.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -3,6 +3,9 @@
 //!
 //! Run: `scargo bench -p shale-engine --bench types_codec`.
 
+// criterion_group! generates a public function without a doc comment.
+#![allow(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

@@ -3,6 +3,9 @@
 //!
 //! Run: `scargo bench -p shale-wal -- --warm-up-time 1 --measurement-time 3`
 
+// criterion_group! generates a public function without a doc comment.
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -12,10 +12,10 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
 use super::{Durability, KvStore, TargetError};
 
-/// fjall as a [`KvStore`].
 /// Block cache, as Shale's default.
 const FJALL_CACHE_BYTES: u64 = 64 << 20;
 
+/// fjall as a [`KvStore`].
 pub struct FjallKv {
     db: Database,
     keyspace: Keyspace,
