@@ -59,7 +59,7 @@ fn failed_sync_during_flush_poisons_and_reopen_recovers() {
     }
     // Every write is already synced (Durability::Sync), so the next sync is the flush's.
     fs.fail_nth_sync(1);
-    assert!(db.flush().is_err());
+    assert!(matches!(db.flush(), Err(StorageError::Poisoned)));
     assert!(matches!(db.put(b"x", b"y"), Err(StorageError::Poisoned)));
     fs.crash();
     drop(db);

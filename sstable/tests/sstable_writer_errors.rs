@@ -69,7 +69,7 @@ fn invalid_options_are_reported_by_the_first_call() {
     .into_iter()
     .enumerate()
     {
-        assert!(opts.validate().is_err());
+        assert!(matches!(opts.validate(), Err(Error::InvalidOption { .. })));
         let (mut w, _) = writer(&fs, &format!("opt{i}.sst"), opts);
         let err = w.add(b"k", 1, ValueKind::Put, b"").unwrap_err();
         assert!(matches!(err, Error::InvalidOption { .. }), "{err}");
