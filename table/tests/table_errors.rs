@@ -197,7 +197,7 @@ fn legacy_parameters_and_transactions_are_not_implemented() {
         let e = db
             .query(QueryInput {
                 table_name: "Users".into(),
-                key_conditions: Some(serde_json::json!({"UserId": {}})),
+                key_conditions: Some(LegacyParameter),
                 ..QueryInput::default()
             })
             .unwrap_err();
@@ -207,7 +207,7 @@ fn legacy_parameters_and_transactions_are_not_implemented() {
             .put_item(PutItemInput {
                 table_name: "Users".into(),
                 item: item(&[("UserId", s("1"))]),
-                expected: Some(serde_json::json!({})),
+                expected: Some(LegacyParameter),
                 ..PutItemInput::default()
             })
             .unwrap_err();

@@ -1,0 +1,183 @@
+//! CreateTable, DescribeTable, ListTables, UpdateTable and DeleteTable.
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+/// `CreateTable` input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTableInput {
+    /// The table name.
+    pub table_name: String,
+    /// Types of every key attribute of the table and its indexes.
+    #[serde(default)]
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// The primary key.
+    #[serde(default)]
+    pub key_schema: Vec<KeySchemaElement>,
+    /// LSIs (only at creation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
+    /// GSIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    /// PROVISIONED (default) or PAY_PER_REQUEST.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_mode: Option<BillingMode>,
+    /// Required for PROVISIONED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Stored, not acted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+    /// Refuse DeleteTable while set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_protection_enabled: Option<bool>,
+}
+
+/// `CreateTable` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTableOutput {
+    /// The new table.
+    pub table_description: TableDescription,
+}
+
+/// `DescribeTable` input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeTableInput {
+    /// The table name.
+    pub table_name: String,
+}
+
+/// `DescribeTable` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeTableOutput {
+    /// The table.
+    pub table: TableDescription,
+}
+
+/// `ListTables` input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTablesInput {
+    /// Start after this name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclusive_start_table_name: Option<String>,
+    /// 1–100 (default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// `ListTables` output.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTablesOutput {
+    /// Names in ascending order.
+    pub table_names: Vec<String>,
+    /// Set when more names follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_table_name: Option<String>,
+}
+
+/// `DeleteTable` input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteTableInput {
+    /// The table name.
+    pub table_name: String,
+}
+
+/// `DeleteTable` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteTableOutput {
+    /// The table, with status DELETING.
+    pub table_description: TableDescription,
+}
+
+/// `CreateGlobalSecondaryIndexAction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateGlobalSecondaryIndexAction {
+    /// The index name.
+    pub index_name: String,
+    /// Its key schema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// What it projects.
+    pub projection: Projection,
+    /// Its throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+/// `UpdateGlobalSecondaryIndexAction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateGlobalSecondaryIndexAction {
+    /// The index name.
+    pub index_name: String,
+    /// The new throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+/// `DeleteGlobalSecondaryIndexAction`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteGlobalSecondaryIndexAction {
+    /// The index name.
+    pub index_name: String,
+}
+
+/// `GlobalSecondaryIndexUpdate`: exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndexUpdate {
+    /// Create an index (backfilled in the background).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create: Option<CreateGlobalSecondaryIndexAction>,
+    /// Change an index's throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateGlobalSecondaryIndexAction>,
+    /// Delete an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete: Option<DeleteGlobalSecondaryIndexAction>,
+}
+
+/// `UpdateTable` input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTableInput {
+    /// The table name.
+    pub table_name: String,
+    /// Needed when creating a GSI on new attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+    /// The new billing mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_mode: Option<BillingMode>,
+    /// The new throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// GSI create/update/delete (one per call).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
+    /// The new stream specification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_specification: Option<StreamSpecification>,
+    /// Turn deletion protection on or off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_protection_enabled: Option<bool>,
+}
+
+/// `UpdateTable` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTableOutput {
+    /// The table after the change.
+    pub table_description: TableDescription,
+}

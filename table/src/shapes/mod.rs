@@ -1,0 +1,96 @@
+//! Request and response structs: DynamoDB's operation shapes, with serde using DynamoDB's
+//! JSON field names, so the HTTP frontend deserializes request bodies straight into them.
+//!
+//! Conventions: unknown fields are ignored (SDKs send fields Shale does not model, such as
+//! `ReturnItemCollectionMetrics`); `Option` fields are omitted from output when `None`;
+//! enum values use DynamoDB's spelling (`ALL_OLD`, `PAY_PER_REQUEST`, ...).
+//!
+//! One module per group of operations; everything is re-exported here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{AttributeValue, Item};
+
+/// `ExpressionAttributeNames`: `#placeholder` → attribute name.
+pub type AttributeNames = BTreeMap<String, String>;
+/// `ExpressionAttributeValues`: `:placeholder` → value.
+pub type AttributeValues = BTreeMap<String, AttributeValue>;
+/// A primary key: the key attributes only.
+pub type Key = Item;
+
+mod batch;
+mod capacity;
+mod common;
+mod control_plane;
+mod items;
+mod query_scan;
+mod table_definition;
+mod ttl;
+
+pub use batch::*;
+pub use capacity::*;
+pub use common::*;
+pub use control_plane::*;
+pub use items::*;
+pub use query_scan::*;
+pub use table_definition::*;
+pub use ttl::*;
+
+/// A legacy (pre-expression) parameter that Shale does not model yet (`Expected`,
+/// `AttributeUpdates`, `KeyConditions`, `QueryFilter`, `ScanFilter`): its presence is
+/// recorded so the request can be refused with a clear "not implemented", its content is
+/// skipped. It serializes as an empty JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LegacyParameter;
+
+impl Serialize for LegacyParameter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for LegacyParameter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| LegacyParameter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_table_input_accepts_what_the_aws_cli_sends() {
+        let body = r#"{"AttributeDefinitions":[{"AttributeName":"UserId","AttributeType":"S"}],
+            "TableName":"Users","KeySchema":[{"AttributeName":"UserId","KeyType":"HASH"}],
+            "BillingMode":"PAY_PER_REQUEST","Tags":[],"SomethingNew":1}"#;
+        let input: CreateTableInput = serde_json::from_str(body).unwrap();
+        assert_eq!(input.table_name, "Users");
+        assert_eq!(input.key_schema[0].key_type, KeyType::Hash);
+        assert_eq!(input.billing_mode, Some(BillingMode::PayPerRequest));
+        assert_eq!(
+            input.attribute_definitions[0].attribute_type,
+            ScalarAttributeType::S
+        );
+    }
+
+    #[test]
+    fn none_fields_are_omitted_and_names_are_pascal_case() {
+        let out = QueryOutput {
+            items: Some(vec![]),
+            count: 0,
+            scanned_count: 3,
+            last_evaluated_key: None,
+            consumed_capacity: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"Items":[],"Count":0,"ScannedCount":3}"#
+        );
+        let rv: ReturnValue = serde_json::from_str("\"UPDATED_NEW\"").unwrap();
+        assert_eq!(rv, ReturnValue::UpdatedNew);
+    }
+}
