@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
-use crate::items::validate_new_item;
 use crate::keys::entry_key;
 use crate::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
     KeysAndAttributes, WriteRequest,
 };
+use crate::stored::read_item;
 use crate::types::{item_size_bytes, Item};
+use crate::write::{validate_new_item, write_item, ItemWrite};
 
 /// Most keys in one BatchGetItem.
 pub const MAX_BATCH_GET_KEYS: usize = 100;
@@ -97,7 +98,7 @@ impl super::Database {
                     unprocessed.push(raw.clone());
                     continue;
                 }
-                let item = core.read_item(&def, &kv)?;
+                let item = read_item(core.backend.as_ref(), &def, &kv)?;
                 let size = item.as_ref().map_or(0, item_size_bytes);
                 table_units += capacity::read_units(size, consistent);
                 if let Some(item) = item {
@@ -169,10 +170,9 @@ impl super::Database {
                 let (plan, key) = match (&r.put_request, &r.delete_request) {
                     (Some(p), None) => {
                         let key = def.key.item_key(&p.item)?;
-                        validate_new_item(&p.item)?;
                         // Index keys too: a bad request must fail the batch before any
                         // of it is applied, as DynamoDB validates the whole batch.
-                        crate::secondary_index::check_index_keys(&def, &p.item)?;
+                        validate_new_item(&def, &p.item)?;
                         bytes += item_size_bytes(&p.item);
                         (Planned::Put(p.item.clone()), key)
                     }
@@ -205,10 +205,13 @@ impl super::Database {
                 push_unprocessed(&mut out, table, request);
                 continue;
             }
-            let result = match plan {
-                Planned::Put(item) => core.mutate(&def, &key, wants_capacity, |_| Ok(Some(item))),
-                Planned::Delete => core.mutate(&def, &key, wants_capacity, |_| Ok(None)),
+            let write = match plan {
+                Planned::Put(item) => {
+                    ItemWrite::new(&def, &key, wants_capacity, |_| Ok(Some(item)))
+                }
+                Planned::Delete => ItemWrite::new(&def, &key, wants_capacity, |_| Ok(None)),
             };
+            let result = write_item(core, &cat, write);
             match result {
                 Ok(o) => {
                     applied += 1;

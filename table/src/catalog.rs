@@ -1,23 +1,16 @@
-//! The catalog: table definitions, their validation, and their durable records.
+//! The catalog: table definitions, their validation, and the keys their records live under.
 //!
 //! Definitions are stored in the backend itself under [`CATALOG_ID`], so they share the
 //! backend's atomicity and durability (a CreateTable and the id counter bump are one
-//! batch) and survive reopen. Record layout (little-endian header, JSON payload):
+//! batch) and survive reopen. The record format (envelope, versions, schema) is
+//! `catalog_record` and `docs/format/catalog.md`; the in-memory types here carry no serde
+//! derives, so nothing but that module decides what is on disk.
 //!
-//! ```text
-//! +--------------+------------+----------------+----------------+-------------------+
-//! | magic "SHCT" | version u8 | crc32(payload) | payload len u32| payload (JSON)    |
-//! |   4 bytes    |   (= 1)    |   u32 LE       |   LE           |                   |
-//! +--------------+------------+----------------+----------------+-------------------+
-//! ```
-//!
-//! Catalog keys: `[0u32 BE]['T'][table name]` → a [`TableDef`] record;
+//! Catalog keys: `[0u32 BE]['T'][table name]` → a table-definition record;
 //! `[0u32 BE]['N']` → the next unused id (a record whose payload is a JSON number);
-//! `[0u32 BE]['D'][id u32 BE]` → an id whose data is waiting to be removed.
+//! `[0u32 BE]['D'][id u32 BE]` → an id whose data is waiting to be removed (empty value).
 
 use std::collections::BTreeSet;
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::{
     CatalogCorruption, Error, KeySchemaError, ProjectionError, ThroughputError, ValidationError,
@@ -31,12 +24,6 @@ use crate::shapes::{
 };
 use crate::types::{AttributeValue, Item, KeyRole, ScalarType};
 
-/// Catalog record magic.
-const RECORD_MAGIC: &[u8; 4] = b"SHCT";
-/// Catalog record format version.
-const RECORD_VERSION: u8 = 1;
-/// Header bytes before the payload.
-const RECORD_HEADER_BYTES: usize = 4 + 1 + 4 + 4;
 /// Tag byte of a table-definition key.
 const TABLE_TAG: u8 = b'T';
 /// Tag byte of the id-counter key.
@@ -60,7 +47,7 @@ pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
 pub const ACCOUNT_ID: &str = "000000000000";
 
 /// One key attribute: its name and type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyAttr {
     /// The attribute name.
     pub name: String,
@@ -69,7 +56,7 @@ pub struct KeyAttr {
 }
 
 /// A primary-key or index-key schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyDef {
     /// The partition key.
     pub hash: KeyAttr,
@@ -204,7 +191,7 @@ impl KeyDef {
 }
 
 /// A projection, normalised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectionDef {
     /// ALL, KEYS_ONLY or INCLUDE.
     pub ty: ProjectionType,
@@ -213,7 +200,7 @@ pub struct ProjectionDef {
 }
 
 /// A secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IndexDef {
     /// The index name.
     pub name: String,
@@ -261,7 +248,7 @@ impl IndexDef {
 }
 
 /// A table definition: what CreateTable/UpdateTable said, plus ids and lifecycle status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TableDef {
     /// The table name.
     pub name: String,
@@ -293,7 +280,6 @@ pub struct TableDef {
     pub deletion_protection: bool,
     /// The TTL attribute when time to live is on (see `table::ttl`). Absent in catalogs
     /// written before TTL existed, which reads as off.
-    #[serde(default)]
     pub ttl_attribute: Option<String>,
 }
 
@@ -592,7 +578,7 @@ pub fn check_index_limits(def: &TableDef) -> Result<(), KeySchemaError> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Records
+// Keys (the records themselves: `catalog_record`)
 // ---------------------------------------------------------------------------------------
 
 /// The catalog key of a table definition.
@@ -644,52 +630,6 @@ pub fn id_of_drop_key(key: &[u8]) -> Result<u32, Error> {
         })
 }
 
-/// Wraps a serializable value in a checksummed catalog record.
-pub fn encode_record<T: Serialize>(value: &T) -> Vec<u8> {
-    let payload = serde_json::to_vec(value).expect("catalog values serialize");
-    let mut out = Vec::with_capacity(RECORD_HEADER_BYTES + payload.len());
-    out.extend_from_slice(RECORD_MAGIC);
-    out.push(RECORD_VERSION);
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
-}
-
-/// Validates and decodes a catalog record stored under `key`.
-///
-/// # Errors
-/// `CorruptCatalog` on any header, checksum or payload problem.
-pub fn decode_record<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, Error> {
-    let corrupt = |reason| Error::CorruptCatalog {
-        key: key.to_vec(),
-        reason,
-    };
-    if bytes.len() < RECORD_HEADER_BYTES {
-        return Err(corrupt(CatalogCorruption::Truncated));
-    }
-    if &bytes[..4] != RECORD_MAGIC {
-        return Err(corrupt(CatalogCorruption::BadMagic));
-    }
-    if bytes[4] != RECORD_VERSION {
-        return Err(corrupt(CatalogCorruption::UnsupportedVersion(bytes[4])));
-    }
-    let expected = u32::from_le_bytes(bytes[5..9].try_into().expect("4 bytes"));
-    let len = u32::from_le_bytes(bytes[9..13].try_into().expect("4 bytes")) as usize;
-    let payload = &bytes[RECORD_HEADER_BYTES..];
-    if payload.len() != len {
-        return Err(corrupt(CatalogCorruption::Truncated));
-    }
-    let actual = crc32fast::hash(payload);
-    if actual != expected {
-        return Err(corrupt(CatalogCorruption::ChecksumMismatch {
-            expected,
-            actual,
-        }));
-    }
-    serde_json::from_slice(payload).map_err(|_| corrupt(CatalogCorruption::BadPayload))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,22 +650,6 @@ mod tests {
             validate_name("tableName", "bad name"),
             Err(ValidationError::NamePattern { .. })
         ));
-    }
-
-    #[test]
-    fn records_roundtrip_and_detect_corruption() {
-        let key = next_id_key();
-        let rec = encode_record(&1234u32);
-        assert_eq!(decode_record::<u32>(&key, &rec).unwrap(), 1234);
-        for i in 0..rec.len() {
-            let mut bad = rec.clone();
-            bad[i] ^= 0x40;
-            assert!(
-                decode_record::<u32>(&key, &bad).is_err(),
-                "flip at byte {i} went unnoticed"
-            );
-        }
-        assert!(decode_record::<u32>(&key, &rec[..5]).is_err());
     }
 
     #[test]

@@ -35,15 +35,25 @@
 //! The modules follow a request's path:
 //! - [`shapes`]: request/response structs with DynamoDB's JSON names (the HTTP server
 //!   deserializes bodies straight into them);
-//! - [`database`]: [`Database`], its options, and the control plane;
+//! - [`database`]: [`Database`] (the handle: open, wait for indexes, the control-plane
+//!   API) and its options (`options`);
 //! - [`catalog`]: table definitions, their validation and durable records;
-//! - `keys`: the internal key layout (see `docs/table-layer.md`);
-//! - `exprs`: the seam to [`crate::expr`];
-//! - `items`: the per-item write path and Put/Get/Update/DeleteItem;
+//! - `core`: the shared state every operation takes (`Core`), and the lock order;
+//! - `control`: the control plane's catalog changes, one function per action;
+//! - `items`: Put/Get/Update/DeleteItem;
 //! - `read`: Query and Scan paging;
 //! - `batch`: BatchGetItem and BatchWriteItem;
-//! - `secondary_index`: LSI (synchronous) and GSI (queued, asynchronous) maintenance;
-//! - `ttl`: UpdateTimeToLive / DescribeTimeToLive and the expired-item sweeper;
+//! - `ttl`: UpdateTimeToLive / DescribeTimeToLive;
+//! - `write`: **the one write path** every item write goes through, with its derived-
+//!   write hooks (LSI entries, item-collection sizes, the GSI queue);
+//! - `item_locks`: the striped item locks, taken in sorted order;
+//! - `stored`: items as stored in the base table;
+//! - `secondary_index`: index entries (LSI synchronous, GSI via the queue);
+//! - `gsi_queue`: the GSI maintenance queue's record format and sequence numbers;
+//! - `worker`: the background thread (GSI queue drain, backfills, drops, TTL sweep) and
+//!   its `signal`;
+//! - `keys`: the internal key layout (see `docs/table-layer.md`);
+//! - `exprs`: the seam to [`crate::expr`];
 //! - [`capacity`]: ConsumedCapacity by DynamoDB's rules;
 //! - [`error`]: [`Error`], one variant per DynamoDB exception.
 //!
@@ -62,12 +72,22 @@ pub mod error;
 pub mod shapes;
 
 mod batch;
+mod catalog_record;
+mod control;
+mod core;
 mod exprs;
+mod gsi_queue;
+mod item_locks;
 mod items;
 mod keys;
+mod options;
 mod read;
 mod secondary_index;
+mod signal;
+mod stored;
 mod ttl;
+mod worker;
+mod write;
 
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{

@@ -1,7 +1,7 @@
 //! Query and Scan: one page of a range scan at one snapshot.
 //!
 //! Both resolve their target (table or index), turn their parameters into key bounds and
-//! a direction, then run [`Core::read_page`], which applies DynamoDB's paging rules:
+//! a direction, then run [`read_page`], which applies DynamoDB's paging rules:
 //! `Limit` counts items *evaluated* (before the filter), a page stops after 1 MB of items
 //! read (also before the filter), and `LastEvaluatedKey` is the key of the last item
 //! evaluated whenever the page stopped early.
@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use crate::capacity;
 use crate::catalog::{IndexDef, KeyDef, TableDef};
-use crate::database::Core;
+use crate::core::Core;
 use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, ValidationError};
 use crate::expr::SortCondition;
 use crate::exprs::{self, Compiled, ExprInputs};
-use crate::items::decode_stored;
 use crate::keys::{
     entry_key, partition_prefix, prefix_bounds, prefix_successor, push_key_value, segment_bounds,
     KeyRange,
@@ -24,6 +23,7 @@ use crate::secondary_index::{index_entry_key, partition_bounds};
 use crate::shapes::{
     ProjectionType, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, Select,
 };
+use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, AttributeValue, Item, ScalarType};
 use shale_engine::Direction;
 
@@ -248,91 +248,88 @@ fn query_bounds(
     })
 }
 
-impl Core {
-    fn read_page(&self, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
-        let snapshot = self.backend.snapshot();
-        let iter = self
-            .backend
-            .scan(spec.start, spec.end, spec.direction, Some(&snapshot))?;
-        let mut items = Vec::new();
-        let mut scanned = 0usize;
-        let mut bytes = 0usize;
-        let mut last = None;
-        let mut stopped_early = false;
-        // An LSI query asking for attributes its entries lack reads them from the base
-        // table, as DynamoDB does (a GSI refuses such a request up front).
-        let fetch_base = match spec.target.index {
-            Some((i, false)) if i.projection.ty != ProjectionType::All => match spec.select {
-                Select::AllAttributes => true,
-                Select::SpecificAttributes => spec
-                    .compiled
-                    .projected_attributes()
-                    .any(|name| !i.projects(&spec.target.def.key, name)),
-                _ => false,
-            },
+/// One page of `spec`'s range at one snapshot, by DynamoDB's paging rules.
+fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
+    let snapshot = core.backend.snapshot();
+    let iter = core
+        .backend
+        .scan(spec.start, spec.end, spec.direction, Some(&snapshot))?;
+    let mut items = Vec::new();
+    let mut scanned = 0usize;
+    let mut bytes = 0usize;
+    let mut last = None;
+    let mut stopped_early = false;
+    // An LSI query asking for attributes its entries lack reads them from the base
+    // table, as DynamoDB does (a GSI refuses such a request up front).
+    let fetch_base = match spec.target.index {
+        Some((i, false)) if i.projection.ty != ProjectionType::All => match spec.select {
+            Select::AllAttributes => true,
+            Select::SpecificAttributes => spec
+                .compiled
+                .projected_attributes()
+                .any(|name| !i.projects(&spec.target.def.key, name)),
             _ => false,
-        };
-        let wants_capacity = capacity::wanted(spec.return_capacity);
-        // Capacity: entries read from the target, and items fetched from the base table.
-        let mut entry_bytes = 0usize;
-        let mut fetch_units = 0.0;
-        for kv in iter {
-            let (k, v) = kv?;
-            let mut item = decode_stored(&k, &v)?;
-            if wants_capacity && fetch_base {
-                entry_bytes += item_size_bytes(&item);
-            }
-            if fetch_base {
-                let key = spec.target.def.key.item_key(&item)?;
-                let base_key = entry_key(spec.target.def.id, &key.pk, key.sk.as_ref())?;
-                if let Some(b) = self.backend.get(&base_key, Some(&snapshot))? {
-                    item = decode_stored(&base_key, &b)?;
-                    if wants_capacity {
-                        fetch_units +=
-                            capacity::read_units(item_size_bytes(&item), spec.consistent);
-                    }
+        },
+        _ => false,
+    };
+    let wants_capacity = capacity::wanted(spec.return_capacity);
+    // Capacity: entries read from the target, and items fetched from the base table.
+    let mut entry_bytes = 0usize;
+    let mut fetch_units = 0.0;
+    for kv in iter {
+        let (k, v) = kv?;
+        let mut item = decode_stored(&k, &v)?;
+        if wants_capacity && fetch_base {
+            entry_bytes += item_size_bytes(&item);
+        }
+        if fetch_base {
+            let key = spec.target.def.key.item_key(&item)?;
+            let base_key = entry_key(spec.target.def.id, &key.pk, key.sk.as_ref())?;
+            if let Some(b) = core.backend.get(&base_key, Some(&snapshot))? {
+                item = decode_stored(&base_key, &b)?;
+                if wants_capacity {
+                    fetch_units += capacity::read_units(item_size_bytes(&item), spec.consistent);
                 }
-            }
-            scanned += 1;
-            bytes += item_size_bytes(&item);
-            if spec.compiled.filter_holds(&item)? {
-                if spec.select != Select::Count {
-                    items.push(match spec.select {
-                        Select::SpecificAttributes => spec.compiled.project(&item),
-                        _ => item.clone(),
-                    });
-                } else {
-                    items.push(Item::new());
-                }
-            }
-            let full = spec.limit.is_some_and(|l| scanned >= l) || bytes >= MAX_PAGE_BYTES;
-            if full {
-                last = Some(spec.target.last_key(&item));
-                stopped_early = true;
-                break;
             }
         }
-        let count = items.len();
-        Ok(QueryOutput {
-            items: (spec.select != Select::Count).then_some(items),
-            count: count as i64,
-            scanned_count: scanned as i64,
-            last_evaluated_key: if stopped_early { last } else { None },
-            consumed_capacity: wants_capacity
-                .then(|| {
-                    let read = if fetch_base { entry_bytes } else { bytes };
-                    let mut charge =
-                        capacity::read_charge(spec.target.index, read, spec.consistent);
-                    charge.table += fetch_units;
-                    capacity::report(spec.target.def, &charge, false, spec.return_capacity)
-                })
-                .flatten(),
-        })
+        scanned += 1;
+        bytes += item_size_bytes(&item);
+        if spec.compiled.filter_holds(&item)? {
+            if spec.select != Select::Count {
+                items.push(match spec.select {
+                    Select::SpecificAttributes => spec.compiled.project(&item),
+                    _ => item.clone(),
+                });
+            } else {
+                items.push(Item::new());
+            }
+        }
+        let full = spec.limit.is_some_and(|l| scanned >= l) || bytes >= MAX_PAGE_BYTES;
+        if full {
+            last = Some(spec.target.last_key(&item));
+            stopped_early = true;
+            break;
+        }
     }
+    let count = items.len();
+    Ok(QueryOutput {
+        items: (spec.select != Select::Count).then_some(items),
+        count: count as i64,
+        scanned_count: scanned as i64,
+        last_evaluated_key: if stopped_early { last } else { None },
+        consumed_capacity: wants_capacity
+            .then(|| {
+                let read = if fetch_base { entry_bytes } else { bytes };
+                let mut charge = capacity::read_charge(spec.target.index, read, spec.consistent);
+                charge.table += fetch_units;
+                capacity::report(spec.target.def, &charge, false, spec.return_capacity)
+            })
+            .flatten(),
+    })
+}
 
-    fn table_for_reads(&self, name: &str) -> Result<Arc<TableDef>, Error> {
-        self.table_for_items(&self.catalog.read(), name)
-    }
+fn table_for_reads(core: &Core, name: &str) -> Result<Arc<TableDef>, Error> {
+    core.table_for_items(&core.catalog.read(), name)
 }
 
 impl super::Database {
@@ -352,7 +349,7 @@ impl super::Database {
                 operation: "the legacy QueryFilter parameter",
             });
         }
-        let def = self.core.table_for_reads(&input.table_name)?;
+        let def = table_for_reads(&self.core, &input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let target = resolve_target(&def, input.index_name.as_deref(), consistent)?;
         let limit = resolve_limit(input.limit)?;
@@ -381,17 +378,20 @@ impl super::Database {
             let k = start_key(&target, esk)?;
             (start, end) = resume_after(start, end, k, direction)?;
         }
-        self.core.read_page(PageSpec {
-            target,
-            start,
-            end,
-            direction,
-            limit,
-            select,
-            compiled,
-            consistent,
-            return_capacity: input.return_consumed_capacity,
-        })
+        read_page(
+            &self.core,
+            PageSpec {
+                target,
+                start,
+                end,
+                direction,
+                limit,
+                select,
+                compiled,
+                consistent,
+                return_capacity: input.return_consumed_capacity,
+            },
+        )
     }
 
     /// Scan: the table or an index in hash order, optionally one parallel-scan segment.
@@ -405,7 +405,7 @@ impl super::Database {
                 operation: "the legacy ScanFilter parameter",
             });
         }
-        let def = self.core.table_for_reads(&input.table_name)?;
+        let def = table_for_reads(&self.core, &input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let target = resolve_target(&def, input.index_name.as_deref(), consistent)?;
         let limit = resolve_limit(input.limit)?;
@@ -467,17 +467,20 @@ impl super::Database {
             let k = start_key(&target, esk)?;
             (start, end) = resume_after(start, end, k, Direction::Forward)?;
         }
-        self.core.read_page(PageSpec {
-            target,
-            start,
-            end,
-            direction: Direction::Forward,
-            limit,
-            select,
-            compiled,
-            consistent,
-            return_capacity: input.return_consumed_capacity,
-        })
+        read_page(
+            &self.core,
+            PageSpec {
+                target,
+                start,
+                end,
+                direction: Direction::Forward,
+                limit,
+                select,
+                compiled,
+                consistent,
+                return_capacity: input.return_consumed_capacity,
+            },
+        )
     }
 }
 

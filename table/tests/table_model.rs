@@ -515,7 +515,10 @@ fn run(ops: Vec<Op>, lsm: bool) {
                     return_consumed_capacity: None,
                 });
                 if unique.len() < keys.len() {
-                    assert!(r.is_err());
+                    assert!(matches!(
+                        r,
+                        Err(Error::Validation(ValidationError::DuplicateKeys))
+                    ));
                 } else {
                     let got = sorted(r.unwrap().responses[TABLE].clone());
                     let want = sorted(unique.iter().filter_map(|k| model.get(k)).cloned());

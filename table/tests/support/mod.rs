@@ -183,3 +183,28 @@ pub fn vals(pairs: &[(&str, AttributeValue)]) -> Option<BTreeMap<String, Attribu
             .collect(),
     )
 }
+
+/// A private copy of the checked-in fixture directory `tests/fixtures/<name>` in a fresh
+/// temp dir, so a test can open (and write to) an old data directory without touching
+/// the committed one.
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).expect("create fixture copy dir");
+        for entry in std::fs::read_dir(from).expect("read fixture dir") {
+            let entry = entry.expect("fixture dir entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("fixture file type").is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy fixture file");
+            }
+        }
+    }
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    assert!(from.is_dir(), "no fixture at {}", from.display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&from, dir.path());
+    dir
+}

@@ -1,0 +1,605 @@
+//! The control plane's catalog changes: CreateTable, UpdateTable, DeleteTable, and the
+//! worker's "backfill finished". One function per action; each change is validated in
+//! full, then applied to a copy of the definition, then persisted in one batch and
+//! published in the in-memory catalog under the catalog write lock.
+//!
+//! Concurrency: every change holds the catalog write lock from reading the old
+//! definition until the new one is published, so it never interleaves with an item write
+//! (which holds the read lock while it uses a definition; see `crate::write`). Adding a
+//! GSI therefore splits writes cleanly: earlier ones are in the backfill's snapshot,
+//! later ones queue records for the new index.
+
+use std::sync::Arc;
+
+use crate::catalog::{
+    self, check_definitions_used, check_index_limits, key_def, projection_def, throughput_for,
+    validate_name, IndexDef, KeyDef, ProjectionDef, TableDef,
+};
+use crate::catalog_record;
+use crate::core::{Catalog, Core};
+use crate::error::{
+    Error, InUseReason, IndexUpdateError, KeySchemaError, ResourceKind, ValidationError,
+};
+use crate::shapes::{
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, CreateTableInput,
+    CreateTableOutput, DeleteGlobalSecondaryIndexAction, DeleteTableInput, DeleteTableOutput,
+    GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement,
+    LocalSecondaryIndex, Projection, ProvisionedThroughput, StreamSpecification, TableDescription,
+    TableStatus, UpdateGlobalSecondaryIndexAction, UpdateTableInput, UpdateTableOutput,
+};
+use shale_engine::WriteBatch;
+
+/// Most tables one database holds (DynamoDB's default account quota).
+pub const MAX_TABLES: usize = 2500;
+
+/// A validated CreateTable request, before ids are allocated.
+struct NewTable {
+    name: String,
+    key: KeyDef,
+    attribute_definitions: Vec<AttributeDefinition>,
+    billing_mode: BillingMode,
+    throughput: Option<ProvisionedThroughput>,
+    lsis: Vec<NewIndex>,
+    gsis: Vec<NewIndex>,
+    stream: Option<StreamSpecification>,
+    deletion_protection: bool,
+}
+
+/// A validated index, before its id is allocated.
+struct NewIndex {
+    name: String,
+    key: KeyDef,
+    projection: ProjectionDef,
+    throughput: Option<ProvisionedThroughput>,
+}
+
+impl NewIndex {
+    fn with_id(self, id: u32, status: IndexStatus) -> IndexDef {
+        IndexDef {
+            name: self.name,
+            id,
+            key: self.key,
+            projection: self.projection,
+            status,
+            throughput: self.throughput,
+        }
+    }
+}
+
+/// CreateTable: validate → check the name is free → allocate ids → persist.
+///
+/// # Errors
+/// ValidationException for a bad definition, ResourceInUse if the name exists,
+/// LimitExceeded over [`MAX_TABLES`] or out of ids, storage failure.
+pub(crate) fn create_table(
+    core: &Core,
+    input: CreateTableInput,
+) -> Result<CreateTableOutput, Error> {
+    let new = validate_create(input)?;
+    let mut cat = core.catalog.write();
+    check_name_free(&cat, &new.name)?;
+    let mut batch = WriteBatch::new();
+    let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
+    let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
+    let def = table_def(new, &ids, core.opts.clock.now_micros());
+    let mut description = commit_def(core, &mut cat, batch, def)?;
+    // DynamoDB answers CreateTable with CREATING; Shale's tables are usable at once, so
+    // DescribeTable already says ACTIVE.
+    description.table_status = TableStatus::Creating;
+    Ok(CreateTableOutput {
+        table_description: description,
+    })
+}
+
+/// Checks a CreateTable request in full (before any lock is taken).
+fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
+    validate_name("tableName", &input.table_name)?;
+    let defs = &input.attribute_definitions;
+    let key = key_def(&input.key_schema, defs)?;
+    let mode = input.billing_mode.unwrap_or_default();
+    let throughput =
+        throughput_for(mode, input.provisioned_throughput).map_err(ValidationError::Throughput)?;
+    let mut lsis = Vec::new();
+    for l in input.local_secondary_indexes.iter().flatten() {
+        lsis.push(validate_lsi(&key, l, defs)?);
+    }
+    let mut gsis = Vec::new();
+    for g in input.global_secondary_indexes.iter().flatten() {
+        let GlobalSecondaryIndex {
+            index_name,
+            key_schema,
+            projection,
+            provisioned_throughput,
+        } = g;
+        validate_name("indexName", index_name)?;
+        gsis.push(validate_gsi(
+            index_name,
+            key_schema,
+            projection,
+            *provisioned_throughput,
+            defs,
+            mode,
+        )?);
+    }
+    check_definitions_used(
+        defs,
+        std::iter::once(&key)
+            .chain(lsis.iter().map(|l| &l.key))
+            .chain(gsis.iter().map(|g| &g.key)),
+    )?;
+    Ok(NewTable {
+        name: input.table_name,
+        key,
+        attribute_definitions: input.attribute_definitions,
+        billing_mode: mode,
+        throughput,
+        lsis,
+        gsis,
+        stream: input.stream_specification,
+        deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+    })
+}
+
+/// An LSI shares the table's partition key and has a sort key of its own.
+fn validate_lsi(
+    table_key: &KeyDef,
+    l: &LocalSecondaryIndex,
+    defs: &[AttributeDefinition],
+) -> Result<NewIndex, Error> {
+    validate_name("indexName", &l.index_name)?;
+    let ik = key_def(&l.key_schema, defs)?;
+    if table_key.range.is_none() {
+        return Err(KeySchemaError::LsiOnHashOnlyTable.into());
+    }
+    if ik.range.is_none() {
+        return Err(KeySchemaError::LsiWithoutRange {
+            index: l.index_name.clone(),
+        }
+        .into());
+    }
+    if ik.hash != table_key.hash {
+        return Err(KeySchemaError::LsiHashMismatch {
+            index: l.index_name.clone(),
+            index_hash: ik.hash.name.clone(),
+            table_hash: table_key.hash.name.clone(),
+        }
+        .into());
+    }
+    let projection = projection_def(&l.projection).map_err(KeySchemaError::Projection)?;
+    Ok(NewIndex {
+        name: l.index_name.clone(),
+        key: ik,
+        projection,
+        throughput: None,
+    })
+}
+
+/// A GSI's key, projection and throughput (kept only on provisioned tables); its name is
+/// checked by the caller.
+fn validate_gsi(
+    name: &str,
+    key_schema: &[KeySchemaElement],
+    projection: &Projection,
+    throughput: Option<ProvisionedThroughput>,
+    defs: &[AttributeDefinition],
+    mode: BillingMode,
+) -> Result<NewIndex, Error> {
+    let key = key_def(key_schema, defs)?;
+    let projection = projection_def(projection).map_err(KeySchemaError::Projection)?;
+    let throughput = match mode {
+        BillingMode::Provisioned => {
+            throughput_for(mode, throughput).map_err(ValidationError::Throughput)?
+        }
+        BillingMode::PayPerRequest => None,
+    };
+    Ok(NewIndex {
+        name: name.to_owned(),
+        key,
+        projection,
+        throughput,
+    })
+}
+
+/// The name is unused and the table quota not reached.
+fn check_name_free(cat: &Catalog, name: &str) -> Result<(), Error> {
+    if cat.tables.contains_key(name) {
+        return Err(Error::ResourceInUse {
+            table_name: name.to_owned(),
+            reason: InUseReason::AlreadyExists,
+        });
+    }
+    if cat.tables.len() >= MAX_TABLES {
+        return Err(Error::LimitExceeded {
+            what: "tables",
+            limit: MAX_TABLES as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Allocates `n` fresh ids and adds the counter update to `batch`. Ids are never reused,
+/// so a dropped table's leftovers can never be read as a new one's.
+fn allocate_ids(cat: &mut Catalog, n: u32, batch: &mut WriteBatch) -> Result<Vec<u32>, Error> {
+    let first = cat.next_id;
+    let next = first.checked_add(n).ok_or(Error::LimitExceeded {
+        what: "table and index ids",
+        limit: u64::from(u32::MAX),
+    })?;
+    cat.next_id = next;
+    batch.put(catalog::next_id_key(), catalog_record::encode_next_id(next));
+    Ok((first..next).collect())
+}
+
+/// The new table's definition: ids in order table, LSIs, GSIs.
+fn table_def(new: NewTable, ids: &[u32], now_micros: u64) -> TableDef {
+    debug_assert_eq!(ids.len(), 1 + new.lsis.len() + new.gsis.len());
+    let table_id = ids[0];
+    let mut index_ids = ids[1..].iter().copied();
+    let mut with_ids = |indexes: Vec<NewIndex>| -> Vec<IndexDef> {
+        indexes
+            .into_iter()
+            .zip(&mut index_ids)
+            .map(|(i, id)| i.with_id(id, IndexStatus::Active))
+            .collect()
+    };
+    let lsis = with_ids(new.lsis);
+    let gsis = with_ids(new.gsis);
+    TableDef {
+        uuid: table_uuid(table_id, now_micros),
+        name: new.name,
+        id: table_id,
+        status: TableStatus::Active,
+        created_micros: now_micros,
+        key: new.key,
+        attribute_definitions: new.attribute_definitions,
+        billing_mode: new.billing_mode,
+        throughput: new.throughput,
+        decreases: 0,
+        lsis,
+        gsis,
+        stream: new.stream,
+        deletion_protection: new.deletion_protection,
+        ttl_attribute: None,
+    }
+}
+
+/// Adds `def`'s catalog record to `batch`.
+pub(crate) fn persist_def(batch: &mut WriteBatch, def: &TableDef) {
+    batch.put(
+        catalog::table_key(&def.name),
+        catalog_record::encode_table(def),
+    );
+}
+
+/// Checks the index limits, persists `def` with the rest of `batch`, and publishes it in
+/// `cat`. Returns its description.
+fn commit_def(
+    core: &Core,
+    cat: &mut Catalog,
+    mut batch: WriteBatch,
+    def: TableDef,
+) -> Result<TableDescription, Error> {
+    check_index_limits(&def)?;
+    persist_def(&mut batch, &def);
+    core.backend.write(batch)?;
+    let description = def.describe(&core.opts.region);
+    cat.tables.insert(def.name.clone(), Arc::new(def));
+    Ok(description)
+}
+
+/// DeleteTable: the definition goes and drop records are left for every id, in one
+/// batch; the worker removes the data.
+///
+/// # Errors
+/// ValidationException (name, deletion protection), ResourceNotFound, ResourceInUse
+/// when not ACTIVE, storage failure.
+pub(crate) fn delete_table(
+    core: &Core,
+    input: DeleteTableInput,
+) -> Result<DeleteTableOutput, Error> {
+    validate_name("tableName", &input.table_name)?;
+    let mut cat = core.catalog.write();
+    let def = cat
+        .tables
+        .get(&input.table_name)
+        .cloned()
+        .ok_or_else(|| Error::named_table_not_found(&input.table_name))?;
+    if def.deletion_protection {
+        return Err(ValidationError::DeletionProtected.into());
+    }
+    check_active(&def)?;
+    let mut batch = WriteBatch::new();
+    batch.delete(catalog::table_key(&def.name));
+    for id in def.all_ids() {
+        batch.put(catalog::drop_key(id), Vec::new());
+    }
+    core.backend.write(batch)?;
+    cat.tables.remove(&def.name);
+    drop(cat);
+    core.signal.notify();
+    let mut description = def.describe(&core.opts.region);
+    description.table_status = TableStatus::Deleting;
+    Ok(DeleteTableOutput {
+        table_description: description,
+    })
+}
+
+/// UpdateTable: validate → billing/throughput → stream → deletion protection → the GSI
+/// action → persist, all on a copy of the definition under the catalog write lock.
+///
+/// # Errors
+/// ResourceNotFound, ResourceInUse when the table is not ACTIVE, ValidationException,
+/// LimitExceeded when out of ids, storage failure.
+pub(crate) fn update_table(
+    core: &Core,
+    input: UpdateTableInput,
+) -> Result<UpdateTableOutput, Error> {
+    let index_update = validate_update(&input)?;
+    let mut cat = core.catalog.write();
+    let old = cat
+        .tables
+        .get(&input.table_name)
+        .cloned()
+        .ok_or_else(|| Error::named_table_not_found(&input.table_name))?;
+    check_active(&old)?;
+    let mut def = (*old).clone();
+    let mut batch = WriteBatch::new();
+    if input.billing_mode.is_some() || input.provisioned_throughput.is_some() {
+        change_billing(&mut def, input.billing_mode, input.provisioned_throughput)?;
+    }
+    set_stream_specification(&mut def, input.stream_specification);
+    set_deletion_protection(&mut def, input.deletion_protection_enabled);
+    let mut dropped_index = None;
+    if let Some(u) = index_update {
+        let new_defs = input.attribute_definitions.as_deref().unwrap_or_default();
+        match (u.create, u.update, u.delete) {
+            (Some(c), None, None) => create_gsi(&mut cat, &mut def, c, new_defs, &mut batch)?,
+            (None, Some(up), None) => update_gsi_throughput(&mut def, up)?,
+            (None, None, Some(del)) => dropped_index = Some(delete_gsi(&mut def, del, &mut batch)?),
+            _ => return Err(ValidationError::IndexUpdate(IndexUpdateError::NoAction).into()),
+        }
+    }
+    let needs_work = def.status == TableStatus::Updating || dropped_index.is_some();
+    let description = commit_def(core, &mut cat, batch, def)?;
+    drop(cat);
+    if needs_work {
+        core.signal.notify();
+    }
+    Ok(UpdateTableOutput {
+        table_description: description,
+    })
+}
+
+/// Checks an UpdateTable request's shape: something to change, at most one GSI action.
+/// Returns the GSI action.
+fn validate_update(input: &UpdateTableInput) -> Result<Option<GlobalSecondaryIndexUpdate>, Error> {
+    validate_name("tableName", &input.table_name)?;
+    let index_updates = input
+        .global_secondary_index_updates
+        .clone()
+        .unwrap_or_default();
+    if input.billing_mode.is_none()
+        && input.provisioned_throughput.is_none()
+        && index_updates.is_empty()
+        && input.stream_specification.is_none()
+        && input.deletion_protection_enabled.is_none()
+    {
+        return Err(ValidationError::NothingToUpdate.into());
+    }
+    if index_updates.len() > 1 {
+        return Err(ValidationError::IndexUpdate(IndexUpdateError::MoreThanOne).into());
+    }
+    Ok(index_updates.into_iter().next())
+}
+
+/// A control-plane change needs the table ACTIVE.
+fn check_active(def: &TableDef) -> Result<(), Error> {
+    if def.status != TableStatus::Active {
+        return Err(Error::ResourceInUse {
+            table_name: def.name.clone(),
+            reason: InUseReason::NotActive {
+                status: status_word(def.status),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Billing mode and table throughput. Keeping PROVISIONED without new figures keeps the
+/// old ones; a decrease is counted; going on-demand clears the GSIs' throughput.
+fn change_billing(
+    def: &mut TableDef,
+    mode: Option<BillingMode>,
+    throughput: Option<ProvisionedThroughput>,
+) -> Result<(), Error> {
+    let mode = mode.unwrap_or(def.billing_mode);
+    let t = match (mode, throughput) {
+        (BillingMode::Provisioned, None) if def.billing_mode == mode => def.throughput,
+        (m, t) => throughput_for(m, t).map_err(ValidationError::Throughput)?,
+    };
+    if let (Some(new), Some(old)) = (t, def.throughput) {
+        if new.read_capacity_units < old.read_capacity_units
+            || new.write_capacity_units < old.write_capacity_units
+        {
+            def.decreases += 1;
+        }
+    }
+    def.billing_mode = mode;
+    def.throughput = t;
+    if mode == BillingMode::PayPerRequest {
+        for g in &mut def.gsis {
+            g.throughput = None;
+        }
+    }
+    Ok(())
+}
+
+/// The stream specification is stored (streams are not implemented yet).
+fn set_stream_specification(def: &mut TableDef, spec: Option<StreamSpecification>) {
+    if let Some(s) = spec {
+        def.stream = Some(s);
+    }
+}
+
+/// Deletion protection on or off.
+fn set_deletion_protection(def: &mut TableDef, enabled: Option<bool>) {
+    if let Some(p) = enabled {
+        def.deletion_protection = p;
+    }
+}
+
+/// Adds a GSI in CREATING (the table goes UPDATING until the worker's backfill ends),
+/// merging the request's new attribute definitions.
+fn create_gsi(
+    cat: &mut Catalog,
+    def: &mut TableDef,
+    c: CreateGlobalSecondaryIndexAction,
+    new_defs: &[AttributeDefinition],
+    batch: &mut WriteBatch,
+) -> Result<(), Error> {
+    validate_name("indexName", &c.index_name)?;
+    if def.index(&c.index_name).is_some() {
+        return Err(
+            ValidationError::IndexUpdate(IndexUpdateError::AlreadyExists {
+                index: c.index_name,
+            })
+            .into(),
+        );
+    }
+    let mut defs = def.attribute_definitions.clone();
+    for d in new_defs {
+        match defs.iter().find(|x| x.attribute_name == d.attribute_name) {
+            Some(existing) if existing.attribute_type != d.attribute_type => {
+                return Err(KeySchemaError::DuplicateDefinition.into())
+            }
+            Some(_) => {}
+            None => defs.push(d.clone()),
+        }
+    }
+    let new = validate_gsi(
+        &c.index_name,
+        &c.key_schema,
+        &c.projection,
+        c.provisioned_throughput,
+        &defs,
+        def.billing_mode,
+    )?;
+    let id = allocate_ids(cat, 1, batch)?[0];
+    def.gsis.push(new.with_id(id, IndexStatus::Creating));
+    def.attribute_definitions = defs;
+    keep_used_definitions(def);
+    def.status = TableStatus::Updating;
+    Ok(())
+}
+
+/// Changes a GSI's throughput (ignored on on-demand tables).
+fn update_gsi_throughput(
+    def: &mut TableDef,
+    up: UpdateGlobalSecondaryIndexAction,
+) -> Result<(), Error> {
+    let provisioned = def.billing_mode == BillingMode::Provisioned;
+    let Some(g) = def.gsis.iter_mut().find(|g| g.name == up.index_name) else {
+        return Err(Error::ResourceNotFound {
+            kind: ResourceKind::Index,
+            name: Some(up.index_name),
+        });
+    };
+    if provisioned {
+        g.throughput = throughput_for(BillingMode::Provisioned, up.provisioned_throughput)
+            .map_err(ValidationError::Throughput)?;
+    }
+    Ok(())
+}
+
+/// Removes a GSI from the definition and leaves a drop record for its entries. Returns
+/// its id.
+fn delete_gsi(
+    def: &mut TableDef,
+    del: DeleteGlobalSecondaryIndexAction,
+    batch: &mut WriteBatch,
+) -> Result<u32, Error> {
+    let Some(pos) = def.gsis.iter().position(|g| g.name == del.index_name) else {
+        return Err(Error::ResourceNotFound {
+            kind: ResourceKind::Index,
+            name: Some(del.index_name),
+        });
+    };
+    let g = def.gsis.remove(pos);
+    batch.put(catalog::drop_key(g.id), Vec::new());
+    keep_used_definitions(def);
+    Ok(g.id)
+}
+
+/// Keeps only the attribute definitions some key of the table or its indexes uses.
+fn keep_used_definitions(def: &mut TableDef) {
+    let TableDef {
+        attribute_definitions,
+        key,
+        gsis,
+        lsis,
+        ..
+    } = def;
+    attribute_definitions.retain(|d| {
+        key.contains(&d.attribute_name)
+            || gsis
+                .iter()
+                .chain(lsis.iter())
+                .any(|i| i.key.contains(&d.attribute_name))
+    });
+}
+
+/// Marks a GSI ACTIVE (and the table ACTIVE when no index is still CREATING). A table or
+/// index dropped meanwhile is left alone.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn finish_backfill(core: &Core, table: &str, index_id: u32) -> Result<(), Error> {
+    let mut cat = core.catalog.write();
+    let Some(old) = cat.tables.get(table).cloned() else {
+        return Ok(()); // dropped meanwhile
+    };
+    let mut def = (*old).clone();
+    let Some(g) = def.gsis.iter_mut().find(|g| g.id == index_id) else {
+        return Ok(());
+    };
+    debug_assert_eq!(
+        g.status,
+        IndexStatus::Creating,
+        "only a CREATING GSI backfills"
+    );
+    g.status = IndexStatus::Active;
+    if def.gsis.iter().all(|g| g.status == IndexStatus::Active) {
+        def.status = TableStatus::Active;
+    }
+    let mut batch = WriteBatch::new();
+    persist_def(&mut batch, &def);
+    core.backend.write(batch)?;
+    cat.tables.insert(def.name.clone(), Arc::new(def));
+    Ok(())
+}
+
+/// DynamoDB's verb for a status in ResourceInUse messages.
+fn status_word(s: TableStatus) -> &'static str {
+    match s {
+        TableStatus::Creating => "created",
+        TableStatus::Updating => "updated",
+        TableStatus::Deleting => "deleted",
+        TableStatus::Active => "used",
+    }
+}
+
+/// A UUID-shaped, deterministic table id (no randomness needed: ids are never reused).
+fn table_uuid(id: u32, now_micros: u64) -> String {
+    let a = xxhash_rust::xxh3::xxh3_64(
+        &[id.to_be_bytes().as_slice(), &now_micros.to_be_bytes()].concat(),
+    );
+    let b = xxhash_rust::xxh3::xxh3_64(&a.to_be_bytes());
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a as u16,
+        (b >> 48) as u16,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}

@@ -1,0 +1,161 @@
+//! [`Core`]: the state every operation shares, and nothing else.
+//!
+//! The operations live with their concept and take `&Core`: the write path in
+//! `crate::write`, reads in `crate::read` and `crate::items`, catalog changes in
+//! `crate::control`, background work in `crate::worker`. This module imports none of
+//! them, so none can import it back in a circle.
+//!
+//! Locks, in the order they may be taken (never right before left):
+//!
+//! ```text
+//! index_work ─┐
+//!             ├─→ catalog ─→ item stripes (ascending) ─→ signal
+//! ttl_sweep  ─┘
+//! ```
+//!
+//! - `index_work` serialises GSI queue draining, backfills and drops; a finished backfill
+//!   is published (catalog write lock) while it is held. Item writes never take it.
+//! - `ttl_sweep` guards the sweeper's cursors; the sweep deletes through the write path.
+//! - `catalog`: item writes hold it for reading from the moment they read the table
+//!   definition until their batch is committed, so a control-plane change (which takes it
+//!   for writing) never interleaves with a write that used the old definition. Reads
+//!   clone the `Arc<TableDef>` and drop it at once.
+//! - item stripes: see [`crate::item_locks`].
+//! - `signal` is a leaf: nothing is taken while it is held.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::catalog::{self, validate_name, TableDef};
+use crate::catalog_record;
+use crate::error::Error;
+use crate::gsi_queue::GsiQueue;
+use crate::item_locks::ItemLocks;
+use crate::keys::{prefix_bounds, FIRST_USER_ID};
+use crate::options::DatabaseOptions;
+use crate::shapes::TableStatus;
+use crate::signal::Signal;
+use shale_engine::Backend;
+
+/// The in-memory copy of the catalog.
+#[derive(Debug, Default)]
+pub(crate) struct Catalog {
+    pub(crate) tables: BTreeMap<String, Arc<TableDef>>,
+    /// The next unused table/index id (ids are never reused).
+    pub(crate) next_id: u32,
+}
+
+/// Where the running GSI backfill resumes, guarded by [`Core::index_work`].
+#[derive(Debug, Default)]
+pub(crate) struct IndexWork {
+    /// Table id, index id, last base key done.
+    pub(crate) backfill_cursor: Option<(u32, u32, Vec<u8>)>,
+}
+
+/// Where the TTL sweeper resumes in each table (by table id), guarded by
+/// [`Core::ttl_sweep`].
+#[derive(Debug, Default)]
+pub(crate) struct TtlCursors {
+    pub(crate) cursors: BTreeMap<u32, Vec<u8>>,
+}
+
+/// Everything the operations share. `Send + Sync`; the background worker holds only a
+/// `Weak` to it, so dropping the [`crate::Database`] frees it.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) opts: DatabaseOptions,
+    pub(crate) catalog: RwLock<Catalog>,
+    /// Per-item (per-partition for tables with LSIs) write locks.
+    pub(crate) item_locks: ItemLocks,
+    /// The GSI maintenance queue's sequence allocator.
+    pub(crate) gsi_queue: GsiQueue,
+    /// Serialises GSI queue draining, backfills and drops, and holds their progress.
+    pub(crate) index_work: Mutex<IndexWork>,
+    /// The TTL sweeper's cursors.
+    pub(crate) ttl_sweep: Mutex<TtlCursors>,
+    /// Wakes the background worker; shared with its thread.
+    pub(crate) signal: Arc<Signal>,
+}
+
+impl Core {
+    /// Loads the shared state stored in `backend`: the catalog and the GSI queue's
+    /// position.
+    ///
+    /// # Errors
+    /// Storage failure, or a corrupt catalog record or queue key.
+    pub(crate) fn open(backend: Arc<dyn Backend>, opts: DatabaseOptions) -> Result<Core, Error> {
+        let catalog = Catalog::load(backend.as_ref())?;
+        let gsi_queue = GsiQueue::open(backend.as_ref())?;
+        Ok(Core {
+            catalog: RwLock::new(catalog),
+            item_locks: ItemLocks::new(opts.lock_stripes),
+            gsi_queue,
+            index_work: Mutex::new(IndexWork::default()),
+            ttl_sweep: Mutex::new(TtlCursors::default()),
+            signal: Arc::new(Signal::default()),
+            backend,
+            opts,
+        })
+    }
+
+    /// The definition of `name`, for control-plane calls (message names the table).
+    ///
+    /// # Errors
+    /// ValidationException for a bad name, ResourceNotFound.
+    pub(crate) fn table_named(&self, name: &str) -> Result<Arc<TableDef>, Error> {
+        validate_name("tableName", name)?;
+        self.catalog
+            .read()
+            .tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::named_table_not_found(name))
+    }
+
+    /// The definition of `name` in `cat` (a held catalog lock), for item calls.
+    ///
+    /// # Errors
+    /// ValidationException for a bad name, ResourceNotFound.
+    pub(crate) fn table_for_items(
+        &self,
+        cat: &Catalog,
+        name: &str,
+    ) -> Result<Arc<TableDef>, Error> {
+        validate_name("tableName", name)?;
+        cat.tables
+            .get(name)
+            .cloned()
+            .ok_or_else(Error::table_not_found)
+    }
+}
+
+impl Catalog {
+    /// Reads every table definition and the id counter.
+    fn load(backend: &dyn Backend) -> Result<Catalog, Error> {
+        let mut cat = Catalog {
+            tables: BTreeMap::new(),
+            next_id: FIRST_USER_ID,
+        };
+        let nk = catalog::next_id_key();
+        if let Some(v) = backend.get(&nk, None)? {
+            cat.next_id = catalog_record::decode_next_id(&nk, &v)?;
+        }
+        let (start, end) = prefix_bounds(&catalog::table_key_prefix());
+        for kv in backend.scan(start, end, shale_engine::Direction::Forward, None)? {
+            let (k, v) = kv?;
+            let mut def = catalog_record::decode_table(&k, &v)?;
+            // Creation is immediate: a table found CREATING was created before a crash.
+            if def.status == TableStatus::Creating {
+                def.status = TableStatus::Active;
+            }
+            cat.next_id = cat
+                .next_id
+                .max(def.all_ids().into_iter().max().unwrap_or(0) + 1);
+            cat.tables.insert(def.name.clone(), Arc::new(def));
+        }
+        Ok(cat)
+    }
+}

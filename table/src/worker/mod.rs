@@ -1,0 +1,108 @@
+//! The background worker: one thread that owns every piece of deferred work, and the
+//! loop that runs it.
+//!
+//! Jobs, in the order a round runs them:
+//! 1. index work ([`index`]): drain the GSI maintenance queue, advance GSI backfills,
+//!    remove dropped tables' and indexes' data; every round, in bounded chunks;
+//! 2. the TTL sweep ([`ttl_sweep`]): every `DatabaseOptions::ttl_sweep_interval`.
+//!
+//! Extension points, next: stream-record retention (trim records older than 24 hours)
+//! and capacity token-bucket refill go in [`run_round`] after the TTL sweep, each with
+//! its own period in [`Schedule`].
+//!
+//! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
+//! `index_worker_interval` at most), runs one round, and exits when the signal says
+//! shutdown or the shared state is gone (it holds only a `Weak<Core>`). Every round is
+//! bounded: at most [`index::WORK_STEPS_PER_ROUND`] chunks of index work and one TTL
+//! round, so shutdown waits for at most one round. The same jobs run in the foreground
+//! through [`run_index_work`] and [`ttl_sweep::sweep_round`]
+//! (`Database::wait_for_indexes`, `Database::sweep_expired_items`), serialised with the
+//! thread by the locks in [`Core`].
+
+pub(crate) mod index;
+pub(crate) mod ttl_sweep;
+
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::core::Core;
+use crate::error::Error;
+use crate::signal::{Signal, Wake};
+
+pub(crate) use index::run_index_work;
+
+/// The running background thread. Dropping it stops the thread (after its current
+/// bounded round) and joins it; pending work stays durable and resumes after the next
+/// open.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    signal: Arc<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker thread over `core`.
+    ///
+    /// # Errors
+    /// `LimitExceeded` when the thread cannot be spawned.
+    pub(crate) fn start(core: &Arc<Core>) -> Result<Worker, Error> {
+        let weak = Arc::downgrade(core);
+        let signal = Arc::clone(&core.signal);
+        let thread_signal = Arc::clone(&signal);
+        let interval = core.opts.index_worker_interval;
+        let thread = std::thread::Builder::new()
+            .name("shale-gsi".into())
+            .spawn(move || worker_loop(&weak, &thread_signal, interval))
+            .map_err(|_| Error::LimitExceeded {
+                what: "threads",
+                limit: 0,
+            })?;
+        Ok(Worker {
+            signal,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.signal.shutdown();
+        if let Some(h) = self.thread.take() {
+            // The worker finishes its current bounded round and exits; a panic in it has
+            // already been reported by the panic hook and is not re-raised in drop.
+            let _ = h.join();
+        }
+    }
+}
+
+/// When each periodic job last ran.
+struct Schedule {
+    last_ttl_sweep: Instant,
+}
+
+fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
+    let mut schedule = Schedule {
+        last_ttl_sweep: Instant::now(),
+    };
+    // Exits on shutdown or when the shared state is gone; each iteration is one bounded
+    // wait and one bounded round. The state is held only during a round.
+    loop {
+        if signal.wait(interval) == Wake::Stop {
+            return;
+        }
+        let Some(c) = core.upgrade() else { return };
+        run_round(&c, &mut schedule);
+    }
+}
+
+/// One round of every job that is due.
+fn run_round(core: &Core, schedule: &mut Schedule) {
+    // Errors are retried on the next round; the queue is durable, nothing is lost.
+    let _ = run_index_work(core, index::WORK_STEPS_PER_ROUND);
+    if schedule.last_ttl_sweep.elapsed() >= core.opts.ttl_sweep_interval {
+        schedule.last_ttl_sweep = Instant::now();
+        // Likewise: an expired item missed now is found by a later round.
+        let _ = ttl_sweep::sweep_round(core);
+    }
+}

@@ -1,0 +1,577 @@
+//! The one write path. Every item write goes through [`write_items`]: PutItem,
+//! UpdateItem, DeleteItem (`crate::items`), each BatchWriteItem request
+//! (`crate::batch`), TTL deletes (`crate::worker`), and next, multi-item transactions.
+//!
+//! A write is a set of items (one today; several for a transaction), each with a
+//! mutation that sees the current item and returns the new one. [`write_items`] locks
+//! the set, reads, decides, validates, then builds **one** backend [`WriteBatch`] holding
+//! the base puts/deletes and every derived write, produced by the [`HOOKS`] in a fixed
+//! order, and commits it. Adding a feature that must follow every write (stream records,
+//! capacity accounting) means adding a [`Hook`], not a second path.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{KeyValues, TableDef};
+use crate::core::{Catalog, Core};
+use crate::error::{Error, ValidationError};
+use crate::gsi_queue;
+use crate::keys::{entry_key, partition_prefix};
+use crate::secondary_index::{self, collection_size_key, decode_collection_size};
+use crate::stored::{decode_stored, encode_stored};
+use crate::types::{item_size_bytes, validate_item, Item};
+use shale_engine::{BatchOp, WriteBatch};
+
+/// Most items one write changes atomically (DynamoDB's TransactWriteItems limit).
+pub(crate) const MAX_ITEMS_PER_WRITE: usize = 100;
+
+/// An item's mutation: sees the current item (`None` when absent, or when not read: see
+/// [`ItemWrite::needs_old`]) and returns the new one (`None` deletes). Its error aborts
+/// the whole write.
+pub(crate) type Mutation<'a> = Box<dyn FnOnce(Option<&Item>) -> Result<Option<Item>, Error> + 'a>;
+
+/// One item of a write.
+pub(crate) struct ItemWrite<'a> {
+    /// The table's definition, as found in the catalog the caller holds locked.
+    pub(crate) def: &'a TableDef,
+    /// The item's key.
+    pub(crate) key: &'a KeyValues,
+    /// Whether the mutation or the caller needs the current item (conditions,
+    /// ReturnValues, capacity). Tables with indexes always read it; otherwise a blind
+    /// write skips the read, and `old` in the outcome is `None`.
+    pub(crate) needs_old: bool,
+    /// How the item changes.
+    pub(crate) mutation: Mutation<'a>,
+}
+
+impl<'a> ItemWrite<'a> {
+    /// One item of a write.
+    pub(crate) fn new(
+        def: &'a TableDef,
+        key: &'a KeyValues,
+        needs_old: bool,
+        mutation: impl FnOnce(Option<&Item>) -> Result<Option<Item>, Error> + 'a,
+    ) -> ItemWrite<'a> {
+        ItemWrite {
+            def,
+            key,
+            needs_old,
+            mutation: Box::new(mutation),
+        }
+    }
+}
+
+/// What a write did to one item.
+#[derive(Debug)]
+pub(crate) struct WriteOutcome {
+    /// The item before (`None` when absent, or not read).
+    pub old: Option<Item>,
+    /// The item after (`None` when deleted or left absent).
+    pub new: Option<Item>,
+}
+
+/// The derived-write steps, run by [`write_items`] in the order of [`HOOKS`].
+///
+/// Every hook sees all changed items of the write (after their mutations and
+/// validation, before commit, under the write's locks) and may:
+/// - add puts/deletes to the write's batch, on keys no other step writes (never a base
+///   item's key; debug builds check that no key is written twice);
+/// - read the backend's latest state of keys the write's locks protect;
+/// - reject the whole write with an error: nothing is committed then.
+///
+/// A hook never commits, never takes another lock, and leaves in-memory side effects
+/// (sequence numbers) to the steps after every step that may reject, so a rejected write
+/// leaves nothing but, at worst, a harmless sequence gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hook {
+    /// LSI entries (synchronous indexes, so LSI reads are strongly consistent), and the
+    /// bytes they add to each item collection.
+    LsiEntries,
+    /// Item-collection sizes of tables with LSIs, per partition; rejects a write that
+    /// grows one past `DatabaseOptions::item_collection_limit_bytes`.
+    CollectionSizes,
+    // Extension point `Capacity`, next: write-capacity accounting and throttling. It may
+    // reject (throttle), so it goes here, before any step that allocates a sequence number.
+    /// One GSI maintenance record per changed item whose GSI entries change (allocates
+    /// queue sequence numbers; the worker is woken after commit).
+    GsiQueue,
+    // Extension point `StreamRecords`, next: one stream record per changed item of a
+    // table with a stream (allocates stream sequence numbers, in the same batch).
+}
+
+/// The hooks, in the order every write runs them.
+pub(crate) const HOOKS: [Hook; 3] = [Hook::LsiEntries, Hook::CollectionSizes, Hook::GsiQueue];
+
+/// Where one item of a write lives.
+struct Located {
+    item_key: Vec<u8>,
+    /// The partition prefix, for tables with LSIs: they lock and size whole partitions.
+    partition: Option<Vec<u8>>,
+    /// Whether the current item is read (see [`ItemWrite::needs_old`]).
+    read_old: bool,
+}
+
+impl Located {
+    fn lock_key(&self) -> &[u8] {
+        self.partition.as_deref().unwrap_or(&self.item_key)
+    }
+}
+
+/// One item's change, as the hooks see it.
+struct Change<'a> {
+    def: &'a TableDef,
+    item_key: Vec<u8>,
+    partition: Option<Vec<u8>>,
+    old: Option<Item>,
+    new: Option<Item>,
+    /// The new item's size by DynamoDB's rules (0 when deleted).
+    new_size: usize,
+    /// Nothing to write: the delete of an item read and found absent.
+    unchanged: bool,
+}
+
+/// What the hooks pass on: to later hooks, and to the after-commit step.
+struct Derived {
+    /// Per change: the bytes its LSI entries add to its item collection.
+    lsi_bytes: Vec<i64>,
+    /// GSI maintenance records queued.
+    gsi_records: usize,
+}
+
+/// Applies `writes` atomically: every item changes, or (on any error) none does.
+///
+/// Steps, in order:
+/// 1. check the set: 1 to [`MAX_ITEMS_PER_WRITE`] items, no item twice;
+/// 2. lock the set: the stripe of each item (of its partition, for tables with LSIs) in
+///    ascending stripe order, each stripe once (`crate::item_locks`), so writes over
+///    overlapping sets cannot deadlock;
+/// 3. per item, in the given order: read the current item, run its mutation, validate
+///    the new item (attribute rules, 400 KB, key and index-key types);
+/// 4. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
+///    (LSI entries → item-collection sizes → GSI queue);
+/// 5. commit the batch (skipped when it is empty: deletes of absent items);
+/// 6. after commit, wake the worker if GSI records were queued.
+///
+/// Invariants:
+/// - atomic: the base writes and every derived write commit in one batch, so a crash
+///   leaves all or none; an error in steps 1–5 leaves the backend unchanged;
+/// - isolated per item: the locks are held from the read to the commit, so two writes of
+///   one item (or partition) never interleave, and an item's GSI records are queued in
+///   its write order;
+/// - the definitions are current: the caller holds the catalog lock (`held`) from looking
+///   the definitions up until this returns, so no control-plane change interleaves (a new
+///   GSI sees this write either in its backfill snapshot or as a queued record).
+///
+/// # Errors
+/// LimitExceeded (too many items), ValidationException (an item twice, key or item
+/// validation), whatever a mutation returns, ItemCollectionSizeLimitExceeded, storage
+/// failure.
+pub(crate) fn write_items(
+    core: &Core,
+    held: &Catalog,
+    writes: Vec<ItemWrite<'_>>,
+) -> Result<Vec<WriteOutcome>, Error> {
+    check_set(held, &writes)?;
+    let located = writes.iter().map(locate).collect::<Result<Vec<_>, _>>()?;
+    check_distinct(&located)?;
+    let _locks = core.item_locks.lock(located.iter().map(Located::lock_key));
+    let mut changes = Vec::with_capacity(writes.len());
+    for (write, at) in writes.into_iter().zip(located) {
+        changes.push(decide(core, write, at)?);
+    }
+    let mut batch = WriteBatch::new();
+    for c in &changes {
+        base_write(c, &mut batch)?;
+    }
+    let derived = run_hooks(core, &changes, &mut batch)?;
+    debug_assert_distinct_keys(&batch);
+    if !batch.is_empty() {
+        core.backend.write(batch)?;
+    }
+    after_commit(core, &derived);
+    Ok(changes
+        .into_iter()
+        .map(|c| WriteOutcome {
+            old: c.old,
+            new: c.new,
+        })
+        .collect())
+}
+
+/// [`write_items`] for a single item.
+///
+/// # Errors
+/// As [`write_items`].
+pub(crate) fn write_item(
+    core: &Core,
+    held: &Catalog,
+    write: ItemWrite<'_>,
+) -> Result<WriteOutcome, Error> {
+    let mut outcomes = write_items(core, held, vec![write])?;
+    debug_assert_eq!(outcomes.len(), 1);
+    // An invariant, not an input check: write_items returns one outcome per item.
+    Ok(outcomes.pop().expect("one outcome per item written"))
+}
+
+/// Validates a whole new item: attribute rules, the 400 KB limit, and every
+/// secondary-index key (types, sizes; GSIs are updated later, so an invalid index key
+/// must be rejected before the write is acknowledged). Returns the item's size.
+///
+/// # Errors
+/// ValidationException.
+pub(crate) fn validate_new_item(def: &TableDef, item: &Item) -> Result<usize, Error> {
+    let size = validate_item(item)?;
+    secondary_index::check_index_keys(def, item)?;
+    Ok(size)
+}
+
+fn check_set(held: &Catalog, writes: &[ItemWrite<'_>]) -> Result<(), Error> {
+    if writes.is_empty() || writes.len() > MAX_ITEMS_PER_WRITE {
+        return Err(Error::LimitExceeded {
+            what: "items per write",
+            limit: MAX_ITEMS_PER_WRITE as u64,
+        });
+    }
+    debug_assert!(
+        writes.iter().all(|w| held
+            .tables
+            .get(&w.def.name)
+            .is_some_and(|t| std::ptr::eq(t.as_ref(), w.def))),
+        "a write's definition must be the current one of the catalog the caller holds"
+    );
+    Ok(())
+}
+
+fn locate(w: &ItemWrite<'_>) -> Result<Located, Error> {
+    let def = w.def;
+    Ok(Located {
+        item_key: entry_key(def.id, &w.key.pk, w.key.sk.as_ref())?,
+        partition: if def.lsis.is_empty() {
+            None
+        } else {
+            Some(partition_prefix(def.id, &w.key.pk)?)
+        },
+        read_old: w.needs_old || !def.lsis.is_empty() || !def.gsis.is_empty(),
+    })
+}
+
+fn check_distinct(located: &[Located]) -> Result<(), Error> {
+    if located.len() < 2 {
+        return Ok(());
+    }
+    let mut keys: Vec<&[u8]> = located.iter().map(|l| l.item_key.as_slice()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ValidationError::DuplicateKeys.into());
+    }
+    Ok(())
+}
+
+/// Step 3 for one item: read, mutate, validate.
+fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'a>, Error> {
+    let stored = if at.read_old {
+        core.backend.get(&at.item_key, None)?
+    } else {
+        None
+    };
+    let old = match stored {
+        Some(v) => Some(decode_stored(&at.item_key, &v)?),
+        None => None,
+    };
+    let new = (write.mutation)(old.as_ref())?;
+    let new_size = match &new {
+        Some(n) => validate_new_item(write.def, n)?,
+        None => 0,
+    };
+    Ok(Change {
+        unchanged: new.is_none() && at.read_old && old.is_none(),
+        def: write.def,
+        item_key: at.item_key,
+        partition: at.partition,
+        old,
+        new,
+        new_size,
+    })
+}
+
+fn base_write(c: &Change<'_>, batch: &mut WriteBatch) -> Result<(), Error> {
+    match &c.new {
+        Some(n) => {
+            batch.put(c.item_key.clone(), encode_stored(n, c.new_size)?);
+        }
+        None if c.unchanged => {}
+        None => {
+            batch.delete(c.item_key.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Step 4: the derived writes, hook by hook, in [`HOOKS`] order.
+fn run_hooks(
+    core: &Core,
+    changes: &[Change<'_>],
+    batch: &mut WriteBatch,
+) -> Result<Derived, Error> {
+    let mut derived = Derived {
+        lsi_bytes: vec![0; changes.len()],
+        gsi_records: 0,
+    };
+    for hook in HOOKS {
+        match hook {
+            Hook::LsiEntries => lsi_entries(changes, &mut derived, batch)?,
+            Hook::CollectionSizes => collection_sizes(core, changes, &derived, batch)?,
+            Hook::GsiQueue => gsi_queue_records(core, changes, &mut derived, batch)?,
+        }
+    }
+    Ok(derived)
+}
+
+/// [`Hook::LsiEntries`].
+fn lsi_entries(
+    changes: &[Change<'_>],
+    derived: &mut Derived,
+    batch: &mut WriteBatch,
+) -> Result<(), Error> {
+    for (c, bytes) in changes.iter().zip(&mut derived.lsi_bytes) {
+        // Tables with LSIs, and only they, have a partition.
+        if c.partition.is_some() && !c.unchanged {
+            *bytes = secondary_index::lsi_changes(c.def, c.old.as_ref(), c.new.as_ref(), batch)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`Hook::CollectionSizes`]: one size update per partition the write touches (several
+/// items of one write may share a partition; their deltas add up).
+fn collection_sizes(
+    core: &Core,
+    changes: &[Change<'_>],
+    derived: &Derived,
+    batch: &mut WriteBatch,
+) -> Result<(), Error> {
+    let mut deltas: BTreeMap<Vec<u8>, (i64, &TableDef)> = BTreeMap::new();
+    for (c, lsi_bytes) in changes.iter().zip(&derived.lsi_bytes) {
+        let Some(partition) = &c.partition else {
+            continue;
+        };
+        if c.unchanged {
+            continue;
+        }
+        let base_bytes = c.new.as_ref().map_or(0, |n| item_size_bytes(n) as i64)
+            - c.old.as_ref().map_or(0, |o| item_size_bytes(o) as i64);
+        let entry = deltas
+            .entry(collection_size_key(c.def, partition))
+            .or_insert((0, c.def));
+        entry.0 += lsi_bytes + base_bytes;
+    }
+    let limit_bytes = core.opts.item_collection_limit_bytes;
+    for (size_key, (delta, def)) in deltas {
+        let current = match core.backend.get(&size_key, None)? {
+            Some(v) => decode_collection_size(&size_key, &v)?,
+            None => 0,
+        };
+        let updated = current.saturating_add_signed(delta);
+        if delta > 0 && updated > limit_bytes {
+            return Err(Error::ItemCollectionSizeLimitExceeded {
+                table_name: def.name.clone(),
+                size_bytes: updated,
+                limit_bytes,
+            });
+        }
+        if updated == 0 {
+            batch.delete(size_key);
+        } else {
+            batch.put(size_key, updated.to_be_bytes().to_vec());
+        }
+    }
+    Ok(())
+}
+
+/// [`Hook::GsiQueue`].
+fn gsi_queue_records(
+    core: &Core,
+    changes: &[Change<'_>],
+    derived: &mut Derived,
+    batch: &mut WriteBatch,
+) -> Result<(), Error> {
+    let mut last_key: Option<Vec<u8>> = None;
+    for c in changes {
+        if c.def.gsis.is_empty() || c.unchanged {
+            continue;
+        }
+        let ops = secondary_index::gsi_ops(c.def, c.old.as_ref(), c.new.as_ref())?;
+        if ops.is_empty() {
+            continue;
+        }
+        let key = core.gsi_queue.next_key();
+        debug_assert!(
+            last_key.as_ref().is_none_or(|l| *l < key),
+            "queue keys of one write increase"
+        );
+        batch.put(key.clone(), gsi_queue::encode_record(&ops));
+        last_key = Some(key);
+        derived.gsi_records += 1;
+    }
+    Ok(())
+}
+
+/// Step 6. Extension point: stream records will wake their readers here.
+fn after_commit(core: &Core, derived: &Derived) {
+    if derived.gsi_records > 0 {
+        core.signal.notify();
+    }
+}
+
+/// Debug builds: no key is written twice in one batch (a hook never touches a base item
+/// or another hook's keys).
+fn debug_assert_distinct_keys(batch: &WriteBatch) {
+    if cfg!(debug_assertions) {
+        let mut keys: Vec<&[u8]> = batch.ops().iter().map(BatchOp::key).collect();
+        keys.sort_unstable();
+        debug_assert!(
+            keys.windows(2).all(|w| w[0] != w[1]),
+            "a write's batch writes a key twice"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::options::DatabaseOptions;
+    use crate::shapes::{
+        AttributeDefinition, BillingMode, CreateTableInput, KeySchemaElement, KeyType,
+        LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType,
+    };
+    use crate::types::AttributeValue;
+
+    /// A table `Tab` (pk, sk) with an LSI on `lsk`, over `stripes` item locks.
+    fn lsi_table(stripes: usize) -> Core {
+        let core = Core::open(
+            Arc::new(shale_engine::MemBackend::new()),
+            DatabaseOptions {
+                background_index_worker: false,
+                lock_stripes: stripes,
+                ..DatabaseOptions::default()
+            },
+        )
+        .unwrap();
+        let attr = |name: &str| AttributeDefinition {
+            attribute_name: name.into(),
+            attribute_type: ScalarAttributeType::S,
+        };
+        let key = |name: &str, key_type| KeySchemaElement {
+            attribute_name: name.into(),
+            key_type,
+        };
+        crate::control::create_table(
+            &core,
+            CreateTableInput {
+                table_name: "Tab".into(),
+                attribute_definitions: vec![attr("pk"), attr("sk"), attr("lsk")],
+                key_schema: vec![key("pk", KeyType::Hash), key("sk", KeyType::Range)],
+                local_secondary_indexes: Some(vec![LocalSecondaryIndex {
+                    index_name: "Lsi".into(),
+                    key_schema: vec![key("pk", KeyType::Hash), key("lsk", KeyType::Range)],
+                    projection: Projection {
+                        projection_type: Some(ProjectionType::All),
+                        non_key_attributes: None,
+                    },
+                }]),
+                billing_mode: Some(BillingMode::PayPerRequest),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        core
+    }
+
+    fn item(pk: &str, sk: &str) -> Item {
+        let s = |v: &str| AttributeValue::S(v.into());
+        Item::from([
+            ("pk".to_string(), s(pk)),
+            ("sk".to_string(), s(sk)),
+            ("lsk".to_string(), s("x")),
+        ])
+    }
+
+    fn key(pk: &str, sk: &str) -> KeyValues {
+        KeyValues {
+            pk: AttributeValue::S(pk.into()),
+            sk: Some(AttributeValue::S(sk.into())),
+        }
+    }
+
+    fn collection_size(core: &Core, def: &TableDef, pk: &str) -> u64 {
+        let partition = partition_prefix(def.id, &AttributeValue::S(pk.into())).unwrap();
+        let k = collection_size_key(def, &partition);
+        core.backend
+            .get(&k, None)
+            .unwrap()
+            .map_or(0, |v| decode_collection_size(&k, &v).unwrap())
+    }
+
+    #[test]
+    fn one_write_of_several_items_shares_locks_and_sums_collection_sizes() {
+        // One stripe: both items (and their shared partition) map to it; locking it
+        // twice would deadlock.
+        let core = &lsi_table(1);
+        let cat = core.catalog.read();
+        let def = cat.tables["Tab"].clone();
+        let (a, b) = (key("p", "a"), key("p", "b"));
+        let writes = vec![
+            ItemWrite::new(&def, &a, false, |_| Ok(Some(item("p", "a")))),
+            ItemWrite::new(&def, &b, false, |_| Ok(Some(item("p", "b")))),
+        ];
+        let out = write_items(core, &cat, writes).unwrap();
+        assert!(out.iter().all(|o| o.old.is_none() && o.new.is_some()));
+        // Base item plus its LSI entry (projection ALL), for each item.
+        let per_item = 2 * item_size_bytes(&item("p", "a")) as u64;
+        assert_eq!(collection_size(core, &def, "p"), 2 * per_item);
+    }
+
+    #[test]
+    fn a_failing_mutation_aborts_every_item_of_the_write() {
+        let core = &lsi_table(8);
+        let cat = core.catalog.read();
+        let def = cat.tables["Tab"].clone();
+        let (a, b) = (key("p", "a"), key("q", "b"));
+        let writes = vec![
+            ItemWrite::new(&def, &a, false, |_| Ok(Some(item("p", "a")))),
+            ItemWrite::new(&def, &b, false, |_| {
+                Err(Error::ConditionalCheckFailed { item: None })
+            }),
+        ];
+        assert!(matches!(
+            write_items(core, &cat, writes),
+            Err(Error::ConditionalCheckFailed { .. })
+        ));
+        assert_eq!(
+            crate::stored::read_item(core.backend.as_ref(), &def, &a).unwrap(),
+            None
+        );
+        assert_eq!(collection_size(core, &def, "p"), 0);
+    }
+
+    #[test]
+    fn an_item_twice_or_no_item_is_refused() {
+        let core = &lsi_table(8);
+        let cat = core.catalog.read();
+        let def = cat.tables["Tab"].clone();
+        let a = key("p", "a");
+        let twice = vec![
+            ItemWrite::new(&def, &a, false, |_| Ok(None)),
+            ItemWrite::new(&def, &a, false, |_| Ok(None)),
+        ];
+        assert!(matches!(
+            write_items(core, &cat, twice),
+            Err(Error::Validation(ValidationError::DuplicateKeys))
+        ));
+        assert!(matches!(
+            write_items(core, &cat, Vec::new()),
+            Err(Error::LimitExceeded { .. })
+        ));
+    }
+}
