@@ -13,8 +13,11 @@ pub const DEFAULT_ITEM_COLLECTION_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 /// Lock stripes for per-item read-modify-write atomicity.
 pub const DEFAULT_LOCK_STRIPES: usize = 1024;
 
-/// How a [`crate::Database`] behaves.
+/// How a [`crate::Database`] behaves. Start from `DatabaseOptions::default()` and use the
+/// `with_*` builders (or set the public fields). `#[non_exhaustive]`: new options arrive
+/// with defaults, so code built against an older set keeps compiling.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DatabaseOptions {
     /// Source of CreationDateTime and other timestamps.
     pub clock: Arc<dyn Clock>,
@@ -46,5 +49,43 @@ impl Default for DatabaseOptions {
             lock_stripes: DEFAULT_LOCK_STRIPES,
             ttl_sweep_interval: Duration::from_secs(1),
         }
+    }
+}
+
+impl DatabaseOptions {
+    /// Sets [`DatabaseOptions::clock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// Sets [`DatabaseOptions::region`].
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+    /// Sets [`DatabaseOptions::item_collection_limit_bytes`].
+    pub fn with_item_collection_limit_bytes(mut self, limit_bytes: u64) -> Self {
+        self.item_collection_limit_bytes = limit_bytes;
+        self
+    }
+    /// Sets [`DatabaseOptions::background_index_worker`].
+    pub fn with_background_index_worker(mut self, on: bool) -> Self {
+        self.background_index_worker = on;
+        self
+    }
+    /// Sets [`DatabaseOptions::index_worker_interval`].
+    pub fn with_index_worker_interval(mut self, interval: Duration) -> Self {
+        self.index_worker_interval = interval;
+        self
+    }
+    /// Sets [`DatabaseOptions::lock_stripes`].
+    pub fn with_lock_stripes(mut self, stripes: usize) -> Self {
+        self.lock_stripes = stripes;
+        self
+    }
+    /// Sets [`DatabaseOptions::ttl_sweep_interval`].
+    pub fn with_ttl_sweep_interval(mut self, interval: Duration) -> Self {
+        self.ttl_sweep_interval = interval;
+        self
     }
 }

@@ -145,10 +145,7 @@ fn background_worker_catches_up_without_being_asked() {
     for b in backends() {
         let db = Database::open(
             b.backend.clone(),
-            DatabaseOptions {
-                background_index_worker: true,
-                ..options()
-            },
+            options().with_background_index_worker(true),
         )
         .unwrap();
         db.create_table(table_with_gsis()).unwrap();

@@ -100,12 +100,10 @@ fn gsi_count(db: &Database) -> usize {
 }
 
 fn open_with(backend: &TestBackend, clock: &ManualClock, background: bool) -> Database {
-    let opts = DatabaseOptions {
-        clock: Arc::new(clock.clone()),
-        background_index_worker: background,
-        ttl_sweep_interval: Duration::from_millis(5),
-        ..options()
-    };
+    let opts = options()
+        .with_clock(Arc::new(clock.clone()))
+        .with_background_index_worker(background)
+        .with_ttl_sweep_interval(Duration::from_millis(5));
     Database::open(backend.backend.clone(), opts).unwrap()
 }
 

@@ -74,11 +74,9 @@ impl FaultLsm {
 /// Options with a manual clock (1.7e9 s) and no background GSI worker, so tests decide
 /// when indexes catch up.
 pub fn options() -> DatabaseOptions {
-    DatabaseOptions {
-        clock: Arc::new(ManualClock::new(1_700_000_000_000_000)),
-        background_index_worker: false,
-        ..DatabaseOptions::default()
-    }
+    DatabaseOptions::default()
+        .with_clock(Arc::new(ManualClock::new(1_700_000_000_000_000)))
+        .with_background_index_worker(false)
 }
 
 /// Opens a deterministic database on `backend`.
@@ -88,10 +86,7 @@ pub fn open(backend: &TestBackend) -> Database {
 
 /// As [`open`], with the LSI item-collection limit lowered to `limit_bytes`.
 pub fn open_with_collection_limit(backend: &TestBackend, limit_bytes: u64) -> Database {
-    let opts = DatabaseOptions {
-        item_collection_limit_bytes: limit_bytes,
-        ..options()
-    };
+    let opts = options().with_item_collection_limit_bytes(limit_bytes);
     Database::open(backend.backend.clone(), opts).expect("open database")
 }
 
