@@ -312,27 +312,7 @@ impl Wal {
     /// # Errors
     /// [`Error::Io`].
     pub fn purge_archive_before_lsn(&self, lsn: Lsn) -> Result<()> {
-        let archive_dir = self.shared.dir.join(ARCHIVE_DIR);
-        let fs = &*self.shared.fs;
-        let archived = list_segments(fs, &archive_dir)?;
-        let live = self.shared.gc.with_sink(|w| w.live.clone());
-        let mut removed = 0usize;
-        for (i, seg) in archived.iter().enumerate() {
-            let Some(next) = archived.get(i + 1).or_else(|| live.first()) else {
-                break;
-            };
-            if next.first_lsn > lsn {
-                break;
-            }
-            fs.remove_file(&seg.path)
-                .map_err(|e| Error::io("remove", &seg.path, e))?;
-            removed += 1;
-        }
-        if removed > 0 {
-            fs.sync_dir(&archive_dir)
-                .map_err(|e| Error::io("sync dir", &archive_dir, e))?;
-        }
-        Ok(())
+        self.purge_archive_while(|_, next, _| Ok(next.first_lsn <= lsn))
     }
 
     /// Deletes archived segments whose records are all older than `t_micros` (retention for
@@ -346,6 +326,24 @@ impl Wal {
     /// # Errors
     /// [`Error::Io`], or [`Error::Corruption`] for a damaged segment header.
     pub fn purge_archive_before(&self, t_micros: u64) -> Result<()> {
+        let fs = &*self.shared.fs;
+        self.purge_archive_while(|seg, next, next_mode| {
+            let h = crate::reader::read_header(fs, &next.path, next_mode)?;
+            // The successor's header bounds this segment's timestamps from above; only
+            // when that bound is not enough is the segment itself scanned (at most once
+            // per call: the scan decides the boundary).
+            Ok(h.first_timestamp_micros < t_micros || segment_last_timestamp(fs, seg)? < t_micros)
+        })
+    }
+
+    /// Deletes archived segments, oldest first, while `older(segment, successor,
+    /// successor's open mode)` says every record of the segment may go; the successor is
+    /// the next archived segment or the first live one (the newest archived segment is
+    /// judged by it), so what remains is a contiguous suffix.
+    fn purge_archive_while(
+        &self,
+        mut older: impl FnMut(&SegmentFile, &SegmentFile, OpenMode) -> Result<bool>,
+    ) -> Result<()> {
         let archive_dir = self.shared.dir.join(ARCHIVE_DIR);
         let fs = &*self.shared.fs;
         let archived = list_segments(fs, &archive_dir)?;
@@ -355,19 +353,14 @@ impl Wal {
         let live = self.shared.gc.with_sink(|w| w.live.clone());
         let mut removed = 0usize;
         for (i, seg) in archived.iter().enumerate() {
-            let next = archived.get(i + 1).or_else(|| live.first());
-            let Some(next) = next else { break };
-            let mode = if archived.get(i + 1).is_some() {
-                OpenMode::Read
-            } else {
-                OpenMode::ReadWrite
+            let (next, mode) = match archived.get(i + 1) {
+                Some(next) => (next, OpenMode::Read),
+                None => match live.first() {
+                    Some(next) => (next, OpenMode::ReadWrite),
+                    None => break,
+                },
             };
-            let h = crate::reader::read_header(fs, &next.path, mode)?;
-            // The successor's header bounds this segment's timestamps from above; only
-            // when that bound is not enough is the segment itself scanned (at most once
-            // per call: the scan decides the boundary).
-            if h.first_timestamp_micros >= t_micros && segment_last_timestamp(fs, seg)? >= t_micros
-            {
+            if !older(seg, next, mode)? {
                 break;
             }
             fs.remove_file(&seg.path)

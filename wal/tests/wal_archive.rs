@@ -29,6 +29,29 @@ fn fill(wal: &Wal, clock: &ManualClock, from: u64, to: u64) {
     }
 }
 
+/// A log with archiving on, records 1..=100 (record i at time i * 1000), and every segment
+/// but the active one released into the archive: (fs, dir, wal, live before release,
+/// archived).
+fn archived_hundred() -> (
+    Arc<dyn FileSystem>,
+    std::path::PathBuf,
+    Wal,
+    Vec<u64>,
+    Vec<u64>,
+) {
+    let (fault, dir) = fault_fs();
+    let fs: Arc<dyn FileSystem> = Arc::new(fault);
+    let clock = ManualClock::new(0);
+    let mut o = opts(fs.clone(), &dir, &clock);
+    o.archive = true;
+    let wal = Wal::open(o).unwrap();
+    fill(&wal, &clock, 1, 100);
+    let live = segment_lsns(&*fs, &dir);
+    wal.release_before(*live.last().unwrap()).unwrap();
+    let archived = segment_lsns(&*fs, &dir.join(ARCHIVE_DIR));
+    (fs, dir, wal, live, archived)
+}
+
 #[test]
 fn release_without_archive_deletes_old_segments_but_never_the_active_one() {
     for_each_backend(|name, fs, dir| {
@@ -100,16 +123,7 @@ fn release_with_archive_keeps_segments_readable_and_survives_a_crash() {
 
 #[test]
 fn purge_archive_deletes_only_segments_entirely_older_than_t() {
-    let (fault, dir) = fault_fs();
-    let fs: Arc<dyn FileSystem> = Arc::new(fault);
-    let clock = ManualClock::new(0);
-    let mut o = opts(fs.clone(), &dir, &clock);
-    o.archive = true;
-    let wal = Wal::open(o).unwrap();
-    fill(&wal, &clock, 1, 100);
-    let live = segment_lsns(&*fs, &dir);
-    wal.release_before(*live.last().unwrap()).unwrap();
-    let archived = segment_lsns(&*fs, &dir.join(ARCHIVE_DIR));
+    let (fs, dir, wal, live, archived) = archived_hundred();
     assert_eq!(archived, live[..live.len() - 1].to_vec());
     // Record i has timestamp i * 1000. Purge before the 3rd archived segment's first record
     // time: segments 0 and 1 hold only older records; segment 2 starts at t.
@@ -187,16 +201,7 @@ fn archiving_turns_on_and_off_at_run_time() {
 
 #[test]
 fn purge_by_lsn_deletes_only_segments_wholly_below_it() {
-    let (fault, dir) = fault_fs();
-    let fs: Arc<dyn FileSystem> = Arc::new(fault);
-    let clock = ManualClock::new(0);
-    let mut o = opts(fs.clone(), &dir, &clock);
-    o.archive = true;
-    let wal = Wal::open(o).unwrap();
-    fill(&wal, &clock, 1, 100);
-    let live = segment_lsns(&*fs, &dir);
-    wal.release_before(*live.last().unwrap()).unwrap();
-    let archived = segment_lsns(&*fs, &dir.join(ARCHIVE_DIR));
+    let (fs, dir, wal, live, archived) = archived_hundred();
     assert!(archived.len() >= 3);
     // An LSN inside segment 1 keeps segment 1; segment 0 ends below it.
     wal.purge_archive_before_lsn(archived[1] + 1).unwrap();
