@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::key;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,10 +56,6 @@ impl CompactionStrategy for Counting {
         }
         job
     }
-}
-
-fn key(i: u64) -> Vec<u8> {
-    format!("key{i:05}").into_bytes()
 }
 
 fn options(fs: &Arc<dyn FileSystem>) -> DbOptions {

@@ -1,6 +1,10 @@
 //! Bit flips in the WAL, SSTables, manifest and CURRENT of a closed database: opening and
 //! reading give a typed error or the right data — never a panic, never wrong data.
 
+mod support;
+
+use support::key;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -15,10 +19,6 @@ const SAMPLES_PER_FILE: u64 = 24;
 const KEYS: u32 = 120;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
-
-fn key(i: u32) -> Vec<u8> {
-    format!("key{i:04}").into_bytes()
-}
 
 /// Builds a closed database with tables on several levels, a manifest, and unflushed
 /// writes in the WAL (each written once, so a truncated WAL tail shows as absence, never

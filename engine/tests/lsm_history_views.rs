@@ -3,6 +3,10 @@
 //! that move the WAL into its archive, new restore bases, trimming, and a reopen. Commit
 //! times come from a manual clock, so "the state at second T" is exact and fast.
 
+mod support;
+
+use support::key;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
@@ -15,10 +19,6 @@ use shale_io::clock::{Clock, ManualClock};
 use shale_io::{FaultFs, FileSystem};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
-
-fn key(i: u32) -> Vec<u8> {
-    format!("k{i:04}").into_bytes()
-}
 
 fn opts(fs: &Arc<FaultFs>, clock: &ManualClock) -> DbOptions {
     let mut o = DbOptions::new("/src")

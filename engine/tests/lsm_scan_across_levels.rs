@@ -2,6 +2,10 @@
 //! another by a single source, so range scans in both directions must cross table
 //! boundaries exactly, with newer levels (L0, memtables) overriding older ones.
 
+mod support;
+
+use support::key;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -9,10 +13,6 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::{Backend, Direction};
 use shale_io::FaultFs;
-
-fn key(i: u32) -> Vec<u8> {
-    format!("key{i:06}").into_bytes()
-}
 
 fn scan(db: &Db, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, dir: Direction) -> Vec<Vec<u8>> {
     Backend::scan(db, start, end, dir, None)
@@ -64,11 +64,11 @@ fn scans_cross_table_boundaries_in_every_level_both_ways() {
 
     let bounds = [
         (Bound::Unbounded, Bound::Unbounded),
-        (Bound::Included(key(1234)), Bound::Unbounded),
-        (Bound::Unbounded, Bound::Excluded(key(777))),
-        (Bound::Excluded(key(100)), Bound::Included(key(2900))),
-        (Bound::Included(key(1500)), Bound::Included(key(1500))),
-        (Bound::Included(key(2999)), Bound::Unbounded),
+        (Bound::Included(key(1234u32)), Bound::Unbounded),
+        (Bound::Unbounded, Bound::Excluded(key(777u32))),
+        (Bound::Excluded(key(100u32)), Bound::Included(key(2900u32))),
+        (Bound::Included(key(1500u32)), Bound::Included(key(1500u32))),
+        (Bound::Included(key(2999u32)), Bound::Unbounded),
         (Bound::Included(b"zzz".to_vec()), Bound::Unbounded),
     ];
     for (start, end) in bounds {
@@ -83,7 +83,7 @@ fn scans_cross_table_boundaries_in_every_level_both_ways() {
     // A short scan from the middle (what a YCSB scan or a Query page does).
     let first: Vec<Vec<u8>> = Backend::scan(
         &db,
-        Bound::Included(key(2000)),
+        Bound::Included(key(2000u32)),
         Bound::Unbounded,
         Direction::Forward,
         None,
@@ -93,7 +93,7 @@ fn scans_cross_table_boundaries_in_every_level_both_ways() {
     .map(|r| r.unwrap().0)
     .collect();
     let want: Vec<Vec<u8>> = model
-        .range(key(2000)..)
+        .range(key(2000u32)..)
         .take(5)
         .map(|(k, _)| k.clone())
         .collect();

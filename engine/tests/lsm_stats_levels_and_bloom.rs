@@ -7,6 +7,10 @@
 //!   a present key consults it without a useful negative; a key outside every table's
 //!   range consults nothing.
 
+mod support;
+
+use support::key;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,10 +20,6 @@ use shale_engine::lsm::manifest;
 use shale_engine::lsm::sstable_file::parse_sstable_name;
 use shale_engine::lsm::{Db, DbOptions, DbStats, Durability, LevelStats};
 use shale_io::StdFs;
-
-fn key(i: u32) -> Vec<u8> {
-    format!("key{i:06}").into_bytes()
-}
 
 /// Small tables on the real file system; the WAL is not synced per write (durability is
 /// not what these tests are about, and thousands of fdatasyncs are slow on a busy disk).
@@ -222,7 +222,7 @@ fn bloom_counters_count_every_overlapping_l0_table() {
     assert!(s1.bloom_useful * 10 >= s1.bloom_checks * 9, "{s1:?}");
     // A present key stops at the newest table holding it: one check, not useful.
     assert_eq!(
-        db.get(&key(10), None).unwrap(),
+        db.get(&key(10u32), None).unwrap(),
         Some(2u32.to_be_bytes().to_vec())
     );
     let s2 = db.stats();

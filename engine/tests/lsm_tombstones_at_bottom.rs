@@ -9,6 +9,10 @@
 //! reads the live table set from the manifest (`manifest::load`) and opens each table
 //! (`SstableFile::open`) to read its properties: entry and tombstone counts.
 
+mod support;
+
+use support::key;
+
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -19,10 +23,6 @@ use shale_engine::{Backend, Direction};
 use shale_io::{FaultFs, FileSystem};
 
 const KEYS: u64 = 100;
-
-fn key(i: u64) -> Vec<u8> {
-    format!("key{i:04}").into_bytes()
-}
 
 fn old(i: u64) -> Vec<u8> {
     format!("old-{i}").into_bytes()
@@ -145,7 +145,7 @@ fn without_a_snapshot_the_bottom_level_keeps_no_tombstones() {
     opts.memtable_bytes = 1 << 20;
     opts.level_base_bytes = 1 << 20;
     let db = Db::open(opts).unwrap();
-    assert_eq!(db.get(&key(0), None).unwrap(), None);
+    assert_eq!(db.get(&key(0u32), None).unwrap(), None);
     assert_eq!(live_keys(&db), odd_keys());
 }
 
@@ -156,7 +156,7 @@ fn a_snapshot_keeps_tombstones_and_old_values_until_released() {
     let snap = db.snapshot();
     delete_evens(&db);
     // A newer value on top of an old one: the old one is the snapshot's.
-    db.put(&key(1), b"new").unwrap();
+    db.put(&key(1u32), b"new").unwrap();
     db.compact_range(None, None).unwrap();
 
     let (_, c) = bottom(&fs, &db);
@@ -177,8 +177,8 @@ fn a_snapshot_keeps_tombstones_and_old_values_until_released() {
             "key {i}"
         );
     }
-    assert_eq!(db.get(&key(0), None).unwrap(), None);
-    assert_eq!(db.get(&key(1), None).unwrap(), Some(b"new".to_vec()));
+    assert_eq!(db.get(&key(0u32), None).unwrap(), None);
+    assert_eq!(db.get(&key(1u32), None).unwrap(), Some(b"new".to_vec()));
     assert_eq!(live_keys(&db), odd_keys());
     assert_eq!(db.stats().snapshots, 1);
 
@@ -193,8 +193,8 @@ fn a_snapshot_keeps_tombstones_and_old_values_until_released() {
     assert_eq!(c.tombstones, 0, "{c:?}");
     // Odd keys once each (key1 at its new value only), plus the re-inserted even key.
     assert_eq!(c.entries, KEYS / 2 + 1, "{c:?}");
-    assert_eq!(db.get(&key(0), None).unwrap(), None);
-    assert_eq!(db.get(&key(1), None).unwrap(), Some(b"new".to_vec()));
+    assert_eq!(db.get(&key(0u32), None).unwrap(), None);
+    assert_eq!(db.get(&key(1u32), None).unwrap(), Some(b"new".to_vec()));
     assert_eq!(
         db.get(&key(KEYS / 2), None).unwrap(),
         Some(b"touch".to_vec())

@@ -11,6 +11,10 @@
 //! The live table set is read from the manifest and each table's properties are opened
 //! to count entries and tombstones (stats report only files and bytes per level).
 
+mod support;
+
+use support::key;
+
 use std::sync::Arc;
 
 use shale_engine::lsm::manifest;
@@ -19,10 +23,6 @@ use shale_engine::lsm::{Db, DbOptions};
 use shale_io::{FaultFs, FileSystem};
 
 const KEYS: u64 = 100;
-
-fn key(i: u64) -> Vec<u8> {
-    format!("key{i:04}").into_bytes()
-}
 
 /// (files, entries, tombstones) over all live tables.
 fn table_totals(fs: &Arc<dyn FileSystem>) -> (usize, u64, u64) {
@@ -60,7 +60,10 @@ fn compact_range_after_releasing_a_snapshot_drops_bottom_tombstones() {
         (KEYS + KEYS / 2, KEYS / 2),
         "kept for the snapshot"
     );
-    assert_eq!(db.get(&key(0), Some(&snap)).unwrap(), Some(b"old".to_vec()));
+    assert_eq!(
+        db.get(&key(0u32), Some(&snap)).unwrap(),
+        Some(b"old".to_vec())
+    );
 
     drop(snap);
     db.compact_range(None, None).unwrap();

@@ -14,3 +14,8 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// The integration tests' key for `i`: `key` and six digits, so keys sort as numbers.
+pub fn key(i: impl Into<u64>) -> Vec<u8> {
+    format!("key{:06}", i.into()).into_bytes()
+}
