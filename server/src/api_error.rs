@@ -73,13 +73,13 @@ pub enum ApiError {
         /// hyper's description.
         detail: String,
     },
-    /// The worker thread running the engine call panicked or was cancelled: a bug, never the
-    /// client's fault.
+    /// The engine call panicked (inline on the event loop, or on a blocking-pool thread) or
+    /// its blocking task was cancelled: a bug, never the client's fault.
     #[error("the engine task for {operation} did not complete: {detail}")]
     TaskFailed {
         /// The operation.
         operation: &'static str,
-        /// tokio's description.
+        /// The panic's message, as tokio describes a failed task.
         detail: String,
     },
     /// A response could not be encoded as JSON (a bug).

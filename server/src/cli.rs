@@ -1,11 +1,18 @@
 //! Command-line parsing: Shale's own `--flags` plus DynamoDB Local's `-flags`, so scripts
 //! written for DynamoDB Local start Shale unchanged.
 //!
-//! Hand-rolled on purpose: the grammar is a dozen flags and a parser crate would be the
-//! largest dependency of the binary.
+//! Tokenised by `lexopt` (no dependencies of its own, no derive macros), which leaves the
+//! grammar here: each flag's spellings, its value, and the error a bad one gets. DynamoDB
+//! Local's single-dash words (`-inMemory`) are not getopt options; [`next_flag`] says how
+//! they are read.
 
+use std::ffi::{OsStr, OsString};
 use std::net::IpAddr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::str::FromStr;
+
+use lexopt::Arg;
 
 /// The port DynamoDB Local and every DynamoDB tutorial use.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -131,6 +138,13 @@ pub enum CliError {
         /// The argument as given.
         arg: String,
     },
+    /// A command line lexopt cannot tokenise (no known input produces it; see
+    /// `from_lexopt`).
+    #[error("{detail}")]
+    Malformed {
+        /// lexopt's description.
+        detail: String,
+    },
     /// An argument over [`MAX_ARG_BYTES`].
     #[error("argument of {len_bytes} bytes is longer than the limit of {max_bytes}")]
     ArgumentTooLong {
@@ -153,6 +167,8 @@ enum Flag {
 }
 
 impl Flag {
+    /// `name` as given, dashes included: `--port` and `-port` are both spellings of
+    /// [`Flag::Port`], but `-bind` and `--dbPath` are nobody's.
     fn from_name(name: &str) -> Option<Flag> {
         Some(match name {
             "--port" | "-port" => Flag::Port,
@@ -172,74 +188,55 @@ impl Flag {
 
 /// Parses the arguments after the program name.
 ///
-/// Accepts `--flag value` and `--flag=value`. `--help` anywhere wins over everything else
-/// that parses.
+/// Accepts `--flag value` and `--flag=value`, and DynamoDB Local's single-dash words
+/// (`-port 8000`, `-port=8000`, `-inMemory`). `--help` anywhere wins over everything else
+/// that parses. `--` ends the options (and the server takes no arguments after it).
 ///
 /// # Errors
-/// [`CliError`] for unknown flags, missing or malformed values, and conflicting storage
-/// choices.
+/// [`CliError`] for unknown flags, missing or malformed values, conflicting storage
+/// choices, and any argument over [`MAX_ARG_BYTES`] (checked before any parsing).
 pub fn parse_args<I, S>(args: I) -> Result<Command, CliError>
 where
     I: IntoIterator<Item = S>,
-    S: Into<String>,
+    S: Into<OsString>,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(arg) = args.iter().find(|a| a.len() > MAX_ARG_BYTES) {
+        return Err(CliError::ArgumentTooLong {
+            len_bytes: arg.len(),
+            max_bytes: MAX_ARG_BYTES,
+        });
+    }
+    let mut parser = lexopt::Parser::from_args(args);
+    // `-h=x` must reach `single_dash_word` as written, not with its `=` eaten.
+    parser.set_short_equals(false);
     let mut config = ServerConfig::default();
     let mut data_dir_flag: Option<String> = None;
     let mut memory_flag: Option<String> = None;
     let mut help = false;
-    let mut args = args.into_iter().map(Into::into);
-    while let Some(arg) = args.next() {
-        check_len(&arg)?;
-        let (name, inline_value) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with('-') => (n.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
+    while let Some((name, inline_value)) = next_flag(&mut parser)? {
         let Some(flag) = Flag::from_name(&name) else {
-            return Err(if name.starts_with('-') {
-                CliError::UnknownFlag { flag: name }
-            } else {
-                CliError::UnexpectedArgument { arg }
-            });
+            return Err(CliError::UnknownFlag { flag: name });
         };
         let value = if flag.takes_value() {
             match inline_value {
                 Some(v) => v,
-                None => {
-                    let v = args
-                        .next()
-                        .ok_or_else(|| CliError::MissingValue { flag: name.clone() })?;
-                    check_len(&v)?;
-                    v
-                }
+                None => parser
+                    .value()
+                    .map_err(|_| CliError::MissingValue { flag: name.clone() })?,
             }
         } else {
             if inline_value.is_some() {
                 return Err(CliError::UnexpectedValue { flag: name });
             }
-            String::new()
+            OsString::new()
         };
         match flag {
-            Flag::Port => {
-                config.port = value.parse().map_err(|_| CliError::InvalidValue {
-                    flag: name,
-                    value,
-                    expected: "a port number from 0 to 65535",
-                })?;
-            }
-            Flag::Bind => {
-                config.bind = value.parse().map_err(|_| CliError::InvalidValue {
-                    flag: name,
-                    value,
-                    expected: "an IPv4 or IPv6 address such as 127.0.0.1",
-                })?;
-            }
+            Flag::Port => config.port = parse_value(&name, &value, PORT_EXPECTED)?,
+            Flag::Bind => config.bind = parse_value(&name, &value, BIND_EXPECTED)?,
             Flag::DataDir => {
                 if value.is_empty() {
-                    return Err(CliError::InvalidValue {
-                        flag: name,
-                        value,
-                        expected: "a directory path",
-                    });
+                    return Err(invalid_value(name, &value, "a directory path"));
                 }
                 config.storage = StorageMode::OnDisk(PathBuf::from(value));
                 data_dir_flag = Some(name);
@@ -266,14 +263,81 @@ where
     Ok(Command::Serve(config))
 }
 
-fn check_len(arg: &str) -> Result<(), CliError> {
-    if arg.len() > MAX_ARG_BYTES {
-        return Err(CliError::ArgumentTooLong {
-            len_bytes: arg.len(),
-            max_bytes: MAX_ARG_BYTES,
-        });
+const PORT_EXPECTED: &str = "a port number from 0 to 65535";
+const BIND_EXPECTED: &str = "an IPv4 or IPv6 address such as 127.0.0.1";
+
+/// The next flag as given (dashes included) with its `=value` if it had one, or `None`
+/// at the end of the command line.
+///
+/// lexopt reads `--name[=value]` itself. DynamoDB Local's flags are single-dash words
+/// (`-inMemory`), which lexopt, following getopt, starts to split into a cluster of short
+/// options (`-i -n -M ...`): the first letter arrives as `Short('i')` and the rest of the
+/// word is still pending, so it is taken back whole with `optional_value` and the word
+/// is looked up as one name. No Shale flag is a short cluster, so nothing is lost.
+fn next_flag(parser: &mut lexopt::Parser) -> Result<Option<(String, Option<OsString>)>, CliError> {
+    let arg = parser.next().map_err(from_lexopt)?;
+    Ok(match arg {
+        None => None,
+        Some(Arg::Long(long)) => {
+            let name = format!("--{long}");
+            Some((name, parser.optional_value()))
+        }
+        Some(Arg::Short(first)) => {
+            let rest = parser.optional_value().unwrap_or_default();
+            Some(single_dash_word(first, &rest))
+        }
+        Some(Arg::Value(arg)) => {
+            return Err(CliError::UnexpectedArgument {
+                arg: arg.to_string_lossy().into_owned(),
+            })
+        }
+    })
+}
+
+/// `-` + `first` + `rest`, split at its first `=` into a name and a value. The value stays
+/// an `OsString` (a `-dbPath=` directory need not be UTF-8); the name is shown lossily.
+fn single_dash_word(first: char, rest: &OsStr) -> (String, Option<OsString>) {
+    let rest = rest.as_bytes();
+    let (name_rest, value) = match rest.iter().position(|&b| b == b'=') {
+        Some(eq) => (
+            &rest[..eq],
+            Some(OsStr::from_bytes(&rest[eq + 1..]).to_owned()),
+        ),
+        None => (rest, None),
+    };
+    let name = format!("-{first}{}", String::from_utf8_lossy(name_rest));
+    (name, value)
+}
+
+/// `value` parsed as a `T`, else [`CliError::InvalidValue`] saying what `expected`.
+fn parse_value<T: FromStr>(
+    flag: &str,
+    value: &OsStr,
+    expected: &'static str,
+) -> Result<T, CliError> {
+    value
+        .to_str()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| invalid_value(flag.to_string(), value, expected))
+}
+
+fn invalid_value(flag: String, value: &OsStr, expected: &'static str) -> CliError {
+    CliError::InvalidValue {
+        flag,
+        value: value.to_string_lossy().into_owned(),
+        expected,
     }
-    Ok(())
+}
+
+/// lexopt's `next` fails only when an `=value` is left unconsumed, and [`next_flag`]
+/// consumes every one it is handed; the mapping is total all the same.
+fn from_lexopt(e: lexopt::Error) -> CliError {
+    match e {
+        lexopt::Error::UnexpectedValue { option, .. } => CliError::UnexpectedValue { flag: option },
+        other => CliError::Malformed {
+            detail: other.to_string(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -357,6 +421,85 @@ mod tests {
         assert!(matches!(
             parse_args(["--data-dir".to_string(), long]),
             Err(CliError::ArgumentTooLong { .. })
+        ));
+    }
+
+    /// DynamoDB Local's single-dash words are whole names, never getopt clusters: lexopt
+    /// sees `-port` as `-p` plus a pending rest, and [`next_flag`] reads it back as one.
+    #[test]
+    fn single_dash_words_are_read_whole() {
+        assert_eq!(serve(&["-port=9000"]).port, 9000);
+        assert_eq!(
+            serve(&["-dbPath=/tmp/a=b"]).storage,
+            StorageMode::OnDisk(PathBuf::from("/tmp/a=b"))
+        );
+        // A value is taken as written even when it looks like a flag.
+        assert_eq!(
+            serve(&["--data-dir", "-inMemory"]).storage,
+            StorageMode::OnDisk(PathBuf::from("-inMemory"))
+        );
+        assert_eq!(parse_args(["-help"]), Ok(Command::Help));
+        assert_eq!(
+            parse_args(["-hx"]),
+            Err(CliError::UnknownFlag { flag: "-hx".into() })
+        );
+        assert_eq!(
+            parse_args(["-h=x"]),
+            Err(CliError::UnexpectedValue { flag: "-h".into() })
+        );
+        assert_eq!(
+            parse_args(["-inMemory=yes"]),
+            Err(CliError::UnexpectedValue {
+                flag: "-inMemory".into()
+            })
+        );
+        assert_eq!(
+            parse_args(["-bind", "::1"]),
+            Err(CliError::UnknownFlag {
+                flag: "-bind".into()
+            })
+        );
+    }
+
+    /// Errors name the flag as the user spelt it, and `main` prints them verbatim.
+    #[test]
+    fn errors_name_the_flag_as_given() {
+        let message = |args: &[&str]| parse_args(args.iter().copied()).unwrap_err().to_string();
+        assert_eq!(message(&["--prot", "1"]), "unknown option '--prot'");
+        assert_eq!(message(&["-port"]), "option '-port' needs a value");
+        assert_eq!(
+            message(&["--port="]),
+            "invalid value '' for '--port': a port number from 0 to 65535"
+        );
+        assert_eq!(
+            message(&["--in-memory=1"]),
+            "option '--in-memory' takes no value"
+        );
+        assert_eq!(
+            message(&["-dbPath", "d", "--in-memory"]),
+            "'-dbPath' cannot be combined with '--in-memory': in-memory mode has no data directory"
+        );
+        assert_eq!(message(&["serve"]), "unexpected argument 'serve'");
+    }
+
+    #[test]
+    fn a_data_dir_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = OsString::from_vec(b"/tmp/\xff".to_vec());
+        let mut flag = OsString::from("-dbPath=");
+        flag.push(&dir);
+        for args in [vec![OsString::from("--data-dir"), dir.clone()], vec![flag]] {
+            assert_eq!(
+                parse_args(args),
+                Ok(Command::Serve(ServerConfig {
+                    storage: StorageMode::OnDisk(PathBuf::from(dir.clone())),
+                    ..ServerConfig::default()
+                }))
+            );
+        }
+        assert!(matches!(
+            parse_args([OsString::from("--port"), dir]),
+            Err(CliError::InvalidValue { .. })
         ));
     }
 }

@@ -9,7 +9,9 @@
 //! - `GET /metrics`: Prometheus text exposition;
 //! - anything else: 404 with `<UnknownOperationException/>`, as DynamoDB answers.
 
+use std::any::Any;
 use std::convert::Infallible;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,7 +25,8 @@ use shale_table::Database;
 
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::dispatch;
-use crate::metrics::{Metrics, NO_TABLE};
+use crate::dispatch::Outcome;
+use crate::metrics::{self, Metrics, NO_TABLE};
 use crate::operations::{parse_target, Operation, Target};
 use crate::request_id::RequestIds;
 
@@ -33,8 +36,6 @@ pub const AMZ_JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// Body of DynamoDB's 404 for a request that is not a JSON-RPC POST.
 const NOT_FOUND_BODY: &[u8] = b"<UnknownOperationException/>\n";
-/// Content type of `/metrics`.
-const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -48,7 +49,13 @@ pub struct AppState {
     /// Whether item writes wait for a WAL sync (on disk): then they run on the blocking
     /// pool, so a sync never holds an event-loop thread (see [`runs_inline`]).
     pub writes_wait_for_sync: bool,
+    /// The engine call, inline or on the blocking pool. Always [`dispatch::execute`]:
+    /// only this crate's tests swap in another (one that panics), so no request can.
+    execute: Execute,
 }
+
+/// The signature of [`dispatch::execute`].
+type Execute = fn(&Database, Operation, &[u8]) -> Outcome;
 
 impl AppState {
     /// The state for a server on `storage`, with request ids seeded by `request_id_seed`
@@ -59,7 +66,14 @@ impl AppState {
             metrics: Metrics::new(),
             request_ids: RequestIds::new(request_id_seed),
             writes_wait_for_sync: storage.writes_wait_for_sync(),
+            execute: dispatch::execute,
         }
+    }
+
+    /// This state with `execute` in place of [`dispatch::execute`], for fault injection.
+    #[cfg(test)]
+    fn with_execute(self, execute: Execute) -> Self {
+        AppState { execute, ..self }
     }
 }
 
@@ -116,7 +130,7 @@ pub async fn handle(
         (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
         (&Method::GET, "/metrics") => respond(
             StatusCode::OK,
-            PROMETHEUS_CONTENT_TYPE,
+            metrics::CONTENT_TYPE,
             state.metrics.render().into_bytes(),
         ),
         _ => not_found(),
@@ -167,16 +181,15 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
                     Target::Implemented(op)
                         if runs_inline(op, body.len(), state.writes_wait_for_sync) =>
                     {
-                        let outcome = dispatch::execute(&state.db, op, &body);
+                        let outcome = execute_inline(state, op, &body);
                         (op.name(), outcome.table, outcome.result)
                     }
                     Target::Implemented(op) => {
                         let db = Arc::clone(&state.db);
+                        let execute = state.execute;
                         // Engine calls that may block (disk, WAL sync, long scans) stay off
                         // the event loop so one slow request never stalls the others.
-                        match tokio::task::spawn_blocking(move || dispatch::execute(&db, op, &body))
-                            .await
-                        {
+                        match tokio::task::spawn_blocking(move || execute(&db, op, &body)).await {
                             Ok(outcome) => (op.name(), outcome.table, outcome.result),
                             Err(e) => (
                                 op.name(),
@@ -222,6 +235,39 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
         started.elapsed(),
     );
     response
+}
+
+/// Runs `op` on the event-loop thread, with a panic in the engine call caught as tokio
+/// catches one on the blocking pool: the request gets a 500 InternalServerError and the
+/// connection serves the next one. Uncaught, the panic would unwind through hyper and end
+/// the connection (and every request pipelined on it) without an answer.
+///
+/// `AssertUnwindSafe` claims no more than the blocking path already relies on: the
+/// `Database` is shared with every other request, which go on using it after a panic, and
+/// its locks (parking_lot) do not poison.
+fn execute_inline(state: &AppState, op: Operation, body: &[u8]) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| (state.execute)(&state.db, op, body))) {
+        Ok(outcome) => outcome,
+        Err(payload) => Outcome {
+            table: NO_TABLE.to_string(),
+            result: Err(ApiError::TaskFailed {
+                operation: op.name(),
+                detail: panic_detail(payload.as_ref()),
+            }),
+        },
+    }
+}
+
+/// A caught panic's message, worded as tokio words a panicked blocking task.
+fn panic_detail(payload: &(dyn Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match message {
+        Some(m) => format!("panicked with message {m:?}"),
+        None => "panicked".to_string(),
+    }
 }
 
 /// Whether the catalog has `table` now.
@@ -293,9 +339,20 @@ fn with_request_id(mut response: Response<Full<Bytes>>, request_id: &str) -> Res
     response
 }
 
+/// The integration tests' raw HTTP/1.1 client, for the in-process tests below.
+#[cfg(test)]
+#[path = "../tests/common/http.rs"]
+mod test_client;
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    use super::test_client::{Client, Response};
     use super::*;
+    use crate::cli::StorageMode;
+    use crate::server::{serve, ShutdownOutcome};
+    use crate::storage::Storage;
 
     const SMALL: usize = 1024;
 
@@ -357,5 +414,120 @@ mod tests {
                 assert!(!runs_inline(op, SMALL, on_disk), "{op:?}");
             }
         }
+    }
+
+    /// An engine call that panics for GetItem (inline in both modes) and Query (always on
+    /// the blocking pool) and runs everything else for real.
+    fn panics_on_get_item_and_query(db: &Database, op: Operation, body: &[u8]) -> Outcome {
+        match op {
+            Operation::GetItem | Operation::Query => panic!("injected panic in {}", op.name()),
+            _ => dispatch::execute(db, op, body),
+        }
+    }
+
+    fn assert_internal_server_error(r: &Response, op: &str) {
+        assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.header("content-type"), Some(AMZ_JSON_CONTENT_TYPE));
+        let v = r.json();
+        assert_eq!(
+            v["__type"], "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            "{v}"
+        );
+        let message = v["message"].as_str().expect("a message");
+        assert!(
+            message.starts_with(&format!("the engine task for {op} did not complete"))
+                && message.contains(&format!("injected panic in {op}")),
+            "{message}"
+        );
+        assert_eq!(v.as_object().map(|o| o.len()), Some(2), "{v}");
+    }
+
+    /// A panic in an engine call running inline on the event loop is answered like one on
+    /// the blocking pool: 500 with DynamoDB's InternalServerError shape, and the same
+    /// keep-alive connection serves the next request. (Unwinding through hyper used to end
+    /// the connection without an answer.)
+    #[test]
+    fn a_panicking_request_gets_a_500_and_keeps_its_connection_inline_or_not() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let storage = Storage::open(&StorageMode::InMemory).expect("in-memory storage");
+        let state = Arc::new(AppState::new(&storage, 0).with_execute(panics_on_get_item_and_query));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = runtime.spawn(serve(listener, Arc::clone(&state), async {
+            let _ = stopped.await;
+        }));
+
+        let mut c = Client::connect(addr).expect("connect");
+        let created = c
+            .call(
+                "CreateTable",
+                &json!({
+                    "TableName": "Users",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST"
+                }),
+            )
+            .expect("CreateTable");
+        assert_eq!(
+            created.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        let get = json!({"TableName": "Users", "Key": {"pk": {"S": "a"}}});
+        assert!(runs_inline(
+            Operation::GetItem,
+            get.to_string().len(),
+            state.writes_wait_for_sync
+        ));
+        let r = c
+            .call("GetItem", &get)
+            .expect("an answer, not a dropped connection");
+        assert_internal_server_error(&r, "GetItem");
+        let put = c
+            .call(
+                "PutItem",
+                &json!({"TableName": "Users", "Item": {"pk": {"S": "a"}}}),
+            )
+            .expect("the same connection serves the next request");
+        assert_eq!(put.status, 200);
+
+        // The blocking path, for comparison: the same answer, the same connection.
+        let query = json!({
+            "TableName": "Users",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "a"}}
+        });
+        assert!(!runs_inline(
+            Operation::Query,
+            query.to_string().len(),
+            state.writes_wait_for_sync
+        ));
+        let r = c.call("Query", &query).expect("an answer");
+        assert_internal_server_error(&r, "Query");
+        let listed = c.call("ListTables", &json!({})).expect("ListTables");
+        assert_eq!(listed.status, 200);
+
+        let text = state.metrics.render();
+        for op in ["GetItem", "Query"] {
+            let line = format!(
+                "shale_requests_total{{operation=\"{op}\",table=\"\",\
+                 outcome=\"InternalServerError\"}} 1\n"
+            );
+            assert!(text.contains(&line), "{line:?} missing from {text}");
+        }
+        drop(c);
+        let _ = stop.send(());
+        let outcome = runtime.block_on(server).expect("the server task ends");
+        assert_eq!(outcome, ShutdownOutcome::Drained);
+        storage.close().expect("close");
     }
 }

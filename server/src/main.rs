@@ -16,7 +16,7 @@ const EXIT_USAGE: u8 = 2;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+    let config = match parse_args(std::env::args_os().skip(1)) {
         Ok(Command::Serve(config)) => config,
         Ok(Command::Help) => {
             print!("{USAGE}");

@@ -1,5 +1,7 @@
 //! Request counters and latency histograms, exposed at `/metrics` in Prometheus' text
-//! format (version 0.0.4), written by hand to keep the dependency tree small.
+//! format (version 0.0.4). `prometheus-client`, the Prometheus project's Rust client,
+//! holds the series and writes the exposition (names, escaping, cumulative buckets);
+//! this module decides which series exist.
 //!
 //! Series are keyed by (operation, table, outcome). Table names come from requests, so a
 //! client could mint unbounded label values. Two bounds:
@@ -9,16 +11,20 @@
 //! - after [`MAX_TABLE_LABELS`] distinct tables, further ones are counted under
 //!   [`OVERFLOW_TABLE`].
 //!
-//! Thread safety: recording takes a read lock to find the series (a write lock only the
-//! first time a series is seen) and then updates atomics.
+//! Thread safety: recording takes read locks to find the series (a write lock only the
+//! first time a series or a table is seen), then bumps the counter (an atomic) and the
+//! histogram (a short mutex inside `prometheus-client`). Rendering takes the same read
+//! locks, so a scrape never stops requests.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use parking_lot::RwLock;
+use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 
 /// Distinct table labels kept before new tables fold into `_other`.
 pub const MAX_TABLE_LABELS: usize = 256;
@@ -30,6 +36,8 @@ pub const MANY_TABLES: &str = "_many";
 pub const OVERFLOW_TABLE: &str = "_other";
 /// Table label of a request naming a table that does not exist (and never had a label).
 pub const UNKNOWN_TABLE: &str = "_unknown";
+/// `Content-Type` of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the latency buckets, in microseconds. Fine-grained below 1 ms because
 /// that is where loopback GetItem/PutItem live and where the p99 target sits.
@@ -38,7 +46,8 @@ pub const LATENCY_BUCKETS_US: [u64; 16] = [
     1_000_000, 5_000_000,
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// The labels of one series, in exposition order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct SeriesKey {
     operation: &'static str,
     table: String,
@@ -46,26 +55,64 @@ struct SeriesKey {
     outcome: &'static str,
 }
 
-#[derive(Debug, Default)]
-struct Series {
-    /// Cumulative counts are derived at exposition; these are per-bucket counts, the last
-    /// one being `+Inf`.
-    buckets: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
-    count: AtomicU64,
-    sum_us: AtomicU64,
+/// Whole microseconds as seconds. Bucket bounds and observations both go through it, so
+/// a duration lands in the same bucket as an integer comparison in µs would put it.
+fn seconds(us: u64) -> f64 {
+    // Exact below 2^53 µs (285 years).
+    us as f64 / 1_000_000.0
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS_US.map(seconds))
 }
 
 /// The registry. Cheap to share behind an `Arc`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    series: RwLock<BTreeMap<SeriesKey, Arc<Series>>>,
+    /// What `/metrics` encodes: the two families below.
+    registry: Registry,
+    /// `shale_requests_total`.
+    requests: Family<SeriesKey, Counter>,
+    /// `shale_request_duration_seconds`.
+    durations: Family<SeriesKey, Histogram, fn() -> Histogram>,
+    /// Table names that have a label of their own; at most [`MAX_TABLE_LABELS`].
     tables: RwLock<BTreeSet<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
     /// An empty registry.
     pub fn new() -> Self {
-        Self::default()
+        let requests = Family::<SeriesKey, Counter>::default();
+        let durations = Family::<SeriesKey, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        let mut registry = Registry::default();
+        // prometheus-client appends `_total` to a counter's name, `_seconds` for the unit,
+        // and a full stop to the help text.
+        registry.register(
+            "shale_requests",
+            "DynamoDB API requests by operation, table and outcome",
+            requests.clone(),
+        );
+        registry.register_with_unit(
+            "shale_request_duration",
+            "Time from a complete request body to the response, by operation, table and \
+             outcome",
+            Unit::Seconds,
+            durations.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            durations,
+            tables: RwLock::new(BTreeSet::new()),
+        }
     }
 
     /// Records one finished request about `table`. `table_exists` is asked only when
@@ -85,21 +132,10 @@ impl Metrics {
             table: self.table_label(table, table_exists),
             outcome,
         };
-        let series = {
-            let found = self.series.read().get(&key).cloned();
-            match found {
-                Some(s) => s,
-                None => self.series.write().entry(key).or_default().clone(),
-            }
-        };
         let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        let bucket = LATENCY_BUCKETS_US
-            .iter()
-            .position(|&le| us <= le)
-            .unwrap_or(LATENCY_BUCKETS_US.len());
-        series.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        series.count.fetch_add(1, Ordering::Relaxed);
-        series.sum_us.fetch_add(us, Ordering::Relaxed);
+        // Two statements: each family's read guard is dropped before the next is taken.
+        self.requests.get_or_create(&key).inc();
+        self.durations.get_or_create(&key).observe(seconds(us));
     }
 
     fn table_label(&self, table: &str, table_exists: impl FnOnce() -> bool) -> String {
@@ -118,83 +154,16 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of every series.
+    /// The Prometheus text exposition (version 0.0.4, [`CONTENT_TYPE`]) of every series.
     pub fn render(&self) -> String {
-        let series = self.series.read();
-        let mut out = String::with_capacity(256 + series.len() * 1024);
-        out.push_str(
-            "# HELP shale_requests_total DynamoDB API requests by operation, table and outcome.\n\
-             # TYPE shale_requests_total counter\n",
-        );
-        for (k, s) in series.iter() {
-            let _ = writeln!(
-                out,
-                "shale_requests_total{{{}}} {}",
-                labels(k),
-                s.count.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str(
-            "# HELP shale_request_duration_seconds Time from a complete request body to the \
-             response, by operation, table and outcome.\n\
-             # TYPE shale_request_duration_seconds histogram\n",
-        );
-        for (k, s) in series.iter() {
-            let l = labels(k);
-            let mut cumulative = 0u64;
-            for (i, le_us) in LATENCY_BUCKETS_US.iter().enumerate() {
-                cumulative += s.buckets[i].load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "shale_request_duration_seconds_bucket{{{l},le=\"{}\"}} {cumulative}",
-                    seconds(*le_us)
-                );
-            }
-            cumulative += s.buckets[LATENCY_BUCKETS_US.len()].load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "shale_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {cumulative}"
-            );
-            let _ = writeln!(
-                out,
-                "shale_request_duration_seconds_sum{{{l}}} {}",
-                seconds(s.sum_us.load(Ordering::Relaxed))
-            );
-            let _ = writeln!(
-                out,
-                "shale_request_duration_seconds_count{{{l}}} {}",
-                s.count.load(Ordering::Relaxed)
-            );
+        let mut out = String::new();
+        // Writing to a String cannot fail; an encoder error would be a bug in the crate,
+        // and a partial scrape then beats failing the request.
+        if prometheus_text::encode(&mut out, &self.registry).is_err() {
+            tracing::error!("encoding the metrics failed; the scrape is incomplete");
         }
         out
     }
-}
-
-fn labels(k: &SeriesKey) -> String {
-    format!(
-        "operation=\"{}\",table=\"{}\",outcome=\"{}\"",
-        escape(k.operation),
-        escape(&k.table),
-        escape(k.outcome)
-    )
-}
-
-fn seconds(us: u64) -> String {
-    format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
-}
-
-/// Prometheus label-value escaping: backslash, double quote and newline.
-fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -218,10 +187,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(&format!(
-            "shale_request_duration_seconds_bucket{{{l},le=\"0.000050\"}} 1\n"
+            "shale_request_duration_seconds_bucket{{{l},le=\"5e-05\"}} 1\n"
         )));
         assert!(text.contains(&format!(
-            "shale_request_duration_seconds_bucket{{{l},le=\"0.001000\"}} 2\n"
+            "shale_request_duration_seconds_bucket{{{l},le=\"0.001\"}} 2\n"
         )));
         assert!(text.contains(&format!(
             "shale_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} 3\n"
@@ -255,7 +224,13 @@ mod tests {
         assert!(text.contains("table=\"_other\""));
         assert!(!text.contains(&format!("table=\"t{}\"", MAX_TABLE_LABELS + 5)));
         assert!(text.contains("table=\"t0\""));
-        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let m = Metrics::new();
+        m.record("GetItem", "a\"b\\c\nd", exists, "ok", Duration::ZERO);
+        assert!(
+            m.render().contains("table=\"a\\\"b\\\\c\\nd\""),
+            "{}",
+            m.render()
+        );
         let series = text
             .lines()
             .filter(|l| l.starts_with("shale_requests_total{"))
@@ -317,5 +292,38 @@ mod tests {
             "shale_requests_total{operation=\"GetItem\",table=\"T\",\
              outcome=\"ResourceNotFoundException\"} 1\n"
         ));
+    }
+
+    /// The exposition keeps the names, types and help of the hand-written one it replaced,
+    /// so dashboards and alerts need no change.
+    #[test]
+    fn families_keep_their_names_types_and_help() {
+        let m = Metrics::new();
+        m.record("GetItem", "T", exists, "ok", Duration::from_micros(50));
+        m.record("GetItem", "T", exists, "ok", Duration::from_micros(51));
+        let text = m.render();
+        for line in [
+            "# HELP shale_requests_total DynamoDB API requests by operation, table and outcome.\n",
+            "# TYPE shale_requests_total counter\n",
+            "# HELP shale_request_duration_seconds Time from a complete request body to the \
+             response, by operation, table and outcome.\n",
+            "# TYPE shale_request_duration_seconds histogram\n",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from {text}");
+        }
+        let l = "operation=\"GetItem\",table=\"T\",outcome=\"ok\"";
+        // A bucket's bound is inclusive, to the microsecond.
+        for (le, count) in [("5e-05", 1), ("0.0001", 2), ("5", 2), ("+Inf", 2)] {
+            let line =
+                format!("shale_request_duration_seconds_bucket{{{l},le=\"{le}\"}} {count}\n");
+            assert!(text.contains(&line), "{line:?} missing from {text}");
+        }
+        assert!(
+            text.contains(&format!(
+                "shale_request_duration_seconds_sum{{{l}}} 0.000101\n"
+            )),
+            "{text}"
+        );
+        assert_eq!(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
     }
 }
