@@ -2,8 +2,9 @@
 //!
 //! Besides reads, writes and snapshots, a backend may have four capabilities that
 //! streams, backups and point-in-time recovery are built from ([`Capability`]): a commit
-//! log readable from a sequence number, checkpoints, consistent views of a past commit
-//! time, and a retention setting for that history. A backend without one answers
+//! log readable from a sequence number, checkpoints (written, read back as a view, and
+//! removed), consistent views of a past commit time, and a retention setting for that
+//! history. A backend without one answers
 //! [`StorageError::Unsupported`], and says so in [`Backend::supports`].
 
 use std::any::Any;
@@ -223,9 +224,9 @@ pub struct CheckpointInfo {
     /// Every write with a sequence number at or below this is in the checkpoint, and
     /// nothing after it; the commit log from `seq + 1` carries on from it.
     pub seq: u64,
-    /// Files linked or copied.
+    /// Files linked or copied (0 for a backend that keeps checkpoints in memory).
     pub files: usize,
-    /// Their total size.
+    /// Their total size (in memory: the key and value bytes the checkpoint holds).
     pub bytes: u64,
 }
 
@@ -264,10 +265,13 @@ impl HistoryBounds {
     }
 }
 
-/// A consistent, read-only view of the state at a past commit time
-/// ([`Backend::view_at`]). It sees exactly the batches committed at or before that time.
+/// A consistent, read-only view of a past state: of a commit time ([`Backend::view_at`]),
+/// seeing exactly the batches committed at or before it, or of a checkpoint
+/// ([`Backend::open_checkpoint`]), seeing exactly the writes the checkpoint holds.
 pub trait ReadView: Send + Sync + Debug {
-    /// The commit time this view shows, as asked for.
+    /// The commit time this view shows: for [`Backend::view_at`], the time asked for; for
+    /// [`Backend::open_checkpoint`], when the checkpoint was taken (the backend clock's
+    /// microseconds) if the backend records that, else 0.
     fn commit_time_micros(&self) -> u64;
 
     /// Reads `key`.
@@ -395,13 +399,53 @@ pub trait Backend: Send + Sync + Debug + 'static {
     }
 
     /// Writes a consistent checkpoint of every acknowledged write into `dir` (which must
-    /// not hold one yet). The directory opens as a backend of the same kind on its own.
+    /// not hold one yet). [`Backend::open_checkpoint`] reads it back and
+    /// [`Backend::remove_checkpoint`] deletes it. A backend on disk (the LSM) writes a
+    /// directory that also opens as a backend of the same kind on its own; the in-memory
+    /// backend keeps the checkpoint in memory under the name `dir`, for as long as the
+    /// backend lives.
     ///
     /// # Errors
-    /// [`StorageError::Unsupported`]; I/O failure; `dir` already holds a database.
+    /// [`StorageError::Unsupported`]; I/O failure; [`StorageError::Io`] with
+    /// [`std::io::ErrorKind::AlreadyExists`] if `dir` already holds a checkpoint or a
+    /// database (it is never overwritten).
     fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
         let _ = dir;
         Err(unsupported(self.name(), Capability::Checkpoint))
+    }
+
+    /// A read-only view of the checkpoint this backend wrote into `dir` with
+    /// [`Backend::checkpoint`]: exactly the writes up to its `seq`. Opening and reading it
+    /// never changes `dir` (the LSM reads a private linked copy, removed when the view
+    /// drops), and the view keeps reading if the checkpoint is removed meanwhile. Its
+    /// [`ReadView::commit_time_micros`] is when the checkpoint was taken if the backend
+    /// records that (memory), else 0 (the LSM).
+    ///
+    /// # Errors
+    /// [`StorageError::CheckpointNotFound`] if `dir` holds no complete checkpoint;
+    /// [`StorageError::Unsupported`]; I/O failure or corruption.
+    fn open_checkpoint(&self, dir: &Path) -> Result<Box<dyn ReadView>, StorageError> {
+        let _ = dir;
+        Err(unsupported(self.name(), Capability::Checkpoint))
+    }
+
+    /// Deletes the checkpoint in `dir`, complete or interrupted by a crash.
+    ///
+    /// # Errors
+    /// [`StorageError::CheckpointNotFound`] if nothing is there, or anything but a
+    /// checkpoint (a live database, other files): the backend refuses to delete it;
+    /// [`StorageError::Unsupported`]; I/O failure.
+    fn remove_checkpoint(&self, dir: &Path) -> Result<(), StorageError> {
+        let _ = dir;
+        Err(unsupported(self.name(), Capability::Checkpoint))
+    }
+
+    /// Where a frontend may keep checkpoints when its user did not choose one (each in
+    /// its own directory below): for the LSM `<db dir>/checkpoints`, for the in-memory
+    /// backend the name `/memory/checkpoints` (nothing on disk). `None` (the default) for
+    /// a backend without such a place.
+    fn default_checkpoint_dir(&self) -> Option<PathBuf> {
+        None
     }
 
     /// A read-only view of the state at commit time `commit_time_micros`: every batch

@@ -8,7 +8,9 @@ use std::fmt;
 pub enum Capability {
     /// [`crate::Backend::read_commit_log`]: committed batches in order from a sequence number.
     CommitLog,
-    /// [`crate::Backend::checkpoint`]: a consistent copy in a directory, openable on its own.
+    /// [`crate::Backend::checkpoint`], [`crate::Backend::open_checkpoint`] and
+    /// [`crate::Backend::remove_checkpoint`]: a consistent copy named by a directory (on
+    /// disk, or in memory for the in-memory backend), read back later, then deleted.
     Checkpoint,
     /// [`crate::Backend::view_at`]: a consistent read view of a past commit time.
     PastView,

@@ -4,13 +4,14 @@
 //!
 //! ```ignore
 //! shale_engine::conformance::basic_suite(&my_backend);
-//! shale_engine::conformance::capability_suite(&my_backend, &clock, Some(&checkpoint_opener));
+//! // Checkpoints under `root`; `read_dir` (if they are files) lets the suite check that
+//! // reading one changes nothing in it.
+//! shale_engine::conformance::capability_suite(&my_backend, &clock, Some((root, Some(&read_dir))));
 //! ```
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use shale_io::clock::{Clock, ManualClock};
@@ -18,8 +19,9 @@ use shale_io::clock::{Clock, ManualClock};
 use crate::backend::{Capability, MAX_KEY_BYTES, MAX_VALUE_BYTES};
 use crate::{Backend, Direction, StorageError, WriteBatch};
 
-/// Opens a checkpoint directory as a backend of the same kind.
-pub type CheckpointOpener<'a> = &'a dyn Fn(&Path) -> Arc<dyn Backend>;
+/// Reads a directory on the file system a backend keeps its checkpoints on: every entry
+/// as (name, contents), sorted by name (a subdirectory with empty contents).
+pub type DirReader<'a> = &'a dyn Fn(&Path) -> Vec<(String, Vec<u8>)>;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -241,15 +243,17 @@ fn assert_unsupported<T>(r: Result<T, StorageError>, capability: Capability) {
 /// The capabilities: each one the backend says it lacks answers
 /// [`StorageError::Unsupported`]; each one it has behaves as the trait documents. `b` must
 /// take its commit times from `clock` and hold no history yet; keys it writes start
-/// with `"hist"`. `open_checkpoint` opens a checkpoint directory (for backends with
-/// [`Capability::Checkpoint`]); checkpoints are written to `<checkpoint_root>/ckpt`.
+/// with `"hist"`. For a backend with [`Capability::Checkpoint`], `checkpoint` is
+/// `(root, read_dir)`: checkpoints are written under `root`, and `read_dir`, given for a
+/// backend whose checkpoints are files, reads a checkpoint directory before and after it
+/// is opened (they must be equal). `None` skips the checkpoint checks.
 ///
 /// # Panics
 /// On the first behaviour that differs from the trait's contract.
 pub fn capability_suite(
     b: &dyn Backend,
     clock: &ManualClock,
-    checkpoint: Option<(&Path, CheckpointOpener<'_>)>,
+    checkpoint: Option<(&Path, Option<DirReader<'_>>)>,
 ) {
     let has = |c| b.supports(c);
     if !has(Capability::CommitLog) {
@@ -265,11 +269,15 @@ pub fn capability_suite(
         );
     }
     match checkpoint {
-        Some((root, open)) if has(Capability::Checkpoint) => checkpoint_case(b, root, open),
-        _ if !has(Capability::Checkpoint) => assert_unsupported(
-            b.checkpoint(Path::new("/nonexistent-checkpoint")),
-            Capability::Checkpoint,
-        ),
+        Some((root, read_dir)) if has(Capability::Checkpoint) => {
+            checkpoint_case(b, clock, root, read_dir);
+        }
+        _ if !has(Capability::Checkpoint) => {
+            let dir = Path::new("/nonexistent-checkpoint");
+            assert_unsupported(b.checkpoint(dir), Capability::Checkpoint);
+            assert_unsupported(b.open_checkpoint(dir), Capability::Checkpoint);
+            assert_unsupported(b.remove_checkpoint(dir), Capability::Checkpoint);
+        }
         _ => {}
     }
     if has(Capability::HistoryRetention) {
@@ -277,9 +285,69 @@ pub fn capability_suite(
     }
 }
 
-fn checkpoint_case(b: &dyn Backend, root: &Path, open: CheckpointOpener<'_>) {
-    b.put(b"hist-ckpt-a", b"1").unwrap();
-    let seq = b.put(b"hist-ckpt-b", b"2").unwrap();
+fn assert_checkpoint_not_found<T>(r: Result<T, StorageError>, dir: &Path) {
+    match r {
+        Err(StorageError::CheckpointNotFound { dir: d }) => assert_eq!(d, dir),
+        Err(e) => panic!("{}: expected CheckpointNotFound, got {e}", dir.display()),
+        Ok(_) => panic!("{}: expected CheckpointNotFound, got Ok", dir.display()),
+    }
+}
+
+/// The keys the checkpoint case writes, and its scan range.
+const CKPT_PREFIX: &[u8] = b"hist-ckpt-";
+
+fn ckpt_key(i: u32) -> Vec<u8> {
+    [CKPT_PREFIX, format!("{i:03}").as_bytes()].concat()
+}
+
+/// Everything a checkpoint view shows under the case's prefix, in both directions
+/// (checked to agree), plus a bounded scan of a middle range.
+fn checkpoint_view_state(view: &dyn crate::ReadView) -> Model {
+    let scan = |start: Bound<Vec<u8>>, end: Bound<Vec<u8>>, dir: Direction| -> Vec<_> {
+        view.scan(start, end, dir)
+            .expect("checkpoint view scan")
+            .map(|r| r.expect("checkpoint view scan item"))
+            .collect()
+    };
+    let mut end = CKPT_PREFIX.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    let (lo, hi) = (Bound::Included(CKPT_PREFIX.to_vec()), Bound::Excluded(end));
+    let fwd = scan(lo.clone(), hi.clone(), Direction::Forward);
+    let mut rev = scan(lo, hi, Direction::Reverse);
+    rev.reverse();
+    assert_eq!(fwd, rev, "a checkpoint view scans the same both ways");
+    let model: Model = fwd.into_iter().collect();
+    let (mid_lo, mid_hi) = (Bound::Excluded(ckpt_key(10)), Bound::Included(ckpt_key(20)));
+    let want_mid: Vec<_> = model
+        .range::<Vec<u8>, _>((mid_lo.clone(), mid_hi.clone()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut mid_rev = scan(mid_lo.clone(), mid_hi.clone(), Direction::Reverse);
+    mid_rev.reverse();
+    assert_eq!(scan(mid_lo, mid_hi, Direction::Forward), want_mid);
+    assert_eq!(mid_rev, want_mid);
+    model
+}
+
+fn checkpoint_case(
+    b: &dyn Backend,
+    clock: &ManualClock,
+    root: &Path,
+    read_dir: Option<DirReader<'_>>,
+) {
+    let mut want = Model::new();
+    for i in 0..40u32 {
+        let v = format!("v{i}").into_bytes();
+        b.put(&ckpt_key(i), &v).unwrap();
+        want.insert(ckpt_key(i), v);
+    }
+    b.delete(&ckpt_key(7)).unwrap();
+    want.remove(&ckpt_key(7));
+    let seq = b.put(&ckpt_key(3), b"rewritten").unwrap();
+    want.insert(ckpt_key(3), b"rewritten".to_vec());
+    let taken_micros = clock.now_micros();
     let dir = root.join("ckpt");
     let info = b.checkpoint(&dir).unwrap();
     assert!(
@@ -287,15 +355,76 @@ fn checkpoint_case(b: &dyn Backend, root: &Path, open: CheckpointOpener<'_>) {
         "the checkpoint holds every acknowledged write"
     );
     assert_eq!(info.dir, dir);
-    b.put(b"hist-ckpt-a", b"after").unwrap();
-    let copy = open(&dir);
-    assert_eq!(copy.get(b"hist-ckpt-a", None).unwrap(), Some(b"1".to_vec()));
-    assert_eq!(copy.get(b"hist-ckpt-b", None).unwrap(), Some(b"2".to_vec()));
-    copy.close().unwrap();
+
+    // Writes after the checkpoint are not in it.
+    clock.advance_secs(1);
+    b.put(&ckpt_key(0), b"after").unwrap();
+    b.delete(&ckpt_key(1)).unwrap();
+    b.put(&ckpt_key(7), b"back").unwrap();
+    b.put(&ckpt_key(99), b"new").unwrap();
+    b.flush().unwrap();
+
+    let files = read_dir.map(|read| read(&dir));
+    let view = b.open_checkpoint(&dir).unwrap();
+    let t = view.commit_time_micros();
     assert!(
-        b.checkpoint(&dir).is_err(),
-        "a checkpoint directory is never overwritten"
+        t == 0 || t == taken_micros,
+        "a checkpoint view's time is when it was taken, or 0: {t}"
     );
+    for (k, v) in &want {
+        assert_eq!(view.get(k).unwrap().as_ref(), Some(v));
+    }
+    for i in [7, 99] {
+        assert_eq!(view.get(&ckpt_key(i)).unwrap(), None, "key {i}");
+    }
+    assert_eq!(checkpoint_view_state(view.as_ref()), want);
+    // Two views of one checkpoint at once.
+    let second = b.open_checkpoint(&dir).unwrap();
+    assert_eq!(checkpoint_view_state(second.as_ref()), want);
+    drop(second);
+    if let Some(read) = read_dir {
+        assert_eq!(
+            Some(read(&dir)),
+            files,
+            "an open view changes nothing in it"
+        );
+    }
+
+    // Never overwritten, and the refusal changes nothing.
+    match b.checkpoint(&dir) {
+        Err(StorageError::Io { ref source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => panic!("a checkpoint is never overwritten: {other:?}"),
+    }
+    drop(view);
+    if let Some(read) = read_dir {
+        assert_eq!(
+            Some(read(&dir)),
+            files,
+            "a dropped view changes nothing in it"
+        );
+    }
+
+    // Removal: a view open meanwhile keeps reading; the name is then free.
+    let view = b.open_checkpoint(&dir).unwrap();
+    b.remove_checkpoint(&dir).unwrap();
+    assert_eq!(checkpoint_view_state(view.as_ref()), want);
+    drop(view);
+    assert_checkpoint_not_found(b.open_checkpoint(&dir), &dir);
+    assert_checkpoint_not_found(b.remove_checkpoint(&dir), &dir);
+    let never = root.join("never-written");
+    assert_checkpoint_not_found(b.open_checkpoint(&never), &never);
+    assert_checkpoint_not_found(b.remove_checkpoint(&never), &never);
+    b.checkpoint(&dir).unwrap();
+    let view = b.open_checkpoint(&dir).unwrap();
+    assert_eq!(view.get(&ckpt_key(0)).unwrap(), Some(b"after".to_vec()));
+    assert_eq!(
+        checkpoint_view_state(view.as_ref()),
+        scan_prefix(b, CKPT_PREFIX)
+    );
+    drop(view);
+    b.remove_checkpoint(&dir).unwrap();
+    assert_checkpoint_not_found(b.open_checkpoint(&dir), &dir);
 }
 
 fn history_case(b: &dyn Backend, clock: &ManualClock) {

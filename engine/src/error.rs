@@ -64,7 +64,7 @@ pub enum StorageError {
         /// The limit.
         max: usize,
     },
-    /// The backend does not have this capability (see [`crate::Backend::capabilities`]).
+    /// The backend does not have this capability (see [`crate::Backend::supports`]).
     #[error("the {backend} backend does not support {capability}")]
     Unsupported {
         /// The backend's [`crate::Backend::name`].
@@ -92,6 +92,16 @@ pub enum StorageError {
         earliest_micros: Option<u64>,
         /// The latest restorable commit time (now).
         latest_micros: u64,
+    },
+    /// No checkpoint at `dir` ([`crate::Backend::open_checkpoint`],
+    /// [`crate::Backend::remove_checkpoint`]): nothing is there, or what is there is not
+    /// a checkpoint this backend wrote (a live database, other files; for
+    /// `open_checkpoint`, also a checkpoint a crash interrupted). The backend neither
+    /// reads nor deletes such a directory.
+    #[error("no checkpoint at {dir}")]
+    CheckpointNotFound {
+        /// The directory asked for.
+        dir: PathBuf,
     },
     /// A failure particular to one backend; `source` is that backend's own typed error.
     #[error("{backend}: {source}")]

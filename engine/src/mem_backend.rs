@@ -6,11 +6,13 @@
 //! Each key keeps a short chain of versions `(seq, value-or-tombstone)`, newest last.
 //! Versions no live snapshot can see are pruned when the key is next written.
 //!
-//! It has every capability but checkpoints (nothing is on disk to check point): a commit
-//! log, past views and retention come from `mem_history`, timed by its [`Clock`].
+//! It has every capability: a commit log, past views and retention come from
+//! `mem_history`, timed by its [`Clock`]; checkpoints live in memory, named by a path but
+//! never touching the file system, for as long as the backend (any clone of it) lives.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -19,16 +21,29 @@ use parking_lot::{Mutex, RwLock};
 use shale_io::clock::{Clock, SystemClock};
 
 use crate::backend::{
-    Backend, BatchOp, Capability, CommitLogIter, Direction, HistoryBounds, KvIter, KvPair,
-    ReadView, Snapshot, WriteBatch,
+    Backend, BatchOp, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds, KvIter,
+    KvPair, ReadView, Snapshot, WriteBatch,
 };
-use crate::mem_history::MemHistory;
+use crate::mem_history::{MemHistory, MemView};
 use crate::StorageError;
+
+/// The name [`Backend::default_checkpoint_dir`] gives: a key of the checkpoint map, not a
+/// place on disk.
+const DEFAULT_CHECKPOINT_DIR: &str = "/memory/checkpoints";
 
 /// Keys read per lock acquisition by a scan: scans never hold the lock across `next()`.
 const SCAN_CHUNK_KEYS: usize = 256;
 
 type Versions = Vec<(u64, Option<Vec<u8>>)>;
+
+/// A checkpoint kept in memory ([`Backend::checkpoint`]).
+#[derive(Debug)]
+struct MemCheckpoint {
+    /// The latest value of every live key when it was taken; shared with its views.
+    state: Arc<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// When it was taken, on the backend's clock.
+    time_micros: u64,
+}
 
 #[derive(Debug)]
 struct Inner {
@@ -37,6 +52,9 @@ struct Inner {
     snapshots: Mutex<BTreeMap<u64, usize>>,
     /// Retained history. Lock order: `data`, then `history`.
     history: Mutex<MemHistory>,
+    /// Checkpoints by the path they were written to. Lock order: `data`, then this
+    /// (never held with `history`).
+    checkpoints: Mutex<BTreeMap<PathBuf, MemCheckpoint>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -46,6 +64,7 @@ impl Default for Inner {
             data: RwLock::default(),
             snapshots: Mutex::default(),
             history: Mutex::default(),
+            checkpoints: Mutex::default(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -228,8 +247,62 @@ impl Backend for MemBackend {
     fn supports(&self, capability: Capability) -> bool {
         matches!(
             capability,
-            Capability::CommitLog | Capability::PastView | Capability::HistoryRetention
+            Capability::CommitLog
+                | Capability::Checkpoint
+                | Capability::PastView
+                | Capability::HistoryRetention
         )
+    }
+
+    fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
+        // The read lock: the checkpoint is exactly the state at `last_seq`.
+        let d = self.inner.data.read();
+        let mut checkpoints = self.inner.checkpoints.lock();
+        if checkpoints.contains_key(dir) {
+            // As the LSM answers for a directory that already holds a database.
+            return Err(StorageError::Io {
+                op: "checkpoint",
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "a checkpoint already has this name",
+                ),
+            });
+        }
+        let state = Self::latest_state(&d);
+        let bytes = state.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+        checkpoints.insert(
+            dir.to_path_buf(),
+            MemCheckpoint {
+                state: Arc::new(state),
+                time_micros: self.inner.clock.now_micros(),
+            },
+        );
+        Ok(CheckpointInfo::new(dir.to_path_buf(), d.last_seq, 0, bytes))
+    }
+
+    fn open_checkpoint(&self, dir: &Path) -> Result<Box<dyn ReadView>, StorageError> {
+        let checkpoints = self.inner.checkpoints.lock();
+        let c = checkpoints
+            .get(dir)
+            .ok_or_else(|| StorageError::CheckpointNotFound {
+                dir: dir.to_path_buf(),
+            })?;
+        Ok(Box::new(MemView::new(c.state.clone(), c.time_micros)))
+    }
+
+    fn remove_checkpoint(&self, dir: &Path) -> Result<(), StorageError> {
+        // Views already open share the state and keep it alive.
+        match self.inner.checkpoints.lock().remove(dir) {
+            Some(_) => Ok(()),
+            None => Err(StorageError::CheckpointNotFound {
+                dir: dir.to_path_buf(),
+            }),
+        }
+    }
+
+    fn default_checkpoint_dir(&self) -> Option<PathBuf> {
+        Some(PathBuf::from(DEFAULT_CHECKPOINT_DIR))
     }
 
     fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::{
@@ -168,15 +169,23 @@ impl MemHistory {
         {
             apply(&mut map, &b.batch);
         }
-        Ok(Box::new(MemView { map, t_micros }))
+        Ok(Box::new(MemView::new(Arc::new(map), t_micros)))
     }
 }
 
-/// A past state of the in-memory backend, owned outright.
+/// A past state of the in-memory backend (a past view, or a checkpoint's view sharing
+/// the checkpoint's map), immutable.
 #[derive(Debug)]
-struct MemView {
-    map: BTreeMap<Vec<u8>, Vec<u8>>,
+pub(crate) struct MemView {
+    map: Arc<BTreeMap<Vec<u8>, Vec<u8>>>,
     t_micros: u64,
+}
+
+impl MemView {
+    /// A view of `map` showing commit time `t_micros`.
+    pub(crate) fn new(map: Arc<BTreeMap<Vec<u8>, Vec<u8>>>, t_micros: u64) -> Self {
+        MemView { map, t_micros }
+    }
 }
 
 impl ReadView for MemView {

@@ -9,7 +9,7 @@ use shale_engine::conformance::{basic_suite, capability_suite, key};
 use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::{Backend, MemBackend};
 use shale_io::clock::ManualClock;
-use shale_io::{FaultFs, IoBackend};
+use shale_io::{FaultFs, FileSystem, IoBackend, OpenMode};
 
 const START_MICROS: u64 = 1_700_000_000_000_000;
 
@@ -19,10 +19,17 @@ fn mem_backend_passes_the_suite() {
 }
 
 #[test]
-fn mem_backend_has_every_capability_but_checkpoints() {
+fn mem_backend_has_every_capability_with_checkpoints_in_memory() {
     let clock = ManualClock::new(START_MICROS);
     let b = MemBackend::with_clock(Arc::new(clock.clone()));
-    capability_suite(&b, &clock, None);
+    let root = b
+        .default_checkpoint_dir()
+        .expect("memory names a checkpoint place");
+    capability_suite(&b, &clock, Some((&root, None)));
+    assert!(
+        !root.exists(),
+        "in-memory checkpoints never touch the file system"
+    );
 }
 
 #[test]
@@ -49,8 +56,34 @@ fn lsm_has_every_capability() {
             .tiny()
     };
     let db = Db::open(opts(Path::new("/db"))).unwrap();
-    let open = |dir: &Path| -> Arc<dyn Backend> { Arc::new(Db::open(opts(dir)).unwrap()) };
-    capability_suite(&db, &clock, Some((Path::new("/checkpoints"), &open)));
+    let root = db
+        .default_checkpoint_dir()
+        .expect("the LSM has a checkpoint place");
+    assert_eq!(root, Path::new("/db/checkpoints"));
+    let read_dir = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let names = fs.list_dir(dir).unwrap();
+        names
+            .into_iter()
+            .map(|name| {
+                let path = dir.join(&name);
+                // A subdirectory does not open as a file: its contents read as empty.
+                let bytes = fs
+                    .open(&path, OpenMode::Read)
+                    .and_then(|f| f.read_to_vec())
+                    .unwrap_or_default();
+                (name, bytes)
+            })
+            .collect()
+    };
+    capability_suite(&db, &clock, Some((&root, Some(&read_dir))));
+    db.close().unwrap();
+    drop(db);
+    // Checkpoints under the database directory do not disturb its recovery.
+    let db = Db::open(opts(Path::new("/db"))).unwrap();
+    assert_eq!(
+        db.get(b"hist-ckpt-000", None).unwrap(),
+        Some(b"after".to_vec())
+    );
     db.close().unwrap();
 }
 

@@ -5,14 +5,28 @@
 //! checkpoint directory works as is (its WAL starts empty, numbered above the tables).
 //! The source's commit log carries on from `seq + 1`: history retention
 //! ([`crate::lsm::history`]) keeps it, and past views replay it on top of a checkpoint.
+//!
+//! A checkpoint directory holds only what [`checkpoint_flushed`] writes: tables
+//! (`<n>.sst`), the manifest (`MANIFEST-<n>`) and, once complete, `CURRENT` (written
+//! last; `CURRENT.tmp` may be left by a crash before it). [`inspect`] judges a directory
+//! by exactly that, so reading or removing a "checkpoint" never touches a live database
+//! (which has a `wal/` directory) or a user's files.
 
 use std::path::{Path, PathBuf};
 
+use shale_io::{parent_dir, FileSystem};
+
 use crate::backend::CheckpointInfo;
 use crate::lsm::manifest::{ManifestWriter, CURRENT_FILE};
-use crate::lsm::sstable_file::sstable_name;
+use crate::lsm::sstable_file::{parse_sstable_name, sstable_name};
 use crate::lsm::state::DbInner;
 use crate::StorageError;
+
+/// Where [`crate::Backend::default_checkpoint_dir`] puts checkpoints, under the database
+/// directory. Recovery ignores it (it names neither a table nor a manifest).
+pub(crate) const DEFAULT_CHECKPOINT_DIR: &str = "checkpoints";
+/// The temporary name `CURRENT` is written under before its rename (see `manifest`).
+const CURRENT_TMP_FILE: &str = "CURRENT.tmp";
 
 /// A checkpoint of the flushed state, with the WAL position it ends at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +65,9 @@ pub(crate) fn checkpoint_flushed(
         (vs.current.clone(), vs.state.clone())
     };
     fs.create_dir_all(dir).map_err(io("create dir", dir))?;
+    // The directory's own entry: a power cut must not lose a checkpoint reported written.
+    let parent = parent_dir(dir);
+    fs.sync_dir(&parent).map_err(io("sync dir", &parent))?;
     if fs
         .exists(&dir.join(CURRENT_FILE))
         .map_err(io("stat", dir))?
@@ -85,4 +102,89 @@ pub(crate) fn checkpoint_flushed(
         files,
         bytes,
     })
+}
+
+/// What a directory holds, judged as a checkpoint (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckpointDir {
+    /// `CURRENT` exists: the checkpoint opens.
+    Complete,
+    /// Only tables and manifests: a checkpoint a crash interrupted (or an empty directory).
+    Interrupted,
+}
+
+fn is_checkpoint_file(name: &str) -> bool {
+    let manifest = name
+        .strip_prefix("MANIFEST-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    manifest
+        || parse_sstable_name(name).is_some()
+        || name == CURRENT_FILE
+        || name == CURRENT_TMP_FILE
+}
+
+/// Judges `dir` as a checkpoint.
+///
+/// # Errors
+/// [`StorageError::CheckpointNotFound`] if `dir` is missing, not a directory, or holds
+/// anything a checkpoint does not (a subdirectory such as a database's `wal/`, other
+/// files); other I/O failure.
+pub(crate) fn inspect(fs: &dyn FileSystem, dir: &Path) -> Result<CheckpointDir, StorageError> {
+    let not_found = || StorageError::CheckpointNotFound {
+        dir: dir.to_path_buf(),
+    };
+    let names = match fs.list_dir(dir) {
+        Ok(names) => names,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Err(not_found())
+        }
+        Err(e) => return Err(io("list dir", dir)(e)),
+    };
+    if !names.iter().all(|n| is_checkpoint_file(n)) {
+        return Err(not_found());
+    }
+    Ok(if names.iter().any(|n| n == CURRENT_FILE) {
+        CheckpointDir::Complete
+    } else {
+        CheckpointDir::Interrupted
+    })
+}
+
+/// Deletes the checkpoint in `dir`, complete or interrupted, after [`inspect`] agrees
+/// it is one, and makes the removal durable.
+///
+/// # Errors
+/// As [`inspect`]; I/O failure.
+pub(crate) fn remove_checkpoint(fs: &dyn FileSystem, dir: &Path) -> Result<(), StorageError> {
+    inspect(fs, dir)?;
+    fs.remove_dir_all(dir).map_err(io("remove", dir))?;
+    let parent = parent_dir(dir);
+    fs.sync_dir(&parent).map_err(io("sync dir", &parent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_a_checkpoint_writes_is_a_checkpoint_file() {
+        for name in ["000007.sst", "MANIFEST-000009", "CURRENT", "CURRENT.tmp"] {
+            assert!(is_checkpoint_file(name), "{name}");
+        }
+        for name in [
+            "wal",
+            "history",
+            "MANIFEST-",
+            "MANIFEST-x1",
+            "notes.txt",
+            ".sst",
+        ] {
+            assert!(!is_checkpoint_file(name), "{name}");
+        }
+    }
 }

@@ -1,17 +1,17 @@
 //! The LSM's side of the [`Backend`] seam: every method, capabilities included.
 
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::backend::{
     Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
     KvIter, ReadView, Snapshot, WriteBatch,
 };
-use crate::lsm::checkpoint::checkpoint_flushed;
+use crate::lsm::checkpoint::{checkpoint_flushed, remove_checkpoint, DEFAULT_CHECKPOINT_DIR};
 use crate::lsm::db::Db;
-use crate::lsm::history::read_log;
-use crate::lsm::view::open_view;
+use crate::lsm::history::{read_log, HISTORY_DIR};
+use crate::lsm::view::{open_checkpoint_view, open_view};
 use crate::StorageError;
 
 // The seam's limits must fit what an SSTable stores.
@@ -135,6 +135,24 @@ impl Backend for Db {
 
     fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {
         Db::checkpoint(self, dir)
+    }
+
+    fn open_checkpoint(&self, dir: &Path) -> Result<Box<dyn ReadView>, StorageError> {
+        open_checkpoint_view(self, dir)
+    }
+
+    fn remove_checkpoint(&self, dir: &Path) -> Result<(), StorageError> {
+        // Restore bases have a checkpoint's shape, but they belong to the history.
+        if dir.starts_with(self.inner.opts.dir.join(HISTORY_DIR)) {
+            return Err(StorageError::CheckpointNotFound {
+                dir: dir.to_path_buf(),
+            });
+        }
+        remove_checkpoint(self.inner.fs().as_ref(), dir)
+    }
+
+    fn default_checkpoint_dir(&self) -> Option<PathBuf> {
+        Some(self.inner.opts.dir.join(DEFAULT_CHECKPOINT_DIR))
     }
 
     fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {

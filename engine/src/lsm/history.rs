@@ -11,9 +11,12 @@
 //!
 //! A past view at time `t` opens a copy (hard links) of the newest base taken at or
 //! before `t` in `history/view-<n>/` and replays the commit log after the base up to the
-//! last batch committed at or before `t`. Bases are taken when retention is turned on
-//! and then every `history_base_interval` (which bounds a view's replay); trimming keeps
-//! the newest base at or before `now - retention` and everything after it.
+//! last batch committed at or before `t`. A checkpoint's view
+//! ([`crate::Backend::open_checkpoint`]) opens a copy of the checkpoint in a view
+//! directory of the same kind ([`History::link_scratch`]), so the one cleanup at open
+//! covers both. Bases are taken when retention is turned on and then every
+//! `history_base_interval` (which bounds a view's replay); trimming keeps the newest
+//! base at or before `now - retention` and everything after it.
 //!
 //! Invariants:
 //! - every base in `bases` has a `CURRENT` (a crash mid-base leaves a directory without
@@ -251,18 +254,35 @@ impl History {
         let Some(base) = st.bases.iter().rev().find(|b| b.time_micros <= t_micros) else {
             return Err(outside());
         };
+        // Under the state lock, so trimming cannot remove the base while it is linked.
+        let dir = self.link_scratch(inner, &base.dir)?;
+        Ok(ViewPlan {
+            dir,
+            from_seq: base.seq + 1,
+        })
+    }
+
+    /// Links every file of `from` (a base or a checkpoint) into a new view directory
+    /// `history/view-<n>/` and returns it: a private copy a view may open a database in
+    /// without changing `from`. The view removes it when dropped; after a crash, the next
+    /// open does ([`History::recover`]). A failed link removes it at once.
+    pub(crate) fn link_scratch(
+        &self,
+        inner: &DbInner,
+        from: &Path,
+    ) -> Result<PathBuf, StorageError> {
         let n = self.next_view.fetch_add(1, Ordering::Relaxed);
         let dir = inner
             .opts
             .dir
             .join(HISTORY_DIR)
             .join(format!("{VIEW_PREFIX}{n:06}"));
-        // Under the state lock, so trimming cannot remove the base while it is linked.
-        link_dir(inner.fs().as_ref(), &base.dir, &dir)?;
-        Ok(ViewPlan {
-            dir,
-            from_seq: base.seq + 1,
-        })
+        let fs = inner.fs().as_ref();
+        if let Err(e) = link_dir(fs, from, &dir) {
+            let _ = fs.remove_dir_all(&dir);
+            return Err(e);
+        }
+        Ok(dir)
     }
 
     fn start_worker(self: &Arc<Self>, inner: &Arc<DbInner>) {

@@ -1,16 +1,21 @@
-//! Past views of the LSM ([`crate::Backend::view_at`]): a private database rebuilt from a
-//! restore base and the commit log, removed when the view is dropped.
+//! Views of the LSM: of a past commit time ([`crate::Backend::view_at`]), a private
+//! database rebuilt from a restore base and the commit log; of a checkpoint
+//! ([`crate::Backend::open_checkpoint`]), a private database on a copy of it. Either
+//! lives in a view directory (`History::link_scratch`) removed when the view is dropped,
+//! so the base or checkpoint it came from is never changed.
 
 use std::fmt;
 use std::ops::Bound;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shale_io::FileSystem;
 
 use crate::backend::{Direction, KvIter, ReadView};
+use crate::lsm::checkpoint::{inspect, CheckpointDir};
 use crate::lsm::db::Db;
 use crate::lsm::history::read_log;
+use crate::lsm::state::DbInner;
 use crate::StorageError;
 
 /// Opens a view of `db` at commit time `t_micros`: links the newest base at or before it
@@ -18,19 +23,7 @@ use crate::StorageError;
 pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
     let inner = &db.inner;
     let plan = db.history.plan_view(inner, t_micros)?;
-    let mut opts = inner.opts.clone();
-    opts.dir = plan.dir.clone();
-    opts.durability = shale_wal::Durability::None;
-    opts.archive_wal = false;
-    opts.history_retention = None;
-    let fs = inner.fs().clone();
-    let view = LsmView {
-        // On failure the directory is left and removed at the next open.
-        db: Some(Db::open(opts)?),
-        dir: plan.dir,
-        fs,
-        t_micros,
-    };
+    let view = open_private(inner, plan.dir, t_micros)?;
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
     for committed in read_log(inner, plan.from_seq, upto_lsn)? {
@@ -43,7 +36,50 @@ pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, Sto
     Ok(Box::new(view))
 }
 
-/// A past view. Iterators from [`ReadView::scan`] must not outlive it.
+/// Opens a view of the complete checkpoint in `dir` (see [`crate::lsm::checkpoint`]):
+/// links it into a view directory and opens a private database there. Its commit time is
+/// 0: a checkpoint does not record when it was taken.
+///
+/// # Errors
+/// [`StorageError::CheckpointNotFound`] unless `dir` holds a complete checkpoint; I/O
+/// failure or corruption.
+pub(crate) fn open_checkpoint_view(db: &Db, dir: &Path) -> Result<Box<dyn ReadView>, StorageError> {
+    let inner = &db.inner;
+    if inspect(inner.fs().as_ref(), dir)? != CheckpointDir::Complete {
+        return Err(StorageError::CheckpointNotFound {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let scratch = db.history.link_scratch(inner, dir)?;
+    Ok(Box::new(open_private(inner, scratch, 0)?))
+}
+
+/// Opens a private database in `dir`, a linked copy made by `History::link_scratch`, with
+/// the source's options but no durability, archive or history: nothing in it outlives
+/// the view. A failed open removes `dir` (else the next open of the source would).
+fn open_private(inner: &DbInner, dir: PathBuf, t_micros: u64) -> Result<LsmView, StorageError> {
+    let mut opts = inner.opts.clone();
+    opts.dir = dir.clone();
+    opts.durability = shale_wal::Durability::None;
+    opts.archive_wal = false;
+    opts.history_retention = None;
+    let fs = inner.fs().clone();
+    match Db::open(opts) {
+        Ok(db) => Ok(LsmView {
+            db: Some(db),
+            dir,
+            fs,
+            t_micros,
+        }),
+        Err(e) => {
+            let _ = fs.remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// A past view or a checkpoint's view. Iterators from [`ReadView::scan`] must not
+/// outlive it.
 struct LsmView {
     db: Option<Db>,
     dir: PathBuf,
