@@ -356,6 +356,7 @@ impl TableDef {
             }),
             stream_specification: self.stream.clone(),
             deletion_protection_enabled: self.deletion_protection,
+            restore_summary: None,
         }
     }
 

@@ -116,6 +116,41 @@ pub(crate) fn decode_next_id(key: &[u8], bytes: &[u8]) -> Result<u32, Error> {
     }
 }
 
+/// A current-version record of any catalog record type (`crate::backup_records`).
+pub(crate) fn encode_json<T: Serialize>(record: &T) -> Vec<u8> {
+    let payload = serde_json::to_vec(record)
+        .expect("record types are plain structs with string keys: they always serialize");
+    seal(&payload)
+}
+
+/// Decodes a current-version record of type `T` stored under `key`.
+///
+/// # Errors
+/// `CorruptCatalog`: header, checksum or payload problems, or a version other than the
+/// current one (these record types did not exist before it).
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, Error> {
+    let corrupt = |reason| Error::CorruptCatalog {
+        key: key.to_vec(),
+        reason,
+    };
+    match open(bytes).map_err(corrupt)? {
+        (VERSION_CURRENT, payload) => {
+            serde_json::from_slice(payload).map_err(|_| corrupt(CatalogCorruption::BadPayload))
+        }
+        (v, _) => Err(corrupt(CatalogCorruption::UnsupportedVersion(v))),
+    }
+}
+
+impl TableRecord {
+    /// The table's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The invariants every stored definition keeps: valid names, ids in the user range and
 /// distinct, key attributes defined with their types.
 ///
@@ -210,7 +245,7 @@ fn open(bytes: &[u8]) -> Result<(u8, &[u8]), CatalogCorruption> {
 /// A table definition as stored (version 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TableRecord {
+pub(crate) struct TableRecord {
     #[serde(rename = "name")]
     name: String,
     #[serde(rename = "id")]

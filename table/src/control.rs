@@ -20,6 +20,7 @@ use crate::core::{Catalog, Core};
 use crate::error::{
     Error, InUseReason, IndexUpdateError, KeySchemaError, ResourceKind, ValidationError,
 };
+use crate::pitr_retention as retention;
 use crate::shapes::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, CreateTableInput,
     CreateTableOutput, DeleteGlobalSecondaryIndexAction, DeleteTableInput, DeleteTableOutput,
@@ -89,6 +90,58 @@ pub(crate) fn create_table(
     Ok(CreateTableOutput {
         table_description: description,
     })
+}
+
+/// Creates the target table of a restore: validated like CreateTable, published CREATING
+/// (item calls answer ResourceNotFound until the restore finishes), and persisted in one
+/// batch with whatever `also` adds (the restore's durable record).
+///
+/// # Errors
+/// TableAlreadyExists if the name is taken; as [`create_table`] otherwise.
+pub(crate) fn create_restore_target(
+    core: &Core,
+    input: CreateTableInput,
+    also: impl FnOnce(&TableDef, &mut WriteBatch),
+) -> Result<Arc<TableDef>, Error> {
+    let new = validate_create(input)?;
+    let mut cat = core.catalog.write();
+    if cat.tables.contains_key(&new.name) {
+        return Err(Error::TableAlreadyExists {
+            table_name: new.name,
+        });
+    }
+    let mut batch = WriteBatch::new();
+    let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
+    let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
+    let mut def = table_def(new, &ids, core.opts.clock.now_micros());
+    def.status = TableStatus::Creating;
+    also(&def, &mut batch);
+    let published = Arc::new(def.clone());
+    commit_def(core, &mut cat, batch, def)?;
+    Ok(published)
+}
+
+/// Publishes a finished restore's table as ACTIVE.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn finish_restore(
+    core: &Core,
+    table: &str,
+    also: impl FnOnce(&mut WriteBatch),
+) -> Result<(), Error> {
+    let mut cat = core.catalog.write();
+    let Some(def) = cat.tables.get(table).cloned() else {
+        return Ok(());
+    };
+    let mut def = (*def).clone();
+    def.status = TableStatus::Active;
+    let mut batch = WriteBatch::new();
+    persist_def(&mut batch, &def);
+    also(&mut batch);
+    core.backend.write(batch)?;
+    cat.tables.insert(def.name.clone(), Arc::new(def));
+    Ok(())
 }
 
 /// Checks a CreateTable request in full (before any lock is taken).
@@ -313,6 +366,8 @@ pub(crate) fn delete_table(
     for id in def.all_ids() {
         batch.put(catalog::drop_key(id), Vec::new());
     }
+    // A table with PITR stays restorable for its window after it is deleted.
+    retention::on_delete(core, &def, &mut batch)?;
     core.backend.write(batch)?;
     cat.tables.remove(&def.name);
     drop(cat);

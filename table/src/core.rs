@@ -35,6 +35,7 @@ use crate::gsi_queue::GsiQueue;
 use crate::item_locks::ItemLocks;
 use crate::keys::{prefix_bounds, FIRST_USER_ID};
 use crate::options::DatabaseOptions;
+use crate::restore_jobs::Restores;
 use crate::shapes::TableStatus;
 use crate::signal::Signal;
 use shale_engine::Backend;
@@ -78,6 +79,9 @@ pub(crate) struct Core {
     pub(crate) ttl_sweep: Mutex<TtlCursors>,
     /// Wakes the background worker; shared with its thread.
     pub(crate) signal: Arc<Signal>,
+    /// Running restores (`crate::restore`). A leaf lock: nothing is taken while
+    /// it is held.
+    pub(crate) restores: Mutex<Restores>,
 }
 
 impl Core {
@@ -96,6 +100,7 @@ impl Core {
             index_work: Mutex::new(IndexWork::default()),
             ttl_sweep: Mutex::new(TtlCursors::default()),
             signal: Arc::new(Signal::default()),
+            restores: Mutex::new(Restores::default()),
             backend,
             opts,
         })
@@ -125,8 +130,10 @@ impl Core {
         name: &str,
     ) -> Result<Arc<TableDef>, Error> {
         validate_name("tableName", name)?;
+        // A restore's target takes no item calls until the restore is done.
         cat.tables
             .get(name)
+            .filter(|d| d.status != TableStatus::Creating)
             .cloned()
             .ok_or_else(Error::table_not_found)
     }

@@ -18,6 +18,7 @@ use crate::shapes::{
     DescribeTableOutput, ListTablesInput, ListTablesOutput, UpdateTableInput, UpdateTableOutput,
 };
 use crate::worker::{self, Worker};
+use crate::{pitr_retention as retention, restore};
 use shale_engine::Backend;
 
 pub use crate::control::MAX_TABLES;
@@ -51,6 +52,10 @@ impl Database {
     /// Storage failure, or a corrupt catalog record.
     pub fn open(backend: Arc<dyn Backend>, opts: DatabaseOptions) -> Result<Database, Error> {
         let core = Arc::new(Core::open(backend, opts)?);
+        // The backend does not remember its history retention: set it from the tables'
+        // PITR settings before any write can go unrecorded; then resume restores.
+        retention::sync_retention(&core)?;
+        restore::recover(&core)?;
         let worker = if core.opts.background_index_worker {
             Some(Worker::start(&core)?)
         } else {
@@ -89,6 +94,23 @@ impl Database {
         })
     }
 
+    /// Runs the restores in progress to completion in the foreground (deterministic
+    /// tests, or a caller that wants a restored table ACTIVE before it goes on).
+    ///
+    /// # Errors
+    /// Storage failure; LimitExceeded after [`MAX_WAIT_FOR_INDEXES_ROUNDS`] steps.
+    pub fn wait_for_restores(&self) -> Result<(), Error> {
+        for _ in 0..MAX_WAIT_FOR_INDEXES_ROUNDS {
+            if !restore::run_restores(&self.core)? {
+                return Ok(());
+            }
+        }
+        Err(Error::LimitExceeded {
+            what: "wait_for_restores rounds",
+            limit: MAX_WAIT_FOR_INDEXES_ROUNDS as u64,
+        })
+    }
+
     /// CreateTable.
     ///
     /// # Errors
@@ -104,9 +126,9 @@ impl Database {
     /// ResourceNotFound.
     pub fn describe_table(&self, input: DescribeTableInput) -> Result<DescribeTableOutput, Error> {
         let def = self.core.table_named(&input.table_name)?;
-        Ok(DescribeTableOutput {
-            table: def.describe(&self.core.opts.region),
-        })
+        let mut table = def.describe(&self.core.opts.region);
+        table.restore_summary = restore::summary(&self.core, &def.name);
+        Ok(DescribeTableOutput { table })
     }
 
     /// ListTables, in name order, paged.

@@ -71,6 +71,8 @@ pub mod database;
 pub mod error;
 pub mod shapes;
 
+mod backup;
+mod backup_records;
 mod batch;
 mod catalog_record;
 mod control;
@@ -81,7 +83,10 @@ mod item_locks;
 mod items;
 mod keys;
 mod options;
+mod pitr_retention;
 mod read;
+mod restore;
+mod restore_jobs;
 mod secondary_index;
 mod signal;
 mod stored;
@@ -89,10 +94,14 @@ mod ttl;
 mod worker;
 mod write;
 
+pub use backup::backups::MAX_LIST_BACKUPS_LIMIT;
+pub use backup::pitr::{
+    DEFAULT_RECOVERY_PERIOD_DAYS, MAX_RECOVERY_PERIOD_DAYS, MIN_RECOVERY_PERIOD_DAYS,
+};
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{
-    CancellationReason, CatalogCorruption, Error, InUseReason, IndexUpdateError, KeySchemaError,
-    ProjectionError, ResourceKind, SegmentError, SelectError, StartKeyProblem, ThroughputError,
-    ValidationError,
+    BackupValidation, CancellationReason, CatalogCorruption, Error, InUseReason, IndexUpdateError,
+    KeySchemaError, ProjectionError, ResourceKind, SegmentError, SelectError, StartKeyProblem,
+    ThroughputError, ValidationError,
 };
 pub use shapes::*;

@@ -3,6 +3,7 @@
 //! A leaf module: the shared state ([`crate::core::Core`]) holds the options, and every
 //! layer above reads them from there.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +37,10 @@ pub struct DatabaseOptions {
     /// How often the background worker runs a TTL sweep round (each examines up to
     /// `TTL_ITEMS_PER_ROUND` items per TTL-enabled table and deletes the expired ones).
     pub ttl_sweep_interval: Duration,
+    /// Where CreateBackup keeps its checkpoints; `None`: the backend's default
+    /// (`Backend::default_checkpoint_dir`: `<data dir>/checkpoints` for the LSM, in memory
+    /// for the memory backend).
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Default for DatabaseOptions {
@@ -48,6 +53,7 @@ impl Default for DatabaseOptions {
             index_worker_interval: Duration::from_millis(20),
             lock_stripes: DEFAULT_LOCK_STRIPES,
             ttl_sweep_interval: Duration::from_secs(1),
+            backup_dir: None,
         }
     }
 }
@@ -81,6 +87,11 @@ impl DatabaseOptions {
     /// Sets [`DatabaseOptions::lock_stripes`].
     pub fn with_lock_stripes(mut self, stripes: usize) -> Self {
         self.lock_stripes = stripes;
+        self
+    }
+    /// Sets [`DatabaseOptions::backup_dir`].
+    pub fn with_backup_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.backup_dir = Some(dir.into());
         self
     }
     /// Sets [`DatabaseOptions::ttl_sweep_interval`].

@@ -20,6 +20,7 @@ pub type AttributeValues = BTreeMap<String, AttributeValue>;
 /// A primary key: the key attributes only.
 pub type Key = Item;
 
+mod backup;
 mod batch;
 mod capacity;
 mod common;
@@ -29,6 +30,7 @@ mod query_scan;
 mod table_definition;
 mod ttl;
 
+pub use backup::*;
 pub use batch::*;
 pub use capacity::*;
 pub use common::*;

@@ -194,4 +194,7 @@ pub struct TableDescription {
     pub stream_specification: Option<StreamSpecification>,
     /// Whether DeleteTable is refused.
     pub deletion_protection_enabled: bool,
+    /// While a restore into this table runs: where from and to when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_summary: Option<RestoreSummary>,
 }

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::Core;
 use crate::error::Error;
+use crate::restore;
 use crate::signal::{Signal, Wake};
 
 pub(crate) use index::run_index_work;
@@ -100,6 +101,8 @@ fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
 fn run_round(core: &Core, schedule: &mut Schedule) {
     // Errors are retried on the next round; the queue is durable, nothing is lost.
     let _ = run_index_work(core, index::WORK_STEPS_PER_ROUND);
+    // Restores: one bounded step each; a failed step is retried next round.
+    let _ = restore::run_restores(core);
     if schedule.last_ttl_sweep.elapsed() >= core.opts.ttl_sweep_interval {
         schedule.last_ttl_sweep = Instant::now();
         // Likewise: an expired item missed now is found by a later round.

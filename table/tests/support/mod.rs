@@ -62,6 +62,18 @@ impl FaultLsm {
         }
     }
 
+    /// Opens (or reopens) the LSM engine on this file system, with commit times from
+    /// `clock`.
+    pub fn open_with_clock(&self, clock: &ManualClock) -> Arc<dyn Backend> {
+        let fs: Arc<dyn shale_io::FileSystem> = Arc::new(self.fs.clone());
+        Arc::new(
+            Db::open(
+                lsm_options(std::path::Path::new("/db"), fs).with_clock(Arc::new(clock.clone())),
+            )
+            .expect("open lsm on FaultFs"),
+        )
+    }
+
     /// Opens (or reopens) the LSM engine on this file system.
     pub fn open(&self) -> Arc<dyn Backend> {
         let fs: Arc<dyn shale_io::FileSystem> = Arc::new(self.fs.clone());
@@ -202,4 +214,49 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(&from, dir.path());
     dir
+}
+
+/// The backends of [`backends`], with commit times from `clock` (point-in-time tests move
+/// it instead of sleeping).
+pub fn clocked_backends(clock: &ManualClock) -> Vec<TestBackend> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lsm = Db::open(
+        lsm_options(dir.path(), Arc::new(shale_io::StdFs::new()))
+            .with_clock(Arc::new(clock.clone())),
+    )
+    .expect("open lsm");
+    vec![
+        TestBackend {
+            name: "memory",
+            backend: Arc::new(MemBackend::with_clock(Arc::new(clock.clone()))),
+            _dir: None,
+        },
+        TestBackend {
+            name: "lsm",
+            backend: Arc::new(lsm),
+            _dir: Some(dir),
+        },
+    ]
+}
+
+/// Every item of `table` (or of its index `index`), through Scan's pages.
+pub fn scan_all(db: &Database, table: &str, index: Option<&str>) -> Vec<Item> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for _ in 0..10_000 {
+        let page = db
+            .scan(shale_table::ScanInput {
+                table_name: table.to_owned(),
+                index_name: index.map(str::to_owned),
+                exclusive_start_key: start.take(),
+                ..Default::default()
+            })
+            .expect("scan");
+        out.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(k) => start = Some(k),
+            None => return out,
+        }
+    }
+    panic!("scan of {table} did not end");
 }

@@ -1,0 +1,221 @@
+//! Restores: the target table is created CREATING with a durable [`RestoreRecord`] in one
+//! batch; then the background worker (or [`crate::Database::wait_for_restores`]) copies
+//! the source table's items from a past view or a checkpoint into it through the one
+//! write path (so LSIs, item-collection sizes and the GSI queue follow), in bounded
+//! chunks; the last chunk publishes the table ACTIVE and removes the record.
+//!
+//! Crash safety: the copy is idempotent (each item is written with `needs_old`, so a
+//! repeated copy changes nothing and leaves index entries and collection sizes right),
+//! so a restore found at open resumes from the start. A source that can no longer be
+//! read (history trimmed, checkpoint gone) fails the restore: the half-restored table is
+//! deleted with its record, so no half-restored table is ever ACTIVE.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use shale_engine::{Backend, Direction, WriteBatch};
+
+use crate::backup_records::{self as records, RestoreRecord, RestoreSourceRecord};
+use crate::catalog;
+use crate::control;
+use crate::core::Core;
+use crate::error::Error;
+use crate::keys::{id_prefix, prefix_bounds};
+use crate::restore_jobs::RestoreJob;
+use crate::stored::decode_stored;
+use crate::write::{write_items, ItemWrite, MAX_ITEMS_PER_WRITE};
+
+/// Items one restore step copies (then the worker moves on).
+pub(crate) const RESTORE_ITEMS_PER_STEP: usize = 2_000;
+
+/// Registers a restore whose target and record are committed, and wakes the worker.
+pub(crate) fn start(core: &Core, record: RestoreRecord) {
+    let target = record.target.clone();
+    core.restores
+        .lock()
+        .jobs
+        .insert(target, RestoreJob::new(record));
+    core.signal.notify();
+}
+
+/// The RestoreSummary of the restore into `target`, while it runs.
+pub(crate) fn summary(core: &Core, target: &str) -> Option<crate::shapes::RestoreSummary> {
+    let restores = core.restores.lock();
+    let job = restores.jobs.get(target)?;
+    let (backup, table) = match &job.record.source {
+        RestoreSourceRecord::PointInTime { table_arn, .. } => (None, table_arn.clone()),
+        RestoreSourceRecord::Backup {
+            backup_arn,
+            table_arn,
+            ..
+        } => (Some(backup_arn.clone()), table_arn.clone()),
+    };
+    Some(crate::shapes::RestoreSummary {
+        source_backup_arn: backup,
+        source_table_arn: Some(table),
+        restore_date_time: job.record.time_micros as f64 / 1e6,
+        restore_in_progress: true,
+    })
+}
+
+/// Loads the restores a previous run left: each resumes from the start.
+///
+/// # Errors
+/// Storage failure, a corrupt record.
+pub(crate) fn recover(core: &Core) -> Result<(), Error> {
+    let (start, end) = prefix_bounds(&records::restore_prefix());
+    let mut found = Vec::new();
+    for kv in core.backend.scan(start, end, Direction::Forward, None)? {
+        let (k, v) = kv?;
+        found.push(records::decode::<RestoreRecord>(&k, &v)?);
+    }
+    let mut cat = core.catalog.write();
+    for record in found {
+        // Loading publishes every table ACTIVE; a restore's target is not, yet.
+        if let Some(def) = cat.tables.get(&record.target).cloned() {
+            let mut def = (*def).clone();
+            def.status = crate::shapes::TableStatus::Creating;
+            cat.tables
+                .insert(def.name.clone(), std::sync::Arc::new(def));
+        }
+        core.restores
+            .lock()
+            .jobs
+            .insert(record.target.clone(), RestoreJob::new(record));
+    }
+    Ok(())
+}
+
+/// Runs one step of every running restore. Returns whether any is still running.
+///
+/// # Errors
+/// Storage failure while finishing or failing a restore (the step is retried).
+pub(crate) fn run_restores(core: &Core) -> Result<bool, Error> {
+    let targets: Vec<String> = core.restores.lock().jobs.keys().cloned().collect();
+    for target in targets {
+        let Some(mut job) = core.restores.lock().jobs.remove(&target) else {
+            continue;
+        };
+        match step(core, &mut job) {
+            Ok(true) => control::finish_restore(core, &target, |batch| {
+                batch.delete(records::restore_key(&target));
+            })?,
+            Ok(false) => {
+                core.restores.lock().jobs.insert(target, job);
+            }
+            Err(e) if is_transient(&e) => {
+                core.restores.lock().jobs.insert(target, job);
+                return Err(e);
+            }
+            Err(_) => fail(core, &target)?,
+        }
+    }
+    Ok(!core.restores.lock().jobs.is_empty())
+}
+
+/// Storage faults are retried; a source that cannot be read any more is not.
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Internal(s) => !matches!(
+            s,
+            shale_engine::StorageError::OutsideRetention { .. }
+                | shale_engine::StorageError::Unsupported { .. }
+                | shale_engine::StorageError::LogTrimmed { .. }
+        ),
+        _ => false,
+    }
+}
+
+/// Copies the next chunk; `Ok(true)` when the source is exhausted.
+fn step(core: &Core, job: &mut RestoreJob) -> Result<bool, Error> {
+    if job.view.is_none() {
+        job.view = Some(open_source(core.backend.as_ref(), &job.record)?);
+    }
+    let view = job
+        .view
+        .as_ref()
+        .ok_or(Error::Internal(shale_engine::StorageError::Closed))?;
+    let source_id = source_table_id(&job.record.source);
+    let (start, end) = prefix_bounds(&id_prefix(source_id));
+    let start = match &job.cursor {
+        Some(k) => Bound::Excluded(k.clone()),
+        None => start,
+    };
+    let mut items = Vec::with_capacity(RESTORE_ITEMS_PER_STEP);
+    for kv in view
+        .scan(start, end, Direction::Forward)?
+        .take(RESTORE_ITEMS_PER_STEP)
+    {
+        let (k, v) = kv?;
+        items.push(decode_stored(&k, &v)?);
+        job.cursor = Some(k);
+    }
+    let done = items.len() < RESTORE_ITEMS_PER_STEP;
+    for chunk in items.chunks(MAX_ITEMS_PER_WRITE) {
+        copy_chunk(core, &job.record.target, chunk)?;
+    }
+    job.items += items.len() as u64;
+    Ok(done)
+}
+
+/// Writes `items` into the target through the one write path.
+fn copy_chunk(core: &Core, target: &str, items: &[crate::types::Item]) -> Result<(), Error> {
+    let cat = core.catalog.read();
+    let def = cat
+        .tables
+        .get(target)
+        .cloned()
+        .ok_or_else(|| Error::named_table_not_found(target))?;
+    let keys = items
+        .iter()
+        .map(|item| def.key.item_key(item))
+        .collect::<Result<Vec<_>, _>>()?;
+    let writes = items
+        .iter()
+        .zip(&keys)
+        .map(|(item, key)| {
+            // Read the current item: a resumed restore rewrites what it already copied,
+            // and the index hooks must see it.
+            ItemWrite::new(&def, key, true, move |_| Ok(Some(item.clone())))
+        })
+        .collect();
+    write_items(core, &cat, writes)?;
+    Ok(())
+}
+
+fn source_table_id(source: &RestoreSourceRecord) -> u32 {
+    match source {
+        RestoreSourceRecord::PointInTime { table_id, .. }
+        | RestoreSourceRecord::Backup { table_id, .. } => *table_id,
+    }
+}
+
+fn open_source(
+    backend: &dyn Backend,
+    record: &RestoreRecord,
+) -> Result<Box<dyn shale_engine::ReadView>, Error> {
+    Ok(match &record.source {
+        RestoreSourceRecord::PointInTime { .. } => backend.view_at(record.time_micros)?,
+        RestoreSourceRecord::Backup { checkpoint_dir, .. } => {
+            backend.open_checkpoint(Path::new(checkpoint_dir))?
+        }
+    })
+}
+
+/// Deletes a restore that cannot finish: its table (data included) and its record.
+fn fail(core: &Core, target: &str) -> Result<(), Error> {
+    let mut cat = core.catalog.write();
+    let mut batch = WriteBatch::new();
+    batch.delete(records::restore_key(target));
+    if let Some(def) = cat.tables.get(target).cloned() {
+        batch.delete(catalog::table_key(&def.name));
+        for id in def.all_ids() {
+            batch.put(catalog::drop_key(id), Vec::new());
+        }
+    }
+    core.backend.write(batch)?;
+    cat.tables.remove(target);
+    drop(cat);
+    core.signal.notify();
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! The in-memory state of running restores, held by [`crate::core::Core`]. A leaf module:
+//! the restore logic (`crate::restore`) works on it through `Core`.
+
+use std::collections::BTreeMap;
+
+use shale_engine::ReadView;
+
+use crate::backup_records::RestoreRecord;
+
+/// One running restore.
+#[derive(Debug)]
+pub(crate) struct RestoreJob {
+    /// Its durable record (removed when it finishes).
+    pub(crate) record: RestoreRecord,
+    /// The source, opened at the first step (a past view or a checkpoint).
+    pub(crate) view: Option<Box<dyn ReadView>>,
+    /// The last source key copied; the next step resumes after it.
+    pub(crate) cursor: Option<Vec<u8>>,
+    /// Items copied so far.
+    pub(crate) items: u64,
+}
+
+impl RestoreJob {
+    /// A job that has not started.
+    pub(crate) fn new(record: RestoreRecord) -> Self {
+        RestoreJob {
+            record,
+            view: None,
+            cursor: None,
+            items: 0,
+        }
+    }
+}
+
+/// Every running restore, by target table.
+#[derive(Debug, Default)]
+pub(crate) struct Restores {
+    pub(crate) jobs: BTreeMap<String, RestoreJob>,
+}
