@@ -266,3 +266,11 @@ impl TableIter {
         &self.table
     }
 }
+
+impl Table {
+    /// A positional iterator over every entry (all versions, tombstones included). It
+    /// owns an `Arc` of the table, so it can move to another thread.
+    pub fn iter(self: &Arc<Self>) -> TableIter {
+        TableIter::new(self.clone())
+    }
+}

@@ -16,7 +16,6 @@ use crate::format::{
     BLOCK_TRAILER_LEN, FOOTER_LEN, HEADER_LEN,
 };
 use crate::index::DecodedIndex;
-use crate::iter::TableIter;
 use crate::properties::TableMeta;
 use crate::writer::io_error;
 
@@ -226,12 +225,6 @@ impl Table {
             found.kind,
             block.value_bytes(&found).to_vec(),
         )))
-    }
-
-    /// A positional iterator over every entry (all versions, tombstones included). It
-    /// owns an `Arc` of the table, so it can move to another thread.
-    pub fn iter(self: &Arc<Self>) -> TableIter {
-        TableIter::new(self.clone())
     }
 
     /// Read-path counters.

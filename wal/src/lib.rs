@@ -60,12 +60,13 @@ pub use format::{
     Record, FORMAT_VERSION, MAX_LSN, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_LEN,
     SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
 };
+pub use options::Preallocation;
 pub use options::{
     Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, MAX_SEGMENT_SIZE_BYTES,
     MIN_SEGMENT_SIZE_BYTES,
 };
 pub use reader::{read_dir, read_dir_from_timestamp, WalIter};
-pub use segment::{parse_segment_file_name, segment_file_name, Preallocation, ARCHIVE_DIR};
+pub use segment::{parse_segment_file_name, segment_file_name, ARCHIVE_DIR};
 pub use wal::{Wal, MAX_PENDING_BYTES};
 
 /// A log sequence number. The first record is 1; LSNs are contiguous.

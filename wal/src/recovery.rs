@@ -17,10 +17,10 @@ use shale_io::{FileSystem, OpenMode};
 
 use crate::error::{CorruptionKind, Error, Result};
 use crate::format::{SegmentHeader, SEGMENT_HEADER_LEN};
+use crate::options::Preallocation;
 use crate::segment::{
     create_segment, dirty_end, is_unborn, list_segments, preallocate, read_segment_bytes,
-    scan_segment, valid_record_after, zero_range, Preallocation, ScanStop, SegmentFile,
-    ARCHIVE_DIR,
+    scan_segment, valid_record_after, zero_range, ScanStop, SegmentFile, ARCHIVE_DIR,
 };
 use crate::writer::{ActiveSegment, SegmentWriter};
 use crate::Lsn;

@@ -12,6 +12,7 @@ use crate::format::{
     decode_record, decode_segment_header, encode_segment_header, raw_record_header, Record,
     SegmentHeader, Slot, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
+use crate::options::Preallocation;
 use crate::Lsn;
 
 /// Suffix of segment files; the stem is the first LSN as 20 decimal digits, so that name
@@ -99,20 +100,6 @@ pub fn read_segment_bytes(fs: &dyn FileSystem, path: &Path, mode: OpenMode) -> R
         });
     }
     f.read_to_vec().map_err(|e| Error::io("read", path, e))
-}
-
-/// How segments get their space reserved up front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Preallocation {
-    /// Write real zeros over the whole segment and sync them. Later fdatasyncs then only
-    /// flush data, not block allocation metadata (REFERENCE.md §6: overwriting a pre-written
-    /// file syncs in ~85 µs against ~150 µs for an append). Costs one segment-sized write
-    /// per roll.
-    #[default]
-    Zeroed,
-    /// `set_len` only: cheap to create, but the file system allocates blocks on first write,
-    /// so every sync also commits metadata.
-    SetLen,
 }
 
 /// Creates segment `first_lsn` in `dir`: header, preallocated space, data sync, then a

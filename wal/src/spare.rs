@@ -23,7 +23,8 @@ use shale_io::{File, FileSystem, OpenMode};
 
 use crate::error::{Error, Result};
 use crate::format::{encode_segment_header, SegmentHeader};
-use crate::segment::{preallocate, segment_file_name, Preallocation};
+use crate::options::Preallocation;
+use crate::segment::{preallocate, segment_file_name};
 
 /// Suffix of spare files.
 pub const SPARE_SUFFIX: &str = ".spare";

@@ -18,7 +18,8 @@ use shale_io::{File, FileSystem};
 use crate::error::{Error, Result};
 use crate::format::{raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::group_commit::{BatchSink, SyncHandle};
-use crate::segment::{create_segment, Preallocation, SegmentFile, ARCHIVE_DIR};
+use crate::options::Preallocation;
+use crate::segment::{create_segment, SegmentFile, ARCHIVE_DIR};
 use crate::spare::{self, SpareSlot};
 use crate::Lsn;
 

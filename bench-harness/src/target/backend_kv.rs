@@ -31,8 +31,14 @@ impl BackendKv {
     pub fn shale_lsm(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
         Ok(BackendKv {
             backend: Self::open_shale_backend(dir, durability)?,
-            note: crate::shale_lsm::note(durability),
+            note: Self::shale_note(durability),
         })
+    }
+
+    /// How Shale's engine is configured for `durability`, in words (see
+    /// `crate::shale_lsm::note`).
+    pub fn shale_note(durability: Durability) -> String {
+        crate::shale_lsm::note(durability)
     }
 
     /// Opens Shale's LSM engine in `dir` as a `Backend` (shared with `table:shale`).

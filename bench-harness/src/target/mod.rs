@@ -496,7 +496,7 @@ pub fn open_target(
             create_dir(dir)?;
             Ok(Box::new(table::TableTarget::open(
                 BackendKv::open_shale_backend(dir, durability)?,
-                &crate::shale_lsm::note(durability),
+                &BackendKv::shale_note(durability),
             )?))
         }
         TargetSpec::TableMemory => Ok(Box::new(table::TableTarget::open(
