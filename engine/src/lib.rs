@@ -27,5 +27,5 @@ pub use backend::{
     Direction, HistoryBounds, KvIter, ReadView, Snapshot, WriteBatch,
 };
 pub use error::StorageError;
-pub use lsm::{Db, DbOptions};
+pub use lsm::{Db, DbOptions, Durability};
 pub use mem_backend::MemBackend;

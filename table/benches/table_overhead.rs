@@ -24,8 +24,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use shale_engine::lsm::{Db, DbOptions, Durability};
 use shale_engine::{Backend, MemBackend};
+use shale_engine::{Db, DbOptions, Durability};
 use shale_table::types::{AttributeValue, Item};
 use shale_table::{
     AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions, GetItemInput,

@@ -12,8 +12,8 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
-use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::Backend;
+use shale_engine::{Db, DbOptions};
 use shale_table::types::Item;
 use shale_table::*;
 use support::*;

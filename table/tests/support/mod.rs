@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use shale_engine::lsm::{Db, DbOptions};
 use shale_engine::{Backend, MemBackend};
+use shale_engine::{Db, DbOptions};
 use shale_io::clock::ManualClock;
 use shale_table::types::{AttributeValue, Item, Number};
 use shale_table::{
