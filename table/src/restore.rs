@@ -21,7 +21,7 @@ use crate::control;
 use crate::core::Core;
 use crate::error::Error;
 use crate::keys::{id_prefix, prefix_bounds};
-use crate::restore_jobs::RestoreJob;
+use crate::restore_jobs::{Progress, RestoreJob};
 use crate::stored::decode_stored;
 use crate::write::{write_items, ItemWrite, MAX_ITEMS_PER_WRITE};
 
@@ -93,24 +93,41 @@ pub(crate) fn recover(core: &Core) -> Result<(), Error> {
 pub(crate) fn run_restores(core: &Core) -> Result<bool, Error> {
     let targets: Vec<String> = core.restores.lock().jobs.keys().cloned().collect();
     for target in targets {
-        let Some(mut job) = core.restores.lock().jobs.remove(&target) else {
+        // Take the progress, leave the job registered; a job whose progress is out is
+        // being stepped by another thread (the worker, or a foreground wait).
+        let taken = core.restores.lock().jobs.get_mut(&target).and_then(|job| {
+            job.progress
+                .take()
+                .map(|progress| (job.record.clone(), progress))
+        });
+        let Some((record, mut progress)) = taken else {
             continue;
         };
-        match step(core, &mut job) {
-            Ok(true) => control::finish_restore(core, &target, |batch| {
-                batch.delete(records::restore_key(&target));
-            })?,
-            Ok(false) => {
-                core.restores.lock().jobs.insert(target, job);
+        match step(core, &record, &mut progress) {
+            Ok(true) => {
+                control::finish_restore(core, &target, |batch| {
+                    batch.delete(records::restore_key(&target));
+                })?;
+                core.restores.lock().jobs.remove(&target);
             }
+            Ok(false) => put_back(core, &target, progress),
             Err(e) if is_transient(&e) => {
-                core.restores.lock().jobs.insert(target, job);
+                put_back(core, &target, progress);
                 return Err(e);
             }
-            Err(_) => fail(core, &target)?,
+            Err(_) => {
+                fail(core, &target)?;
+                core.restores.lock().jobs.remove(&target);
+            }
         }
     }
     Ok(!core.restores.lock().jobs.is_empty())
+}
+
+fn put_back(core: &Core, target: &str, progress: Progress) {
+    if let Some(job) = core.restores.lock().jobs.get_mut(target) {
+        job.progress = Some(progress);
+    }
 }
 
 /// Storage faults are retried; a source that cannot be read any more is not.
@@ -127,15 +144,15 @@ fn is_transient(e: &Error) -> bool {
 }
 
 /// Copies the next chunk; `Ok(true)` when the source is exhausted.
-fn step(core: &Core, job: &mut RestoreJob) -> Result<bool, Error> {
+fn step(core: &Core, record: &RestoreRecord, job: &mut Progress) -> Result<bool, Error> {
     if job.view.is_none() {
-        job.view = Some(open_source(core.backend.as_ref(), &job.record)?);
+        job.view = Some(open_source(core.backend.as_ref(), record)?);
     }
     let view = job
         .view
         .as_ref()
         .ok_or(Error::Internal(shale_engine::StorageError::Closed))?;
-    let source_id = source_table_id(&job.record.source);
+    let source_id = source_table_id(&record.source);
     let (start, end) = prefix_bounds(&id_prefix(source_id));
     let start = match &job.cursor {
         Some(k) => Bound::Excluded(k.clone()),
@@ -152,7 +169,7 @@ fn step(core: &Core, job: &mut RestoreJob) -> Result<bool, Error> {
     }
     let done = items.len() < RESTORE_ITEMS_PER_STEP;
     for chunk in items.chunks(MAX_ITEMS_PER_WRITE) {
-        copy_chunk(core, &job.record.target, chunk)?;
+        copy_chunk(core, &record.target, chunk)?;
     }
     job.items += items.len() as u64;
     Ok(done)
@@ -218,4 +235,64 @@ fn fail(core: &Core, target: &str) -> Result<(), Error> {
     drop(cat);
     core.signal.notify();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::options::DatabaseOptions;
+
+    /// Regression: a restore's job used to leave the registry while a step ran, so
+    /// DeleteBackup (which asks the registry whether a restore uses the backup) and
+    /// DescribeTable's RestoreSummary missed it for the step's duration.
+    #[test]
+    fn a_restore_stays_registered_while_a_step_runs() {
+        let core = Core::open(
+            Arc::new(shale_engine::MemBackend::new()),
+            DatabaseOptions::default().with_background_index_worker(false),
+        )
+        .unwrap();
+        let record = RestoreRecord {
+            target: "Copy".into(),
+            source: RestoreSourceRecord::Backup {
+                backup_id: "01700000000000-0000abcd".into(),
+                backup_arn:
+                    "arn:aws:dynamodb:us-east-1:000000000000:table/T/backup/01700000000000-0000abcd"
+                        .into(),
+                table_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/T".into(),
+                table_id: 16,
+                checkpoint_dir: "/memory/checkpoints/x".into(),
+            },
+            time_micros: 1,
+        };
+        start(&core, record);
+        // What run_restores does at the start of a step.
+        let taken = core
+            .restores
+            .lock()
+            .jobs
+            .get_mut("Copy")
+            .and_then(|j| j.progress.take());
+        assert!(taken.is_some());
+        assert!(
+            summary(&core, "Copy").is_some(),
+            "still described while stepping"
+        );
+        assert!(core.restores.lock().jobs.values().any(|j| matches!(
+            &j.record.source,
+            RestoreSourceRecord::Backup { backup_id, .. } if backup_id == "01700000000000-0000abcd"
+        )));
+        // A second stepper skips a job whose progress is out.
+        assert_eq!(
+            core.restores
+                .lock()
+                .jobs
+                .get_mut("Copy")
+                .and_then(|j| j.progress.take())
+                .map(|_| ()),
+            None
+        );
+    }
 }

@@ -7,11 +7,19 @@ use shale_engine::ReadView;
 
 use crate::backup_records::RestoreRecord;
 
-/// One running restore.
+/// One running restore. It stays registered from start to finish (so DeleteBackup and
+/// DescribeTable see it); its progress is taken out while a step runs.
 #[derive(Debug)]
 pub(crate) struct RestoreJob {
     /// Its durable record (removed when it finishes).
     pub(crate) record: RestoreRecord,
+    /// `None` while a step holds it.
+    pub(crate) progress: Option<Progress>,
+}
+
+/// How far a restore has come.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
     /// The source, opened at the first step (a past view or a checkpoint).
     pub(crate) view: Option<Box<dyn ReadView>>,
     /// The last source key copied; the next step resumes after it.
@@ -25,9 +33,7 @@ impl RestoreJob {
     pub(crate) fn new(record: RestoreRecord) -> Self {
         RestoreJob {
             record,
-            view: None,
-            cursor: None,
-            items: 0,
+            progress: Some(Progress::default()),
         }
     }
 }
