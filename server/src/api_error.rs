@@ -388,6 +388,73 @@ mod tests {
     }
 
     #[test]
+    fn backup_and_restore_errors_are_400_with_their_own_exception_names() {
+        let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/T/backup/01700000000000-0000abcd";
+        let cases = [
+            (
+                table::Error::TableNotFound {
+                    table_name: "T".into(),
+                },
+                "TableNotFoundException",
+                "Table not found: T".to_string(),
+            ),
+            (
+                table::Error::TableAlreadyExists {
+                    table_name: "T".into(),
+                },
+                "TableAlreadyExistsException",
+                "Table already exists: T".to_string(),
+            ),
+            (
+                table::Error::BackupNotFound {
+                    backup_arn: arn.into(),
+                },
+                "BackupNotFoundException",
+                format!("Backup not found: {arn}"),
+            ),
+            (
+                table::Error::BackupInUse {
+                    backup_arn: arn.into(),
+                },
+                "BackupInUseException",
+                format!("Backup is being used to restore another table: {arn}"),
+            ),
+            (
+                table::Error::PointInTimeRecoveryUnavailable {
+                    table_name: "T".into(),
+                },
+                "PointInTimeRecoveryUnavailableException",
+                "Point in time recovery is not enabled for table 'T'".to_string(),
+            ),
+            (
+                table::Error::InvalidRestoreTime {
+                    requested: "2026-01-01T00:00:00Z".into(),
+                    earliest: "2026-01-02T00:00:00Z".into(),
+                    latest: "2026-01-03T00:00:00Z".into(),
+                },
+                "InvalidRestoreTimeException",
+                "RestoreDateTime '2026-01-01T00:00:00Z' must be within \
+                 EarliestRestorableDateTime '2026-01-02T00:00:00Z' and \
+                 LatestRestorableDateTime '2026-01-03T00:00:00Z'"
+                    .to_string(),
+            ),
+        ];
+        for (error, name, message) in cases {
+            let e = ApiError::from(error);
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{name}");
+            // The metrics outcome label.
+            assert_eq!(e.exception_name(), name);
+            assert_eq!(
+                json(&e),
+                serde_json::json!({
+                    "__type": format!("{DYNAMODB_NAMESPACE}#{name}"),
+                    "message": message,
+                })
+            );
+        }
+    }
+
+    #[test]
     fn internal_faults_are_500() {
         let e = ApiError::TaskFailed {
             operation: "GetItem",

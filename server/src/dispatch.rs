@@ -7,7 +7,8 @@
 //! [`execute`] runs where [`crate::http::runs_inline`] decides: on the event-loop thread
 //! for small single-item calls (a body of at most [`crate::http::MAX_INLINE_BODY_BYTES`]),
 //! else on tokio's blocking pool, so the JSON work on large bodies and every engine call
-//! that may block for long (a WAL sync, a query, a scan, a batch) stay off the event loop.
+//! that may block for long (a WAL sync, a query, a scan, a batch, a backup checkpoint, a
+//! restore's setup) stay off the event loop.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -48,6 +49,26 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         }),
         Operation::DescribeTimeToLive => run(op, body, |i: DescribeTimeToLiveInput| {
             db.describe_time_to_live(i)
+        }),
+        Operation::UpdateContinuousBackups => run(op, body, |i: UpdateContinuousBackupsInput| {
+            db.update_continuous_backups(i)
+        }),
+        Operation::DescribeContinuousBackups => {
+            run(op, body, |i: DescribeContinuousBackupsInput| {
+                db.describe_continuous_backups(i)
+            })
+        }
+        Operation::RestoreTableToPointInTime => {
+            run(op, body, |i: RestoreTableToPointInTimeInput| {
+                db.restore_table_to_point_in_time(i)
+            })
+        }
+        Operation::CreateBackup => run(op, body, |i: CreateBackupInput| db.create_backup(i)),
+        Operation::DescribeBackup => run(op, body, |i: DescribeBackupInput| db.describe_backup(i)),
+        Operation::ListBackups => run(op, body, |i: ListBackupsInput| db.list_backups(i)),
+        Operation::DeleteBackup => run(op, body, |i: DeleteBackupInput| db.delete_backup(i)),
+        Operation::RestoreTableFromBackup => run(op, body, |i: RestoreTableFromBackupInput| {
+            db.restore_table_from_backup(i)
         }),
     }
 }
@@ -106,6 +127,81 @@ single_table!(
     DescribeTimeToLiveInput,
 );
 
+/// Operations whose `TableName` may be a table ARN as well as a name: the label is the name
+/// either way, so one table has one label.
+macro_rules! name_or_arn {
+    ($($t:ty),* $(,)?) => {$(
+        impl TableLabel for $t {
+            fn table_label(&self) -> String {
+                table_of(&self.table_name)
+            }
+        }
+    )*};
+}
+
+name_or_arn!(
+    UpdateContinuousBackupsInput,
+    DescribeContinuousBackupsInput,
+    CreateBackupInput,
+);
+
+impl TableLabel for ListBackupsInput {
+    fn table_label(&self) -> String {
+        self.table_name
+            .as_deref()
+            .map_or_else(|| NO_TABLE.to_string(), table_of)
+    }
+}
+
+impl TableLabel for DescribeBackupInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.backup_arn)
+    }
+}
+
+impl TableLabel for DeleteBackupInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.backup_arn)
+    }
+}
+
+/// A restore is about the table it creates.
+impl TableLabel for RestoreTableToPointInTimeInput {
+    fn table_label(&self) -> String {
+        self.target_table_name.clone()
+    }
+}
+
+impl TableLabel for RestoreTableFromBackupInput {
+    fn table_label(&self) -> String {
+        self.target_table_name.clone()
+    }
+}
+
+/// The table of an ARN's resource part, `table/<name>` or `table/<name>/backup/<id>`, when
+/// it has one: `arn:aws:dynamodb:<region>:<account>:<resource>`.
+fn arn_table(arn: &str) -> Option<&str> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let name = resource.strip_prefix("table/")?.split('/').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// The table a `TableName` member names: the name itself, or the table of a table ARN
+/// (a malformed ARN is labelled as given; the table layer refuses it, and the metrics
+/// then count it as an unknown table).
+fn table_of(name_or_arn: &str) -> String {
+    if name_or_arn.starts_with("arn:") {
+        arn_table(name_or_arn).unwrap_or(name_or_arn).to_string()
+    } else {
+        name_or_arn.to_string()
+    }
+}
+
+/// The source table a backup ARN names, or [`NO_TABLE`] when it does not parse.
+fn table_of_backup_arn(arn: &str) -> String {
+    arn_table(arn).map_or_else(|| NO_TABLE.to_string(), str::to_string)
+}
+
 impl TableLabel for ListTablesInput {
     fn table_label(&self) -> String {
         NO_TABLE.to_string()
@@ -130,5 +226,71 @@ impl TableLabel for BatchGetItemInput {
 impl TableLabel for BatchWriteItemInput {
     fn table_label(&self) -> String {
         batch_label(self.request_items.keys())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BACKUP_ARN: &str =
+        "arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/01700000000000-0000abcd";
+
+    #[test]
+    fn backup_arns_label_their_source_table() {
+        let describe = DescribeBackupInput {
+            backup_arn: BACKUP_ARN.to_string(),
+        };
+        assert_eq!(describe.table_label(), "Music");
+        let delete = DeleteBackupInput {
+            backup_arn: BACKUP_ARN.to_string(),
+        };
+        assert_eq!(delete.table_label(), "Music");
+        for bad in [
+            "",
+            "Music",
+            "arn:aws:dynamodb:us-east-1:0:stream/x",
+            "arn:aws:dynamodb",
+        ] {
+            let input = DescribeBackupInput {
+                backup_arn: bad.to_string(),
+            };
+            assert_eq!(input.table_label(), NO_TABLE, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn table_arns_label_the_table_name() {
+        let input = CreateBackupInput {
+            table_name: "arn:aws:dynamodb:us-east-1:000000000000:table/Music".to_string(),
+            backup_name: "b".to_string(),
+        };
+        assert_eq!(input.table_label(), "Music");
+        let input = DescribeContinuousBackupsInput {
+            table_name: "Music".to_string(),
+        };
+        assert_eq!(input.table_label(), "Music");
+        assert_eq!(ListBackupsInput::default().table_label(), NO_TABLE);
+        let input = ListBackupsInput {
+            table_name: Some("Games".to_string()),
+            ..ListBackupsInput::default()
+        };
+        assert_eq!(input.table_label(), "Games");
+    }
+
+    #[test]
+    fn restores_label_their_target() {
+        let input = RestoreTableToPointInTimeInput {
+            source_table_name: Some("Music".to_string()),
+            target_table_name: "MusicRestored".to_string(),
+            ..RestoreTableToPointInTimeInput::default()
+        };
+        assert_eq!(input.table_label(), "MusicRestored");
+        let input = RestoreTableFromBackupInput {
+            target_table_name: "FromBackup".to_string(),
+            backup_arn: BACKUP_ARN.to_string(),
+            ..RestoreTableFromBackupInput::default()
+        };
+        assert_eq!(input.table_label(), "FromBackup");
     }
 }

@@ -104,7 +104,12 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// the development machine). Its response is at most one 400 KB item. That is the same
 /// order as the hand-off it saves. What is not bounded is a failing or stalled disk: then
 /// an event-loop thread waits for the pread, while tokio's other workers keep serving.
-/// Queries, scans, batches, ListTables and the rest of the control plane never run inline.
+/// Queries, scans, batches, ListTables and the rest of the control plane never run inline;
+/// nor do the backup and point-in-time recovery operations: CreateBackup takes a backend
+/// checkpoint (on disk, a memtable flush and then the checkpoint's files), the restores
+/// create a table and open a past view or a checkpoint, ListBackups scans the backup
+/// records, and even the describes read records from the backend rather than from the
+/// in-memory catalog.
 pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -> bool {
     if body_len > MAX_INLINE_BODY_BYTES {
         return false;
@@ -226,7 +231,10 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
     // A table gets its own label only if it exists: a succeeded request named one (or
     // created it); for a failed one the catalog is asked. Requests for tables that do not
     // exist thus cannot use up the label slots.
-    let succeeded = response.status() == StatusCode::OK;
+    // ListBackups, DescribeBackup and DeleteBackup can succeed for a table that no longer
+    // exists (or never did): their success proves nothing, so the catalog is asked.
+    let succeeded = response.status() == StatusCode::OK
+        && matches!(target, Target::Implemented(op) if op.success_proves_table());
     state.metrics.record(
         operation_name,
         &table,
@@ -409,6 +417,14 @@ mod tests {
             Operation::DeleteTable,
             Operation::ListTables,
             Operation::UpdateTimeToLive,
+            Operation::UpdateContinuousBackups,
+            Operation::DescribeContinuousBackups,
+            Operation::RestoreTableToPointInTime,
+            Operation::CreateBackup,
+            Operation::DescribeBackup,
+            Operation::ListBackups,
+            Operation::DeleteBackup,
+            Operation::RestoreTableFromBackup,
         ] {
             for on_disk in [false, true] {
                 assert!(!runs_inline(op, SMALL, on_disk), "{op:?}");

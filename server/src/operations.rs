@@ -3,8 +3,8 @@
 //!
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
-//! - an operation DynamoDB has but Shale does not yet (transactions, streams, backups,
-//!   PITR, tags, PartiQL, ...): a 400 that says so, never a hang or a 404;
+//! - an operation DynamoDB has but Shale does not yet (transactions, streams, tags,
+//!   PartiQL, export/import, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
 /// The API version prefix of every DynamoDB operation.
@@ -45,11 +45,27 @@ pub enum Operation {
     UpdateTimeToLive,
     /// DescribeTimeToLive.
     DescribeTimeToLive,
+    /// UpdateContinuousBackups (point-in-time recovery on or off).
+    UpdateContinuousBackups,
+    /// DescribeContinuousBackups.
+    DescribeContinuousBackups,
+    /// RestoreTableToPointInTime.
+    RestoreTableToPointInTime,
+    /// CreateBackup.
+    CreateBackup,
+    /// DescribeBackup.
+    DescribeBackup,
+    /// ListBackups.
+    ListBackups,
+    /// DeleteBackup.
+    DeleteBackup,
+    /// RestoreTableFromBackup.
+    RestoreTableFromBackup,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 23] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -65,6 +81,14 @@ impl Operation {
         Operation::BatchWriteItem,
         Operation::UpdateTimeToLive,
         Operation::DescribeTimeToLive,
+        Operation::UpdateContinuousBackups,
+        Operation::DescribeContinuousBackups,
+        Operation::RestoreTableToPointInTime,
+        Operation::CreateBackup,
+        Operation::DescribeBackup,
+        Operation::ListBackups,
+        Operation::DeleteBackup,
+        Operation::RestoreTableFromBackup,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -85,7 +109,28 @@ impl Operation {
             Operation::BatchWriteItem => "BatchWriteItem",
             Operation::UpdateTimeToLive => "UpdateTimeToLive",
             Operation::DescribeTimeToLive => "DescribeTimeToLive",
+            Operation::UpdateContinuousBackups => "UpdateContinuousBackups",
+            Operation::DescribeContinuousBackups => "DescribeContinuousBackups",
+            Operation::RestoreTableToPointInTime => "RestoreTableToPointInTime",
+            Operation::CreateBackup => "CreateBackup",
+            Operation::DescribeBackup => "DescribeBackup",
+            Operation::ListBackups => "ListBackups",
+            Operation::DeleteBackup => "DeleteBackup",
+            Operation::RestoreTableFromBackup => "RestoreTableFromBackup",
         }
+    }
+
+    /// Whether a successful call proves that the table of its metrics label exists.
+    /// True for every operation on a live table (and for restores, which create their
+    /// target); false where success says nothing about the table: ListBackups accepts a
+    /// table that does not exist, and a backup outlives its source table. For those the
+    /// metrics ask the catalog, so a client cannot mint labels for tables that do not
+    /// exist (see [`crate::metrics`]).
+    pub fn success_proves_table(self) -> bool {
+        !matches!(
+            self,
+            Operation::ListBackups | Operation::DescribeBackup | Operation::DeleteBackup
+        )
     }
 
     fn from_name(name: &str) -> Option<Operation> {
@@ -98,12 +143,8 @@ impl Operation {
 /// `UnknownOperationException`, so a user can tell "Shale lacks this" from "typo".
 pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "BatchExecuteStatement",
-    "CreateBackup",
     "CreateGlobalTable",
-    "DeleteBackup",
     "DeleteResourcePolicy",
-    "DescribeBackup",
-    "DescribeContinuousBackups",
     "DescribeContributorInsights",
     "DescribeEndpoints",
     "DescribeExport",
@@ -120,20 +161,16 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "ExportTableToPointInTime",
     "GetResourcePolicy",
     "ImportTable",
-    "ListBackups",
     "ListContributorInsights",
     "ListExports",
     "ListGlobalTables",
     "ListImports",
     "ListTagsOfResource",
     "PutResourcePolicy",
-    "RestoreTableFromBackup",
-    "RestoreTableToPointInTime",
     "TagResource",
     "TransactGetItems",
     "TransactWriteItems",
     "UntagResource",
-    "UpdateContinuousBackups",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",
@@ -216,6 +253,31 @@ mod tests {
         ] {
             assert_eq!(parse_target(h), Target::Unknown, "{h:?}");
         }
+    }
+
+    #[test]
+    fn backup_and_pitr_operations_are_implemented() {
+        for name in [
+            "UpdateContinuousBackups",
+            "DescribeContinuousBackups",
+            "RestoreTableToPointInTime",
+            "CreateBackup",
+            "DescribeBackup",
+            "ListBackups",
+            "DeleteBackup",
+            "RestoreTableFromBackup",
+        ] {
+            let header = format!("{DYNAMODB_PREFIX}.{name}");
+            assert!(
+                matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),
+                "{name}"
+            );
+        }
+        // Export and import stay unimplemented.
+        assert_eq!(
+            parse_target(Some("DynamoDB_20120810.ExportTableToPointInTime")),
+            Target::NotImplemented("ExportTableToPointInTime")
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //!
 //! On-disk mode runs the LSM engine with `Durability::Sync` (group commit): a write is
 //! acknowledged to the client only once it is in an fdatasynced WAL, as DynamoDB
-//! acknowledges only durable writes.
+//! acknowledges only durable writes. On-disk backups (CreateBackup's checkpoints) live in
+//! [`BACKUP_DIR_NAME`] inside the data directory; in memory they are kept in memory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shale_engine::lsm::{Db, DbOptions};
@@ -13,6 +14,10 @@ use shale_engine::{Backend, MemBackend, StorageError};
 use shale_table::{Database, DatabaseOptions};
 
 use crate::cli::StorageMode;
+
+/// The subdirectory of the data directory that holds on-demand backups, one checkpoint
+/// directory per backup.
+pub const BACKUP_DIR_NAME: &str = "backups";
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +72,8 @@ pub struct Storage {
     backend: Arc<dyn Backend>,
     /// The LSM engine, kept to close it (stop its threads, sync the WAL) at shutdown.
     lsm: Option<Arc<Db>>,
+    /// Where backups go (see [`Storage::backup_dir`]).
+    backup_dir: Option<PathBuf>,
 }
 
 impl Storage {
@@ -77,7 +84,12 @@ impl Storage {
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
         match mode {
-            StorageMode::InMemory => Self::on_backend(Arc::new(MemBackend::new()), None),
+            // The memory backend keeps checkpoints in memory: no backup directory.
+            StorageMode::InMemory => Self::on_backend(
+                Arc::new(MemBackend::new()),
+                None,
+                DatabaseOptions::default(),
+            ),
             StorageMode::OnDisk(dir) => Self::open_lsm(DbOptions::new(dir)),
         }
     }
@@ -86,16 +98,23 @@ impl Storage {
     /// passes the defaults for a directory; tests pass a fault-injecting file system.
     pub(crate) fn open_lsm(options: DbOptions) -> Result<Storage, StartupError> {
         let dir = options.dir.clone();
+        let database_options = DatabaseOptions::default().with_backup_dir(backup_dir(&dir));
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
         let db = Arc::new(db);
-        Self::on_backend(Arc::clone(&db) as Arc<dyn Backend>, Some(db))
+        Self::on_backend(
+            Arc::clone(&db) as Arc<dyn Backend>,
+            Some(db),
+            database_options,
+        )
     }
 
     fn on_backend(
         backend: Arc<dyn Backend>,
         lsm: Option<Arc<Db>>,
+        options: DatabaseOptions,
     ) -> Result<Storage, StartupError> {
-        let database = match Database::open(Arc::clone(&backend), DatabaseOptions::default()) {
+        let backup_dir = options.backup_dir.clone();
+        let database = match Database::open(Arc::clone(&backend), options) {
             Ok(d) => d,
             Err(e) => {
                 if let Some(db) = &lsm {
@@ -109,7 +128,13 @@ impl Storage {
             database: Arc::new(database),
             backend,
             lsm,
+            backup_dir,
         })
+    }
+
+    /// Where CreateBackup keeps its checkpoints: `None` in memory.
+    pub fn backup_dir(&self) -> Option<&Path> {
+        self.backup_dir.as_deref()
     }
 
     /// Whether an acknowledged write waits for a WAL sync (the on-disk engine).
@@ -134,5 +159,41 @@ impl Storage {
             None => Ok(()),
         };
         synced.and(closed)
+    }
+}
+
+/// `<data_dir>/backups`, made absolute against the working directory: each backup's record
+/// keeps its checkpoint's path, so with a relative data directory (the default
+/// `./shale-data`) a server started later from another directory would not find them.
+fn backup_dir(data_dir: &Path) -> PathBuf {
+    let dir = data_dir.join(BACKUP_DIR_NAME);
+    // `absolute` touches no file system; it fails only for an empty path, which `join`
+    // never returns.
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_live_in_the_data_directory_on_disk_and_in_memory_otherwise() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(&StorageMode::OnDisk(dir.path().join("data"))).expect("open");
+        assert_eq!(
+            storage.backup_dir(),
+            Some(dir.path().join("data").join(BACKUP_DIR_NAME).as_path())
+        );
+        storage.close().expect("close");
+        let storage = Storage::open(&StorageMode::InMemory).expect("open");
+        assert_eq!(storage.backup_dir(), None);
+        storage.close().expect("close");
+    }
+
+    #[test]
+    fn a_relative_data_directory_gets_an_absolute_backup_directory() {
+        let dir = backup_dir(Path::new("shale-data"));
+        assert!(dir.is_absolute(), "{}", dir.display());
+        assert!(dir.ends_with("shale-data/backups"), "{}", dir.display());
     }
 }

@@ -266,7 +266,9 @@ fn seed_users_table_on_demand_put_query_delete() {
 
 /// Seed 000 creates the table keyed on `UserId` while seed 002's put-item names `UserID`:
 /// DynamoDB rejects that put with a ValidationException, and so must Shale. Then the
-/// seed's own query, the billing-mode switch, a backup (not implemented) and the delete.
+/// seed's own query, the billing-mode switch, the seed's backup (then listed, and
+/// surviving the table's delete until delete-backup), point-in-time recovery turned on,
+/// and the delete.
 #[test]
 fn seed_users_table_mismatched_key_update_and_delete() {
     require_aws!("seed_users_table_mismatched_key_update_and_delete");
@@ -291,14 +293,59 @@ fn seed_users_table_mismatched_key_update_and_delete() {
         described["Table"]["BillingModeSummary"]["BillingMode"], "PROVISIONED",
         "{described}"
     );
-    let err = fails(&s, CREATE_BACKUP_USERS, "ValidationException");
-    assert!(err.contains("Shale does not implement"), "{err}");
+    let backup = ok(&s, CREATE_BACKUP_USERS);
+    let details = &backup["BackupDetails"];
+    assert_eq!(details["BackupStatus"], "AVAILABLE", "{backup}");
+    assert_eq!(details["BackupName"], "UsersBackup", "{backup}");
+    let arn = details["BackupArn"]
+        .as_str()
+        .expect("BackupArn")
+        .to_string();
+    assert!(
+        arn.starts_with("arn:aws:dynamodb:us-east-1:") && arn.contains(":table/Users/backup/"),
+        "{arn}"
+    );
+    let listed = ok(&s, &["list-backups", "--table-name", "Users"]);
+    assert_eq!(listed["BackupSummaries"][0]["BackupArn"], arn, "{listed}");
+    let pitr = ok(
+        &s,
+        &[
+            "update-continuous-backups",
+            "--table-name",
+            "Users",
+            "--point-in-time-recovery-specification",
+            "PointInTimeRecoveryEnabled=true",
+        ],
+    );
+    let d = &pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"];
+    assert_eq!(d["PointInTimeRecoveryStatus"], "ENABLED", "{pitr}");
+    assert_eq!(d["RecoveryPeriodInDays"], 35, "{pitr}");
+    let described = ok(
+        &s,
+        &["describe-continuous-backups", "--table-name", "Users"],
+    );
+    let d = &described["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"];
+    assert!(
+        d["EarliestRestorableDateTime"].is_number() && d["LatestRestorableDateTime"].is_number(),
+        "{described}"
+    );
     ok(&s, DELETE_TABLE_USERS);
     fails(
         &s,
         &["describe-table", "--table-name", "Users"],
         "ResourceNotFoundException",
     );
+    let deleted = ok(&s, &["delete-backup", "--backup-arn", &arn]);
+    assert_eq!(
+        deleted["BackupDescription"]["BackupDetails"]["BackupStatus"], "DELETED",
+        "{deleted}"
+    );
+    let err = fails(
+        &s,
+        &["describe-backup", "--backup-arn", &arn],
+        "BackupNotFoundException",
+    );
+    assert!(err.contains(&format!("Backup not found: {arn}")), "{err}");
 }
 
 /// Seed 000's stream and global-table commands. Shale stores a StreamSpecification and

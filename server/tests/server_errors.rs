@@ -371,8 +371,8 @@ fn unimplemented_operations_say_so() {
     let mut c = Client::connect(server.addr).unwrap();
     for op in [
         "TransactWriteItems",
-        "CreateBackup",
-        "RestoreTableToPointInTime",
+        "ExportTableToPointInTime",
+        "ImportTable",
         "TagResource",
     ] {
         let r = call(&mut c, op, json!({}));
@@ -559,6 +559,63 @@ fn healthz_and_metrics() {
         "shale_request_duration_seconds_count{operation=\"CreateTable\",table=\"Users\",\
          outcome=\"ok\"} 1\n"
     ));
+}
+
+/// The backup and point-in-time recovery errors are 400s with their own exception names,
+/// and their metrics follow the label rules: a successful ListBackups for a table that
+/// does not exist (which DynamoDB allows) mints no label.
+#[test]
+fn backup_and_restore_errors_are_typed_and_labelled() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Users/backup/01700000000000-0000abcd";
+    let r = call(&mut c, "DescribeBackup", json!({"BackupArn": arn}));
+    let v = assert_error(&r, 400, &format!("{DDB}BackupNotFoundException"));
+    assert_eq!(v["message"], format!("Backup not found: {arn}"));
+    let r = call(&mut c, "DeleteBackup", json!({"BackupArn": "not-an-arn"}));
+    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let r = call(
+        &mut c,
+        "CreateBackup",
+        json!({"TableName": "Nope", "BackupName": "bak"}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}TableNotFoundException"));
+    assert_eq!(v["message"], "Table not found: Nope");
+    let r = call(
+        &mut c,
+        "RestoreTableToPointInTime",
+        json!({"SourceTableName": "Users", "TargetTableName": "Users2",
+               "UseLatestRestorableTime": true}),
+    );
+    let v = assert_error(
+        &r,
+        400,
+        &format!("{DDB}PointInTimeRecoveryUnavailableException"),
+    );
+    assert_eq!(
+        v["message"],
+        "Point in time recovery is not enabled for table 'Users'"
+    );
+    let r = call(&mut c, "ListBackups", json!({"TableName": "Phantom"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["BackupSummaries"], json!([]));
+    let r = checked(c.request("GET", "/metrics", &[], b"").unwrap());
+    let text = String::from_utf8(r.body).unwrap();
+    for series in [
+        "{operation=\"DescribeBackup\",table=\"Users\",outcome=\"BackupNotFoundException\"} 1\n",
+        "{operation=\"DeleteBackup\",table=\"\",outcome=\"ValidationException\"} 1\n",
+        "{operation=\"CreateBackup\",table=\"_unknown\",outcome=\"TableNotFoundException\"} 1\n",
+        "{operation=\"RestoreTableToPointInTime\",table=\"_unknown\",\
+         outcome=\"PointInTimeRecoveryUnavailableException\"} 1\n",
+        "{operation=\"ListBackups\",table=\"_unknown\",outcome=\"ok\"} 1\n",
+    ] {
+        assert!(
+            text.contains(&format!("shale_requests_total{series}")),
+            "{series}: {text}"
+        );
+    }
+    assert!(!text.contains("Phantom"), "{text}");
 }
 
 /// Requests naming tables that do not exist are counted under one `_unknown` label, so
