@@ -16,11 +16,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::http::Client;
-use common::{client_available, Server};
+use common::{client_available, run_boto3_script, Server};
 use serde_json::Value;
 
 /// Bound on one phase of the script (it takes a few seconds: two 1.1 s pauses, restores).
-const SCRIPT_TIMEOUT_SECS: &str = "300";
 /// A SIGTERMed idle server exits well within this.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -90,23 +89,12 @@ fn run_phase(server: &Server, phase: &str, state_file: &Path) {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/py/boto3_pitr_and_backups.py"
     );
-    let out = Command::new("timeout")
-        .args([SCRIPT_TIMEOUT_SECS, "python3", script, &server.url(), phase])
-        .arg(state_file)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "boto3 pitr/backups {phase} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
+    let state = state_file.to_str().expect("a UTF-8 temp path");
+    run_boto3_script(
+        &format!("boto3 pitr/backups {phase}"),
+        script,
+        &[&server.url(), phase, state],
     );
-    assert!(stdout.contains("checks passed"), "{stdout}");
-    eprint!("{stdout}");
 }
 
 /// The new operations are counted by table and outcome like the others. A table keeps

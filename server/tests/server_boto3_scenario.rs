@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{client_available, Server};
+use common::{client_available, run_boto3_script, Server};
 
 fn boto3_available(test: &str) -> bool {
     let found = Command::new("python3")
@@ -40,20 +40,5 @@ fn boto3_scenario_on_disk() {
 
 fn run_scenario(server: &Server) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/boto3_scenario.py");
-    let out = Command::new("timeout")
-        .args(["300", "python3", script, &server.url()])
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "boto3 scenario failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    assert!(stdout.contains("checks passed"), "{stdout}");
-    eprint!("{stdout}");
+    run_boto3_script("boto3 scenario", script, &[&server.url()]);
 }

@@ -404,6 +404,29 @@ pub fn validate_name(field: &'static str, name: &str) -> Result<(), ValidationEr
     Ok(())
 }
 
+/// The largest page ListTables and ListBackups return.
+pub const MAX_PAGE_LIMIT: i64 = 100;
+
+/// A `Limit` of a list operation (ListTables, ListBackups): `None` means the largest page.
+///
+/// # Errors
+/// ValidationException outside 1 to [`MAX_PAGE_LIMIT`].
+pub fn page_limit(limit: Option<i64>) -> Result<usize, ValidationError> {
+    let limit = limit.unwrap_or(MAX_PAGE_LIMIT);
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(ValidationError::OutOfRange {
+            field: "limit",
+            value: limit,
+            constraint: if limit < 1 {
+                "greater than or equal to 1"
+            } else {
+                "less than or equal to 100"
+            },
+        });
+    }
+    Ok(limit as usize)
+}
+
 /// Builds a [`KeyDef`] from schema elements and attribute definitions.
 ///
 /// # Errors

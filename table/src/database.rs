@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::control;
 use crate::core::Core;
-use crate::error::{Error, ValidationError};
+use crate::error::Error;
 use crate::shapes::{
     CreateTableInput, CreateTableOutput, DeleteTableInput, DeleteTableOutput, DescribeTableInput,
     DescribeTableOutput, ListTablesInput, ListTablesOutput, UpdateTableInput, UpdateTableOutput,
@@ -27,7 +27,7 @@ pub use crate::options::{
 };
 
 /// Most table names per ListTables page.
-pub const MAX_LIST_TABLES_LIMIT: i64 = 100;
+pub const MAX_LIST_TABLES_LIMIT: i64 = crate::catalog::MAX_PAGE_LIMIT;
 /// Rounds of index work [`Database::wait_for_indexes`] runs before giving up (each round
 /// applies up to 64 × 256 queue records).
 pub const MAX_WAIT_FOR_INDEXES_ROUNDS: usize = 100_000;
@@ -136,19 +136,7 @@ impl Database {
     /// # Errors
     /// ValidationException for a Limit outside 1–100.
     pub fn list_tables(&self, input: ListTablesInput) -> Result<ListTablesOutput, Error> {
-        let limit = input.limit.unwrap_or(MAX_LIST_TABLES_LIMIT);
-        if !(1..=MAX_LIST_TABLES_LIMIT).contains(&limit) {
-            return Err(ValidationError::OutOfRange {
-                field: "limit",
-                value: limit,
-                constraint: if limit < 1 {
-                    "greater than or equal to 1"
-                } else {
-                    "less than or equal to 100"
-                },
-            }
-            .into());
-        }
+        let limit = crate::catalog::page_limit(input.limit)?;
         let cat = self.core.catalog.read();
         let start = match &input.exclusive_start_table_name {
             Some(s) => Bound::Excluded(s.clone()),
@@ -157,11 +145,11 @@ impl Database {
         let mut names: Vec<String> = cat
             .tables
             .range::<String, _>((start, Bound::Unbounded))
-            .take(limit as usize + 1)
+            .take(limit + 1)
             .map(|(n, _)| n.clone())
             .collect();
-        let more = names.len() > limit as usize;
-        names.truncate(limit as usize);
+        let more = names.len() > limit;
+        names.truncate(limit);
         Ok(ListTablesOutput {
             last_evaluated_table_name: if more { names.last().cloned() } else { None },
             table_names: names,

@@ -183,3 +183,27 @@ pub fn run_to_exit(args: &[&str]) -> std::process::Output {
     let _ = child.wait();
     panic!("shale-server {args:?} did not exit within {STARTUP_TIMEOUT:?}");
 }
+
+/// Runs the boto3 script `script` (a path) with `args` under a 300 s `timeout`, with no
+/// AWS configuration from the environment, and checks that it exits 0 and reports
+/// "checks passed". Returns its stdout.
+pub fn run_boto3_script(name: &str, script: &str, args: &[&str]) -> String {
+    let out = Command::new("timeout")
+        .args(["300", "python3", script])
+        .args(args)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("checks passed"), "{stdout}");
+    eprint!("{stdout}");
+    stdout
+}

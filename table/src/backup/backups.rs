@@ -29,7 +29,7 @@ use crate::shapes::{
 };
 
 /// ListBackups' largest page.
-pub const MAX_LIST_BACKUPS_LIMIT: i64 = 100;
+pub const MAX_LIST_BACKUPS_LIMIT: i64 = crate::catalog::MAX_PAGE_LIMIT;
 
 /// Makes the 8 hex digits of backup ids unique within a process (with the millisecond
 /// they carry and the process's start, they are unique in practice).
@@ -121,19 +121,7 @@ impl Database {
     /// ValidationException, storage failure.
     pub fn list_backups(&self, input: ListBackupsInput) -> Result<ListBackupsOutput, Error> {
         let core = &self.core;
-        let limit = input.limit.unwrap_or(MAX_LIST_BACKUPS_LIMIT);
-        if !(1..=MAX_LIST_BACKUPS_LIMIT).contains(&limit) {
-            return Err(ValidationError::OutOfRange {
-                field: "limit",
-                value: limit,
-                constraint: if limit < 1 {
-                    "greater than or equal to 1"
-                } else {
-                    "less than or equal to 100"
-                },
-            }
-            .into());
-        }
+        let limit = crate::catalog::page_limit(input.limit)?;
         let lower = input.time_range_lower_bound.map(micros).unwrap_or(0);
         let upper = input.time_range_upper_bound.map(micros).unwrap_or(u64::MAX);
         if lower > upper {
@@ -160,7 +148,7 @@ impl Database {
             if !fits {
                 continue;
             }
-            if out.backup_summaries.len() == limit as usize {
+            if out.backup_summaries.len() == limit {
                 out.last_evaluated_backup_arn =
                     out.backup_summaries.last().map(|s| s.backup_arn.clone());
                 break;
