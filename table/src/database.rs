@@ -94,6 +94,17 @@ impl Database {
         })
     }
 
+    /// Runs one step of every restore in progress (at most
+    /// `RESTORE_ITEMS_PER_STEP` items each) and says whether any is still running. For
+    /// tests that stop a restore half-way (a crash between steps).
+    ///
+    /// # Errors
+    /// Storage failure.
+    #[doc(hidden)]
+    pub fn step_restores(&self) -> Result<bool, Error> {
+        restore::run_restores(&self.core)
+    }
+
     /// Runs the restores in progress to completion in the foreground (deterministic
     /// tests, or a caller that wants a restored table ACTIVE before it goes on).
     ///
