@@ -11,12 +11,15 @@ use std::sync::Arc;
 
 use shale_io::FileSystem;
 
-use crate::backend::{Direction, KvIter, ReadView};
+use crate::backend::{BatchOp, Direction, KvIter, ReadView, WriteBatch};
 use crate::lsm::checkpoint::{inspect, CheckpointDir};
 use crate::lsm::db::Db;
 use crate::lsm::history::read_log;
 use crate::lsm::state::DbInner;
 use crate::StorageError;
+
+/// Bytes of replayed operations applied to a view's private database in one write.
+const REPLAY_BATCH_BYTES: usize = 4 << 20;
 
 /// Opens a view of `db` at commit time `t_micros`: links the newest base at or before it
 /// and replays the log after the base up to the last batch committed at or before it.
@@ -26,12 +29,27 @@ pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, Sto
     let view = open_private(inner, plan.dir, t_micros)?;
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
+    // Consecutive batches are applied together: later operations on a key win inside a
+    // batch just as they do across batches, and the private database needs no per-batch
+    // commit (it is never read before the replay ends).
+    let mut merged = WriteBatch::new();
     for committed in read_log(inner, plan.from_seq, upto_lsn)? {
         let committed = committed?;
         if committed.commit_time_micros > t_micros {
             break;
         }
-        private.write(committed.batch)?;
+        for op in committed.batch.into_ops() {
+            match op {
+                BatchOp::Put { key, value } => merged.put(key, value),
+                BatchOp::Delete { key } => merged.delete(key),
+            };
+        }
+        if merged.payload_bytes() >= REPLAY_BATCH_BYTES {
+            private.write(std::mem::take(&mut merged))?;
+        }
+    }
+    if !merged.is_empty() {
+        private.write(merged)?;
     }
     Ok(Box::new(view))
 }
