@@ -8,7 +8,8 @@
 //! for small single-item calls (a body of at most [`crate::http::MAX_INLINE_BODY_BYTES`]),
 //! else on tokio's blocking pool, so the JSON work on large bodies and every engine call
 //! that may block for long (a WAL sync, a query, a scan, a batch, a backup checkpoint, a
-//! restore's setup) stay off the event loop.
+//! restore's setup, an export or import, which runs to its end inside the call) stay off
+//! the event loop.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -70,6 +71,14 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::RestoreTableFromBackup => run(op, body, |i: RestoreTableFromBackupInput| {
             db.restore_table_from_backup(i)
         }),
+        Operation::ExportTableToPointInTime => run(op, body, |i: ExportTableToPointInTimeInput| {
+            db.export_table_to_point_in_time(i)
+        }),
+        Operation::DescribeExport => run(op, body, |i: DescribeExportInput| db.describe_export(i)),
+        Operation::ListExports => run(op, body, |i: ListExportsInput| db.list_exports(i)),
+        Operation::ImportTable => run(op, body, |i: ImportTableInput| db.import_table(i)),
+        Operation::DescribeImport => run(op, body, |i: DescribeImportInput| db.describe_import(i)),
+        Operation::ListImports => run(op, body, |i: ListImportsInput| db.list_imports(i)),
     }
 }
 
@@ -165,6 +174,48 @@ impl TableLabel for DeleteBackupInput {
     }
 }
 
+impl TableLabel for ExportTableToPointInTimeInput {
+    fn table_label(&self) -> String {
+        table_of(&self.table_arn)
+    }
+}
+
+/// An export or import ARN (`table/<name>/export/<id>`) is labelled with its table.
+impl TableLabel for DescribeExportInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.export_arn)
+    }
+}
+
+impl TableLabel for DescribeImportInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.import_arn)
+    }
+}
+
+impl TableLabel for ListExportsInput {
+    fn table_label(&self) -> String {
+        self.table_arn
+            .as_deref()
+            .map_or_else(|| NO_TABLE.to_string(), table_of)
+    }
+}
+
+impl TableLabel for ListImportsInput {
+    fn table_label(&self) -> String {
+        self.table_arn
+            .as_deref()
+            .map_or_else(|| NO_TABLE.to_string(), table_of)
+    }
+}
+
+/// An import is about the table it creates.
+impl TableLabel for ImportTableInput {
+    fn table_label(&self) -> String {
+        self.table_creation_parameters.table_name.clone()
+    }
+}
+
 /// A restore is about the table it creates.
 impl TableLabel for RestoreTableToPointInTimeInput {
     fn table_label(&self) -> String {
@@ -178,8 +229,9 @@ impl TableLabel for RestoreTableFromBackupInput {
     }
 }
 
-/// The table of an ARN's resource part, `table/<name>` or `table/<name>/backup/<id>`, when
-/// it has one: `arn:aws:dynamodb:<region>:<account>:<resource>`.
+/// The table of an ARN's resource part, `table/<name>` or `table/<name>/<kind>/<id>`
+/// (backups, exports, imports), when it has one:
+/// `arn:aws:dynamodb:<region>:<account>:<resource>`.
 fn arn_table(arn: &str) -> Option<&str> {
     let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
     let name = resource.strip_prefix("table/")?.split('/').next()?;
@@ -197,7 +249,8 @@ fn table_of(name_or_arn: &str) -> String {
     }
 }
 
-/// The source table a backup ARN names, or [`NO_TABLE`] when it does not parse.
+/// The table a backup, export or import ARN names, or [`NO_TABLE`] when it does not
+/// parse.
 fn table_of_backup_arn(arn: &str) -> String {
     arn_table(arn).map_or_else(|| NO_TABLE.to_string(), str::to_string)
 }
@@ -276,6 +329,35 @@ mod tests {
             ..ListBackupsInput::default()
         };
         assert_eq!(input.table_label(), "Games");
+    }
+
+    #[test]
+    fn exports_and_imports_label_their_table() {
+        let arn =
+            "arn:aws:dynamodb:us-east-1:000000000000:table/Music/export/01700000000000-0000abcd";
+        let describe = DescribeExportInput {
+            export_arn: arn.to_string(),
+        };
+        assert_eq!(describe.table_label(), "Music");
+        let describe = DescribeImportInput {
+            import_arn: arn.replace("export", "import"),
+        };
+        assert_eq!(describe.table_label(), "Music");
+        let export = ExportTableToPointInTimeInput {
+            table_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music".to_string(),
+            ..ExportTableToPointInTimeInput::default()
+        };
+        assert_eq!(export.table_label(), "Music");
+        assert_eq!(ListExportsInput::default().table_label(), NO_TABLE);
+        assert_eq!(ListImportsInput::default().table_label(), NO_TABLE);
+        let import = ImportTableInput {
+            table_creation_parameters: TableCreationParameters {
+                table_name: "Imported".to_string(),
+                ..TableCreationParameters::default()
+            },
+            ..ImportTableInput::default()
+        };
+        assert_eq!(import.table_label(), "Imported");
     }
 
     #[test]

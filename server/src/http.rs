@@ -109,7 +109,9 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// checkpoint (on disk, a memtable flush and then the checkpoint's files), the restores
 /// create a table and open a past view or a checkpoint, ListBackups scans the backup
 /// records, and even the describes read records from the backend rather than from the
-/// in-memory catalog.
+/// in-memory catalog. Nor do exports and imports: ExportTableToPointInTime and
+/// ImportTable run to their end inside the call (a whole table written to or read from
+/// files), and their describes and lists read records from the backend.
 pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -> bool {
     if body_len > MAX_INLINE_BODY_BYTES {
         return false;
@@ -425,6 +427,12 @@ mod tests {
             Operation::ListBackups,
             Operation::DeleteBackup,
             Operation::RestoreTableFromBackup,
+            Operation::ExportTableToPointInTime,
+            Operation::DescribeExport,
+            Operation::ListExports,
+            Operation::ImportTable,
+            Operation::DescribeImport,
+            Operation::ListImports,
         ] {
             for on_disk in [false, true] {
                 assert!(!runs_inline(op, SMALL, on_disk), "{op:?}");

@@ -4,7 +4,7 @@
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
 //! - an operation DynamoDB has but Shale does not yet (transactions, streams, tags,
-//!   PartiQL, export/import, ...): a 400 that says so, never a hang or a 404;
+//!   PartiQL, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
 /// The API version prefix of every DynamoDB operation.
@@ -61,11 +61,23 @@ pub enum Operation {
     DeleteBackup,
     /// RestoreTableFromBackup.
     RestoreTableFromBackup,
+    /// ExportTableToPointInTime (to a directory under the export root).
+    ExportTableToPointInTime,
+    /// DescribeExport.
+    DescribeExport,
+    /// ListExports.
+    ListExports,
+    /// ImportTable (from a directory under the export root).
+    ImportTable,
+    /// DescribeImport.
+    DescribeImport,
+    /// ListImports.
+    ListImports,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 23] = [
+    pub const ALL: [Operation; 29] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -89,6 +101,12 @@ impl Operation {
         Operation::ListBackups,
         Operation::DeleteBackup,
         Operation::RestoreTableFromBackup,
+        Operation::ExportTableToPointInTime,
+        Operation::DescribeExport,
+        Operation::ListExports,
+        Operation::ImportTable,
+        Operation::DescribeImport,
+        Operation::ListImports,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -117,19 +135,33 @@ impl Operation {
             Operation::ListBackups => "ListBackups",
             Operation::DeleteBackup => "DeleteBackup",
             Operation::RestoreTableFromBackup => "RestoreTableFromBackup",
+            Operation::ExportTableToPointInTime => "ExportTableToPointInTime",
+            Operation::DescribeExport => "DescribeExport",
+            Operation::ListExports => "ListExports",
+            Operation::ImportTable => "ImportTable",
+            Operation::DescribeImport => "DescribeImport",
+            Operation::ListImports => "ListImports",
         }
     }
 
     /// Whether a successful call proves that the table of its metrics label exists.
     /// True for every operation on a live table (and for restores, which create their
     /// target); false where success says nothing about the table: ListBackups accepts a
-    /// table that does not exist, and a backup outlives its source table. For those the
+    /// table that does not exist, a backup or an export outlives its source table, and an
+    /// ImportTable that answers FAILED has removed the table it created. For those the
     /// metrics ask the catalog, so a client cannot mint labels for tables that do not
     /// exist (see [`crate::metrics`]).
     pub fn success_proves_table(self) -> bool {
         !matches!(
             self,
-            Operation::ListBackups | Operation::DescribeBackup | Operation::DeleteBackup
+            Operation::ListBackups
+                | Operation::DescribeBackup
+                | Operation::DeleteBackup
+                | Operation::DescribeExport
+                | Operation::ListExports
+                | Operation::ImportTable
+                | Operation::DescribeImport
+                | Operation::ListImports
         )
     }
 
@@ -147,10 +179,8 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "DeleteResourcePolicy",
     "DescribeContributorInsights",
     "DescribeEndpoints",
-    "DescribeExport",
     "DescribeGlobalTable",
     "DescribeGlobalTableSettings",
-    "DescribeImport",
     "DescribeKinesisStreamingDestination",
     "DescribeLimits",
     "DescribeTableReplicaAutoScaling",
@@ -158,13 +188,9 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "EnableKinesisStreamingDestination",
     "ExecuteStatement",
     "ExecuteTransaction",
-    "ExportTableToPointInTime",
     "GetResourcePolicy",
-    "ImportTable",
     "ListContributorInsights",
-    "ListExports",
     "ListGlobalTables",
-    "ListImports",
     "ListTagsOfResource",
     "PutResourcePolicy",
     "TagResource",
@@ -273,11 +299,24 @@ mod tests {
                 "{name}"
             );
         }
-        // Export and import stay unimplemented.
-        assert_eq!(
-            parse_target(Some("DynamoDB_20120810.ExportTableToPointInTime")),
-            Target::NotImplemented("ExportTableToPointInTime")
-        );
+    }
+
+    #[test]
+    fn export_and_import_operations_are_implemented() {
+        for name in [
+            "ExportTableToPointInTime",
+            "DescribeExport",
+            "ListExports",
+            "ImportTable",
+            "DescribeImport",
+            "ListImports",
+        ] {
+            let header = format!("{DYNAMODB_PREFIX}.{name}");
+            assert!(
+                matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! acknowledged to the client only once it is in an fdatasynced WAL, as DynamoDB
 //! acknowledges only durable writes. On-disk backups (CreateBackup's checkpoints) live in
 //! [`BACKUP_DIR_NAME`] inside the data directory; in memory they are kept in memory.
+//! Exports and imports (ExportTableToPointInTime, ImportTable) use [`EXPORT_DIR_NAME`]
+//! inside the data directory, one subdirectory per `S3Bucket`; an in-memory server writes
+//! nothing to disk, so it refuses them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +21,10 @@ use crate::cli::StorageMode;
 /// The subdirectory of the data directory that holds on-demand backups, one checkpoint
 /// directory per backup.
 pub const BACKUP_DIR_NAME: &str = "backups";
+
+/// The subdirectory of the data directory that exports are written to and imports read
+/// from: a request's `S3Bucket` is a directory in it.
+pub const EXPORT_DIR_NAME: &str = "exports";
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +105,9 @@ impl Storage {
     /// passes the defaults for a directory; tests pass a fault-injecting file system.
     pub(crate) fn open_lsm(options: DbOptions) -> Result<Storage, StartupError> {
         let dir = options.dir.clone();
-        let database_options = DatabaseOptions::default().with_backup_dir(backup_dir(&dir));
+        let database_options = DatabaseOptions::default()
+            .with_backup_dir(backup_dir(&dir))
+            .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
         let db = Arc::new(db);
         Self::on_backend(
@@ -166,9 +175,12 @@ impl Storage {
 /// keeps its checkpoint's path, so with a relative data directory (the default
 /// `./shale-data`) a server started later from another directory would not find them.
 fn backup_dir(data_dir: &Path) -> PathBuf {
-    let dir = data_dir.join(BACKUP_DIR_NAME);
-    // `absolute` touches no file system; it fails only for an empty path, which `join`
-    // never returns.
+    absolute(data_dir.join(BACKUP_DIR_NAME))
+}
+
+/// `dir` made absolute against the working directory. `absolute` touches no file system;
+/// it fails only for an empty path, which `join` never returns.
+fn absolute(dir: PathBuf) -> PathBuf {
     std::path::absolute(&dir).unwrap_or(dir)
 }
 

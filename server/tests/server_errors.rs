@@ -371,8 +371,8 @@ fn unimplemented_operations_say_so() {
     let mut c = Client::connect(server.addr).unwrap();
     for op in [
         "TransactWriteItems",
-        "ExportTableToPointInTime",
-        "ImportTable",
+        "ExecuteStatement",
+        "DescribeLimits",
         "TagResource",
     ] {
         let r = call(&mut c, op, json!({}));

@@ -56,6 +56,7 @@ impl Database {
         // PITR settings before any write can go unrecorded; then resume restores.
         retention::sync_retention(&core)?;
         restore::recover(&core)?;
+        restore::recover_imports(&core)?;
         let worker = if core.opts.background_index_worker {
             Some(Worker::start(&core)?)
         } else {

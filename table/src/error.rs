@@ -448,6 +448,55 @@ pub enum BackupValidation {
         /// The index.
         index: String,
     },
+    /// An export's or import's bucket name breaks DynamoDB's pattern (which also keeps
+    /// it one path segment: no `/`, no `..`).
+    #[error("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$")]
+    S3BucketPattern {
+        /// "s3Bucket" / "s3BucketSource.s3Bucket".
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// An export prefix or import key prefix that would leave its bucket's directory
+    /// (Shale's own text: DynamoDB's S3 takes any key).
+    #[error("Invalid {field} '{value}': Shale maps it to a directory, so it must be a relative path without empty, '.' or '..' segments")]
+    S3PathOutsideBucket {
+        /// "s3Prefix" / "s3BucketSource.s3KeyPrefix".
+        field: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A CSV delimiter other than one of `,;:|`, tab and space.
+    #[error("1 validation error detected: Value '{value}' at 'inputFormatOptions.csv.delimiter' failed to satisfy constraint: Member must satisfy regular expression pattern: [,;:|\\t ]")]
+    CsvDelimiter {
+        /// The value given.
+        value: String,
+    },
+    /// An export ARN that does not parse.
+    #[error("Invalid ExportArn: {arn}")]
+    InvalidExportArn {
+        /// The ARN given.
+        arn: String,
+    },
+    /// An import ARN that does not parse.
+    #[error("Invalid ImportArn: {arn}")]
+    InvalidImportArn {
+        /// The ARN given.
+        arn: String,
+    },
+    /// ExportTableToPointInTime or ImportTable on a database without an export
+    /// directory (`DatabaseOptions::export_dir`): Shale's own text.
+    #[error("{operation} needs an export directory (DatabaseOptions::export_dir): shale-server keeps exports in <data-dir>/exports, and an in-memory server has none")]
+    NoExportDirectory {
+        /// "ExportTableToPointInTime" / "ImportTable".
+        operation: &'static str,
+    },
+    /// A ListExports or ListImports NextToken this server did not hand out.
+    #[error("Invalid NextToken: {token}")]
+    InvalidNextToken {
+        /// The token given.
+        token: String,
+    },
 }
 
 /// The table layer's error. `exception_name()` gives DynamoDB's exception type.
@@ -558,6 +607,25 @@ pub enum Error {
         earliest: String,
         /// The window's end.
         latest: String,
+    },
+    /// InvalidExportTimeException: ExportTime is outside the table's point-in-time
+    /// recovery window (DynamoDB's text; the time is kept for the caller, ISO 8601).
+    #[error("Export Time is invalid")]
+    InvalidExportTime {
+        /// The time asked for.
+        export_time: String,
+    },
+    /// ExportNotFoundException.
+    #[error("Export not found: {export_arn}")]
+    ExportNotFound {
+        /// The export.
+        export_arn: String,
+    },
+    /// ImportNotFoundException.
+    #[error("Import not found: {import_arn}")]
+    ImportNotFound {
+        /// The import.
+        import_arn: String,
     },
     /// An operation or parameter Shale does not implement yet.
     #[error("Shale does not implement {operation} yet")]
@@ -674,6 +742,9 @@ impl Error {
                 "PointInTimeRecoveryUnavailableException"
             }
             Error::InvalidRestoreTime { .. } => "InvalidRestoreTimeException",
+            Error::InvalidExportTime { .. } => "InvalidExportTimeException",
+            Error::ExportNotFound { .. } => "ExportNotFoundException",
+            Error::ImportNotFound { .. } => "ImportNotFoundException",
 
             // DynamoDB has no such exception; a ValidationException is what SDKs handle
             // as "your request cannot be served", and it is never retried.

@@ -77,6 +77,7 @@ mod batch;
 mod catalog_record;
 mod control;
 mod core;
+mod export_records;
 mod exprs;
 mod gsi_queue;
 mod item_locks;
@@ -95,6 +96,10 @@ mod worker;
 mod write;
 
 pub use backup::backups::MAX_LIST_BACKUPS_LIMIT;
+pub use backup::export::{EXPORT_FILES_MAX, EXPORT_FILE_BYTES_MAX, EXPORT_FILE_ITEMS_MAX};
+pub use backup::import::{
+    CSV_COLUMNS_MAX, IMPORT_LINE_BYTES_MAX, IMPORT_LIST_ENTRIES_MAX, MAX_IMPORT_FILES,
+};
 pub use backup::pitr::{
     DEFAULT_RECOVERY_PERIOD_DAYS, MAX_RECOVERY_PERIOD_DAYS, MIN_RECOVERY_PERIOD_DAYS,
 };

@@ -41,6 +41,11 @@ pub struct DatabaseOptions {
     /// (`Backend::default_checkpoint_dir`: `<data dir>/checkpoints` for the LSM, in memory
     /// for the memory backend).
     pub backup_dir: Option<PathBuf>,
+    /// The root under which ExportTableToPointInTime writes and ImportTable reads: a
+    /// request's `S3Bucket` is a directory in it. `None`: both are refused
+    /// (NotImplemented). The server sets `<data dir>/exports` (see
+    /// `docs/pitr-and-backups.md`).
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for DatabaseOptions {
@@ -54,6 +59,7 @@ impl Default for DatabaseOptions {
             lock_stripes: DEFAULT_LOCK_STRIPES,
             ttl_sweep_interval: Duration::from_secs(1),
             backup_dir: None,
+            export_dir: None,
         }
     }
 }
@@ -92,6 +98,11 @@ impl DatabaseOptions {
     /// Sets [`DatabaseOptions::backup_dir`].
     pub fn with_backup_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.backup_dir = Some(dir.into());
+        self
+    }
+    /// Sets [`DatabaseOptions::export_dir`].
+    pub fn with_export_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.export_dir = Some(dir.into());
         self
     }
     /// Sets [`DatabaseOptions::ttl_sweep_interval`].

@@ -34,8 +34,33 @@ pub(crate) fn start(core: &Core, record: RestoreRecord) {
     core.restores
         .lock()
         .jobs
-        .insert(target, RestoreJob::new(record));
+        .insert(target, RestoreJob::new(record, false));
     core.signal.notify();
+}
+
+/// Removes the tables of imports a crash interrupted (their records say IN_PROGRESS and
+/// are described as FAILED with code `Interrupted`), so a half-imported table is never
+/// left ACTIVE. Imports run inside their request, so none is running at open.
+///
+/// # Errors
+/// Storage failure, a corrupt record.
+pub(crate) fn recover_imports(core: &Core) -> Result<(), Error> {
+    let (start, end) = prefix_bounds(&crate::export_records::import_prefix());
+    let mut interrupted = Vec::new();
+    for kv in core.backend.scan(start, end, Direction::Forward, None)? {
+        let (k, v) = kv?;
+        let record = crate::export_records::decode::<crate::export_records::ImportRecord>(&k, &v)?;
+        if record.status == crate::export_records::JobStatus::InProgress {
+            interrupted.push(crate::catalog::TableDef::from(record.table));
+        }
+    }
+    for def in interrupted {
+        let live = core.catalog.read().tables.get(&def.name).map(|d| d.id);
+        if live == Some(def.id) {
+            fail(core, &def.name)?;
+        }
+    }
+    Ok(())
 }
 
 /// The RestoreSummary of the restore into `target`, while it runs.
@@ -81,7 +106,7 @@ pub(crate) fn recover(core: &Core) -> Result<(), Error> {
         core.restores
             .lock()
             .jobs
-            .insert(record.target.clone(), RestoreJob::new(record));
+            .insert(record.target.clone(), RestoreJob::new(record, true));
     }
     Ok(())
 }
@@ -96,14 +121,15 @@ pub(crate) fn run_restores(core: &Core) -> Result<bool, Error> {
         // Take the progress, leave the job registered; a job whose progress is out is
         // being stepped by another thread (the worker, or a foreground wait).
         let taken = core.restores.lock().jobs.get_mut(&target).and_then(|job| {
+            let resumed = job.resumed;
             job.progress
                 .take()
-                .map(|progress| (job.record.clone(), progress))
+                .map(|progress| (job.record.clone(), resumed, progress))
         });
-        let Some((record, mut progress)) = taken else {
+        let Some((record, resumed, mut progress)) = taken else {
             continue;
         };
-        match step(core, &record, &mut progress) {
+        match step(core, &record, resumed, &mut progress) {
             Ok(true) => {
                 control::finish_restore(core, &target, |batch| {
                     batch.delete(records::restore_key(&target));
@@ -144,7 +170,12 @@ fn is_transient(e: &Error) -> bool {
 }
 
 /// Copies the next chunk; `Ok(true)` when the source is exhausted.
-fn step(core: &Core, record: &RestoreRecord, job: &mut Progress) -> Result<bool, Error> {
+fn step(
+    core: &Core,
+    record: &RestoreRecord,
+    resumed: bool,
+    job: &mut Progress,
+) -> Result<bool, Error> {
     if job.view.is_none() {
         job.view = Some(open_source(core.backend.as_ref(), record)?);
     }
@@ -169,14 +200,19 @@ fn step(core: &Core, record: &RestoreRecord, job: &mut Progress) -> Result<bool,
     }
     let done = items.len() < RESTORE_ITEMS_PER_STEP;
     for chunk in items.chunks(MAX_ITEMS_PER_WRITE) {
-        copy_chunk(core, &record.target, chunk)?;
+        copy_chunk(core, &record.target, chunk, resumed)?;
     }
     job.items += items.len() as u64;
     Ok(done)
 }
 
 /// Writes `items` into the target through the one write path.
-fn copy_chunk(core: &Core, target: &str, items: &[crate::types::Item]) -> Result<(), Error> {
+fn copy_chunk(
+    core: &Core,
+    target: &str,
+    items: &[crate::types::Item],
+    resumed: bool,
+) -> Result<(), Error> {
     let cat = core.catalog.read();
     let def = cat
         .tables
@@ -191,9 +227,9 @@ fn copy_chunk(core: &Core, target: &str, items: &[crate::types::Item]) -> Result
         .iter()
         .zip(&keys)
         .map(|(item, key)| {
-            // Read the current item: a resumed restore rewrites what it already copied,
-            // and the index hooks must see it.
-            ItemWrite::new(&def, key, true, move |_| Ok(Some(item.clone())))
+            // A resumed restore rewrites what it already copied: read the current item so
+            // the hooks see it (tables with indexes always read it).
+            ItemWrite::new(&def, key, resumed, move |_| Ok(Some(item.clone())))
         })
         .collect();
     write_items(core, &cat, writes)?;

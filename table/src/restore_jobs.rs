@@ -15,6 +15,9 @@ pub(crate) struct RestoreJob {
     pub(crate) record: RestoreRecord,
     /// `None` while a step holds it.
     pub(crate) progress: Option<Progress>,
+    /// Found at open: an earlier run may have copied part of it, so every copied item is
+    /// read first (a fresh restore writes into an empty table and skips that read).
+    pub(crate) resumed: bool,
 }
 
 /// How far a restore has come.
@@ -29,11 +32,12 @@ pub(crate) struct Progress {
 }
 
 impl RestoreJob {
-    /// A job that has not started.
-    pub(crate) fn new(record: RestoreRecord) -> Self {
+    /// A job that has not started; `resumed` when an earlier run left it.
+    pub(crate) fn new(record: RestoreRecord, resumed: bool) -> Self {
         RestoreJob {
             record,
             progress: Some(Progress::default()),
+            resumed,
         }
     }
 }

@@ -4,6 +4,12 @@
 //!   RestoreTableToPointInTime, on the backend's history retention and past views;
 //! - [`backups`]: CreateBackup, DescribeBackup, ListBackups, DeleteBackup and
 //!   RestoreTableFromBackup, on backend checkpoints;
+//! - [`export`]: ExportTableToPointInTime, DescribeExport, ListExports: a past view
+//!   written as files in DynamoDB's S3 export layout, in a local directory;
+//! - [`import`]: ImportTable, DescribeImport, ListImports: such files (or CSV) read into
+//!   a new table through the one write path;
+//! - [`transfer`]: what those two share (buckets and prefixes as directories, ARNs, the
+//!   jobs running in this process);
 //!
 //! Beside it, leaves the rest of the crate uses without importing the API:
 //! `crate::restore` (the restore job both kinds share, run by the worker),
@@ -12,7 +18,10 @@
 //! restores' state).
 
 pub(crate) mod backups;
+pub(crate) mod export;
+pub(crate) mod import;
 pub(crate) mod pitr;
+pub(crate) mod transfer;
 
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -271,7 +271,7 @@ fn source_of(
 }
 
 /// A table's restorable window `(earliest, latest)`.
-fn window(core: &Core, record: &PitrRecord) -> Result<(u64, u64), Error> {
+pub(crate) fn window(core: &Core, record: &PitrRecord) -> Result<(u64, u64), Error> {
     let bounds = core.backend.history_bounds()?;
     let now = bounds.map_or(core.opts.clock.now_micros(), |b| b.latest_micros);
     let latest = record.deleted_micros.map_or(now, |d| d.min(now));
