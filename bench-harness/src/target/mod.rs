@@ -345,6 +345,9 @@ pub enum TargetSpec {
     KvRocksdb,
     /// `table:shale`
     TableShale,
+    /// `table:shale+pitr`: `table:shale` with point-in-time recovery on (the WAL is
+    /// archived and restore bases are taken), to measure what PITR costs writes.
+    TableShalePitr,
     /// `table:memory`
     TableMemory,
     /// `http:URL`
@@ -361,7 +364,8 @@ impl TargetSpec {
             | TargetSpec::KvFjall
             | TargetSpec::KvRedb
             | TargetSpec::KvRocksdb
-            | TargetSpec::TableShale => true,
+            | TargetSpec::TableShale
+            | TargetSpec::TableShalePitr => true,
             TargetSpec::KvMemory | TargetSpec::TableMemory | TargetSpec::Http(_) => false,
         }
     }
@@ -376,6 +380,7 @@ impl fmt::Display for TargetSpec {
             TargetSpec::KvRedb => f.write_str("kv:redb"),
             TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
             TargetSpec::TableShale => f.write_str("table:shale"),
+            TargetSpec::TableShalePitr => f.write_str("table:shale+pitr"),
             TargetSpec::TableMemory => f.write_str("table:memory"),
             TargetSpec::Http(url) => write!(f, "http:{url}"),
         }
@@ -392,6 +397,7 @@ impl FromStr for TargetSpec {
             "kv:redb" => TargetSpec::KvRedb,
             "kv:rocksdb" => TargetSpec::KvRocksdb,
             "table:shale" => TargetSpec::TableShale,
+            "table:shale+pitr" => TargetSpec::TableShalePitr,
             "table:memory" => TargetSpec::TableMemory,
             _ => match s.strip_prefix("http:") {
                 Some(url) if url.starts_with("http://") => TargetSpec::Http(url.to_string()),
@@ -454,7 +460,10 @@ pub fn open_kv(
                 reason: "build shale-bench with --features rocksdb",
             })
         }
-        TargetSpec::TableShale | TargetSpec::TableMemory | TargetSpec::Http(_) => {
+        TargetSpec::TableShale
+        | TargetSpec::TableShalePitr
+        | TargetSpec::TableMemory
+        | TargetSpec::Http(_) => {
             return Err(TargetError::NotImplemented {
                 target: spec.to_string(),
                 reason: "not a key-value store; use it with `ycsb` or `compare`",
@@ -492,12 +501,16 @@ pub fn open_target(
     durability: Durability,
 ) -> Result<Box<dyn Target>, TargetError> {
     match spec {
-        TargetSpec::TableShale => {
+        TargetSpec::TableShale | TargetSpec::TableShalePitr => {
             create_dir(dir)?;
-            Ok(Box::new(table::TableTarget::open(
+            let mut t = table::TableTarget::open(
                 BackendKv::open_shale_backend(dir, durability)?,
                 &BackendKv::shale_note(durability),
-            )?))
+            )?;
+            if *spec == TargetSpec::TableShalePitr {
+                t.enable_pitr()?;
+            }
+            Ok(Box::new(t))
         }
         TargetSpec::TableMemory => Ok(Box::new(table::TableTarget::open(
             std::sync::Arc::new(shale_engine::MemBackend::new()),
@@ -514,12 +527,15 @@ mod tests {
 
     #[test]
     fn specs_round_trip_and_bad_ones_are_typed_errors() {
-        let specs = parse_targets("kv:shale, table:shale,http:http://127.0.0.1:8000").unwrap();
+        let specs =
+            parse_targets("kv:shale, table:shale,table:shale+pitr,http:http://127.0.0.1:8000")
+                .unwrap();
         assert_eq!(
             specs,
             vec![
                 TargetSpec::KvShale,
                 TargetSpec::TableShale,
+                TargetSpec::TableShalePitr,
                 TargetSpec::Http("http://127.0.0.1:8000".into())
             ]
         );

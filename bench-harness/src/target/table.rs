@@ -85,6 +85,26 @@ impl TableTarget {
         Ok(t)
     }
 
+    /// Turns point-in-time recovery on for the YCSB table (35-day window).
+    ///
+    /// # Errors
+    /// The table layer's refusal.
+    pub fn enable_pitr(&mut self) -> Result<(), TargetError> {
+        self.db
+            .update_continuous_backups(shale_table::UpdateContinuousBackupsInput {
+                table_name: requests::TABLE_NAME.to_string(),
+                point_in_time_recovery_specification: Some(
+                    shale_table::PointInTimeRecoverySpecification {
+                        point_in_time_recovery_enabled: Some(true),
+                        recovery_period_in_days: None,
+                    },
+                ),
+            })
+            .map_err(table_err)?;
+        self.note.push_str("; point-in-time recovery on");
+        Ok(())
+    }
+
     fn get(&self, key: &str) -> Result<Item, TargetError> {
         let out = self
             .db

@@ -101,8 +101,11 @@ fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
 fn run_round(core: &Core, schedule: &mut Schedule) {
     // Errors are retried on the next round; the queue is durable, nothing is lost.
     let _ = run_index_work(core, index::WORK_STEPS_PER_ROUND);
-    // Restores: one bounded step each; a failed step is retried next round.
-    let _ = restore::run_restores(core);
+    // Restores: one bounded step each; a failed step is retried next round. While one
+    // has more to copy, the next round starts at once instead of after the interval.
+    if let Ok(true) = restore::run_restores(core) {
+        core.signal.notify();
+    }
     if schedule.last_ttl_sweep.elapsed() >= core.opts.ttl_sweep_interval {
         schedule.last_ttl_sweep = Instant::now();
         // Likewise: an expired item missed now is found by a later round.
