@@ -60,7 +60,8 @@
 //! It is not:
 //! - an HTTP server (that is `shale-server`);
 //! - a capacity enforcer: ConsumedCapacity is computed and reported, never throttled;
-//! - complete: transactions, streams and backups return [`Error::NotImplemented`].
+//! - complete: transactions and streams return [`Error::NotImplemented`] (the server
+//!   answers them "not implemented" too).
 
 pub mod expr;
 pub mod types;
