@@ -81,6 +81,19 @@ fn every_second_in_the_retention_is_viewable_across_bases_trimming_and_reopen() 
     }
     let archived = fs.list_dir(Path::new("/src/wal/archive")).unwrap().len();
     assert!(archived > 0, "the run should have archived WAL segments");
+    // The history's disk use is reported with the backend's stats.
+    let figure = |name: &str| {
+        // The seam's stats (the inherent `Db::stats` is the LSM's own report).
+        Backend::stats(&db)
+            .figures
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no {name} figure"))
+    };
+    assert!(figure("history_bases") >= 2.0);
+    assert!(figure("history_base_bytes") > 0.0);
+    assert!(figure("history_archive_bytes") >= 64.0 * 1024.0);
     let bases = fs.list_dir(Path::new("/src/history")).unwrap();
     assert!(bases.len() >= 2, "several restore bases: {bases:?}");
 

@@ -17,12 +17,16 @@
 //! locks, so a scrape never stops requests.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+
+use shale_engine::BackendStats;
 
 use parking_lot::RwLock;
 use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
@@ -38,6 +42,12 @@ pub const OVERFLOW_TABLE: &str = "_other";
 pub const UNKNOWN_TABLE: &str = "_unknown";
 /// `Content-Type` of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// The label of a per-level backend gauge.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LevelLabel {
+    level: u64,
+}
 
 /// Upper bounds of the latency buckets, in microseconds. Fine-grained below 1 ms because
 /// that is where loopback GetItem/PutItem live and where the p99 target sits.
@@ -152,6 +162,42 @@ impl Metrics {
         } else {
             OVERFLOW_TABLE.to_string()
         }
+    }
+
+    /// [`Metrics::render`], then the storage backend's own figures
+    /// (`Backend::stats`) as gauges: `shale_backend_<figure>` (for the LSM: write
+    /// amplification, bloom and stall counters, and the history's disk use:
+    /// `history_bases`, `history_base_bytes`, `history_archive_bytes`), plus
+    /// `shale_backend_level_files` / `shale_backend_level_bytes` by level.
+    pub fn render_with_backend(&self, stats: &BackendStats) -> String {
+        let mut out = self.render();
+        let mut registry = Registry::default();
+        for (name, value) in &stats.figures {
+            let gauge = Gauge::<f64, AtomicU64>::default();
+            gauge.set(*value);
+            registry.register(
+                format!("shale_backend_{name}"),
+                format!("The storage backend's {name} figure"),
+                gauge,
+            );
+        }
+        let files = Family::<LevelLabel, Gauge>::default();
+        let bytes = Family::<LevelLabel, Gauge>::default();
+        for (level, (f, b)) in stats.levels.iter().enumerate() {
+            let label = LevelLabel {
+                level: level as u64,
+            };
+            files.get_or_create(&label).set(*f as i64);
+            bytes
+                .get_or_create(&label)
+                .set(i64::try_from(*b).unwrap_or(i64::MAX));
+        }
+        registry.register("shale_backend_level_files", "Stored files by level", files);
+        registry.register("shale_backend_level_bytes", "Stored bytes by level", bytes);
+        if prometheus_text::encode(&mut out, &registry).is_err() {
+            tracing::error!("encoding the backend metrics failed; the scrape is incomplete");
+        }
+        out
     }
 
     /// The Prometheus text exposition (version 0.0.4, [`CONTENT_TYPE`]) of every series.
@@ -325,5 +371,37 @@ mod tests {
             "{text}"
         );
         assert_eq!(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    #[test]
+    fn backend_figures_and_levels_are_gauges() {
+        let m = Metrics::new();
+        let mut stats = BackendStats::default();
+        stats.levels = vec![(2, 4096), (0, 0)];
+        stats.figures = vec![
+            ("history_archive_bytes", 65536.0),
+            ("write_amplification", 2.5),
+        ];
+        let text = m.render_with_backend(&stats);
+        assert!(
+            text.contains("# TYPE shale_backend_history_archive_bytes gauge\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shale_backend_history_archive_bytes 65536"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shale_backend_write_amplification 2.5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shale_backend_level_files{level=\"0\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shale_backend_level_bytes{level=\"0\"} 4096\n"),
+            "{text}"
+        );
     }
 }

@@ -111,6 +111,12 @@ impl Backend for Db {
             ("frozen_memtables", s.frozen_memtables as f64),
             ("snapshots", s.snapshots as f64),
         ];
+        let (bases, base_bytes, archive_bytes) = self.history.disk_use(&self.inner);
+        out.figures.extend([
+            ("history_bases", bases as f64),
+            ("history_base_bytes", base_bytes as f64),
+            ("history_archive_bytes", archive_bytes as f64),
+        ]);
         out
     }
 

@@ -222,6 +222,29 @@ impl History {
         trim(inner, &mut st)
     }
 
+    /// What the retained history takes on disk: `(restore bases, their bytes, archived WAL
+    /// bytes)`. A base's tables are hard links, so bytes it shares with the live database
+    /// (or another base) are counted in full: an upper bound of what deleting it frees.
+    pub(crate) fn disk_use(&self, inner: &DbInner) -> (usize, u64, u64) {
+        let st = self.state.lock();
+        let fs = inner.fs();
+        let size_of = |p: &Path| {
+            fs.open(p, shale_io::OpenMode::Read)
+                .and_then(|f| f.len())
+                .unwrap_or(0)
+        };
+        let dir_bytes = |dir: &Path| -> u64 {
+            fs.list_dir(dir)
+                .unwrap_or_default()
+                .iter()
+                .map(|n| size_of(&dir.join(n)))
+                .sum()
+        };
+        let base_bytes = st.bases.iter().map(|b| dir_bytes(&b.dir)).sum();
+        let archive = inner.opts.wal_dir().join(shale_wal::ARCHIVE_DIR);
+        (st.bases.len(), base_bytes, dir_bytes(&archive))
+    }
+
     /// The restorable range; `None` without bases.
     pub(crate) fn bounds(&self, inner: &DbInner) -> Result<Option<HistoryBounds>, StorageError> {
         self.take_failure()?;
