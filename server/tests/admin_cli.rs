@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::http::Client;
-use common::Server;
+use common::{output_within, Server};
 use serde_json::{json, Value};
 
 /// Longest a `shale-admin` run may take here; restores of a few items take milliseconds.
@@ -24,25 +24,11 @@ fn admin(server: &Server, args: &[&str]) -> Output {
 
 /// Runs `shale-admin args...` to completion, killing it after [`ADMIN_TIMEOUT`].
 fn run_admin(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shale-admin"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-admin"));
+    cmd.args(args)
         .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn shale-admin");
-    let deadline = Instant::now() + ADMIN_TIMEOUT;
-    while Instant::now() < deadline {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("shale-admin {args:?} did not exit within {ADMIN_TIMEOUT:?}");
+        .env_remove("AWS_DEFAULT_REGION");
+    output_within(cmd, ADMIN_TIMEOUT, &format!("shale-admin {args:?}"))
 }
 
 fn stdout(out: &Output) -> String {

@@ -74,25 +74,6 @@ fn order(pk: &str, sk: u32, r: u32) -> Item {
     i
 }
 
-fn model_key(i: &Item) -> String {
-    format!("{:?}/{:?}", i["pk"], i["sk"])
-}
-
-fn put(db: &Database, table: &str, i: Item) {
-    db.put_item(PutItemInput {
-        table_name: table.into(),
-        item: i,
-        ..Default::default()
-    })
-    .expect("put");
-}
-
-fn sorted(items: impl IntoIterator<Item = Item>) -> Vec<String> {
-    let mut out: Vec<String> = items.into_iter().map(|i| format!("{i:?}")).collect();
-    out.sort();
-    out
-}
-
 fn enable_pitr(db: &Database, table: &str) {
     db.update_continuous_backups(UpdateContinuousBackupsInput {
         table_name: table.into(),

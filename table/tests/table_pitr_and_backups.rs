@@ -58,19 +58,6 @@ fn order(pk: &str, sk: u32, total: u32, status: Option<&str>) -> Item {
     i
 }
 
-fn model_key(i: &Item) -> String {
-    format!("{:?}/{:?}", i["pk"], i["sk"])
-}
-
-fn put(db: &Database, table: &str, i: Item) {
-    db.put_item(PutItemInput {
-        table_name: table.into(),
-        item: i,
-        ..Default::default()
-    })
-    .expect("put");
-}
-
 fn delete(db: &Database, table: &str, i: &Item) {
     let key: Item = [("pk", i["pk"].clone()), ("sk", i["sk"].clone())]
         .into_iter()
@@ -82,12 +69,6 @@ fn delete(db: &Database, table: &str, i: &Item) {
         ..Default::default()
     })
     .expect("delete");
-}
-
-fn sorted(mut items: Vec<Item>) -> Vec<String> {
-    let mut out: Vec<String> = items.drain(..).map(|i| format!("{i:?}")).collect();
-    out.sort();
-    out
 }
 
 fn enable_pitr(db: &Database, table: &str) -> ContinuousBackupsDescription {
@@ -217,7 +198,7 @@ fn restoring_to_any_second_gives_the_table_and_its_indexes_as_they_were() {
         db.wait_for_restores().unwrap();
         assert_eq!(
             sorted(scan_all(&db, "Latest", None)),
-            sorted(model.values().cloned().collect())
+            sorted(model.values().cloned())
         );
     }
 }
@@ -384,7 +365,7 @@ fn a_deleted_table_restores_within_its_window() {
         db.wait_for_restores().unwrap();
         assert_eq!(
             sorted(scan_all(&db, "Revived", None)),
-            sorted(model.values().cloned().collect()),
+            sorted(model.values().cloned()),
             "{}",
             b.name
         );
@@ -629,6 +610,6 @@ fn a_restore_interrupted_by_a_crash_resumes_at_the_next_open() {
     db.wait_for_restores().unwrap();
     assert_eq!(
         sorted(scan_all(&db, "Copy", None)),
-        sorted(model.values().cloned().collect())
+        sorted(model.values().cloned())
     );
 }

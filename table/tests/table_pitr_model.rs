@@ -79,16 +79,6 @@ fn row(pk: u64, sk: u64, v: u64, g: Option<u64>, pad: usize) -> Item {
     i
 }
 
-fn key_of(i: &Item) -> String {
-    format!("{:?}/{:?}", i["pk"], i["sk"])
-}
-
-fn sorted(items: Vec<Item>) -> Vec<String> {
-    let mut out: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
-    out.sort();
-    out
-}
-
 fn open(backend: Arc<dyn Backend>, clock: &ManualClock) -> Database {
     Database::open(backend, options().with_clock(Arc::new(clock.clone()))).expect("open")
 }
@@ -100,7 +90,7 @@ fn write_one(db: &Database, rng: &mut Rng, model: &mut Model) {
         0..=5 => {
             let g = (rng.below(3) > 0).then(|| rng.below(4));
             let i = row(pk, sk, rng.below(1000), g, rng.below(300) as usize);
-            model.insert(key_of(&i), i.clone());
+            model.insert(model_key(&i), i.clone());
             db.put_item(PutItemInput {
                 table_name: "Src".into(),
                 item: i,
@@ -110,7 +100,7 @@ fn write_one(db: &Database, rng: &mut Rng, model: &mut Model) {
         }
         6..=7 => {
             let i = row(pk, sk, 0, None, 1);
-            model.remove(&key_of(&i));
+            model.remove(&model_key(&i));
             db.delete_item(DeleteItemInput {
                 table_name: "Src".into(),
                 key: item(&[("pk", i["pk"].clone()), ("sk", i["sk"].clone())]),
@@ -129,10 +119,10 @@ fn write_one(db: &Database, rng: &mut Rng, model: &mut Model) {
                     Some(rng.below(4)),
                     10,
                 );
-                if !seen.insert(key_of(&i)) {
+                if !seen.insert(model_key(&i)) {
                     continue;
                 }
-                model.insert(key_of(&i), i.clone());
+                model.insert(model_key(&i), i.clone());
                 reqs.push(WriteRequest {
                     put_request: Some(PutRequest { item: i }),
                     delete_request: None,
@@ -278,7 +268,7 @@ fn a_crash_between_restore_steps_resumes_and_loses_nothing() {
                 Some(u64::from(i % 5)),
                 20,
             );
-            model.insert(key_of(&it), it.clone());
+            model.insert(model_key(&it), it.clone());
             db.put_item(PutItemInput {
                 table_name: "Src".into(),
                 item: it,

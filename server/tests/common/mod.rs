@@ -165,14 +165,21 @@ pub fn client_available(test: &str, tool: &str, available: bool) -> bool {
 
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
 pub fn run_to_exit(args: &[&str]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shale-server"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
+    cmd.args(args);
+    output_within(cmd, STARTUP_TIMEOUT, &format!("shale-server {args:?}"))
+}
+
+/// Runs `cmd` to completion with its output captured, killing it (and failing the test)
+/// if it has not exited within `limit`.
+pub fn output_within(mut cmd: Command, limit: Duration, what: &str) -> std::process::Output {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn shale-server");
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if child.try_wait().expect("try_wait").is_some() {
             return child.wait_with_output().expect("output");
@@ -181,7 +188,7 @@ pub fn run_to_exit(args: &[&str]) -> std::process::Output {
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("shale-server {args:?} did not exit within {STARTUP_TIMEOUT:?}");
+    panic!("{what} did not exit within {limit:?}");
 }
 
 /// Runs the boto3 script `script` (a path) with `args` under a 300 s `timeout`, with no

@@ -260,3 +260,25 @@ pub fn scan_all(db: &Database, table: &str, index: Option<&str>) -> Vec<Item> {
     }
     panic!("scan of {table} did not end");
 }
+
+/// A model key for an item of a `pk`/`sk` table.
+pub fn model_key(i: &Item) -> String {
+    format!("{:?}/{:?}", i["pk"], i["sk"])
+}
+
+/// PutItem of `i` into `table`.
+pub fn put(db: &Database, table: &str, i: Item) {
+    db.put_item(shale_table::PutItemInput {
+        table_name: table.into(),
+        item: i,
+        ..Default::default()
+    })
+    .expect("put");
+}
+
+/// Items as sorted debug strings, to compare sets of items.
+pub fn sorted(items: impl IntoIterator<Item = Item>) -> Vec<String> {
+    let mut out: Vec<String> = items.into_iter().map(|i| format!("{i:?}")).collect();
+    out.sort();
+    out
+}
