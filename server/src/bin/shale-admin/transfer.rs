@@ -47,28 +47,67 @@ pub fn export(
     if let Some(time) = time {
         request["ExportTime"] = json!(time);
     }
-    const OP: &str = "ExportTableToPointInTime";
-    let started: Value = client.call(OP, &request)?;
-    let description = member(OP, &started, "ExportDescription")?;
-    let arn = string_member(OP, description, "ExportArn")?.to_owned();
     let what = format!("exporting {table} to {bucket}");
-    let check = format!("DescribeExport {arn}");
+    let (arn, count) = start_and_wait(client, &EXPORT, &request, &what, timeout)?;
+    Ok(format!(
+        "exported {table} to {bucket}: {arn} (COMPLETED{count})\n"
+    ))
+}
+
+/// The calls and members of one kind of long-running job (export or import).
+struct JobKind {
+    start: &'static str,
+    description: &'static str,
+    arn: &'static str,
+    describe: &'static str,
+    status: &'static str,
+    count: &'static str,
+}
+
+const EXPORT: JobKind = JobKind {
+    start: "ExportTableToPointInTime",
+    description: "ExportDescription",
+    arn: "ExportArn",
+    describe: "DescribeExport",
+    status: "ExportStatus",
+    count: "ItemCount",
+};
+
+const IMPORT: JobKind = JobKind {
+    start: "ImportTable",
+    description: "ImportTableDescription",
+    arn: "ImportArn",
+    describe: "DescribeImport",
+    status: "ImportStatus",
+    count: "ImportedItemCount",
+};
+
+/// Starts a job with `request` and polls it until it ends; returns its ARN and the
+/// item-count suffix for the report.
+fn start_and_wait(
+    client: &Client,
+    kind: &JobKind,
+    request: &Value,
+    what: &str,
+    timeout: Duration,
+) -> Result<(String, String), AdminError> {
+    let started: Value = client.call(kind.start, request)?;
+    let description = member(kind.start, &started, kind.description)?;
+    let arn = string_member(kind.start, description, kind.arn)?.to_owned();
+    let check = format!("{} {arn}", kind.describe);
     let wait = Wait {
-        what: &what,
+        what,
         check: &check,
         timeout,
         pace: Pace::DEFAULT,
     };
     let done = wait_for(&wait, || {
-        const OP: &str = "DescribeExport";
-        let out: Value = client.call(OP, &json!({ "ExportArn": arn }))?;
-        let description = member(OP, &out, "ExportDescription")?;
-        job_state(OP, &what, description, "ExportStatus", "ItemCount")
+        let out: Value = client.call(kind.describe, &json!({ kind.arn: arn }))?;
+        let description = member(kind.describe, &out, kind.description)?;
+        job_state(kind.describe, what, description, kind.status, kind.count)
     })?;
-    Ok(format!(
-        "exported {table} to {bucket}: {arn} (COMPLETED{})\n",
-        count_suffix(&done, "ItemCount")
-    ))
+    let count = count_suffix(&done, kind.count);
+    Ok((arn, count))
 }
 
 /// Imports `bucket` into a new table described by `table_parameters`
@@ -98,27 +137,10 @@ pub fn import(
         "InputFormat": format,
         "TableCreationParameters": table_parameters,
     });
-    const OP: &str = "ImportTable";
-    let started: Value = client.call(OP, &request)?;
-    let description = member(OP, &started, "ImportTableDescription")?;
-    let arn = string_member(OP, description, "ImportArn")?.to_owned();
     let what = format!("importing {bucket} into {table}");
-    let check = format!("DescribeImport {arn}");
-    let wait = Wait {
-        what: &what,
-        check: &check,
-        timeout,
-        pace: Pace::DEFAULT,
-    };
-    let done = wait_for(&wait, || {
-        const OP: &str = "DescribeImport";
-        let out: Value = client.call(OP, &json!({ "ImportArn": arn }))?;
-        let description = member(OP, &out, "ImportTableDescription")?;
-        job_state(OP, &what, description, "ImportStatus", "ImportedItemCount")
-    })?;
+    let (arn, count) = start_and_wait(client, &IMPORT, &request, &what, timeout)?;
     Ok(format!(
-        "imported {bucket} into {table}: {arn} (COMPLETED{})\n",
-        count_suffix(&done, "ImportedItemCount")
+        "imported {bucket} into {table}: {arn} (COMPLETED{count})\n"
     ))
 }
 
