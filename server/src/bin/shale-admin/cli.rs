@@ -904,7 +904,8 @@ OPTIONS:
     --key <NAME:TYPE>       the partition key; TYPE is S, N or B (required)
     --sort-key <NAME:TYPE>  the sort key, if any
     --prefix <P>            key prefix inside <dir-name>
-    --format <F>            DYNAMODB_JSON (default), ION or CSV
+    --format <F>            DYNAMODB_JSON (default; read as gzip, as exports write it),
+                            ION or CSV (read uncompressed)
     --timeout <D>           how long to wait (default 1h, at most 7 days)
 ";
 }

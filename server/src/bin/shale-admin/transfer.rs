@@ -132,9 +132,17 @@ pub fn import(
     if let Some(prefix) = prefix {
         source["S3KeyPrefix"] = json!(prefix);
     }
+    // An export's DYNAMODB_JSON files are gzipped (DynamoDB's and Shale's alike); CSV
+    // files are usually written by hand, uncompressed.
+    let compression = if format == "DYNAMODB_JSON" {
+        "GZIP"
+    } else {
+        "NONE"
+    };
     let request = json!({
         "S3BucketSource": source,
         "InputFormat": format,
+        "InputCompressionType": compression,
         "TableCreationParameters": table_parameters,
     });
     let what = format!("importing {bucket} into {table}");
