@@ -79,6 +79,11 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::ImportTable => run(op, body, |i: ImportTableInput| db.import_table(i)),
         Operation::DescribeImport => run(op, body, |i: DescribeImportInput| db.describe_import(i)),
         Operation::ListImports => run(op, body, |i: ListImportsInput| db.list_imports(i)),
+        Operation::TagResource => run(op, body, |i: TagResourceInput| db.tag_resource(i)),
+        Operation::UntagResource => run(op, body, |i: UntagResourceInput| db.untag_resource(i)),
+        Operation::ListTagsOfResource => run(op, body, |i: ListTagsOfResourceInput| {
+            db.list_tags_of_resource(i)
+        }),
     }
 }
 
@@ -173,6 +178,23 @@ impl TableLabel for DeleteBackupInput {
         table_of_backup_arn(&self.backup_arn)
     }
 }
+
+/// Tagging operations name their table by ARN; a malformed one gets [`NO_TABLE`].
+macro_rules! resource_arn {
+    ($($t:ty),* $(,)?) => {$(
+        impl TableLabel for $t {
+            fn table_label(&self) -> String {
+                table_of_backup_arn(&self.resource_arn)
+            }
+        }
+    )*};
+}
+
+resource_arn!(
+    TagResourceInput,
+    UntagResourceInput,
+    ListTagsOfResourceInput
+);
 
 impl TableLabel for ExportTableToPointInTimeInput {
     fn table_label(&self) -> String {
@@ -358,6 +380,20 @@ mod tests {
             ..ImportTableInput::default()
         };
         assert_eq!(import.table_label(), "Imported");
+    }
+
+    #[test]
+    fn tag_operations_label_the_arn_table() {
+        let input = TagResourceInput {
+            resource_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Music".to_string(),
+            ..TagResourceInput::default()
+        };
+        assert_eq!(input.table_label(), "Music");
+        let input = ListTagsOfResourceInput {
+            resource_arn: "Music".to_string(),
+            next_token: None,
+        };
+        assert_eq!(input.table_label(), NO_TABLE);
     }
 
     #[test]

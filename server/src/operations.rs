@@ -3,7 +3,7 @@
 //!
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
-//! - an operation DynamoDB has but Shale does not yet (transactions, streams, tags,
+//! - an operation DynamoDB has but Shale does not yet (transactions, streams,
 //!   PartiQL, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
@@ -73,11 +73,17 @@ pub enum Operation {
     DescribeImport,
     /// ListImports.
     ListImports,
+    /// TagResource (tables only).
+    TagResource,
+    /// UntagResource.
+    UntagResource,
+    /// ListTagsOfResource.
+    ListTagsOfResource,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 29] = [
+    pub const ALL: [Operation; 32] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -107,6 +113,9 @@ impl Operation {
         Operation::ImportTable,
         Operation::DescribeImport,
         Operation::ListImports,
+        Operation::TagResource,
+        Operation::UntagResource,
+        Operation::ListTagsOfResource,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -141,6 +150,9 @@ impl Operation {
             Operation::ImportTable => "ImportTable",
             Operation::DescribeImport => "DescribeImport",
             Operation::ListImports => "ListImports",
+            Operation::TagResource => "TagResource",
+            Operation::UntagResource => "UntagResource",
+            Operation::ListTagsOfResource => "ListTagsOfResource",
         }
     }
 
@@ -191,12 +203,9 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "GetResourcePolicy",
     "ListContributorInsights",
     "ListGlobalTables",
-    "ListTagsOfResource",
     "PutResourcePolicy",
-    "TagResource",
     "TransactGetItems",
     "TransactWriteItems",
-    "UntagResource",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",
@@ -311,6 +320,17 @@ mod tests {
             "DescribeImport",
             "ListImports",
         ] {
+            let header = format!("{DYNAMODB_PREFIX}.{name}");
+            assert!(
+                matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn tag_operations_are_implemented() {
+        for name in ["TagResource", "UntagResource", "ListTagsOfResource"] {
             let header = format!("{DYNAMODB_PREFIX}.{name}");
             assert!(
                 matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),

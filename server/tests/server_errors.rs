@@ -373,7 +373,7 @@ fn unimplemented_operations_say_so() {
         "TransactWriteItems",
         "ExecuteStatement",
         "DescribeLimits",
-        "TagResource",
+        "GetResourcePolicy",
     ] {
         let r = call(&mut c, op, json!({}));
         let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));

@@ -363,6 +363,7 @@ pub(crate) fn delete_table(
     check_active(&def)?;
     let mut batch = WriteBatch::new();
     batch.delete(catalog::table_key(&def.name));
+    batch.delete(crate::tag_records::tags_key(&def.name));
     for id in def.all_ids() {
         batch.put(catalog::drop_key(id), Vec::new());
     }

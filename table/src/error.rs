@@ -15,6 +15,8 @@ pub enum ResourceKind {
     Table,
     /// A global or local secondary index.
     Index,
+    /// The resource of a tagging operation, named by its ARN.
+    TaggedResource,
 }
 
 /// Why a request failed DynamoDB's input validation. Each variant renders DynamoDB's
@@ -135,6 +137,9 @@ pub enum ValidationError {
     /// A point-in-time recovery or backup request is malformed.
     #[error("{0}")]
     Backup(BackupValidation),
+    /// A TagResource or UntagResource request is malformed.
+    #[error("{0}")]
+    Tag(TagValidation),
     /// Duplicate keys in a BatchGetItem or BatchWriteItem.
     #[error("Provided list of item keys contains duplicates")]
     DuplicateKeys,
@@ -499,6 +504,55 @@ pub enum BackupValidation {
     },
 }
 
+/// How a TagResource, UntagResource or ListTagsOfResource request fails validation.
+/// The texts are DynamoDB's, as recorded from live responses and by emulators checked
+/// against it (dynalite's `test/tagResource.js`, ScyllaDB's `test/alternator/test_tag.py`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TagValidation {
+    /// ResourceArn is not a table ARN of this account and region (an index ARN too).
+    #[error("Invalid TableArn: Invalid ResourceArn provided as input {arn}")]
+    InvalidResourceArn {
+        /// The ARN given.
+        arn: String,
+    },
+    /// TagResource with an empty Tags list.
+    #[error("Atleast one Tag needs to be provided as Input.")]
+    NoTags,
+    /// UntagResource with an empty TagKeys list.
+    #[error("Atleast one Tag Key needs to be provided as Input.")]
+    NoTagKeys,
+    /// A key of 0 or more than 128 characters, or with a character outside the set.
+    #[error("The Tag Key provided is invalid, Key: {key}")]
+    InvalidKey {
+        /// The key given.
+        key: String,
+    },
+    /// A missing value, one of more than 256 characters, or one with a character outside
+    /// the set (`null` when absent).
+    #[error("The Tag Value provided is invalid, Value: {}", .value.as_deref().unwrap_or("null"))]
+    InvalidValue {
+        /// The value given.
+        value: Option<String>,
+    },
+    /// A key in the reserved `aws:` namespace.
+    #[error("Tag Key cannot be prefixed with aws:, Key: {key}")]
+    ReservedPrefix {
+        /// The key given.
+        key: String,
+    },
+    /// The same key twice in one request.
+    #[error("Duplicate Tag Keys provided as input: Duplicate Tag Key found {key}")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// More than 50 tags on the resource after the change, or in one request
+    /// (a ValidationException, not a LimitExceededException).
+    #[error("Number of Tags exceed the current limit for the provided ResourceArn")]
+    TooManyTags,
+}
+
 /// The table layer's error. `exception_name()` gives DynamoDB's exception type.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -514,7 +568,7 @@ pub enum Error {
         item: Option<Item>,
     },
     /// ResourceNotFoundException.
-    #[error("Requested resource not found{}", match .name { Some(n) => format!(": {}: {} not found", match .kind { ResourceKind::Table => "Table", ResourceKind::Index => "Index" }, n), None => String::new() })]
+    #[error("Requested resource not found{}", match .name { Some(n) => format!(": {}: {} not found", match .kind { ResourceKind::Table => "Table", ResourceKind::Index => "Index", ResourceKind::TaggedResource => "ResourcArn" }, n), None => String::new() })]
     ResourceNotFound {
         /// What kind of resource.
         kind: ResourceKind,
@@ -709,6 +763,12 @@ impl From<ExprError> for Error {
 impl From<BackupValidation> for Error {
     fn from(e: BackupValidation) -> Self {
         Error::Validation(ValidationError::Backup(e))
+    }
+}
+
+impl From<TagValidation> for Error {
+    fn from(e: TagValidation) -> Self {
+        Error::Validation(ValidationError::Tag(e))
     }
 }
 

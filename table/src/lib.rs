@@ -92,6 +92,8 @@ mod restore_jobs;
 mod secondary_index;
 mod signal;
 mod stored;
+mod tag_records;
+mod tags;
 mod ttl;
 mod worker;
 mod write;
@@ -108,6 +110,7 @@ pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTE
 pub use error::{
     BackupValidation, CancellationReason, CatalogCorruption, Error, InUseReason, IndexUpdateError,
     KeySchemaError, ProjectionError, ResourceKind, SegmentError, SelectError, StartKeyProblem,
-    ThroughputError, ValidationError,
+    TagValidation, ThroughputError, ValidationError,
 };
 pub use shapes::*;
+pub use tags::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};

@@ -29,6 +29,7 @@ mod export;
 mod items;
 mod query_scan;
 mod table_definition;
+mod tags;
 mod ttl;
 
 pub use backup::*;
@@ -40,6 +41,7 @@ pub use export::*;
 pub use items::*;
 pub use query_scan::*;
 pub use table_definition::*;
+pub use tags::*;
 pub use ttl::*;
 
 /// A legacy (pre-expression) parameter that Shale does not model yet (`Expected`,
