@@ -28,6 +28,7 @@ use crate::shapes::{
     LocalSecondaryIndex, Projection, ProvisionedThroughput, StreamSpecification, TableDescription,
     TableStatus, UpdateGlobalSecondaryIndexAction, UpdateTableInput, UpdateTableOutput,
 };
+use crate::tag_records;
 use shale_engine::WriteBatch;
 
 /// Most tables one database holds (DynamoDB's default account quota).
@@ -74,15 +75,25 @@ impl NewIndex {
 /// LimitExceeded over [`MAX_TABLES`] or out of ids, storage failure.
 pub(crate) fn create_table(
     core: &Core,
-    input: CreateTableInput,
+    mut input: CreateTableInput,
 ) -> Result<CreateTableOutput, Error> {
+    let tags = input.tags.take().unwrap_or_default();
     let new = validate_create(input)?;
+    // Checked before any lock, with a placeholder id (the real one is known below).
+    tag_records::record_of(0, &tags)?;
     let mut cat = core.catalog.write();
     check_name_free(&cat, &new.name)?;
     let mut batch = WriteBatch::new();
     let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
     let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
     let def = table_def(new, &ids, core.opts.clock.now_micros());
+    if !tags.is_empty() {
+        let record = tag_records::record_of(def.id, &tags)?;
+        batch.put(
+            tag_records::tags_key(&def.name),
+            tag_records::encode(&record),
+        );
+    }
     let mut description = commit_def(core, &mut cat, batch, def)?;
     // DynamoDB answers CreateTable with CREATING; Shale's tables are usable at once, so
     // DescribeTable already says ACTIVE.

@@ -24,17 +24,8 @@ use crate::shapes::{
 };
 use crate::tag_records::{self as records, TagRecord, TagsRecord};
 
-/// Most user tags on one resource (DynamoDB's limit; `aws:` tags would not count, but
-/// users cannot set those).
-pub const TAGS_PER_RESOURCE_MAX: usize = 50;
-/// Longest tag key, in Unicode characters.
-pub const TAG_KEY_CHARS_MAX: usize = 128;
-/// Longest tag value, in Unicode characters.
-pub const TAG_VALUE_CHARS_MAX: usize = 256;
-/// The prefix AWS reserves for its own tags. DynamoDB's message names it in lower case;
-/// the check is case-sensitive, as that message suggests (the AWS tagging guide calls the
-/// prefix reserved in any case, but for keys AWS itself creates).
-const RESERVED_PREFIX: &str = "aws:";
+use crate::tag_records::{validate_key, validate_tag};
+pub use crate::tag_records::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};
 
 impl Database {
     /// TagResource: adds tags to a table, replacing the value of a key it already has.
@@ -227,40 +218,4 @@ fn not_found(arn: &str) -> Error {
         kind: ResourceKind::TaggedResource,
         name: Some(arn.to_owned()),
     }
-}
-
-/// Whether `c` may appear in a key or value: Unicode letters and digits, white space, and
-/// `_ . : / = + - @` (the DynamoDB developer guide's "Tagging restrictions").
-fn allowed(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
-}
-
-fn validate_key(key: &str) -> Result<(), Error> {
-    let chars = key.chars().count();
-    if !(1..=TAG_KEY_CHARS_MAX).contains(&chars) || !key.chars().all(allowed) {
-        return Err(TagValidation::InvalidKey {
-            key: key.to_owned(),
-        }
-        .into());
-    }
-    if key.starts_with(RESERVED_PREFIX) {
-        return Err(TagValidation::ReservedPrefix {
-            key: key.to_owned(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// Checks one tag; returns its value.
-fn validate_tag(tag: &Tag) -> Result<String, Error> {
-    validate_key(&tag.key)?;
-    let bad = || TagValidation::InvalidValue {
-        value: tag.value.clone(),
-    };
-    let value = tag.value.as_deref().ok_or_else(bad)?;
-    if value.chars().count() > TAG_VALUE_CHARS_MAX || !value.chars().all(allowed) {
-        return Err(bad().into());
-    }
-    Ok(value.to_owned())
 }

@@ -257,3 +257,27 @@ fn tags_survive_reopen() {
     let other = ARN.replace("Music", "Other");
     assert_eq!(list(&db, &other).unwrap(), vec![]);
 }
+
+#[test]
+fn create_table_applies_its_tags_and_refuses_bad_ones() {
+    for_each_backend(|_, db| {
+        let mut t = simple_table("Music", None);
+        t.tags = Some(vec![tag("team", "storage"), tag("env", "test")]);
+        db.create_table(t).unwrap();
+        assert_eq!(
+            list(&db, ARN).unwrap(),
+            pairs(&[("env", "test"), ("team", "storage")])
+        );
+        let mut bad = simple_table("Other", None);
+        bad.tags = Some(vec![tag("aws:owner", "me")]);
+        let e = validation(db.create_table(bad).unwrap_err());
+        assert_eq!(e, "Tag Key cannot be prefixed with aws:, Key: aws:owner");
+        assert!(
+            db.describe_table(DescribeTableInput {
+                table_name: "Other".into()
+            })
+            .is_err(),
+            "a refused CreateTable creates nothing"
+        );
+    });
+}

@@ -34,6 +34,9 @@ pub struct CreateTableInput {
     /// Refuse DeleteTable while set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
+    /// Tags for the new table (as TagResource would add them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
 }
 
 /// `CreateTable` output.
