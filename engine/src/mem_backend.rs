@@ -50,10 +50,7 @@ struct Inner {
     data: RwLock<Data>,
     /// Live snapshot sequence numbers with their reference counts.
     snapshots: Mutex<BTreeMap<u64, usize>>,
-    /// Retained history. Lock order: `data`, then `history`.
-    history: Mutex<MemHistory>,
-    /// Checkpoints by the path they were written to. Lock order: `data`, then this
-    /// (never held with `history`).
+    /// Checkpoints by the path they were written to. Lock order: `data`, then this.
     checkpoints: Mutex<BTreeMap<PathBuf, MemCheckpoint>>,
     clock: Arc<dyn Clock>,
 }
@@ -63,7 +60,6 @@ impl Default for Inner {
         Inner {
             data: RwLock::default(),
             snapshots: Mutex::default(),
-            history: Mutex::default(),
             checkpoints: Mutex::default(),
             clock: Arc::new(SystemClock),
         }
@@ -74,6 +70,9 @@ impl Default for Inner {
 struct Data {
     map: BTreeMap<Vec<u8>, Versions>,
     last_seq: u64,
+    /// Retained history, under the data lock: a write records into it in the same
+    /// critical section that assigns its sequence number.
+    history: MemHistory,
 }
 
 /// The in-memory backend. Clones share the same data.
@@ -100,10 +99,7 @@ impl MemBackend {
 
     /// The latest value of every live key.
     fn latest_state(d: &Data) -> BTreeMap<Vec<u8>, Vec<u8>> {
-        d.map
-            .iter()
-            .filter_map(|(k, v)| visible(v, d.last_seq).map(|v| (k.clone(), v.clone())))
-            .collect()
+        latest_values(&d.map, d.last_seq)
     }
 
     /// Number of live (non-deleted) keys at the latest sequence.
@@ -139,6 +135,13 @@ impl Drop for SnapshotPin {
     }
 }
 
+/// The value of every key live at `seq`.
+fn latest_values(map: &BTreeMap<Vec<u8>, Versions>, seq: u64) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    map.iter()
+        .filter_map(|(k, v)| visible(v, seq).map(|v| (k.clone(), v.clone())))
+        .collect()
+}
+
 /// The value visible at `seq` in a version chain, if any.
 fn visible(versions: &Versions, seq: u64) -> Option<&Vec<u8>> {
     versions
@@ -168,10 +171,11 @@ impl Backend for MemBackend {
         d.last_seq += 1;
         let seq = d.last_seq;
         let oldest_needed = oldest_snapshot.unwrap_or(seq);
-        self.inner
-            .history
-            .lock()
-            .record(seq, self.inner.clock.now_micros(), &batch);
+        // Without retention a write neither reads the clock nor clones its batch.
+        if d.history.retention().is_some() {
+            let now = self.inner.clock.now_micros();
+            d.history.record(seq, now, &batch);
+        }
         for op in batch.into_ops() {
             let (key, value) = match op {
                 BatchOp::Put { key, value } => (key, Some(value)),
@@ -307,35 +311,32 @@ impl Backend for MemBackend {
 
     fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
         let d = self.inner.data.read();
-        self.inner.history.lock().read_log(from_seq, d.last_seq)
+        d.history.read_log(from_seq, d.last_seq)
     }
 
     fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
-        let _d = self.inner.data.read();
+        let d = self.inner.data.read();
         let now = self.inner.clock.now_micros();
-        self.inner.history.lock().view_at(commit_time_micros, now)
+        d.history.view_at(commit_time_micros, now)
     }
 
     fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {
         // The write lock: no batch commits between the base and the first logged one.
-        let d = self.inner.data.write();
+        let mut d = self.inner.data.write();
         let now = self.inner.clock.now_micros();
-        self.inner.history.lock().set_retention(
-            retention,
-            || Self::latest_state(&d),
-            d.last_seq,
-            now,
-        );
+        let seq = d.last_seq;
+        let Data { map, history, .. } = &mut *d;
+        history.set_retention(retention, || latest_values(map, seq), seq, now);
         Ok(())
     }
 
     fn history_retention(&self) -> Option<Duration> {
-        self.inner.history.lock().retention()
+        self.inner.data.read().history.retention()
     }
 
     fn history_bounds(&self) -> Result<Option<HistoryBounds>, StorageError> {
         let now = self.inner.clock.now_micros();
-        Ok(self.inner.history.lock().bounds(now))
+        Ok(self.inner.data.read().history.bounds(now))
     }
 }
 

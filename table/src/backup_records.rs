@@ -12,18 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::TableDef;
 use crate::catalog_record::{decode_json, encode_json, TableRecord};
 use crate::error::Error;
-use crate::keys::{id_prefix, CATALOG_ID};
 
 const PITR_TAG: u8 = b'P';
 const BACKUP_TAG: u8 = b'B';
 const RESTORE_TAG: u8 = b'R';
 
-fn key(tag: u8, name: &str) -> Vec<u8> {
-    let mut k = id_prefix(CATALOG_ID).to_vec();
-    k.push(tag);
-    k.extend_from_slice(name.as_bytes());
-    k
-}
+use crate::catalog::record_key as key;
 
 /// The key of `table`'s PITR record.
 pub(crate) fn pitr_key(table: &str) -> Vec<u8> {

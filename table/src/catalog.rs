@@ -607,8 +607,14 @@ pub fn check_index_limits(def: &TableDef) -> Result<(), KeySchemaError> {
 
 /// The catalog key of a table definition.
 pub fn table_key(name: &str) -> Vec<u8> {
+    record_key(TABLE_TAG, name)
+}
+
+/// A catalog key: id 0, the record kind's tag byte, then `name` (every catalog record
+/// kind keys its records this way; `docs/format/catalog.md` lists the tags).
+pub(crate) fn record_key(tag: u8, name: &str) -> Vec<u8> {
     let mut k = id_prefix(CATALOG_ID).to_vec();
-    k.push(TABLE_TAG);
+    k.push(tag);
     k.extend_from_slice(name.as_bytes());
     k
 }

@@ -373,22 +373,38 @@ pub(crate) fn delete_table(
     }
     check_active(&def)?;
     let mut batch = WriteBatch::new();
-    batch.delete(catalog::table_key(&def.name));
-    batch.delete(crate::tag_records::tags_key(&def.name));
-    for id in def.all_ids() {
-        batch.put(catalog::drop_key(id), Vec::new());
-    }
     // A table with PITR stays restorable for its window after it is deleted.
     retention::on_delete(core, &def, &mut batch)?;
-    core.backend.write(batch)?;
-    cat.tables.remove(&def.name);
+    remove_table(core, &mut cat, &def, batch)?;
     drop(cat);
-    core.signal.notify();
     let mut description = def.describe(&core.opts.region);
     description.table_status = TableStatus::Deleting;
     Ok(DeleteTableOutput {
         table_description: description,
     })
+}
+
+/// Removes `def` from the catalog `cat` (held for writing): its definition and tags go
+/// and drop records are left for every id (the worker removes the data), committed in
+/// one batch with whatever the caller put in `batch`.
+///
+/// # Errors
+/// Storage failure (then nothing changed).
+pub(crate) fn remove_table(
+    core: &Core,
+    cat: &mut Catalog,
+    def: &TableDef,
+    mut batch: WriteBatch,
+) -> Result<(), Error> {
+    batch.delete(catalog::table_key(&def.name));
+    batch.delete(crate::tag_records::tags_key(&def.name));
+    for id in def.all_ids() {
+        batch.put(catalog::drop_key(id), Vec::new());
+    }
+    core.backend.write(batch)?;
+    cat.tables.remove(&def.name);
+    core.signal.notify();
+    Ok(())
 }
 
 /// UpdateTable: validate → billing/throughput → stream → deletion protection → the GSI

@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog_record::{decode_json, encode_json, TableRecord};
 use crate::error::Error;
-use crate::keys::{id_prefix, CATALOG_ID};
 
 const EXPORT_TAG: u8 = b'E';
 const IMPORT_TAG: u8 = b'I';
@@ -23,12 +22,7 @@ const IMPORT_TAG: u8 = b'I';
 /// Makes the 8 hex digits of ids unique within a process.
 static ID_SEQ: AtomicU32 = AtomicU32::new(0);
 
-fn key(tag: u8, id: &str) -> Vec<u8> {
-    let mut k = id_prefix(CATALOG_ID).to_vec();
-    k.push(tag);
-    k.extend_from_slice(id.as_bytes());
-    k
-}
+use crate::catalog::record_key as key;
 
 /// The key of export `id`'s record.
 pub(crate) fn export_key(id: &str) -> Vec<u8> {

@@ -16,14 +16,13 @@ use std::path::Path;
 use shale_engine::{Backend, Direction, WriteBatch};
 
 use crate::backup_records::{self as records, RestoreRecord, RestoreSourceRecord};
-use crate::catalog;
 use crate::control;
 use crate::core::Core;
 use crate::error::Error;
 use crate::keys::{id_prefix, prefix_bounds};
 use crate::restore_jobs::{Progress, RestoreJob};
 use crate::stored::decode_stored;
-use crate::write::{write_items, ItemWrite, MAX_ITEMS_PER_WRITE};
+use crate::write::{put_items, MAX_ITEMS_PER_WRITE};
 
 /// Items one restore step copies (then the worker moves on).
 pub(crate) const RESTORE_ITEMS_PER_STEP: usize = 2_000;
@@ -213,27 +212,20 @@ fn copy_chunk(
     items: &[crate::types::Item],
     resumed: bool,
 ) -> Result<(), Error> {
-    let cat = core.catalog.read();
-    let def = cat
+    let key_def = core
+        .catalog
+        .read()
         .tables
         .get(target)
-        .cloned()
+        .map(|d| d.key.clone())
         .ok_or_else(|| Error::named_table_not_found(target))?;
     let keys = items
         .iter()
-        .map(|item| def.key.item_key(item))
+        .map(|item| key_def.item_key(item))
         .collect::<Result<Vec<_>, _>>()?;
-    let writes = items
-        .iter()
-        .zip(&keys)
-        .map(|(item, key)| {
-            // A resumed restore rewrites what it already copied: read the current item so
-            // the hooks see it (tables with indexes always read it).
-            ItemWrite::new(&def, key, resumed, move |_| Ok(Some(item.clone())))
-        })
-        .collect();
-    write_items(core, &cat, writes)?;
-    Ok(())
+    // A resumed restore rewrites what it already copied: read the current items so the
+    // hooks see them.
+    put_items(core, target, keys.iter().zip(items), resumed)
 }
 
 fn source_table_id(source: &RestoreSourceRecord) -> u32 {
@@ -260,17 +252,13 @@ fn fail(core: &Core, target: &str) -> Result<(), Error> {
     let mut cat = core.catalog.write();
     let mut batch = WriteBatch::new();
     batch.delete(records::restore_key(target));
-    if let Some(def) = cat.tables.get(target).cloned() {
-        batch.delete(catalog::table_key(&def.name));
-        for id in def.all_ids() {
-            batch.put(catalog::drop_key(id), Vec::new());
+    match cat.tables.get(target).cloned() {
+        Some(def) => control::remove_table(core, &mut cat, &def, batch),
+        None => {
+            core.backend.write(batch)?;
+            Ok(())
         }
     }
-    core.backend.write(batch)?;
-    cat.tables.remove(target);
-    drop(cat);
-    core.signal.notify();
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog_record::{decode_json, encode_json};
 use crate::error::{Error, TagValidation};
-use crate::keys::{id_prefix, CATALOG_ID};
 use crate::shapes::Tag;
 
 const TAGS_TAG: u8 = b'G';
@@ -28,10 +27,7 @@ const RESERVED_PREFIX: &str = "aws:";
 
 /// The key of `table`'s tags record.
 pub(crate) fn tags_key(table: &str) -> Vec<u8> {
-    let mut k = id_prefix(CATALOG_ID).to_vec();
-    k.push(TAGS_TAG);
-    k.extend_from_slice(table.as_bytes());
-    k
+    crate::catalog::record_key(TAGS_TAG, table)
 }
 
 /// One tag.

@@ -212,6 +212,33 @@ pub(crate) fn write_item(
     Ok(outcomes.pop().expect("one outcome per item written"))
 }
 
+/// Puts whole, already validated items (at most [`MAX_ITEMS_PER_WRITE`]) into `table`
+/// through [`write_items`]: the bulk writes of restores and imports. `read_old` reads each
+/// current item first (a resumed restore rewrites items it may have copied; tables with
+/// indexes always read it).
+///
+/// # Errors
+/// As [`write_items`]; ResourceNotFound if the table is gone.
+pub(crate) fn put_items<'a>(
+    core: &Core,
+    table: &str,
+    items: impl IntoIterator<Item = (&'a KeyValues, &'a Item)>,
+    read_old: bool,
+) -> Result<(), Error> {
+    let cat = core.catalog.read();
+    let def = cat
+        .tables
+        .get(table)
+        .cloned()
+        .ok_or_else(|| Error::named_table_not_found(table))?;
+    let writes = items
+        .into_iter()
+        .map(|(key, item)| ItemWrite::new(&def, key, read_old, move |_| Ok(Some(item.clone()))))
+        .collect();
+    write_items(core, &cat, writes)?;
+    Ok(())
+}
+
 /// Validates a whole new item: attribute rules, the 400 KB limit, and every
 /// secondary-index key (types, sizes; GSIs are updated later, so an invalid index key
 /// must be rejected before the write is acknowledged). Returns the item's size.

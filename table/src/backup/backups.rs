@@ -5,7 +5,6 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use shale_engine::Direction;
 
@@ -17,6 +16,7 @@ use crate::control;
 use crate::core::Core;
 use crate::database::Database;
 use crate::error::{BackupValidation, Error, ValidationError};
+use crate::export_records::{is_id, new_id};
 use crate::keys::prefix_bounds;
 use crate::restore;
 use crate::shapes::{
@@ -30,10 +30,6 @@ use crate::shapes::{
 
 /// ListBackups' largest page.
 pub const MAX_LIST_BACKUPS_LIMIT: i64 = crate::catalog::MAX_PAGE_LIMIT;
-
-/// Makes the 8 hex digits of backup ids unique within a process (with the millisecond
-/// they carry and the process's start, they are unique in practice).
-static BACKUP_SEQ: AtomicU32 = AtomicU32::new(0);
 
 impl Database {
     /// CreateBackup: a checkpoint of the backend and a record of the table.
@@ -57,7 +53,7 @@ impl Database {
                 table_name: name.clone(),
             })?;
         let created = core.opts.clock.now_micros();
-        let id = backup_id(created);
+        let id = new_id(created);
         let dir = backup_root(core)?.join(&id);
         let dir_text = dir.to_str().ok_or(Error::NotImplemented {
             operation: "backups in a directory whose path is not UTF-8",
@@ -213,13 +209,6 @@ impl Database {
     }
 }
 
-/// `<creation ms, 14 digits>-<8 hex>`.
-fn backup_id(created_micros: u64) -> String {
-    let n = BACKUP_SEQ.fetch_add(1, Ordering::Relaxed);
-    let salt = (created_micros as u32).wrapping_mul(2_654_435_761) ^ n.rotate_left(16) ^ n;
-    format!("{:014}-{salt:08x}", created_micros / 1000)
-}
-
 fn backup_root(core: &Core) -> Result<PathBuf, Error> {
     core.opts
         .backup_dir
@@ -249,20 +238,12 @@ fn parse_backup_arn(arn: &str) -> Result<(String, String), Error> {
     let mut it = resource.split('/');
     match (it.next(), it.next(), it.next(), it.next(), it.next()) {
         (Some("table"), Some(table), Some("backup"), Some(id), None)
-            if !table.is_empty() && is_backup_id(id) =>
+            if !table.is_empty() && is_id(id) =>
         {
             Ok((table.to_owned(), id.to_owned()))
         }
         _ => Err(bad()),
     }
-}
-
-fn is_backup_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    b.len() == 23
-        && b[..14].iter().all(u8::is_ascii_digit)
-        && b[14] == b'-'
-        && b[15..].iter().all(u8::is_ascii_hexdigit)
 }
 
 fn find(core: &Core, arn: &str) -> Result<BackupRecord, Error> {

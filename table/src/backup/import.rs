@@ -31,7 +31,7 @@ use shale_engine::{Direction, WriteBatch};
 
 use crate::backup::transfer::{self, Running};
 use crate::backup::{seconds, table_name_of};
-use crate::catalog::{self, KeyValues, TableDef};
+use crate::catalog::{KeyValues, TableDef};
 use crate::catalog_record::TableRecord;
 use crate::control;
 use crate::core::Core;
@@ -48,7 +48,7 @@ use crate::shapes::{
     ProvisionedThroughput, S3BucketSource, ScalarAttributeType, TableCreationParameters,
 };
 use crate::types::{AttributeValue, Item, Number};
-use crate::write::{validate_new_item, write_items, ItemWrite, MAX_ITEMS_PER_WRITE};
+use crate::write::{put_items, validate_new_item, MAX_ITEMS_PER_WRITE};
 
 /// Most files one import reads (DynamoDB's limit on S3 objects per import).
 pub const MAX_IMPORT_FILES: usize = 50_000;
@@ -751,20 +751,13 @@ impl<'a> Sink<'a> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        let cat = self.core.catalog.read();
-        let def = cat
-            .tables
-            .get(&self.def.name)
-            .cloned()
-            .ok_or_else(|| Error::named_table_not_found(&self.def.name))?;
-        let writes = pending
-            .iter()
-            .map(|(_, key, item)| ItemWrite::new(&def, key, false, move |_| Ok(Some(item.clone()))))
-            .collect();
-        write_items(self.core, &cat, writes)?;
-        self.imported += pending.len() as u64;
-        self.pending = pending;
+        put_items(
+            self.core,
+            &self.def.name,
+            self.pending.iter().map(|(_, key, item)| (key, item)),
+            false,
+        )?;
+        self.imported += self.pending.len() as u64;
         self.pending.clear();
         Ok(())
     }
@@ -800,19 +793,13 @@ fn abandon(core: &Core, created: &TableDef, record: &ImportRecord) -> Result<(),
         .get(table)
         .filter(|d| d.id == created.id)
         .cloned();
-    if let Some(def) = &ours {
-        batch.delete(catalog::table_key(&def.name));
-        for id in def.all_ids() {
-            batch.put(catalog::drop_key(id), Vec::new());
+    match ours {
+        Some(def) => control::remove_table(core, &mut cat, &def, batch),
+        None => {
+            core.backend.write(batch)?;
+            Ok(())
         }
     }
-    core.backend.write(batch)?;
-    if ours.is_some() {
-        cat.tables.remove(table);
-    }
-    drop(cat);
-    core.signal.notify();
-    Ok(())
 }
 
 fn describe(core: &Core, r: &ImportRecord) -> ImportTableDescription {
