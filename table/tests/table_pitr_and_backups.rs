@@ -613,3 +613,29 @@ fn a_restore_interrupted_by_a_crash_resumes_at_the_next_open() {
         sorted(model.values().cloned())
     );
 }
+
+/// A RestoreDateTime far past the window (year 10000 and beyond) is an
+/// InvalidRestoreTimeException, not a panic while writing its message.
+#[test]
+fn a_restore_time_beyond_year_9999_is_a_typed_error() {
+    let clock = ManualClock::new(START_MICROS);
+    let b = &clocked_backends(&clock)[0];
+    let db = open_clocked(b.backend.clone(), &clock);
+    db.create_table(orders()).unwrap();
+    enable_pitr(&db, "Orders");
+    for seconds in [1e12, 1e300, f64::INFINITY] {
+        let e = db
+            .restore_table_to_point_in_time(RestoreTableToPointInTimeInput {
+                source_table_name: Some("Orders".into()),
+                target_table_name: "Future".into(),
+                restore_date_time: Some(seconds),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.exception_name(),
+            "InvalidRestoreTimeException",
+            "{seconds}"
+        );
+    }
+}

@@ -46,10 +46,30 @@ pub(crate) fn micros(seconds: f64) -> u64 {
     }
 }
 
+/// The last second RFC 3339 can write (9999-12-31T23:59:59Z).
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
 /// ISO 8601 in UTC to the second, as DynamoDB's InvalidRestoreTimeException quotes times.
+/// A time past year 9999 (a client can ask for one) is written as the last second of
+/// 9999: humantime refuses to format it, and `to_string` would then panic.
 pub(crate) fn iso8601(micros: u64) -> String {
-    let t = UNIX_EPOCH + Duration::from_micros(micros);
+    let secs = (micros / 1_000_000).min(LAST_RFC3339_SECOND);
+    let t = UNIX_EPOCH + Duration::from_secs(secs);
     humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a RestoreDateTime far in the future panicked while its
+    /// InvalidRestoreTimeException message was written.
+    #[test]
+    fn times_past_year_9999_are_written_not_panicked_on() {
+        assert_eq!(iso8601(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(iso8601(micros(1e300)), "9999-12-31T23:59:59Z");
+        assert_eq!(iso8601(1_700_000_000_123_456), "2023-11-14T22:13:20Z");
+    }
 }
 
 /// The table name of `name_or_arn` (`arn:aws:dynamodb:<region>:<account>:table/<name>`).
