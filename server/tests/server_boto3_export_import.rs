@@ -14,8 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::http::Client;
-use common::{client_available, run_boto3_script, Server};
+use common::{assert_request_counts, client_available, run_boto3_script, Server};
 
 /// A SIGTERMed idle server exits well within this.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
@@ -85,24 +84,18 @@ fn boto3_export_and_import_are_refused_in_memory() {
 /// The operations are counted by table and outcome like the others: exports under their
 /// source table, imports under the table they create.
 fn check_metrics(server: &Server) {
-    let mut c = Client::connect(server.addr).unwrap();
-    let r = c.request("GET", "/metrics", &[], b"").unwrap();
-    assert_eq!(r.status, 200);
-    let text = String::from_utf8(r.body).unwrap();
-    for series in [
-        r#"{operation="ExportTableToPointInTime",table="Songs",outcome="ok"} 1"#,
-        r#"{operation="ExportTableToPointInTime",table="Songs",outcome="PointInTimeRecoveryUnavailableException"} 1"#,
-        r#"{operation="ExportTableToPointInTime",table="Songs",outcome="InvalidExportTimeException"} 1"#,
-        r#"{operation="DescribeExport",table="Songs",outcome="ok"} 1"#,
-        r#"{operation="ListExports",table="Songs",outcome="ok"} 1"#,
-        r#"{operation="ImportTable",table="SongsAtT",outcome="ok"} 1"#,
-        r#"{operation="ImportTable",table="SongsAtT",outcome="ResourceInUseException"} 1"#,
-        r#"{operation="ImportTable",table="FromCsv",outcome="ok"} 1"#,
-        r#"{operation="DescribeImport",table="SongsAtT",outcome="ok"} 1"#,
-    ] {
-        assert!(
-            text.contains(&format!("shale_requests_total{series}\n")),
-            "{series}:\n{text}"
-        );
-    }
+    assert_request_counts(
+        server.addr,
+        &[
+            r#"{operation="ExportTableToPointInTime",table="Songs",outcome="ok"} 1"#,
+            r#"{operation="ExportTableToPointInTime",table="Songs",outcome="PointInTimeRecoveryUnavailableException"} 1"#,
+            r#"{operation="ExportTableToPointInTime",table="Songs",outcome="InvalidExportTimeException"} 1"#,
+            r#"{operation="DescribeExport",table="Songs",outcome="ok"} 1"#,
+            r#"{operation="ListExports",table="Songs",outcome="ok"} 1"#,
+            r#"{operation="ImportTable",table="SongsAtT",outcome="ok"} 1"#,
+            r#"{operation="ImportTable",table="SongsAtT",outcome="ResourceInUseException"} 1"#,
+            r#"{operation="ImportTable",table="FromCsv",outcome="ok"} 1"#,
+            r#"{operation="DescribeImport",table="SongsAtT",outcome="ok"} 1"#,
+        ],
+    );
 }

@@ -15,8 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::http::Client;
-use common::{client_available, run_boto3_script, Server};
+use common::{assert_request_counts, client_available, run_boto3_script, Server};
 use serde_json::Value;
 
 /// Bound on one phase of the script (it takes a few seconds: two 1.1 s pauses, restores).
@@ -100,25 +99,19 @@ fn run_phase(server: &Server, phase: &str, state_file: &Path) {
 /// The new operations are counted by table and outcome like the others. A table keeps
 /// the label it got while it existed; restores are labelled with their target.
 fn check_metrics(server: &Server) {
-    let mut c = Client::connect(server.addr).unwrap();
-    let r = c.request("GET", "/metrics", &[], b"").unwrap();
-    assert_eq!(r.status, 200);
-    let text = String::from_utf8(r.body).unwrap();
-    for series in [
-        r#"{operation="UpdateContinuousBackups",table="Orders",outcome="ok"} 1"#,
-        r#"{operation="UpdateContinuousBackups",table="Orders",outcome="ValidationException"} 1"#,
-        r#"{operation="RestoreTableToPointInTime",table="OrdersAtT",outcome="ok"} 1"#,
-        r#"{operation="RestoreTableToPointInTime",table="OrdersAtT",outcome="TableAlreadyExistsException"} 1"#,
-        r#"{operation="RestoreTableToPointInTime",table="_unknown",outcome="InvalidRestoreTimeException"} 2"#,
-        r#"{operation="CreateBackup",table="Catalog",outcome="ok"} 1"#,
-        r#"{operation="RestoreTableFromBackup",table="CatalogRestored",outcome="ok"} 1"#,
-        // Catalog is deleted by then, but keeps the label it had.
-        r#"{operation="DeleteBackup",table="Catalog",outcome="ok"} 1"#,
-        r#"{operation="DescribeBackup",table="Catalog",outcome="BackupNotFoundException"} 1"#,
-    ] {
-        assert!(
-            text.contains(&format!("shale_requests_total{series}\n")),
-            "{series}:\n{text}"
-        );
-    }
+    assert_request_counts(
+        server.addr,
+        &[
+            r#"{operation="UpdateContinuousBackups",table="Orders",outcome="ok"} 1"#,
+            r#"{operation="UpdateContinuousBackups",table="Orders",outcome="ValidationException"} 1"#,
+            r#"{operation="RestoreTableToPointInTime",table="OrdersAtT",outcome="ok"} 1"#,
+            r#"{operation="RestoreTableToPointInTime",table="OrdersAtT",outcome="TableAlreadyExistsException"} 1"#,
+            r#"{operation="RestoreTableToPointInTime",table="_unknown",outcome="InvalidRestoreTimeException"} 2"#,
+            r#"{operation="CreateBackup",table="Catalog",outcome="ok"} 1"#,
+            r#"{operation="RestoreTableFromBackup",table="CatalogRestored",outcome="ok"} 1"#,
+            // Catalog is deleted by then, but keeps the label it had.
+            r#"{operation="DeleteBackup",table="Catalog",outcome="ok"} 1"#,
+            r#"{operation="DescribeBackup",table="Catalog",outcome="BackupNotFoundException"} 1"#,
+        ],
+    );
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::http::{Client, Response};
-use common::Server;
+use common::{assert_request_counts, Server};
 use serde_json::json;
 
 const DDB: &str = "com.amazonaws.dynamodb.v20120810#";
@@ -600,21 +600,17 @@ fn backup_and_restore_errors_are_typed_and_labelled() {
     let r = call(&mut c, "ListBackups", json!({"TableName": "Phantom"}));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["BackupSummaries"], json!([]));
-    let r = checked(c.request("GET", "/metrics", &[], b"").unwrap());
-    let text = String::from_utf8(r.body).unwrap();
-    for series in [
-        "{operation=\"DescribeBackup\",table=\"Users\",outcome=\"BackupNotFoundException\"} 1\n",
-        "{operation=\"DeleteBackup\",table=\"\",outcome=\"ValidationException\"} 1\n",
-        "{operation=\"CreateBackup\",table=\"_unknown\",outcome=\"TableNotFoundException\"} 1\n",
-        "{operation=\"RestoreTableToPointInTime\",table=\"_unknown\",\
-         outcome=\"PointInTimeRecoveryUnavailableException\"} 1\n",
-        "{operation=\"ListBackups\",table=\"_unknown\",outcome=\"ok\"} 1\n",
-    ] {
-        assert!(
-            text.contains(&format!("shale_requests_total{series}")),
-            "{series}: {text}"
-        );
-    }
+    let text = assert_request_counts(
+        server.addr,
+        &[
+            "{operation=\"DescribeBackup\",table=\"Users\",outcome=\"BackupNotFoundException\"} 1",
+            "{operation=\"DeleteBackup\",table=\"\",outcome=\"ValidationException\"} 1",
+            "{operation=\"CreateBackup\",table=\"_unknown\",outcome=\"TableNotFoundException\"} 1",
+            "{operation=\"RestoreTableToPointInTime\",table=\"_unknown\",\
+             outcome=\"PointInTimeRecoveryUnavailableException\"} 1",
+            "{operation=\"ListBackups\",table=\"_unknown\",outcome=\"ok\"} 1",
+        ],
+    );
     assert!(!text.contains("Phantom"), "{text}");
 }
 

@@ -214,3 +214,20 @@ pub fn run_boto3_script(name: &str, script: &str, args: &[&str]) -> String {
     eprint!("{stdout}");
     stdout
 }
+
+/// Scrapes `/metrics` from the server at `addr` and checks that each of `series` (the
+/// labels and the count, e.g. `{operation="GetItem",table="T",outcome="ok"} 1`) is a
+/// `shale_requests_total` line. Returns the scrape.
+pub fn assert_request_counts(addr: SocketAddr, series: &[&str]) -> String {
+    let mut c = http::Client::connect(addr).expect("connect");
+    let r = c.request("GET", "/metrics", &[], b"").expect("scrape");
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).expect("UTF-8 metrics");
+    for s in series {
+        assert!(
+            text.contains(&format!("shale_requests_total{s}\n")),
+            "{s}:\n{text}"
+        );
+    }
+    text
+}

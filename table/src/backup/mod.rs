@@ -58,20 +58,6 @@ pub(crate) fn iso8601(micros: u64) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression: a RestoreDateTime far in the future panicked while its
-    /// InvalidRestoreTimeException message was written.
-    #[test]
-    fn times_past_year_9999_are_written_not_panicked_on() {
-        assert_eq!(iso8601(u64::MAX), "9999-12-31T23:59:59Z");
-        assert_eq!(iso8601(micros(1e300)), "9999-12-31T23:59:59Z");
-        assert_eq!(iso8601(1_700_000_000_123_456), "2023-11-14T22:13:20Z");
-    }
-}
-
 /// The table name of `name_or_arn` (`arn:aws:dynamodb:<region>:<account>:table/<name>`).
 ///
 /// # Errors
@@ -216,4 +202,18 @@ fn used_definitions(
         .filter(|d| used(&d.attribute_name))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a RestoreDateTime far in the future panicked while its
+    /// InvalidRestoreTimeException message was written.
+    #[test]
+    fn times_past_year_9999_are_written_not_panicked_on() {
+        assert_eq!(iso8601(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(iso8601(micros(1e300)), "9999-12-31T23:59:59Z");
+        assert_eq!(iso8601(1_700_000_000_123_456), "2023-11-14T22:13:20Z");
+    }
 }
