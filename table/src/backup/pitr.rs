@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use shale_engine::{Capability, WriteBatch};
+use shale_engine::Capability;
 
 use crate::backup::{iso8601, micros, seconds, table_name_of, target_input};
 use crate::backup_records::{self as records, PitrRecord, RestoreRecord, RestoreSourceRecord};
@@ -61,23 +61,21 @@ impl Database {
                     operation: "point-in-time recovery on this storage backend",
                 });
             }
-            let mut record = current.unwrap_or(PitrRecord {
-                table_id: def.id,
-                period_days: 0,
-                enabled_micros: 0,
-                deleted_micros: None,
-            });
+            // A window that starts before the backend keeps history is clamped by
+            // `window` to the backend's earliest, so "now" is a safe start either way.
+            let mut record = match current {
+                Some(r) => r,
+                None => PitrRecord {
+                    table_id: def.id,
+                    period_days: 0,
+                    enabled_micros: now_micros(core)?,
+                    deleted_micros: None,
+                },
+            };
             record.period_days = period as u32;
-            let mut batch = WriteBatch::new();
-            batch.put(records::pitr_key(&name), records::encode(&record));
-            core.backend.write(batch)?;
-            // History on first, then the window starts: never before the backend keeps it.
+            core.backend
+                .put(&records::pitr_key(&name), &records::encode(&record))?;
             sync_retention(core)?;
-            if record.enabled_micros == 0 {
-                record.enabled_micros = now_micros(core)?;
-                core.backend
-                    .put(&records::pitr_key(&name), &records::encode(&record))?;
-            }
         } else if current.is_some() {
             core.backend.delete(&records::pitr_key(&name))?;
             sync_retention(core)?;
