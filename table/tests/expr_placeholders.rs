@@ -54,6 +54,37 @@ fn unused_values_and_names_are_rejected_with_dynamodb_text() {
     );
 }
 
+/// Regression (issue 16): 100,000 unused values made an 889 KB error message listing
+/// every key. The message lists the first `MAX_LISTED_KEYS` and counts the rest.
+#[test]
+fn an_error_for_many_unused_placeholders_lists_a_bounded_number() {
+    let values: BTreeMap<String, AttributeValue> = (0..100_000)
+        .map(|i| (format!(":v{i:06}"), n(i)))
+        .chain([(":used".to_string(), n(0))])
+        .collect();
+    let request = RequestExpressions {
+        condition: Some("a = :used"),
+        ..Default::default()
+    };
+    let error = parse_request(&request, None, Some(&values)).unwrap_err();
+    let ExprError::UnusedValues {
+        values: listed,
+        more,
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(listed.len(), shale_table::expr::MAX_LISTED_KEYS);
+    assert_eq!(listed.len() + more, 100_000);
+    let message = error.to_string();
+    assert!(message.len() < 2_000, "{} bytes", message.len());
+    assert!(
+        message.starts_with("Value provided in ExpressionAttributeValues unused in expressions: keys: {:v000000, :v000001, ")
+            && message.ends_with(&format!(", ... and {more} more}}")),
+        "{message}"
+    );
+}
+
 #[test]
 fn undefined_placeholders_are_rejected() {
     let request = RequestExpressions {

@@ -34,6 +34,21 @@ impl fmt::Display for ExprKind {
     }
 }
 
+/// How many unused placeholders [`ExprError::UnusedNames`] and [`ExprError::UnusedValues`]
+/// list by name; the rest are counted. DynamoDB lists them all, but a request may carry
+/// 2 MB of placeholders and the error text must stay bounded.
+pub const MAX_LISTED_KEYS: usize = 100;
+
+/// `{a, b, c}`'s inside, with `, ... and N more` when keys were left out.
+fn key_list(keys: &[String], more: usize) -> String {
+    let listed = keys.join(", ");
+    if more == 0 {
+        listed
+    } else {
+        format!("{listed}, ... and {more} more")
+    }
+}
+
 /// An expression-language error: parsing, placeholder validation, or applying an update.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -122,16 +137,20 @@ pub enum ExprError {
         value: String,
     },
     /// Entries of `ExpressionAttributeNames` that no expression of the request uses.
-    #[error("Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}", .names.join(", "))]
+    #[error("Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}", key_list(.names, *.more))]
     UnusedNames {
-        /// The unused placeholders, sorted.
+        /// The first [`MAX_LISTED_KEYS`] unused placeholders, sorted.
         names: Vec<String>,
+        /// How many more are unused (not listed, so the message stays bounded).
+        more: usize,
     },
     /// Entries of `ExpressionAttributeValues` that no expression of the request uses.
-    #[error("Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}", .values.join(", "))]
+    #[error("Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}", key_list(.values, *.more))]
     UnusedValues {
-        /// The unused placeholders, sorted.
+        /// The first [`MAX_LISTED_KEYS`] unused placeholders, sorted.
         values: Vec<String>,
+        /// How many more are unused (not listed, so the message stays bounded).
+        more: usize,
     },
     /// `ExpressionAttributeNames` or `…Values` given although the request has no expression.
     #[error("{parameter} can only be specified when using expressions")]

@@ -52,7 +52,7 @@ pub use ast::{
     Comparator, Condition, Operand, Path, PathElement, Projection, SetAction, SetValue, UpdateExpr,
     UpdateOperand,
 };
-pub use error::{ExprError, ExprKind};
+pub use error::{ExprError, ExprKind, MAX_LISTED_KEYS};
 pub use eval::{eval_condition, lookup};
 pub use key_condition::{
     key_condition, parse_key_condition, KeyAttribute, KeyCondition, KeySchema, SortCondition,
