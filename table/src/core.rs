@@ -10,7 +10,7 @@
 //! ```text
 //! index_work ─┐
 //!             ├─→ catalog ─→ item stripes (ascending) ─→ signal
-//! ttl_sweep  ─┘
+//! ttl_sweep  ─┘                        └─→ a txn_claims shard
 //! ```
 //!
 //! - `index_work` serialises GSI queue draining, backfills and drops; a finished backfill
@@ -22,6 +22,9 @@
 //!   clone the `Arc<TableDef>` and drop it at once.
 //! - item stripes: see [`crate::item_locks`].
 //! - `signal` is a leaf: nothing is taken while it is held.
+//! - a `txn_claims` shard is a leaf, held for one set lookup or update; a transaction
+//!   claims its keys (one shard at a time) before it takes any stripe, so a claim never
+//!   waits. `client_tokens` is a leaf too, never held across a write.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +33,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::catalog::{self, validate_name, TableDef};
 use crate::catalog_record;
+use crate::client_tokens::ClientTokens;
 use crate::error::Error;
 use crate::gsi_queue::GsiQueue;
 use crate::item_locks::ItemLocks;
@@ -38,6 +42,7 @@ use crate::options::DatabaseOptions;
 use crate::restore_jobs::Restores;
 use crate::shapes::TableStatus;
 use crate::signal::Signal;
+use crate::txn_claims::TxnClaims;
 use shale_engine::Backend;
 
 /// The in-memory copy of the catalog.
@@ -71,6 +76,10 @@ pub(crate) struct Core {
     pub(crate) catalog: RwLock<Catalog>,
     /// Per-item (per-partition for tables with LSIs) write locks.
     pub(crate) item_locks: ItemLocks,
+    /// The items held by transactions in flight (`crate::txn_claims`).
+    pub(crate) txn_claims: TxnClaims,
+    /// Recent TransactWriteItems client request tokens (`crate::client_tokens`).
+    pub(crate) client_tokens: ClientTokens,
     /// The GSI maintenance queue's sequence allocator.
     pub(crate) gsi_queue: GsiQueue,
     /// Serialises GSI queue draining, backfills and drops, and holds their progress.
@@ -96,6 +105,8 @@ impl Core {
         Ok(Core {
             catalog: RwLock::new(catalog),
             item_locks: ItemLocks::new(opts.lock_stripes),
+            txn_claims: TxnClaims::default(),
+            client_tokens: ClientTokens::default(),
             gsi_queue,
             index_work: Mutex::new(IndexWork::default()),
             ttl_sweep: Mutex::new(TtlCursors::default()),

@@ -4,7 +4,8 @@
 //!
 //! The other operations are `impl Database` blocks in the modules of their concept:
 //! `crate::items` (Put/Get/Update/DeleteItem), `crate::read` (Query, Scan),
-//! `crate::batch` (BatchGetItem, BatchWriteItem), `crate::ttl` (time to live). Locks and
+//! `crate::batch` (BatchGetItem, BatchWriteItem), `crate::transact` (TransactWriteItems,
+//! TransactGetItems), `crate::ttl` (time to live). Locks and
 //! their order are documented in `crate::core`.
 
 use std::ops::Bound;

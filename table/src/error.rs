@@ -198,6 +198,30 @@ pub enum ValidationError {
     /// DeleteTable on a table with deletion protection.
     #[error("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")]
     DeletionProtected,
+    /// Two actions of one TransactWriteItems or TransactGetItems name the same item.
+    #[error("Transaction request cannot include multiple operations on one item")]
+    TransactionItemTwice,
+    /// A TransactWriteItem with none or several of ConditionCheck, Put, Update, Delete
+    /// (DynamoDB's text, as moto records it from the service: getmoto/moto#5521).
+    #[error("TransactItems can only contain one of Check, Put, Update or Delete")]
+    TransactActionChoice,
+    /// The items of a TransactWriteItems add up to more than 4 MB. DynamoDB's exact text
+    /// for this case is not in its documentation; this one names the limit.
+    #[error(
+        "Transaction request size of {size_bytes} bytes exceeds the limit of {limit_bytes} bytes"
+    )]
+    TransactionTooLarge {
+        /// The items' total size by DynamoDB's rules.
+        size_bytes: usize,
+        /// The limit (4 MB).
+        limit_bytes: usize,
+    },
+    /// A ClientRequestToken outside 1 to 36 characters.
+    #[error("1 validation error detected: Value '{value}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36")]
+    ClientRequestTokenLength {
+        /// The token given.
+        value: String,
+    },
     /// An update expression tried to change a key attribute.
     #[error("One or more parameter values were invalid: Cannot update attribute {attribute}. This attribute is part of the key")]
     UpdatesKey {
@@ -620,6 +644,19 @@ pub enum Error {
         /// One reason per action.
         reasons: Vec<CancellationReason>,
     },
+    /// TransactionConflictException: a single-item write (PutItem, UpdateItem,
+    /// DeleteItem, a BatchWriteItem member) found its item held by a transaction in
+    /// flight. Retryable: the transaction finishes in microseconds.
+    #[error("Transaction is ongoing for the item")]
+    TransactionConflict,
+    /// IdempotentParameterMismatchException: a ClientRequestToken used, within its
+    /// 10-minute window, by a request with other parameters.
+    #[error("Request parameters do not match the previous request with the same client token")]
+    IdempotentParameterMismatch,
+    /// TransactionInProgressException: a ClientRequestToken whose first request is still
+    /// running.
+    #[error("A transaction with the same client token is in progress")]
+    TransactionInProgress,
     /// TableNotFoundException: backup and point-in-time calls name a missing table this way
     /// (not as ResourceNotFoundException).
     #[error("Table not found: {table_name}")]
@@ -794,6 +831,9 @@ impl Error {
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::Throttling { .. } => "ThrottlingException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::TransactionConflict => "TransactionConflictException",
+            Error::IdempotentParameterMismatch => "IdempotentParameterMismatchException",
+            Error::TransactionInProgress => "TransactionInProgressException",
             Error::TableNotFound { .. } => "TableNotFoundException",
             Error::TableAlreadyExists { .. } => "TableAlreadyExistsException",
             Error::BackupNotFound { .. } => "BackupNotFoundException",

@@ -67,7 +67,7 @@ pub(crate) fn delete_item_in(
 }
 
 /// Evaluates the request's condition against the current item.
-fn check_condition(
+pub(crate) fn check_condition(
     compiled: &exprs::Compiled,
     old: Option<&Item>,
     on_fail: Option<ReturnValuesOnConditionCheckFailure>,
@@ -81,6 +81,32 @@ fn check_condition(
             _ => None,
         },
     })
+}
+
+/// UpdateItem's mutation (TransactWriteItems' Update too): the condition on the current
+/// item, then the update applied to it (or to the bare key when it is absent); a change
+/// to a key attribute is refused.
+pub(crate) fn update_mutation(
+    def: &TableDef,
+    compiled: &exprs::Compiled,
+    key_item: &Item,
+    old: Option<&Item>,
+    on_fail: Option<ReturnValuesOnConditionCheckFailure>,
+) -> Result<exprs::Updated, Error> {
+    check_condition(compiled, old, on_fail)?;
+    let base = old.cloned().unwrap_or_else(|| key_item.clone());
+    let updated = compiled.apply_update(&base)?;
+    if let Some(k) = def
+        .key
+        .attrs()
+        .find(|k| updated.attributes.contains(&k.name))
+    {
+        return Err(ValidationError::UpdatesKey {
+            attribute: k.name.clone(),
+        }
+        .into());
+    }
+    Ok(updated)
 }
 
 /// Rejects legacy (pre-expression) parameters that Shale does not implement.
@@ -186,19 +212,7 @@ impl super::Database {
         let on_fail = input.return_values_on_condition_check_failure;
         let mut updated_paths = Vec::new();
         let write = ItemWrite::new(&def, &key, true, |old| {
-            check_condition(&compiled, old, on_fail)?;
-            let base = old.cloned().unwrap_or_else(|| input.key.clone());
-            let updated = compiled.apply_update(&base)?;
-            if let Some(k) = def
-                .key
-                .attrs()
-                .find(|k| updated.attributes.contains(&k.name))
-            {
-                return Err(ValidationError::UpdatesKey {
-                    attribute: k.name.clone(),
-                }
-                .into());
-            }
+            let updated = update_mutation(&def, &compiled, &input.key, old, on_fail)?;
             updated_paths = updated.paths;
             Ok(Some(updated.item))
         });

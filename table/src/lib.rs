@@ -43,6 +43,9 @@
 //! - `items`: Put/Get/Update/DeleteItem;
 //! - `read`: Query and Scan paging;
 //! - `batch`: BatchGetItem and BatchWriteItem;
+//! - `transact`: TransactWriteItems (one call of the write path for all its items) and
+//!   TransactGetItems (one snapshot), with `txn_claims` (the conflict detector) and
+//!   `client_tokens` (ClientRequestToken idempotency); see `docs/transactions.md`;
 //! - `ttl`: UpdateTimeToLive / DescribeTimeToLive;
 //! - `write`: **the one write path** every item write goes through, with its derived-
 //!   write hooks (LSI entries, item-collection sizes, the GSI queue);
@@ -60,8 +63,8 @@
 //! It is not:
 //! - an HTTP server (that is `shale-server`);
 //! - a capacity enforcer: ConsumedCapacity is computed and reported, never throttled;
-//! - complete: transactions and streams return [`Error::NotImplemented`] (the server
-//!   answers them "not implemented" too).
+//! - complete: streams and PartiQL are not implemented (the server answers them "not
+//!   implemented").
 
 pub mod expr;
 pub mod types;
@@ -76,6 +79,7 @@ mod backup;
 mod backup_records;
 mod batch;
 mod catalog_record;
+mod client_tokens;
 mod control;
 mod core;
 mod export_records;
@@ -94,7 +98,10 @@ mod signal;
 mod stored;
 mod tag_records;
 mod tags;
+mod transact;
 mod ttl;
+#[doc(hidden)]
+pub mod txn_claims;
 mod worker;
 mod write;
 

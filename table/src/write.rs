@@ -1,6 +1,7 @@
 //! The one write path. Every item write goes through [`write_items`]: PutItem,
 //! UpdateItem, DeleteItem (`crate::items`), each BatchWriteItem request
-//! (`crate::batch`), TTL deletes (`crate::worker`), and next, multi-item transactions.
+//! (`crate::batch`), TTL deletes (`crate::worker`), restores and imports, and
+//! TransactWriteItems (`crate::transact`, through [`write_transaction`]).
 //!
 //! A write is a set of items (one today; several for a transaction), each with a
 //! mutation that sees the current item and returns the new one. [`write_items`] locks
@@ -18,6 +19,7 @@ use crate::gsi_queue;
 use crate::keys::{entry_key, partition_prefix};
 use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
+use crate::txn_claims::Claim;
 use crate::types::{item_size_bytes, validate_item, Item};
 use shale_engine::{BatchOp, WriteBatch};
 
@@ -41,6 +43,9 @@ pub(crate) struct ItemWrite<'a> {
     pub(crate) needs_old: bool,
     /// How the item changes.
     pub(crate) mutation: Mutation<'a>,
+    /// A condition check (TransactWriteItems' ConditionCheck): the mutation's error
+    /// aborts the write, its item is ignored, and the item is left as it is.
+    pub(crate) check_only: bool,
 }
 
 impl<'a> ItemWrite<'a> {
@@ -56,8 +61,35 @@ impl<'a> ItemWrite<'a> {
             key,
             needs_old,
             mutation: Box::new(mutation),
+            check_only: false,
         }
     }
+
+    /// A check of one item that the write leaves unchanged: `check` sees the current
+    /// item, and its error aborts the write.
+    pub(crate) fn check(
+        def: &'a TableDef,
+        key: &'a KeyValues,
+        check: impl FnOnce(Option<&Item>) -> Result<(), Error> + 'a,
+    ) -> ItemWrite<'a> {
+        ItemWrite {
+            def,
+            key,
+            needs_old: true,
+            mutation: Box::new(move |old| check(old).map(|()| None)),
+            check_only: true,
+        }
+    }
+}
+
+/// How a transaction's write failed: nothing was committed.
+#[derive(Debug)]
+pub(crate) enum TxnFailure {
+    /// Per item, in order: its mutation's or validation's error (`None`: it passed).
+    /// Every item was decided, so each failing one is named.
+    Items(Vec<Option<Error>>),
+    /// The write as a whole: a hook's rejection (item-collection size) or storage.
+    Whole(Error),
 }
 
 /// What a write did to one item.
@@ -125,7 +157,8 @@ struct Change<'a> {
     new: Option<Item>,
     /// The new item's size by DynamoDB's rules (0 when deleted).
     new_size: usize,
-    /// Nothing to write: the delete of an item read and found absent.
+    /// Nothing to write: the delete of an item read and found absent, or a condition
+    /// check (then `new` is `old`).
     unchanged: bool,
 }
 
@@ -144,16 +177,18 @@ struct Derived {
 /// 2. lock the set: the stripe of each item (of its partition, for tables with LSIs) in
 ///    ascending stripe order, each stripe once (`crate::item_locks`), so writes over
 ///    overlapping sets cannot deadlock;
-/// 3. per item, in the given order: read the current item, run its mutation, validate
+/// 3. conflicts: a write that is not a transaction fails with TransactionConflict if
+///    a transaction in flight has claimed one of its items (`crate::txn_claims`);
+/// 4. per item, in the given order: read the current item, run its mutation, validate
 ///    the new item (attribute rules, 400 KB, key and index-key types);
-/// 4. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
+/// 5. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
 ///    (LSI entries → item-collection sizes → GSI queue);
-/// 5. commit the batch (skipped when it is empty: deletes of absent items);
-/// 6. after commit, wake the worker if GSI records were queued.
+/// 6. commit the batch (skipped when it is empty: deletes of absent items, checks);
+/// 7. after commit, wake the worker if GSI records were queued.
 ///
 /// Invariants:
 /// - atomic: the base writes and every derived write commit in one batch, so a crash
-///   leaves all or none; an error in steps 1–5 leaves the backend unchanged;
+///   leaves all or none; an error in steps 1–6 leaves the backend unchanged;
 /// - isolated per item: the locks are held from the read to the commit, so two writes of
 ///   one item (or partition) never interleave, and an item's GSI records are queued in
 ///   its write order;
@@ -163,29 +198,98 @@ struct Derived {
 ///
 /// # Errors
 /// LimitExceeded (too many items), ValidationException (an item twice, key or item
-/// validation), whatever a mutation returns, ItemCollectionSizeLimitExceeded, storage
-/// failure.
+/// validation), TransactionConflict, whatever a mutation returns,
+/// ItemCollectionSizeLimitExceeded, storage failure.
 pub(crate) fn write_items(
     core: &Core,
     held: &Catalog,
     writes: Vec<ItemWrite<'_>>,
 ) -> Result<Vec<WriteOutcome>, Error> {
-    check_set(held, &writes)?;
-    let located = writes.iter().map(locate).collect::<Result<Vec<_>, _>>()?;
-    check_distinct(&located)?;
+    apply(core, held, writes, None).map_err(|f| match f {
+        TxnFailure::Whole(e) => e,
+        // Only transactions decide past a failure; keep the first error anyway.
+        TxnFailure::Items(errors) => errors
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or(Error::ConditionalCheckFailed { item: None }),
+    })
+}
+
+/// [`write_items`] for a transaction holding `claim` on every item of `writes`: the
+/// same steps, except that step 3 is the claim itself (taken by the caller before any
+/// lock), and step 4 decides every item even after one fails, so each failure is
+/// reported in its position.
+///
+/// # Errors
+/// [`TxnFailure::Items`] when any item's mutation or validation failed;
+/// [`TxnFailure::Whole`] for the other errors of [`write_items`].
+pub(crate) fn write_transaction(
+    core: &Core,
+    held: &Catalog,
+    writes: Vec<ItemWrite<'_>>,
+    claim: &Claim<'_>,
+) -> Result<Vec<WriteOutcome>, TxnFailure> {
+    apply(core, held, writes, Some(claim))
+}
+
+fn apply(
+    core: &Core,
+    held: &Catalog,
+    writes: Vec<ItemWrite<'_>>,
+    claim: Option<&Claim<'_>>,
+) -> Result<Vec<WriteOutcome>, TxnFailure> {
+    check_set(held, &writes).map_err(TxnFailure::Whole)?;
+    let located = writes
+        .iter()
+        .map(locate)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(TxnFailure::Whole)?;
+    check_distinct(&located).map_err(TxnFailure::Whole)?;
     let _locks = core.item_locks.lock(located.iter().map(Located::lock_key));
+    match claim {
+        // Checked under the stripes: a transaction that claimed the item before this
+        // point either holds the stripe now (it commits first, and we report the
+        // conflict) or waits for it (it reads what we commit). Either order is
+        // serializable; the stripes, not the claims, keep the items consistent.
+        None => {
+            if located
+                .iter()
+                .any(|l| core.txn_claims.is_claimed(&l.item_key))
+            {
+                return Err(TxnFailure::Whole(Error::TransactionConflict));
+            }
+        }
+        Some(c) => debug_assert!(
+            located.iter().all(|l| c.holds(&l.item_key)),
+            "a transaction claims every item it writes"
+        ),
+    }
     let mut changes = Vec::with_capacity(writes.len());
+    let mut errors: Vec<Option<Error>> = Vec::with_capacity(writes.len());
     for (write, at) in writes.into_iter().zip(located) {
-        changes.push(decide(core, write, at)?);
+        match decide(core, write, at) {
+            Ok(c) => {
+                changes.push(c);
+                errors.push(None);
+            }
+            Err(e) if claim.is_none() => return Err(TxnFailure::Whole(e)),
+            Err(e) => errors.push(Some(e)),
+        }
+    }
+    if errors.iter().any(Option::is_some) {
+        return Err(TxnFailure::Items(errors));
     }
     let mut batch = WriteBatch::new();
     for c in &changes {
-        base_write(c, &mut batch)?;
+        base_write(c, &mut batch).map_err(TxnFailure::Whole)?;
     }
-    let derived = run_hooks(core, &changes, &mut batch)?;
+    let derived = run_hooks(core, &changes, &mut batch).map_err(TxnFailure::Whole)?;
     debug_assert_distinct_keys(&batch);
     if !batch.is_empty() {
-        core.backend.write(batch)?;
+        core.backend
+            .write(batch)
+            .map_err(|e| TxnFailure::Whole(e.into()))?;
     }
     after_commit(core, &derived);
     Ok(changes
@@ -305,6 +409,17 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
         None => None,
     };
     let new = (write.mutation)(old.as_ref())?;
+    if write.check_only {
+        return Ok(Change {
+            unchanged: true,
+            def: write.def,
+            item_key: at.item_key,
+            partition: at.partition,
+            new: old.clone(),
+            old,
+            new_size: 0,
+        });
+    }
     let new_size = match &new {
         Some(n) => validate_new_item(write.def, n)?,
         None => 0,
@@ -321,11 +436,13 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
 }
 
 fn base_write(c: &Change<'_>, batch: &mut WriteBatch) -> Result<(), Error> {
+    if c.unchanged {
+        return Ok(());
+    }
     match &c.new {
         Some(n) => {
             batch.put(c.item_key.clone(), encode_stored(n, c.new_size)?);
         }
-        None if c.unchanged => {}
         None => {
             batch.delete(c.item_key.clone());
         }

@@ -30,6 +30,7 @@ mod items;
 mod query_scan;
 mod table_definition;
 mod tags;
+mod transact;
 mod ttl;
 
 pub use backup::*;
@@ -42,6 +43,7 @@ pub use items::*;
 pub use query_scan::*;
 pub use table_definition::*;
 pub use tags::*;
+pub use transact::*;
 pub use ttl::*;
 
 /// A legacy (pre-expression) parameter that Shale does not model yet (`Expected`,

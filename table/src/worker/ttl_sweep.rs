@@ -132,6 +132,8 @@ fn delete_if_expired(
     match write_item(core, &cat, write) {
         Ok(_) => Ok(true),
         Err(Error::ConditionalCheckFailed { .. }) => Ok(false),
+        // Held by a transaction in flight: the next pass looks at it again.
+        Err(Error::TransactionConflict) => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -282,3 +282,236 @@ pub fn sorted(items: impl IntoIterator<Item = Item>) -> Vec<String> {
     out.sort();
     out
 }
+
+impl FaultLsm {
+    /// Opens (or reopens) the LSM engine on this file system with `durability` (e.g.
+    /// `Durability::None`, so a power cut keeps an arbitrary prefix of the WAL).
+    pub fn open_with_durability(&self, durability: shale_engine::Durability) -> Arc<dyn Backend> {
+        let fs: Arc<dyn shale_io::FileSystem> = Arc::new(self.fs.clone());
+        Arc::new(
+            Db::open(lsm_options(std::path::Path::new("/db"), fs).with_durability(durability))
+                .expect("open lsm on FaultFs"),
+        )
+    }
+}
+
+/// A backend that delegates to another, except that once armed ([`HoldingBackend::arm`])
+/// the next `write` waits, before reaching the inner backend, until
+/// [`HoldingBackend::release`]: a test can keep one write (a transaction) in flight and
+/// act meanwhile. Only that one write waits.
+#[derive(Debug)]
+pub struct HoldingBackend {
+    pub inner: Arc<dyn Backend>,
+    gate: std::sync::Mutex<Gate>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    armed: bool,
+    holding: bool,
+    released: bool,
+}
+
+/// Longest a held write or a wait for one lasts before the test fails.
+pub const HOLD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl HoldingBackend {
+    pub fn new(inner: Arc<dyn Backend>) -> Arc<Self> {
+        Arc::new(HoldingBackend {
+            inner,
+            gate: std::sync::Mutex::new(Gate::default()),
+            changed: std::sync::Condvar::new(),
+        })
+    }
+
+    /// The next write will wait.
+    pub fn arm(&self) {
+        *self.gate.lock().unwrap() = Gate {
+            armed: true,
+            ..Gate::default()
+        };
+    }
+
+    /// Blocks until the armed write is waiting.
+    pub fn wait_until_holding(&self) {
+        let g = self.gate.lock().unwrap();
+        let (g, t) = self
+            .changed
+            .wait_timeout_while(g, HOLD_TIMEOUT, |g| !g.holding)
+            .unwrap();
+        assert!(!t.timed_out() && g.holding, "no write arrived to hold");
+    }
+
+    /// Lets the held write go on.
+    pub fn release(&self) {
+        self.gate.lock().unwrap().released = true;
+        self.changed.notify_all();
+    }
+}
+
+impl Backend for HoldingBackend {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn write(&self, batch: shale_engine::WriteBatch) -> Result<u64, shale_engine::StorageError> {
+        let mut g = self.gate.lock().unwrap();
+        if g.armed {
+            g.armed = false;
+            g.holding = true;
+            self.changed.notify_all();
+            let (g2, t) = self
+                .changed
+                .wait_timeout_while(g, HOLD_TIMEOUT, |g| !g.released)
+                .unwrap();
+            assert!(!t.timed_out(), "a held write was never released");
+            g = g2;
+            g.holding = false;
+        }
+        drop(g);
+        self.inner.write(batch)
+    }
+    fn get(
+        &self,
+        key: &[u8],
+        snapshot: Option<&shale_engine::Snapshot>,
+    ) -> Result<Option<Vec<u8>>, shale_engine::StorageError> {
+        self.inner.get(key, snapshot)
+    }
+    fn scan(
+        &self,
+        start: std::ops::Bound<Vec<u8>>,
+        end: std::ops::Bound<Vec<u8>>,
+        direction: shale_engine::Direction,
+        snapshot: Option<&shale_engine::Snapshot>,
+    ) -> Result<shale_engine::KvIter, shale_engine::StorageError> {
+        self.inner.scan(start, end, direction, snapshot)
+    }
+    fn snapshot(&self) -> shale_engine::Snapshot {
+        self.inner.snapshot()
+    }
+    fn sync(&self) -> Result<(), shale_engine::StorageError> {
+        self.inner.sync()
+    }
+    fn history_bounds(
+        &self,
+    ) -> Result<Option<shale_engine::HistoryBounds>, shale_engine::StorageError> {
+        self.inner.history_bounds()
+    }
+}
+
+/// A TransactWriteItems action: Put of `item` into `table`.
+pub fn tx_put(table: &str, item: Item) -> shale_table::TransactWriteItem {
+    shale_table::TransactWriteItem {
+        put: Some(shale_table::TransactPut {
+            table_name: table.into(),
+            item,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A TransactWriteItems action: Update of `key` in `table` with `update`, `condition`
+/// and the values `values`.
+pub fn tx_update(
+    table: &str,
+    key: Item,
+    update: &str,
+    condition: Option<&str>,
+    values: &[(&str, AttributeValue)],
+) -> shale_table::TransactWriteItem {
+    shale_table::TransactWriteItem {
+        update: Some(shale_table::TransactUpdate {
+            table_name: table.into(),
+            key,
+            update_expression: Some(update.into()),
+            condition_expression: condition.map(str::to_owned),
+            expression_attribute_values: if values.is_empty() {
+                None
+            } else {
+                vals(values)
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A TransactWriteItems action: Delete of `key` from `table`.
+pub fn tx_delete(table: &str, key: Item) -> shale_table::TransactWriteItem {
+    shale_table::TransactWriteItem {
+        delete: Some(shale_table::TransactDelete {
+            table_name: table.into(),
+            key,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A TransactWriteItems action: ConditionCheck of `condition` on `key` in `table`.
+pub fn tx_check(
+    table: &str,
+    key: Item,
+    condition: &str,
+    values: &[(&str, AttributeValue)],
+) -> shale_table::TransactWriteItem {
+    shale_table::TransactWriteItem {
+        condition_check: Some(shale_table::ConditionCheck {
+            table_name: table.into(),
+            key,
+            condition_expression: condition.into(),
+            expression_attribute_values: if values.is_empty() {
+                None
+            } else {
+                vals(values)
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// TransactWriteItems of `actions`, nothing else asked for.
+pub fn transact(
+    db: &Database,
+    actions: Vec<shale_table::TransactWriteItem>,
+) -> Result<shale_table::TransactWriteItemsOutput, shale_table::Error> {
+    db.transact_write_items(shale_table::TransactWriteItemsInput {
+        transact_items: actions,
+        ..Default::default()
+    })
+}
+
+/// TransactGetItems of `(table, key)` pairs; the items found, in order.
+pub fn transact_get(db: &Database, gets: &[(&str, Item)]) -> Vec<Option<Item>> {
+    db.transact_get_items(shale_table::TransactGetItemsInput {
+        transact_items: gets
+            .iter()
+            .map(|(t, k)| shale_table::TransactGetItem {
+                get: shale_table::TransactGet {
+                    table_name: (*t).into(),
+                    key: k.clone(),
+                    ..Default::default()
+                },
+            })
+            .collect(),
+        ..Default::default()
+    })
+    .expect("transact get")
+    .responses
+    .into_iter()
+    .map(|r| r.item)
+    .collect()
+}
+
+/// The codes of a TransactionCanceledException's reasons.
+pub fn reason_codes(e: &shale_table::Error) -> Vec<&'static str> {
+    match e {
+        shale_table::Error::TransactionCanceled { reasons } => {
+            reasons.iter().map(|r| r.code).collect()
+        }
+        other => panic!("expected TransactionCanceled, got {other:?}"),
+    }
+}

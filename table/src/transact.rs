@@ -1,0 +1,568 @@
+//! TransactWriteItems and TransactGetItems.
+//!
+//! A TransactWriteItems is one call of the one write path ([`write_transaction`]) over
+//! all its items: their base writes and every index update commit as one backend batch,
+//! so a crash leaves the whole transaction or none of it. Before that call it claims its
+//! items in the conflict detector (`crate::txn_claims`), without waiting: a transaction
+//! that finds one of its items claimed by another is cancelled with
+//! `TransactionConflict` there, and a single-item write that finds its item claimed fails
+//! with TransactionConflictException. See `docs/transactions.md` for the design.
+//!
+//! A TransactGetItems reads all its items from one backend snapshot: every transaction
+//! is one batch, so a snapshot sees each whole or not at all.
+//!
+//! Order of checks (DynamoDB's: input validation first, as one ValidationException for
+//! the request; then the transaction runs and reports per action):
+//! 1. the request: 1 to 100 actions, a token of at most 36 characters;
+//! 2. the token (a replay returns the first result here);
+//! 3. each action: exactly one kind, its table (ResourceNotFound), its key and item,
+//!    its expressions; no item twice; the 4 MB total;
+//! 4. the claims (TransactionConflict reasons);
+//! 5. under the item locks: every condition and every new item (ConditionalCheckFailed
+//!    and ValidationError reasons), then the item-collection sizes
+//!    (ItemCollectionSizeLimitExceeded).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::capacity::{self, Charge};
+use crate::catalog::{KeyValues, TableDef};
+use crate::client_tokens::Begin;
+use crate::core::Core;
+use crate::error::{CancellationReason, Error, ValidationError};
+use crate::exprs::{self, Compiled, ExprInputs};
+use crate::items::{check_condition, update_mutation};
+use crate::keys::{entry_key, partition_prefix};
+use crate::secondary_index::{collection_size_key, decode_collection_size};
+use crate::shapes::{
+    ConsumedCapacity, ItemCollectionMetrics, ItemResponse, ReturnConsumedCapacity,
+    ReturnItemCollectionMetrics, ReturnValuesOnConditionCheckFailure, TransactGetItemsInput,
+    TransactGetItemsOutput, TransactWriteItem, TransactWriteItemsInput, TransactWriteItemsOutput,
+};
+use crate::stored::decode_stored;
+use crate::types::{item_size_bytes, Item};
+use crate::write::{validate_new_item, write_transaction, ItemWrite, TxnFailure, WriteOutcome};
+
+/// Most actions in one TransactWriteItems or TransactGetItems.
+pub const MAX_TRANSACT_ITEMS: usize = 100;
+/// Most bytes of items in one TransactWriteItems.
+pub const MAX_TRANSACT_BYTES: usize = 4 * 1024 * 1024;
+/// Longest ClientRequestToken.
+pub const MAX_CLIENT_REQUEST_TOKEN_CHARS: usize = 36;
+/// Bytes per GB, for ItemCollectionMetrics' estimate.
+const GB_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// The message of a TransactionConflict reason (the text of TransactionConflictException).
+const CONFLICT_MESSAGE: &str = "Transaction is ongoing for the item";
+
+/// What one action does.
+enum Kind {
+    Put(Item),
+    Update { key_item: Item },
+    Delete,
+    Check,
+}
+
+/// One validated action.
+struct Action {
+    def: Arc<TableDef>,
+    key: KeyValues,
+    kind: Kind,
+    compiled: Compiled,
+    on_fail: Option<ReturnValuesOnConditionCheckFailure>,
+}
+
+impl super::Database {
+    /// TransactWriteItems: up to 100 Put, Update, Delete and ConditionCheck actions over
+    /// any tables, all applied or none.
+    ///
+    /// # Errors
+    /// ValidationException (request shape, keys, items, expressions, an item twice, the
+    /// 4 MB limit), ResourceNotFound, TransactionCanceled (one reason per action:
+    /// ConditionalCheckFailed, ValidationError, TransactionConflict,
+    /// ItemCollectionSizeLimitExceeded), IdempotentParameterMismatch,
+    /// TransactionInProgress, storage failure.
+    pub fn transact_write_items(
+        &self,
+        input: TransactWriteItemsInput,
+    ) -> Result<TransactWriteItemsOutput, Error> {
+        check_count(input.transact_items.len())?;
+        let core = &self.core;
+        let Some(token) = input.client_request_token.clone() else {
+            return run_write(core, &input);
+        };
+        if token.is_empty() || token.chars().count() > MAX_CLIENT_REQUEST_TOKEN_CHARS {
+            return Err(ValidationError::ClientRequestTokenLength { value: token }.into());
+        }
+        let now = core.opts.clock.now_micros();
+        match core.client_tokens.begin(&token, fingerprint(&input), now)? {
+            Begin::Replay(first) => Ok(replayed(first, &input)),
+            Begin::Run(ticket) => {
+                let out = run_write(core, &input)?;
+                ticket.complete(&out, core.opts.clock.now_micros());
+                Ok(out)
+            }
+        }
+    }
+
+    /// TransactGetItems: up to 100 reads from one consistent snapshot.
+    ///
+    /// # Errors
+    /// ValidationException (request shape, keys, projections, an item twice),
+    /// ResourceNotFound, storage failure.
+    pub fn transact_get_items(
+        &self,
+        input: TransactGetItemsInput,
+    ) -> Result<TransactGetItemsOutput, Error> {
+        check_count(input.transact_items.len())?;
+        let core = &self.core;
+        let mut reads = Vec::with_capacity(input.transact_items.len());
+        let mut seen = Vec::with_capacity(input.transact_items.len());
+        {
+            let cat = core.catalog.read();
+            for t in &input.transact_items {
+                let get = &t.get;
+                let def = core.table_for_items(&cat, &get.table_name)?;
+                let key = def.key.exact_key(&get.key)?;
+                let compiled = exprs::compile(ExprInputs {
+                    projection: get.projection_expression.as_deref(),
+                    names: get.expression_attribute_names.as_ref(),
+                    ..ExprInputs::default()
+                })?;
+                let k = entry_key(def.id, &key.pk, key.sk.as_ref())?;
+                seen.push(k.clone());
+                reads.push((def, k, compiled));
+            }
+        }
+        check_distinct(seen)?;
+        let snapshot = core.backend.snapshot();
+        let mut responses = Vec::with_capacity(reads.len());
+        let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
+        for (def, k, compiled) in reads {
+            let item = match core.backend.get(&k, Some(&snapshot))? {
+                Some(v) => Some(decode_stored(&k, &v)?),
+                None => None,
+            };
+            // A transactional read costs twice a strongly consistent one.
+            let units = 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size_bytes), true);
+            charges
+                .entry(def.name.clone())
+                .or_insert_with(|| (Charge::default(), def.clone()))
+                .0
+                .add(&Charge::table(units));
+            responses.push(ItemResponse {
+                item: item.map(|i| compiled.project_owned(i)),
+            });
+        }
+        Ok(TransactGetItemsOutput {
+            responses,
+            consumed_capacity: report(charges, false, input.return_consumed_capacity),
+        })
+    }
+}
+
+fn check_count(n: usize) -> Result<(), Error> {
+    if n == 0 {
+        return Err(ValidationError::ListLength {
+            field: "transactItems",
+            constraint: "greater than or equal to 1",
+        }
+        .into());
+    }
+    if n > MAX_TRANSACT_ITEMS {
+        return Err(ValidationError::ListLength {
+            field: "transactItems",
+            constraint: "less than or equal to 100",
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn check_distinct(mut keys: Vec<Vec<u8>>) -> Result<(), Error> {
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ValidationError::TransactionItemTwice.into());
+    }
+    Ok(())
+}
+
+/// The request's parameters other than its token, hashed: a token reused with any other
+/// parameter is a mismatch.
+fn fingerprint(input: &TransactWriteItemsInput) -> u128 {
+    let bare = TransactWriteItemsInput {
+        client_request_token: None,
+        ..input.clone()
+    };
+    // Serializing shapes of strings, maps and numbers cannot fail; an empty encoding
+    // would only make every such request share one fingerprint.
+    let bytes = serde_json::to_vec(&bare).unwrap_or_default();
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
+/// A replay's answer: the first result, except its consumed capacity. DynamoDB reports
+/// for a replay "the number of read capacity units consumed in reading the item"; Shale
+/// reports one transactional read (2 units) per action, per table.
+fn replayed(
+    mut first: TransactWriteItemsOutput,
+    input: &TransactWriteItemsInput,
+) -> TransactWriteItemsOutput {
+    if capacity::wanted(input.return_consumed_capacity) {
+        let mut per_table: BTreeMap<String, f64> = BTreeMap::new();
+        for a in &input.transact_items {
+            *per_table.entry(table_of(a).to_owned()).or_default() += 2.0;
+        }
+        first.consumed_capacity = Some(
+            per_table
+                .into_iter()
+                .map(|(table_name, units)| ConsumedCapacity {
+                    table_name,
+                    capacity_units: units,
+                    read_capacity_units: Some(units),
+                    ..ConsumedCapacity::default()
+                })
+                .collect(),
+        );
+    }
+    first
+}
+
+fn table_of(a: &TransactWriteItem) -> &str {
+    if let Some(p) = &a.put {
+        &p.table_name
+    } else if let Some(u) = &a.update {
+        &u.table_name
+    } else if let Some(d) = &a.delete {
+        &d.table_name
+    } else if let Some(c) = &a.condition_check {
+        &c.table_name
+    } else {
+        ""
+    }
+}
+
+/// Steps 3 to 5 of the module doc, and the output.
+fn run_write(
+    core: &Core,
+    input: &TransactWriteItemsInput,
+) -> Result<TransactWriteItemsOutput, Error> {
+    let cat = core.catalog.read();
+    let actions = plan(core, &cat, input)?;
+    let keys = actions
+        .iter()
+        .map(|a| entry_key(a.def.id, &a.key.pk, a.key.sk.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_distinct(keys.clone())?;
+    let claim = core
+        .txn_claims
+        .try_claim(keys)
+        .map_err(|conflicts| canceled(conflicts.iter().map(|c| c.then(conflict_reason))))?;
+    let writes: Vec<ItemWrite<'_>> = actions.iter().map(item_write).collect();
+    let outcomes = match write_transaction(core, &cat, writes, &claim) {
+        Ok(o) => o,
+        Err(TxnFailure::Items(errors)) => return Err(item_failures(errors)),
+        Err(TxnFailure::Whole(e)) => return Err(whole_failure(e, &actions)),
+    };
+    drop(claim);
+    drop(cat);
+    Ok(output(core, input, &actions, &outcomes))
+}
+
+/// Step 3: every action validated, before anything is locked.
+fn plan(
+    core: &Core,
+    cat: &crate::core::Catalog,
+    input: &TransactWriteItemsInput,
+) -> Result<Vec<Action>, Error> {
+    let mut actions = Vec::with_capacity(input.transact_items.len());
+    let mut bytes = 0usize;
+    for a in &input.transact_items {
+        let present = usize::from(a.put.is_some())
+            + usize::from(a.update.is_some())
+            + usize::from(a.delete.is_some())
+            + usize::from(a.condition_check.is_some());
+        if present != 1 {
+            return Err(ValidationError::TransactActionChoice.into());
+        }
+        let action = if let Some(p) = &a.put {
+            let def = core.table_for_items(cat, &p.table_name)?;
+            let key = def.key.item_key(&p.item)?;
+            // Attribute and index-key rules are input validation (a ValidationException
+            // for the request, as PutItem's), not a cancellation reason.
+            bytes += validate_new_item(&def, &p.item)?;
+            let compiled = exprs::compile(ExprInputs {
+                condition: p.condition_expression.as_deref(),
+                names: p.expression_attribute_names.as_ref(),
+                values: p.expression_attribute_values.as_ref(),
+                ..ExprInputs::default()
+            })?;
+            Action {
+                def,
+                key,
+                kind: Kind::Put(p.item.clone()),
+                compiled,
+                on_fail: p.return_values_on_condition_check_failure,
+            }
+        } else if let Some(u) = &a.update {
+            let def = core.table_for_items(cat, &u.table_name)?;
+            let key = def.key.exact_key(&u.key)?;
+            bytes += item_size_bytes(&u.key);
+            let compiled = exprs::compile(ExprInputs {
+                condition: u.condition_expression.as_deref(),
+                update: u.update_expression.as_deref(),
+                names: u.expression_attribute_names.as_ref(),
+                values: u.expression_attribute_values.as_ref(),
+                ..ExprInputs::default()
+            })?;
+            Action {
+                def,
+                key,
+                kind: Kind::Update {
+                    key_item: u.key.clone(),
+                },
+                compiled,
+                on_fail: u.return_values_on_condition_check_failure,
+            }
+        } else if let Some(d) = &a.delete {
+            let def = core.table_for_items(cat, &d.table_name)?;
+            let key = def.key.exact_key(&d.key)?;
+            bytes += item_size_bytes(&d.key);
+            let compiled = exprs::compile(ExprInputs {
+                condition: d.condition_expression.as_deref(),
+                names: d.expression_attribute_names.as_ref(),
+                values: d.expression_attribute_values.as_ref(),
+                ..ExprInputs::default()
+            })?;
+            Action {
+                def,
+                key,
+                kind: Kind::Delete,
+                compiled,
+                on_fail: d.return_values_on_condition_check_failure,
+            }
+        } else if let Some(c) = &a.condition_check {
+            let def = core.table_for_items(cat, &c.table_name)?;
+            let key = def.key.exact_key(&c.key)?;
+            bytes += item_size_bytes(&c.key);
+            let compiled = exprs::compile(ExprInputs {
+                condition: Some(c.condition_expression.as_str()),
+                names: c.expression_attribute_names.as_ref(),
+                values: c.expression_attribute_values.as_ref(),
+                ..ExprInputs::default()
+            })?;
+            Action {
+                def,
+                key,
+                kind: Kind::Check,
+                compiled,
+                on_fail: c.return_values_on_condition_check_failure,
+            }
+        } else {
+            return Err(ValidationError::TransactActionChoice.into());
+        };
+        actions.push(action);
+    }
+    if bytes > MAX_TRANSACT_BYTES {
+        return Err(ValidationError::TransactionTooLarge {
+            size_bytes: bytes,
+            limit_bytes: MAX_TRANSACT_BYTES,
+        }
+        .into());
+    }
+    Ok(actions)
+}
+
+/// One action as an item of the write path.
+fn item_write(a: &Action) -> ItemWrite<'_> {
+    let (compiled, on_fail) = (&a.compiled, a.on_fail);
+    match &a.kind {
+        Kind::Put(item) => ItemWrite::new(&a.def, &a.key, true, move |old| {
+            check_condition(compiled, old, on_fail)?;
+            Ok(Some(item.clone()))
+        }),
+        Kind::Update { key_item } => ItemWrite::new(&a.def, &a.key, true, move |old| {
+            Ok(Some(
+                update_mutation(&a.def, compiled, key_item, old, on_fail)?.item,
+            ))
+        }),
+        Kind::Delete => ItemWrite::new(&a.def, &a.key, true, move |old| {
+            check_condition(compiled, old, on_fail)?;
+            Ok(None)
+        }),
+        Kind::Check => ItemWrite::check(&a.def, &a.key, move |old| {
+            check_condition(compiled, old, on_fail)
+        }),
+    }
+}
+
+fn none_reason() -> CancellationReason {
+    CancellationReason {
+        code: "None",
+        message: None,
+        item: None,
+    }
+}
+
+fn conflict_reason() -> CancellationReason {
+    CancellationReason {
+        code: "TransactionConflict",
+        message: Some(CONFLICT_MESSAGE.to_owned()),
+        item: None,
+    }
+}
+
+/// A TransactionCanceled from per-action reasons (`None` → "None").
+fn canceled(reasons: impl Iterator<Item = Option<CancellationReason>>) -> Error {
+    Error::TransactionCanceled {
+        reasons: reasons.map(|r| r.unwrap_or_else(none_reason)).collect(),
+    }
+}
+
+/// The cancellation for per-item failures; a storage failure or corruption is returned
+/// as itself (a server fault, not the transaction's).
+fn item_failures(mut errors: Vec<Option<Error>>) -> Error {
+    if let Some(pos) = errors
+        .iter()
+        .position(|e| e.as_ref().is_some_and(|e| reason_code(e).is_none()))
+    {
+        if let Some(e) = errors.swap_remove(pos) {
+            return e;
+        }
+    }
+    canceled(errors.into_iter().map(|e| {
+        e.map(|e| {
+            let code = reason_code(&e).unwrap_or("ValidationError");
+            match e {
+                Error::ConditionalCheckFailed { item } => CancellationReason {
+                    code,
+                    message: Some("The conditional request failed".to_owned()),
+                    item,
+                },
+                other => CancellationReason {
+                    code,
+                    message: Some(other.message()),
+                    item: None,
+                },
+            }
+        })
+    }))
+}
+
+/// The reason code DynamoDB gives an action's error, `None` for errors that are not
+/// the action's (storage, corruption).
+fn reason_code(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::ConditionalCheckFailed { .. } => Some("ConditionalCheckFailed"),
+        Error::Validation(_) => Some("ValidationError"),
+        Error::ItemCollectionSizeLimitExceeded { .. } => Some("ItemCollectionSizeLimitExceeded"),
+        Error::TransactionConflict => Some("TransactionConflict"),
+        _ => None,
+    }
+}
+
+/// A whole-write failure: an item collection over its limit cancels the transaction
+/// with that reason on the actions that write to the collection's table (the hook names
+/// the table, not the action); anything else is returned as it is.
+fn whole_failure(e: Error, actions: &[Action]) -> Error {
+    match e {
+        Error::ItemCollectionSizeLimitExceeded {
+            ref table_name,
+            size_bytes,
+            limit_bytes,
+        } => canceled(actions.iter().map(|a| {
+            (a.def.name == *table_name && !matches!(a.kind, Kind::Check | Kind::Delete)).then(
+                || CancellationReason {
+                    code: "ItemCollectionSizeLimitExceeded",
+                    message: Some(format!(
+                        "Item collection size limit exceeded. Collection size: {size_bytes} bytes, limit: {limit_bytes} bytes"
+                    )),
+                    item: None,
+                },
+            )
+        })),
+        other => other,
+    }
+}
+
+/// The output of a committed transaction: capacity (twice a write's units per item,
+/// ConditionCheck included, which DynamoDB also charges as a transactional write of the
+/// item) and item-collection metrics.
+fn output(
+    core: &Core,
+    input: &TransactWriteItemsInput,
+    actions: &[Action],
+    outcomes: &[WriteOutcome],
+) -> TransactWriteItemsOutput {
+    debug_assert_eq!(actions.len(), outcomes.len());
+    let mut out = TransactWriteItemsOutput::default();
+    if capacity::wanted(input.return_consumed_capacity) {
+        let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
+        for (a, o) in actions.iter().zip(outcomes) {
+            let single = capacity::write_charge(&a.def, o.old.as_ref(), o.new.as_ref());
+            let mut double = Charge::default();
+            double.add(&single);
+            double.add(&single);
+            charges
+                .entry(a.def.name.clone())
+                .or_insert_with(|| (Charge::default(), a.def.clone()))
+                .0
+                .add(&double);
+        }
+        out.consumed_capacity = report(charges, true, input.return_consumed_capacity);
+    }
+    if input.return_item_collection_metrics == Some(ReturnItemCollectionMetrics::Size) {
+        out.item_collection_metrics = Some(collection_metrics(core, actions));
+    }
+    out
+}
+
+fn report(
+    charges: BTreeMap<String, (Charge, Arc<TableDef>)>,
+    is_write: bool,
+    mode: Option<ReturnConsumedCapacity>,
+) -> Option<Vec<ConsumedCapacity>> {
+    capacity::wanted(mode).then(|| {
+        charges
+            .into_values()
+            .filter_map(|(c, def)| capacity::report(&def, &c, is_write, mode))
+            .collect()
+    })
+}
+
+/// Per table with LSIs, the collections the transaction wrote: their partition key and
+/// DynamoDB's size estimate, a 1 GB range around the size read after the commit.
+fn collection_metrics(
+    core: &Core,
+    actions: &[Action],
+) -> BTreeMap<String, Vec<ItemCollectionMetrics>> {
+    let mut out: BTreeMap<String, Vec<ItemCollectionMetrics>> = BTreeMap::new();
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    for a in actions {
+        if a.def.lsis.is_empty() || matches!(a.kind, Kind::Check) {
+            continue;
+        }
+        let Ok(partition) = partition_prefix(a.def.id, &a.key.pk) else {
+            continue;
+        };
+        let size_key = collection_size_key(&a.def, &partition);
+        if seen.contains(&size_key) {
+            continue;
+        }
+        seen.push(size_key.clone());
+        // An estimate by definition: a read error reports an empty collection rather
+        // than failing a transaction that committed.
+        let size_bytes = match core.backend.get(&size_key, None) {
+            Ok(Some(v)) => decode_collection_size(&size_key, &v).unwrap_or(0),
+            _ => 0,
+        };
+        let low_gb = (size_bytes as f64 / GB_BYTES).floor();
+        let pk_name = a.def.key.hash.name.clone();
+        out.entry(a.def.name.clone())
+            .or_default()
+            .push(ItemCollectionMetrics {
+                item_collection_key: Item::from([(pk_name, a.key.pk.clone())]),
+                size_estimate_range_gb: vec![low_gb, low_gb + 1.0],
+            });
+    }
+    out
+}
