@@ -178,7 +178,8 @@ struct Derived {
 ///    ascending stripe order, each stripe once (`crate::item_locks`), so writes over
 ///    overlapping sets cannot deadlock;
 /// 3. conflicts: a write that is not a transaction fails with TransactionConflict if
-///    a transaction in flight has claimed one of its items (`crate::txn_claims`);
+///    a transaction in flight has claimed one of its items (`crate::txn_claims`),
+///    checked before step 2 (so it does not wait for that transaction) and again after;
 /// 4. per item, in the given order: read the current item, run its mutation, validate
 ///    the new item (attribute rules, 400 KB, key and index-key types);
 /// 5. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
@@ -246,17 +247,25 @@ fn apply(
         .collect::<Result<Vec<_>, _>>()
         .map_err(TxnFailure::Whole)?;
     check_distinct(&located).map_err(TxnFailure::Whole)?;
+    let claimed = |located: &[Located]| {
+        claim.is_none()
+            && located
+                .iter()
+                .any(|l| core.txn_claims.is_claimed(&l.item_key))
+    };
+    // Before the stripes: an item a transaction holds fails the write at once, rather
+    // than after waiting for the transaction's stripe.
+    if claimed(&located) {
+        return Err(TxnFailure::Whole(Error::TransactionConflict));
+    }
     let _locks = core.item_locks.lock(located.iter().map(Located::lock_key));
     match claim {
-        // Checked under the stripes: a transaction that claimed the item before this
-        // point either holds the stripe now (it commits first, and we report the
+        // Again under the stripes: a transaction that claimed the item since the check
+        // above either holds the stripe now (it commits first, and we report the
         // conflict) or waits for it (it reads what we commit). Either order is
         // serializable; the stripes, not the claims, keep the items consistent.
         None => {
-            if located
-                .iter()
-                .any(|l| core.txn_claims.is_claimed(&l.item_key))
-            {
+            if claimed(&located) {
                 return Err(TxnFailure::Whole(Error::TransactionConflict));
             }
         }
