@@ -373,7 +373,7 @@ mod tests {
     #[test]
     fn not_implemented_says_so() {
         let e = ApiError::NotImplemented {
-            operation: "TransactWriteItems",
+            operation: "ExecuteStatement",
         };
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         let v = json(&e);
@@ -384,7 +384,7 @@ mod tests {
         assert!(v["message"]
             .as_str()
             .unwrap()
-            .contains("does not implement the DynamoDB operation TransactWriteItems"));
+            .contains("does not implement the DynamoDB operation ExecuteStatement"));
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::ListTagsOfResource => run(op, body, |i: ListTagsOfResourceInput| {
             db.list_tags_of_resource(i)
         }),
+        Operation::TransactWriteItems => run(op, body, |i: TransactWriteItemsInput| {
+            db.transact_write_items(i)
+        }),
+        Operation::TransactGetItems => run(op, body, |i: TransactGetItemsInput| {
+            db.transact_get_items(i)
+        }),
     }
 }
 
@@ -301,6 +307,32 @@ impl TableLabel for BatchGetItemInput {
 impl TableLabel for BatchWriteItemInput {
     fn table_label(&self) -> String {
         batch_label(self.request_items.keys())
+    }
+}
+
+/// A transaction's label is its table when all its actions are on one, else
+/// [`MANY_TABLES`].
+fn transaction_label<'a>(tables: impl Iterator<Item = &'a String>) -> String {
+    let distinct: std::collections::BTreeSet<&String> = tables.collect();
+    batch_label(distinct.into_iter())
+}
+
+impl TableLabel for TransactWriteItemsInput {
+    fn table_label(&self) -> String {
+        transaction_label(self.transact_items.iter().filter_map(|a| {
+            a.put
+                .as_ref()
+                .map(|p| &p.table_name)
+                .or(a.update.as_ref().map(|u| &u.table_name))
+                .or(a.delete.as_ref().map(|d| &d.table_name))
+                .or(a.condition_check.as_ref().map(|c| &c.table_name))
+        }))
+    }
+}
+
+impl TableLabel for TransactGetItemsInput {
+    fn table_label(&self) -> String {
+        transaction_label(self.transact_items.iter().map(|t| &t.get.table_name))
     }
 }
 

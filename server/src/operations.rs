@@ -3,8 +3,7 @@
 //!
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
-//! - an operation DynamoDB has but Shale does not yet (transactions, streams,
-//!   PartiQL, ...): a 400 that says so, never a hang or a 404;
+//! - an operation DynamoDB has but Shale does not yet (streams, PartiQL, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
 /// The API version prefix of every DynamoDB operation.
@@ -79,11 +78,15 @@ pub enum Operation {
     UntagResource,
     /// ListTagsOfResource.
     ListTagsOfResource,
+    /// TransactWriteItems.
+    TransactWriteItems,
+    /// TransactGetItems.
+    TransactGetItems,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 32] = [
+    pub const ALL: [Operation; 34] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -116,6 +119,8 @@ impl Operation {
         Operation::TagResource,
         Operation::UntagResource,
         Operation::ListTagsOfResource,
+        Operation::TransactWriteItems,
+        Operation::TransactGetItems,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -153,6 +158,8 @@ impl Operation {
             Operation::TagResource => "TagResource",
             Operation::UntagResource => "UntagResource",
             Operation::ListTagsOfResource => "ListTagsOfResource",
+            Operation::TransactWriteItems => "TransactWriteItems",
+            Operation::TransactGetItems => "TransactGetItems",
         }
     }
 
@@ -204,8 +211,6 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "ListContributorInsights",
     "ListGlobalTables",
     "PutResourcePolicy",
-    "TransactGetItems",
-    "TransactWriteItems",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",
@@ -265,8 +270,8 @@ mod tests {
     #[test]
     fn real_but_unimplemented_operations_are_named() {
         assert_eq!(
-            parse_target(Some("DynamoDB_20120810.TransactWriteItems")),
-            Target::NotImplemented("TransactWriteItems")
+            parse_target(Some("DynamoDB_20120810.ExecuteStatement")),
+            Target::NotImplemented("ExecuteStatement")
         );
         assert_eq!(
             parse_target(Some("DynamoDBStreams_20120810.GetRecords")),
@@ -331,6 +336,17 @@ mod tests {
     #[test]
     fn tag_operations_are_implemented() {
         for name in ["TagResource", "UntagResource", "ListTagsOfResource"] {
+            let header = format!("{DYNAMODB_PREFIX}.{name}");
+            assert!(
+                matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn transaction_operations_are_implemented() {
+        for name in ["TransactWriteItems", "TransactGetItems"] {
             let header = format!("{DYNAMODB_PREFIX}.{name}");
             assert!(
                 matches!(parse_target(Some(&header)), Target::Implemented(op) if op.name() == name),

@@ -370,7 +370,7 @@ fn unimplemented_operations_say_so() {
     let server = Server::in_memory();
     let mut c = Client::connect(server.addr).unwrap();
     for op in [
-        "TransactWriteItems",
+        "ExecuteTransaction",
         "ExecuteStatement",
         "DescribeLimits",
         "GetResourcePolicy",
