@@ -61,6 +61,10 @@ pub const ENUM_MEMBERS: &[EnumMember] = &[
         members: &["AttributeType"],
         allowed: &["B", "N", "S"],
     },
+    EnumMember {
+        members: &["ReturnItemCollectionMetrics"],
+        allowed: &["SIZE", "NONE"],
+    },
 ];
 
 /// A value outside its enum's set, located in the request.
@@ -169,8 +173,8 @@ mod tests {
     use super::*;
     use serde::de::DeserializeOwned;
     use shale_table::shapes::{
-        BillingMode, KeyType, ProjectionType, ReturnConsumedCapacity, ReturnValue,
-        ScalarAttributeType, Select,
+        BillingMode, KeyType, ProjectionType, ReturnConsumedCapacity, ReturnItemCollectionMetrics,
+        ReturnValue, ScalarAttributeType, Select,
     };
 
     /// serde's error for `"NOT_A_VALUE"` as a `T`.
@@ -190,6 +194,7 @@ mod tests {
             serde_detail::<KeyType>(),
             serde_detail::<ProjectionType>(),
             serde_detail::<ScalarAttributeType>(),
+            serde_detail::<ReturnItemCollectionMetrics>(),
         ];
         assert_eq!(details.len(), ENUM_MEMBERS.len());
         for (detail, entry) in details.iter().zip(ENUM_MEMBERS) {

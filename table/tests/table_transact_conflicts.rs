@@ -167,3 +167,36 @@ fn a_conflict_in_a_batch_after_applied_requests_comes_back_unprocessed() {
         );
     }
 }
+
+#[test]
+fn a_token_whose_transaction_is_in_flight_is_in_progress() {
+    for b in backends() {
+        let holding = HoldingBackend::new(b.backend.clone());
+        let backend: Arc<dyn Backend> = holding.clone();
+        let db = Database::open(backend, options()).unwrap();
+        db.create_table(simple_table(ACC, None)).unwrap();
+        let request = |pk: &str| TransactWriteItemsInput {
+            transact_items: vec![tx_put(ACC, acc(pk, 1))],
+            client_request_token: Some("tok".into()),
+            ..Default::default()
+        };
+        holding.arm();
+        std::thread::scope(|scope| {
+            let in_flight = scope.spawn(|| db.transact_write_items(request("a")));
+            holding.wait_until_holding();
+            let err = db.transact_write_items(request("a")).unwrap_err();
+            assert_eq!(
+                err.exception_name(),
+                "TransactionInProgressException",
+                "{}",
+                b.name
+            );
+            let err = db.transact_write_items(request("other")).unwrap_err();
+            assert_eq!(err.exception_name(), "IdempotentParameterMismatchException");
+            holding.release();
+            in_flight.join().unwrap().unwrap();
+        });
+        // Completed: the same request now replays.
+        db.transact_write_items(request("a")).unwrap();
+    }
+}
