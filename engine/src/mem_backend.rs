@@ -166,8 +166,10 @@ impl Backend for MemBackend {
 
     fn write(&self, batch: WriteBatch) -> Result<u64, StorageError> {
         batch.check_limits()?;
-        let oldest_snapshot = self.inner.snapshots.lock().keys().next().copied();
         let mut d = self.inner.data.write();
+        // Under the data lock (order: data, then snapshots, as in `snapshot`): read before
+        // it, a snapshot registered in between would lose the version it sees to `prune`.
+        let oldest_snapshot = self.inner.snapshots.lock().keys().next().copied();
         d.last_seq += 1;
         let seq = d.last_seq;
         let oldest_needed = oldest_snapshot.unwrap_or(seq);
@@ -415,6 +417,42 @@ mod tests {
         assert_eq!(db.get(b"a", None).unwrap(), None);
         assert_eq!(db.get(b"b", None).unwrap(), Some(b"2".to_vec()));
         assert_eq!(db.len(), 2);
+    }
+
+    /// Regression: `write` read the oldest live snapshot before taking the data lock, so
+    /// a snapshot registered in between had the version it sees pruned, and read the key
+    /// as absent (found by the table layer's transfer test: TransactGetItems saw an
+    /// account vanish).
+    #[test]
+    fn a_snapshot_taken_as_a_write_starts_keeps_the_version_it_sees() {
+        let db = std::sync::Arc::new(MemBackend::new());
+        db.put(b"k", b"0").unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 1..=20_000u32 {
+                    db.put(b"k", i.to_string().as_bytes()).unwrap();
+                }
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            // Readers holding the data lock keep the writer waiting between its two
+            // locks, which is where the snapshot slipped in.
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let _ = db.get(b"k", None).unwrap();
+                }
+            });
+            for _ in 0..200_000 {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let snap = db.snapshot();
+                assert!(
+                    db.get(b"k", Some(&snap)).unwrap().is_some(),
+                    "the key vanished"
+                );
+            }
+        });
     }
 
     #[test]
