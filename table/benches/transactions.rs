@@ -8,8 +8,9 @@
 //!    of `ACCOUNTS`, no retries) at 2 and 8 threads: attempts and commits per second,
 //!    conflict rate;
 //! 3. unrelated writes do not wait on transactions: single PutItem latency, one thread,
-//!    alone and beside a thread running 100-item transactions on other keys (in memory,
-//!    so the figure is the locking and not the disk).
+//!    alone, beside a thread running 100-item transactions on other keys of the same
+//!    database, and beside the same load on another database; and the item-lock waits
+//!    counted (in memory, so the figure is the locking and not the disk).
 //!
 //! Run: `cargo bench -p shale-table --bench transactions` (`SHALE_TXN_BENCH_SCALE=N`
 //! multiplies the rounds, default 1).
@@ -250,25 +251,36 @@ fn transfers() {
     }
 }
 
-/// Part 3: single PutItems alone and beside 100-item transactions on other keys.
+/// Part 3: single PutItems alone, beside 100-item transactions on other keys of the same
+/// database, and beside the same transactions on another database (the same CPU load,
+/// nothing shared), with the item-lock waits the puts' database counted.
 fn unrelated() {
-    println!("\n## Single PutItem latency, alone and beside 100-item transactions on other keys (memory)\n");
-    println!("| beside | puts | p50 µs | p99 µs | p99.9 µs | transactions meanwhile |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for beside in [false, true] {
+    println!("\n## Single PutItem latency beside 100-item transactions on other keys (memory)\n");
+    println!(
+        "| beside | puts | p50 µs | p99 µs | p99.9 µs | transactions meanwhile | item-lock waits |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for beside in ["nothing", "same database", "another database"] {
         let db = open(Arc::new(MemBackend::new()));
         db.create_table(table("Bench")).unwrap();
+        let other = open(Arc::new(MemBackend::new()));
+        other.create_table(table("Bench")).unwrap();
         let stop = AtomicBool::new(false);
         let txns = AtomicUsize::new(0);
         let mut lat = Vec::with_capacity(SINGLE_PUTS * scale());
         std::thread::scope(|scope| {
-            if beside {
-                let (db, stop, txns) = (&db, &stop, &txns);
+            if beside != "nothing" {
+                let tdb = if beside == "same database" {
+                    &db
+                } else {
+                    &other
+                };
+                let (stop, txns) = (&stop, &txns);
                 scope.spawn(move || {
                     let mut r = 0usize;
                     while !stop.load(Ordering::Relaxed) {
                         let items = (0..100).map(|i| tx_put("Bench", item(&format!("t{r}-{i}"))));
-                        db.transact_write_items(TransactWriteItemsInput {
+                        tdb.transact_write_items(TransactWriteItemsInput {
                             transact_items: items.collect(),
                             ..Default::default()
                         })
@@ -287,17 +299,13 @@ fn unrelated() {
         });
         lat.sort_unstable();
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {} |",
-            if beside {
-                "100-item transactions"
-            } else {
-                "nothing"
-            },
+            "| {beside} | {} | {:.1} | {:.1} | {:.1} | {} | {} |",
             lat.len(),
             percentile(&lat, 0.50).as_nanos() as f64 / 1000.0,
             percentile(&lat, 0.99).as_nanos() as f64 / 1000.0,
             percentile(&lat, 0.999).as_nanos() as f64 / 1000.0,
-            txns.load(Ordering::Relaxed)
+            txns.load(Ordering::Relaxed),
+            db.item_lock_waits()
         );
     }
 }

@@ -9,8 +9,8 @@
 //!
 //! ```text
 //! index_work ─┐
-//!             ├─→ catalog ─→ item stripes (ascending) ─→ signal
-//! ttl_sweep  ─┘                        └─→ a txn_claims shard
+//!             ├─→ catalog ─→ item keys (ascending) ─→ signal
+//! ttl_sweep  ─┘                     └─→ a txn_claims shard
 //! ```
 //!
 //! - `index_work` serialises GSI queue draining, backfills and drops; a finished backfill
@@ -20,10 +20,10 @@
 //!   definition until their batch is committed, so a control-plane change (which takes it
 //!   for writing) never interleaves with a write that used the old definition. Reads
 //!   clone the `Arc<TableDef>` and drop it at once.
-//! - item stripes: see [`crate::item_locks`].
+//! - item keys: see [`crate::item_locks`].
 //! - `signal` is a leaf: nothing is taken while it is held.
 //! - a `txn_claims` shard is a leaf, held for one set lookup or update; a transaction
-//!   claims its keys (one shard at a time) before it takes any stripe, so a claim never
+//!   claims its keys (one shard at a time) before it locks any key, so a claim never
 //!   waits. `client_tokens` is a leaf too, never held across a write.
 
 use std::collections::BTreeMap;

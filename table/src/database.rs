@@ -96,6 +96,14 @@ impl Database {
         })
     }
 
+    /// How many item writes so far had to wait for an item (or LSI partition) another
+    /// write held: writes of different items never wait for each other, so this counts
+    /// real contention only. For benchmarks and tests.
+    #[doc(hidden)]
+    pub fn item_lock_waits(&self) -> u64 {
+        self.core.item_locks.waits()
+    }
+
     /// Runs one step of every restore in progress (at most
     /// `RESTORE_ITEMS_PER_STEP` items each) and says whether any is still running. For
     /// tests that stop a restore half-way (a crash between steps).

@@ -10,7 +10,7 @@
 //! - sequence numbers are allocated strictly increasing and never reused in a process;
 //!   at open the allocator starts after the highest record present, so every record's
 //!   sequence number is below [`GsiQueue::next_seq`];
-//! - records of one item are allocated and committed under its stripe lock, so their
+//! - records of one item are allocated and committed under its item lock, so their
 //!   order is the item's write order (records of different items touch disjoint index
 //!   keys and may commit out of sequence order);
 //! - a write that fails after allocating leaves a gap; gaps are harmless;

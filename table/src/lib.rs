@@ -49,7 +49,7 @@
 //! - `ttl`: UpdateTimeToLive / DescribeTimeToLive;
 //! - `write`: **the one write path** every item write goes through, with its derived-
 //!   write hooks (LSI entries, item-collection sizes, the GSI queue);
-//! - `item_locks`: the striped item locks, taken in sorted order;
+//! - `item_locks`: the per-key item locks, taken in sorted order;
 //! - `stored`: items as stored in the base table;
 //! - `secondary_index`: index entries (LSI synchronous, GSI via the queue);
 //! - `gsi_queue`: the GSI maintenance queue's record format and sequence numbers;
@@ -85,7 +85,6 @@ mod core;
 mod export_records;
 mod exprs;
 mod gsi_queue;
-mod item_locks;
 mod items;
 mod keys;
 mod options;
@@ -100,6 +99,8 @@ mod tag_records;
 mod tags;
 mod transact;
 mod ttl;
+#[doc(hidden)]
+pub mod item_locks;
 #[doc(hidden)]
 pub mod txn_claims;
 mod worker;

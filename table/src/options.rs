@@ -11,7 +11,8 @@ use shale_io::clock::{Clock, SystemClock};
 
 /// Default item-collection limit for tables with LSIs: 10 GB, as DynamoDB.
 pub const DEFAULT_ITEM_COLLECTION_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
-/// Lock stripes for per-item read-modify-write atomicity.
+/// Shards of the per-key item locks (`item_locks`): only how many mutexes the held
+/// keys are spread over; writes of different keys never wait for each other.
 pub const DEFAULT_LOCK_STRIPES: usize = 1024;
 
 /// How a [`crate::Database`] behaves. Start from `DatabaseOptions::default()` and use the
@@ -32,7 +33,7 @@ pub struct DatabaseOptions {
     pub background_index_worker: bool,
     /// How often the background worker looks for work when not woken.
     pub index_worker_interval: Duration,
-    /// Lock stripes for item read-modify-write.
+    /// Shards of the per-key item locks (named for the striped locks they replaced).
     pub lock_stripes: usize,
     /// How often the background worker runs a TTL sweep round (each examines up to
     /// `TTL_ITEMS_PER_ROUND` items per TTL-enabled table and deletes the expired ones).

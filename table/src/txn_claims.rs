@@ -1,25 +1,24 @@
 //! [`TxnClaims`]: the conflict detector. Which items are held by a transaction in flight.
 //!
 //! Serializability does not come from here: every write, transaction or not, holds the
-//! item lock stripes of its items (`crate::item_locks`) from its read to its commit, so
-//! writes of one item never interleave. This module decides who *fails* when a
+//! item locks of its items (`crate::item_locks`) from its read to its commit, so writes
+//! of one item never interleave. This module decides who *fails* when a
 //! transaction and another write want the same item at the same time, as DynamoDB
 //! documents it:
 //!
 //! - a transaction claims its items' exact keys before it locks anything, without
 //!   waiting: an item already claimed by another transaction cancels it, with the reason
 //!   `TransactionConflict` at that action's position;
-//! - a single-item write, once it holds its stripe, looks its key up here: a key claimed
-//!   by a transaction fails it with `TransactionConflictException`.
+//! - a single-item write looks its key up here before and after it locks it: a key
+//!   claimed by a transaction fails it with `TransactionConflictException`.
 //!
-//! Claims are per exact item key, so an unrelated item never conflicts (the stripes can
-//! collide; the claims cannot). A single-item write that finds no claim costs one atomic
+//! Claims are per exact item key, so an unrelated item never conflicts. A single-item write that finds no claim costs one atomic
 //! load; with claims present, one shard mutex held for a hash lookup. Nothing here ever
-//! waits for a transaction: the only blocking is on the stripes, which are held for one
+//! waits for a transaction: the only blocking is on the item locks, each held for one
 //! read-decide-commit.
 //!
 //! Lock order: a shard mutex is a leaf, taken alone (never two at once, never while
-//! waiting for anything else). It may be taken while item stripes are held.
+//! waiting for anything else). It may be taken while item locks are held.
 //!
 //! Under `--cfg loom` the mutex and the counter are loom's, so
 //! `tests/loom_txn_claims.rs` can check every interleaving of claims and checks.

@@ -174,9 +174,9 @@ struct Derived {
 ///
 /// Steps, in order:
 /// 1. check the set: 1 to [`MAX_ITEMS_PER_WRITE`] items, no item twice;
-/// 2. lock the set: the stripe of each item (of its partition, for tables with LSIs) in
-///    ascending stripe order, each stripe once (`crate::item_locks`), so writes over
-///    overlapping sets cannot deadlock;
+/// 2. lock the set: the key of each item (of its partition, for tables with LSIs) in
+///    ascending key order, each once (`crate::item_locks`), so writes over overlapping
+///    sets cannot deadlock, and writes of other keys never wait;
 /// 3. conflicts: a write that is not a transaction fails with TransactionConflict if
 ///    a transaction in flight has claimed one of its items (`crate::txn_claims`),
 ///    checked before step 2 (so it does not wait for that transaction) and again after;
@@ -253,17 +253,17 @@ fn apply(
                 .iter()
                 .any(|l| core.txn_claims.is_claimed(&l.item_key))
     };
-    // Before the stripes: an item a transaction holds fails the write at once, rather
-    // than after waiting for the transaction's stripe.
+    // Before the locks: an item a transaction holds fails the write at once, rather
+    // than after waiting for the transaction's lock.
     if claimed(&located) {
         return Err(TxnFailure::Whole(Error::TransactionConflict));
     }
     let _locks = core.item_locks.lock(located.iter().map(Located::lock_key));
     match claim {
-        // Again under the stripes: a transaction that claimed the item since the check
-        // above either holds the stripe now (it commits first, and we report the
+        // Again under the locks: a transaction that claimed the item since the check
+        // above either holds its lock now (it commits first, and we report the
         // conflict) or waits for it (it reads what we commit). Either order is
-        // serializable; the stripes, not the claims, keep the items consistent.
+        // serializable; the locks, not the claims, keep the items consistent.
         None => {
             if claimed(&located) {
                 return Err(TxnFailure::Whole(Error::TransactionConflict));
@@ -600,13 +600,13 @@ mod tests {
     };
     use crate::types::AttributeValue;
 
-    /// A table `Tab` (pk, sk) with an LSI on `lsk`, over `stripes` item locks.
-    fn lsi_table(stripes: usize) -> Core {
+    /// A table `Tab` (pk, sk) with an LSI on `lsk`, over `shards` item-lock shards.
+    fn lsi_table(shards: usize) -> Core {
         let core = Core::open(
             Arc::new(shale_engine::MemBackend::new()),
             DatabaseOptions {
                 background_index_worker: false,
-                lock_stripes: stripes,
+                lock_stripes: shards,
                 ..DatabaseOptions::default()
             },
         )
@@ -668,8 +668,7 @@ mod tests {
 
     #[test]
     fn one_write_of_several_items_shares_locks_and_sums_collection_sizes() {
-        // One stripe: both items (and their shared partition) map to it; locking it
-        // twice would deadlock.
+        // Both items lock their shared partition: locking it twice would deadlock.
         let core = &lsi_table(1);
         let cat = core.catalog.read();
         let def = cat.tables["Tab"].clone();
