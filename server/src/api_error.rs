@@ -73,6 +73,26 @@ pub enum ApiError {
         /// hyper's description.
         detail: String,
     },
+    /// The body did not arrive within its deadline
+    /// ([`crate::limits::ServerLimits::body_deadline`]): a slow or stalled client. The
+    /// connection is closed after the answer.
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout {
+        /// The deadline the body had, in whole seconds.
+        seconds: u64,
+    },
+    /// The queue of engine calls waiting for the blocking pool is full
+    /// ([`crate::limits::ServerLimits::max_queued_engine_calls`]): the server is
+    /// overloaded. A ThrottlingException rather than a 500 InternalServerError: both are
+    /// retried by every SDK, but throttling errors are retried with the SDKs' longer
+    /// throttling backoff (the Java SDK waits 500 ms instead of 25 ms before the first
+    /// retry, and standard-mode retry quotas treat them as transient), which is what an
+    /// overloaded server needs; and nothing failed inside the server.
+    #[error("Rate of requests exceeds the allowed throughput: the server's queue of {limit} engine calls is full")]
+    EngineQueueFull {
+        /// The queue's size.
+        limit: usize,
+    },
     /// The engine call panicked (inline on the event loop, or on a blocking-pool thread) or
     /// its blocking task was cancelled: a bug, never the client's fault.
     #[error("the engine task for {operation} did not complete: {detail}")]
@@ -177,6 +197,8 @@ impl ApiError {
             ApiError::NotImplemented { .. } => "ValidationException",
             ApiError::BodyTooLarge { .. } => "RequestEntityTooLargeException",
             ApiError::BodyRead { .. } => "SerializationException",
+            ApiError::BodyTimeout { .. } => "RequestTimeoutException",
+            ApiError::EngineQueueFull { .. } => "ThrottlingException",
             ApiError::TaskFailed { .. } | ApiError::ResponseEncoding { .. } => {
                 "InternalServerError"
             }
@@ -187,6 +209,7 @@ impl ApiError {
         match self {
             ApiError::Serialization { .. }
             | ApiError::BodyRead { .. }
+            | ApiError::BodyTimeout { .. }
             | ApiError::UnknownOperation
             | ApiError::BodyTooLarge { .. } => CORAL_NAMESPACE,
             _ => DYNAMODB_NAMESPACE,

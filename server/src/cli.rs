@@ -11,8 +11,11 @@ use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use lexopt::Arg;
+
+use crate::limits::ServerLimits;
 
 /// The port DynamoDB Local and every DynamoDB tutorial use.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -37,6 +40,18 @@ OPTIONS:
     --data-dir <PATH>    directory of the on-disk database (default ./shale-data)
     --in-memory          keep everything in memory; nothing survives a restart
     -h, --help           print this help and exit
+
+LIMITS (docs/server.md says why each default is what it is):
+    --max-connections <N>           connections served at once (default 4096); at
+                                    the cap the connection that has waited longest
+                                    for its client is closed to make room
+    --max-connections-per-peer <N>  the same, per client IP address (default 1024)
+    --idle-timeout <SECS>           close a connection idle this long (default 60)
+    --body-timeout <SECS>           time every request body gets (default 10) ...
+    --min-body-rate <BYTES/S>       ... plus its size at this rate (default 65536)
+    --blocking-threads <N>          threads running engine calls (default 64)
+    --max-queued-requests <N>       engine calls running or queued (default 1024);
+                                    beyond it requests get a ThrottlingException
 
 DynamoDB Local compatible spellings:
     -port <PORT>         same as --port
@@ -70,6 +85,8 @@ pub struct ServerConfig {
     pub port: u16,
     /// Backend choice.
     pub storage: StorageMode,
+    /// Connection, body and queue limits.
+    pub limits: ServerLimits,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +95,7 @@ impl Default for ServerConfig {
             bind: DEFAULT_BIND,
             port: DEFAULT_PORT,
             storage: StorageMode::OnDisk(PathBuf::from(DEFAULT_DATA_DIR)),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -164,6 +182,13 @@ enum Flag {
     InMemory,
     SharedDb,
     Help,
+    MaxConnections,
+    MaxConnectionsPerPeer,
+    IdleTimeout,
+    BodyTimeout,
+    MinBodyRate,
+    BlockingThreads,
+    MaxQueuedRequests,
 }
 
 impl Flag {
@@ -177,12 +202,19 @@ impl Flag {
             "--in-memory" | "-inMemory" => Flag::InMemory,
             "-sharedDb" | "--shared-db" => Flag::SharedDb,
             "-h" | "--help" | "-help" => Flag::Help,
+            "--max-connections" => Flag::MaxConnections,
+            "--max-connections-per-peer" => Flag::MaxConnectionsPerPeer,
+            "--idle-timeout" => Flag::IdleTimeout,
+            "--body-timeout" => Flag::BodyTimeout,
+            "--min-body-rate" => Flag::MinBodyRate,
+            "--blocking-threads" => Flag::BlockingThreads,
+            "--max-queued-requests" => Flag::MaxQueuedRequests,
             _ => return None,
         })
     }
 
     fn takes_value(self) -> bool {
-        matches!(self, Flag::Port | Flag::Bind | Flag::DataDir)
+        !matches!(self, Flag::InMemory | Flag::SharedDb | Flag::Help)
     }
 }
 
@@ -246,6 +278,28 @@ where
             // -sharedDb; Shale has a single database, which is -sharedDb's behaviour.
             Flag::SharedDb => {}
             Flag::Help => help = true,
+            Flag::MaxConnections => {
+                config.limits.max_connections = parse_count(&name, &value)?;
+            }
+            Flag::MaxConnectionsPerPeer => {
+                config.limits.max_connections_per_peer = parse_count(&name, &value)?;
+            }
+            Flag::IdleTimeout => config.limits.idle_timeout = parse_seconds(&name, &value)?,
+            Flag::BodyTimeout => {
+                config.limits.body_read_timeout = parse_seconds(&name, &value)?;
+            }
+            Flag::MinBodyRate => {
+                config.limits.min_body_bytes_per_sec = parse_value(&name, &value, RATE_EXPECTED)?;
+                if config.limits.min_body_bytes_per_sec == 0 {
+                    return Err(invalid_value(name, &value, RATE_EXPECTED));
+                }
+            }
+            Flag::BlockingThreads => {
+                config.limits.blocking_threads = parse_count(&name, &value)?;
+            }
+            Flag::MaxQueuedRequests => {
+                config.limits.max_queued_engine_calls = parse_count(&name, &value)?;
+            }
         }
     }
     if help {
@@ -265,6 +319,34 @@ where
 
 const PORT_EXPECTED: &str = "a port number from 0 to 65535";
 const BIND_EXPECTED: &str = "an IPv4 or IPv6 address such as 127.0.0.1";
+const COUNT_EXPECTED: &str = "a whole number from 1 to 1000000";
+const SECONDS_EXPECTED: &str = "a number of seconds greater than 0, such as 60 or 0.5";
+const RATE_EXPECTED: &str = "a number of bytes per second greater than 0";
+
+/// The largest count a limit flag takes: beyond it a "limit" is no limit.
+const MAX_COUNT: usize = 1_000_000;
+/// The longest duration a limit flag takes (a day): beyond it a timeout is none.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A positive count up to [`MAX_COUNT`].
+fn parse_count(flag: &str, value: &OsStr) -> Result<usize, CliError> {
+    let count: usize = parse_value(flag, value, COUNT_EXPECTED)?;
+    if (1..=MAX_COUNT).contains(&count) {
+        Ok(count)
+    } else {
+        Err(invalid_value(flag.to_string(), value, COUNT_EXPECTED))
+    }
+}
+
+/// A positive number of seconds up to [`MAX_SECONDS`], fractions allowed.
+fn parse_seconds(flag: &str, value: &OsStr) -> Result<Duration, CliError> {
+    let seconds: f64 = parse_value(flag, value, SECONDS_EXPECTED)?;
+    if seconds > 0.0 && seconds <= MAX_SECONDS {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(invalid_value(flag.to_string(), value, SECONDS_EXPECTED))
+    }
+}
 
 /// The next flag as given (dashes included) with its `=value` if it had one, or `None`
 /// at the end of the command line.
@@ -422,6 +504,54 @@ mod tests {
             parse_args(["--data-dir".to_string(), long]),
             Err(CliError::ArgumentTooLong { .. })
         ));
+    }
+
+    #[test]
+    fn limit_flags_set_the_limits_and_reject_zero_and_nonsense() {
+        let c = serve(&[
+            "--max-connections",
+            "10",
+            "--max-connections-per-peer=3",
+            "--idle-timeout",
+            "0.5",
+            "--body-timeout",
+            "2",
+            "--min-body-rate",
+            "100",
+            "--blocking-threads",
+            "4",
+            "--max-queued-requests",
+            "8",
+        ]);
+        assert_eq!(
+            c.limits,
+            ServerLimits {
+                max_connections: 10,
+                max_connections_per_peer: 3,
+                idle_timeout: Duration::from_millis(500),
+                body_read_timeout: Duration::from_secs(2),
+                min_body_bytes_per_sec: 100,
+                blocking_threads: 4,
+                max_queued_engine_calls: 8,
+            }
+        );
+        assert_eq!(serve(&[]).limits, ServerLimits::default());
+        for bad in [
+            ["--max-connections", "0"],
+            ["--max-connections", "-1"],
+            ["--blocking-threads", "1000001"],
+            ["--idle-timeout", "0"],
+            ["--idle-timeout", "NaN"],
+            ["--idle-timeout", "inf"],
+            ["--body-timeout", "-3"],
+            ["--min-body-rate", "0"],
+            ["--max-queued-requests", "many"],
+        ] {
+            assert!(
+                matches!(parse_args(bad), Err(CliError::InvalidValue { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     /// DynamoDB Local's single-dash words are whole names, never getopt clusters: lexopt

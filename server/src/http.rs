@@ -16,16 +16,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use shale_table::shapes::DescribeTableInput;
 use shale_table::Database;
 
+use tokio::sync::Semaphore;
+
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
+use crate::connections::{Connections, Slot};
 use crate::dispatch;
 use crate::dispatch::Outcome;
+use crate::limits::ServerLimits;
 use crate::metrics::{self, Metrics, NO_TABLE};
 use crate::operations::{parse_target, Operation, Target};
 use crate::request_id::RequestIds;
@@ -49,6 +53,13 @@ pub struct AppState {
     /// Whether item writes wait for a WAL sync (on disk): then they run on the blocking
     /// pool, so a sync never holds an event-loop thread (see [`runs_inline`]).
     pub writes_wait_for_sync: bool,
+    /// The server's limits.
+    pub limits: ServerLimits,
+    /// The open connections (the accept loop admits into it; `/metrics` reports it).
+    pub connections: Arc<Connections>,
+    /// Engine calls admitted to the blocking pool, running or queued: at most
+    /// [`ServerLimits::max_queued_engine_calls`].
+    engine_slots: Arc<Semaphore>,
     /// The engine call, inline or on the blocking pool. Always [`dispatch::execute`]:
     /// only this crate's tests swap in another (one that panics), so no request can.
     execute: Execute,
@@ -58,16 +69,61 @@ pub struct AppState {
 type Execute = fn(&Database, Operation, &[u8]) -> Outcome;
 
 impl AppState {
-    /// The state for a server on `storage`, with request ids seeded by `request_id_seed`
-    /// (microseconds since the epoch at startup).
+    /// The state for a server on `storage` with the default limits, with request ids
+    /// seeded by `request_id_seed` (microseconds since the epoch at startup).
     pub fn new(storage: &crate::storage::Storage, request_id_seed: u64) -> Self {
+        AppState::with_limits(storage, request_id_seed, ServerLimits::default())
+    }
+
+    /// The state for a server on `storage` with `limits`.
+    pub fn with_limits(
+        storage: &crate::storage::Storage,
+        request_id_seed: u64,
+        limits: ServerLimits,
+    ) -> Self {
         AppState {
             db: Arc::clone(&storage.database),
             metrics: Metrics::new(),
             request_ids: RequestIds::new(request_id_seed),
             writes_wait_for_sync: storage.writes_wait_for_sync(),
+            connections: Connections::new(&limits),
+            engine_slots: Arc::new(Semaphore::new(limits.max_queued_engine_calls.max(1))),
+            limits,
             execute: dispatch::execute,
         }
+    }
+
+    /// The connection registry's and the engine queue's figures for `/metrics`.
+    fn server_gauges(&self) -> [(&'static str, &'static str, i64); 4] {
+        use std::sync::atomic::Ordering::Relaxed;
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let queued = self
+            .limits
+            .max_queued_engine_calls
+            .max(1)
+            .saturating_sub(self.engine_slots.available_permits());
+        [
+            (
+                "shale_connections_open",
+                "Connections open now",
+                to_i64(self.connections.len() as u64),
+            ),
+            (
+                "shale_connections_evicted",
+                "Connections closed to make room for another, since startup",
+                to_i64(self.connections.counts.evicted.load(Relaxed)),
+            ),
+            (
+                "shale_connections_refused",
+                "Connections refused at their address's cap with every one busy, since startup",
+                to_i64(self.connections.counts.refused.load(Relaxed)),
+            ),
+            (
+                "shale_engine_calls_queued",
+                "Engine calls running or waiting on the blocking pool now",
+                to_i64(queued as u64),
+            ),
+        ]
     }
 
     /// This state with `execute` in place of [`dispatch::execute`], for fault injection.
@@ -127,19 +183,25 @@ pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -
 ///
 /// # Errors
 /// Never: every failure becomes an HTTP response.
+/// `slot` is the connection's: the request marks it as reading a body, then busy, then
+/// (when the response is built) idle again, so the registry knows whom it may close.
 pub async fn handle(
     state: Arc<AppState>,
+    slot: Arc<Slot>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let phase = RequestPhase::start(slot);
     let request_id = state.request_ids.next_id();
     let response = match (req.method(), req.uri().path()) {
-        (&Method::POST, _) => api(&state, req, &request_id).await,
+        (&Method::POST, _) => api(&state, &phase, req, &request_id).await,
         (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
         (&Method::GET, "/metrics") => {
             // The backend's figures stat files (the history's disk use): off the event loop.
             let s = Arc::clone(&state);
             match tokio::task::spawn_blocking(move || {
-                s.metrics.render_with_backend(&s.db.backend().stats())
+                let mut text = s.metrics.render_with_backend(&s.db.backend().stats());
+                Metrics::render_gauges(&mut text, &s.server_gauges());
+                text
             })
             .await
             {
@@ -156,8 +218,30 @@ pub async fn handle(
     Ok(with_request_id(response, &request_id))
 }
 
+/// Marks a connection's phases through one request; back to idle when dropped (the
+/// response is built: what remains is the client reading it).
+struct RequestPhase(Arc<Slot>);
+
+impl RequestPhase {
+    fn start(slot: Arc<Slot>) -> Self {
+        slot.set_busy();
+        RequestPhase(slot)
+    }
+}
+
+impl Drop for RequestPhase {
+    fn drop(&mut self) {
+        self.0.set_idle();
+    }
+}
+
 /// The DynamoDB JSON-RPC endpoint.
-async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Response<Full<Bytes>> {
+async fn api(
+    state: &AppState,
+    phase: &RequestPhase,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
     let Some(reply_type) = reply_content_type(&req) else {
         return not_found();
     };
@@ -183,7 +267,18 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
                 }),
             )
         } else {
-            match read_body(req).await {
+            phase.0.set_reading_body();
+            let deadline = state
+                .limits
+                .body_deadline(declared_len, MAX_REQUEST_BODY_BYTES as u64);
+            let body = match tokio::time::timeout(deadline, read_body(req, declared_len)).await {
+                Ok(read) => read,
+                Err(_) => Err(ApiError::BodyTimeout {
+                    seconds: deadline.as_secs(),
+                }),
+            };
+            phase.0.set_busy();
+            match body {
                 Err(e) => (target_name(target), NO_TABLE.to_string(), Err(e)),
                 Ok(body) => match target {
                     Target::Unknown => (
@@ -203,21 +298,8 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
                         (op.name(), outcome.table, outcome.result)
                     }
                     Target::Implemented(op) => {
-                        let db = Arc::clone(&state.db);
-                        let execute = state.execute;
-                        // Engine calls that may block (disk, WAL sync, long scans) stay off
-                        // the event loop so one slow request never stalls the others.
-                        match tokio::task::spawn_blocking(move || execute(&db, op, &body)).await {
-                            Ok(outcome) => (op.name(), outcome.table, outcome.result),
-                            Err(e) => (
-                                op.name(),
-                                NO_TABLE.to_string(),
-                                Err(ApiError::TaskFailed {
-                                    operation: op.name(),
-                                    detail: e.to_string(),
-                                }),
-                            ),
-                        }
+                        let (table, result) = execute_blocking(state, op, body).await;
+                        (op.name(), table, result)
                     }
                 },
             }
@@ -232,7 +314,10 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
                 tracing::debug!(request_id, operation = operation_name, error = %e, "request failed");
             }
             let mut response = respond(status, reply_type, e.body());
-            if matches!(e, ApiError::BodyTooLarge { .. }) {
+            if matches!(
+                e,
+                ApiError::BodyTooLarge { .. } | ApiError::BodyTimeout { .. }
+            ) {
                 // The unread rest of the body would be parsed as the next request.
                 response
                     .headers_mut()
@@ -256,6 +341,43 @@ async fn api(state: &AppState, req: Request<Incoming>, request_id: &str) -> Resp
         started.elapsed(),
     );
     response
+}
+
+/// Runs `op` on the blocking pool, if the engine queue has room: engine calls that may
+/// block (disk, WAL sync, long scans) stay off the event loop so one slow request never
+/// stalls the others, and at most [`ServerLimits::max_queued_engine_calls`] wait for the
+/// pool's threads. A request that finds the queue full is answered at once with a
+/// ThrottlingException ([`ApiError::EngineQueueFull`]).
+async fn execute_blocking(
+    state: &AppState,
+    op: Operation,
+    body: Vec<u8>,
+) -> (String, Result<Vec<u8>, ApiError>) {
+    let Ok(permit) = Arc::clone(&state.engine_slots).try_acquire_owned() else {
+        return (
+            NO_TABLE.to_string(),
+            Err(ApiError::EngineQueueFull {
+                limit: state.limits.max_queued_engine_calls,
+            }),
+        );
+    };
+    let db = Arc::clone(&state.db);
+    let execute = state.execute;
+    let task = tokio::task::spawn_blocking(move || {
+        let outcome = execute(&db, op, &body);
+        drop(permit);
+        outcome
+    });
+    match task.await {
+        Ok(outcome) => (outcome.table, outcome.result),
+        Err(e) => (
+            NO_TABLE.to_string(),
+            Err(ApiError::TaskFailed {
+                operation: op.name(),
+                detail: e.to_string(),
+            }),
+        ),
+    }
 }
 
 /// Runs `op` on the event-loop thread, with a panic in the engine call caught as tokio
@@ -314,20 +436,36 @@ fn reply_content_type(req: &Request<Incoming>) -> Option<&'static str> {
     }
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
-    match Limited::new(req.into_body(), MAX_REQUEST_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(ApiError::BodyTooLarge {
-            limit_bytes: MAX_REQUEST_BODY_BYTES,
-        }),
-        Err(e) => Err(ApiError::BodyRead {
+/// The body, gathered into one buffer as its frames arrive.
+///
+/// Each frame is copied out and dropped at once, so the connection holds the bytes the
+/// client has sent and no more: keeping the frames (as `Collected` does) kept each one's
+/// whole read buffer alive, about 8 KB for a body sent a byte per TCP segment. The buffer
+/// starts at the declared length, capped at [`INITIAL_BODY_CAPACITY`] so a client cannot
+/// reserve memory by declaring a size it never sends, and grows as data arrives.
+async fn read_body(req: Request<Incoming>, declared_len: Option<u64>) -> Result<Vec<u8>, ApiError> {
+    let initial = declared_len.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut buffer = Vec::with_capacity(initial.min(INITIAL_BODY_CAPACITY));
+    let mut body = req.into_body();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::BodyRead {
             detail: e.to_string(),
-        }),
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if buffer.len() + data.len() > MAX_REQUEST_BODY_BYTES {
+            return Err(ApiError::BodyTooLarge {
+                limit_bytes: MAX_REQUEST_BODY_BYTES,
+            });
+        }
+        buffer.extend_from_slice(&data);
     }
+    Ok(buffer)
 }
+
+/// The most a body buffer reserves before data arrives.
+const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
 
 fn target_name(target: Target) -> &'static str {
     match target {
@@ -449,6 +587,133 @@ mod tests {
                 assert!(!runs_inline(op, SMALL, on_disk), "{op:?}");
             }
         }
+    }
+
+    /// Scans that have entered [`scans_wait_for_release`], and the gate they wait at.
+    static SCANS_ENTERED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static SCANS_RELEASED: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    /// An engine call whose Scans wait (at most 30 s) until released, holding their
+    /// engine-queue slots; everything else runs for real.
+    fn scans_wait_for_release(db: &Database, op: Operation, body: &[u8]) -> Outcome {
+        use std::sync::atomic::Ordering;
+        if op == Operation::Scan {
+            SCANS_ENTERED.fetch_add(1, Ordering::SeqCst);
+            for _ in 0..30_000 {
+                if SCANS_RELEASED.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        dispatch::execute(db, op, body)
+    }
+
+    /// Issue 16, case 3: the blocking pool grew a thread per waiting engine call. Now at
+    /// most `max_queued_engine_calls` are admitted; the next request is answered at once
+    /// with a ThrottlingException, and inline calls (GetItem) are not held up at all.
+    #[test]
+    fn a_full_engine_queue_answers_throttling_at_once() {
+        use std::sync::atomic::Ordering;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let storage = Storage::open(&StorageMode::InMemory).expect("in-memory storage");
+        let limits = ServerLimits {
+            max_queued_engine_calls: 2,
+            ..ServerLimits::default()
+        };
+        let state = Arc::new(
+            AppState::with_limits(&storage, 0, limits).with_execute(scans_wait_for_release),
+        );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = runtime.spawn(serve(listener, Arc::clone(&state), async {
+            let _ = stopped.await;
+        }));
+        let mut c = Client::connect(addr).expect("connect");
+        let created = c
+            .call(
+                "CreateTable",
+                &json!({
+                    "TableName": "Queued",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST"
+                }),
+            )
+            .expect("CreateTable");
+        assert_eq!(
+            created.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        let scan = json!({"TableName": "Queued"});
+        let held: Vec<_> = (0..2)
+            .map(|_| {
+                let scan = scan.clone();
+                std::thread::spawn(move || {
+                    let mut c = Client::connect(addr).expect("connect");
+                    c.call("Scan", &scan).expect("Scan")
+                })
+            })
+            .collect();
+        for _ in 0..30_000 {
+            if SCANS_ENTERED.load(Ordering::SeqCst) == 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(SCANS_ENTERED.load(Ordering::SeqCst), 2);
+
+        let r = c
+            .call("Scan", &scan)
+            .expect("an answer while the queue is full");
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+        let v = r.json();
+        assert_eq!(
+            v["__type"],
+            "com.amazonaws.dynamodb.v20120810#ThrottlingException"
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Rate of requests exceeds the allowed throughput")),
+            "{v}"
+        );
+        let get = c
+            .call(
+                "GetItem",
+                &json!({"TableName": "Queued", "Key": {"pk": {"S": "a"}}}),
+            )
+            .expect("GetItem runs inline, queue or not");
+        assert_eq!(get.status, 200);
+
+        SCANS_RELEASED.store(true, Ordering::SeqCst);
+        for scan in held {
+            assert_eq!(scan.join().expect("scan thread").status, 200);
+        }
+        let r = c.call("Scan", &scan).expect("Scan after the queue drained");
+        assert_eq!(r.status, 200);
+        assert!(state
+            .metrics
+            .render()
+            .contains("outcome=\"ThrottlingException\"} 1\n"));
+        drop(c);
+        let _ = stop.send(());
+        assert_eq!(
+            runtime.block_on(server).expect("the server task ends"),
+            ShutdownOutcome::Drained
+        );
+        storage.close().expect("close");
     }
 
     /// An engine call that panics for GetItem (inline in both modes) and Query (always on

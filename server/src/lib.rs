@@ -29,9 +29,11 @@
 
 pub mod api_error;
 pub mod cli;
+pub mod connections;
 pub mod dispatch;
 pub mod enum_values;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod operations;
 pub mod request_id;
@@ -89,6 +91,7 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         .enable_io()
         .enable_time()
         .thread_name("shale-http")
+        .max_blocking_threads(config.limits.blocking_threads.max(1))
         .build()
         .map_err(StartupError::Runtime)?;
     runtime.block_on(async move {
@@ -101,7 +104,11 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
         let shutdown = server::shutdown_signal().map_err(StartupError::Runtime)?;
-        let state = Arc::new(AppState::new(&storage, SystemClock.now_micros()));
+        let state = Arc::new(AppState::with_limits(
+            &storage,
+            SystemClock.now_micros(),
+            config.limits,
+        ));
         tracing::info!(%local, backend = storage.backend_name(), "listening");
         announce(local);
         let outcome = server::serve(listener, state, shutdown).await;

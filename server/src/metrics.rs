@@ -200,6 +200,20 @@ impl Metrics {
         out
     }
 
+    /// Appends the server's own gauges (name, help, value) to a scrape: connections and
+    /// the engine queue, read when scraped.
+    pub fn render_gauges(out: &mut String, gauges: &[(&str, &str, i64)]) {
+        let mut registry = Registry::default();
+        for (name, help, value) in gauges {
+            let gauge = Gauge::<i64>::default();
+            gauge.set(*value);
+            registry.register(*name, *help, gauge);
+        }
+        if prometheus_text::encode(out, &registry).is_err() {
+            tracing::error!("encoding the server gauges failed; the scrape is incomplete");
+        }
+    }
+
     /// The Prometheus text exposition (version 0.0.4, [`CONTENT_TYPE`]) of every series.
     pub fn render(&self) -> String {
         let mut out = String::new();

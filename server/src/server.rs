@@ -7,6 +7,9 @@
 //! 3. wait for that at most [`SHUTDOWN_GRACE`], so a stuck client cannot keep the process
 //!    alive forever;
 //! 4. the caller then syncs and closes the engine ([`crate::storage::Storage::close`]).
+//!
+//! Each connection's task also ends when the registry evicts it to make room
+//! ([`crate::connections`]) or when it has been idle for the idle timeout.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,17 +20,16 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use crate::connections::Admission;
 use crate::http::{handle, AppState};
 
 /// How long shutdown waits for in-flight requests before closing the engine anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// Connections served at once; further clients wait in the kernel's accept backlog.
-/// Bounds memory and file descriptors under a connection flood.
-pub const MAX_CONNECTIONS: usize = 4096;
 /// A client that has not finished sending request headers by then is disconnected
-/// (slowloris protection).
+/// (slowloris protection; [`crate::limits::ServerLimits::idle_timeout`] covers a client that
+/// sends nothing at all, and the registry closes waiting connections earlier when others
+/// need their slots).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
@@ -42,29 +44,33 @@ pub enum ShutdownOutcome {
 }
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then drains connections.
+/// The connection limits are `state.limits`'s (see [`crate::connections`]).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> ShutdownOutcome {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = Arc::clone(&state.connections);
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(p) => p,
-                // The semaphore is never closed; treat it as a shutdown if it ever is.
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Waits only while every connection is busy in the engine.
+        let guard = tokio::select! {
+            admission = connections.admit(peer.ip()) => match admission {
+                Admission::Admitted(guard) => guard,
+                Admission::Refused => {
+                    tracing::debug!(%peer, "refused: its address is at its connection cap");
                     continue;
                 }
             },
@@ -74,19 +80,45 @@ pub async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "set_nodelay failed");
         }
-        let state = Arc::clone(&state);
-        let service = service_fn(move |req| handle(Arc::clone(&state), req));
+        let conn_state = Arc::clone(&state);
+        let slot = Arc::clone(guard.slot());
+        let service =
+            service_fn(move |req| handle(Arc::clone(&conn_state), Arc::clone(&slot), req));
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
+        let idle_timeout = state.limits.idle_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let slot = Arc::clone(guard.slot());
+            tokio::pin!(conn);
+            loop {
+                // Busy or reading a body: look again after a whole idle timeout.
+                let idle_for = slot.idle_for().unwrap_or_default();
+                let recheck = idle_timeout.saturating_sub(idle_for);
+                tokio::select! {
+                    ended = &mut conn => {
+                        if let Err(e) = ended {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    () = slot.evicted() => {
+                        tracing::debug!(%peer, "closed to make room for another connection");
+                        break;
+                    }
+                    () = tokio::time::sleep(recheck) => {
+                        if slot.idle_for().is_some_and(|idle| idle >= idle_timeout) {
+                            tracing::debug!(%peer, "closed after the idle timeout");
+                            break;
+                        }
+                    }
+                }
             }
-            drop(permit);
+            // Dropping the connection closes its socket; the guard frees its slot.
+            drop(guard);
         });
     }
     drop(listener);

@@ -67,6 +67,16 @@ impl Client {
         })
     }
 
+    /// A client on an already connected stream (whose caller may have written to it).
+    pub fn from_stream(stream: TcpStream) -> io::Result<Client> {
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        stream.set_write_timeout(Some(IO_TIMEOUT))?;
+        Ok(Client {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
     /// Sends a request and reads its response.
     pub fn request(
         &mut self,
