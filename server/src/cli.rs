@@ -39,6 +39,9 @@ OPTIONS:
     --bind <ADDR>        IP address to bind (default 127.0.0.1)
     --data-dir <PATH>    directory of the on-disk database (default ./shale-data)
     --in-memory          keep everything in memory; nothing survives a restart
+    --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
+                         as synced (lost data); each dropped range is logged at WARN.
+                         Without it such a data directory refuses to open.
     -h, --help           print this help and exit
 
 LIMITS (docs/server.md says why each default is what it is):
@@ -87,6 +90,9 @@ pub struct ServerConfig {
     pub storage: StorageMode,
     /// Connection, body and queue limits.
     pub limits: ServerLimits,
+    /// `--tolerate-wal-loss`: open a data directory whose WAL lost synced records,
+    /// dropping them (each reported at WARN), instead of refusing to start.
+    pub tolerate_wal_loss: bool,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +102,7 @@ impl Default for ServerConfig {
             port: DEFAULT_PORT,
             storage: StorageMode::OnDisk(PathBuf::from(DEFAULT_DATA_DIR)),
             limits: ServerLimits::default(),
+            tolerate_wal_loss: false,
         }
     }
 }
@@ -182,6 +189,7 @@ enum Flag {
     InMemory,
     SharedDb,
     Help,
+    TolerateWalLoss,
     MaxConnections,
     MaxConnectionsPerPeer,
     IdleTimeout,
@@ -202,6 +210,7 @@ impl Flag {
             "--in-memory" | "-inMemory" => Flag::InMemory,
             "-sharedDb" | "--shared-db" => Flag::SharedDb,
             "-h" | "--help" | "-help" => Flag::Help,
+            "--tolerate-wal-loss" => Flag::TolerateWalLoss,
             "--max-connections" => Flag::MaxConnections,
             "--max-connections-per-peer" => Flag::MaxConnectionsPerPeer,
             "--idle-timeout" => Flag::IdleTimeout,
@@ -214,7 +223,10 @@ impl Flag {
     }
 
     fn takes_value(self) -> bool {
-        !matches!(self, Flag::InMemory | Flag::SharedDb | Flag::Help)
+        !matches!(
+            self,
+            Flag::InMemory | Flag::SharedDb | Flag::Help | Flag::TolerateWalLoss
+        )
     }
 }
 
@@ -278,6 +290,7 @@ where
             // -sharedDb; Shale has a single database, which is -sharedDb's behaviour.
             Flag::SharedDb => {}
             Flag::Help => help = true,
+            Flag::TolerateWalLoss => config.tolerate_wal_loss = true,
             Flag::MaxConnections => {
                 config.limits.max_connections = parse_count(&name, &value)?;
             }

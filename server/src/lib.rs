@@ -44,6 +44,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use shale_engine::lsm::OnSyncedLoss;
 use shale_io::clock::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
@@ -95,7 +96,12 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         .build()
         .map_err(StartupError::Runtime)?;
     runtime.block_on(async move {
-        let storage = Storage::open(&config.storage)?;
+        let on_synced_loss = if config.tolerate_wal_loss {
+            OnSyncedLoss::DropAndReport
+        } else {
+            OnSyncedLoss::Refuse
+        };
+        let storage = Storage::open_with(&config.storage, on_synced_loss)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::lsm::{Db, DbOptions, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_table::{Database, DatabaseOptions};
 
@@ -90,6 +90,19 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
+        Self::open_with(mode, OnSyncedLoss::Refuse)
+    }
+
+    /// As [`Storage::open`], with what the on-disk engine does when WAL recovery would
+    /// drop records the log marks as synced: refuse to open (the server's default) or
+    /// drop them and report each at WARN (`--tolerate-wal-loss`).
+    ///
+    /// # Errors
+    /// As [`Storage::open`].
+    pub fn open_with(
+        mode: &StorageMode,
+        on_synced_loss: OnSyncedLoss,
+    ) -> Result<Storage, StartupError> {
         match mode {
             // The memory backend keeps checkpoints in memory: no backup directory.
             StorageMode::InMemory => Self::on_backend(
@@ -97,7 +110,9 @@ impl Storage {
                 None,
                 DatabaseOptions::default(),
             ),
-            StorageMode::OnDisk(dir) => Self::open_lsm(DbOptions::new(dir)),
+            StorageMode::OnDisk(dir) => {
+                Self::open_lsm(DbOptions::new(dir).with_wal_on_synced_loss(on_synced_loss))
+            }
         }
     }
 

@@ -169,6 +169,32 @@ pub enum CorruptionKind {
         /// The LSN found.
         lsn: Lsn,
     },
+    /// A segment file is shorter than the length it was preallocated to (version-2
+    /// segments record it). Segments are preallocated and synced before they get their
+    /// name, and a torn write never shortens a file, so bytes that were durable are gone.
+    #[error("segment of {len} bytes is shorter than its preallocated {preallocated} bytes: durable bytes were lost")]
+    SegmentTruncated {
+        /// The file's length.
+        len: u64,
+        /// The length it was preallocated to.
+        preallocated: u64,
+    },
+    /// The segment holds fewer valid records than its synced mark says were durable.
+    #[error("{found} valid records, but the log marks {synced} of them as synced: synced records were lost")]
+    SyncedRecordsMissing {
+        /// Valid records found in the segment.
+        found: u64,
+        /// Records the synced mark says were durable.
+        synced: u64,
+    },
+    /// The last segment is shorter than its header but not all zeros: not a segment whose
+    /// creation was cut short (this build creates segments under another name and renames
+    /// them only when complete), so its contents were lost.
+    #[error("segment of {len} bytes is shorter than its header and holds data")]
+    PartialHeader {
+        /// The file's length.
+        len: u64,
+    },
     /// A record's timestamp is older than the record before it. The writer never does
     /// that (timestamps are clamped to be non-decreasing, which reading from a timestamp
     /// relies on), so the record is damage.

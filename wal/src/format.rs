@@ -12,8 +12,17 @@ use crate::Lsn;
 
 /// First bytes of every segment file.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"SHALEWAL";
-/// The segment format version this build writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
+/// The segment format version this build writes. Version 2 added the preallocated length
+/// and the synced mark to the header; version 1 segments (with those bytes zero) are still
+/// read, with the older, weaker recovery rules.
+pub const FORMAT_VERSION: u8 = 2;
+/// The oldest segment format version this build reads.
+pub const OLDEST_READABLE_VERSION: u8 = 1;
+/// Offset of the synced mark in a version-2 header: a `u32`, the number of this segment's
+/// records known durable (synced) when the latest group-commit sync began. Not covered by
+/// the header checksum, because it is rewritten in place at every sync; it is four aligned
+/// bytes in the first sector, which a torn write cannot split.
+pub const SYNCED_MARK_OFFSET: usize = 36;
 /// Size of the segment header.
 pub const SEGMENT_HEADER_LEN: usize = 40;
 /// Size of a record header: crc32 (4), payload length (4), LSN (8), timestamp (8), kind (1).
@@ -49,13 +58,32 @@ pub struct SegmentHeader {
     /// Upper bound on the timestamp of every record in earlier segments; used to skip whole
     /// segments when reading from a timestamp or purging the archive.
     pub first_timestamp_micros: u64,
+    /// The length the file was preallocated to before it became a segment (version 2; 0 in
+    /// a version-1 header, which did not record it). A segment file shorter than this lost
+    /// bytes that were durable: a torn write never shortens a preallocated file.
+    pub preallocated_len: u64,
 }
+
+impl SegmentHeader {
+    /// A version-2 header for a segment preallocated to `preallocated_len` bytes.
+    pub fn new(first_lsn: Lsn, first_timestamp_micros: u64, preallocated_len: u64) -> Self {
+        SegmentHeader {
+            first_lsn,
+            first_timestamp_micros,
+            preallocated_len,
+        }
+    }
+}
+
+/// Largest preallocated length a header can record: 7 bytes.
+pub const MAX_PREALLOCATED_LEN: u64 = (1 << 56) - 1;
 
 /// Encodes a segment header.
 pub fn encode_segment_header(h: &SegmentHeader) -> [u8; SEGMENT_HEADER_LEN] {
     let mut b = [0u8; SEGMENT_HEADER_LEN];
     b[0..8].copy_from_slice(&SEGMENT_MAGIC);
     b[8] = FORMAT_VERSION;
+    b[9..16].copy_from_slice(&h.preallocated_len.min(MAX_PREALLOCATED_LEN).to_le_bytes()[..7]);
     b[16..24].copy_from_slice(&h.first_lsn.to_le_bytes());
     b[24..32].copy_from_slice(&h.first_timestamp_micros.to_le_bytes());
     let crc = crc32fast::hash(&b[0..32]);
@@ -81,9 +109,11 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentHeader, CorruptionKi
     if expected != actual {
         return Err(CorruptionKind::HeaderChecksum { expected, actual });
     }
-    if b[8] != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&b[8]) {
         return Err(CorruptionKind::UnsupportedVersion { version: b[8] });
     }
+    let mut len = [0u8; 8];
+    len[..7].copy_from_slice(&b[9..16]);
     let first_lsn = u64_at(b, 16);
     if first_lsn == 0 || first_lsn > MAX_LSN {
         return Err(CorruptionKind::LsnOutOfRange { lsn: first_lsn });
@@ -91,7 +121,21 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentHeader, CorruptionKi
     Ok(SegmentHeader {
         first_lsn,
         first_timestamp_micros: u64_at(b, 24),
+        // Version 1 wrote zeros here.
+        preallocated_len: u64::from_le_bytes(len),
     })
+}
+
+/// The synced mark of a segment image (see [`SYNCED_MARK_OFFSET`]): how many of its
+/// records were durable when its latest sync began. 0 for a version-1 segment or a short
+/// image.
+pub fn synced_mark(bytes: &[u8]) -> u32 {
+    match bytes.get(8) {
+        Some(&version) if version >= 2 && bytes.len() >= SEGMENT_HEADER_LEN => {
+            u32_at(bytes, SYNCED_MARK_OFFSET)
+        }
+        _ => 0,
+    }
 }
 
 /// Total encoded size of a record with a payload of `payload_len` bytes.
@@ -226,10 +270,7 @@ mod tests {
 
     #[test]
     fn header_roundtrips_and_every_single_bit_flip_is_caught() {
-        let h = SegmentHeader {
-            first_lsn: 42,
-            first_timestamp_micros: 7,
-        };
+        let h = SegmentHeader::new(42, 7, 64 << 20);
         let b = encode_segment_header(&h);
         assert_eq!(decode_segment_header(&b), Ok(h));
         for bit in 0..36 * 8 {
@@ -246,10 +287,7 @@ mod tests {
     #[test]
     fn lsns_outside_one_to_max_are_corruption_even_with_valid_checksums() {
         for lsn in [0, MAX_LSN + 1, u64::MAX] {
-            let h = SegmentHeader {
-                first_lsn: lsn,
-                first_timestamp_micros: 7,
-            };
+            let h = SegmentHeader::new(lsn, 7, 4096);
             assert_eq!(
                 decode_segment_header(&encode_segment_header(&h)),
                 Err(CorruptionKind::LsnOutOfRange { lsn })
@@ -266,6 +304,35 @@ mod tests {
         let mut buf = Vec::new();
         encode_record(&mut buf, MAX_LSN, 1, 7, b"x");
         assert!(matches!(decode_record(&buf), Slot::Record { .. }));
+    }
+
+    /// A version-1 header (reserved bytes zero, no synced mark) still reads, as a header
+    /// with no recorded preallocation; a version past this build's is refused.
+    #[test]
+    fn version_one_headers_still_read_and_future_versions_do_not() {
+        let mut v1 = encode_segment_header(&SegmentHeader::new(9, 3, 0));
+        v1[8] = 1;
+        let crc = crc32fast::hash(&v1[0..32]);
+        v1[32..36].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode_segment_header(&v1), Ok(SegmentHeader::new(9, 3, 0)));
+        assert_eq!(synced_mark(&v1), 0);
+        let mut v3 = v1;
+        v3[8] = 3;
+        let crc = crc32fast::hash(&v3[0..32]);
+        v3[32..36].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            decode_segment_header(&v3),
+            Err(CorruptionKind::UnsupportedVersion { version: 3 })
+        );
+    }
+
+    #[test]
+    fn the_synced_mark_is_outside_the_header_checksum() {
+        let mut b = encode_segment_header(&SegmentHeader::new(1, 0, 4096));
+        assert_eq!(synced_mark(&b), 0);
+        b[SYNCED_MARK_OFFSET..SYNCED_MARK_OFFSET + 4].copy_from_slice(&77u32.to_le_bytes());
+        assert_eq!(synced_mark(&b), 77);
+        assert!(decode_segment_header(&b).is_ok());
     }
 
     #[test]

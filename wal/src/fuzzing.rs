@@ -36,11 +36,7 @@ mod tests {
 
     #[test]
     fn parses_valid_and_rejects_garbage_without_panicking() {
-        let mut img = encode_segment_header(&SegmentHeader {
-            first_lsn: 1,
-            first_timestamp_micros: 0,
-        })
-        .to_vec();
+        let mut img = encode_segment_header(&SegmentHeader::new(1, 0, 0)).to_vec();
         encode_record(&mut img, 1, 5, 2, b"a");
         encode_record(&mut img, 2, 6, 2, b"bc");
         let recs = parse_segment(&img).unwrap();

@@ -60,7 +60,9 @@ pub trait BatchSink {
     fn write_batch(&mut self, batch: &[u8], last_lsn: Lsn) -> Result<(), Self::Error>;
     /// A handle whose [`SyncHandle::sync`] makes everything written so far durable. It is
     /// used with no lock held, possibly while later batches are being written.
-    fn syncer(&mut self) -> Self::Syncer;
+    /// `durable` is the last LSN already known durable (synced) before this sync, which
+    /// the sink may record in the same sync (the WAL's synced mark).
+    fn syncer(&mut self, durable: Lsn) -> Self::Syncer;
 }
 
 /// A sync taken from a [`BatchSink`].
@@ -360,6 +362,7 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
         mut st: MutexGuard<'a, State<U>>,
     ) -> Result<MutexGuard<'a, State<U>>, CommitError<K::Error>> {
         st.syncing = true;
+        let durable_before = st.synced;
         drop(st);
 
         let mut guard = LeaderGuard {
@@ -369,7 +372,7 @@ impl<U, K: BatchSink> GroupCommit<U, K> {
         };
         let (syncer, target) = {
             let mut sink = lock(&self.sink);
-            (sink.sink.syncer(), sink.written)
+            (sink.sink.syncer(durable_before), sink.written)
         };
         let result = syncer.sync();
         guard.armed = false;

@@ -39,7 +39,8 @@
 //! - a replication log: there is no network shipping or consensus;
 //! - a multi-process log: one `Wal` per directory, in one process;
 //! - tolerant of silent corruption in the middle of the log: that is an error, never
-//!   skipped (only a torn tail is cut).
+//!   skipped (only a torn tail is cut, and every cut is logged at WARN and listed in
+//!   [`Wal::recovery_report`]).
 
 mod error;
 mod flusher;
@@ -60,14 +61,16 @@ pub use format::{
     Record, FORMAT_VERSION, MAX_LSN, MAX_RECORD_PAYLOAD_BYTES, RECORD_HEADER_LEN,
     SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
 };
-pub use options::Preallocation;
 pub use options::{
     Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, MAX_SEGMENT_SIZE_BYTES,
     MIN_SEGMENT_SIZE_BYTES,
 };
+pub use options::{OnSyncedLoss, Preallocation};
 pub use reader::{read_dir, read_dir_from_timestamp, WalIter};
+pub use recovery::{DropReason, DroppedBytes, RecoveryReport};
 pub use segment::{parse_segment_file_name, segment_file_name, ARCHIVE_DIR};
 pub use wal::{Wal, MAX_PENDING_BYTES};
+pub use writer::SYNCED_MARK_INTERVAL_MICROS;
 
 /// A log sequence number. The first record is 1; LSNs are contiguous.
 pub type Lsn = u64;

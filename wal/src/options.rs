@@ -63,6 +63,22 @@ pub struct WalOptions {
     /// [`crate::spare`]). Off: every roll creates its segment itself, and the log does no
     /// I/O outside its callers' threads (tests that count or fail the Nth I/O want that).
     pub prepare_spare_segments: bool,
+    /// What recovery does when it would drop records the log marks as durable (a
+    /// truncated segment, fewer records than the synced mark): refuse to open (the
+    /// default) or drop them and report it.
+    pub on_synced_loss: OnSyncedLoss,
+}
+
+/// What [`crate::Wal::open`] does when recovery would drop records that the log marks as
+/// synced (see `docs/format/wal.md`, "Recovery"). A torn tail beyond the synced mark is
+/// always cut and reported: those records were never acknowledged as durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnSyncedLoss {
+    /// Fail with [`crate::Error::Corruption`], changing nothing on disk.
+    #[default]
+    Refuse,
+    /// Drop them, open, and list them in [`crate::RecoveryReport`].
+    DropAndReport,
 }
 
 impl WalOptions {
@@ -78,6 +94,7 @@ impl WalOptions {
             archive: false,
             preallocation: Preallocation::Zeroed,
             prepare_spare_segments: true,
+            on_synced_loss: OnSyncedLoss::Refuse,
         }
     }
 

@@ -102,12 +102,15 @@ pub fn read_segment_bytes(fs: &dyn FileSystem, path: &Path, mode: OpenMode) -> R
     f.read_to_vec().map_err(|e| Error::io("read", path, e))
 }
 
-/// Creates segment `first_lsn` in `dir`: header, preallocated space, data sync, then a
-/// directory sync so that the file survives a crash.
+/// Creates segment `first_lsn` in `dir`: header and preallocated space written and synced
+/// under a spare's name, then renamed to the segment's name and the directory synced, so
+/// that a segment file, once it exists, is never shorter than its preallocated length (a
+/// shorter one lost durable bytes, see `crate::recovery`). `header.preallocated_len` must
+/// be `size_bytes`.
 ///
 /// # Errors
-/// [`Error::Io`] or [`Error::DiskFull`] from any step; the half-made file may remain and is
-/// recognised (header-only or zero) by recovery.
+/// [`Error::Io`] or [`Error::DiskFull`] from any step; the half-made file keeps its spare
+/// name and is deleted at the next open.
 pub fn create_segment(
     fs: &dyn FileSystem,
     dir: &Path,
@@ -115,14 +118,28 @@ pub fn create_segment(
     size_bytes: u64,
     prealloc: Preallocation,
 ) -> Result<(PathBuf, Arc<dyn File>)> {
+    debug_assert_eq!(header.preallocated_len, size_bytes);
     let path = dir.join(segment_file_name(header.first_lsn));
+    let making = dir.join(format!(
+        "{:020}.new{}",
+        header.first_lsn,
+        crate::spare::SPARE_SUFFIX
+    ));
     let f = fs
-        .open(&path, OpenMode::CreateTruncate)
-        .map_err(|e| Error::io("create", &path, e))?;
+        .open(&making, OpenMode::CreateTruncate)
+        .map_err(|e| Error::io("create", &making, e))?;
     f.write_all_at(&encode_segment_header(&header), 0)
-        .map_err(|e| Error::io("write header", &path, e))?;
-    preallocate(&*f, &path, SEGMENT_HEADER_LEN as u64, size_bytes, prealloc)?;
-    f.sync_data().map_err(|e| Error::io("sync", &path, e))?;
+        .map_err(|e| Error::io("write header", &making, e))?;
+    preallocate(
+        &*f,
+        &making,
+        SEGMENT_HEADER_LEN as u64,
+        size_bytes,
+        prealloc,
+    )?;
+    f.sync_data().map_err(|e| Error::io("sync", &making, e))?;
+    fs.rename(&making, &path)
+        .map_err(|e| Error::io("rename new segment", &making, e))?;
     fs.sync_dir(dir)
         .map_err(|e| Error::io("sync dir", dir, e))?;
     Ok((path, f))
@@ -323,11 +340,7 @@ mod tests {
     use crate::format::encode_record;
 
     fn image(first: Lsn, n: u64, tail_zeros: usize) -> Vec<u8> {
-        let mut b = encode_segment_header(&SegmentHeader {
-            first_lsn: first,
-            first_timestamp_micros: 0,
-        })
-        .to_vec();
+        let mut b = encode_segment_header(&SegmentHeader::new(first, 0, 0)).to_vec();
         for i in 0..n {
             encode_record(&mut b, first + i, i, 1, &[i as u8; 10]);
         }

@@ -14,12 +14,12 @@ use crate::group_commit::{CommitError, GroupCommit, Need};
 use crate::options::{Durability, WalOptions};
 use crate::reader::{merged_segments, Start, WalIter};
 use crate::recovery::corruption;
-use crate::recovery::recover;
+use crate::recovery::{recover, DropReason, RecoveryReport};
 use crate::segment::{
     list_segments, read_segment_bytes, scan_segment, ScanStop, SegmentFile, ARCHIVE_DIR,
 };
 use crate::spare::SparePreparer;
-use crate::writer::SegmentWriter;
+use crate::writer::{SegmentWriter, SyncedMarks};
 use crate::Lsn;
 
 /// Bytes that may wait in the group-commit buffer before `append_nowait` writes them out
@@ -59,6 +59,8 @@ impl Shared {
 #[derive(Debug)]
 pub struct Wal {
     shared: Arc<Shared>,
+    /// What recovery dropped when this log was opened.
+    recovery: RecoveryReport,
     flusher: Option<Flusher>,
     spares: Option<SparePreparer>,
     shut_down: bool,
@@ -74,10 +76,53 @@ fn from_commit<R: Into<Error>>(e: CommitError<Error, R>) -> Error {
     }
 }
 
+/// Logs each range recovery dropped: at WARN, with its file, byte range, first lost LSN and
+/// how many synced records it held; an unborn segment (nothing lost) at INFO.
+fn log_recovery(report: &RecoveryReport) {
+    for d in &report.dropped {
+        match &d.reason {
+            DropReason::UnbornSegment => tracing::info!(
+                segment = %d.segment.display(),
+                "WAL recovery removed a segment whose creation was cut short (all zeros, nothing lost)"
+            ),
+            DropReason::TornTail(kind) => tracing::warn!(
+                segment = %d.segment.display(),
+                from = d.from,
+                to = d.to,
+                first_lost_lsn = d.first_lost_lsn,
+                cause = %kind,
+                "WAL recovery cut a torn tail: {} bytes of records never acknowledged as synced, from LSN {}",
+                d.to - d.from,
+                d.first_lost_lsn,
+            ),
+            DropReason::SyncedDataLost(kind) => tracing::warn!(
+                segment = %d.segment.display(),
+                from = d.from,
+                to = d.to,
+                first_lost_lsn = d.first_lost_lsn,
+                synced_records_lost = d.synced_records_lost,
+                cause = %kind,
+                "WAL recovery dropped data the log marked as synced (allowed by the options): \
+                 bytes {}..{}, at least {} synced records from LSN {}",
+                d.from,
+                d.to,
+                d.synced_records_lost,
+                d.first_lost_lsn,
+            ),
+        }
+    }
+}
+
 impl Wal {
+    /// What recovery dropped when this log was opened (empty after a clean shutdown).
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
     /// Opens the log in `opts.dir` (creating it if needed), recovers it and positions it
-    /// after the last valid record. A torn tail is cut silently; anything else damaged is
-    /// an error.
+    /// after the last valid record. A torn tail is cut, logged at WARN and listed in
+    /// [`Wal::recovery_report`]; a loss of records the log marks as synced is an error
+    /// unless `opts.on_synced_loss` allows it; anything else damaged is an error.
     ///
     /// # Errors
     /// [`Error::InvalidSegmentSize`], [`Error::Corruption`], [`Error::Io`],
@@ -98,7 +143,10 @@ impl Wal {
             opts.segment_size_bytes,
             opts.preallocation,
             opts.clock.now_micros(),
+            opts.on_synced_loss,
         )?;
+        log_recovery(&recovered.report);
+        recovered.writer.marks = SyncedMarks::new(opts.clock.clone());
         let spares = if opts.prepare_spare_segments {
             let p = SparePreparer::start(
                 fs.clone(),
@@ -137,6 +185,7 @@ impl Wal {
         };
         Ok(Wal {
             shared,
+            recovery: recovered.report,
             flusher,
             spares,
             shut_down: false,

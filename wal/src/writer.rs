@@ -13,10 +13,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use shale_io::clock::Clock;
 use shale_io::{File, FileSystem};
 
 use crate::error::{Error, Result};
-use crate::format::{raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
+use crate::format::{
+    raw_record_header, SegmentHeader, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SYNCED_MARK_OFFSET,
+};
 use crate::group_commit::{BatchSink, SyncHandle};
 use crate::options::Preallocation;
 use crate::segment::{create_segment, SegmentFile, ARCHIVE_DIR};
@@ -30,6 +33,11 @@ pub(crate) struct ActiveSegment {
     pub(crate) file: Arc<dyn File>,
     /// Where the next record goes.
     pub(crate) offset: u64,
+    /// Its first LSN.
+    pub(crate) first_lsn: Lsn,
+    /// Whether its header has a synced mark (format version 2); a version-1 segment
+    /// recovered as the active one does not, and its reserved bytes stay zero.
+    pub(crate) has_synced_mark: bool,
 }
 
 /// Writes batches into segments; owns the list of live segments.
@@ -47,6 +55,53 @@ pub(crate) struct SegmentWriter {
     pub(crate) spares: Option<Arc<SpareSlot>>,
     /// Whether a spare was requested for the active segment.
     pub(crate) spare_requested: bool,
+    /// When the active segment's synced mark was last written.
+    pub(crate) marks: SyncedMarks,
+}
+
+/// How often a segment's synced mark is rewritten: at most once per this many µs of the
+/// WAL's clock. Writing it dirties the header's page, which costs every fdatasync that
+/// carries it about 10 µs (87 → 98 µs for a synced 1 KiB append, measured with
+/// `wal_append`); at most once per 10 ms that is nothing at any sync rate, and the mark
+/// lags the durable log by at most 10 ms of syncs.
+pub const SYNCED_MARK_INTERVAL_MICROS: u64 = 10_000;
+
+/// When the synced mark was last written, by the WAL's clock.
+#[derive(Debug, Default)]
+pub(crate) struct SyncedMarks {
+    clock: Option<Arc<dyn Clock>>,
+    /// The last mark handed to a syncer, and when; `None` for a new segment.
+    last: Option<(u32, u64)>,
+}
+
+impl SyncedMarks {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        SyncedMarks {
+            clock: Some(clock),
+            last: None,
+        }
+    }
+
+    /// The mark to write with the next sync, if it is due: it has changed, and the
+    /// segment has none yet or the last is [`SYNCED_MARK_INTERVAL_MICROS`] old.
+    fn due(&mut self, mark: u32) -> Option<u32> {
+        let now = self.clock.as_ref().map_or(0, |c| c.now_micros());
+        let due = match self.last {
+            None => mark > 0,
+            Some((last, at)) => {
+                mark != last && now.saturating_sub(at) >= SYNCED_MARK_INTERVAL_MICROS
+            }
+        };
+        if due {
+            self.last = Some((mark, now));
+        }
+        due.then_some(mark)
+    }
+
+    /// A new segment starts without a mark.
+    fn reset(&mut self) {
+        self.last = None;
+    }
 }
 
 impl SegmentWriter {
@@ -69,10 +124,7 @@ impl SegmentWriter {
             .file
             .sync_data()
             .map_err(|e| Error::io("sync", &self.active.path, e))?;
-        let header = SegmentHeader {
-            first_lsn: lsn,
-            first_timestamp_micros: timestamp_micros,
-        };
+        let header = SegmentHeader::new(lsn, timestamp_micros, self.segment_size_bytes);
         let (path, file) = match self.spares.as_ref().and_then(|s| s.take()) {
             Some(ready) => spare::install(&*self.fs, &self.dir, ready, header)?,
             None => create_segment(
@@ -84,6 +136,7 @@ impl SegmentWriter {
             )?,
         };
         self.spare_requested = false;
+        self.marks.reset();
         self.live.push(SegmentFile {
             path: path.clone(),
             first_lsn: lsn,
@@ -92,6 +145,8 @@ impl SegmentWriter {
             path,
             file,
             offset: SEGMENT_HEADER_LEN as u64,
+            first_lsn: lsn,
+            has_synced_mark: true,
         };
         Ok(())
     }
@@ -178,27 +233,54 @@ impl BatchSink for SegmentWriter {
         Ok(())
     }
 
-    fn syncer(&mut self) -> SegmentSyncer {
+    fn syncer(&mut self, durable: Lsn) -> SegmentSyncer {
         // Earlier segments were synced when they were rolled away from, so syncing the
         // active one makes everything written so far durable.
+        let a = &self.active;
+        let synced_mark = if a.has_synced_mark {
+            self.marks.due(synced_records(a.first_lsn, durable))
+        } else {
+            None
+        };
         SegmentSyncer {
-            file: self.active.file.clone(),
-            path: self.active.path.clone(),
+            file: a.file.clone(),
+            path: a.path.clone(),
+            synced_mark,
         }
     }
 }
 
-/// An fdatasync of the segment that was active when it was taken.
+/// How many records of the segment starting at `first_lsn` are at or below `durable`, as
+/// the synced mark stores it (saturating: a segment holds far fewer than 2^32 records).
+fn synced_records(first_lsn: Lsn, durable: Lsn) -> u32 {
+    let n = durable.saturating_sub(first_lsn.saturating_sub(1));
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An fdatasync of the segment that was active when it was taken, with the segment's
+/// synced mark updated in the same sync.
 #[derive(Debug)]
 pub(crate) struct SegmentSyncer {
     file: Arc<dyn File>,
     path: PathBuf,
+    /// The mark to write first: how many of the segment's records were durable before
+    /// this sync. `None` when there is nothing to record (or no mark in the header).
+    synced_mark: Option<u32>,
 }
 
 impl SyncHandle for SegmentSyncer {
     type Error = Error;
 
+    /// Writes the synced mark, then syncs. The mark names records made durable by an
+    /// *earlier* sync, so whether or not this sync completes before a crash, the mark on
+    /// disk never claims more than is durable; recovery that finds fewer records than the
+    /// mark knows durable data was lost (see `crate::recovery`).
     fn sync(&self) -> Result<()> {
+        if let Some(mark) = self.synced_mark {
+            self.file
+                .write_all_at(&mark.to_le_bytes(), SYNCED_MARK_OFFSET as u64)
+                .map_err(|e| Error::io("write synced mark", &self.path, e))?;
+        }
         self.file
             .sync_data()
             .map_err(|e| Error::io("sync", &self.path, e))

@@ -50,7 +50,7 @@ impl BatchSink for MockSink {
         d.written_upto = last_lsn;
         Ok(())
     }
-    fn syncer(&mut self) -> MockSyncer {
+    fn syncer(&mut self, _durable: Lsn) -> MockSyncer {
         let upto = self.disk.lock().unwrap().written_upto;
         MockSyncer {
             disk: self.disk.clone(),

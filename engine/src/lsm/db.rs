@@ -503,7 +503,14 @@ impl Db {
             inner.visibility.visible(),
             inner.snapshots.len(),
             inner.cache.stats(),
+            inner.wal.recovery_report(),
         )
+    }
+
+    /// What WAL recovery dropped when this database was opened, range by range (each was
+    /// also logged at WARN). Empty after a clean shutdown.
+    pub fn wal_recovery_report(&self) -> &shale_wal::RecoveryReport {
+        self.inner.wal.recovery_report()
     }
 }
 

@@ -110,6 +110,18 @@ impl Backend for Db {
             ("memtable_bytes", s.memtable_bytes as f64),
             ("frozen_memtables", s.frozen_memtables as f64),
             ("snapshots", s.snapshots as f64),
+            (
+                "wal_recovery_dropped_bytes",
+                s.wal_recovery_dropped_bytes as f64,
+            ),
+            (
+                "wal_recovery_dropped_ranges",
+                s.wal_recovery_dropped_ranges as f64,
+            ),
+            (
+                "wal_recovery_synced_records_lost",
+                s.wal_recovery_synced_records_lost as f64,
+            ),
         ];
         let (bases, base_bytes, archive_bytes) = self.history.disk_use(&self.inner);
         out.figures.extend([

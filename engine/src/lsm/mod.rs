@@ -82,5 +82,5 @@ pub use db::Db;
 pub use error::LsmError;
 pub use manifest::{FileMeta, NUM_LEVELS};
 pub use options::DbOptions;
-pub use shale_wal::Durability;
+pub use shale_wal::{Durability, OnSyncedLoss, RecoveryReport};
 pub use stats::{DbStats, LevelStats};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use shale_io::clock::{Clock, SystemClock};
 use shale_io::{FileSystem, IoBackend, StdFs};
-use shale_wal::Durability;
+use shale_wal::{Durability, OnSyncedLoss};
 
 use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
 use crate::StorageError;
@@ -69,6 +69,10 @@ pub struct DbOptions {
     /// `l0_compaction_trigger`, `level_base_bytes` and `level_ratio`; see
     /// [`CompactionStrategy`] for what another strategy must guarantee.
     pub compaction_strategy: Option<Arc<dyn CompactionStrategy>>,
+    /// What opening does when WAL recovery would drop records the log marks as synced:
+    /// refuse (the default; the open fails with the corruption) or drop them and report
+    /// them (`Db::wal_recovery_report`, `DbStats`, a WARN log line each).
+    pub wal_on_synced_loss: OnSyncedLoss,
 }
 
 impl DbOptions {
@@ -96,6 +100,7 @@ impl DbOptions {
             history_retention: None,
             history_base_interval: Duration::from_secs(3600),
             compaction_strategy: None,
+            wal_on_synced_loss: OnSyncedLoss::Refuse,
         }
     }
 
@@ -117,6 +122,12 @@ impl DbOptions {
     /// Uses `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Sets [`DbOptions::wal_on_synced_loss`].
+    pub fn with_wal_on_synced_loss(mut self, on_synced_loss: OnSyncedLoss) -> Self {
+        self.wal_on_synced_loss = on_synced_loss;
         self
     }
 

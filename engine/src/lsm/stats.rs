@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use shale_sstable::CacheStats;
+use shale_wal::RecoveryReport;
 
 use crate::lsm::version::SuperVersion;
 
@@ -97,6 +98,14 @@ pub struct DbStats {
     pub snapshots: usize,
     /// Block cache counters.
     pub block_cache: CacheStats,
+    /// Bytes WAL recovery dropped when the database was opened (a torn tail, or, when the
+    /// options allow it, lost synced data; `Db::wal_recovery_report` lists each range).
+    pub wal_recovery_dropped_bytes: u64,
+    /// Ranges WAL recovery dropped when the database was opened.
+    pub wal_recovery_dropped_ranges: usize,
+    /// Records the WAL had marked as synced that recovery dropped (only when the options
+    /// allow it; a lower bound).
+    pub wal_recovery_synced_records_lost: u64,
 }
 
 impl DbStats {
@@ -109,6 +118,7 @@ impl DbStats {
         visible_seq: u64,
         snapshots: usize,
         block_cache: CacheStats,
+        recovery: &RecoveryReport,
     ) -> DbStats {
         let levels = sv
             .version
@@ -161,6 +171,9 @@ impl DbStats {
             visible_seq,
             snapshots,
             block_cache,
+            wal_recovery_dropped_bytes: recovery.dropped_bytes(),
+            wal_recovery_dropped_ranges: recovery.dropped.len(),
+            wal_recovery_synced_records_lost: recovery.synced_records_lost(),
         }
     }
 }
