@@ -75,6 +75,15 @@ fn a_wal_that_lost_synced_records_refuses_to_start_unless_told_to_tolerate_it() 
     let segment = newest_segment(&dir);
     truncate_mid_data(&segment);
 
+    // `shale-admin verify` finds it offline, without changing anything.
+    let out = verify(&dir);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("DAMAGED  WAL live") && report.contains("durable bytes were lost"),
+        "{report}"
+    );
+
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
     cmd.args(["--port", "0", "--data-dir", dir.to_str().expect("utf-8")]);
     let out = output_within(
@@ -126,12 +135,24 @@ fn a_wal_that_lost_synced_records_refuses_to_start_unless_told_to_tolerate_it() 
     );
 }
 
-/// A crash with nothing lost opens without a word of loss, and reports zero.
+/// `shale-admin verify <dir>`, bounded.
+fn verify(dir: &Path) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-admin"));
+    cmd.args(["verify", dir.to_str().expect("utf-8")]);
+    output_within(cmd, Duration::from_secs(60), "shale-admin verify")
+}
+
+/// A crash with nothing lost verifies clean, opens without a word of loss, and reports
+/// zero.
 #[test]
 fn a_plain_crash_opens_and_reports_nothing_dropped() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
     write_items_and_crash(&dir);
+    let out = verify(&dir);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(report.contains(" 0 damaged"), "{report}");
     let server = Server::start(&["--data-dir", dir.to_str().expect("utf-8")]);
     let mut c = Client::connect(server.addr).expect("connect");
     let r = c

@@ -67,7 +67,7 @@ pub use options::{
 };
 pub use options::{OnSyncedLoss, Preallocation};
 pub use reader::{read_dir, read_dir_from_timestamp, WalIter};
-pub use recovery::{DropReason, DroppedBytes, RecoveryReport};
+pub use recovery::{verify_dir, DropReason, DroppedBytes, RecoveryReport, SegmentVerdict};
 pub use segment::{parse_segment_file_name, segment_file_name, ARCHIVE_DIR};
 pub use wal::{Wal, MAX_PENDING_BYTES};
 pub use writer::SYNCED_MARK_INTERVAL_MICROS;

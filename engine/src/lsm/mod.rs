@@ -72,6 +72,7 @@ pub mod sstable_file; // tests open the manifest's tables to count entries and t
 mod state;
 mod stats;
 pub(crate) mod sync_shim;
+mod verify;
 mod version;
 mod version_set;
 mod view;
@@ -84,3 +85,4 @@ pub use manifest::{FileMeta, NUM_LEVELS};
 pub use options::DbOptions;
 pub use shale_wal::{Durability, OnSyncedLoss, RecoveryReport};
 pub use stats::{DbStats, LevelStats};
+pub use verify::{verify_dir, SstableVerdict, VerifyReport};

@@ -34,6 +34,16 @@ const MAX_LIST_PAGES: usize = 10_000;
 /// Whatever the calls or the waits fail with.
 pub fn run(client: &Client, action: Action) -> Result<String, AdminError> {
     match action {
+        Action::Verify { data_dir } => {
+            // Offline: the client is not used. The report goes to stdout either way.
+            let (text, damaged) = crate::verify::run(&data_dir);
+            print!("{text}");
+            if damaged {
+                Err(AdminError::Damaged { data_dir })
+            } else {
+                Ok(String::new())
+            }
+        }
         Action::BackupCreate { table, name } => backup_create(client, table, name),
         Action::BackupList { table } => backup_list(client, table),
         Action::BackupDescribe { arn } => {

@@ -7,6 +7,12 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdminError {
+    /// `verify` found damage; its report was printed on stdout.
+    #[error("{data_dir}: damaged (see the lines marked DAMAGED above)")]
+    Damaged {
+        /// The data directory checked.
+        data_dir: String,
+    },
     /// The server answered with DynamoDB's error shape (`__type` and `message`).
     #[error("{operation} failed: {exception}: {message}")]
     Api {

@@ -16,7 +16,8 @@
 //! It is not:
 //! - a library: nothing here is used by the server, and it talks to one only over HTTP;
 //! - an AWS client: requests are not signed, and https is not supported;
-//! - a way around the API: everything it does, `aws dynamodb ...` can do too.
+//! - a way around the API: everything it does, `aws dynamodb ...` can do too; except
+//!   `verify`, which reads a stopped server's data directory itself ([`verify`]).
 //!
 //! Exit status: 0 on success, 1 when the server refuses or fails (its exception and
 //! message are printed) or a wait runs out, 2 for a bad command line.
@@ -27,6 +28,7 @@ mod commands;
 mod error;
 mod time;
 mod transfer;
+mod verify;
 mod wait;
 
 use std::io::Write as _;
