@@ -1,10 +1,12 @@
 //! boto3 drives TransactWriteItems and TransactGetItems through the real binary
 //! (`tests/py/boto3_transactions.py`): a transfer, positional reads, cancellation
 //! reasons with ALL_OLD's item, DynamoDB's validation errors, and ClientRequestToken
-//! idempotency.
+//! idempotency. PynamoDB's TransactWrite and TransactGet run against it unchanged
+//! (`tests/py/pynamodb_transactions.py`).
 //!
-//! Needs `python3` with `boto3` (CI installs it). Without them the test prints a notice
-//! and passes; with `SHALE_REQUIRE_CLIENTS=1` (as `.ci/run` sets) it fails instead.
+//! Needs `python3` with `boto3` and `pynamodb` (CI installs them). Without them the
+//! tests print a notice and pass; with `SHALE_REQUIRE_CLIENTS=1` (as `.ci/run` sets) they
+//! fail instead.
 
 mod common;
 
@@ -17,12 +19,16 @@ const SCRIPT: &str = concat!(
     "/tests/py/boto3_transactions.py"
 );
 
-fn boto3_found(test: &str) -> bool {
+fn python_has(test: &str, module: &str) -> bool {
     let found = Command::new("python3")
-        .args(["-c", "import boto3"])
+        .args(["-c", &format!("import {module}")])
         .status()
         .is_ok_and(|s| s.success());
-    client_available(test, "python3 with boto3", found)
+    client_available(test, &format!("python3 with {module}"), found)
+}
+
+fn boto3_found(test: &str) -> bool {
+    python_has(test, "boto3")
 }
 
 #[test]
@@ -44,4 +50,17 @@ fn boto3_transactions_on_disk() {
     let data = dir.path().to_str().unwrap();
     let server = Server::start(&["--data-dir", data]);
     run_boto3_script("boto3 transactions on disk", SCRIPT, &[&server.url()]);
+}
+
+#[test]
+fn pynamodb_transactions_in_memory() {
+    if !python_has("pynamodb_transactions_in_memory", "pynamodb") {
+        return;
+    }
+    let server = Server::in_memory();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/py/pynamodb_transactions.py"
+    );
+    run_boto3_script("pynamodb transactions", script, &[&server.url()]);
 }
