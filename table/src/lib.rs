@@ -85,6 +85,8 @@ mod core;
 mod export_records;
 mod exprs;
 mod gsi_queue;
+#[doc(hidden)]
+pub mod item_locks;
 mod items;
 mod keys;
 mod options;
@@ -99,8 +101,6 @@ mod tag_records;
 mod tags;
 mod transact;
 mod ttl;
-#[doc(hidden)]
-pub mod item_locks;
 #[doc(hidden)]
 pub mod txn_claims;
 mod worker;
