@@ -3,7 +3,9 @@
 //! FaultFs with reopens and power cuts. Operations: puts (plain and conditional), update
 //! expressions (SET with arithmetic and if_not_exists, REMOVE, ADD/DELETE on a string set,
 //! a nested map path), conditional deletes, queries on the table, an LSI and two GSIs
-//! (ALL and KEYS_ONLY), paged parallel scans and batches. Every read must agree with the
+//! (ALL and KEYS_ONLY), paged parallel scans, batches, and transactions (TransactWriteItems
+//! of puts, deletes, conditioned increments and condition checks, with the model deciding
+//! every cancellation reason; TransactGetItems). Every read must agree with the
 //! model (collections compared as multisets); GSI reads agree after `wait_for_indexes()`.
 //! proptest prints the failing case (and its seed) for replay.
 
@@ -87,10 +89,44 @@ enum Op {
     QueryGsiKeysOnly {
         g: u8,
     },
+    /// TransactWriteItems of these actions (an item twice is a ValidationException).
+    Transact {
+        actions: Vec<(u8, u8, TxAction)>,
+    },
+    /// TransactGetItems of these keys.
+    TransactGet {
+        keys: Vec<(u8, u8)>,
+    },
     Reopen,
     /// Power cut (FaultFs drops everything unsynced) and reopen: every acknowledged write
     /// was synced, so the model is unchanged.
     Crash,
+}
+
+/// One action of an [`Op::Transact`].
+#[derive(Debug, Clone)]
+enum TxAction {
+    /// Put the whole item, unconditionally.
+    Put { a: Option<i8>, g: Option<u8> },
+    /// Delete, unconditionally.
+    Delete,
+    /// `SET a = if_not_exists(a, :z) + :d` if the item exists.
+    Add { delta: i8 },
+    /// ConditionCheck `attribute_exists(pk)`.
+    CheckExists,
+}
+
+fn tx_action() -> impl Strategy<Value = TxAction> {
+    prop_oneof![
+        (
+            proptest::option::of(any::<i8>()),
+            proptest::option::of(0..GS)
+        )
+            .prop_map(|(a, g)| TxAction::Put { a, g }),
+        Just(TxAction::Delete),
+        any::<i8>().prop_map(|delta| TxAction::Add { delta }),
+        Just(TxAction::CheckExists),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -114,6 +150,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (pk.clone(), sk.clone(), any::<bool>(), 0..3u8).prop_map(|(pk, sk, add, tag)| Op::Tags { pk, sk, add, tag }),
         1 => (pk, sk, any::<i8>()).prop_map(|(pk, sk, v)| Op::SetNested { pk, sk, v }),
         1 => (0..GS).prop_map(|g| Op::QueryGsiKeysOnly { g }),
+        2 => proptest::collection::vec((0..PKS, 0..SKS, tx_action()), 1..5)
+            .prop_map(|actions| Op::Transact { actions }),
+        1 => proptest::collection::vec((0..PKS, 0..SKS), 1..5).prop_map(|keys| Op::TransactGet { keys }),
         1 => Just(Op::Reopen),
         1 => Just(Op::Crash),
     ]
@@ -604,8 +643,103 @@ fn run(ops: Vec<Op>, lsm: bool) {
                 });
                 assert_eq!(sorted(got), sorted(want));
             }
+            Op::Transact { actions } => transact_op(db, &mut model, &actions),
+            Op::TransactGet { keys } => {
+                let unique: BTreeSet<(u8, u8)> = keys.iter().copied().collect();
+                let r = db.transact_get_items(TransactGetItemsInput {
+                    transact_items: keys
+                        .iter()
+                        .map(|&(pk, sk)| TransactGetItem {
+                            get: TransactGet {
+                                table_name: TABLE.into(),
+                                key: key(pk, sk),
+                                ..TransactGet::default()
+                            },
+                        })
+                        .collect(),
+                    return_consumed_capacity: None,
+                });
+                if unique.len() < keys.len() {
+                    let e = r.unwrap_err();
+                    assert_eq!(e.exception_name(), "ValidationException", "{e:?}");
+                } else {
+                    let got: Vec<Option<Item>> = r
+                        .unwrap()
+                        .responses
+                        .into_iter()
+                        .map(|r| r.item.map(normalised))
+                        .collect();
+                    let want: Vec<Option<Item>> =
+                        keys.iter().map(|k| model.get(k).cloned()).collect();
+                    assert_eq!(got, want);
+                }
+            }
             Op::Reopen => h.reopen(),
             Op::Crash => h.crash(),
+        }
+    }
+}
+
+/// [`Op::Transact`]: the model decides whether the transaction is refused, cancelled
+/// (with which reason in which position) or applied, and applies it to itself.
+fn transact_op(db: &Database, model: &mut Model, actions: &[(u8, u8, TxAction)]) {
+    let request: Vec<TransactWriteItem> = actions
+        .iter()
+        .map(|(pk, sk, a)| {
+            let k = key(*pk, *sk);
+            match a {
+                TxAction::Put { a, g } => tx_put(TABLE, full(*pk, *sk, a.map(i64::from), *g)),
+                TxAction::Delete => tx_delete(TABLE, k),
+                TxAction::Add { delta } => tx_update(
+                    TABLE,
+                    k,
+                    "SET a = if_not_exists(a, :z) + :d",
+                    Some("attribute_exists(pk)"),
+                    &[(":z", n("0")), (":d", n(&delta.to_string()))],
+                ),
+                TxAction::CheckExists => tx_check(TABLE, k, "attribute_exists(pk)", &[]),
+            }
+        })
+        .collect();
+    let r = transact(db, request);
+    let unique: BTreeSet<(u8, u8)> = actions.iter().map(|(p, s, _)| (*p, *s)).collect();
+    if unique.len() < actions.len() {
+        let e = r.unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Transaction request cannot include multiple operations on one item"
+        );
+        return;
+    }
+    let codes: Vec<&str> = actions
+        .iter()
+        .map(|(pk, sk, a)| {
+            let exists = model.contains_key(&(*pk, *sk));
+            match a {
+                TxAction::Add { .. } | TxAction::CheckExists if !exists => "ConditionalCheckFailed",
+                _ => "None",
+            }
+        })
+        .collect();
+    if codes.iter().any(|c| *c != "None") {
+        assert_eq!(reason_codes(&r.unwrap_err()), codes);
+        return;
+    }
+    r.unwrap();
+    for (pk, sk, a) in actions {
+        match a {
+            TxAction::Put { a, g } => {
+                model.insert((*pk, *sk), full(*pk, *sk, a.map(i64::from), *g));
+            }
+            TxAction::Delete => {
+                model.remove(&(*pk, *sk));
+            }
+            TxAction::Add { delta } => {
+                let it = model.get_mut(&(*pk, *sk)).expect("checked above");
+                let a = it.get("a").map_or(0, num) + i64::from(*delta);
+                it.insert("a".into(), n(&a.to_string()));
+            }
+            TxAction::CheckExists => {}
         }
     }
 }
