@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::rng::SplitMix64;
 use crate::{parent_dir, File, FileSystem, OpenMode};
 
 /// The error payload of every injected fault, so tests can tell an injected failure from a
@@ -146,17 +147,17 @@ impl FaultFs {
 
     fn crash_inner(&self, seed: Option<u64>) {
         let mut st = self.state.lock();
-        let mut rng = SplitMix64(seed.unwrap_or(0));
+        let mut rng = SplitMix64::new(seed.unwrap_or(0));
         for node in st.durable.values() {
             let mut n = node.lock();
             if seed.is_some() && !n.pending.is_empty() {
-                let keep = (rng.next() % (n.pending.len() as u64 + 1)) as usize;
+                let keep = (rng.next_u64() % (n.pending.len() as u64 + 1)) as usize;
                 let pending = std::mem::take(&mut n.pending);
                 let mut durable = std::mem::take(&mut n.durable);
                 for (i, op) in pending.iter().take(keep).enumerate() {
                     match op {
                         PendingOp::Write { offset, data } if i + 1 == keep && !data.is_empty() => {
-                            let cut = (rng.next() % (data.len() as u64 + 1)) as usize;
+                            let cut = (rng.next_u64() % (data.len() as u64 + 1)) as usize;
                             apply(
                                 &mut durable,
                                 &PendingOp::Write {
@@ -186,6 +187,23 @@ impl FaultFs {
     /// The Nth sync call from now (1 = the next one) fails, once.
     pub fn fail_nth_sync(&self, n: u64) {
         self.state.lock().syncs_until_failure = Some(n.max(1));
+    }
+
+    /// Disarms every pending injected fault: a write or sync failure that has not fired,
+    /// the space limit and the sync latency. A simulation calls it before recovering, so
+    /// that a fault meant for the old process does not fire in the new one (unless it
+    /// arms one on purpose).
+    pub fn clear_faults(&self) {
+        let mut st = self.state.lock();
+        st.writes_until_failure = None;
+        st.syncs_until_failure = None;
+        st.space_limit_bytes = None;
+        st.sync_latency = None;
+    }
+
+    /// Total live bytes of all files (what [`FaultFs::set_space_limit_bytes`] caps).
+    pub fn live_bytes(&self) -> u64 {
+        FaultFs::total_live_bytes(&self.state.lock())
     }
 
     /// Caps the total live bytes of all files; `None` removes the cap.
@@ -274,18 +292,6 @@ fn not_found(path: &Path) -> io::Error {
         io::ErrorKind::NotFound,
         format!("no such file: {}", path.display()),
     )
-}
-
-/// A tiny deterministic RNG so the torn-crash outcome is replayable from its seed.
-struct SplitMix64(u64);
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// A handle into a [`FaultFs`] file.

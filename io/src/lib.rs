@@ -28,6 +28,7 @@
 pub mod clock;
 pub mod fault;
 mod mmap;
+pub mod rng;
 pub mod spin;
 mod std_fs;
 #[cfg(target_os = "linux")]

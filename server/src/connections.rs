@@ -124,7 +124,9 @@ impl Registry {
             .values()
             .filter(|s| peer.is_none_or(|p| s.peer == p))
             .filter_map(|s| s.waiting_since().map(|since| (since, s)))
-            .min_by_key(|(since, _)| *since)
+            // Ties (the same millisecond) go to the older connection: deterministic, and
+            // fair to the newcomer.
+            .min_by_key(|(since, s)| (*since, s.id))
             .map(|(_, s)| Arc::clone(s))
     }
 

@@ -73,6 +73,10 @@ pub struct DbOptions {
     /// refuse (the default; the open fails with the corruption) or drop them and report
     /// them (`Db::wal_recovery_report`, `DbStats`, a WARN log line each).
     pub wal_on_synced_loss: OnSyncedLoss,
+    /// Prepare the next WAL segment on a background thread (the default), so a roll does
+    /// not write a segment of zeros while writers wait. Off, the WAL does no I/O outside
+    /// its callers' threads: a simulation that replays the same I/O from a seed wants that.
+    pub wal_spare_segments: bool,
 }
 
 impl DbOptions {
@@ -101,6 +105,7 @@ impl DbOptions {
             history_base_interval: Duration::from_secs(3600),
             compaction_strategy: None,
             wal_on_synced_loss: OnSyncedLoss::Refuse,
+            wal_spare_segments: true,
         }
     }
 
@@ -231,6 +236,7 @@ field_builders! {
     wal_segment_bytes: u64 => with_wal_segment_bytes,
     archive_wal: bool => with_archive_wal,
     history_base_interval: Duration => with_history_base_interval,
+    wal_spare_segments: bool => with_wal_spare_segments,
 }
 
 impl DbOptions {

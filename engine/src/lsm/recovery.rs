@@ -128,6 +128,7 @@ pub(crate) fn open_wal(opts: &DbOptions) -> Result<Wal, StorageError> {
     wal_opts.segment_size_bytes = opts.wal_segment_bytes;
     wal_opts.archive = opts.archive_wal;
     wal_opts.on_synced_loss = opts.wal_on_synced_loss;
+    wal_opts.prepare_spare_segments = opts.wal_spare_segments;
     // Zero-filled segments make each fdatasync cheaper (no allocation metadata to
     // commit), which only pays when writes wait for one. Otherwise writing a
     // segment's worth of zeros per roll just doubles the WAL's write traffic.
