@@ -216,6 +216,9 @@ pub enum ValidationError {
         /// The limit (4 MB).
         limit_bytes: usize,
     },
+    /// A PartiQL statement or request failed validation.
+    #[error("{0}")]
+    Partiql(#[from] crate::partiql::PartiqlError),
     /// A ClientRequestToken outside 1 to 36 characters.
     #[error("1 validation error detected: Value '{value}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36")]
     ClientRequestTokenLength {
@@ -649,6 +652,9 @@ pub enum Error {
     /// flight. Retryable: the transaction finishes in microseconds.
     #[error("Transaction is ongoing for the item")]
     TransactionConflict,
+    /// DuplicateItemException: a PartiQL INSERT of a key that exists.
+    #[error("Duplicate primary key exists in table")]
+    DuplicateItem,
     /// IdempotentParameterMismatchException: a ClientRequestToken used, within its
     /// 10-minute window, by a request with other parameters.
     #[error("Request parameters do not match the previous request with the same client token")]
@@ -803,6 +809,12 @@ impl From<BackupValidation> for Error {
     }
 }
 
+impl From<crate::partiql::PartiqlError> for Error {
+    fn from(e: crate::partiql::PartiqlError) -> Self {
+        Error::Validation(ValidationError::Partiql(e))
+    }
+}
+
 impl From<TagValidation> for Error {
     fn from(e: TagValidation) -> Self {
         Error::Validation(ValidationError::Tag(e))
@@ -832,6 +844,7 @@ impl Error {
             Error::Throttling { .. } => "ThrottlingException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::TransactionConflict => "TransactionConflictException",
+            Error::DuplicateItem => "DuplicateItemException",
             Error::IdempotentParameterMismatch => "IdempotentParameterMismatchException",
             Error::TransactionInProgress => "TransactionInProgressException",
             Error::TableNotFound { .. } => "TableNotFoundException",

@@ -112,6 +112,15 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
 }
 
 impl Compiled {
+    /// Expressions that arrive parsed (PartiQL, `crate::partiql`): the same AST, so the
+    /// same evaluation as a request's expression strings.
+    pub(crate) fn from_parsed(parsed: ParsedExpressions) -> Compiled {
+        Compiled {
+            projection: parsed.projection.clone(),
+            parsed,
+        }
+    }
+
     /// Whether the ConditionExpression (if any) holds for `item` (None = no item).
     pub(crate) fn condition_holds(&self, item: Option<&Item>) -> Result<bool, Error> {
         match &self.parsed.condition {

@@ -73,6 +73,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod database;
 pub mod error;
+pub mod partiql;
 pub mod shapes;
 
 mod backup;

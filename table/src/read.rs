@@ -328,6 +328,74 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
     })
 }
 
+/// A read whose parts arrive parsed (PartiQL's SELECT, `crate::partiql`): a Query when
+/// `key` pins a partition of the target, else a Scan; `filter` and `projection` are the
+/// expression language's AST. The same paging, limits and capacity as Query and Scan.
+pub(crate) struct ParsedRead<'a> {
+    pub table: &'a str,
+    pub index: Option<&'a str>,
+    /// The partition value and an optional sort condition, for a Query.
+    pub key: Option<(AttributeValue, Option<SortCondition>)>,
+    pub filter: Option<crate::expr::Condition>,
+    pub projection: Option<Vec<crate::expr::Path>>,
+    pub consistent: bool,
+    pub limit: Option<i64>,
+    pub exclusive_start_key: Option<&'a Item>,
+    pub return_capacity: Option<ReturnConsumedCapacity>,
+}
+
+/// One page of a [`ParsedRead`].
+///
+/// # Errors
+/// As [`super::Database::query`] and [`super::Database::scan`].
+pub(crate) fn read_parsed(core: &Core, r: ParsedRead<'_>) -> Result<QueryOutput, Error> {
+    let def = table_for_reads(core, r.table)?;
+    let target = resolve_target(&def, r.index, r.consistent)?;
+    let limit = resolve_limit(r.limit)?;
+    let compiled = Compiled::from_parsed(crate::expr::ParsedExpressions {
+        filter: r.filter,
+        projection: r.projection,
+        ..Default::default()
+    });
+    let select = resolve_select(None, compiled.has_projection(), &target)?;
+    let (mut start, mut end) = match &r.key {
+        Some((pk, sort)) => query_bounds(&target, pk, sort.as_ref())?,
+        None => prefix_bounds(&target.id().to_be_bytes()),
+    };
+    if let Some(esk) = r.exclusive_start_key {
+        let k = start_key(&target, esk)?;
+        (start, end) = resume_after(start, end, k, Direction::Forward)?;
+    }
+    read_page(
+        core,
+        PageSpec {
+            target,
+            start,
+            end,
+            direction: Direction::Forward,
+            limit,
+            select,
+            compiled,
+            consistent: r.consistent,
+            return_capacity: r.return_capacity,
+        },
+    )
+}
+
+/// The key attributes (partition, then sort) of `table` or its index `index`.
+///
+/// # Errors
+/// ResourceNotFound, ValidationException (no such index).
+pub(crate) fn target_key(
+    core: &Core,
+    table: &str,
+    index: Option<&str>,
+) -> Result<(Arc<TableDef>, KeyDef), Error> {
+    let def = table_for_reads(core, table)?;
+    let key = resolve_target(&def, index, false)?.key().clone();
+    Ok((def, key))
+}
+
 fn table_for_reads(core: &Core, name: &str) -> Result<Arc<TableDef>, Error> {
     core.table_for_items(&core.catalog.read(), name)
 }

@@ -56,20 +56,38 @@ const GB_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
 const CONFLICT_MESSAGE: &str = "Transaction is ongoing for the item";
 
 /// What one action does.
-enum Kind {
+pub(crate) enum Kind {
+    /// Put, subject to the condition.
     Put(Item),
-    Update { key_item: Item },
+    /// PartiQL's INSERT: a put that fails with DuplicateItem if the key exists.
+    Insert(Item),
+    /// Update (the compiled update expression), subject to the condition.
+    Update {
+        /// The key as given (the base of an update that creates the item).
+        key_item: Item,
+    },
+    /// Delete, subject to the condition.
     Delete,
+    /// PartiQL's DELETE: a missing item is left alone (no condition is evaluated).
+    DeleteIfPresent,
+    /// ConditionCheck (TransactWriteItems) or EXISTS (PartiQL).
     Check,
 }
 
-/// One validated action.
-struct Action {
-    def: Arc<TableDef>,
-    key: KeyValues,
-    kind: Kind,
-    compiled: Compiled,
-    on_fail: Option<ReturnValuesOnConditionCheckFailure>,
+/// One validated action: the same for TransactWriteItems and ExecuteTransaction.
+pub(crate) struct Action {
+    pub(crate) def: Arc<TableDef>,
+    pub(crate) key: KeyValues,
+    pub(crate) kind: Kind,
+    pub(crate) compiled: Compiled,
+    pub(crate) on_fail: Option<ReturnValuesOnConditionCheckFailure>,
+}
+
+/// What the output of a committed write transaction reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Reporting {
+    pub(crate) capacity: Option<ReturnConsumedCapacity>,
+    pub(crate) collection_metrics: Option<ReturnItemCollectionMetrics>,
 }
 
 impl super::Database {
@@ -87,22 +105,27 @@ impl super::Database {
         input: TransactWriteItemsInput,
     ) -> Result<TransactWriteItemsOutput, Error> {
         check_count(input.transact_items.len())?;
-        let core = &self.core;
-        let Some(token) = input.client_request_token.clone() else {
-            return run_write(core, &input);
-        };
-        if token.is_empty() || token.chars().count() > MAX_CLIENT_REQUEST_TOKEN_CHARS {
-            return Err(ValidationError::ClientRequestTokenLength { value: token }.into());
-        }
-        let now = core.opts.clock.now_micros();
-        match core.client_tokens.begin(&token, fingerprint(&input), now)? {
-            Begin::Replay(first) => Ok(replayed(first, &input)),
-            Begin::Run(ticket) => {
-                let out = run_write(core, &input)?;
-                ticket.complete(&out, core.opts.clock.now_micros());
-                Ok(out)
-            }
-        }
+        let tables: Vec<&str> = input.transact_items.iter().map(table_of).collect();
+        with_token(
+            &self.core,
+            input.client_request_token.as_deref(),
+            || fingerprint(&input),
+            &tables,
+            input.return_consumed_capacity,
+            || {
+                let cat = self.core.catalog.read();
+                let actions = plan(&self.core, &cat, &input)?;
+                commit(
+                    &self.core,
+                    &cat,
+                    &actions,
+                    Reporting {
+                        capacity: input.return_consumed_capacity,
+                        collection_metrics: input.return_item_collection_metrics,
+                    },
+                )
+            },
+        )
     }
 
     /// TransactGetItems: up to 100 reads from one consistent snapshot.
@@ -187,17 +210,57 @@ fn check_distinct(mut keys: Vec<Vec<u8>>) -> Result<(), Error> {
     Ok(())
 }
 
-/// The request's parameters other than its token, hashed: a token reused with any other
-/// parameter is a mismatch.
+/// Runs a write transaction (`run`) under its ClientRequestToken, if it has one: a
+/// replay within the window returns the first result (see `crate::client_tokens`).
+/// `tables` names each action's table (for a replay's capacity).
+///
+/// # Errors
+/// ValidationException for a bad token, IdempotentParameterMismatch,
+/// TransactionInProgress, and whatever `run` returns.
+pub(crate) fn with_token(
+    core: &Core,
+    token: Option<&str>,
+    fingerprint: impl FnOnce() -> u128,
+    tables: &[&str],
+    capacity: Option<ReturnConsumedCapacity>,
+    run: impl FnOnce() -> Result<TransactWriteItemsOutput, Error>,
+) -> Result<TransactWriteItemsOutput, Error> {
+    let Some(token) = token else {
+        return run();
+    };
+    if token.is_empty() || token.chars().count() > MAX_CLIENT_REQUEST_TOKEN_CHARS {
+        return Err(ValidationError::ClientRequestTokenLength {
+            value: token.to_owned(),
+        }
+        .into());
+    }
+    let now = core.opts.clock.now_micros();
+    match core.client_tokens.begin(token, fingerprint(), now)? {
+        Begin::Replay(first) => Ok(replayed(first, tables, capacity)),
+        Begin::Run(ticket) => {
+            let out = run()?;
+            ticket.complete(&out, core.opts.clock.now_micros());
+            Ok(out)
+        }
+    }
+}
+
+/// A request's parameters other than its token, hashed with the operation's name: a
+/// token reused with any other parameter (or by the other operation) is a mismatch.
+pub(crate) fn fingerprint_of(operation: &str, bare: &impl serde::Serialize) -> u128 {
+    // Serializing shapes of strings, maps and numbers cannot fail; an empty encoding
+    // would only make every such request share one fingerprint.
+    let mut bytes = operation.as_bytes().to_vec();
+    bytes.extend(serde_json::to_vec(bare).unwrap_or_default());
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
 fn fingerprint(input: &TransactWriteItemsInput) -> u128 {
     let bare = TransactWriteItemsInput {
         client_request_token: None,
         ..input.clone()
     };
-    // Serializing shapes of strings, maps and numbers cannot fail; an empty encoding
-    // would only make every such request share one fingerprint.
-    let bytes = serde_json::to_vec(&bare).unwrap_or_default();
-    xxhash_rust::xxh3::xxh3_128(&bytes)
+    fingerprint_of("TransactWriteItems", &bare)
 }
 
 /// A replay's answer: the first result, except its consumed capacity. DynamoDB reports
@@ -205,12 +268,13 @@ fn fingerprint(input: &TransactWriteItemsInput) -> u128 {
 /// reports one transactional read (2 units) per action, per table.
 fn replayed(
     mut first: TransactWriteItemsOutput,
-    input: &TransactWriteItemsInput,
+    tables: &[&str],
+    capacity: Option<ReturnConsumedCapacity>,
 ) -> TransactWriteItemsOutput {
-    if capacity::wanted(input.return_consumed_capacity) {
+    if capacity::wanted(capacity) {
         let mut per_table: BTreeMap<String, f64> = BTreeMap::new();
-        for a in &input.transact_items {
-            *per_table.entry(table_of(a).to_owned()).or_default() += 2.0;
+        for t in tables {
+            *per_table.entry((*t).to_owned()).or_default() += 2.0;
         }
         first.consumed_capacity = Some(
             per_table
@@ -241,13 +305,17 @@ fn table_of(a: &TransactWriteItem) -> &str {
     }
 }
 
-/// Steps 3 to 5 of the module doc, and the output.
-fn run_write(
+/// Steps 4 and 5 of the module doc for planned `actions` (validated, under the catalog
+/// lock `cat` held since they were planned), and the output.
+///
+/// # Errors
+/// ValidationException (an item twice), TransactionCanceled, storage failure.
+pub(crate) fn commit(
     core: &Core,
-    input: &TransactWriteItemsInput,
+    cat: &crate::core::Catalog,
+    actions: &[Action],
+    reporting: Reporting,
 ) -> Result<TransactWriteItemsOutput, Error> {
-    let cat = core.catalog.read();
-    let actions = plan(core, &cat, input)?;
     let keys = actions
         .iter()
         .map(|a| entry_key(a.def.id, &a.key.pk, a.key.sk.as_ref()))
@@ -258,14 +326,13 @@ fn run_write(
         .try_claim(keys)
         .map_err(|conflicts| canceled(conflicts.iter().map(|c| c.then(conflict_reason))))?;
     let writes: Vec<ItemWrite<'_>> = actions.iter().map(item_write).collect();
-    let outcomes = match write_transaction(core, &cat, writes, &claim) {
+    let outcomes = match write_transaction(core, cat, writes, &claim) {
         Ok(o) => o,
         Err(TxnFailure::Items(errors)) => return Err(item_failures(errors)),
-        Err(TxnFailure::Whole(e)) => return Err(whole_failure(e, &actions)),
+        Err(TxnFailure::Whole(e)) => return Err(whole_failure(e, actions)),
     };
     drop(claim);
-    drop(cat);
-    Ok(output(core, input, &actions, &outcomes))
+    Ok(output(core, reporting, actions, &outcomes))
 }
 
 /// Step 3: every action validated, before anything is locked.
@@ -380,6 +447,10 @@ fn item_write(a: &Action) -> ItemWrite<'_> {
             check_condition(compiled, old, on_fail)?;
             Ok(Some(item.clone()))
         }),
+        Kind::Insert(item) => ItemWrite::new(&a.def, &a.key, true, move |old| match old {
+            Some(_) => Err(Error::DuplicateItem),
+            None => Ok(Some(item.clone())),
+        }),
         Kind::Update { key_item } => ItemWrite::new(&a.def, &a.key, true, move |old| {
             Ok(Some(
                 update_mutation(&a.def, compiled, key_item, old, on_fail)?.item,
@@ -387,6 +458,12 @@ fn item_write(a: &Action) -> ItemWrite<'_> {
         }),
         Kind::Delete => ItemWrite::new(&a.def, &a.key, true, move |old| {
             check_condition(compiled, old, on_fail)?;
+            Ok(None)
+        }),
+        Kind::DeleteIfPresent => ItemWrite::new(&a.def, &a.key, true, move |old| {
+            if old.is_some() {
+                check_condition(compiled, old, on_fail)?;
+            }
             Ok(None)
         }),
         Kind::Check => ItemWrite::check(&a.def, &a.key, move |old| {
@@ -456,6 +533,7 @@ fn reason_code(e: &Error) -> Option<&'static str> {
         Error::Validation(_) => Some("ValidationError"),
         Error::ItemCollectionSizeLimitExceeded { .. } => Some("ItemCollectionSizeLimitExceeded"),
         Error::TransactionConflict => Some("TransactionConflict"),
+        Error::DuplicateItem => Some("DuplicateItem"),
         _ => None,
     }
 }
@@ -470,7 +548,9 @@ fn whole_failure(e: Error, actions: &[Action]) -> Error {
             size_bytes,
             limit_bytes,
         } => canceled(actions.iter().map(|a| {
-            (a.def.name == *table_name && !matches!(a.kind, Kind::Check | Kind::Delete)).then(
+            (a.def.name == *table_name
+                && !matches!(a.kind, Kind::Check | Kind::Delete | Kind::DeleteIfPresent))
+                .then(
                 || CancellationReason {
                     code: "ItemCollectionSizeLimitExceeded",
                     message: Some(format!(
@@ -489,13 +569,13 @@ fn whole_failure(e: Error, actions: &[Action]) -> Error {
 /// item) and item-collection metrics.
 fn output(
     core: &Core,
-    input: &TransactWriteItemsInput,
+    reporting: Reporting,
     actions: &[Action],
     outcomes: &[WriteOutcome],
 ) -> TransactWriteItemsOutput {
     debug_assert_eq!(actions.len(), outcomes.len());
     let mut out = TransactWriteItemsOutput::default();
-    if capacity::wanted(input.return_consumed_capacity) {
+    if capacity::wanted(reporting.capacity) {
         let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
         for (a, o) in actions.iter().zip(outcomes) {
             let single = capacity::write_charge(&a.def, o.old.as_ref(), o.new.as_ref());
@@ -508,9 +588,9 @@ fn output(
                 .0
                 .add(&double);
         }
-        out.consumed_capacity = report(charges, true, input.return_consumed_capacity);
+        out.consumed_capacity = report(charges, true, reporting.capacity);
     }
-    if input.return_item_collection_metrics == Some(ReturnItemCollectionMetrics::Size) {
+    if reporting.collection_metrics == Some(ReturnItemCollectionMetrics::Size) {
         out.item_collection_metrics = Some(collection_metrics(core, actions));
     }
     out
