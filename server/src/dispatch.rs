@@ -90,6 +90,15 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::TransactGetItems => run(op, body, |i: TransactGetItemsInput| {
             db.transact_get_items(i)
         }),
+        Operation::ExecuteStatement => {
+            run(op, body, |i: ExecuteStatementInput| db.execute_statement(i))
+        }
+        Operation::BatchExecuteStatement => run(op, body, |i: BatchExecuteStatementInput| {
+            db.batch_execute_statement(i)
+        }),
+        Operation::ExecuteTransaction => run(op, body, |i: ExecuteTransactionInput| {
+            db.execute_transaction(i)
+        }),
     }
 }
 
@@ -329,6 +338,24 @@ impl TableLabel for TransactWriteItemsInput {
         }))
     }
 }
+
+/// A PartiQL request's table is inside its statement text: parsing it again for a label
+/// would double the work, and a bad statement has none; the label says how many.
+macro_rules! statement_label {
+    ($($t:ty => $label:expr),* $(,)?) => {$(
+        impl TableLabel for $t {
+            fn table_label(&self) -> String {
+                $label.to_string()
+            }
+        }
+    )*};
+}
+
+statement_label!(
+    ExecuteStatementInput => NO_TABLE,
+    BatchExecuteStatementInput => MANY_TABLES,
+    ExecuteTransactionInput => MANY_TABLES,
+);
 
 impl TableLabel for TransactGetItemsInput {
     fn table_label(&self) -> String {

@@ -370,8 +370,8 @@ fn unimplemented_operations_say_so() {
     let server = Server::in_memory();
     let mut c = Client::connect(server.addr).unwrap();
     for op in [
-        "ExecuteTransaction",
-        "ExecuteStatement",
+        "CreateGlobalTable",
+        "DescribeEndpoints",
         "DescribeLimits",
         "GetResourcePolicy",
     ] {
