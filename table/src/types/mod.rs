@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 pub mod codec;
 pub mod error;
+pub mod fuzzing;
 pub mod key;
 pub mod number;
 pub mod validate;
