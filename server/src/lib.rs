@@ -32,6 +32,7 @@ pub mod cli;
 pub mod connections;
 pub mod dispatch;
 pub mod enum_values;
+pub mod fuzzing;
 pub mod http;
 pub mod limits;
 pub mod metrics;
