@@ -46,6 +46,8 @@
 //! - `transact`: TransactWriteItems (one call of the write path for all its items) and
 //!   TransactGetItems (one snapshot), with `txn_claims` (the conflict detector) and
 //!   `client_tokens` (ClientRequestToken idempotency); see `docs/transactions.md`;
+//! - [`partiql`]: ExecuteStatement, BatchExecuteStatement, ExecuteTransaction, parsed
+//!   into [`expr`]'s AST; see `docs/partiql.md`;
 //! - `ttl`: UpdateTimeToLive / DescribeTimeToLive;
 //! - `write`: **the one write path** every item write goes through, with its derived-
 //!   write hooks (LSI entries, item-collection sizes, the GSI queue);
@@ -63,8 +65,8 @@
 //! It is not:
 //! - an HTTP server (that is `shale-server`);
 //! - a capacity enforcer: ConsumedCapacity is computed and reported, never throttled;
-//! - complete: streams and PartiQL are not implemented (the server answers them "not
-//!   implemented").
+//! - complete: streams are not implemented (the server answers them "not
+//!   implemented"), and PartiQL is DynamoDB's subset less ORDER BY and aggregates.
 
 pub mod expr;
 pub mod types;
