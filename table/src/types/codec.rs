@@ -188,6 +188,14 @@ impl Reader<'_> {
             }
             value |= bits << shift;
             if byte & 0x80 == 0 {
+                // A last group of zeros adds nothing: `put_varint` never writes one, and
+                // accepting it would give one item several encodings.
+                if index > 0 && byte == 0 {
+                    return Err(DecodeError::NonCanonical {
+                        offset: start,
+                        reason: "varint ends in a zero group",
+                    });
+                }
                 return Ok(value);
             }
         }
@@ -466,5 +474,40 @@ mod tests {
             decode_item(&repeated),
             Err(DecodeError::NonCanonical { .. })
         ));
+    }
+
+    /// Found by the `item_codec` fuzz target (`fuzz/corpus/item_codec/
+    /// regression_overlong_varint_zero_count`): `[1, 0x80, 0x00]` decoded as the empty
+    /// item, whose encoding is `[1, 0]`, so one item had two encodings.
+    #[test]
+    fn fuzz_item_codec_varint_with_a_trailing_zero_group_is_non_canonical() {
+        for bytes in [
+            &[ITEM_FORMAT_VERSION, 0x80, 0x00][..],
+            &[
+                ITEM_FORMAT_VERSION,
+                0x81,
+                0x80,
+                0x00,
+                1,
+                b'a',
+                tag::NULL_TRUE,
+            ][..],
+            // A one-byte name whose length is written in two bytes.
+            &[ITEM_FORMAT_VERSION, 1, 0x81, 0x00, b'a', tag::NULL_TRUE][..],
+        ] {
+            assert!(
+                matches!(decode_item(bytes), Err(DecodeError::NonCanonical { offset, .. }) if offset == 1 || offset == 2),
+                "{bytes:?}: {:?}",
+                decode_item(bytes)
+            );
+        }
+        // The minimal forms still decode; 0x80 0x01 is 128, not a redundant group.
+        assert_eq!(decode_item(&[ITEM_FORMAT_VERSION, 0]), Ok(Item::new()));
+        let mut item = Item::new();
+        item.insert("a".repeat(128), AttributeValue::Null(true));
+        let mut out = Vec::new();
+        encode_item(&item, &mut out).unwrap();
+        assert_eq!(&out[2..4], &[0x80, 0x01]);
+        assert_eq!(decode_item(&out), Ok(item));
     }
 }
