@@ -97,6 +97,15 @@ enum Op {
     TransactGet {
         keys: Vec<(u8, u8)>,
     },
+    /// PartiQL `SELECT * FROM Model [WHERE pk = ? [AND sk > ?]] [AND a >= ?]` (a query
+    /// with a partition, else a scan; optionally on the LSI), paged by Limit/NextToken.
+    PartiqlSelect {
+        pk: Option<u8>,
+        sk_above: Option<u8>,
+        min_a: Option<i8>,
+        on_lsi: bool,
+        limit: u8,
+    },
     Reopen,
     /// Power cut (FaultFs drops everything unsynced) and reopen: every acknowledged write
     /// was synced, so the model is unchanged.
@@ -153,6 +162,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => proptest::collection::vec((0..PKS, 0..SKS, tx_action()), 1..5)
             .prop_map(|actions| Op::Transact { actions }),
         1 => proptest::collection::vec((0..PKS, 0..SKS), 1..5).prop_map(|keys| Op::TransactGet { keys }),
+        2 => (proptest::option::of(0..PKS), proptest::option::of(0..SKS), proptest::option::of(any::<i8>()), any::<bool>(), 1..6u8)
+            .prop_map(|(pk, sk_above, min_a, on_lsi, limit)| Op::PartiqlSelect { pk, sk_above, min_a, on_lsi, limit }),
         1 => Just(Op::Reopen),
         1 => Just(Op::Crash),
     ]
@@ -644,6 +655,66 @@ fn run(ops: Vec<Op>, lsm: bool) {
                 assert_eq!(sorted(got), sorted(want));
             }
             Op::Transact { actions } => transact_op(db, &mut model, &actions),
+            Op::PartiqlSelect {
+                pk,
+                sk_above,
+                min_a,
+                on_lsi,
+                limit,
+            } => {
+                let mut terms = Vec::new();
+                let mut params = Vec::new();
+                if let Some(pk) = pk {
+                    terms.push("pk = ?");
+                    params.push(s(&format!("p{pk}")));
+                    if let Some(sk) = sk_above {
+                        terms.push("sk > ?");
+                        params.push(n(&sk.to_string()));
+                    }
+                }
+                if let Some(a) = min_a {
+                    terms.push("a >= ?");
+                    params.push(n(&a.to_string()));
+                }
+                let from = if on_lsi { r#""Model"."ByA""# } else { "Model" };
+                let mut statement = format!("SELECT * FROM {from}");
+                if !terms.is_empty() {
+                    statement.push_str(" WHERE ");
+                    statement.push_str(&terms.join(" AND "));
+                }
+                let mut got = Vec::new();
+                let mut token = None;
+                for round in 0.. {
+                    assert!(round < 500, "PartiQL paging does not terminate");
+                    let page = db
+                        .execute_statement(ExecuteStatementInput {
+                            statement: statement.clone(),
+                            parameters: (!params.is_empty()).then(|| params.clone()),
+                            limit: Some(i64::from(limit)),
+                            next_token: token.take(),
+                            consistent_read: Some(true),
+                            ..ExecuteStatementInput::default()
+                        })
+                        .unwrap();
+                    got.extend(page.items.unwrap());
+                    match page.next_token {
+                        Some(t) => token = Some(t),
+                        None => break,
+                    }
+                }
+                let want = model.iter().filter(|((p, k), it)| {
+                    pk.is_none_or(|pk| *p == pk)
+                        && (pk.is_none() || sk_above.is_none_or(|s| *k > s))
+                        && min_a.is_none_or(|m| it.get("a").is_some_and(|a| num(a) >= i64::from(m)))
+                        // The LSI holds only items with its sort key `a`.
+                        && (!on_lsi || it.contains_key("a"))
+                });
+                assert_eq!(
+                    sorted(got),
+                    sorted(want.map(|(_, it)| it.clone())),
+                    "{statement}"
+                );
+            }
             Op::TransactGet { keys } => {
                 let unique: BTreeSet<(u8, u8)> = keys.iter().copied().collect();
                 let r = db.transact_get_items(TransactGetItemsInput {
