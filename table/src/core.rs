@@ -94,19 +94,20 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// Loads the shared state stored in `backend`: the catalog and the GSI queue's
-    /// position.
+    /// Loads the shared state stored in `backend`: the catalog, the GSI queue's position
+    /// and the unexpired client request tokens.
     ///
     /// # Errors
     /// Storage failure, or a corrupt catalog record or queue key.
     pub(crate) fn open(backend: Arc<dyn Backend>, opts: DatabaseOptions) -> Result<Core, Error> {
         let catalog = Catalog::load(backend.as_ref())?;
         let gsi_queue = GsiQueue::open(backend.as_ref())?;
+        let client_tokens = ClientTokens::load(backend.as_ref(), opts.clock.now_micros())?;
         Ok(Core {
             catalog: RwLock::new(catalog),
             item_locks: ItemLocks::new(opts.lock_stripes),
             txn_claims: TxnClaims::default(),
-            client_tokens: ClientTokens::default(),
+            client_tokens,
             gsi_queue,
             index_work: Mutex::new(IndexWork::default()),
             ttl_sweep: Mutex::new(TtlCursors::default()),

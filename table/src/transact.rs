@@ -42,6 +42,7 @@ use crate::shapes::{
 use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, Item};
 use crate::write::{validate_new_item, write_transaction, ItemWrite, TxnFailure, WriteOutcome};
+use shale_engine::BatchOp;
 
 /// Most actions in one TransactWriteItems or TransactGetItems.
 pub const MAX_TRANSACT_ITEMS: usize = 100;
@@ -112,7 +113,7 @@ impl super::Database {
             || fingerprint(&input),
             &tables,
             input.return_consumed_capacity,
-            || {
+            |token_ops| {
                 let cat = self.core.catalog.read();
                 let actions = plan(&self.core, &cat, &input)?;
                 commit(
@@ -123,6 +124,7 @@ impl super::Database {
                         capacity: input.return_consumed_capacity,
                         collection_metrics: input.return_item_collection_metrics,
                     },
+                    token_ops,
                 )
             },
         )
@@ -212,7 +214,8 @@ fn check_distinct(mut keys: Vec<Vec<u8>>) -> Result<(), Error> {
 
 /// Runs a write transaction (`run`) under its ClientRequestToken, if it has one: a
 /// replay within the window returns the first result (see `crate::client_tokens`).
-/// `tables` names each action's table (for a replay's capacity).
+/// `run` gets the token's record writes, to commit in the transaction's batch (none
+/// without a token). `tables` names each action's table (for a replay's capacity).
 ///
 /// # Errors
 /// ValidationException for a bad token, IdempotentParameterMismatch,
@@ -223,10 +226,10 @@ pub(crate) fn with_token(
     fingerprint: impl FnOnce() -> u128,
     tables: &[&str],
     capacity: Option<ReturnConsumedCapacity>,
-    run: impl FnOnce() -> Result<TransactWriteItemsOutput, Error>,
+    run: impl FnOnce(Vec<BatchOp>) -> Result<TransactWriteItemsOutput, Error>,
 ) -> Result<TransactWriteItemsOutput, Error> {
     let Some(token) = token else {
-        return run();
+        return run(Vec::new());
     };
     if token.is_empty() || token.chars().count() > MAX_CLIENT_REQUEST_TOKEN_CHARS {
         return Err(ValidationError::ClientRequestTokenLength {
@@ -238,8 +241,10 @@ pub(crate) fn with_token(
     match core.client_tokens.begin(token, fingerprint(), now)? {
         Begin::Replay(first) => Ok(replayed(first, tables, capacity)),
         Begin::Run(ticket) => {
-            let out = run()?;
-            ticket.complete(&out, core.opts.clock.now_micros());
+            // The window starts at the commit; the record is stamped just before it.
+            let commit_micros = core.opts.clock.now_micros();
+            let out = run(ticket.batch_ops(commit_micros))?;
+            ticket.complete(&out, commit_micros);
             Ok(out)
         }
     }
@@ -315,6 +320,7 @@ pub(crate) fn commit(
     cat: &crate::core::Catalog,
     actions: &[Action],
     reporting: Reporting,
+    token_ops: Vec<BatchOp>,
 ) -> Result<TransactWriteItemsOutput, Error> {
     let keys = actions
         .iter()
@@ -326,7 +332,7 @@ pub(crate) fn commit(
         .try_claim(keys)
         .map_err(|conflicts| canceled(conflicts.iter().map(|c| c.then(conflict_reason))))?;
     let writes: Vec<ItemWrite<'_>> = actions.iter().map(item_write).collect();
-    let outcomes = match write_transaction(core, cat, writes, &claim) {
+    let outcomes = match write_transaction(core, cat, writes, &claim, token_ops) {
         Ok(o) => o,
         Err(TxnFailure::Items(errors)) => return Err(item_failures(errors)),
         Err(TxnFailure::Whole(e)) => return Err(whole_failure(e, actions)),

@@ -206,7 +206,7 @@ pub(crate) fn write_items(
     held: &Catalog,
     writes: Vec<ItemWrite<'_>>,
 ) -> Result<Vec<WriteOutcome>, Error> {
-    apply(core, held, writes, None).map_err(|f| match f {
+    apply(core, held, writes, None, Vec::new()).map_err(|f| match f {
         TxnFailure::Whole(e) => e,
         // Only transactions decide past a failure; keep the first error anyway.
         TxnFailure::Items(errors) => errors
@@ -219,8 +219,9 @@ pub(crate) fn write_items(
 
 /// [`write_items`] for a transaction holding `claim` on every item of `writes`: the
 /// same steps, except that step 3 is the claim itself (taken by the caller before any
-/// lock), and step 4 decides every item even after one fails, so each failure is
-/// reported in its position.
+/// lock), step 4 decides every item even after one fails, so each failure is reported in
+/// its position, and `extra` (the transaction's client-token record, `crate::client_tokens`)
+/// is added to the batch after the hooks' writes, so it commits with the items.
 ///
 /// # Errors
 /// [`TxnFailure::Items`] when any item's mutation or validation failed;
@@ -230,8 +231,9 @@ pub(crate) fn write_transaction(
     held: &Catalog,
     writes: Vec<ItemWrite<'_>>,
     claim: &Claim<'_>,
+    extra: Vec<BatchOp>,
 ) -> Result<Vec<WriteOutcome>, TxnFailure> {
-    apply(core, held, writes, Some(claim))
+    apply(core, held, writes, Some(claim), extra)
 }
 
 fn apply(
@@ -239,6 +241,7 @@ fn apply(
     held: &Catalog,
     writes: Vec<ItemWrite<'_>>,
     claim: Option<&Claim<'_>>,
+    extra: Vec<BatchOp>,
 ) -> Result<Vec<WriteOutcome>, TxnFailure> {
     check_set(held, &writes).map_err(TxnFailure::Whole)?;
     let located = writes
@@ -294,6 +297,12 @@ fn apply(
         base_write(c, &mut batch).map_err(TxnFailure::Whole)?;
     }
     let derived = run_hooks(core, &changes, &mut batch).map_err(TxnFailure::Whole)?;
+    for op in extra {
+        match op {
+            BatchOp::Put { key, value } => batch.put(key, value),
+            BatchOp::Delete { key } => batch.delete(key),
+        };
+    }
     debug_assert_distinct_keys(&batch);
     if !batch.is_empty() {
         core.backend

@@ -527,3 +527,39 @@ fn a_client_request_token_is_idempotent_for_ten_minutes() {
         assert_eq!(err.exception_name(), "ValidationException");
     }
 }
+
+/// Tokens are durable: written in the transaction's batch, loaded at open (a retry after
+/// a restart is a replay), and deleted at open once expired.
+#[test]
+fn a_client_request_token_survives_a_restart_until_it_expires() {
+    let fault = FaultLsm::new();
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let opts = || options().with_clock(Arc::new(clock.clone()));
+    let open = || Database::open(fault.open_with_clock(&clock), opts()).unwrap();
+    let request = |amount: i64| TransactWriteItemsInput {
+        transact_items: transfer(amount),
+        client_request_token: Some("durable".into()),
+        ..Default::default()
+    };
+    let db = open();
+    setup(&db);
+    db.transact_write_items(request(10)).unwrap();
+    drop(db);
+    // A power cut after the (synced) commit: the token came back with the transaction.
+    fault.fs.crash();
+    let db = open();
+    db.transact_write_items(request(10)).unwrap();
+    assert_eq!(
+        get(&db, ACC, key("a")),
+        Some(acc("a", 90)),
+        "not applied twice"
+    );
+    let e = db.transact_write_items(request(20)).unwrap_err();
+    assert_eq!(e.exception_name(), "IdempotentParameterMismatchException");
+    drop(db);
+    // Past the window, the reopened database forgets it: the same request runs again.
+    clock.advance_secs(10 * 60 + 1);
+    let db = open();
+    db.transact_write_items(request(10)).unwrap();
+    assert_eq!(get(&db, ACC, key("a")), Some(acc("a", 80)));
+}

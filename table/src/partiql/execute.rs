@@ -553,7 +553,7 @@ impl crate::Database {
             || transact::fingerprint_of("ExecuteTransaction", &bare),
             &tables,
             input.return_consumed_capacity,
-            || {
+            |token_ops| {
                 let cat = core.catalog.read();
                 let actions = statements
                     .iter()
@@ -570,6 +570,7 @@ impl crate::Database {
                         capacity: input.return_consumed_capacity,
                         collection_metrics: None,
                     },
+                    token_ops,
                 )
             },
         )?;
