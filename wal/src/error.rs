@@ -195,6 +195,16 @@ pub enum CorruptionKind {
         /// The file's length.
         len: u64,
     },
+    /// The end-of-log mark (an all-zero record header) is followed by non-zero bytes. The
+    /// writer appends in order over zeros, and recovery zeroes what it cuts, so the bytes
+    /// past the end were written by a write that reached the disk only in part (a later
+    /// page persisted, an earlier one not) or are damage. Left in place, they would be
+    /// dropped unreported and then sit behind the records appended next.
+    #[error("end of log at this offset, but byte {first_nonzero} after it is not zero")]
+    DataAfterEnd {
+        /// Offset of the first non-zero byte after the end mark.
+        first_nonzero: u64,
+    },
     /// A record's timestamp is older than the record before it. The writer never does
     /// that (timestamps are clamped to be non-decreasing, which reading from a timestamp
     /// relies on), so the record is damage.
