@@ -465,7 +465,7 @@ async fn read_body(req: Request<Incoming>, declared_len: Option<u64>) -> Result<
 }
 
 /// The most a body buffer reserves before data arrives.
-const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
+const INITIAL_BODY_CAPACITY: usize = 16 * 1024;
 
 fn target_name(target: Target) -> &'static str {
     match target {

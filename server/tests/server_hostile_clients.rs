@@ -220,7 +220,7 @@ fn a_body_dribbled_a_byte_per_segment_costs_its_bytes_not_a_buffer_each() {
     // Let the server read what was sent before measuring.
     std::thread::sleep(Duration::from_millis(500));
     let grown_kib = rss_kib(server.pid()).saturating_sub(before);
-    // 20,000 bytes: 160 MB at 8 KB a byte. Allow the buffers' initial 64 KiB each and
+    // 20,000 bytes: 160 MB at 8 KB a byte. Allow the buffers' initial 16 KiB each and
     // the allocator's slack.
     eprintln!("RSS grew by {grown_kib} KiB");
     assert!(grown_kib < 40 * 1024, "RSS grew by {grown_kib} KiB");
