@@ -589,6 +589,66 @@ mod tests {
         }
     }
 
+    /// A server on `state`, in process, on a one-worker runtime with at most
+    /// `blocking_threads` blocking threads, with a table `table` created through it.
+    struct InProcess {
+        runtime: tokio::runtime::Runtime,
+        addr: std::net::SocketAddr,
+        stop: tokio::sync::oneshot::Sender<()>,
+        server: tokio::task::JoinHandle<ShutdownOutcome>,
+    }
+
+    impl InProcess {
+        fn start(state: &Arc<AppState>, blocking_threads: usize, table: &str) -> InProcess {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .max_blocking_threads(blocking_threads)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .expect("bind");
+            let addr = listener.local_addr().expect("local address");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = runtime.spawn(serve(listener, Arc::clone(state), async {
+                let _ = stopped.await;
+            }));
+            let created = Client::connect(addr)
+                .expect("connect")
+                .call(
+                    "CreateTable",
+                    &json!({
+                        "TableName": table,
+                        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                        "BillingMode": "PAY_PER_REQUEST"
+                    }),
+                )
+                .expect("CreateTable");
+            assert_eq!(
+                created.status,
+                200,
+                "{}",
+                String::from_utf8_lossy(&created.body)
+            );
+            InProcess {
+                runtime,
+                addr,
+                stop,
+                server,
+            }
+        }
+
+        /// Shuts down and says how.
+        fn stop(self) -> ShutdownOutcome {
+            let _ = self.stop.send(());
+            self.runtime
+                .block_on(self.server)
+                .expect("the server task ends")
+        }
+    }
+
     /// Scans that have entered [`scans_wait_for_release`], and the gate they wait at.
     static SCANS_ENTERED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     static SCANS_RELEASED: std::sync::atomic::AtomicBool =
@@ -616,12 +676,6 @@ mod tests {
     #[test]
     fn a_full_engine_queue_answers_throttling_at_once() {
         use std::sync::atomic::Ordering;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
         let storage = Storage::open(&StorageMode::InMemory).expect("in-memory storage");
         let limits = ServerLimits {
             max_queued_engine_calls: 2,
@@ -630,32 +684,9 @@ mod tests {
         let state = Arc::new(
             AppState::with_limits(&storage, 0, limits).with_execute(scans_wait_for_release),
         );
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("local address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = runtime.spawn(serve(listener, Arc::clone(&state), async {
-            let _ = stopped.await;
-        }));
+        let server = InProcess::start(&state, 2, "Queued");
+        let addr = server.addr;
         let mut c = Client::connect(addr).expect("connect");
-        let created = c
-            .call(
-                "CreateTable",
-                &json!({
-                    "TableName": "Queued",
-                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                    "BillingMode": "PAY_PER_REQUEST"
-                }),
-            )
-            .expect("CreateTable");
-        assert_eq!(
-            created.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&created.body)
-        );
         let scan = json!({"TableName": "Queued"});
         let held: Vec<_> = (0..2)
             .map(|_| {
@@ -708,11 +739,7 @@ mod tests {
             .render()
             .contains("outcome=\"ThrottlingException\"} 1\n"));
         drop(c);
-        let _ = stop.send(());
-        assert_eq!(
-            runtime.block_on(server).expect("the server task ends"),
-            ShutdownOutcome::Drained
-        );
+        assert_eq!(server.stop(), ShutdownOutcome::Drained);
         storage.close().expect("close");
     }
 
@@ -748,40 +775,10 @@ mod tests {
     /// the connection without an answer.)
     #[test]
     fn a_panicking_request_gets_a_500_and_keeps_its_connection_inline_or_not() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
         let storage = Storage::open(&StorageMode::InMemory).expect("in-memory storage");
         let state = Arc::new(AppState::new(&storage, 0).with_execute(panics_on_get_item_and_query));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("local address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = runtime.spawn(serve(listener, Arc::clone(&state), async {
-            let _ = stopped.await;
-        }));
-
-        let mut c = Client::connect(addr).expect("connect");
-        let created = c
-            .call(
-                "CreateTable",
-                &json!({
-                    "TableName": "Users",
-                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                    "BillingMode": "PAY_PER_REQUEST"
-                }),
-            )
-            .expect("CreateTable");
-        assert_eq!(
-            created.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&created.body)
-        );
+        let server = InProcess::start(&state, 512, "Users");
+        let mut c = Client::connect(server.addr).expect("connect");
         let get = json!({"TableName": "Users", "Key": {"pk": {"S": "a"}}});
         assert!(runs_inline(
             Operation::GetItem,
@@ -825,9 +822,7 @@ mod tests {
             assert!(text.contains(&line), "{line:?} missing from {text}");
         }
         drop(c);
-        let _ = stop.send(());
-        let outcome = runtime.block_on(server).expect("the server task ends");
-        assert_eq!(outcome, ShutdownOutcome::Drained);
+        assert_eq!(server.stop(), ShutdownOutcome::Drained);
         storage.close().expect("close");
     }
 }
