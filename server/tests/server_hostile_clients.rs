@@ -254,3 +254,65 @@ fn an_error_about_many_unused_placeholders_stays_small() {
     assert!(message.ends_with(" more}"), "{message}");
     assert!(r.body.len() < 4096, "{} bytes", r.body.len());
 }
+
+/// Linux's thread count of `pid`.
+fn threads(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Threads")
+}
+
+/// Issue 16, case 3: with 200 keep-alive connections writing on disk, the server grew to
+/// 214–459 threads: the blocking pool took a thread per waiting write. Now it has at most
+/// `--blocking-threads` (plus tokio's workers, the engine's own threads and the main
+/// thread), however many writers wait.
+#[test]
+fn writers_on_disk_use_at_most_the_blocking_threads() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let server = Server::start(&[
+        "--data-dir",
+        dir.to_str().expect("utf-8"),
+        "--blocking-threads",
+        "4",
+    ]);
+    assert_a_new_client_is_served(server.addr, "Writers");
+    let idle_threads = threads(server.pid());
+    let addr = server.addr;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..60)
+        .map(|w| {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr).expect("connect");
+                let mut written = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && written < 2_000 {
+                    let item = json!({"pk": {"S": format!("w{w}-{written}")}});
+                    let r = c
+                        .call("PutItem", &json!({"TableName": "Writers", "Item": item}))
+                        .expect("PutItem");
+                    assert!(r.status == 200 || r.status == 400, "{}", r.status);
+                    written += 1;
+                }
+            })
+        })
+        .collect();
+    let mut most = 0;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(50));
+        most = most.max(threads(server.pid()));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().expect("writer");
+    }
+    // Idle, the server has its workers, the engine's threads and no blocking threads
+    // (or a few left from startup): under load it may add at most the 4 allowed.
+    assert!(
+        most <= idle_threads + 4,
+        "{most} threads under 60 writers, {idle_threads} idle"
+    );
+}
