@@ -107,6 +107,15 @@ pub enum CorruptionKind {
         /// The largest segment file the WAL can produce.
         max: u64,
     },
+    /// The header records a preallocated length larger than any segment the WAL creates
+    /// (`MAX_SEGMENT_SIZE_BYTES`): damage, or a header not written by this WAL.
+    #[error("header says the segment was preallocated to {preallocated} bytes, more than the largest segment, {max} bytes")]
+    PreallocationTooLarge {
+        /// The length the header records.
+        preallocated: u64,
+        /// The largest segment size.
+        max: u64,
+    },
     /// The segment does not start with the WAL magic.
     #[error("bad segment magic")]
     BadMagic,

@@ -8,6 +8,7 @@
 //! record has `lsn >= 1`. Preallocated (zeroed) space therefore reads as "end of log".
 
 use crate::error::CorruptionKind;
+use crate::options::MAX_SEGMENT_SIZE_BYTES;
 use crate::Lsn;
 
 /// First bytes of every segment file.
@@ -118,11 +119,21 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentHeader, CorruptionKi
     if first_lsn == 0 || first_lsn > MAX_LSN {
         return Err(CorruptionKind::LsnOutOfRange { lsn: first_lsn });
     }
+    // Version 1 wrote zeros here.
+    let preallocated_len = u64::from_le_bytes(len);
+    // Segments are preallocated to the configured size, at most MAX_SEGMENT_SIZE_BYTES.
+    // Recovery tops a short segment up to this length, so a larger one must not be taken
+    // on trust (the wal_recovery fuzz target had it allocate 2^56 bytes).
+    if preallocated_len > MAX_SEGMENT_SIZE_BYTES {
+        return Err(CorruptionKind::PreallocationTooLarge {
+            preallocated: preallocated_len,
+            max: MAX_SEGMENT_SIZE_BYTES,
+        });
+    }
     Ok(SegmentHeader {
         first_lsn,
         first_timestamp_micros: u64_at(b, 24),
-        // Version 1 wrote zeros here.
-        preallocated_len: u64::from_le_bytes(len),
+        preallocated_len,
     })
 }
 
@@ -297,6 +308,29 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `wal_recovery` fuzz target (`fuzz/corpus/wal_recovery/
+    /// regression_huge_preallocated_len`): a header whose preallocated length was near
+    /// 2^56 made recovery, dropping a "truncated" segment's lost bytes, top the file up to
+    /// that length (an allocation of 2^56 bytes on the in-memory file system).
+    #[test]
+    fn fuzz_wal_recovery_a_preallocated_length_over_the_largest_segment_is_corruption() {
+        let fits = SegmentHeader::new(1, 0, MAX_SEGMENT_SIZE_BYTES);
+        assert_eq!(
+            decode_segment_header(&encode_segment_header(&fits)),
+            Ok(fits)
+        );
+        for len in [MAX_SEGMENT_SIZE_BYTES + 1, MAX_PREALLOCATED_LEN] {
+            let b = encode_segment_header(&SegmentHeader::new(1, 0, len));
+            assert_eq!(
+                decode_segment_header(&b),
+                Err(CorruptionKind::PreallocationTooLarge {
+                    preallocated: len,
+                    max: MAX_SEGMENT_SIZE_BYTES
+                })
+            );
+        }
+    }
 
     #[test]
     fn header_roundtrips_and_every_single_bit_flip_is_caught() {
