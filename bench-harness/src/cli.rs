@@ -59,6 +59,8 @@ options:
                        it differs, each target is made durable and reopened before the run
   --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
                        table:memory, http:http://HOST:PORT (default kv:shale,table:shale)
+  --server-pid PID     (ycsb, with an http: target) the server's process: each result
+                       also reports its CPU time per run-phase operation
   --out DIR            report directory (default shale-bench-out)
   --dir DIR            where data directories are created (default: system temp dir)
 ";
@@ -178,6 +180,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut durability = Durability::Buffered;
     let mut load_durability: Option<Durability> = None;
     let mut settle = Duration::ZERO;
+    let mut server_pid = None;
     let mut rounds = DEFAULT_ROUNDS;
     let mut out = PathBuf::from("shale-bench-out");
     let mut data_root = std::env::temp_dir();
@@ -234,6 +237,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             Long("durability") => durability = p.value()?.string()?.parse()?,
             Long("load-durability") => load_durability = Some(p.value()?.string()?.parse()?),
             Long("rounds") => rounds = p.value()?.parse()?,
+            Long("server-pid") => server_pid = Some(p.value()?.parse()?),
             Long("out") => out = p.value()?.into(),
             Long("dir") => data_root = p.value()?.into(),
             Long("keys") => keys = p.value()?.parse()?,
@@ -290,6 +294,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 load_durability: load_durability.unwrap_or(durability),
                 settle,
                 rounds,
+                server_pid,
             };
             if sub == "ycsb" {
                 Command::Ycsb(opts)
@@ -381,9 +386,20 @@ mod tests {
                 assert_eq!(o.phase.records, DEFAULT_RECORDS);
                 assert_eq!(o.durability, Durability::Buffered);
                 assert_eq!(o.load_durability, Durability::Buffered);
+                assert_eq!(o.server_pid, None);
             }
             other => panic!("{other:?}"),
         }
+        match parse(args(
+            "ycsb a --targets http:http://127.0.0.1:8000 --server-pid 4242",
+        ))
+        .unwrap()
+        .command
+        {
+            Command::Ycsb(o) => assert_eq!(o.server_pid, Some(4242)),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(args("ycsb a --server-pid me")).is_err());
     }
 
     #[test]

@@ -190,6 +190,7 @@ impl KvRun<'_> {
             target_ops: None,
             load: load.map(PhaseStats::summary),
             run: run.summary(),
+            server_cpu_us_per_op: None,
         }
     }
 }

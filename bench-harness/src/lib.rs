@@ -26,6 +26,7 @@ pub mod measure;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod server_cpu;
 pub mod shale_lsm;
 pub mod target;
 pub mod workload;

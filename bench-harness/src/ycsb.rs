@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::measure::PhaseStats;
 use crate::report::{Ratio, Report, RunResult};
 use crate::runner::{self, PhaseConfig, PhaseError, TargetState};
+use crate::server_cpu;
 use crate::target::{self, Durability, Target, TargetError, TargetSpec};
 use crate::workload::WorkloadSpec;
 
@@ -26,6 +27,9 @@ pub struct YcsbOptions {
     pub settle: std::time::Duration,
     /// Interleaved rounds for `compare`.
     pub rounds: u64,
+    /// `--server-pid`: a server process whose CPU time per run-phase operation `ycsb`
+    /// reports.
+    pub server_pid: Option<u32>,
 }
 
 struct Opened {
@@ -143,6 +147,7 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
         target_ops: cfg.target_ops,
         load: Some(o.load.summary()),
         run: run.summary(),
+        server_cpu_us_per_op: None,
     }
 }
 
@@ -167,6 +172,7 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Ve
             };
             let pb = runner::progress(cfg.operations, &format!("run {} {}", spec.letter, t));
             let name = t.to_string();
+            let cpu_before = opts.server_pid.map(server_cpu::cpu_micros);
             match runner::run(
                 opened.target.as_ref(),
                 &name,
@@ -176,14 +182,35 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Ve
                 cfg.budget(),
                 &pb,
             ) {
-                Ok(run) => report
-                    .results
-                    .push(result_of(&opened, &cfg, opts.durability, &run)),
+                Ok(run) => {
+                    let mut result = result_of(&opened, &cfg, opts.durability, &run);
+                    result.server_cpu_us_per_op = server_cpu_per_op(opts, cpu_before, &result);
+                    report.results.push(result);
+                }
                 Err(e) => Failure::Phase(e).record(t, report, &mut failures),
             }
         }
     }
     failures
+}
+
+/// The server's CPU µs per run-phase operation, from its CPU time before the run
+/// (`cpu_before`) and now; `None` without `--server-pid`, or when either reading failed
+/// (said on stderr: the run's other figures stand).
+fn server_cpu_per_op(
+    opts: &YcsbOptions,
+    cpu_before: Option<std::io::Result<u64>>,
+    result: &RunResult,
+) -> Option<f64> {
+    let pid = opts.server_pid?;
+    let spent = match (cpu_before?, server_cpu::cpu_micros(pid)) {
+        (Ok(before), Ok(after)) => after.saturating_sub(before),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("--server-pid {pid}: cannot read its CPU time: {e}");
+            return None;
+        }
+    };
+    (result.run.operations > 0).then(|| spent as f64 / result.run.operations as f64)
 }
 
 /// `compare`: loads every target, then runs the workload in `rounds` short rounds that

@@ -52,6 +52,10 @@ pub struct RunResult {
     pub load: Option<PhaseSummary>,
     /// The run phase.
     pub run: PhaseSummary,
+    /// With `--server-pid`: the server process's CPU time (user + system) over the run
+    /// phase, per operation, in µs.
+    #[serde(default)]
+    pub server_cpu_us_per_op: Option<f64>,
 }
 
 /// A ratio of one target against the first (baseline) target of a `compare`.

@@ -73,6 +73,12 @@ pub fn render(report: &Report) -> String {
         if let Some(e) = &r.run.first_error {
             let _ = writeln!(s, "     first error: {e}");
         }
+        if let Some(us) = r.server_cpu_us_per_op {
+            let _ = writeln!(
+                s,
+                "     server CPU: {us:.1} µs per operation (user + system, --server-pid)"
+            );
+        }
     }
     for ratio in &report.ratios {
         let _ = writeln!(
@@ -170,6 +176,7 @@ mod tests {
                     ops_per_second_timeline: vec![2000, 2000],
                     first_error: None,
                 },
+                server_cpu_us_per_op: Some(42.5),
             }],
             ratios: Vec::new(),
             skipped: Vec::new(),
@@ -202,6 +209,7 @@ mod tests {
             (update[i + 1].as_str(), update[i + 2].as_str()),
             ("1000", "500")
         );
+        assert!(text.contains("server CPU: 42.5 µs per operation"), "{text}");
         // Each target's durability notes are printed under the table, once.
         for note in ["page cache only", "fsync per write"] {
             let line = format!("durability kv:memory: {note}");
