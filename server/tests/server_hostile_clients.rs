@@ -316,3 +316,111 @@ fn writers_on_disk_use_at_most_the_blocking_threads() {
         "{most} threads under 60 writers, {idle_threads} idle"
     );
 }
+
+/// A raw API call: `target` as the whole `X-Amz-Target` value, `body` as given.
+fn raw_call(c: &mut Client, target: &str, body: &[u8]) -> Response {
+    c.request(
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", target),
+            ("Content-Type", "application/x-amz-json-1.0"),
+        ],
+        body,
+    )
+    .expect("an answer, not a dropped connection")
+}
+
+/// The error's `__type` after its `#`, with the status checked.
+fn exception(r: &Response, status: u16) -> String {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    let t = v["__type"].as_str().expect("__type").to_string();
+    t.rsplit('#').next().unwrap_or_default().to_string()
+}
+
+/// The hostile bodies that already got typed errors before issue 16, kept here so none can
+/// regress quietly: deep JSON nesting, attribute values nested past DynamoDB's 32 levels,
+/// numbers out of DynamoDB's range, a body that is not UTF-8, a key and an item over their
+/// size limits, unknown and missing targets. Each gets a 400 with the exception DynamoDB
+/// sends, and the server stays healthy.
+#[test]
+fn hostile_bodies_get_typed_errors_not_crashes() {
+    let server = Server::in_memory();
+    assert_a_new_client_is_served(server.addr, "Users");
+    let mut c = Client::connect(server.addr).expect("connect");
+    let put = "DynamoDB_20120810.PutItem";
+    // 100k nested arrays: serde_json's recursion limit turns this into an error, never a
+    // stack overflow.
+    let deep = format!(
+        "{{\"TableName\":\"Users\",\"Item\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let r = raw_call(&mut c, put, deep.as_bytes());
+    assert_eq!(exception(&r, 400), "SerializationException");
+    // An attribute value nested deeper than DynamoDB's 32 levels.
+    let mut v = json!({"S": "leaf"});
+    for _ in 0..40 {
+        v = json!({"L": [v]});
+    }
+    let body = json!({"TableName": "Users", "Item": {"pk": {"S": "d"}, "deep": v}});
+    let r = raw_call(&mut c, put, body.to_string().as_bytes());
+    assert_eq!(exception(&r, 400), "ValidationException");
+    // Numbers out of DynamoDB's range are refused, never rounded or expanded.
+    for n in [
+        "1e-1000000",
+        "1e126",
+        "123456789012345678901234567890123456789",
+        "abc",
+    ] {
+        let body = json!({"TableName": "Users", "Item": {"pk": {"S": "n"}, "n": {"N": n}}});
+        let r = raw_call(&mut c, put, body.to_string().as_bytes());
+        assert_eq!(exception(&r, 400), "ValidationException", "{n}");
+    }
+    // Two type tags in one attribute value.
+    let body = json!({"TableName": "Users", "Item": {"pk": {"S": "x", "N": "1"}}});
+    let r = raw_call(&mut c, put, body.to_string().as_bytes());
+    assert_eq!(r.status, 400);
+    // A body that is not UTF-8.
+    let r = raw_call(
+        &mut c,
+        put,
+        b"{\"TableName\":\"Users\",\"Item\":{\"pk\":{\"S\":\"\xff\xfe\"}}}",
+    );
+    assert_eq!(exception(&r, 400), "SerializationException");
+    // A partition key over 2048 bytes, and an item over 400 KB.
+    let body = json!({"TableName": "Users", "Item": {"pk": {"S": "k".repeat(2049)}}});
+    let r = raw_call(&mut c, put, body.to_string().as_bytes());
+    assert_eq!(exception(&r, 400), "ValidationException");
+    let body = json!({"TableName": "Users",
+                      "Item": {"pk": {"S": "big"}, "v": {"S": "v".repeat(410 * 1024)}}});
+    let r = raw_call(&mut c, put, body.to_string().as_bytes());
+    assert_eq!(exception(&r, 400), "ValidationException");
+    // Unknown operations, other API versions and a missing target.
+    for target in [
+        "DynamoDB_20120810.Explode",
+        "DynamoDB_20111205.GetItem",
+        "Nonsense",
+    ] {
+        let r = raw_call(&mut c, target, b"{}");
+        assert_eq!(exception(&r, 400), "UnknownOperationException", "{target}");
+    }
+    let r = c
+        .request(
+            "POST",
+            "/",
+            &[("Content-Type", "application/x-amz-json-1.0")],
+            b"{}",
+        )
+        .expect("an answer");
+    assert_eq!(exception(&r, 400), "UnknownOperationException");
+    // The same connection and new ones are still served.
+    let r = raw_call(
+        &mut c,
+        "DynamoDB_20120810.DescribeTable",
+        b"{\"TableName\":\"Users\"}",
+    );
+    assert_eq!(r.status, 200);
+    assert_a_new_client_is_served(server.addr, "StillHealthy");
+}
