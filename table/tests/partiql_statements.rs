@@ -487,3 +487,26 @@ fn execute_transaction_goes_through_the_transaction_path() {
         assert_eq!(got.items.unwrap()[0]["plays"], n("11"), "applied once");
     });
 }
+
+#[test]
+fn a_transaction_of_more_than_4_mb_is_refused() {
+    for_each_backend(|_, db| {
+        setup(&db);
+        let big = s(&"b".repeat(350 * 1024));
+        let statements = (0..12)
+            .map(|i| ParameterizedStatement {
+                statement: format!("INSERT INTO Music VALUE {{'pk': 'big', 'sk': {i}, 'blob': ?}}"),
+                parameters: Some(vec![big.clone()]),
+                ..Default::default()
+            })
+            .collect();
+        let e = db
+            .execute_transaction(ExecuteTransactionInput {
+                transact_statements: statements,
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(e.message().contains("exceeds the limit"), "{}", e.message());
+    });
+}

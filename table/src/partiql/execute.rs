@@ -538,6 +538,21 @@ impl crate::Database {
             }
             .into());
         }
+        // TransactWriteItems' 4 MB bound, on the items INSERTs carry.
+        let bytes: usize = statements
+            .iter()
+            .map(|s| match s {
+                Statement::Insert { item, .. } => crate::types::item_size_bytes(item),
+                _ => 0,
+            })
+            .sum();
+        if bytes > transact::MAX_TRANSACT_BYTES {
+            return Err(ValidationError::TransactionTooLarge {
+                size_bytes: bytes,
+                limit_bytes: transact::MAX_TRANSACT_BYTES,
+            }
+            .into());
+        }
         if reads == n {
             return self.read_transaction(&statements, input.return_consumed_capacity);
         }
