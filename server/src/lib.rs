@@ -18,7 +18,8 @@
 //! (inline for small single-item calls, on a blocking thread otherwise: see
 //! [`http::runs_inline`]), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).
-//! [`metrics`] counts and times every API request for `/metrics`.
+//! [`metrics`] counts and times every API request for `/metrics`. [`fuzzing`] runs the same
+//! steps on raw bytes for the `http_request` fuzz target (`docs/fuzzing.md`).
 //!
 //! It is not:
 //! - authenticated: any (or no) SigV4 signature is accepted, so it binds loopback by
