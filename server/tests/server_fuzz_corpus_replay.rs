@@ -167,6 +167,32 @@ fn write_corpus() {
             ]),
         ),
         (
+            "partiql",
+            requests(&[
+                ("CreateTable", CREATE),
+                (
+                    "ExecuteStatement",
+                    r##"{"Statement":"INSERT INTO \"Tbl\" VALUE {'pk': 'p', 'sk': 1, 'g': 'x', 'n': 5}"}"##,
+                ),
+                (
+                    "ExecuteStatement",
+                    r##"{"Statement":"SELECT pk, n FROM \"Tbl\" WHERE pk = ? AND sk >= ?","Parameters":[{"S":"p"},{"N":"0"}]}"##,
+                ),
+                (
+                    "ExecuteStatement",
+                    r##"{"Statement":"UPDATE \"Tbl\" SET n = n + 1 REMOVE g WHERE pk = 'p' AND sk = 1 RETURNING ALL NEW *"}"##,
+                ),
+                (
+                    "BatchExecuteStatement",
+                    r##"{"Statements":[{"Statement":"SELECT * FROM \"Tbl\".\"byG\" WHERE g = 'x'"},{"Statement":"DELETE FROM \"Tbl\" WHERE pk = 'p' AND sk = 1"}]}"##,
+                ),
+                (
+                    "ExecuteTransaction",
+                    r##"{"TransactStatements":[{"Statement":"INSERT INTO \"Tbl\" VALUE {'pk': 'q', 'sk': 2}"},{"Statement":"EXISTS(SELECT * FROM \"Tbl\" WHERE pk = 'p' AND sk = 1)"}]}"##,
+                ),
+            ]),
+        ),
+        (
             "tags_and_exports",
             requests(&[
                 ("CreateTable", CREATE),
@@ -232,6 +258,7 @@ fn seed_sessions_reach_the_engine() {
         "create_transact",
         "create_ttl_describe_update",
         "create_backup_pitr",
+        "partiql",
     ] {
         let responses = run_requests(&read(name));
         assert!(

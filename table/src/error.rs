@@ -174,15 +174,22 @@ pub enum ValidationError {
     /// An expression failed to parse, validate or apply.
     #[error("{0}")]
     Expr(#[from] ExprError),
-    /// A legacy (pre-expression) parameter this layer does not accept alongside, or
-    /// instead of, expressions.
-    #[error("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{legacy}}} Expression parameters: {{{expression}}}")]
+    /// Legacy (pre-expression) and expression parameters in one request. Both lists are
+    /// in DynamoDB's order (DynamoDB Local's `validateMixingOldStyleWithExpressions`):
+    /// AttributeUpdates, AttributesToGet, Expected, QueryFilter, ScanFilter,
+    /// ConditionalOperator, KeyConditions; UpdateExpression, ProjectionExpression,
+    /// ConditionExpression, FilterExpression, KeyConditionExpression.
+    #[error("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}", .legacy.join(", "), .expression.join(", "))]
     MixedLegacyAndExpression {
-        /// The legacy parameter.
-        legacy: &'static str,
-        /// The expression parameter.
-        expression: &'static str,
+        /// The legacy parameters present.
+        legacy: Vec<&'static str>,
+        /// The expression parameters present.
+        expression: Vec<&'static str>,
     },
+    /// A legacy parameter (`Expected`, `AttributeUpdates`, `KeyConditions`,
+    /// `QueryFilter`, `ScanFilter`, `ConditionalOperator`, `AttributesToGet`) is invalid.
+    #[error("{0}")]
+    Legacy(#[from] LegacyError),
     /// A Query or Scan on a GSI that is still backfilling.
     #[error("Cannot read from backfilling global secondary index: {index}")]
     IndexBackfilling {
@@ -231,6 +238,133 @@ pub enum ValidationError {
         /// The key attribute.
         attribute: String,
     },
+}
+
+/// Why a legacy (pre-expression) parameter was refused. The texts are DynamoDB's: from
+/// the DynamoDB API reference where it has them, else as recorded against the service by
+/// dynalite's tests (architect/dynalite test/query.js, test/updateItem.js) and as
+/// DynamoDB Local raises them (its `ErrorFactory` and `InputConverter`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LegacyError {
+    /// Too few or too many values for the operator (NULL and NOT_NULL take none,
+    /// BETWEEN two, IN one or more, the others one).
+    #[error("One or more parameter values were invalid: Invalid number of argument(s) for the {operator} ComparisonOperator")]
+    ArgumentCount {
+        /// The operator, as DynamoDB spells it.
+        operator: &'static str,
+    },
+    /// A value of a type the operator does not take (e.g. a set for LT).
+    #[error("One or more parameter values were invalid: ComparisonOperator {operator} is not valid for {type_tag} AttributeValue type")]
+    OperatorType {
+        /// The operator.
+        operator: &'static str,
+        /// The value's type tag.
+        type_tag: &'static str,
+    },
+    /// An AttributeValueList whose values have different types.
+    #[error("One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type")]
+    MixedTypes,
+    /// BETWEEN with its lower bound above its upper bound.
+    #[error("The BETWEEN condition was provided a range where the lower bound is greater than the upper bound")]
+    BetweenReversed,
+    /// An Expected entry with both Exists and ComparisonOperator.
+    #[error("One or more parameter values were invalid: Exists and ComparisonOperator cannot be used together for Attribute: {attribute}")]
+    ExistsWithOperator {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An Expected entry with both Value and AttributeValueList.
+    #[error("One or more parameter values were invalid: Value and AttributeValueList cannot be used together for Attribute: {attribute}")]
+    ValueWithList {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An Expected entry with AttributeValueList but no ComparisonOperator.
+    #[error("One or more parameter values were invalid: AttributeValueList can only be used with a ComparisonOperator for Attribute: {attribute}")]
+    ListWithoutOperator {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An Expected entry with Exists false and a Value.
+    #[error("One or more parameter values were invalid: Value cannot be used when Exists is false for Attribute: {attribute}")]
+    ValueWhenNotExists {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An Expected entry whose operator needs a value but has none.
+    #[error("One or more parameter values were invalid: Value or AttributeValueList must be used with ComparisonOperator: {operator} for Attribute: {attribute}")]
+    OperatorWithoutValue {
+        /// The operator.
+        operator: &'static str,
+        /// The attribute.
+        attribute: String,
+    },
+    /// An Expected entry with neither a value nor `Exists: false`.
+    #[error("One or more parameter values were invalid: Value must be provided when Exists is {exists} for Attribute: {attribute}")]
+    ExistsWithoutValue {
+        /// "null" (Exists absent) or "true".
+        exists: &'static str,
+        /// The attribute.
+        attribute: String,
+    },
+    /// ConditionalOperator without Expected, QueryFilter or ScanFilter (or with an
+    /// empty one).
+    #[error("ConditionalOperator cannot be used without Filter or Expected")]
+    ConditionalOperatorAlone,
+    /// ConditionalOperator with a single condition.
+    #[error("ConditionalOperator can only be used when Filter or Expected has two or more elements")]
+    ConditionalOperatorWithOne,
+    /// KeyConditions with no entry or more than two.
+    #[error("Conditions can be of length 1 or 2 only")]
+    KeyConditionCount,
+    /// KeyConditions without the partition key, or with two entries one of which is not
+    /// the sort key.
+    #[error("Query condition missed key schema element: {attribute}")]
+    KeyConditionMissedKey {
+        /// The key attribute with no condition.
+        attribute: String,
+    },
+    /// A key condition with NULL, NOT_NULL, CONTAINS, NOT_CONTAINS or IN.
+    #[error("Attempted conditional constraint is not an indexable operation")]
+    NotIndexable,
+    /// A key condition other than EQ on the partition key, NE on a key, or a sort-key
+    /// condition on a table or index without a sort key.
+    #[error("Query key condition not supported")]
+    KeyConditionNotSupported,
+    /// A QueryFilter on a key attribute of the table or index queried.
+    #[error("QueryFilter can only contain non-primary key attributes: Primary key attribute: {attribute}")]
+    QueryFilterOnKey {
+        /// The key attribute.
+        attribute: String,
+    },
+    /// An AttributeUpdates entry without a value whose action is not DELETE.
+    #[error("One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified")]
+    UpdateWithoutValue,
+    /// DELETE with a value that is not a set.
+    #[error("One or more parameter values were invalid: DELETE action with value is not supported for the type {type_tag}")]
+    DeleteType {
+        /// The value's type tag.
+        type_tag: &'static str,
+    },
+    /// ADD with a value that is not a number, set or list.
+    #[error("One or more parameter values were invalid: ADD action is not supported for the type {type_tag}")]
+    AddType {
+        /// The value's type tag.
+        type_tag: &'static str,
+    },
+    /// ADD or DELETE whose value's type differs from the stored attribute's.
+    #[error("Type mismatch for attribute to update")]
+    UpdateTypeMismatch,
+    /// AttributesToGet names an attribute twice.
+    #[error("One or more parameter values were invalid: Duplicate value in attribute name: {attribute}")]
+    DuplicateAttributeToGet {
+        /// The attribute.
+        attribute: String,
+    },
+    /// An empty AttributesToGet.
+    #[error("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1")]
+    EmptyAttributesToGet,
 }
 
 /// What is wrong with a key schema in CreateTable/UpdateTable.

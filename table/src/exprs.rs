@@ -3,11 +3,14 @@
 //! evaluates them. The operations never touch the parser's types directly.
 
 use crate::catalog::KeyDef;
-use crate::error::{Error, ValidationError};
+use crate::error::{Error, LegacyError, ValidationError};
 use crate::expr::{
     self, KeyAttribute, KeySchema, ParsedExpressions, Path, RequestExpressions, SortCondition,
 };
-use crate::shapes::{AttributeNames, AttributeValues};
+use crate::legacy;
+use crate::shapes::{
+    AttributeNames, AttributeUpdates, AttributeValues, ConditionalOperator, Conditions, Expected,
+};
 use crate::types::{AttributeValue, Item};
 
 /// The expressions and placeholder maps of one request.
@@ -23,6 +26,36 @@ pub(crate) struct ExprInputs<'a> {
     pub attributes_to_get: Option<&'a [String]>,
     pub names: Option<&'a AttributeNames>,
     pub values: Option<&'a AttributeValues>,
+    /// The legacy parameters, translated by `crate::legacy` into the same AST.
+    pub legacy: LegacyInputs<'a>,
+}
+
+/// The legacy (pre-expression) parameters of one request, other than AttributesToGet.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct LegacyInputs<'a> {
+    /// `Expected` (a condition on the current item).
+    pub expected: Option<&'a Expected>,
+    /// `AttributeUpdates` (an update).
+    pub attribute_updates: Option<&'a AttributeUpdates>,
+    /// `KeyConditions` and the schema (table's or index's) they must fit.
+    pub key_conditions: Option<(&'a Conditions, &'a KeyDef)>,
+    /// `QueryFilter` and the schema whose key attributes it may not name.
+    pub query_filter: Option<(&'a Conditions, &'a KeyDef)>,
+    /// `ScanFilter`.
+    pub scan_filter: Option<&'a Conditions>,
+    /// `ConditionalOperator`.
+    pub conditional_operator: Option<ConditionalOperator>,
+}
+
+impl LegacyInputs<'_> {
+    fn is_empty(&self) -> bool {
+        self.expected.is_none()
+            && self.attribute_updates.is_none()
+            && self.key_conditions.is_none()
+            && self.query_filter.is_none()
+            && self.scan_filter.is_none()
+            && self.conditional_operator.is_none()
+    }
 }
 
 /// A Query's key condition, resolved against a key schema.
@@ -38,6 +71,8 @@ pub(crate) struct Compiled {
     parsed: ParsedExpressions,
     /// ProjectionExpression or AttributesToGet, as paths.
     projection: Option<Vec<Path>>,
+    /// The update came from AttributeUpdates: a type mismatch gets the legacy wording.
+    legacy_update: bool,
 }
 
 /// The UpdateExpression's result.
@@ -76,7 +111,11 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
         && inputs.filter.is_none()
         && inputs.key_condition.is_none()
         && inputs.names.is_none()
-        && inputs.values.is_none();
+        && inputs.values.is_none()
+        && inputs.legacy.is_empty();
+    if let Some(names) = inputs.attributes_to_get {
+        legacy::check_attributes_to_get(names)?;
+    }
     if nothing {
         // The hot path of plain GetItem/PutItem: nothing to parse or cross-validate.
         return Ok(Compiled {
@@ -84,15 +123,11 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
             projection: inputs
                 .attributes_to_get
                 .map(|names| names.iter().map(Path::attribute).collect()),
+            legacy_update: false,
         });
     }
-    if inputs.attributes_to_get.is_some() && inputs.projection.is_some() {
-        return Err(ValidationError::MixedLegacyAndExpression {
-            legacy: "AttributesToGet",
-            expression: "ProjectionExpression",
-        }
-        .into());
-    }
+    check_not_mixed(&inputs)?;
+    let legacy_parsed = translate_legacy(&inputs.legacy)?;
     let request = RequestExpressions {
         condition: inputs.condition,
         filter: inputs.filter,
@@ -102,13 +137,90 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
         projection: inputs.projection,
         update: inputs.update,
     };
-    let parsed = expr::parse_request(&request, inputs.names, inputs.values)?;
+    let mut parsed = expr::parse_request(&request, inputs.names, inputs.values)?;
+    // Mixing was refused above, so each part comes from one form only (KeyConditions
+    // may go with a FilterExpression, as DynamoDB allows).
+    let legacy_update = legacy_parsed.update.is_some();
+    parsed.condition = parsed.condition.or(legacy_parsed.condition);
+    parsed.filter = parsed.filter.or(legacy_parsed.filter);
+    parsed.key_condition = parsed.key_condition.or(legacy_parsed.key_condition);
+    parsed.update = parsed.update.or(legacy_parsed.update);
     let projection = match (&parsed.projection, inputs.attributes_to_get) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(names)) => Some(names.iter().map(Path::attribute).collect()),
         (None, None) => None,
     };
-    Ok(Compiled { parsed, projection })
+    Ok(Compiled {
+        parsed,
+        projection,
+        legacy_update,
+    })
+}
+
+/// Refuses legacy and expression parameters in one request, naming both kinds in
+/// DynamoDB's order (DynamoDB Local's `validateMixingOldStyleWithExpressions`): a
+/// KeyConditions counts only beside a KeyConditionExpression.
+fn check_not_mixed(inputs: &ExprInputs<'_>) -> Result<(), ValidationError> {
+    let l = &inputs.legacy;
+    let legacy: Vec<&'static str> = [
+        ("AttributeUpdates", l.attribute_updates.is_some()),
+        ("AttributesToGet", inputs.attributes_to_get.is_some()),
+        ("Expected", l.expected.is_some()),
+        ("QueryFilter", l.query_filter.is_some()),
+        ("ScanFilter", l.scan_filter.is_some()),
+        ("ConditionalOperator", l.conditional_operator.is_some()),
+        (
+            "KeyConditions",
+            l.key_conditions.is_some() && inputs.key_condition.is_some(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect();
+    let expression: Vec<&'static str> = [
+        ("UpdateExpression", inputs.update.is_some()),
+        ("ProjectionExpression", inputs.projection.is_some()),
+        ("ConditionExpression", inputs.condition.is_some()),
+        ("FilterExpression", inputs.filter.is_some()),
+        ("KeyConditionExpression", inputs.key_condition.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect();
+    if legacy.is_empty() || expression.is_empty() {
+        return Ok(());
+    }
+    Err(ValidationError::MixedLegacyAndExpression { legacy, expression })
+}
+
+/// The legacy parameters as the AST expressions parse into.
+fn translate_legacy(l: &LegacyInputs<'_>) -> Result<ParsedExpressions, ValidationError> {
+    let mut out = ParsedExpressions::default();
+    let filter = l.query_filter.map(|(c, _)| c).or(l.scan_filter);
+    if l.expected.is_some() || filter.is_none() {
+        legacy::check_conditional_operator(
+            l.conditional_operator,
+            legacy::Combined::Expected(l.expected),
+        )?;
+    } else {
+        legacy::check_conditional_operator(l.conditional_operator, legacy::Combined::Filter(filter))?;
+    }
+    if let Some(e) = l.expected {
+        out.condition = legacy::expected(e, l.conditional_operator)?;
+    }
+    if let Some((conditions, key)) = l.key_conditions {
+        out.key_condition = Some(legacy::key_conditions(conditions, key)?);
+    }
+    if let Some((conditions, key)) = l.query_filter {
+        legacy::check_query_filter_keys(conditions, key)?;
+    }
+    if let Some(f) = filter {
+        out.filter = legacy::filter(f, l.conditional_operator)?;
+    }
+    if let Some(u) = l.attribute_updates {
+        out.update = Some(legacy::attribute_updates(u)?);
+    }
+    Ok(out)
 }
 
 impl Compiled {
@@ -118,6 +230,7 @@ impl Compiled {
         Compiled {
             projection: parsed.projection.clone(),
             parsed,
+            legacy_update: false,
         }
     }
 
@@ -130,6 +243,11 @@ impl Compiled {
                 Ok(expr::eval_condition(c, item.unwrap_or(&empty))?)
             }
         }
+    }
+
+    /// Whether a condition (ConditionExpression or Expected) was given.
+    pub(crate) fn has_condition(&self) -> bool {
+        self.parsed.condition.is_some()
     }
 
     /// Whether the FilterExpression (if any) holds.
@@ -176,7 +294,14 @@ impl Compiled {
                 attributes: Vec::new(),
             }),
             Some(u) => {
-                let out = expr::apply_update(u, Some(base))?;
+                let out = expr::apply_update(u, Some(base)).map_err(|e| match e {
+                    // AttributeUpdates' ADD and DELETE on a stored value of another type
+                    // (dynalite test/updateItem.js, recorded against DynamoDB).
+                    expr::ExprError::IncorrectDataType { .. } if self.legacy_update => {
+                        Error::from(ValidationError::from(LegacyError::UpdateTypeMismatch))
+                    }
+                    e => Error::from(e),
+                })?;
                 Ok(Updated {
                     item: out.item,
                     paths: out.updated_paths,

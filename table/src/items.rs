@@ -9,7 +9,7 @@ use crate::capacity;
 use crate::catalog::TableDef;
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
-use crate::exprs::{self, ExprInputs};
+use crate::exprs::{self, ExprInputs, LegacyInputs};
 use crate::shapes::{
     DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
     ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
@@ -31,10 +31,15 @@ pub(crate) fn put_item_in(
         condition: input.condition_expression.as_deref(),
         names: input.expression_attribute_names.as_ref(),
         values: input.expression_attribute_values.as_ref(),
+        legacy: LegacyInputs {
+            expected: input.expected.as_ref(),
+            conditional_operator: input.conditional_operator,
+            ..LegacyInputs::default()
+        },
         ..ExprInputs::default()
     })?;
     let on_fail = input.return_values_on_condition_check_failure;
-    let needs_old = needs_old || input.condition_expression.is_some();
+    let needs_old = needs_old || compiled.has_condition();
     let item = input.item;
     let write = ItemWrite::new(def, &key, needs_old, |old| {
         check_condition(&compiled, old, on_fail)?;
@@ -56,6 +61,11 @@ pub(crate) fn delete_item_in(
         condition: input.condition_expression.as_deref(),
         names: input.expression_attribute_names.as_ref(),
         values: input.expression_attribute_values.as_ref(),
+        legacy: LegacyInputs {
+            expected: input.expected.as_ref(),
+            conditional_operator: input.conditional_operator,
+            ..LegacyInputs::default()
+        },
         ..ExprInputs::default()
     })?;
     let on_fail = input.return_values_on_condition_check_failure;
@@ -109,15 +119,6 @@ pub(crate) fn update_mutation(
     Ok(updated)
 }
 
-/// Rejects legacy (pre-expression) parameters that Shale does not implement.
-fn reject_legacy(present: bool, operation: &'static str) -> Result<(), Error> {
-    if present {
-        Err(Error::NotImplemented { operation })
-    } else {
-        Ok(())
-    }
-}
-
 impl super::Database {
     /// PutItem: replace the whole item, subject to ConditionExpression.
     ///
@@ -126,7 +127,6 @@ impl super::Database {
     /// other than NONE/ALL_OLD), ConditionalCheckFailed, ItemCollectionSizeLimitExceeded,
     /// storage failure.
     pub fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput, Error> {
-        reject_legacy(input.expected.is_some(), "the legacy Expected parameter")?;
         let rv = input.return_values.unwrap_or_default();
         if !matches!(rv, ReturnValue::None | ReturnValue::AllOld) {
             return Err(ValidationError::ReturnValuesNotAllowed {
@@ -192,11 +192,6 @@ impl super::Database {
     /// ResourceNotFound, ValidationException (key, expressions, updates to key
     /// attributes, item size), ConditionalCheckFailed, storage failure.
     pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput, Error> {
-        reject_legacy(
-            input.attribute_updates.is_some(),
-            "the legacy AttributeUpdates parameter",
-        )?;
-        reject_legacy(input.expected.is_some(), "the legacy Expected parameter")?;
         let rv = input.return_values.unwrap_or_default();
         let core = &self.core;
         let cat = core.catalog.read();
@@ -214,6 +209,12 @@ impl super::Database {
         let write = ItemWrite::new(&def, &key, true, |old| {
             let updated = update_mutation(&def, &compiled, &input.key, old, on_fail)?;
             updated_paths = updated.paths;
+            legacy: LegacyInputs {
+                expected: input.expected.as_ref(),
+                attribute_updates: input.attribute_updates.as_ref(),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
             Ok(Some(updated.item))
         });
         let out = write_item(core, &cat, write)?;
@@ -246,7 +247,6 @@ impl super::Database {
     /// # Errors
     /// ResourceNotFound, ValidationException, ConditionalCheckFailed, storage failure.
     pub fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput, Error> {
-        reject_legacy(input.expected.is_some(), "the legacy Expected parameter")?;
         let rv = input.return_values.unwrap_or_default();
         if !matches!(rv, ReturnValue::None | ReturnValue::AllOld) {
             return Err(ValidationError::ReturnValuesNotAllowed {

@@ -91,6 +91,7 @@ mod gsi_queue;
 #[doc(hidden)]
 pub mod item_locks;
 mod items;
+mod legacy;
 mod keys;
 mod options;
 mod pitr_retention;

@@ -14,7 +14,7 @@ use crate::catalog::{IndexDef, KeyDef, TableDef};
 use crate::core::Core;
 use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, ValidationError};
 use crate::expr::SortCondition;
-use crate::exprs::{self, Compiled, ExprInputs};
+use crate::exprs::{self, Compiled, ExprInputs, LegacyInputs};
 use crate::keys::{
     entry_key, partition_prefix, prefix_bounds, prefix_successor, push_key_value, segment_bounds,
     KeyRange,
@@ -407,26 +407,16 @@ impl super::Database {
     /// ResourceNotFound, ValidationException (key condition, index, Select, Limit,
     /// ExclusiveStartKey, expressions, ConsistentRead on a GSI), storage failure.
     pub fn query(&self, input: QueryInput) -> Result<QueryOutput, Error> {
-        if input.key_conditions.is_some() {
-            return Err(Error::NotImplemented {
-                operation: "the legacy KeyConditions parameter",
-            });
-        }
-        if input.query_filter.is_some() {
-            return Err(Error::NotImplemented {
-                operation: "the legacy QueryFilter parameter",
-            });
-        }
         let def = table_for_reads(&self.core, &input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let target = resolve_target(&def, input.index_name.as_deref(), consistent)?;
         let limit = resolve_limit(input.limit)?;
-        let key_condition = input
-            .key_condition_expression
-            .as_deref()
-            .ok_or(ValidationError::NoKeyCondition)?;
+        if input.key_condition_expression.is_none() && input.key_conditions.is_none() {
+            return Err(ValidationError::NoKeyCondition.into());
+        }
+        let key = target.key();
         let compiled = exprs::compile(ExprInputs {
-            key_condition: Some((key_condition, target.key())),
+            key_condition: input.key_condition_expression.as_deref().map(|k| (k, key)),
             filter: input.filter_expression.as_deref(),
             projection: input.projection_expression.as_deref(),
             attributes_to_get: input.attributes_to_get.as_deref(),
@@ -452,6 +442,12 @@ impl super::Database {
                 target,
                 start,
                 end,
+            legacy: LegacyInputs {
+                key_conditions: input.key_conditions.as_ref().map(|k| (k, key)),
+                query_filter: input.query_filter.as_ref().map(|f| (f, key)),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
                 direction,
                 limit,
                 select,
@@ -468,11 +464,6 @@ impl super::Database {
     /// ResourceNotFound, ValidationException (segments, index, Select, Limit,
     /// ExclusiveStartKey, expressions, ConsistentRead on a GSI), storage failure.
     pub fn scan(&self, input: ScanInput) -> Result<QueryOutput, Error> {
-        if input.scan_filter.is_some() {
-            return Err(Error::NotImplemented {
-                operation: "the legacy ScanFilter parameter",
-            });
-        }
         let def = table_for_reads(&self.core, &input.table_name)?;
         let consistent = input.consistent_read.unwrap_or(false);
         let target = resolve_target(&def, input.index_name.as_deref(), consistent)?;
@@ -544,6 +535,11 @@ impl super::Database {
                 direction: Direction::Forward,
                 limit,
                 select,
+            legacy: LegacyInputs {
+                scan_filter: input.scan_filter.as_ref(),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
                 compiled,
                 consistent,
                 return_capacity: input.return_consumed_capacity,

@@ -191,31 +191,6 @@ fn hostile_expressions_and_names_get_typed_errors() {
 }
 
 #[test]
-fn legacy_parameters_and_transactions_are_not_implemented() {
-    for_each_backend(|_, db| {
-        users(&db);
-        let e = db
-            .query(QueryInput {
-                table_name: "Users".into(),
-                key_conditions: Some(LegacyParameter),
-                ..QueryInput::default()
-            })
-            .unwrap_err();
-        assert!(matches!(e, Error::NotImplemented { .. }));
-        assert!(e.message().contains("KeyConditions"));
-        let e = db
-            .put_item(PutItemInput {
-                table_name: "Users".into(),
-                item: item(&[("UserId", s("1"))]),
-                expected: Some(LegacyParameter),
-                ..PutItemInput::default()
-            })
-            .unwrap_err();
-        assert!(matches!(e, Error::NotImplemented { .. }));
-    });
-}
-
-#[test]
 fn control_plane_state_errors() {
     for_each_backend(|_, db| {
         users(&db);

@@ -91,6 +91,12 @@ pub fn eval_condition(condition: &Condition, item: &Item) -> Result<bool, ExprEr
                 (Some(AttributeValue::S(text)), Some(AttributeValue::S(part))) => {
                     text.contains(part.as_str())
                 }
+                // A subsequence of a binary, as the API reference's Condition page defines
+                // CONTAINS for B ("looks for a subsequence of the target that matches
+                // the input"); the legacy CONTAINS translates to this condition.
+                (Some(AttributeValue::B(bytes)), Some(AttributeValue::B(part))) => {
+                    part.is_empty() || bytes.windows(part.len()).any(|w| w == part.as_slice())
+                }
                 (Some(AttributeValue::Ss(set)), Some(AttributeValue::S(member))) => {
                     set.contains(member)
                 }

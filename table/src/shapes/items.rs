@@ -31,9 +31,12 @@ pub struct PutItemInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Legacy conditions (not supported; rejected with NotImplemented).
+    /// Legacy conditions on the current item (instead of ConditionExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<LegacyParameter>,
+    pub expected: Option<Expected>,
+    /// How the entries of `Expected` combine (AND when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
 }
 
 /// `PutItem` output.
@@ -114,12 +117,15 @@ pub struct UpdateItemInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Legacy updates (not supported; rejected with NotImplemented).
+    /// Legacy updates (instead of UpdateExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute_updates: Option<LegacyParameter>,
-    /// Legacy conditions (not supported; rejected with NotImplemented).
+    pub attribute_updates: Option<AttributeUpdates>,
+    /// Legacy conditions on the current item (instead of ConditionExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<LegacyParameter>,
+    pub expected: Option<Expected>,
+    /// How the entries of `Expected` combine (AND when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
 }
 
 /// `UpdateItem` output.
@@ -160,9 +166,12 @@ pub struct DeleteItemInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Legacy conditions (not supported; rejected with NotImplemented).
+    /// Legacy conditions on the current item (instead of ConditionExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<LegacyParameter>,
+    pub expected: Option<Expected>,
+    /// How the entries of `Expected` combine (AND when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
 }
 
 /// `DeleteItem` output.

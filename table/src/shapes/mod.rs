@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::types::{AttributeValue, Item};
 
 /// `ExpressionAttributeNames`: `#placeholder` → attribute name.
@@ -27,6 +25,7 @@ mod common;
 mod control_plane;
 mod export;
 mod items;
+mod legacy;
 mod partiql;
 mod query_scan;
 mod table_definition;
@@ -41,32 +40,13 @@ pub use common::*;
 pub use control_plane::*;
 pub use export::*;
 pub use items::*;
+pub use legacy::*;
 pub use partiql::*;
 pub use query_scan::*;
 pub use table_definition::*;
 pub use tags::*;
 pub use transact::*;
 pub use ttl::*;
-
-/// A legacy (pre-expression) parameter that Shale does not model yet (`Expected`,
-/// `AttributeUpdates`, `KeyConditions`, `QueryFilter`, `ScanFilter`): its presence is
-/// recorded so the request can be refused with a clear "not implemented", its content is
-/// skipped. It serializes as an empty JSON object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LegacyParameter;
-
-impl Serialize for LegacyParameter {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        s.serialize_map(Some(0))?.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for LegacyParameter {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| LegacyParameter)
-    }
-}
 
 #[cfg(test)]
 mod tests {

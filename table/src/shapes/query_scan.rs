@@ -47,12 +47,15 @@ pub struct QueryInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Legacy key conditions (not supported; rejected with NotImplemented).
+    /// Legacy key conditions (instead of KeyConditionExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_conditions: Option<LegacyParameter>,
-    /// Legacy filter (not supported; rejected with NotImplemented).
+    pub key_conditions: Option<Conditions>,
+    /// Legacy filter on non-key attributes (instead of FilterExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub query_filter: Option<LegacyParameter>,
+    pub query_filter: Option<Conditions>,
+    /// How the entries of `QueryFilter` combine (AND when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
     /// Legacy projection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_to_get: Option<Vec<String>>,
@@ -119,9 +122,12 @@ pub struct ScanInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Legacy filter (not supported; rejected with NotImplemented).
+    /// Legacy filter (instead of FilterExpression).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan_filter: Option<LegacyParameter>,
+    pub scan_filter: Option<Conditions>,
+    /// How the entries of `ScanFilter` combine (AND when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_operator: Option<ConditionalOperator>,
     /// Legacy projection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes_to_get: Option<Vec<String>>,

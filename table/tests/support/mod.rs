@@ -515,3 +515,59 @@ pub fn reason_codes(e: &shale_table::Error) -> Vec<&'static str> {
         other => panic!("expected TransactionCanceled, got {other:?}"),
     }
 }
+
+/// A legacy `Condition` (KeyConditions, QueryFilter, ScanFilter).
+pub fn legacy_cond(
+    op: shale_table::ComparisonOperator,
+    values: &[AttributeValue],
+) -> shale_table::Condition {
+    shale_table::Condition {
+        comparison_operator: op,
+        attribute_value_list: Some(values.to_vec()),
+    }
+}
+
+/// A legacy conditions map from pairs.
+pub fn legacy_conds(pairs: &[(&str, shale_table::Condition)]) -> shale_table::Conditions {
+    pairs
+        .iter()
+        .map(|(k, c)| (k.to_string(), c.clone()))
+        .collect()
+}
+
+/// The expression twin of one legacy condition on attribute `attr`, with its arguments as
+/// `:a0`, `:a1`, …: the mapping DynamoDB documents (NOT_CONTAINS is false on a missing
+/// attribute, as DynamoDB Local evaluates it).
+pub fn legacy_twin(attr: &str, op: shale_table::ComparisonOperator, args: usize) -> String {
+    use shale_table::ComparisonOperator as C;
+    let cmp = |sym: &str| format!("{attr} {sym} :a0");
+    match op {
+        C::Eq => cmp("="),
+        C::Ne => cmp("<>"),
+        C::Lt => cmp("<"),
+        C::Le => cmp("<="),
+        C::Gt => cmp(">"),
+        C::Ge => cmp(">="),
+        C::NotNull => format!("attribute_exists({attr})"),
+        C::Null => format!("attribute_not_exists({attr})"),
+        C::Contains => format!("contains({attr}, :a0)"),
+        C::NotContains => format!("attribute_exists({attr}) AND NOT contains({attr}, :a0)"),
+        C::BeginsWith => format!("begins_with({attr}, :a0)"),
+        C::In => {
+            let list: Vec<String> = (0..args).map(|i| format!(":a{i}")).collect();
+            format!("{attr} IN ({})", list.join(", "))
+        }
+        C::Between => format!("{attr} BETWEEN :a0 AND :a1"),
+    }
+}
+
+/// `:a0`, `:a1`, … → `values`, or `None` when there are none.
+pub fn twin_values(values: &[AttributeValue]) -> Option<BTreeMap<String, AttributeValue>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!(":a{i}"), v.clone()))
+            .collect()
+    })
+}
