@@ -202,6 +202,12 @@ impl super::Database {
             update: input.update_expression.as_deref(),
             names: input.expression_attribute_names.as_ref(),
             values: input.expression_attribute_values.as_ref(),
+            legacy: LegacyInputs {
+                expected: input.expected.as_ref(),
+                attribute_updates: input.attribute_updates.as_ref(),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
             ..ExprInputs::default()
         })?;
         let on_fail = input.return_values_on_condition_check_failure;
@@ -209,12 +215,6 @@ impl super::Database {
         let write = ItemWrite::new(&def, &key, true, |old| {
             let updated = update_mutation(&def, &compiled, &input.key, old, on_fail)?;
             updated_paths = updated.paths;
-            legacy: LegacyInputs {
-                expected: input.expected.as_ref(),
-                attribute_updates: input.attribute_updates.as_ref(),
-                conditional_operator: input.conditional_operator,
-                ..LegacyInputs::default()
-            },
             Ok(Some(updated.item))
         });
         let out = write_item(core, &cat, write)?;

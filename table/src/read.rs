@@ -422,6 +422,12 @@ impl super::Database {
             attributes_to_get: input.attributes_to_get.as_deref(),
             names: input.expression_attribute_names.as_ref(),
             values: input.expression_attribute_values.as_ref(),
+            legacy: LegacyInputs {
+                key_conditions: input.key_conditions.as_ref().map(|k| (k, key)),
+                query_filter: input.query_filter.as_ref().map(|f| (f, key)),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
             ..ExprInputs::default()
         })?;
         let select = resolve_select(input.select, compiled.has_projection(), &target)?;
@@ -442,12 +448,6 @@ impl super::Database {
                 target,
                 start,
                 end,
-            legacy: LegacyInputs {
-                key_conditions: input.key_conditions.as_ref().map(|k| (k, key)),
-                query_filter: input.query_filter.as_ref().map(|f| (f, key)),
-                conditional_operator: input.conditional_operator,
-                ..LegacyInputs::default()
-            },
                 direction,
                 limit,
                 select,
@@ -515,6 +515,11 @@ impl super::Database {
             attributes_to_get: input.attributes_to_get.as_deref(),
             names: input.expression_attribute_names.as_ref(),
             values: input.expression_attribute_values.as_ref(),
+            legacy: LegacyInputs {
+                scan_filter: input.scan_filter.as_ref(),
+                conditional_operator: input.conditional_operator,
+                ..LegacyInputs::default()
+            },
             ..ExprInputs::default()
         })?;
         let select = resolve_select(input.select, compiled.has_projection(), &target)?;
@@ -535,11 +540,6 @@ impl super::Database {
                 direction: Direction::Forward,
                 limit,
                 select,
-            legacy: LegacyInputs {
-                scan_filter: input.scan_filter.as_ref(),
-                conditional_operator: input.conditional_operator,
-                ..LegacyInputs::default()
-            },
                 compiled,
                 consistent,
                 return_capacity: input.return_consumed_capacity,
