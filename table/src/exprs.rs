@@ -203,7 +203,10 @@ fn translate_legacy(l: &LegacyInputs<'_>) -> Result<ParsedExpressions, Validatio
             legacy::Combined::Expected(l.expected),
         )?;
     } else {
-        legacy::check_conditional_operator(l.conditional_operator, legacy::Combined::Filter(filter))?;
+        legacy::check_conditional_operator(
+            l.conditional_operator,
+            legacy::Combined::Filter(filter),
+        )?;
     }
     if let Some(e) = l.expected {
         out.condition = legacy::expected(e, l.conditional_operator)?;

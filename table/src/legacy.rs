@@ -97,9 +97,7 @@ fn check_arguments(
         let tag = first.type_tag();
         let allowed = match operator {
             C::Eq | C::Ne => true,
-            C::Lt | C::Le | C::Gt | C::Ge | C::In | C::Between => {
-                ScalarType::of(first).is_some()
-            }
+            C::Lt | C::Le | C::Gt | C::Ge | C::In | C::Between => ScalarType::of(first).is_some(),
             C::Contains | C::NotContains => matches!(tag, "S" | "N" | "B" | "BOOL" | "NULL"),
             C::BeginsWith => matches!(tag, "S" | "B"),
             C::Null | C::NotNull => true,
@@ -129,14 +127,8 @@ fn leaf(name: &str, operator: ComparisonOperator, values: &[AttributeValue]) -> 
     let attribute = || Operand::Path(path.clone());
     // Arguments were counted by `check_arguments`; an empty value stands in for a
     // missing one so that this function cannot panic.
-    let value = |i: usize| {
-        Operand::Value(
-            values
-                .get(i)
-                .cloned()
-                .unwrap_or(AttributeValue::Null(true)),
-        )
-    };
+    let value =
+        |i: usize| Operand::Value(values.get(i).cloned().unwrap_or(AttributeValue::Null(true)));
     let compare = |comparator| Condition::Compare {
         left: attribute(),
         comparator,
@@ -291,7 +283,10 @@ fn expected_entry<'e>(
         }
     }
     // A Value without an operator: Exists is true or absent, so it is an equality.
-    Ok((e.comparison_operator.unwrap_or(ComparisonOperator::Eq), values))
+    Ok((
+        e.comparison_operator.unwrap_or(ComparisonOperator::Eq),
+        values,
+    ))
 }
 
 /// `Expected` as a condition on the current item (`None` for an empty map).
@@ -345,8 +340,16 @@ pub(crate) fn key_conditions(
         (Some(r), _) => Some((r, conditions.get(&r.name).ok_or_else(|| missed(&r.name))?)),
         (None, _) => return Err(LegacyError::KeyConditionNotSupported.into()),
     };
-    let not_indexable = |op| matches!(op, C::Null | C::NotNull | C::Contains | C::NotContains | C::In);
-    if conditions.values().any(|c| not_indexable(c.comparison_operator)) {
+    let not_indexable = |op| {
+        matches!(
+            op,
+            C::Null | C::NotNull | C::Contains | C::NotContains | C::In
+        )
+    };
+    if conditions
+        .values()
+        .any(|c| not_indexable(c.comparison_operator))
+    {
         return Err(LegacyError::NotIndexable.into());
     }
     if on_hash.comparison_operator != C::Eq {
@@ -505,11 +508,16 @@ mod tests {
             .map(|i| {
                 (
                     format!("a{i}"),
-                    cond(ComparisonOperator::Eq, vec![AttributeValue::N(Number::from(i))]),
+                    cond(
+                        ComparisonOperator::Eq,
+                        vec![AttributeValue::N(Number::from(i))],
+                    ),
                 )
             })
             .collect();
-        let c = filter(&map, Some(ConditionalOperator::Or)).unwrap().unwrap();
+        let c = filter(&map, Some(ConditionalOperator::Or))
+            .unwrap()
+            .unwrap();
         assert!(depth(&c) <= 15, "depth {}", depth(&c));
     }
 
@@ -526,13 +534,18 @@ mod tests {
             &[s(), AttributeValue::N(Number::from(1))],
         )
         .unwrap_err();
-        assert!(matches!(e, ValidationError::Legacy(LegacyError::MixedTypes)));
+        assert!(matches!(
+            e,
+            ValidationError::Legacy(LegacyError::MixedTypes)
+        ));
         let e = check_arguments(ComparisonOperator::Lt, &[AttributeValue::Bool(true)]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "One or more parameter values were invalid: ComparisonOperator LT is not valid for BOOL AttributeValue type"
         );
-        assert!(check_arguments(ComparisonOperator::Contains, &[AttributeValue::Null(true)]).is_ok());
+        assert!(
+            check_arguments(ComparisonOperator::Contains, &[AttributeValue::Null(true)]).is_ok()
+        );
         assert!(check_arguments(ComparisonOperator::Eq, &[AttributeValue::L(vec![])]).is_ok());
     }
 }

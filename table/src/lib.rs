@@ -91,8 +91,8 @@ mod gsi_queue;
 #[doc(hidden)]
 pub mod item_locks;
 mod items;
-mod legacy;
 mod keys;
+mod legacy;
 mod options;
 mod pitr_retention;
 mod read;

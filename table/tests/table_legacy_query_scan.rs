@@ -33,7 +33,11 @@ fn palette() -> Vec<Option<AttributeValue>> {
         Some(AttributeValue::Ss(vec!["a".into(), "b".into()])),
         Some(AttributeValue::Ns(vec![Number::from(1), Number::from(2)])),
         Some(AttributeValue::Bs(vec![vec![1], vec![2]])),
-        Some(AttributeValue::L(vec![s("a"), n("1"), AttributeValue::Bool(true)])),
+        Some(AttributeValue::L(vec![
+            s("a"),
+            n("1"),
+            AttributeValue::Bool(true),
+        ])),
         Some(AttributeValue::M([("a".to_string(), s("a"))].into())),
         Some(AttributeValue::Bool(true)),
         Some(AttributeValue::Null(true)),
@@ -59,7 +63,11 @@ fn any_value() -> impl Strategy<Value = AttributeValue> {
         Just(AttributeValue::Ns(vec![Number::from(2), Number::from(1)])),
         Just(AttributeValue::Bool(true)),
         Just(AttributeValue::Null(true)),
-        Just(AttributeValue::L(vec![s("a"), n("1"), AttributeValue::Bool(true)])),
+        Just(AttributeValue::L(vec![
+            s("a"),
+            n("1"),
+            AttributeValue::Bool(true)
+        ])),
     ]
 }
 
@@ -135,7 +143,12 @@ fn assert_filters_agree(
             ..ScanInput::default()
         })
         .unwrap();
-    prop_assert_eq!(keys_of(&scan_legacy), keys_of(&scan_twin), "{}", filter_expression);
+    prop_assert_eq!(
+        keys_of(&scan_legacy),
+        keys_of(&scan_twin),
+        "{}",
+        filter_expression
+    );
     prop_assert_eq!(scan_legacy.count, scan_twin.count);
     prop_assert_eq!(scan_legacy.scanned_count, scan_twin.scanned_count);
     let query_legacy = db
@@ -158,7 +171,12 @@ fn assert_filters_agree(
             ..QueryInput::default()
         })
         .unwrap();
-    prop_assert_eq!(keys_of(&query_legacy), keys_of(&query_twin), "{}", filter_expression);
+    prop_assert_eq!(
+        keys_of(&query_legacy),
+        keys_of(&query_twin),
+        "{}",
+        filter_expression
+    );
     prop_assert_eq!(keys_of(&query_legacy), keys_of(&scan_legacy));
     Ok(())
 }
@@ -212,8 +230,12 @@ fn membership_family_matches_the_expression_twin() {
         // IN: 1 to 4 candidates of one type.
         (0..3usize, 1..5usize).prop_flat_map(|(ty, count)| {
             let one = match ty {
-                0 => prop::sample::select(vec!["a", "ab", "b", "c"]).prop_map(s).boxed(),
-                1 => prop::sample::select(vec!["1", "2", "10", "3"]).prop_map(n).boxed(),
+                0 => prop::sample::select(vec!["a", "ab", "b", "c"])
+                    .prop_map(s)
+                    .boxed(),
+                1 => prop::sample::select(vec!["1", "2", "10", "3"])
+                    .prop_map(n)
+                    .boxed(),
                 _ => prop::sample::select(vec![vec![1u8], vec![1, 2], vec![0x80]])
                     .prop_map(AttributeValue::B)
                     .boxed(),
@@ -543,7 +565,19 @@ fn filter_argument_errors_are_dynamodbs() {
         let count = |op: &str| {
             format!("One or more parameter values were invalid: Invalid number of argument(s) for the {op} ComparisonOperator")
         };
-        for op in [C::Eq, C::Ne, C::Le, C::Lt, C::Ge, C::Gt, C::Contains, C::NotContains, C::BeginsWith, C::In, C::Between] {
+        for op in [
+            C::Eq,
+            C::Ne,
+            C::Le,
+            C::Lt,
+            C::Ge,
+            C::Gt,
+            C::Contains,
+            C::NotContains,
+            C::BeginsWith,
+            C::In,
+            C::Between,
+        ] {
             assert_eq!(scan(legacy_cond(op, &[])), count(op.as_str()));
         }
         for op in [C::Null, C::NotNull] {
@@ -570,7 +604,10 @@ fn filter_argument_errors_are_dynamodbs() {
         ];
         for op in [C::Lt, C::Le, C::Gt, C::Ge, C::In] {
             for v in &non_scalars {
-                assert_eq!(scan(legacy_cond(op, &[v.clone()])), bad_type(op, v.type_tag()));
+                assert_eq!(
+                    scan(legacy_cond(op, &[v.clone()])),
+                    bad_type(op, v.type_tag())
+                );
             }
         }
         for v in &non_scalars {
@@ -581,10 +618,16 @@ fn filter_argument_errors_are_dynamodbs() {
         }
         for op in [C::Contains, C::NotContains] {
             for v in &non_scalars[2..] {
-                assert_eq!(scan(legacy_cond(op, &[v.clone()])), bad_type(op, v.type_tag()));
+                assert_eq!(
+                    scan(legacy_cond(op, &[v.clone()])),
+                    bad_type(op, v.type_tag())
+                );
             }
         }
-        assert_eq!(scan(legacy_cond(C::BeginsWith, &[n("1")])), bad_type(C::BeginsWith, "N"));
+        assert_eq!(
+            scan(legacy_cond(C::BeginsWith, &[n("1")])),
+            bad_type(C::BeginsWith, "N")
+        );
         assert_eq!(
             scan(legacy_cond(C::In, &[s("b"), n("1")])),
             "One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type"
