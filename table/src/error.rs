@@ -313,7 +313,9 @@ pub enum LegacyError {
     #[error("ConditionalOperator cannot be used without Filter or Expected")]
     ConditionalOperatorAlone,
     /// ConditionalOperator with a single condition.
-    #[error("ConditionalOperator can only be used when Filter or Expected has two or more elements")]
+    #[error(
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements"
+    )]
     ConditionalOperatorWithOne,
     /// KeyConditions with no entry or more than two.
     #[error("Conditions can be of length 1 or 2 only")]
@@ -357,7 +359,9 @@ pub enum LegacyError {
     #[error("Type mismatch for attribute to update")]
     UpdateTypeMismatch,
     /// AttributesToGet names an attribute twice.
-    #[error("One or more parameter values were invalid: Duplicate value in attribute name: {attribute}")]
+    #[error(
+        "One or more parameter values were invalid: Duplicate value in attribute name: {attribute}"
+    )]
     DuplicateAttributeToGet {
         /// The attribute.
         attribute: String,
