@@ -495,8 +495,12 @@ pub enum SelectError {
     #[error("1 validation error detected: Value at 'select' failed to satisfy constraint: SPECIFIC_ATTRIBUTES requires ProjectionExpression or AttributesToGet")]
     SpecificWithoutProjection,
     /// A projection with a Select other than SPECIFIC_ATTRIBUTES.
-    #[error("Cannot specify the ProjectionExpression when choosing to get {select}")]
+    /// DynamoDB names the parameter, and COUNT as "only the Count" (moto's
+    /// `test_attributes_to_get_rejected_for_non_specific_select`, verified against AWS).
+    #[error("Cannot specify the {parameter} when choosing to get {}", if *.select == "COUNT" { "only the Count" } else { .select })]
     ProjectionWithSelect {
+        /// "ProjectionExpression" or "AttributesToGet".
+        parameter: &'static str,
         /// The Select value.
         select: &'static str,
     },

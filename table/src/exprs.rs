@@ -261,9 +261,13 @@ impl Compiled {
         }
     }
 
-    /// Whether a projection was given.
-    pub(crate) fn has_projection(&self) -> bool {
-        self.projection.is_some()
+    /// The parameter the projection came from, if any (DynamoDB names it in errors).
+    pub(crate) fn projection_parameter(&self) -> Option<&'static str> {
+        match (&self.parsed.projection, &self.projection) {
+            (Some(_), _) => Some("ProjectionExpression"),
+            (None, Some(_)) => Some("AttributesToGet"),
+            (None, None) => None,
+        }
     }
 
     /// The top-level attributes the projection asks for (none without a projection).

@@ -107,20 +107,23 @@ fn resolve_target<'a>(
     Ok(Target { def, index })
 }
 
+/// `projection`: the parameter that asked for attributes (ProjectionExpression or
+/// AttributesToGet), if any.
 fn resolve_select(
     select: Option<Select>,
-    has_projection: bool,
+    projection: Option<&'static str>,
     target: &Target<'_>,
 ) -> Result<Select, Error> {
-    let s = match (select, has_projection) {
-        (None, true) => Select::SpecificAttributes,
-        (None, false) if target.index.is_some() => Select::AllProjectedAttributes,
-        (None, false) => Select::AllAttributes,
-        (Some(Select::SpecificAttributes), false) => {
+    let s = match (select, projection) {
+        (None, Some(_)) => Select::SpecificAttributes,
+        (None, None) if target.index.is_some() => Select::AllProjectedAttributes,
+        (None, None) => Select::AllAttributes,
+        (Some(Select::SpecificAttributes), None) => {
             return Err(ValidationError::Select(SelectError::SpecificWithoutProjection).into())
         }
-        (Some(s), true) if s != Select::SpecificAttributes => {
+        (Some(s), Some(parameter)) if s != Select::SpecificAttributes => {
             return Err(ValidationError::Select(SelectError::ProjectionWithSelect {
+                parameter,
                 select: s.as_str(),
             })
             .into())
@@ -357,7 +360,7 @@ pub(crate) fn read_parsed(core: &Core, r: ParsedRead<'_>) -> Result<QueryOutput,
         projection: r.projection,
         ..Default::default()
     });
-    let select = resolve_select(None, compiled.has_projection(), &target)?;
+    let select = resolve_select(None, compiled.projection_parameter(), &target)?;
     let (mut start, mut end) = match &r.key {
         Some((pk, sort)) => query_bounds(&target, pk, sort.as_ref())?,
         None => prefix_bounds(&target.id().to_be_bytes()),
@@ -430,7 +433,7 @@ impl super::Database {
             },
             ..ExprInputs::default()
         })?;
-        let select = resolve_select(input.select, compiled.has_projection(), &target)?;
+        let select = resolve_select(input.select, compiled.projection_parameter(), &target)?;
         let kc = compiled.key_condition()?;
         let direction = if input.scan_index_forward.unwrap_or(true) {
             Direction::Forward
@@ -522,7 +525,7 @@ impl super::Database {
             },
             ..ExprInputs::default()
         })?;
-        let select = resolve_select(input.select, compiled.has_projection(), &target)?;
+        let select = resolve_select(input.select, compiled.projection_parameter(), &target)?;
         let (mut start, mut end) = match segment {
             Some((s, t)) => segment_bounds(target.id(), s, t),
             None => prefix_bounds(&target.id().to_be_bytes()),

@@ -681,3 +681,38 @@ fn mixing_legacy_and_expression_parameters_is_refused() {
         );
     });
 }
+
+/// DynamoDB names the projection parameter and says "only the Count" (moto's
+/// `test_attributes_to_get_rejected_for_non_specific_select`, verified against AWS).
+#[test]
+fn attributes_to_get_with_a_select_other_than_specific_attributes() {
+    for_each_backend(|_, db| {
+        populate(&db);
+        for (select, said) in [
+            (Select::AllAttributes, "ALL_ATTRIBUTES"),
+            (Select::Count, "only the Count"),
+        ] {
+            let e = db
+                .scan(ScanInput {
+                    table_name: "Tbl".into(),
+                    attributes_to_get: Some(vec!["v".into()]),
+                    select: Some(select),
+                    ..ScanInput::default()
+                })
+                .unwrap_err();
+            assert_eq!(
+                e.message(),
+                format!("Cannot specify the AttributesToGet when choosing to get {said}")
+            );
+        }
+        let out = db
+            .scan(ScanInput {
+                table_name: "Tbl".into(),
+                attributes_to_get: Some(vec!["v".into()]),
+                select: Some(Select::SpecificAttributes),
+                ..ScanInput::default()
+            })
+            .unwrap();
+        assert_eq!(out.count as usize, palette().len());
+    });
+}
