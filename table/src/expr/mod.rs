@@ -30,7 +30,8 @@
 //!
 //! It is not:
 //! - PartiQL;
-//! - the legacy `Expected` / `AttributeUpdates` / `KeyConditions` parameters;
+//! - the legacy `Expected` / `AttributeUpdates` / `KeyConditions` parameters (the table
+//!   layer's `legacy` module translates them into this AST);
 //! - responsible for key-attribute rules in updates (the table layer rejects updates of
 //!   key attributes and validates the resulting item's size).
 
