@@ -605,7 +605,7 @@ fn filter_argument_errors_are_dynamodbs() {
         for op in [C::Lt, C::Le, C::Gt, C::Ge, C::In] {
             for v in &non_scalars {
                 assert_eq!(
-                    scan(legacy_cond(op, &[v.clone()])),
+                    scan(legacy_cond(op, std::slice::from_ref(v))),
                     bad_type(op, v.type_tag())
                 );
             }
@@ -619,7 +619,7 @@ fn filter_argument_errors_are_dynamodbs() {
         for op in [C::Contains, C::NotContains] {
             for v in &non_scalars[2..] {
                 assert_eq!(
-                    scan(legacy_cond(op, &[v.clone()])),
+                    scan(legacy_cond(op, std::slice::from_ref(v))),
                     bad_type(op, v.type_tag())
                 );
             }
