@@ -5,13 +5,15 @@
 //! shared write path, but the batch is not atomic: if storage fails part-way, the requests
 //! not applied come back in `UnprocessedItems` (or the error, if none was applied).
 //! BatchGetItem returns the keys past its 16 MB response limit in `UnprocessedKeys`.
+//! Both return the members capacity admission throttled as unprocessed, and fail with the
+//! throttle only when none of the batch could be done, as DynamoDB does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
-use crate::keys::entry_key;
+use crate::keys::{entry_key, pk_hash};
 use crate::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
     KeysAndAttributes, WriteRequest,
@@ -86,6 +88,10 @@ impl super::Database {
         let mut out = BatchGetItemOutput::default();
         let mut bytes = 0usize;
         let mut capacity_out = Vec::new();
+        // Keys read, and the first throttle: DynamoDB fails the batch only when capacity
+        // let none of its keys be read.
+        let mut read = 0usize;
+        let mut throttled: Option<Error> = None;
         for (table, ka, def, compiled, keys) in plans {
             let found = out.responses.entry(table.clone()).or_default();
             // Each key is charged as its own GetItem (DynamoDB: "BatchGetItem processes
@@ -98,9 +104,25 @@ impl super::Database {
                     unprocessed.push(raw.clone());
                     continue;
                 }
+                // Each key is admitted as its own GetItem; a throttled one comes back in
+                // UnprocessedKeys.
+                let grant = match core.admission.read(&def, None, pk_hash(&kv.pk)?) {
+                    Ok(g) => g,
+                    Err(e) if is_throttle(&e) => {
+                        unprocessed.push(raw.clone());
+                        throttled.get_or_insert(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let item = read_item(core.backend.as_ref(), &def, &kv)?;
+                read += 1;
                 let size = item.as_ref().map_or(0, item_size_bytes);
-                table_units += capacity::read_units(size, consistent);
+                let units = capacity::read_units(size, consistent);
+                if let Some(g) = grant {
+                    g.charge(units);
+                }
+                table_units += units;
                 if let Some(item) = item {
                     bytes += size;
                     found.push(compiled.project(&item));
@@ -119,6 +141,9 @@ impl super::Database {
             if let Some(c) = capacity::report(&def, &Charge::table(table_units), false, mode) {
                 capacity_out.push(c);
             }
+        }
+        if let (0, Some(e)) = (read, throttled) {
+            return Err(e);
         }
         out.consumed_capacity = wanted(input.return_consumed_capacity).then_some(capacity_out);
         Ok(out)
@@ -200,6 +225,7 @@ impl super::Database {
             BTreeMap::new();
         let mut applied = 0usize;
         let mut failed: Option<Error> = None;
+        let mut throttled: Option<Error> = None;
         for (table, def, request, plan, key) in plans {
             if failed.is_some() {
                 push_unprocessed(&mut out, table, request);
@@ -224,6 +250,13 @@ impl super::Database {
                             .add(&charge);
                     }
                 }
+                // A throttled request comes back unprocessed and the batch goes on: other
+                // partitions and tables may have capacity (DynamoDB fails the batch only
+                // when capacity let none of it be applied).
+                Err(e) if is_throttle(&e) => {
+                    push_unprocessed(&mut out, table, request);
+                    throttled.get_or_insert(e);
+                }
                 // Each request is atomic, the batch is not. Once a request fails, it and
                 // every later one come back unprocessed, so the caller never mistakes a
                 // partly applied batch for a failed one; the error itself is returned only
@@ -236,7 +269,7 @@ impl super::Database {
             }
         }
         drop(cat);
-        if let Some(e) = failed {
+        if let Some(e) = failed.or(throttled) {
             if applied == 0 {
                 return Err(e);
             }
@@ -252,6 +285,14 @@ impl super::Database {
         }
         Ok(out)
     }
+}
+
+/// Whether `e` is a capacity throttle (returned as unprocessed, not as the batch's error).
+fn is_throttle(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::ProvisionedThroughputExceeded { .. } | Error::Throttling { .. }
+    )
 }
 
 fn push_unprocessed(out: &mut BatchWriteItemOutput, table: &str, request: &WriteRequest) {

@@ -1,4 +1,17 @@
-//! Consumed-capacity arithmetic (reported, not enforced).
+//! Capacity: the units every request consumes (this file, the single source of them),
+//! and their admission against per-partition token buckets (the submodules).
+//!
+//! - [`bucket`]: the token-bucket arithmetic (pure, unit-tested) and the lock-free bucket;
+//! - `partitions`: the partition model of a table or GSI (hash ranges, one read and one
+//!   write bucket each);
+//! - [`policy`]: who may spend what ([`AdmissionPolicy`]: fixed share, or adaptive
+//!   borrowing of the table's unused throughput);
+//! - `admission`: the registry and the write and read admission paths;
+//! - `view`: the partition view ([`CapacityView`]) for the Rust API and metrics.
+//!
+//! See `docs/capacity.md` for the model and what is not built yet.
+//!
+//! # Units
 //!
 //! DynamoDB's rules:
 //! - a write costs one WCU per started KB of the larger of the old and new item;
@@ -16,6 +29,22 @@
 //! `ReturnConsumedCapacity=INDEXES` can report them; `TOTAL` reports their sum.
 
 use std::collections::BTreeMap;
+
+pub(crate) mod admission;
+#[doc(hidden)]
+pub mod bucket;
+mod config;
+pub(crate) mod partitions;
+pub mod policy;
+mod view;
+
+pub use config::{
+    CapacityOptions, DEFAULT_BURST_SECS, DEFAULT_PARTITION_READ_UNITS_MAX,
+    DEFAULT_PARTITION_WRITE_UNITS_MAX,
+};
+pub use partitions::MAX_PARTITIONS;
+pub use policy::{AdmissionPolicy, Admit, Balances, BorrowUnused, FixedShare};
+pub use view::{CapacityView, PartitionView, ResourceView, SideView};
 
 use crate::catalog::{IndexDef, TableDef};
 use crate::secondary_index::index_entry_key;

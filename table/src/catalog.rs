@@ -18,9 +18,9 @@ use crate::error::{
 use crate::keys::{id_prefix, CATALOG_ID};
 use crate::shapes::{
     AttributeDefinition, BillingMode, BillingModeSummary, GlobalSecondaryIndexDescription,
-    IndexStatus, KeySchemaElement, KeyType, LocalSecondaryIndexDescription, Projection,
-    ProjectionType, ProvisionedThroughput, ProvisionedThroughputDescription, ScalarAttributeType,
-    StreamSpecification, TableDescription, TableStatus,
+    IndexStatus, KeySchemaElement, KeyType, LocalSecondaryIndexDescription, OnDemandThroughput,
+    Projection, ProjectionType, ProvisionedThroughput, ProvisionedThroughputDescription,
+    ScalarAttributeType, StreamSpecification, TableDescription, TableStatus,
 };
 use crate::types::{AttributeValue, Item, KeyRole, ScalarType};
 
@@ -281,6 +281,9 @@ pub struct TableDef {
     /// The TTL attribute when time to live is on (see `table::ttl`). Absent in catalogs
     /// written before TTL existed, which reads as off.
     pub ttl_attribute: Option<String>,
+    /// An on-demand table's maximum throughput (OnDemandThroughput), enforced by
+    /// `capacity::admission`. Absent in catalogs written before it existed.
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 impl TableDef {
@@ -356,6 +359,7 @@ impl TableDef {
             }),
             stream_specification: self.stream.clone(),
             deletion_protection_enabled: self.deletion_protection,
+            on_demand_throughput: self.on_demand_throughput,
             restore_summary: None,
         }
     }

@@ -28,8 +28,8 @@ use crate::catalog::{
 use crate::error::{CatalogCorruption, Error};
 use crate::keys::FIRST_USER_ID;
 use crate::shapes::{
-    AttributeDefinition, BillingMode, IndexStatus, ProjectionType, ProvisionedThroughput,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    AttributeDefinition, BillingMode, IndexStatus, OnDemandThroughput, ProjectionType,
+    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
 };
 
 /// Catalog record magic.
@@ -276,6 +276,42 @@ pub(crate) struct TableRecord {
     deletion_protection: bool,
     #[serde(rename = "ttl_attribute")]
     ttl_attribute: Option<String>,
+    /// Added with capacity enforcement (issue 13): absent means no maximum, and a table
+    /// without one is written without the field, byte for byte as before.
+    #[serde(
+        rename = "on_demand_throughput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    on_demand_throughput: Option<OnDemandRecord>,
+}
+
+/// OnDemandThroughput as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnDemandRecord {
+    #[serde(rename = "max_read_request_units")]
+    max_read_request_units: Option<i64>,
+    #[serde(rename = "max_write_request_units")]
+    max_write_request_units: Option<i64>,
+}
+
+impl From<OnDemandThroughput> for OnDemandRecord {
+    fn from(o: OnDemandThroughput) -> Self {
+        OnDemandRecord {
+            max_read_request_units: o.max_read_request_units,
+            max_write_request_units: o.max_write_request_units,
+        }
+    }
+}
+
+impl From<OnDemandRecord> for OnDemandThroughput {
+    fn from(o: OnDemandRecord) -> Self {
+        OnDemandThroughput {
+            max_read_request_units: o.max_read_request_units,
+            max_write_request_units: o.max_write_request_units,
+        }
+    }
 }
 
 /// A named, typed attribute: a key attribute or an attribute definition.
@@ -585,6 +621,7 @@ impl From<v1::TableV1> for TableRecord {
             }),
             deletion_protection: t.deletion_protection,
             ttl_attribute: t.ttl_attribute,
+            on_demand_throughput: None,
         }
     }
 }
@@ -617,6 +654,7 @@ impl From<&TableDef> for TableRecord {
             }),
             deletion_protection: d.deletion_protection,
             ttl_attribute: d.ttl_attribute.clone(),
+            on_demand_throughput: d.on_demand_throughput.map(Into::into),
         }
     }
 }
@@ -649,6 +687,7 @@ impl From<TableRecord> for TableDef {
             }),
             deletion_protection: r.deletion_protection,
             ttl_attribute: r.ttl_attribute,
+            on_demand_throughput: r.on_demand_throughput.map(Into::into),
         }
     }
 }
@@ -856,6 +895,7 @@ mod tests {
             }),
             deletion_protection: false,
             ttl_attribute: Some("ExpiresAt".into()),
+            on_demand_throughput: None,
         }
     }
 

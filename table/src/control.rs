@@ -25,8 +25,9 @@ use crate::shapes::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, CreateTableInput,
     CreateTableOutput, DeleteGlobalSecondaryIndexAction, DeleteTableInput, DeleteTableOutput,
     GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement,
-    LocalSecondaryIndex, Projection, ProvisionedThroughput, StreamSpecification, TableDescription,
-    TableStatus, UpdateGlobalSecondaryIndexAction, UpdateTableInput, UpdateTableOutput,
+    LocalSecondaryIndex, OnDemandThroughput, Projection, ProvisionedThroughput,
+    StreamSpecification, TableDescription, TableStatus, UpdateGlobalSecondaryIndexAction,
+    UpdateTableInput, UpdateTableOutput,
 };
 use crate::tag_records;
 use shale_engine::WriteBatch;
@@ -45,6 +46,7 @@ struct NewTable {
     gsis: Vec<NewIndex>,
     stream: Option<StreamSpecification>,
     deletion_protection: bool,
+    on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// A validated index, before its id is allocated.
@@ -95,6 +97,11 @@ pub(crate) fn create_table(
         );
     }
     let mut description = commit_def(core, &mut cat, batch, def)?;
+    // The table's buckets start now (full or empty, as `CapacityOptions` says), not at
+    // its first request, so idle time after creation accrues burst.
+    if let Some(created) = cat.tables.get(&description.table_name) {
+        core.admission.state(created);
+    }
     // DynamoDB answers CreateTable with CREATING; Shale's tables are usable at once, so
     // DescribeTable already says ACTIVE.
     description.table_status = TableStatus::Creating;
@@ -201,6 +208,10 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
         gsis,
         stream: input.stream_specification,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+        // A maximum means something only on demand (DynamoDB ignores it otherwise).
+        on_demand_throughput: input
+            .on_demand_throughput
+            .filter(|_| mode == BillingMode::PayPerRequest),
     })
 }
 
@@ -324,6 +335,7 @@ fn table_def(new: NewTable, ids: &[u32], now_micros: u64) -> TableDef {
         stream: new.stream,
         deletion_protection: new.deletion_protection,
         ttl_attribute: None,
+        on_demand_throughput: new.on_demand_throughput,
     }
 }
 
@@ -403,6 +415,7 @@ pub(crate) fn remove_table(
     }
     core.backend.write(batch)?;
     cat.tables.remove(&def.name);
+    core.admission.forget(def.id);
     core.signal.notify();
     Ok(())
 }
@@ -432,6 +445,7 @@ pub(crate) fn update_table(
     }
     set_stream_specification(&mut def, input.stream_specification);
     set_deletion_protection(&mut def, input.deletion_protection_enabled);
+    set_on_demand_throughput(&mut def, input.on_demand_throughput);
     let mut dropped_index = None;
     if let Some(u) = index_update {
         let new_defs = input.attribute_definitions.as_deref().unwrap_or_default();
@@ -466,6 +480,7 @@ fn validate_update(input: &UpdateTableInput) -> Result<Option<GlobalSecondaryInd
         && index_updates.is_empty()
         && input.stream_specification.is_none()
         && input.deletion_protection_enabled.is_none()
+        && input.on_demand_throughput.is_none()
     {
         return Err(ValidationError::NothingToUpdate.into());
     }
@@ -521,6 +536,25 @@ fn change_billing(
 fn set_stream_specification(def: &mut TableDef, spec: Option<StreamSpecification>) {
     if let Some(s) = spec {
         def.stream = Some(s);
+    }
+}
+
+/// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept
+/// only while the table is on demand.
+fn set_on_demand_throughput(def: &mut TableDef, given: Option<OnDemandThroughput>) {
+    if def.billing_mode != BillingMode::PayPerRequest {
+        def.on_demand_throughput = None;
+        return;
+    }
+    if let Some(g) = given {
+        let mut t = def.on_demand_throughput.unwrap_or_default();
+        if g.max_read_request_units.is_some() {
+            t.max_read_request_units = g.max_read_request_units;
+        }
+        if g.max_write_request_units.is_some() {
+            t.max_write_request_units = g.max_write_request_units;
+        }
+        def.on_demand_throughput = Some(t);
     }
 }
 

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use crate::capacity::admission::Admission;
 use crate::catalog::{self, validate_name, TableDef};
 use crate::catalog_record;
 use crate::client_tokens::ClientTokens;
@@ -91,6 +92,9 @@ pub(crate) struct Core {
     /// Running restores (`crate::restore`). A leaf lock: nothing is taken while
     /// it is held.
     pub(crate) restores: Mutex<Restores>,
+    /// Capacity admission: the partition model and token buckets of every table
+    /// (`crate::capacity::admission`). Its registry lock is a leaf.
+    pub(crate) admission: Admission,
 }
 
 impl Core {
@@ -113,6 +117,7 @@ impl Core {
             ttl_sweep: Mutex::new(TtlCursors::default()),
             signal: Arc::new(Signal::default()),
             restores: Mutex::new(Restores::default()),
+            admission: Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock)),
             backend,
             opts,
         })

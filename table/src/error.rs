@@ -722,6 +722,16 @@ pub enum TagValidation {
     TooManyTags,
 }
 
+/// Which capacity a throttled request ran out of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CapacityOperation {
+    /// Read capacity (RCU).
+    Read,
+    /// Write capacity (WCU).
+    Write,
+}
+
 /// The table layer's error. `exception_name()` gives DynamoDB's exception type.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -771,17 +781,28 @@ pub enum Error {
         /// Its value.
         limit: u64,
     },
-    /// ProvisionedThroughputExceededException.
-    #[error("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")]
+    /// ProvisionedThroughputExceededException: a provisioned table's or GSI's partition
+    /// had no tokens left (`crate::capacity`). DynamoDB's two messages: one for the
+    /// table, one when a GSI's capacity was exceeded (which also throttles the base
+    /// table's writes).
+    #[error("{}", if .index_name.is_some() { "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API" } else { "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API." })]
     ProvisionedThroughputExceeded {
         /// The table.
         table_name: String,
+        /// The GSI whose capacity was exceeded, if it was not the table's.
+        index_name: Option<String>,
+        /// Read or write capacity.
+        operation: CapacityOperation,
     },
-    /// ThrottlingException.
-    #[error("Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly.")]
+    /// ThrottlingException: an on-demand table or GSI over its OnDemandThroughput maximum.
+    #[error("Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html")]
     Throttling {
         /// The table.
         table_name: String,
+        /// The GSI, if it was not the table that was over its maximum.
+        index_name: Option<String>,
+        /// Read or write capacity.
+        operation: CapacityOperation,
     },
     /// TransactionCanceledException.
     #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", .reasons.iter().map(|r| r.code).collect::<Vec<_>>().join(", "))]
@@ -1020,6 +1041,35 @@ impl Error {
         self.exception_name() == "InternalServerError"
     }
 
+    /// DynamoDB's ThrottlingReason `reason` for a throttled request
+    /// (`<Table|Index><Read|Write><LimitType>`, e.g. `TableWriteProvisionedThroughputExceeded`),
+    /// `None` for other errors.
+    pub fn throttling_reason(&self) -> Option<String> {
+        let (index_name, operation, limit) = match self {
+            Error::ProvisionedThroughputExceeded {
+                index_name,
+                operation,
+                ..
+            } => (index_name, operation, "ProvisionedThroughputExceeded"),
+            Error::Throttling {
+                index_name,
+                operation,
+                ..
+            } => (index_name, operation, "MaxOnDemandThroughputExceeded"),
+            _ => return None,
+        };
+        let resource = if index_name.is_some() {
+            "Index"
+        } else {
+            "Table"
+        };
+        let op = match operation {
+            CapacityOperation::Read => "Read",
+            CapacityOperation::Write => "Write",
+        };
+        Some(format!("{resource}{op}{limit}"))
+    }
+
     /// A ResourceNotFound for a table, without its name (as item operations report it).
     pub(crate) fn table_not_found() -> Self {
         Error::ResourceNotFound {
@@ -1069,6 +1119,49 @@ mod tests {
             reason: InUseReason::AlreadyExists,
         };
         assert_eq!(e.message(), "Table already exists: T");
+        // ProvisionedThroughputExceeded: mifi/dynamodump#20 and quintilesims/layer0#229
+        // quote DynamoDB's table message, grailbio/reflow#101 its GSI message.
+        let e = Error::ProvisionedThroughputExceeded {
+            table_name: "T".into(),
+            index_name: None,
+            operation: CapacityOperation::Write,
+        };
+        assert_eq!(e.exception_name(), "ProvisionedThroughputExceededException");
+        assert_eq!(
+            e.message(),
+            "The level of configured provisioned throughput for the table was exceeded. \
+             Consider increasing your provisioning level with the UpdateTable API."
+        );
+        assert_eq!(
+            e.throttling_reason().as_deref(),
+            Some("TableWriteProvisionedThroughputExceeded")
+        );
+        let e = Error::ProvisionedThroughputExceeded {
+            table_name: "T".into(),
+            index_name: Some("G".into()),
+            operation: CapacityOperation::Write,
+        };
+        assert!(e
+            .message()
+            .starts_with("The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded."));
+        assert_eq!(
+            e.throttling_reason().as_deref(),
+            Some("IndexWriteProvisionedThroughputExceeded")
+        );
+        // ThrottlingException: praetorian-inc/chariot-ui#684 and cowinapi/developer.cowin#151.
+        let e = Error::Throttling {
+            table_name: "T".into(),
+            index_name: None,
+            operation: CapacityOperation::Read,
+        };
+        assert_eq!(e.exception_name(), "ThrottlingException");
+        assert!(e
+            .message()
+            .starts_with("Throughput exceeds the current capacity of your table or index."));
+        assert_eq!(
+            e.throttling_reason().as_deref(),
+            Some("TableReadMaxOnDemandThroughputExceeded")
+        );
         let e = Error::Internal(StorageError::Closed);
         assert!(e.is_internal());
         assert_eq!(e.exception_name(), "InternalServerError");

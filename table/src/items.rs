@@ -10,6 +10,7 @@ use crate::catalog::TableDef;
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs, LegacyInputs};
+use crate::keys::pk_hash;
 use crate::shapes::{
     DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
     ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
@@ -154,10 +155,11 @@ impl super::Database {
     }
 
     /// GetItem (every read sees the latest acknowledged write; ConsistentRead only
-    /// changes the reported capacity).
+    /// changes the capacity consumed).
     ///
     /// # Errors
-    /// ResourceNotFound, ValidationException (key mismatch, projection), storage failure.
+    /// ResourceNotFound, ValidationException (key mismatch, projection),
+    /// ProvisionedThroughputExceeded or Throttling (over capacity), storage failure.
     pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput, Error> {
         let core = &self.core;
         let def = core.table_for_items(&core.catalog.read(), &input.table_name)?;
@@ -168,7 +170,16 @@ impl super::Database {
             names: input.expression_attribute_names.as_ref(),
             ..ExprInputs::default()
         })?;
+        // Admitted on the balance before the read; charged what the read consumed.
+        let grant = core.admission.read(&def, None, pk_hash(&key.pk)?)?;
         let item = read_item(core.backend.as_ref(), &def, &key)?;
+        if let Some(g) = grant {
+            let size = item.as_ref().map_or(0, item_size_bytes);
+            g.charge(capacity::read_units(
+                size,
+                input.consistent_read.unwrap_or(false),
+            ));
+        }
         let consumed_capacity = if capacity::wanted(input.return_consumed_capacity) {
             capacity::read(
                 &def,

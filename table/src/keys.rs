@@ -62,7 +62,27 @@ pub(crate) fn partition_prefix(id: u32, pk: &AttributeValue) -> Result<Vec<u8>, 
     push_key_value(pk, &mut out)?;
     let hash = xxh3_64(&out[KEY_HEADER_BYTES..]);
     out[4..KEY_HEADER_BYTES].copy_from_slice(&hash.to_be_bytes());
+    debug_assert_eq!(header_hash(&out), hash);
     Ok(out)
+}
+
+/// The partition-key hash of `pk`: the one every key with this partition value carries
+/// in its header, and what capacity admission routes a request to a partition by.
+///
+/// # Errors
+/// As [`push_key_value`].
+pub(crate) fn pk_hash(pk: &AttributeValue) -> Result<u64, TypeError> {
+    let mut enc = Vec::with_capacity(64);
+    push_key_value(pk, &mut enc)?;
+    Ok(xxh3_64(&enc))
+}
+
+/// The partition-key hash in the header of `key` (an item, LSI or GSI entry key, or a
+/// scan bound); 0 for a key too short to hold one (a bound at the start of an id).
+pub(crate) fn header_hash(key: &[u8]) -> u64 {
+    key.get(4..KEY_HEADER_BYTES)
+        .and_then(|h| <[u8; 8]>::try_from(h).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 /// The key of a base-table item, or of an LSI entry (whose "pk" is the table's).

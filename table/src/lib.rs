@@ -50,7 +50,7 @@
 //!   into [`expr`]'s AST; see `docs/partiql.md`;
 //! - `ttl`: UpdateTimeToLive / DescribeTimeToLive;
 //! - `write`: **the one write path** every item write goes through, with its derived-
-//!   write hooks (LSI entries, item-collection sizes, the GSI queue);
+//!   write hooks (LSI entries, item-collection sizes, capacity admission, the GSI queue);
 //! - `item_locks`: the per-key item locks, taken in sorted order;
 //! - `stored`: items as stored in the base table;
 //! - `secondary_index`: index entries (LSI synchronous, GSI via the queue);
@@ -59,12 +59,15 @@
 //!   its `signal`;
 //! - `keys`: the internal key layout (see `docs/table-layer.md`);
 //! - `exprs`: the seam to [`crate::expr`];
-//! - [`capacity`]: ConsumedCapacity by DynamoDB's rules;
+//! - [`capacity`]: ConsumedCapacity by DynamoDB's rules, and its admission: per-partition
+//!   token buckets, burst, throttling, the adaptive policy and the partition view (see
+//!   `docs/capacity.md`);
 //! - [`error`]: [`Error`], one variant per DynamoDB exception.
 //!
 //! It is not:
 //! - an HTTP server (that is `shale-server`);
-//! - a capacity enforcer: ConsumedCapacity is computed and reported, never throttled;
+//! - a complete capacity model: partitions never split, on-demand tables do not scale,
+//!   and there is no auto scaling (`docs/capacity.md` lists what is missing);
 //! - complete: streams are not implemented (the server answers them "not
 //!   implemented"), and PartiQL is DynamoDB's subset less ORDER BY and aggregates.
 
@@ -120,9 +123,9 @@ pub use backup::pitr::{
 };
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{
-    BackupValidation, CancellationReason, CatalogCorruption, Error, InUseReason, IndexUpdateError,
-    KeySchemaError, ProjectionError, ResourceKind, SegmentError, SelectError, StartKeyProblem,
-    TagValidation, ThroughputError, ValidationError,
+    BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption, Error, InUseReason,
+    IndexUpdateError, KeySchemaError, ProjectionError, ResourceKind, SegmentError, SelectError,
+    StartKeyProblem, TagValidation, ThroughputError, ValidationError,
 };
 pub use shapes::*;
 pub use tags::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};

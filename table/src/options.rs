@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use shale_io::clock::{Clock, SystemClock};
 
+use crate::capacity::CapacityOptions;
+
 /// Default item-collection limit for tables with LSIs: 10 GB, as DynamoDB.
 pub const DEFAULT_ITEM_COLLECTION_LIMIT_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 /// Shards of the per-key item locks (`item_locks`): only how many mutexes the held
@@ -47,6 +49,9 @@ pub struct DatabaseOptions {
     /// (NotImplemented). The server sets `<data dir>/exports` (see
     /// `docs/pitr-and-backups.md`).
     pub export_dir: Option<PathBuf>,
+    /// Capacity admission: enforcement on or off, DynamoDB's sizing numbers, the burst
+    /// window and the policy (see `docs/capacity.md`). Enforced by default.
+    pub capacity: CapacityOptions,
 }
 
 impl Default for DatabaseOptions {
@@ -61,6 +66,7 @@ impl Default for DatabaseOptions {
             ttl_sweep_interval: Duration::from_secs(1),
             backup_dir: None,
             export_dir: None,
+            capacity: CapacityOptions::default(),
         }
     }
 }
@@ -104,6 +110,17 @@ impl DatabaseOptions {
     /// Sets [`DatabaseOptions::export_dir`].
     pub fn with_export_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.export_dir = Some(dir.into());
+        self
+    }
+    /// Turns capacity enforcement on (the default: DynamoDB's semantics) or off
+    /// (consumed capacity is still computed and reported, nothing is throttled).
+    pub fn with_capacity_enforcement(mut self, on: bool) -> Self {
+        self.capacity.enforcement = on;
+        self
+    }
+    /// Sets [`DatabaseOptions::capacity`].
+    pub fn with_capacity(mut self, capacity: CapacityOptions) -> Self {
+        self.capacity = capacity;
         self
     }
     /// Sets [`DatabaseOptions::ttl_sweep_interval`].

@@ -16,8 +16,8 @@ use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, Validation
 use crate::expr::SortCondition;
 use crate::exprs::{self, Compiled, ExprInputs, LegacyInputs};
 use crate::keys::{
-    entry_key, partition_prefix, prefix_bounds, prefix_successor, push_key_value, segment_bounds,
-    KeyRange,
+    entry_key, header_hash, partition_prefix, prefix_bounds, prefix_successor, push_key_value,
+    segment_bounds, KeyRange,
 };
 use crate::secondary_index::{index_entry_key, partition_bounds};
 use crate::shapes::{
@@ -253,6 +253,15 @@ fn query_bounds(
 
 /// One page of `spec`'s range at one snapshot, by DynamoDB's paging rules.
 fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
+    // Admitted on the partition where the page starts (a Query's one partition; a
+    // Scan's page walks hash order from there), charged the page's units once read.
+    let gsi = match spec.target.index {
+        Some((i, true)) => Some(i.name.as_str()),
+        _ => None,
+    };
+    let grant = core
+        .admission
+        .read(spec.target.def, gsi, bound_hash(&spec.start))?;
     let snapshot = core.backend.snapshot();
     let iter = core
         .backend
@@ -275,7 +284,7 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         },
         _ => false,
     };
-    let wants_capacity = capacity::wanted(spec.return_capacity);
+    let wants_capacity = capacity::wanted(spec.return_capacity) || grant.is_some();
     // Capacity: entries read from the target, and items fetched from the base table.
     let mut entry_bytes = 0usize;
     let mut fetch_units = 0.0;
@@ -315,20 +324,31 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         }
     }
     let count = items.len();
+    let charge = wants_capacity.then(|| {
+        let read = if fetch_base { entry_bytes } else { bytes };
+        let mut charge = capacity::read_charge(spec.target.index, read, spec.consistent);
+        charge.table += fetch_units;
+        charge
+    });
+    if let (Some(g), Some(c)) = (&grant, &charge) {
+        g.charge(c.total());
+    }
     Ok(QueryOutput {
         items: (spec.select != Select::Count).then_some(items),
         count: count as i64,
         scanned_count: scanned as i64,
         last_evaluated_key: if stopped_early { last } else { None },
-        consumed_capacity: wants_capacity
-            .then(|| {
-                let read = if fetch_base { entry_bytes } else { bytes };
-                let mut charge = capacity::read_charge(spec.target.index, read, spec.consistent);
-                charge.table += fetch_units;
-                capacity::report(spec.target.def, &charge, false, spec.return_capacity)
-            })
-            .flatten(),
+        consumed_capacity: charge
+            .and_then(|c| capacity::report(spec.target.def, &c, false, spec.return_capacity)),
     })
+}
+
+/// The partition-key hash where a range starts (0 from the start of a table or index).
+fn bound_hash(start: &Bound<Vec<u8>>) -> u64 {
+    match start {
+        Bound::Included(k) | Bound::Excluded(k) => header_hash(k),
+        Bound::Unbounded => 0,
+    }
 }
 
 /// A read whose parts arrive parsed (PartiQL's SELECT, `crate::partiql`): a Query when

@@ -32,7 +32,7 @@ use crate::core::Core;
 use crate::error::{CancellationReason, Error, ValidationError};
 use crate::exprs::{self, Compiled, ExprInputs};
 use crate::items::{check_condition, update_mutation};
-use crate::keys::{entry_key, partition_prefix};
+use crate::keys::{entry_key, header_hash, partition_prefix};
 use crate::secondary_index::{collection_size_key, decode_collection_size};
 use crate::shapes::{
     ConsumedCapacity, ItemCollectionMetrics, ItemResponse, ReturnConsumedCapacity,
@@ -160,16 +160,25 @@ impl super::Database {
             }
         }
         check_distinct(seen)?;
+        // Every read is admitted before any is done: a throttled transaction reads and
+        // consumes nothing.
+        let mut grants = Vec::with_capacity(reads.len());
+        for (def, k, _) in &reads {
+            grants.push(core.admission.read(def, None, header_hash(k))?);
+        }
         let snapshot = core.backend.snapshot();
         let mut responses = Vec::with_capacity(reads.len());
         let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
-        for (def, k, compiled) in reads {
+        for ((def, k, compiled), grant) in reads.into_iter().zip(grants) {
             let item = match core.backend.get(&k, Some(&snapshot))? {
                 Some(v) => Some(decode_stored(&k, &v)?),
                 None => None,
             };
             // A transactional read costs twice a strongly consistent one.
             let units = 2.0 * capacity::read_units(item.as_ref().map_or(0, item_size_bytes), true);
+            if let Some(g) = grant {
+                g.charge(units);
+            }
             charges
                 .entry(def.name.clone())
                 .or_insert_with(|| (Charge::default(), def.clone()))

@@ -11,12 +11,15 @@
 //! capacity accounting) means adding a [`Hook`], not a second path.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use crate::capacity::admission::{Demand, TableState, Which};
+use crate::capacity::{self, bucket::units_to_micros};
 use crate::catalog::{KeyValues, TableDef};
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::gsi_queue;
-use crate::keys::{entry_key, partition_prefix};
+use crate::keys::{entry_key, header_hash, partition_prefix, pk_hash};
 use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
 use crate::txn_claims::Claim;
@@ -121,8 +124,13 @@ pub(crate) enum Hook {
     /// Item-collection sizes of tables with LSIs, per partition; rejects a write that
     /// grows one past `DatabaseOptions::item_collection_limit_bytes`.
     CollectionSizes,
-    // Extension point `Capacity`, next: write-capacity accounting and throttling. It may
-    // reject (throttle), so it goes here, before any step that allocates a sequence number.
+    /// Write-capacity admission (`crate::capacity::admission`): charges each item's write
+    /// units (twice for a transaction) to its table partition's bucket, and each GSI
+    /// entry change to the GSI partition's bucket; rejects the whole write with
+    /// ProvisionedThroughputExceeded (or Throttling, on demand) when any refuses, so a
+    /// GSI out of capacity back-pressures its base table. It may reject, so it runs
+    /// before any step that allocates a sequence number. Skipped when enforcement is off.
+    Capacity,
     /// One GSI maintenance record per changed item whose GSI entries change (allocates
     /// queue sequence numbers; the worker is woken after commit).
     GsiQueue,
@@ -131,7 +139,12 @@ pub(crate) enum Hook {
 }
 
 /// The hooks, in the order every write runs them.
-pub(crate) const HOOKS: [Hook; 3] = [Hook::LsiEntries, Hook::CollectionSizes, Hook::GsiQueue];
+pub(crate) const HOOKS: [Hook; 4] = [
+    Hook::LsiEntries,
+    Hook::CollectionSizes,
+    Hook::Capacity,
+    Hook::GsiQueue,
+];
 
 /// Where one item of a write lives.
 struct Located {
@@ -183,7 +196,7 @@ struct Derived {
 /// 4. per item, in the given order: read the current item, run its mutation, validate
 ///    the new item (attribute rules, 400 KB, key and index-key types);
 /// 5. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
-///    (LSI entries → item-collection sizes → GSI queue);
+///    (LSI entries → item-collection sizes → capacity admission → GSI queue);
 /// 6. commit the batch (skipped when it is empty: deletes of absent items, checks);
 /// 7. after commit, wake the worker if GSI records were queued.
 ///
@@ -200,7 +213,8 @@ struct Derived {
 /// # Errors
 /// LimitExceeded (too many items), ValidationException (an item twice, key or item
 /// validation), TransactionConflict, whatever a mutation returns,
-/// ItemCollectionSizeLimitExceeded, storage failure.
+/// ItemCollectionSizeLimitExceeded, ProvisionedThroughputExceeded or Throttling (over
+/// capacity), storage failure.
 pub(crate) fn write_items(
     core: &Core,
     held: &Catalog,
@@ -296,7 +310,9 @@ fn apply(
     for c in &changes {
         base_write(c, &mut batch).map_err(TxnFailure::Whole)?;
     }
-    let derived = run_hooks(core, &changes, &mut batch).map_err(TxnFailure::Whole)?;
+    let transactional = claim.is_some();
+    let derived =
+        run_hooks(core, &changes, transactional, &mut batch).map_err(TxnFailure::Whole)?;
     for op in extra {
         match op {
             BatchOp::Put { key, value } => batch.put(key, value),
@@ -472,6 +488,7 @@ fn base_write(c: &Change<'_>, batch: &mut WriteBatch) -> Result<(), Error> {
 fn run_hooks(
     core: &Core,
     changes: &[Change<'_>],
+    transactional: bool,
     batch: &mut WriteBatch,
 ) -> Result<Derived, Error> {
     let mut derived = Derived {
@@ -482,6 +499,7 @@ fn run_hooks(
         match hook {
             Hook::LsiEntries => lsi_entries(changes, &mut derived, batch)?,
             Hook::CollectionSizes => collection_sizes(core, changes, &derived, batch)?,
+            Hook::Capacity => admit_capacity(core, changes, transactional)?,
             Hook::GsiQueue => gsi_queue_records(core, changes, &mut derived, batch)?,
         }
     }
@@ -549,6 +567,74 @@ fn collection_sizes(
     Ok(())
 }
 
+/// [`Hook::Capacity`]. Every item is charged what `capacity::write_charge` reports for it
+/// (the single source of units): its table units and its LSI units (LSIs share the
+/// table's throughput) on the table partition owning its key, each GSI's units on the
+/// GSI partition owning the new entry's partition key (the old entry's, for a delete).
+/// A condition check and the delete of an absent item cost what DynamoDB reports for
+/// them, as every item does.
+fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> Result<(), Error> {
+    let admission = &core.admission;
+    if !admission.enforcing() {
+        return Ok(());
+    }
+    // Transactions cost twice (DynamoDB: two underlying reads or writes per item).
+    let factor = if transactional { 2.0 } else { 1.0 };
+    let mut per_table: Vec<(Arc<TableState>, Vec<Demand>)> = Vec::new();
+    for c in changes {
+        let at = match per_table
+            .iter()
+            .position(|(s, _)| s.table_name == c.def.name)
+        {
+            Some(i) => i,
+            None => {
+                per_table.push((admission.state(c.def), Vec::new()));
+                per_table.len() - 1
+            }
+        };
+        let (state, demands) = &mut per_table[at];
+        let charge = capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref());
+        let table_units = charge.table + charge.lsis.values().sum::<f64>();
+        demands.push(Demand {
+            which: Which::Table,
+            partition: state.table.partition_of(header_hash(&c.item_key)),
+            micros: units_to_micros(table_units * factor),
+        });
+        for (name, units) in &charge.gsis {
+            let (Some(i), Some(g)) = (state.gsi(name), c.def.gsis.iter().find(|g| g.name == *name))
+            else {
+                continue;
+            };
+            let entry_of = c.new.as_ref().or(c.old.as_ref());
+            let Some(pk) = entry_of.and_then(|item| item.get(&g.key.hash.name)) else {
+                continue;
+            };
+            let hash = pk_hash(pk)?;
+            demands.push(Demand {
+                which: Which::Gsi(i),
+                partition: state.gsis[i].1.partition_of(hash),
+                micros: units_to_micros(units * factor),
+            });
+        }
+    }
+    for (_, demands) in &mut per_table {
+        merge_demands(demands);
+    }
+    admission.admit_writes(&per_table)
+}
+
+/// One demand per bucket: sorted, and the micro-units of each bucket's demands summed.
+fn merge_demands(demands: &mut Vec<Demand>) {
+    demands.sort_unstable_by_key(|d| (d.which, d.partition));
+    demands.dedup_by(|later, kept| {
+        let same = later.which == kept.which && later.partition == kept.partition;
+        if same {
+            kept.micros = kept.micros.saturating_add(later.micros);
+        }
+        same
+    });
+}
+
 /// [`Hook::GsiQueue`].
 fn gsi_queue_records(
     core: &Core,
@@ -599,8 +685,6 @@ fn debug_assert_distinct_keys(batch: &WriteBatch) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::options::DatabaseOptions;
     use crate::shapes::{

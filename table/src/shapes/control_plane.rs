@@ -37,6 +37,9 @@ pub struct CreateTableInput {
     /// Tags for the new table (as TagResource would add them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+    /// An on-demand table's maximum throughput (enforced: see `docs/capacity.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// `CreateTable` output.
@@ -175,6 +178,9 @@ pub struct UpdateTableInput {
     /// Turn deletion protection on or off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
+    /// A new maximum throughput for an on-demand table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// `UpdateTable` output.

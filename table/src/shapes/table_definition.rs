@@ -34,6 +34,34 @@ pub struct ProvisionedThroughput {
     pub write_capacity_units: i64,
 }
 
+/// `OnDemandThroughput`: the most request units per second an on-demand table serves
+/// (input and output). Absent or `-1` means no maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OnDemandThroughput {
+    /// MaxReadRequestUnits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_read_request_units: Option<i64>,
+    /// MaxWriteRequestUnits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_write_request_units: Option<i64>,
+}
+
+impl OnDemandThroughput {
+    /// The read maximum, when one is set (a positive value).
+    pub fn max_read_units(&self) -> Option<u64> {
+        self.max_read_request_units
+            .filter(|u| *u > 0)
+            .map(|u| u as u64)
+    }
+    /// The write maximum, when one is set (a positive value).
+    pub fn max_write_units(&self) -> Option<u64> {
+        self.max_write_request_units
+            .filter(|u| *u > 0)
+            .map(|u| u as u64)
+    }
+}
+
 /// `ProvisionedThroughputDescription` (output).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -194,6 +222,9 @@ pub struct TableDescription {
     pub stream_specification: Option<StreamSpecification>,
     /// Whether DeleteTable is refused.
     pub deletion_protection_enabled: bool,
+    /// An on-demand table's maximum throughput, if one was set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
     /// While a restore into this table runs: where from and to when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<RestoreSummary>,

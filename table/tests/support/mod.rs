@@ -571,3 +571,86 @@ pub fn twin_values(values: &[AttributeValue]) -> Option<BTreeMap<String, Attribu
             .collect()
     })
 }
+// ---------------------------------------------------------------------------------------
+// Capacity scenarios (`capacity_*.rs`)
+// ---------------------------------------------------------------------------------------
+
+/// A database on `clock` (memory backend, no background worker) with `capacity`.
+pub fn capacity_db(
+    clock: &ManualClock,
+    capacity: shale_table::capacity::CapacityOptions,
+) -> Database {
+    let opts = DatabaseOptions::default()
+        .with_clock(Arc::new(clock.clone()))
+        .with_background_index_worker(false)
+        .with_capacity(capacity);
+    Database::open(Arc::new(MemBackend::new()), opts).expect("open database")
+}
+
+/// Capacity options whose buckets start empty, so a scenario sees burst accrue from
+/// creation, with `policy`.
+pub fn empty_buckets(
+    policy: Arc<dyn shale_table::capacity::AdmissionPolicy>,
+) -> shale_table::capacity::CapacityOptions {
+    shale_table::capacity::CapacityOptions::default()
+        .with_start_with_burst(false)
+        .with_policy(policy)
+}
+
+/// A provisioned table keyed `pk` (S) with `read_units` RCU and `write_units` WCU.
+pub fn provisioned_table(name: &str, read_units: i64, write_units: i64) -> CreateTableInput {
+    CreateTableInput {
+        billing_mode: Some(BillingMode::Provisioned),
+        provisioned_throughput: Some(shale_table::ProvisionedThroughput {
+            read_capacity_units: read_units,
+            write_capacity_units: write_units,
+        }),
+        ..simple_table(name, None)
+    }
+}
+
+/// PutItem of a small (< 1 KB: one WCU) item with key `pk`.
+pub fn put_small(
+    db: &Database,
+    table: &str,
+    pk: &str,
+) -> Result<shale_table::PutItemOutput, shale_table::Error> {
+    db.put_item(shale_table::PutItemInput {
+        table_name: table.to_owned(),
+        item: item(&[("pk", s(pk)), ("v", s("x"))]),
+        ..Default::default()
+    })
+}
+
+/// A strongly consistent GetItem (one RCU for a small item) of key `pk`.
+pub fn get_consistent(
+    db: &Database,
+    table: &str,
+    pk: &str,
+) -> Result<shale_table::GetItemOutput, shale_table::Error> {
+    db.get_item(shale_table::GetItemInput {
+        table_name: table.to_owned(),
+        key: item(&[("pk", s(pk))]),
+        consistent_read: Some(true),
+        ..Default::default()
+    })
+}
+
+/// Whether `r` failed with a capacity throttle.
+pub fn throttled<T>(r: &Result<T, shale_table::Error>) -> bool {
+    matches!(
+        r,
+        Err(shale_table::Error::ProvisionedThroughputExceeded { .. })
+            | Err(shale_table::Error::Throttling { .. })
+    )
+}
+
+/// Throttled requests on every partition of `table` (and its GSIs), reads and writes.
+pub fn throttled_total(db: &Database, table: &str) -> u64 {
+    let view = db.capacity_view(table).expect("capacity view");
+    view.resources
+        .iter()
+        .flat_map(|r| &r.partitions)
+        .map(|p| p.read.throttled_requests + p.write.throttled_requests)
+        .sum()
+}

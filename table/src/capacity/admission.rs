@@ -1,0 +1,380 @@
+//! Admission: the per-database registry of partition models ([`Admission`]), and the two
+//! ways requests pass through it.
+//!
+//! - **Writes** know their charge before they commit (the write path's `Capacity` hook
+//!   runs after every item was read and decided): [`Admission::admit_writes`] decides
+//!   every bucket the write touches (the table's partition of each item, and each GSI's
+//!   partition of each changed entry) and charges them all, or throttles the whole write.
+//!   A GSI that cannot take its share throttles the base-table write: DynamoDB's
+//!   back-pressure.
+//! - **Reads** learn their charge only after they ran (a Query page's bytes, a GetItem's
+//!   item size): [`Admission::admit_read`] decides on the balance as it is, and the
+//!   [`ReadGrant`] it returns charges the real units afterwards, into debt if need be.
+//!
+//! Decisions are a function of the clock, the balances and the policy, so the same
+//! requests on the same clock give the same decisions (`tests/capacity_replay.rs`).
+//!
+//! Locking: the registry's `RwLock` is a leaf, held for a map lookup or insert only;
+//! buckets are atomics. Writes call in while holding their item locks, which is fine
+//! because nothing here waits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use shale_io::clock::Clock;
+
+use super::bucket::{units_to_micros, Bucket};
+use super::partitions::{Mode, Resource, Side};
+use super::policy::{Admit, Balances};
+use super::CapacityOptions;
+use crate::catalog::TableDef;
+use crate::error::{CapacityOperation, Error};
+use crate::shapes::BillingMode;
+
+/// Which resource of a table: the table itself, or its GSI at this position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Which {
+    Table,
+    Gsi(usize),
+}
+
+/// The admission state of one table and its GSIs, built from its definition.
+#[derive(Debug)]
+pub(crate) struct TableState {
+    pub(crate) table_name: String,
+    pub(crate) table: Resource,
+    /// By GSI name, in the definition's order.
+    pub(crate) gsis: Vec<(String, Resource)>,
+}
+
+impl TableState {
+    pub(crate) fn resource(&self, which: Which) -> &Resource {
+        match which {
+            Which::Table => &self.table,
+            Which::Gsi(i) => &self.gsis[i].1,
+        }
+    }
+
+    /// The position of GSI `name`, if the state knows it.
+    pub(crate) fn gsi(&self, name: &str) -> Option<usize> {
+        self.gsis.iter().position(|(n, _)| n == name)
+    }
+
+    /// Whether this state was built from a definition with `def`'s capacity settings.
+    fn matches(&self, def: &TableDef) -> bool {
+        self.table.mode == table_mode(def)
+            && self.gsis.len() == def.gsis.len()
+            && self
+                .gsis
+                .iter()
+                .zip(&def.gsis)
+                .all(|((name, r), g)| *name == g.name && r.mode == gsi_mode(def, g))
+    }
+
+    fn throttled(&self, which: Which, side: Side) -> Error {
+        let res = self.resource(which);
+        let index_name = match which {
+            Which::Table => None,
+            Which::Gsi(i) => Some(self.gsis[i].0.clone()),
+        };
+        let operation = match side {
+            Side::Read => CapacityOperation::Read,
+            Side::Write => CapacityOperation::Write,
+        };
+        let table_name = self.table_name.clone();
+        if res.on_demand() {
+            Error::Throttling {
+                table_name,
+                index_name,
+                operation,
+            }
+        } else {
+            Error::ProvisionedThroughputExceeded {
+                table_name,
+                index_name,
+                operation,
+            }
+        }
+    }
+}
+
+/// How `def` itself is billed.
+pub(crate) fn table_mode(def: &TableDef) -> Mode {
+    match (def.billing_mode, &def.throughput) {
+        (BillingMode::Provisioned, Some(t)) => Mode::Provisioned {
+            read_units: t.read_capacity_units.max(0) as u64,
+            write_units: t.write_capacity_units.max(0) as u64,
+        },
+        _ => Mode::OnDemand {
+            max_read_units: def
+                .on_demand_throughput
+                .as_ref()
+                .and_then(|m| m.max_read_units()),
+            max_write_units: def
+                .on_demand_throughput
+                .as_ref()
+                .and_then(|m| m.max_write_units()),
+        },
+    }
+}
+
+/// How `def`'s GSI `g` is billed: its own throughput on a provisioned table, else on
+/// demand (a GSI's own OnDemandThroughput is not stored yet: no maximum).
+fn gsi_mode(def: &TableDef, g: &crate::catalog::IndexDef) -> Mode {
+    match (def.billing_mode, &g.throughput) {
+        (BillingMode::Provisioned, Some(t)) => Mode::Provisioned {
+            read_units: t.read_capacity_units.max(0) as u64,
+            write_units: t.write_capacity_units.max(0) as u64,
+        },
+        _ => Mode::OnDemand {
+            max_read_units: None,
+            max_write_units: None,
+        },
+    }
+}
+
+/// One bucket a write needs, and what it costs there.
+#[derive(Debug)]
+pub(crate) struct Demand {
+    pub(crate) which: Which,
+    pub(crate) partition: usize,
+    pub(crate) micros: i64,
+}
+
+/// The admission registry of one database: a [`TableState`] per table, by table id.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    opts: CapacityOptions,
+    clock: Arc<dyn Clock>,
+    tables: RwLock<HashMap<u32, Arc<TableState>>>,
+}
+
+impl Admission {
+    pub(crate) fn new(opts: CapacityOptions, clock: Arc<dyn Clock>) -> Admission {
+        Admission {
+            opts,
+            clock,
+            tables: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Whether requests are admitted at all (the off switch).
+    pub(crate) fn enforcing(&self) -> bool {
+        self.opts.enforcement
+    }
+
+    pub(crate) fn options(&self) -> &CapacityOptions {
+        &self.opts
+    }
+
+    pub(crate) fn now_us(&self) -> u64 {
+        self.clock.now_micros()
+    }
+
+    /// The state of `def`, built (or rebuilt after UpdateTable changed its capacity) on
+    /// first use.
+    pub(crate) fn state(&self, def: &TableDef) -> Arc<TableState> {
+        if let Some(s) = self.tables.read().get(&def.id) {
+            if s.matches(def) {
+                return Arc::clone(s);
+            }
+        }
+        let mut tables = self.tables.write();
+        let old = tables.get(&def.id).cloned();
+        if let Some(s) = &old {
+            if s.matches(def) {
+                return Arc::clone(s);
+            }
+        }
+        let now = self.now_us();
+        let build = |mode: Mode, old: Option<&Resource>| {
+            let at_least = old.map_or(1, |o| o.partitions.len());
+            let r = Resource::new(mode, at_least, &self.opts, now);
+            if let Some(o) = old {
+                carry_balances(o, &r, now);
+            }
+            r
+        };
+        let state = Arc::new(TableState {
+            table_name: def.name.clone(),
+            table: build(table_mode(def), old.as_ref().map(|o| &o.table)),
+            gsis: def
+                .gsis
+                .iter()
+                .map(|g| {
+                    let prev = old
+                        .as_ref()
+                        .and_then(|o| o.gsi(&g.name).map(|i| &o.gsis[i].1));
+                    (g.name.clone(), build(gsi_mode(def, g), prev))
+                })
+                .collect(),
+        });
+        tables.insert(def.id, Arc::clone(&state));
+        state
+    }
+
+    /// Forgets a dropped table's state.
+    pub(crate) fn forget(&self, table_id: u32) {
+        self.tables.write().remove(&table_id);
+    }
+
+    /// Decides every demand of one write (per table, already merged: one per bucket),
+    /// then charges them all, or none: a throttled write consumes nothing.
+    ///
+    /// # Errors
+    /// ProvisionedThroughputExceeded (provisioned) or Throttling (on-demand maximum) for
+    /// the first resource that refuses: a table's, or a GSI's (back-pressure).
+    pub(crate) fn admit_writes(
+        &self,
+        per_table: &[(Arc<TableState>, Vec<Demand>)],
+    ) -> Result<(), Error> {
+        let now = self.now_us();
+        let mut decisions = Vec::with_capacity(per_table.iter().map(|(_, d)| d.len()).sum());
+        for (state, demands) in per_table {
+            for d in demands {
+                let res = state.resource(d.which);
+                let admit = self.decide(res, Side::Write, d.partition, now);
+                if admit == Admit::Throttle {
+                    res.partitions[d.partition].write.record_throttle();
+                    return Err(state.throttled(d.which, Side::Write));
+                }
+                decisions.push(admit);
+            }
+        }
+        let mut decided = decisions.into_iter();
+        for (state, demands) in per_table {
+            for (d, admit) in demands.iter().zip(&mut decided) {
+                charge(
+                    state.resource(d.which),
+                    Side::Write,
+                    d.partition,
+                    admit,
+                    d.micros,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits a read of `def` (`gsi`: of that GSI; an LSI reads the table's capacity) on
+    /// the partition owning `hash`. `None` when enforcement is off.
+    ///
+    /// # Errors
+    /// As [`Admission::admit_writes`], for reads.
+    pub(crate) fn read(
+        &self,
+        def: &TableDef,
+        gsi: Option<&str>,
+        hash: u64,
+    ) -> Result<Option<ReadGrant>, Error> {
+        if !self.enforcing() {
+            return Ok(None);
+        }
+        let state = self.state(def);
+        let which = match gsi.and_then(|n| state.gsi(n)) {
+            Some(i) => Which::Gsi(i),
+            None => Which::Table,
+        };
+        self.admit_read(state, which, hash).map(Some)
+    }
+
+    /// Decides a read of `which`'s partition owning `hash`; the grant charges its units
+    /// once they are known.
+    ///
+    /// # Errors
+    /// As [`Admission::admit_writes`], for reads.
+    pub(crate) fn admit_read(
+        &self,
+        state: Arc<TableState>,
+        which: Which,
+        hash: u64,
+    ) -> Result<ReadGrant, Error> {
+        let res = state.resource(which);
+        let partition = res.partition_of(hash);
+        let admit = self.decide(res, Side::Read, partition, self.now_us());
+        if admit == Admit::Throttle {
+            res.partitions[partition].read.record_throttle();
+            return Err(state.throttled(which, Side::Read));
+        }
+        Ok(ReadGrant {
+            state,
+            which,
+            partition,
+            admit,
+        })
+    }
+
+    fn decide(&self, res: &Resource, side: Side, partition: usize, now: u64) -> Admit {
+        let table = res.table_bucket(side).map(|b| b.balance_at(now));
+        let own = res.partitions[partition]
+            .side(side)
+            .bucket
+            .as_ref()
+            .map(|b| b.balance_at(now));
+        match (own, table) {
+            // Provisioned: the policy decides.
+            (Some(partition), Some(table)) => self.opts.policy.admit(Balances { partition, table }),
+            // On demand: only a maximum limits.
+            (None, Some(table)) if !super::bucket::admits(table) => Admit::Throttle,
+            _ => Admit::Own,
+        }
+    }
+}
+
+/// Charges `micros` as decided.
+fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i64) {
+    let p = res.partitions[partition].side(side);
+    if admit == Admit::Own {
+        if let Some(b) = &p.bucket {
+            b.charge(micros);
+        }
+    }
+    if let Some(t) = res.table_bucket(side) {
+        t.charge(micros);
+    }
+    p.record_consumed(micros);
+}
+
+/// Gives a rebuilt resource the old one's balances: the table bucket's as it was, and
+/// each partition an equal share of it (both within their caps), so that UpdateTable
+/// neither refills nor empties a table.
+fn carry_balances(old: &Resource, new: &Resource, now: u64) {
+    for side in [Side::Read, Side::Write] {
+        let (Some(o), Some(n)) = (old.table_bucket(side), new.table_bucket(side)) else {
+            continue;
+        };
+        let balance = o.balance_at(now);
+        reset(n, balance, now);
+        let per = balance / new.partitions.len() as i64;
+        for p in &new.partitions {
+            if let Some(b) = &p.side(side).bucket {
+                reset(b, per, now);
+            }
+        }
+    }
+}
+
+/// Sets a fresh bucket's balance to `to` (within its cap).
+fn reset(b: &Bucket, to: i64, now: u64) {
+    let current = b.balance_at(now);
+    b.adjust(to.min(b.cap()) - current);
+}
+
+/// A read admitted on one partition; charge it the units the read consumed.
+#[derive(Debug)]
+pub(crate) struct ReadGrant {
+    state: Arc<TableState>,
+    which: Which,
+    partition: usize,
+    admit: Admit,
+}
+
+impl ReadGrant {
+    /// Charges `units` (RCU, possibly fractional) as admitted.
+    pub(crate) fn charge(&self, units: f64) {
+        let micros = units_to_micros(units);
+        let res = self.state.resource(self.which);
+        charge(res, Side::Read, self.partition, self.admit, micros);
+    }
+}

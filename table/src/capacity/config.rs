@@ -1,0 +1,77 @@
+//! [`CapacityOptions`]: whether capacity is enforced, DynamoDB's sizing numbers, the burst
+//! window and the admission policy. A leaf: it imports only the policy trait.
+
+use std::sync::Arc;
+
+use super::policy::{AdmissionPolicy, BorrowUnused};
+
+/// DynamoDB's per-partition read limit: 3,000 RCU per second.
+pub const DEFAULT_PARTITION_READ_UNITS_MAX: u64 = 3_000;
+/// DynamoDB's per-partition write limit: 1,000 WCU per second.
+pub const DEFAULT_PARTITION_WRITE_UNITS_MAX: u64 = 1_000;
+/// DynamoDB retains up to 300 seconds of unused read and write capacity.
+pub const DEFAULT_BURST_SECS: u64 = 300;
+
+/// How capacity is admitted. `#[non_exhaustive]`: start from `default()` and use the
+/// `with_*` builders.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CapacityOptions {
+    /// Throttle requests over a table's or index's capacity (DynamoDB's semantics, the
+    /// default). Off: capacity is computed and reported only, as before issue 13.
+    pub enforcement: bool,
+    /// The RCU one partition serves per second; sizes the partition count.
+    pub partition_read_units_max: u64,
+    /// The WCU one partition serves per second; sizes the partition count.
+    pub partition_write_units_max: u64,
+    /// Seconds of unused capacity a bucket retains (its cap is rate × this).
+    pub burst_secs: u64,
+    /// Whether a new table's (or a newly opened database's) buckets start full of burst
+    /// credit. On by default, so a test suite's bursty first requests against a small
+    /// table are not throttled; scenario tests that study burst turn it off.
+    pub start_with_burst: bool,
+    /// Who may spend what (see `capacity::policy`).
+    pub policy: Arc<dyn AdmissionPolicy>,
+}
+
+impl Default for CapacityOptions {
+    fn default() -> Self {
+        CapacityOptions {
+            enforcement: true,
+            partition_read_units_max: DEFAULT_PARTITION_READ_UNITS_MAX,
+            partition_write_units_max: DEFAULT_PARTITION_WRITE_UNITS_MAX,
+            burst_secs: DEFAULT_BURST_SECS,
+            start_with_burst: true,
+            policy: Arc::new(BorrowUnused),
+        }
+    }
+}
+
+impl CapacityOptions {
+    /// Sets [`CapacityOptions::enforcement`].
+    pub fn with_enforcement(mut self, on: bool) -> Self {
+        self.enforcement = on;
+        self
+    }
+    /// Sets the per-partition maxima (RCU, WCU per second); zero reads as one.
+    pub fn with_partition_units_max(mut self, read_units: u64, write_units: u64) -> Self {
+        self.partition_read_units_max = read_units.max(1);
+        self.partition_write_units_max = write_units.max(1);
+        self
+    }
+    /// Sets [`CapacityOptions::burst_secs`].
+    pub fn with_burst_secs(mut self, secs: u64) -> Self {
+        self.burst_secs = secs;
+        self
+    }
+    /// Sets [`CapacityOptions::start_with_burst`].
+    pub fn with_start_with_burst(mut self, full: bool) -> Self {
+        self.start_with_burst = full;
+        self
+    }
+    /// Sets [`CapacityOptions::policy`].
+    pub fn with_policy(mut self, policy: Arc<dyn AdmissionPolicy>) -> Self {
+        self.policy = policy;
+        self
+    }
+}

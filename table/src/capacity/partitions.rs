@@ -1,0 +1,291 @@
+//! The partition model of one table or one GSI: partitions own contiguous ranges of the
+//! 64-bit partition-key hash space (the `xxh3(enc(pk))` in every key, `crate::keys`), and
+//! each has one read and one write [`Bucket`].
+//!
+//! Partitions here are an accounting and admission structure over the one LSM, not
+//! storage: a later replicated partition can take a [`Partition`]'s place, because
+//! everything that routes a request to a partition goes through [`Resource::partition_of`].
+//!
+//! Sizing, from DynamoDB's rules: a provisioned resource of R RCU and W WCU has
+//! `max(1, ceil(R / max_read + W / max_write))` partitions (3,000 and 1,000 by default,
+//! `CapacityOptions`), each refilled at `1/N` of the rate with `burst_secs` of burst.
+//! An on-demand resource has the partitions of DynamoDB's initial on-demand capacity
+//! (12,000 RCU and 4,000 WCU); its partitions are not limited, and its table-level
+//! bucket exists only when OnDemandThroughput sets a maximum (no burst: one second).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::bucket::{Bucket, MICROS_PER_UNIT};
+use super::CapacityOptions;
+
+/// Most partitions one table or index gets: bounds memory and the partition view
+/// (DynamoDB's default quota of 40,000 RCU and 40,000 WCU per table gives 54).
+pub const MAX_PARTITIONS: usize = 4096;
+/// DynamoDB's initial on-demand capacity: "up to 4,000 writes per second and 12,000
+/// reads per second" for a new on-demand table.
+pub const ON_DEMAND_INITIAL_READ_UNITS: u64 = 12_000;
+/// See [`ON_DEMAND_INITIAL_READ_UNITS`].
+pub const ON_DEMAND_INITIAL_WRITE_UNITS: u64 = 4_000;
+/// The burst of an on-demand maximum: none beyond one second.
+const ON_DEMAND_MAX_BURST_SECS: u64 = 1;
+
+/// How a resource is billed, as far as admission cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Provisioned units per second.
+    Provisioned {
+        /// RCU.
+        read_units: u64,
+        /// WCU.
+        write_units: u64,
+    },
+    /// On-demand, with OnDemandThroughput's optional maxima (units per second).
+    OnDemand {
+        /// MaxReadRequestUnits.
+        max_read_units: Option<u64>,
+        /// MaxWriteRequestUnits.
+        max_write_units: Option<u64>,
+    },
+}
+
+/// Read or write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Reads (RCU).
+    Read,
+    /// Writes (WCU).
+    Write,
+}
+
+/// One side (read or write) of one partition.
+#[derive(Debug)]
+pub struct PartitionSide {
+    /// `None`: not limited (on-demand).
+    pub(crate) bucket: Option<Bucket>,
+    /// Micro-units admitted here (own share or borrowed), ever.
+    pub(crate) consumed_micros: AtomicU64,
+    /// Requests refused here.
+    pub(crate) throttled: AtomicU64,
+}
+
+impl PartitionSide {
+    fn new(bucket: Option<Bucket>) -> PartitionSide {
+        PartitionSide {
+            bucket,
+            consumed_micros: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn record_consumed(&self, micros: i64) {
+        self.consumed_micros
+            .fetch_add(micros.max(0) as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_throttle(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One partition: a hash range and its two sides.
+#[derive(Debug)]
+pub struct Partition {
+    /// The first hash it owns; it owns up to the next partition's start.
+    pub(crate) start_hash: u64,
+    pub(crate) read: PartitionSide,
+    pub(crate) write: PartitionSide,
+}
+
+impl Partition {
+    pub(crate) fn side(&self, side: Side) -> &PartitionSide {
+        match side {
+            Side::Read => &self.read,
+            Side::Write => &self.write,
+        }
+    }
+}
+
+/// The admission state of one table or one GSI.
+#[derive(Debug)]
+pub struct Resource {
+    pub(crate) mode: Mode,
+    /// Sorted by `start_hash`; the first starts at 0. Never empty.
+    pub(crate) partitions: Vec<Partition>,
+    /// The whole resource's buckets: the provisioned rate (every admitted request is
+    /// charged here; adaptive policies borrow from it), or the on-demand maximum.
+    /// `None`: not limited.
+    pub(crate) table_read: Option<Bucket>,
+    pub(crate) table_write: Option<Bucket>,
+}
+
+/// `max(1, ceil(read / max_read + write / max_write))`, in integers, at most
+/// [`MAX_PARTITIONS`].
+pub fn partition_count(read_units: u64, write_units: u64, opts: &CapacityOptions) -> usize {
+    let (rmax, wmax) = (
+        u128::from(opts.partition_read_units_max.max(1)),
+        u128::from(opts.partition_write_units_max.max(1)),
+    );
+    let need = u128::from(read_units) * wmax + u128::from(write_units) * rmax;
+    let n = need.div_ceil(rmax * wmax).max(1);
+    usize::try_from(n)
+        .unwrap_or(MAX_PARTITIONS)
+        .min(MAX_PARTITIONS)
+}
+
+/// The first hash of partition `i` of `n` equal ranges.
+fn start_of(i: usize, n: usize) -> u64 {
+    debug_assert!(i < n && n <= MAX_PARTITIONS);
+    ((u128::from(i as u64) << 64) / n as u128) as u64
+}
+
+/// A bucket refilling at `units` per second with `burst_secs` of burst, divided by `n`.
+fn share_bucket(units: u64, n: usize, burst_secs: u64, start_full: bool, now_us: u64) -> Bucket {
+    let rate = u128::from(units) * MICROS_PER_UNIT as u128 / n as u128;
+    let rate = u64::try_from(rate).unwrap_or(u64::MAX);
+    let cap = i64::try_from(u128::from(rate) * u128::from(burst_secs.max(1))).unwrap_or(i64::MAX);
+    Bucket::new(rate, cap, if start_full { cap } else { 0 }, now_us)
+}
+
+impl Resource {
+    /// A resource billed by `mode`, with `at_least` partitions (a resource's partitions
+    /// never merge: rebuilt after UpdateTable, it keeps at least the old count).
+    pub fn new(mode: Mode, at_least: usize, opts: &CapacityOptions, now_us: u64) -> Resource {
+        let (r, w) = match mode {
+            Mode::Provisioned {
+                read_units,
+                write_units,
+            } => (read_units, write_units),
+            Mode::OnDemand { .. } => (ON_DEMAND_INITIAL_READ_UNITS, ON_DEMAND_INITIAL_WRITE_UNITS),
+        };
+        let n = partition_count(r, w, opts)
+            .max(at_least)
+            .min(MAX_PARTITIONS);
+        let burst = opts.burst_secs;
+        let full = opts.start_with_burst;
+        let partitions = (0..n)
+            .map(|i| {
+                let (read, write) = match mode {
+                    Mode::Provisioned { .. } => (
+                        Some(share_bucket(r, n, burst, full, now_us)),
+                        Some(share_bucket(w, n, burst, full, now_us)),
+                    ),
+                    Mode::OnDemand { .. } => (None, None),
+                };
+                Partition {
+                    start_hash: start_of(i, n),
+                    read: PartitionSide::new(read),
+                    write: PartitionSide::new(write),
+                }
+            })
+            .collect();
+        let (table_read, table_write) = match mode {
+            Mode::Provisioned { .. } => (
+                Some(share_bucket(r, 1, burst, full, now_us)),
+                Some(share_bucket(w, 1, burst, full, now_us)),
+            ),
+            Mode::OnDemand {
+                max_read_units,
+                max_write_units,
+            } => {
+                let max = |m: Option<u64>| {
+                    m.map(|u| share_bucket(u, 1, ON_DEMAND_MAX_BURST_SECS, true, now_us))
+                };
+                (max(max_read_units), max(max_write_units))
+            }
+        };
+        let res = Resource {
+            mode,
+            partitions,
+            table_read,
+            table_write,
+        };
+        debug_assert!(res.partitions.first().is_some_and(|p| p.start_hash == 0));
+        debug_assert!(res
+            .partitions
+            .windows(2)
+            .all(|w| w[0].start_hash < w[1].start_hash));
+        res
+    }
+
+    /// The partition owning `hash`.
+    pub fn partition_of(&self, hash: u64) -> usize {
+        // partitions[0] starts at 0, so at least one start is ≤ hash.
+        self.partitions
+            .partition_point(|p| p.start_hash <= hash)
+            .saturating_sub(1)
+    }
+
+    pub(crate) fn table_bucket(&self, side: Side) -> Option<&Bucket> {
+        match side {
+            Side::Read => self.table_read.as_ref(),
+            Side::Write => self.table_write.as_ref(),
+        }
+    }
+
+    /// Whether this resource is on demand.
+    pub fn on_demand(&self) -> bool {
+        matches!(self.mode, Mode::OnDemand { .. })
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_count_follows_dynamodb_sizing() {
+        let o = CapacityOptions::default();
+        assert_eq!(partition_count(5, 5, &o), 1);
+        assert_eq!(partition_count(3000, 0, &o), 1);
+        assert_eq!(partition_count(3000, 1, &o), 2);
+        assert_eq!(partition_count(0, 1000, &o), 1);
+        // 40,000 RCU and 40,000 WCU: 13.33 + 40 → 54.
+        assert_eq!(partition_count(40_000, 40_000, &o), 54);
+        assert_eq!(partition_count(u64::MAX, u64::MAX, &o), MAX_PARTITIONS);
+    }
+
+    #[test]
+    fn partitions_cover_the_hash_space_in_equal_ranges() {
+        let o = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 0,
+            write_units: 4000,
+        };
+        let r = Resource::new(mode, 1, &o, 0);
+        assert_eq!(r.partitions.len(), 4);
+        assert_eq!(r.partition_of(0), 0);
+        assert_eq!(r.partition_of(u64::MAX / 4), 0);
+        assert_eq!(r.partition_of(u64::MAX / 4 + 1), 1);
+        assert_eq!(r.partition_of(u64::MAX), 3);
+        // Each partition refills at a quarter of the rate, the table at all of it.
+        let w = r.partitions[2].write.bucket.as_ref().unwrap();
+        assert_eq!(w.rate_per_sec(), 1000 * MICROS_PER_UNIT as u64);
+        assert_eq!(w.cap(), 300 * 1000 * MICROS_PER_UNIT);
+        let t = r.table_write.as_ref().unwrap();
+        assert_eq!(t.rate_per_sec(), 4000 * MICROS_PER_UNIT as u64);
+    }
+
+    #[test]
+    fn a_rebuilt_resource_keeps_at_least_its_partitions() {
+        let o = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        assert_eq!(Resource::new(mode, 3, &o, 0).partitions.len(), 3);
+    }
+
+    #[test]
+    fn on_demand_partitions_are_unlimited_and_the_maximum_has_one_second_of_burst() {
+        let o = CapacityOptions::default();
+        let mode = Mode::OnDemand {
+            max_read_units: None,
+            max_write_units: Some(10),
+        };
+        let r = Resource::new(mode, 1, &o, 0);
+        assert_eq!(r.partitions.len(), 8);
+        assert!(r.partitions.iter().all(|p| p.write.bucket.is_none()));
+        assert!(r.table_read.is_none());
+        assert_eq!(r.table_write.as_ref().unwrap().cap(), 10 * MICROS_PER_UNIT);
+    }
+}

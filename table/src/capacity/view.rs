@@ -1,0 +1,174 @@
+//! The partition view: what admission knows about one table, per resource (the table and
+//! each GSI) and per partition, as plain data (`Database::capacity_view`, and the server's
+//! Prometheus series). DescribeTable stays DynamoDB's shape; this is Shale's own.
+
+use std::sync::atomic::Ordering;
+
+use super::admission::TableState;
+use super::bucket::{micros_to_units, Bucket};
+use super::partitions::{Mode, Partition, PartitionSide, Resource};
+
+/// One table's capacity: the table and each of its GSIs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityView {
+    /// The table.
+    pub table_name: String,
+    /// The admission policy's name.
+    pub policy: &'static str,
+    /// The table first, then its GSIs in definition order.
+    pub resources: Vec<ResourceView>,
+}
+
+/// One table or GSI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceView {
+    /// `None` for the table, else the GSI's name.
+    pub index_name: Option<String>,
+    /// Whether it is billed on demand.
+    pub on_demand: bool,
+    /// Provisioned RCU, or the on-demand maximum read request units (`None`: none).
+    pub read_units_per_sec: Option<u64>,
+    /// Provisioned WCU, or the on-demand maximum write request units (`None`: none).
+    pub write_units_per_sec: Option<u64>,
+    /// The whole resource's read bucket (`None`: not limited).
+    pub table_read_balance_units: Option<f64>,
+    /// The whole resource's write bucket (`None`: not limited).
+    pub table_write_balance_units: Option<f64>,
+    /// Its partitions, in hash order.
+    pub partitions: Vec<PartitionView>,
+}
+
+/// One partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionView {
+    /// Its position in hash order.
+    pub id: usize,
+    /// The first partition-key hash it owns.
+    pub hash_start: u64,
+    /// The last partition-key hash it owns.
+    pub hash_end: u64,
+    /// Reads.
+    pub read: SideView,
+    /// Writes.
+    pub write: SideView,
+}
+
+/// One side (read or write) of one partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideView {
+    /// Its share of the provisioned rate, units per second (`None`: not limited).
+    pub share_units_per_sec: Option<f64>,
+    /// The most its bucket holds (share × burst seconds).
+    pub burst_units_max: Option<f64>,
+    /// Its bucket's balance now (negative: debt), after refill.
+    pub balance_units: Option<f64>,
+    /// Units admitted here since the database opened (own share or borrowed).
+    pub consumed_units: f64,
+    /// Requests refused here since the database opened.
+    pub throttled_requests: u64,
+}
+
+impl SideView {
+    fn of(side: &PartitionSide, now_us: u64) -> SideView {
+        SideView {
+            share_units_per_sec: side.bucket.as_ref().map(rate_units),
+            burst_units_max: side.bucket.as_ref().map(|b| micros_to_units(b.cap())),
+            balance_units: side
+                .bucket
+                .as_ref()
+                .map(|b| micros_to_units(b.balance_at(now_us))),
+            consumed_units: side.consumed_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            throttled_requests: side.throttled.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn rate_units(b: &Bucket) -> f64 {
+    b.rate_per_sec() as f64 / 1e6
+}
+
+fn partition_view(
+    id: usize,
+    p: &Partition,
+    next: Option<&Partition>,
+    now_us: u64,
+) -> PartitionView {
+    PartitionView {
+        id,
+        hash_start: p.start_hash,
+        hash_end: next.map_or(u64::MAX, |n| n.start_hash - 1),
+        read: SideView::of(&p.read, now_us),
+        write: SideView::of(&p.write, now_us),
+    }
+}
+
+fn resource_view(index_name: Option<String>, r: &Resource, now_us: u64) -> ResourceView {
+    let (read, write) = match r.mode {
+        Mode::Provisioned {
+            read_units,
+            write_units,
+        } => (Some(read_units), Some(write_units)),
+        Mode::OnDemand {
+            max_read_units,
+            max_write_units,
+        } => (max_read_units, max_write_units),
+    };
+    let balance = |b: &Option<Bucket>| b.as_ref().map(|b| micros_to_units(b.balance_at(now_us)));
+    ResourceView {
+        index_name,
+        on_demand: r.on_demand(),
+        read_units_per_sec: read,
+        write_units_per_sec: write,
+        table_read_balance_units: balance(&r.table_read),
+        table_write_balance_units: balance(&r.table_write),
+        partitions: r
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| partition_view(i, p, r.partitions.get(i + 1), now_us))
+            .collect(),
+    }
+}
+
+/// The view of `state` at `now_us`.
+pub(crate) fn capacity_view(state: &TableState, policy: &'static str, now_us: u64) -> CapacityView {
+    let mut resources = vec![resource_view(None, &state.table, now_us)];
+    resources.extend(
+        state
+            .gsis
+            .iter()
+            .map(|(name, r)| resource_view(Some(name.clone()), r, now_us)),
+    );
+    CapacityView {
+        table_name: state.table_name.clone(),
+        policy,
+        resources,
+    }
+}
+
+impl crate::database::Database {
+    /// The partition view of `table`: its and its GSIs' partitions, each one's share,
+    /// burst balance, consumed units and throttled requests (Shale's own view;
+    /// DescribeTable stays DynamoDB's shape).
+    ///
+    /// # Errors
+    /// ValidationException for a bad name, ResourceNotFound.
+    pub fn capacity_view(&self, table: &str) -> Result<CapacityView, crate::error::Error> {
+        let core = &self.core;
+        let def = core.table_named(table)?;
+        let state = core.admission.state(&def);
+        let policy = core.admission.options().policy.name();
+        Ok(capacity_view(&state, policy, core.admission.now_us()))
+    }
+
+    /// [`Self::capacity_view`] of every table, in name order (for metrics).
+    pub fn capacity_views(&self) -> Vec<CapacityView> {
+        let core = &self.core;
+        let defs: Vec<_> = core.catalog.read().tables.values().cloned().collect();
+        let policy = core.admission.options().policy.name();
+        let now = core.admission.now_us();
+        defs.iter()
+            .map(|def| capacity_view(&core.admission.state(def), policy, now))
+            .collect()
+    }
+}

@@ -1,0 +1,111 @@
+//! Burst: unused capacity accrues for up to 300 seconds. After idleness, a burst is
+//! absorbed up to the credit accrued, then throttled, and the table recovers at its rate.
+
+mod support;
+
+use std::sync::Arc;
+
+use shale_io::clock::ManualClock;
+use shale_table::capacity::FixedShare;
+use shale_table::{CapacityOperation, Error};
+use support::*;
+
+const WCU: i64 = 5;
+
+fn setup() -> (ManualClock, shale_table::Database) {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    db.create_table(provisioned_table("Bursty", 5, WCU))
+        .unwrap();
+    (clock, db)
+}
+
+/// Writes at one instant until the first throttle; returns how many were admitted.
+fn burst(db: &shale_table::Database) -> (usize, Error) {
+    for i in 0.. {
+        if let Err(e) = put_small(db, "Bursty", &format!("k{i}")) {
+            return (i, e);
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn a_burst_after_300_s_idle_is_absorbed_up_to_the_credit_then_throttled() {
+    let (clock, db) = setup();
+    // 400 s idle: credit is capped at 300 s × 5 WCU.
+    clock.advance_secs(400);
+    let (admitted, e) = burst(&db);
+    assert_eq!(admitted, 300 * WCU as usize);
+    match e {
+        Error::ProvisionedThroughputExceeded {
+            table_name,
+            index_name,
+            operation,
+        } => {
+            assert_eq!(table_name, "Bursty");
+            assert_eq!(index_name, None);
+            assert_eq!(operation, CapacityOperation::Write);
+        }
+        other => panic!("expected a throttle, got {other:?}"),
+    }
+    // 0.2 s later one unit has refilled: one more write.
+    clock.advance_micros(200_000);
+    put_small(&db, "Bursty", "after").expect("refilled");
+    assert!(throttled(&put_small(&db, "Bursty", "again")));
+    assert_eq!(throttled_total(&db, "Bursty"), 2);
+}
+
+#[test]
+fn a_shorter_idle_accrues_proportionally_less() {
+    let (clock, db) = setup();
+    clock.advance_secs(100);
+    let (admitted, _) = burst(&db);
+    assert_eq!(admitted, 100 * WCU as usize);
+}
+
+#[test]
+fn a_request_larger_than_the_balance_runs_into_debt_that_refill_repays() {
+    let (clock, db) = setup();
+    clock.advance_secs(1); // 5 units
+    let big = "x".repeat(20 * 1024); // 21 WCU
+    db.put_item(shale_table::PutItemInput {
+        table_name: "Bursty".into(),
+        item: item(&[("pk", s("big")), ("v", s(&big))]),
+        ..Default::default()
+    })
+    .expect("admitted on a positive balance");
+    let debt = db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
+        .write
+        .balance_units
+        .unwrap();
+    assert_eq!(debt, 5.0 - 21.0);
+    // 16 units of debt take 3.2 s to repay; only then is anything admitted.
+    clock.advance_micros(3_200_000);
+    assert!(throttled(&put_small(&db, "Bursty", "k")));
+    clock.advance_micros(1);
+    put_small(&db, "Bursty", "k").expect("repaid");
+}
+
+#[test]
+fn transactional_writes_cost_twice() {
+    let (clock, db) = setup();
+    clock.advance_secs(2); // 10 units: five transactional writes of one item
+    for i in 0..5 {
+        db.transact_write_items(shale_table::TransactWriteItemsInput {
+            transact_items: vec![shale_table::TransactWriteItem {
+                put: Some(shale_table::TransactPut {
+                    table_name: "Bursty".into(),
+                    item: item(&[("pk", s(&format!("t{i}")))]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .expect("admitted");
+    }
+    let w = &db.capacity_view("Bursty").unwrap().resources[0].partitions[0].write;
+    assert_eq!(w.consumed_units, 10.0);
+    assert_eq!(w.balance_units, Some(0.0));
+}

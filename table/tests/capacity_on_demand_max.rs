@@ -1,0 +1,89 @@
+//! On-demand tables are not throttled by Shale except above OnDemandThroughput's
+//! MaxReadRequestUnits / MaxWriteRequestUnits, which get ThrottlingException.
+
+mod support;
+
+use std::sync::Arc;
+
+use shale_io::clock::ManualClock;
+use shale_table::capacity::FixedShare;
+use shale_table::*;
+use support::*;
+
+fn on_demand(name: &str, max: Option<OnDemandThroughput>) -> CreateTableInput {
+    CreateTableInput {
+        on_demand_throughput: max,
+        ..simple_table(name, None)
+    }
+}
+
+#[test]
+fn the_write_maximum_is_enforced_with_a_throttling_exception() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    let max = OnDemandThroughput {
+        max_read_request_units: None,
+        max_write_request_units: Some(10),
+    };
+    db.create_table(on_demand("Capped", Some(max))).unwrap();
+    let described = db
+        .describe_table(DescribeTableInput {
+            table_name: "Capped".into(),
+        })
+        .unwrap();
+    assert_eq!(described.table.on_demand_throughput, Some(max));
+    // The maximum allows one second of its rate at once, and no more.
+    for i in 0..10 {
+        put_small(&db, "Capped", &format!("k{i}")).expect("under the maximum");
+    }
+    let e = put_small(&db, "Capped", "over").unwrap_err();
+    assert_eq!(e.exception_name(), "ThrottlingException");
+    assert_eq!(
+        e.throttling_reason().as_deref(),
+        Some("TableWriteMaxOnDemandThroughputExceeded")
+    );
+    // Reads have no maximum here.
+    for i in 0..100 {
+        get_consistent(&db, "Capped", &format!("k{}", i % 10)).expect("reads unlimited");
+    }
+    clock.advance_secs(1);
+    put_small(&db, "Capped", "later").expect("a second later");
+}
+
+#[test]
+fn without_a_maximum_an_on_demand_table_is_not_throttled() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    db.create_table(on_demand("Open", None)).unwrap();
+    for i in 0..5000 {
+        put_small(&db, "Open", &format!("k{i}")).expect("no maximum");
+    }
+    assert_eq!(throttled_total(&db, "Open"), 0);
+}
+
+#[test]
+fn update_table_sets_and_removes_the_maximum() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    db.create_table(on_demand("Later", None)).unwrap();
+    let set = |read: i64| {
+        db.update_table(UpdateTableInput {
+            table_name: "Later".into(),
+            on_demand_throughput: Some(OnDemandThroughput {
+                max_read_request_units: Some(read),
+                max_write_request_units: None,
+            }),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    set(2);
+    get_consistent(&db, "Later", "a").unwrap();
+    get_consistent(&db, "Later", "a").unwrap();
+    let e = get_consistent(&db, "Later", "a").unwrap_err();
+    assert_eq!(e.exception_name(), "ThrottlingException");
+    set(-1);
+    for _ in 0..100 {
+        get_consistent(&db, "Later", "a").expect("maximum removed");
+    }
+}
