@@ -42,6 +42,10 @@ OPTIONS:
     --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
                          as synced (lost data); each dropped range is logged at WARN.
                          Without it such a data directory refuses to open.
+    --capacity <on|off>  enforce provisioned throughput and on-demand maxima per
+                         partition, as DynamoDB does (default on; every table starts
+                         with a full 300 s of burst credit); off only reports
+                         consumed capacity
     -h, --help           print this help and exit
 
 LIMITS (docs/server.md says why each default is what it is):
@@ -93,6 +97,9 @@ pub struct ServerConfig {
     /// `--tolerate-wal-loss`: open a data directory whose WAL lost synced records,
     /// dropping them (each reported at WARN), instead of refusing to start.
     pub tolerate_wal_loss: bool,
+    /// `--capacity on|off`: throttle requests over a table's capacity (DynamoDB's
+    /// semantics, the default) or only report consumed capacity.
+    pub capacity_enforcement: bool,
 }
 
 impl Default for ServerConfig {
@@ -103,6 +110,7 @@ impl Default for ServerConfig {
             storage: StorageMode::OnDisk(PathBuf::from(DEFAULT_DATA_DIR)),
             limits: ServerLimits::default(),
             tolerate_wal_loss: false,
+            capacity_enforcement: true,
         }
     }
 }
@@ -197,6 +205,7 @@ enum Flag {
     MinBodyRate,
     BlockingThreads,
     MaxQueuedRequests,
+    Capacity,
 }
 
 impl Flag {
@@ -218,6 +227,7 @@ impl Flag {
             "--min-body-rate" => Flag::MinBodyRate,
             "--blocking-threads" => Flag::BlockingThreads,
             "--max-queued-requests" => Flag::MaxQueuedRequests,
+            "--capacity" => Flag::Capacity,
             _ => return None,
         })
     }
@@ -313,6 +323,13 @@ where
             Flag::MaxQueuedRequests => {
                 config.limits.max_queued_engine_calls = parse_count(&name, &value)?;
             }
+            Flag::Capacity => {
+                config.capacity_enforcement = match value.to_str() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err(invalid_value(name, &value, CAPACITY_EXPECTED)),
+                };
+            }
         }
     }
     if help {
@@ -335,6 +352,7 @@ const BIND_EXPECTED: &str = "an IPv4 or IPv6 address such as 127.0.0.1";
 const COUNT_EXPECTED: &str = "a whole number from 1 to 1000000";
 const SECONDS_EXPECTED: &str = "a number of seconds greater than 0, such as 60 or 0.5";
 const RATE_EXPECTED: &str = "a number of bytes per second greater than 0";
+const CAPACITY_EXPECTED: &str = "on or off";
 
 /// The largest count a limit flag takes: beyond it a "limit" is no limit.
 const MAX_COUNT: usize = 1_000_000;
@@ -516,6 +534,24 @@ mod tests {
         assert!(matches!(
             parse_args(["--data-dir".to_string(), long]),
             Err(CliError::ArgumentTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn capacity_is_enforced_unless_turned_off() {
+        assert!(serve(&[]).capacity_enforcement);
+        assert!(serve(&["--capacity", "on"]).capacity_enforcement);
+        assert!(!serve(&["--capacity", "off"]).capacity_enforcement);
+        assert!(!serve(&["--capacity=off", "--in-memory"]).capacity_enforcement);
+        for bad in ["OFF", "no", ""] {
+            assert!(matches!(
+                parse_args(["--capacity", bad]),
+                Err(CliError::InvalidValue { .. })
+            ));
+        }
+        assert!(matches!(
+            parse_args(["--capacity"]),
+            Err(CliError::MissingValue { .. })
         ));
     }
 

@@ -103,7 +103,8 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         } else {
             OnSyncedLoss::Refuse
         };
-        let storage = Storage::open_with(&config.storage, on_synced_loss)?;
+        let storage =
+            Storage::open_with(&config.storage, on_synced_loss, config.capacity_enforcement)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -216,7 +217,8 @@ mod tests {
     #[test]
     fn an_engine_whose_sync_failed_does_not_close_cleanly() {
         let fs = Arc::new(FaultFs::new());
-        let storage = Storage::open_lsm(DbOptions::new("/db").with_fs(fs.clone())).expect("opens");
+        let storage =
+            Storage::open_lsm(DbOptions::new("/db").with_fs(fs.clone()), true).expect("opens");
         fs.fail_nth_sync(1);
         let write = storage.database.backend().put(b"k", b"v");
         assert!(write.is_err(), "the injected sync failure fails the write");

@@ -49,6 +49,28 @@ struct LevelLabel {
     level: u64,
 }
 
+/// The labels of a per-partition capacity series (`index` is empty for the table).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartitionLabel {
+    table: String,
+    index: String,
+    partition: u64,
+    side: &'static str,
+}
+
+/// The labels of a per-table (or per-index) capacity series.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceLabel {
+    table: String,
+    index: String,
+    side: &'static str,
+}
+
+/// Most partitions a scrape reports, over all tables: beyond it the per-partition series
+/// stop (the per-table ones go on), so a database of many tables cannot make a scrape
+/// unbounded.
+pub const MAX_PARTITION_SERIES: usize = 4096;
+
 /// Upper bounds of the latency buckets, in microseconds. Fine-grained below 1 ms because
 /// that is where loopback GetItem/PutItem live and where the p99 target sits.
 pub const LATENCY_BUCKETS_US: [u64; 16] = [
@@ -214,6 +236,94 @@ impl Metrics {
         }
     }
 
+    /// Appends capacity admission's figures (`Database::capacity_views`) to a scrape:
+    /// per table and GSI (`index` label, empty for the table) and side (`read`/`write`),
+    /// `shale_capacity_units_per_second` (provisioned, or the on-demand maximum; absent
+    /// when unlimited); per partition, `shale_capacity_partition_share_units_per_second`,
+    /// `shale_capacity_partition_burst_balance_units` (negative: debt),
+    /// `shale_capacity_partition_consumed_units_total` and
+    /// `shale_capacity_partition_throttled_requests_total`. At most
+    /// [`MAX_PARTITION_SERIES`] partitions are reported.
+    pub fn render_capacity(out: &mut String, views: &[shale_table::capacity::CapacityView]) {
+        let provisioned = Family::<ResourceLabel, Gauge<f64, AtomicU64>>::default();
+        let share = Family::<PartitionLabel, Gauge<f64, AtomicU64>>::default();
+        let balance = Family::<PartitionLabel, Gauge<f64, AtomicU64>>::default();
+        let consumed = Family::<PartitionLabel, Gauge<f64, AtomicU64>>::default();
+        let throttled = Family::<PartitionLabel, Gauge<i64>>::default();
+        let mut partitions = 0usize;
+        for view in views {
+            for r in &view.resources {
+                let index = r.index_name.clone().unwrap_or_default();
+                for (side, units) in [
+                    ("read", r.read_units_per_sec),
+                    ("write", r.write_units_per_sec),
+                ] {
+                    if let Some(u) = units {
+                        let label = ResourceLabel {
+                            table: view.table_name.clone(),
+                            index: index.clone(),
+                            side,
+                        };
+                        provisioned.get_or_create(&label).set(u as f64);
+                    }
+                }
+                for p in &r.partitions {
+                    if partitions >= MAX_PARTITION_SERIES {
+                        break;
+                    }
+                    partitions += 1;
+                    for (side, s) in [("read", &p.read), ("write", &p.write)] {
+                        let label = PartitionLabel {
+                            table: view.table_name.clone(),
+                            index: index.clone(),
+                            partition: p.id as u64,
+                            side,
+                        };
+                        if let Some(u) = s.share_units_per_sec {
+                            share.get_or_create(&label).set(u);
+                        }
+                        if let Some(b) = s.balance_units {
+                            balance.get_or_create(&label).set(b);
+                        }
+                        consumed.get_or_create(&label).set(s.consumed_units);
+                        throttled
+                            .get_or_create(&label)
+                            .set(i64::try_from(s.throttled_requests).unwrap_or(i64::MAX));
+                    }
+                }
+            }
+        }
+        let mut registry = Registry::default();
+        registry.register(
+            "shale_capacity_units_per_second",
+            "Provisioned capacity, or the on-demand maximum, per table or index",
+            provisioned,
+        );
+        registry.register(
+            "shale_capacity_partition_share_units_per_second",
+            "A partition's share of its table's or index's provisioned rate",
+            share,
+        );
+        registry.register(
+            "shale_capacity_partition_burst_balance_units",
+            "A partition's token-bucket balance (burst credit; negative is debt)",
+            balance,
+        );
+        registry.register(
+            "shale_capacity_partition_consumed_units_total",
+            "Capacity units admitted on a partition since the server started",
+            consumed,
+        );
+        registry.register(
+            "shale_capacity_partition_throttled_requests_total",
+            "Requests a partition throttled since the server started",
+            throttled,
+        );
+        if prometheus_text::encode(out, &registry).is_err() {
+            tracing::error!("encoding the capacity metrics failed; the scrape is incomplete");
+        }
+    }
+
     /// The Prometheus text exposition (version 0.0.4, [`CONTENT_TYPE`]) of every series.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -232,6 +342,59 @@ mod tests {
 
     fn exists() -> bool {
         true
+    }
+
+    #[test]
+    fn capacity_series_name_the_table_index_partition_and_side() {
+        use shale_table::types::AttributeValue;
+        use shale_table::*;
+        let db = Database::open(
+            std::sync::Arc::new(shale_engine::MemBackend::new()),
+            DatabaseOptions::default().with_background_index_worker(false),
+        )
+        .unwrap();
+        db.create_table(CreateTableInput {
+            table_name: "Users".into(),
+            attribute_definitions: vec![AttributeDefinition {
+                attribute_name: "id".into(),
+                attribute_type: ScalarAttributeType::S,
+            }],
+            key_schema: vec![KeySchemaElement {
+                attribute_name: "id".into(),
+                key_type: KeyType::Hash,
+            }],
+            billing_mode: Some(BillingMode::Provisioned),
+            provisioned_throughput: Some(ProvisionedThroughput {
+                read_capacity_units: 5,
+                write_capacity_units: 7,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+        db.put_item(PutItemInput {
+            table_name: "Users".into(),
+            item: [("id".to_string(), AttributeValue::S("a".into()))].into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let mut text = String::new();
+        Metrics::render_capacity(&mut text, &db.capacity_views());
+        assert!(
+            text.contains(
+                "shale_capacity_units_per_second{table=\"Users\",index=\"\",side=\"write\"} 7.0"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "shale_capacity_partition_consumed_units_total{table=\"Users\",index=\"\",partition=\"0\",side=\"write\"} 1.0"
+        ), "{text}");
+        assert!(text.contains(
+            "shale_capacity_partition_throttled_requests_total{table=\"Users\",index=\"\",partition=\"0\",side=\"read\"} 0"
+        ), "{text}");
+        // The server starts buckets full: 300 s of 7 WCU, less the write.
+        assert!(text.contains(
+            "shale_capacity_partition_burst_balance_units{table=\"Users\",index=\"\",partition=\"0\",side=\"write\"} 2"
+        ), "{text}");
     }
 
     #[test]

@@ -90,37 +90,47 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
-        Self::open_with(mode, OnSyncedLoss::Refuse)
+        Self::open_with(mode, OnSyncedLoss::Refuse, true)
     }
 
     /// As [`Storage::open`], with what the on-disk engine does when WAL recovery would
     /// drop records the log marks as synced: refuse to open (the server's default) or
-    /// drop them and report each at WARN (`--tolerate-wal-loss`).
+    /// drop them and report each at WARN (`--tolerate-wal-loss`), and with capacity
+    /// enforcement on (the default) or off (`--capacity off`). Either way every table's
+    /// buckets start full of burst credit, so a test suite's first burst at a small
+    /// table is not throttled.
     ///
     /// # Errors
     /// As [`Storage::open`].
     pub fn open_with(
         mode: &StorageMode,
         on_synced_loss: OnSyncedLoss,
+        capacity_enforcement: bool,
     ) -> Result<Storage, StartupError> {
         match mode {
             // The memory backend keeps checkpoints in memory: no backup directory.
             StorageMode::InMemory => Self::on_backend(
                 Arc::new(MemBackend::new()),
                 None,
-                DatabaseOptions::default(),
+                DatabaseOptions::default().with_capacity_enforcement(capacity_enforcement),
             ),
-            StorageMode::OnDisk(dir) => {
-                Self::open_lsm(DbOptions::new(dir).with_wal_on_synced_loss(on_synced_loss))
-            }
+            StorageMode::OnDisk(dir) => Self::open_lsm(
+                DbOptions::new(dir).with_wal_on_synced_loss(on_synced_loss),
+                capacity_enforcement,
+            ),
         }
     }
 
-    /// Opens the LSM engine with `options` and the table layer on it. [`Storage::open`]
-    /// passes the defaults for a directory; tests pass a fault-injecting file system.
-    pub(crate) fn open_lsm(options: DbOptions) -> Result<Storage, StartupError> {
+    /// Opens the LSM engine with `options` and the table layer on it, capacity enforced
+    /// or not. [`Storage::open`] passes the defaults for a directory; tests pass a
+    /// fault-injecting file system.
+    pub(crate) fn open_lsm(
+        options: DbOptions,
+        capacity_enforcement: bool,
+    ) -> Result<Storage, StartupError> {
         let dir = options.dir.clone();
         let database_options = DatabaseOptions::default()
+            .with_capacity_enforcement(capacity_enforcement)
             .with_backup_dir(backup_dir(&dir))
             .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
