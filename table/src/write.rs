@@ -49,6 +49,10 @@ pub(crate) struct ItemWrite<'a> {
     /// A condition check (TransactWriteItems' ConditionCheck): the mutation's error
     /// aborts the write, its item is ignored, and the item is left as it is.
     pub(crate) check_only: bool,
+    /// Whether the write consumes the table's write capacity ([`Hook::Capacity`]). Only
+    /// the service's own writes do not: TTL deletes, restores and imports (DynamoDB
+    /// charges none of them to the table's throughput).
+    pub(crate) charged: bool,
 }
 
 impl<'a> ItemWrite<'a> {
@@ -65,7 +69,14 @@ impl<'a> ItemWrite<'a> {
             needs_old,
             mutation: Box::new(mutation),
             check_only: false,
+            charged: true,
         }
+    }
+
+    /// This write, consuming no write capacity (see [`ItemWrite::charged`]).
+    pub(crate) fn uncharged(mut self) -> ItemWrite<'a> {
+        self.charged = false;
+        self
     }
 
     /// A check of one item that the write leaves unchanged: `check` sees the current
@@ -81,6 +92,7 @@ impl<'a> ItemWrite<'a> {
             needs_old: true,
             mutation: Box::new(move |old| check(old).map(|()| None)),
             check_only: true,
+            charged: true,
         }
     }
 }
@@ -173,6 +185,8 @@ struct Change<'a> {
     /// Nothing to write: the delete of an item read and found absent, or a condition
     /// check (then `new` is `old`).
     unchanged: bool,
+    /// See [`ItemWrite::charged`].
+    charged: bool,
 }
 
 /// What the hooks pass on: to later hooks, and to the after-commit step.
@@ -351,7 +365,8 @@ pub(crate) fn write_item(
 }
 
 /// Puts whole, already validated items (at most [`MAX_ITEMS_PER_WRITE`]) into `table`
-/// through [`write_items`]: the bulk writes of restores and imports. `read_old` reads each
+/// through [`write_items`]: the bulk writes of restores and imports, which consume no
+/// write capacity (as in DynamoDB). `read_old` reads each
 /// current item first (a resumed restore rewrites items it may have copied; tables with
 /// indexes always read it).
 ///
@@ -371,7 +386,9 @@ pub(crate) fn put_items<'a>(
         .ok_or_else(|| Error::named_table_not_found(table))?;
     let writes = items
         .into_iter()
-        .map(|(key, item)| ItemWrite::new(&def, key, read_old, move |_| Ok(Some(item.clone()))))
+        .map(|(key, item)| {
+            ItemWrite::new(&def, key, read_old, move |_| Ok(Some(item.clone()))).uncharged()
+        })
         .collect();
     write_items(core, &cat, writes)?;
     Ok(())
@@ -442,10 +459,12 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
         Some(v) => Some(decode_stored(&at.item_key, &v)?),
         None => None,
     };
+    let charged = write.charged;
     let new = (write.mutation)(old.as_ref())?;
     if write.check_only {
         return Ok(Change {
             unchanged: true,
+            charged,
             def: write.def,
             item_key: at.item_key,
             partition: at.partition,
@@ -460,6 +479,7 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
     };
     Ok(Change {
         unchanged: new.is_none() && at.read_old && old.is_none(),
+        charged,
         def: write.def,
         item_key: at.item_key,
         partition: at.partition,
@@ -581,7 +601,7 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
     // Transactions cost twice (DynamoDB: two underlying reads or writes per item).
     let factor = if transactional { 2.0 } else { 1.0 };
     let mut per_table: Vec<(Arc<TableState>, Vec<Demand>)> = Vec::new();
-    for c in changes {
+    for c in changes.iter().filter(|c| c.charged) {
         let at = match per_table
             .iter()
             .position(|(s, _)| s.table_name == c.def.name)

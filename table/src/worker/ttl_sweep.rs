@@ -124,11 +124,15 @@ fn delete_if_expired(
     if current.ttl_attribute.as_deref() != Some(attr) {
         return Ok(false);
     }
+    // TTL deletes consume none of the table's write capacity: DynamoDB's are free and
+    // run "on a best-effort basis to ensure availability of throughput for other data
+    // operations" (UpdateTimeToLive's reference).
     let write = ItemWrite::new(&current, key, true, |old| match old {
         Some(item) if is_expired(item, attr, now_secs) => Ok(None),
         // Rewritten or deleted meanwhile: leave it (the error only aborts the write).
         _ => Err(Error::ConditionalCheckFailed { item: None }),
-    });
+    })
+    .uncharged();
     match write_item(core, &cat, write) {
         Ok(_) => Ok(true),
         Err(Error::ConditionalCheckFailed { .. }) => Ok(false),
