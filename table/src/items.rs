@@ -10,12 +10,12 @@ use crate::catalog::TableDef;
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs, LegacyInputs};
-use crate::keys::pk_hash;
+use crate::keys::{entry_key, header_hash};
 use crate::shapes::{
     DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
     ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
 };
-use crate::stored::read_item;
+use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, Item};
 use crate::write::{write_item, ItemWrite, WriteOutcome};
 
@@ -171,8 +171,12 @@ impl super::Database {
             ..ExprInputs::default()
         })?;
         // Admitted on the balance before the read; charged what the read consumed.
-        let grant = core.admission.read(&def, None, pk_hash(&key.pk)?)?;
-        let item = read_item(core.backend.as_ref(), &def, &key)?;
+        let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
+        let grant = core.admission.read(&def, None, header_hash(&entry))?;
+        let item = match core.backend.get(&entry, None)? {
+            Some(v) => Some(decode_stored(&entry, &v)?),
+            None => None,
+        };
         if let Some(g) = grant {
             let size = item.as_ref().map_or(0, item_size_bytes);
             g.charge(capacity::read_units(

@@ -600,6 +600,17 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
     }
     // Transactions cost twice (DynamoDB: two underlying reads or writes per item).
     let factor = if transactional { 2.0 } else { 1.0 };
+    if let [c] = changes {
+        if c.charged && c.def.gsis.is_empty() && c.def.lsis.is_empty() {
+            let state = admission.state(c.def);
+            let demand = Demand {
+                which: Which::Table,
+                partition: state.table.partition_of(header_hash(&c.item_key)),
+                micros: units_to_micros(index_free_units(c) * factor),
+            };
+            return admission.admit_one_write(&state, &demand);
+        }
+    }
     let mut per_table: Vec<(Arc<TableState>, Vec<Demand>)> = Vec::new();
     for c in changes.iter().filter(|c| c.charged) {
         let at = match per_table
@@ -613,11 +624,20 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             }
         };
         let (state, demands) = &mut per_table[at];
+        let table_partition = state.table.partition_of(header_hash(&c.item_key));
+        if c.def.gsis.is_empty() && c.def.lsis.is_empty() {
+            demands.push(Demand {
+                which: Which::Table,
+                partition: table_partition,
+                micros: units_to_micros(index_free_units(c) * factor),
+            });
+            continue;
+        }
         let charge = capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref());
         let table_units = charge.table + charge.lsis.values().sum::<f64>();
         demands.push(Demand {
             which: Which::Table,
-            partition: state.table.partition_of(header_hash(&c.item_key)),
+            partition: table_partition,
             micros: units_to_micros(table_units * factor),
         });
         for (name, units) in &charge.gsis {
@@ -641,6 +661,18 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         merge_demands(demands);
     }
     admission.admit_writes(&per_table)
+}
+
+/// `capacity::write_charge` of a change to a table without indexes, with the new item's
+/// size already measured by validation.
+fn index_free_units(c: &Change<'_>) -> f64 {
+    let old_size = c.old.as_ref().map_or(0, item_size_bytes);
+    let units = capacity::write_units(old_size.max(c.new_size));
+    debug_assert_eq!(
+        units,
+        capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref()).total()
+    );
+    units
 }
 
 /// One demand per bucket: sorted, and the micro-units of each bucket's demands summed.

@@ -18,7 +18,7 @@
 //! buckets are atomics. Writes call in while holding their item locks, which is fine
 //! because nothing here waits.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -147,7 +147,9 @@ pub(crate) struct Demand {
 pub(crate) struct Admission {
     opts: CapacityOptions,
     clock: Arc<dyn Clock>,
-    tables: RwLock<HashMap<u32, Arc<TableState>>>,
+    /// By table id. A BTreeMap: a few tables, looked up on every request, where hashing
+    /// the id costs more than a short tree walk.
+    tables: RwLock<BTreeMap<u32, Arc<TableState>>>,
 }
 
 impl Admission {
@@ -155,7 +157,7 @@ impl Admission {
         Admission {
             opts,
             clock,
-            tables: RwLock::new(HashMap::new()),
+            tables: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -254,6 +256,22 @@ impl Admission {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// [`Admission::admit_writes`] for the most common write: one bucket of one table
+    /// (a single item of a table without GSIs), without building the per-table lists.
+    ///
+    /// # Errors
+    /// As [`Admission::admit_writes`].
+    pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand) -> Result<(), Error> {
+        let res = state.resource(d.which);
+        let admit = self.decide(res, Side::Write, d.partition, self.now_us());
+        if admit == Admit::Throttle {
+            res.partitions[d.partition].write.record_throttle();
+            return Err(state.throttled(d.which, Side::Write));
+        }
+        charge(res, Side::Write, d.partition, admit, d.micros);
         Ok(())
     }
 
