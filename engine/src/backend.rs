@@ -32,13 +32,22 @@ pub enum BatchOp {
         /// The key.
         key: Vec<u8>,
     },
+    /// A blob that is logged with the batch and returned by [`Backend::read_commit_log`]
+    /// in its place, but never applied: no key changes, no read sees it. RocksDB calls
+    /// this `PutLogData`. Streams use it to carry a change record (with the item's old
+    /// image) through the commit log, atomically with the change itself.
+    LogData {
+        /// The blob.
+        data: Vec<u8>,
+    },
 }
 
 impl BatchOp {
-    /// The key this operation touches.
-    pub fn key(&self) -> &[u8] {
+    /// The key this operation touches (`None` for [`BatchOp::LogData`], which touches none).
+    pub fn key(&self) -> Option<&[u8]> {
         match self {
-            BatchOp::Put { key, .. } | BatchOp::Delete { key } => key,
+            BatchOp::Put { key, .. } | BatchOp::Delete { key } => Some(key),
+            BatchOp::LogData { .. } => None,
         }
     }
 }
@@ -68,6 +77,16 @@ impl WriteBatch {
         self.ops.push(BatchOp::Delete { key: key.into() });
         self
     }
+    /// Adds an operation.
+    pub fn push(&mut self, op: BatchOp) -> &mut Self {
+        self.ops.push(op);
+        self
+    }
+    /// Adds a log-only blob ([`BatchOp::LogData`]).
+    pub fn log_data(&mut self, data: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push(BatchOp::LogData { data: data.into() });
+        self
+    }
     /// Number of operations.
     pub fn len(&self) -> usize {
         self.ops.len()
@@ -91,6 +110,7 @@ impl WriteBatch {
             .map(|op| match op {
                 BatchOp::Put { key, value } => key.len() + value.len(),
                 BatchOp::Delete { key } => key.len(),
+                BatchOp::LogData { data } => data.len(),
             })
             .sum()
     }
@@ -105,7 +125,7 @@ pub const MAX_KEY_BYTES: usize = 64 * 1024;
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 
 impl WriteBatch {
-    /// Checks every key and value against [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`], so
+    /// Checks every key and value (and log blob) against [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`], so
     /// an entry the tables could never store is refused up front instead of failing (and
     /// poisoning the engine) at flush time, again after every reopen.
     ///
@@ -113,14 +133,13 @@ impl WriteBatch {
     /// [`StorageError::KeyTooLarge`], [`StorageError::ValueTooLarge`].
     pub fn check_limits(&self) -> Result<(), StorageError> {
         for op in &self.ops {
-            let key = op.key();
-            if key.len() > MAX_KEY_BYTES {
+            if let Some(key) = op.key().filter(|k| k.len() > MAX_KEY_BYTES) {
                 return Err(StorageError::KeyTooLarge {
                     size: key.len(),
                     max: MAX_KEY_BYTES,
                 });
             }
-            if let BatchOp::Put { value, .. } = op {
+            if let BatchOp::Put { value, .. } | BatchOp::LogData { data: value } = op {
                 if value.len() > MAX_VALUE_BYTES {
                     return Err(StorageError::ValueTooLarge {
                         size: value.len(),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use shale_io::clock::{Clock, ManualClock};
 
 use crate::backend::{Capability, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use crate::{Backend, Direction, StorageError, WriteBatch};
+use crate::{Backend, BatchOp, Direction, StorageError, WriteBatch};
 
 /// Reads a directory on the file system a backend keeps its checkpoints on: every entry
 /// as (name, contents), sorted by name (a subdirectory with empty contents).
@@ -456,6 +456,14 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
         let gone = format!("hist{:03}", round * 2).into_bytes();
         batch.delete(gone.clone());
         model.remove(&gone);
+        // Log data rides in the log, in its place, and changes no key (not the model).
+        batch.log_data(format!("note {round}").into_bytes());
+        if round == 3 {
+            batch = WriteBatch::from(vec![BatchOp::LogData {
+                data: b"a batch of log data alone".to_vec(),
+            }]);
+            model = states.last().map(|s| s.1.clone()).unwrap_or_default();
+        }
         let seq = b.write(batch.clone()).unwrap();
         first_seq.get_or_insert(seq);
         written.push((seq, batch));

@@ -182,6 +182,7 @@ impl Backend for MemBackend {
             let (key, value) = match op {
                 BatchOp::Put { key, value } => (key, Some(value)),
                 BatchOp::Delete { key } => (key, None),
+                BatchOp::LogData { .. } => continue,
             };
             let is_delete = value.is_none();
             let chain = d.map.entry(key.clone()).or_default();

@@ -37,6 +37,7 @@ fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, batch: &WriteBatch) {
             BatchOp::Delete { key } => {
                 map.remove(key);
             }
+            BatchOp::LogData { .. } => {}
         }
     }
 }

@@ -192,6 +192,7 @@ fn the_commit_log_reaches_back_to_the_oldest_base_and_no_further() {
                 shale_engine::BatchOp::Delete { key } => {
                     replayed.remove(key);
                 }
+                shale_engine::BatchOp::LogData { .. } => {}
             }
         }
     }

@@ -127,7 +127,7 @@ pub(crate) fn encode_record(ops: &[BatchOp]) -> Vec<u8> {
     debug_assert!(
         ops.iter().all(|op| op
             .key()
-            .get(..4)
+            .and_then(|k| k.get(..4))
             .and_then(|p| <[u8; 4]>::try_from(p).ok())
             .is_some_and(|p| u32::from_be_bytes(p) >= FIRST_USER_ID)),
         "a queue record only writes index entries"
@@ -148,6 +148,8 @@ pub(crate) fn encode_record(ops: &[BatchOp]) -> Vec<u8> {
                 body.extend_from_slice(&(key.len() as u32).to_le_bytes());
                 body.extend_from_slice(key);
             }
+            // Never queued (checked above): index maintenance writes keys only.
+            BatchOp::LogData { .. } => {}
         }
     }
     let mut out = Vec::with_capacity(QUEUE_HEADER_BYTES + body.len());

@@ -104,10 +104,7 @@ pub(crate) fn lsi_changes(
         delta += index_ops(def, l, false, old, new, &mut ops)?;
     }
     for op in ops {
-        match op {
-            BatchOp::Put { key, value } => batch.put(key, value),
-            BatchOp::Delete { key } => batch.delete(key),
-        };
+        batch.push(op);
     }
     Ok(delta)
 }

@@ -328,10 +328,7 @@ fn apply(
     let derived =
         run_hooks(core, &changes, transactional, &mut batch).map_err(TxnFailure::Whole)?;
     for op in extra {
-        match op {
-            BatchOp::Put { key, value } => batch.put(key, value),
-            BatchOp::Delete { key } => batch.delete(key),
-        };
+        batch.push(op);
     }
     debug_assert_distinct_keys(&batch);
     if !batch.is_empty() {
@@ -726,7 +723,7 @@ fn after_commit(core: &Core, derived: &Derived) {
 /// or another hook's keys).
 fn debug_assert_distinct_keys(batch: &WriteBatch) {
     if cfg!(debug_assertions) {
-        let mut keys: Vec<&[u8]> = batch.ops().iter().map(BatchOp::key).collect();
+        let mut keys: Vec<&[u8]> = batch.ops().iter().filter_map(BatchOp::key).collect();
         keys.sort_unstable();
         debug_assert!(
             keys.windows(2).all(|w| w[0] != w[1]),

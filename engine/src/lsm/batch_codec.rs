@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! count: u32 LE
-//! count × { kind: u8 (1 = put, 2 = delete) | key_len: u32 LE | key | [value_len: u32 LE | value] }
+//! count × { kind: u8 (1 = put, 2 = delete, 3 = log data) | key_len: u32 LE | key | [value_len: u32 LE | value] }
 //! ```
+//! A log-data op ([`BatchOp::LogData`]) has an empty key and its blob as the value.
 //! The WAL record around it carries the length, CRC and LSN; this layer only checks that
 //! the payload parses exactly (a CRC-valid record that does not parse is still reported).
 
@@ -13,6 +14,7 @@ use crate::backend::{BatchOp, WriteBatch};
 pub(crate) const RECORD_KIND_BATCH: u8 = 1;
 const OP_PUT: u8 = 1;
 const OP_DELETE: u8 = 2;
+const OP_LOG_DATA: u8 = 3;
 /// Smallest encoded op (kind + key length): bounds the count a payload can claim.
 const MIN_OP_BYTES: usize = 5;
 
@@ -33,6 +35,12 @@ pub(crate) fn encode_batch(batch: &WriteBatch) -> Vec<u8> {
                 out.push(OP_DELETE);
                 out.extend_from_slice(&(key.len() as u32).to_le_bytes());
                 out.extend_from_slice(key);
+            }
+            BatchOp::LogData { data } => {
+                out.push(OP_LOG_DATA);
+                out.extend_from_slice(&0u32.to_le_bytes());
+                out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+                out.extend_from_slice(data);
             }
         }
     }
@@ -68,6 +76,12 @@ pub(crate) fn decode_batch(payload: &[u8]) -> Result<WriteBatch, &'static str> {
                 ops.push(BatchOp::Put { key, value });
             }
             OP_DELETE => ops.push(BatchOp::Delete { key }),
+            OP_LOG_DATA if key.is_empty() => {
+                let dlen = u32_of(take(4)?);
+                let data = take(dlen)?.to_vec();
+                ops.push(BatchOp::LogData { data });
+            }
+            OP_LOG_DATA => return Err("log data op with a key"),
             _ => return Err("unknown batch op kind"),
         }
     }
@@ -92,6 +106,7 @@ mod tests {
         let mut b = WriteBatch::new();
         b.put("k1", "v1")
             .delete("k2")
+            .log_data("blob")
             .put("", "")
             .put(vec![0u8; 300], vec![7u8; 1000]);
         let bytes = encode_batch(&b);

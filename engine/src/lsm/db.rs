@@ -209,6 +209,7 @@ impl DbInner {
                     BatchOp::Delete { key } => {
                         guard.active.insert(key, seq, EntryKind::Delete, &[])
                     }
+                    BatchOp::LogData { .. } => {}
                 }
             }
             self.last_assigned.fetch_max(seq, Ordering::SeqCst);

@@ -216,6 +216,7 @@ fn replay_records(
             match op {
                 BatchOp::Put { key, value } => mem.insert(key, seq, EntryKind::Put, value),
                 BatchOp::Delete { key } => mem.insert(key, seq, EntryKind::Delete, &[]),
+                BatchOp::LogData { .. } => {}
             }
         }
         expected += 1;

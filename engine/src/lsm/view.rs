@@ -42,6 +42,7 @@ pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, Sto
             match op {
                 BatchOp::Put { key, value } => merged.put(key, value),
                 BatchOp::Delete { key } => merged.delete(key),
+                BatchOp::LogData { .. } => &mut merged,
             };
         }
         if merged.payload_bytes() >= REPLAY_BATCH_BYTES {

@@ -66,10 +66,7 @@ fn drain_queue_chunk(core: &Core) -> Result<bool, Error> {
     {
         let (k, v) = kv?;
         for op in gsi_queue::decode_record(&k, &v)? {
-            match op {
-                BatchOp::Put { key, value } => batch.put(key, value),
-                BatchOp::Delete { key } => batch.delete(key),
-            };
+            batch.push(op);
         }
         batch.delete(k.clone());
         drained.push(k);
