@@ -21,8 +21,8 @@ use parking_lot::{Mutex, RwLock};
 use shale_io::clock::{Clock, SystemClock};
 
 use crate::backend::{
-    Backend, BatchOp, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds, KvIter,
-    KvPair, ReadView, Snapshot, WriteBatch,
+    Backend, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch, Direction,
+    HistoryBounds, KvIter, KvPair, ReadView, Snapshot, WriteBatch,
 };
 use crate::mem_history::{MemHistory, MemView};
 use crate::StorageError;
@@ -314,7 +314,12 @@ impl Backend for MemBackend {
 
     fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
         let d = self.inner.data.read();
-        d.history.read_log(from_seq, d.last_seq)
+        d.history.check_log_from(from_seq, d.last_seq)?;
+        Ok(Box::new(LogIter {
+            inner: Arc::clone(&self.inner),
+            next_seq: from_seq,
+            last_seq: d.last_seq,
+        }))
     }
 
     fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
@@ -398,6 +403,41 @@ impl Iterator for MemScan {
             self.refill();
         }
         self.buffer.pop().map(Ok)
+    }
+}
+
+/// [`Backend::read_commit_log`]'s iterator: clones one batch at a time under the data
+/// lock, so a reader that stops early (a stream consumer reading a page) costs what it
+/// reads, not the whole retained log.
+struct LogIter {
+    inner: Arc<Inner>,
+    next_seq: u64,
+    last_seq: u64,
+}
+
+impl Iterator for LogIter {
+    type Item = Result<CommittedBatch, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next_seq > self.last_seq {
+            return None;
+        }
+        let seq = self.next_seq;
+        let d = self.inner.data.read();
+        match d.history.batch(seq) {
+            Some(b) => {
+                self.next_seq += 1;
+                Some(Ok(b.clone()))
+            }
+            None => {
+                // Trimmed (or retention turned off) while this iterator was open.
+                self.next_seq = self.last_seq + 1;
+                Some(Err(StorageError::LogTrimmed {
+                    requested_seq: seq,
+                    earliest_seq: None,
+                }))
+            }
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::{
-    BatchOp, CommitLogIter, CommittedBatch, Direction, HistoryBounds, KvIter, ReadView, WriteBatch,
+    BatchOp, CommittedBatch, Direction, HistoryBounds, KvIter, ReadView, WriteBatch,
 };
 use crate::StorageError;
 
@@ -123,14 +123,14 @@ impl MemHistory {
             .map(|_| HistoryBounds::new(self.base_time_micros, now_micros, self.base_seq + 1))
     }
 
-    /// The logged batches from `from_seq` up to `last_seq`.
-    pub(crate) fn read_log(
-        &self,
-        from_seq: u64,
-        last_seq: u64,
-    ) -> Result<CommitLogIter, StorageError> {
+    /// Checks that the log reaches back to `from_seq` (a `from_seq` past `last_seq` is
+    /// fine: nothing to read).
+    ///
+    /// # Errors
+    /// [`StorageError::LogTrimmed`] without retention or before the retained log.
+    pub(crate) fn check_log_from(&self, from_seq: u64, last_seq: u64) -> Result<(), StorageError> {
         if from_seq > last_seq {
-            return Ok(Box::new(std::iter::empty()));
+            return Ok(());
         }
         if self.retention.is_none() || from_seq <= self.base_seq {
             return Err(StorageError::LogTrimmed {
@@ -138,14 +138,15 @@ impl MemHistory {
                 earliest_seq: self.retention.map(|_| self.base_seq + 1),
             });
         }
-        let tail: Vec<_> = self
-            .log
-            .iter()
-            .filter(|b| b.seq >= from_seq)
-            .cloned()
-            .map(Ok)
-            .collect();
-        Ok(Box::new(tail.into_iter()))
+        Ok(())
+    }
+
+    /// The logged batch `seq`, if still kept (the log is contiguous, so it is found by
+    /// position, not by search).
+    pub(crate) fn batch(&self, seq: u64) -> Option<&CommittedBatch> {
+        let first = self.log.front()?.seq;
+        let at = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.log.get(at).filter(|b| b.seq == seq)
     }
 
     /// The state at commit time `t_micros`.
