@@ -99,6 +99,12 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
         Operation::ExecuteTransaction => run(op, body, |i: ExecuteTransactionInput| {
             db.execute_transaction(i)
         }),
+        Operation::ListStreams => run(op, body, |i: ListStreamsInput| db.list_streams(i)),
+        Operation::DescribeStream => run(op, body, |i: DescribeStreamInput| db.describe_stream(i)),
+        Operation::GetShardIterator => run(op, body, |i: GetShardIteratorInput| {
+            db.get_shard_iterator(i)
+        }),
+        Operation::GetRecords => run(op, body, |i: GetRecordsInput| db.get_records(i)),
     }
 }
 
@@ -210,6 +216,35 @@ resource_arn!(
     UntagResourceInput,
     ListTagsOfResourceInput
 );
+
+/// Stream calls are labelled with the table their stream ARN (or iterator, which starts
+/// with one) names.
+impl TableLabel for DescribeStreamInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.stream_arn)
+    }
+}
+
+impl TableLabel for GetShardIteratorInput {
+    fn table_label(&self) -> String {
+        table_of_backup_arn(&self.stream_arn)
+    }
+}
+
+impl TableLabel for GetRecordsInput {
+    fn table_label(&self) -> String {
+        let arn = self.shard_iterator.split('|').next().unwrap_or_default();
+        table_of_backup_arn(arn)
+    }
+}
+
+impl TableLabel for ListStreamsInput {
+    fn table_label(&self) -> String {
+        self.table_name
+            .clone()
+            .unwrap_or_else(|| NO_TABLE.to_string())
+    }
+}
 
 impl TableLabel for ExportTableToPointInTimeInput {
     fn table_label(&self) -> String {

@@ -3,7 +3,7 @@
 //!
 //! Three outcomes, because clients need to tell them apart:
 //! - an operation Shale implements ([`Operation`]);
-//! - an operation DynamoDB has but Shale does not yet (streams, global tables, ...): a 400 that says so, never a hang or a 404;
+//! - an operation DynamoDB has but Shale does not yet (global tables, ...): a 400 that says so, never a hang or a 404;
 //! - anything else: DynamoDB's `UnknownOperationException`.
 
 /// The API version prefix of every DynamoDB operation.
@@ -88,11 +88,19 @@ pub enum Operation {
     BatchExecuteStatement,
     /// ExecuteTransaction (PartiQL).
     ExecuteTransaction,
+    /// DynamoDB Streams' ListStreams.
+    ListStreams,
+    /// DynamoDB Streams' DescribeStream.
+    DescribeStream,
+    /// DynamoDB Streams' GetShardIterator.
+    GetShardIterator,
+    /// DynamoDB Streams' GetRecords.
+    GetRecords,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 41] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -130,6 +138,10 @@ impl Operation {
         Operation::ExecuteStatement,
         Operation::BatchExecuteStatement,
         Operation::ExecuteTransaction,
+        Operation::ListStreams,
+        Operation::DescribeStream,
+        Operation::GetShardIterator,
+        Operation::GetRecords,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -172,6 +184,21 @@ impl Operation {
             Operation::ExecuteStatement => "ExecuteStatement",
             Operation::BatchExecuteStatement => "BatchExecuteStatement",
             Operation::ExecuteTransaction => "ExecuteTransaction",
+            Operation::ListStreams => "ListStreams",
+            Operation::DescribeStream => "DescribeStream",
+            Operation::GetShardIterator => "GetShardIterator",
+            Operation::GetRecords => "GetRecords",
+        }
+    }
+
+    /// The API version prefix the operation is named under in `X-Amz-Target`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Operation::ListStreams
+            | Operation::DescribeStream
+            | Operation::GetShardIterator
+            | Operation::GetRecords => STREAMS_PREFIX,
+            _ => DYNAMODB_PREFIX,
         }
     }
 
@@ -193,11 +220,18 @@ impl Operation {
                 | Operation::ImportTable
                 | Operation::DescribeImport
                 | Operation::ListImports
+                // A stream outlives its table by 24 hours.
+                | Operation::ListStreams
+                | Operation::DescribeStream
+                | Operation::GetShardIterator
+                | Operation::GetRecords
         )
     }
 
-    fn from_name(name: &str) -> Option<Operation> {
-        Operation::ALL.into_iter().find(|op| op.name() == name)
+    fn from_target(prefix: &str, name: &str) -> Option<Operation> {
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.prefix() == prefix && op.name() == name)
     }
 }
 
@@ -227,14 +261,6 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "UpdateTableReplicaAutoScaling",
 ];
 
-/// DynamoDB Streams operations; Shale has no streams yet.
-pub const NOT_IMPLEMENTED_STREAMS_OPERATIONS: &[&str] = &[
-    "DescribeStream",
-    "GetRecords",
-    "GetShardIterator",
-    "ListStreams",
-];
-
 /// What an `X-Amz-Target` header names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -253,13 +279,12 @@ pub fn parse_target(header: Option<&str>) -> Target {
     };
     let not_implemented = |list: &[&'static str]| list.iter().copied().find(|n| *n == name);
     match prefix {
-        DYNAMODB_PREFIX => match Operation::from_name(name) {
+        DYNAMODB_PREFIX | STREAMS_PREFIX => match Operation::from_target(prefix, name) {
             Some(op) => Target::Implemented(op),
-            None => not_implemented(NOT_IMPLEMENTED_OPERATIONS)
+            None if prefix == DYNAMODB_PREFIX => not_implemented(NOT_IMPLEMENTED_OPERATIONS)
                 .map_or(Target::Unknown, Target::NotImplemented),
+            None => Target::Unknown,
         },
-        STREAMS_PREFIX => not_implemented(NOT_IMPLEMENTED_STREAMS_OPERATIONS)
-            .map_or(Target::Unknown, Target::NotImplemented),
         _ => Target::Unknown,
     }
 }
@@ -271,7 +296,7 @@ mod tests {
     #[test]
     fn implemented_operations_round_trip_their_names() {
         for op in Operation::ALL {
-            let header = format!("{DYNAMODB_PREFIX}.{}", op.name());
+            let header = format!("{}.{}", op.prefix(), op.name());
             assert_eq!(parse_target(Some(&header)), Target::Implemented(op));
         }
     }
@@ -282,9 +307,17 @@ mod tests {
             parse_target(Some("DynamoDB_20120810.DescribeLimits")),
             Target::NotImplemented("DescribeLimits")
         );
+    }
+
+    #[test]
+    fn streams_operations_live_under_their_own_prefix() {
         assert_eq!(
             parse_target(Some("DynamoDBStreams_20120810.GetRecords")),
-            Target::NotImplemented("GetRecords")
+            Target::Implemented(Operation::GetRecords)
+        );
+        assert_eq!(
+            parse_target(Some("DynamoDB_20120810.GetRecords")),
+            Target::Unknown
         );
     }
 

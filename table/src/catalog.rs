@@ -284,6 +284,10 @@ pub struct TableDef {
     /// An on-demand table's maximum throughput (OnDemandThroughput), enforced by
     /// `capacity::admission`. Absent in catalogs written before it existed.
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// When the table's latest stream was enabled, µs since the epoch: its label and ARN
+    /// derive from it (`crate::streams`). Kept after the stream is disabled (DescribeTable
+    /// still shows LatestStreamArn); the stream records only while `stream` says enabled.
+    pub latest_stream_micros: Option<u64>,
 }
 
 impl TableDef {
@@ -358,6 +362,10 @@ impl TableDef {
                     .collect()
             }),
             stream_specification: self.stream.clone(),
+            latest_stream_arn: self
+                .latest_stream_micros
+                .map(|m| crate::streams::ids::stream_arn(region, &self.name, m)),
+            latest_stream_label: self.latest_stream_micros.map(crate::streams::ids::label),
             deletion_protection_enabled: self.deletion_protection,
             on_demand_throughput: self.on_demand_throughput,
             restore_summary: None,

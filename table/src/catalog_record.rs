@@ -284,6 +284,15 @@ pub(crate) struct TableRecord {
         skip_serializing_if = "Option::is_none"
     )]
     on_demand_throughput: Option<OnDemandRecord>,
+    /// Added with streams (issue 15): when the table's latest stream was enabled, µs since
+    /// the epoch (its label and ARN derive from it). Absent: the table never had one, and
+    /// such a table is written without the field, byte for byte as before.
+    #[serde(
+        rename = "latest_stream_micros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    latest_stream_micros: Option<u64>,
 }
 
 /// OnDemandThroughput as stored.
@@ -437,7 +446,7 @@ enum ProjectionTypeRecord {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-enum StreamViewTypeRecord {
+pub(crate) enum StreamViewTypeRecord {
     #[serde(rename = "KEYS_ONLY")]
     KeysOnly,
     #[serde(rename = "NEW_IMAGE")]
@@ -622,6 +631,7 @@ impl From<v1::TableV1> for TableRecord {
             deletion_protection: t.deletion_protection,
             ttl_attribute: t.ttl_attribute,
             on_demand_throughput: None,
+            latest_stream_micros: None,
         }
     }
 }
@@ -655,6 +665,7 @@ impl From<&TableDef> for TableRecord {
             deletion_protection: d.deletion_protection,
             ttl_attribute: d.ttl_attribute.clone(),
             on_demand_throughput: d.on_demand_throughput.map(Into::into),
+            latest_stream_micros: d.latest_stream_micros,
         }
     }
 }
@@ -688,6 +699,7 @@ impl From<TableRecord> for TableDef {
             deletion_protection: r.deletion_protection,
             ttl_attribute: r.ttl_attribute,
             on_demand_throughput: r.on_demand_throughput.map(Into::into),
+            latest_stream_micros: r.latest_stream_micros,
         }
     }
 }
@@ -896,6 +908,7 @@ mod tests {
             deletion_protection: false,
             ttl_attribute: Some("ExpiresAt".into()),
             on_demand_throughput: None,
+            latest_stream_micros: None,
         }
     }
 
@@ -965,7 +978,9 @@ mod tests {
         minimal.ttl_attribute = None;
         minimal.deletion_protection = true;
         minimal.status = TableStatus::Updating;
-        for def in [orders(), minimal] {
+        let mut streamed = orders();
+        streamed.latest_stream_micros = Some(1_796_419_643_175_000);
+        for def in [orders(), minimal, streamed] {
             let rec = encode_table(&def);
             assert_eq!(decode_table(&table_key(&def.name), &rec).unwrap(), def);
         }

@@ -29,6 +29,7 @@ use crate::shapes::{
     StreamSpecification, TableDescription, TableStatus, UpdateGlobalSecondaryIndexAction,
     UpdateTableInput, UpdateTableOutput,
 };
+use crate::streams;
 use crate::tag_records;
 use shale_engine::WriteBatch;
 
@@ -88,7 +89,8 @@ pub(crate) fn create_table(
     let mut batch = WriteBatch::new();
     let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
     let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
-    let def = table_def(new, &ids, core.opts.clock.now_micros());
+    let mut def = table_def(new, &ids, core.opts.clock.now_micros());
+    streams::on_create(core, &mut def, &mut batch)?;
     if !tags.is_empty() {
         let record = tag_records::record_of(def.id, &tags)?;
         batch.put(
@@ -336,6 +338,7 @@ fn table_def(new: NewTable, ids: &[u32], now_micros: u64) -> TableDef {
         deletion_protection: new.deletion_protection,
         ttl_attribute: None,
         on_demand_throughput: new.on_demand_throughput,
+        latest_stream_micros: None,
     }
 }
 
@@ -387,6 +390,8 @@ pub(crate) fn delete_table(
     let mut batch = WriteBatch::new();
     // A table with PITR stays restorable for its window after it is deleted.
     retention::on_delete(core, &def, &mut batch)?;
+    // Its stream stays readable for 24 hours, as DynamoDB's does.
+    streams::on_delete(core, &def, &mut batch)?;
     remove_table(core, &mut cat, &def, batch)?;
     drop(cat);
     let mut description = def.describe(&core.opts.region);
@@ -443,7 +448,9 @@ pub(crate) fn update_table(
     if input.billing_mode.is_some() || input.provisioned_throughput.is_some() {
         change_billing(&mut def, input.billing_mode, input.provisioned_throughput)?;
     }
-    set_stream_specification(&mut def, input.stream_specification);
+    if let Some(spec) = input.stream_specification {
+        streams::apply_specification(core, &mut def, spec, &mut batch)?;
+    }
     set_deletion_protection(&mut def, input.deletion_protection_enabled);
     set_on_demand_throughput(&mut def, input.on_demand_throughput);
     let mut dropped_index = None;
@@ -530,13 +537,6 @@ fn change_billing(
         }
     }
     Ok(())
-}
-
-/// The stream specification is stored (streams are not implemented yet).
-fn set_stream_specification(def: &mut TableDef, spec: Option<StreamSpecification>) {
-    if let Some(s) = spec {
-        def.stream = Some(s);
-    }
 }
 
 /// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept

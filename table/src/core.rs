@@ -22,6 +22,7 @@
 //!   clone the `Arc<TableDef>` and drop it at once.
 //! - item keys: see [`crate::item_locks`].
 //! - `signal` is a leaf: nothing is taken while it is held.
+//! - `stream_rolls` is taken after `catalog` (read), and is a leaf.
 //! - a `txn_claims` shard is a leaf, held for one set lookup or update; a transaction
 //!   claims its keys (one shard at a time) before it locks any key, so a claim never
 //!   waits. `client_tokens` is a leaf too, never held across a write.
@@ -42,7 +43,7 @@ use crate::keys::{prefix_bounds, FIRST_USER_ID};
 use crate::options::DatabaseOptions;
 use crate::restore_jobs::Restores;
 use crate::shapes::TableStatus;
-use crate::signal::Signal;
+use crate::signal::{Signal, StreamWake};
 use crate::txn_claims::TxnClaims;
 use shale_engine::Backend;
 
@@ -95,6 +96,11 @@ pub(crate) struct Core {
     /// Capacity admission: the partition model and token buckets of every table
     /// (`crate::capacity::admission`). Its registry lock is a leaf.
     pub(crate) admission: Admission,
+    /// Serialises stream shard rolls (`crate::streams::reader::current_meta`); taken
+    /// after the catalog lock, and nothing is taken while it is held.
+    pub(crate) stream_rolls: Mutex<()>,
+    /// Wakes in-process stream consumers after a write logs change records.
+    pub(crate) stream_wake: StreamWake,
 }
 
 impl Core {
@@ -117,6 +123,8 @@ impl Core {
             ttl_sweep: Mutex::new(TtlCursors::default()),
             signal: Arc::new(Signal::default()),
             restores: Mutex::new(Restores::default()),
+            stream_rolls: Mutex::new(()),
+            stream_wake: StreamWake::default(),
             admission: Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock)),
             backend,
             opts,

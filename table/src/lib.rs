@@ -104,6 +104,7 @@ mod restore_jobs;
 mod secondary_index;
 mod signal;
 mod stored;
+pub mod streams;
 mod tag_records;
 mod tags;
 mod transact;
@@ -125,7 +126,7 @@ pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTE
 pub use error::{
     BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption, Error, InUseReason,
     IndexUpdateError, KeySchemaError, ProjectionError, ResourceKind, SegmentError, SelectError,
-    StartKeyProblem, TagValidation, ThroughputError, ValidationError,
+    StartKeyProblem, StreamValidation, TagValidation, ThroughputError, ValidationError,
 };
 pub use shapes::*;
 pub use tags::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};

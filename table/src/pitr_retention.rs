@@ -52,8 +52,9 @@ pub(crate) fn on_delete(core: &Core, def: &TableDef, batch: &mut WriteBatch) -> 
     Ok(())
 }
 
-/// Sets the backend's retention to the longest window any table needs (none: off),
-/// dropping the records of deleted tables whose window has run out.
+/// Sets the backend's retention to the longest window any table needs (none: off), and
+/// at least a day while any stream is live, dropping the records of deleted tables whose
+/// window has run out.
 ///
 /// # Errors
 /// Storage failure, a corrupt record.
@@ -80,7 +81,12 @@ pub(crate) fn sync_retention(core: &Core) -> Result<(), Error> {
     if !expired.is_empty() {
         core.backend.write(expired)?;
     }
-    let wanted = (longest_days > 0).then(|| Duration::from_secs(u64::from(longest_days) * 86_400));
+    let mut wanted =
+        (longest_days > 0).then(|| Duration::from_secs(u64::from(longest_days) * 86_400));
+    // A live stream reads its last 24 hours from the commit log.
+    if crate::streams::needs_history(core)? {
+        wanted = wanted.max(Some(crate::streams::RETENTION));
+    }
     if core.backend.history_retention() != wanted {
         core.backend.set_history_retention(wanted)?;
     }

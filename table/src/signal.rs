@@ -85,3 +85,36 @@ mod tests {
         assert_eq!(s.wait(Duration::from_secs(3600)), Wake::Stop);
     }
 }
+
+/// Wakes stream consumers (`crate::streams::consumer`) when a write logs change records:
+/// a generation counter they wait to see move, always with a bound. A leaf lock, like
+/// [`Signal`]'s.
+#[derive(Debug, Default)]
+pub(crate) struct StreamWake {
+    generation: Mutex<u64>,
+    cond: Condvar,
+}
+
+impl StreamWake {
+    /// Change records were committed.
+    pub(crate) fn notify(&self) {
+        let mut g = self.generation.lock();
+        *g = g.wrapping_add(1);
+        self.cond.notify_all();
+    }
+
+    /// The current generation.
+    pub(crate) fn generation(&self) -> u64 {
+        *self.generation.lock()
+    }
+
+    /// Waits until the generation differs from `seen`, or `timeout` passed; returns the
+    /// generation then.
+    pub(crate) fn wait_past(&self, seen: u64, timeout: Duration) -> u64 {
+        let mut g = self.generation.lock();
+        if *g == seen {
+            self.cond.wait_for(&mut g, timeout);
+        }
+        *g
+    }
+}

@@ -22,6 +22,7 @@ use crate::gsi_queue;
 use crate::keys::{entry_key, header_hash, partition_prefix, pk_hash};
 use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
+use crate::streams;
 use crate::txn_claims::Claim;
 use crate::types::{item_size_bytes, validate_item, Item};
 use shale_engine::{BatchOp, WriteBatch};
@@ -53,6 +54,9 @@ pub(crate) struct ItemWrite<'a> {
     /// the service's own writes do not: TTL deletes, restores and imports (DynamoDB
     /// charges none of them to the table's throughput).
     pub(crate) charged: bool,
+    /// Whether the TTL sweeper makes this write: its stream record names the service
+    /// as the user identity, as DynamoDB's TTL deletions do.
+    pub(crate) by_ttl: bool,
 }
 
 impl<'a> ItemWrite<'a> {
@@ -70,12 +74,19 @@ impl<'a> ItemWrite<'a> {
             mutation: Box::new(mutation),
             check_only: false,
             charged: true,
+            by_ttl: false,
         }
     }
 
     /// This write, consuming no write capacity (see [`ItemWrite::charged`]).
     pub(crate) fn uncharged(mut self) -> ItemWrite<'a> {
         self.charged = false;
+        self
+    }
+
+    /// This write, as the TTL sweeper's (see [`ItemWrite::by_ttl`]).
+    pub(crate) fn by_ttl(mut self) -> ItemWrite<'a> {
+        self.by_ttl = true;
         self
     }
 
@@ -93,6 +104,7 @@ impl<'a> ItemWrite<'a> {
             mutation: Box::new(move |old| check(old).map(|()| None)),
             check_only: true,
             charged: true,
+            by_ttl: false,
         }
     }
 }
@@ -146,16 +158,20 @@ pub(crate) enum Hook {
     /// One GSI maintenance record per changed item whose GSI entries change (allocates
     /// queue sequence numbers; the worker is woken after commit).
     GsiQueue,
-    // Extension point `StreamRecords`, next: one stream record per changed item of a
-    // table with a stream (allocates stream sequence numbers, in the same batch).
+    /// One change record per changed item of a table whose stream is enabled
+    /// (`crate::streams::change`), as log data in the write's batch: the commit log's
+    /// order is the stream's, so it allocates nothing. An item read and left as it was
+    /// (a condition check, an identical put) logs none.
+    StreamRecords,
 }
 
 /// The hooks, in the order every write runs them.
-pub(crate) const HOOKS: [Hook; 4] = [
+pub(crate) const HOOKS: [Hook; 5] = [
     Hook::LsiEntries,
     Hook::CollectionSizes,
     Hook::Capacity,
     Hook::GsiQueue,
+    Hook::StreamRecords,
 ];
 
 /// Where one item of a write lives.
@@ -187,6 +203,8 @@ struct Change<'a> {
     unchanged: bool,
     /// See [`ItemWrite::charged`].
     charged: bool,
+    /// See [`ItemWrite::by_ttl`].
+    by_ttl: bool,
 }
 
 /// What the hooks pass on: to later hooks, and to the after-commit step.
@@ -195,6 +213,8 @@ struct Derived {
     lsi_bytes: Vec<i64>,
     /// GSI maintenance records queued.
     gsi_records: usize,
+    /// Stream change records logged.
+    stream_records: usize,
 }
 
 /// Applies `writes` atomically: every item changes, or (on any error) none does.
@@ -210,9 +230,11 @@ struct Derived {
 /// 4. per item, in the given order: read the current item, run its mutation, validate
 ///    the new item (attribute rules, 400 KB, key and index-key types);
 /// 5. build one [`WriteBatch`]: the base puts/deletes, then the [`HOOKS`] in order
-///    (LSI entries → item-collection sizes → capacity admission → GSI queue);
+///    (LSI entries → item-collection sizes → capacity admission → GSI queue → stream
+///    records);
 /// 6. commit the batch (skipped when it is empty: deletes of absent items, checks);
-/// 7. after commit, wake the worker if GSI records were queued.
+/// 7. after commit, wake the worker if GSI records were queued, and stream consumers if
+///    change records were logged.
 ///
 /// Invariants:
 /// - atomic: the base writes and every derived write commit in one batch, so a crash
@@ -429,7 +451,12 @@ fn locate(w: &ItemWrite<'_>) -> Result<Located, Error> {
         } else {
             Some(partition_prefix(def.id, &w.key.pk)?)
         },
-        read_old: w.needs_old || !def.lsis.is_empty() || !def.gsis.is_empty(),
+        // A stream needs the old item: for its event name, its old image, and to log
+        // nothing for a write that changes nothing.
+        read_old: w.needs_old
+            || !def.lsis.is_empty()
+            || !def.gsis.is_empty()
+            || streams::active(def).is_some(),
     })
 }
 
@@ -458,10 +485,12 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
     };
     let charged = write.charged;
     let new = (write.mutation)(old.as_ref())?;
+    let by_ttl = write.by_ttl;
     if write.check_only {
         return Ok(Change {
             unchanged: true,
             charged,
+            by_ttl,
             def: write.def,
             item_key: at.item_key,
             partition: at.partition,
@@ -477,6 +506,7 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
     Ok(Change {
         unchanged: new.is_none() && at.read_old && old.is_none(),
         charged,
+        by_ttl,
         def: write.def,
         item_key: at.item_key,
         partition: at.partition,
@@ -511,6 +541,7 @@ fn run_hooks(
     let mut derived = Derived {
         lsi_bytes: vec![0; changes.len()],
         gsi_records: 0,
+        stream_records: 0,
     };
     for hook in HOOKS {
         match hook {
@@ -518,6 +549,7 @@ fn run_hooks(
             Hook::CollectionSizes => collection_sizes(core, changes, &derived, batch)?,
             Hook::Capacity => admit_capacity(core, changes, transactional)?,
             Hook::GsiQueue => gsi_queue_records(core, changes, &mut derived, batch)?,
+            Hook::StreamRecords => stream_records(changes, &mut derived, batch)?,
         }
     }
     Ok(derived)
@@ -712,8 +744,40 @@ fn gsi_queue_records(
     Ok(())
 }
 
-/// Step 6. Extension point: stream records will wake their readers here.
+/// [`Hook::StreamRecords`].
+fn stream_records(
+    changes: &[Change<'_>],
+    derived: &mut Derived,
+    batch: &mut WriteBatch,
+) -> Result<(), Error> {
+    for c in changes {
+        let Some((stream, view)) = streams::active(c.def) else {
+            continue;
+        };
+        if c.unchanged {
+            continue;
+        }
+        let change = streams::change::Change::between(
+            &c.def.key,
+            view,
+            c.old.as_ref(),
+            c.new.as_ref(),
+            c.by_ttl,
+        );
+        if let Some(change) = change {
+            batch.log_data(change.encode(c.def.id, stream)?);
+            derived.stream_records += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Step 7: wake the GSI worker if records were queued, and stream consumers if records
+/// were logged.
 fn after_commit(core: &Core, derived: &Derived) {
+    if derived.stream_records > 0 {
+        core.stream_wake.notify();
+    }
     if derived.gsi_records > 0 {
         core.signal.notify();
     }

@@ -130,7 +130,7 @@ pub struct LocalSecondaryIndex {
     pub projection: Projection,
 }
 
-/// `StreamSpecification`. Stored in the catalog; streams themselves are not implemented.
+/// `StreamSpecification`: whether the table's stream is on, and what it records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StreamSpecification {
@@ -217,9 +217,15 @@ pub struct TableDescription {
     /// LSIs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexDescription>>,
-    /// The stream specification, if one was set.
+    /// The stream specification, while a stream is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_specification: Option<StreamSpecification>,
+    /// The latest stream's ARN (kept after it is disabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_stream_arn: Option<String>,
+    /// The latest stream's label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_stream_label: Option<String>,
     /// Whether DeleteTable is refused.
     pub deletion_protection_enabled: bool,
     /// An on-demand table's maximum throughput, if one was set.

@@ -4,11 +4,9 @@
 //! Jobs, in the order a round runs them:
 //! 1. index work ([`index`]): drain the GSI maintenance queue, advance GSI backfills,
 //!    remove dropped tables' and indexes' data; every round, in bounded chunks;
-//! 2. the TTL sweep ([`ttl_sweep`]): every `DatabaseOptions::ttl_sweep_interval`.
-//!
-//! Extension points, next: stream-record retention (trim records older than 24 hours)
-//! and capacity token-bucket refill go in [`run_round`] after the TTL sweep, each with
-//! its own period in [`Schedule`].
+//! 2. the TTL sweep ([`ttl_sweep`]): every `DatabaseOptions::ttl_sweep_interval`;
+//! 3. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
+//!    history retention: every minute.
 //!
 //! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
 //! `index_worker_interval` at most), runs one round, and exits when the signal says
@@ -80,11 +78,13 @@ impl Drop for Worker {
 /// When each periodic job last ran.
 struct Schedule {
     last_ttl_sweep: Instant,
+    last_stream_upkeep: Instant,
 }
 
 fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
     let mut schedule = Schedule {
         last_ttl_sweep: Instant::now(),
+        last_stream_upkeep: Instant::now(),
     };
     // Exits on shutdown or when the shared state is gone; each iteration is one bounded
     // wait and one bounded round. The state is held only during a round.
@@ -111,4 +111,15 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
         // Likewise: an expired item missed now is found by a later round.
         let _ = ttl_sweep::sweep_round(core);
     }
+    if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
+        schedule.last_stream_upkeep = Instant::now();
+        // Shard rolls and retention: a roll missed now happens at the next read or round.
+        let _ = crate::streams::upkeep(core);
+        let _ = crate::pitr_retention::sync_retention(core);
+    }
 }
+
+/// How often the worker rolls stream shards over and releases history no stream or
+/// PITR window needs any more (readers roll shards too, so this only bounds how late a
+/// roll can be when nobody reads).
+const STREAM_UPKEEP_INTERVAL: Duration = Duration::from_secs(60);

@@ -132,7 +132,8 @@ fn delete_if_expired(
         // Rewritten or deleted meanwhile: leave it (the error only aborts the write).
         _ => Err(Error::ConditionalCheckFailed { item: None }),
     })
-    .uncharged();
+    .uncharged()
+    .by_ttl();
     match write_item(core, &cat, write) {
         Ok(_) => Ok(true),
         Err(Error::ConditionalCheckFailed { .. }) => Ok(false),

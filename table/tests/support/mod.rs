@@ -654,3 +654,75 @@ pub fn throttled_total(db: &Database, table: &str) -> u64 {
         .map(|p| p.read.throttled_requests + p.write.throttled_requests)
         .sum()
 }
+
+/// Turns `table`'s stream on with `view` (UpdateTable); returns the stream's ARN.
+pub fn enable_stream(db: &Database, table: &str, view: shale_table::StreamViewType) -> String {
+    let out = db
+        .update_table(shale_table::UpdateTableInput {
+            table_name: table.into(),
+            stream_specification: Some(shale_table::StreamSpecification {
+                stream_enabled: true,
+                stream_view_type: Some(view),
+            }),
+            ..Default::default()
+        })
+        .expect("enable stream");
+    out.table_description
+        .latest_stream_arn
+        .expect("an enabled stream has an ARN")
+}
+
+/// Most GetRecords calls [`read_stream`] makes per shard before failing the test.
+pub const READ_CALLS_MAX: usize = 10_000;
+
+/// Every record of the stream at `arn`, shard by shard from TRIM_HORIZON, following
+/// each shard until GetRecords returns an empty page (open shard) or no iterator
+/// (closed shard). Pages of `limit` records.
+pub fn read_stream(db: &Database, arn: &str, limit: i64) -> Vec<shale_table::Record> {
+    let shards = describe_stream(db, arn).shards;
+    let mut out = Vec::new();
+    for shard in shards {
+        let mut it = Some(
+            db.get_shard_iterator(shale_table::GetShardIteratorInput {
+                stream_arn: arn.into(),
+                shard_id: shard.shard_id.clone(),
+                shard_iterator_type: shale_table::ShardIteratorType::TrimHorizon,
+                sequence_number: None,
+            })
+            .expect("iterator")
+            .shard_iterator,
+        );
+        for call in 0.. {
+            assert!(
+                call < READ_CALLS_MAX,
+                "shard {} never ended",
+                shard.shard_id
+            );
+            let Some(i) = it.take() else { break };
+            let page = db
+                .get_records(shale_table::GetRecordsInput {
+                    shard_iterator: i,
+                    limit: Some(limit),
+                })
+                .expect("get records");
+            let empty = page.records.is_empty();
+            out.extend(page.records);
+            it = page.next_shard_iterator;
+            if empty && shard.sequence_number_range.ending_sequence_number.is_none() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// DescribeStream's description (first page).
+pub fn describe_stream(db: &Database, arn: &str) -> shale_table::StreamDescription {
+    db.describe_stream(shale_table::DescribeStreamInput {
+        stream_arn: arn.into(),
+        limit: None,
+        exclusive_start_shard_id: None,
+    })
+    .expect("describe stream")
+    .stream_description
+}
