@@ -46,6 +46,9 @@ OPTIONS:
                          partition, as DynamoDB does (default on; every table starts
                          with a full 300 s of burst credit); off only reports
                          consumed capacity
+    --manual-clock       for tests: time stands still except when moved with
+                         POST /_shale/clock/advance?seconds=N (TTL expiry, stream
+                         shard rollover and iterator expiry, PITR windows)
     -h, --help           print this help and exit
 
 LIMITS (docs/server.md says why each default is what it is):
@@ -100,6 +103,8 @@ pub struct ServerConfig {
     /// `--capacity on|off`: throttle requests over a table's capacity (DynamoDB's
     /// semantics, the default) or only report consumed capacity.
     pub capacity_enforcement: bool,
+    /// `--manual-clock`: the engine's and tables' time moves only when a test advances it.
+    pub manual_clock: bool,
 }
 
 impl Default for ServerConfig {
@@ -111,6 +116,7 @@ impl Default for ServerConfig {
             limits: ServerLimits::default(),
             tolerate_wal_loss: false,
             capacity_enforcement: true,
+            manual_clock: false,
         }
     }
 }
@@ -206,6 +212,7 @@ enum Flag {
     BlockingThreads,
     MaxQueuedRequests,
     Capacity,
+    ManualClock,
 }
 
 impl Flag {
@@ -228,6 +235,7 @@ impl Flag {
             "--blocking-threads" => Flag::BlockingThreads,
             "--max-queued-requests" => Flag::MaxQueuedRequests,
             "--capacity" => Flag::Capacity,
+            "--manual-clock" => Flag::ManualClock,
             _ => return None,
         })
     }
@@ -235,7 +243,11 @@ impl Flag {
     fn takes_value(self) -> bool {
         !matches!(
             self,
-            Flag::InMemory | Flag::SharedDb | Flag::Help | Flag::TolerateWalLoss
+            Flag::InMemory
+                | Flag::SharedDb
+                | Flag::Help
+                | Flag::TolerateWalLoss
+                | Flag::ManualClock
         )
     }
 }
@@ -301,6 +313,7 @@ where
             Flag::SharedDb => {}
             Flag::Help => help = true,
             Flag::TolerateWalLoss => config.tolerate_wal_loss = true,
+            Flag::ManualClock => config.manual_clock = true,
             Flag::MaxConnections => {
                 config.limits.max_connections = parse_count(&name, &value)?;
             }

@@ -63,6 +63,9 @@ pub struct AppState {
     /// The engine call, inline or on the blocking pool. Always [`dispatch::execute`]:
     /// only this crate's tests swap in another (one that panics), so no request can.
     execute: Execute,
+    /// `--manual-clock`: the clock the engine and tables read, moved only by
+    /// `POST /_shale/clock/advance?seconds=N` (see [`advance_clock`]).
+    pub manual_clock: Option<shale_io::clock::ManualClock>,
 }
 
 /// The signature of [`dispatch::execute`].
@@ -90,6 +93,7 @@ impl AppState {
             engine_slots: Arc::new(Semaphore::new(limits.max_queued_engine_calls.max(1))),
             limits,
             execute: dispatch::execute,
+            manual_clock: None,
         }
     }
 
@@ -193,6 +197,7 @@ pub async fn handle(
     let phase = RequestPhase::start(slot);
     let request_id = state.request_ids.next_id();
     let response = match (req.method(), req.uri().path()) {
+        (&Method::POST, CLOCK_ADVANCE_PATH) => advance_clock(&state, req.uri().query()),
         (&Method::POST, _) => api(&state, &phase, req, &request_id).await,
         (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
         (&Method::GET, "/metrics") => {
@@ -216,6 +221,41 @@ pub async fn handle(
         _ => not_found(),
     };
     Ok(with_request_id(response, &request_id))
+}
+
+/// Where a test moves a `--manual-clock` server's time forward.
+pub const CLOCK_ADVANCE_PATH: &str = "/_shale/clock/advance";
+/// The most one call may move the clock: 400 days (past every retention window).
+pub const CLOCK_ADVANCE_MAX_SECS: u64 = 400 * 86_400;
+
+/// `POST /_shale/clock/advance?seconds=N`: moves a `--manual-clock` server's time forward
+/// by N seconds (at most [`CLOCK_ADVANCE_MAX_SECS`]) and answers the new time in
+/// microseconds since the epoch. Without `--manual-clock` it is 404, like any unknown
+/// path, so a production server exposes nothing. Tests use it to roll stream shards,
+/// expire iterators and TTL items, and move PITR windows without waiting.
+fn advance_clock(state: &AppState, query: Option<&str>) -> Response<Full<Bytes>> {
+    let Some(clock) = &state.manual_clock else {
+        return not_found();
+    };
+    let secs = query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("seconds=")))
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&s| s <= CLOCK_ADVANCE_MAX_SECS);
+    match secs {
+        Some(s) => {
+            clock.advance_secs(s);
+            respond(
+                StatusCode::OK,
+                "text/plain",
+                format!("{}\n", shale_io::clock::Clock::now_micros(clock)).into_bytes(),
+            )
+        }
+        None => respond(
+            StatusCode::BAD_REQUEST,
+            "text/plain",
+            format!("expected ?seconds=N with N at most {CLOCK_ADVANCE_MAX_SECS}\n").into_bytes(),
+        ),
+    }
 }
 
 /// Marks a connection's phases through one request; back to idle when dropped (the

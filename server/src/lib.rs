@@ -47,7 +47,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use shale_engine::lsm::OnSyncedLoss;
-use shale_io::clock::{Clock, SystemClock};
+use shale_io::clock::{Clock, ManualClock, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::cli::ServerConfig;
@@ -103,8 +103,15 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         } else {
             OnSyncedLoss::Refuse
         };
-        let storage =
-            Storage::open_with(&config.storage, on_synced_loss, config.capacity_enforcement)?;
+        let manual_clock = config
+            .manual_clock
+            .then(|| ManualClock::new(SystemClock.now_micros()));
+        let storage = Storage::open_with(
+            &config.storage,
+            on_synced_loss,
+            config.capacity_enforcement,
+            manual_clock.clone(),
+        )?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -113,11 +120,9 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
         let shutdown = server::shutdown_signal().map_err(StartupError::Runtime)?;
-        let state = Arc::new(AppState::with_limits(
-            &storage,
-            SystemClock.now_micros(),
-            config.limits,
-        ));
+        let mut state = AppState::with_limits(&storage, SystemClock.now_micros(), config.limits);
+        state.manual_clock = manual_clock;
+        let state = Arc::new(state);
         tracing::info!(%local, backend = storage.backend_name(), "listening");
         announce(local);
         let outcome = server::serve(listener, state, shutdown).await;
@@ -217,8 +222,12 @@ mod tests {
     #[test]
     fn an_engine_whose_sync_failed_does_not_close_cleanly() {
         let fs = Arc::new(FaultFs::new());
-        let storage =
-            Storage::open_lsm(DbOptions::new("/db").with_fs(fs.clone()), true).expect("opens");
+        let storage = Storage::open_lsm(
+            DbOptions::new("/db").with_fs(fs.clone()),
+            true,
+            Arc::new(SystemClock),
+        )
+        .expect("opens");
         fs.fail_nth_sync(1);
         let write = storage.database.backend().put(b"k", b"v");
         assert!(write.is_err(), "the injected sync failure fails the write");

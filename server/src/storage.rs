@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use shale_engine::lsm::{Db, DbOptions, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
+use shale_io::clock::{Clock, ManualClock, SystemClock};
 use shale_table::{Database, DatabaseOptions};
 
 use crate::cli::StorageMode;
@@ -90,7 +91,7 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
-        Self::open_with(mode, OnSyncedLoss::Refuse, true)
+        Self::open_with(mode, OnSyncedLoss::Refuse, true, None)
     }
 
     /// As [`Storage::open`], with what the on-disk engine does when WAL recovery would
@@ -98,7 +99,8 @@ impl Storage {
     /// drop them and report each at WARN (`--tolerate-wal-loss`), and with capacity
     /// enforcement on (the default) or off (`--capacity off`). Either way every table's
     /// buckets start full of burst credit, so a test suite's first burst at a small
-    /// table is not throttled.
+    /// table is not throttled. With `manual_clock` (`--manual-clock`), the engine and
+    /// the table layer read time from it, and it moves only when told.
     ///
     /// # Errors
     /// As [`Storage::open`].
@@ -106,31 +108,43 @@ impl Storage {
         mode: &StorageMode,
         on_synced_loss: OnSyncedLoss,
         capacity_enforcement: bool,
+        manual_clock: Option<ManualClock>,
     ) -> Result<Storage, StartupError> {
+        let clock: Arc<dyn Clock> = match manual_clock {
+            Some(c) => Arc::new(c),
+            None => Arc::new(SystemClock),
+        };
         match mode {
             // The memory backend keeps checkpoints in memory: no backup directory.
             StorageMode::InMemory => Self::on_backend(
-                Arc::new(MemBackend::new()),
+                Arc::new(MemBackend::with_clock(Arc::clone(&clock))),
                 None,
-                DatabaseOptions::default().with_capacity_enforcement(capacity_enforcement),
+                DatabaseOptions::default()
+                    .with_capacity_enforcement(capacity_enforcement)
+                    .with_clock(clock),
             ),
             StorageMode::OnDisk(dir) => Self::open_lsm(
-                DbOptions::new(dir).with_wal_on_synced_loss(on_synced_loss),
+                DbOptions::new(dir)
+                    .with_wal_on_synced_loss(on_synced_loss)
+                    .with_clock(Arc::clone(&clock)),
                 capacity_enforcement,
+                clock,
             ),
         }
     }
 
     /// Opens the LSM engine with `options` and the table layer on it, capacity enforced
-    /// or not. [`Storage::open`] passes the defaults for a directory; tests pass a
+    /// or not, the table layer reading time from `clock` (the engine's is in `options`). [`Storage::open`] passes the defaults for a directory; tests pass a
     /// fault-injecting file system.
     pub(crate) fn open_lsm(
         options: DbOptions,
         capacity_enforcement: bool,
+        clock: Arc<dyn Clock>,
     ) -> Result<Storage, StartupError> {
         let dir = options.dir.clone();
         let database_options = DatabaseOptions::default()
             .with_capacity_enforcement(capacity_enforcement)
+            .with_clock(clock)
             .with_backup_dir(backup_dir(&dir))
             .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;

@@ -25,6 +25,7 @@
 pub(crate) mod api;
 pub(crate) mod change;
 // pub mod consumer; (next)
+pub mod filter;
 pub(crate) mod ids;
 pub(crate) mod iterator;
 pub(crate) mod reader;
