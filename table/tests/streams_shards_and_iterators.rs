@@ -78,7 +78,10 @@ fn shards_roll_over_every_four_hours_and_children_name_their_parents() {
         let one = describe_stream(db, arn);
         assert_eq!(one.shards.len(), 1);
         assert_eq!(one.shards[0].parent_shard_id, None);
-        assert_eq!(one.shards[0].sequence_number_range.ending_sequence_number, None);
+        assert_eq!(
+            one.shards[0].sequence_number_range.ending_sequence_number,
+            None
+        );
         assert!(one.shards[0].shard_id.starts_with("shardId-"));
 
         clock.advance_secs(FOUR_HOURS + 1);
@@ -87,12 +90,26 @@ fn shards_roll_over_every_four_hours_and_children_name_their_parents() {
         assert_eq!(two.shards.len(), 2);
         let (parent, child) = (&two.shards[0], &two.shards[1]);
         assert_eq!(parent.shard_id, one.shards[0].shard_id);
-        assert_eq!(child.parent_shard_id.as_deref(), Some(parent.shard_id.as_str()));
-        let end = parent.sequence_number_range.ending_sequence_number.clone().unwrap();
+        assert_eq!(
+            child.parent_shard_id.as_deref(),
+            Some(parent.shard_id.as_str())
+        );
+        let end = parent
+            .sequence_number_range
+            .ending_sequence_number
+            .clone()
+            .unwrap();
         assert!(end < child.sequence_number_range.starting_sequence_number);
 
         // The parent holds a and ends; the child holds b and stays open.
-        let it = iterator(db, arn, &parent.shard_id, ShardIteratorType::TrimHorizon, None).unwrap();
+        let it = iterator(
+            db,
+            arn,
+            &parent.shard_id,
+            ShardIteratorType::TrimHorizon,
+            None,
+        )
+        .unwrap();
         let page = records(db, &it, None).unwrap();
         assert_eq!(ids(&page.records), ["a"]);
         let rest = match page.next_shard_iterator {
@@ -100,8 +117,18 @@ fn shards_roll_over_every_four_hours_and_children_name_their_parents() {
             None => GetRecordsOutput::default(),
         };
         assert!(rest.records.is_empty());
-        assert_eq!(rest.next_shard_iterator, None, "a closed shard read to its end");
-        let it = iterator(db, arn, &child.shard_id, ShardIteratorType::TrimHorizon, None).unwrap();
+        assert_eq!(
+            rest.next_shard_iterator, None,
+            "a closed shard read to its end"
+        );
+        let it = iterator(
+            db,
+            arn,
+            &child.shard_id,
+            ShardIteratorType::TrimHorizon,
+            None,
+        )
+        .unwrap();
         let page = records(db, &it, None).unwrap();
         assert_eq!(ids(&page.records), ["b"]);
         assert!(page.next_shard_iterator.is_some(), "an open shard goes on");
@@ -127,10 +154,26 @@ fn latest_at_and_after_sequence_number_and_paging() {
         assert_eq!(ids(&page.records), ["b", "c", "d", "e"]);
         let c_seq = page.records[1].dynamodb.sequence_number.clone();
 
-        let at = iterator(db, arn, &shard, ShardIteratorType::AtSequenceNumber, Some(&c_seq)).unwrap();
-        assert_eq!(ids(&records(db, &at, None).unwrap().records), ["c", "d", "e"]);
-        let after =
-            iterator(db, arn, &shard, ShardIteratorType::AfterSequenceNumber, Some(&c_seq)).unwrap();
+        let at = iterator(
+            db,
+            arn,
+            &shard,
+            ShardIteratorType::AtSequenceNumber,
+            Some(&c_seq),
+        )
+        .unwrap();
+        assert_eq!(
+            ids(&records(db, &at, None).unwrap().records),
+            ["c", "d", "e"]
+        );
+        let after = iterator(
+            db,
+            arn,
+            &shard,
+            ShardIteratorType::AfterSequenceNumber,
+            Some(&c_seq),
+        )
+        .unwrap();
         assert_eq!(ids(&records(db, &after, None).unwrap().records), ["d", "e"]);
 
         // Pages of two: a b | c d | e | (empty, still open)
@@ -154,7 +197,10 @@ fn iterators_expire_after_fifteen_minutes_and_records_after_a_day() {
         clock.advance_secs(15 * 60 + 1);
         let e = records(db, &it, None).unwrap_err();
         assert_eq!(e.exception_name(), "ExpiredIteratorException");
-        assert_eq!(e.to_string(), "The provided iterator exceeds the maximum age allowed.");
+        assert_eq!(
+            e.to_string(),
+            "The provided iterator exceeds the maximum age allowed."
+        );
 
         clock.advance_secs(24 * 3600);
         put(db, "new");
@@ -181,7 +227,9 @@ fn malformed_and_unknown_names_get_dynamodbs_errors() {
             })
         };
         assert_eq!(
-            err(describe("arn:aws:dynamodb:us-east-1:000000000000:table/Events")),
+            err(describe(
+                "arn:aws:dynamodb:us-east-1:000000000000:table/Events"
+            )),
             v("Invalid StreamArn")
         );
         assert_eq!(
@@ -198,7 +246,13 @@ fn malformed_and_unknown_names_get_dynamodbs_errors() {
         );
         let bad_shard = "shardId-00000000000000000000-00000000";
         assert_eq!(
-            err(iterator(db, arn, bad_shard, ShardIteratorType::TrimHorizon, None)),
+            err(iterator(
+                db,
+                arn,
+                bad_shard,
+                ShardIteratorType::TrimHorizon,
+                None
+            )),
             (
                 "ResourceNotFoundException".to_owned(),
                 "Requested resource not found: Shard does not exist".to_owned()
@@ -213,12 +267,27 @@ fn malformed_and_unknown_names_get_dynamodbs_errors() {
             err(iterator(db, arn, &shard, ShardIteratorType::Latest, Some(&seq))),
             v("1 validation error detected: SequenceNumber must not be specified for ShardIteratorType LATEST")
         );
-        let (name, _) = err(iterator(db, arn, &shard, ShardIteratorType::AtSequenceNumber, Some(&seq)));
-        assert_eq!(name, "ValidationException", "a sequence number past the shard");
-        assert_eq!(err(records(db, "sdfsdfsdf", None)), v("Invalid ShardIterator"));
+        let (name, _) = err(iterator(
+            db,
+            arn,
+            &shard,
+            ShardIteratorType::AtSequenceNumber,
+            Some(&seq),
+        ));
+        assert_eq!(
+            name, "ValidationException",
+            "a sequence number past the shard"
+        );
+        assert_eq!(
+            err(records(db, "sdfsdfsdf", None)),
+            v("Invalid ShardIterator")
+        );
         let good = iterator(db, arn, &shard, ShardIteratorType::TrimHorizon, None).unwrap();
         let tampered = good.replace("|1|0", "|1|1");
-        assert_eq!(err(records(db, &tampered, None)), v("Invalid ShardIterator"));
+        assert_eq!(
+            err(records(db, &tampered, None)),
+            v("Invalid ShardIterator")
+        );
         assert_eq!(
             err(records(db, &good, Some(1001))),
             v("1 validation error detected: Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")

@@ -259,7 +259,9 @@ impl Database {
                 let at = ids::parse_sequence_number(s).ok_or_else(invalid)?;
                 // In the shard, and written: the end of a closed shard, or the last
                 // batch committed for an open one.
-                let last = range.end_seq.unwrap_or_else(|| core.backend.snapshot().seq());
+                let last = range
+                    .end_seq
+                    .unwrap_or_else(|| core.backend.snapshot().seq());
                 if at.seq < range.start_seq || at.seq > last {
                     return Err(invalid().into());
                 }

@@ -24,7 +24,7 @@
 
 pub(crate) mod api;
 pub(crate) mod change;
-// pub mod consumer; (next)
+pub mod consumer;
 pub mod filter;
 pub(crate) mod ids;
 pub(crate) mod iterator;
