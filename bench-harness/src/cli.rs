@@ -28,6 +28,12 @@ pub const DEFAULT_KV_TARGETS: &str = "kv:shale,kv:fjall";
 pub const DEFAULT_ROUNDS: u64 = 6;
 /// Most interleaved rounds accepted (each round is a separate run of every target).
 pub const ROUNDS_MAX: u64 = 10_000;
+/// Records `stream-lag` writes by default.
+pub const STREAM_LAG_DEFAULT_RECORDS: u64 = 20_000;
+/// `stream-lag`'s default write rate, ops/s.
+pub const STREAM_LAG_DEFAULT_RATE: f64 = 2_000.0;
+/// Largest `--value-bytes`.
+pub const STREAM_VALUE_BYTES_MAX: usize = 300_000;
 /// Longest `--settle` pause, in seconds.
 pub const SETTLE_SECS_MAX: u64 = 3_600;
 
@@ -39,6 +45,11 @@ usage:
   shale-bench kv [--targets kv:shale,kv:fjall] [--keys N] [--sync-ops N]
                  [--buffered-ops N] [--read-ops N] [--settle SECS] [--seed N]
                  [--out DIR] [--dir DIR]
+  shale-bench stream-lag [--records N] [--target-ops N] [--durability MODE]
+                 [--memory] [--no-log-tail] [--value-bytes N] [--out DIR] [--dir DIR]
+                       in-process stream consumer lag (write ack to delivery, p50/p99)
+                       and GetRecords throughput, on a NEW_AND_OLD_IMAGES stream
+                       (defaults: 20000 records at 2000 ops/s, 100-byte values)
 
 options:
   --records N          records loaded (default 1000000)
@@ -58,7 +69,9 @@ options:
                        sync | buffered for the load phase (default: --durability); when
                        it differs, each target is made durable and reopened before the run
   --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
-                       table:memory, http:http://HOST:PORT (default kv:shale,table:shale)
+                       table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream
+                       on), table:memory, http:http://HOST:PORT (default
+                       kv:shale,table:shale)
   --server-pid PID     (ycsb, with an http: target) the server's process: each result
                        also reports its CPU time per run-phase operation
   --out DIR            report directory (default shale-bench-out)
@@ -118,6 +131,8 @@ pub enum Command {
     Compare(YcsbOptions),
     /// `kv`.
     Kv(KvOptions),
+    /// `stream-lag`.
+    StreamLag(crate::stream_lag::StreamLagOptions),
     /// `help`.
     Help,
 }
@@ -188,6 +203,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut sync_ops = 2_000u64;
     let mut buffered_ops = 200_000u64;
     let mut read_ops = 200_000u64;
+    let mut memory = false;
+    let mut no_log_tail = false;
+    let mut value_bytes = 100usize;
     while let Some(arg) = p.next()? {
         match arg {
             Value(v) if sub == "ycsb" && workloads.is_none() => {
@@ -244,6 +262,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             Long("sync-ops") => sync_ops = p.value()?.parse()?,
             Long("buffered-ops") => buffered_ops = p.value()?.parse()?,
             Long("read-ops") => read_ops = p.value()?.parse()?,
+            Long("memory") => memory = true,
+            Long("no-log-tail") => no_log_tail = true,
+            Long("value-bytes") => {
+                value_bytes = p.value()?.parse()?;
+                if value_bytes > STREAM_VALUE_BYTES_MAX {
+                    return Err(CliError::OutOfRange {
+                        option: "value-bytes",
+                        value: value_bytes.to_string(),
+                        reason: "must be 0..=300000 (an item is at most 400 KB)",
+                    });
+                }
+            }
             Long("help") | Short('h') => {
                 return Ok(Invocation {
                     command: Command::Help,
@@ -311,6 +341,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             seed,
             settle,
         }),
+        "stream-lag" => Command::StreamLag(crate::stream_lag::StreamLagOptions {
+            records: if records == DEFAULT_RECORDS {
+                STREAM_LAG_DEFAULT_RECORDS
+            } else {
+                records
+            },
+            rate: target_ops.unwrap_or(STREAM_LAG_DEFAULT_RATE),
+            durability,
+            memory,
+            value_bytes,
+            no_log_tail,
+        }),
         other => {
             return Err(CliError::UnknownCommand {
                 command: other.to_string(),
@@ -347,6 +389,12 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
         Command::Ycsb(o) => ycsb::run_ycsb(o, &inv.data_root, &mut report),
         Command::Compare(o) => ycsb::run_compare(o, &inv.data_root, &mut report),
         Command::Kv(o) => kv_micro::run_kv(o, &inv.data_root, &mut report),
+        Command::StreamLag(o) => {
+            let measured = crate::stream_lag::run(o, &inv.data_root)?;
+            let path = crate::stream_lag::write_report(&measured, &inv.out)?;
+            println!("wrote {}", path.display());
+            return Ok(None);
+        }
     };
     print!("{}", report::terminal::render(&report));
     let written = report::write_all(&report, &inv.out)?;

@@ -28,6 +28,7 @@ pub mod rng;
 pub mod runner;
 pub mod server_cpu;
 pub mod shale_lsm;
+pub mod stream_lag;
 pub mod target;
 pub mod workload;
 pub mod ycsb;

@@ -48,7 +48,17 @@ pub fn note(durability: Durability) -> String {
 /// # Errors
 /// The engine's open failure.
 pub fn open(dir: &Path, durability: Durability) -> Result<Arc<dyn Backend>, TargetError> {
-    let mut opts = DbOptions::new(dir);
+    open_with(DbOptions::new(dir), durability)
+}
+
+/// As [`open`], from `opts` (e.g. with another log-data tail size).
+///
+/// # Errors
+/// The engine's open failure.
+pub fn open_with(
+    mut opts: DbOptions,
+    durability: Durability,
+) -> Result<Arc<dyn Backend>, TargetError> {
     opts.durability = wal_durability(durability);
     Ok(Arc::new(Db::open(opts)?))
 }

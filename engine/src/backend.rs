@@ -230,6 +230,29 @@ pub struct CommittedBatch {
     pub batch: WriteBatch,
 }
 
+/// The log data ([`BatchOp::LogData`]) of one committed batch, as
+/// [`Backend::recent_log_data`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedData {
+    /// The batch's sequence number.
+    pub seq: u64,
+    /// When it was committed (µs since the epoch, the backend's clock; approximate: it
+    /// may differ by microseconds from [`CommittedBatch::commit_time_micros`]).
+    pub commit_time_micros: u64,
+    /// Each blob with its index among the batch's operations.
+    pub blobs: Vec<(u32, Vec<u8>)>,
+}
+
+/// What [`Backend::recent_log_data`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentLogData {
+    /// Every batch with log data from the asked sequence number up to this one is in
+    /// `batches` (batches without log data are left out).
+    pub upto_seq: u64,
+    /// Those batches, in sequence order.
+    pub batches: Vec<LoggedData>,
+}
+
 /// Committed batches in sequence order. It yields an `Err` and then stops if the log is
 /// damaged or unreadable.
 pub type CommitLogIter = Box<dyn Iterator<Item = Result<CommittedBatch, StorageError>> + Send>;
@@ -415,6 +438,17 @@ pub trait Backend: Send + Sync + Debug + 'static {
     fn read_commit_log(&self, from_seq: u64) -> Result<CommitLogIter, StorageError> {
         let _ = from_seq;
         Err(unsupported(self.name(), Capability::CommitLog))
+    }
+
+    /// The log data of the batches committed from `from_seq` on, from a bounded in-memory
+    /// tail: the fast path of a stream reader at the head of the log. At most
+    /// `max_batches` batches with log data; `upto_seq` says how far the answer reaches
+    /// (the last visible batch, or the last one returned when `max_batches` cut it
+    /// short). `None` when the tail does not reach back to `from_seq` (or the backend
+    /// keeps none): read [`Backend::read_commit_log`] instead.
+    fn recent_log_data(&self, from_seq: u64, max_batches: usize) -> Option<RecentLogData> {
+        let _ = (from_seq, max_batches);
+        None
     }
 
     /// Writes a consistent checkpoint of every acknowledged write into `dir` (which must

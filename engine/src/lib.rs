@@ -24,7 +24,7 @@ mod mem_history;
 
 pub use backend::{
     Backend, BackendStats, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch,
-    Direction, HistoryBounds, KvIter, ReadView, Snapshot, WriteBatch,
+    Direction, HistoryBounds, KvIter, LoggedData, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
 pub use error::StorageError;
 pub use lsm::{Db, DbOptions, Durability};

@@ -182,6 +182,19 @@ pub enum TargetError {
         #[source]
         source: std::io::Error,
     },
+    /// `stream-lag`: fewer stream records arrived (or were read back) than were written.
+    #[error("stream {what}: {got} of {expected} records")]
+    StreamIncomplete {
+        /// Which phase ("delivered", "read by GetRecords").
+        what: &'static str,
+        /// Records that arrived.
+        got: u64,
+        /// Records written.
+        expected: u64,
+    },
+    /// `stream-lag`: the consumer thread panicked.
+    #[error("the stream consumer thread panicked")]
+    ConsumerPanicked,
 }
 
 impl TargetError {
@@ -348,6 +361,10 @@ pub enum TargetSpec {
     /// `table:shale+pitr`: `table:shale` with point-in-time recovery on (the WAL is
     /// archived and restore bases are taken), to measure what PITR costs writes.
     TableShalePitr,
+    /// `table:shale+stream`: `table:shale` with a NEW_AND_OLD_IMAGES stream on (every
+    /// write reads its old item and logs a change record), to measure what a stream
+    /// costs writes.
+    TableShaleStream,
     /// `table:memory`
     TableMemory,
     /// `http:URL`
@@ -365,7 +382,8 @@ impl TargetSpec {
             | TargetSpec::KvRedb
             | TargetSpec::KvRocksdb
             | TargetSpec::TableShale
-            | TargetSpec::TableShalePitr => true,
+            | TargetSpec::TableShalePitr
+            | TargetSpec::TableShaleStream => true,
             TargetSpec::KvMemory | TargetSpec::TableMemory | TargetSpec::Http(_) => false,
         }
     }
@@ -381,6 +399,7 @@ impl fmt::Display for TargetSpec {
             TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
             TargetSpec::TableShale => f.write_str("table:shale"),
             TargetSpec::TableShalePitr => f.write_str("table:shale+pitr"),
+            TargetSpec::TableShaleStream => f.write_str("table:shale+stream"),
             TargetSpec::TableMemory => f.write_str("table:memory"),
             TargetSpec::Http(url) => write!(f, "http:{url}"),
         }
@@ -398,6 +417,7 @@ impl FromStr for TargetSpec {
             "kv:rocksdb" => TargetSpec::KvRocksdb,
             "table:shale" => TargetSpec::TableShale,
             "table:shale+pitr" => TargetSpec::TableShalePitr,
+            "table:shale+stream" => TargetSpec::TableShaleStream,
             "table:memory" => TargetSpec::TableMemory,
             _ => match s.strip_prefix("http:") {
                 Some(url) if url.starts_with("http://") => TargetSpec::Http(url.to_string()),
@@ -462,6 +482,7 @@ pub fn open_kv(
         }
         TargetSpec::TableShale
         | TargetSpec::TableShalePitr
+        | TargetSpec::TableShaleStream
         | TargetSpec::TableMemory
         | TargetSpec::Http(_) => {
             return Err(TargetError::NotImplemented {
@@ -501,7 +522,7 @@ pub fn open_target(
     durability: Durability,
 ) -> Result<Box<dyn Target>, TargetError> {
     match spec {
-        TargetSpec::TableShale | TargetSpec::TableShalePitr => {
+        TargetSpec::TableShale | TargetSpec::TableShalePitr | TargetSpec::TableShaleStream => {
             create_dir(dir)?;
             let mut t = table::TableTarget::open(
                 BackendKv::open_shale_backend(dir, durability)?,
@@ -509,6 +530,9 @@ pub fn open_target(
             )?;
             if *spec == TargetSpec::TableShalePitr {
                 t.enable_pitr()?;
+            }
+            if *spec == TargetSpec::TableShaleStream {
+                t.enable_stream()?;
             }
             Ok(Box::new(t))
         }

@@ -37,7 +37,7 @@ pub struct TableTarget {
     update_path: UpdatePath,
 }
 
-fn table_err(e: TableError) -> TargetError {
+pub(crate) fn table_err(e: TableError) -> TargetError {
     let exception = e.exception_name();
     if requests::is_throttle_exception(exception) {
         return TargetError::Throttled {
@@ -102,6 +102,31 @@ impl TableTarget {
             })
             .map_err(table_err)?;
         self.note.push_str("; point-in-time recovery on");
+        Ok(())
+    }
+
+    /// Turns a NEW_AND_OLD_IMAGES stream on for the YCSB table (kept if a reopened
+    /// table has one already).
+    ///
+    /// # Errors
+    /// The table layer's refusal.
+    pub fn enable_stream(&mut self) -> Result<(), TargetError> {
+        let r = self.db.update_table(shale_table::UpdateTableInput {
+            table_name: requests::TABLE_NAME.to_string(),
+            stream_specification: Some(shale_table::StreamSpecification {
+                stream_enabled: true,
+                stream_view_type: Some(shale_table::StreamViewType::NewAndOldImages),
+            }),
+            ..Default::default()
+        });
+        match r {
+            Ok(_) => {}
+            Err(shale_table::Error::Validation(shale_table::ValidationError::Stream(
+                shale_table::StreamValidation::AlreadyEnabled { .. },
+            ))) => {}
+            Err(e) => return Err(table_err(e)),
+        }
+        self.note.push_str("; NEW_AND_OLD_IMAGES stream on");
         Ok(())
     }
 

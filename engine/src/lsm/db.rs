@@ -18,6 +18,7 @@ use crate::lsm::batch_codec::{encode_batch, RECORD_KIND_BATCH};
 use crate::lsm::entry::EntryKind;
 use crate::lsm::error::LsmError;
 use crate::lsm::handoff::SwitchCell;
+use crate::lsm::log_tail::LogTail;
 use crate::lsm::manifest::NUM_LEVELS;
 use crate::lsm::memtable::Memtable;
 use crate::lsm::merge::MergingIter;
@@ -212,6 +213,15 @@ impl DbInner {
                     BatchOp::LogData { .. } => {}
                 }
             }
+            // Before the batch is published as visible (see `log_tail`'s invariants).
+            if batch
+                .ops()
+                .iter()
+                .any(|op| matches!(op, BatchOp::LogData { .. }))
+            {
+                let now = self.opts.clock.now_micros();
+                self.log_tail.lock().record(seq, now, batch);
+            }
             self.last_assigned.fetch_max(seq, Ordering::SeqCst);
             (lsn, seq)
         };
@@ -323,6 +333,7 @@ impl Db {
             cache,
             counters: Counters::default(),
             reclaimer: Reclaimer::default(),
+            log_tail: Mutex::new(LogTail::new(last_seq, opts.log_tail_bytes)),
             wal,
             opts,
         }

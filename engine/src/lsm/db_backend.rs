@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::backend::{
     Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
-    KvIter, ReadView, Snapshot, WriteBatch,
+    KvIter, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
 use crate::lsm::checkpoint::{checkpoint_flushed, remove_checkpoint, DEFAULT_CHECKPOINT_DIR};
 use crate::lsm::db::Db;
@@ -149,6 +149,21 @@ impl Backend for Db {
             .visible()
             .saturating_sub(self.inner.seq_offset);
         read_log(&self.inner, from_seq, upto_lsn)
+    }
+
+    fn recent_log_data(&self, from_seq: u64, max_batches: usize) -> Option<RecentLogData> {
+        let visible = self.inner.visibility.visible();
+        let batches = self
+            .inner
+            .log_tail
+            .lock()
+            .read(from_seq, visible, max_batches)?;
+        let upto_seq = if batches.len() >= max_batches {
+            batches.last().map_or(visible, |b| b.seq)
+        } else {
+            visible
+        };
+        Some(RecentLogData { upto_seq, batches })
     }
 
     fn checkpoint(&self, dir: &Path) -> Result<CheckpointInfo, StorageError> {

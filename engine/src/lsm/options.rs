@@ -58,6 +58,10 @@ pub struct DbOptions {
     /// Keep released WAL segments under `<dir>/wal/archive` (history retention turns
     /// this on by itself; set it alone to keep the whole log without restore bases).
     pub archive_wal: bool,
+    /// Bytes of recent log data (`BatchOp::LogData`: stream change records) kept in memory
+    /// for `Backend::recent_log_data` (default 32 MiB; 0 turns the tail off, and stream
+    /// readers then read the WAL). Costs nothing while no batch carries log data.
+    pub log_tail_bytes: usize,
     /// History retention at open (`Backend::set_history_retention` changes it at run
     /// time): how far back the commit log and past views reach. `None` keeps what an
     /// earlier run left without trimming it.
@@ -101,6 +105,7 @@ impl DbOptions {
             block_size_bytes: 4096,
             wal_segment_bytes: 64 << 20,
             archive_wal: false,
+            log_tail_bytes: 32 << 20,
             history_retention: None,
             history_base_interval: Duration::from_secs(3600),
             compaction_strategy: None,
@@ -235,6 +240,7 @@ field_builders! {
     block_size_bytes: usize => with_block_size_bytes,
     wal_segment_bytes: u64 => with_wal_segment_bytes,
     archive_wal: bool => with_archive_wal,
+    log_tail_bytes: usize => with_log_tail_bytes,
     history_base_interval: Duration => with_history_base_interval,
     wal_spare_segments: bool => with_wal_spare_segments,
 }

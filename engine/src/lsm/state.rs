@@ -57,6 +57,8 @@ pub(crate) struct DbInner {
     pub(crate) counters: Counters,
     /// Flushed memtables and replaced tables, dropped by background threads.
     pub(crate) reclaimer: Reclaimer,
+    /// Recent batches' log data, for stream readers at the head of the log.
+    pub(crate) log_tail: Mutex<crate::lsm::log_tail::LogTail>,
 }
 
 /// A WAL error as the engine reports it (a poisoned WAL is [`StorageError::Poisoned`]).

@@ -101,6 +101,34 @@ pub(crate) fn read_shard(
         .clock
         .now_micros()
         .saturating_sub(RETENTION_MICROS);
+    let mut page = PageBuilder {
+        meta,
+        from,
+        cutoff,
+        limit,
+        max_bytes,
+        records: Vec::new(),
+        bytes: 0,
+    };
+    // The fast path: the backend's in-memory tail of recent log data.
+    if let Some(recent) = core.backend.recent_log_data(from.seq, MAX_BATCHES_PER_READ) {
+        for batch in &recent.batches {
+            if range.end_seq.is_some_and(|end| batch.seq > end) {
+                break;
+            }
+            for (i, blob) in &batch.blobs {
+                let pos = LogPos {
+                    seq: batch.seq,
+                    op: *i,
+                };
+                if page.take(pos, batch.commit_time_micros, blob)? {
+                    return Ok(page.full(pos));
+                }
+            }
+        }
+        let next = LogPos::batch_start(recent.upto_seq.saturating_add(1)).max(from);
+        return Ok(page.finish(next, range.end_seq));
+    }
     let log = core
         .backend
         .read_commit_log(from.seq)
@@ -108,8 +136,6 @@ pub(crate) fn read_shard(
             StorageError::LogTrimmed { .. } => Error::TrimmedDataAccess,
             other => other.into(),
         })?;
-    let mut records = Vec::new();
-    let mut bytes = 0usize;
     let mut next = from;
     for (walked, batch) in log.enumerate() {
         let batch = batch.map_err(|e| match e {
@@ -121,48 +147,74 @@ pub(crate) fn read_shard(
         }
         if walked >= MAX_BATCHES_PER_READ {
             return Ok(Page {
-                records,
+                records: page.records,
                 next: Some(next),
             });
         }
         for (i, op) in batch.batch.ops().iter().enumerate() {
+            let BatchOp::LogData { data } = op else {
+                continue;
+            };
             let pos = LogPos {
                 seq: batch.seq,
                 op: u32::try_from(i).unwrap_or(u32::MAX),
             };
-            if pos < from {
-                continue;
-            }
-            let BatchOp::LogData { data } = op else {
-                continue;
-            };
-            if change::stream_of(data) != Some((meta.table_id, meta.created_micros)) {
-                continue;
-            }
-            if batch.commit_time_micros < cutoff {
-                continue; // trimmed: past the stream's 24 hours
-            }
-            let change = change::decode(batch.seq, data)?;
-            bytes = bytes.saturating_add(data.len());
-            records.push(ReadRecord {
-                pos,
-                commit_micros: batch.commit_time_micros,
-                change,
-            });
-            if records.len() >= limit || bytes >= max_bytes {
-                return Ok(Page {
-                    records,
-                    next: Some(pos.next()),
-                });
+            if page.take(pos, batch.commit_time_micros, data)? {
+                return Ok(page.full(pos));
             }
         }
         next = LogPos::batch_start(batch.seq + 1);
     }
-    // Read to the end of what is committed: a closed shard is done once its last batch
-    // has been read (or walked past), an open one continues from here.
-    let done = range.end_seq.is_some_and(|end| next.seq > end);
-    Ok(Page {
-        records,
-        next: (!done).then_some(next),
-    })
+    Ok(page.finish(next, range.end_seq))
+}
+
+/// Collects one page of a shard's records.
+struct PageBuilder<'a> {
+    meta: &'a StreamMeta,
+    from: LogPos,
+    /// Records committed before this (µs) are past retention.
+    cutoff: u64,
+    limit: usize,
+    max_bytes: usize,
+    records: Vec<ReadRecord>,
+    bytes: usize,
+}
+
+impl PageBuilder<'_> {
+    /// Takes the log blob at `pos` if it is one of the stream's records at or after
+    /// `from` and within retention; `true` when the page is full.
+    fn take(&mut self, pos: LogPos, commit_micros: u64, blob: &[u8]) -> Result<bool, Error> {
+        if pos < self.from
+            || change::stream_of(blob) != Some((self.meta.table_id, self.meta.created_micros))
+            || commit_micros < self.cutoff
+        {
+            return Ok(false);
+        }
+        let change = change::decode(pos.seq, blob)?;
+        self.bytes = self.bytes.saturating_add(blob.len());
+        self.records.push(ReadRecord {
+            pos,
+            commit_micros,
+            change,
+        });
+        Ok(self.records.len() >= self.limit || self.bytes >= self.max_bytes)
+    }
+
+    /// The page, full after the record at `last`.
+    fn full(self, last: LogPos) -> Page {
+        Page {
+            records: self.records,
+            next: Some(last.next()),
+        }
+    }
+
+    /// The page, having read everything before `next`: a closed shard (`end_seq`) is done
+    /// once `next` is past its last batch; an open one goes on from `next`.
+    fn finish(self, next: LogPos, end_seq: Option<u64>) -> Page {
+        let done = end_seq.is_some_and(|end| next.seq > end);
+        Page {
+            records: self.records,
+            next: (!done).then_some(next),
+        }
+    }
 }
