@@ -206,6 +206,7 @@ pub async fn handle(
             match tokio::task::spawn_blocking(move || {
                 let mut text = s.metrics.render_with_backend(&s.db.backend().stats());
                 Metrics::render_gauges(&mut text, &s.server_gauges());
+                Metrics::render_capacity(&mut text, &s.db.capacity_views());
                 text
             })
             .await

@@ -348,17 +348,19 @@ fn seed_users_table_mismatched_key_update_and_delete() {
     assert!(err.contains(&format!("Backup not found: {arn}")), "{err}");
 }
 
-/// Seed 000's stream and global-table commands. Shale stores a StreamSpecification and
-/// echoes it (surviving a restart), but produces no stream: the DynamoDB Streams API
-/// answers "not implemented", as does CreateGlobalTable.
+/// Seed 000's stream and global-table commands. The StreamSpecification enables a real
+/// stream: `aws dynamodbstreams` lists it, describes its shard and reads a put back from
+/// it, also after a restart; CreateGlobalTable answers "not implemented".
 #[test]
-fn seed_stream_specification_is_stored_and_global_tables_are_not_implemented() {
-    require_aws!("seed_stream_specification_is_stored_and_global_tables_are_not_implemented");
+fn seed_stream_specification_enables_a_stream_and_global_tables_are_not_implemented() {
+    require_aws!(
+        "seed_stream_specification_enables_a_stream_and_global_tables_are_not_implemented"
+    );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
     let expected_spec = json!({"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"});
-    {
+    let arn = {
         let mut s = Server::start(&["--data-dir", data_arg]);
         ok(&s, CREATE_USERS_USERID_ON_DEMAND);
         let described = ok(&s, &["describe-table", "--table-name", "Users"]);
@@ -371,16 +373,23 @@ fn seed_stream_specification_is_stored_and_global_tables_are_not_implemented() {
             updated["TableDescription"]["StreamSpecification"], expected_spec,
             "{updated}"
         );
-        let err = fails_in(
+        let arn = updated["TableDescription"]["LatestStreamArn"]
+            .as_str()
+            .expect("LatestStreamArn")
+            .to_owned();
+        let listed = streams_ok(&s, &["list-streams", "--table-name", "Users"]);
+        assert_eq!(listed["Streams"][0]["StreamArn"], json!(arn), "{listed}");
+        ok(
             &s,
-            "dynamodbstreams",
-            &["list-streams", "--table-name", "Users"],
-            "ValidationException",
+            &[
+                "put-item",
+                "--table-name",
+                "Users",
+                "--item",
+                r#"{"UserId":{"S":"u1"}}"#,
+            ],
         );
-        assert!(
-            err.contains("Shale does not implement the DynamoDB operation ListStreams yet"),
-            "{err}"
-        );
+        assert_eq!(read_events(&s, &arn), ["INSERT u1"]);
         let err = fails(&s, CREATE_GLOBAL_TABLE_USERS, "ValidationException");
         assert!(
             err.contains("Shale does not implement the DynamoDB operation CreateGlobalTable yet"),
@@ -388,13 +397,72 @@ fn seed_stream_specification_is_stored_and_global_tables_are_not_implemented() {
         );
         s.sigterm();
         assert!(s.wait_exit(SHUTDOWN_DEADLINE).expect("exits").success());
-    }
+        arn
+    };
     let s = Server::start(&["--data-dir", data_arg]);
     let described = ok(&s, &["describe-table", "--table-name", "Users"]);
     assert_eq!(
         described["Table"]["StreamSpecification"], expected_spec,
         "the stream specification survives a restart: {described}"
     );
+    assert_eq!(
+        read_events(&s, &arn),
+        ["INSERT u1"],
+        "and so do its records"
+    );
+}
+
+/// Runs `aws dynamodbstreams <args>`, which must succeed, and returns its JSON output.
+fn streams_ok(server: &Server, args: &[&str]) -> Value {
+    let out = aws_service(server, "dynamodbstreams", args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "aws dynamodbstreams {args:?} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The first shard's records from TRIM_HORIZON, through the CLI, as "EVENT key".
+fn read_events(server: &Server, arn: &str) -> Vec<String> {
+    let described = streams_ok(server, &["describe-stream", "--stream-arn", arn]);
+    let shard = described["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .expect("a shard")
+        .to_owned();
+    let it = streams_ok(
+        server,
+        &[
+            "get-shard-iterator",
+            "--stream-arn",
+            arn,
+            "--shard-id",
+            &shard,
+            "--shard-iterator-type",
+            "TRIM_HORIZON",
+        ],
+    );
+    let it = it["ShardIterator"]
+        .as_str()
+        .expect("an iterator")
+        .to_owned();
+    let page = streams_ok(server, &["get-records", "--shard-iterator", &it]);
+    page["Records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["eventName"].as_str().unwrap_or_default(),
+                r["dynamodb"]["Keys"]["UserId"]["S"]
+                    .as_str()
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -559,6 +559,21 @@ fn healthz_and_metrics() {
         "shale_request_duration_seconds_count{operation=\"CreateTable\",table=\"Users\",\
          outcome=\"ok\"} 1\n"
     ));
+    // Capacity admission's partitions (issue 13): the on-demand table's partitions, one
+    // of which was charged the GetItem's half read unit (eventually consistent).
+    let consumed: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("shale_capacity_partition_consumed_units_total{table=\"Users\"")
+                && l.contains("side=\"read\"")
+        })
+        .collect();
+    assert!(!consumed.is_empty(), "{text}");
+    assert_eq!(
+        consumed.iter().filter(|l| l.ends_with("} 0.5")).count(),
+        1,
+        "{consumed:?}"
+    );
 }
 
 /// The backup and point-in-time recovery errors are 400s with their own exception names,
