@@ -28,15 +28,29 @@ const PUT: &str = r##"{"TableName":"Tbl","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"
 
 /// Requests joined as the grammar wants: NUL between requests.
 fn requests(calls: &[(&str, &str)]) -> Vec<u8> {
+    let full: Vec<(String, &str)> = calls
+        .iter()
+        .map(|(target, body)| (format!("DynamoDB_20120810.{target}"), *body))
+        .collect();
+    targeted(&full)
+}
+
+/// [`requests`] with whole `X-Amz-Target` values (for the streams prefix).
+fn targeted(calls: &[(String, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, (target, body)) in calls.iter().enumerate() {
         if i > 0 {
             out.push(0);
         }
-        out.extend_from_slice(format!("DynamoDB_20120810.{target}\n{AMZ_JSON}\n{body}").as_bytes());
+        out.extend_from_slice(format!("{target}\n{AMZ_JSON}\n{body}").as_bytes());
     }
     out
 }
+
+/// The stream ARN of a table created by an input's first request: the fuzzing clock
+/// starts at 2026-01-01T00:00:00 and moves 1 ms before each request.
+const STREAM_ARN: &str =
+    "arn:aws:dynamodb:us-east-1:000000000000:table/Tbl/stream/2026-01-01T00:00:00.001";
 
 fn write_corpus() {
     let dir = corpus_dir();
@@ -208,6 +222,38 @@ fn write_corpus() {
             ]),
         ),
     ];
+    let ddb = |op: &str| format!("DynamoDB_20120810.{op}");
+    let streams = |op: &str| format!("DynamoDBStreams_20120810.{op}");
+    let create_streamed = CREATE.replacen(
+        r#""BillingMode""#,
+        r#""StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"},"BillingMode""#,
+        1,
+    );
+    let describe = format!(r#"{{"StreamArn":"{STREAM_ARN}"}}"#);
+    let iterator = format!(
+        r#"{{"StreamArn":"{STREAM_ARN}","ShardId":"shardId-00001767225600001-00000000","ShardIteratorType":"TRIM_HORIZON"}}"#
+    );
+    let files: Vec<(&str, Vec<u8>)> = files
+        .into_iter()
+        .chain(std::iter::once((
+            "streams",
+            targeted(&[
+                (ddb("CreateTable"), create_streamed.as_str()),
+                (ddb("PutItem"), PUT),
+                (
+                    ddb("UpdateItem"),
+                    r##"{"TableName":"Tbl","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET n = :n","ExpressionAttributeValues":{":n":{"N":"2"}}}"##,
+                ),
+                (streams("ListStreams"), r#"{"TableName":"Tbl"}"#),
+                (streams("DescribeStream"), describe.as_str()),
+                (streams("GetShardIterator"), iterator.as_str()),
+                (
+                    streams("GetRecords"),
+                    r#"{"ShardIterator":"arn:aws:dynamodb:us-east-1:000000000000:table/Tbl/stream/2026-01-01T00:00:00.001|1|00","Limit":10}"#,
+                ),
+            ]),
+        )))
+        .collect();
     for (name, bytes) in files {
         assert!(bytes.len() <= MAX_CORPUS_FILE_BYTES, "{name}");
         std::fs::write(dir.join(name), bytes).unwrap();
