@@ -257,7 +257,7 @@ impl DbInner {
             if self.poisoned.load(Ordering::Acquire) {
                 return Err(StorageError::Poisoned);
             }
-            if !self.sv.load().frozen.iter().any(|f| f.last_seq <= target) {
+            if self.flushed_seq.load(Ordering::Acquire) >= target {
                 return Ok(());
             }
             let mut g = self.bg.lock();
@@ -334,6 +334,7 @@ impl Db {
             counters: Counters::default(),
             reclaimer: Reclaimer::default(),
             log_tail: Mutex::new(LogTail::new(last_seq, opts.log_tail_bytes)),
+            flushed_seq: AtomicU64::new(0),
             wal,
             opts,
         }

@@ -57,6 +57,10 @@ pub(crate) struct DbInner {
     pub(crate) counters: Counters,
     /// Flushed memtables and replaced tables, dropped by background threads.
     pub(crate) reclaimer: Reclaimer,
+    /// The highest sequence number whose memtable is flushed *and* whose WAL segments
+    /// were released: [`crate::lsm::Db::flush`] waits for this, so it returns with the
+    /// flush's I/O finished, not while the WAL release still runs.
+    pub(crate) flushed_seq: AtomicU64,
     /// Recent batches' log data, for stream readers at the head of the log.
     pub(crate) log_tail: Mutex<crate::lsm::log_tail::LogTail>,
 }
