@@ -56,12 +56,35 @@ pub struct KeyAttr {
 }
 
 /// A primary-key or index-key schema.
+///
+/// Tables and LSIs have one partition-key attribute and at most one sort-key attribute.
+/// A GSI may have a multi-attribute key (DynamoDB, November 2025): up to
+/// [`MAX_GSI_KEY_ATTRIBUTES`] partition-key attributes (`hash`, then `hash_rest`) and up
+/// to as many sort-key attributes (`range`, then `range_rest`). Invariant: `range_rest`
+/// is empty when `range` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyDef {
-    /// The partition key.
+    /// The (first) partition-key attribute.
     pub hash: KeyAttr,
-    /// The sort key, if any.
+    /// The (first) sort-key attribute, if any.
     pub range: Option<KeyAttr>,
+    /// A GSI's further partition-key attributes, in key-schema order (empty otherwise).
+    pub hash_rest: Vec<KeyAttr>,
+    /// A GSI's further sort-key attributes, in key-schema order (empty otherwise).
+    pub range_rest: Vec<KeyAttr>,
+}
+
+/// Most partition-key (and, separately, sort-key) attributes of a GSI's key.
+pub const MAX_GSI_KEY_ATTRIBUTES: usize = 4;
+
+/// An index key's values: every partition-key attribute's, then every sort-key
+/// attribute's, in key-schema order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexKeyValues {
+    /// The partition-key values (1 to 4).
+    pub partition: Vec<AttributeValue>,
+    /// The sort-key values (0 to 4).
+    pub sort: Vec<AttributeValue>,
 }
 
 /// A key extracted from an item: partition value and optional sort value.
@@ -85,9 +108,34 @@ impl ScalarAttributeType {
 }
 
 impl KeyDef {
-    /// The key attributes, partition first.
+    /// A one-attribute (or two-attribute) key: `hash` and an optional `range`.
+    pub fn simple(hash: KeyAttr, range: Option<KeyAttr>) -> KeyDef {
+        KeyDef {
+            hash,
+            range,
+            hash_rest: Vec::new(),
+            range_rest: Vec::new(),
+        }
+    }
+
+    /// The partition-key attributes, in order.
+    pub fn partition_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.hash_rest.iter())
+    }
+
+    /// The sort-key attributes, in order.
+    pub fn sort_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        self.range.iter().chain(self.range_rest.iter())
+    }
+
+    /// Whether this is a multi-attribute (GSI) key.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.hash_rest.is_empty() || !self.range_rest.is_empty()
+    }
+
+    /// The key attributes: the partition key's, then the sort key's.
     pub fn attrs(&self) -> impl Iterator<Item = &KeyAttr> {
-        std::iter::once(&self.hash).chain(self.range.as_ref())
+        self.partition_attrs().chain(self.sort_attrs())
     }
 
     /// Whether `name` is one of this key's attributes.
@@ -97,17 +145,14 @@ impl KeyDef {
 
     /// The schema elements, as DescribeTable shows them.
     pub fn schema(&self) -> Vec<KeySchemaElement> {
-        let mut out = vec![KeySchemaElement {
-            attribute_name: self.hash.name.clone(),
-            key_type: KeyType::Hash,
-        }];
-        if let Some(r) = &self.range {
-            out.push(KeySchemaElement {
-                attribute_name: r.name.clone(),
-                key_type: KeyType::Range,
-            });
-        }
-        out
+        let element = |a: &KeyAttr, key_type| KeySchemaElement {
+            attribute_name: a.name.clone(),
+            key_type,
+        };
+        self.partition_attrs()
+            .map(|a| element(a, KeyType::Hash))
+            .chain(self.sort_attrs().map(|a| element(a, KeyType::Range)))
+            .collect()
     }
 
     /// The primary key of an item being written: every key attribute present, typed,
@@ -153,15 +198,21 @@ impl KeyDef {
     }
 
     /// The index key of an item, or `None` if the item lacks an index key attribute
-    /// (sparse index). A present attribute of the wrong type is an error, as in DynamoDB.
+    /// (sparse index: with a multi-attribute key, an item missing any one of them is not
+    /// indexed). A present attribute of the wrong type is an error, as in DynamoDB.
     ///
     /// # Errors
     /// `IndexKeyTypeMismatch`, or the types module's key errors (empty, too large).
-    pub fn sparse_key(&self, item: &Item, index: &str) -> Result<Option<KeyValues>, Error> {
-        let mut vals = Vec::with_capacity(2);
-        for (attr, role) in std::iter::once((&self.hash, KeyRole::Partition))
-            .chain(self.range.as_ref().map(|r| (r, KeyRole::Sort)))
-        {
+    pub fn sparse_key(&self, item: &Item, index: &str) -> Result<Option<IndexKeyValues>, Error> {
+        let mut out = IndexKeyValues {
+            partition: Vec::with_capacity(1 + self.hash_rest.len()),
+            sort: Vec::with_capacity(self.range_rest.len() + 1),
+        };
+        let attrs = self
+            .partition_attrs()
+            .map(|a| (a, KeyRole::Partition))
+            .chain(self.sort_attrs().map(|a| (a, KeyRole::Sort)));
+        for (attr, role) in attrs {
             let Some(v) = item.get(&attr.name) else {
                 return Ok(None);
             };
@@ -175,11 +226,12 @@ impl KeyDef {
                 .into());
             }
             crate::types::validate_key_value(&attr.name, v, attr.ty.scalar(), role)?;
-            vals.push(v.clone());
+            match role {
+                KeyRole::Partition => out.partition.push(v.clone()),
+                KeyRole::Sort => out.sort.push(v.clone()),
+            }
         }
-        let mut it = vals.into_iter();
-        let pk = it.next().expect("a key def has a hash attribute");
-        Ok(Some(KeyValues { pk, sk: it.next() }))
+        Ok(Some(out))
     }
 
     /// The key attributes of `item` as a `Key` map (attributes absent in `item` skipped).
@@ -488,12 +540,93 @@ pub fn key_def(
                     .join(", "),
             })
     };
-    Ok(KeyDef {
-        hash: lookup(&schema[0].attribute_name)?,
-        range: schema
+    Ok(KeyDef::simple(
+        lookup(&schema[0].attribute_name)?,
+        schema
             .get(1)
             .map(|e| lookup(&e.attribute_name))
             .transpose()?,
+    ))
+}
+
+/// A GSI's key schema: as [`key_def`] for one HASH and at most one RANGE element; else a
+/// multi-attribute key of up to [`MAX_GSI_KEY_ATTRIBUTES`] HASH elements followed by up
+/// to as many RANGE elements, each attribute defined and named once.
+///
+/// # Errors
+/// [`KeySchemaError`]: empty, first not HASH, HASH after RANGE, too many of a kind, a
+/// repeated attribute, an undefined one.
+pub fn gsi_key_def(
+    schema: &[KeySchemaElement],
+    defs: &[AttributeDefinition],
+) -> Result<KeyDef, KeySchemaError> {
+    let simple = schema.len() <= 1
+        || (schema.len() == 2
+            && schema[1].key_type == KeyType::Range
+            && schema[0].key_type == KeyType::Hash);
+    if simple {
+        return key_def(schema, defs);
+    }
+    if schema[0].key_type != KeyType::Hash {
+        return Err(KeySchemaError::FirstNotHash);
+    }
+    let hashes = schema
+        .iter()
+        .take_while(|e| e.key_type == KeyType::Hash)
+        .count();
+    if schema[hashes..].iter().any(|e| e.key_type == KeyType::Hash) {
+        return Err(KeySchemaError::HashAfterRange);
+    }
+    if hashes > MAX_GSI_KEY_ATTRIBUTES {
+        return Err(KeySchemaError::TooManyKeyAttributes { key_type: "HASH" });
+    }
+    if schema.len() - hashes > MAX_GSI_KEY_ATTRIBUTES {
+        return Err(KeySchemaError::TooManyKeyAttributes { key_type: "RANGE" });
+    }
+    for (i, e) in schema.iter().enumerate() {
+        if schema[..i]
+            .iter()
+            .any(|p| p.attribute_name == e.attribute_name)
+        {
+            return Err(KeySchemaError::RepeatedKeyAttribute);
+        }
+    }
+    // Each element through the one-element rules (name length, definition).
+    let mut attrs = Vec::with_capacity(schema.len());
+    for e in schema {
+        let one = [KeySchemaElement {
+            attribute_name: e.attribute_name.clone(),
+            key_type: KeyType::Hash,
+        }];
+        attrs.push(
+            key_def(&one, defs)
+                .map_err(|err| match err {
+                    KeySchemaError::Undefined { .. } => KeySchemaError::Undefined {
+                        keys: schema
+                            .iter()
+                            .map(|e| e.attribute_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        definitions: defs
+                            .iter()
+                            .map(|d| d.attribute_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
+                    other => other,
+                })?
+                .hash,
+        );
+    }
+    let mut rest = attrs.into_iter();
+    let hash = rest.next().ok_or(KeySchemaError::Empty)?;
+    let hash_rest: Vec<KeyAttr> = rest.by_ref().take(hashes - 1).collect();
+    let range = rest.next();
+    Ok(KeyDef {
+        hash,
+        range,
+        hash_rest,
+        range_rest: rest.collect(),
     })
 }
 

@@ -341,6 +341,13 @@ struct KeyRecord {
     hash: AttrRecord,
     #[serde(rename = "range")]
     range: Option<AttrRecord>,
+    /// Added with multi-attribute GSI keys (issue 11): a GSI's further partition-key
+    /// attributes. Absent when empty, so every other key is written as before.
+    #[serde(rename = "hash_rest", default, skip_serializing_if = "Vec::is_empty")]
+    hash_rest: Vec<AttrRecord>,
+    /// A GSI's further sort-key attributes; absent when empty.
+    #[serde(rename = "range_rest", default, skip_serializing_if = "Vec::is_empty")]
+    range_rest: Vec<AttrRecord>,
 }
 
 /// A secondary index (GSI or LSI; an LSI's throughput is always null).
@@ -588,6 +595,8 @@ impl From<v1::TableV1> for TableRecord {
                 name: r.name,
                 ty: r.ty,
             }),
+            hash_rest: Vec::new(),
+            range_rest: Vec::new(),
         };
         let throughput = |t: v1::ThroughputV1| ThroughputRecord {
             read_capacity_units: t.read,
@@ -745,6 +754,8 @@ impl From<&KeyDef> for KeyRecord {
         KeyRecord {
             hash: attr(&k.hash),
             range: k.range.as_ref().map(attr),
+            hash_rest: k.hash_rest.iter().map(attr).collect(),
+            range_rest: k.range_rest.iter().map(attr).collect(),
         }
     }
 }
@@ -758,6 +769,8 @@ impl From<KeyRecord> for KeyDef {
         KeyDef {
             hash: attr(k.hash),
             range: k.range.map(attr),
+            hash_rest: k.hash_rest.into_iter().map(attr).collect(),
+            range_rest: k.range_rest.into_iter().map(attr).collect(),
         }
     }
 }
@@ -853,10 +866,10 @@ mod tests {
             uuid: "0847383a-c1d3-dda2-93cf-5abfa362644c".into(),
             status: TableStatus::Active,
             created_micros: 1_796_419_643_175_355,
-            key: KeyDef {
-                hash: attr("Customer", ScalarAttributeType::S),
-                range: Some(attr("OrderNo", ScalarAttributeType::N)),
-            },
+            key: KeyDef::simple(
+                attr("Customer", ScalarAttributeType::S),
+                Some(attr("OrderNo", ScalarAttributeType::N)),
+            ),
             attribute_definitions: defs
                 .iter()
                 .map(|&(n, t)| AttributeDefinition {
@@ -873,10 +886,10 @@ mod tests {
             gsis: vec![IndexDef {
                 name: "ByStatus".into(),
                 id: 19,
-                key: KeyDef {
-                    hash: attr("Status", ScalarAttributeType::S),
-                    range: Some(attr("OrderNo", ScalarAttributeType::N)),
-                },
+                key: KeyDef::simple(
+                    attr("Status", ScalarAttributeType::S),
+                    Some(attr("OrderNo", ScalarAttributeType::N)),
+                ),
                 projection: ProjectionDef {
                     ty: ProjectionType::KeysOnly,
                     non_key: vec![],
@@ -890,10 +903,10 @@ mod tests {
             lsis: vec![IndexDef {
                 name: "ByPlaced".into(),
                 id: 18,
-                key: KeyDef {
-                    hash: attr("Customer", ScalarAttributeType::S),
-                    range: Some(attr("Placed", ScalarAttributeType::B)),
-                },
+                key: KeyDef::simple(
+                    attr("Customer", ScalarAttributeType::S),
+                    Some(attr("Placed", ScalarAttributeType::B)),
+                ),
                 projection: ProjectionDef {
                     ty: ProjectionType::Include,
                     non_key: vec!["Total".into()],

@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use crate::catalog::{
-    self, check_definitions_used, check_index_limits, key_def, projection_def, throughput_for,
-    validate_name, IndexDef, KeyDef, ProjectionDef, TableDef,
+    self, check_definitions_used, check_index_limits, gsi_key_def, key_def, projection_def,
+    throughput_for, validate_name, IndexDef, KeyDef, ProjectionDef, TableDef,
 };
 use crate::catalog_record;
 use crate::core::{Catalog, Core};
@@ -261,7 +261,7 @@ fn validate_gsi(
     defs: &[AttributeDefinition],
     mode: BillingMode,
 ) -> Result<NewIndex, Error> {
-    let key = key_def(key_schema, defs)?;
+    let key = gsi_key_def(key_schema, defs)?;
     let projection = projection_def(projection).map_err(KeySchemaError::Projection)?;
     let throughput = match mode {
         BillingMode::Provisioned => {

@@ -395,6 +395,20 @@ pub enum KeySchemaError {
     /// The second element is not RANGE.
     #[error("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")]
     SecondNotRange,
+    /// A GSI's multi-attribute key has a HASH element after a RANGE one (DynamoDB's text,
+    /// recorded from live responses in alchemy-run/alchemy PR #1216 and an AWS error
+    /// catalogue; `docs/table-layer.md` lists the sources).
+    #[error("One or more parameter values were invalid: All HASH key attributes must precede RANGE key attributes in the KeySchema")]
+    HashAfterRange,
+    /// A GSI's key has more than four HASH or more than four RANGE attributes.
+    #[error("One or more parameter values were invalid: The KeySchema exceeds the maximum allowed number of {key_type} key attributes")]
+    TooManyKeyAttributes {
+        /// "HASH" or "RANGE".
+        key_type: &'static str,
+    },
+    /// A GSI's multi-attribute key names one attribute twice.
+    #[error("One or more parameter values were invalid: The KeySchema contains multiple key attributes with the same name")]
+    RepeatedKeyAttribute,
     /// A key attribute has no AttributeDefinition.
     #[error("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{keys}], AttributeDefinitions: [{definitions}]")]
     Undefined {

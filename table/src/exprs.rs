@@ -58,11 +58,13 @@ impl LegacyInputs<'_> {
     }
 }
 
-/// A Query's key condition, resolved against a key schema.
+/// A Query's key condition, resolved against a key schema: every partition-key value in
+/// schema order, and the sort conditions from the first sort attribute on (all `Eq` but
+/// the last).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct KeyConditionValues {
-    pub pk: AttributeValue,
-    pub sort: Option<SortCondition>,
+    pub partition: Vec<AttributeValue>,
+    pub sort: Vec<SortCondition>,
 }
 
 /// A request's compiled expressions.
@@ -85,16 +87,16 @@ pub(crate) struct Updated {
     pub attributes: Vec<String>,
 }
 
-fn schema_of(key: &KeyDef) -> KeySchema<'_> {
+pub(crate) fn schema_of(key: &KeyDef) -> KeySchema<'_> {
+    fn attribute(a: &crate::catalog::KeyAttr) -> KeyAttribute<'_> {
+        KeyAttribute {
+            name: &a.name,
+            key_type: a.ty.scalar(),
+        }
+    }
     KeySchema {
-        partition: KeyAttribute {
-            name: &key.hash.name,
-            key_type: key.hash.ty.scalar(),
-        },
-        sort: key.range.as_ref().map(|r| KeyAttribute {
-            name: &r.name,
-            key_type: r.ty.scalar(),
-        }),
+        partition: key.partition_attrs().map(attribute).collect(),
+        sort: key.sort_attrs().map(attribute).collect(),
     }
 }
 
@@ -331,12 +333,10 @@ impl Compiled {
             let ty = crate::types::ScalarType::of(v).ok_or(ValidationError::KeyMismatch)?;
             crate::types::validate_key_value(name, v, ty, role).map_err(Error::from)
         };
-        check(
-            &kc.partition.0,
-            &kc.partition.1,
-            crate::types::KeyRole::Partition,
-        )?;
-        if let Some((name, sort)) = &kc.sort {
+        for (name, v) in &kc.partition {
+            check(name, v, crate::types::KeyRole::Partition)?;
+        }
+        for (name, sort) in &kc.sort {
             use crate::expr::SortCondition as S;
             let values = match sort {
                 S::Eq(v) | S::Lt(v) | S::Le(v) | S::Gt(v) | S::Ge(v) | S::BeginsWith(v) => {
@@ -349,8 +349,8 @@ impl Compiled {
             }
         }
         Ok(KeyConditionValues {
-            pk: kc.partition.1.clone(),
-            sort: kc.sort.as_ref().map(|(_, c)| c.clone()),
+            partition: kc.partition.iter().map(|(_, v)| v.clone()).collect(),
+            sort: kc.sort.iter().map(|(_, c)| c.clone()).collect(),
         })
     }
 }

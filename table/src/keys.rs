@@ -50,19 +50,47 @@ pub(crate) fn push_key_value(value: &AttributeValue, out: &mut Vec<u8>) -> Resul
     encode_key_value(value, out)
 }
 
+/// `[id][hash(enc(pk1)‖…‖enc(pkN))][enc(pk1)]…[enc(pkN)]`: the prefix shared by every
+/// entry of a multi-attribute partition key (a GSI's), whose values hash together. With
+/// one value it is exactly [`partition_prefix`]: single-attribute keys are unchanged.
+///
+/// # Errors
+/// As [`push_key_value`].
+pub(crate) fn composite_partition_prefix(
+    id: u32,
+    pks: &[AttributeValue],
+) -> Result<Vec<u8>, TypeError> {
+    let mut out = Vec::with_capacity(KEY_HEADER_BYTES + 64 * pks.len());
+    out.extend_from_slice(&id_prefix(id));
+    out.extend_from_slice(&[0; 8]);
+    for pk in pks {
+        push_key_value(pk, &mut out)?;
+    }
+    let hash = xxh3_64(&out[KEY_HEADER_BYTES..]);
+    out[4..KEY_HEADER_BYTES].copy_from_slice(&hash.to_be_bytes());
+    Ok(out)
+}
+
+/// The partition-key hash of a multi-attribute partition key (see
+/// [`composite_partition_prefix`]); with one value, [`pk_hash`].
+///
+/// # Errors
+/// As [`push_key_value`].
+pub(crate) fn composite_pk_hash(pks: &[AttributeValue]) -> Result<u64, TypeError> {
+    let mut enc = Vec::with_capacity(64 * pks.len());
+    for pk in pks {
+        push_key_value(pk, &mut enc)?;
+    }
+    Ok(xxh3_64(&enc))
+}
+
 /// `[id][hash(enc(pk))][enc(pk)]`: the prefix shared by every entry with this partition key.
 ///
 /// # Errors
 /// As [`push_key_value`].
 pub(crate) fn partition_prefix(id: u32, pk: &AttributeValue) -> Result<Vec<u8>, TypeError> {
-    // One allocation: the key is encoded in place and the hash filled in after it.
-    let mut out = Vec::with_capacity(KEY_HEADER_BYTES + 64);
-    out.extend_from_slice(&id_prefix(id));
-    out.extend_from_slice(&[0; 8]);
-    push_key_value(pk, &mut out)?;
-    let hash = xxh3_64(&out[KEY_HEADER_BYTES..]);
-    out[4..KEY_HEADER_BYTES].copy_from_slice(&hash.to_be_bytes());
-    debug_assert_eq!(header_hash(&out), hash);
+    let out = composite_partition_prefix(id, std::slice::from_ref(pk))?;
+    debug_assert_eq!(header_hash(&out), xxh3_64(&out[KEY_HEADER_BYTES..]));
     Ok(out)
 }
 
@@ -72,9 +100,7 @@ pub(crate) fn partition_prefix(id: u32, pk: &AttributeValue) -> Result<Vec<u8>, 
 /// # Errors
 /// As [`push_key_value`].
 pub(crate) fn pk_hash(pk: &AttributeValue) -> Result<u64, TypeError> {
-    let mut enc = Vec::with_capacity(64);
-    push_key_value(pk, &mut enc)?;
-    Ok(xxh3_64(&enc))
+    composite_pk_hash(std::slice::from_ref(pk))
 }
 
 /// The partition-key hash in the header of `key` (an item, LSI or GSI entry key, or a

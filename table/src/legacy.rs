@@ -325,6 +325,9 @@ pub(crate) fn key_conditions(
             c.attribute_value_list.as_deref().unwrap_or_default(),
         )?;
     }
+    if key.is_multi_attribute() {
+        return multi_attribute_key_conditions(conditions, key);
+    }
     if !(1..=2).contains(&conditions.len()) {
         return Err(LegacyError::KeyConditionCount.into());
     }
@@ -407,9 +410,46 @@ pub(crate) fn key_conditions(
         }
     };
     Ok(KeyCondition {
-        partition: (hash.clone(), pk),
-        sort,
+        partition: vec![(hash.clone(), pk)],
+        sort: sort.into_iter().collect(),
     })
+}
+
+/// [`key_conditions`] on a multi-attribute GSI key: each condition becomes its key
+/// condition form, and the expression path's rules apply (equality on every partition
+/// attribute, sort attributes left to right). DynamoDB accepts legacy KeyConditions on
+/// such indexes (ScyllaDB's AWS-run `test_gsi_composite_keys.py`: "real DynamoDB appears
+/// to allow it").
+fn multi_attribute_key_conditions(
+    conditions: &Conditions,
+    key: &KeyDef,
+) -> Result<KeyCondition, ValidationError> {
+    use ComparisonOperator as C;
+    let mut named = Vec::with_capacity(conditions.len());
+    for (name, c) in conditions {
+        let values = c.attribute_value_list.as_deref().unwrap_or_default();
+        let arg = |i: usize| {
+            values.get(i).cloned().ok_or(LegacyError::ArgumentCount {
+                operator: c.comparison_operator.as_str(),
+            })
+        };
+        let condition = match c.comparison_operator {
+            C::Eq => SortCondition::Eq(arg(0)?),
+            C::Lt => SortCondition::Lt(arg(0)?),
+            C::Le => SortCondition::Le(arg(0)?),
+            C::Gt => SortCondition::Gt(arg(0)?),
+            C::Ge => SortCondition::Ge(arg(0)?),
+            C::BeginsWith => SortCondition::BeginsWith(arg(0)?),
+            C::Between => SortCondition::Between(arg(0)?, arg(1)?),
+            C::Null | C::NotNull | C::Contains | C::NotContains | C::In => {
+                return Err(LegacyError::NotIndexable.into())
+            }
+            _ => return Err(LegacyError::KeyConditionNotSupported.into()),
+        };
+        named.push((name.clone(), condition));
+    }
+    crate::expr::key_condition::resolve(named, &crate::exprs::schema_of(key))
+        .map_err(ValidationError::Expr)
 }
 
 /// `AttributeUpdates` as an update expression: PUT is `SET a = v`, DELETE without a

@@ -16,10 +16,10 @@ use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, Validation
 use crate::expr::SortCondition;
 use crate::exprs::{self, Compiled, ExprInputs, LegacyInputs};
 use crate::keys::{
-    entry_key, header_hash, partition_prefix, prefix_bounds, prefix_successor, push_key_value,
-    segment_bounds, KeyRange,
+    composite_partition_prefix, entry_key, header_hash, prefix_bounds, prefix_successor,
+    push_key_value, segment_bounds, KeyRange,
 };
-use crate::secondary_index::{index_entry_key, partition_bounds};
+use crate::secondary_index::index_entry_key;
 use crate::shapes::{
     ProjectionType, QueryInput, QueryOutput, ReturnConsumedCapacity, ScanInput, Select,
 };
@@ -210,17 +210,26 @@ fn resume_after(
     })
 }
 
-/// The bounds of a Query: the partition, narrowed by the sort condition.
+/// The bounds of a Query: the partition (every partition-key value, hashed together),
+/// narrowed by the sort conditions: the leading equalities pin a prefix, and the last
+/// condition bounds the range within it.
 fn query_bounds(
     target: &Target<'_>,
-    pk: &AttributeValue,
-    sort: Option<&SortCondition>,
+    pks: &[AttributeValue],
+    sorts: &[SortCondition],
 ) -> Result<KeyRange, Error> {
     let id = target.id();
-    let partition = partition_prefix(id, pk)?;
-    let Some(sort) = sort else {
-        return partition_bounds(id, pk);
+    let mut partition = composite_partition_prefix(id, pks)?;
+    let Some((sort, pinned)) = sorts.split_last() else {
+        return Ok(prefix_bounds(&partition));
     };
+    for eq in pinned {
+        let SortCondition::Eq(v) = eq else {
+            debug_assert!(false, "key conditions pin leading sort values with '='");
+            return Err(ValidationError::KeyMismatch.into());
+        };
+        push_key_value(v, &mut partition)?;
+    }
     let with = |v: &AttributeValue| -> Result<Vec<u8>, Error> {
         let mut k = partition.clone();
         push_key_value(v, &mut k)?;
@@ -382,7 +391,7 @@ pub(crate) fn read_parsed(core: &Core, r: ParsedRead<'_>) -> Result<QueryOutput,
     });
     let select = resolve_select(None, compiled.projection_parameter(), &target)?;
     let (mut start, mut end) = match &r.key {
-        Some((pk, sort)) => query_bounds(&target, pk, sort.as_ref())?,
+        Some((pk, sort)) => query_bounds(&target, std::slice::from_ref(pk), sort.as_slice())?,
         None => prefix_bounds(&target.id().to_be_bytes()),
     };
     if let Some(esk) = r.exclusive_start_key {
@@ -460,7 +469,7 @@ impl super::Database {
         } else {
             Direction::Reverse
         };
-        let (mut start, mut end) = query_bounds(&target, &kc.pk, kc.sort.as_ref())?;
+        let (mut start, mut end) = query_bounds(&target, &kc.partition, &kc.sort)?;
         if let Some(esk) = &input.exclusive_start_key {
             let k = start_key(&target, esk)?;
             (start, end) = resume_after(start, end, k, direction)?;

@@ -12,9 +12,7 @@
 
 use crate::catalog::{IndexDef, KeyDef, TableDef};
 use crate::error::Error;
-use crate::keys::{
-    entry_key, id_prefix, partition_prefix, prefix_bounds, push_key_value, KeyRange,
-};
+use crate::keys::{composite_partition_prefix, id_prefix, push_key_value};
 use crate::types::{encode_item, item_size_bytes, Item};
 use shale_engine::{BatchOp, WriteBatch};
 
@@ -37,7 +35,10 @@ pub(crate) fn index_entry_key(
     let Some(ik) = index.key.sparse_key(item, &index.name)? else {
         return Ok(None);
     };
-    let mut key = entry_key(index.id, &ik.pk, ik.sk.as_ref())?;
+    let mut key = composite_partition_prefix(index.id, &ik.partition)?;
+    for sk in &ik.sort {
+        push_key_value(sk, &mut key)?;
+    }
     let base = table_key.item_key(item)?;
     if is_gsi {
         push_key_value(&base.pk, &mut key)?;
@@ -151,17 +152,6 @@ pub(crate) fn collection_size_prefix(id: u32) -> Vec<u8> {
     let mut k = id_prefix(COLLECTION_SIZE_ID).to_vec();
     k.extend_from_slice(&id.to_be_bytes());
     k
-}
-
-/// The bounds of every entry of partition `pk` in index/table `id`.
-///
-/// # Errors
-/// Invalid key value.
-pub(crate) fn partition_bounds(
-    id: u32,
-    pk: &crate::types::AttributeValue,
-) -> Result<KeyRange, Error> {
-    Ok(prefix_bounds(&partition_prefix(id, pk)?))
 }
 
 /// Decodes a stored item-collection size.

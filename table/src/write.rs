@@ -19,12 +19,12 @@ use crate::catalog::{KeyValues, TableDef};
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::gsi_queue;
-use crate::keys::{entry_key, header_hash, partition_prefix, pk_hash};
+use crate::keys::{composite_pk_hash, entry_key, header_hash, partition_prefix};
 use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
 use crate::streams;
 use crate::txn_claims::Claim;
-use crate::types::{item_size_bytes, validate_item, Item};
+use crate::types::{item_size_bytes, validate_item, AttributeValue, Item};
 use shale_engine::{BatchOp, WriteBatch};
 
 /// Most items one write changes atomically (DynamoDB's TransactWriteItems limit).
@@ -675,10 +675,17 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
                 continue;
             };
             let entry_of = c.new.as_ref().or(c.old.as_ref());
-            let Some(pk) = entry_of.and_then(|item| item.get(&g.key.hash.name)) else {
+            // Every partition-key attribute of the GSI (one, or up to four): an item
+            // lacking one has no entry there.
+            let pks: Option<Vec<AttributeValue>> = g
+                .key
+                .partition_attrs()
+                .map(|a| entry_of.and_then(|item| item.get(&a.name)).cloned())
+                .collect();
+            let Some(pks) = pks else {
                 continue;
             };
-            let hash = pk_hash(pk)?;
+            let hash = composite_pk_hash(&pks)?;
             demands.push(Demand {
                 which: Which::Gsi(i),
                 partition: state.gsis[i].1.partition_of(hash),

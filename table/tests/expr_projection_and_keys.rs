@@ -62,16 +62,16 @@ fn projection_rejects_overlaps_and_reserved_words() {
 }
 
 fn schema() -> KeySchema<'static> {
-    KeySchema {
-        partition: KeyAttribute {
+    KeySchema::simple(
+        KeyAttribute {
             name: "pk",
             key_type: ScalarType::S,
         },
-        sort: Some(KeyAttribute {
+        Some(KeyAttribute {
             name: "sk",
             key_type: ScalarType::N,
         }),
-    }
+    )
 }
 
 fn keys(text: &str) -> Result<shale_table::expr::KeyCondition, ExprError> {
@@ -90,23 +90,23 @@ fn key_conditions_in_every_supported_shape() {
     let condition = keys("pk = :p").unwrap();
     assert_eq!(
         condition.partition,
-        ("pk".to_string(), AttributeValue::S("user".into()))
+        [("pk".to_string(), AttributeValue::S("user".into()))]
     );
-    assert_eq!(condition.sort, None);
+    assert_eq!(condition.sort, []);
     let condition = keys("#pk = :p AND sk BETWEEN :a AND :b").unwrap();
     assert_eq!(
         condition.sort,
-        Some(("sk".to_string(), SortCondition::Between(n(1), n(5))))
+        [("sk".to_string(), SortCondition::Between(n(1), n(5)))]
     );
     let condition = keys("sk < :b AND pk = :p").unwrap();
     assert_eq!(
         condition.sort,
-        Some(("sk".to_string(), SortCondition::Lt(n(5))))
+        [("sk".to_string(), SortCondition::Lt(n(5)))]
     );
     let condition = keys("(pk = :p) AND (sk >= :a)").unwrap();
     assert_eq!(
         condition.sort,
-        Some(("sk".to_string(), SortCondition::Ge(n(1))))
+        [("sk".to_string(), SortCondition::Ge(n(1)))]
     );
 }
 

@@ -308,6 +308,26 @@ pub enum ExprError {
         /// The key attribute's name.
         name: String,
     },
+    /// On a multi-attribute key: a partition-key attribute without an equality
+    /// condition. DynamoDB's text is recorded only in part ("HASH key attributes createdAt
+    /// must have equality conditions", from an application log; ScyllaDB's AWS-run
+    /// `test_gsi_composite_keys.py` matches `HASH.*equality`); the rest follows the
+    /// RANGE message's recorded form.
+    #[error("HASH key attributes {names} must have equality conditions specified in the query")]
+    KeyConditionHashNotEquality {
+        /// The attributes, comma-separated.
+        names: String,
+    },
+    /// On a multi-attribute key: a sort-key attribute before the last one used has no
+    /// equality condition (DynamoDB's text, recorded by paritysuite's
+    /// `tests/tier1/query/multiAttributeGsiKey.test.ts` against DynamoDB).
+    #[error("RANGE key attributes {name} must have equality conditions specified in the query because a condition is present on key attribute {present}")]
+    KeyConditionRangeNotEquality {
+        /// The first sort-key attribute lacking an equality condition.
+        name: String,
+        /// The last sort-key attribute with a condition.
+        present: String,
+    },
     /// A key condition with an operator or attribute a key condition cannot have.
     #[error("Query key condition not supported")]
     KeyConditionNotSupported {

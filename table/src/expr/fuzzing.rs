@@ -13,16 +13,16 @@ use crate::types::{AttributeValue, Item, Number, ScalarType};
 pub fn parse_and_eval(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (item, names, values) = sample();
-    let schema = KeySchema {
-        partition: KeyAttribute {
+    let schema = KeySchema::simple(
+        KeyAttribute {
             name: "pk",
             key_type: ScalarType::S,
         },
-        sort: Some(KeyAttribute {
+        Some(KeyAttribute {
             name: "sk",
             key_type: ScalarType::N,
         }),
-    };
+    );
     let fresh =
         || Placeholders::new(Some(&names), Some(&values)).expect("the sample maps are valid");
 

@@ -1,4 +1,7 @@
-//! Key condition expressions (Query): `pk = :v` plus at most one sort-key condition.
+//! Key condition expressions (Query): `pk = :v` plus at most one sort-key condition, or,
+//! on a GSI with a multi-attribute key, equality on every partition-key attribute and
+//! conditions on the sort-key attributes left to right (equality on all but the last one
+//! used).
 
 use super::ast::{Comparator, Condition, Operand, Path};
 use super::error::{ExprError, ExprKind};
@@ -16,12 +19,26 @@ pub struct KeyAttribute<'a> {
 }
 
 /// The key schema a key condition is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySchema<'a> {
-    /// The partition key.
-    pub partition: KeyAttribute<'a>,
-    /// The sort key, if the table or index has one.
-    pub sort: Option<KeyAttribute<'a>>,
+    /// The partition-key attributes, in schema order (one, or up to four on a GSI).
+    pub partition: Vec<KeyAttribute<'a>>,
+    /// The sort-key attributes, in schema order (none, one, or up to four on a GSI).
+    pub sort: Vec<KeyAttribute<'a>>,
+}
+
+impl<'a> KeySchema<'a> {
+    /// A one-attribute partition key and an optional sort key (tables, LSIs, most GSIs).
+    pub fn simple(partition: KeyAttribute<'a>, sort: Option<KeyAttribute<'a>>) -> Self {
+        KeySchema {
+            partition: vec![partition],
+            sort: sort.into_iter().collect(),
+        }
+    }
+
+    fn is_multi_attribute(&self) -> bool {
+        self.partition.len() > 1 || self.sort.len() > 1
+    }
 }
 
 /// What a Query may say about the sort key.
@@ -43,13 +60,14 @@ pub enum SortCondition {
     BeginsWith(AttributeValue),
 }
 
-/// A parsed key condition: the partition key's value and the optional sort condition.
+/// A parsed key condition: the partition-key values and the sort conditions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCondition {
-    /// The partition key's name and the value it must equal.
-    pub partition: (String, AttributeValue),
-    /// The sort key's name and condition.
-    pub sort: Option<(String, SortCondition)>,
+    /// Every partition-key attribute's name and the value it must equal, in schema order.
+    pub partition: Vec<(String, AttributeValue)>,
+    /// The sort-key attributes constrained, in schema order from the first: every one but
+    /// the last with [`SortCondition::Eq`] (none: no sort condition).
+    pub sort: Vec<(String, SortCondition)>,
 }
 
 /// Parses a `KeyConditionExpression` and checks it against `schema`.
@@ -78,29 +96,48 @@ pub fn key_condition(
 ) -> Result<KeyCondition, ExprError> {
     let mut leaves = Vec::new();
     flatten_and(condition, &mut leaves)?;
-    let mut partition = None;
-    let mut sort = None;
+    let mut named = Vec::with_capacity(leaves.len());
     for leaf in leaves {
         let (path, sort_condition) = leaf_condition(leaf)?;
-        let name = single_attribute(path)?;
-        if name == schema.partition.name {
-            let SortCondition::Eq(value) = sort_condition else {
-                return Err(ExprError::KeyConditionNotSupported {
-                    detail: "the partition key takes only '='",
+        named.push((single_attribute(path)?.to_owned(), sort_condition));
+    }
+    resolve(named, schema)
+}
+
+/// Checks conditions, one per named key attribute, against `schema`, and orders them:
+/// the rules shared by KeyConditionExpression and the legacy KeyConditions.
+///
+/// # Errors
+/// A condition on a non-key attribute, or two on one; a non-equality condition on a
+/// partition-key attribute, or a missing one; values of the wrong type; and, on a
+/// multi-attribute key, a sort-key attribute before the last one used without an
+/// equality condition (DynamoDB's "RANGE key attributes … must have equality conditions
+/// …", recorded against DynamoDB by paritysuite's `multiAttributeGsiKey.test.ts`).
+pub fn resolve(
+    conditions: Vec<(String, SortCondition)>,
+    schema: &KeySchema<'_>,
+) -> Result<KeyCondition, ExprError> {
+    let mut partition: Vec<Option<AttributeValue>> = vec![None; schema.partition.len()];
+    let mut sort: Vec<Option<SortCondition>> = vec![None; schema.sort.len()];
+    for (name, condition) in conditions {
+        if let Some(i) = schema.partition.iter().position(|k| k.name == name) {
+            let SortCondition::Eq(value) = condition else {
+                return Err(if schema.is_multi_attribute() {
+                    ExprError::KeyConditionHashNotEquality { names: name }
+                } else {
+                    ExprError::KeyConditionNotSupported {
+                        detail: "the partition key takes only '='",
+                    }
                 });
             };
-            check_type(name, &value, schema.partition.key_type)?;
-            if partition.replace((name.to_string(), value)).is_some() {
-                return Err(ExprError::KeyConditionDuplicateKey {
-                    name: name.to_string(),
-                });
+            check_type(&name, &value, schema.partition[i].key_type)?;
+            if partition[i].replace(value).is_some() {
+                return Err(ExprError::KeyConditionDuplicateKey { name });
             }
-        } else if let Some(sort_key) = schema.sort.filter(|key| key.name == name) {
-            check_sort_types(name, &sort_condition, sort_key.key_type)?;
-            if sort.replace((name.to_string(), sort_condition)).is_some() {
-                return Err(ExprError::KeyConditionDuplicateKey {
-                    name: name.to_string(),
-                });
+        } else if let Some(i) = schema.sort.iter().position(|k| k.name == name) {
+            check_sort_types(&name, &condition, schema.sort[i].key_type)?;
+            if sort[i].replace(condition).is_some() {
+                return Err(ExprError::KeyConditionDuplicateKey { name });
             }
         } else {
             return Err(ExprError::KeyConditionNotSupported {
@@ -108,10 +145,48 @@ pub fn key_condition(
             });
         }
     }
-    let partition = partition.ok_or_else(|| ExprError::KeyConditionMissingKey {
-        name: schema.partition.name.to_string(),
-    })?;
-    Ok(KeyCondition { partition, sort })
+    let missing: Vec<&str> = schema
+        .partition
+        .iter()
+        .zip(&partition)
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| k.name)
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(if schema.is_multi_attribute() {
+            ExprError::KeyConditionHashNotEquality {
+                names: missing.join(", "),
+            }
+        } else {
+            ExprError::KeyConditionMissingKey {
+                name: (*first).to_string(),
+            }
+        });
+    }
+    // Left to right: the last sort attribute used may have any condition; each before it
+    // must be there, with '='.
+    if let Some(last) = sort.iter().rposition(Option::is_some) {
+        if let Some(gap) = (0..last).find(|&i| !matches!(sort[i], Some(SortCondition::Eq(_)))) {
+            return Err(ExprError::KeyConditionRangeNotEquality {
+                name: schema.sort[gap].name.to_string(),
+                present: schema.sort[last].name.to_string(),
+            });
+        }
+    }
+    Ok(KeyCondition {
+        partition: schema
+            .partition
+            .iter()
+            .zip(partition)
+            .map(|(k, v)| (k.name.to_string(), v.expect("checked present above")))
+            .collect(),
+        sort: schema
+            .sort
+            .iter()
+            .zip(sort)
+            .map_while(|(k, c)| c.map(|c| (k.name.to_string(), c)))
+            .collect(),
+    })
 }
 
 /// Collects the leaves of an AND tree; any other connective is invalid here. The tree's

@@ -11,7 +11,7 @@ use super::placeholders::Placeholders;
 use crate::types::AttributeValue;
 
 /// The expression parameters of one request; `None` for those it does not have.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RequestExpressions<'r> {
     /// `ConditionExpression`.
     pub condition: Option<&'r str>,

@@ -193,6 +193,9 @@ fn select(
     capacity: Option<ReturnConsumedCapacity>,
 ) -> Result<ExecuteStatementOutput, Error> {
     let (_, key) = target_key(core, &sel.table, sel.index.as_deref())?;
+    if key.is_multi_attribute() {
+        return Err(PartiqlError::MultiAttributeIndex.into());
+    }
     let query = sel.condition.as_ref().and_then(|c| query_key(&key, c));
     let page = read_parsed(
         core,

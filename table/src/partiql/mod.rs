@@ -61,6 +61,10 @@ pub enum PartiqlError {
     /// attribute.
     #[error("Where clause does not contain a mandatory equality on all key attributes")]
     MissingKeyEquality,
+    /// A SELECT on a GSI with a multi-attribute key (DynamoDB's text, recorded against
+    /// DynamoDB by paritysuite's `tests/tier2/partiql/multiAttributeIndex.test.ts`).
+    #[error("PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys.")]
+    MultiAttributeIndex,
     /// EXISTS outside ExecuteTransaction.
     #[error(
         "Statement wasn't well formed, can't be processed: EXISTS is only allowed in transactions"

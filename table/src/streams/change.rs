@@ -191,13 +191,13 @@ mod tests {
     }
 
     fn key_def() -> KeyDef {
-        KeyDef {
-            hash: crate::catalog::KeyAttr {
+        KeyDef::simple(
+            crate::catalog::KeyAttr {
                 name: "pk".into(),
                 ty: crate::shapes::ScalarAttributeType::S,
             },
-            range: None,
-        }
+            None,
+        )
     }
 
     #[test]
