@@ -11,10 +11,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{assert_request_counts, client_available, run_boto3_script, Server};
+use common::{assert_request_counts, require_boto3, run_boto3_script, Server};
 
 /// A SIGTERMed idle server exits well within this.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
@@ -22,14 +21,6 @@ const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/py/boto3_export_import.py"
 );
-
-fn boto3_available(test: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success());
-    client_available(test, "python3 with boto3", found)
-}
 
 fn run_phase(server: &Server, phase: &str, export_root: &Path, state_file: &Path) {
     run_boto3_script(
@@ -46,7 +37,7 @@ fn run_phase(server: &Server, phase: &str, export_root: &Path, state_file: &Path
 
 #[test]
 fn boto3_export_and_import_on_disk_survive_a_restart() {
-    if !boto3_available("boto3_export_and_import_on_disk_survive_a_restart") {
+    if !require_boto3("boto3_export_and_import_on_disk_survive_a_restart") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -74,7 +65,7 @@ fn boto3_export_and_import_on_disk_survive_a_restart() {
 
 #[test]
 fn boto3_export_and_import_are_refused_in_memory() {
-    if !boto3_available("boto3_export_and_import_are_refused_in_memory") {
+    if !require_boto3("boto3_export_and_import_are_refused_in_memory") {
         return;
     }
     let server = Server::in_memory();

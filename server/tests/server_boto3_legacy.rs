@@ -8,21 +8,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{client_available, run_boto3_script, Server};
+use common::{require_boto3, run_boto3_script, Server};
 
 #[test]
 fn boto3_legacy_parameters_in_memory() {
-    let found = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !client_available(
-        "boto3_legacy_parameters_in_memory",
-        "python3 with boto3",
-        found,
-    ) {
+    if !require_boto3("boto3_legacy_parameters_in_memory") {
         return;
     }
     let server = Server::in_memory();

@@ -12,27 +12,18 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{assert_request_counts, client_available, run_boto3_script, Server};
+use common::{assert_request_counts, require_boto3, run_boto3_script, Server};
 use serde_json::Value;
 
 /// Bound on one phase of the script (it takes a few seconds: two 1.1 s pauses, restores).
 /// A SIGTERMed idle server exits well within this.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
-fn boto3_available(test: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success());
-    client_available(test, "python3 with boto3", found)
-}
-
 #[test]
 fn boto3_pitr_and_backups_in_memory() {
-    if !boto3_available("boto3_pitr_and_backups_in_memory") {
+    if !require_boto3("boto3_pitr_and_backups_in_memory") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -44,7 +35,7 @@ fn boto3_pitr_and_backups_in_memory() {
 
 #[test]
 fn boto3_pitr_and_backups_on_disk_survive_a_restart() {
-    if !boto3_available("boto3_pitr_and_backups_on_disk_survive_a_restart") {
+    if !require_boto3("boto3_pitr_and_backups_on_disk_survive_a_restart") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

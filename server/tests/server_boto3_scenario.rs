@@ -8,21 +8,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{client_available, run_boto3_script, Server};
-
-fn boto3_available(test: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success());
-    client_available(test, "python3 with boto3", found)
-}
+use common::{require_boto3, run_boto3_script, Server};
 
 #[test]
 fn boto3_scenario_in_memory() {
-    if !boto3_available("boto3_scenario_in_memory") {
+    if !require_boto3("boto3_scenario_in_memory") {
         return;
     }
     run_scenario(&Server::in_memory());
@@ -30,7 +20,7 @@ fn boto3_scenario_in_memory() {
 
 #[test]
 fn boto3_scenario_on_disk() {
-    if !boto3_available("boto3_scenario_on_disk") {
+    if !require_boto3("boto3_scenario_on_disk") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -8,24 +8,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{client_available, run_boto3_script, Server};
-
-fn boto3_found() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
+use common::{require_boto3, run_boto3_script, Server};
 
 #[test]
 fn boto3_streams_in_memory() {
-    if !client_available(
-        "boto3_streams_in_memory",
-        "python3 with boto3",
-        boto3_found(),
-    ) {
+    if !require_boto3("boto3_streams_in_memory") {
         return;
     }
     let server = Server::start(&["--in-memory", "--manual-clock"]);
@@ -35,7 +22,7 @@ fn boto3_streams_in_memory() {
 
 #[test]
 fn boto3_streams_on_disk() {
-    if !client_available("boto3_streams_on_disk", "python3 with boto3", boto3_found()) {
+    if !require_boto3("boto3_streams_on_disk") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

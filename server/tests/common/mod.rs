@@ -168,6 +168,16 @@ pub fn client_available(test: &str, tool: &str, available: bool) -> bool {
     false
 }
 
+/// Whether `python3` can import boto3 (the boto3 scenario tests' client), as
+/// [`client_available`] decides for `test`: `false` means skip (or, under CI, fail).
+pub fn require_boto3(test: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .status()
+        .is_ok_and(|s| s.success());
+    client_available(test, "python3 with boto3", found)
+}
+
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
 pub fn run_to_exit(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
