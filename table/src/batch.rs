@@ -13,13 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
+use crate::item_collections;
 use crate::keys::{entry_key, pk_hash};
 use crate::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
-    KeysAndAttributes, WriteRequest,
+    ItemCollectionMetrics, KeysAndAttributes, WriteRequest,
 };
 use crate::stored::read_item;
-use crate::types::{item_size_bytes, Item};
+use crate::types::{item_size_bytes, AttributeValue, Item};
 use crate::write::{validate_new_item, write_item, ItemWrite};
 
 /// Most keys in one BatchGetItem.
@@ -226,6 +227,13 @@ impl super::Database {
         let mut applied = 0usize;
         let mut failed: Option<Error> = None;
         let mut throttled: Option<Error> = None;
+        // The item collections written, once each, for ReturnItemCollectionMetrics.
+        let mut collections: Vec<(
+            String,
+            std::sync::Arc<crate::catalog::TableDef>,
+            AttributeValue,
+        )> = Vec::new();
+        let wants_metrics = item_collections::wanted(input.return_item_collection_metrics);
         for (table, def, request, plan, key) in plans {
             if failed.is_some() {
                 push_unprocessed(&mut out, table, request);
@@ -241,6 +249,14 @@ impl super::Database {
             match result {
                 Ok(o) => {
                     applied += 1;
+                    if wants_metrics
+                        && !def.lsis.is_empty()
+                        && !collections
+                            .iter()
+                            .any(|(t, _, pk)| t == table && *pk == key.pk)
+                    {
+                        collections.push((table.clone(), def.clone(), key.pk.clone()));
+                    }
                     if wants_capacity {
                         let charge = capacity::write_charge(&def, o.old.as_ref(), o.new.as_ref());
                         charges
@@ -273,6 +289,15 @@ impl super::Database {
             if applied == 0 {
                 return Err(e);
             }
+        }
+        if wants_metrics {
+            let mut metrics: BTreeMap<String, Vec<ItemCollectionMetrics>> = BTreeMap::new();
+            for (table, def, pk) in collections {
+                if let Some(m) = item_collections::of(core, &def, &pk) {
+                    metrics.entry(table).or_default().push(m);
+                }
+            }
+            out.item_collection_metrics = Some(metrics);
         }
         if wants_capacity {
             let mode = input.return_consumed_capacity;

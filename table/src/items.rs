@@ -10,13 +10,15 @@ use crate::catalog::TableDef;
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs, LegacyInputs};
+use crate::item_collections;
 use crate::keys::{entry_key, header_hash};
 use crate::shapes::{
     DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
-    ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
+    ReturnItemCollectionMetrics, ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput,
+    UpdateItemOutput,
 };
 use crate::stored::decode_stored;
-use crate::types::{item_size_bytes, Item};
+use crate::types::{item_size_bytes, AttributeValue, Item};
 use crate::write::{write_item, ItemWrite, WriteOutcome};
 
 /// PutItem with `def` already looked up in `held` (the catalog, locked by the caller).
@@ -120,6 +122,19 @@ pub(crate) fn update_mutation(
     Ok(updated)
 }
 
+/// The partition-key value whose item-collection metrics a write returns, when it asked
+/// for SIZE (`key_or_item` holds the table's key attributes, already validated).
+fn collection_key(
+    def: &TableDef,
+    key_or_item: &Item,
+    asked: Option<ReturnItemCollectionMetrics>,
+) -> Option<AttributeValue> {
+    if !item_collections::wanted(asked) {
+        return None;
+    }
+    key_or_item.get(&def.key.hash.name).cloned()
+}
+
 impl super::Database {
     /// PutItem: replace the whole item, subject to ConditionExpression.
     ///
@@ -140,6 +155,7 @@ impl super::Database {
         let cat = core.catalog.read();
         let def = core.table_for_items(&cat, &input.table_name)?;
         let rcc = input.return_consumed_capacity;
+        let metrics_for = collection_key(&def, &input.item, input.return_item_collection_metrics);
         let needs_old = rv == ReturnValue::AllOld || capacity::wanted(rcc);
         let out = put_item_in(core, &cat, &def, input, needs_old)?;
         drop(cat);
@@ -151,6 +167,8 @@ impl super::Database {
                 None
             },
             consumed_capacity,
+            item_collection_metrics: metrics_for
+                .and_then(|pk| item_collections::of(core, &def, &pk)),
         })
     }
 
@@ -234,6 +252,7 @@ impl super::Database {
         });
         let out = write_item(core, &cat, write)?;
         drop(cat);
+        let metrics_for = collection_key(&def, &input.key, input.return_item_collection_metrics);
         // UPDATED_OLD/UPDATED_NEW: the updated paths, projected (nested structure kept).
         let pick = |item: &Option<Item>| -> Option<Item> {
             let picked = crate::expr::project(item.as_ref()?, &updated_paths);
@@ -254,6 +273,8 @@ impl super::Database {
                 out.new.as_ref(),
                 input.return_consumed_capacity,
             ),
+            item_collection_metrics: metrics_for
+                .and_then(|pk| item_collections::of(core, &def, &pk)),
         })
     }
 
@@ -277,6 +298,7 @@ impl super::Database {
         drop(cat);
         let consumed_capacity =
             capacity::write(&def, out.old.as_ref(), None, input.return_consumed_capacity);
+        let metrics_for = collection_key(&def, &input.key, input.return_item_collection_metrics);
         Ok(DeleteItemOutput {
             attributes: if rv == ReturnValue::AllOld {
                 out.old
@@ -284,6 +306,8 @@ impl super::Database {
                 None
             },
             consumed_capacity,
+            item_collection_metrics: metrics_for
+                .and_then(|pk| item_collections::of(core, &def, &pk)),
         })
     }
 }

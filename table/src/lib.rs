@@ -91,6 +91,7 @@ mod core;
 mod export_records;
 mod exprs;
 mod gsi_queue;
+mod item_collections;
 #[doc(hidden)]
 pub mod item_locks;
 mod items;

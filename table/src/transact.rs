@@ -31,9 +31,9 @@ use crate::client_tokens::Begin;
 use crate::core::Core;
 use crate::error::{CancellationReason, Error, ValidationError};
 use crate::exprs::{self, Compiled, ExprInputs};
+use crate::item_collections;
 use crate::items::{check_condition, update_mutation};
-use crate::keys::{entry_key, header_hash, partition_prefix};
-use crate::secondary_index::{collection_size_key, decode_collection_size};
+use crate::keys::{entry_key, header_hash};
 use crate::shapes::{
     ConsumedCapacity, ItemCollectionMetrics, ItemResponse, ReturnConsumedCapacity,
     ReturnItemCollectionMetrics, ReturnValuesOnConditionCheckFailure, TransactGetItemsInput,
@@ -50,8 +50,6 @@ pub const MAX_TRANSACT_ITEMS: usize = 100;
 pub const MAX_TRANSACT_BYTES: usize = 4 * 1024 * 1024;
 /// Longest ClientRequestToken.
 pub const MAX_CLIENT_REQUEST_TOKEN_CHARS: usize = 36;
-/// Bytes per GB, for ItemCollectionMetrics' estimate.
-const GB_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// The message of a TransactionConflict reason (the text of TransactionConflictException).
 const CONFLICT_MESSAGE: &str = "Transaction is ongoing for the item";
@@ -624,40 +622,23 @@ fn report(
     })
 }
 
-/// Per table with LSIs, the collections the transaction wrote: their partition key and
-/// DynamoDB's size estimate, a 1 GB range around the size read after the commit.
+/// Per table with LSIs, the collections the transaction wrote (each once).
 fn collection_metrics(
     core: &Core,
     actions: &[Action],
 ) -> BTreeMap<String, Vec<ItemCollectionMetrics>> {
     let mut out: BTreeMap<String, Vec<ItemCollectionMetrics>> = BTreeMap::new();
-    let mut seen: Vec<Vec<u8>> = Vec::new();
     for a in actions {
-        if a.def.lsis.is_empty() || matches!(a.kind, Kind::Check) {
+        if matches!(a.kind, Kind::Check) {
             continue;
         }
-        let Ok(partition) = partition_prefix(a.def.id, &a.key.pk) else {
+        let Some(m) = item_collections::of(core, &a.def, &a.key.pk) else {
             continue;
         };
-        let size_key = collection_size_key(&a.def, &partition);
-        if seen.contains(&size_key) {
-            continue;
+        let seen = out.entry(a.def.name.clone()).or_default();
+        if !seen.contains(&m) {
+            seen.push(m);
         }
-        seen.push(size_key.clone());
-        // An estimate by definition: a read error reports an empty collection rather
-        // than failing a transaction that committed.
-        let size_bytes = match core.backend.get(&size_key, None) {
-            Ok(Some(v)) => decode_collection_size(&size_key, &v).unwrap_or(0),
-            _ => 0,
-        };
-        let low_gb = (size_bytes as f64 / GB_BYTES).floor();
-        let pk_name = a.def.key.hash.name.clone();
-        out.entry(a.def.name.clone())
-            .or_default()
-            .push(ItemCollectionMetrics {
-                item_collection_key: Item::from([(pk_name, a.key.pk.clone())]),
-                size_estimate_range_gb: vec![low_gb, low_gb + 1.0],
-            });
     }
     out
 }

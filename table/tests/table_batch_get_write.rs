@@ -32,6 +32,7 @@ fn write(
     reqs: Vec<WriteRequest>,
 ) -> Result<BatchWriteItemOutput, Error> {
     db.batch_write_item(BatchWriteItemInput {
+        return_item_collection_metrics: None,
         request_items: BTreeMap::from([(table.to_string(), reqs)]),
         return_consumed_capacity: None,
     })
@@ -44,6 +45,7 @@ fn batch_write_then_batch_get_across_tables() {
         db.create_table(simple_table("Two", None)).unwrap();
         let out = db
             .batch_write_item(BatchWriteItemInput {
+                return_item_collection_metrics: None,
                 request_items: BTreeMap::from([
                     (
                         "One".to_string(),

@@ -319,6 +319,7 @@ fn large_tables_export_in_bounded_files() {
             })
             .collect();
         db.batch_write_item(BatchWriteItemInput {
+            return_item_collection_metrics: None,
             request_items: [("Orders".to_string(), requests)].into(),
             return_consumed_capacity: None,
         })

@@ -530,6 +530,7 @@ fn run(ops: Vec<Op>, lsm: bool) {
                     })
                     .collect();
                 let r = db.batch_write_item(BatchWriteItemInput {
+                    return_item_collection_metrics: None,
                     request_items: BTreeMap::from([(TABLE.to_string(), requests)]),
                     return_consumed_capacity: None,
                 });

@@ -88,6 +88,9 @@ pub struct BatchWriteItemInput {
     /// Report consumed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
+    /// SIZE: each touched item collection's size estimate (tables with LSIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
 }
 
 /// `BatchWriteItem` output.
@@ -99,4 +102,7 @@ pub struct BatchWriteItemOutput {
     /// Capacity per table, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
+    /// Per table with LSIs, the item collections the batch touched, for SIZE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<BTreeMap<String, Vec<ItemCollectionMetrics>>>,
 }

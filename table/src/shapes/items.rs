@@ -37,6 +37,9 @@ pub struct PutItemInput {
     /// How the entries of `Expected` combine (AND when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_operator: Option<ConditionalOperator>,
+    /// SIZE: the item collection's size estimate (tables with LSIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
 }
 
 /// `PutItem` output.
@@ -49,6 +52,9 @@ pub struct PutItemOutput {
     /// Capacity, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+    /// The item collection's size estimate, for SIZE on a table with LSIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetrics>,
 }
 
 /// `GetItem` input.
@@ -126,6 +132,9 @@ pub struct UpdateItemInput {
     /// How the entries of `Expected` combine (AND when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_operator: Option<ConditionalOperator>,
+    /// SIZE: the item collection's size estimate (tables with LSIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
 }
 
 /// `UpdateItem` output.
@@ -138,6 +147,9 @@ pub struct UpdateItemOutput {
     /// Capacity, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+    /// The item collection's size estimate, for SIZE on a table with LSIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetrics>,
 }
 
 /// `DeleteItem` input.
@@ -172,6 +184,9 @@ pub struct DeleteItemInput {
     /// How the entries of `Expected` combine (AND when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditional_operator: Option<ConditionalOperator>,
+    /// SIZE: the item collection's size estimate (tables with LSIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
 }
 
 /// `DeleteItem` output.
@@ -184,4 +199,7 @@ pub struct DeleteItemOutput {
     /// Capacity, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<ConsumedCapacity>,
+    /// The item collection's size estimate, for SIZE on a table with LSIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_collection_metrics: Option<ItemCollectionMetrics>,
 }
