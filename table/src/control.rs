@@ -18,7 +18,8 @@ use crate::catalog::{
 use crate::catalog_record;
 use crate::core::{Catalog, Core};
 use crate::error::{
-    Error, InUseReason, IndexUpdateError, KeySchemaError, ResourceKind, ValidationError,
+    Error, InUseReason, IndexUpdateError, KeySchemaError, ResourceKind, ThroughputError,
+    ValidationError,
 };
 use crate::pitr_retention as retention;
 use crate::shapes::{
@@ -518,6 +519,18 @@ fn change_billing(
     throughput: Option<ProvisionedThroughput>,
 ) -> Result<(), Error> {
     let mode = mode.unwrap_or(def.billing_mode);
+    // A no-op throughput change is an error in DynamoDB (UpdateTable is not idempotent).
+    if let (BillingMode::Provisioned, BillingMode::Provisioned, Some(new), Some(old)) =
+        (mode, def.billing_mode, throughput, def.throughput)
+    {
+        if new == old {
+            return Err(ValidationError::Throughput(ThroughputError::Unchanged {
+                read: old.read_capacity_units,
+                write: old.write_capacity_units,
+            })
+            .into());
+        }
+    }
     let t = match (mode, throughput) {
         (BillingMode::Provisioned, None) if def.billing_mode == mode => def.throughput,
         (m, t) => throughput_for(m, t).map_err(ValidationError::Throughput)?,

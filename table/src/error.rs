@@ -558,6 +558,15 @@ pub enum ThroughputError {
     /// PAY_PER_REQUEST with ProvisionedThroughput.
     #[error("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")]
     GivenForOnDemand,
+    /// UpdateTable asks for the throughput the table has. DynamoDB's text, as recorded in
+    /// cortexproject/cortex PR #441 and aws/aws-sdk-ruby issue #475.
+    #[error("The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {read}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {write}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.")]
+    Unchanged {
+        /// The read capacity units, current and requested.
+        read: i64,
+        /// The write capacity units, current and requested.
+        write: i64,
+    },
     /// Units below 1.
     #[error("1 validation error detected: Value '{value}' at 'provisionedThroughput.{field}' failed to satisfy constraint: Member must have value greater than or equal to 1")]
     BelowOne {

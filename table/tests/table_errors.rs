@@ -232,6 +232,21 @@ fn control_plane_state_errors() {
             t.billing_mode_summary.unwrap().billing_mode,
             BillingMode::Provisioned
         );
+        // The same throughput again: DynamoDB's UpdateTable is not idempotent.
+        let e = db
+            .update_table(UpdateTableInput {
+                table_name: "Users".into(),
+                provisioned_throughput: Some(ProvisionedThroughput {
+                    read_capacity_units: 5,
+                    write_capacity_units: 5,
+                }),
+                ..UpdateTableInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 5. Requested ReadCapacityUnits: 5. Current WriteCapacityUnits provisioned for the table: 5. Requested WriteCapacityUnits: 5. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
+        );
         let e = db
             .update_table(UpdateTableInput {
                 table_name: "Users".into(),
