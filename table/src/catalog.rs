@@ -340,6 +340,37 @@ pub struct TableDef {
     /// derive from it (`crate::streams`). Kept after the stream is disabled (DescribeTable
     /// still shows LatestStreamArn); the stream records only while `stream` says enabled.
     pub latest_stream_micros: Option<u64>,
+    /// DescribeTable's history and settings that no operation acts on (issue 11):
+    /// when the throughput last rose and fell, when the table last became on-demand, its
+    /// table class and its SSE settings.
+    pub settings: TableSettings,
+}
+
+/// A KMS key's ARN from what SSESpecification's `KMSMasterKeyId` said: an ARN as given,
+/// an alias (`alias/...`) or key id under this region and account.
+fn kms_key_arn(region: &str, key: &str) -> String {
+    if key.starts_with("arn:") {
+        key.to_owned()
+    } else if key.starts_with("alias/") {
+        format!("arn:aws:kms:{region}:{ACCOUNT_ID}:{key}")
+    } else {
+        format!("arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key}")
+    }
+}
+
+/// See [`TableDef::settings`]. Every field is absent in catalogs written before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSettings {
+    /// When the provisioned throughput was last increased, µs since the epoch.
+    pub last_increase_micros: Option<u64>,
+    /// When it was last decreased.
+    pub last_decrease_micros: Option<u64>,
+    /// When the table last became PAY_PER_REQUEST (at creation, or by UpdateTable).
+    pub pay_per_request_since_micros: Option<u64>,
+    /// The table class and when it was set.
+    pub table_class: Option<(crate::shapes::TableClass, u64)>,
+    /// SSE with a KMS key: the key as given (`None`: the AWS managed key).
+    pub sse_kms_key: Option<Option<String>>,
 }
 
 impl TableDef {
@@ -375,10 +406,18 @@ impl TableDef {
             key_schema: self.key.schema(),
             attribute_definitions: self.attribute_definitions.clone(),
             creation_date_time: secs(self.created_micros),
-            provisioned_throughput: throughput(&self.throughput, self.decreases),
+            provisioned_throughput: ProvisionedThroughputDescription {
+                last_increase_date_time: self.settings.last_increase_micros.map(secs),
+                last_decrease_date_time: self.settings.last_decrease_micros.map(secs),
+                ..throughput(&self.throughput, self.decreases)
+            },
             billing_mode_summary: Some(BillingModeSummary {
                 billing_mode: self.billing_mode,
-                last_update_to_pay_per_request_date_time: None,
+                last_update_to_pay_per_request_date_time: self
+                    .settings
+                    .pay_per_request_since_micros
+                    .filter(|_| self.billing_mode == BillingMode::PayPerRequest)
+                    .map(secs),
             }),
             table_arn: arn.clone(),
             table_id: self.uuid.clone(),
@@ -421,6 +460,20 @@ impl TableDef {
             deletion_protection_enabled: self.deletion_protection,
             on_demand_throughput: self.on_demand_throughput,
             restore_summary: None,
+            table_class_summary: self.settings.table_class.map(|(class, micros)| {
+                crate::shapes::TableClassSummary {
+                    table_class: class,
+                    last_update_date_time: Some(secs(micros)),
+                }
+            }),
+            sse_description: self.settings.sse_kms_key.as_ref().map(|key| {
+                crate::shapes::SseDescription {
+                    status: "ENABLED".to_owned(),
+                    sse_type: crate::shapes::SseType::Kms,
+                    kms_master_key_arn: key.as_ref().map(|k| kms_key_arn(region, k)),
+                }
+            }),
+            warm_throughput: None,
         }
     }
 

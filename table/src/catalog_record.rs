@@ -29,7 +29,8 @@ use crate::error::{CatalogCorruption, Error};
 use crate::keys::FIRST_USER_ID;
 use crate::shapes::{
     AttributeDefinition, BillingMode, IndexStatus, OnDemandThroughput, ProjectionType,
-    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableClass,
+    TableStatus,
 };
 
 /// Catalog record magic.
@@ -293,6 +294,101 @@ pub(crate) struct TableRecord {
         skip_serializing_if = "Option::is_none"
     )]
     latest_stream_micros: Option<u64>,
+    /// Added with DescribeTable's full shape (issue 11): history and settings no
+    /// operation acts on. Absent when empty, so older tables are written as before.
+    #[serde(
+        rename = "settings",
+        default,
+        skip_serializing_if = "SettingsRecord::is_empty"
+    )]
+    settings: SettingsRecord,
+}
+
+/// [`crate::catalog::TableSettings`] as stored; every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsRecord {
+    #[serde(
+        rename = "last_increase_micros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    last_increase_micros: Option<u64>,
+    #[serde(
+        rename = "last_decrease_micros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    last_decrease_micros: Option<u64>,
+    #[serde(
+        rename = "pay_per_request_since_micros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pay_per_request_since_micros: Option<u64>,
+    #[serde(
+        rename = "table_class",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    table_class: Option<TableClassRecord>,
+    #[serde(
+        rename = "table_class_micros",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    table_class_micros: Option<u64>,
+    /// Present when SSE with a KMS key is on; its `key` is null for the AWS managed key.
+    #[serde(rename = "sse_kms", default, skip_serializing_if = "Option::is_none")]
+    sse_kms: Option<SseKmsRecord>,
+}
+
+impl SettingsRecord {
+    fn is_empty(&self) -> bool {
+        *self == SettingsRecord::default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SseKmsRecord {
+    #[serde(rename = "key")]
+    key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum TableClassRecord {
+    #[serde(rename = "STANDARD")]
+    Standard,
+    #[serde(rename = "STANDARD_INFREQUENT_ACCESS")]
+    StandardInfrequentAccess,
+}
+
+impl From<&crate::catalog::TableSettings> for SettingsRecord {
+    fn from(s: &crate::catalog::TableSettings) -> Self {
+        SettingsRecord {
+            last_increase_micros: s.last_increase_micros,
+            last_decrease_micros: s.last_decrease_micros,
+            pay_per_request_since_micros: s.pay_per_request_since_micros,
+            table_class: s.table_class.map(|(c, _)| c.into()),
+            table_class_micros: s.table_class.map(|(_, t)| t),
+            sse_kms: s.sse_kms_key.clone().map(|key| SseKmsRecord { key }),
+        }
+    }
+}
+
+impl From<SettingsRecord> for crate::catalog::TableSettings {
+    fn from(r: SettingsRecord) -> Self {
+        crate::catalog::TableSettings {
+            last_increase_micros: r.last_increase_micros,
+            last_decrease_micros: r.last_decrease_micros,
+            pay_per_request_since_micros: r.pay_per_request_since_micros,
+            table_class: r
+                .table_class
+                .map(|c| (c.into(), r.table_class_micros.unwrap_or(0))),
+            sse_kms_key: r.sse_kms.map(|s| s.key),
+        }
+    }
 }
 
 /// OnDemandThroughput as stored.
@@ -641,6 +737,7 @@ impl From<v1::TableV1> for TableRecord {
             ttl_attribute: t.ttl_attribute,
             on_demand_throughput: None,
             latest_stream_micros: None,
+            settings: SettingsRecord::default(),
         }
     }
 }
@@ -675,6 +772,7 @@ impl From<&TableDef> for TableRecord {
             ttl_attribute: d.ttl_attribute.clone(),
             on_demand_throughput: d.on_demand_throughput.map(Into::into),
             latest_stream_micros: d.latest_stream_micros,
+            settings: (&d.settings).into(),
         }
     }
 }
@@ -709,6 +807,7 @@ impl From<TableRecord> for TableDef {
             ttl_attribute: r.ttl_attribute,
             on_demand_throughput: r.on_demand_throughput.map(Into::into),
             latest_stream_micros: r.latest_stream_micros,
+            settings: r.settings.into(),
         }
     }
 }
@@ -829,6 +928,11 @@ enum_pair!(
     [All, KeysOnly, Include]
 );
 enum_pair!(
+    TableClass,
+    TableClassRecord,
+    [Standard, StandardInfrequentAccess]
+);
+enum_pair!(
     StreamViewType,
     StreamViewTypeRecord,
     [KeysOnly, NewImage, OldImage, NewAndOldImages]
@@ -922,6 +1026,7 @@ mod tests {
             ttl_attribute: Some("ExpiresAt".into()),
             on_demand_throughput: None,
             latest_stream_micros: None,
+            settings: crate::catalog::TableSettings::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::catalog::{
     self, check_definitions_used, check_index_limits, gsi_key_def, key_def, projection_def,
-    throughput_for, validate_name, IndexDef, KeyDef, ProjectionDef, TableDef,
+    throughput_for, validate_name, IndexDef, KeyDef, ProjectionDef, TableDef, TableSettings,
 };
 use crate::catalog_record;
 use crate::core::{Catalog, Core};
@@ -26,9 +26,9 @@ use crate::shapes::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, CreateTableInput,
     CreateTableOutput, DeleteGlobalSecondaryIndexAction, DeleteTableInput, DeleteTableOutput,
     GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement,
-    LocalSecondaryIndex, OnDemandThroughput, Projection, ProvisionedThroughput,
-    StreamSpecification, TableDescription, TableStatus, UpdateGlobalSecondaryIndexAction,
-    UpdateTableInput, UpdateTableOutput,
+    LocalSecondaryIndex, OnDemandThroughput, Projection, ProvisionedThroughput, SseSpecification,
+    StreamSpecification, TableClass, TableDescription, TableStatus,
+    UpdateGlobalSecondaryIndexAction, UpdateTableInput, UpdateTableOutput,
 };
 use crate::streams;
 use crate::tag_records;
@@ -49,6 +49,9 @@ struct NewTable {
     stream: Option<StreamSpecification>,
     deletion_protection: bool,
     on_demand_throughput: Option<OnDemandThroughput>,
+    table_class: Option<TableClass>,
+    /// SSE with a KMS key: the key as given (`None` inside: the AWS managed key).
+    sse_kms_key: Option<Option<String>>,
 }
 
 /// A validated index, before its id is allocated.
@@ -215,6 +218,8 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
         on_demand_throughput: input
             .on_demand_throughput
             .filter(|_| mode == BillingMode::PayPerRequest),
+        table_class: input.table_class,
+        sse_kms_key: input.sse_specification.and_then(sse_kms_key),
     })
 }
 
@@ -340,6 +345,13 @@ fn table_def(new: NewTable, ids: &[u32], now_micros: u64) -> TableDef {
         ttl_attribute: None,
         on_demand_throughput: new.on_demand_throughput,
         latest_stream_micros: None,
+        settings: TableSettings {
+            pay_per_request_since_micros: (new.billing_mode == BillingMode::PayPerRequest)
+                .then_some(now_micros),
+            table_class: new.table_class.map(|c| (c, now_micros)),
+            sse_kms_key: new.sse_kms_key,
+            ..TableSettings::default()
+        },
     }
 }
 
@@ -447,10 +459,22 @@ pub(crate) fn update_table(
     let mut def = (*old).clone();
     let mut batch = WriteBatch::new();
     if input.billing_mode.is_some() || input.provisioned_throughput.is_some() {
-        change_billing(&mut def, input.billing_mode, input.provisioned_throughput)?;
+        change_billing(
+            &mut def,
+            input.billing_mode,
+            input.provisioned_throughput,
+            core.opts.clock.now_micros(),
+        )?;
     }
     if let Some(spec) = input.stream_specification {
         streams::apply_specification(core, &mut def, spec, &mut batch)?;
+    }
+    let now = core.opts.clock.now_micros();
+    if let Some(class) = input.table_class {
+        def.settings.table_class = Some((class, now));
+    }
+    if let Some(sse) = input.sse_specification {
+        def.settings.sse_kms_key = sse_kms_key(sse);
     }
     set_deletion_protection(&mut def, input.deletion_protection_enabled);
     set_on_demand_throughput(&mut def, input.on_demand_throughput);
@@ -489,6 +513,8 @@ fn validate_update(input: &UpdateTableInput) -> Result<Option<GlobalSecondaryInd
         && input.stream_specification.is_none()
         && input.deletion_protection_enabled.is_none()
         && input.on_demand_throughput.is_none()
+        && input.table_class.is_none()
+        && input.sse_specification.is_none()
     {
         return Err(ValidationError::NothingToUpdate.into());
     }
@@ -517,6 +543,7 @@ fn change_billing(
     def: &mut TableDef,
     mode: Option<BillingMode>,
     throughput: Option<ProvisionedThroughput>,
+    now_micros: u64,
 ) -> Result<(), Error> {
     let mode = mode.unwrap_or(def.billing_mode);
     // A no-op throughput change is an error in DynamoDB (UpdateTable is not idempotent).
@@ -535,10 +562,19 @@ fn change_billing(
         (BillingMode::Provisioned, None) if def.billing_mode == mode => def.throughput,
         (m, t) => throughput_for(m, t).map_err(ValidationError::Throughput)?,
     };
+    if mode == BillingMode::PayPerRequest && def.billing_mode != mode {
+        def.settings.pay_per_request_since_micros = Some(now_micros);
+    }
     if let (Some(new), Some(old)) = (t, def.throughput) {
+        if new.read_capacity_units > old.read_capacity_units
+            || new.write_capacity_units > old.write_capacity_units
+        {
+            def.settings.last_increase_micros = Some(now_micros);
+        }
         if new.read_capacity_units < old.read_capacity_units
             || new.write_capacity_units < old.write_capacity_units
         {
+            def.settings.last_decrease_micros = Some(now_micros);
             def.decreases += 1;
         }
     }
@@ -550,6 +586,15 @@ fn change_billing(
         }
     }
     Ok(())
+}
+
+/// What an SSESpecification leaves on: SSE with a KMS key (`Some`, holding the key id
+/// when one was named) when `Enabled` is true; else the AWS-owned key (`None`), which
+/// DynamoDB does not describe.
+fn sse_kms_key(spec: SseSpecification) -> Option<Option<String>> {
+    spec.enabled
+        .unwrap_or(false)
+        .then_some(spec.kms_master_key_id)
 }
 
 /// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept

@@ -102,8 +102,10 @@ pub struct DescribeContinuousBackupsOutput {
     pub continuous_backups_description: ContinuousBackupsDescription,
 }
 
-/// `SSESpecification` override on restores: accepted and ignored (Shale does not encrypt
-/// at rest; DynamoDB's default is AWS-owned keys, which is what DescribeTable implies).
+/// `SSESpecification`: on CreateTable and UpdateTable, stored and described
+/// (SSEDescription) without encrypting anything (Shale has no KMS; its files are not
+/// encrypted at rest, as DynamoDB Local's are not); as a restore's override, accepted
+/// and ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SseSpecification {

@@ -40,6 +40,12 @@ pub struct CreateTableInput {
     /// An on-demand table's maximum throughput (enforced: see `docs/capacity.md`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// STANDARD or STANDARD_INFREQUENT_ACCESS (stored and described).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_class: Option<TableClass>,
+    /// Server-side encryption (stored and described; see [`SseSpecification`]).
+    #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<SseSpecification>,
 }
 
 /// `CreateTable` output.
@@ -181,6 +187,12 @@ pub struct UpdateTableInput {
     /// A new maximum throughput for an on-demand table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// A new table class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_class: Option<TableClass>,
+    /// New server-side encryption settings.
+    #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
+    pub sse_specification: Option<SseSpecification>,
 }
 
 /// `UpdateTable` output.

@@ -80,6 +80,65 @@ pub struct ProvisionedThroughputDescription {
     pub write_capacity_units: i64,
 }
 
+/// `TableClass`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TableClass {
+    /// The default class.
+    Standard,
+    /// Cheaper storage, dearer access (DynamoDB's pricing; Shale stores it and says so).
+    StandardInfrequentAccess,
+}
+
+/// `TableClassSummary`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableClassSummary {
+    /// The class.
+    pub table_class: TableClass,
+    /// Epoch seconds of the last change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_date_time: Option<f64>,
+}
+
+/// `SSEType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SseType {
+    /// `AES256`.
+    #[serde(rename = "AES256")]
+    Aes256,
+    /// `KMS`.
+    #[serde(rename = "KMS")]
+    Kms,
+}
+
+/// `SSEDescription`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseDescription {
+    /// `ENABLED`.
+    #[serde(rename = "Status")]
+    pub status: String,
+    /// `KMS`.
+    #[serde(rename = "SSEType")]
+    pub sse_type: SseType,
+    /// The key, when one was named.
+    #[serde(rename = "KMSMasterKeyArn", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_arn: Option<String>,
+}
+
+/// `TableWarmThroughputDescription` / `GlobalSecondaryIndexWarmThroughputDescription`:
+/// the throughput the table's (or index's) partitions can serve at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughputDescription {
+    /// Read units per second.
+    pub read_units_per_second: i64,
+    /// Write units per second.
+    pub write_units_per_second: i64,
+    /// `ACTIVE`.
+    pub status: String,
+}
+
 /// `BillingModeSummary`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -234,4 +293,13 @@ pub struct TableDescription {
     /// While a restore into this table runs: where from and to when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_summary: Option<RestoreSummary>,
+    /// The table class, when one was set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_class_summary: Option<TableClassSummary>,
+    /// Server-side encryption with a KMS key, when specified.
+    #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
+    pub sse_description: Option<SseDescription>,
+    /// What the table's partitions serve at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputDescription>,
 }
