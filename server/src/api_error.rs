@@ -29,7 +29,7 @@ pub enum ApiError {
     /// The engine refused or failed the operation.
     #[error(transparent)]
     Engine(#[from] table::Error),
-    /// The body is not JSON, or a member has the wrong JSON type.
+    /// The body is not JSON, a member has the wrong JSON type, or a binary is not base64.
     #[error("serialization: {detail}")]
     Serialization {
         /// serde's description, without its line/column suffix.
@@ -155,8 +155,12 @@ impl ApiError {
                     ApiError::MissingMember {
                         member: member.to_string(),
                     }
-                } else if detail.starts_with("invalid type") || detail.starts_with("invalid length")
+                } else if detail.starts_with("invalid type")
+                    || detail.starts_with("invalid length")
+                    || shale_table::types::is_blob_error(&detail)
                 {
+                    // A binary that is not base64 fails in DynamoDB's RPC layer, before
+                    // validation: SerializationException, with the table layer's text.
                     ApiError::Serialization { detail }
                 } else if let Some(violation) = enum_values::locate(&detail, body) {
                     ApiError::EnumValue(violation)

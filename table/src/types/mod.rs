@@ -39,6 +39,7 @@ pub use validate::{
     item_size_bytes, validate_item, validate_value, value_size_bytes, MAX_ATTRIBUTE_NAME_BYTES,
     MAX_ITEM_SIZE_BYTES, MAX_NESTING_DEPTH, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES,
 };
+pub use wire::{decode_base64, is_blob_error, Base64Error, BLOB_CONVERSION_FAILED};
 
 /// One DynamoDB attribute value. Serde reads and writes DynamoDB's JSON wire shape:
 /// `{"S":"x"}`, `{"N":"1.5"}`, `{"B":"<base64>"}`, `{"BOOL":true}`, `{"NULL":true}`,

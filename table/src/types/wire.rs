@@ -2,7 +2,9 @@
 //!
 //! An attribute value is a JSON object with exactly one key, the type tag. Numbers travel
 //! as strings, binaries as standard base64. Malformed shapes fail deserialization with
-//! DynamoDB's wording, so the server can surface them as ValidationExceptions.
+//! DynamoDB's wording, so the server can surface them as ValidationExceptions; a binary
+//! that is not base64 fails with DynamoDB's SerializationException text instead (see
+//! [`BLOB_CONVERSION_FAILED`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +48,65 @@ impl Serialize for Base64<'_> {
     }
 }
 
+/// The words every malformed-binary deserialization error carries, between the quoted
+/// value and the reason: `'!!!' can not be converted to a Blob: Base64 encoded length is
+/// expected a multiple of 4 bytes but found: 3`. DynamoDB's RPC layer fails such a body
+/// with a SerializationException (not a ValidationException), and serde's custom errors
+/// are text only, so this marker is how the server tells them apart (`is_blob_error`).
+pub const BLOB_CONVERSION_FAILED: &str = " can not be converted to a Blob: ";
+
+/// Whether a serde error text (without its position suffix) is a malformed base64 binary.
+#[must_use]
+pub fn is_blob_error(detail: &str) -> bool {
+    detail.starts_with('\'') && detail.contains(BLOB_CONVERSION_FAILED)
+}
+
+/// Why a `B`/`BS` string is not base64, in DynamoDB's words (as dynalite recorded them
+/// from DynamoDB: `validations/index.js`, and scylladb/scylladb#6487 for the length case).
+/// DynamoDB checks in this order: the length, then each character, then the last one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Base64Error {
+    /// The length (in UTF-16 units, as DynamoDB's Java counts) is not a multiple of 4:
+    /// DynamoDB requires padding.
+    #[error("Base64 encoded length is expected a multiple of 4 bytes but found: {len}")]
+    Length {
+        /// The length.
+        len: usize,
+    },
+    /// A character outside the standard alphabet, or padding before the end.
+    #[error("Invalid Base64 character: '{character}'")]
+    Character {
+        /// The first offending character.
+        character: char,
+    },
+    /// The last character before the padding has bits the decoded length does not use
+    /// (non-canonical encoding). The misspelling is DynamoDB's.
+    #[error("Invalid last non-pad Base64 character dectected")]
+    LastSymbol,
+}
+
+/// Decodes standard, padded, canonical base64, failing as DynamoDB does.
+///
+/// # Errors
+/// [`Base64Error`], by the first rule `text` breaks.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, Base64Error> {
+    let len = text.encode_utf16().count();
+    // A remainder, not `is_multiple_of`: that is Rust 1.87, and the README says 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
+    if len % 4 != 0 {
+        return Err(Base64Error::Length { len });
+    }
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let misplaced_pad = c == '=' && chars.peek().is_some_and(|next| *next != '=');
+        if !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=') || misplaced_pad {
+            return Err(Base64Error::Character { character: c });
+        }
+    }
+    BASE64.decode(text).map_err(|_| Base64Error::LastSymbol)
+}
+
 /// Bytes read from a base64 string.
 struct Base64Owned(Vec<u8>);
 
@@ -58,10 +119,10 @@ impl<'de> Deserialize<'de> for Base64Owned {
                 f.write_str("base64-encoded binary data")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Base64Owned, E> {
-                BASE64
-                    .decode(text)
-                    .map(Base64Owned)
-                    .map_err(|_| E::custom("Invalid Base64 value for a binary attribute"))
+                decode_base64(text).map(Base64Owned).map_err(|e| {
+                    // DynamoDB quotes the whole value; it is at most the request's size.
+                    E::custom(format_args!("'{text}'{BLOB_CONVERSION_FAILED}{e}"))
+                })
             }
         }
         deserializer.deserialize_str(BytesVisitor)
@@ -196,6 +257,40 @@ mod tests {
                 "{bad} should fail"
             );
         }
+    }
+
+    /// DynamoDB's texts for each way a binary can fail to be base64 (dynalite's record
+    /// of them), each recognisable as a blob error.
+    #[test]
+    fn malformed_base64_fails_with_dynamodbs_text() {
+        for (value, reason) in [
+            (
+                "!!!",
+                "Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+            ),
+            (
+                "23456",
+                "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+            ),
+            ("!!!!", "Invalid Base64 character: '!'"),
+            ("=+/=", "Invalid Base64 character: '='"),
+            ("+/+=", "Invalid last non-pad Base64 character dectected"),
+        ] {
+            let json = format!(r#"{{"B":"{value}"}}"#);
+            let e = serde_json::from_str::<AttributeValue>(&json).expect_err(value);
+            let text = e.to_string();
+            let expected = format!("'{value}' can not be converted to a Blob: {reason}");
+            assert!(text.starts_with(&expected), "{text}");
+            assert!(is_blob_error(&expected), "{expected}");
+            let json = format!(r#"{{"BS":["AAAA","{value}"]}}"#);
+            let e = serde_json::from_str::<AttributeValue>(&json).expect_err(value);
+            assert!(e.to_string().starts_with(&expected), "{e}");
+        }
+        assert!(!is_blob_error(
+            "invalid type: integer `5`, expected a string"
+        ));
+        assert_eq!(decode_base64("").as_deref(), Ok(&b""[..]));
+        assert_eq!(decode_base64("dGVzdCE=").as_deref(), Ok(&b"test!"[..]));
     }
 
     #[test]
