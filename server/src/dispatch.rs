@@ -16,6 +16,7 @@ use serde::Serialize;
 use shale_table::{self as table, shapes::*, Database};
 
 use crate::api_error::ApiError;
+use crate::endpoint_info::{self, DescribeEndpointsInput, DescribeLimitsInput};
 use crate::metrics::{MANY_TABLES, NO_TABLE};
 use crate::operations::Operation;
 
@@ -28,9 +29,10 @@ pub struct Outcome {
     pub result: Result<Vec<u8>, ApiError>,
 }
 
-/// Runs `op` on `body`. May block (disk reads, WAL syncs): call it from a blocking thread
-/// unless [`crate::http::runs_inline`] allows the event loop.
-pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
+/// Runs `op` on `body`, for a client that reached the server at `endpoint` (`host[:port]`,
+/// what DescribeEndpoints answers). May block (disk reads, WAL syncs): call it from a
+/// blocking thread unless [`crate::http::runs_inline`] allows the event loop.
+pub fn execute(db: &Database, op: Operation, body: &[u8], endpoint: &str) -> Outcome {
     match op {
         Operation::CreateTable => run(op, body, |i: CreateTableInput| db.create_table(i)),
         Operation::DescribeTable => run(op, body, |i: DescribeTableInput| db.describe_table(i)),
@@ -105,6 +107,12 @@ pub fn execute(db: &Database, op: Operation, body: &[u8]) -> Outcome {
             db.get_shard_iterator(i)
         }),
         Operation::GetRecords => run(op, body, |i: GetRecordsInput| db.get_records(i)),
+        Operation::DescribeLimits => run(op, body, |i: DescribeLimitsInput| {
+            Ok(endpoint_info::describe_limits(i))
+        }),
+        Operation::DescribeEndpoints => run(op, body, |i: DescribeEndpointsInput| {
+            Ok(endpoint_info::describe_endpoints(i, endpoint))
+        }),
     }
 }
 
@@ -326,6 +334,19 @@ fn table_of(name_or_arn: &str) -> String {
 fn table_of_backup_arn(arn: &str) -> String {
     arn_table(arn).map_or_else(|| NO_TABLE.to_string(), str::to_string)
 }
+
+/// About the server, not a table.
+macro_rules! no_table {
+    ($($t:ty),* $(,)?) => {$(
+        impl TableLabel for $t {
+            fn table_label(&self) -> String {
+                NO_TABLE.to_string()
+            }
+        }
+    )*};
+}
+
+no_table!(DescribeLimitsInput, DescribeEndpointsInput);
 
 impl TableLabel for ListTablesInput {
     fn table_label(&self) -> String {

@@ -34,6 +34,8 @@ use crate::operations::{parse_target, Target};
 pub const MAX_REQUESTS_PER_INPUT: usize = 8;
 /// The fixed time the fuzzed database sees: 2026-01-01T00:00:00Z, in µs.
 const FUZZ_CLOCK_MICROS: u64 = 1_767_225_600_000_000;
+/// The address DescribeEndpoints answers with (the server answers the request's `Host`).
+const FUZZ_ENDPOINT: &str = "localhost:8000";
 /// How far the clock moves before each request: 1 ms.
 const REQUEST_GAP_MICROS: u64 = 1_000;
 /// An error's message may quote the request (a bad value, a name), but never grow much
@@ -135,7 +137,7 @@ fn api_response(
         match parse_target(target) {
             Target::Unknown => Err(ApiError::UnknownOperation),
             Target::NotImplemented(operation) => Err(ApiError::NotImplemented { operation }),
-            Target::Implemented(op) => dispatch::execute(db, op, body).result,
+            Target::Implemented(op) => dispatch::execute(db, op, body, FUZZ_ENDPOINT).result,
         }
     };
     match result {

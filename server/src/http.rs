@@ -5,12 +5,14 @@
 //!
 //! Routes:
 //! - `POST <any path>` with `X-Amz-Target`: the DynamoDB API (DynamoDB ignores the path);
+//! - `GET /`: `healthy: <host>`, DynamoDB's health answer;
 //! - `GET /healthz`: liveness, `ok`;
 //! - `GET /metrics`: Prometheus text exposition;
 //! - anything else: 404 with `<UnknownOperationException/>`, as DynamoDB answers.
 
 use std::any::Any;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,12 +20,12 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 use shale_table::shapes::DescribeTableInput;
 use shale_table::Database;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::connections::{Connections, Slot};
@@ -69,7 +71,7 @@ pub struct AppState {
 }
 
 /// The signature of [`dispatch::execute`].
-type Execute = fn(&Database, Operation, &[u8]) -> Outcome;
+type Execute = fn(&Database, Operation, &[u8], &str) -> Outcome;
 
 impl AppState {
     /// The state for a server on `storage` with the default limits, with request ids
@@ -151,8 +153,9 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// inline; everything else goes to the blocking pool, so no request holds an event-loop
 /// thread for long. Inline means all of:
 /// - the body is at most [`MAX_INLINE_BODY_BYTES`], which bounds the JSON parsing;
-/// - the operation touches one item or only the catalog: GetItem, DescribeTable,
-///   DescribeTimeToLive always, and PutItem/UpdateItem/DeleteItem only when nothing waits
+/// - the operation touches one item, only the catalog or nothing: GetItem, DescribeTable,
+///   DescribeTimeToLive, DescribeLimits and DescribeEndpoints always, and
+///   PutItem/UpdateItem/DeleteItem only when nothing waits
 ///   for a WAL sync (`writes_wait_for_sync` false: in memory). On disk those writes wait
 ///   for an fdatasync (hundreds of µs, milliseconds behind a flush), so they never run
 ///   inline.
@@ -177,7 +180,11 @@ pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -
         return false;
     }
     match op {
-        Operation::GetItem | Operation::DescribeTable | Operation::DescribeTimeToLive => true,
+        Operation::GetItem
+        | Operation::DescribeTable
+        | Operation::DescribeTimeToLive
+        | Operation::DescribeLimits
+        | Operation::DescribeEndpoints => true,
         Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_wait_for_sync,
         _ => false,
     }
@@ -189,16 +196,26 @@ pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -
 /// Never: every failure becomes an HTTP response.
 /// `slot` is the connection's: the request marks it as reading a body, then busy, then
 /// (when the response is built) idle again, so the registry knows whom it may close.
+/// `local` is the address the connection was accepted on, the server's address when the
+/// request names none (`Host`).
 pub async fn handle(
     state: Arc<AppState>,
     slot: Arc<Slot>,
+    local: Option<SocketAddr>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let phase = RequestPhase::start(slot);
     let request_id = state.request_ids.next_id();
+    let endpoint = endpoint_address(req.headers(), local);
     let response = match (req.method(), req.uri().path()) {
         (&Method::POST, CLOCK_ADVANCE_PATH) => advance_clock(&state, req.uri().query()),
-        (&Method::POST, _) => api(&state, &phase, req, &request_id).await,
+        (&Method::POST, _) => api(&state, &phase, req, &request_id, &endpoint).await,
+        // DynamoDB's health check (and Alternator's, which copies it): the host asked for.
+        (&Method::GET, "/") => respond(
+            StatusCode::OK,
+            "text/plain",
+            format!("healthy: {endpoint}").into_bytes(),
+        ),
         (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
         (&Method::GET, "/metrics") => {
             // The backend's figures stat files (the history's disk use): off the event loop.
@@ -222,6 +239,24 @@ pub async fn handle(
         _ => not_found(),
     };
     Ok(with_request_id(response, &request_id))
+}
+
+/// The longest `Host` value taken as the server's address; a longer one is not a host name
+/// (DNS names are at most 253 characters), and the accepted address stands in.
+const MAX_HOST_CHARS: usize = 260;
+
+/// The address the client reached the server at, `host[:port]`: its `Host` header (what
+/// DynamoDB and Alternator echo in `GET /`), else the address the connection was accepted
+/// on, else `localhost`. Used by `GET /` and DescribeEndpoints.
+fn endpoint_address(headers: &HeaderMap, local: Option<SocketAddr>) -> String {
+    headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && h.len() <= MAX_HOST_CHARS)
+        .map(str::to_string)
+        .or_else(|| local.map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Where a test moves a `--manual-clock` server's time forward.
@@ -282,6 +317,7 @@ async fn api(
     phase: &RequestPhase,
     req: Request<Incoming>,
     request_id: &str,
+    endpoint: &str,
 ) -> Response<Full<Bytes>> {
     let Some(reply_type) = reply_content_type(&req) else {
         return not_found();
@@ -321,28 +357,7 @@ async fn api(
             phase.0.set_busy();
             match body {
                 Err(e) => (target_name(target), NO_TABLE.to_string(), Err(e)),
-                Ok(body) => match target {
-                    Target::Unknown => (
-                        "Unknown",
-                        NO_TABLE.to_string(),
-                        Err(ApiError::UnknownOperation),
-                    ),
-                    Target::NotImplemented(operation) => (
-                        operation,
-                        NO_TABLE.to_string(),
-                        Err(ApiError::NotImplemented { operation }),
-                    ),
-                    Target::Implemented(op)
-                        if runs_inline(op, body.len(), state.writes_wait_for_sync) =>
-                    {
-                        let outcome = execute_inline(state, op, &body);
-                        (op.name(), outcome.table, outcome.result)
-                    }
-                    Target::Implemented(op) => {
-                        let (table, result) = execute_blocking(state, op, body).await;
-                        (op.name(), table, result)
-                    }
-                },
+                Ok(body) => run_target(state, target, body, endpoint).await,
             }
         };
     let (response, outcome) = match result {
@@ -384,40 +399,106 @@ async fn api(
     response
 }
 
-/// Runs `op` on the blocking pool, if the engine queue has room: engine calls that may
-/// block (disk, WAL sync, long scans) stay off the event loop so one slow request never
-/// stalls the others, and at most [`ServerLimits::max_queued_engine_calls`] wait for the
-/// pool's threads. A request that finds the queue full is answered at once with a
-/// ThrottlingException ([`ApiError::EngineQueueFull`]).
+/// What a read body becomes: the target's answer. Returns the operation's name, the table
+/// label and the result.
+async fn run_target(
+    state: &AppState,
+    target: Target,
+    body: Vec<u8>,
+    endpoint: &str,
+) -> (&'static str, String, Result<Vec<u8>, ApiError>) {
+    let op = match target {
+        Target::Unknown => {
+            return (
+                "Unknown",
+                NO_TABLE.to_string(),
+                Err(ApiError::UnknownOperation),
+            )
+        }
+        Target::NotImplemented(operation) => {
+            return (
+                operation,
+                NO_TABLE.to_string(),
+                Err(ApiError::NotImplemented { operation }),
+            )
+        }
+        Target::Implemented(op) => op,
+    };
+    if runs_inline(op, body.len(), state.writes_wait_for_sync) {
+        let outcome = execute_inline(state, op, &body, endpoint);
+        (op.name(), outcome.table, outcome.result)
+    } else {
+        let (table, result) = execute_blocking(state, op, body, endpoint.to_string()).await;
+        (op.name(), table, result)
+    }
+}
+
+/// Why [`offload`] did not run its work.
+enum Refused {
+    /// The engine queue is full.
+    QueueFull,
+    /// The task panicked or was cancelled.
+    Failed(tokio::task::JoinError),
+}
+
+impl Refused {
+    /// The error the request `op` gets for it.
+    fn into_error(self, state: &AppState, op: Operation) -> ApiError {
+        match self {
+            Refused::QueueFull => ApiError::EngineQueueFull {
+                limit: state.limits.max_queued_engine_calls,
+            },
+            Refused::Failed(e) => ApiError::TaskFailed {
+                operation: op.name(),
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Runs `work` on the blocking pool, if the engine queue has room: work that may block
+/// (disk, WAL sync, long scans) stays off the event
+/// loop so one slow request never stalls the others, and at most
+/// [`ServerLimits::max_queued_engine_calls`] wait for the pool's threads.
+async fn offload<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refused> {
+    let permit = engine_slot(state).ok_or(Refused::QueueFull)?;
+    on_blocking_pool(permit, work).await
+}
+
+/// A place in the engine queue, if it has room.
+fn engine_slot(state: &AppState) -> Option<OwnedSemaphorePermit> {
+    Arc::clone(&state.engine_slots).try_acquire_owned().ok()
+}
+
+/// Runs `work` on the blocking pool, holding `permit` until it is done.
+async fn on_blocking_pool<T: Send + 'static>(
+    permit: OwnedSemaphorePermit,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refused> {
+    let task = tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(permit);
+        done
+    });
+    task.await.map_err(Refused::Failed)
+}
+
+/// Runs `op` on the blocking pool ([`offload`]). A request that finds the queue full is
+/// answered at once with a ThrottlingException ([`ApiError::EngineQueueFull`]).
 async fn execute_blocking(
     state: &AppState,
     op: Operation,
     body: Vec<u8>,
+    endpoint: String,
 ) -> (String, Result<Vec<u8>, ApiError>) {
-    let Ok(permit) = Arc::clone(&state.engine_slots).try_acquire_owned() else {
-        return (
-            NO_TABLE.to_string(),
-            Err(ApiError::EngineQueueFull {
-                limit: state.limits.max_queued_engine_calls,
-            }),
-        );
-    };
     let db = Arc::clone(&state.db);
     let execute = state.execute;
-    let task = tokio::task::spawn_blocking(move || {
-        let outcome = execute(&db, op, &body);
-        drop(permit);
-        outcome
-    });
-    match task.await {
+    match offload(state, move || execute(&db, op, &body, &endpoint)).await {
         Ok(outcome) => (outcome.table, outcome.result),
-        Err(e) => (
-            NO_TABLE.to_string(),
-            Err(ApiError::TaskFailed {
-                operation: op.name(),
-                detail: e.to_string(),
-            }),
-        ),
+        Err(refused) => (NO_TABLE.to_string(), Err(refused.into_error(state, op))),
     }
 }
 
@@ -429,8 +510,10 @@ async fn execute_blocking(
 /// `AssertUnwindSafe` claims no more than the blocking path already relies on: the
 /// `Database` is shared with every other request, which go on using it after a panic, and
 /// its locks (parking_lot) do not poison.
-fn execute_inline(state: &AppState, op: Operation, body: &[u8]) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(|| (state.execute)(&state.db, op, body))) {
+fn execute_inline(state: &AppState, op: Operation, body: &[u8], endpoint: &str) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| {
+        (state.execute)(&state.db, op, body, endpoint)
+    })) {
         Ok(outcome) => outcome,
         Err(payload) => Outcome {
             table: NO_TABLE.to_string(),
@@ -697,7 +780,12 @@ mod tests {
 
     /// An engine call whose Scans wait (at most 30 s) until released, holding their
     /// engine-queue slots; everything else runs for real.
-    fn scans_wait_for_release(db: &Database, op: Operation, body: &[u8]) -> Outcome {
+    fn scans_wait_for_release(
+        db: &Database,
+        op: Operation,
+        body: &[u8],
+        endpoint: &str,
+    ) -> Outcome {
         use std::sync::atomic::Ordering;
         if op == Operation::Scan {
             SCANS_ENTERED.fetch_add(1, Ordering::SeqCst);
@@ -708,7 +796,7 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
         }
-        dispatch::execute(db, op, body)
+        dispatch::execute(db, op, body, endpoint)
     }
 
     /// Issue 16, case 3: the blocking pool grew a thread per waiting engine call. Now at
@@ -786,10 +874,15 @@ mod tests {
 
     /// An engine call that panics for GetItem (inline in both modes) and Query (always on
     /// the blocking pool) and runs everything else for real.
-    fn panics_on_get_item_and_query(db: &Database, op: Operation, body: &[u8]) -> Outcome {
+    fn panics_on_get_item_and_query(
+        db: &Database,
+        op: Operation,
+        body: &[u8],
+        endpoint: &str,
+    ) -> Outcome {
         match op {
             Operation::GetItem | Operation::Query => panic!("injected panic in {}", op.name()),
-            _ => dispatch::execute(db, op, body),
+            _ => dispatch::execute(db, op, body, endpoint),
         }
     }
 

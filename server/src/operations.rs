@@ -96,11 +96,15 @@ pub enum Operation {
     GetShardIterator,
     /// DynamoDB Streams' GetRecords.
     GetRecords,
+    /// DescribeLimits (DynamoDB's default quotas: see [`crate::endpoint_info`]).
+    DescribeLimits,
+    /// DescribeEndpoints (this server's address).
+    DescribeEndpoints,
 }
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 43] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -142,6 +146,8 @@ impl Operation {
         Operation::DescribeStream,
         Operation::GetShardIterator,
         Operation::GetRecords,
+        Operation::DescribeLimits,
+        Operation::DescribeEndpoints,
     ];
 
     /// DynamoDB's name for the operation, as in `X-Amz-Target`.
@@ -188,6 +194,8 @@ impl Operation {
             Operation::DescribeStream => "DescribeStream",
             Operation::GetShardIterator => "GetShardIterator",
             Operation::GetRecords => "GetRecords",
+            Operation::DescribeLimits => "DescribeLimits",
+            Operation::DescribeEndpoints => "DescribeEndpoints",
         }
     }
 
@@ -242,11 +250,9 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "CreateGlobalTable",
     "DeleteResourcePolicy",
     "DescribeContributorInsights",
-    "DescribeEndpoints",
     "DescribeGlobalTable",
     "DescribeGlobalTableSettings",
     "DescribeKinesisStreamingDestination",
-    "DescribeLimits",
     "DescribeTableReplicaAutoScaling",
     "DisableKinesisStreamingDestination",
     "EnableKinesisStreamingDestination",
@@ -304,8 +310,8 @@ mod tests {
     #[test]
     fn real_but_unimplemented_operations_are_named() {
         assert_eq!(
-            parse_target(Some("DynamoDB_20120810.DescribeLimits")),
-            Target::NotImplemented("DescribeLimits")
+            parse_target(Some("DynamoDB_20120810.DescribeGlobalTable")),
+            Target::NotImplemented("DescribeGlobalTable")
         );
     }
 
@@ -401,6 +407,18 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn describe_limits_and_endpoints_are_implemented() {
+        assert_eq!(
+            parse_target(Some("DynamoDB_20120810.DescribeLimits")),
+            Target::Implemented(Operation::DescribeLimits)
+        );
+        assert_eq!(
+            parse_target(Some("DynamoDB_20120810.DescribeEndpoints")),
+            Target::Implemented(Operation::DescribeEndpoints)
+        );
     }
 
     #[test]

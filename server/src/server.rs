@@ -82,8 +82,11 @@ pub async fn serve(
         }
         let conn_state = Arc::clone(&state);
         let slot = Arc::clone(guard.slot());
+        // The server's address as this client reached it, for `GET /` and
+        // DescribeEndpoints when a request has no `Host`.
+        let local = stream.local_addr().ok();
         let service =
-            service_fn(move |req| handle(Arc::clone(&conn_state), Arc::clone(&slot), req));
+            service_fn(move |req| handle(Arc::clone(&conn_state), Arc::clone(&slot), local, req));
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)

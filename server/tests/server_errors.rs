@@ -436,8 +436,8 @@ fn unimplemented_operations_say_so() {
     let mut c = Client::connect(server.addr).unwrap();
     for op in [
         "CreateGlobalTable",
-        "DescribeEndpoints",
-        "DescribeLimits",
+        "DescribeGlobalTable",
+        "DescribeKinesisStreamingDestination",
         "GetResourcePolicy",
     ] {
         let r = call(&mut c, op, json!({}));
@@ -481,7 +481,8 @@ fn wrong_content_type_and_non_post_are_404_like_dynamodb() {
     );
     assert_eq!(r.status, 404);
     assert_eq!(r.body, b"<UnknownOperationException/>\n");
-    let r = checked(c.request("GET", "/", &[], b"").unwrap());
+    // `GET /` is the health check (`server_health_check.rs`); other paths are 404.
+    let r = checked(c.request("GET", "/index.html", &[], b"").unwrap());
     assert_eq!(r.status, 404);
     // application/json is accepted, and answered in kind.
     let r = checked(

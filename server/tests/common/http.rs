@@ -122,6 +122,23 @@ impl Client {
         )
     }
 
+    /// A DynamoDB call with a raw `body` and `headers` besides the target and the content
+    /// type (`Content-Encoding`, `Accept-Encoding`, `Origin`, ...).
+    pub fn call_raw(
+        &mut self,
+        operation: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> io::Result<Response> {
+        let target = format!("DynamoDB_20120810.{operation}");
+        let mut all = vec![
+            ("X-Amz-Target", target.as_str()),
+            ("Content-Type", "application/x-amz-json-1.0"),
+        ];
+        all.extend_from_slice(headers);
+        self.request("POST", "/", &all, body)
+    }
+
     /// A second handle on the connection's socket, for writing from another thread while
     /// this one reads the response.
     pub fn try_clone_writer(&self) -> io::Result<TcpStream> {

@@ -246,3 +246,26 @@ pub fn assert_request_counts(addr: SocketAddr, series: &[&str]) -> String {
     }
     text
 }
+
+/// Checks the headers every response carries (`X-Amz-Crc32`, the CRC32 of the exact body
+/// bytes sent, compressed or not; a 52-character `x-amzn-RequestId`), then returns it.
+pub fn checked(r: http::Response) -> http::Response {
+    let crc: u32 = r
+        .header("x-amz-crc32")
+        .expect("X-Amz-Crc32 on every response")
+        .parse()
+        .expect("decimal CRC");
+    assert_eq!(crc, crc32fast::hash(&r.body), "CRC of the bytes sent");
+    let id = r.header("x-amzn-requestid").expect("x-amzn-RequestId");
+    assert_eq!(id.len(), 52, "{id}");
+    r
+}
+
+/// Whether `python3` can import boto3 (for the boto3 tests' skip rule,
+/// [`client_available`]).
+pub fn boto3_installed() -> bool {
+    Command::new("python3")
+        .args(["-c", "import boto3"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
