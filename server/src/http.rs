@@ -1,13 +1,15 @@
 //! One HTTP request in, one response out: routing, the content-type and size checks, the
 //! engine call (inline for small single-item calls, else on a blocking thread: see
 //! [`runs_inline`]), and the headers every response carries (`x-amzn-RequestId`,
-//! `X-Amz-Crc32`).
+//! `X-Amz-Crc32`, CORS for browsers).
 //!
 //! Routes:
 //! - `POST <any path>` with `X-Amz-Target`: the DynamoDB API (DynamoDB ignores the path);
 //! - `GET /`: `healthy: <host>`, DynamoDB's health answer;
 //! - `GET /healthz`: liveness, `ok`;
 //! - `GET /metrics`: Prometheus text exposition;
+//! - `OPTIONS <any path>`: 200 with an empty body, CORS preflight headers when it has an
+//!   `Origin` ([`crate::cors`]);
 //! - anything else: 404 with `<UnknownOperationException/>`, as DynamoDB answers.
 
 use std::any::Any;
@@ -29,6 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::connections::{Connections, Slot};
+use crate::cors::Cors;
 use crate::dispatch;
 use crate::dispatch::Outcome;
 use crate::limits::ServerLimits;
@@ -206,10 +209,12 @@ pub async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let phase = RequestPhase::start(slot);
     let request_id = state.request_ids.next_id();
+    let cors = Cors::for_request(req.method(), req.headers());
     let endpoint = endpoint_address(req.headers(), local);
     let response = match (req.method(), req.uri().path()) {
         (&Method::POST, CLOCK_ADVANCE_PATH) => advance_clock(&state, req.uri().query()),
         (&Method::POST, _) => api(&state, &phase, req, &request_id, &endpoint).await,
+        (&Method::OPTIONS, _) => respond_empty(StatusCode::OK),
         // DynamoDB's health check (and Alternator's, which copies it): the host asked for.
         (&Method::GET, "/") => respond(
             StatusCode::OK,
@@ -238,7 +243,9 @@ pub async fn handle(
         }
         _ => not_found(),
     };
-    Ok(with_request_id(response, &request_id))
+    let mut response = with_request_id(response, &request_id);
+    cors.apply(response.headers_mut());
+    Ok(response)
 }
 
 /// The longest `Host` value taken as the server's address; a longer one is not a host name
@@ -612,6 +619,16 @@ fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Res
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert("x-amz-crc32", HeaderValue::from(crc));
+    response
+}
+
+/// An empty response (the CORS preflight's): no content type, CRC of nothing.
+fn respond_empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("x-amz-crc32", HeaderValue::from(crc32fast::hash(&[])));
     response
 }
 

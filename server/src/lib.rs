@@ -18,7 +18,8 @@
 //! (inline for small single-item calls, on a blocking thread otherwise: see
 //! [`http::runs_inline`]), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).
-//! [`endpoint_info`] serves DescribeLimits and DescribeEndpoints.
+//! [`cors`] answers browsers' preflights, and [`endpoint_info`] serves DescribeLimits and
+//! DescribeEndpoints.
 //! [`metrics`] counts and times every API request for `/metrics`. [`fuzzing`] runs the same
 //! steps on raw bytes for the `http_request` fuzz target (`docs/fuzzing.md`).
 //!
@@ -32,6 +33,7 @@
 pub mod api_error;
 pub mod cli;
 pub mod connections;
+pub mod cors;
 pub mod dispatch;
 pub mod endpoint_info;
 pub mod enum_values;
