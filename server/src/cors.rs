@@ -15,7 +15,7 @@
 //!
 //! Why `X-Amz-Crc32` is not exposed, as DynamoDB does not: a browser asks for gzip on
 //! its own and hands scripts the decompressed body, while the header is the CRC of the
-//! compressed bytes (DynamoDB compresses responses over 4 KB when asked). An SDK that could read the header (the
+//! compressed bytes ([`crate::content_coding`]). An SDK that could read the header (the
 //! JavaScript SDK v2 checks it when it can) would see a mismatch on every compressed
 //! response and retry until it gave up. Hidden, the check is skipped.
 

@@ -1,10 +1,12 @@
 //! One HTTP request in, one response out: routing, the content-type and size checks, the
-//! engine call (inline for small single-item calls, else on a blocking thread: see
-//! [`runs_inline`]), and the headers every response carries (`x-amzn-RequestId`,
-//! `X-Amz-Crc32`, CORS for browsers).
+//! body's content coding, the engine call (inline for small single-item calls, else on a
+//! blocking thread: see [`runs_inline`]), the response's compression, and the headers
+//! every response carries (`x-amzn-RequestId`, `X-Amz-Crc32`, CORS for browsers).
 //!
 //! Routes:
 //! - `POST <any path>` with `X-Amz-Target`: the DynamoDB API (DynamoDB ignores the path);
+//!   a gzip or deflate body is decoded first, and a response of at least 4 KiB is
+//!   compressed when `Accept-Encoding` allows ([`crate::content_coding`]);
 //! - `GET /`: `healthy: <host>`, DynamoDB's health answer;
 //! - `GET /healthz`: liveness, `ok`;
 //! - `GET /metrics`: Prometheus text exposition;
@@ -22,7 +24,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_TYPE, HOST,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use shale_table::shapes::DescribeTableInput;
 use shale_table::Database;
@@ -31,6 +36,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::api_error::{ApiError, MAX_REQUEST_BODY_BYTES};
 use crate::connections::{Connections, Slot};
+use crate::content_coding::{self, ContentCoding, COMPRESSION_THRESHOLD_BYTES};
 use crate::cors::Cors;
 use crate::dispatch;
 use crate::dispatch::Outcome;
@@ -339,6 +345,18 @@ async fn api(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let coding = content_coding::request_coding(
+        req.headers()
+            .get_all(CONTENT_ENCODING)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
+    let accepted = content_coding::negotiate(
+        req.headers()
+            .get_all(ACCEPT_ENCODING)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
     let started = Instant::now();
     let (operation_name, table, result) =
         if declared_len.is_some_and(|n| n > MAX_REQUEST_BODY_BYTES as u64) {
@@ -364,11 +382,14 @@ async fn api(
             phase.0.set_busy();
             match body {
                 Err(e) => (target_name(target), NO_TABLE.to_string(), Err(e)),
-                Ok(body) => run_target(state, target, body, endpoint).await,
+                Ok(body) => run_target(state, target, coding, body, endpoint).await,
             }
         };
     let (response, outcome) = match result {
-        Ok(body) => (respond(StatusCode::OK, reply_type, body), "ok"),
+        Ok(body) => (
+            respond_encoded(state, StatusCode::OK, reply_type, body, accepted).await,
+            "ok",
+        ),
         Err(e) => {
             let status = e.status();
             if status.is_server_error() {
@@ -376,7 +397,7 @@ async fn api(
             } else {
                 tracing::debug!(request_id, operation = operation_name, error = %e, "request failed");
             }
-            let mut response = respond(status, reply_type, e.body());
+            let mut response = respond_encoded(state, status, reply_type, e.body(), accepted).await;
             if matches!(
                 e,
                 ApiError::BodyTooLarge { .. } | ApiError::BodyTimeout { .. }
@@ -406,11 +427,14 @@ async fn api(
     response
 }
 
-/// What a read body becomes: the target's answer. Returns the operation's name, the table
-/// label and the result.
+/// What a read body becomes: the target's answer, after decoding the body when it came
+/// with a `Content-Encoding` (on the blocking pool: a body's decoded size, and so the
+/// work, is unknown until it is decoded). Returns the operation's name, the table label
+/// and the result.
 async fn run_target(
     state: &AppState,
     target: Target,
+    coding: Result<Option<ContentCoding>, ApiError>,
     body: Vec<u8>,
     endpoint: &str,
 ) -> (&'static str, String, Result<Vec<u8>, ApiError>) {
@@ -430,6 +454,23 @@ async fn run_target(
             )
         }
         Target::Implemented(op) => op,
+    };
+    let body = match coding {
+        Ok(None) => body,
+        Ok(Some(coding)) => {
+            match offload(state, move || content_coding::decode_body(coding, &body)).await {
+                Ok(Ok(decoded)) => decoded,
+                Ok(Err(e)) => return (op.name(), NO_TABLE.to_string(), Err(e)),
+                Err(refused) => {
+                    return (
+                        op.name(),
+                        NO_TABLE.to_string(),
+                        Err(refused.into_error(state, op)),
+                    )
+                }
+            }
+        }
+        Err(e) => return (op.name(), NO_TABLE.to_string(), Err(e)),
     };
     if runs_inline(op, body.len(), state.writes_wait_for_sync) {
         let outcome = execute_inline(state, op, &body, endpoint);
@@ -464,7 +505,7 @@ impl Refused {
 }
 
 /// Runs `work` on the blocking pool, if the engine queue has room: work that may block
-/// (disk, WAL sync, long scans) stays off the event
+/// (disk, WAL sync, long scans) or burn CPU (decoding, compressing) stays off the event
 /// loop so one slow request never stalls the others, and at most
 /// [`ServerLimits::max_queued_engine_calls`] wait for the pool's threads.
 async fn offload<T: Send + 'static>(
@@ -506,6 +547,66 @@ async fn execute_blocking(
     match offload(state, move || execute(&db, op, &body, &endpoint)).await {
         Ok(outcome) => (outcome.table, outcome.result),
         Err(refused) => (NO_TABLE.to_string(), Err(refused.into_error(state, op))),
+    }
+}
+
+/// The largest response compressed on the event-loop thread; larger ones are compressed
+/// on the blocking pool. At [`content_coding::COMPRESSION_LEVEL`] 16 KiB of JSON takes
+/// tens of µs (25 µs with zlib on the development machine), the order of a hand-off to
+/// the pool and back; a 1 MB Scan page takes milliseconds, which must not hold an
+/// event-loop thread.
+pub const MAX_INLINE_COMPRESS_BYTES: usize = 16 * 1024;
+
+/// A response of `body`, compressed in `accepted` when there is one and the body is at
+/// least [`COMPRESSION_THRESHOLD_BYTES`], with `Content-Encoding` set. Compression is an
+/// offer, not a promise: when the engine queue is full or compressing fails, the body goes
+/// as it is. `X-Amz-Crc32` is that of the bytes sent (see [`crate::content_coding`]).
+async fn respond_encoded(
+    state: &AppState,
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+    accepted: Option<ContentCoding>,
+) -> Response<Full<Bytes>> {
+    let Some(coding) = accepted.filter(|_| body.len() >= COMPRESSION_THRESHOLD_BYTES) else {
+        return respond(status, content_type, body);
+    };
+    let (body, compressed) = if body.len() <= MAX_INLINE_COMPRESS_BYTES {
+        let compressed = content_coding::encode_body(coding, &body).ok();
+        (body, compressed)
+    } else {
+        let Some(permit) = engine_slot(state) else {
+            return respond(status, content_type, body);
+        };
+        let compressing = move || {
+            let compressed = content_coding::encode_body(coding, &body).ok();
+            (body, compressed)
+        };
+        match on_blocking_pool(permit, compressing).await {
+            Ok(done) => done,
+            // Compressing a buffer panicked (a bug), and the body went with the task.
+            Err(refused) => {
+                let detail = match refused {
+                    Refused::Failed(e) => e.to_string(),
+                    Refused::QueueFull => "the engine queue is full".to_string(),
+                };
+                let e = ApiError::TaskFailed {
+                    operation: "compressing a response",
+                    detail,
+                };
+                return respond(e.status(), content_type, e.body());
+            }
+        }
+    };
+    match compressed {
+        Some(compressed) => {
+            let mut response = respond(status, content_type, compressed);
+            response
+                .headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+            response
+        }
+        None => respond(status, content_type, body),
     }
 }
 

@@ -18,6 +18,7 @@
 //! (inline for small single-item calls, on a blocking thread otherwise: see
 //! [`http::runs_inline`]), and [`api_error`] gives every failure DynamoDB's exact error shape
 //! ([`enum_values`] its text for an invalid enum value).
+//! [`content_coding`] decodes gzip and deflate bodies and compresses large responses,
 //! [`cors`] answers browsers' preflights, and [`endpoint_info`] serves DescribeLimits and
 //! DescribeEndpoints.
 //! [`metrics`] counts and times every API request for `/metrics`. [`fuzzing`] runs the same
@@ -33,6 +34,7 @@
 pub mod api_error;
 pub mod cli;
 pub mod connections;
+pub mod content_coding;
 pub mod cors;
 pub mod dispatch;
 pub mod endpoint_info;

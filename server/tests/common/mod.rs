@@ -261,6 +261,38 @@ pub fn checked(r: http::Response) -> http::Response {
     r
 }
 
+/// `body` gzip-compressed (one member).
+pub fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(body).expect("write to a Vec");
+    e.finish().expect("finish a Vec")
+}
+
+/// `body` deflate-compressed, in HTTP's sense: a zlib stream.
+pub fn deflate(body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(body).expect("write to a Vec");
+    e.finish().expect("finish a Vec")
+}
+
+/// `body` decoded from `coding` (`gzip`, several members allowed, or `deflate`).
+pub fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => flate2::read::MultiGzDecoder::new(body)
+            .read_to_end(&mut out)
+            .expect("valid gzip"),
+        "deflate" => flate2::read::ZlibDecoder::new(body)
+            .read_to_end(&mut out)
+            .expect("valid deflate"),
+        other => panic!("unexpected coding {other}"),
+    };
+    out
+}
+
 /// Whether `python3` can import boto3 (for the boto3 tests' skip rule,
 /// [`client_available`]).
 pub fn boto3_installed() -> bool {
@@ -268,4 +300,12 @@ pub fn boto3_installed() -> bool {
         .args(["-c", "import boto3"])
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The peak resident set of process `pid` in bytes (`VmHWM`), on Linux.
+pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
