@@ -8,15 +8,11 @@
 
 mod common;
 
-use common::{boto3_installed, client_available, run_boto3_script, Server};
+use common::{require_boto3, run_boto3_script, Server};
 
 #[test]
 fn boto3_compression_in_memory() {
-    if !client_available(
-        "boto3_compression_in_memory",
-        "python3 with boto3",
-        boto3_installed(),
-    ) {
+    if !require_boto3("boto3_compression_in_memory") {
         return;
     }
     let server = Server::in_memory();

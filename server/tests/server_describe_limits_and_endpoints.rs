@@ -9,7 +9,7 @@
 mod common;
 
 use common::http::Client;
-use common::{assert_request_counts, boto3_installed, checked, client_available};
+use common::{assert_request_counts, checked, require_boto3};
 use common::{run_boto3_script, Server};
 use serde_json::json;
 
@@ -75,11 +75,7 @@ fn describe_endpoints_answers_the_address_asked_for() {
 
 #[test]
 fn boto3_describe_limits_and_endpoints() {
-    if !client_available(
-        "boto3_describe_limits_and_endpoints",
-        "python3 with boto3",
-        boto3_installed(),
-    ) {
+    if !require_boto3("boto3_describe_limits_and_endpoints") {
         return;
     }
     let server = Server::in_memory();

@@ -293,15 +293,6 @@ pub fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether `python3` can import boto3 (for the boto3 tests' skip rule,
-/// [`client_available`]).
-pub fn boto3_installed() -> bool {
-    Command::new("python3")
-        .args(["-c", "import boto3"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// The peak resident set of process `pid` in bytes (`VmHWM`), on Linux.
 pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
