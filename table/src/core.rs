@@ -101,6 +101,8 @@ pub(crate) struct Core {
     pub(crate) stream_rolls: Mutex<()>,
     /// Wakes in-process stream consumers after a write logs change records.
     pub(crate) stream_wake: StreamWake,
+    /// ItemCount and size figures (`crate::table_stats`); a leaf lock.
+    pub(crate) table_stats: Mutex<crate::table_stats::TableStats>,
 }
 
 impl Core {
@@ -125,6 +127,7 @@ impl Core {
             restores: Mutex::new(Restores::default()),
             stream_rolls: Mutex::new(()),
             stream_wake: StreamWake::default(),
+            table_stats: Mutex::new(crate::table_stats::TableStats::default()),
             admission: Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock)),
             backend,
             opts,

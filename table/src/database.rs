@@ -150,7 +150,46 @@ impl Database {
         let mut table = def.describe(&self.core.opts.region);
         table.restore_summary = restore::summary(&self.core, &def.name);
         table.warm_throughput = Some(self.warm_throughput(&def.name));
+        self.fill_counts(&def, &mut table);
         Ok(DescribeTableOutput { table })
+    }
+
+    /// Counts `table`'s items and sizes (and its indexes') now, rather than at the next
+    /// background pass (`DatabaseOptions::table_stats_interval`); DescribeTable then
+    /// shows them. For tools and tests: a full scan of the table and its indexes.
+    ///
+    /// # Errors
+    /// ResourceNotFound; storage failure; a corrupt stored item.
+    pub fn refresh_table_stats(&self, table: &str) -> Result<(), Error> {
+        let def = self.core.table_named(table)?;
+        crate::table_stats::count_now(&self.core, &def.all_ids())
+    }
+
+    /// ItemCount, TableSizeBytes and each index's ItemCount and IndexSizeBytes, as the
+    /// last count found them (`crate::table_stats`).
+    fn fill_counts(
+        &self,
+        def: &crate::catalog::TableDef,
+        table: &mut crate::shapes::TableDescription,
+    ) {
+        let stats = self.core.table_stats.lock();
+        let counted = stats.of(def.id);
+        table.item_count = counted.items;
+        table.table_size_bytes = counted.bytes;
+        for g in table.global_secondary_indexes.iter_mut().flatten() {
+            if let Some(i) = def.gsis.iter().find(|i| i.name == g.index_name) {
+                let c = stats.of(i.id);
+                g.item_count = c.items;
+                g.index_size_bytes = c.bytes;
+            }
+        }
+        for l in table.local_secondary_indexes.iter_mut().flatten() {
+            if let Some(i) = def.lsis.iter().find(|i| i.name == l.index_name) {
+                let c = stats.of(i.id);
+                l.item_count = c.items;
+                l.index_size_bytes = c.bytes;
+            }
+        }
     }
 
     /// WarmThroughput: what the table's partitions serve at once, by capacity admission's

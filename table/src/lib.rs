@@ -106,6 +106,7 @@ mod secondary_index;
 mod signal;
 mod stored;
 pub mod streams;
+mod table_stats;
 mod tag_records;
 mod tags;
 mod transact;

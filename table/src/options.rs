@@ -40,6 +40,10 @@ pub struct DatabaseOptions {
     /// How often the background worker runs a TTL sweep round (each examines up to
     /// `TTL_ITEMS_PER_ROUND` items per TTL-enabled table and deletes the expired ones).
     pub ttl_sweep_interval: Duration,
+    /// How often the background worker recounts ItemCount and the sizes DescribeTable
+    /// shows (`crate::table_stats`; 6 hours, DynamoDB's cadence). A pass also starts at
+    /// open.
+    pub table_stats_interval: Duration,
     /// Where CreateBackup keeps its checkpoints; `None`: the backend's default
     /// (`Backend::default_checkpoint_dir`: `<data dir>/checkpoints` for the LSM, in memory
     /// for the memory backend).
@@ -64,6 +68,7 @@ impl Default for DatabaseOptions {
             index_worker_interval: Duration::from_millis(20),
             lock_stripes: DEFAULT_LOCK_STRIPES,
             ttl_sweep_interval: Duration::from_secs(1),
+            table_stats_interval: Duration::from_secs(6 * 3600),
             backup_dir: None,
             export_dir: None,
             capacity: CapacityOptions::default(),
@@ -126,6 +131,12 @@ impl DatabaseOptions {
     /// Sets [`DatabaseOptions::ttl_sweep_interval`].
     pub fn with_ttl_sweep_interval(mut self, interval: Duration) -> Self {
         self.ttl_sweep_interval = interval;
+        self
+    }
+
+    /// Sets [`DatabaseOptions::table_stats_interval`].
+    pub fn with_table_stats_interval(mut self, interval: Duration) -> Self {
+        self.table_stats_interval = interval;
         self
     }
 }

@@ -5,7 +5,9 @@
 //! 1. index work ([`index`]): drain the GSI maintenance queue, advance GSI backfills,
 //!    remove dropped tables' and indexes' data; every round, in bounded chunks;
 //! 2. the TTL sweep ([`ttl_sweep`]): every `DatabaseOptions::ttl_sweep_interval`;
-//! 3. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
+//! 3. ItemCount and sizes (`crate::table_stats`): a pass at start and every
+//!    `DatabaseOptions::table_stats_interval`, one bounded step per round;
+//! 4. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
 //!    history retention: every minute.
 //!
 //! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
@@ -79,12 +81,15 @@ impl Drop for Worker {
 struct Schedule {
     last_ttl_sweep: Instant,
     last_stream_upkeep: Instant,
+    /// When the last ItemCount pass started (`None`: not yet; the first starts at once).
+    last_stats_pass: Option<Instant>,
 }
 
 fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
     let mut schedule = Schedule {
         last_ttl_sweep: Instant::now(),
         last_stream_upkeep: Instant::now(),
+        last_stats_pass: None,
     };
     // Exits on shutdown or when the shared state is gone; each iteration is one bounded
     // wait and one bounded round. The state is held only during a round.
@@ -110,6 +115,20 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
         schedule.last_ttl_sweep = Instant::now();
         // Likewise: an expired item missed now is found by a later round.
         let _ = ttl_sweep::sweep_round(core);
+    }
+    // ItemCount and sizes: a pass at start and every `table_stats_interval`, one bounded
+    // step a round; while a pass runs the next round comes at once.
+    if schedule
+        .last_stats_pass
+        .is_none_or(|t| t.elapsed() >= core.opts.table_stats_interval)
+    {
+        schedule.last_stats_pass = Some(Instant::now());
+        crate::table_stats::start_pass(core);
+    }
+    if let Ok(true) = crate::table_stats::step(core) {
+        if core.table_stats.lock().walking() {
+            core.signal.notify();
+        }
     }
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
