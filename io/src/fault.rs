@@ -49,6 +49,10 @@ pub enum InjectedFault {
     /// The handle was opened before a simulated crash.
     #[error("file handle from before a simulated crash")]
     StaleHandle,
+    /// The file system is frozen after a crash ([`FaultFs::crash_and_freeze`]): the
+    /// crashed process's late operations must not land on the recovered state.
+    #[error("file system frozen after a simulated crash")]
+    Frozen,
     /// A held file creation waited [`HOLD_MAX`] without being released.
     #[error("held file creation was never released")]
     HoldTimedOut,
@@ -105,6 +109,16 @@ struct State {
     sync_latency: Option<std::time::Duration>,
     space_limit_bytes: Option<u64>,
     stats: FaultStats,
+    /// Set by [`FaultFs::crash_and_freeze`]: every operation fails until [`FaultFs::thaw`].
+    frozen: bool,
+}
+
+/// Fails an operation while the file system is frozen.
+fn check_thawed(st: &State) -> io::Result<()> {
+    if st.frozen {
+        return Err(injected(io::ErrorKind::Other, InjectedFault::Frozen));
+    }
+    Ok(())
 }
 
 /// Counters of what went through the file system, for tests that check I/O behaviour
@@ -143,6 +157,21 @@ impl FaultFs {
     /// last kept write possibly torn. The same `seed` gives the same outcome.
     pub fn crash_torn(&self, seed: u64) {
         self.crash_inner(Some(seed));
+    }
+
+    /// [`FaultFs::crash`] (`torn_seed: None`) or [`FaultFs::crash_torn`], then every
+    /// operation fails with [`InjectedFault::Frozen`] until [`FaultFs::thaw`]. A crashed
+    /// process's threads may still run until its handle is dropped (joining them): frozen,
+    /// nothing they do reaches the state the next process recovers, so a crash replays
+    /// the same way however those threads are scheduled.
+    pub fn crash_and_freeze(&self, torn_seed: Option<u64>) {
+        self.crash_inner(torn_seed);
+        self.state.lock().frozen = true;
+    }
+
+    /// Ends [`FaultFs::crash_and_freeze`]: operations work again.
+    pub fn thaw(&self) {
+        self.state.lock().frozen = false;
     }
 
     fn crash_inner(&self, seed: Option<u64>) {
@@ -305,6 +334,7 @@ pub struct FaultFile {
 
 impl FaultFile {
     fn check_alive(&self, st: &State) -> io::Result<()> {
+        check_thawed(st)?;
         if st.generation != self.generation {
             return Err(injected(io::ErrorKind::Other, InjectedFault::StaleHandle));
         }
@@ -412,6 +442,7 @@ impl FileSystem for FaultFs {
             self.wait_if_held(path)?;
         }
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         let parent = parent_dir(path);
         if !st.dirs.contains(&parent) {
             return Err(io::Error::new(
@@ -449,6 +480,7 @@ impl FileSystem for FaultFs {
 
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         let mut p = Some(path);
         while let Some(d) = p {
             if d.as_os_str().is_empty() {
@@ -463,6 +495,7 @@ impl FileSystem for FaultFs {
 
     fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let st = self.state.lock();
+        check_thawed(&st)?;
         if !st.dirs.contains(path) {
             return Err(not_found(path));
         }
@@ -480,6 +513,7 @@ impl FileSystem for FaultFs {
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         st.live
             .remove(path)
             .map(|_| ())
@@ -488,6 +522,7 @@ impl FileSystem for FaultFs {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         let node = st.live.remove(from).ok_or_else(|| not_found(from))?;
         st.live.insert(to.to_path_buf(), node);
         Ok(())
@@ -495,11 +530,13 @@ impl FileSystem for FaultFs {
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
         let st = self.state.lock();
+        check_thawed(&st)?;
         Ok(st.live.contains_key(path) || st.dirs.contains(path))
     }
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         if !st.dirs.contains(path) {
             return Err(not_found(path));
         }
@@ -517,6 +554,7 @@ impl FileSystem for FaultFs {
 
     fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         st.live.retain(|p, _| !p.starts_with(path));
         st.durable.retain(|p, _| !p.starts_with(path));
         st.dirs.retain(|p| !p.starts_with(path));
@@ -527,6 +565,7 @@ impl FileSystem for FaultFs {
         // A copy of the live bytes, made durable at once: checkpoints sync their files
         // anyway, and a fresh node keeps later writes to `from` out of the copy.
         let mut st = self.state.lock();
+        check_thawed(&st)?;
         let src = st.live.get(from).cloned().ok_or_else(|| not_found(from))?;
         let bytes = src.lock().live.clone();
         let node = Arc::new(Mutex::new(Node {
@@ -574,6 +613,28 @@ mod tests {
         fs.release_creates();
         t.join().unwrap().unwrap();
         assert!(fs.exists(&dir.join("000001.sst")).unwrap());
+    }
+
+    #[test]
+    fn a_frozen_file_system_refuses_the_crashed_process_until_thawed() {
+        let (fs, dir) = setup();
+        let f = fs.open(&dir.join("a"), OpenMode::CreateNew).unwrap();
+        fs.sync_dir(&dir).unwrap();
+        fs.fail_nth_sync(1);
+        fs.crash_and_freeze(None);
+        // The dead process's late operations land nowhere and use up no armed fault.
+        assert!(f.sync_data().is_err());
+        assert!(fs.open(&dir.join("b"), OpenMode::CreateNew).is_err());
+        assert!(fs.rename(&dir.join("a"), &dir.join("c")).is_err());
+        assert!(fs.sync_dir(&dir).is_err());
+        fs.thaw();
+        assert!(!fs.exists(&dir.join("b")).unwrap());
+        let g = fs.open(&dir.join("a"), OpenMode::ReadWrite).unwrap();
+        assert!(
+            g.sync_data().is_err(),
+            "the armed sync failure is still there"
+        );
+        g.sync_data().unwrap();
     }
 
     #[test]
