@@ -228,6 +228,7 @@ pub async fn handle(
             format!("healthy: {endpoint}").into_bytes(),
         ),
         (&Method::GET, "/healthz") => respond(StatusCode::OK, "text/plain", b"ok\n".to_vec()),
+        (&Method::GET, "/debug/partitions") => debug_partitions(&state).await,
         (&Method::GET, "/metrics") => {
             // The backend's figures stat files (the history's disk use): off the event loop.
             let s = Arc::clone(&state);
@@ -270,6 +271,24 @@ fn endpoint_address(headers: &HeaderMap, local: Option<SocketAddr>) -> String {
         .map(str::to_string)
         .or_else(|| local.map(|a| a.to_string()))
         .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// `GET /debug/partitions`: capacity admission's partition view of every table, as JSON
+/// (`Database::capacity_views`): each table's and GSI's partitions with their hash
+/// ranges, shares, burst balances, consumed units and throttled requests. Built off the
+/// event loop, like `/metrics`.
+async fn debug_partitions(state: &Arc<AppState>) -> Response<Full<Bytes>> {
+    let s = Arc::clone(state);
+    match tokio::task::spawn_blocking(move || serde_json::to_vec_pretty(&s.db.capacity_views()))
+        .await
+    {
+        Ok(Ok(body)) => respond(StatusCode::OK, "application/json", body),
+        _ => respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"partition view failed\n".to_vec(),
+        ),
+    }
 }
 
 /// Where a test moves a `--manual-clock` server's time forward.

@@ -9,7 +9,7 @@ use super::bucket::{micros_to_units, Bucket};
 use super::partitions::{Mode, Partition, PartitionSide, Resource};
 
 /// One table's capacity: the table and each of its GSIs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CapacityView {
     /// The table.
     pub table_name: String,
@@ -20,7 +20,7 @@ pub struct CapacityView {
 }
 
 /// One table or GSI.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResourceView {
     /// `None` for the table, else the GSI's name.
     pub index_name: Option<String>,
@@ -39,7 +39,7 @@ pub struct ResourceView {
 }
 
 /// One partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PartitionView {
     /// Its position in hash order.
     pub id: usize,
@@ -54,7 +54,7 @@ pub struct PartitionView {
 }
 
 /// One side (read or write) of one partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SideView {
     /// Its share of the provisioned rate, units per second (`None`: not limited).
     pub share_units_per_sec: Option<f64>,
