@@ -320,7 +320,11 @@ pub struct TableDef {
     pub billing_mode: BillingMode,
     /// Provisioned throughput (None for on-demand).
     pub throughput: Option<ProvisionedThroughput>,
-    /// Decreases so far (not reset daily; Shale does not enforce the daily limit).
+    /// Throughput decreases accepted on the UTC day of `settings.last_decrease_micros`
+    /// (DynamoDB's NumberOfDecreasesToday, which resets at 00:00 UTC; see
+    /// [`TableDef::decreases_today`]). Catalogs written before the daily budget counted
+    /// every decrease ever; read as the day's count, that can only tighten the budget
+    /// until the next UTC midnight.
     pub decreases: i64,
     /// GSIs.
     pub gsis: Vec<IndexDef>,
@@ -367,6 +371,9 @@ pub struct TableSettings {
     pub last_decrease_micros: Option<u64>,
     /// When the table last became PAY_PER_REQUEST (at creation, or by UpdateTable).
     pub pay_per_request_since_micros: Option<u64>,
+    /// When UpdateTable switched the table to PAY_PER_REQUEST within the last 24 hours,
+    /// oldest first (at most four: DynamoDB's rolling-window budget).
+    pub pay_per_request_switches: Vec<u64>,
     /// The table class and when it was set.
     pub table_class: Option<(crate::shapes::TableClass, u64)>,
     /// SSE with a KMS key: the key as given (`None`: the AWS managed key).
@@ -388,8 +395,21 @@ impl TableDef {
             .find(|(i, _)| i.name == name)
     }
 
-    /// DescribeTable's view.
-    pub fn describe(&self, region: &str) -> TableDescription {
+    /// NumberOfDecreasesToday at `now_micros`: the decreases counted on the UTC day of
+    /// the last one, or 0 once that day is over.
+    pub fn decreases_today(&self, now_micros: u64) -> i64 {
+        match self.settings.last_decrease_micros {
+            Some(last)
+                if crate::utc_text::utc_day(last) == crate::utc_text::utc_day(now_micros) =>
+            {
+                self.decreases
+            }
+            _ => 0,
+        }
+    }
+
+    /// DescribeTable's view at `now_micros` (which decides NumberOfDecreasesToday).
+    pub fn describe(&self, region: &str, now_micros: u64) -> TableDescription {
         let secs = |micros: u64| micros as f64 / 1e6;
         let throughput =
             |t: &Option<ProvisionedThroughput>, decreases: i64| ProvisionedThroughputDescription {
@@ -409,7 +429,7 @@ impl TableDef {
             provisioned_throughput: ProvisionedThroughputDescription {
                 last_increase_date_time: self.settings.last_increase_micros.map(secs),
                 last_decrease_date_time: self.settings.last_decrease_micros.map(secs),
-                ..throughput(&self.throughput, self.decreases)
+                ..throughput(&self.throughput, self.decreases_today(now_micros))
             },
             billing_mode_summary: Some(BillingModeSummary {
                 billing_mode: self.billing_mode,

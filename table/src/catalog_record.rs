@@ -327,6 +327,12 @@ struct SettingsRecord {
     )]
     pay_per_request_since_micros: Option<u64>,
     #[serde(
+        rename = "pay_per_request_switches_micros",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pay_per_request_switches_micros: Vec<u64>,
+    #[serde(
         rename = "table_class",
         default,
         skip_serializing_if = "Option::is_none"
@@ -370,6 +376,7 @@ impl From<&crate::catalog::TableSettings> for SettingsRecord {
             last_increase_micros: s.last_increase_micros,
             last_decrease_micros: s.last_decrease_micros,
             pay_per_request_since_micros: s.pay_per_request_since_micros,
+            pay_per_request_switches_micros: s.pay_per_request_switches.clone(),
             table_class: s.table_class.map(|(c, _)| c.into()),
             table_class_micros: s.table_class.map(|(_, t)| t),
             sse_kms: s.sse_kms_key.clone().map(|key| SseKmsRecord { key }),
@@ -383,6 +390,7 @@ impl From<SettingsRecord> for crate::catalog::TableSettings {
             last_increase_micros: r.last_increase_micros,
             last_decrease_micros: r.last_decrease_micros,
             pay_per_request_since_micros: r.pay_per_request_since_micros,
+            pay_per_request_switches: r.pay_per_request_switches_micros,
             table_class: r
                 .table_class
                 .map(|c| (c.into(), r.table_class_micros.unwrap_or(0))),

@@ -374,7 +374,7 @@ fn commit_def(
     check_index_limits(&def)?;
     persist_def(&mut batch, &def);
     core.backend.write(batch)?;
-    let description = def.describe(&core.opts.region);
+    let description = def.describe(&core.opts.region, core.opts.clock.now_micros());
     cat.tables.insert(def.name.clone(), Arc::new(def));
     Ok(description)
 }
@@ -407,7 +407,7 @@ pub(crate) fn delete_table(
     streams::on_delete(core, &def, &mut batch)?;
     remove_table(core, &mut cat, &def, batch)?;
     drop(cat);
-    let mut description = def.describe(&core.opts.region);
+    let mut description = def.describe(&core.opts.region, core.opts.clock.now_micros());
     description.table_status = TableStatus::Deleting;
     Ok(DeleteTableOutput {
         table_description: description,
@@ -563,19 +563,19 @@ fn change_billing(
         (m, t) => throughput_for(m, t).map_err(ValidationError::Throughput)?,
     };
     if mode == BillingMode::PayPerRequest && def.billing_mode != mode {
-        def.settings.pay_per_request_since_micros = Some(now_micros);
+        record_pay_per_request_switch(def, now_micros)?;
     }
     if let (Some(new), Some(old)) = (t, def.throughput) {
+        if new.read_capacity_units < old.read_capacity_units
+            || new.write_capacity_units < old.write_capacity_units
+        {
+            // One call lowering both figures counts once (DDB-TABLE-184).
+            record_decrease(def, now_micros)?;
+        }
         if new.read_capacity_units > old.read_capacity_units
             || new.write_capacity_units > old.write_capacity_units
         {
             def.settings.last_increase_micros = Some(now_micros);
-        }
-        if new.read_capacity_units < old.read_capacity_units
-            || new.write_capacity_units < old.write_capacity_units
-        {
-            def.settings.last_decrease_micros = Some(now_micros);
-            def.decreases += 1;
         }
     }
     def.billing_mode = mode;
@@ -585,6 +585,61 @@ fn change_billing(
             g.throughput = None;
         }
     }
+    Ok(())
+}
+
+/// Decreases a table may make in one UTC day before the hourly rule applies.
+const FREE_DECREASES_PER_DAY: i64 = 4;
+/// After those, one decrease per this long since the last accepted one.
+const DECREASE_INTERVAL_MICROS: u64 = 3_600_000_000;
+/// Switches to PAY_PER_REQUEST allowed in any rolling 24 hours.
+const PAY_PER_REQUEST_SWITCHES_PER_DAY: usize = 4;
+const DAY_MICROS: u64 = 86_400_000_000;
+
+/// Counts a throughput decrease against DynamoDB's budget, as measured against it
+/// (ack-api-quirks DDB-TABLE-184, -185 and -326, 2026-10-09): four per UTC day, then one
+/// 3600 s after the last accepted decrease (not at the top of the hour); the count
+/// resets at 00:00 UTC; a refused decrease moves neither the count nor the time.
+///
+/// # Errors
+/// LimitExceededException with DynamoDB's text naming the next allowed time.
+fn record_decrease(def: &mut TableDef, now_micros: u64) -> Result<(), Error> {
+    let today = def.decreases_today(now_micros);
+    if today >= FREE_DECREASES_PER_DAY {
+        let last = def.settings.last_decrease_micros.unwrap_or(0);
+        let hourly = last.saturating_add(DECREASE_INTERVAL_MICROS);
+        if now_micros < hourly {
+            return Err(Error::ThroughputDecreaseLimit {
+                table_name: def.name.clone(),
+                decreases_today: today,
+                last_decrease_micros: last,
+                next_decrease_micros: hourly.min(crate::utc_text::next_utc_midnight(last)),
+            });
+        }
+    }
+    def.decreases = today + 1;
+    def.settings.last_decrease_micros = Some(now_micros);
+    Ok(())
+}
+
+/// Counts a switch to PAY_PER_REQUEST against the developer guide's budget: "up to four
+/// times in a 24-hour rolling window" (switching back to PROVISIONED is free).
+///
+/// # Errors
+/// LimitExceededException naming when the oldest switch leaves the window.
+fn record_pay_per_request_switch(def: &mut TableDef, now_micros: u64) -> Result<(), Error> {
+    let switches = &mut def.settings.pay_per_request_switches;
+    switches.retain(|&t| t.saturating_add(DAY_MICROS) > now_micros);
+    if switches.len() >= PAY_PER_REQUEST_SWITCHES_PER_DAY {
+        return Err(Error::PayPerRequestSwitchLimit {
+            table_name: def.name.clone(),
+            limit: PAY_PER_REQUEST_SWITCHES_PER_DAY,
+            last_switch_micros: switches.last().copied().unwrap_or(0),
+            next_switch_micros: switches[0].saturating_add(DAY_MICROS),
+        });
+    }
+    switches.push(now_micros);
+    def.settings.pay_per_request_since_micros = Some(now_micros);
     Ok(())
 }
 

@@ -147,7 +147,7 @@ impl Database {
     /// ResourceNotFound.
     pub fn describe_table(&self, input: DescribeTableInput) -> Result<DescribeTableOutput, Error> {
         let def = self.core.table_named(&input.table_name)?;
-        let mut table = def.describe(&self.core.opts.region);
+        let mut table = def.describe(&self.core.opts.region, self.core.opts.clock.now_micros());
         table.restore_summary = restore::summary(&self.core, &def.name);
         table.warm_throughput = Some(self.warm_throughput(&def.name));
         self.fill_counts(&def, &mut table);

@@ -870,6 +870,36 @@ pub enum Error {
         /// Its value.
         limit: u64,
     },
+    /// LimitExceededException: a provisioned throughput decrease beyond DynamoDB's daily
+    /// budget (four per UTC day, then one per 3600 s after the last accepted one). The
+    /// text is DynamoDB's as recorded on 2026-10-09 (ack-api-quirks DDB-TABLE-326).
+    #[error("Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day. After the first 4 decreases, each subsequent decrease in the same UTC day can be performed at most once every 3600 seconds. Number of decreases today: {decreases_today}. Last decrease at {}. Next decrease can be made at {}", crate::utc_text::full_text(*.last_decrease_micros), crate::utc_text::full_text(*.next_decrease_micros))]
+    ThroughputDecreaseLimit {
+        /// The table.
+        table_name: String,
+        /// Decreases accepted in the current UTC day.
+        decreases_today: i64,
+        /// When the last one was accepted, µs since the epoch.
+        last_decrease_micros: u64,
+        /// The earliest time the next may be made.
+        next_decrease_micros: u64,
+    },
+    /// LimitExceededException: a switch to PAY_PER_REQUEST beyond four in a rolling
+    /// 24 hours (the developer guide's rule). The text follows DynamoDB's recorded one
+    /// for the older once-a-day rule (serverless/serverless#3183) with the count the
+    /// current rule allows, in the "limited to N times in D day(s)" form DynamoDB uses
+    /// for TableClass updates; the exact current text was not found recorded.
+    #[error("Subscriber limit exceeded: Update to PayPerRequest mode are limited to {limit} times in 1 day(s). Last update at {}. Next update can be made at {}", crate::utc_text::java_date_text(*.last_switch_micros), crate::utc_text::java_date_text(*.next_switch_micros))]
+    PayPerRequestSwitchLimit {
+        /// The table.
+        table_name: String,
+        /// Switches allowed per rolling day.
+        limit: usize,
+        /// The newest switch in the window, µs since the epoch.
+        last_switch_micros: u64,
+        /// When the oldest switch in the window leaves it.
+        next_switch_micros: u64,
+    },
     /// ProvisionedThroughputExceededException: a provisioned table's or GSI's partition
     /// had no tokens left (`crate::capacity`). DynamoDB's two messages: one for the
     /// table, one when a GSI's capacity was exceeded (which also throttles the base
@@ -1120,7 +1150,9 @@ impl Error {
             Error::ItemCollectionSizeLimitExceeded { .. } => {
                 "ItemCollectionSizeLimitExceededException"
             }
-            Error::LimitExceeded { .. } => "LimitExceededException",
+            Error::LimitExceeded { .. }
+            | Error::ThroughputDecreaseLimit { .. }
+            | Error::PayPerRequestSwitchLimit { .. } => "LimitExceededException",
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::Throttling { .. } => "ThrottlingException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",

@@ -113,6 +113,7 @@ mod transact;
 mod ttl;
 #[doc(hidden)]
 pub mod txn_claims;
+mod utc_text;
 mod worker;
 mod write;
 

@@ -196,7 +196,7 @@ impl Database {
             batch.put(key, value);
         })?;
         restore::start(core, restore);
-        let mut description = target.describe(&core.opts.region);
+        let mut description = target.describe(&core.opts.region, core.opts.clock.now_micros());
         description.restore_summary = Some(RestoreSummary {
             source_backup_arn: Some(backup_arn(core, &record)),
             source_table_arn: Some(source.arn(&core.opts.region)),
@@ -299,7 +299,7 @@ fn summary(core: &Core, r: &BackupRecord) -> BackupSummary {
 
 fn description(core: &Core, r: &BackupRecord, status: BackupStatus) -> BackupDescription {
     let def = r.table_def();
-    let t = def.describe(&core.opts.region);
+    let t = def.describe(&core.opts.region, core.opts.clock.now_micros());
     BackupDescription {
         backup_details: details(core, r, status),
         source_table_details: SourceTableDetails {

@@ -805,7 +805,7 @@ fn abandon(core: &Core, created: &TableDef, record: &ImportRecord) -> Result<(),
 fn describe(core: &Core, r: &ImportRecord) -> ImportTableDescription {
     let (status, failure) = transfer::effective_status('I', &r.id, r.status, &r.failure);
     let def = TableDef::from(r.table.clone());
-    let described = def.describe(&core.opts.region);
+    let described = def.describe(&core.opts.region, core.opts.clock.now_micros());
     let format = match r.format {
         ImportFormatRecord::DynamodbJson => InputFormat::DynamodbJson,
         ImportFormatRecord::Csv => InputFormat::Csv,

@@ -95,7 +95,7 @@ pub(crate) fn target_input(
         .billing_mode_override
         .unwrap_or(source.billing_mode);
     let throughput = restore_throughput(source, mode, overrides)?;
-    let described = source.describe("");
+    let described = source.describe("", 0);
     let gsis = pick_indexes(
         described
             .global_secondary_indexes

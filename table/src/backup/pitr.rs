@@ -173,7 +173,7 @@ impl Database {
             restore_in_progress: true,
         };
         restore::start(core, restore);
-        let mut description = target.describe(&core.opts.region);
+        let mut description = target.describe(&core.opts.region, core.opts.clock.now_micros());
         description.restore_summary = Some(summary);
         Ok(RestoreTableToPointInTimeOutput {
             table_description: description,
