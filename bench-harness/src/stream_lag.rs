@@ -21,7 +21,7 @@ use serde::Serialize;
 use shale_engine::Backend;
 use shale_table::streams::consumer::{ConsumerOptions, DeadLetter, PollOutcome};
 use shale_table::types::AttributeValue;
-use shale_table::{Database, DatabaseOptions, Record};
+use shale_table::{Database, Record};
 
 use crate::target::{Durability, TargetError};
 
@@ -102,7 +102,8 @@ pub fn run(opts: &StreamLagOptions, data_root: &Path) -> Result<StreamLagReport,
             format!("lsm, {tail}, {}", crate::shale_lsm::note(opts.durability)),
         )
     };
-    let db = Arc::new(Database::open(backend, DatabaseOptions::default()).map_err(setup)?);
+    let db =
+        Arc::new(Database::open(backend, crate::target::table::harness_options()).map_err(setup)?);
     let mut table = shale_table::CreateTableInput {
         table_name: TABLE.into(),
         key_schema: vec![shale_table::KeySchemaElement {

@@ -46,6 +46,12 @@ OPTIONS:
                          partition, as DynamoDB does (default on; every table starts
                          with a full 300 s of burst credit); off only reports
                          consumed capacity
+    --on-demand-scaling <on|off>
+                         on: hold an on-demand table to twice its previous peak while
+                         it scales, as DynamoDB does (a new one takes 4,000 WRU and
+                         12,000 RRU per second at once). Default off: on-demand tables
+                         are limited only by their OnDemandThroughput, because a local
+                         client outpaces what one could send DynamoDB over a network
     --manual-clock       for tests: time stands still except when moved with
                          POST /_shale/clock/advance?seconds=N (TTL expiry, stream
                          shard rollover and iterator expiry, PITR windows)
@@ -103,6 +109,12 @@ pub struct ServerConfig {
     /// `--capacity on|off`: throttle requests over a table's capacity (DynamoDB's
     /// semantics, the default) or only report consumed capacity.
     pub capacity_enforcement: bool,
+    /// `--on-demand-scaling on|off`: on-demand tables take at once only twice their
+    /// previous peak (DynamoDB's semantics). Off by default in the server, unlike the
+    /// Rust API: a test suite's fixture loader on loopback sends thousands of writes a
+    /// second, which over a network to DynamoDB it could not, and its unretried
+    /// BatchWriteItem leftovers would be a surprise Shale's speed caused.
+    pub on_demand_scaling: bool,
     /// `--manual-clock`: the engine's and tables' time moves only when a test advances it.
     pub manual_clock: bool,
 }
@@ -116,6 +128,7 @@ impl Default for ServerConfig {
             limits: ServerLimits::default(),
             tolerate_wal_loss: false,
             capacity_enforcement: true,
+            on_demand_scaling: false,
             manual_clock: false,
         }
     }
@@ -212,6 +225,7 @@ enum Flag {
     BlockingThreads,
     MaxQueuedRequests,
     Capacity,
+    OnDemandScaling,
     ManualClock,
 }
 
@@ -235,6 +249,7 @@ impl Flag {
             "--blocking-threads" => Flag::BlockingThreads,
             "--max-queued-requests" => Flag::MaxQueuedRequests,
             "--capacity" => Flag::Capacity,
+            "--on-demand-scaling" => Flag::OnDemandScaling,
             "--manual-clock" => Flag::ManualClock,
             _ => return None,
         })
@@ -337,11 +352,10 @@ where
                 config.limits.max_queued_engine_calls = parse_count(&name, &value)?;
             }
             Flag::Capacity => {
-                config.capacity_enforcement = match value.to_str() {
-                    Some("on") => true,
-                    Some("off") => false,
-                    _ => return Err(invalid_value(name, &value, CAPACITY_EXPECTED)),
-                };
+                config.capacity_enforcement = on_off(&name, &value)?;
+            }
+            Flag::OnDemandScaling => {
+                config.on_demand_scaling = on_off(&name, &value)?;
             }
         }
     }
@@ -366,6 +380,15 @@ const COUNT_EXPECTED: &str = "a whole number from 1 to 1000000";
 const SECONDS_EXPECTED: &str = "a number of seconds greater than 0, such as 60 or 0.5";
 const RATE_EXPECTED: &str = "a number of bytes per second greater than 0";
 const CAPACITY_EXPECTED: &str = "on or off";
+
+/// An `on|off` flag's value.
+fn on_off(name: &str, value: &OsStr) -> Result<bool, CliError> {
+    match value.to_str() {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        _ => Err(invalid_value(name.to_owned(), value, CAPACITY_EXPECTED)),
+    }
+}
 
 /// The largest count a limit flag takes: beyond it a "limit" is no limit.
 const MAX_COUNT: usize = 1_000_000;
@@ -565,6 +588,17 @@ mod tests {
         assert!(matches!(
             parse_args(["--capacity"]),
             Err(CliError::MissingValue { .. })
+        ));
+    }
+
+    #[test]
+    fn on_demand_scaling_is_off_unless_turned_on() {
+        assert!(!serve(&[]).on_demand_scaling);
+        assert!(!serve(&["--on-demand-scaling", "off"]).on_demand_scaling);
+        assert!(serve(&["--on-demand-scaling=on"]).on_demand_scaling);
+        assert!(matches!(
+            parse_args(["--on-demand-scaling", "maybe"]),
+            Err(CliError::InvalidValue { .. })
         ));
     }
 

@@ -54,6 +54,7 @@ use std::sync::Arc;
 
 use shale_engine::lsm::OnSyncedLoss;
 use shale_io::clock::{Clock, ManualClock, SystemClock};
+use shale_table::capacity::CapacityOptions;
 use tokio::net::TcpListener;
 
 use crate::cli::ServerConfig;
@@ -115,7 +116,9 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         let storage = Storage::open_with(
             &config.storage,
             on_synced_loss,
-            config.capacity_enforcement,
+            CapacityOptions::default()
+                .with_enforcement(config.capacity_enforcement)
+                .with_on_demand_scaling(config.on_demand_scaling),
             manual_clock.clone(),
         )?;
         let addr = SocketAddr::new(config.bind, config.port);
@@ -230,7 +233,7 @@ mod tests {
         let fs = Arc::new(FaultFs::new());
         let storage = Storage::open_lsm(
             DbOptions::new("/db").with_fs(fs.clone()),
-            true,
+            CapacityOptions::default(),
             Arc::new(SystemClock),
         )
         .expect("opens");

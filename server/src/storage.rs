@@ -15,6 +15,7 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_io::clock::{Clock, ManualClock, SystemClock};
+use shale_table::capacity::CapacityOptions;
 use shale_table::{Database, DatabaseOptions};
 
 use crate::cli::StorageMode;
@@ -91,13 +92,15 @@ impl Storage {
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
-        Self::open_with(mode, OnSyncedLoss::Refuse, true, None)
+        let capacity = CapacityOptions::default().with_on_demand_scaling(false);
+        Self::open_with(mode, OnSyncedLoss::Refuse, capacity, None)
     }
 
     /// As [`Storage::open`], with what the on-disk engine does when WAL recovery would
     /// drop records the log marks as synced: refuse to open (the server's default) or
-    /// drop them and report each at WARN (`--tolerate-wal-loss`), and with capacity
-    /// enforcement on (the default) or off (`--capacity off`). Either way every table's
+    /// drop them and report each at WARN (`--tolerate-wal-loss`), and with `capacity`
+    /// (enforcement on by default, or off with `--capacity off`; on-demand scaling
+    /// as `--on-demand-scaling` says). Either way every table's
     /// buckets start full of burst credit, so a test suite's first burst at a small
     /// table is not throttled. With `manual_clock` (`--manual-clock`), the engine and
     /// the table layer read time from it, and it moves only when told.
@@ -107,7 +110,7 @@ impl Storage {
     pub fn open_with(
         mode: &StorageMode,
         on_synced_loss: OnSyncedLoss,
-        capacity_enforcement: bool,
+        capacity: CapacityOptions,
         manual_clock: Option<ManualClock>,
     ) -> Result<Storage, StartupError> {
         let clock: Arc<dyn Clock> = match manual_clock {
@@ -120,14 +123,14 @@ impl Storage {
                 Arc::new(MemBackend::with_clock(Arc::clone(&clock))),
                 None,
                 DatabaseOptions::default()
-                    .with_capacity_enforcement(capacity_enforcement)
+                    .with_capacity(capacity)
                     .with_clock(clock),
             ),
             StorageMode::OnDisk(dir) => Self::open_lsm(
                 DbOptions::new(dir)
                     .with_wal_on_synced_loss(on_synced_loss)
                     .with_clock(Arc::clone(&clock)),
-                capacity_enforcement,
+                capacity,
                 clock,
             ),
         }
@@ -138,12 +141,12 @@ impl Storage {
     /// fault-injecting file system.
     pub(crate) fn open_lsm(
         options: DbOptions,
-        capacity_enforcement: bool,
+        capacity: CapacityOptions,
         clock: Arc<dyn Clock>,
     ) -> Result<Storage, StartupError> {
         let dir = options.dir.clone();
         let database_options = DatabaseOptions::default()
-            .with_capacity_enforcement(capacity_enforcement)
+            .with_capacity(capacity)
             .with_clock(clock)
             .with_backup_dir(backup_dir(&dir))
             .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));

@@ -34,6 +34,7 @@ pub(crate) mod admission;
 #[doc(hidden)]
 pub mod bucket;
 mod config;
+mod on_demand;
 pub(crate) mod partitions;
 pub mod policy;
 mod view;
@@ -42,6 +43,7 @@ pub use config::{
     CapacityOptions, DEFAULT_BURST_SECS, DEFAULT_PARTITION_READ_UNITS_MAX,
     DEFAULT_PARTITION_WRITE_UNITS_MAX,
 };
+pub use on_demand::PEAK_ESTABLISH_SECS;
 pub use partitions::MAX_PARTITIONS;
 pub use policy::{AdmissionPolicy, Admit, Balances, BorrowUnused, FixedShare};
 pub use view::{CapacityView, PartitionView, ResourceView, SideView};

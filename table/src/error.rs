@@ -821,6 +821,16 @@ pub enum CapacityOperation {
     Write,
 }
 
+/// Which on-demand limit a ThrottlingException hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnDemandLimit {
+    /// OnDemandThroughput's MaxReadRequestUnits / MaxWriteRequestUnits.
+    Maximum,
+    /// Twice the previous peak, while capacity grows to a new one.
+    Scaling,
+}
+
 /// The table layer's error. `exception_name()` gives DynamoDB's exception type.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -913,7 +923,8 @@ pub enum Error {
         /// Read or write capacity.
         operation: CapacityOperation,
     },
-    /// ThrottlingException: an on-demand table or GSI over its OnDemandThroughput maximum.
+    /// ThrottlingException: an on-demand table or GSI over its OnDemandThroughput maximum,
+    /// or over twice its previous peak while it scales (`capacity::on_demand`).
     #[error("Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html")]
     Throttling {
         /// The table.
@@ -922,6 +933,8 @@ pub enum Error {
         index_name: Option<String>,
         /// Read or write capacity.
         operation: CapacityOperation,
+        /// Which limit refused it.
+        limit: OnDemandLimit,
     },
     /// TransactionCanceledException.
     #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", .reasons.iter().map(|r| r.code).collect::<Vec<_>>().join(", "))]
@@ -1208,8 +1221,16 @@ impl Error {
             Error::Throttling {
                 index_name,
                 operation,
+                limit,
                 ..
-            } => (index_name, operation, "MaxOnDemandThroughputExceeded"),
+            } => (
+                index_name,
+                operation,
+                match limit {
+                    OnDemandLimit::Maximum => "MaxOnDemandThroughputExceeded",
+                    OnDemandLimit::Scaling => "KeyRangeThroughputExceeded",
+                },
+            ),
             _ => return None,
         };
         let resource = if index_name.is_some() {
@@ -1307,6 +1328,7 @@ mod tests {
             table_name: "T".into(),
             index_name: None,
             operation: CapacityOperation::Read,
+            limit: OnDemandLimit::Maximum,
         };
         assert_eq!(e.exception_name(), "ThrottlingException");
         assert!(e

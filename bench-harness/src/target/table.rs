@@ -37,6 +37,17 @@ pub struct TableTarget {
     update_path: UpdatePath,
 }
 
+/// The table layer's options for the harness's tables: DynamoDB's defaults, except that
+/// an on-demand table is not held to twice its previous peak. The harness measures
+/// storage, and a YCSB load of hundreds of thousands of writes a second would otherwise
+/// measure on-demand scaling (4,000 WRU per second for a new table). Capacity admission
+/// itself stays on, so its cost is in every figure as before.
+pub(crate) fn harness_options() -> DatabaseOptions {
+    DatabaseOptions::default().with_capacity(
+        shale_table::capacity::CapacityOptions::default().with_on_demand_scaling(false),
+    )
+}
+
 pub(crate) fn table_err(e: TableError) -> TargetError {
     let exception = e.exception_name();
     if requests::is_throttle_exception(exception) {
@@ -58,8 +69,7 @@ impl TableTarget {
     /// The table layer's open or CreateTable failure.
     pub fn open(backend: Arc<dyn Backend>, backend_note: &str) -> Result<Self, TargetError> {
         let note = format!("table layer on {}: {backend_note}", backend.name());
-        let db =
-            Database::open(Arc::clone(&backend), DatabaseOptions::default()).map_err(table_err)?;
+        let db = Database::open(Arc::clone(&backend), harness_options()).map_err(table_err)?;
         match db.create_table(requests::create_table()) {
             // Reopened on existing files (a load in another durability): reuse the table.
             Err(TableError::ResourceInUse { .. }) => {}

@@ -29,7 +29,7 @@ use super::partitions::{Mode, Resource, Side};
 use super::policy::{Admit, Balances};
 use super::CapacityOptions;
 use crate::catalog::TableDef;
-use crate::error::{CapacityOperation, Error};
+use crate::error::{CapacityOperation, Error, OnDemandLimit};
 use crate::shapes::BillingMode;
 
 /// Which resource of a table: the table itself, or its GSI at this position.
@@ -72,8 +72,7 @@ impl TableState {
                 .all(|((name, r), g)| *name == g.name && r.mode == gsi_mode(def, g))
     }
 
-    fn throttled(&self, which: Which, side: Side) -> Error {
-        let res = self.resource(which);
+    fn throttled(&self, which: Which, side: Side, cause: Cause) -> Error {
         let index_name = match which {
             Which::Table => None,
             Which::Gsi(i) => Some(self.gsis[i].0.clone()),
@@ -83,18 +82,22 @@ impl TableState {
             Side::Write => CapacityOperation::Write,
         };
         let table_name = self.table_name.clone();
-        if res.on_demand() {
-            Error::Throttling {
-                table_name,
-                index_name,
-                operation,
+        let limit = match cause {
+            Cause::Provisioned => {
+                return Error::ProvisionedThroughputExceeded {
+                    table_name,
+                    index_name,
+                    operation,
+                }
             }
-        } else {
-            Error::ProvisionedThroughputExceeded {
-                table_name,
-                index_name,
-                operation,
-            }
+            Cause::OnDemandMaximum => OnDemandLimit::Maximum,
+            Cause::OnDemandScaling => OnDemandLimit::Scaling,
+        };
+        Error::Throttling {
+            table_name,
+            index_name,
+            operation,
+            limit,
         }
     }
 }
@@ -132,6 +135,17 @@ fn gsi_mode(def: &TableDef, g: &crate::catalog::IndexDef) -> Mode {
             max_write_units: None,
         },
     }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// A provisioned resource's policy said no.
+    Provisioned,
+    /// An on-demand resource's OnDemandThroughput maximum.
+    OnDemandMaximum,
+    /// An on-demand resource over twice its previous peak.
+    OnDemandScaling,
 }
 
 /// One bucket a write needs, and what it costs there.
@@ -192,9 +206,10 @@ impl Admission {
         let now = self.now_us();
         let build = |mode: Mode, old: Option<&Resource>| {
             let at_least = old.map_or(1, |o| o.partitions.len());
-            let r = Resource::new(mode, at_least, &self.opts, now);
+            let mut r = Resource::new(mode, at_least, &self.opts, now);
             if let Some(o) = old {
                 carry_balances(o, &r, now);
+                carry_peaks(o, &mut r, now);
             }
             r
         };
@@ -236,12 +251,13 @@ impl Admission {
         for (state, demands) in per_table {
             for d in demands {
                 let res = state.resource(d.which);
-                let admit = self.decide(res, Side::Write, d.partition, now);
-                if admit == Admit::Throttle {
-                    res.partitions[d.partition].write.record_throttle();
-                    return Err(state.throttled(d.which, Side::Write));
+                match self.decide(res, Side::Write, d.partition, now) {
+                    Ok(admit) => decisions.push(admit),
+                    Err(cause) => {
+                        res.partitions[d.partition].write.record_throttle();
+                        return Err(state.throttled(d.which, Side::Write, cause));
+                    }
                 }
-                decisions.push(admit);
             }
         }
         let mut decided = decisions.into_iter();
@@ -266,11 +282,13 @@ impl Admission {
     /// As [`Admission::admit_writes`].
     pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand) -> Result<(), Error> {
         let res = state.resource(d.which);
-        let admit = self.decide(res, Side::Write, d.partition, self.now_us());
-        if admit == Admit::Throttle {
-            res.partitions[d.partition].write.record_throttle();
-            return Err(state.throttled(d.which, Side::Write));
-        }
+        let admit = match self.decide(res, Side::Write, d.partition, self.now_us()) {
+            Ok(admit) => admit,
+            Err(cause) => {
+                res.partitions[d.partition].write.record_throttle();
+                return Err(state.throttled(d.which, Side::Write, cause));
+            }
+        };
         charge(res, Side::Write, d.partition, admit, d.micros);
         Ok(())
     }
@@ -310,11 +328,13 @@ impl Admission {
     ) -> Result<ReadGrant, Error> {
         let res = state.resource(which);
         let partition = res.partition_of(hash);
-        let admit = self.decide(res, Side::Read, partition, self.now_us());
-        if admit == Admit::Throttle {
-            res.partitions[partition].read.record_throttle();
-            return Err(state.throttled(which, Side::Read));
-        }
+        let admit = match self.decide(res, Side::Read, partition, self.now_us()) {
+            Ok(admit) => admit,
+            Err(cause) => {
+                res.partitions[partition].read.record_throttle();
+                return Err(state.throttled(which, Side::Read, cause));
+            }
+        };
         Ok(ReadGrant {
             state,
             which,
@@ -323,20 +343,35 @@ impl Admission {
         })
     }
 
-    fn decide(&self, res: &Resource, side: Side, partition: usize, now: u64) -> Admit {
+    /// Decides one request on one partition of `res`: how it is charged, or why not.
+    fn decide(
+        &self,
+        res: &Resource,
+        side: Side,
+        partition: usize,
+        now: u64,
+    ) -> Result<Admit, Cause> {
         let table = res.table_bucket(side).map(|b| b.balance_at(now));
         let own = res.partitions[partition]
             .side(side)
             .bucket
             .as_ref()
             .map(|b| b.balance_at(now));
-        match (own, table) {
+        if let (Some(partition), Some(table)) = (own, table) {
             // Provisioned: the policy decides.
-            (Some(partition), Some(table)) => self.opts.policy.admit(Balances { partition, table }),
-            // On demand: only a maximum limits.
-            (None, Some(table)) if !super::bucket::admits(table) => Admit::Throttle,
-            _ => Admit::Own,
+            return match self.opts.policy.admit(Balances { partition, table }) {
+                Admit::Throttle => Err(Cause::Provisioned),
+                admit => Ok(admit),
+            };
         }
+        // On demand: the maximum, then what the resource has scaled to.
+        if table.is_some_and(|t| !super::bucket::admits(t)) {
+            return Err(Cause::OnDemandMaximum);
+        }
+        if res.scaler(side).is_some_and(|s| !s.admits(now)) {
+            return Err(Cause::OnDemandScaling);
+        }
+        Ok(Admit::Own)
     }
 }
 
@@ -350,6 +385,9 @@ fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i6
     }
     if let Some(t) = res.table_bucket(side) {
         t.charge(micros);
+    }
+    if let Some(s) = res.scaler(side) {
+        s.charge(micros);
     }
     p.record_consumed(micros);
 }
@@ -369,6 +407,41 @@ fn carry_balances(old: &Resource, new: &Resource, now: u64) {
             if let Some(b) = &p.side(side).bucket {
                 reset(b, per, now);
             }
+        }
+    }
+}
+
+/// Gives a rebuilt on-demand resource its previous peak: the old one's if it was on
+/// demand too, else at least half the throughput it was provisioned with (DynamoDB's
+/// rule for a table switched to on-demand: half the previous provisioned throughput or
+/// a new table's setting, whichever is higher).
+fn carry_peaks(old: &Resource, new: &mut Resource, now: u64) {
+    for side in [Side::Read, Side::Write] {
+        let Some(fresh) = new.scaler(side) else {
+            continue;
+        };
+        let floor = fresh.peak_at(now);
+        let carried = match (old.scaler(side), old.mode) {
+            (Some(s), _) => s.carried(floor),
+            (
+                None,
+                Mode::Provisioned {
+                    read_units,
+                    write_units,
+                },
+            ) => {
+                let units = match side {
+                    Side::Read => read_units,
+                    Side::Write => write_units,
+                };
+                let half = units.saturating_mul(super::bucket::MICROS_PER_UNIT as u64) / 2;
+                fresh.carried(floor.max(half))
+            }
+            (None, Mode::OnDemand { .. }) => continue,
+        };
+        match side {
+            Side::Read => new.scale_read = Some(carried),
+            Side::Write => new.scale_write = Some(carried),
         }
     }
 }

@@ -32,6 +32,10 @@ pub struct CapacityOptions {
     pub start_with_burst: bool,
     /// Who may spend what (see `capacity::policy`).
     pub policy: Arc<dyn AdmissionPolicy>,
+    /// Whether an on-demand table takes at once only twice its previous peak, growing
+    /// to a new peak over 30 minutes (`capacity::on_demand`; DynamoDB's behaviour, the
+    /// default). Off: on-demand tables are limited only by OnDemandThroughput.
+    pub on_demand_scaling: bool,
 }
 
 impl Default for CapacityOptions {
@@ -43,6 +47,7 @@ impl Default for CapacityOptions {
             burst_secs: DEFAULT_BURST_SECS,
             start_with_burst: true,
             policy: Arc::new(BorrowUnused),
+            on_demand_scaling: true,
         }
     }
 }
@@ -67,6 +72,11 @@ impl CapacityOptions {
     /// Sets [`CapacityOptions::start_with_burst`].
     pub fn with_start_with_burst(mut self, full: bool) -> Self {
         self.start_with_burst = full;
+        self
+    }
+    /// Sets [`CapacityOptions::on_demand_scaling`].
+    pub fn with_on_demand_scaling(mut self, on: bool) -> Self {
+        self.on_demand_scaling = on;
         self
     }
     /// Sets [`CapacityOptions::policy`].

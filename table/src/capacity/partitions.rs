@@ -16,6 +16,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bucket::{Bucket, MICROS_PER_UNIT};
+use super::on_demand::OnDemandScaler;
 use super::CapacityOptions;
 
 /// Most partitions one table or index gets: bounds memory and the partition view
@@ -116,6 +117,10 @@ pub struct Resource {
     /// `None`: not limited.
     pub(crate) table_read: Option<Bucket>,
     pub(crate) table_write: Option<Bucket>,
+    /// On demand: what the resource takes at once, twice its previous peak
+    /// (`capacity::on_demand`). `None` when provisioned, or scaling is off.
+    pub(crate) scale_read: Option<OnDemandScaler>,
+    pub(crate) scale_write: Option<OnDemandScaler>,
 }
 
 /// `max(1, ceil(read / max_read + write / max_write))`, in integers, at most
@@ -193,11 +198,19 @@ impl Resource {
                 (max(max_read_units), max(max_write_units))
             }
         };
+        let scaler = |initial_units: u64| {
+            (opts.on_demand_scaling && matches!(mode, Mode::OnDemand { .. })).then(|| {
+                // A new table's previous peak is half its initial capacity.
+                OnDemandScaler::new(initial_units * MICROS_PER_UNIT as u64 / 2, now_us)
+            })
+        };
         let res = Resource {
             mode,
             partitions,
             table_read,
             table_write,
+            scale_read: scaler(ON_DEMAND_INITIAL_READ_UNITS),
+            scale_write: scaler(ON_DEMAND_INITIAL_WRITE_UNITS),
         };
         debug_assert!(res.partitions.first().is_some_and(|p| p.start_hash == 0));
         debug_assert!(res
@@ -219,6 +232,13 @@ impl Resource {
         match side {
             Side::Read => self.table_read.as_ref(),
             Side::Write => self.table_write.as_ref(),
+        }
+    }
+
+    pub(crate) fn scaler(&self, side: Side) -> Option<&OnDemandScaler> {
+        match side {
+            Side::Read => self.scale_read.as_ref(),
+            Side::Write => self.scale_write.as_ref(),
         }
     }
 

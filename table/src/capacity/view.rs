@@ -34,6 +34,11 @@ pub struct ResourceView {
     pub table_read_balance_units: Option<f64>,
     /// The whole resource's write bucket (`None`: not limited).
     pub table_write_balance_units: Option<f64>,
+    /// On demand: the established previous read peak, units per second; twice this is
+    /// taken at once (`None`: provisioned, or scaling off).
+    pub on_demand_read_peak_units: Option<f64>,
+    /// On demand: the established previous write peak.
+    pub on_demand_write_peak_units: Option<f64>,
     /// Its partitions, in hash order.
     pub partitions: Vec<PartitionView>,
 }
@@ -121,6 +126,14 @@ fn resource_view(index_name: Option<String>, r: &Resource, now_us: u64) -> Resou
         write_units_per_sec: write,
         table_read_balance_units: balance(&r.table_read),
         table_write_balance_units: balance(&r.table_write),
+        on_demand_read_peak_units: r
+            .scale_read
+            .as_ref()
+            .map(|s| micros_to_units(peak(s, now_us))),
+        on_demand_write_peak_units: r
+            .scale_write
+            .as_ref()
+            .map(|s| micros_to_units(peak(s, now_us))),
         partitions: r
             .partitions
             .iter()
@@ -128,6 +141,10 @@ fn resource_view(index_name: Option<String>, r: &Resource, now_us: u64) -> Resou
             .map(|(i, p)| partition_view(i, p, r.partitions.get(i + 1), now_us))
             .collect(),
     }
+}
+
+fn peak(s: &super::on_demand::OnDemandScaler, now_us: u64) -> i64 {
+    i64::try_from(s.peak_at(now_us)).unwrap_or(i64::MAX)
 }
 
 /// The view of `state` at `now_us`.

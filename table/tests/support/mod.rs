@@ -84,11 +84,16 @@ impl FaultLsm {
 }
 
 /// Options with a manual clock (1.7e9 s) and no background GSI worker, so tests decide
-/// when indexes catch up.
+/// when indexes catch up. On-demand scaling is off: these tests load data at one frozen
+/// instant, which no on-demand table takes at once (`capacity_on_demand_scaling.rs`
+/// tests scaling with a clock that moves).
 pub fn options() -> DatabaseOptions {
     DatabaseOptions::default()
         .with_clock(Arc::new(ManualClock::new(1_700_000_000_000_000)))
         .with_background_index_worker(false)
+        .with_capacity(
+            shale_table::capacity::CapacityOptions::default().with_on_demand_scaling(false),
+        )
 }
 
 /// Opens a deterministic database on `backend`.
