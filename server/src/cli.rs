@@ -52,6 +52,10 @@ OPTIONS:
                          12,000 RRU per second at once). Default off: on-demand tables
                          are limited only by their OnDemandThroughput, because a local
                          client outpaces what one could send DynamoDB over a network
+    --auto-scaling <FILE>
+                         scale provisioned tables' throughput by target tracking,
+                         with the policies in FILE (JSON, by table name; see
+                         docs/capacity.md)
     --manual-clock       for tests: time stands still except when moved with
                          POST /_shale/clock/advance?seconds=N (TTL expiry, stream
                          shard rollover and iterator expiry, PITR windows)
@@ -115,6 +119,9 @@ pub struct ServerConfig {
     /// second, which over a network to DynamoDB it could not, and its unretried
     /// BatchWriteItem leftovers would be a surprise Shale's speed caused.
     pub on_demand_scaling: bool,
+    /// `--auto-scaling FILE`: auto scaling policies by table name
+    /// (`crate::auto_scaling_config`).
+    pub auto_scaling_file: Option<PathBuf>,
     /// `--manual-clock`: the engine's and tables' time moves only when a test advances it.
     pub manual_clock: bool,
 }
@@ -129,6 +136,7 @@ impl Default for ServerConfig {
             tolerate_wal_loss: false,
             capacity_enforcement: true,
             on_demand_scaling: false,
+            auto_scaling_file: None,
             manual_clock: false,
         }
     }
@@ -226,6 +234,7 @@ enum Flag {
     MaxQueuedRequests,
     Capacity,
     OnDemandScaling,
+    AutoScaling,
     ManualClock,
 }
 
@@ -250,6 +259,7 @@ impl Flag {
             "--max-queued-requests" => Flag::MaxQueuedRequests,
             "--capacity" => Flag::Capacity,
             "--on-demand-scaling" => Flag::OnDemandScaling,
+            "--auto-scaling" => Flag::AutoScaling,
             "--manual-clock" => Flag::ManualClock,
             _ => return None,
         })
@@ -356,6 +366,12 @@ where
             }
             Flag::OnDemandScaling => {
                 config.on_demand_scaling = on_off(&name, &value)?;
+            }
+            Flag::AutoScaling => {
+                if value.is_empty() {
+                    return Err(invalid_value(name, &value, "a file path"));
+                }
+                config.auto_scaling_file = Some(PathBuf::from(value));
             }
         }
     }
@@ -599,6 +615,23 @@ mod tests {
         assert!(matches!(
             parse_args(["--on-demand-scaling", "maybe"]),
             Err(CliError::InvalidValue { .. })
+        ));
+    }
+
+    #[test]
+    fn auto_scaling_takes_a_file_path() {
+        assert_eq!(serve(&[]).auto_scaling_file, None);
+        assert_eq!(
+            serve(&["--auto-scaling", "as.json"]).auto_scaling_file,
+            Some(PathBuf::from("as.json"))
+        );
+        assert!(matches!(
+            parse_args(["--auto-scaling", ""]),
+            Err(CliError::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            parse_args(["--auto-scaling"]),
+            Err(CliError::MissingValue { .. })
         ));
     }
 

@@ -32,6 +32,7 @@
 //!   engine; this crate only translates HTTP.
 
 pub mod api_error;
+pub mod auto_scaling_config;
 pub mod cli;
 pub mod connections;
 pub mod content_coding;
@@ -86,6 +87,23 @@ pub fn exit_status(outcome: &Result<(), RunError>) -> u8 {
     }
 }
 
+/// The table layer's capacity options from the command line (`--capacity`,
+/// `--on-demand-scaling`, `--auto-scaling FILE`).
+///
+/// # Errors
+/// [`StartupError::AutoScaling`] when the auto scaling file cannot be used.
+fn capacity_options(config: &ServerConfig) -> Result<CapacityOptions, StartupError> {
+    let mut capacity = CapacityOptions::default()
+        .with_enforcement(config.capacity_enforcement)
+        .with_on_demand_scaling(config.on_demand_scaling);
+    if let Some(path) = &config.auto_scaling_file {
+        for (table, policy) in auto_scaling_config::load(path)? {
+            capacity = capacity.with_auto_scaling(table, policy);
+        }
+    }
+    Ok(capacity)
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down cleanly: stop accepting,
 /// drain in-flight requests (bounded by [`server::SHUTDOWN_GRACE`]), sync and close the
 /// engine.
@@ -116,9 +134,7 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         let storage = Storage::open_with(
             &config.storage,
             on_synced_loss,
-            CapacityOptions::default()
-                .with_enforcement(config.capacity_enforcement)
-                .with_on_demand_scaling(config.on_demand_scaling),
+            capacity_options(&config)?,
             manual_clock.clone(),
         )?;
         let addr = SocketAddr::new(config.bind, config.port);

@@ -53,6 +53,9 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    /// The `--auto-scaling` file could not be read or is not valid.
+    #[error(transparent)]
+    AutoScaling(#[from] crate::auto_scaling_config::AutoScalingConfigError),
     /// The tokio runtime or the signal handlers could not be set up.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[source] std::io::Error),

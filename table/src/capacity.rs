@@ -31,6 +31,7 @@
 use std::collections::BTreeMap;
 
 pub(crate) mod admission;
+pub(crate) mod auto_scaling;
 #[doc(hidden)]
 pub mod bucket;
 mod config;
@@ -39,6 +40,10 @@ pub(crate) mod partitions;
 pub mod policy;
 mod view;
 
+pub use auto_scaling::{
+    AutoScaling, ScalingActivity, TargetTracking, SCALE_IN_DATAPOINTS, SCALE_IN_MARGIN_POINTS,
+    SCALE_OUT_DATAPOINTS,
+};
 pub use config::{
     CapacityOptions, DEFAULT_BURST_SECS, DEFAULT_PARTITION_READ_UNITS_MAX,
     DEFAULT_PARTITION_WRITE_UNITS_MAX,

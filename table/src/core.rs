@@ -103,6 +103,9 @@ pub(crate) struct Core {
     pub(crate) stream_wake: StreamWake,
     /// ItemCount and size figures (`crate::table_stats`); a leaf lock.
     pub(crate) table_stats: Mutex<crate::table_stats::TableStats>,
+    /// Auto scaling's policies and memory (`crate::capacity::auto_scaling`); a leaf
+    /// lock, never held across an UpdateTable.
+    pub(crate) auto_scaler: Mutex<crate::capacity::auto_scaling::AutoScaler>,
 }
 
 impl Core {
@@ -129,6 +132,9 @@ impl Core {
             stream_wake: StreamWake::default(),
             table_stats: Mutex::new(crate::table_stats::TableStats::default()),
             admission: Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock)),
+            auto_scaler: Mutex::new(crate::capacity::auto_scaling::AutoScaler::new(
+                opts.capacity.auto_scaling.clone(),
+            )),
             backend,
             opts,
         })

@@ -52,6 +52,9 @@ impl Database {
     /// # Errors
     /// Storage failure, or a corrupt catalog record.
     pub fn open(backend: Arc<dyn Backend>, opts: DatabaseOptions) -> Result<Database, Error> {
+        for policy in opts.capacity.auto_scaling.values() {
+            policy.validate()?;
+        }
         let core = Arc::new(Core::open(backend, opts)?);
         // The backend does not remember its history retention: set it from the tables'
         // PITR settings before any write can go unrecorded; then resume restores.
@@ -67,6 +70,47 @@ impl Database {
             _worker: worker,
             core,
         })
+    }
+
+    /// Scales the table named `table` with `policy` from now on (`None`: stops). The
+    /// policy is configuration, not table data: it is kept by name, applies to whatever
+    /// table has that name, and is not persisted (like Application Auto Scaling's, it is
+    /// not part of a backup or restore). See `capacity::auto_scaling`.
+    ///
+    /// # Errors
+    /// ValidationException for a policy outside the limits (target 20–90 %,
+    /// `1 <= min <= max`).
+    pub fn set_auto_scaling(
+        &self,
+        table: &str,
+        policy: Option<crate::capacity::AutoScaling>,
+    ) -> Result<(), Error> {
+        if let Some(p) = &policy {
+            p.validate()?;
+        }
+        self.core.auto_scaler.lock().set(table, policy);
+        Ok(())
+    }
+
+    /// The auto scaling policy of the table named `table`, if any.
+    pub fn auto_scaling(&self, table: &str) -> Option<crate::capacity::AutoScaling> {
+        self.core.auto_scaler.lock().policy(table)
+    }
+
+    /// Evaluates auto scaling now: takes each scaled table's datapoints up to the clock's
+    /// time and applies what target tracking decides, through UpdateTable. The
+    /// background worker does this every round; tests call it after moving a manual
+    /// clock. Returns the changes made.
+    ///
+    /// # Errors
+    /// Storage failure while applying a change.
+    pub fn run_auto_scaling(&self) -> Result<Vec<crate::capacity::ScalingActivity>, Error> {
+        crate::worker::auto_scaling::run(&self.core)
+    }
+
+    /// The latest changes auto scaling made (at most 256), oldest first.
+    pub fn auto_scaling_activities(&self) -> Vec<crate::capacity::ScalingActivity> {
+        self.core.auto_scaler.lock().activities()
     }
 
     /// The backend this database stores into.

@@ -36,6 +36,15 @@ pub enum ValidationError {
         /// "greater than or equal to 3" / "less than or equal to 255".
         constraint: &'static str,
     },
+    /// An auto scaling policy Shale cannot apply (Shale's own configuration; in AWS it
+    /// is Application Auto Scaling's).
+    #[error("Invalid auto scaling policy for {side} capacity: {problem}")]
+    AutoScaling {
+        /// "read" or "write".
+        side: &'static str,
+        /// What is wrong.
+        problem: AutoScalingProblem,
+    },
     /// A name parameter has a character outside `[a-zA-Z0-9_.-]`.
     #[error("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")]
     NamePattern {
@@ -819,6 +828,26 @@ pub enum CapacityOperation {
     Read,
     /// Write capacity (WCU).
     Write,
+}
+
+/// What is wrong with an auto scaling policy (`capacity::AutoScaling`).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AutoScalingProblem {
+    /// The target utilisation is outside 20–90 %.
+    #[error("target utilization {percent} is not between 20 and 90 percent")]
+    Target {
+        /// The value given.
+        percent: f64,
+    },
+    /// The bounds are not `1 <= min <= max`.
+    #[error("minimum {min} and maximum {max} must satisfy 1 <= minimum <= maximum")]
+    Bounds {
+        /// The minimum given.
+        min: i64,
+        /// The maximum given.
+        max: i64,
+    },
 }
 
 /// Which on-demand limit a ThrottlingException hit.

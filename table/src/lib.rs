@@ -127,10 +127,10 @@ pub use backup::pitr::{
 };
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{
-    BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption, Error, InUseReason,
-    IndexUpdateError, KeySchemaError, OnDemandLimit, ProjectionError, ResourceKind, SegmentError,
-    SelectError, StartKeyProblem, StreamValidation, TagValidation, ThroughputError,
-    ValidationError,
+    AutoScalingProblem, BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption,
+    Error, InUseReason, IndexUpdateError, KeySchemaError, OnDemandLimit, ProjectionError,
+    ResourceKind, SegmentError, SelectError, StartKeyProblem, StreamValidation, TagValidation,
+    ThroughputError, ValidationError,
 };
 pub use shapes::*;
 pub use tags::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};

@@ -1,8 +1,11 @@
 //! [`CapacityOptions`]: whether capacity is enforced, DynamoDB's sizing numbers, the burst
-//! window and the admission policy. A leaf: it imports only the policy trait.
+//! window, the admission policy and auto scaling's policies. A leaf: it imports only
+//! the policy trait and the auto scaling policy's type.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::auto_scaling::AutoScaling;
 use super::policy::{AdmissionPolicy, BorrowUnused};
 
 /// DynamoDB's per-partition read limit: 3,000 RCU per second.
@@ -36,6 +39,9 @@ pub struct CapacityOptions {
     /// to a new peak over 30 minutes (`capacity::on_demand`; DynamoDB's behaviour, the
     /// default). Off: on-demand tables are limited only by OnDemandThroughput.
     pub on_demand_scaling: bool,
+    /// Auto scaling policies by table name (`capacity::auto_scaling`); checked when the
+    /// database opens.
+    pub auto_scaling: BTreeMap<String, AutoScaling>,
 }
 
 impl Default for CapacityOptions {
@@ -48,6 +54,7 @@ impl Default for CapacityOptions {
             start_with_burst: true,
             policy: Arc::new(BorrowUnused),
             on_demand_scaling: true,
+            auto_scaling: BTreeMap::new(),
         }
     }
 }
@@ -77,6 +84,11 @@ impl CapacityOptions {
     /// Sets [`CapacityOptions::on_demand_scaling`].
     pub fn with_on_demand_scaling(mut self, on: bool) -> Self {
         self.on_demand_scaling = on;
+        self
+    }
+    /// Scales the table named `table` with `policy` (see `capacity::auto_scaling`).
+    pub fn with_auto_scaling(mut self, table: impl Into<String>, policy: AutoScaling) -> Self {
+        self.auto_scaling.insert(table.into(), policy);
         self
     }
     /// Sets [`CapacityOptions::policy`].

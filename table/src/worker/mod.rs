@@ -8,7 +8,8 @@
 //! 3. ItemCount and sizes (`crate::table_stats`): a pass at start and every
 //!    `DatabaseOptions::table_stats_interval`, one bounded step per round;
 //! 4. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
-//!    history retention: every minute.
+//!    history retention: every minute;
+//! 5. auto scaling ([`auto_scaling`]): every round (it acts on whole clock minutes).
 //!
 //! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
 //! `index_worker_interval` at most), runs one round, and exits when the signal says
@@ -19,6 +20,7 @@
 //! (`Database::wait_for_indexes`, `Database::sweep_expired_items`), serialised with the
 //! thread by the locks in [`Core`].
 
+pub(crate) mod auto_scaling;
 pub(crate) mod index;
 pub(crate) mod ttl_sweep;
 
@@ -130,6 +132,8 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
             core.signal.notify();
         }
     }
+    // A change refused now (say, by a storage failure) is decided again next minute.
+    let _ = auto_scaling::run(core);
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
         // Shard rolls and retention: a roll missed now happens at the next read or round.
