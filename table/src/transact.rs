@@ -161,8 +161,20 @@ impl super::Database {
         // Every read is admitted before any is done: a throttled transaction reads and
         // consumes nothing.
         let mut grants = Vec::with_capacity(reads.len());
-        for (def, k, _) in &reads {
-            grants.push(core.admission.read(def, None, header_hash(k))?);
+        for (i, (def, k, _)) in reads.iter().enumerate() {
+            match core.admission.read(def, None, header_hash(k)) {
+                Ok(grant) => grants.push(grant),
+                // DynamoDB cancels a transaction without the capacity for it, naming the
+                // throttle in the throttled item's position.
+                Err(e) => {
+                    return Err(match throttle_reason(&e) {
+                        Some(reason) => {
+                            canceled((0..reads.len()).map(|j| (j == i).then(|| reason.clone())))
+                        }
+                        None => e,
+                    })
+                }
+            }
         }
         let snapshot = core.backend.snapshot();
         let mut responses = Vec::with_capacity(reads.len());
@@ -551,10 +563,50 @@ fn reason_code(e: &Error) -> Option<&'static str> {
     }
 }
 
+/// The cancellation reason for a throttle, as the API reference lists them:
+/// `ProvisionedThroughputExceeded` with the ProvisionedThroughputExceededException's
+/// text, or `ThrottlingError` with the ThrottlingException's (for a GSI, "Throughput
+/// exceeds the current capacity for one or more global secondary indexes. DynamoDB is
+/// automatically scaling your index so please try again shortly."). `None` for any
+/// other error.
+fn throttle_reason(e: &Error) -> Option<CancellationReason> {
+    let (code, message) = match e {
+        Error::ProvisionedThroughputExceeded { .. } => {
+            ("ProvisionedThroughputExceeded", e.to_string())
+        }
+        Error::Throttling {
+            index_name: Some(_),
+            ..
+        } => (
+            "ThrottlingError",
+            "Throughput exceeds the current capacity for one or more global secondary \
+             indexes. DynamoDB is automatically scaling your index so please try again \
+             shortly."
+                .to_owned(),
+        ),
+        Error::Throttling { .. } => ("ThrottlingError", e.to_string()),
+        _ => return None,
+    };
+    Some(CancellationReason {
+        code,
+        message: Some(message),
+        item: None,
+    })
+}
+
 /// A whole-write failure: an item collection over its limit cancels the transaction
 /// with that reason on the actions that write to the collection's table (the hook names
-/// the table, not the action); anything else is returned as it is.
+/// the table, not the action), and so does a throttle (DynamoDB cancels a transaction
+/// "when there is insufficient provisioned capacity for it to be completed"); anything
+/// else is returned as it is.
 fn whole_failure(e: Error, actions: &[Action]) -> Error {
+    if let (Some(reason), Some(table)) = (throttle_reason(&e), throttled_table(&e)) {
+        return canceled(
+            actions
+                .iter()
+                .map(|a| (a.def.name == table).then(|| reason.clone())),
+        );
+    }
     match e {
         Error::ItemCollectionSizeLimitExceeded {
             ref table_name,
@@ -574,6 +626,15 @@ fn whole_failure(e: Error, actions: &[Action]) -> Error {
             )
         })),
         other => other,
+    }
+}
+
+/// The table a throttle names.
+fn throttled_table(e: &Error) -> Option<&str> {
+    match e {
+        Error::ProvisionedThroughputExceeded { table_name, .. }
+        | Error::Throttling { table_name, .. } => Some(table_name),
+        _ => None,
     }
 }
 

@@ -109,3 +109,48 @@ fn transactional_writes_cost_twice() {
     assert_eq!(w.consumed_units, 10.0);
     assert_eq!(w.balance_units, Some(0.0));
 }
+
+#[test]
+fn a_throttled_transaction_is_cancelled_with_the_reason_on_its_actions() {
+    let (clock, db) = setup();
+    let other = provisioned_table("Other", 5, 5);
+    db.create_table(other).unwrap();
+    clock.advance_secs(1); // 5 units on Bursty: two transactional writes, and one more
+    let put = |table: &str, pk: &str| shale_table::TransactWriteItem {
+        put: Some(shale_table::TransactPut {
+            table_name: table.into(),
+            item: item(&[("pk", s(pk))]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let write = |items: Vec<shale_table::TransactWriteItem>| {
+        db.transact_write_items(shale_table::TransactWriteItemsInput {
+            transact_items: items,
+            ..Default::default()
+        })
+    };
+    write(vec![put("Bursty", "a"), put("Bursty", "b")]).expect("4 of 5 units");
+    write(vec![put("Bursty", "c")]).expect("the balance is still positive: into debt");
+    let e = write(vec![put("Other", "x"), put("Bursty", "d")]).unwrap_err();
+    assert_eq!(e.exception_name(), "TransactionCanceledException");
+    assert_eq!(
+        reason_codes(&e),
+        vec!["None", "ProvisionedThroughputExceeded"]
+    );
+    let shale_table::Error::TransactionCanceled { reasons } = &e else {
+        unreachable!()
+    };
+    assert_eq!(
+        reasons[1].message.as_deref(),
+        Some(
+            "The level of configured provisioned throughput for the table was exceeded. \
+             Consider increasing your provisioning level with the UpdateTable API."
+        )
+    );
+    assert_eq!(
+        e.to_string(),
+        "Transaction cancelled, please refer cancellation reasons for specific reasons \
+         [None, ProvisionedThroughputExceeded]"
+    );
+}

@@ -136,8 +136,11 @@ fn transact_get_items_costs_twice_and_reads_nothing_when_throttled() {
     get(&["k1", "k2"]).expect("admitted");
     let read = &db.capacity_view("Reads").unwrap().resources[0].partitions[0].read;
     assert_eq!(read.consumed_units, 4.0);
+    // Cancelled, as DynamoDB does "when there is insufficient provisioned capacity",
+    // with the throttle in the throttled read's position.
     let e = get(&["k3"]).unwrap_err();
-    assert_eq!(e.exception_name(), "ProvisionedThroughputExceededException");
+    assert_eq!(e.exception_name(), "TransactionCanceledException");
+    assert_eq!(reason_codes(&e), vec!["ProvisionedThroughputExceeded"]);
     let read = &db.capacity_view("Reads").unwrap().resources[0].partitions[0].read;
     assert_eq!(
         read.consumed_units, 4.0,
