@@ -52,6 +52,11 @@ OPTIONS:
                          12,000 RRU per second at once). Default off: on-demand tables
                          are limited only by their OnDemandThroughput, because a local
                          client outpaces what one could send DynamoDB over a network
+    --partition-limits <on|off>
+                         on: a partition serves at most 3,000 RCU and 1,000 WCU per
+                         second whatever its table's capacity, and hot partitions are
+                         split for heat each minute, as DynamoDB's are. Default off:
+                         bursts at one key are limited only by the table's capacity
     --auto-scaling <FILE>
                          scale provisioned tables' throughput by target tracking,
                          with the policies in FILE (JSON, by table name; see
@@ -119,6 +124,9 @@ pub struct ServerConfig {
     /// second, which over a network to DynamoDB it could not, and its unretried
     /// BatchWriteItem leftovers would be a surprise Shale's speed caused.
     pub on_demand_scaling: bool,
+    /// `--partition-limits on|off`: per-partition limits and split for heat (off by
+    /// default, as in the Rust API).
+    pub partition_limits: bool,
     /// `--auto-scaling FILE`: auto scaling policies by table name
     /// (`crate::auto_scaling_config`).
     pub auto_scaling_file: Option<PathBuf>,
@@ -136,6 +144,7 @@ impl Default for ServerConfig {
             tolerate_wal_loss: false,
             capacity_enforcement: true,
             on_demand_scaling: false,
+            partition_limits: false,
             auto_scaling_file: None,
             manual_clock: false,
         }
@@ -234,6 +243,7 @@ enum Flag {
     MaxQueuedRequests,
     Capacity,
     OnDemandScaling,
+    PartitionLimits,
     AutoScaling,
     ManualClock,
 }
@@ -259,6 +269,7 @@ impl Flag {
             "--max-queued-requests" => Flag::MaxQueuedRequests,
             "--capacity" => Flag::Capacity,
             "--on-demand-scaling" => Flag::OnDemandScaling,
+            "--partition-limits" => Flag::PartitionLimits,
             "--auto-scaling" => Flag::AutoScaling,
             "--manual-clock" => Flag::ManualClock,
             _ => return None,
@@ -366,6 +377,9 @@ where
             }
             Flag::OnDemandScaling => {
                 config.on_demand_scaling = on_off(&name, &value)?;
+            }
+            Flag::PartitionLimits => {
+                config.partition_limits = on_off(&name, &value)?;
             }
             Flag::AutoScaling => {
                 if value.is_empty() {
@@ -614,6 +628,16 @@ mod tests {
         assert!(serve(&["--on-demand-scaling=on"]).on_demand_scaling);
         assert!(matches!(
             parse_args(["--on-demand-scaling", "maybe"]),
+            Err(CliError::InvalidValue { .. })
+        ));
+    }
+
+    #[test]
+    fn partition_limits_are_off_unless_turned_on() {
+        assert!(!serve(&[]).partition_limits);
+        assert!(serve(&["--partition-limits", "on"]).partition_limits);
+        assert!(matches!(
+            parse_args(["--partition-limits", "yes"]),
             Err(CliError::InvalidValue { .. })
         ));
     }

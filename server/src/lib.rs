@@ -88,14 +88,15 @@ pub fn exit_status(outcome: &Result<(), RunError>) -> u8 {
 }
 
 /// The table layer's capacity options from the command line (`--capacity`,
-/// `--on-demand-scaling`, `--auto-scaling FILE`).
+/// `--on-demand-scaling`, `--partition-limits`, `--auto-scaling FILE`).
 ///
 /// # Errors
 /// [`StartupError::AutoScaling`] when the auto scaling file cannot be used.
 fn capacity_options(config: &ServerConfig) -> Result<CapacityOptions, StartupError> {
     let mut capacity = CapacityOptions::default()
         .with_enforcement(config.capacity_enforcement)
-        .with_on_demand_scaling(config.on_demand_scaling);
+        .with_on_demand_scaling(config.on_demand_scaling)
+        .with_partition_limits(config.partition_limits);
     if let Some(path) = &config.auto_scaling_file {
         for (table, policy) in auto_scaling_config::load(path)? {
             capacity = capacity.with_auto_scaling(table, policy);

@@ -35,11 +35,15 @@ pub(crate) mod auto_scaling;
 #[doc(hidden)]
 pub mod bucket;
 mod config;
+mod heat;
 mod on_demand;
 pub(crate) mod partitions;
 pub mod policy;
+pub mod split;
+mod splitting;
 mod view;
 
+pub use admission::PartitionSplit;
 pub use auto_scaling::{
     AutoScaling, ScalingActivity, TargetTracking, SCALE_IN_DATAPOINTS, SCALE_IN_MARGIN_POINTS,
     SCALE_OUT_DATAPOINTS,
@@ -51,7 +55,7 @@ pub use config::{
 pub use on_demand::PEAK_ESTABLISH_SECS;
 pub use partitions::MAX_PARTITIONS;
 pub use policy::{AdmissionPolicy, Admit, Balances, BorrowUnused, FixedShare};
-pub use view::{CapacityView, PartitionView, ResourceView, SideView};
+pub use view::{CapacityView, KeyView, PartitionView, ResourceView, SideView};
 
 use crate::catalog::{IndexDef, TableDef};
 use crate::secondary_index::index_entry_key;

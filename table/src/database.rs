@@ -108,6 +108,14 @@ impl Database {
         crate::worker::auto_scaling::run(&self.core)
     }
 
+    /// Splits hot partitions now: closes every split window that is a minute old and
+    /// splits the partitions the split policy picks (`capacity::split`). The
+    /// background worker does this every round; tests call it after moving a manual
+    /// clock. Returns the splits made.
+    pub fn run_capacity_splits(&self) -> Vec<crate::capacity::PartitionSplit> {
+        self.core.admission.split_hot()
+    }
+
     /// The latest changes auto scaling made (at most 256), oldest first.
     pub fn auto_scaling_activities(&self) -> Vec<crate::capacity::ScalingActivity> {
         self.core.auto_scaler.lock().activities()

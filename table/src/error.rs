@@ -850,14 +850,27 @@ pub enum AutoScalingProblem {
     },
 }
 
-/// Which on-demand limit a ThrottlingException hit.
+/// Which limit a throttled request hit: the `<LimitType>` of DynamoDB's ThrottlingReason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum OnDemandLimit {
-    /// OnDemandThroughput's MaxReadRequestUnits / MaxWriteRequestUnits.
-    Maximum,
-    /// Twice the previous peak, while capacity grows to a new one.
-    Scaling,
+pub enum ThrottleLimit {
+    /// The table's or GSI's provisioned throughput (`ProvisionedThroughputExceeded`).
+    Provisioned,
+    /// OnDemandThroughput's maximum (`MaxOnDemandThroughputExceeded`).
+    MaxOnDemand,
+    /// A partition's own limit (3,000 RCU / 1,000 WCU by default), or an on-demand
+    /// table's capacity while it scales to a new peak (`KeyRangeThroughputExceeded`).
+    KeyRange,
+}
+
+impl ThrottleLimit {
+    fn reason_word(self) -> &'static str {
+        match self {
+            ThrottleLimit::Provisioned => "ProvisionedThroughputExceeded",
+            ThrottleLimit::MaxOnDemand => "MaxOnDemandThroughputExceeded",
+            ThrottleLimit::KeyRange => "KeyRangeThroughputExceeded",
+        }
+    }
 }
 
 /// The table layer's error. `exception_name()` gives DynamoDB's exception type.
@@ -951,6 +964,8 @@ pub enum Error {
         index_name: Option<String>,
         /// Read or write capacity.
         operation: CapacityOperation,
+        /// `Provisioned`, or `KeyRange` for a partition over its own limit.
+        limit: ThrottleLimit,
     },
     /// ThrottlingException: an on-demand table or GSI over its OnDemandThroughput maximum,
     /// or over twice its previous peak while it scales (`capacity::on_demand`).
@@ -962,8 +977,8 @@ pub enum Error {
         index_name: Option<String>,
         /// Read or write capacity.
         operation: CapacityOperation,
-        /// Which limit refused it.
-        limit: OnDemandLimit,
+        /// `MaxOnDemand`, or `KeyRange` (a partition's limit, or scaling).
+        limit: ThrottleLimit,
     },
     /// TransactionCanceledException.
     #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", .reasons.iter().map(|r| r.code).collect::<Vec<_>>().join(", "))]
@@ -1245,21 +1260,15 @@ impl Error {
             Error::ProvisionedThroughputExceeded {
                 index_name,
                 operation,
+                limit,
                 ..
-            } => (index_name, operation, "ProvisionedThroughputExceeded"),
-            Error::Throttling {
+            }
+            | Error::Throttling {
                 index_name,
                 operation,
                 limit,
                 ..
-            } => (
-                index_name,
-                operation,
-                match limit {
-                    OnDemandLimit::Maximum => "MaxOnDemandThroughputExceeded",
-                    OnDemandLimit::Scaling => "KeyRangeThroughputExceeded",
-                },
-            ),
+            } => (index_name, operation, limit.reason_word()),
             _ => return None,
         };
         let resource = if index_name.is_some() {
@@ -1329,6 +1338,7 @@ mod tests {
             table_name: "T".into(),
             index_name: None,
             operation: CapacityOperation::Write,
+            limit: ThrottleLimit::Provisioned,
         };
         assert_eq!(e.exception_name(), "ProvisionedThroughputExceededException");
         assert_eq!(
@@ -1344,6 +1354,7 @@ mod tests {
             table_name: "T".into(),
             index_name: Some("G".into()),
             operation: CapacityOperation::Write,
+            limit: ThrottleLimit::Provisioned,
         };
         assert!(e
             .message()
@@ -1357,7 +1368,7 @@ mod tests {
             table_name: "T".into(),
             index_name: None,
             operation: CapacityOperation::Read,
-            limit: OnDemandLimit::Maximum,
+            limit: ThrottleLimit::MaxOnDemand,
         };
         assert_eq!(e.exception_name(), "ThrottlingException");
         assert!(e

@@ -128,8 +128,8 @@ pub use backup::pitr::{
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{
     AutoScalingProblem, BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption,
-    Error, InUseReason, IndexUpdateError, KeySchemaError, OnDemandLimit, ProjectionError,
-    ResourceKind, SegmentError, SelectError, StartKeyProblem, StreamValidation, TagValidation,
+    Error, InUseReason, IndexUpdateError, KeySchemaError, ProjectionError, ResourceKind,
+    SegmentError, SelectError, StartKeyProblem, StreamValidation, TagValidation, ThrottleLimit,
     ThroughputError, ValidationError,
 };
 pub use shapes::*;

@@ -632,15 +632,18 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
     if let [c] = changes {
         if c.charged && c.def.gsis.is_empty() && c.def.lsis.is_empty() {
             let state = admission.state(c.def);
+            let hash = header_hash(&c.item_key);
             let demand = Demand {
                 which: Which::Table,
-                partition: state.table.partition_of(header_hash(&c.item_key)),
+                hash,
+                partition: state.table.partition_of(hash),
                 micros: units_to_micros(index_free_units(c) * factor),
+                key: partition_key_of(c),
             };
             return admission.admit_one_write(&state, &demand);
         }
     }
-    let mut per_table: Vec<(Arc<TableState>, Vec<Demand>)> = Vec::new();
+    let mut per_table: Vec<(Arc<TableState>, Vec<Demand<'_>>)> = Vec::new();
     for c in changes.iter().filter(|c| c.charged) {
         let at = match per_table
             .iter()
@@ -653,12 +656,15 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             }
         };
         let (state, demands) = &mut per_table[at];
-        let table_partition = state.table.partition_of(header_hash(&c.item_key));
+        let table_hash = header_hash(&c.item_key);
+        let table_partition = state.table.partition_of(table_hash);
         if c.def.gsis.is_empty() && c.def.lsis.is_empty() {
             demands.push(Demand {
                 which: Which::Table,
+                hash: table_hash,
                 partition: table_partition,
                 micros: units_to_micros(index_free_units(c) * factor),
+                key: partition_key_of(c),
             });
             continue;
         }
@@ -666,8 +672,10 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         let table_units = charge.table + charge.lsis.values().sum::<f64>();
         demands.push(Demand {
             which: Which::Table,
+            hash: table_hash,
             partition: table_partition,
             micros: units_to_micros(table_units * factor),
+            key: partition_key_of(c),
         });
         for (name, units) in &charge.gsis {
             let (Some(i), Some(g)) = (state.gsi(name), c.def.gsis.iter().find(|g| g.name == *name))
@@ -688,8 +696,10 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             let hash = composite_pk_hash(&pks)?;
             demands.push(Demand {
                 which: Which::Gsi(i),
+                hash,
                 partition: state.gsis[i].1.partition_of(hash),
                 micros: units_to_micros(units * factor),
+                key: entry_of.and_then(|item| item.get(&g.key.hash.name)),
             });
         }
     }
@@ -697,6 +707,14 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         merge_demands(demands);
     }
     admission.admit_writes(&per_table)
+}
+
+/// The partition-key value of a change's item, for the partition view's heaviest keys.
+fn partition_key_of<'a>(c: &'a Change<'_>) -> Option<&'a AttributeValue> {
+    c.new
+        .as_ref()
+        .or(c.old.as_ref())
+        .and_then(|item| item.get(&c.def.key.hash.name))
 }
 
 /// `capacity::write_charge` of a change to a table without indexes, with the new item's
@@ -711,11 +729,13 @@ fn index_free_units(c: &Change<'_>) -> f64 {
     units
 }
 
-/// One demand per bucket: sorted, and the micro-units of each bucket's demands summed.
-fn merge_demands(demands: &mut Vec<Demand>) {
-    demands.sort_unstable_by_key(|d| (d.which, d.partition));
+/// One demand per key and bucket: sorted, and the micro-units of each key's demands
+/// summed.
+fn merge_demands(demands: &mut Vec<Demand<'_>>) {
+    demands.sort_unstable_by_key(|d| (d.which, d.partition, d.hash));
     demands.dedup_by(|later, kept| {
-        let same = later.which == kept.which && later.partition == kept.partition;
+        // One demand per key (not per bucket), so the partition's heat sees each key.
+        let same = later.which == kept.which && later.hash == kept.hash;
         if same {
             kept.micros = kept.micros.saturating_add(later.micros);
         }

@@ -42,7 +42,9 @@ fn a_burst_after_300_s_idle_is_absorbed_up_to_the_credit_then_throttled() {
             table_name,
             index_name,
             operation,
+            limit,
         } => {
+            assert_eq!(limit, shale_table::ThrottleLimit::Provisioned);
             assert_eq!(table_name, "Bursty");
             assert_eq!(index_name, None);
             assert_eq!(operation, CapacityOperation::Write);

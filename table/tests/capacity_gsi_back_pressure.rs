@@ -56,7 +56,9 @@ fn a_gsi_out_of_write_capacity_throttles_the_base_table() {
             table_name,
             index_name,
             operation,
+            limit,
         } => {
+            assert_eq!(*limit, shale_table::ThrottleLimit::Provisioned);
             assert_eq!(table_name, "Base");
             assert_eq!(index_name.as_deref(), Some("ByG"));
             assert_eq!(*operation, CapacityOperation::Write);

@@ -27,10 +27,12 @@ use shale_io::clock::Clock;
 use super::bucket::{units_to_micros, Bucket};
 use super::partitions::{Mode, Resource, Side};
 use super::policy::{Admit, Balances};
+use super::splitting;
 use super::CapacityOptions;
 use crate::catalog::TableDef;
-use crate::error::{CapacityOperation, Error, OnDemandLimit};
+use crate::error::{CapacityOperation, Error, ThrottleLimit};
 use crate::shapes::BillingMode;
+use crate::types::AttributeValue;
 
 /// Which resource of a table: the table itself, or its GSI at this position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,9 +45,9 @@ pub(crate) enum Which {
 #[derive(Debug)]
 pub(crate) struct TableState {
     pub(crate) table_name: String,
-    pub(crate) table: Resource,
+    pub(crate) table: Arc<Resource>,
     /// By GSI name, in the definition's order.
-    pub(crate) gsis: Vec<(String, Resource)>,
+    pub(crate) gsis: Vec<(String, Arc<Resource>)>,
 }
 
 impl TableState {
@@ -82,22 +84,26 @@ impl TableState {
             Side::Write => CapacityOperation::Write,
         };
         let table_name = self.table_name.clone();
-        let limit = match cause {
-            Cause::Provisioned => {
-                return Error::ProvisionedThroughputExceeded {
-                    table_name,
-                    index_name,
-                    operation,
-                }
-            }
-            Cause::OnDemandMaximum => OnDemandLimit::Maximum,
-            Cause::OnDemandScaling => OnDemandLimit::Scaling,
+        let (provisioned, limit) = match cause {
+            Cause::Provisioned => (true, ThrottleLimit::Provisioned),
+            Cause::PartitionLimit => (!self.resource(which).on_demand(), ThrottleLimit::KeyRange),
+            Cause::OnDemandMaximum => (false, ThrottleLimit::MaxOnDemand),
+            Cause::OnDemandScaling => (false, ThrottleLimit::KeyRange),
         };
-        Error::Throttling {
-            table_name,
-            index_name,
-            operation,
-            limit,
+        if provisioned {
+            Error::ProvisionedThroughputExceeded {
+                table_name,
+                index_name,
+                operation,
+                limit,
+            }
+        } else {
+            Error::Throttling {
+                table_name,
+                index_name,
+                operation,
+                limit,
+            }
         }
     }
 }
@@ -137,11 +143,28 @@ fn gsi_mode(def: &TableDef, g: &crate::catalog::IndexDef) -> Mode {
     }
 }
 
+/// One partition split for heat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionSplit {
+    /// The table.
+    pub table_name: String,
+    /// The GSI, if it was one of its partitions.
+    pub index_name: Option<String>,
+    /// When, µs since the epoch.
+    pub at_micros: u64,
+    /// The first hash of the partition that was split.
+    pub start_hash: u64,
+    /// The first hashes of the partitions it became, its own first.
+    pub into: Vec<u64>,
+}
+
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cause {
     /// A provisioned resource's policy said no.
     Provisioned,
+    /// The partition's own limit (3,000 RCU / 1,000 WCU).
+    PartitionLimit,
     /// An on-demand resource's OnDemandThroughput maximum.
     OnDemandMaximum,
     /// An on-demand resource over twice its previous peak.
@@ -150,10 +173,20 @@ enum Cause {
 
 /// One bucket a write needs, and what it costs there.
 #[derive(Debug)]
-pub(crate) struct Demand {
+pub(crate) struct Demand<'a> {
     pub(crate) which: Which,
+    /// The partition-key hash (`partition` is the partition owning it).
+    pub(crate) hash: u64,
     pub(crate) partition: usize,
     pub(crate) micros: i64,
+    /// The partition key, for the partition view's heaviest keys (read only when the
+    /// key enters them).
+    pub(crate) key: Option<&'a AttributeValue>,
+}
+
+/// A key's text for the partition view: its DynamoDB JSON.
+fn label(key: Option<&AttributeValue>) -> impl FnOnce() -> Option<String> + '_ {
+    move || key.and_then(|k| serde_json::to_string(k).ok())
 }
 
 /// The admission registry of one database: a [`TableState`] per table, by table id.
@@ -204,14 +237,16 @@ impl Admission {
             }
         }
         let now = self.now_us();
-        let build = |mode: Mode, old: Option<&Resource>| {
-            let at_least = old.map_or(1, |o| o.partitions.len());
-            let mut r = Resource::new(mode, at_least, &self.opts, now);
+        let build = |mode: Mode, old: Option<&Arc<Resource>>| {
+            let mut r = match old {
+                // Partitions never merge, and split ranges are kept while they suffice.
+                Some(o) => Resource::rebuilt(mode, o, &self.opts, now),
+                None => Resource::new(mode, 1, &self.opts, now),
+            };
             if let Some(o) = old {
-                carry_balances(o, &r, now);
-                carry_peaks(o, &mut r, now);
+                carry_state(o, &mut r, now);
             }
-            r
+            Arc::new(r)
         };
         let state = Arc::new(TableState {
             table_name: def.name.clone(),
@@ -231,6 +266,62 @@ impl Admission {
         state
     }
 
+    /// Closes the split windows that are due (`capacity::split`) and splits the hot
+    /// partitions the policy picks, replacing the tables' states. Returns the splits.
+    pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
+        let now = self.now_us();
+        let policy = Arc::clone(&self.opts.split_policy);
+        let states: Vec<(u32, Arc<TableState>)> = self
+            .tables
+            .read()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(s)))
+            .collect();
+        let mut made = Vec::new();
+        for (id, state) in states {
+            let before = made.len();
+            let mut evaluate =
+                |index_name: Option<&String>, res: &Arc<Resource>| match splitting::evaluate(
+                    res,
+                    policy.as_ref(),
+                    &self.opts,
+                    now,
+                ) {
+                    Some((split, splits)) => {
+                        made.extend(splits.into_iter().map(|s| PartitionSplit {
+                            table_name: state.table_name.clone(),
+                            index_name: index_name.cloned(),
+                            at_micros: now,
+                            start_hash: s.start_hash,
+                            into: s.into,
+                        }));
+                        Arc::new(split)
+                    }
+                    None => Arc::clone(res),
+                };
+            let table = evaluate(None, &state.table);
+            let gsis = state
+                .gsis
+                .iter()
+                .map(|(name, g)| (name.clone(), evaluate(Some(name), g)))
+                .collect();
+            if made.len() == before {
+                continue;
+            }
+            let split = Arc::new(TableState {
+                table_name: state.table_name.clone(),
+                table,
+                gsis,
+            });
+            let mut tables = self.tables.write();
+            // Unless an UpdateTable rebuilt it meanwhile (its partitions are new anyway).
+            if tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, &state)) {
+                tables.insert(id, split);
+            }
+        }
+        made
+    }
+
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
         self.tables.write().remove(&table_id);
@@ -244,7 +335,7 @@ impl Admission {
     /// the first resource that refuses: a table's, or a GSI's (back-pressure).
     pub(crate) fn admit_writes(
         &self,
-        per_table: &[(Arc<TableState>, Vec<Demand>)],
+        per_table: &[(Arc<TableState>, Vec<Demand<'_>>)],
     ) -> Result<(), Error> {
         let now = self.now_us();
         let mut decisions = Vec::with_capacity(per_table.iter().map(|(_, d)| d.len()).sum());
@@ -254,7 +345,9 @@ impl Admission {
                 match self.decide(res, Side::Write, d.partition, now) {
                     Ok(admit) => decisions.push(admit),
                     Err(cause) => {
-                        res.partitions[d.partition].write.record_throttle();
+                        let side = &res.partitions[d.partition].write;
+                        side.record_throttle();
+                        side.heat.throttled(d.hash, label(d.key));
                         return Err(state.throttled(d.which, Side::Write, cause));
                     }
                 }
@@ -263,13 +356,12 @@ impl Admission {
         let mut decided = decisions.into_iter();
         for (state, demands) in per_table {
             for (d, admit) in demands.iter().zip(&mut decided) {
-                charge(
-                    state.resource(d.which),
-                    Side::Write,
-                    d.partition,
-                    admit,
-                    d.micros,
-                );
+                let res = state.resource(d.which);
+                charge(res, Side::Write, d.partition, admit, d.micros);
+                res.partitions[d.partition]
+                    .write
+                    .heat
+                    .consumed(d.hash, d.micros, label(d.key));
             }
         }
         Ok(())
@@ -280,16 +372,19 @@ impl Admission {
     ///
     /// # Errors
     /// As [`Admission::admit_writes`].
-    pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand) -> Result<(), Error> {
+    pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand<'_>) -> Result<(), Error> {
         let res = state.resource(d.which);
+        let side = &res.partitions[d.partition].write;
         let admit = match self.decide(res, Side::Write, d.partition, self.now_us()) {
             Ok(admit) => admit,
             Err(cause) => {
-                res.partitions[d.partition].write.record_throttle();
+                side.record_throttle();
+                side.heat.throttled(d.hash, label(d.key));
                 return Err(state.throttled(d.which, Side::Write, cause));
             }
         };
         charge(res, Side::Write, d.partition, admit, d.micros);
+        side.heat.consumed(d.hash, d.micros, label(d.key));
         Ok(())
     }
 
@@ -331,13 +426,16 @@ impl Admission {
         let admit = match self.decide(res, Side::Read, partition, self.now_us()) {
             Ok(admit) => admit,
             Err(cause) => {
-                res.partitions[partition].read.record_throttle();
+                let side = &res.partitions[partition].read;
+                side.record_throttle();
+                side.heat.throttled(hash, || None);
                 return Err(state.throttled(which, Side::Read, cause));
             }
         };
         Ok(ReadGrant {
             state,
             which,
+            hash,
             partition,
             admit,
         })
@@ -351,12 +449,17 @@ impl Admission {
         partition: usize,
         now: u64,
     ) -> Result<Admit, Cause> {
-        let table = res.table_bucket(side).map(|b| b.balance_at(now));
-        let own = res.partitions[partition]
-            .side(side)
-            .bucket
+        let part = res.partitions[partition].side(side);
+        // The partition's own limit comes first: nothing lifts it.
+        if part
+            .limit
             .as_ref()
-            .map(|b| b.balance_at(now));
+            .is_some_and(|l| !super::bucket::admits(l.balance_at(now)))
+        {
+            return Err(Cause::PartitionLimit);
+        }
+        let table = res.table_bucket(side).map(|b| b.balance_at(now));
+        let own = part.bucket.as_ref().map(|b| b.balance_at(now));
         if let (Some(partition), Some(table)) = (own, table) {
             // Provisioned: the policy decides.
             return match self.opts.policy.admit(Balances { partition, table }) {
@@ -382,6 +485,9 @@ fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i6
         if let Some(b) = &p.bucket {
             b.charge(micros);
         }
+    }
+    if let Some(l) = &p.limit {
+        l.charge(micros);
     }
     if let Some(t) = res.table_bucket(side) {
         t.charge(micros);
@@ -409,6 +515,13 @@ fn carry_balances(old: &Resource, new: &Resource, now: u64) {
             }
         }
     }
+}
+
+/// Carries `old`'s balances and on-demand peaks into `new`, which replaces it (after
+/// UpdateTable, or a split).
+pub(crate) fn carry_state(old: &Resource, new: &mut Resource, now: u64) {
+    carry_balances(old, new, now);
+    carry_peaks(old, new, now);
 }
 
 /// Gives a rebuilt on-demand resource its previous peak: the old one's if it was on
@@ -457,6 +570,7 @@ fn reset(b: &Bucket, to: i64, now: u64) {
 pub(crate) struct ReadGrant {
     state: Arc<TableState>,
     which: Which,
+    hash: u64,
     partition: usize,
     admit: Admit,
 }
@@ -467,5 +581,9 @@ impl ReadGrant {
         let micros = units_to_micros(units);
         let res = self.state.resource(self.which);
         charge(res, Side::Read, self.partition, self.admit, micros);
+        res.partitions[self.partition]
+            .read
+            .heat
+            .consumed(self.hash, micros, || None);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::auto_scaling::AutoScaling;
 use super::policy::{AdmissionPolicy, BorrowUnused};
+use super::split::{SplitForHeat, SplitPolicy};
 
 /// DynamoDB's per-partition read limit: 3,000 RCU per second.
 pub const DEFAULT_PARTITION_READ_UNITS_MAX: u64 = 3_000;
@@ -39,6 +40,17 @@ pub struct CapacityOptions {
     /// to a new peak over 30 minutes (`capacity::on_demand`; DynamoDB's behaviour, the
     /// default). Off: on-demand tables are limited only by OnDemandThroughput.
     pub on_demand_scaling: bool,
+    /// Whether a partition serves at most `partition_read_units_max` RCU and
+    /// `partition_write_units_max` WCU per second whatever its table's capacity, as a
+    /// DynamoDB partition does. A hot key beyond it is throttled
+    /// (`…KeyRangeThroughputExceeded`) until a split for heat gives it a partition of
+    /// its own (`capacity::split`; splits are made only with limits on, where they
+    /// matter). Off by default: with it, burst credit beyond one second of a partition's
+    /// limit cannot be spent at once, so a test's burst at one instant of a manual clock,
+    /// or a loopback client's, is throttled where it was not before.
+    pub partition_limits: bool,
+    /// Who splits a hot partition, and where (`capacity::split`).
+    pub split_policy: Arc<dyn SplitPolicy>,
     /// Auto scaling policies by table name (`capacity::auto_scaling`); checked when the
     /// database opens.
     pub auto_scaling: BTreeMap<String, AutoScaling>,
@@ -54,6 +66,8 @@ impl Default for CapacityOptions {
             start_with_burst: true,
             policy: Arc::new(BorrowUnused),
             on_demand_scaling: true,
+            partition_limits: false,
+            split_policy: Arc::new(SplitForHeat::default()),
             auto_scaling: BTreeMap::new(),
         }
     }
@@ -84,6 +98,16 @@ impl CapacityOptions {
     /// Sets [`CapacityOptions::on_demand_scaling`].
     pub fn with_on_demand_scaling(mut self, on: bool) -> Self {
         self.on_demand_scaling = on;
+        self
+    }
+    /// Sets [`CapacityOptions::partition_limits`].
+    pub fn with_partition_limits(mut self, on: bool) -> Self {
+        self.partition_limits = on;
+        self
+    }
+    /// Sets [`CapacityOptions::split_policy`].
+    pub fn with_split_policy(mut self, policy: Arc<dyn SplitPolicy>) -> Self {
+        self.split_policy = policy;
         self
     }
     /// Scales the table named `table` with `policy` (see `capacity::auto_scaling`).

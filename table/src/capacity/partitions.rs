@@ -16,6 +16,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bucket::{Bucket, MICROS_PER_UNIT};
+use super::heat::Heat;
 use super::on_demand::OnDemandScaler;
 use super::CapacityOptions;
 
@@ -29,6 +30,8 @@ pub const ON_DEMAND_INITIAL_READ_UNITS: u64 = 12_000;
 pub const ON_DEMAND_INITIAL_WRITE_UNITS: u64 = 4_000;
 /// The burst of an on-demand maximum: none beyond one second.
 const ON_DEMAND_MAX_BURST_SECS: u64 = 1;
+/// The burst of a partition's own limit: one second.
+const PARTITION_LIMIT_BURST_SECS: u64 = 1;
 
 /// How a resource is billed, as far as admission cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,20 +64,29 @@ pub enum Side {
 /// One side (read or write) of one partition.
 #[derive(Debug)]
 pub struct PartitionSide {
-    /// `None`: not limited (on-demand).
+    /// Its share of the provisioned rate. `None`: not limited (on-demand).
     pub(crate) bucket: Option<Bucket>,
+    /// The most one partition serves, whatever the table's capacity (3,000 RCU and
+    /// 1,000 WCU per second by default, one second of burst): DynamoDB's per-partition
+    /// limit, which adaptive capacity cannot lift and only a split can. `None` when
+    /// `CapacityOptions::partition_limits` is off.
+    pub(crate) limit: Option<Bucket>,
     /// Micro-units admitted here (own share or borrowed), ever.
     pub(crate) consumed_micros: AtomicU64,
     /// Requests refused here.
     pub(crate) throttled: AtomicU64,
+    /// Which keys this window's traffic went to (`capacity::heat`).
+    pub(crate) heat: Heat,
 }
 
 impl PartitionSide {
-    fn new(bucket: Option<Bucket>) -> PartitionSide {
+    fn new(bucket: Option<Bucket>, limit: Option<Bucket>) -> PartitionSide {
         PartitionSide {
             bucket,
+            limit,
             consumed_micros: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            heat: Heat::default(),
         }
     }
 
@@ -121,6 +133,16 @@ pub struct Resource {
     /// (`capacity::on_demand`). `None` when provisioned, or scaling is off.
     pub(crate) scale_read: Option<OnDemandScaler>,
     pub(crate) scale_write: Option<OnDemandScaler>,
+    /// Where the current split window started (`capacity::splitting`).
+    pub(crate) window: parking_lot::Mutex<Window>,
+}
+
+/// The start of a split window: when, and each partition's consumed micro-units (read,
+/// write) then.
+#[derive(Debug, Clone)]
+pub(crate) struct Window {
+    pub(crate) start_us: u64,
+    pub(crate) consumed: Vec<[u64; 2]>,
 }
 
 /// `max(1, ceil(read / max_read + write / max_write))`, in integers, at most
@@ -151,24 +173,67 @@ fn share_bucket(units: u64, n: usize, burst_secs: u64, start_full: bool, now_us:
     Bucket::new(rate, cap, if start_full { cap } else { 0 }, now_us)
 }
 
+fn mode_units(mode: Mode) -> (u64, u64) {
+    match mode {
+        Mode::Provisioned {
+            read_units,
+            write_units,
+        } => (read_units, write_units),
+        Mode::OnDemand { .. } => (ON_DEMAND_INITIAL_READ_UNITS, ON_DEMAND_INITIAL_WRITE_UNITS),
+    }
+}
+
 impl Resource {
-    /// A resource billed by `mode`, with `at_least` partitions (a resource's partitions
-    /// never merge: rebuilt after UpdateTable, it keeps at least the old count).
+    /// A resource billed by `mode`, with `at_least` partitions in equal hash ranges (a
+    /// resource's partitions never merge: rebuilt after UpdateTable, it keeps at least
+    /// the old count).
     pub fn new(mode: Mode, at_least: usize, opts: &CapacityOptions, now_us: u64) -> Resource {
-        let (r, w) = match mode {
-            Mode::Provisioned {
-                read_units,
-                write_units,
-            } => (read_units, write_units),
-            Mode::OnDemand { .. } => (ON_DEMAND_INITIAL_READ_UNITS, ON_DEMAND_INITIAL_WRITE_UNITS),
-        };
+        let (r, w) = mode_units(mode);
         let n = partition_count(r, w, opts)
             .max(at_least)
             .min(MAX_PARTITIONS);
+        Resource::with_starts(mode, (0..n).map(|i| start_of(i, n)).collect(), opts, now_us)
+    }
+
+    /// A resource billed by `mode` to replace `old` (after UpdateTable): `old`'s
+    /// partition ranges, split ones included, when the new sizing needs no more;
+    /// else that many equal ranges.
+    pub(crate) fn rebuilt(
+        mode: Mode,
+        old: &Resource,
+        opts: &CapacityOptions,
+        now_us: u64,
+    ) -> Resource {
+        let (r, w) = mode_units(mode);
+        if partition_count(r, w, opts) <= old.partitions.len() {
+            let starts = old.partitions.iter().map(|p| p.start_hash).collect();
+            Resource::with_starts(mode, starts, opts, now_us)
+        } else {
+            Resource::new(mode, old.partitions.len(), opts, now_us)
+        }
+    }
+
+    /// A resource billed by `mode` whose partitions start at `starts` (sorted, unique,
+    /// the first 0, at most [`MAX_PARTITIONS`]: a split's ranges). Each partition gets an
+    /// equal share of the rate, whatever its range's width, as DynamoDB divides a
+    /// table's throughput evenly across its partitions.
+    pub(crate) fn with_starts(
+        mode: Mode,
+        starts: Vec<u64>,
+        opts: &CapacityOptions,
+        now_us: u64,
+    ) -> Resource {
+        let (r, w) = mode_units(mode);
+        let n = starts.len().max(1);
         let burst = opts.burst_secs;
         let full = opts.start_with_burst;
-        let partitions = (0..n)
-            .map(|i| {
+        let limit = |units: u64| {
+            opts.partition_limits
+                .then(|| share_bucket(units, 1, PARTITION_LIMIT_BURST_SECS, true, now_us))
+        };
+        let partitions = starts
+            .into_iter()
+            .map(|start_hash| {
                 let (read, write) = match mode {
                     Mode::Provisioned { .. } => (
                         Some(share_bucket(r, n, burst, full, now_us)),
@@ -177,9 +242,9 @@ impl Resource {
                     Mode::OnDemand { .. } => (None, None),
                 };
                 Partition {
-                    start_hash: start_of(i, n),
-                    read: PartitionSide::new(read),
-                    write: PartitionSide::new(write),
+                    start_hash,
+                    read: PartitionSide::new(read, limit(opts.partition_read_units_max)),
+                    write: PartitionSide::new(write, limit(opts.partition_write_units_max)),
                 }
             })
             .collect();
@@ -211,6 +276,10 @@ impl Resource {
             table_write,
             scale_read: scaler(ON_DEMAND_INITIAL_READ_UNITS),
             scale_write: scaler(ON_DEMAND_INITIAL_WRITE_UNITS),
+            window: parking_lot::Mutex::new(Window {
+                start_us: now_us,
+                consumed: vec![[0, 0]; n],
+            }),
         };
         debug_assert!(res.partitions.first().is_some_and(|p| p.start_hash == 0));
         debug_assert!(res

@@ -15,6 +15,8 @@ pub struct CapacityView {
     pub table_name: String,
     /// The admission policy's name.
     pub policy: &'static str,
+    /// The split policy's name.
+    pub split_policy: &'static str,
     /// The table first, then its GSIs in definition order.
     pub resources: Vec<ResourceView>,
 }
@@ -71,10 +73,45 @@ pub struct SideView {
     pub consumed_units: f64,
     /// Requests refused here since the database opened.
     pub throttled_requests: u64,
+    /// The partition's own limit, units per second (`None`: limits off).
+    pub limit_units_per_sec: Option<f64>,
+    /// Contributor insights: the keys that consumed most in the current split window
+    /// (at most 8, heaviest first).
+    pub most_consumed: Vec<KeyView>,
+    /// The keys most throttled in the current split window.
+    pub most_throttled: Vec<KeyView>,
+}
+
+/// One of a partition's heaviest keys.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KeyView {
+    /// The partition-key hash admission routes by.
+    pub hash: u64,
+    /// The partition key in DynamoDB JSON, when known (writes; reads are counted by
+    /// hash only).
+    pub key: Option<String>,
+    /// Units consumed, or requests throttled (Space-Saving's count: an overestimate by
+    /// at most `error`).
+    pub count: f64,
+    /// The most `count` may overstate.
+    pub error: f64,
+}
+
+fn key_views(counted: Vec<super::heat::Counted>, scale: f64) -> Vec<KeyView> {
+    counted
+        .into_iter()
+        .map(|c| KeyView {
+            hash: c.hash,
+            key: c.label,
+            count: c.weight as f64 / scale,
+            error: c.error as f64 / scale,
+        })
+        .collect()
 }
 
 impl SideView {
     fn of(side: &PartitionSide, now_us: u64) -> SideView {
+        let heat = side.heat.snapshot();
         SideView {
             share_units_per_sec: side.bucket.as_ref().map(rate_units),
             burst_units_max: side.bucket.as_ref().map(|b| micros_to_units(b.cap())),
@@ -84,6 +121,9 @@ impl SideView {
                 .map(|b| micros_to_units(b.balance_at(now_us))),
             consumed_units: side.consumed_micros.load(Ordering::Relaxed) as f64 / 1e6,
             throttled_requests: side.throttled.load(Ordering::Relaxed),
+            limit_units_per_sec: side.limit.as_ref().map(rate_units),
+            most_consumed: key_views(heat.consumed.heaviest(), 1e6),
+            most_throttled: key_views(heat.throttled.heaviest(), 1.0),
         }
     }
 }
@@ -148,7 +188,11 @@ fn peak(s: &super::on_demand::OnDemandScaler, now_us: u64) -> i64 {
 }
 
 /// The view of `state` at `now_us`.
-pub(crate) fn capacity_view(state: &TableState, policy: &'static str, now_us: u64) -> CapacityView {
+pub(crate) fn capacity_view(
+    state: &TableState,
+    (policy, split_policy): (&'static str, &'static str),
+    now_us: u64,
+) -> CapacityView {
     let mut resources = vec![resource_view(None, &state.table, now_us)];
     resources.extend(
         state
@@ -159,8 +203,14 @@ pub(crate) fn capacity_view(state: &TableState, policy: &'static str, now_us: u6
     CapacityView {
         table_name: state.table_name.clone(),
         policy,
+        split_policy,
         resources,
     }
+}
+
+fn policy_names(core: &crate::core::Core) -> (&'static str, &'static str) {
+    let opts = core.admission.options();
+    (opts.policy.name(), opts.split_policy.name())
 }
 
 impl crate::database::Database {
@@ -174,18 +224,21 @@ impl crate::database::Database {
         let core = &self.core;
         let def = core.table_named(table)?;
         let state = core.admission.state(&def);
-        let policy = core.admission.options().policy.name();
-        Ok(capacity_view(&state, policy, core.admission.now_us()))
+        Ok(capacity_view(
+            &state,
+            policy_names(core),
+            core.admission.now_us(),
+        ))
     }
 
     /// [`Self::capacity_view`] of every table, in name order (for metrics).
     pub fn capacity_views(&self) -> Vec<CapacityView> {
         let core = &self.core;
         let defs: Vec<_> = core.catalog.read().tables.values().cloned().collect();
-        let policy = core.admission.options().policy.name();
+        let names = policy_names(core);
         let now = core.admission.now_us();
         defs.iter()
-            .map(|def| capacity_view(&core.admission.state(def), policy, now))
+            .map(|def| capacity_view(&core.admission.state(def), names, now))
             .collect()
     }
 }

@@ -9,7 +9,8 @@
 //!    `DatabaseOptions::table_stats_interval`, one bounded step per round;
 //! 4. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
 //!    history retention: every minute;
-//! 5. auto scaling ([`auto_scaling`]): every round (it acts on whole clock minutes).
+//! 5. auto scaling ([`auto_scaling`]) and split for heat (`crate::capacity::split`):
+//!    every round (both act on whole clock minutes).
 //!
 //! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
 //! `index_worker_interval` at most), runs one round, and exits when the signal says
@@ -134,6 +135,8 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
     }
     // A change refused now (say, by a storage failure) is decided again next minute.
     let _ = auto_scaling::run(core);
+    // Split for heat: each resource's window closes once a clock minute has passed.
+    core.admission.split_hot();
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
         // Shard rolls and retention: a roll missed now happens at the next read or round.

@@ -1,0 +1,118 @@
+//! Runs split for heat over one resource: closes its window, gives each partition's
+//! traffic to the [`SplitPolicy`], and builds the split resource when any partition
+//! is to be split. The policy and its model are in `capacity::split`.
+
+use std::sync::atomic::Ordering;
+
+use super::admission::carry_state;
+use super::heat::Counted;
+use super::partitions::{Resource, Window, MAX_PARTITIONS};
+use super::split::{KeyWeight, PartitionHeat, SplitPolicy, SPLIT_WINDOW_SECS};
+use super::CapacityOptions;
+
+/// One split made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Split {
+    /// The first hash of the partition that was split.
+    pub(crate) start_hash: u64,
+    /// The first hashes of the partitions it became, its own start included.
+    pub(crate) into: Vec<u64>,
+}
+
+fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
+    counted
+        .into_iter()
+        .map(|c| KeyWeight {
+            hash: c.hash,
+            units_per_sec: c.weight as f64 / 1e6 / secs,
+        })
+        .collect()
+}
+
+/// Closes `res`'s window if it is [`SPLIT_WINDOW_SECS`] old and asks `policy` about each
+/// partition. Returns the resource to replace `res` with, and the splits, when any
+/// partition is split; the window restarts either way.
+pub(crate) fn evaluate(
+    res: &Resource,
+    policy: &dyn SplitPolicy,
+    opts: &CapacityOptions,
+    now_us: u64,
+) -> Option<(Resource, Vec<Split>)> {
+    let mut window = res.window.lock();
+    let elapsed_us = now_us.saturating_sub(window.start_us);
+    if elapsed_us < SPLIT_WINDOW_SECS * 1_000_000 {
+        return None;
+    }
+    let secs = elapsed_us as f64 / 1e6;
+    let mut splits = Vec::new();
+    let mut consumed_now = Vec::with_capacity(res.partitions.len());
+    for (i, p) in res.partitions.iter().enumerate() {
+        let now = [
+            p.read.consumed_micros.load(Ordering::Relaxed),
+            p.write.consumed_micros.load(Ordering::Relaxed),
+        ];
+        let then = window.consumed.get(i).copied().unwrap_or([0, 0]);
+        consumed_now.push(now);
+        let rate = |side: usize| now[side].saturating_sub(then[side]) as f64 / 1e6 / secs;
+        let limit =
+            |b: &Option<super::bucket::Bucket>| b.as_ref().map(|b| b.rate_per_sec() as f64 / 1e6);
+        let (reads, writes) = (p.read.heat.take(), p.write.heat.take());
+        let mut heat = PartitionHeat {
+            start_hash: p.start_hash,
+            end_hash: res
+                .partitions
+                .get(i + 1)
+                .map_or(u64::MAX, |n| n.start_hash - 1),
+            read_units_per_sec: rate(0),
+            write_units_per_sec: rate(1),
+            read_limit: limit(&p.read.limit),
+            write_limit: limit(&p.write.limit),
+            top_keys: Vec::new(),
+        };
+        let write_busier = heat
+            .write_limit
+            .map_or(0.0, |l| heat.write_units_per_sec / l)
+            >= heat.read_limit.map_or(0.0, |l| heat.read_units_per_sec / l);
+        heat.top_keys = if write_busier {
+            key_weights(writes.consumed.heaviest(), secs)
+        } else {
+            key_weights(reads.consumed.heaviest(), secs)
+        };
+        let mut cuts: Vec<u64> = policy
+            .split_at(&heat)
+            .into_iter()
+            .filter(|&h| h > heat.start_hash && h <= heat.end_hash)
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        if !cuts.is_empty() {
+            let mut into = vec![p.start_hash];
+            into.extend(cuts);
+            splits.push(Split {
+                start_hash: p.start_hash,
+                into,
+            });
+        }
+    }
+    *window = Window {
+        start_us: now_us,
+        consumed: consumed_now,
+    };
+    drop(window);
+    if splits.is_empty() {
+        return None;
+    }
+    let mut starts: Vec<u64> = res.partitions.iter().map(|p| p.start_hash).collect();
+    for s in &splits {
+        starts.extend(s.into.iter().skip(1));
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.len() > MAX_PARTITIONS {
+        // The bound on partitions: no more splits for this resource.
+        return None;
+    }
+    let mut split = Resource::with_starts(res.mode, starts, opts, now_us);
+    carry_state(res, &mut split, now_us);
+    Some((split, splits))
+}

@@ -1,0 +1,174 @@
+//! Per-partition limits and split for heat, on a manual clock. With limits on, a
+//! partition serves at most 1,000 WCU a second whatever its table's capacity; a hot key
+//! sharing a partition with a warm one is throttled (`…KeyRangeThroughputExceeded`)
+//! until the minute's split isolates it; a single key cannot be split further; the
+//! partition view names the heaviest keys.
+
+mod support;
+
+use std::sync::Arc;
+
+use shale_io::clock::ManualClock;
+use shale_table::capacity::split::NoSplits;
+use shale_table::capacity::{BorrowUnused, CapacityOptions};
+use shale_table::*;
+use support::*;
+
+const T0: u64 = 1_700_000_000_000_000;
+
+fn db_at(clock: &ManualClock, splits: bool) -> Database {
+    let mut opts = CapacityOptions::default()
+        .with_policy(Arc::new(BorrowUnused))
+        .with_partition_limits(true);
+    if !splits {
+        opts = opts.with_split_policy(Arc::new(NoSplits));
+    }
+    capacity_db(clock, opts)
+}
+
+/// One clock second: `hot` writes to key A and `warm` to key B (one WCU each), at once;
+/// returns the throttled writes and the last throttle.
+fn second(db: &Database, clock: &ManualClock, hot: u32, warm: u32) -> (u32, Option<Error>) {
+    let mut throttled = 0;
+    let mut last = None;
+    for (key, n) in [("A", hot), ("B", warm)] {
+        for _ in 0..n {
+            if let Err(e) = put_small(db, "Hot", key) {
+                throttled += 1;
+                last = Some(e);
+            }
+        }
+    }
+    clock.advance_secs(1);
+    (throttled, last)
+}
+
+fn partitions(db: &Database) -> usize {
+    db.capacity_view("Hot").unwrap().resources[0]
+        .partitions
+        .len()
+}
+
+#[test]
+fn a_hot_key_is_held_to_its_partitions_limit_until_a_split_isolates_it() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    // 990 WCU: one partition (ceil(5 / 3,000 + 990 / 1,000)), with 300 s of burst credit.
+    db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
+    assert_eq!(partitions(&db), 1);
+    let (throttled, e) = second(&db, &clock, 700, 500);
+    assert_eq!(throttled, 200, "1,200 WCU on a partition that serves 1,000");
+    let e = e.unwrap();
+    assert_eq!(e.exception_name(), "ProvisionedThroughputExceededException");
+    assert_eq!(
+        e.throttling_reason().as_deref(),
+        Some("TableWriteKeyRangeThroughputExceeded")
+    );
+    // Contributor insights: A first by consumption, in DynamoDB JSON.
+    let w = &db.capacity_view("Hot").unwrap().resources[0].partitions[0].write;
+    assert_eq!(w.limit_units_per_sec, Some(1_000.0));
+    assert_eq!(w.most_consumed[0].key.as_deref(), Some(r#"{"S":"A"}"#));
+    assert_eq!(w.most_consumed[0].count, 700.0);
+    assert_eq!(w.most_throttled[0].key.as_deref(), Some(r#"{"S":"B"}"#));
+    for _ in 1..60 {
+        second(&db, &clock, 700, 500);
+    }
+    // The minute's window closes: A carried most of a partition at its limit.
+    let splits = db.run_capacity_splits();
+    assert_eq!(splits.len(), 1, "{splits:?}");
+    assert_eq!(splits[0].into.len(), 3, "A alone in the middle: {splits:?}");
+    assert_eq!(partitions(&db), 3);
+    let (throttled, _) = second(&db, &clock, 700, 500);
+    assert_eq!(throttled, 0, "A and B have a partition each");
+    // No further split is due before the next window closes.
+    assert!(db.run_capacity_splits().is_empty());
+}
+
+#[test]
+fn one_key_over_its_partitions_limit_cannot_be_helped() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
+    for _ in 0..60 {
+        second(&db, &clock, 1_500, 0);
+    }
+    let first = db.run_capacity_splits();
+    assert_eq!(first.len(), 1);
+    for _ in 0..60 {
+        let (throttled, _) = second(&db, &clock, 1_500, 0);
+        assert_eq!(throttled, 500, "one key, one partition, 1,000 WCU");
+    }
+    assert!(
+        db.run_capacity_splits().is_empty(),
+        "a partition of one key is not split again"
+    );
+}
+
+#[test]
+fn without_splits_the_hot_partition_keeps_throttling() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, false);
+    db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
+    for _ in 0..61 {
+        assert_eq!(second(&db, &clock, 700, 500).0, 200);
+    }
+    assert!(db.run_capacity_splits().is_empty());
+    assert_eq!(partitions(&db), 1);
+    assert_eq!(second(&db, &clock, 700, 500).0, 200);
+}
+
+#[test]
+fn spread_traffic_is_split_at_its_middle_and_splits_survive_update_table() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
+    for _ in 0..60 {
+        for k in 0..8 {
+            for _ in 0..100 {
+                put_small(&db, "Hot", &format!("spread{k}")).unwrap();
+            }
+        }
+        clock.advance_secs(1);
+    }
+    // 800 WCU over eight keys: hot (over half the limit), no key dominant.
+    let splits = db.run_capacity_splits();
+    assert_eq!(splits.len(), 1);
+    assert_eq!(splits[0].into.len(), 2, "{splits:?}");
+    assert_eq!(partitions(&db), 2);
+    // Raising the throughput within what two partitions hold keeps the split ranges.
+    let before: Vec<u64> = db.capacity_view("Hot").unwrap().resources[0]
+        .partitions
+        .iter()
+        .map(|p| p.hash_start)
+        .collect();
+    db.update_table(UpdateTableInput {
+        table_name: "Hot".into(),
+        provisioned_throughput: Some(ProvisionedThroughput {
+            read_capacity_units: 5,
+            write_capacity_units: 1_500,
+        }),
+        ..Default::default()
+    })
+    .unwrap();
+    let after: Vec<u64> = db.capacity_view("Hot").unwrap().resources[0]
+        .partitions
+        .iter()
+        .map(|p| p.hash_start)
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn an_on_demand_partition_over_its_limit_is_a_throttling_exception() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    db.create_table(simple_table("Hot", None)).unwrap();
+    let (throttled, e) = second(&db, &clock, 1_200, 0);
+    assert_eq!(throttled, 200);
+    let e = e.unwrap();
+    assert_eq!(e.exception_name(), "ThrottlingException");
+    assert_eq!(
+        e.throttling_reason().as_deref(),
+        Some("TableWriteKeyRangeThroughputExceeded")
+    );
+}
