@@ -32,6 +32,17 @@ pub const ROUNDS_MAX: u64 = 10_000;
 pub const STREAM_LAG_DEFAULT_RECORDS: u64 = 20_000;
 /// `stream-lag`'s default write rate, ops/s.
 pub const STREAM_LAG_DEFAULT_RATE: f64 = 2_000.0;
+/// `capacity`'s defaults: simulated seconds, offered writes per second, zipfian keys,
+/// and the table's WCU (four partitions of 1,000).
+pub const CAPACITY_DEFAULT_SECONDS: u64 = 300;
+/// See [`CAPACITY_DEFAULT_SECONDS`].
+pub const CAPACITY_DEFAULT_RATE: u64 = 3_600;
+/// See [`CAPACITY_DEFAULT_SECONDS`].
+pub const CAPACITY_DEFAULT_KEYS: u64 = 10;
+/// See [`CAPACITY_DEFAULT_SECONDS`].
+pub const CAPACITY_DEFAULT_WCU: i64 = 4_000;
+/// Most simulated seconds or offered writes per second `capacity` takes.
+pub const CAPACITY_MAX: u64 = 1_000_000;
 /// Largest `--value-bytes`.
 pub const STREAM_VALUE_BYTES_MAX: usize = 300_000;
 /// Longest `--settle` pause, in seconds.
@@ -50,6 +61,13 @@ usage:
                        in-process stream consumer lag (write ack to delivery, p50/p99)
                        and GetRecords throughput, on a NEW_AND_OLD_IMAGES stream
                        (defaults: 20000 records at 2000 ops/s, 100-byte values)
+  shale-bench capacity [--duration SECS] [--target-ops N] [--keys N] [--wcu N]
+                 [--seed N] [--out DIR]
+                       a zipfian hot key against a provisioned table on a simulated
+                       clock: goodput and throttle rate per second with adaptive
+                       capacity off, on, on with per-partition limits, and with
+                       split for heat too; CSV and two SVG plots (defaults: 300 s at
+                       3600 writes/s over 10 keys, 4000 WCU)
 
 options:
   --records N          records loaded (default 1000000)
@@ -133,6 +151,8 @@ pub enum Command {
     Kv(KvOptions),
     /// `stream-lag`.
     StreamLag(crate::stream_lag::StreamLagOptions),
+    /// `capacity`.
+    Capacity(crate::capacity_scenario::CapacityScenarioOptions),
     /// `help`.
     Help,
 }
@@ -206,6 +226,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut memory = false;
     let mut no_log_tail = false;
     let mut value_bytes = 100usize;
+    let mut keys_given = false;
+    let mut wcu = CAPACITY_DEFAULT_WCU;
     while let Some(arg) = p.next()? {
         match arg {
             Value(v) if sub == "ycsb" && workloads.is_none() => {
@@ -258,7 +280,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             Long("server-pid") => server_pid = Some(p.value()?.parse()?),
             Long("out") => out = p.value()?.into(),
             Long("dir") => data_root = p.value()?.into(),
-            Long("keys") => keys = p.value()?.parse()?,
+            Long("keys") => {
+                keys = p.value()?.parse()?;
+                keys_given = true;
+            }
+            Long("wcu") => {
+                wcu = p.value()?.parse()?;
+                if !(1..=CAPACITY_MAX as i64).contains(&wcu) {
+                    return Err(CliError::OutOfRange {
+                        option: "wcu",
+                        value: wcu.to_string(),
+                        reason: "must be 1..=1000000",
+                    });
+                }
+            }
             Long("sync-ops") => sync_ops = p.value()?.parse()?,
             Long("buffered-ops") => buffered_ops = p.value()?.parse()?,
             Long("read-ops") => read_ops = p.value()?.parse()?,
@@ -353,6 +388,30 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
             value_bytes,
             no_log_tail,
         }),
+        "capacity" => {
+            let seconds = duration.map_or(CAPACITY_DEFAULT_SECONDS, |d| d.as_secs().max(1));
+            let rate = target_ops.map_or(CAPACITY_DEFAULT_RATE, |r| r.ceil() as u64);
+            for (option, value) in [("duration", seconds), ("target-ops", rate)] {
+                if value > CAPACITY_MAX {
+                    return Err(CliError::OutOfRange {
+                        option,
+                        value: value.to_string(),
+                        reason: "capacity simulates at most 10^6 seconds and 10^6 writes/s",
+                    });
+                }
+            }
+            Command::Capacity(crate::capacity_scenario::CapacityScenarioOptions {
+                seconds,
+                rate,
+                keys: if keys_given {
+                    keys.max(1)
+                } else {
+                    CAPACITY_DEFAULT_KEYS
+                },
+                table_wcu: wcu,
+                seed,
+            })
+        }
         other => {
             return Err(CliError::UnknownCommand {
                 command: other.to_string(),
@@ -393,6 +452,14 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
             let measured = crate::stream_lag::run(o, &inv.data_root)?;
             let path = crate::stream_lag::write_report(&measured, &inv.out)?;
             println!("wrote {}", path.display());
+            return Ok(None);
+        }
+        Command::Capacity(o) => {
+            let runs = crate::capacity_scenario::run(o)?;
+            print!("{}", crate::capacity_scenario::summary(o, &runs));
+            for path in crate::capacity_scenario::write_outputs(o, &runs, &inv.out)? {
+                println!("wrote {}", path.display());
+            }
             return Ok(None);
         }
     };

@@ -19,6 +19,7 @@
 //! - a distributed load generator: one process, threads only;
 //! - a place for pass/fail performance thresholds: figures are reported, never asserted.
 
+pub mod capacity_scenario;
 pub mod cli;
 pub mod generators;
 pub mod kv_micro;
