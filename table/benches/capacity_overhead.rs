@@ -1,14 +1,16 @@
 //! The per-request cost of capacity admission: GetItem and PutItem of a 1 KB item on a
 //! provisioned table with enforcement on versus off (`DatabaseOptions::capacity`), on
 //! the in-memory backend, where the table layer's own work is the whole request and the
-//! ratio is therefore the largest. The target is ≤ 1.03 (3%).
+//! ratio is therefore the largest, then on the LSM engine (`Durability::None`, as in
+//! `table_overhead`), Shale's own configuration. The target is ≤ 1.03 (3%).
 //!
 //! Both databases hold the same table (40,000 RCU and 40,000 WCU: 54 partitions, whose
 //! buckets start full, so nothing is throttled: the figure is admission's bookkeeping, not
 //! refusals). As in `table_overhead`, the two sides run in interleaved rounds, reads first
 //! then writes, and the ratio is taken between the median per-op times.
 //!
-//! Run: `cargo bench -p shale-table --bench capacity_overhead` (about half a minute).
+//! Run: `cargo bench -p shale-table --bench capacity_overhead` (about a minute);
+//! `SHALE_CAPACITY_BENCH_AA=1` for the A/A control (both sides with admission off).
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -17,7 +19,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use shale_engine::MemBackend;
+use shale_engine::{Backend, Db, DbOptions, Durability, MemBackend};
 use shale_table::types::{AttributeValue, Item};
 use shale_table::{
     AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions, GetItemInput,
@@ -59,11 +61,24 @@ fn key_of(i: u64) -> Item {
     [("pk".to_string(), AttributeValue::S(format!("user{i:012}")))].into()
 }
 
-fn database(enforce: bool) -> Database {
+/// A database on `backend` with admission on or off; `_dir` keeps an LSM's directory.
+struct Side {
+    db: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn database(enforce: bool, lsm: bool) -> Side {
     let opts = DatabaseOptions::default()
         .with_background_index_worker(false)
         .with_capacity_enforcement(enforce);
-    let db = Database::open(Arc::new(MemBackend::new()), opts).unwrap();
+    let (backend, dir): (Arc<dyn Backend>, _) = if lsm {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lsm_opts = DbOptions::new(dir.path()).with_durability(Durability::None);
+        (Arc::new(Db::open(lsm_opts).expect("open lsm")), Some(dir))
+    } else {
+        (Arc::new(MemBackend::new()), None)
+    };
+    let db = Database::open(backend, opts).unwrap();
     db.create_table(CreateTableInput {
         table_name: "usertable".into(),
         attribute_definitions: vec![AttributeDefinition {
@@ -85,7 +100,7 @@ fn database(enforce: bool) -> Database {
     for i in 0..PRELOAD {
         put(&db, i);
     }
-    db
+    Side { db, _dir: dir }
 }
 
 fn put(db: &Database, i: u64) {
@@ -127,16 +142,30 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, quickly.
     let quick = !std::env::args().any(|a| a == "--bench");
     let rounds = if quick { 1 } else { ROUNDS };
-    let (off, on) = (database(false), database(true));
+    println!(
+        "{:<18} {:>14} {:>14} {:>7}",
+        "op", "admission off", "admission on", "ratio"
+    );
+    // `SHALE_CAPACITY_BENCH_AA=1`: both sides with admission off, an A/A run that
+    // measures what the two databases differ by without admission (layout, order).
+    let aa = std::env::var_os("SHALE_CAPACITY_BENCH_AA").is_some();
+    for (name, lsm) in [("memory", false), ("lsm", true)] {
+        let (off, on) = (database(false, lsm), database(!aa, lsm));
+        measure(name, rounds, &off.db, &on.db);
+    }
+}
+
+/// Interleaved rounds of GetItem, then of PutItem, on `off` and `on`; prints the medians.
+fn measure(backend: &str, rounds: usize, off: &Database, on: &Database) {
     let (mut get_off, mut get_on, mut put_off, mut put_on) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut k_off, mut k_on) = (Keys(1), Keys(1));
     for round in 0..rounds {
         // Alternate which side goes first, so neither always runs on a warmer cache.
         let (a, b) = if round.is_multiple_of(2) {
-            (&off, &on)
+            (off, on)
         } else {
-            (&on, &off)
+            (on, off)
         };
         let ta = per_op_ns(|| {
             get(
@@ -169,9 +198,9 @@ fn main() {
     let (mut k_off, mut k_on) = (Keys(2), Keys(2));
     for round in 0..rounds {
         let (a, b) = if round.is_multiple_of(2) {
-            (&off, &on)
+            (off, on)
         } else {
-            (&on, &off)
+            (on, off)
         };
         let ta = per_op_ns(|| {
             put(
@@ -207,24 +236,15 @@ fn main() {
         median(put_off),
         median(put_on),
     );
-    println!(
-        "{:<10} {:>14} {:>14} {:>7}",
-        "op", "admission off", "admission on", "ratio"
-    );
-    println!(
-        "{:<10} {:>11.0} ns {:>11.0} ns {:>7.3}",
-        "GetItem",
-        g0,
-        g1,
-        g1 / g0
-    );
-    println!(
-        "{:<10} {:>11.0} ns {:>11.0} ns {:>7.3}",
-        "PutItem",
-        p0,
-        p1,
-        p1 / p0
-    );
+    for (op, t0, t1) in [("GetItem", g0, g1), ("PutItem", p0, p1)] {
+        println!(
+            "{:<18} {:>11.0} ns {:>11.0} ns {:>7.3}",
+            format!("{op} ({backend})"),
+            t0,
+            t1,
+            t1 / t0
+        );
+    }
     let view = on.capacity_view("usertable").unwrap();
     let throttled: u64 = view.resources[0]
         .partitions

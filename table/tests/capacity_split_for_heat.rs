@@ -172,3 +172,66 @@ fn an_on_demand_partition_over_its_limit_is_a_throttling_exception() {
         Some("TableWriteKeyRangeThroughputExceeded")
     );
 }
+
+#[test]
+fn a_hot_key_at_twice_its_partitions_share_is_served_by_adaptive_capacity_and_isolated() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    // 30,000 RCU and 2,000 WCU: twelve partitions (ceil(10 + 2)), a write share of
+    // 2,000 / 12 = 167 WCU each, and a limit of 1,000 each.
+    db.create_table(provisioned_table("Hot", 30_000, 2_000))
+        .unwrap();
+    assert_eq!(partitions(&db), 12);
+    let share = db.capacity_view("Hot").unwrap().resources[0].partitions[0]
+        .write
+        .share_units_per_sec
+        .unwrap();
+    assert!((share - 2_000.0 / 12.0).abs() < 0.01, "{share}");
+    // Key A at 600 WCU/s (3.6 times its partition's share, over half the partition's
+    // limit), and 600 WCU/s spread over 60 other keys: 1,200 of the table's 2,000.
+    for _ in 0..60 {
+        let (throttled, _) = second(&db, &clock, 600, 0);
+        assert_eq!(throttled, 0, "adaptive capacity serves the hot key");
+        for k in 0..60 {
+            for _ in 0..10 {
+                put_small(&db, "Hot", &format!("other{k}")).unwrap();
+            }
+        }
+    }
+    let splits = db.run_capacity_splits();
+    let hot = splits
+        .iter()
+        .find(|s| s.into.len() == 3)
+        .expect("the hot key's partition is split around it");
+    // The key alone in the middle: its partition starts at its hash and ends there.
+    let view = db.capacity_view("Hot").unwrap();
+    let middle = view.resources[0]
+        .partitions
+        .iter()
+        .find(|p| p.hash_start == hot.into[1])
+        .unwrap();
+    assert_eq!(middle.hash_start, middle.hash_end, "a partition of one key");
+    assert_eq!(hot.into[2], hot.into[1] + 1);
+}
+
+#[test]
+fn contributor_insights_count_keys_only_when_asked() {
+    for on in [false, true] {
+        let clock = ManualClock::new(T0);
+        let db = capacity_db(
+            &clock,
+            CapacityOptions::default().with_contributor_insights(on),
+        );
+        db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
+        second(&db, &clock, 30, 10);
+        let w = &db.capacity_view("Hot").unwrap().resources[0].partitions[0].write;
+        assert_eq!(w.limit_units_per_sec, None, "limits stay off");
+        if on {
+            assert_eq!(w.most_consumed[0].key.as_deref(), Some(r#"{"S":"A"}"#));
+            assert_eq!(w.most_consumed[0].count, 30.0);
+            assert_eq!(w.most_consumed[1].count, 10.0);
+        } else {
+            assert!(w.most_consumed.is_empty());
+        }
+    }
+}

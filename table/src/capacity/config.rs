@@ -49,6 +49,11 @@ pub struct CapacityOptions {
     /// limit cannot be spent at once, so a test's burst at one instant of a manual clock,
     /// or a loopback client's, is throttled where it was not before.
     pub partition_limits: bool,
+    /// Whether each partition counts its heaviest keys (by consumed units and by
+    /// throttles) for the partition view, like DynamoDB's Contributor Insights. Always
+    /// on with `partition_limits`, whose splits read them; off by default otherwise, as
+    /// the count costs a lock per request.
+    pub contributor_insights: bool,
     /// Who splits a hot partition, and where (`capacity::split`).
     pub split_policy: Arc<dyn SplitPolicy>,
     /// Auto scaling policies by table name (`capacity::auto_scaling`); checked when the
@@ -67,6 +72,7 @@ impl Default for CapacityOptions {
             policy: Arc::new(BorrowUnused),
             on_demand_scaling: true,
             partition_limits: false,
+            contributor_insights: false,
             split_policy: Arc::new(SplitForHeat::default()),
             auto_scaling: BTreeMap::new(),
         }
@@ -103,6 +109,11 @@ impl CapacityOptions {
     /// Sets [`CapacityOptions::partition_limits`].
     pub fn with_partition_limits(mut self, on: bool) -> Self {
         self.partition_limits = on;
+        self
+    }
+    /// Sets [`CapacityOptions::contributor_insights`].
+    pub fn with_contributor_insights(mut self, on: bool) -> Self {
+        self.contributor_insights = on;
         self
     }
     /// Sets [`CapacityOptions::split_policy`].

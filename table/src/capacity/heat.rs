@@ -78,9 +78,12 @@ impl TopKeys {
     }
 }
 
-/// A partition side's two tables, for the current window.
+/// A partition side's two tables, for the current window. Counting costs a lock per
+/// request, so it is on only when something reads it (split for heat, or contributor
+/// insights); off, every call returns at once.
 #[derive(Debug, Default)]
 pub(crate) struct Heat {
+    on: bool,
     inner: Mutex<HeatTables>,
 }
 
@@ -91,13 +94,25 @@ pub(crate) struct HeatTables {
 }
 
 impl Heat {
+    /// Counting (`on`) or not.
+    pub(crate) fn new(on: bool) -> Heat {
+        Heat {
+            on,
+            inner: Mutex::default(),
+        }
+    }
+
     pub(crate) fn consumed(&self, hash: u64, micros: i64, label: impl FnOnce() -> Option<String>) {
-        let w = micros.max(0) as u64;
-        self.inner.lock().consumed.add(hash, w, label);
+        if self.on {
+            let w = micros.max(0) as u64;
+            self.inner.lock().consumed.add(hash, w, label);
+        }
     }
 
     pub(crate) fn throttled(&self, hash: u64, label: impl FnOnce() -> Option<String>) {
-        self.inner.lock().throttled.add(hash, 1, label);
+        if self.on {
+            self.inner.lock().throttled.add(hash, 1, label);
+        }
     }
 
     /// The tables as they are.

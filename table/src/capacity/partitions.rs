@@ -80,13 +80,13 @@ pub struct PartitionSide {
 }
 
 impl PartitionSide {
-    fn new(bucket: Option<Bucket>, limit: Option<Bucket>) -> PartitionSide {
+    fn new(bucket: Option<Bucket>, limit: Option<Bucket>, heat: bool) -> PartitionSide {
         PartitionSide {
             bucket,
             limit,
             consumed_micros: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
-            heat: Heat::default(),
+            heat: Heat::new(heat),
         }
     }
 
@@ -231,6 +231,7 @@ impl Resource {
             opts.partition_limits
                 .then(|| share_bucket(units, 1, PARTITION_LIMIT_BURST_SECS, true, now_us))
         };
+        let heat = opts.partition_limits || opts.contributor_insights;
         let partitions = starts
             .into_iter()
             .map(|start_hash| {
@@ -243,8 +244,8 @@ impl Resource {
                 };
                 Partition {
                     start_hash,
-                    read: PartitionSide::new(read, limit(opts.partition_read_units_max)),
-                    write: PartitionSide::new(write, limit(opts.partition_write_units_max)),
+                    read: PartitionSide::new(read, limit(opts.partition_read_units_max), heat),
+                    write: PartitionSide::new(write, limit(opts.partition_write_units_max), heat),
                 }
             })
             .collect();

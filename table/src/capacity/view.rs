@@ -76,7 +76,8 @@ pub struct SideView {
     /// The partition's own limit, units per second (`None`: limits off).
     pub limit_units_per_sec: Option<f64>,
     /// Contributor insights: the keys that consumed most in the current split window
-    /// (at most 8, heaviest first).
+    /// (at most 8, heaviest first; empty unless `partition_limits` or
+    /// `contributor_insights` is on).
     pub most_consumed: Vec<KeyView>,
     /// The keys most throttled in the current split window.
     pub most_throttled: Vec<KeyView>,
