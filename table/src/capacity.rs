@@ -50,7 +50,7 @@ pub use auto_scaling::{
 };
 pub use config::{
     CapacityOptions, DEFAULT_BURST_SECS, DEFAULT_PARTITION_READ_UNITS_MAX,
-    DEFAULT_PARTITION_WRITE_UNITS_MAX,
+    DEFAULT_PARTITION_SIZE_BYTES_MAX, DEFAULT_PARTITION_WRITE_UNITS_MAX,
 };
 pub use on_demand::PEAK_ESTABLISH_SECS;
 pub use partitions::MAX_PARTITIONS;

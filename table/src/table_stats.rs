@@ -95,6 +95,9 @@ pub(crate) fn step(core: &Core) -> Result<bool, Error> {
         }
     };
     let (counted, last, done) = count_from(core, id, after, counted, STEP_ENTRIES)?;
+    if done {
+        core.admission.note_size(id, counted.bytes.max(0) as u64);
+    }
     let mut st = core.table_stats.lock();
     if done {
         st.published.insert(id, counted);
@@ -111,6 +114,7 @@ pub(crate) fn step(core: &Core) -> Result<bool, Error> {
 pub(crate) fn count_now(core: &Core, ids: &[u32]) -> Result<(), Error> {
     for &id in ids {
         let (counted, _, _) = count_from(core, id, None, Counted::default(), usize::MAX)?;
+        core.admission.note_size(id, counted.bytes.max(0) as u64);
         core.table_stats.lock().published.insert(id, counted);
     }
     Ok(())

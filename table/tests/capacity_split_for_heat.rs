@@ -1,8 +1,9 @@
-//! Per-partition limits and split for heat, on a manual clock. With limits on, a
+//! Per-partition limits, split for heat and split by size, on a manual clock. With limits on, a
 //! partition serves at most 1,000 WCU a second whatever its table's capacity; a hot key
 //! sharing a partition with a warm one is throttled (`…KeyRangeThroughputExceeded`)
 //! until the minute's split isolates it; a single key cannot be split further; the
-//! partition view names the heaviest keys.
+//! partition view names the heaviest keys; a table past the size a partition holds is
+//! split into as many partitions as its size needs.
 
 mod support;
 
@@ -234,4 +235,41 @@ fn contributor_insights_count_keys_only_when_asked() {
             assert!(w.most_consumed.is_empty());
         }
     }
+}
+
+#[test]
+fn a_table_is_split_by_size_one_partition_per_size_limit() {
+    let clock = ManualClock::new(T0);
+    // A partition holds 100 KB here, so that 300 items of 997 bytes (299,100 bytes)
+    // need three.
+    let db = capacity_db(
+        &clock,
+        CapacityOptions::default().with_partition_size_max(100_000),
+    );
+    db.create_table(provisioned_table("Big", 5, 900)).unwrap();
+    for i in 0..300 {
+        db.put_item(PutItemInput {
+            table_name: "Big".into(),
+            item: item(&[("pk", s(&format!("k{i}"))), ("v", s(&"x".repeat(990)))]),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    assert!(db.run_capacity_splits().is_empty(), "no size known yet");
+    db.refresh_table_stats("Big").unwrap();
+    let splits = db.run_capacity_splits();
+    let view = db.capacity_view("Big").unwrap();
+    let parts = &view.resources[0].partitions;
+    assert_eq!(parts.len(), 3, "{splits:?}");
+    // The ranges still cover the hash space, in order, and each has a third of the
+    // write rate (shares are even, however wide a range).
+    assert_eq!(parts[0].hash_start, 0);
+    assert_eq!(parts.last().unwrap().hash_end, u64::MAX);
+    for w in parts.windows(2) {
+        assert_eq!(w[0].hash_end + 1, w[1].hash_start);
+    }
+    assert!(parts
+        .iter()
+        .all(|p| p.write.share_units_per_sec == Some(300.0)));
+    assert!(db.run_capacity_splits().is_empty(), "split once");
 }

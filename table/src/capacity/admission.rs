@@ -48,6 +48,8 @@ pub(crate) struct TableState {
     pub(crate) table: Arc<Resource>,
     /// By GSI name, in the definition's order.
     pub(crate) gsis: Vec<(String, Arc<Resource>)>,
+    /// The GSIs' ids, in the same order (their sizes are kept by id).
+    pub(crate) gsi_ids: Vec<u32>,
 }
 
 impl TableState {
@@ -197,6 +199,8 @@ pub(crate) struct Admission {
     /// By table id. A BTreeMap: a few tables, looked up on every request, where hashing
     /// the id costs more than a short tree walk.
     tables: RwLock<BTreeMap<u32, Arc<TableState>>>,
+    /// Table and index sizes by id, for splits by size (`note_size`).
+    sizes: RwLock<BTreeMap<u32, u64>>,
 }
 
 impl Admission {
@@ -205,6 +209,7 @@ impl Admission {
             opts,
             clock,
             tables: RwLock::new(BTreeMap::new()),
+            sizes: RwLock::new(BTreeMap::new()),
         }
     }
 
@@ -261,16 +266,43 @@ impl Admission {
                     (g.name.clone(), build(gsi_mode(def, g), prev))
                 })
                 .collect(),
+            gsi_ids: def.gsis.iter().map(|g| g.id).collect(),
         });
         tables.insert(def.id, Arc::clone(&state));
         state
     }
 
-    /// Closes the split windows that are due (`capacity::split`) and splits the hot
-    /// partitions the policy picks, replacing the tables' states. Returns the splits.
+    /// Notes the size of table or index `id` (DynamoDB's item sizes, from the last
+    /// ItemCount pass), for splits by size.
+    pub(crate) fn note_size(&self, id: u32, bytes: u64) {
+        self.sizes.write().insert(id, bytes);
+    }
+
+    /// Splits every table or GSI whose size needs more partitions than it has (one per
+    /// `partition_size_bytes_max`: DynamoDB's 10 GB), then closes the split windows that
+    /// are due (`capacity::split`) and splits the hot partitions the policy picks.
+    /// Returns the splits.
     pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
         let now = self.now_us();
+        let sizes = self.sizes.read().clone();
+        let mut made = self.split_each(now, |res, id| {
+            let bytes = sizes.get(&id).copied().unwrap_or(0);
+            splitting::for_size(res, bytes, &self.opts, now)
+        });
         let policy = Arc::clone(&self.opts.split_policy);
+        made.extend(self.split_each(now, |res, _| {
+            splitting::evaluate(res, policy.as_ref(), &self.opts, now)
+        }));
+        made
+    }
+
+    /// Offers every table's and GSI's resource (with its id) to `split`, and replaces the
+    /// tables' states where it split one. Returns the splits.
+    fn split_each(
+        &self,
+        now: u64,
+        mut split: impl FnMut(&Resource, u32) -> Option<(Resource, Vec<splitting::Split>)>,
+    ) -> Vec<PartitionSplit> {
         let states: Vec<(u32, Arc<TableState>)> = self
             .tables
             .read()
@@ -280,30 +312,25 @@ impl Admission {
         let mut made = Vec::new();
         for (id, state) in states {
             let before = made.len();
-            let mut evaluate =
-                |index_name: Option<&String>, res: &Arc<Resource>| match splitting::evaluate(
-                    res,
-                    policy.as_ref(),
-                    &self.opts,
-                    now,
-                ) {
-                    Some((split, splits)) => {
-                        made.extend(splits.into_iter().map(|s| PartitionSplit {
-                            table_name: state.table_name.clone(),
-                            index_name: index_name.cloned(),
-                            at_micros: now,
-                            start_hash: s.start_hash,
-                            into: s.into,
-                        }));
-                        Arc::new(split)
-                    }
-                    None => Arc::clone(res),
+            let mut one = |index_name: Option<&String>, res: &Arc<Resource>, res_id: u32| {
+                let Some((replacement, splits)) = split(res, res_id) else {
+                    return Arc::clone(res);
                 };
-            let table = evaluate(None, &state.table);
+                made.extend(splits.into_iter().map(|s| PartitionSplit {
+                    table_name: state.table_name.clone(),
+                    index_name: index_name.cloned(),
+                    at_micros: now,
+                    start_hash: s.start_hash,
+                    into: s.into,
+                }));
+                Arc::new(replacement)
+            };
+            let table = one(None, &state.table, id);
             let gsis = state
                 .gsis
                 .iter()
-                .map(|(name, g)| (name.clone(), evaluate(Some(name), g)))
+                .zip(&state.gsi_ids)
+                .map(|((name, g), &gid)| (name.clone(), one(Some(name), g, gid)))
                 .collect();
             if made.len() == before {
                 continue;
@@ -312,6 +339,7 @@ impl Admission {
                 table_name: state.table_name.clone(),
                 table,
                 gsis,
+                gsi_ids: state.gsi_ids.clone(),
             });
             let mut tables = self.tables.write();
             // Unless an UpdateTable rebuilt it meanwhile (its partitions are new anyway).
@@ -324,7 +352,12 @@ impl Admission {
 
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
-        self.tables.write().remove(&table_id);
+        let state = self.tables.write().remove(&table_id);
+        let mut sizes = self.sizes.write();
+        sizes.remove(&table_id);
+        for id in state.iter().flat_map(|s| &s.gsi_ids) {
+            sizes.remove(id);
+        }
     }
 
     /// Decides every demand of one write (per table, already merged: one per bucket),

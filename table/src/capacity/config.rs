@@ -13,6 +13,8 @@ use super::split::{SplitForHeat, SplitPolicy};
 pub const DEFAULT_PARTITION_READ_UNITS_MAX: u64 = 3_000;
 /// DynamoDB's per-partition write limit: 1,000 WCU per second.
 pub const DEFAULT_PARTITION_WRITE_UNITS_MAX: u64 = 1_000;
+/// DynamoDB's partition size: 10 GB.
+pub const DEFAULT_PARTITION_SIZE_BYTES_MAX: u64 = 10_000_000_000;
 /// DynamoDB retains up to 300 seconds of unused read and write capacity.
 pub const DEFAULT_BURST_SECS: u64 = 300;
 
@@ -28,6 +30,9 @@ pub struct CapacityOptions {
     pub partition_read_units_max: u64,
     /// The WCU one partition serves per second; sizes the partition count.
     pub partition_write_units_max: u64,
+    /// The data one partition holds before it is split by size (DynamoDB: 10 GB),
+    /// bytes of DynamoDB item size; sizes come from the ItemCount pass.
+    pub partition_size_bytes_max: u64,
     /// Seconds of unused capacity a bucket retains (its cap is rate × this).
     pub burst_secs: u64,
     /// Whether a new table's (or a newly opened database's) buckets start full of burst
@@ -67,6 +72,7 @@ impl Default for CapacityOptions {
             enforcement: true,
             partition_read_units_max: DEFAULT_PARTITION_READ_UNITS_MAX,
             partition_write_units_max: DEFAULT_PARTITION_WRITE_UNITS_MAX,
+            partition_size_bytes_max: DEFAULT_PARTITION_SIZE_BYTES_MAX,
             burst_secs: DEFAULT_BURST_SECS,
             start_with_burst: true,
             policy: Arc::new(BorrowUnused),
@@ -89,6 +95,11 @@ impl CapacityOptions {
     pub fn with_partition_units_max(mut self, read_units: u64, write_units: u64) -> Self {
         self.partition_read_units_max = read_units.max(1);
         self.partition_write_units_max = write_units.max(1);
+        self
+    }
+    /// Sets [`CapacityOptions::partition_size_bytes_max`] (zero reads as one).
+    pub fn with_partition_size_max(mut self, bytes: u64) -> Self {
+        self.partition_size_bytes_max = bytes.max(1);
         self
     }
     /// Sets [`CapacityOptions::burst_secs`].

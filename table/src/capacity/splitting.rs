@@ -1,6 +1,7 @@
-//! Runs split for heat over one resource: closes its window, gives each partition's
-//! traffic to the [`SplitPolicy`], and builds the split resource when any partition
-//! is to be split. The policy and its model are in `capacity::split`.
+//! Splits a resource: by size ([`for_size`]: one partition per 10 GB), and for heat
+//! ([`evaluate`]: closes its window, gives each partition's traffic to the
+//! [`SplitPolicy`], and builds the split resource when any partition is to be split).
+//! The heat policy and its model are in `capacity::split`.
 
 use std::sync::atomic::Ordering;
 
@@ -27,6 +28,73 @@ fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
             units_per_sec: c.weight as f64 / 1e6 / secs,
         })
         .collect()
+}
+
+/// The partitions `bytes` of data need: one per `partition_size_bytes_max`.
+fn partitions_for_size(bytes: u64, opts: &CapacityOptions) -> usize {
+    let per = opts.partition_size_bytes_max.max(1);
+    usize::try_from(bytes.div_ceil(per))
+        .unwrap_or(MAX_PARTITIONS)
+        .min(MAX_PARTITIONS)
+}
+
+/// Splits `res` until it has the partitions its `bytes` of data need, widest hash range
+/// first, each at its middle: with hashed keys, a range's data is about proportional
+/// to its width, and its middle is about its median key (where DynamoDB splits a
+/// partition that reaches 10 GB). `None` when it has enough.
+pub(crate) fn for_size(
+    res: &Resource,
+    bytes: u64,
+    opts: &CapacityOptions,
+    now_us: u64,
+) -> Option<(Resource, Vec<Split>)> {
+    let needed = partitions_for_size(bytes, opts);
+    if res.partitions.len() >= needed {
+        return None;
+    }
+    // (start, end inclusive) of each range.
+    let mut ranges: Vec<(u64, u64)> = res
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let end = res
+                .partitions
+                .get(i + 1)
+                .map_or(u64::MAX, |n| n.start_hash - 1);
+            (p.start_hash, end)
+        })
+        .collect();
+    let mut splits: Vec<Split> = Vec::new();
+    while ranges.len() < needed {
+        let Some((widest, &(start, end))) =
+            ranges.iter().enumerate().max_by_key(|(_, (s, e))| e - s)
+        else {
+            break;
+        };
+        if start == end {
+            break;
+        }
+        let middle = start + (end - start) / 2 + 1;
+        ranges[widest] = (start, middle - 1);
+        ranges.insert(widest + 1, (middle, end));
+        // Report each original partition's split once, with every cut made in it.
+        let parent = res.partitions[res.partition_of(start)].start_hash;
+        match splits.iter_mut().find(|s| s.start_hash == parent) {
+            Some(s) => s.into.push(middle),
+            None => splits.push(Split {
+                start_hash: parent,
+                into: vec![parent, middle],
+            }),
+        }
+    }
+    for s in &mut splits {
+        s.into.sort_unstable();
+    }
+    let starts = ranges.iter().map(|&(s, _)| s).collect();
+    let mut split = Resource::with_starts(res.mode, starts, opts, now_us);
+    carry_state(res, &mut split, now_us);
+    Some((split, splits))
 }
 
 /// Closes `res`'s window if it is [`SPLIT_WINDOW_SECS`] old and asks `policy` about each
