@@ -178,6 +178,13 @@ pub enum ValidationError {
     /// Provisioned throughput given/missing against the billing mode.
     #[error("{0}")]
     Throughput(ThroughputError),
+    /// Several constraint violations of one request, in DynamoDB's order: "N validation
+    /// errors detected: A; B" (each part is its single error's text after "1 validation
+    /// error detected: "). Recorded for DynamoDB in openstack/magnetodb's PutItem test
+    /// (an empty tableName: its pattern, then its length) and by the ack-api-quirks
+    /// catalogue (DDB-TABLE-058: writeCapacityUnits, then readCapacityUnits).
+    #[error("{} validation errors detected: {}", .0.len(), several_details(.0))]
+    Several(Vec<ValidationError>),
     /// A GSI to create or delete is invalid.
     #[error("{0}")]
     IndexUpdate(IndexUpdateError),
@@ -584,6 +591,14 @@ pub enum ThroughputError {
         /// The value given.
         value: i64,
     },
+    /// Both units below 1: DynamoDB's two errors, writes first.
+    #[error("2 validation errors detected: Value '{write}' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '{read}' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1")]
+    BothBelowOne {
+        /// ReadCapacityUnits given.
+        read: i64,
+        /// WriteCapacityUnits given.
+        write: i64,
+    },
 }
 
 /// Invalid GlobalSecondaryIndexUpdates.
@@ -848,6 +863,33 @@ pub enum AutoScalingProblem {
         /// The maximum given.
         max: i64,
     },
+}
+
+/// The parts of a [`ValidationError::Several`]: each error's text without its
+/// "1 validation error detected: " prefix, joined by "; ".
+fn several_details(errors: &[ValidationError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            let text = e.to_string();
+            text.strip_prefix("1 validation error detected: ")
+                .map(str::to_owned)
+                .unwrap_or(text)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ValidationError {
+    /// `errors` as one error: the single one, or [`ValidationError::Several`]. `None`
+    /// when there are none.
+    pub(crate) fn combined(mut errors: Vec<ValidationError>) -> Option<ValidationError> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(ValidationError::Several(errors)),
+        }
+    }
 }
 
 /// Which limit a throttled request hit: the `<LimitType>` of DynamoDB's ThrottlingReason.

@@ -316,3 +316,67 @@ fn key_condition_values_follow_the_key_rules() {
         .unwrap();
     });
 }
+
+/// Several constraint violations are reported together, in DynamoDB's order, as
+/// recorded against DynamoDB (openstack/magnetodb's PutItem tests for the table name;
+/// the ack-api-quirks catalogue, DDB-TABLE-058, for the throughput).
+#[test]
+fn several_constraint_violations_are_reported_together() {
+    for_each_backend(|_, db| {
+        let put = |name: &str| {
+            db.put_item(PutItemInput {
+                table_name: name.into(),
+                item: item(&[("pk", s("a"))]),
+                ..PutItemInput::default()
+            })
+            .unwrap_err()
+        };
+        let e = put("");
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "2 validation errors detected: Value '' at 'tableName' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+             Value '' at 'tableName' failed to satisfy constraint: Member must have length \
+             greater than or equal to 3"
+        );
+        assert!(put("a!")
+            .message()
+            .starts_with("2 validation errors detected: Value 'a!'"));
+        // One broken constraint is still "1 validation error".
+        assert!(put("ab")
+            .message()
+            .starts_with("1 validation error detected: Value 'ab'"));
+        assert!(put("bad name")
+            .message()
+            .starts_with("1 validation error detected:"));
+        let e = db
+            .create_table(provisioned_table_units("Zero", 0, 0))
+            .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "2 validation errors detected: Value '0' at \
+             'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member \
+             must have value greater than or equal to 1; Value '0' at \
+             'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member \
+             must have value greater than or equal to 1"
+        );
+        let e = db
+            .create_table(provisioned_table_units("ZeroRead", 0, 5))
+            .unwrap_err();
+        assert!(e.message().starts_with(
+            "1 validation error detected: Value '0' at 'provisionedThroughput.readCapacityUnits'"
+        ));
+    });
+}
+
+fn provisioned_table_units(name: &str, read: i64, write: i64) -> CreateTableInput {
+    CreateTableInput {
+        billing_mode: Some(BillingMode::Provisioned),
+        provisioned_throughput: Some(ProvisionedThroughput {
+            read_capacity_units: read,
+            write_capacity_units: write,
+        }),
+        ..simple_table(name, None)
+    }
+}
