@@ -65,6 +65,47 @@ pub const ENUM_MEMBERS: &[EnumMember] = &[
         members: &["ReturnItemCollectionMetrics"],
         allowed: &["SIZE", "NONE"],
     },
+    // The legacy parameters' enums, in the order dynalite's tests record DynamoDB giving
+    // them (`scanFilter.b.member.comparisonOperator`, `conditionalOperator`,
+    // `attributeUpdates.a.member.action`).
+    EnumMember {
+        members: &["ComparisonOperator"],
+        allowed: &[
+            "IN",
+            "NULL",
+            "BETWEEN",
+            "LT",
+            "NOT_CONTAINS",
+            "EQ",
+            "GT",
+            "NOT_NULL",
+            "NE",
+            "LE",
+            "BEGINS_WITH",
+            "GE",
+            "CONTAINS",
+        ],
+    },
+    EnumMember {
+        members: &["ConditionalOperator"],
+        allowed: &["OR", "AND"],
+    },
+    EnumMember {
+        members: &["Action"],
+        allowed: &["ADD", "PUT", "DELETE"],
+    },
+];
+
+/// Request members that are maps keyed by the client's names (attribute names, table
+/// names): DynamoDB's path through one is `<map>.<key>.member` (`scanFilter.b.member.
+/// comparisonOperator`), with the key as sent.
+const MAP_MEMBERS: &[&str] = &[
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "Expected",
+    "AttributeUpdates",
+    "RequestItems",
 ];
 
 /// A value outside its enum's set, located in the request.
@@ -129,19 +170,28 @@ fn same_set(allowed: &[&str], expected: &[&str]) -> bool {
 fn find_member(root: &Value, names: &[&str], value: &str) -> Option<String> {
     // (node, its path, whether its member name is one of `names`). Children are pushed
     // in reverse so that they pop in order.
-    let mut pending: Vec<(&Value, String, bool)> = vec![(root, String::new(), false)];
-    while let Some((node, path, named)) = pending.pop() {
+    // (node, its path, whether its member name is one of `names`, whether it is a map
+    // keyed by the client's names).
+    let mut pending: Vec<(&Value, String, bool, bool)> = vec![(root, String::new(), false, false)];
+    while let Some((node, path, named, is_map)) = pending.pop() {
         match node {
+            Value::Object(map) if is_map => {
+                for (key, child) in map.iter().rev() {
+                    let entry = format!("{}.member", join(&path, key));
+                    pending.push((child, entry, false, false));
+                }
+            }
             Value::Object(map) => {
                 for (key, child) in map.iter().rev() {
                     let named = names.contains(&key.as_str());
-                    pending.push((child, join(&path, &lower_first(key)), named));
+                    let is_map = MAP_MEMBERS.contains(&key.as_str());
+                    pending.push((child, join(&path, &lower_first(key)), named, is_map));
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter().enumerate().rev() {
                     let element = format!("{}.member", join(&path, &(i + 1).to_string()));
-                    pending.push((child, element, false));
+                    pending.push((child, element, false, false));
                 }
             }
             Value::String(s) if named && s == value => return Some(path),
@@ -173,8 +223,9 @@ mod tests {
     use super::*;
     use serde::de::DeserializeOwned;
     use shale_table::shapes::{
-        BillingMode, KeyType, ProjectionType, ReturnConsumedCapacity, ReturnItemCollectionMetrics,
-        ReturnValue, ScalarAttributeType, Select,
+        AttributeAction, BillingMode, ComparisonOperator, ConditionalOperator, KeyType,
+        ProjectionType, ReturnConsumedCapacity, ReturnItemCollectionMetrics, ReturnValue,
+        ScalarAttributeType, Select,
     };
 
     /// serde's error for `"NOT_A_VALUE"` as a `T`.
@@ -195,6 +246,9 @@ mod tests {
             serde_detail::<ProjectionType>(),
             serde_detail::<ScalarAttributeType>(),
             serde_detail::<ReturnItemCollectionMetrics>(),
+            serde_detail::<ComparisonOperator>(),
+            serde_detail::<ConditionalOperator>(),
+            serde_detail::<AttributeAction>(),
         ];
         assert_eq!(details.len(), ENUM_MEMBERS.len());
         for (detail, entry) in details.iter().zip(ENUM_MEMBERS) {
@@ -225,6 +279,25 @@ mod tests {
             Some(("a`, expected `b", vec!["C", "D"]))
         );
         assert_eq!(parse_unknown_variant("invalid type: integer"), None);
+    }
+
+    #[test]
+    fn legacy_enums_get_dynamodbs_map_paths() {
+        // dynalite's tests, recorded against DynamoDB: `scanFilter.b.member.comparisonOperator`.
+        let body = br#"{"TableName": "T", "ScanFilter": {"a": {"ComparisonOperator": "EQ",
+            "AttributeValueList": [{"S": "x"}]}, "b": {"ComparisonOperator": "XX"}}}"#;
+        let detail = serde_detail::<ComparisonOperator>().replace("NOT_A_VALUE", "XX");
+        let v = locate(&detail, body).unwrap();
+        assert_eq!(v.member, "scanFilter.b.member.comparisonOperator");
+        assert_eq!(v.allowed[0], "IN");
+        let body = br#"{"TableName": "T", "Key": {"pk": {"S": "k"}},
+            "AttributeUpdates": {"Count": {"Action": "INCREMENT", "Value": {"N": "1"}}}}"#;
+        let detail = serde_detail::<AttributeAction>().replace("NOT_A_VALUE", "INCREMENT");
+        let v = locate(&detail, body).unwrap();
+        assert_eq!(v.member, "attributeUpdates.Count.member.action");
+        let body = br#"{"TableName": "T", "ConditionalOperator": "AN"}"#;
+        let detail = serde_detail::<ConditionalOperator>().replace("NOT_A_VALUE", "AN");
+        assert_eq!(locate(&detail, body).unwrap().member, "conditionalOperator");
     }
 
     #[test]

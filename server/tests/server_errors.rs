@@ -390,6 +390,28 @@ fn invalid_enum_values_get_dynamodbs_constraint_message() {
             "Value 'EVERYTHING' at 'globalSecondaryIndexes.1.member.projection.projectionType'",
             "[ALL, INCLUDE, KEYS_ONLY]",
         ),
+        // The legacy parameters' enums, with DynamoDB's map paths (recorded in
+        // dynalite's tests).
+        (
+            "Scan",
+            json!({"TableName": "Users", "ScanFilter": {"b": {"ComparisonOperator": "XX"}}}),
+            "Value 'XX' at 'scanFilter.b.member.comparisonOperator'",
+            "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]",
+        ),
+        (
+            "Scan",
+            json!({"TableName": "Users", "ConditionalOperator": "AN",
+                   "ScanFilter": {"b": {"ComparisonOperator": "NULL"}}}),
+            "Value 'AN' at 'conditionalOperator'",
+            "[OR, AND]",
+        ),
+        (
+            "UpdateItem",
+            json!({"TableName": "Users", "Key": {"pk": {"S": "a"}},
+                   "AttributeUpdates": {"Count": {"Action": "INCREMENT", "Value": {"N": "1"}}}}),
+            "Value 'INCREMENT' at 'attributeUpdates.Count.member.action'",
+            "[ADD, PUT, DELETE]",
+        ),
     ];
     for (op, body, value_at, set) in cases {
         let r = call(&mut c, op, body);
