@@ -215,8 +215,7 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
         stream: input.stream_specification,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         // A maximum means something only on demand (DynamoDB ignores it otherwise).
-        on_demand_throughput: input
-            .on_demand_throughput
+        on_demand_throughput: check_on_demand_throughput(input.on_demand_throughput)?
             .filter(|_| mode == BillingMode::PayPerRequest),
         table_class: input.table_class,
         sse_kms_key: input.sse_specification.and_then(sse_kms_key),
@@ -477,7 +476,10 @@ pub(crate) fn update_table(
         def.settings.sse_kms_key = sse_kms_key(sse);
     }
     set_deletion_protection(&mut def, input.deletion_protection_enabled);
-    set_on_demand_throughput(&mut def, input.on_demand_throughput);
+    set_on_demand_throughput(
+        &mut def,
+        check_on_demand_throughput(input.on_demand_throughput)?,
+    );
     let mut dropped_index = None;
     if let Some(u) = index_update {
         let new_defs = input.attribute_definitions.as_deref().unwrap_or_default();
@@ -654,6 +656,30 @@ fn sse_kms_key(spec: SseSpecification) -> Option<Option<String>> {
 
 /// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept
 /// only while the table is on demand.
+/// OnDemandThroughput's maxima must be positive, or -1 to clear one (DynamoDB: 0 and
+/// -2 are ValidationException, ack-api-quirks DDB-TABLE-051/-178).
+///
+/// # Errors
+/// ValidationException naming the first member out of range (reads first).
+fn check_on_demand_throughput(
+    given: Option<OnDemandThroughput>,
+) -> Result<Option<OnDemandThroughput>, Error> {
+    if let Some(g) = &given {
+        for (member, value) in [
+            ("MaxReadRequestUnits", g.max_read_request_units),
+            ("MaxWriteRequestUnits", g.max_write_request_units),
+        ] {
+            if value.is_some_and(|v| v < 1 && v != -1) {
+                return Err(
+                    ValidationError::Throughput(ThroughputError::OnDemandOutOfRange { member })
+                        .into(),
+                );
+            }
+        }
+    }
+    Ok(given)
+}
+
 fn set_on_demand_throughput(def: &mut TableDef, given: Option<OnDemandThroughput>) {
     if def.billing_mode != BillingMode::PayPerRequest {
         def.on_demand_throughput = None;

@@ -591,6 +591,13 @@ pub enum ThroughputError {
         /// The value given.
         value: i64,
     },
+    /// An OnDemandThroughput maximum that is neither positive nor -1 (which clears it):
+    /// DynamoDB's text as the ack-api-quirks catalogue recorded it (DDB-TABLE-051/-178).
+    #[error("One or more parameter values were invalid: Requested {member} for OnDemandThroughput for table is outside of valid range")]
+    OnDemandOutOfRange {
+        /// "MaxReadRequestUnits" / "MaxWriteRequestUnits".
+        member: &'static str,
+    },
     /// Both units below 1: DynamoDB's two errors, writes first.
     #[error("2 validation errors detected: Value '{write}' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '{read}' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1")]
     BothBelowOne {

@@ -93,3 +93,45 @@ fn update_table_sets_and_removes_the_maximum() {
         get_consistent(&db, "Later", "a").expect("maximum removed");
     }
 }
+
+#[test]
+fn maxima_must_be_positive_or_minus_one() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    db.create_table(on_demand("Bounds", None)).unwrap();
+    let set = |read: Option<i64>, write: Option<i64>| {
+        db.update_table(UpdateTableInput {
+            table_name: "Bounds".into(),
+            on_demand_throughput: Some(OnDemandThroughput {
+                max_read_request_units: read,
+                max_write_request_units: write,
+            }),
+            ..Default::default()
+        })
+    };
+    // DynamoDB's text, as the ack-api-quirks catalogue recorded it (DDB-TABLE-051/-178).
+    for bad in [0, -2] {
+        let e = set(Some(bad), None).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "One or more parameter values were invalid: Requested MaxReadRequestUnits for \
+             OnDemandThroughput for table is outside of valid range"
+        );
+    }
+    assert!(set(None, Some(0))
+        .unwrap_err()
+        .message()
+        .contains("Requested MaxWriteRequestUnits"));
+    set(Some(100), Some(-1)).expect("positive, and -1 to clear");
+    let e = db
+        .create_table(on_demand(
+            "BadMax",
+            Some(OnDemandThroughput {
+                max_read_request_units: None,
+                max_write_request_units: Some(0),
+            }),
+        ))
+        .unwrap_err();
+    assert_eq!(e.exception_name(), "ValidationException");
+}
