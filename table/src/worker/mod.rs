@@ -9,8 +9,8 @@
 //!    `DatabaseOptions::table_stats_interval`, one bounded step per round;
 //! 4. stream upkeep (`crate::streams::upkeep`: shard rolls, streams past retention) and
 //!    history retention: every minute;
-//! 5. auto scaling ([`auto_scaling`]) and split for heat (`crate::capacity::split`):
-//!    every round (both act on whole clock minutes).
+//! 5. auto scaling ([`auto_scaling`]): every round; splits by size and for heat
+//!    (`crate::capacity::split`): every second (both act on whole clock minutes).
 //!
 //! The loop waits on [`Signal`] (woken by writers that leave work behind, or after
 //! `index_worker_interval` at most), runs one round, and exits when the signal says
@@ -86,6 +86,8 @@ struct Schedule {
     last_stream_upkeep: Instant,
     /// When the last ItemCount pass started (`None`: not yet; the first starts at once).
     last_stats_pass: Option<Instant>,
+    /// When splits were last looked for.
+    last_split_check: Instant,
 }
 
 fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
@@ -93,6 +95,7 @@ fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
         last_ttl_sweep: Instant::now(),
         last_stream_upkeep: Instant::now(),
         last_stats_pass: None,
+        last_split_check: Instant::now(),
     };
     // Exits on shutdown or when the shared state is gone; each iteration is one bounded
     // wait and one bounded round. The state is held only during a round.
@@ -135,8 +138,13 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
     }
     // A change refused now (say, by a storage failure) is decided again next minute.
     let _ = auto_scaling::run(core);
-    // Split for heat: each resource's window closes once a clock minute has passed.
-    core.admission.split_hot();
+    // Splits by size and for heat: windows close on clock minutes, so a look every
+    // second (of wall time) is enough, and spares every other round a pass over every
+    // table's partitions.
+    if schedule.last_split_check.elapsed() >= SPLIT_CHECK_INTERVAL {
+        schedule.last_split_check = Instant::now();
+        core.admission.split_hot();
+    }
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
         // Shard rolls and retention: a roll missed now happens at the next read or round.
@@ -144,6 +152,9 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
         let _ = crate::pitr_retention::sync_retention(core);
     }
 }
+
+/// How often the worker looks for partitions to split (`crate::capacity::split`).
+const SPLIT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often the worker rolls stream shards over and releases history no stream or
 /// PITR window needs any more (readers roll shards too, so this only bounds how late a
