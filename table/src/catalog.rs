@@ -266,6 +266,31 @@ pub struct IndexDef {
     pub status: IndexStatus,
     /// Its throughput (GSI on provisioned tables).
     pub throughput: Option<ProvisionedThroughput>,
+    /// Its throughput's changes (a GSI has a decrease budget of its own).
+    pub changes: ThroughputChanges,
+}
+
+/// When a GSI's provisioned throughput last went up and down, and how many decreases
+/// the UTC day of the last one has seen (see [`TableDef::decreases`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThroughputChanges {
+    /// Decreases on the UTC day of `last_decrease_micros`.
+    pub decreases: i64,
+    /// The last decrease, µs since the epoch.
+    pub last_decrease_micros: Option<u64>,
+    /// The last increase.
+    pub last_increase_micros: Option<u64>,
+}
+
+/// NumberOfDecreasesToday at `now_micros`: `decreases` if the last decrease was on the
+/// same UTC day, else 0 (the count resets at 00:00 UTC).
+pub fn decreases_today(decreases: i64, last_decrease_micros: Option<u64>, now_micros: u64) -> i64 {
+    match last_decrease_micros {
+        Some(last) if crate::utc_text::utc_day(last) == crate::utc_text::utc_day(now_micros) => {
+            decreases
+        }
+        _ => 0,
+    }
 }
 
 impl IndexDef {
@@ -398,14 +423,11 @@ impl TableDef {
     /// NumberOfDecreasesToday at `now_micros`: the decreases counted on the UTC day of
     /// the last one, or 0 once that day is over.
     pub fn decreases_today(&self, now_micros: u64) -> i64 {
-        match self.settings.last_decrease_micros {
-            Some(last)
-                if crate::utc_text::utc_day(last) == crate::utc_text::utc_day(now_micros) =>
-            {
-                self.decreases
-            }
-            _ => 0,
-        }
+        decreases_today(
+            self.decreases,
+            self.settings.last_decrease_micros,
+            now_micros,
+        )
     }
 
     /// DescribeTable's view at `now_micros` (which decides NumberOfDecreasesToday).
@@ -452,7 +474,18 @@ impl TableDef {
                         projection: g.projection_shape(),
                         index_status: g.status,
                         backfilling: (g.status == IndexStatus::Creating).then_some(true),
-                        provisioned_throughput: throughput(&g.throughput, 0),
+                        provisioned_throughput: ProvisionedThroughputDescription {
+                            last_increase_date_time: g.changes.last_increase_micros.map(secs),
+                            last_decrease_date_time: g.changes.last_decrease_micros.map(secs),
+                            ..throughput(
+                                &g.throughput,
+                                decreases_today(
+                                    g.changes.decreases,
+                                    g.changes.last_decrease_micros,
+                                    now_micros,
+                                ),
+                            )
+                        },
                         index_size_bytes: 0,
                         item_count: 0,
                         index_arn: format!("{arn}/index/{}", g.name),

@@ -470,6 +470,25 @@ struct IndexRecord {
     status: IndexStatusRecord,
     #[serde(rename = "throughput")]
     throughput: Option<ThroughputRecord>,
+    /// Absent in catalogs written before GSIs had a decrease budget.
+    #[serde(
+        rename = "throughput_changes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    throughput_changes: Option<ChangesRecord>,
+}
+
+/// A GSI's throughput changes (`catalog::ThroughputChanges`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesRecord {
+    #[serde(rename = "decreases")]
+    decreases: i64,
+    #[serde(rename = "last_decrease_micros", default)]
+    last_decrease_micros: Option<u64>,
+    #[serde(rename = "last_increase_micros", default)]
+    last_increase_micros: Option<u64>,
 }
 
 /// An index projection.
@@ -716,6 +735,7 @@ impl From<v1::TableV1> for TableRecord {
             },
             status: i.status,
             throughput: i.throughput.map(throughput),
+            throughput_changes: None,
         };
         TableRecord {
             name: t.name,
@@ -832,6 +852,12 @@ impl From<&IndexDef> for IndexRecord {
             },
             status: i.status.into(),
             throughput: i.throughput.map(Into::into),
+            throughput_changes: (i.changes != crate::catalog::ThroughputChanges::default())
+                .then_some(ChangesRecord {
+                    decreases: i.changes.decreases,
+                    last_decrease_micros: i.changes.last_decrease_micros,
+                    last_increase_micros: i.changes.last_increase_micros,
+                }),
         }
     }
 }
@@ -848,6 +874,14 @@ impl From<IndexRecord> for IndexDef {
             },
             status: i.status.into(),
             throughput: i.throughput.map(Into::into),
+            changes: i
+                .throughput_changes
+                .map(|c| crate::catalog::ThroughputChanges {
+                    decreases: c.decreases,
+                    last_decrease_micros: c.last_decrease_micros,
+                    last_increase_micros: c.last_increase_micros,
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -1011,6 +1045,7 @@ mod tests {
                     read_capacity_units: 7,
                     write_capacity_units: 3,
                 }),
+                changes: Default::default(),
             }],
             lsis: vec![IndexDef {
                 name: "ByPlaced".into(),
@@ -1025,6 +1060,7 @@ mod tests {
                 },
                 status: IndexStatus::Active,
                 throughput: None,
+                changes: Default::default(),
             }],
             stream: Some(StreamSpecification {
                 stream_enabled: true,

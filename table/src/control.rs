@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::catalog::{
     self, check_definitions_used, check_index_limits, gsi_key_def, key_def, projection_def,
     throughput_for, validate_name, IndexDef, KeyDef, ProjectionDef, TableDef, TableSettings,
+    ThroughputChanges,
 };
 use crate::catalog_record;
 use crate::core::{Catalog, Core};
@@ -71,6 +72,7 @@ impl NewIndex {
             projection: self.projection,
             status,
             throughput: self.throughput,
+            changes: ThroughputChanges::default(),
         }
     }
 }
@@ -485,7 +487,7 @@ pub(crate) fn update_table(
         let new_defs = input.attribute_definitions.as_deref().unwrap_or_default();
         match (u.create, u.update, u.delete) {
             (Some(c), None, None) => create_gsi(&mut cat, &mut def, c, new_defs, &mut batch)?,
-            (None, Some(up), None) => update_gsi_throughput(&mut def, up)?,
+            (None, Some(up), None) => update_gsi_throughput(&mut def, up, now)?,
             (None, None, Some(del)) => dropped_index = Some(delete_gsi(&mut def, del, &mut batch)?),
             _ => return Err(ValidationError::IndexUpdate(IndexUpdateError::NoAction).into()),
         }
@@ -572,7 +574,12 @@ fn change_billing(
             || new.write_capacity_units < old.write_capacity_units
         {
             // One call lowering both figures counts once (DDB-TABLE-184).
-            record_decrease(def, now_micros)?;
+            record_decrease(
+                &def.name,
+                &mut def.decreases,
+                &mut def.settings.last_decrease_micros,
+                now_micros,
+            )?;
         }
         if new.read_capacity_units > old.read_capacity_units
             || new.write_capacity_units > old.write_capacity_units
@@ -605,22 +612,27 @@ const DAY_MICROS: u64 = 86_400_000_000;
 ///
 /// # Errors
 /// LimitExceededException with DynamoDB's text naming the next allowed time.
-fn record_decrease(def: &mut TableDef, now_micros: u64) -> Result<(), Error> {
-    let today = def.decreases_today(now_micros);
+fn record_decrease(
+    table_name: &str,
+    decreases: &mut i64,
+    last_decrease_micros: &mut Option<u64>,
+    now_micros: u64,
+) -> Result<(), Error> {
+    let today = catalog::decreases_today(*decreases, *last_decrease_micros, now_micros);
     if today >= FREE_DECREASES_PER_DAY {
-        let last = def.settings.last_decrease_micros.unwrap_or(0);
+        let last = last_decrease_micros.unwrap_or(0);
         let hourly = last.saturating_add(DECREASE_INTERVAL_MICROS);
         if now_micros < hourly {
             return Err(Error::ThroughputDecreaseLimit {
-                table_name: def.name.clone(),
+                table_name: table_name.to_owned(),
                 decreases_today: today,
                 last_decrease_micros: last,
                 next_decrease_micros: hourly.min(crate::utc_text::next_utc_midnight(last)),
             });
         }
     }
-    def.decreases = today + 1;
-    def.settings.last_decrease_micros = Some(now_micros);
+    *decreases = today + 1;
+    *last_decrease_micros = Some(now_micros);
     Ok(())
 }
 
@@ -752,8 +764,10 @@ fn create_gsi(
 fn update_gsi_throughput(
     def: &mut TableDef,
     up: UpdateGlobalSecondaryIndexAction,
+    now_micros: u64,
 ) -> Result<(), Error> {
     let provisioned = def.billing_mode == BillingMode::Provisioned;
+    let table_name = def.name.clone();
     let Some(g) = def.gsis.iter_mut().find(|g| g.name == up.index_name) else {
         return Err(Error::ResourceNotFound {
             kind: ResourceKind::Index,
@@ -761,8 +775,27 @@ fn update_gsi_throughput(
         });
     };
     if provisioned {
-        g.throughput = throughput_for(BillingMode::Provisioned, up.provisioned_throughput)
+        let new = throughput_for(BillingMode::Provisioned, up.provisioned_throughput)
             .map_err(ValidationError::Throughput)?;
+        if let (Some(new), Some(old)) = (new, g.throughput) {
+            // A GSI has a decrease budget of its own (ack-api-quirks DDB-TABLE-152).
+            if new.read_capacity_units < old.read_capacity_units
+                || new.write_capacity_units < old.write_capacity_units
+            {
+                record_decrease(
+                    &table_name,
+                    &mut g.changes.decreases,
+                    &mut g.changes.last_decrease_micros,
+                    now_micros,
+                )?;
+            }
+            if new.read_capacity_units > old.read_capacity_units
+                || new.write_capacity_units > old.write_capacity_units
+            {
+                g.changes.last_increase_micros = Some(now_micros);
+            }
+        }
+        g.throughput = new;
     }
     Ok(())
 }

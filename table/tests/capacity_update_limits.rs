@@ -177,3 +177,63 @@ fn four_switches_to_on_demand_in_a_rolling_day() {
     clock.set_micros(start + 24 * HOUR);
     set_billing(&db, "Tbl", BillingMode::PayPerRequest).expect("the oldest left the window");
 }
+
+#[test]
+fn a_gsi_has_a_decrease_budget_of_its_own() {
+    let clock = ManualClock::new(T0);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(BorrowUnused)));
+    let mut t = provisioned_table("Tbl", 10, 10);
+    t.attribute_definitions
+        .push(def("g", ScalarAttributeType::S));
+    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+        index_name: "ByG".into(),
+        key_schema: vec![hash("g")],
+        projection: Projection {
+            projection_type: Some(ProjectionType::All),
+            non_key_attributes: None,
+        },
+        provisioned_throughput: Some(ProvisionedThroughput {
+            read_capacity_units: 10,
+            write_capacity_units: 10,
+        }),
+    }]);
+    db.create_table(t).unwrap();
+    let set_gsi = |rcu: i64| {
+        db.update_table(UpdateTableInput {
+            table_name: "Tbl".into(),
+            global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+                update: Some(UpdateGlobalSecondaryIndexAction {
+                    index_name: "ByG".into(),
+                    provisioned_throughput: Some(ProvisionedThroughput {
+                        read_capacity_units: rcu,
+                        write_capacity_units: 10,
+                    }),
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+    };
+    for rcu in [9, 8, 7, 6] {
+        set_gsi(rcu).expect("one of the GSI's four");
+    }
+    let e = set_gsi(5).unwrap_err();
+    assert_eq!(e.exception_name(), "LimitExceededException");
+    // The table's own budget is untouched.
+    set_throughput(&db, "Tbl", 9).expect("the table's first decrease");
+    let g = db
+        .describe_table(DescribeTableInput {
+            table_name: "Tbl".into(),
+        })
+        .unwrap()
+        .table
+        .global_secondary_indexes
+        .unwrap()
+        .remove(0);
+    assert_eq!(g.provisioned_throughput.number_of_decreases_today, 4);
+    assert_eq!(
+        g.provisioned_throughput.last_decrease_date_time,
+        Some(T0 as f64 / 1e6)
+    );
+    assert_eq!(decreases_today(&db, "Tbl"), 1);
+}
