@@ -7,7 +7,9 @@
 //! {"Tables": {"Orders": {"Write": {"TargetUtilization": 70, "MinimumUnits": 5,
 //!                                  "MaximumUnits": 500},
 //!                        "Read":  {"TargetUtilization": 70, "MinimumUnits": 5,
-//!                                  "MaximumUnits": 500, "DisableScaleIn": true}}}}
+//!                                  "MaximumUnits": 500, "DisableScaleIn": true},
+//!                        "Indexes": {"ByStatus": {"Write": {"TargetUtilization": 70,
+//!                                  "MinimumUnits": 5, "MaximumUnits": 100}}}}}}
 //! ```
 //!
 //! Unknown fields are refused, so a misspelt key is an error, not a silent default.
@@ -16,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use shale_table::capacity::{AutoScaling, TargetTracking};
+use shale_table::capacity::{AutoScaling, IndexScaling, TargetTracking};
 
 /// The most bytes the file may have: policies for thousands of tables fit.
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -71,6 +73,18 @@ struct File {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 struct TablePolicy {
+    #[serde(default)]
+    read: Option<SidePolicy>,
+    #[serde(default)]
+    write: Option<SidePolicy>,
+    /// By GSI name.
+    #[serde(default)]
+    indexes: BTreeMap<String, IndexPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct IndexPolicy {
     #[serde(default)]
     read: Option<SidePolicy>,
     #[serde(default)]
@@ -130,6 +144,17 @@ fn parse(
         let policy = AutoScaling {
             read: p.read.map(Into::into),
             write: p.write.map(Into::into),
+            indexes: p
+                .indexes
+                .into_iter()
+                .map(|(name, i)| {
+                    let sides = IndexScaling {
+                        read: i.read.map(Into::into),
+                        write: i.write.map(Into::into),
+                    };
+                    (name, sides)
+                })
+                .collect(),
         };
         policy
             .validate()
@@ -159,11 +184,23 @@ mod tests {
                "MaximumUnits": 9, "DisableScaleIn": true}}}}"#,
         )
         .unwrap();
-        let o = p["Orders"];
+        let o = &p["Orders"];
         assert_eq!(o.write, Some(TargetTracking::new(70.0, 5, 500)));
         let r = o.read.unwrap();
         assert!(r.disable_scale_in);
         assert_eq!((r.target_percent, r.min_units, r.max_units), (60.0, 1, 9));
+    }
+
+    #[test]
+    fn a_gsis_policy_parses() {
+        let p = parsed(
+            r#"{"Tables": {"T": {"Indexes": {"ByG": {"Write": {"TargetUtilization": 70,
+               "MinimumUnits": 5, "MaximumUnits": 100}}}}}}"#,
+        )
+        .unwrap();
+        let g = p["T"].indexes["ByG"];
+        assert_eq!(g.write, Some(TargetTracking::new(70.0, 5, 100)));
+        assert_eq!(p["T"].write, None);
     }
 
     #[test]

@@ -45,8 +45,8 @@ mod view;
 
 pub use admission::PartitionSplit;
 pub use auto_scaling::{
-    AutoScaling, ScalingActivity, TargetTracking, SCALE_IN_DATAPOINTS, SCALE_IN_MARGIN_POINTS,
-    SCALE_OUT_DATAPOINTS,
+    AutoScaling, IndexScaling, ScalingActivity, TargetTracking, SCALE_IN_DATAPOINTS,
+    SCALE_IN_MARGIN_POINTS, SCALE_OUT_DATAPOINTS,
 };
 pub use config::{
     CapacityOptions, DEFAULT_BURST_SECS, DEFAULT_PARTITION_READ_UNITS_MAX,

@@ -7,7 +7,9 @@ mod support;
 use std::sync::Arc;
 
 use shale_io::clock::ManualClock;
-use shale_table::capacity::{AutoScaling, BorrowUnused, CapacityOptions, TargetTracking};
+use shale_table::capacity::{
+    AutoScaling, BorrowUnused, CapacityOptions, IndexScaling, TargetTracking,
+};
 use shale_table::*;
 use support::*;
 
@@ -16,8 +18,8 @@ const T0: u64 = 1_791_504_000_000_000;
 
 fn writes(target: f64, min: i64, max: i64) -> AutoScaling {
     AutoScaling {
-        read: None,
         write: Some(TargetTracking::new(target, min, max)),
+        ..AutoScaling::default()
     }
 }
 
@@ -192,4 +194,64 @@ fn policies_are_set_read_and_removed_and_bad_ones_refused() {
         DatabaseOptions::default().with_capacity(bad),
     );
     assert!(opened.is_err());
+}
+
+#[test]
+fn a_gsi_is_scaled_on_its_own_throughput() {
+    let clock = ManualClock::new(T0);
+    let mut policy = AutoScaling::default();
+    policy.indexes.insert(
+        "ByG".into(),
+        IndexScaling {
+            read: None,
+            write: Some(TargetTracking::new(70.0, 10, 1000)),
+        },
+    );
+    let db = db_with(&clock, "WithGsi", policy);
+    let mut t = provisioned_table("WithGsi", 5, 1000);
+    t.attribute_definitions
+        .push(def("g", ScalarAttributeType::S));
+    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+        index_name: "ByG".into(),
+        key_schema: vec![hash("g")],
+        projection: Projection {
+            projection_type: Some(ProjectionType::KeysOnly),
+            non_key_attributes: None,
+        },
+        provisioned_throughput: Some(ProvisionedThroughput {
+            read_capacity_units: 5,
+            write_capacity_units: 100,
+        }),
+    }]);
+    db.create_table(t).unwrap();
+    db.run_auto_scaling().unwrap();
+    // 90 writes a second, each one GSI write unit: 90 % of the GSI's 100 WCU.
+    for minute in 0..2 {
+        for i in 0..90 * 60 {
+            db.put_item(PutItemInput {
+                table_name: "WithGsi".into(),
+                item: item(&[("pk", s(&format!("k{minute}-{i}"))), ("g", s("x"))]),
+                ..Default::default()
+            })
+            .expect("within burst");
+        }
+        clock.advance_secs(60);
+        db.run_auto_scaling().unwrap();
+    }
+    let a = db.auto_scaling_activities();
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].index_name.as_deref(), Some("ByG"));
+    assert_eq!(a[0].to.write_capacity_units, 129);
+    let g = db
+        .describe_table(DescribeTableInput {
+            table_name: "WithGsi".into(),
+        })
+        .unwrap()
+        .table
+        .global_secondary_indexes
+        .unwrap()
+        .remove(0);
+    assert_eq!(g.provisioned_throughput.write_capacity_units, 129);
+    // The table itself had no policy: unchanged.
+    assert_eq!(wcu(&db, "WithGsi"), 1000);
 }

@@ -35,7 +35,7 @@ use super::admission::TableState;
 use super::partitions::Side;
 use crate::catalog::TableDef;
 use crate::error::{AutoScalingProblem, Error, ValidationError};
-use crate::shapes::{BillingMode, ProvisionedThroughput, TableStatus};
+use crate::shapes::{BillingMode, IndexStatus, ProvisionedThroughput, TableStatus};
 
 /// Consecutive minutes above the target before a scale-out.
 pub const SCALE_OUT_DATAPOINTS: u32 = 2;
@@ -101,9 +101,21 @@ impl TargetTracking {
     }
 }
 
-/// A table's auto scaling: a policy for reads, for writes, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// A table's auto scaling: a policy for reads, for writes, or both, and the same for
+/// any of its GSIs (on the GSI's own throughput).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AutoScaling {
+    /// Read capacity.
+    pub read: Option<TargetTracking>,
+    /// Write capacity.
+    pub write: Option<TargetTracking>,
+    /// By GSI name.
+    pub indexes: BTreeMap<String, IndexScaling>,
+}
+
+/// A GSI's auto scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IndexScaling {
     /// Read capacity.
     pub read: Option<TargetTracking>,
     /// Write capacity.
@@ -111,17 +123,21 @@ pub struct AutoScaling {
 }
 
 impl AutoScaling {
-    /// Checks both policies.
+    /// Checks every policy.
     ///
     /// # Errors
     /// ValidationException for a target outside 20–90 % or bounds that are not
     /// `1 <= min <= max`.
     pub fn validate(&self) -> Result<(), Error> {
-        if let Some(r) = &self.read {
-            r.validate("read")?;
-        }
-        if let Some(w) = &self.write {
-            w.validate("write")?;
+        let sides = std::iter::once((self.read, self.write))
+            .chain(self.indexes.values().map(|i| (i.read, i.write)));
+        for (read, write) in sides {
+            if let Some(r) = &read {
+                r.validate("read")?;
+            }
+            if let Some(w) = &write {
+                w.validate("write")?;
+            }
         }
         Ok(())
     }
@@ -132,6 +148,8 @@ impl AutoScaling {
 pub struct ScalingActivity {
     /// The table.
     pub table_name: String,
+    /// The GSI, when it was a GSI's throughput.
+    pub index_name: Option<String>,
     /// When, µs since the epoch.
     pub at_micros: u64,
     /// The throughput before.
@@ -147,7 +165,7 @@ struct Alarms {
     below: u32,
 }
 
-/// What the evaluator remembers of one table between evaluations.
+/// What the evaluator remembers of one table or GSI between evaluations.
 #[derive(Debug)]
 struct Tracker {
     table_id: u32,
@@ -160,11 +178,14 @@ struct Tracker {
     alarms: [Alarms; 2],
 }
 
+/// A table (`None`) or one of its GSIs, by name.
+type Target = (String, Option<String>);
+
 /// The policies by table name and the evaluator's memory.
 #[derive(Debug, Default)]
 pub(crate) struct AutoScaler {
     policies: BTreeMap<String, AutoScaling>,
-    trackers: BTreeMap<String, Tracker>,
+    trackers: BTreeMap<Target, Tracker>,
     activities: VecDeque<ScalingActivity>,
 }
 
@@ -175,10 +196,17 @@ fn side_index(side: Side) -> usize {
     }
 }
 
-/// Micro-units the table itself (not its GSIs) admitted on `side`, ever.
-fn consumed(state: &TableState, side: Side) -> u64 {
-    state
-        .table
+/// Micro-units the table itself (`index` `None`, not its GSIs) or its GSI `index`
+/// admitted on `side`, ever (0 for a GSI the state does not know).
+fn consumed(state: &TableState, index: Option<&str>, side: Side) -> u64 {
+    let resource = match index {
+        None => &state.table,
+        Some(name) => match state.gsi(name) {
+            Some(i) => &state.gsis[i].1,
+            None => return 0,
+        },
+    };
+    resource
         .partitions
         .iter()
         .map(|p| {
@@ -189,10 +217,11 @@ fn consumed(state: &TableState, side: Side) -> u64 {
         .fold(0u64, u64::saturating_add)
 }
 
-/// What one evaluation of one table decided.
+/// What one evaluation decided for a table or one of its GSIs.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Decision {
     pub(crate) table_name: String,
+    pub(crate) index_name: Option<String>,
     pub(crate) from: ProvisionedThroughput,
     pub(crate) to: ProvisionedThroughput,
 }
@@ -207,7 +236,7 @@ impl AutoScaler {
 
     /// Sets (`Some`) or removes `table`'s policy.
     pub(crate) fn set(&mut self, table: &str, policy: Option<AutoScaling>) {
-        self.trackers.remove(table);
+        self.trackers.retain(|(t, _), _| t != table);
         match policy {
             Some(p) => self.policies.insert(table.to_owned(), p),
             None => self.policies.remove(table),
@@ -215,7 +244,7 @@ impl AutoScaler {
     }
 
     pub(crate) fn policy(&self, table: &str) -> Option<AutoScaling> {
-        self.policies.get(table).copied()
+        self.policies.get(table).cloned()
     }
 
     pub(crate) fn activities(&self) -> Vec<ScalingActivity> {
@@ -234,49 +263,91 @@ impl AutoScaler {
         self.policies.keys().cloned().collect()
     }
 
-    /// Takes the datapoints of `def` up to `now_micros` and decides whether to scale it.
-    /// `state` is its admission state now.
+    /// Takes the datapoints of `def` and of its scaled GSIs up to `now_micros` and
+    /// decides whether to scale each. `state` is its admission state now.
     pub(crate) fn evaluate(
         &mut self,
         def: &TableDef,
         state: Arc<TableState>,
         now_micros: u64,
-    ) -> Option<Decision> {
-        let policy = self.policies.get(&def.name).copied()?;
-        let current = match (def.billing_mode, def.status, def.throughput) {
-            (BillingMode::Provisioned, TableStatus::Active, Some(t)) => t,
-            _ => {
-                self.trackers.remove(&def.name);
-                return None;
-            }
+    ) -> Vec<Decision> {
+        let Some(policy) = self.policies.get(&def.name).cloned() else {
+            return Vec::new();
         };
+        let provisioned =
+            def.billing_mode == BillingMode::Provisioned && def.status == TableStatus::Active;
+        let mut targets = vec![(None, policy.read, policy.write, def.throughput)];
+        for (name, sides) in &policy.indexes {
+            let throughput = def
+                .gsis
+                .iter()
+                .find(|g| g.name == *name && g.status == IndexStatus::Active)
+                .and_then(|g| g.throughput);
+            targets.push((Some(name.clone()), sides.read, sides.write, throughput));
+        }
+        let mut decisions = Vec::new();
+        for (index, read, write, throughput) in targets {
+            let key = (def.name.clone(), index.clone());
+            let Some(current) = throughput.filter(|_| provisioned) else {
+                self.trackers.remove(&key);
+                continue;
+            };
+            let to = self.evaluate_target(key, def.id, [read, write], current, &state, now_micros);
+            if to != current {
+                decisions.push(Decision {
+                    table_name: def.name.clone(),
+                    index_name: index,
+                    from: current,
+                    to,
+                });
+            }
+        }
+        decisions
+    }
+
+    /// One table's or GSI's datapoints and alarms: the throughput it should have.
+    fn evaluate_target(
+        &mut self,
+        key: Target,
+        table_id: u32,
+        rules: [Option<TargetTracking>; 2],
+        current: ProvisionedThroughput,
+        state: &Arc<TableState>,
+        now_micros: u64,
+    ) -> ProvisionedThroughput {
+        let index = key.1.clone();
+        let index = index.as_deref();
         let minute = now_micros / MINUTE_MICROS;
         let fresh = || Tracker {
-            table_id: def.id,
-            state: Arc::clone(&state),
-            consumed: [consumed(&state, Side::Read), consumed(&state, Side::Write)],
+            table_id,
+            state: Arc::clone(state),
+            consumed: [
+                consumed(state, index, Side::Read),
+                consumed(state, index, Side::Write),
+            ],
             minute,
             alarms: [Alarms::default(); 2],
         };
-        let tracker = self.trackers.entry(def.name.clone()).or_insert_with(fresh);
-        if tracker.table_id != def.id {
+        let tracker = self.trackers.entry(key).or_insert_with(fresh);
+        if tracker.table_id != table_id {
             // A table of the same name, created again.
             *tracker = fresh();
         }
         let minutes = minute.saturating_sub(tracker.minute);
         let mut to = current;
         for (side, rule, provisioned) in [
-            (Side::Read, policy.read, current.read_capacity_units),
-            (Side::Write, policy.write, current.write_capacity_units),
+            (Side::Read, rules[0], current.read_capacity_units),
+            (Side::Write, rules[1], current.write_capacity_units),
         ] {
             let Some(rule) = rule else { continue };
             let i = side_index(side);
             let mut wanted = provisioned.clamp(rule.min_units, rule.max_units);
             if minutes > 0 {
-                let mut delta = consumed(&tracker.state, side).saturating_sub(tracker.consumed[i]);
-                if !Arc::ptr_eq(&tracker.state, &state) {
-                    // Rebuilt by an UpdateTable: the new state counts from zero.
-                    delta = delta.saturating_add(consumed(&state, side));
+                let mut delta =
+                    consumed(&tracker.state, index, side).saturating_sub(tracker.consumed[i]);
+                if !Arc::ptr_eq(&tracker.state, state) {
+                    // Rebuilt by an UpdateTable or a split: the new state counts from zero.
+                    delta = delta.saturating_add(consumed(state, index, side));
                 }
                 let rate = delta as f64 / 1e6 / (minutes * 60) as f64;
                 let utilisation = rate * 100.0 / provisioned.max(1) as f64;
@@ -306,20 +377,20 @@ impl AutoScaler {
             }
         }
         if minutes > 0 {
-            tracker.consumed = [consumed(&state, Side::Read), consumed(&state, Side::Write)];
-            tracker.state = state;
+            tracker.consumed = [
+                consumed(state, index, Side::Read),
+                consumed(state, index, Side::Write),
+            ];
+            tracker.state = Arc::clone(state);
             tracker.minute = minute;
         }
-        (to != current).then(|| Decision {
-            table_name: def.name.clone(),
-            from: current,
-            to,
-        })
+        to
     }
 
     /// After `decision` was applied: the alarms of the sides it changed start again.
     pub(crate) fn applied(&mut self, decision: &Decision) {
-        if let Some(t) = self.trackers.get_mut(&decision.table_name) {
+        let key = (decision.table_name.clone(), decision.index_name.clone());
+        if let Some(t) = self.trackers.get_mut(&key) {
             if decision.to.read_capacity_units != decision.from.read_capacity_units {
                 t.alarms[0] = Alarms::default();
             }
@@ -353,8 +424,8 @@ mod tests {
             TargetTracking::new(70.0, 11, 10),
         ] {
             let e = AutoScaling {
-                read: None,
                 write: Some(bad),
+                ..AutoScaling::default()
             }
             .validate()
             .unwrap_err();
@@ -363,8 +434,21 @@ mod tests {
         AutoScaling {
             read: Some(TargetTracking::new(20.0, 1, 1)),
             write: Some(TargetTracking::new(90.0, 1, 40_000)),
+            ..AutoScaling::default()
         }
         .validate()
         .unwrap();
+        let mut on_a_gsi = AutoScaling::default();
+        on_a_gsi.indexes.insert(
+            "G".into(),
+            IndexScaling {
+                read: None,
+                write: Some(TargetTracking::new(95.0, 1, 10)),
+            },
+        );
+        assert!(
+            on_a_gsi.validate().is_err(),
+            "a GSI's policy is checked too"
+        );
     }
 }

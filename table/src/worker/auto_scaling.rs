@@ -6,7 +6,9 @@ use crate::capacity::ScalingActivity;
 use crate::control;
 use crate::core::Core;
 use crate::error::Error;
-use crate::shapes::UpdateTableInput;
+use crate::shapes::{
+    GlobalSecondaryIndexUpdate, UpdateGlobalSecondaryIndexAction, UpdateTableInput,
+};
 
 /// One evaluation of every scaled table at the clock's time; returns the changes made.
 ///
@@ -21,35 +23,47 @@ pub(crate) fn run(core: &Core) -> Result<Vec<ScalingActivity>, Error> {
             continue;
         };
         let state = core.admission.state(&def);
-        let Some(decision) = core.auto_scaler.lock().evaluate(&def, state, now) else {
-            continue;
-        };
-        let update = UpdateTableInput {
-            table_name: name.clone(),
-            provisioned_throughput: Some(decision.to),
-            ..UpdateTableInput::default()
-        };
-        match control::update_table(core, update) {
-            Ok(_) => {
-                let activity = ScalingActivity {
-                    table_name: name,
-                    at_micros: now,
-                    from: decision.from,
-                    to: decision.to,
-                };
-                let mut scaler = core.auto_scaler.lock();
-                scaler.applied(&decision);
-                scaler.record(activity.clone());
-                done.push(activity);
+        let decisions = core.auto_scaler.lock().evaluate(&def, state, now);
+        for decision in decisions {
+            let mut update = UpdateTableInput {
+                table_name: name.clone(),
+                ..UpdateTableInput::default()
+            };
+            match &decision.index_name {
+                None => update.provisioned_throughput = Some(decision.to),
+                Some(index) => {
+                    update.global_secondary_index_updates = Some(vec![GlobalSecondaryIndexUpdate {
+                        update: Some(UpdateGlobalSecondaryIndexAction {
+                            index_name: index.clone(),
+                            provisioned_throughput: Some(decision.to),
+                        }),
+                        ..GlobalSecondaryIndexUpdate::default()
+                    }])
+                }
             }
-            // The decrease budget, or the table changed under us (not ACTIVE, gone):
-            // the alarm stays, and the next minute decides again.
-            Err(
-                Error::ThroughputDecreaseLimit { .. }
-                | Error::ResourceInUse { .. }
-                | Error::ResourceNotFound { .. },
-            ) => {}
-            Err(e) => return Err(e),
+            match control::update_table(core, update) {
+                Ok(_) => {
+                    let activity = ScalingActivity {
+                        table_name: name.clone(),
+                        index_name: decision.index_name.clone(),
+                        at_micros: now,
+                        from: decision.from,
+                        to: decision.to,
+                    };
+                    let mut scaler = core.auto_scaler.lock();
+                    scaler.applied(&decision);
+                    scaler.record(activity.clone());
+                    done.push(activity);
+                }
+                // The decrease budget, or the table changed under us (not ACTIVE, gone):
+                // the alarm stays, and the next minute decides again.
+                Err(
+                    Error::ThroughputDecreaseLimit { .. }
+                    | Error::ResourceInUse { .. }
+                    | Error::ResourceNotFound { .. },
+                ) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(done)
