@@ -330,7 +330,7 @@ fn apply(
     let mut changes = Vec::with_capacity(writes.len());
     let mut errors: Vec<Option<Error>> = Vec::with_capacity(writes.len());
     for (write, at) in writes.into_iter().zip(located) {
-        match decide(core, write, at) {
+        match decide(core, write, at, claim.is_some()) {
             Ok(c) => {
                 changes.push(c);
                 errors.push(None);
@@ -473,7 +473,12 @@ fn check_distinct(located: &[Located]) -> Result<(), Error> {
 }
 
 /// Step 3 for one item: read, mutate, validate.
-fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'a>, Error> {
+fn decide<'a>(
+    core: &Core,
+    write: ItemWrite<'a>,
+    at: Located,
+    transactional: bool,
+) -> Result<Change<'a>, Error> {
     let stored = if at.read_old {
         core.backend.get(&at.item_key, None)?
     } else {
@@ -484,7 +489,16 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
         None => None,
     };
     let charged = write.charged;
-    let new = (write.mutation)(old.as_ref())?;
+    let new = match (write.mutation)(old.as_ref()) {
+        Ok(new) => new,
+        Err(e @ Error::ConditionalCheckFailed { .. }) => {
+            if charged && !transactional {
+                charge_failed_condition(core, write.def, &at.item_key, old.as_ref());
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let by_ttl = write.by_ttl;
     if write.check_only {
         return Ok(Change {
@@ -514,6 +528,21 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
         new,
         new_size,
     })
+}
+
+/// A conditional write whose condition failed still consumes write capacity, as in
+/// DynamoDB: "the amount consumed is dependent on the size of the existing item (or a
+/// minimum of 1)" (developer guide, condition expressions). It is charged to the item's
+/// table partition after the fact, into debt if need be; nothing is refused for it.
+/// (Transactions are charged as a whole elsewhere.)
+fn charge_failed_condition(core: &Core, def: &TableDef, item_key: &[u8], old: Option<&Item>) {
+    let admission = &core.admission;
+    if !admission.enforcing() {
+        return;
+    }
+    let units = capacity::write_units(old.map_or(0, item_size_bytes)).max(1.0);
+    let state = admission.state(def);
+    admission.charge_write(&state, header_hash(item_key), units_to_micros(units));
 }
 
 fn base_write(c: &Change<'_>, batch: &mut WriteBatch) -> Result<(), Error> {

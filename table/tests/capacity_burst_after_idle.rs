@@ -156,3 +156,43 @@ fn a_throttled_transaction_is_cancelled_with_the_reason_on_its_actions() {
          [None, ProvisionedThroughputExceeded]"
     );
 }
+
+#[test]
+fn a_failed_conditional_write_consumes_the_existing_items_units() {
+    let (clock, db) = setup();
+    clock.advance_secs(100); // 500 units of credit
+    let big = "x".repeat(2_900); // a ~3 KB item: 3 WCU
+    db.put_item(shale_table::PutItemInput {
+        table_name: "Bursty".into(),
+        item: item(&[("pk", s("k")), ("v", s(&big))]),
+        ..Default::default()
+    })
+    .unwrap();
+    let consumed = |db: &shale_table::Database| {
+        db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
+            .write
+            .consumed_units
+    };
+    assert_eq!(consumed(&db), 3.0);
+    let e = db
+        .put_item(shale_table::PutItemInput {
+            table_name: "Bursty".into(),
+            item: item(&[("pk", s("k"))]),
+            condition_expression: Some("attribute_not_exists(pk)".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.exception_name(), "ConditionalCheckFailedException");
+    // DynamoDB: "dependent on the size of the existing item (or a minimum of 1)".
+    assert_eq!(consumed(&db), 6.0);
+    let e = db
+        .delete_item(shale_table::DeleteItemInput {
+            table_name: "Bursty".into(),
+            key: item(&[("pk", s("absent"))]),
+            condition_expression: Some("attribute_exists(pk)".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.exception_name(), "ConditionalCheckFailedException");
+    assert_eq!(consumed(&db), 7.0, "a minimum of 1 when there is no item");
+}

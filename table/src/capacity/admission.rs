@@ -421,6 +421,18 @@ impl Admission {
         Ok(())
     }
 
+    /// Charges `micros` of write capacity to the table partition owning `hash` without
+    /// deciding anything (into debt if need be): for what DynamoDB consumes after the
+    /// fact, a conditional write whose condition failed.
+    pub(crate) fn charge_write(&self, state: &TableState, hash: u64, micros: i64) {
+        let partition = state.table.partition_of(hash);
+        charge(&state.table, Side::Write, partition, Admit::Own, micros);
+        state.table.partitions[partition]
+            .write
+            .heat
+            .consumed(hash, micros, || None);
+    }
+
     /// Admits a read of `def` (`gsi`: of that GSI; an LSI reads the table's capacity) on
     /// the partition owning `hash`. `None` when enforcement is off.
     ///
