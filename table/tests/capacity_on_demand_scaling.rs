@@ -109,6 +109,17 @@ fn double_the_peak_is_served_and_four_times_it_waits_thirty_minutes() {
     let view = db.capacity_view("Spiky").unwrap();
     assert_eq!(view.resources[0].on_demand_write_peak_units, Some(4_000.0));
     assert_eq!(view.resources[0].on_demand_read_peak_units, Some(6_000.0));
+    // The partitions grow with the peak: DynamoDB's sizing of twice it (12,000 RRU and
+    // 8,000 WRU) is 12 partitions, where a new table has 8.
+    assert_eq!(view.resources[0].partitions.len(), 8);
+    db.run_capacity_splits();
+    let view = db.capacity_view("Spiky").unwrap();
+    assert_eq!(view.resources[0].partitions.len(), 12);
+    assert_eq!(
+        view.resources[0].on_demand_write_peak_units,
+        Some(4_000.0),
+        "carried"
+    );
 }
 
 #[test]

@@ -6,8 +6,9 @@
 use std::sync::atomic::Ordering;
 
 use super::admission::carry_state;
+use super::bucket::MICROS_PER_UNIT;
 use super::heat::Counted;
-use super::partitions::{Resource, Window, MAX_PARTITIONS};
+use super::partitions::{partition_count, Resource, Side, Window, MAX_PARTITIONS};
 use super::split::{KeyWeight, PartitionHeat, SplitPolicy, SPLIT_WINDOW_SECS};
 use super::CapacityOptions;
 
@@ -38,17 +39,38 @@ fn partitions_for_size(bytes: u64, opts: &CapacityOptions) -> usize {
         .min(MAX_PARTITIONS)
 }
 
-/// Splits `res` until it has the partitions its `bytes` of data need, widest hash range
-/// first, each at its middle: with hashed keys, a range's data is about proportional
-/// to its width, and its middle is about its median key (where DynamoDB splits a
-/// partition that reaches 10 GB). `None` when it has enough.
+/// The partitions an on-demand resource's capacity needs: as many as DynamoDB's sizing
+/// gives twice its established peaks (what it takes at once), so that with partition
+/// limits on, the partitions can serve what on-demand scaling admits. 0 when not on
+/// demand or not scaling.
+fn partitions_for_peak(res: &Resource, opts: &CapacityOptions, now_us: u64) -> usize {
+    let peak_units = |s: Option<&super::on_demand::OnDemandScaler>| {
+        s.map_or(0, |s| {
+            s.peak_at(now_us).saturating_mul(2) / MICROS_PER_UNIT as u64
+        })
+    };
+    let (r, w) = (
+        peak_units(res.scaler(Side::Read)),
+        peak_units(res.scaler(Side::Write)),
+    );
+    if r == 0 && w == 0 {
+        return 0;
+    }
+    partition_count(r, w, opts)
+}
+
+/// Splits `res` until it has the partitions its `bytes` of data need (and, on demand,
+/// its established peak), widest hash range first, each at its middle: with hashed keys,
+/// a range's data and traffic are about proportional to its width, and its middle is
+/// about its median key (where DynamoDB splits a partition that reaches 10 GB). `None`
+/// when it has enough.
 pub(crate) fn for_size(
     res: &Resource,
     bytes: u64,
     opts: &CapacityOptions,
     now_us: u64,
 ) -> Option<(Resource, Vec<Split>)> {
-    let needed = partitions_for_size(bytes, opts);
+    let needed = partitions_for_size(bytes, opts).max(partitions_for_peak(res, opts, now_us));
     if res.partitions.len() >= needed {
         return None;
     }
