@@ -266,6 +266,8 @@ pub struct IndexDef {
     pub status: IndexStatus,
     /// Its throughput (GSI on provisioned tables).
     pub throughput: Option<ProvisionedThroughput>,
+    /// Its own on-demand maxima (a GSI of an on-demand table).
+    pub on_demand_throughput: Option<OnDemandThroughput>,
     /// Its throughput's changes (a GSI has a decrease budget of its own).
     pub changes: ThroughputChanges,
 }
@@ -486,6 +488,9 @@ impl TableDef {
                                 ),
                             )
                         },
+                        on_demand_throughput: g.on_demand_throughput.filter(|o| {
+                            o.max_read_units().is_some() || o.max_write_units().is_some()
+                        }),
                         index_size_bytes: 0,
                         item_count: 0,
                         index_arn: format!("{arn}/index/{}", g.name),

@@ -470,6 +470,13 @@ struct IndexRecord {
     status: IndexStatusRecord,
     #[serde(rename = "throughput")]
     throughput: Option<ThroughputRecord>,
+    /// A GSI's own OnDemandThroughput; absent when none (and in older catalogs).
+    #[serde(
+        rename = "on_demand_throughput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    on_demand_throughput: Option<OnDemandRecord>,
     /// Absent in catalogs written before GSIs had a decrease budget.
     #[serde(
         rename = "throughput_changes",
@@ -735,6 +742,7 @@ impl From<v1::TableV1> for TableRecord {
             },
             status: i.status,
             throughput: i.throughput.map(throughput),
+            on_demand_throughput: None,
             throughput_changes: None,
         };
         TableRecord {
@@ -852,6 +860,7 @@ impl From<&IndexDef> for IndexRecord {
             },
             status: i.status.into(),
             throughput: i.throughput.map(Into::into),
+            on_demand_throughput: i.on_demand_throughput.map(Into::into),
             throughput_changes: (i.changes != crate::catalog::ThroughputChanges::default())
                 .then_some(ChangesRecord {
                     decreases: i.changes.decreases,
@@ -874,6 +883,7 @@ impl From<IndexRecord> for IndexDef {
             },
             status: i.status.into(),
             throughput: i.throughput.map(Into::into),
+            on_demand_throughput: i.on_demand_throughput.map(Into::into),
             changes: i
                 .throughput_changes
                 .map(|c| crate::catalog::ThroughputChanges {
@@ -1045,6 +1055,7 @@ mod tests {
                     read_capacity_units: 7,
                     write_capacity_units: 3,
                 }),
+                on_demand_throughput: None,
                 changes: Default::default(),
             }],
             lsis: vec![IndexDef {
@@ -1060,6 +1071,7 @@ mod tests {
                 },
                 status: IndexStatus::Active,
                 throughput: None,
+                on_demand_throughput: None,
                 changes: Default::default(),
             }],
             stream: Some(StreamSpecification {

@@ -61,6 +61,7 @@ struct NewIndex {
     key: KeyDef,
     projection: ProjectionDef,
     throughput: Option<ProvisionedThroughput>,
+    on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 impl NewIndex {
@@ -72,6 +73,7 @@ impl NewIndex {
             projection: self.projection,
             status,
             throughput: self.throughput,
+            on_demand_throughput: self.on_demand_throughput,
             changes: ThroughputChanges::default(),
         }
     }
@@ -189,16 +191,21 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
             key_schema,
             projection,
             provisioned_throughput,
+            on_demand_throughput,
         } = g;
         validate_name("indexName", index_name)?;
-        gsis.push(validate_gsi(
+        let mut new = validate_gsi(
             index_name,
             key_schema,
             projection,
             *provisioned_throughput,
             defs,
             mode,
-        )?);
+        )?;
+        // A GSI's own maxima mean something only on demand, as the table's.
+        new.on_demand_throughput = check_on_demand_throughput(*on_demand_throughput)?
+            .filter(|_| mode == BillingMode::PayPerRequest);
+        gsis.push(new);
     }
     check_definitions_used(
         defs,
@@ -255,6 +262,7 @@ fn validate_lsi(
         key: ik,
         projection,
         throughput: None,
+        on_demand_throughput: None,
     })
 }
 
@@ -281,6 +289,7 @@ fn validate_gsi(
         key,
         projection,
         throughput,
+        on_demand_throughput: None,
     })
 }
 
@@ -695,17 +704,28 @@ fn check_on_demand_throughput(
 fn set_on_demand_throughput(def: &mut TableDef, given: Option<OnDemandThroughput>) {
     if def.billing_mode != BillingMode::PayPerRequest {
         def.on_demand_throughput = None;
+        for g in &mut def.gsis {
+            g.on_demand_throughput = None;
+        }
         return;
     }
+    merge_on_demand_throughput(&mut def.on_demand_throughput, given);
+}
+
+/// Each maximum `given` replaces the old one (`-1` is kept, and reads as none).
+fn merge_on_demand_throughput(
+    current: &mut Option<OnDemandThroughput>,
+    given: Option<OnDemandThroughput>,
+) {
     if let Some(g) = given {
-        let mut t = def.on_demand_throughput.unwrap_or_default();
+        let mut t = current.unwrap_or_default();
         if g.max_read_request_units.is_some() {
             t.max_read_request_units = g.max_read_request_units;
         }
         if g.max_write_request_units.is_some() {
             t.max_write_request_units = g.max_write_request_units;
         }
-        def.on_demand_throughput = Some(t);
+        *current = Some(t);
     }
 }
 
@@ -796,6 +816,11 @@ fn update_gsi_throughput(
             }
         }
         g.throughput = new;
+    } else {
+        merge_on_demand_throughput(
+            &mut g.on_demand_throughput,
+            check_on_demand_throughput(up.on_demand_throughput)?,
+        );
     }
     Ok(())
 }

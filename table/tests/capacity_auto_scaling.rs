@@ -222,6 +222,7 @@ fn a_gsi_is_scaled_on_its_own_throughput() {
             read_capacity_units: 5,
             write_capacity_units: 100,
         }),
+        on_demand_throughput: None,
     }]);
     db.create_table(t).unwrap();
     db.run_auto_scaling().unwrap();

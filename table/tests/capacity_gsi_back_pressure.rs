@@ -28,6 +28,7 @@ fn setup() -> (ManualClock, Database) {
             read_capacity_units: 1,
             write_capacity_units: 1,
         }),
+        on_demand_throughput: None,
     }]);
     db.create_table(t).unwrap();
     (clock, db)

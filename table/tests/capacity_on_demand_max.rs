@@ -135,3 +135,95 @@ fn maxima_must_be_positive_or_minus_one() {
         .unwrap_err();
     assert_eq!(e.exception_name(), "ValidationException");
 }
+
+#[test]
+fn a_gsi_has_maxima_of_its_own() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    let mut t = on_demand("WithGsi", None);
+    t.attribute_definitions
+        .push(def("g", ScalarAttributeType::S));
+    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+        index_name: "ByG".into(),
+        key_schema: vec![hash("g")],
+        projection: Projection {
+            projection_type: Some(ProjectionType::KeysOnly),
+            non_key_attributes: None,
+        },
+        provisioned_throughput: None,
+        on_demand_throughput: Some(OnDemandThroughput {
+            max_read_request_units: None,
+            max_write_request_units: Some(5),
+        }),
+    }]);
+    db.create_table(t).unwrap();
+    let gsi = |db: &Database| {
+        db.describe_table(DescribeTableInput {
+            table_name: "WithGsi".into(),
+        })
+        .unwrap()
+        .table
+        .global_secondary_indexes
+        .unwrap()
+        .remove(0)
+    };
+    assert_eq!(
+        gsi(&db)
+            .on_demand_throughput
+            .and_then(|o| o.max_write_request_units),
+        Some(5)
+    );
+    let put = |pk: &str, g: Option<&str>| {
+        let mut it = item(&[("pk", s(pk))]);
+        if let Some(g) = g {
+            it.insert("g".into(), s(g));
+        }
+        db.put_item(PutItemInput {
+            table_name: "WithGsi".into(),
+            item: it,
+            ..Default::default()
+        })
+    };
+    for i in 0..5 {
+        put(&format!("k{i}"), Some("x")).expect("under the GSI's maximum");
+    }
+    let e = put("over", Some("x")).unwrap_err();
+    assert_eq!(e.exception_name(), "ThrottlingException");
+    assert_eq!(
+        e.throttling_reason().as_deref(),
+        Some("IndexWriteMaxOnDemandThroughputExceeded")
+    );
+    // An item the GSI does not index costs the GSI nothing.
+    put("sparse", None).expect("no GSI entry");
+    // UpdateTable raises the GSI's maximum; -1 then clears it.
+    let update = |write: i64| {
+        db.update_table(UpdateTableInput {
+            table_name: "WithGsi".into(),
+            global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+                update: Some(UpdateGlobalSecondaryIndexAction {
+                    index_name: "ByG".into(),
+                    provisioned_throughput: None,
+                    on_demand_throughput: Some(OnDemandThroughput {
+                        max_read_request_units: None,
+                        max_write_request_units: Some(write),
+                    }),
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+    };
+    update(1_000).unwrap();
+    assert_eq!(
+        gsi(&db)
+            .on_demand_throughput
+            .and_then(|o| o.max_write_request_units),
+        Some(1_000)
+    );
+    // The balance carries over (in debt from the burst above); the new rate refills it.
+    clock.advance_secs(1);
+    put("after", Some("x")).expect("the new maximum");
+    update(-1).unwrap();
+    assert_eq!(gsi(&db).on_demand_throughput, None, "cleared");
+    assert!(update(0).is_err(), "0 is out of range");
+}

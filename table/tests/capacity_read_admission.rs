@@ -31,6 +31,7 @@ fn setup(read_units: i64) -> (ManualClock, Database) {
             read_capacity_units: 1,
             write_capacity_units: 500,
         }),
+        on_demand_throughput: None,
     }]);
     db.create_table(t).unwrap();
     clock.advance_secs(1);

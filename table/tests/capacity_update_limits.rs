@@ -196,6 +196,7 @@ fn a_gsi_has_a_decrease_budget_of_its_own() {
             read_capacity_units: 10,
             write_capacity_units: 10,
         }),
+        on_demand_throughput: None,
     }]);
     db.create_table(t).unwrap();
     let set_gsi = |rcu: i64| {
@@ -208,6 +209,7 @@ fn a_gsi_has_a_decrease_budget_of_its_own() {
                         read_capacity_units: rcu,
                         write_capacity_units: 10,
                     }),
+                    on_demand_throughput: None,
                 }),
                 ..Default::default()
             }]),

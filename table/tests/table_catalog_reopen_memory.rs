@@ -39,6 +39,7 @@ fn orders_table() -> CreateTableInput {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
         index_name: "ByTotal".into(),

@@ -18,6 +18,7 @@ fn with_gsi(name: &str) -> CreateTableInput {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t
 }

@@ -26,6 +26,7 @@ fn table() -> CreateTableInput {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
         index_name: "ByL".into(),

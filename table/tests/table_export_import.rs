@@ -53,6 +53,7 @@ fn by_status() -> GlobalSecondaryIndex {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }
 }
 
@@ -495,6 +496,7 @@ fn people(name: &str) -> CreateTableInput {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t
 }

@@ -28,6 +28,7 @@ fn gsi(
                 .then(|| include.iter().map(|s| s.to_string()).collect()),
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }
 }
 

@@ -213,6 +213,7 @@ fn table_def() -> CreateTableInput {
             key_schema: vec![hash("g"), range("sk")],
             projection: all,
             provisioned_throughput: None,
+            on_demand_throughput: None,
         },
         GlobalSecondaryIndex {
             index_name: "ByGKeys".into(),
@@ -222,6 +223,7 @@ fn table_def() -> CreateTableInput {
                 non_key_attributes: None,
             },
             provisioned_throughput: None,
+            on_demand_throughput: None,
         },
     ]);
     t

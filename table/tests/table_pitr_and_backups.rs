@@ -42,6 +42,7 @@ fn orders() -> CreateTableInput {
         key_schema: vec![hash("status")],
         projection: all,
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t
 }

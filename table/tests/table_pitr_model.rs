@@ -62,6 +62,7 @@ fn table() -> CreateTableInput {
         key_schema: vec![hash("g")],
         projection: all,
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t
 }

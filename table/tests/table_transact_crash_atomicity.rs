@@ -32,6 +32,7 @@ fn indexed_table() -> CreateTableInput {
             non_key_attributes: None,
         },
         provisioned_throughput: None,
+        on_demand_throughput: None,
     }]);
     t
 }

@@ -827,6 +827,7 @@ fn describe(core: &Core, r: &ImportRecord) -> ImportTableDescription {
                     read_capacity_units: i.provisioned_throughput.read_capacity_units,
                     write_capacity_units: i.provisioned_throughput.write_capacity_units,
                 }),
+                on_demand_throughput: None,
             })
             .collect()
     });

@@ -111,6 +111,7 @@ pub(crate) fn target_input(
                         write_capacity_units: g.provisioned_throughput.write_capacity_units.max(1),
                     },
                 ),
+                on_demand_throughput: None,
             }),
         overrides.global_secondary_index_override.as_deref(),
         |g| &g.index_name,

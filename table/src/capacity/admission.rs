@@ -131,7 +131,7 @@ pub(crate) fn table_mode(def: &TableDef) -> Mode {
 }
 
 /// How `def`'s GSI `g` is billed: its own throughput on a provisioned table, else on
-/// demand (a GSI's own OnDemandThroughput is not stored yet: no maximum).
+/// demand with its own OnDemandThroughput maxima.
 fn gsi_mode(def: &TableDef, g: &crate::catalog::IndexDef) -> Mode {
     match (def.billing_mode, &g.throughput) {
         (BillingMode::Provisioned, Some(t)) => Mode::Provisioned {
@@ -139,8 +139,8 @@ fn gsi_mode(def: &TableDef, g: &crate::catalog::IndexDef) -> Mode {
             write_units: t.write_capacity_units.max(0) as u64,
         },
         _ => Mode::OnDemand {
-            max_read_units: None,
-            max_write_units: None,
+            max_read_units: g.on_demand_throughput.and_then(|m| m.max_read_units()),
+            max_write_units: g.on_demand_throughput.and_then(|m| m.max_write_units()),
         },
     }
 }

@@ -135,6 +135,9 @@ pub struct UpdateGlobalSecondaryIndexAction {
     /// The new throughput.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// New on-demand maxima (each given replaces the old; -1 removes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// `DeleteGlobalSecondaryIndexAction`.

@@ -175,6 +175,9 @@ pub struct GlobalSecondaryIndex {
     /// Its throughput (provisioned tables).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Its own on-demand maxima (on-demand tables).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// `LocalSecondaryIndex` (input).
@@ -217,6 +220,9 @@ pub struct GlobalSecondaryIndexDescription {
     pub backfilling: Option<bool>,
     /// Its throughput.
     pub provisioned_throughput: ProvisionedThroughputDescription,
+    /// Its own on-demand maxima, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
     /// Approximate bytes (not tracked: 0).
     pub index_size_bytes: i64,
     /// Approximate items (not tracked: 0).

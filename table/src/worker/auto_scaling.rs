@@ -36,6 +36,7 @@ pub(crate) fn run(core: &Core) -> Result<Vec<ScalingActivity>, Error> {
                         update: Some(UpdateGlobalSecondaryIndexAction {
                             index_name: index.clone(),
                             provisioned_throughput: Some(decision.to),
+                            on_demand_throughput: None,
                         }),
                         ..GlobalSecondaryIndexUpdate::default()
                     }])
