@@ -579,22 +579,15 @@ fn change_billing(
         record_pay_per_request_switch(def, now_micros)?;
     }
     if let (Some(new), Some(old)) = (t, def.throughput) {
-        if new.read_capacity_units < old.read_capacity_units
-            || new.write_capacity_units < old.write_capacity_units
-        {
-            // One call lowering both figures counts once (DDB-TABLE-184).
-            record_decrease(
-                &def.name,
-                &mut def.decreases,
-                &mut def.settings.last_decrease_micros,
-                now_micros,
-            )?;
-        }
-        if new.read_capacity_units > old.read_capacity_units
-            || new.write_capacity_units > old.write_capacity_units
-        {
-            def.settings.last_increase_micros = Some(now_micros);
-        }
+        let mut changes = ThroughputChanges {
+            decreases: def.decreases,
+            last_decrease_micros: def.settings.last_decrease_micros,
+            last_increase_micros: def.settings.last_increase_micros,
+        };
+        record_change(&def.name, old, new, &mut changes, now_micros)?;
+        def.decreases = changes.decreases;
+        def.settings.last_decrease_micros = changes.last_decrease_micros;
+        def.settings.last_increase_micros = changes.last_increase_micros;
     }
     def.billing_mode = mode;
     def.throughput = t;
@@ -623,13 +616,13 @@ const DAY_MICROS: u64 = 86_400_000_000;
 /// LimitExceededException with DynamoDB's text naming the next allowed time.
 fn record_decrease(
     table_name: &str,
-    decreases: &mut i64,
-    last_decrease_micros: &mut Option<u64>,
+    changes: &mut ThroughputChanges,
     now_micros: u64,
 ) -> Result<(), Error> {
-    let today = catalog::decreases_today(*decreases, *last_decrease_micros, now_micros);
+    let today =
+        catalog::decreases_today(changes.decreases, changes.last_decrease_micros, now_micros);
     if today >= FREE_DECREASES_PER_DAY {
-        let last = last_decrease_micros.unwrap_or(0);
+        let last = changes.last_decrease_micros.unwrap_or(0);
         let hourly = last.saturating_add(DECREASE_INTERVAL_MICROS);
         if now_micros < hourly {
             return Err(Error::ThroughputDecreaseLimit {
@@ -640,8 +633,34 @@ fn record_decrease(
             });
         }
     }
-    *decreases = today + 1;
-    *last_decrease_micros = Some(now_micros);
+    changes.decreases = today + 1;
+    changes.last_decrease_micros = Some(now_micros);
+    Ok(())
+}
+
+/// Records a throughput change from `old` to `new` in `changes`: a decrease counts
+/// against the daily budget (one call lowering both figures counts once,
+/// DDB-TABLE-184), an increase sets the last increase time.
+///
+/// # Errors
+/// As [`record_decrease`].
+fn record_change(
+    table_name: &str,
+    old: ProvisionedThroughput,
+    new: ProvisionedThroughput,
+    changes: &mut ThroughputChanges,
+    now_micros: u64,
+) -> Result<(), Error> {
+    if new.read_capacity_units < old.read_capacity_units
+        || new.write_capacity_units < old.write_capacity_units
+    {
+        record_decrease(table_name, changes, now_micros)?;
+    }
+    if new.read_capacity_units > old.read_capacity_units
+        || new.write_capacity_units > old.write_capacity_units
+    {
+        changes.last_increase_micros = Some(now_micros);
+    }
     Ok(())
 }
 
@@ -799,21 +818,7 @@ fn update_gsi_throughput(
             .map_err(ValidationError::Throughput)?;
         if let (Some(new), Some(old)) = (new, g.throughput) {
             // A GSI has a decrease budget of its own (ack-api-quirks DDB-TABLE-152).
-            if new.read_capacity_units < old.read_capacity_units
-                || new.write_capacity_units < old.write_capacity_units
-            {
-                record_decrease(
-                    &table_name,
-                    &mut g.changes.decreases,
-                    &mut g.changes.last_decrease_micros,
-                    now_micros,
-                )?;
-            }
-            if new.read_capacity_units > old.read_capacity_units
-                || new.write_capacity_units > old.write_capacity_units
-            {
-                g.changes.last_increase_micros = Some(now_micros);
-            }
+            record_change(&table_name, old, new, &mut g.changes, now_micros)?;
         }
         g.throughput = new;
     } else {

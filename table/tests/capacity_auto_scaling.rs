@@ -208,22 +208,14 @@ fn a_gsi_is_scaled_on_its_own_throughput() {
         },
     );
     let db = db_with(&clock, "WithGsi", policy);
-    let mut t = provisioned_table("WithGsi", 5, 1000);
-    t.attribute_definitions
-        .push(def("g", ScalarAttributeType::S));
-    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-        index_name: "ByG".into(),
-        key_schema: vec![hash("g")],
-        projection: Projection {
-            projection_type: Some(ProjectionType::KeysOnly),
-            non_key_attributes: None,
-        },
-        provisioned_throughput: Some(ProvisionedThroughput {
+    let t = with_gsi_on_g(
+        provisioned_table("WithGsi", 5, 1000),
+        Some(ProvisionedThroughput {
             read_capacity_units: 5,
             write_capacity_units: 100,
         }),
-        on_demand_throughput: None,
-    }]);
+        None,
+    );
     db.create_table(t).unwrap();
     db.run_auto_scaling().unwrap();
     // 90 writes a second, each one GSI write unit: 90 % of the GSI's 100 WCU.

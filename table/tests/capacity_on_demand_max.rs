@@ -140,22 +140,14 @@ fn maxima_must_be_positive_or_minus_one() {
 fn a_gsi_has_maxima_of_its_own() {
     let clock = ManualClock::new(1_700_000_000_000_000);
     let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
-    let mut t = on_demand("WithGsi", None);
-    t.attribute_definitions
-        .push(def("g", ScalarAttributeType::S));
-    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-        index_name: "ByG".into(),
-        key_schema: vec![hash("g")],
-        projection: Projection {
-            projection_type: Some(ProjectionType::KeysOnly),
-            non_key_attributes: None,
-        },
-        provisioned_throughput: None,
-        on_demand_throughput: Some(OnDemandThroughput {
+    let t = with_gsi_on_g(
+        on_demand("WithGsi", None),
+        None,
+        Some(OnDemandThroughput {
             max_read_request_units: None,
             max_write_request_units: Some(5),
         }),
-    }]);
+    );
     db.create_table(t).unwrap();
     let gsi = |db: &Database| {
         db.describe_table(DescribeTableInput {

@@ -182,22 +182,14 @@ fn four_switches_to_on_demand_in_a_rolling_day() {
 fn a_gsi_has_a_decrease_budget_of_its_own() {
     let clock = ManualClock::new(T0);
     let db = capacity_db(&clock, empty_buckets(Arc::new(BorrowUnused)));
-    let mut t = provisioned_table("Tbl", 10, 10);
-    t.attribute_definitions
-        .push(def("g", ScalarAttributeType::S));
-    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-        index_name: "ByG".into(),
-        key_schema: vec![hash("g")],
-        projection: Projection {
-            projection_type: Some(ProjectionType::All),
-            non_key_attributes: None,
-        },
-        provisioned_throughput: Some(ProvisionedThroughput {
+    let t = with_gsi_on_g(
+        provisioned_table("Tbl", 10, 10),
+        Some(ProvisionedThroughput {
             read_capacity_units: 10,
             write_capacity_units: 10,
         }),
-        on_demand_throughput: None,
-    }]);
+        None,
+    );
     db.create_table(t).unwrap();
     let set_gsi = |rcu: i64| {
         db.update_table(UpdateTableInput {

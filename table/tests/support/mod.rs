@@ -11,8 +11,8 @@ use shale_io::clock::ManualClock;
 use shale_table::types::{AttributeValue, Item, Number};
 use shale_table::{
     AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
-    KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
-    ScalarAttributeType,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 
 /// A backend under test, with whatever keeps it alive (e.g. its temp dir).
@@ -600,6 +600,28 @@ pub fn empty_buckets(
     shale_table::capacity::CapacityOptions::default()
         .with_start_with_burst(false)
         .with_policy(policy)
+}
+
+/// `t` with a KEYS_ONLY GSI `ByG` on string attribute `g`, with its own
+/// throughput or on-demand maxima: the capacity tests' common GSI.
+pub fn with_gsi_on_g(
+    mut t: CreateTableInput,
+    throughput: Option<shale_table::ProvisionedThroughput>,
+    on_demand: Option<shale_table::OnDemandThroughput>,
+) -> CreateTableInput {
+    t.attribute_definitions
+        .push(def("g", ScalarAttributeType::S));
+    t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+        index_name: "ByG".into(),
+        key_schema: vec![hash("g")],
+        projection: Projection {
+            projection_type: Some(ProjectionType::KeysOnly),
+            non_key_attributes: None,
+        },
+        provisioned_throughput: throughput,
+        on_demand_throughput: on_demand,
+    }]);
+    t
 }
 
 /// A provisioned table keyed `pk` (S) with `read_units` RCU and `write_units` WCU.
