@@ -191,16 +191,17 @@ impl super::Database {
         // Admitted on the balance before the read; charged what the read consumed.
         let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
         let grant = core.admission.read(&def, None, header_hash(&entry))?;
-        let item = match core.backend.get(&entry, None)? {
-            Some(v) => Some(decode_stored(&entry, &v)?),
+        let stored = core.backend.get(&entry, None)?;
+        let item = match &stored {
+            Some(v) => Some(decode_stored(&entry, v)?),
             None => None,
         };
         if let Some(g) = grant {
-            let size = item.as_ref().map_or(0, item_size_bytes);
-            g.charge(capacity::read_units(
-                size,
-                input.consistent_read.unwrap_or(false),
-            ));
+            let consistent = input.consistent_read.unwrap_or(false);
+            g.charge(match (&stored, &item) {
+                (Some(v), Some(item)) => capacity::stored_read_units(v.len(), item, consistent),
+                _ => capacity::read_units(0, consistent),
+            });
         }
         let consumed_capacity = if capacity::wanted(input.return_consumed_capacity) {
             capacity::read(

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use shale_table::types::{
-    decode_item, decode_key_value, encode_item, encode_key_value, AttributeValue, Item, Number,
-    ScalarType,
+    decode_item, decode_key_value, encode_item, encode_key_value, item_size_bytes, AttributeValue,
+    Item, Number, ScalarType, MAX_SIZE_PER_ENCODED_BYTE,
 };
 
 fn number() -> impl Strategy<Value = Number> {
@@ -48,6 +48,32 @@ fn item() -> impl Strategy<Value = Item> {
     proptest::collection::btree_map(".{1,8}", value(), 0..8)
 }
 
+/// The items closest to the size bound: one byte of encoding for two of size.
+#[test]
+fn lists_of_nulls_and_of_empty_containers_stay_within_twice_their_encoding() {
+    let n = 1000;
+    let shapes = [
+        AttributeValue::L(vec![AttributeValue::Null(true); n]),
+        AttributeValue::L(vec![AttributeValue::L(Vec::new()); n]),
+        AttributeValue::L(vec![AttributeValue::M(BTreeMap::new()); n]),
+    ];
+    for value in shapes {
+        let item: Item = [("a".to_string(), value)].into();
+        let mut bytes = Vec::new();
+        encode_item(&item, &mut bytes).unwrap();
+        let (size, encoded) = (item_size_bytes(&item), bytes.len());
+        assert!(
+            size <= MAX_SIZE_PER_ENCODED_BYTE * encoded,
+            "{size} > 2 × {encoded}"
+        );
+        // Within a few percent of the bound, so the bound is not loose by accident.
+        assert!(
+            size * 100 >= 60 * MAX_SIZE_PER_ENCODED_BYTE * encoded,
+            "{size} vs {encoded}"
+        );
+    }
+}
+
 fn key_encoding(value: &AttributeValue) -> Vec<u8> {
     let mut out = Vec::new();
     encode_key_value(value, &mut out).unwrap();
@@ -62,6 +88,13 @@ proptest! {
         let mut bytes = Vec::new();
         encode_item(&item, &mut bytes).unwrap();
         prop_assert_eq!(decode_item(&bytes), Ok(item));
+    }
+
+    #[test]
+    fn an_items_size_is_at_most_twice_its_encoding(item in item()) {
+        let mut bytes = Vec::new();
+        encode_item(&item, &mut bytes).unwrap();
+        prop_assert!(item_size_bytes(&item) <= MAX_SIZE_PER_ENCODED_BYTE * bytes.len());
     }
 
     #[test]

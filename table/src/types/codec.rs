@@ -33,6 +33,24 @@ mod tag {
 /// A LEB128 `u64` is at most ten bytes.
 const MAX_VARINT_BYTES: usize = 10;
 
+/// An item's DynamoDB size (`types::item_size_bytes`) is at most this many times the
+/// length of its encoding, so the encoded length bounds the size without walking the
+/// item (capacity admission charges reads by it, `capacity::stored_read_units`).
+///
+/// Why, part by part (DynamoDB's size against the encoding's bytes):
+/// - a name: its bytes, against a length varint and the same bytes;
+/// - S, B: their bytes, against a tag, a length and the bytes; N: `⌈digits / 2⌉ + 1`,
+///   against a tag and at least `⌈digits / 2⌉ + 1` bytes (section 2 of
+///   `docs/format/item.md`); sets: their elements' sizes, each under its encoding;
+/// - BOOL, NULL: 1, against a tag of 1;
+/// - M and L: 3 bytes, plus 1 per element, against a tag and a count (2 bytes or
+///   more) plus at least 1 byte per element (a name length or a tag).
+///
+/// So no part's size exceeds twice its bytes: a list of NULLs (2 bytes of size per
+/// element, against 1) and empty containers nested in a list (4 against 2) reach the
+/// bound (`tests/types_codec_roundtrip.rs`).
+pub const MAX_SIZE_PER_ENCODED_BYTE: usize = 2;
+
 /// Appends the storage encoding of `item` to `out`.
 ///
 /// # Errors

@@ -31,7 +31,7 @@ pub mod number;
 pub mod validate;
 mod wire;
 
-pub use codec::{decode_item, encode_item, ITEM_FORMAT_VERSION};
+pub use codec::{decode_item, encode_item, ITEM_FORMAT_VERSION, MAX_SIZE_PER_ENCODED_BYTE};
 pub use error::{DecodeError, KeyRole, TypeError};
 pub use key::{decode_key_value, encode_key_value, validate_key_value, ScalarType};
 pub use number::{Number, MAX_NUMBER_TEXT_BYTES, MAX_SIGNIFICANT_DIGITS};
