@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::capacity::admission::AdmissionSlot;
 use crate::error::{
     CatalogCorruption, Error, KeySchemaError, ProjectionError, ThroughputError, ValidationError,
 };
@@ -375,6 +376,10 @@ pub struct TableDef {
     /// when the throughput last rose and fell, when the table last became on-demand, its
     /// table class and its SSE settings.
     pub settings: TableSettings,
+    /// The table's admission state, found here by the request path without the
+    /// registry's lock (`capacity::admission`). Not part of what the definition says:
+    /// a clone starts empty and every slot compares equal.
+    pub(crate) admission: AdmissionSlot,
 }
 
 /// A KMS key's ARN from what SSESpecification's `KMSMasterKeyId` said: an ARN as given,

@@ -844,6 +844,7 @@ impl From<TableRecord> for TableDef {
             on_demand_throughput: r.on_demand_throughput.map(Into::into),
             latest_stream_micros: r.latest_stream_micros,
             settings: r.settings.into(),
+            admission: Default::default(),
         }
     }
 }
@@ -1083,6 +1084,7 @@ mod tests {
             on_demand_throughput: None,
             latest_stream_micros: None,
             settings: crate::catalog::TableSettings::default(),
+            admission: Default::default(),
         }
     }
 

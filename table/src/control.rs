@@ -362,6 +362,7 @@ fn table_def(new: NewTable, ids: &[u32], now_micros: u64) -> TableDef {
             sse_kms_key: new.sse_kms_key,
             ..TableSettings::default()
         },
+        admission: Default::default(),
     }
 }
 

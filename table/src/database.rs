@@ -113,7 +113,7 @@ impl Database {
     /// background worker does this every round; tests call it after moving a manual
     /// clock. Returns the splits made.
     pub fn run_capacity_splits(&self) -> Vec<crate::capacity::PartitionSplit> {
-        self.core.admission.split_hot()
+        self.core.split_partitions()
     }
 
     /// The latest changes auto scaling made (at most 256), oldest first.

@@ -179,9 +179,9 @@ impl super::Database {
         let snapshot = core.backend.snapshot();
         let mut responses = Vec::with_capacity(reads.len());
         let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
-        for ((def, k, compiled), grant) in reads.into_iter().zip(grants) {
-            let item = match core.backend.get(&k, Some(&snapshot))? {
-                Some(v) => Some(decode_stored(&k, &v)?),
+        for ((def, k, compiled), grant) in reads.iter().zip(grants) {
+            let item = match core.backend.get(k, Some(&snapshot))? {
+                Some(v) => Some(decode_stored(k, &v)?),
                 None => None,
             };
             // A transactional read costs twice a strongly consistent one.

@@ -11,9 +11,8 @@
 //! capacity accounting) means adding a [`Hook`], not a second path.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use crate::capacity::admission::{Demand, TableState, Which};
+use crate::capacity::admission::{Demand, StateRef, Which};
 use crate::capacity::{self, bucket::units_to_micros};
 use crate::catalog::{KeyValues, TableDef};
 use crate::core::{Catalog, Core};
@@ -672,7 +671,7 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             return admission.admit_one_write(&state, &demand);
         }
     }
-    let mut per_table: Vec<(Arc<TableState>, Vec<Demand<'_>>)> = Vec::new();
+    let mut per_table: Vec<(StateRef<'_>, Vec<Demand<'_>>)> = Vec::new();
     for c in changes.iter().filter(|c| c.charged) {
         let at = match per_table
             .iter()
@@ -861,6 +860,7 @@ mod tests {
         LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType,
     };
     use crate::types::AttributeValue;
+    use std::sync::Arc;
 
     /// A table `Tab` (pk, sk) with an LSI on `lsk`, over `shards` item-lock shards.
     fn lsi_table(shards: usize) -> Core {

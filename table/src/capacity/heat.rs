@@ -82,6 +82,7 @@ impl TopKeys {
 /// request, so it is on only when something reads it (split for heat, or contributor
 /// insights); off, every call returns at once.
 #[derive(Debug, Default)]
+#[repr(C)] // `on` first: `PartitionSide` keeps it in its first cache line.
 pub(crate) struct Heat {
     on: bool,
     inner: Mutex<HeatTables>,

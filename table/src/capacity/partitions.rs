@@ -62,21 +62,29 @@ pub enum Side {
 }
 
 /// One side (read or write) of one partition.
+///
+/// Laid out so that a request on a partition without its own limit touches one cache
+/// line of it: the bucket, the consumed count and the heat switch come first, in
+/// order, in a line of their own. Requests land on random partitions, and with the
+/// rest of a GetItem between two of them the partition's lines are rarely still in
+/// the nearest caches (`benches/capacity_overhead.rs`).
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub struct PartitionSide {
     /// Its share of the provisioned rate. `None`: not limited (on-demand).
     pub(crate) bucket: Option<Bucket>,
+    /// Micro-units admitted here (own share or borrowed), ever.
+    pub(crate) consumed_micros: AtomicU64,
+    /// Which keys this window's traffic went to (`capacity::heat`).
+    pub(crate) heat: Heat,
     /// The most one partition serves, whatever the table's capacity (3,000 RCU and
     /// 1,000 WCU per second by default, one second of burst): DynamoDB's per-partition
     /// limit, which adaptive capacity cannot lift and only a split can. `None` when
     /// `CapacityOptions::partition_limits` is off.
+    /// Read only when the resource's `limited` says there is one.
     pub(crate) limit: Option<Bucket>,
-    /// Micro-units admitted here (own share or borrowed), ever.
-    pub(crate) consumed_micros: AtomicU64,
     /// Requests refused here.
     pub(crate) throttled: AtomicU64,
-    /// Which keys this window's traffic went to (`capacity::heat`).
-    pub(crate) heat: Heat,
 }
 
 impl PartitionSide {
@@ -124,6 +132,14 @@ pub struct Resource {
     pub(crate) mode: Mode,
     /// Sorted by `start_hash`; the first starts at 0. Never empty.
     pub(crate) partitions: Vec<Partition>,
+    /// Each partition's `start_hash`, in the same order: routing searches these eight
+    /// bytes apiece rather than partitions a few cache lines apart each.
+    starts: Box<[u64]>,
+    /// Whether the partitions are `n` equal ranges (`start_of`), as until a split.
+    equal_ranges: bool,
+    /// Whether partitions have their own limit (`PartitionSide::limit`): the resource's
+    /// switch, so that a request does not read a partition's second line to find out.
+    pub(crate) limited: bool,
     /// The whole resource's buckets: the provisioned rate (every admitted request is
     /// charged here; adaptive policies borrow from it), or the on-demand maximum.
     /// `None`: not limited.
@@ -232,7 +248,7 @@ impl Resource {
                 .then(|| share_bucket(units, 1, PARTITION_LIMIT_BURST_SECS, true, now_us))
         };
         let heat = opts.partition_limits || opts.contributor_insights;
-        let partitions = starts
+        let partitions: Vec<Partition> = starts
             .into_iter()
             .map(|start_hash| {
                 let (read, write) = match mode {
@@ -270,9 +286,14 @@ impl Resource {
                 OnDemandScaler::new(initial_units * MICROS_PER_UNIT as u64 / 2, now_us)
             })
         };
+        let starts: Box<[u64]> = partitions.iter().map(|p| p.start_hash).collect();
+        let equal_ranges = starts.iter().enumerate().all(|(i, &s)| s == start_of(i, n));
         let res = Resource {
             mode,
             partitions,
+            starts,
+            equal_ranges,
+            limited: opts.partition_limits,
             table_read,
             table_write,
             scale_read: scaler(ON_DEMAND_INITIAL_READ_UNITS),
@@ -292,9 +313,20 @@ impl Resource {
 
     /// The partition owning `hash`.
     pub fn partition_of(&self, hash: u64) -> usize {
+        let n = self.starts.len();
+        if self.equal_ranges {
+            // Equal ranges: `⌊hash × n / 2⁶⁴⌋` is the partition or the one before it
+            // (the starts are rounded down), so one multiplication and a look at the
+            // next start replace a search whose every step a random hash mispredicts.
+            let guess = ((u128::from(hash) * n as u128) >> 64) as usize;
+            return match self.starts.get(guess + 1) {
+                Some(&next) if next <= hash => guess + 1,
+                _ => guess,
+            };
+        }
         // partitions[0] starts at 0, so at least one start is ≤ hash.
-        self.partitions
-            .partition_point(|p| p.start_hash <= hash)
+        self.starts
+            .partition_point(|&start| start <= hash)
             .saturating_sub(1)
     }
 
@@ -321,6 +353,15 @@ impl Resource {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partition_sides_hot_fields_share_its_first_cache_line() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<PartitionSide>(), 64);
+        assert!(offset_of!(PartitionSide, consumed_micros) + size_of::<AtomicU64>() <= 64);
+        // Heat is `repr(C)` with its switch first.
+        assert!(offset_of!(PartitionSide, heat) < 64);
+    }
 
     #[test]
     fn partition_count_follows_dynamodb_sizing() {
@@ -353,6 +394,45 @@ mod tests {
         assert_eq!(w.cap(), 300 * 1000 * MICROS_PER_UNIT);
         let t = r.table_write.as_ref().unwrap();
         assert_eq!(t.rate_per_sec(), 4000 * MICROS_PER_UNIT as u64);
+    }
+
+    #[test]
+    fn routing_by_multiplication_agrees_with_the_search_for_every_count() {
+        let o = CapacityOptions::default();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for n in (1..=70).chain([1000, MAX_PARTITIONS]) {
+            let starts: Vec<u64> = (0..n).map(|i| start_of(i, n)).collect();
+            let mode = Mode::Provisioned {
+                read_units: 5,
+                write_units: 5,
+            };
+            let r = Resource::with_starts(mode, starts.clone(), &o, 0);
+            assert!(r.equal_ranges);
+            let search = |h: u64| starts.partition_point(|&s| s <= h) - 1;
+            // Every boundary and its neighbours, then pseudo-random hashes.
+            let edges = starts
+                .iter()
+                .flat_map(|&s| [s.saturating_sub(1), s, s.saturating_add(1)]);
+            for h in edges.chain([u64::MAX]) {
+                assert_eq!(r.partition_of(h), search(h), "n {n}, hash {h}");
+            }
+            for _ in 0..200 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                assert_eq!(r.partition_of(x), search(x), "n {n}, hash {x}");
+            }
+        }
+        // Split ranges are searched.
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        let r = Resource::with_starts(mode, vec![0, 10, 1 << 63], &o, 0);
+        assert!(!r.equal_ranges);
+        assert_eq!(r.partition_of(9), 0);
+        assert_eq!(r.partition_of(10), 1);
+        assert_eq!(r.partition_of(u64::MAX), 2);
     }
 
     #[test]

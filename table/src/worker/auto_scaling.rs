@@ -23,7 +23,7 @@ pub(crate) fn run(core: &Core) -> Result<Vec<ScalingActivity>, Error> {
             continue;
         };
         let state = core.admission.state(&def);
-        let decisions = core.auto_scaler.lock().evaluate(&def, state, now);
+        let decisions = core.auto_scaler.lock().evaluate(&def, state.to_arc(), now);
         for decision in decisions {
             let mut update = UpdateTableInput {
                 table_name: name.clone(),

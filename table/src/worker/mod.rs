@@ -143,7 +143,7 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
     // table's partitions.
     if schedule.last_split_check.elapsed() >= SPLIT_CHECK_INTERVAL {
         schedule.last_split_check = Instant::now();
-        core.admission.split_hot();
+        core.split_partitions();
     }
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
