@@ -727,7 +727,7 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
                 hash,
                 partition: state.gsis[i].1.partition_of(hash),
                 micros: units_to_micros(units * factor),
-                key: entry_of.and_then(|item| item.get(&g.key.hash.name)),
+                key: entry_of.map(|item| (item, g.key.hash.name.as_str())),
             });
         }
     }
@@ -737,12 +737,13 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
     admission.admit_writes(&per_table)
 }
 
-/// The partition-key value of a change's item, for the partition view's heaviest keys.
-fn partition_key_of<'a>(c: &'a Change<'_>) -> Option<&'a AttributeValue> {
+/// A change's item and its partition-key attribute's name, for the partition view's
+/// heaviest keys.
+fn partition_key_of<'a>(c: &'a Change<'_>) -> Option<(&'a Item, &'a str)> {
     c.new
         .as_ref()
         .or(c.old.as_ref())
-        .and_then(|item| item.get(&c.def.key.hash.name))
+        .map(|item| (item, c.def.key.hash.name.as_str()))
 }
 
 /// `capacity::write_charge` of a change to a table without indexes, with the new item's

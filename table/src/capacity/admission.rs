@@ -34,7 +34,7 @@ use super::CapacityOptions;
 use crate::catalog::TableDef;
 use crate::error::{CapacityOperation, Error, ThrottleLimit};
 use crate::shapes::BillingMode;
-use crate::types::AttributeValue;
+use crate::types::Item;
 
 /// Which resource of a table: the table itself, or its GSI at this position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -247,14 +247,18 @@ pub(crate) struct Demand<'a> {
     pub(crate) hash: u64,
     pub(crate) partition: usize,
     pub(crate) micros: i64,
-    /// The partition key, for the partition view's heaviest keys (read only when the
-    /// key enters them).
-    pub(crate) key: Option<&'a AttributeValue>,
+    /// The item and the name of its partition-key attribute, for the partition view's
+    /// heaviest keys: looked up only when the key enters them, not by name on every
+    /// write for a view that is usually off.
+    pub(crate) key: Option<(&'a Item, &'a str)>,
 }
 
 /// A key's text for the partition view: its DynamoDB JSON.
-fn label(key: Option<&AttributeValue>) -> impl FnOnce() -> Option<String> + '_ {
-    move || key.and_then(|k| serde_json::to_string(k).ok())
+fn label<'a>(key: Option<(&'a Item, &'a str)>) -> impl FnOnce() -> Option<String> + 'a {
+    move || {
+        key.and_then(|(item, name)| item.get(name))
+            .and_then(|k| serde_json::to_string(k).ok())
+    }
 }
 
 /// The admission registry of one database: a [`TableState`] per table, by table id.
@@ -472,7 +476,7 @@ impl Admission {
             for d in demands {
                 let res = state.resource(d.which);
                 match self.decide(res, Side::Write, d.partition, now) {
-                    Ok(admit) => decisions.push(admit),
+                    Ok(decision) => decisions.push(decision),
                     Err(cause) => {
                         let side = &res.partitions[d.partition].write;
                         side.record_throttle();
@@ -484,9 +488,9 @@ impl Admission {
         }
         let mut decided = decisions.into_iter();
         for (state, demands) in per_table {
-            for (d, admit) in demands.iter().zip(&mut decided) {
+            for (d, decision) in demands.iter().zip(&mut decided) {
                 let res = state.resource(d.which);
-                charge(res, Side::Write, d.partition, admit, d.micros, now);
+                charge(res, Side::Write, d.partition, &decision, d.micros);
                 res.partitions[d.partition]
                     .write
                     .heat
@@ -505,15 +509,15 @@ impl Admission {
         let res = state.resource(d.which);
         let side = &res.partitions[d.partition].write;
         let now = self.now_us();
-        let admit = match self.decide(res, Side::Write, d.partition, now) {
-            Ok(admit) => admit,
+        let decision = match self.decide(res, Side::Write, d.partition, now) {
+            Ok(decision) => decision,
             Err(cause) => {
                 side.record_throttle();
                 side.heat.throttled(d.hash, label(d.key));
                 return Err(state.throttled(d.which, Side::Write, cause));
             }
         };
-        charge(res, Side::Write, d.partition, admit, d.micros, now);
+        charge(res, Side::Write, d.partition, &decision, d.micros);
         side.heat.consumed(d.hash, d.micros, label(d.key));
         Ok(())
     }
@@ -523,15 +527,8 @@ impl Admission {
     /// fact, a conditional write whose condition failed.
     pub(crate) fn charge_write(&self, state: &TableState, hash: u64, micros: i64) {
         let partition = state.table.partition_of(hash);
-        let now = self.now_us();
-        charge(
-            &state.table,
-            Side::Write,
-            partition,
-            Admit::Own,
-            micros,
-            now,
-        );
+        let decision = Decision::at(&state.table, Side::Write, partition, self.now_us());
+        charge(&state.table, Side::Write, partition, &decision, micros);
         state.table.partitions[partition]
             .write
             .heat
@@ -591,8 +588,8 @@ impl Admission {
         let res = state.resource(which);
         let partition = res.partition_of(hash);
         let now = self.now_us();
-        let admit = match self.decide(res, Side::Read, partition, now) {
-            Ok(admit) => admit,
+        let decision = match self.decide(res, Side::Read, partition, now) {
+            Ok(decision) => decision,
             Err(cause) => {
                 let side = &res.partitions[partition].read;
                 side.record_throttle();
@@ -605,8 +602,7 @@ impl Admission {
             which,
             hash,
             partition,
-            admit,
-            now,
+            decision,
         })
     }
 
@@ -617,24 +613,28 @@ impl Admission {
         side: Side,
         partition: usize,
         now: u64,
-    ) -> Result<Admit, Cause> {
+    ) -> Result<Decision, Cause> {
+        let mut d = Decision::at(res, side, partition, now);
         let part = res.partitions[partition].side(side);
         // The partition's own limit comes first: nothing lifts it.
         if res.limited
             && part
                 .limit
                 .as_ref()
-                .is_some_and(|l| !super::bucket::admits(l.balance_at(now)))
+                .is_some_and(|l| !super::bucket::admits(l.balance_with(d.limit_earned)))
         {
             return Err(Cause::PartitionLimit);
         }
-        let table = res.table_bucket(side).map(|b| b.balance_at(now));
-        let own = part.bucket.as_ref().map(|b| b.balance_at(now));
+        let table = res
+            .table_bucket(side)
+            .map(|b| b.balance_with(d.table_earned));
+        let own = part.bucket.as_ref().map(|b| b.balance_with(d.own_earned));
         if let (Some(partition), Some(table)) = (own, table) {
             // Provisioned: the policy decides.
-            return match self.opts.policy.admit(Balances { partition, table }) {
+            d.admit = self.opts.policy.admit(Balances { partition, table });
+            return match d.admit {
                 Admit::Throttle => Err(Cause::Provisioned),
-                admit => Ok(admit),
+                _ => Ok(d),
             };
         }
         // On demand: the maximum, then what the resource has scaled to.
@@ -644,25 +644,54 @@ impl Admission {
         if res.scaler(side).is_some_and(|s| !s.admits(now)) {
             return Err(Cause::OnDemandScaling);
         }
-        Ok(Admit::Own)
+        Ok(d)
     }
 }
 
-/// Charges `micros` as decided at `now`.
-fn charge(res: &Resource, side: Side, partition: usize, admit: Admit, micros: i64, now: u64) {
+/// How one request on one partition side is charged: the policy's decision, and the
+/// credit each of its buckets had earned when it was taken. Decision and charge read
+/// the clock once, and compute each bucket's credit once.
+#[derive(Debug, Clone, Copy)]
+struct Decision {
+    admit: Admit,
+    own_earned: i64,
+    table_earned: i64,
+    limit_earned: i64,
+}
+
+impl Decision {
+    /// `Admit::Own` on `res`'s partition `partition` at `now`, before any policy.
+    fn at(res: &Resource, side: Side, partition: usize, now: u64) -> Decision {
+        let part = res.partitions[partition].side(side);
+        let earned = |b: Option<&super::bucket::Bucket>| b.map_or(0, |b| b.earned(now));
+        Decision {
+            admit: Admit::Own,
+            own_earned: earned(part.bucket.as_ref()),
+            table_earned: earned(res.table_bucket(side)),
+            limit_earned: if res.limited {
+                earned(part.limit.as_ref())
+            } else {
+                0
+            },
+        }
+    }
+}
+
+/// Charges `micros` as decided.
+fn charge(res: &Resource, side: Side, partition: usize, d: &Decision, micros: i64) {
     let p = res.partitions[partition].side(side);
-    if admit == Admit::Own {
+    if d.admit == Admit::Own {
         if let Some(b) = &p.bucket {
-            b.charge(micros, now);
+            b.charge_with(micros, d.own_earned);
         }
     }
     if res.limited {
         if let Some(l) = &p.limit {
-            l.charge(micros, now);
+            l.charge_with(micros, d.limit_earned);
         }
     }
     if let Some(t) = res.table_bucket(side) {
-        t.charge(micros, now);
+        t.charge_with(micros, d.table_earned);
     }
     if let Some(s) = res.scaler(side) {
         s.charge(micros);
@@ -738,10 +767,9 @@ pub(crate) struct ReadGrant<'a> {
     which: Which,
     hash: u64,
     partition: usize,
-    admit: Admit,
-    /// When it was admitted: the charge is taken as of then, so that a read's
-    /// decisions and charges depend on one clock reading.
-    now: u64,
+    /// Taken when it was admitted: the charge is taken as of then, so that a read's
+    /// decision and charge depend on one clock reading.
+    decision: Decision,
 }
 
 impl ReadGrant<'_> {
@@ -749,14 +777,7 @@ impl ReadGrant<'_> {
     pub(crate) fn charge(&self, units: f64) {
         let micros = units_to_micros(units);
         let res = self.state.resource(self.which);
-        charge(
-            res,
-            Side::Read,
-            self.partition,
-            self.admit,
-            micros,
-            self.now,
-        );
+        charge(res, Side::Read, self.partition, &self.decision, micros);
         res.partitions[self.partition]
             .read
             .heat

@@ -121,24 +121,32 @@ impl Bucket {
         }
     }
 
-    /// The credit earned from the origin to `now_us`.
-    fn earned(&self, now_us: u64) -> i64 {
+    /// The credit earned from the origin to `now_us`. Admission computes it once per
+    /// request and bucket, and passes it to [`Bucket::balance_with`] and
+    /// [`Bucket::charge_with`].
+    pub fn earned(&self, now_us: u64) -> i64 {
         credit(self.rate_per_sec, now_us.saturating_sub(self.origin_us))
     }
 
     /// The balance at `now_us`: one load.
     pub fn balance_at(&self, now_us: u64) -> i64 {
-        balance_of(
-            self.earned(now_us),
-            self.mark.load(Ordering::Acquire),
-            self.cap,
-        )
+        self.balance_with(self.earned(now_us))
+    }
+
+    /// The balance when the rate has earned `earned` (`Bucket::earned`).
+    pub fn balance_with(&self, earned: i64) -> i64 {
+        balance_of(earned, self.mark.load(Ordering::Acquire), self.cap)
     }
 
     /// Takes `micros` at `now_us` (possibly into debt).
     pub fn charge(&self, micros: i64, now_us: u64) {
+        self.charge_with(micros, self.earned(now_us));
+    }
+
+    /// Takes `micros` when the rate has earned `earned` (`Bucket::earned`).
+    pub fn charge_with(&self, micros: i64, earned: i64) {
         debug_assert!(micros >= 0, "a charge is not negative");
-        let (earned, cap) = (self.earned(now_us), self.cap);
+        let cap = self.cap;
         // Infallible: the closure always returns Some.
         let _ = self
             .mark
