@@ -14,12 +14,12 @@ use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
 use crate::item_collections;
-use crate::keys::{entry_key, pk_hash};
+use crate::keys::{entry_key, header_hash, key_position};
 use crate::shapes::{
     BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
     ItemCollectionMetrics, KeysAndAttributes, WriteRequest,
 };
-use crate::stored::read_item;
+use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, AttributeValue, Item};
 use crate::write::{validate_new_item, write_item, ItemWrite};
 
@@ -107,7 +107,9 @@ impl super::Database {
                 }
                 // Each key is admitted as its own GetItem; a throttled one comes back in
                 // UnprocessedKeys.
-                let grant = match core.admission.read(&def, None, pk_hash(&kv.pk)?) {
+                let entry = entry_key(def.id, &kv.pk, kv.sk.as_ref())?;
+                let (hash, position) = (header_hash(&entry), key_position(&entry));
+                let grant = match core.admission.read(&def, None, hash, position) {
                     Ok(g) => g,
                     Err(e) if is_throttle(&e) => {
                         unprocessed.push(raw.clone());
@@ -116,7 +118,10 @@ impl super::Database {
                     }
                     Err(e) => return Err(e),
                 };
-                let item = read_item(core.backend.as_ref(), &def, &kv)?;
+                let item = match core.backend.get(&entry, None)? {
+                    Some(v) => Some(decode_stored(&entry, &v)?),
+                    None => None,
+                };
                 read += 1;
                 let size = item.as_ref().map_or(0, item_size_bytes);
                 let units = capacity::read_units(size, consistent);

@@ -11,7 +11,7 @@ use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs, LegacyInputs};
 use crate::item_collections;
-use crate::keys::{entry_key, header_hash};
+use crate::keys::{entry_key, header_hash, key_position};
 use crate::shapes::{
     DeleteItemInput, DeleteItemOutput, GetItemInput, GetItemOutput, PutItemInput, PutItemOutput,
     ReturnItemCollectionMetrics, ReturnValue, ReturnValuesOnConditionCheckFailure, UpdateItemInput,
@@ -190,7 +190,9 @@ impl super::Database {
         })?;
         // Admitted on the balance before the read; charged what the read consumed.
         let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
-        let grant = core.admission.read(&def, None, header_hash(&entry))?;
+        let grant = core
+            .admission
+            .read(&def, None, header_hash(&entry), key_position(&entry))?;
         let stored = core.backend.get(&entry, None)?;
         let item = match &stored {
             Some(v) => Some(decode_stored(&entry, v)?),

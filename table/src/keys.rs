@@ -94,21 +94,21 @@ pub(crate) fn partition_prefix(id: u32, pk: &AttributeValue) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// The partition-key hash of `pk`: the one every key with this partition value carries
-/// in its header, and what capacity admission routes a request to a partition by.
-///
-/// # Errors
-/// As [`push_key_value`].
-pub(crate) fn pk_hash(pk: &AttributeValue) -> Result<u64, TypeError> {
-    composite_pk_hash(std::slice::from_ref(pk))
-}
-
 /// The partition-key hash in the header of `key` (an item, LSI or GSI entry key, or a
 /// scan bound); 0 for a key too short to hold one (a bound at the start of an id).
 pub(crate) fn header_hash(key: &[u8]) -> u64 {
     key.get(4..KEY_HEADER_BYTES)
         .and_then(|h| <[u8; 8]>::try_from(h).ok())
         .map_or(0, u64::from_be_bytes)
+}
+
+/// A base-table item key's position in its table's key space: its bytes after the
+/// table id (`[hash][partition key][sort key]`, ordered as DynamoDB orders an item
+/// collection), by which capacity admission routes within a collection split on the
+/// sort key (`capacity::partitions::PartitionStart`). `None` for a key too short.
+pub(crate) fn key_position(key: &[u8]) -> Option<&[u8]> {
+    key.get(4..)
+        .filter(|rest| rest.len() >= KEY_HEADER_BYTES - 4)
 }
 
 /// The key of a base-table item, or of an LSI entry (whose "pk" is the table's).

@@ -16,8 +16,8 @@ use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, Validation
 use crate::expr::SortCondition;
 use crate::exprs::{self, Compiled, ExprInputs, LegacyInputs};
 use crate::keys::{
-    composite_partition_prefix, entry_key, header_hash, prefix_bounds, prefix_successor,
-    push_key_value, segment_bounds, KeyRange,
+    composite_partition_prefix, entry_key, header_hash, key_position, prefix_bounds,
+    prefix_successor, push_key_value, segment_bounds, KeyRange,
 };
 use crate::secondary_index::index_entry_key;
 use crate::shapes::{
@@ -268,9 +268,18 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         Some((i, true)) => Some(i.name.as_str()),
         _ => None,
     };
-    let grant = core
-        .admission
-        .read(spec.target.def, gsi, bound_hash(&spec.start))?;
+    // A base-table page starts at a key position (routing within a collection split on
+    // the sort key); an index's keys are not the table's positions.
+    let start_key = match (&spec.start, spec.target.index) {
+        (Bound::Included(k) | Bound::Excluded(k), None) => Some(k.clone()),
+        _ => None,
+    };
+    let grant = core.admission.read(
+        spec.target.def,
+        gsi,
+        bound_hash(&spec.start),
+        start_key.as_deref().and_then(key_position),
+    )?;
     let snapshot = core.backend.snapshot();
     let iter = core
         .backend

@@ -33,7 +33,7 @@ use crate::error::{CancellationReason, Error, ValidationError};
 use crate::exprs::{self, Compiled, ExprInputs};
 use crate::item_collections;
 use crate::items::{check_condition, update_mutation};
-use crate::keys::{entry_key, header_hash};
+use crate::keys::{entry_key, header_hash, key_position};
 use crate::shapes::{
     ConsumedCapacity, ItemCollectionMetrics, ItemResponse, ReturnConsumedCapacity,
     ReturnItemCollectionMetrics, ReturnValuesOnConditionCheckFailure, TransactGetItemsInput,
@@ -162,7 +162,10 @@ impl super::Database {
         // consumes nothing.
         let mut grants = Vec::with_capacity(reads.len());
         for (i, (def, k, _)) in reads.iter().enumerate() {
-            match core.admission.read(def, None, header_hash(k)) {
+            match core
+                .admission
+                .read(def, None, header_hash(k), key_position(k))
+            {
                 Ok(grant) => grants.push(grant),
                 // DynamoDB cancels a transaction without the capacity for it, naming the
                 // throttle in the throttled item's position.

@@ -18,7 +18,7 @@ use crate::catalog::{KeyValues, TableDef};
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
 use crate::gsi_queue;
-use crate::keys::{composite_pk_hash, entry_key, header_hash, partition_prefix};
+use crate::keys::{composite_pk_hash, entry_key, header_hash, key_position, partition_prefix};
 use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
 use crate::streams;
@@ -541,7 +541,12 @@ fn charge_failed_condition(core: &Core, def: &TableDef, item_key: &[u8], old: Op
     }
     let units = capacity::write_units(old.map_or(0, item_size_bytes)).max(1.0);
     let state = admission.state(def);
-    admission.charge_write(&state, header_hash(item_key), units_to_micros(units));
+    admission.charge_write(
+        &state,
+        header_hash(item_key),
+        key_position(item_key),
+        units_to_micros(units),
+    );
 }
 
 fn base_write(c: &Change<'_>, batch: &mut WriteBatch) -> Result<(), Error> {
@@ -661,10 +666,12 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         if c.charged && c.def.gsis.is_empty() && c.def.lsis.is_empty() {
             let state = admission.state(c.def);
             let hash = header_hash(&c.item_key);
+            let position = key_position(&c.item_key);
             let demand = Demand {
                 which: Which::Table,
                 hash,
-                partition: state.table.partition_of(hash),
+                position,
+                partition: state.table.partition_of_key(hash, position),
                 micros: units_to_micros(index_free_units(c) * factor),
                 key: partition_key_of(c),
             };
@@ -685,11 +692,13 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         };
         let (state, demands) = &mut per_table[at];
         let table_hash = header_hash(&c.item_key);
-        let table_partition = state.table.partition_of(table_hash);
+        let position = key_position(&c.item_key);
+        let table_partition = state.table.partition_of_key(table_hash, position);
         if c.def.gsis.is_empty() && c.def.lsis.is_empty() {
             demands.push(Demand {
                 which: Which::Table,
                 hash: table_hash,
+                position,
                 partition: table_partition,
                 micros: units_to_micros(index_free_units(c) * factor),
                 key: partition_key_of(c),
@@ -701,6 +710,7 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
         demands.push(Demand {
             which: Which::Table,
             hash: table_hash,
+            position,
             partition: table_partition,
             micros: units_to_micros(table_units * factor),
             key: partition_key_of(c),
@@ -725,6 +735,7 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             demands.push(Demand {
                 which: Which::Gsi(i),
                 hash,
+                position: None,
                 partition: state.gsis[i].1.partition_of(hash),
                 micros: units_to_micros(units * factor),
                 key: entry_of.map(|item| (item, g.key.hash.name.as_str())),

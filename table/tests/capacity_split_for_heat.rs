@@ -3,7 +3,9 @@
 //! sharing a partition with a warm one is throttled (`…KeyRangeThroughputExceeded`)
 //! until the minute's split isolates it; a single key cannot be split further; the
 //! partition view names the heaviest keys; a table past the size a partition holds is
-//! split into as many partitions as its size needs.
+//! split into as many partitions as its size needs; a hot item collection that has a
+//! partition of its own is split on its sort key, unless its traffic climbs a rising
+//! sort key.
 
 mod support;
 
@@ -272,4 +274,142 @@ fn a_table_is_split_by_size_one_partition_per_size_limit() {
         .iter()
         .all(|p| p.write.share_units_per_sec == Some(300.0)));
     assert!(db.run_capacity_splits().is_empty(), "split once");
+}
+
+/// One clock second of `n` one-WCU writes to collection "A" of table "Coll" (pk, sk), the
+/// sort keys given by `sort(i)` for the i-th write overall; returns the throttled writes.
+fn collection_second(
+    db: &Database,
+    clock: &ManualClock,
+    n: u32,
+    first: &mut u64,
+    sort: impl Fn(u64) -> String,
+) -> u32 {
+    let mut throttled = 0;
+    for _ in 0..n {
+        let put = db.put_item(PutItemInput {
+            table_name: "Coll".into(),
+            item: item(&[("pk", s("A")), ("sk", s(&sort(*first))), ("v", s("x"))]),
+            ..Default::default()
+        });
+        *first += 1;
+        if put.is_err() {
+            throttled += 1;
+        }
+    }
+    clock.advance_secs(1);
+    throttled
+}
+
+fn collection_table() -> CreateTableInput {
+    CreateTableInput {
+        billing_mode: Some(BillingMode::Provisioned),
+        provisioned_throughput: Some(ProvisionedThroughput {
+            read_capacity_units: 5,
+            write_capacity_units: 990,
+        }),
+        ..simple_table("Coll", Some(ScalarAttributeType::S))
+    }
+}
+
+/// Sort keys over 100 values in a scrambled order (not rising).
+fn scrambled(i: u64) -> String {
+    format!("item#{:03}", (i * 37) % 100)
+}
+
+/// Rising sort keys (a timestamp).
+fn rising(i: u64) -> String {
+    format!("t#{i:09}")
+}
+
+#[test]
+fn a_hot_item_collection_is_split_on_its_sort_key() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    db.create_table(collection_table()).unwrap();
+    let mut i = 0;
+    // Minute 1: 1,500 WCU on the one partition; the split isolates A's collection.
+    for _ in 0..60 {
+        assert_eq!(
+            collection_second(&db, &clock, 1_500, &mut i, scrambled),
+            500
+        );
+    }
+    let first = db.run_capacity_splits();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].at_key, None, "between partition keys first");
+    // Minute 2: A alone in its partition, still over 1,000: split on the sort key.
+    for _ in 0..60 {
+        assert_eq!(
+            collection_second(&db, &clock, 1_500, &mut i, scrambled),
+            500
+        );
+    }
+    let second = db.run_capacity_splits();
+    assert_eq!(second.len(), 1, "{second:?}");
+    let cut = second[0].at_key.clone().expect("a cut on the sort key");
+    assert_eq!(second[0].into, vec![second[0].start_hash; 2]);
+    // The cut is a key position inside A's collection, around the middle of its sort keys.
+    let text = String::from_utf8_lossy(&cut);
+    assert!(
+        text.contains("item#04") || text.contains("item#05"),
+        "{text}"
+    );
+    let view = db.capacity_view("Coll").unwrap();
+    let parts = &view.resources[0].partitions;
+    let of_a: Vec<_> = parts
+        .iter()
+        .filter(|p| p.hash_start == second[0].start_hash)
+        .collect();
+    assert_eq!(of_a.len(), 2);
+    assert!(of_a[0].key_start.is_none() && of_a[1].key_start.is_some());
+    // Each half serves about half the writes: nothing is throttled now.
+    for _ in 0..5 {
+        assert_eq!(collection_second(&db, &clock, 1_500, &mut i, scrambled), 0);
+    }
+    // Reads route by position too: a read of a low sort key charges the lower half.
+    let before = db.capacity_view("Coll").unwrap().resources[0]
+        .partitions
+        .clone();
+    db.get_item(GetItemInput {
+        table_name: "Coll".into(),
+        key: item(&[("pk", s("A")), ("sk", s("item#001"))]),
+        consistent_read: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    let after = db.capacity_view("Coll").unwrap().resources[0]
+        .partitions
+        .clone();
+    let read_delta = |p: usize| after[p].read.consumed_units - before[p].read.consumed_units;
+    let lower = parts
+        .iter()
+        .position(|p| p.hash_start == second[0].start_hash)
+        .unwrap();
+    assert_eq!(read_delta(lower), 1.0);
+    assert_eq!(read_delta(lower + 1), 0.0);
+}
+
+#[test]
+fn a_rising_sort_key_is_not_split_on() {
+    let clock = ManualClock::new(T0);
+    let db = db_at(&clock, true);
+    db.create_table(collection_table()).unwrap();
+    let mut i = 0;
+    for _ in 0..60 {
+        collection_second(&db, &clock, 1_500, &mut i, rising);
+    }
+    assert_eq!(
+        db.run_capacity_splits().len(),
+        1,
+        "A's collection is isolated"
+    );
+    for _ in 0..60 {
+        assert_eq!(collection_second(&db, &clock, 1_500, &mut i, rising), 500);
+    }
+    assert!(
+        db.run_capacity_splits().is_empty(),
+        "a cut would leave every next write above it"
+    );
+    assert_eq!(collection_second(&db, &clock, 1_500, &mut i, rising), 500);
 }

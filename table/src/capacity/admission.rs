@@ -222,8 +222,12 @@ pub struct PartitionSplit {
     pub at_micros: u64,
     /// The first hash of the partition that was split.
     pub start_hash: u64,
-    /// The first hashes of the partitions it became, its own first.
+    /// The first hashes of the partitions it became, its own first. A split on the sort
+    /// key names its hash twice.
     pub into: Vec<u64>,
+    /// For a split on the sort key: the key position it cut at (the first item key, less
+    /// its table id, that the new partition owns; `docs/capacity.md`).
+    pub at_key: Option<Vec<u8>>,
 }
 
 /// Why a request was refused.
@@ -245,6 +249,10 @@ pub(crate) struct Demand<'a> {
     pub(crate) which: Which,
     /// The partition-key hash (`partition` is the partition owning it).
     pub(crate) hash: u64,
+    /// The item's key position (its key's bytes after the table id), for routing within
+    /// a collection split on the sort key and for the sample that finds such splits.
+    /// `None` for a GSI's entry.
+    pub(crate) position: Option<&'a [u8]>,
     pub(crate) partition: usize,
     pub(crate) micros: i64,
     /// The item and the name of its partition-key attribute, for the partition view's
@@ -417,6 +425,7 @@ impl Admission {
                     at_micros: now,
                     start_hash: s.start_hash,
                     into: s.into,
+                    at_key: s.at_key.map(Vec::from),
                 }));
                 Arc::new(replacement)
             };
@@ -491,10 +500,12 @@ impl Admission {
             for (d, decision) in demands.iter().zip(&mut decided) {
                 let res = state.resource(d.which);
                 charge(res, Side::Write, d.partition, &decision, d.micros);
-                res.partitions[d.partition]
-                    .write
-                    .heat
-                    .consumed(d.hash, d.micros, label(d.key));
+                res.partitions[d.partition].write.heat.consumed(
+                    d.hash,
+                    d.position,
+                    d.micros,
+                    label(d.key),
+                );
             }
         }
         Ok(())
@@ -518,21 +529,28 @@ impl Admission {
             }
         };
         charge(res, Side::Write, d.partition, &decision, d.micros);
-        side.heat.consumed(d.hash, d.micros, label(d.key));
+        side.heat
+            .consumed(d.hash, d.position, d.micros, label(d.key));
         Ok(())
     }
 
     /// Charges `micros` of write capacity to the table partition owning `hash` without
     /// deciding anything (into debt if need be): for what DynamoDB consumes after the
     /// fact, a conditional write whose condition failed.
-    pub(crate) fn charge_write(&self, state: &TableState, hash: u64, micros: i64) {
-        let partition = state.table.partition_of(hash);
+    pub(crate) fn charge_write(
+        &self,
+        state: &TableState,
+        hash: u64,
+        position: Option<&[u8]>,
+        micros: i64,
+    ) {
+        let partition = state.table.partition_of_key(hash, position);
         let decision = Decision::at(&state.table, Side::Write, partition, self.now_us());
         charge(&state.table, Side::Write, partition, &decision, micros);
         state.table.partitions[partition]
             .write
             .heat
-            .consumed(hash, micros, || None);
+            .consumed(hash, position, micros, || None);
     }
 
     /// Admits a read of `def` (`gsi`: of that GSI; an LSI reads the table's capacity) on
@@ -545,6 +563,7 @@ impl Admission {
         def: &'a TableDef,
         gsi: Option<&str>,
         hash: u64,
+        position: Option<&'a [u8]>,
     ) -> Result<Option<ReadGrant<'a>>, Error> {
         if !self.enforcing() {
             return Ok(None);
@@ -571,7 +590,13 @@ impl Admission {
             Some(i) => Which::Gsi(i),
             None => Which::Table,
         };
-        self.admit_read(state, which, hash).map(Some)
+        // A GSI's keys are not the table's positions.
+        let position = if which == Which::Table {
+            position
+        } else {
+            None
+        };
+        self.admit_read(state, which, hash, position).map(Some)
     }
 
     /// Decides a read of `which`'s partition owning `hash`; the grant charges its units
@@ -584,9 +609,10 @@ impl Admission {
         state: StateRef<'a>,
         which: Which,
         hash: u64,
+        position: Option<&'a [u8]>,
     ) -> Result<ReadGrant<'a>, Error> {
         let res = state.resource(which);
-        let partition = res.partition_of(hash);
+        let partition = res.partition_of_key(hash, position);
         let now = self.now_us();
         let decision = match self.decide(res, Side::Read, partition, now) {
             Ok(decision) => decision,
@@ -601,6 +627,7 @@ impl Admission {
             state,
             which,
             hash,
+            position,
             partition,
             decision,
         })
@@ -766,6 +793,7 @@ pub(crate) struct ReadGrant<'a> {
     state: StateRef<'a>,
     which: Which,
     hash: u64,
+    position: Option<&'a [u8]>,
     partition: usize,
     /// Taken when it was admitted: the charge is taken as of then, so that a read's
     /// decision and charge depend on one clock reading.
@@ -781,6 +809,6 @@ impl ReadGrant<'_> {
         res.partitions[self.partition]
             .read
             .heat
-            .consumed(self.hash, micros, || None);
+            .consumed(self.hash, self.position, micros, || None);
     }
 }

@@ -92,6 +92,60 @@ pub(crate) struct Heat {
 pub(crate) struct HeatTables {
     pub(crate) consumed: TopKeys,
     pub(crate) throttled: TopKeys,
+    /// Where in their item collections the window's consumption fell.
+    pub(crate) positions: PositionSample,
+}
+
+/// The most positions a [`PositionSample`] keeps.
+pub const POSITION_SAMPLES: usize = 32;
+/// A sampled position is kept to this many bytes: a prefix of a key position is a
+/// valid split point, and it bounds the sample's memory.
+pub const POSITION_SAMPLE_BYTES: usize = 64;
+
+/// A systematic sample of the key positions (the item key's bytes after the table id)
+/// that consumed capacity, in arrival order, for splits on the sort key
+/// (`capacity::split`): every `stride`-th request is kept, and when
+/// [`POSITION_SAMPLES`] are kept, every other one is dropped and the stride doubles.
+/// Deterministic: the same requests keep the same sample.
+#[derive(Debug, Clone)]
+pub(crate) struct PositionSample {
+    stride: u64,
+    seen: u64,
+    /// (position prefix, micro-units), oldest first.
+    pub(crate) kept: Vec<(Box<[u8]>, u64)>,
+}
+
+impl Default for PositionSample {
+    fn default() -> Self {
+        PositionSample {
+            stride: 1,
+            seen: 0,
+            kept: Vec::new(),
+        }
+    }
+}
+
+impl PositionSample {
+    pub(crate) fn add(&mut self, position: &[u8], weight: u64) {
+        let index = self.seen;
+        self.seen += 1;
+        if !index.is_multiple_of(self.stride) {
+            return;
+        }
+        if self.kept.len() == POSITION_SAMPLES {
+            let mut i = 0;
+            self.kept.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.stride = self.stride.saturating_mul(2);
+            if !index.is_multiple_of(self.stride) {
+                return;
+            }
+        }
+        let prefix = &position[..position.len().min(POSITION_SAMPLE_BYTES)];
+        self.kept.push((prefix.into(), weight));
+    }
 }
 
 impl Heat {
@@ -103,10 +157,22 @@ impl Heat {
         }
     }
 
-    pub(crate) fn consumed(&self, hash: u64, micros: i64, label: impl FnOnce() -> Option<String>) {
+    /// Counts `micros` consumed by `hash`'s key at `position` (when known: the item's
+    /// key position, for sort-key splits).
+    pub(crate) fn consumed(
+        &self,
+        hash: u64,
+        position: Option<&[u8]>,
+        micros: i64,
+        label: impl FnOnce() -> Option<String>,
+    ) {
         if self.on {
             let w = micros.max(0) as u64;
-            self.inner.lock().consumed.add(hash, w, label);
+            let mut tables = self.inner.lock();
+            tables.consumed.add(hash, w, label);
+            if let Some(p) = position {
+                tables.positions.add(p, w);
+            }
         }
     }
 
@@ -160,6 +226,31 @@ mod tests {
         assert_eq!(top[0].hash, 42);
         assert!(top[0].weight >= 2_500 && top[0].weight - top[0].error <= 2_501);
         assert!(top.len() <= TOP_KEYS);
+    }
+
+    #[test]
+    fn the_position_sample_is_systematic_bounded_and_in_arrival_order() {
+        let mut s = PositionSample::default();
+        for i in 0..1000u32 {
+            s.add(&i.to_be_bytes(), 1);
+        }
+        assert!(s.kept.len() <= POSITION_SAMPLES && s.kept.len() > POSITION_SAMPLES / 2);
+        let kept: Vec<u32> = s
+            .kept
+            .iter()
+            .map(|(k, _)| u32::from_be_bytes(k[..4].try_into().unwrap()))
+            .collect();
+        // Every stride-th request from the first: 0, 32, 64, … for 1,000 requests.
+        let stride = kept[1] - kept[0];
+        assert!(kept
+            .iter()
+            .enumerate()
+            .all(|(i, &k)| k == i as u32 * stride));
+        assert_eq!(stride, 32);
+        // Long positions are kept as prefixes.
+        let mut t = PositionSample::default();
+        t.add(&[7; 500], 1);
+        assert_eq!(t.kept[0].0.len(), POSITION_SAMPLE_BYTES);
     }
 
     #[test]

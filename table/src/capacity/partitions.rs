@@ -108,13 +108,45 @@ impl PartitionSide {
     }
 }
 
-/// One partition: a hash range and its two sides.
+/// Where a partition starts in the key space, ordered by partition-key hash and then,
+/// within one hash's item collection, by key position: the item key's bytes after the
+/// table id (`[hash][partition key][sort key]`, `crate::keys`), whose order is the sort
+/// key's. A start without a key begins at the hash's first item; one with a key is a
+/// sort-key split, and begins at that position (`None` sorts first).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PartitionStart {
+    pub(crate) hash: u64,
+    /// Begins with `hash`'s eight big-endian bytes.
+    pub(crate) key: Option<Box<[u8]>>,
+}
+
+impl PartitionStart {
+    /// A start at `hash`'s first item.
+    pub(crate) fn at_hash(hash: u64) -> PartitionStart {
+        PartitionStart { hash, key: None }
+    }
+}
+
+/// One partition: a range of the key space and its two sides.
 #[derive(Debug)]
 pub struct Partition {
     /// The first hash it owns; it owns up to the next partition's start.
     pub(crate) start_hash: u64,
+    /// Within `start_hash`'s items, the first key position it owns (a sort-key split);
+    /// `None`: all of them from the first.
+    pub(crate) start_key: Option<Box<[u8]>>,
     pub(crate) read: PartitionSide,
     pub(crate) write: PartitionSide,
+}
+
+impl Partition {
+    /// Where it starts.
+    pub(crate) fn start(&self) -> PartitionStart {
+        PartitionStart {
+            hash: self.start_hash,
+            key: self.start_key.clone(),
+        }
+    }
 }
 
 impl Partition {
@@ -137,6 +169,9 @@ pub struct Resource {
     starts: Box<[u64]>,
     /// Whether the partitions are `n` equal ranges (`start_of`), as until a split.
     equal_ranges: bool,
+    /// Whether any partition starts within an item collection (a sort-key split), so
+    /// that routing must look at key positions.
+    sort_splits: bool,
     /// Whether partitions have their own limit (`PartitionSide::limit`): the resource's
     /// switch, so that a request does not read a partition's second line to find out.
     pub(crate) limited: bool,
@@ -208,7 +243,8 @@ impl Resource {
         let n = partition_count(r, w, opts)
             .max(at_least)
             .min(MAX_PARTITIONS);
-        Resource::with_starts(mode, (0..n).map(|i| start_of(i, n)).collect(), opts, now_us)
+        let starts = (0..n).map(|i| PartitionStart::at_hash(start_of(i, n)));
+        Resource::with_starts(mode, starts.collect(), opts, now_us)
     }
 
     /// A resource billed by `mode` to replace `old` (after UpdateTable): `old`'s
@@ -222,7 +258,7 @@ impl Resource {
     ) -> Resource {
         let (r, w) = mode_units(mode);
         if partition_count(r, w, opts) <= old.partitions.len() {
-            let starts = old.partitions.iter().map(|p| p.start_hash).collect();
+            let starts = old.partitions.iter().map(Partition::start).collect();
             Resource::with_starts(mode, starts, opts, now_us)
         } else {
             Resource::new(mode, old.partitions.len(), opts, now_us)
@@ -230,12 +266,12 @@ impl Resource {
     }
 
     /// A resource billed by `mode` whose partitions start at `starts` (sorted, unique,
-    /// the first 0, at most [`MAX_PARTITIONS`]: a split's ranges). Each partition gets an
+    /// the first at hash 0 without a key, at most [`MAX_PARTITIONS`]: a split's ranges). Each partition gets an
     /// equal share of the rate, whatever its range's width, as DynamoDB divides a
     /// table's throughput evenly across its partitions.
     pub(crate) fn with_starts(
         mode: Mode,
-        starts: Vec<u64>,
+        starts: Vec<PartitionStart>,
         opts: &CapacityOptions,
         now_us: u64,
     ) -> Resource {
@@ -250,7 +286,7 @@ impl Resource {
         let heat = opts.partition_limits || opts.contributor_insights;
         let partitions: Vec<Partition> = starts
             .into_iter()
-            .map(|start_hash| {
+            .map(|start| {
                 let (read, write) = match mode {
                     Mode::Provisioned { .. } => (
                         Some(share_bucket(r, n, burst, full, now_us)),
@@ -259,7 +295,8 @@ impl Resource {
                     Mode::OnDemand { .. } => (None, None),
                 };
                 Partition {
-                    start_hash,
+                    start_hash: start.hash,
+                    start_key: start.key,
                     read: PartitionSide::new(read, limit(opts.partition_read_units_max), heat),
                     write: PartitionSide::new(write, limit(opts.partition_write_units_max), heat),
                 }
@@ -287,12 +324,15 @@ impl Resource {
             })
         };
         let starts: Box<[u64]> = partitions.iter().map(|p| p.start_hash).collect();
-        let equal_ranges = starts.iter().enumerate().all(|(i, &s)| s == start_of(i, n));
+        let sort_splits = partitions.iter().any(|p| p.start_key.is_some());
+        let equal_ranges =
+            !sort_splits && starts.iter().enumerate().all(|(i, &s)| s == start_of(i, n));
         let res = Resource {
             mode,
             partitions,
             starts,
             equal_ranges,
+            sort_splits,
             limited: opts.partition_limits,
             table_read,
             table_write,
@@ -303,11 +343,14 @@ impl Resource {
                 consumed: vec![[0, 0]; n],
             }),
         };
-        debug_assert!(res.partitions.first().is_some_and(|p| p.start_hash == 0));
+        debug_assert!(res
+            .partitions
+            .first()
+            .is_some_and(|p| p.start_hash == 0 && p.start_key.is_none()));
         debug_assert!(res
             .partitions
             .windows(2)
-            .all(|w| w[0].start_hash < w[1].start_hash));
+            .all(|w| w[0].start() < w[1].start()));
         res
     }
 
@@ -328,6 +371,39 @@ impl Resource {
         self.starts
             .partition_point(|&start| start <= hash)
             .saturating_sub(1)
+    }
+
+    /// The partition owning the item at key `position` (its key's bytes after the table
+    /// id, [`PartitionStart`]) of hash `hash`: [`Resource::partition_of`] unless an item
+    /// collection is split on the sort key, then the collection's partition whose start
+    /// is the last at or below the position. `None`: the collection's first partition
+    /// (an LSI or a GSI read, whose key positions are not the table's).
+    pub fn partition_of_key(&self, hash: u64, position: Option<&[u8]>) -> usize {
+        let mut i = self.partition_of(hash);
+        if !self.sort_splits {
+            return i;
+        }
+        while i > 0 {
+            let p = &self.partitions[i];
+            match &p.start_key {
+                Some(start) if p.start_hash == hash && position.is_none_or(|k| k < &start[..]) => {
+                    i -= 1;
+                }
+                _ => break,
+            }
+        }
+        i
+    }
+
+    /// The last hash partition `i` owns (its own start hash when the next partition
+    /// starts within the same item collection).
+    pub fn hash_end(&self, i: usize) -> u64 {
+        let start = self.partitions[i].start_hash;
+        match self.partitions.get(i + 1) {
+            None => u64::MAX,
+            Some(next) if next.start_hash > start => next.start_hash - 1,
+            Some(_) => start,
+        }
     }
 
     pub(crate) fn table_bucket(&self, side: Side) -> Option<&Bucket> {
@@ -406,7 +482,8 @@ mod tests {
                 read_units: 5,
                 write_units: 5,
             };
-            let r = Resource::with_starts(mode, starts.clone(), &o, 0);
+            let at = starts.iter().map(|&h| PartitionStart::at_hash(h)).collect();
+            let r = Resource::with_starts(mode, at, &o, 0);
             assert!(r.equal_ranges);
             let search = |h: u64| starts.partition_point(|&s| s <= h) - 1;
             // Every boundary and its neighbours, then pseudo-random hashes.
@@ -428,11 +505,56 @@ mod tests {
             read_units: 5,
             write_units: 5,
         };
-        let r = Resource::with_starts(mode, vec![0, 10, 1 << 63], &o, 0);
+        let at = [0, 10, 1 << 63].map(PartitionStart::at_hash).to_vec();
+        let r = Resource::with_starts(mode, at, &o, 0);
         assert!(!r.equal_ranges);
         assert_eq!(r.partition_of(9), 0);
         assert_eq!(r.partition_of(10), 1);
         assert_eq!(r.partition_of(u64::MAX), 2);
+    }
+
+    #[test]
+    fn a_collection_split_on_the_sort_key_routes_by_position() {
+        let o = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        let position = |hash: u64, rest: &[u8]| {
+            let mut p = hash.to_be_bytes().to_vec();
+            p.extend_from_slice(rest);
+            p
+        };
+        let starts = vec![
+            PartitionStart::at_hash(0),
+            PartitionStart::at_hash(100),
+            PartitionStart {
+                hash: 100,
+                key: Some(position(100, b"m").into()),
+            },
+            PartitionStart::at_hash(200),
+        ];
+        let r = Resource::with_starts(mode, starts, &o, 0);
+        assert!(r.sort_splits && !r.equal_ranges);
+        assert_eq!(r.partition_of_key(50, None), 0);
+        assert_eq!(r.partition_of_key(100, Some(&position(100, b"a"))), 1);
+        assert_eq!(r.partition_of_key(100, Some(&position(100, b"m"))), 2);
+        assert_eq!(r.partition_of_key(100, Some(&position(100, b"z"))), 2);
+        assert_eq!(
+            r.partition_of_key(100, None),
+            1,
+            "unknown: the collection's first"
+        );
+        assert_eq!(
+            r.partition_of_key(150, None),
+            2,
+            "later hashes: the last one's"
+        );
+        assert_eq!(r.partition_of_key(200, None), 3);
+        assert_eq!(
+            (r.hash_end(1), r.hash_end(2), r.hash_end(3)),
+            (100, 199, u64::MAX)
+        );
     }
 
     #[test]

@@ -12,10 +12,17 @@
 //! the traffic (the key alone in the middle partition), else at the key distribution
 //! point (the hash below which half the counted traffic falls).
 //!
-//! Partitions are ranges of the partition-key hash, so Shale splits between partition
-//! keys only: one partition key's item collection is never split across partitions
-//! (DynamoDB can split on the sort key). After a split each partition gets an equal
-//! share of the provisioned rate, as DynamoDB divides it, and its own limit.
+//! Partitions are ranges of the key space ordered by partition-key hash, then by the
+//! item's key position within its collection (`capacity::partitions::PartitionStart`).
+//! Splits go between partition keys first. When a hot partition is already one
+//! partition key's item collection and that key still carries the traffic, the policy
+//! may split it **on the sort key** ([`SplitPolicy::split_sort_key`]): the default cuts
+//! at the middle of the window's sampled traffic, unless the traffic is one item, or
+//! climbs a monotonically increasing sort key (where the next writes would all land
+//! above any cut: DynamoDB's two cases where a split cannot help). Only a base table's
+//! collections are split on the sort key: a GSI routes by its partition-key hash alone.
+//! After a split each partition gets an equal share of the provisioned rate, as
+//! DynamoDB divides it, and its own limit.
 //!
 //! The policy is a trait so that a researcher can try another: it sees the window's
 //! rates, the limits and the heaviest keys, and returns split points.
@@ -51,6 +58,22 @@ pub struct PartitionHeat {
     pub write_limit: Option<f64>,
     /// The heaviest keys of the busier side (by share of its limit), heaviest first.
     pub top_keys: Vec<KeyWeight>,
+    /// Where the partition starts within `start_hash`'s item collection, when it was
+    /// split on the sort key before (a key position: the item key's bytes after the
+    /// table id, which begin with the hash's eight big-endian bytes).
+    pub start_key: Option<Vec<u8>>,
+    /// A sample of the busier side's traffic by key position, in arrival order
+    /// (`capacity::heat::PositionSample`; positions truncated to 64 bytes).
+    pub positions: Vec<PositionWeight>,
+}
+
+/// One sampled request's key position and its units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionWeight {
+    /// The key position (a prefix of it).
+    pub position: Vec<u8>,
+    /// Units the request consumed.
+    pub units: f64,
 }
 
 impl PartitionHeat {
@@ -71,6 +94,13 @@ pub trait SplitPolicy: Send + Sync + fmt::Debug {
     /// The first hashes of the new partitions that follow the first (each in
     /// `start_hash + 1 ..= end_hash`, any order, duplicates ignored), or none.
     fn split_at(&self, heat: &PartitionHeat) -> Vec<u64>;
+    /// Asked when `split_at` gave nothing: a key position within `start_hash`'s
+    /// item collection at which the partition's items split in two (above
+    /// `start_key`, if any), or none. None unless a policy splits on the sort key.
+    fn split_sort_key(&self, heat: &PartitionHeat) -> Option<Vec<u8>> {
+        let _ = heat;
+        None
+    }
 }
 
 /// Never splits (DynamoDB before split for heat).
@@ -146,7 +176,58 @@ impl SplitPolicy for SplitForHeat {
         }
         Vec::new()
     }
+
+    fn split_sort_key(&self, heat: &PartitionHeat) -> Option<Vec<u8>> {
+        // Only a hot partition that is one collection, still dominated by its key.
+        if heat.utilisation() < self.threshold || heat.start_hash != heat.end_hash {
+            return None;
+        }
+        let prefix = heat.start_hash.to_be_bytes();
+        let sample: Vec<&PositionWeight> = heat
+            .positions
+            .iter()
+            .filter(|p| p.position.starts_with(&prefix))
+            .collect();
+        if sample.len() < MIN_POSITION_SAMPLES {
+            return None;
+        }
+        // One item: nothing to split.
+        if sample.iter().all(|p| p.position == sample[0].position) {
+            return None;
+        }
+        // A monotonically increasing sort key: each request above the last, so any cut
+        // leaves the next writes all on one side.
+        let rising = sample
+            .windows(2)
+            .filter(|w| w[1].position > w[0].position)
+            .count();
+        if rising as f64 >= MONOTONIC_SHARE * (sample.len() - 1) as f64 {
+            return None;
+        }
+        // The weighted middle: the first position with half the sampled units below it.
+        let mut by_position = sample;
+        by_position.sort_by(|a, b| a.position.cmp(&b.position));
+        let total: f64 = by_position.iter().map(|p| p.units).sum();
+        let mut below = 0.0;
+        for p in &by_position {
+            let above_start = heat
+                .start_key
+                .as_ref()
+                .is_none_or(|s| p.position.as_slice() > s.as_slice());
+            if below >= total / 2.0 && above_start && p.position.as_slice() > &prefix[..] {
+                return Some(p.position.clone());
+            }
+            below += p.units;
+        }
+        None
+    }
 }
+
+/// Fewer sampled requests than this say too little about where traffic falls.
+const MIN_POSITION_SAMPLES: usize = 8;
+/// The share of consecutive samples that rise for a sort key to count as monotonically
+/// increasing.
+const MONOTONIC_SHARE: f64 = 0.9;
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -167,6 +248,8 @@ mod tests {
                     units_per_sec,
                 })
                 .collect(),
+            start_key: None,
+            positions: Vec::new(),
         }
     }
 
@@ -194,6 +277,68 @@ mod tests {
             ..heat(900.0, &[(7, 900.0)])
         };
         assert!(p.split_at(&single).is_empty());
+    }
+
+    /// A partition that is hash 7's collection alone, its traffic at positions
+    /// `7 ‖ sort` in the given arrival order.
+    fn collection(sorts: &[u8]) -> PartitionHeat {
+        PartitionHeat {
+            start_hash: 7,
+            end_hash: 7,
+            positions: sorts
+                .iter()
+                .map(|&s| {
+                    let mut position = 7u64.to_be_bytes().to_vec();
+                    position.extend([b'k', s]);
+                    PositionWeight {
+                        position,
+                        units: 1.0,
+                    }
+                })
+                .collect(),
+            ..heat(900.0, &[(7, 900.0)])
+        }
+    }
+
+    #[test]
+    fn a_hot_collection_is_split_at_the_middle_of_its_sort_keys() {
+        let p = SplitForHeat::default();
+        let spread: Vec<u8> = (0..32).map(|i| (i * 7) % 32).collect();
+        let cut = p.split_sort_key(&collection(&spread)).expect("a cut");
+        assert_eq!(&cut[..8], &7u64.to_be_bytes());
+        assert_eq!(&cut[8..], &[b'k', 16]);
+        // A partition of several hashes is split between them instead.
+        let wide = PartitionHeat {
+            end_hash: 9,
+            ..collection(&spread)
+        };
+        assert_eq!(p.split_sort_key(&wide), None);
+        // Below the threshold, nothing.
+        let cool = PartitionHeat {
+            write_units_per_sec: 100.0,
+            ..collection(&spread)
+        };
+        assert_eq!(p.split_sort_key(&cool), None);
+        // A cut is always above where the partition starts.
+        let mut upper = collection(&spread);
+        let mut start = 7u64.to_be_bytes().to_vec();
+        start.extend([b'k', 20]);
+        upper.start_key = Some(start);
+        let cut = p.split_sort_key(&upper).expect("a cut");
+        assert!(cut[9] > 20, "{cut:?}");
+    }
+
+    #[test]
+    fn a_single_item_or_a_rising_sort_key_is_not_split() {
+        let p = SplitForHeat::default();
+        assert_eq!(p.split_sort_key(&collection(&[5; 32])), None);
+        let rising: Vec<u8> = (0..32).collect();
+        assert_eq!(p.split_sort_key(&collection(&rising)), None);
+        assert_eq!(p.split_sort_key(&collection(&[1, 2])), None, "too few");
+        assert_eq!(
+            NoSplits.split_sort_key(&collection(&[3, 1, 2, 0, 5, 4, 7, 6])),
+            None
+        );
     }
 
     #[test]

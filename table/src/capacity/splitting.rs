@@ -8,8 +8,11 @@ use std::sync::atomic::Ordering;
 use super::admission::carry_state;
 use super::bucket::MICROS_PER_UNIT;
 use super::heat::Counted;
-use super::partitions::{partition_count, Resource, Side, Window, MAX_PARTITIONS};
-use super::split::{KeyWeight, PartitionHeat, SplitPolicy, SPLIT_WINDOW_SECS};
+use super::heat::PositionSample;
+use super::partitions::{
+    partition_count, Partition, PartitionStart, Resource, Side, Window, MAX_PARTITIONS,
+};
+use super::split::{KeyWeight, PartitionHeat, PositionWeight, SplitPolicy, SPLIT_WINDOW_SECS};
 use super::CapacityOptions;
 
 /// One split made.
@@ -19,6 +22,19 @@ pub(crate) struct Split {
     pub(crate) start_hash: u64,
     /// The first hashes of the partitions it became, its own start included.
     pub(crate) into: Vec<u64>,
+    /// The key position a sort-key split cut at (its hash is in `into` twice).
+    pub(crate) at_key: Option<Box<[u8]>>,
+}
+
+fn position_weights(sample: PositionSample) -> Vec<PositionWeight> {
+    sample
+        .kept
+        .into_iter()
+        .map(|(position, micros)| PositionWeight {
+            position: position.into_vec(),
+            units: micros as f64 / 1e6,
+        })
+        .collect()
 }
 
 fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
@@ -74,46 +90,46 @@ pub(crate) fn for_size(
     if res.partitions.len() >= needed {
         return None;
     }
-    // (start, end inclusive) of each range.
-    let mut ranges: Vec<(u64, u64)> = res
+    // (start, last hash) of each range; a sort-key split's range is its hash alone
+    // (or the hashes after it, for the collection's last partition).
+    let mut ranges: Vec<(PartitionStart, u64)> = res
         .partitions
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            let end = res
-                .partitions
-                .get(i + 1)
-                .map_or(u64::MAX, |n| n.start_hash - 1);
-            (p.start_hash, end)
-        })
+        .map(|(i, p)| (p.start(), res.hash_end(i)))
         .collect();
     let mut splits: Vec<Split> = Vec::new();
     while ranges.len() < needed {
-        let Some((widest, &(start, end))) =
-            ranges.iter().enumerate().max_by_key(|(_, (s, e))| e - s)
+        let Some((widest, (start, end))) = ranges
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, (s, e))| e - s.hash)
+            .map(|(i, (s, e))| (i, (s.clone(), *e)))
         else {
             break;
         };
-        if start == end {
+        if start.hash == end {
             break;
         }
-        let middle = start + (end - start) / 2 + 1;
-        ranges[widest] = (start, middle - 1);
-        ranges.insert(widest + 1, (middle, end));
+        let middle = start.hash + (end - start.hash) / 2 + 1;
+        ranges[widest] = (start.clone(), middle - 1);
+        ranges.insert(widest + 1, (PartitionStart::at_hash(middle), end));
         // Report each original partition's split once, with every cut made in it.
-        let parent = res.partitions[res.partition_of(start)].start_hash;
+        let parent =
+            res.partitions[res.partition_of_key(start.hash, start.key.as_deref())].start_hash;
         match splits.iter_mut().find(|s| s.start_hash == parent) {
             Some(s) => s.into.push(middle),
             None => splits.push(Split {
                 start_hash: parent,
                 into: vec![parent, middle],
+                at_key: None,
             }),
         }
     }
     for s in &mut splits {
         s.into.sort_unstable();
     }
-    let starts = ranges.iter().map(|&(s, _)| s).collect();
+    let starts = ranges.into_iter().map(|(s, _)| s).collect();
     let mut split = Resource::with_starts(res.mode, starts, opts, now_us);
     carry_state(res, &mut split, now_us);
     Some((split, splits))
@@ -149,39 +165,24 @@ pub(crate) fn evaluate(
         let (reads, writes) = (p.read.heat.take(), p.write.heat.take());
         let mut heat = PartitionHeat {
             start_hash: p.start_hash,
-            end_hash: res
-                .partitions
-                .get(i + 1)
-                .map_or(u64::MAX, |n| n.start_hash - 1),
+            end_hash: res.hash_end(i),
             read_units_per_sec: rate(0),
             write_units_per_sec: rate(1),
             read_limit: limit(&p.read.limit),
             write_limit: limit(&p.write.limit),
             top_keys: Vec::new(),
+            start_key: p.start_key.as_ref().map(|k| k.to_vec()),
+            positions: Vec::new(),
         };
         let write_busier = heat
             .write_limit
             .map_or(0.0, |l| heat.write_units_per_sec / l)
             >= heat.read_limit.map_or(0.0, |l| heat.read_units_per_sec / l);
-        heat.top_keys = if write_busier {
-            key_weights(writes.consumed.heaviest(), secs)
-        } else {
-            key_weights(reads.consumed.heaviest(), secs)
-        };
-        let mut cuts: Vec<u64> = policy
-            .split_at(&heat)
-            .into_iter()
-            .filter(|&h| h > heat.start_hash && h <= heat.end_hash)
-            .collect();
-        cuts.sort_unstable();
-        cuts.dedup();
-        if !cuts.is_empty() {
-            let mut into = vec![p.start_hash];
-            into.extend(cuts);
-            splits.push(Split {
-                start_hash: p.start_hash,
-                into,
-            });
+        let busier = if write_busier { writes } else { reads };
+        heat.top_keys = key_weights(busier.consumed.heaviest(), secs);
+        heat.positions = position_weights(busier.positions);
+        if let Some(split) = cuts_of(p, &heat, policy) {
+            splits.push(split);
         }
     }
     *window = Window {
@@ -192,9 +193,15 @@ pub(crate) fn evaluate(
     if splits.is_empty() {
         return None;
     }
-    let mut starts: Vec<u64> = res.partitions.iter().map(|p| p.start_hash).collect();
+    let mut starts: Vec<PartitionStart> = res.partitions.iter().map(Partition::start).collect();
     for s in &splits {
-        starts.extend(s.into.iter().skip(1));
+        match &s.at_key {
+            Some(key) => starts.push(PartitionStart {
+                hash: s.start_hash,
+                key: Some(key.clone()),
+            }),
+            None => starts.extend(s.into.iter().skip(1).map(|&h| PartitionStart::at_hash(h))),
+        }
     }
     starts.sort_unstable();
     starts.dedup();
@@ -205,4 +212,34 @@ pub(crate) fn evaluate(
     let mut split = Resource::with_starts(res.mode, starts, opts, now_us);
     carry_state(res, &mut split, now_us);
     Some((split, splits))
+}
+
+/// What `policy` makes of partition `p`'s window: cuts between hashes (within its
+/// range), else a cut on the sort key (within its collection, above its own start).
+fn cuts_of(p: &Partition, heat: &PartitionHeat, policy: &dyn SplitPolicy) -> Option<Split> {
+    let mut cuts: Vec<u64> = policy
+        .split_at(heat)
+        .into_iter()
+        .filter(|&h| h > heat.start_hash && h <= heat.end_hash)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    if !cuts.is_empty() {
+        let mut into = vec![p.start_hash];
+        into.extend(cuts);
+        return Some(Split {
+            start_hash: p.start_hash,
+            into,
+            at_key: None,
+        });
+    }
+    let key = policy.split_sort_key(heat)?;
+    let prefix = p.start_hash.to_be_bytes();
+    let inside = key.len() > prefix.len() && key.starts_with(&prefix);
+    let above = p.start_key.as_deref().is_none_or(|s| key.as_slice() > s);
+    (inside && above).then(|| Split {
+        start_hash: p.start_hash,
+        into: vec![p.start_hash, p.start_hash],
+        at_key: Some(key.into_boxed_slice()),
+    })
 }

@@ -54,6 +54,10 @@ pub struct PartitionView {
     pub hash_start: u64,
     /// The last partition-key hash it owns.
     pub hash_end: u64,
+    /// Where it starts within `hash_start`'s item collection when it was split on the
+    /// sort key: the key position (the item key's bytes after the table id) in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_start: Option<String>,
     /// Reads.
     pub read: SideView,
     /// Writes.
@@ -133,16 +137,16 @@ fn rate_units(b: &Bucket) -> f64 {
     b.rate_per_sec() as f64 / 1e6
 }
 
-fn partition_view(
-    id: usize,
-    p: &Partition,
-    next: Option<&Partition>,
-    now_us: u64,
-) -> PartitionView {
+fn partition_view(r: &Resource, id: usize, now_us: u64) -> PartitionView {
+    let p: &Partition = &r.partitions[id];
     PartitionView {
         id,
         hash_start: p.start_hash,
-        hash_end: next.map_or(u64::MAX, |n| n.start_hash - 1),
+        hash_end: r.hash_end(id),
+        key_start: p
+            .start_key
+            .as_ref()
+            .map(|k| k.iter().map(|b| format!("{b:02x}")).collect()),
         read: SideView::of(&p.read, now_us),
         write: SideView::of(&p.write, now_us),
     }
@@ -179,7 +183,7 @@ fn resource_view(index_name: Option<String>, r: &Resource, now_us: u64) -> Resou
             .partitions
             .iter()
             .enumerate()
-            .map(|(i, p)| partition_view(i, p, r.partitions.get(i + 1), now_us))
+            .map(|(i, _)| partition_view(r, i, now_us))
             .collect(),
     }
 }
