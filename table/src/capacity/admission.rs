@@ -568,24 +568,7 @@ impl Admission {
         if !self.enforcing() {
             return Ok(None);
         }
-        static PROBE: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
-        let probe = *PROBE.get_or_init(|| {
-            std::env::var("PROBE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(9)
-        });
-        if probe == 0 {
-            return Ok(None);
-        }
         let state = self.state(def);
-        if probe == 1 {
-            return Ok(None);
-        }
-        if probe == 2 {
-            std::hint::black_box(self.now_us());
-            return Ok(None);
-        }
         let which = match gsi.and_then(|n| state.gsi(n)) {
             Some(i) => Which::Gsi(i),
             None => Which::Table,
