@@ -109,7 +109,8 @@ impl super::Database {
                 // UnprocessedKeys.
                 let entry = entry_key(def.id, &kv.pk, kv.sk.as_ref())?;
                 let (hash, position) = (header_hash(&entry), key_position(&entry));
-                let grant = match core.admission.read(&def, None, hash, position) {
+                let least = capacity::read_units(0, consistent);
+                let grant = match core.admission.read(&def, None, hash, position, least) {
                     Ok(g) => g,
                     Err(e) if is_throttle(&e) => {
                         unprocessed.push(raw.clone());

@@ -190,9 +190,13 @@ impl super::Database {
         })?;
         // Admitted on the balance before the read; charged what the read consumed.
         let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
-        let grant = core
-            .admission
-            .read(&def, None, header_hash(&entry), key_position(&entry))?;
+        let grant = core.admission.read(
+            &def,
+            None,
+            header_hash(&entry),
+            key_position(&entry),
+            capacity::read_units(0, input.consistent_read.unwrap_or(false)),
+        )?;
         let stored = core.backend.get(&entry, None)?;
         let item = match &stored {
             Some(v) => Some(decode_stored(&entry, v)?),

@@ -279,6 +279,7 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         gsi,
         bound_hash(&spec.start),
         start_key.as_deref().and_then(key_position),
+        capacity::read_units(0, spec.consistent),
     )?;
     let snapshot = core.backend.snapshot();
     let iter = core

@@ -162,9 +162,11 @@ impl super::Database {
         // consumes nothing.
         let mut grants = Vec::with_capacity(reads.len());
         for (i, (def, k, _)) in reads.iter().enumerate() {
+            // A transactional read costs twice a strongly consistent one.
+            let least = 2.0 * capacity::read_units(0, true);
             match core
                 .admission
-                .read(def, None, header_hash(k), key_position(k))
+                .read(def, None, header_hash(k), key_position(k), least)
             {
                 Ok(grant) => grants.push(grant),
                 // DynamoDB cancels a transaction without the capacity for it, naming the

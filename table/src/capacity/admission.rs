@@ -558,12 +558,18 @@ impl Admission {
     ///
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
+    ///
+    /// `least_units` is what the read consumes whatever it finds (a GetItem of an absent
+    /// item still costs one unit, half when eventually consistent): it is charged at
+    /// once, while the partition's bucket is in cache, and the grant charges only the
+    /// rest. Charging in two steps at one clock reading takes the same as in one.
     pub(crate) fn read<'a>(
         &self,
         def: &'a TableDef,
         gsi: Option<&str>,
         hash: u64,
         position: Option<&'a [u8]>,
+        least_units: f64,
     ) -> Result<Option<ReadGrant<'a>>, Error> {
         if !self.enforcing() {
             return Ok(None);
@@ -579,7 +585,8 @@ impl Admission {
         } else {
             None
         };
-        self.admit_read(state, which, hash, position).map(Some)
+        self.admit_read(state, which, hash, position, units_to_micros(least_units))
+            .map(Some)
     }
 
     /// Decides a read of `which`'s partition owning `hash`; the grant charges its units
@@ -593,6 +600,7 @@ impl Admission {
         which: Which,
         hash: u64,
         position: Option<&'a [u8]>,
+        least_micros: i64,
     ) -> Result<ReadGrant<'a>, Error> {
         let res = state.resource(which);
         let partition = res.partition_of_key(hash, position);
@@ -606,6 +614,7 @@ impl Admission {
                 return Err(state.throttled(which, Side::Read, cause));
             }
         };
+        charge(res, Side::Read, partition, &decision, least_micros);
         Ok(ReadGrant {
             state,
             which,
@@ -613,6 +622,7 @@ impl Admission {
             position,
             partition,
             decision,
+            charged_micros: least_micros,
         })
     }
 
@@ -781,14 +791,20 @@ pub(crate) struct ReadGrant<'a> {
     /// Taken when it was admitted: the charge is taken as of then, so that a read's
     /// decision and charge depend on one clock reading.
     decision: Decision,
+    /// What admission charged already (the read's least units).
+    charged_micros: i64,
 }
 
 impl ReadGrant<'_> {
-    /// Charges `units` (RCU, possibly fractional) as admitted.
+    /// Charges what the read consumed, `units` (RCU, possibly fractional), beyond what
+    /// admission charged already.
     pub(crate) fn charge(&self, units: f64) {
         let micros = units_to_micros(units);
         let res = self.state.resource(self.which);
-        charge(res, Side::Read, self.partition, &self.decision, micros);
+        let rest = micros - self.charged_micros;
+        if rest > 0 {
+            charge(res, Side::Read, self.partition, &self.decision, rest);
+        }
         res.partitions[self.partition]
             .read
             .heat
