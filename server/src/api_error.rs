@@ -10,6 +10,7 @@ use serde::Serialize;
 use shale_table as table;
 use shale_table::types::Item;
 
+use crate::constraints::{self, Violation};
 use crate::enum_values::{self, lower_first, EnumViolation};
 
 /// `__type` namespace of DynamoDB's own exceptions.
@@ -44,6 +45,10 @@ pub enum ApiError {
         /// The member's JSON name, e.g. `TableName`.
         member: String,
     },
+    /// Members break their declared constraints (`constraints`): every violation, as
+    /// DynamoDB reports them together.
+    #[error("{} constraint violations", .0.len())]
+    Constraints(Vec<Violation>),
     /// A member of one of the common enums (`enum_values::ENUM_MEMBERS`) holds a value
     /// outside its set.
     #[error("value {:?} at {} is not one of {:?}", .0.value, .0.member, .0.allowed)]
@@ -226,6 +231,7 @@ impl ApiError {
             ApiError::Engine(e) => e.exception_name(),
             ApiError::Serialization { .. } => "SerializationException",
             ApiError::MissingMember { .. }
+            | ApiError::Constraints(_)
             | ApiError::EnumValue(_)
             | ApiError::InvalidParameter { .. } => "ValidationException",
             ApiError::UnknownOperation => "UnknownOperationException",
@@ -283,6 +289,7 @@ impl ApiError {
                 v.member,
                 v.allowed.join(", ")
             )),
+            ApiError::Constraints(violations) => Some(constraints::message(violations)),
             ApiError::InvalidParameter { detail } => Some(detail.clone()),
             ApiError::Serialization { detail } => Some(detail.clone()),
             // DynamoDB's UnknownOperationException carries no message.

@@ -126,18 +126,41 @@ where
         Err(e) => {
             return Outcome {
                 table: NO_TABLE.to_string(),
-                result: Err(ApiError::from_json(&e, body)),
+                result: Err(with_all_constraints(
+                    op,
+                    body,
+                    ApiError::from_json(&e, body),
+                )),
             }
         }
     };
     let table = input.table_label();
-    let result = call(input).map_err(ApiError::from).and_then(|output| {
-        serde_json::to_vec(&output).map_err(|e| ApiError::ResponseEncoding {
-            operation: op.name(),
-            detail: e.to_string(),
-        })
-    });
+    let result = call(input)
+        .map_err(|e| with_all_constraints(op, body, ApiError::from(e)))
+        .and_then(|output| {
+            serde_json::to_vec(&output).map_err(|e| ApiError::ResponseEncoding {
+                operation: op.name(),
+                detail: e.to_string(),
+            })
+        });
     Outcome { table, result }
+}
+
+/// `error`, unless `body` breaks declared member constraints of `op`: DynamoDB checks
+/// those first and reports them all (`crate::constraints`). Only a failed request is
+/// re-read. A body the decoder could not read as the operation's shape (a member of
+/// the wrong JSON type) keeps its SerializationException, which DynamoDB reports
+/// before validating.
+fn with_all_constraints(op: Operation, body: &[u8], error: ApiError) -> ApiError {
+    if matches!(error, ApiError::Serialization { .. }) {
+        return error;
+    }
+    let violations = crate::constraints::check(op, body);
+    if violations.is_empty() {
+        error
+    } else {
+        ApiError::Constraints(violations)
+    }
 }
 
 /// The table a request is about, for the metrics label.

@@ -35,6 +35,7 @@ pub mod api_error;
 pub mod auto_scaling_config;
 pub mod cli;
 pub mod connections;
+pub mod constraints;
 pub mod content_coding;
 pub mod cors;
 pub mod dispatch;

@@ -430,6 +430,82 @@ fn invalid_enum_values_get_dynamodbs_constraint_message() {
     assert_error(&r, 400, &format!("{DDB}ResourceNotFoundException"));
 }
 
+/// DynamoDB reports every broken member constraint of a request at once, at most ten
+/// (recorded in dynalite's scan and query tests); Shale's decoder and table layer stop
+/// at the first, so a failed Scan or Query is re-read for all of them.
+#[test]
+fn several_constraint_violations_are_reported_together() {
+    let server = Server::in_memory();
+    let mut c = Client::connect(server.addr).unwrap();
+    create_users_table(&mut c);
+    let r = call(
+        &mut c,
+        "Scan",
+        json!({"TableName": "abc;", "ReturnConsumedCapacity": "hi", "AttributesToGet": [],
+               "IndexName": "abc;", "Segment": -1, "TotalSegments": -1, "Select": "hi",
+               "Limit": -1, "ScanFilter": {"a": {}, "b": {"ComparisonOperator": ""}},
+               "ConditionalOperator": "AN"}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("10 validation errors detected: "),
+        "{message}"
+    );
+    for part in [
+        "Value 'hi' at 'select'",
+        "Value 'abc;' at 'indexName'",
+        "Value '-1' at 'totalSegments'",
+        "Value 'hi' at 'returnConsumedCapacity'",
+        "Value 'abc;' at 'tableName'",
+        "Value 'AN' at 'conditionalOperator'",
+        "Value null at 'scanFilter.a.member.comparisonOperator'",
+        "Value '' at 'scanFilter.b.member.comparisonOperator'",
+        "Value '-1' at 'segment'",
+        "Value '[]' at 'attributesToGet'",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    // On an existing table, with a valid key condition: both of two.
+    let r = call(
+        &mut c,
+        "Query",
+        json!({"TableName": "Users", "KeyConditionExpression": "pk = :p",
+               "ExpressionAttributeValues": {":p": {"S": "a"}}, "Limit": 0, "Select": "ALL"}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "2 validation errors detected: Value 'ALL' at 'select' failed to satisfy constraint: \
+         Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, \
+         ALL_PROJECTED_ATTRIBUTES]; Value '0' at 'limit' failed to satisfy constraint: Member \
+         must have value greater than or equal to 1"
+    );
+    // One violation keeps its one-error text; a wrong JSON type stays a
+    // SerializationException.
+    let r = call(&mut c, "Scan", json!({"TableName": "Users", "Limit": 0}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
+         Member must have value greater than or equal to 1"
+    );
+    let r = call(
+        &mut c,
+        "Scan",
+        json!({"TableName": "Users", "Limit": "x", "Select": "hi"}),
+    );
+    assert_eq!(r.status, 400);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(
+        v["__type"]
+            .as_str()
+            .unwrap()
+            .ends_with("SerializationException"),
+        "{v}"
+    );
+}
+
 #[test]
 fn unknown_operation_and_missing_target() {
     let server = Server::in_memory();

@@ -1,0 +1,445 @@
+//! DynamoDB's member constraints, reported together.
+//!
+//! DynamoDB checks every member's declared constraints (enum sets, numeric ranges,
+//! lengths, the name pattern, members that must not be null) before anything else, and
+//! reports every violation in one ValidationException, at most ten:
+//!
+//! ```text
+//! 3 validation errors detected: Value '-1' at 'limit' failed to satisfy constraint:
+//! Member must have value greater than or equal to 1; Value 'hi' at 'select' failed to
+//! satisfy constraint: Member must satisfy enum value set: [...]; Value 'abc;' at
+//! 'tableName' failed to satisfy constraint: Member must satisfy regular expression
+//! pattern: [a-zA-Z0-9_.-]+
+//! ```
+//!
+//! Shale's typed decoding and the table layer stop at the first violation, which is
+//! right when there is only one. So when an operation listed here fails, [`check`]
+//! re-reads the body for all of them; a request that succeeds, or that breaks no
+//! constraint, never pays for it.
+//!
+//! The constraints and the texts are those recorded against DynamoDB in dynalite's
+//! tests (`test/scan.js` and `test/query.js`, "should return ValidationException for
+//! incorrect attributes": ten violations of a Scan, eight of a Query). The order of the
+//! violations in DynamoDB's message differs between its versions (the recorded Query
+//! message lists them in another order than a later recording, whose test then stopped
+//! checking the order); Shale lists them in the order of the members below.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::enum_values::lower_first;
+use crate::operations::Operation;
+
+/// The most violations DynamoDB reports in one message.
+pub const MAX_REPORTED: usize = 10;
+
+/// A table or index name's pattern.
+const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
+/// A legacy condition's ComparisonOperator values, in DynamoDB's order.
+const COMPARISON_OPERATORS: &[&str] = &[
+    "IN",
+    "NULL",
+    "BETWEEN",
+    "LT",
+    "NOT_CONTAINS",
+    "EQ",
+    "GT",
+    "NOT_NULL",
+    "NE",
+    "LE",
+    "BEGINS_WITH",
+    "GE",
+    "CONTAINS",
+];
+const SELECT: &[&str] = &[
+    "SPECIFIC_ATTRIBUTES",
+    "COUNT",
+    "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES",
+];
+const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
+const CONDITIONAL_OPERATOR: &[&str] = &["OR", "AND"];
+
+/// What a member must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// Present (for a member of a structure that is present).
+    NotNull,
+    /// One of these values.
+    EnumSet(&'static [&'static str]),
+    /// At least this value.
+    MinValue(i64),
+    /// At most this value.
+    MaxValue(i64),
+    /// At least this many characters or elements.
+    MinLength(usize),
+    /// At most this many characters or elements.
+    MaxLength(usize),
+    /// Matches this pattern (the whole value).
+    Pattern(&'static str),
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Constraint::NotNull => write!(f, "Member must not be null"),
+            Constraint::EnumSet(set) => {
+                write!(
+                    f,
+                    "Member must satisfy enum value set: [{}]",
+                    set.join(", ")
+                )
+            }
+            Constraint::MinValue(v) => {
+                write!(f, "Member must have value greater than or equal to {v}")
+            }
+            Constraint::MaxValue(v) => {
+                write!(f, "Member must have value less than or equal to {v}")
+            }
+            Constraint::MinLength(n) => {
+                write!(f, "Member must have length greater than or equal to {n}")
+            }
+            Constraint::MaxLength(n) => {
+                write!(f, "Member must have length less than or equal to {n}")
+            }
+            Constraint::Pattern(p) => {
+                write!(f, "Member must satisfy regular expression pattern: {p}")
+            }
+        }
+    }
+}
+
+/// One member that breaks one constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The value as DynamoDB quotes it (`None`: absent, shown as `null`).
+    pub value: Option<String>,
+    /// DynamoDB's path: `limit`, `scanFilter.a.member.comparisonOperator`.
+    pub path: String,
+    /// What it breaks.
+    pub constraint: Constraint,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "Value '{v}' at '{}'", self.path)?,
+            None => write!(f, "Value null at '{}'", self.path)?,
+        }
+        write!(f, " failed to satisfy constraint: {}", self.constraint)
+    }
+}
+
+/// DynamoDB's message for `violations` (at least one).
+pub fn message(violations: &[Violation]) -> String {
+    let n = violations.len();
+    let parts: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    format!(
+        "{n} validation error{} detected: {}",
+        if n == 1 { "" } else { "s" },
+        parts.join("; ")
+    )
+}
+
+/// How one member is checked.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// A string: each constraint in turn.
+    Text(&'static [Constraint]),
+    /// An integer within bounds.
+    Integer(&'static [Constraint]),
+    /// A list, by its length.
+    List(&'static [Constraint]),
+    /// A map of legacy conditions: each one's ComparisonOperator must be present and
+    /// one of DynamoDB's.
+    Conditions,
+}
+
+/// The members of `op` checked together, in the order they are reported. Empty for an
+/// operation whose constraints are not collected (its first violation is reported).
+/// `TableName`, required by both, is reported as null when absent.
+fn members(op: Operation) -> &'static [(&'static str, Rule)] {
+    const NAME: Rule = Rule::Text(&[
+        Constraint::Pattern(NAME_PATTERN),
+        Constraint::MinLength(3),
+        Constraint::MaxLength(255),
+    ]);
+    match op {
+        // dynalite's test/scan.js, as recorded.
+        Operation::Scan => &[
+            ("Select", Rule::Text(&[Constraint::EnumSet(SELECT)])),
+            ("IndexName", NAME),
+            (
+                "TotalSegments",
+                Rule::Integer(&[Constraint::MinValue(1), Constraint::MaxValue(1_000_000)]),
+            ),
+            (
+                "ReturnConsumedCapacity",
+                Rule::Text(&[Constraint::EnumSet(RETURN_CONSUMED_CAPACITY)]),
+            ),
+            ("TableName", NAME),
+            (
+                "ConditionalOperator",
+                Rule::Text(&[Constraint::EnumSet(CONDITIONAL_OPERATOR)]),
+            ),
+            ("ScanFilter", Rule::Conditions),
+            (
+                "Segment",
+                Rule::Integer(&[Constraint::MinValue(0), Constraint::MaxValue(999_999)]),
+            ),
+            ("AttributesToGet", Rule::List(&[Constraint::MinLength(1)])),
+            ("Limit", Rule::Integer(&[Constraint::MinValue(1)])),
+        ],
+        // dynalite's test/query.js, the later recording.
+        Operation::Query => &[
+            ("Select", Rule::Text(&[Constraint::EnumSet(SELECT)])),
+            ("IndexName", NAME),
+            (
+                "ReturnConsumedCapacity",
+                Rule::Text(&[Constraint::EnumSet(RETURN_CONSUMED_CAPACITY)]),
+            ),
+            ("QueryFilter", Rule::Conditions),
+            ("TableName", NAME),
+            (
+                "ConditionalOperator",
+                Rule::Text(&[Constraint::EnumSet(CONDITIONAL_OPERATOR)]),
+            ),
+            ("AttributesToGet", Rule::List(&[Constraint::MinLength(1)])),
+            ("Limit", Rule::Integer(&[Constraint::MinValue(1)])),
+            ("KeyConditions", Rule::Conditions),
+        ],
+        _ => &[],
+    }
+}
+
+/// Every constraint `body` breaks for `op` (at most [`MAX_REPORTED`]), in report order.
+/// Empty when the body is not a JSON object, when `op` is not covered, or when nothing
+/// is broken. Members of the wrong JSON type are left to the typed decoding, which
+/// reports them first (DynamoDB's SerializationException).
+pub fn check(op: Operation, body: &[u8]) -> Vec<Violation> {
+    let rules = members(op);
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    // The body already parsed once (the request failed after decoding, or in it on a
+    // value rather than its syntax), so this stays within serde_json's recursion limit.
+    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (member, rule) in rules {
+        match root.get(*member) {
+            Some(Value::Null) | None if *member == "TableName" => found.push(Violation {
+                value: None,
+                path: lower_first(member),
+                constraint: Constraint::NotNull,
+            }),
+            Some(value) => check_member(&lower_first(member), value, *rule, &mut found),
+            None => {}
+        }
+        if found.len() >= MAX_REPORTED {
+            found.truncate(MAX_REPORTED);
+            break;
+        }
+    }
+    found
+}
+
+fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation>) {
+    match (rule, value) {
+        (Rule::Text(constraints), Value::String(s)) => {
+            for c in constraints {
+                if !text_satisfies(s, *c) {
+                    found.push(Violation {
+                        value: Some(s.clone()),
+                        path: path.to_string(),
+                        constraint: *c,
+                    });
+                }
+            }
+        }
+        (Rule::Integer(constraints), Value::Number(n)) => {
+            let Some(v) = n.as_i64() else { return };
+            for c in constraints {
+                let ok = match c {
+                    Constraint::MinValue(min) => v >= *min,
+                    Constraint::MaxValue(max) => v <= *max,
+                    _ => true,
+                };
+                if !ok {
+                    found.push(Violation {
+                        value: Some(v.to_string()),
+                        path: path.to_string(),
+                        constraint: *c,
+                    });
+                }
+            }
+        }
+        (Rule::List(constraints), Value::Array(items)) => {
+            for c in constraints {
+                let ok = match c {
+                    Constraint::MinLength(n) => items.len() >= *n,
+                    Constraint::MaxLength(n) => items.len() <= *n,
+                    _ => true,
+                };
+                if !ok {
+                    found.push(Violation {
+                        value: Some(list_text(items)),
+                        path: path.to_string(),
+                        constraint: *c,
+                    });
+                }
+            }
+        }
+        (Rule::Conditions, Value::Object(conditions)) => check_conditions(path, conditions, found),
+        // Another JSON type: the typed decoding's error stands.
+        _ => {}
+    }
+}
+
+/// Each condition's ComparisonOperator: present, and one of DynamoDB's.
+fn check_conditions(path: &str, conditions: &Map<String, Value>, found: &mut Vec<Violation>) {
+    for (name, condition) in conditions {
+        let Value::Object(condition) = condition else {
+            continue;
+        };
+        let at = format!("{path}.{name}.member.comparisonOperator");
+        match condition.get("ComparisonOperator") {
+            None | Some(Value::Null) => found.push(Violation {
+                value: None,
+                path: at,
+                constraint: Constraint::NotNull,
+            }),
+            Some(Value::String(op)) if !COMPARISON_OPERATORS.contains(&op.as_str()) => {
+                found.push(Violation {
+                    value: Some(op.clone()),
+                    path: at,
+                    constraint: Constraint::EnumSet(COMPARISON_OPERATORS),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn text_satisfies(s: &str, c: Constraint) -> bool {
+    let chars = s.chars().count();
+    match c {
+        Constraint::EnumSet(set) => set.contains(&s),
+        Constraint::MinLength(n) => chars >= n,
+        Constraint::MaxLength(n) => chars <= n,
+        Constraint::Pattern(NAME_PATTERN) => {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        }
+        _ => true,
+    }
+}
+
+/// A list as DynamoDB quotes it: `[a, b]`.
+fn list_text(items: &[Value]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPARISON_SET: &str = "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, \
+                                  LE, BEGINS_WITH, GE, CONTAINS]";
+
+    #[test]
+    fn a_scan_breaking_eleven_constraints_reports_ten_as_dynamodb_recorded() {
+        // dynalite's test/scan.js "should return ValidationException for incorrect
+        // attributes", recorded against DynamoDB: ten messages, Limit's left out.
+        let body = br#"{"TableName": "abc;", "ReturnConsumedCapacity": "hi",
+            "AttributesToGet": [], "IndexName": "abc;", "Segment": -1, "TotalSegments": -1,
+            "Select": "hi", "Limit": -1, "ScanFilter": {"a": {}, "b": {"ComparisonOperator": ""}},
+            "ConditionalOperator": "AN", "ExpressionAttributeNames": {},
+            "ExpressionAttributeValues": {}, "ProjectionExpression": ""}"#;
+        let found = check(Operation::Scan, body);
+        let text: Vec<String> = found.iter().map(ToString::to_string).collect();
+        let expected = [
+            "Value 'hi' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]".to_string(),
+            "Value 'abc;' at 'indexName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+".to_string(),
+            "Value '-1' at 'totalSegments' failed to satisfy constraint: Member must have value greater than or equal to 1".to_string(),
+            "Value 'hi' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]".to_string(),
+            "Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+".to_string(),
+            "Value 'AN' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [OR, AND]".to_string(),
+            "Value null at 'scanFilter.a.member.comparisonOperator' failed to satisfy constraint: Member must not be null".to_string(),
+            format!("Value '' at 'scanFilter.b.member.comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set: {COMPARISON_SET}"),
+            "Value '-1' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0".to_string(),
+            "Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1".to_string(),
+        ];
+        assert_eq!(text, expected);
+        assert!(
+            message(&found).starts_with("10 validation errors detected: Value 'hi' at 'select'")
+        );
+    }
+
+    #[test]
+    fn a_query_reports_every_broken_constraint_dynamodb_recorded() {
+        // dynalite's test/query.js, eight messages recorded against DynamoDB.
+        let body = br#"{"TableName": "abc;", "ReturnConsumedCapacity": "hi",
+            "AttributesToGet": [], "IndexName": "abc;", "Select": "hi", "Limit": -1,
+            "KeyConditions": {"a": {}, "b": {"ComparisonOperator": ""}}}"#;
+        let found = check(Operation::Query, body);
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "select",
+                "indexName",
+                "returnConsumedCapacity",
+                "tableName",
+                "attributesToGet",
+                "limit",
+                "keyConditions.a.member.comparisonOperator",
+                "keyConditions.b.member.comparisonOperator",
+            ]
+        );
+        assert!(message(&found).starts_with("8 validation errors detected: "));
+    }
+
+    #[test]
+    fn a_name_breaking_its_pattern_and_its_length_is_two_violations() {
+        let found = check(Operation::Scan, br#"{"TableName": "a;"}"#);
+        assert_eq!(
+            message(&found),
+            "2 validation errors detected: Value 'a;' at 'tableName' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
+             Value 'a;' at 'tableName' failed to satisfy constraint: Member must have length \
+             greater than or equal to 3"
+        );
+    }
+
+    #[test]
+    fn a_missing_table_name_is_reported_with_the_rest() {
+        let found = check(Operation::Query, br#"{"Limit": 0}"#);
+        assert_eq!(
+            message(&found),
+            "2 validation errors detected: Value null at 'tableName' failed to satisfy \
+             constraint: Member must not be null; Value '0' at 'limit' failed to satisfy \
+             constraint: Member must have value greater than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn valid_requests_other_types_and_other_operations_report_nothing() {
+        assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": 5}"#).is_empty());
+        // A wrong JSON type is the decoder's SerializationException, not a constraint.
+        assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": "5"}"#).is_empty());
+        assert!(check(Operation::GetItem, br#"{"TableName": "a;"}"#).is_empty());
+        assert!(check(Operation::Scan, b"[1, 2]").is_empty());
+        assert!(check(Operation::Scan, b"not json").is_empty());
+    }
+}
