@@ -60,6 +60,8 @@ const SELECT: &[&str] = &[
 ];
 const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
 const CONDITIONAL_OPERATOR: &[&str] = &["OR", "AND"];
+const RETURN_VALUES: &[&str] = &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"];
+const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
 
 /// What a member must satisfy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,64 +153,185 @@ enum Rule {
     Integer(&'static [Constraint]),
     /// A list, by its length.
     List(&'static [Constraint]),
-    /// A map of legacy conditions: each one's ComparisonOperator must be present and
-    /// one of DynamoDB's.
-    Conditions,
+    /// A map of legacy conditions: each one's ComparisonOperator one of DynamoDB's, and
+    /// present when `operator_required` (KeyConditions and the filters; `Expected` may
+    /// use `Exists` instead).
+    Conditions { operator_required: bool },
+    /// A map or a list, by its number of entries (`RequestItems`, `TransactItems`).
+    Entries(&'static [Constraint]),
+    /// Anything: only its presence is checked (`Key`, `Item`).
+    Present,
+    /// A table's name, as [`Rule::Text`], unless it is a table ARN (which the
+    /// operations taking one resolve and check themselves).
+    TableName(&'static [Constraint]),
 }
 
-/// The members of `op` checked together, in the order they are reported. Empty for an
-/// operation whose constraints are not collected (its first violation is reported).
-/// `TableName`, required by both, is reported as null when absent.
-fn members(op: Operation) -> &'static [(&'static str, Rule)] {
+/// One member of a request, as checked.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    /// Its JSON name.
+    name: &'static str,
+    rule: Rule,
+    /// Reported as null when absent.
+    required: bool,
+}
+
+const fn optional(name: &'static str, rule: Rule) -> Member {
+    Member {
+        name,
+        rule,
+        required: false,
+    }
+}
+
+const fn required(name: &'static str, rule: Rule) -> Member {
+    Member {
+        name,
+        rule,
+        required: true,
+    }
+}
+
+/// The members of `op` checked together, in the order they are reported (each
+/// operation's recorded message, cited). Empty for an operation whose constraints are
+/// not collected: its first violation is reported.
+fn members(op: Operation) -> &'static [Member] {
     const NAME: Rule = Rule::Text(&[
         Constraint::Pattern(NAME_PATTERN),
         Constraint::MinLength(3),
         Constraint::MaxLength(255),
     ]);
+    const RCC: Member = optional(
+        "ReturnConsumedCapacity",
+        Rule::Text(&[Constraint::EnumSet(RETURN_CONSUMED_CAPACITY)]),
+    );
+    const RICM: Member = optional(
+        "ReturnItemCollectionMetrics",
+        Rule::Text(&[Constraint::EnumSet(RETURN_ITEM_COLLECTION_METRICS)]),
+    );
+    const RETURN: Member = optional(
+        "ReturnValues",
+        Rule::Text(&[Constraint::EnumSet(RETURN_VALUES)]),
+    );
+    const SELECT_MEMBER: Member = optional("Select", Rule::Text(&[Constraint::EnumSet(SELECT)]));
+    const CONDITIONAL: Member = optional(
+        "ConditionalOperator",
+        Rule::Text(&[Constraint::EnumSet(CONDITIONAL_OPERATOR)]),
+    );
+    const EXPECTED: Member = optional(
+        "Expected",
+        Rule::Conditions {
+            operator_required: false,
+        },
+    );
+    const ATTRIBUTES_TO_GET: Member =
+        optional("AttributesToGet", Rule::List(&[Constraint::MinLength(1)]));
+    const LIMIT: Member = optional("Limit", Rule::Integer(&[Constraint::MinValue(1)]));
+    const TABLE: Member = required(
+        "TableName",
+        Rule::TableName(&[
+            Constraint::Pattern(NAME_PATTERN),
+            Constraint::MinLength(3),
+            Constraint::MaxLength(255),
+        ]),
+    );
+    const FILTER: Rule = Rule::Conditions {
+        operator_required: true,
+    };
+    // dynalite's test/scan.js, "incorrect attributes".
+    const SCAN: &[Member] = &[
+        SELECT_MEMBER,
+        optional("IndexName", NAME),
+        optional(
+            "TotalSegments",
+            Rule::Integer(&[Constraint::MinValue(1), Constraint::MaxValue(1_000_000)]),
+        ),
+        RCC,
+        TABLE,
+        CONDITIONAL,
+        optional("ScanFilter", FILTER),
+        optional(
+            "Segment",
+            Rule::Integer(&[Constraint::MinValue(0), Constraint::MaxValue(999_999)]),
+        ),
+        ATTRIBUTES_TO_GET,
+        LIMIT,
+    ];
+    // dynalite's test/query.js, the later recording.
+    const QUERY: &[Member] = &[
+        SELECT_MEMBER,
+        optional("IndexName", NAME),
+        RCC,
+        optional("QueryFilter", FILTER),
+        TABLE,
+        CONDITIONAL,
+        ATTRIBUTES_TO_GET,
+        LIMIT,
+        optional("KeyConditions", FILTER),
+    ];
+    // dynalite's test/getItem.js: "4 validation errors detected", in this order.
+    const GET_ITEM: &[Member] = &[
+        RCC,
+        ATTRIBUTES_TO_GET,
+        TABLE,
+        required("Key", Rule::Present),
+    ];
+    // dynalite's test/putItem.js: five, in this order.
+    const PUT_ITEM: &[Member] = &[
+        RCC,
+        TABLE,
+        required("Item", Rule::Present),
+        CONDITIONAL,
+        EXPECTED,
+        RETURN,
+        RICM,
+    ];
+    // dynalite's test/deleteItem.js: five, in this order.
+    const DELETE_ITEM: &[Member] = &[
+        RCC,
+        TABLE,
+        CONDITIONAL,
+        EXPECTED,
+        RETURN,
+        RICM,
+        required("Key", Rule::Present),
+    ];
+    // dynalite's test/updateItem.js, the later recording.
+    const UPDATE_ITEM: &[Member] = &[
+        RCC,
+        TABLE,
+        CONDITIONAL,
+        EXPECTED,
+        RICM,
+        RETURN,
+        required("Key", Rule::Present),
+    ];
+    // dynalite's test/batchGetItem.js and test/batchWriteItem.js.
+    const BATCH_GET_ITEM: &[Member] = &[
+        RCC,
+        required("RequestItems", Rule::Entries(&[Constraint::MinLength(1)])),
+    ];
+    const BATCH_WRITE_ITEM: &[Member] = &[
+        RCC,
+        RICM,
+        required("RequestItems", Rule::Entries(&[Constraint::MinLength(1)])),
+    ];
+    // dynalite's test/transactWriteItem.js.
+    const TRANSACT_WRITE_ITEMS: &[Member] = &[
+        RCC,
+        RICM,
+        required("TransactItems", Rule::Entries(&[Constraint::MinLength(1)])),
+    ];
     match op {
-        // dynalite's test/scan.js, as recorded.
-        Operation::Scan => &[
-            ("Select", Rule::Text(&[Constraint::EnumSet(SELECT)])),
-            ("IndexName", NAME),
-            (
-                "TotalSegments",
-                Rule::Integer(&[Constraint::MinValue(1), Constraint::MaxValue(1_000_000)]),
-            ),
-            (
-                "ReturnConsumedCapacity",
-                Rule::Text(&[Constraint::EnumSet(RETURN_CONSUMED_CAPACITY)]),
-            ),
-            ("TableName", NAME),
-            (
-                "ConditionalOperator",
-                Rule::Text(&[Constraint::EnumSet(CONDITIONAL_OPERATOR)]),
-            ),
-            ("ScanFilter", Rule::Conditions),
-            (
-                "Segment",
-                Rule::Integer(&[Constraint::MinValue(0), Constraint::MaxValue(999_999)]),
-            ),
-            ("AttributesToGet", Rule::List(&[Constraint::MinLength(1)])),
-            ("Limit", Rule::Integer(&[Constraint::MinValue(1)])),
-        ],
-        // dynalite's test/query.js, the later recording.
-        Operation::Query => &[
-            ("Select", Rule::Text(&[Constraint::EnumSet(SELECT)])),
-            ("IndexName", NAME),
-            (
-                "ReturnConsumedCapacity",
-                Rule::Text(&[Constraint::EnumSet(RETURN_CONSUMED_CAPACITY)]),
-            ),
-            ("QueryFilter", Rule::Conditions),
-            ("TableName", NAME),
-            (
-                "ConditionalOperator",
-                Rule::Text(&[Constraint::EnumSet(CONDITIONAL_OPERATOR)]),
-            ),
-            ("AttributesToGet", Rule::List(&[Constraint::MinLength(1)])),
-            ("Limit", Rule::Integer(&[Constraint::MinValue(1)])),
-            ("KeyConditions", Rule::Conditions),
-        ],
+        Operation::Scan => SCAN,
+        Operation::Query => QUERY,
+        Operation::GetItem => GET_ITEM,
+        Operation::PutItem => PUT_ITEM,
+        Operation::DeleteItem => DELETE_ITEM,
+        Operation::UpdateItem => UPDATE_ITEM,
+        Operation::BatchGetItem => BATCH_GET_ITEM,
+        Operation::BatchWriteItem => BATCH_WRITE_ITEM,
+        Operation::TransactWriteItems => TRANSACT_WRITE_ITEMS,
         _ => &[],
     }
 }
@@ -228,15 +351,15 @@ pub fn check(op: Operation, body: &[u8]) -> Vec<Violation> {
         return Vec::new();
     };
     let mut found = Vec::new();
-    for (member, rule) in rules {
-        match root.get(*member) {
-            Some(Value::Null) | None if *member == "TableName" => found.push(Violation {
+    for member in rules {
+        match root.get(member.name) {
+            Some(Value::Null) | None if member.required => found.push(Violation {
                 value: None,
-                path: lower_first(member),
+                path: lower_first(member.name),
                 constraint: Constraint::NotNull,
             }),
-            Some(value) => check_member(&lower_first(member), value, *rule, &mut found),
-            None => {}
+            Some(Value::Null) | None => {}
+            Some(value) => check_member(&lower_first(member.name), value, member.rule, &mut found),
         }
         if found.len() >= MAX_REPORTED {
             found.truncate(MAX_REPORTED);
@@ -248,7 +371,8 @@ pub fn check(op: Operation, body: &[u8]) -> Vec<Violation> {
 
 fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation>) {
     match (rule, value) {
-        (Rule::Text(constraints), Value::String(s)) => {
+        (Rule::TableName(_), Value::String(s)) if s.starts_with("arn:") => {}
+        (Rule::Text(constraints) | Rule::TableName(constraints), Value::String(s)) => {
             for c in constraints {
                 if !text_satisfies(s, *c) {
                     found.push(Violation {
@@ -292,21 +416,50 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
                 }
             }
         }
-        (Rule::Conditions, Value::Object(conditions)) => check_conditions(path, conditions, found),
+        (Rule::Conditions { operator_required }, Value::Object(conditions)) => {
+            check_conditions(path, conditions, operator_required, found);
+        }
+        (Rule::Entries(constraints), Value::Object(_) | Value::Array(_)) => {
+            let (len, text) = match value {
+                Value::Object(m) if m.is_empty() => (0, "{}".to_string()),
+                Value::Object(m) => (m.len(), value.to_string()),
+                Value::Array(items) => (items.len(), list_text(items)),
+                _ => return,
+            };
+            for c in constraints {
+                let ok = match c {
+                    Constraint::MinLength(n) => len >= *n,
+                    Constraint::MaxLength(n) => len <= *n,
+                    _ => true,
+                };
+                if !ok {
+                    found.push(Violation {
+                        value: Some(text.clone()),
+                        path: path.to_string(),
+                        constraint: *c,
+                    });
+                }
+            }
+        }
         // Another JSON type: the typed decoding's error stands.
         _ => {}
     }
 }
 
-/// Each condition's ComparisonOperator: present, and one of DynamoDB's.
-fn check_conditions(path: &str, conditions: &Map<String, Value>, found: &mut Vec<Violation>) {
+/// Each condition's ComparisonOperator: one of DynamoDB's, and present if required.
+fn check_conditions(
+    path: &str,
+    conditions: &Map<String, Value>,
+    operator_required: bool,
+    found: &mut Vec<Violation>,
+) {
     for (name, condition) in conditions {
         let Value::Object(condition) = condition else {
             continue;
         };
         let at = format!("{path}.{name}.member.comparisonOperator");
         match condition.get("ComparisonOperator") {
-            None | Some(Value::Null) => found.push(Violation {
+            None | Some(Value::Null) if operator_required => found.push(Violation {
                 value: None,
                 path: at,
                 constraint: Constraint::NotNull,
@@ -423,6 +576,73 @@ mod tests {
     }
 
     #[test]
+    fn item_operations_report_what_dynamodb_recorded_in_its_order() {
+        let body = br#"{"TableName": "abc;", "ReturnConsumedCapacity": "hi",
+            "ReturnItemCollectionMetrics": "hi", "ReturnValues": "hi"}"#;
+        let paths = |op| -> Vec<String> { check(op, body).into_iter().map(|v| v.path).collect() };
+        // dynalite's recordings: PutItem's and DeleteItem's five in order.
+        assert_eq!(
+            paths(Operation::PutItem),
+            [
+                "returnConsumedCapacity",
+                "tableName",
+                "item",
+                "returnValues",
+                "returnItemCollectionMetrics"
+            ]
+        );
+        assert_eq!(
+            paths(Operation::DeleteItem),
+            [
+                "returnConsumedCapacity",
+                "tableName",
+                "returnValues",
+                "returnItemCollectionMetrics",
+                "key"
+            ]
+        );
+        assert_eq!(paths(Operation::UpdateItem).len(), 5);
+        let get = check(
+            Operation::GetItem,
+            br#"{"TableName": "abc;", "ReturnConsumedCapacity": "hi", "AttributesToGet": []}"#,
+        );
+        let paths: Vec<&str> = get.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "returnConsumedCapacity",
+                "attributesToGet",
+                "tableName",
+                "key"
+            ]
+        );
+        let batch = check(
+            Operation::BatchWriteItem,
+            br#"{"ReturnConsumedCapacity": "hi", "ReturnItemCollectionMetrics": "hi"}"#,
+        );
+        assert_eq!(
+            message(&batch),
+            "3 validation errors detected: Value 'hi' at 'returnConsumedCapacity' failed to \
+             satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]; \
+             Value 'hi' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member \
+             must satisfy enum value set: [SIZE, NONE]; Value null at 'requestItems' failed to \
+             satisfy constraint: Member must not be null"
+        );
+        let empty = check(Operation::BatchGetItem, br#"{"RequestItems": {}}"#);
+        assert_eq!(
+            message(&empty),
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy \
+             constraint: Member must have length greater than or equal to 1"
+        );
+        // Expected's operator may be absent (Exists instead); a filter's may not.
+        let expected = check(
+            Operation::PutItem,
+            br#"{"TableName": "abc", "Item": {}, "Expected": {"a": {"Exists": false}}}"#,
+        );
+        assert!(expected.is_empty(), "{expected:?}");
+    }
+
+    #[test]
     fn a_missing_table_name_is_reported_with_the_rest() {
         let found = check(Operation::Query, br#"{"Limit": 0}"#);
         assert_eq!(
@@ -438,7 +658,12 @@ mod tests {
         assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": 5}"#).is_empty());
         // A wrong JSON type is the decoder's SerializationException, not a constraint.
         assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": "5"}"#).is_empty());
-        assert!(check(Operation::GetItem, br#"{"TableName": "a;"}"#).is_empty());
+        assert!(check(Operation::ListTables, br#"{"Limit": 0}"#).is_empty());
+        let arn = br#"{"TableName": "arn:aws:dynamodb:us-east-1:000000000000:table/Users"}"#;
+        assert!(
+            check(Operation::Scan, arn).is_empty(),
+            "a table ARN is not a name"
+        );
         assert!(check(Operation::Scan, b"[1, 2]").is_empty());
         assert!(check(Operation::Scan, b"not json").is_empty());
     }

@@ -151,8 +151,15 @@ where
 /// re-read. A body the decoder could not read as the operation's shape (a member of
 /// the wrong JSON type) keeps its SerializationException, which DynamoDB reports
 /// before validating.
+///
+/// Only errors a constraint violation could have caused instead are re-read: a failed
+/// condition, a cancelled transaction or a throttle is an answer to a valid request.
 fn with_all_constraints(op: Operation, body: &[u8], error: ApiError) -> ApiError {
-    if matches!(error, ApiError::Serialization { .. }) {
+    let validation = matches!(
+        error.exception_name(),
+        "ValidationException" | "ResourceNotFoundException"
+    );
+    if !validation || matches!(error, ApiError::Serialization { .. }) {
         return error;
     }
     let violations = crate::constraints::check(op, body);

@@ -481,6 +481,35 @@ fn several_constraint_violations_are_reported_together() {
          ALL_PROJECTED_ATTRIBUTES]; Value '0' at 'limit' failed to satisfy constraint: Member \
          must have value greater than or equal to 1"
     );
+    // PutItem, as dynalite recorded it against DynamoDB ("5 validation errors detected").
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "abc;", "ReturnConsumedCapacity": "hi",
+               "ReturnItemCollectionMetrics": "hi", "ReturnValues": "hi"}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "5 validation errors detected: \
+         Value 'hi' at 'returnConsumedCapacity' failed to satisfy constraint: Member must \
+         satisfy enum value set: [INDEXES, TOTAL, NONE]; \
+         Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy \
+         regular expression pattern: [a-zA-Z0-9_.-]+; \
+         Value null at 'item' failed to satisfy constraint: Member must not be null; \
+         Value 'hi' at 'returnValues' failed to satisfy constraint: Member must satisfy enum \
+         value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]; \
+         Value 'hi' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member \
+         must satisfy enum value set: [SIZE, NONE]"
+    );
+    // A failed condition is an answer, not a validation: it is not re-read.
+    let r = call(
+        &mut c,
+        "PutItem",
+        json!({"TableName": "Users", "Item": {"pk": {"S": "x"}},
+               "ConditionExpression": "attribute_exists(pk)"}),
+    );
+    assert_error(&r, 400, &format!("{DDB}ConditionalCheckFailedException"));
     // One violation keeps its one-error text; a wrong JSON type stays a
     // SerializationException.
     let r = call(&mut c, "Scan", json!({"TableName": "Users", "Limit": 0}));
