@@ -28,7 +28,10 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::enum_values::lower_first;
+use crate::enum_values::{
+    lower_first, COMPARISON_OPERATORS, CONDITIONAL_OPERATOR, RETURN_CONSUMED_CAPACITY,
+    RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, SELECT,
+};
 use crate::operations::Operation;
 
 /// The most violations DynamoDB reports in one message.
@@ -36,32 +39,6 @@ pub const MAX_REPORTED: usize = 10;
 
 /// A table or index name's pattern.
 const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
-/// A legacy condition's ComparisonOperator values, in DynamoDB's order.
-const COMPARISON_OPERATORS: &[&str] = &[
-    "IN",
-    "NULL",
-    "BETWEEN",
-    "LT",
-    "NOT_CONTAINS",
-    "EQ",
-    "GT",
-    "NOT_NULL",
-    "NE",
-    "LE",
-    "BEGINS_WITH",
-    "GE",
-    "CONTAINS",
-];
-const SELECT: &[&str] = &[
-    "SPECIFIC_ATTRIBUTES",
-    "COUNT",
-    "ALL_ATTRIBUTES",
-    "ALL_PROJECTED_ATTRIBUTES",
-];
-const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
-const CONDITIONAL_OPERATOR: &[&str] = &["OR", "AND"];
-const RETURN_VALUES: &[&str] = &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"];
-const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
 
 /// What a member must satisfy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,48 +350,21 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
     match (rule, value) {
         (Rule::TableName(_), Value::String(s)) if s.starts_with("arn:") => {}
         (Rule::Text(constraints) | Rule::TableName(constraints), Value::String(s)) => {
-            for c in constraints {
-                if !text_satisfies(s, *c) {
-                    found.push(Violation {
-                        value: Some(s.clone()),
-                        path: path.to_string(),
-                        constraint: *c,
-                    });
-                }
-            }
+            report(path, s, constraints, |c| text_satisfies(s, c), found);
         }
         (Rule::Integer(constraints), Value::Number(n)) => {
             let Some(v) = n.as_i64() else { return };
-            for c in constraints {
-                let ok = match c {
-                    Constraint::MinValue(min) => v >= *min,
-                    Constraint::MaxValue(max) => v <= *max,
-                    _ => true,
-                };
-                if !ok {
-                    found.push(Violation {
-                        value: Some(v.to_string()),
-                        path: path.to_string(),
-                        constraint: *c,
-                    });
-                }
-            }
+            report(path, &v.to_string(), constraints, |c| value_ok(v, c), found);
         }
         (Rule::List(constraints), Value::Array(items)) => {
-            for c in constraints {
-                let ok = match c {
-                    Constraint::MinLength(n) => items.len() >= *n,
-                    Constraint::MaxLength(n) => items.len() <= *n,
-                    _ => true,
-                };
-                if !ok {
-                    found.push(Violation {
-                        value: Some(list_text(items)),
-                        path: path.to_string(),
-                        constraint: *c,
-                    });
-                }
-            }
+            let len = items.len();
+            report(
+                path,
+                &list_text(items),
+                constraints,
+                |c| length_ok(len, c),
+                found,
+            );
         }
         (Rule::Conditions { operator_required }, Value::Object(conditions)) => {
             check_conditions(path, conditions, operator_required, found);
@@ -426,20 +376,7 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
                 Value::Array(items) => (items.len(), list_text(items)),
                 _ => return,
             };
-            for c in constraints {
-                let ok = match c {
-                    Constraint::MinLength(n) => len >= *n,
-                    Constraint::MaxLength(n) => len <= *n,
-                    _ => true,
-                };
-                if !ok {
-                    found.push(Violation {
-                        value: Some(text.clone()),
-                        path: path.to_string(),
-                        constraint: *c,
-                    });
-                }
-            }
+            report(path, &text, constraints, |c| length_ok(len, c), found);
         }
         // Another JSON type: the typed decoding's error stands.
         _ => {}
@@ -476,18 +413,50 @@ fn check_conditions(
     }
 }
 
+/// Adds a violation at `path`, quoting `value`, for each of `constraints` not `ok`.
+fn report(
+    path: &str,
+    value: &str,
+    constraints: &[Constraint],
+    ok: impl Fn(Constraint) -> bool,
+    found: &mut Vec<Violation>,
+) {
+    for &c in constraints {
+        if !ok(c) {
+            found.push(Violation {
+                value: Some(value.to_string()),
+                path: path.to_string(),
+                constraint: c,
+            });
+        }
+    }
+}
+
+fn value_ok(v: i64, c: Constraint) -> bool {
+    match c {
+        Constraint::MinValue(min) => v >= min,
+        Constraint::MaxValue(max) => v <= max,
+        _ => true,
+    }
+}
+
+fn length_ok(len: usize, c: Constraint) -> bool {
+    match c {
+        Constraint::MinLength(n) => len >= n,
+        Constraint::MaxLength(n) => len <= n,
+        _ => true,
+    }
+}
+
 fn text_satisfies(s: &str, c: Constraint) -> bool {
-    let chars = s.chars().count();
     match c {
         Constraint::EnumSet(set) => set.contains(&s),
-        Constraint::MinLength(n) => chars >= n,
-        Constraint::MaxLength(n) => chars <= n,
         Constraint::Pattern(NAME_PATTERN) => {
             !s.is_empty()
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         }
-        _ => true,
+        _ => length_ok(s.chars().count(), c),
     }
 }
 

@@ -26,24 +26,52 @@ pub struct EnumMember {
     pub allowed: &'static [&'static str],
 }
 
+/// ReturnValues' set, in DynamoDB's order.
+pub const RETURN_VALUES: &[&str] = &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"];
+/// ReturnConsumedCapacity's set.
+pub const RETURN_CONSUMED_CAPACITY: &[&str] = &["INDEXES", "TOTAL", "NONE"];
+/// Select's set.
+pub const SELECT: &[&str] = &[
+    "SPECIFIC_ATTRIBUTES",
+    "COUNT",
+    "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES",
+];
+/// ReturnItemCollectionMetrics' set.
+pub const RETURN_ITEM_COLLECTION_METRICS: &[&str] = &["SIZE", "NONE"];
+/// A legacy condition's ComparisonOperator set, in the order dynalite's tests record
+/// DynamoDB giving it.
+pub const COMPARISON_OPERATORS: &[&str] = &[
+    "IN",
+    "NULL",
+    "BETWEEN",
+    "LT",
+    "NOT_CONTAINS",
+    "EQ",
+    "GT",
+    "NOT_NULL",
+    "NE",
+    "LE",
+    "BEGINS_WITH",
+    "GE",
+    "CONTAINS",
+];
+/// ConditionalOperator's set.
+pub const CONDITIONAL_OPERATOR: &[&str] = &["OR", "AND"];
+
 /// The enums whose violations get DynamoDB's text.
 pub const ENUM_MEMBERS: &[EnumMember] = &[
     EnumMember {
         members: &["ReturnValues"],
-        allowed: &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+        allowed: RETURN_VALUES,
     },
     EnumMember {
         members: &["ReturnConsumedCapacity"],
-        allowed: &["INDEXES", "TOTAL", "NONE"],
+        allowed: RETURN_CONSUMED_CAPACITY,
     },
     EnumMember {
         members: &["Select"],
-        allowed: &[
-            "SPECIFIC_ATTRIBUTES",
-            "COUNT",
-            "ALL_ATTRIBUTES",
-            "ALL_PROJECTED_ATTRIBUTES",
-        ],
+        allowed: SELECT,
     },
     EnumMember {
         members: &["BillingMode"],
@@ -63,32 +91,18 @@ pub const ENUM_MEMBERS: &[EnumMember] = &[
     },
     EnumMember {
         members: &["ReturnItemCollectionMetrics"],
-        allowed: &["SIZE", "NONE"],
+        allowed: RETURN_ITEM_COLLECTION_METRICS,
     },
     // The legacy parameters' enums, in the order dynalite's tests record DynamoDB giving
     // them (`scanFilter.b.member.comparisonOperator`, `conditionalOperator`,
     // `attributeUpdates.a.member.action`).
     EnumMember {
         members: &["ComparisonOperator"],
-        allowed: &[
-            "IN",
-            "NULL",
-            "BETWEEN",
-            "LT",
-            "NOT_CONTAINS",
-            "EQ",
-            "GT",
-            "NOT_NULL",
-            "NE",
-            "LE",
-            "BEGINS_WITH",
-            "GE",
-            "CONTAINS",
-        ],
+        allowed: COMPARISON_OPERATORS,
     },
     EnumMember {
         members: &["ConditionalOperator"],
-        allowed: &["OR", "AND"],
+        allowed: CONDITIONAL_OPERATOR,
     },
     EnumMember {
         members: &["Action"],
