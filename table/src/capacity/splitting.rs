@@ -243,3 +243,49 @@ fn cuts_of(p: &Partition, heat: &PartitionHeat, policy: &dyn SplitPolicy) -> Opt
         at_key: Some(key.into_boxed_slice()),
     })
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::capacity::partitions::Mode;
+
+    fn at_key(hash: u64, rest: &[u8]) -> PartitionStart {
+        let mut key = hash.to_be_bytes().to_vec();
+        key.extend_from_slice(rest);
+        PartitionStart {
+            hash,
+            key: Some(key.into()),
+        }
+    }
+
+    #[test]
+    fn a_split_by_size_keeps_a_collections_sort_key_split() {
+        let opts = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        let h = 1u64 << 62;
+        let starts = vec![
+            PartitionStart::at_hash(0),
+            PartitionStart::at_hash(h),
+            at_key(h, b"m"),
+        ];
+        let res = Resource::with_starts(mode, starts, &opts, 0);
+        // Four partitions' worth of data: one more, cut in the widest hash range.
+        let bytes = 4 * opts.partition_size_bytes_max;
+        let (split, made) = for_size(&res, bytes, &opts, 0).expect("a split");
+        let got: Vec<PartitionStart> = split.partitions.iter().map(Partition::start).collect();
+        assert_eq!(got.len(), 4);
+        assert!(got.contains(&at_key(h, b"m")), "{got:?}");
+        // The collection's own two partitions are not cut (their hash range is one
+        // hash); the widest range, from h's collection to the end, is.
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].start_hash, h);
+        assert!(made[0].into[1] > h);
+        assert_eq!(
+            split.partition_of_key(h, Some(&at_key(h, b"z").key.unwrap())),
+            2
+        );
+    }
+}
