@@ -45,6 +45,14 @@ pub enum ApiError {
         /// The member's JSON name, e.g. `TableName`.
         member: String,
     },
+    /// A table operation (CreateTable, DescribeTable, UpdateTable, DeleteTable) without
+    /// its required `member`: DynamoDB words this one apart from the item operations'
+    /// "Value null at 'tableName'" (dynalite's describeTable test, recorded against it).
+    #[error("The parameter '{member}' is required but was not present in the request")]
+    RequiredParameter {
+        /// The member's JSON name.
+        member: String,
+    },
     /// Members break their declared constraints (`constraints`): every violation, as
     /// DynamoDB reports them together.
     #[error("{} constraint violations", .0.len())]
@@ -231,6 +239,7 @@ impl ApiError {
             ApiError::Engine(e) => e.exception_name(),
             ApiError::Serialization { .. } => "SerializationException",
             ApiError::MissingMember { .. }
+            | ApiError::RequiredParameter { .. }
             | ApiError::Constraints(_)
             | ApiError::EnumValue(_)
             | ApiError::InvalidParameter { .. } => "ValidationException",

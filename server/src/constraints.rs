@@ -299,7 +299,16 @@ fn members(op: Operation) -> &'static [Member] {
         RICM,
         required("TransactItems", Rule::Entries(&[Constraint::MinLength(1)])),
     ];
+    // dynalite's test/listTables.js: the limit first, then the name's pattern and length.
+    const LIST_TABLES: &[Member] = &[
+        optional(
+            "Limit",
+            Rule::Integer(&[Constraint::MinValue(1), Constraint::MaxValue(100)]),
+        ),
+        optional("ExclusiveStartTableName", NAME),
+    ];
     match op {
+        Operation::ListTables => LIST_TABLES,
         Operation::Scan => SCAN,
         Operation::Query => QUERY,
         Operation::GetItem => GET_ITEM,
@@ -311,6 +320,13 @@ fn members(op: Operation) -> &'static [Member] {
         Operation::TransactWriteItems => TRANSACT_WRITE_ITEMS,
         _ => &[],
     }
+}
+
+/// Whether `op`'s constraints are checked before the call rather than after a failure:
+/// ListTables, whose `ExclusiveStartTableName` nothing else checks (it only positions the
+/// page), and which is rare and small enough that reading its body twice costs nothing.
+pub fn checked_before_the_call(op: Operation) -> bool {
+    matches!(op, Operation::ListTables)
 }
 
 /// Every constraint `body` breaks for `op` (at most [`MAX_REPORTED`]), in report order.
@@ -612,6 +628,26 @@ mod tests {
     }
 
     #[test]
+    fn list_tables_reports_its_limit_then_the_start_names_pattern_and_length() {
+        // dynalite's test/listTables.js "should return ValidationExceptions in order".
+        let found = check(
+            Operation::ListTables,
+            br#"{"ExclusiveStartTableName": "a;", "Limit": 500}"#,
+        );
+        assert_eq!(
+            message(&found),
+            "3 validation errors detected: Value '500' at 'limit' failed to satisfy \
+             constraint: Member must have value less than or equal to 100; Value 'a;' at \
+             'exclusiveStartTableName' failed to satisfy constraint: Member must satisfy \
+             regular expression pattern: [a-zA-Z0-9_.-]+; Value 'a;' at \
+             'exclusiveStartTableName' failed to satisfy constraint: Member must have length \
+             greater than or equal to 3"
+        );
+        assert!(checked_before_the_call(Operation::ListTables));
+        assert!(!checked_before_the_call(Operation::Scan));
+    }
+
+    #[test]
     fn a_missing_table_name_is_reported_with_the_rest() {
         let found = check(Operation::Query, br#"{"Limit": 0}"#);
         assert_eq!(
@@ -627,7 +663,7 @@ mod tests {
         assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": 5}"#).is_empty());
         // A wrong JSON type is the decoder's SerializationException, not a constraint.
         assert!(check(Operation::Scan, br#"{"TableName": "abc", "Limit": "5"}"#).is_empty());
-        assert!(check(Operation::ListTables, br#"{"Limit": 0}"#).is_empty());
+        assert!(check(Operation::DescribeLimits, br#"{"Limit": 0}"#).is_empty());
         let arn = br#"{"TableName": "arn:aws:dynamodb:us-east-1:000000000000:table/Users"}"#;
         assert!(
             check(Operation::Scan, arn).is_empty(),

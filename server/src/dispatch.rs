@@ -124,16 +124,22 @@ where
     let input: I = match serde_json::from_slice(body) {
         Ok(i) => i,
         Err(e) => {
+            let error = required_parameter(op, ApiError::from_json(&e, body));
             return Outcome {
                 table: NO_TABLE.to_string(),
-                result: Err(with_all_constraints(
-                    op,
-                    body,
-                    ApiError::from_json(&e, body),
-                )),
-            }
+                result: Err(with_all_constraints(op, body, error)),
+            };
         }
     };
+    if crate::constraints::checked_before_the_call(op) {
+        let violations = crate::constraints::check(op, body);
+        if !violations.is_empty() {
+            return Outcome {
+                table: NO_TABLE.to_string(),
+                result: Err(ApiError::Constraints(violations)),
+            };
+        }
+    }
     let table = input.table_label();
     let result = call(input)
         .map_err(|e| with_all_constraints(op, body, ApiError::from(e)))
@@ -144,6 +150,24 @@ where
             })
         });
     Outcome { table, result }
+}
+
+/// A table operation's missing `TableName` in DynamoDB's words for those operations
+/// (`ApiError::RequiredParameter`); any other error as it is.
+fn required_parameter(op: Operation, error: ApiError) -> ApiError {
+    let table_operation = matches!(
+        op,
+        Operation::CreateTable
+            | Operation::DescribeTable
+            | Operation::UpdateTable
+            | Operation::DeleteTable
+    );
+    match error {
+        ApiError::MissingMember { member } if table_operation && member == "TableName" => {
+            ApiError::RequiredParameter { member }
+        }
+        other => other,
+    }
 }
 
 /// `error`, unless `body` breaks declared member constraints of `op`: DynamoDB checks

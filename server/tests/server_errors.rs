@@ -240,13 +240,44 @@ fn malformed_body_is_serialization_exception() {
     // A member of the wrong JSON type is a SerializationException too.
     let r = call(&mut c, "DescribeTable", json!({"TableName": 5}));
     assert_error(&r, 400, &format!("{CORAL}SerializationException"));
-    // A missing required member is DynamoDB's "must not be null" ValidationException.
+    // A missing required member is DynamoDB's "must not be null" ValidationException
+    // for an item operation, with every other member missing (dynalite's deleteItem
+    // test), and its own words for a table operation (dynalite's describeTable test),
+    // which also checks a name's length apart.
+    let r = call(&mut c, "DeleteItem", json!({}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "2 validation errors detected: Value null at 'tableName' failed to satisfy \
+         constraint: Member must not be null; Value null at 'key' failed to satisfy \
+         constraint: Member must not be null"
+    );
     let r = call(&mut c, "DescribeTable", json!({}));
     let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
     assert_eq!(
         v["message"],
-        "1 validation error detected: Value null at 'tableName' failed to satisfy \
-         constraint: Member must not be null"
+        "The parameter 'TableName' is required but was not present in the request"
+    );
+    let r = call(&mut c, "DescribeTable", json!({"TableName": "a;"}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "TableName must be at least 3 characters long and at most 255 characters long"
+    );
+    // ListTables' start name is checked although nothing else reads it as a name
+    // (dynalite's listTables test: the limit first).
+    let r = call(
+        &mut c,
+        "ListTables",
+        json!({"ExclusiveStartTableName": "a;", "Limit": 500}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 validation errors detected: Value '500' at 'limit'"),
+        "{v}"
     );
 }
 

@@ -553,10 +553,24 @@ impl TableDef {
 // Validation
 // ---------------------------------------------------------------------------------------
 
-/// Checks a table or index name: 3–255 characters of `[a-zA-Z0-9_.-]`.
+/// Checks the table name of a table operation (CreateTable, DescribeTable, UpdateTable,
+/// DeleteTable) as DynamoDB does: its length first, with the operation's own text, then
+/// [`validate_name`]'s pattern. (Item operations report the length as a constraint.)
 ///
 /// # Errors
-/// `NameLength` or `NamePattern`.
+/// [`ValidationError::TableNameLength`], or NamePattern.
+pub fn validate_table_operation_name(name: &str) -> Result<(), ValidationError> {
+    if !(MIN_NAME_LEN..=MAX_NAME_LEN).contains(&name.chars().count()) {
+        return Err(ValidationError::TableNameLength);
+    }
+    validate_name("tableName", name)
+}
+
+/// Checks a table or index name against DynamoDB's constraints (3 to 255 characters of
+/// `[a-zA-Z0-9_.-]`), reporting every constraint it breaks.
+///
+/// # Errors
+/// NamePattern and/or NameLength, as one error or [`ValidationError::Several`].
 pub fn validate_name(field: &'static str, name: &str) -> Result<(), ValidationError> {
     // DynamoDB reports every constraint a name breaks, the pattern first and then the
     // length: an empty tableName is "2 validation errors detected: Value '' at

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use crate::catalog::{
     self, check_definitions_used, check_index_limits, gsi_key_def, key_def, projection_def,
-    throughput_for, validate_name, IndexDef, KeyDef, ProjectionDef, TableDef, TableSettings,
-    ThroughputChanges,
+    throughput_for, validate_name, validate_table_operation_name, IndexDef, KeyDef, ProjectionDef,
+    TableDef, TableSettings, ThroughputChanges,
 };
 use crate::catalog_record;
 use crate::core::{Catalog, Core};
@@ -174,7 +174,7 @@ pub(crate) fn finish_restore(
 
 /// Checks a CreateTable request in full (before any lock is taken).
 fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
-    validate_name("tableName", &input.table_name)?;
+    validate_table_operation_name(&input.table_name)?;
     let defs = &input.attribute_definitions;
     let key = key_def(&input.key_schema, defs)?;
     let mode = input.billing_mode.unwrap_or_default();
@@ -400,7 +400,7 @@ pub(crate) fn delete_table(
     core: &Core,
     input: DeleteTableInput,
 ) -> Result<DeleteTableOutput, Error> {
-    validate_name("tableName", &input.table_name)?;
+    validate_table_operation_name(&input.table_name)?;
     let mut cat = core.catalog.write();
     let def = cat
         .tables
@@ -516,7 +516,7 @@ pub(crate) fn update_table(
 /// Checks an UpdateTable request's shape: something to change, at most one GSI action.
 /// Returns the GSI action.
 fn validate_update(input: &UpdateTableInput) -> Result<Option<GlobalSecondaryIndexUpdate>, Error> {
-    validate_name("tableName", &input.table_name)?;
+    validate_table_operation_name(&input.table_name)?;
     let index_updates = input
         .global_secondary_index_updates
         .clone()

@@ -198,6 +198,7 @@ impl Database {
     /// # Errors
     /// ResourceNotFound.
     pub fn describe_table(&self, input: DescribeTableInput) -> Result<DescribeTableOutput, Error> {
+        crate::catalog::validate_table_operation_name(&input.table_name)?;
         let def = self.core.table_named(&input.table_name)?;
         let mut table = def.describe(&self.core.opts.region, self.core.opts.clock.now_micros());
         table.restore_summary = restore::summary(&self.core, &def.name);

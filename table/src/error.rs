@@ -36,6 +36,12 @@ pub enum ValidationError {
         /// "greater than or equal to 3" / "less than or equal to 255".
         constraint: &'static str,
     },
+    /// A table name outside 3 to 255 characters given to a table operation (CreateTable,
+    /// DescribeTable, UpdateTable, DeleteTable), which DynamoDB checks before the name's
+    /// other constraints and reports in words of its own (dynalite's describeTable and
+    /// createTable tests, recorded against DynamoDB).
+    #[error("TableName must be at least 3 characters long and at most 255 characters long")]
+    TableNameLength,
     /// An auto scaling policy Shale cannot apply (Shale's own configuration; in AWS it
     /// is Application Auto Scaling's).
     #[error("Invalid auto scaling policy for {side} capacity: {problem}")]
