@@ -29,8 +29,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::enum_values::{
-    lower_first, COMPARISON_OPERATORS, CONDITIONAL_OPERATOR, RETURN_CONSUMED_CAPACITY,
-    RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, SELECT,
+    lower_first, BILLING_MODE, COMPARISON_OPERATORS, CONDITIONAL_OPERATOR,
+    RETURN_CONSUMED_CAPACITY, RETURN_ITEM_COLLECTION_METRICS, RETURN_VALUES, SELECT,
 };
 use crate::operations::Operation;
 
@@ -141,6 +141,9 @@ enum Rule {
     /// A table's name, as [`Rule::Text`], unless it is a table ARN (which the
     /// operations taking one resolve and check themselves).
     TableName(&'static [Constraint]),
+    /// A ProvisionedThroughput structure: its write units, then its read units, each
+    /// present and at least 1 (the order of DynamoDB's recorded message for both).
+    Throughput,
 }
 
 /// One member of a request, as checked.
@@ -307,7 +310,36 @@ fn members(op: Operation) -> &'static [Member] {
         ),
         optional("ExclusiveStartTableName", NAME),
     ];
+    // dynalite's test/createTable.js, the later recording ("null attributes":
+    // attributeDefinitions, tableName, keySchema); a table operation's name length is
+    // checked before, apart (`check`).
+    const CREATE_TABLE: &[Member] = &[
+        required("AttributeDefinitions", Rule::Present),
+        required(
+            "TableName",
+            Rule::Text(&[Constraint::Pattern(NAME_PATTERN)]),
+        ),
+        required("KeySchema", Rule::Present),
+        optional("ProvisionedThroughput", Rule::Throughput),
+        optional(
+            "BillingMode",
+            Rule::Text(&[Constraint::EnumSet(BILLING_MODE)]),
+        ),
+    ];
+    const UPDATE_TABLE: &[Member] = &[
+        required(
+            "TableName",
+            Rule::Text(&[Constraint::Pattern(NAME_PATTERN)]),
+        ),
+        optional("ProvisionedThroughput", Rule::Throughput),
+        optional(
+            "BillingMode",
+            Rule::Text(&[Constraint::EnumSet(BILLING_MODE)]),
+        ),
+    ];
     match op {
+        Operation::CreateTable => CREATE_TABLE,
+        Operation::UpdateTable => UPDATE_TABLE,
         Operation::ListTables => LIST_TABLES,
         Operation::Scan => SCAN,
         Operation::Query => QUERY,
@@ -343,6 +375,15 @@ pub fn check(op: Operation, body: &[u8]) -> Vec<Violation> {
     let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
         return Vec::new();
     };
+    // A table operation with a mis-sized name, or none, answers that alone and first
+    // (`ApiError::RequiredParameter`, the table layer's `TableNameLength`).
+    if matches!(op, Operation::CreateTable | Operation::UpdateTable) {
+        match root.get("TableName") {
+            Some(Value::String(name))
+                if (3..=255).contains(&name.chars().count()) || name.starts_with("arn:") => {}
+            _ => return Vec::new(),
+        }
+    }
     let mut found = Vec::new();
     for member in rules {
         match root.get(member.name) {
@@ -381,6 +422,27 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
                 |c| length_ok(len, c),
                 found,
             );
+        }
+        (Rule::Throughput, Value::Object(throughput)) => {
+            for (member, name) in [
+                ("WriteCapacityUnits", "writeCapacityUnits"),
+                ("ReadCapacityUnits", "readCapacityUnits"),
+            ] {
+                let at = format!("{path}.{name}");
+                match throughput.get(member) {
+                    None | Some(Value::Null) => found.push(Violation {
+                        value: None,
+                        path: at,
+                        constraint: Constraint::NotNull,
+                    }),
+                    Some(Value::Number(n)) => {
+                        let Some(v) = n.as_i64() else { continue };
+                        let min = [Constraint::MinValue(1)];
+                        report(&at, &v.to_string(), &min, |c| value_ok(v, c), found);
+                    }
+                    Some(_) => {}
+                }
+            }
         }
         (Rule::Conditions { operator_required }, Value::Object(conditions)) => {
             check_conditions(path, conditions, operator_required, found);
@@ -645,6 +707,44 @@ mod tests {
         );
         assert!(checked_before_the_call(Operation::ListTables));
         assert!(!checked_before_the_call(Operation::Scan));
+    }
+
+    #[test]
+    fn create_table_reports_its_missing_members_and_throughput_together() {
+        // dynalite's test/createTable.js, the later recording.
+        let found = check(Operation::CreateTable, br#"{"TableName": "abc;"}"#);
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["attributeDefinitions", "tableName", "keySchema"]);
+        let found = check(
+            Operation::CreateTable,
+            br#"{"TableName": "abc", "AttributeDefinitions": [], "ProvisionedThroughput": {},
+                 "BillingMode": "PAY_PER_REQUEST"}"#,
+        );
+        assert_eq!(
+            message(&found),
+            "3 validation errors detected: Value null at 'keySchema' failed to satisfy \
+             constraint: Member must not be null; Value null at \
+             'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member \
+             must not be null; Value null at 'provisionedThroughput.readCapacityUnits' failed \
+             to satisfy constraint: Member must not be null"
+        );
+        // Both units below 1: writes first (ack-api-quirks DDB-TABLE-058).
+        let found = check(
+            Operation::UpdateTable,
+            br#"{"TableName": "abc",
+                 "ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": -1}}"#,
+        );
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "provisionedThroughput.writeCapacityUnits",
+                "provisionedThroughput.readCapacityUnits"
+            ]
+        );
+        // A mis-sized or missing name is answered alone, by the table operation.
+        assert!(check(Operation::CreateTable, br#"{"TableName": "a;"}"#).is_empty());
+        assert!(check(Operation::CreateTable, br#"{"KeySchema": []}"#).is_empty());
     }
 
     #[test]

@@ -124,7 +124,7 @@ where
     let input: I = match serde_json::from_slice(body) {
         Ok(i) => i,
         Err(e) => {
-            let error = required_parameter(op, ApiError::from_json(&e, body));
+            let error = table_operation_name(op, body, ApiError::from_json(&e, body));
             return Outcome {
                 table: NO_TABLE.to_string(),
                 result: Err(with_all_constraints(op, body, error)),
@@ -152,9 +152,12 @@ where
     Outcome { table, result }
 }
 
-/// A table operation's missing `TableName` in DynamoDB's words for those operations
-/// (`ApiError::RequiredParameter`); any other error as it is.
-fn required_parameter(op: Operation, error: ApiError) -> ApiError {
+/// A table operation's (CreateTable, DescribeTable, UpdateTable, DeleteTable) own first
+/// checks, which DynamoDB makes before any other validation of the request: a missing
+/// `TableName` (`ApiError::RequiredParameter`), then one outside 3 to 255 characters
+/// (the table layer's `TableNameLength`). Any other error as it is. Runs only when
+/// decoding failed: a decoded request's name is checked by the table layer, in order.
+fn table_operation_name(op: Operation, body: &[u8], error: ApiError) -> ApiError {
     let table_operation = matches!(
         op,
         Operation::CreateTable
@@ -162,11 +165,28 @@ fn required_parameter(op: Operation, error: ApiError) -> ApiError {
             | Operation::UpdateTable
             | Operation::DeleteTable
     );
-    match error {
-        ApiError::MissingMember { member } if table_operation && member == "TableName" => {
-            ApiError::RequiredParameter { member }
+    if !table_operation || matches!(error, ApiError::Serialization { .. }) {
+        return error;
+    }
+    if let ApiError::MissingMember { member } = &error {
+        if member == "TableName" {
+            return ApiError::RequiredParameter {
+                member: member.clone(),
+            };
         }
-        other => other,
+    }
+    let name = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("TableName")
+                .and_then(|n| n.as_str().map(str::to_owned))
+        });
+    match name {
+        Some(name) => match table::catalog::validate_table_operation_name(&name) {
+            Err(e @ table::ValidationError::TableNameLength) => ApiError::Engine(e.into()),
+            _ => error,
+        },
+        None => error,
     }
 }
 

@@ -56,6 +56,8 @@ pub const COMPARISON_OPERATORS: &[&str] = &[
     "GE",
     "CONTAINS",
 ];
+/// BillingMode's set.
+pub const BILLING_MODE: &[&str] = &["PROVISIONED", "PAY_PER_REQUEST"];
 /// ConditionalOperator's set.
 pub const CONDITIONAL_OPERATOR: &[&str] = &["OR", "AND"];
 
@@ -75,7 +77,7 @@ pub const ENUM_MEMBERS: &[EnumMember] = &[
     },
     EnumMember {
         members: &["BillingMode"],
-        allowed: &["PROVISIONED", "PAY_PER_REQUEST"],
+        allowed: BILLING_MODE,
     },
     EnumMember {
         members: &["KeyType"],

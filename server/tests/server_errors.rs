@@ -533,6 +533,25 @@ fn several_constraint_violations_are_reported_together() {
          Value 'hi' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member \
          must satisfy enum value set: [SIZE, NONE]"
     );
+    // CreateTable, as dynalite recorded it (the later recording): the name's length
+    // alone and first, else the missing members with the name's pattern.
+    let r = call(&mut c, "CreateTable", json!({"TableName": "a;"}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "TableName must be at least 3 characters long and at most 255 characters long"
+    );
+    let r = call(&mut c, "CreateTable", json!({"TableName": "abc;"}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "3 validation errors detected: \
+         Value null at 'attributeDefinitions' failed to satisfy constraint: Member must not \
+         be null; \
+         Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy \
+         regular expression pattern: [a-zA-Z0-9_.-]+; \
+         Value null at 'keySchema' failed to satisfy constraint: Member must not be null"
+    );
     // A failed condition is an answer, not a validation: it is not re-read.
     let r = call(
         &mut c,
