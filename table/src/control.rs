@@ -784,7 +784,7 @@ fn create_gsi(
             None => defs.push(d.clone()),
         }
     }
-    let new = validate_gsi(
+    let mut new = validate_gsi(
         &c.index_name,
         &c.key_schema,
         &c.projection,
@@ -792,6 +792,9 @@ fn create_gsi(
         &defs,
         def.billing_mode,
     )?;
+    // As CreateTable's GSIs: maxima mean something only on demand.
+    new.on_demand_throughput = check_on_demand_throughput(c.on_demand_throughput)?
+        .filter(|_| def.billing_mode == BillingMode::PayPerRequest);
     let id = allocate_ids(cat, 1, batch)?[0];
     def.gsis.push(new.with_id(id, IndexStatus::Creating));
     def.attribute_definitions = defs;

@@ -219,3 +219,62 @@ fn a_gsi_has_maxima_of_its_own() {
     assert_eq!(gsi(&db).on_demand_throughput, None, "cleared");
     assert!(update(0).is_err(), "0 is out of range");
 }
+
+#[test]
+fn a_gsi_created_by_update_table_keeps_its_maxima() {
+    let clock = ManualClock::new(1_700_000_000_000_000);
+    let db = capacity_db(&clock, empty_buckets(Arc::new(FixedShare)));
+    db.create_table(on_demand("Later", None)).unwrap();
+    db.update_table(UpdateTableInput {
+        table_name: "Later".into(),
+        attribute_definitions: Some(vec![def("g", ScalarAttributeType::S)]),
+        global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+            create: Some(CreateGlobalSecondaryIndexAction {
+                index_name: "ByG".into(),
+                key_schema: vec![hash("g")],
+                projection: Projection {
+                    projection_type: Some(ProjectionType::KeysOnly),
+                    non_key_attributes: None,
+                },
+                provisioned_throughput: None,
+                on_demand_throughput: Some(OnDemandThroughput {
+                    max_read_request_units: None,
+                    max_write_request_units: Some(3),
+                }),
+            }),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    })
+    .unwrap();
+    db.wait_for_indexes().unwrap();
+    let gsi = db
+        .describe_table(DescribeTableInput {
+            table_name: "Later".into(),
+        })
+        .unwrap()
+        .table
+        .global_secondary_indexes
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        gsi.on_demand_throughput
+            .and_then(|o| o.max_write_request_units),
+        Some(3)
+    );
+    let put = |pk: &str| {
+        db.put_item(PutItemInput {
+            table_name: "Later".into(),
+            item: item(&[("pk", s(pk)), ("g", s("x"))]),
+            ..Default::default()
+        })
+    };
+    for i in 0..3 {
+        put(&format!("k{i}")).expect("under the GSI's maximum");
+    }
+    let e = put("over").unwrap_err();
+    assert_eq!(
+        e.throttling_reason().as_deref(),
+        Some("IndexWriteMaxOnDemandThroughputExceeded")
+    );
+}

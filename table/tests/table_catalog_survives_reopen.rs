@@ -158,6 +158,7 @@ fn an_interrupted_backfill_resumes_after_reopen() {
                         non_key_attributes: None,
                     },
                     provisioned_throughput: None,
+                    on_demand_throughput: None,
                 }),
                 ..GlobalSecondaryIndexUpdate::default()
             }]),

@@ -247,6 +247,7 @@ fn update_table_backfills_a_new_gsi_then_deletes_it() {
                             non_key_attributes: None,
                         },
                         provisioned_throughput: None,
+                        on_demand_throughput: None,
                     }),
                     ..GlobalSecondaryIndexUpdate::default()
                 }]),
@@ -365,6 +366,7 @@ fn backfill_skips_items_that_violate_the_new_index_key() {
                         non_key_attributes: None,
                     },
                     provisioned_throughput: None,
+                    on_demand_throughput: None,
                 }),
                 ..GlobalSecondaryIndexUpdate::default()
             }]),

@@ -415,6 +415,7 @@ fn describe_update_table_partiql_and_reopen() {
                 key_schema: gsi.key_schema,
                 projection: gsi.projection,
                 provisioned_throughput: None,
+                on_demand_throughput: None,
             }),
             ..Default::default()
         }]);

@@ -124,6 +124,9 @@ pub struct CreateGlobalSecondaryIndexAction {
     /// Its throughput.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
+    /// Its on-demand maxima (on an on-demand table; ignored otherwise, as CreateTable's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
 }
 
 /// `UpdateGlobalSecondaryIndexAction`.
