@@ -86,6 +86,15 @@ pub fn execute(db: &Database, op: Operation, body: &[u8], endpoint: &str) -> Out
         Operation::ListTagsOfResource => run(op, body, |i: ListTagsOfResourceInput| {
             db.list_tags_of_resource(i)
         }),
+        Operation::PutResourcePolicy => run(op, body, |i: PutResourcePolicyInput| {
+            db.put_resource_policy(i)
+        }),
+        Operation::GetResourcePolicy => run(op, body, |i: GetResourcePolicyInput| {
+            db.get_resource_policy(i)
+        }),
+        Operation::DeleteResourcePolicy => run(op, body, |i: DeleteResourcePolicyInput| {
+            db.delete_resource_policy(i)
+        }),
         Operation::TransactWriteItems => run(op, body, |i: TransactWriteItemsInput| {
             db.transact_write_items(i)
         }),
@@ -296,7 +305,10 @@ macro_rules! resource_arn {
 resource_arn!(
     TagResourceInput,
     UntagResourceInput,
-    ListTagsOfResourceInput
+    ListTagsOfResourceInput,
+    PutResourcePolicyInput,
+    GetResourcePolicyInput,
+    DeleteResourcePolicyInput
 );
 
 /// Stream calls are labelled with the table their stream ARN (or iterator, which starts

@@ -78,6 +78,12 @@ pub enum Operation {
     UntagResource,
     /// ListTagsOfResource.
     ListTagsOfResource,
+    /// PutResourcePolicy (tables only; stored, not evaluated).
+    PutResourcePolicy,
+    /// GetResourcePolicy.
+    GetResourcePolicy,
+    /// DeleteResourcePolicy.
+    DeleteResourcePolicy,
     /// TransactWriteItems.
     TransactWriteItems,
     /// TransactGetItems.
@@ -104,7 +110,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every implemented operation, for metrics and docs.
-    pub const ALL: [Operation; 43] = [
+    pub const ALL: [Operation; 46] = [
         Operation::CreateTable,
         Operation::DescribeTable,
         Operation::ListTables,
@@ -137,6 +143,9 @@ impl Operation {
         Operation::TagResource,
         Operation::UntagResource,
         Operation::ListTagsOfResource,
+        Operation::PutResourcePolicy,
+        Operation::GetResourcePolicy,
+        Operation::DeleteResourcePolicy,
         Operation::TransactWriteItems,
         Operation::TransactGetItems,
         Operation::ExecuteStatement,
@@ -185,6 +194,9 @@ impl Operation {
             Operation::TagResource => "TagResource",
             Operation::UntagResource => "UntagResource",
             Operation::ListTagsOfResource => "ListTagsOfResource",
+            Operation::PutResourcePolicy => "PutResourcePolicy",
+            Operation::GetResourcePolicy => "GetResourcePolicy",
+            Operation::DeleteResourcePolicy => "DeleteResourcePolicy",
             Operation::TransactWriteItems => "TransactWriteItems",
             Operation::TransactGetItems => "TransactGetItems",
             Operation::ExecuteStatement => "ExecuteStatement",
@@ -248,7 +260,6 @@ impl Operation {
 /// `UnknownOperationException`, so a user can tell "Shale lacks this" from "typo".
 pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "CreateGlobalTable",
-    "DeleteResourcePolicy",
     "DescribeContributorInsights",
     "DescribeGlobalTable",
     "DescribeGlobalTableSettings",
@@ -256,10 +267,8 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "DescribeTableReplicaAutoScaling",
     "DisableKinesisStreamingDestination",
     "EnableKinesisStreamingDestination",
-    "GetResourcePolicy",
     "ListContributorInsights",
     "ListGlobalTables",
-    "PutResourcePolicy",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",

@@ -615,7 +615,7 @@ fn unimplemented_operations_say_so() {
         "CreateGlobalTable",
         "DescribeGlobalTable",
         "DescribeKinesisStreamingDestination",
-        "GetResourcePolicy",
+        "UpdateContributorInsights",
     ] {
         let r = call(&mut c, op, json!({}));
         let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));

@@ -21,6 +21,19 @@ pub enum ResourceKind {
     Stream,
 }
 
+/// What is wrong with a resource-based policy document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyProblem {
+    /// Over the 20 KB limit.
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Not JSON, or JSON but not an object.
+    NotAJsonObject,
+}
+
 /// Why a request failed DynamoDB's input validation. Each variant renders DynamoDB's
 /// `ValidationException` message from its structured fields.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +48,14 @@ pub enum ValidationError {
         value: String,
         /// "greater than or equal to 3" / "less than or equal to 255".
         constraint: &'static str,
+    },
+    /// A resource-based policy document Shale cannot store: DynamoDB's limit is 20 KB,
+    /// white space counted, and a policy is a JSON object. (DynamoDB also checks the
+    /// policy's grammar, which Shale, not evaluating policies, does not.)
+    #[error("{}", match .problem { PolicyProblem::TooLarge { bytes } => format!("Resource-based policy document is {bytes} bytes, more than the 20 KB limit"), PolicyProblem::NotAJsonObject => "Resource-based policy document is not a JSON object".to_string() })]
+    PolicyDocument {
+        /// What is wrong with it.
+        problem: PolicyProblem,
     },
     /// A table name outside 3 to 255 characters given to a table operation (CreateTable,
     /// DescribeTable, UpdateTable, DeleteTable), which DynamoDB checks before the name's
@@ -1133,6 +1154,18 @@ pub enum Error {
     /// retention (DynamoDB's text).
     #[error("The data you are trying to access has been trimmed")]
     TrimmedDataAccess,
+    /// PolicyNotFoundException: the resource has no resource-based policy, or not the
+    /// revision the request expected. DynamoDB's texts were not found recorded; these
+    /// name the ARN and the revisions.
+    #[error("Resource-based policy not found for the provided ResourceArn: {arn}{}", match (.expected_revision, .current_revision) { (Some(e), Some(c)) => format!(" (expected revision {e}, current revision {c})"), (Some(e), None) => format!(" (expected revision {e}, no policy)"), _ => String::new() })]
+    PolicyNotFound {
+        /// The resource's ARN.
+        arn: String,
+        /// The revision the request expected, if it named one.
+        expected_revision: Option<String>,
+        /// The revision the resource has, if it has a policy.
+        current_revision: Option<String>,
+    },
     /// An operation or parameter Shale does not implement yet.
     #[error("Shale does not implement {operation} yet")]
     NotImplemented {
@@ -1258,6 +1291,7 @@ impl Error {
             Error::Validation(_) => "ValidationException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ResourceNotFound { .. } => "ResourceNotFoundException",
+            Error::PolicyNotFound { .. } => "PolicyNotFoundException",
             Error::ResourceInUse { .. } => "ResourceInUseException",
             Error::ItemCollectionSizeLimitExceeded { .. } => {
                 "ItemCollectionSizeLimitExceededException"

@@ -100,6 +100,7 @@ mod legacy;
 mod options;
 mod pitr_retention;
 mod read;
+mod resource_policies;
 mod restore;
 mod restore_jobs;
 mod secondary_index;
@@ -128,9 +129,9 @@ pub use backup::pitr::{
 pub use database::{Database, DatabaseOptions, DEFAULT_ITEM_COLLECTION_LIMIT_BYTES};
 pub use error::{
     AutoScalingProblem, BackupValidation, CancellationReason, CapacityOperation, CatalogCorruption,
-    Error, InUseReason, IndexUpdateError, KeySchemaError, ProjectionError, ResourceKind,
-    SegmentError, SelectError, StartKeyProblem, StreamValidation, TagValidation, ThrottleLimit,
-    ThroughputError, ValidationError,
+    Error, InUseReason, IndexUpdateError, KeySchemaError, PolicyProblem, ProjectionError,
+    ResourceKind, SegmentError, SelectError, StartKeyProblem, StreamValidation, TagValidation,
+    ThrottleLimit, ThroughputError, ValidationError,
 };
 pub use shapes::*;
 pub use tags::{TAGS_PER_RESOURCE_MAX, TAG_KEY_CHARS_MAX, TAG_VALUE_CHARS_MAX};

@@ -192,7 +192,7 @@ fn stored_tags(core: &Core, name: &str, id: u32) -> Result<BTreeMap<String, Stri
 /// The table a tagging operation's ResourceArn names. A table ARN of another account
 /// names no table here (ResourceNotFound); anything that is not a table ARN of this
 /// region with a valid table name, an index ARN included, is a ValidationException.
-fn table_of(core: &Core, arn: &str) -> Result<String, Error> {
+pub(crate) fn table_of(core: &Core, arn: &str) -> Result<String, Error> {
     let invalid = || TagValidation::InvalidResourceArn {
         arn: arn.to_owned(),
     };
@@ -213,7 +213,7 @@ fn table_of(core: &Core, arn: &str) -> Result<String, Error> {
     Ok(name.to_owned())
 }
 
-fn not_found(arn: &str) -> Error {
+pub(crate) fn not_found(arn: &str) -> Error {
     Error::ResourceNotFound {
         kind: ResourceKind::TaggedResource,
         name: Some(arn.to_owned()),

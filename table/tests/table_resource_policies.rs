@@ -1,0 +1,145 @@
+//! PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy on table ARNs: stored
+//! durably, revisions as the API reference describes them (idempotent puts, an expected
+//! revision or NO_POLICY), deleted with the table, and the errors of each case.
+
+mod support;
+
+use shale_table::*;
+use support::*;
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}"#;
+
+fn arn(db: &Database, table: &str) -> String {
+    db.describe_table(DescribeTableInput {
+        table_name: table.into(),
+    })
+    .unwrap()
+    .table
+    .table_arn
+}
+
+fn put(db: &Database, arn: &str, policy: &str, expected: Option<&str>) -> Result<String, Error> {
+    db.put_resource_policy(PutResourcePolicyInput {
+        resource_arn: arn.into(),
+        policy: policy.into(),
+        expected_revision_id: expected.map(str::to_owned),
+        ..Default::default()
+    })
+    .map(|o| o.revision_id)
+}
+
+fn get(db: &Database, arn: &str) -> Result<GetResourcePolicyOutput, Error> {
+    db.get_resource_policy(GetResourcePolicyInput {
+        resource_arn: arn.into(),
+    })
+}
+
+#[test]
+fn a_policy_is_stored_revised_and_deleted() {
+    for_each_backend(|_, db| {
+        db.create_table(simple_table("Pol", None)).unwrap();
+        let arn = arn(&db, "Pol");
+        let e = get(&db, &arn).unwrap_err();
+        assert_eq!(e.exception_name(), "PolicyNotFoundException");
+        assert!(e.message().contains(&arn), "{}", e.message());
+        // NO_POLICY: only while there is none.
+        let first = put(&db, &arn, POLICY, Some("NO_POLICY")).unwrap();
+        let got = get(&db, &arn).unwrap();
+        assert_eq!(
+            (got.policy.as_str(), got.revision_id.as_str()),
+            (POLICY, first.as_str())
+        );
+        let e = put(&db, &arn, POLICY, Some("NO_POLICY")).unwrap_err();
+        assert_eq!(e.exception_name(), "PolicyNotFoundException");
+        // The same document again keeps its revision (idempotent).
+        assert_eq!(put(&db, &arn, POLICY, None).unwrap(), first);
+        // A new document under the current revision gets a new one; a stale revision is
+        // refused and changes nothing.
+        let other = POLICY.replace("GetItem", "Query");
+        let second = put(&db, &arn, &other, Some(&first)).unwrap();
+        assert_ne!(second, first);
+        let e = put(&db, &arn, POLICY, Some(&first)).unwrap_err();
+        assert_eq!(e.exception_name(), "PolicyNotFoundException");
+        assert_eq!(get(&db, &arn).unwrap().policy, other);
+        // Delete, with and without an expected revision.
+        let stale = db.delete_resource_policy(DeleteResourcePolicyInput {
+            resource_arn: arn.clone(),
+            expected_revision_id: Some(first.clone()),
+        });
+        assert_eq!(
+            stale.unwrap_err().exception_name(),
+            "PolicyNotFoundException"
+        );
+        let deleted = db
+            .delete_resource_policy(DeleteResourcePolicyInput {
+                resource_arn: arn.clone(),
+                expected_revision_id: Some(second.clone()),
+            })
+            .unwrap();
+        assert_eq!(deleted.revision_id, second);
+        let again = db.delete_resource_policy(DeleteResourcePolicyInput {
+            resource_arn: arn.clone(),
+            expected_revision_id: None,
+        });
+        assert_eq!(
+            again.unwrap_err().exception_name(),
+            "PolicyNotFoundException"
+        );
+    });
+}
+
+#[test]
+fn a_policy_survives_a_reopen_and_goes_with_its_table() {
+    for backend in backends() {
+        let db = open(&backend);
+        db.create_table(simple_table("Pol", None)).unwrap();
+        let arn = arn(&db, "Pol");
+        let revision = put(&db, &arn, POLICY, None).unwrap();
+        drop(db);
+        let db = open(&backend);
+        assert_eq!(get(&db, &arn).unwrap().revision_id, revision);
+        db.delete_table(DeleteTableInput {
+            table_name: "Pol".into(),
+        })
+        .unwrap();
+        db.create_table(simple_table("Pol", None)).unwrap();
+        let e = get(&db, &arn).unwrap_err();
+        assert_eq!(
+            e.exception_name(),
+            "PolicyNotFoundException",
+            "a new table starts without"
+        );
+    }
+}
+
+#[test]
+fn bad_arns_documents_and_missing_tables_are_refused() {
+    for_each_backend(|_, db| {
+        db.create_table(simple_table("Pol", None)).unwrap();
+        let arn = arn(&db, "Pol");
+        let e = put(&db, "not-an-arn", POLICY, None).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        let missing = arn.replace("table/Pol", "table/Nope");
+        assert_eq!(
+            put(&db, &missing, POLICY, None)
+                .unwrap_err()
+                .exception_name(),
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            get(&db, &missing).unwrap_err().exception_name(),
+            "ResourceNotFoundException"
+        );
+        for bad in ["[1, 2]", "not json", "\"a string\""] {
+            let e = put(&db, &arn, bad, None).unwrap_err();
+            assert_eq!(e.exception_name(), "ValidationException", "{bad}");
+        }
+        let big = format!(r#"{{"Statement": "{}"}}"#, "x".repeat(20 * 1024));
+        let e = put(&db, &arn, &big, None).unwrap_err();
+        assert!(e.message().contains("20 KB"), "{}", e.message());
+        // White space counts: a document just under the limit is kept as given.
+        let padded = format!("{POLICY}{}", " ".repeat(20 * 1024 - POLICY.len()));
+        put(&db, &arn, &padded, None).unwrap();
+        assert_eq!(get(&db, &arn).unwrap().policy, padded);
+    });
+}
