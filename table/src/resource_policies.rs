@@ -1,4 +1,4 @@
-//! PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy on table ARNs.
+//! PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy on table and stream ARNs.
 //!
 //! Shale stores a table's resource-based policy and hands it back; it does not evaluate
 //! policies (it checks no signatures either, see `docs/server.md`). A policy is one
@@ -11,19 +11,22 @@
 //! revision, or `NO_POLICY` when there is none, else PolicyNotFoundException. A revision
 //! is the time of the change in microseconds, as a string (DynamoDB's are numeric
 //! strings too), and always later than the revision it replaces.
-//! Policies on stream ARNs are not built: they are refused as a malformed table ARN.
+//! A stream's policy is a record of its own, keyed by the table and the stream's creation
+//! time, and goes when the stream's record is purged (24 hours after it is disabled).
 
 use serde::{Deserialize, Serialize};
 use shale_engine::WriteBatch;
 
 use crate::catalog_record::{decode_json, encode_json};
-use crate::core::Core;
+use crate::core::{Catalog, Core};
 use crate::database::Database;
-use crate::error::{Error, PolicyProblem, ValidationError};
+use crate::error::{Error, PolicyProblem, ResourceKind, ValidationError};
 use crate::shapes::{
     DeleteResourcePolicyInput, DeleteResourcePolicyOutput, GetResourcePolicyInput,
     GetResourcePolicyOutput, PutResourcePolicyInput, PutResourcePolicyOutput,
 };
+use crate::streams::ids::parse_stream_arn;
+use crate::streams::registry;
 use crate::tags::{not_found, table_of};
 
 const POLICY_TAG: u8 = b'Q';
@@ -38,6 +41,51 @@ pub const NO_POLICY: &str = "NO_POLICY";
 /// The key of `table`'s policy record.
 pub(crate) fn policy_key(table: &str) -> Vec<u8> {
     crate::catalog::record_key(POLICY_TAG, table)
+}
+
+/// The key of the policy record of `table`'s stream created at `created_micros`.
+pub(crate) fn stream_policy_key(table: &str, created_micros: u64) -> Vec<u8> {
+    policy_key(&format!("{table}/stream/{created_micros:020}"))
+}
+
+/// What a policy operation's ResourceArn names, and where its policy is kept.
+struct Target {
+    key: Vec<u8>,
+    /// The table's base id, for a table's policy (a stream's key is its own identity).
+    table_id: Option<u32>,
+}
+
+/// The table or stream `arn` names.
+///
+/// # Errors
+/// ValidationException for a malformed ARN, ResourceNotFoundException for a table or
+/// stream that is not there.
+fn target_of(core: &Core, cat: &Catalog, arn: &str) -> Result<Target, Error> {
+    if arn.contains("/stream/") {
+        let (table, created) = parse_stream_arn(arn)?;
+        let live = registry::load(core, &table, created)?
+            .filter(|m| !m.expired(core.opts.clock.now_micros()));
+        if live.is_none() {
+            return Err(Error::ResourceNotFound {
+                kind: ResourceKind::Stream,
+                name: Some(arn.to_owned()),
+            });
+        }
+        return Ok(Target {
+            key: stream_policy_key(&table, created),
+            table_id: None,
+        });
+    }
+    let name = table_of(core, arn)?;
+    let id = cat
+        .tables
+        .get(&name)
+        .map(|d| d.id)
+        .ok_or_else(|| not_found(arn))?;
+    Ok(Target {
+        key: policy_key(&name),
+        table_id: Some(id),
+    })
 }
 
 /// A table's policy.
@@ -66,16 +114,11 @@ impl Database {
         &self,
         input: PutResourcePolicyInput,
     ) -> Result<PutResourcePolicyOutput, Error> {
-        let name = table_of(&self.core, &input.resource_arn)?;
-        check_document(&input.policy)?;
         let core = &self.core;
         let cat = core.catalog.write();
-        let id = cat
-            .tables
-            .get(&name)
-            .map(|d| d.id)
-            .ok_or_else(|| not_found(&input.resource_arn))?;
-        let current = stored(core, &name, id)?;
+        let target = target_of(core, &cat, &input.resource_arn)?;
+        check_document(&input.policy)?;
+        let current = stored(core, &target)?;
         check_expected(
             &input.resource_arn,
             input.expected_revision_id.as_deref(),
@@ -91,12 +134,12 @@ impl Database {
         let now = core.opts.clock.now_micros();
         let revision = previous.map_or(now, |p| now.max(p.saturating_add(1)));
         let record = PolicyRecord {
-            table_id: id,
+            table_id: target.table_id.unwrap_or(0),
             policy: input.policy,
             revision_id: revision.to_string(),
         };
         let mut batch = WriteBatch::new();
-        batch.put(policy_key(&name), encode_json(&record));
+        batch.put(target.key, encode_json(&record));
         core.backend.write(batch)?;
         drop(cat);
         Ok(PutResourcePolicyOutput {
@@ -113,14 +156,9 @@ impl Database {
         &self,
         input: GetResourcePolicyInput,
     ) -> Result<GetResourcePolicyOutput, Error> {
-        let name = table_of(&self.core, &input.resource_arn)?;
         let cat = self.core.catalog.read();
-        let id = cat
-            .tables
-            .get(&name)
-            .map(|d| d.id)
-            .ok_or_else(|| not_found(&input.resource_arn))?;
-        let record = stored(&self.core, &name, id)?.ok_or_else(|| Error::PolicyNotFound {
+        let target = target_of(&self.core, &cat, &input.resource_arn)?;
+        let record = stored(&self.core, &target)?.ok_or_else(|| Error::PolicyNotFound {
             arn: input.resource_arn.clone(),
             expected_revision: None,
             current_revision: None,
@@ -141,15 +179,10 @@ impl Database {
         &self,
         input: DeleteResourcePolicyInput,
     ) -> Result<DeleteResourcePolicyOutput, Error> {
-        let name = table_of(&self.core, &input.resource_arn)?;
         let core = &self.core;
         let cat = core.catalog.write();
-        let id = cat
-            .tables
-            .get(&name)
-            .map(|d| d.id)
-            .ok_or_else(|| not_found(&input.resource_arn))?;
-        let current = stored(core, &name, id)?;
+        let target = target_of(core, &cat, &input.resource_arn)?;
+        let current = stored(core, &target)?;
         check_expected(
             &input.resource_arn,
             input.expected_revision_id.as_deref(),
@@ -163,7 +196,7 @@ impl Database {
             });
         };
         let mut batch = WriteBatch::new();
-        batch.delete(policy_key(&name));
+        batch.delete(target.key);
         core.backend.write(batch)?;
         drop(cat);
         Ok(DeleteResourcePolicyOutput {
@@ -216,13 +249,15 @@ fn check_expected(
     })
 }
 
-/// The policy stored for the table `name` whose base id is `id` (a record left by an
-/// earlier table of that name does not apply).
-fn stored(core: &Core, name: &str, id: u32) -> Result<Option<PolicyRecord>, Error> {
-    let key = policy_key(name);
-    let Some(bytes) = core.backend.get(&key, None)? else {
+/// The policy stored for `target` (for a table, a record left by an earlier table of that
+/// name does not apply).
+fn stored(core: &Core, target: &Target) -> Result<Option<PolicyRecord>, Error> {
+    let Some(bytes) = core.backend.get(&target.key, None)? else {
         return Ok(None);
     };
-    let record: PolicyRecord = decode_json(&key, &bytes)?;
-    Ok((record.table_id == id).then_some(record))
+    let record: PolicyRecord = decode_json(&target.key, &bytes)?;
+    Ok(target
+        .table_id
+        .is_none_or(|id| record.table_id == id)
+        .then_some(record))
 }

@@ -98,10 +98,12 @@ fn a_policy_survives_a_reopen_and_goes_with_its_table() {
         drop(db);
         let db = open(&backend);
         assert_eq!(get(&db, &arn).unwrap().revision_id, revision);
+        assert_eq!(policy_records(&db), 1);
         db.delete_table(DeleteTableInput {
             table_name: "Pol".into(),
         })
         .unwrap();
+        assert_eq!(policy_records(&db), 0, "deleted with the table");
         db.create_table(simple_table("Pol", None)).unwrap();
         let e = get(&db, &arn).unwrap_err();
         assert_eq!(
@@ -142,4 +144,62 @@ fn bad_arns_documents_and_missing_tables_are_refused() {
         put(&db, &arn, &padded, None).unwrap();
         assert_eq!(get(&db, &arn).unwrap().policy, padded);
     });
+}
+
+#[test]
+fn a_stream_has_a_policy_of_its_own_until_the_stream_is_purged() {
+    let clock = shale_io::clock::ManualClock::new(1_700_000_000_000_000);
+    for b in clocked_backends(&clock) {
+        let opts = options().with_clock(std::sync::Arc::new(clock.clone()));
+        let db = Database::open(b.backend.clone(), opts).unwrap();
+        db.create_table(simple_table("Pol", None)).unwrap();
+        let stream = enable_stream(&db, "Pol", StreamViewType::KeysOnly);
+        let table = arn(&db, "Pol");
+        let revision = put(&db, &stream, POLICY, None).unwrap();
+        assert_eq!(get(&db, &stream).unwrap().revision_id, revision);
+        let e = get(&db, &table).unwrap_err();
+        assert_eq!(
+            e.exception_name(),
+            "PolicyNotFoundException",
+            "the table's is apart"
+        );
+        let other = stream.replace("/stream/", "/stream/1999-");
+        assert_eq!(
+            get(&db, &other).unwrap_err().exception_name(),
+            "ValidationException"
+        );
+        // Disabled, the stream stays readable for 24 hours, its policy with it; then both
+        // are purged.
+        db.update_table(UpdateTableInput {
+            table_name: "Pol".into(),
+            stream_specification: Some(StreamSpecification {
+                stream_enabled: false,
+                stream_view_type: None,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(get(&db, &stream).is_ok());
+        clock.advance_secs(25 * 3600);
+        db.run_stream_upkeep().unwrap();
+        let e = get(&db, &stream).unwrap_err();
+        assert_eq!(e.exception_name(), "ResourceNotFoundException");
+        // The policy's record went with the stream's (docs/format/catalog.md: tag 'Q').
+        assert_eq!(policy_records(&db), 0);
+    }
+}
+
+/// How many resource-policy records the catalog holds.
+fn policy_records(db: &Database) -> usize {
+    let start = vec![0, 0, 0, 0, b'Q'];
+    let end = vec![0, 0, 0, 0, b'Q' + 1];
+    db.backend()
+        .scan(
+            std::ops::Bound::Included(start),
+            std::ops::Bound::Excluded(end),
+            shale_engine::Direction::Forward,
+            None,
+        )
+        .unwrap()
+        .count()
 }

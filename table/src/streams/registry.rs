@@ -274,6 +274,10 @@ pub(crate) fn purge_expired(core: &Core, now_micros: u64) -> Result<(), Error> {
     for meta in list(core, None)? {
         if meta.expired(now_micros) {
             batch.delete(meta_key(&meta.table_name, meta.created_micros));
+            batch.delete(crate::resource_policies::stream_policy_key(
+                &meta.table_name,
+                meta.created_micros,
+            ));
         }
     }
     if !batch.is_empty() {
