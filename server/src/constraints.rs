@@ -144,6 +144,8 @@ enum Rule {
     /// A ProvisionedThroughput structure: its write units, then its read units, each
     /// present and at least 1 (the order of DynamoDB's recorded message for both).
     Throughput,
+    /// A structure whose members (JSON name, path name) must each be present.
+    Fields(&'static [(&'static str, &'static str)]),
 }
 
 /// One member of a request, as checked.
@@ -337,7 +339,19 @@ fn members(op: Operation) -> &'static [Member] {
             Rule::Text(&[Constraint::EnumSet(BILLING_MODE)]),
         ),
     ];
+    // dynalite's test/updateTimeToLive.js ("empty TimeToLiveSpecification").
+    const UPDATE_TIME_TO_LIVE: &[Member] = &[
+        required(
+            "TableName",
+            Rule::Text(&[Constraint::Pattern(NAME_PATTERN)]),
+        ),
+        required(
+            "TimeToLiveSpecification",
+            Rule::Fields(&[("Enabled", "enabled"), ("AttributeName", "attributeName")]),
+        ),
+    ];
     match op {
+        Operation::UpdateTimeToLive => UPDATE_TIME_TO_LIVE,
         Operation::CreateTable => CREATE_TABLE,
         Operation::UpdateTable => UPDATE_TABLE,
         Operation::ListTables => LIST_TABLES,
@@ -352,6 +366,22 @@ fn members(op: Operation) -> &'static [Member] {
         Operation::TransactWriteItems => TRANSACT_WRITE_ITEMS,
         _ => &[],
     }
+}
+
+/// Whether `op` is one of the table operations (CreateTable, DescribeTable, UpdateTable,
+/// DeleteTable, UpdateTimeToLive, DescribeTimeToLive), which DynamoDB answers about a
+/// missing or mis-sized `TableName` in words of their own, before anything else
+/// (dynalite's tests of each, recorded against DynamoDB).
+pub fn table_operation(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::CreateTable
+            | Operation::DescribeTable
+            | Operation::UpdateTable
+            | Operation::DeleteTable
+            | Operation::UpdateTimeToLive
+            | Operation::DescribeTimeToLive
+    )
 }
 
 /// Whether `op`'s constraints are checked before the call rather than after a failure:
@@ -377,7 +407,7 @@ pub fn check(op: Operation, body: &[u8]) -> Vec<Violation> {
     };
     // A table operation with a mis-sized name, or none, answers that alone and first
     // (`ApiError::RequiredParameter`, the table layer's `TableNameLength`).
-    if matches!(op, Operation::CreateTable | Operation::UpdateTable) {
+    if table_operation(op) {
         match root.get("TableName") {
             Some(Value::String(name))
                 if (3..=255).contains(&name.chars().count()) || name.starts_with("arn:") => {}
@@ -441,6 +471,17 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
                         report(&at, &v.to_string(), &min, |c| value_ok(v, c), found);
                     }
                     Some(_) => {}
+                }
+            }
+        }
+        (Rule::Fields(fields), Value::Object(structure)) => {
+            for (member, name) in fields {
+                if matches!(structure.get(*member), None | Some(Value::Null)) {
+                    found.push(Violation {
+                        value: None,
+                        path: format!("{path}.{name}"),
+                        constraint: Constraint::NotNull,
+                    });
                 }
             }
         }
@@ -745,6 +786,25 @@ mod tests {
         // A mis-sized or missing name is answered alone, by the table operation.
         assert!(check(Operation::CreateTable, br#"{"TableName": "a;"}"#).is_empty());
         assert!(check(Operation::CreateTable, br#"{"KeySchema": []}"#).is_empty());
+    }
+
+    #[test]
+    fn update_time_to_live_reports_both_missing_members_of_its_specification() {
+        // dynalite's test/updateTimeToLive.js, recorded against DynamoDB.
+        let found = check(
+            Operation::UpdateTimeToLive,
+            br#"{"TableName": "abc", "TimeToLiveSpecification": {}}"#,
+        );
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "timeToLiveSpecification.enabled",
+                "timeToLiveSpecification.attributeName"
+            ]
+        );
+        assert!(table_operation(Operation::DescribeTimeToLive));
+        assert!(!table_operation(Operation::GetItem));
     }
 
     #[test]

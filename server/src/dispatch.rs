@@ -161,41 +161,30 @@ where
     Outcome { table, result }
 }
 
-/// A table operation's (CreateTable, DescribeTable, UpdateTable, DeleteTable) own first
-/// checks, which DynamoDB makes before any other validation of the request: a missing
-/// `TableName` (`ApiError::RequiredParameter`), then one outside 3 to 255 characters
-/// (the table layer's `TableNameLength`). Any other error as it is. Runs only when
-/// decoding failed: a decoded request's name is checked by the table layer, in order.
+/// A table operation's (`constraints::table_operation`) own first checks, which DynamoDB
+/// makes before any other validation of the request: a missing `TableName`
+/// (`ApiError::RequiredParameter`), whatever else is missing, then one outside 3 to 255
+/// characters (the table layer's `TableNameLength`). Any other error as it is. Runs only
+/// when decoding failed: a decoded request's name is checked by the table layer, in
+/// order.
 fn table_operation_name(op: Operation, body: &[u8], error: ApiError) -> ApiError {
-    let table_operation = matches!(
-        op,
-        Operation::CreateTable
-            | Operation::DescribeTable
-            | Operation::UpdateTable
-            | Operation::DeleteTable
-    );
-    if !table_operation || matches!(error, ApiError::Serialization { .. }) {
+    if !crate::constraints::table_operation(op) || matches!(error, ApiError::Serialization { .. }) {
         return error;
     }
-    if let ApiError::MissingMember { member } = &error {
-        if member == "TableName" {
-            return ApiError::RequiredParameter {
-                member: member.clone(),
-            };
-        }
-    }
-    let name = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("TableName")
-                .and_then(|n| n.as_str().map(str::to_owned))
-        });
-    match name {
-        Some(name) => match table::catalog::validate_table_operation_name(&name) {
-            Err(e @ table::ValidationError::TableNameLength) => ApiError::Engine(e.into()),
-            _ => error,
+    let Ok(serde_json::Value::Object(root)) = serde_json::from_slice(body) else {
+        return error;
+    };
+    match root.get("TableName") {
+        None | Some(serde_json::Value::Null) => ApiError::RequiredParameter {
+            member: "TableName".to_string(),
         },
-        None => error,
+        Some(serde_json::Value::String(name)) => {
+            match table::catalog::validate_table_operation_name(name) {
+                Err(e @ table::ValidationError::TableNameLength) => ApiError::Engine(e.into()),
+                _ => error,
+            }
+        }
+        Some(_) => error,
     }
 }
 

@@ -264,6 +264,43 @@ fn malformed_body_is_serialization_exception() {
         v["message"],
         "TableName must be at least 3 characters long and at most 255 characters long"
     );
+    // The TTL operations are table operations too (dynalite's updateTimeToLive test):
+    // the name first, whatever else is missing; then the specification's members.
+    let r = call(&mut c, "UpdateTimeToLive", json!({}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "The parameter 'TableName' is required but was not present in the request"
+    );
+    let r = call(
+        &mut c,
+        "UpdateTimeToLive",
+        json!({"TableName": "abc", "TimeToLiveSpecification": {}}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "2 validation errors detected: Value null at 'timeToLiveSpecification.enabled' \
+         failed to satisfy constraint: Member must not be null; Value null at \
+         'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must \
+         not be null"
+    );
+    let r = call(
+        &mut c,
+        "UpdateTimeToLive",
+        json!({"TableName": "abc", "TimeToLiveSpecification": {"AttributeName": "", "Enabled": true}}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "TimeToLiveSpecification.AttributeName must be non empty"
+    );
+    let r = call(&mut c, "DescribeTimeToLive", json!({"TableName": "ab"}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "TableName must be at least 3 characters long and at most 255 characters long"
+    );
     // ListTables' start name is checked although nothing else reads it as a name
     // (dynalite's listTables test: the limit first).
     let r = call(

@@ -554,7 +554,7 @@ impl TableDef {
 // ---------------------------------------------------------------------------------------
 
 /// Checks the table name of a table operation (CreateTable, DescribeTable, UpdateTable,
-/// DeleteTable) as DynamoDB does: its length first, with the operation's own text, then
+/// DeleteTable, UpdateTimeToLive, DescribeTimeToLive) as DynamoDB does: its length first, with the operation's own text, then
 /// [`validate_name`]'s pattern. (Item operations report the length as a constraint.)
 ///
 /// # Errors

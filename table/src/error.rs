@@ -58,9 +58,10 @@ pub enum ValidationError {
         problem: PolicyProblem,
     },
     /// A table name outside 3 to 255 characters given to a table operation (CreateTable,
-    /// DescribeTable, UpdateTable, DeleteTable), which DynamoDB checks before the name's
-    /// other constraints and reports in words of its own (dynalite's describeTable and
-    /// createTable tests, recorded against DynamoDB).
+    /// DescribeTable, UpdateTable, DeleteTable, UpdateTimeToLive, DescribeTimeToLive),
+    /// which DynamoDB checks before the name's other constraints and reports in words of
+    /// its own (dynalite's describeTable, createTable and updateTimeToLive tests, recorded
+    /// against DynamoDB).
     #[error("TableName must be at least 3 characters long and at most 255 characters long")]
     TableNameLength,
     /// An auto scaling policy Shale cannot apply (Shale's own configuration; in AWS it
@@ -119,7 +120,11 @@ pub enum ValidationError {
     /// UpdateTimeToLive asked to disable TTL on a table where it is off.
     #[error("TimeToLive is already disabled")]
     TimeToLiveAlreadyDisabled,
-    /// UpdateTimeToLive's attribute name is empty or longer than 255 bytes.
+    /// UpdateTimeToLive's attribute name is empty (dynalite's updateTimeToLive test,
+    /// recorded against DynamoDB).
+    #[error("TimeToLiveSpecification.AttributeName must be non empty")]
+    TimeToLiveAttributeNameEmpty,
+    /// UpdateTimeToLive's attribute name is longer than 255 bytes.
     #[error("1 validation error detected: Value '{value}' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length between 1 and 255")]
     TimeToLiveAttributeName {
         /// The offending name.

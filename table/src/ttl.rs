@@ -30,9 +30,13 @@ impl super::Database {
         &self,
         input: UpdateTimeToLiveInput,
     ) -> Result<UpdateTimeToLiveOutput, Error> {
+        crate::catalog::validate_table_operation_name(&input.table_name)?;
         let spec = input.time_to_live_specification;
         let name_len = spec.attribute_name.len();
-        if name_len == 0 || name_len > MAX_TTL_ATTRIBUTE_BYTES {
+        if name_len == 0 {
+            return Err(ValidationError::TimeToLiveAttributeNameEmpty.into());
+        }
+        if name_len > MAX_TTL_ATTRIBUTE_BYTES {
             return Err(ValidationError::TimeToLiveAttributeName {
                 value: spec.attribute_name,
             }
@@ -65,6 +69,7 @@ impl super::Database {
         &self,
         input: DescribeTimeToLiveInput,
     ) -> Result<DescribeTimeToLiveOutput, Error> {
+        crate::catalog::validate_table_operation_name(&input.table_name)?;
         let def = self.core.table_named(&input.table_name)?;
         Ok(DescribeTimeToLiveOutput {
             time_to_live_description: TimeToLiveDescription {
