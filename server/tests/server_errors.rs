@@ -301,6 +301,22 @@ fn malformed_body_is_serialization_exception() {
         v["message"],
         "TableName must be at least 3 characters long and at most 255 characters long"
     );
+    // A tagging request without a ResourceArn is refused for that first; with one but
+    // without Tags, for the Tags (dynalite's tagResource test).
+    let r = call(&mut c, "TagResource", json!({}));
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(v["message"], "Invalid TableArn");
+    let r = call(
+        &mut c,
+        "TagResource",
+        json!({"ResourceArn": "a:b:c:d:e:f/g"}),
+    );
+    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value null at 'tags' failed to satisfy constraint: \
+         Member must not be null"
+    );
     // ListTables' start name is checked although nothing else reads it as a name
     // (dynalite's listTables test: the limit first).
     let r = call(

@@ -831,6 +831,11 @@ pub enum StreamValidation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TagValidation {
+    /// No ResourceArn at all, which DynamoDB checks before anything else in a tagging
+    /// request (dynalite's tagResource test, recorded against DynamoDB; an empty one is
+    /// refused alike, where DynamoDB's IAM check answers AccessDeniedException).
+    #[error("Invalid TableArn")]
+    NoResourceArn,
     /// ResourceArn is not a table ARN of this account and region (an index ARN too).
     #[error("Invalid TableArn: Invalid ResourceArn provided as input {arn}")]
     InvalidResourceArn {

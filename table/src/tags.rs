@@ -35,6 +35,7 @@ impl Database {
     /// the `aws:` prefix, a duplicate key, more than 50 tags after the change),
     /// ResourceNotFoundException, storage failure.
     pub fn tag_resource(&self, input: TagResourceInput) -> Result<TagResourceOutput, Error> {
+        require_arn(&input.resource_arn)?;
         let tags = input
             .tags
             .ok_or(ValidationError::Missing { field: "tags" })?;
@@ -68,6 +69,7 @@ impl Database {
     /// ValidationException (a missing or empty list, a malformed ARN, a bad key, the
     /// `aws:` prefix, more than 50 keys), ResourceNotFoundException, storage failure.
     pub fn untag_resource(&self, input: UntagResourceInput) -> Result<UntagResourceOutput, Error> {
+        require_arn(&input.resource_arn)?;
         let keys = input
             .tag_keys
             .ok_or(ValidationError::Missing { field: "tagKeys" })?;
@@ -193,6 +195,7 @@ fn stored_tags(core: &Core, name: &str, id: u32) -> Result<BTreeMap<String, Stri
 /// names no table here (ResourceNotFound); anything that is not a table ARN of this
 /// region with a valid table name, an index ARN included, is a ValidationException.
 pub(crate) fn table_of(core: &Core, arn: &str) -> Result<String, Error> {
+    require_arn(arn)?;
     let invalid = || TagValidation::InvalidResourceArn {
         arn: arn.to_owned(),
     };
@@ -211,6 +214,14 @@ pub(crate) fn table_of(core: &Core, arn: &str) -> Result<String, Error> {
         return Err(not_found(arn));
     }
     Ok(name.to_owned())
+}
+
+/// A ResourceArn at all: DynamoDB refuses a request without one before anything else.
+fn require_arn(arn: &str) -> Result<(), Error> {
+    if arn.is_empty() {
+        return Err(TagValidation::NoResourceArn.into());
+    }
+    Ok(())
 }
 
 pub(crate) fn not_found(arn: &str) -> Error {

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutResourcePolicyInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
     /// The policy document: JSON, at most 20 KB counting white space.
     pub policy: String,
@@ -31,7 +32,8 @@ pub struct PutResourcePolicyOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetResourcePolicyInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
 }
 
@@ -49,7 +51,8 @@ pub struct GetResourcePolicyOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteResourcePolicyInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
     /// Delete only if the current policy has this revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,8 @@ pub struct Tag {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourceInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
     /// The tags to add or overwrite (`None`: left out, which is refused).
     pub tags: Option<Vec<Tag>>,
@@ -30,7 +31,8 @@ pub struct TagResourceOutput {}
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UntagResourceInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
     /// The keys to remove (`None`: left out, which is refused).
     pub tag_keys: Option<Vec<String>>,
@@ -44,7 +46,8 @@ pub struct UntagResourceOutput {}
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListTagsOfResourceInput {
-    /// The table's ARN.
+    /// The table's ARN (absent: empty, which is refused as DynamoDB refuses it).
+    #[serde(default)]
     pub resource_arn: String,
     /// A token from an earlier page (Shale never hands one out: see
     /// [`ListTagsOfResourceOutput::next_token`]).
