@@ -14,6 +14,11 @@
 //! Decisions are a function of the clock, the balances and the policy, so the same
 //! requests on the same clock give the same decisions (`tests/capacity_replay.rs`).
 //!
+//! Finding a table's state: through its definition's [`AdmissionSlot`], which a request
+//! reads without a lock; the registry below is the slow path (a definition's first
+//! request, or one whose state a split or UpdateTable replaced) and the source that
+//! rebuilt states carry balances from.
+//!
 //! Locking: the registry's `RwLock` is a leaf, held for a map lookup or insert only;
 //! buckets are atomics. Writes call in while holding their item locks, which is fine
 //! because nothing here waits.
