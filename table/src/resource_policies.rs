@@ -158,11 +158,7 @@ impl Database {
     ) -> Result<GetResourcePolicyOutput, Error> {
         let cat = self.core.catalog.read();
         let target = target_of(&self.core, &cat, &input.resource_arn)?;
-        let record = stored(&self.core, &target)?.ok_or_else(|| Error::PolicyNotFound {
-            arn: input.resource_arn.clone(),
-            expected_revision: None,
-            current_revision: None,
-        })?;
+        let record = stored(&self.core, &target)?.ok_or_else(|| no_policy(&input.resource_arn))?;
         drop(cat);
         Ok(GetResourcePolicyOutput {
             policy: record.policy,
@@ -189,11 +185,7 @@ impl Database {
             current.as_ref(),
         )?;
         let Some(current) = current else {
-            return Err(Error::PolicyNotFound {
-                arn: input.resource_arn,
-                expected_revision: None,
-                current_revision: None,
-            });
+            return Err(no_policy(&input.resource_arn));
         };
         let mut batch = WriteBatch::new();
         batch.delete(target.key);
@@ -202,6 +194,15 @@ impl Database {
         Ok(DeleteResourcePolicyOutput {
             revision_id: current.revision_id,
         })
+    }
+}
+
+/// PolicyNotFoundException for a resource without a policy.
+fn no_policy(arn: &str) -> Error {
+    Error::PolicyNotFound {
+        arn: arn.to_owned(),
+        expected_revision: None,
+        current_revision: None,
     }
 }
 

@@ -10,41 +10,13 @@ Exits 0 after printing "resource policies: N checks passed"; any failed check ra
 import json
 import sys
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    if not cond:
-        raise AssertionError(what)
-    CHECKS += 1
-
-
-def expect_error(code, fn, **kwargs):
-    """Runs fn and checks it raises a 400 ClientError with `code`."""
-    try:
-        fn(**kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        check(got == code, f"expected {code}, got {got}: {e}")
-        check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, f"{code} is a 400: {e}")
-        return
-    raise AssertionError(f"expected {code}, call succeeded")
+from ddb_check import Checks, client
 
 
 def main():
-    endpoint = sys.argv[1]
-    session = boto3.session.Session(
-        aws_access_key_id="anything",
-        aws_secret_access_key="anything",
-        region_name="us-east-1",
-    )
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-    ddb = session.client("dynamodb", endpoint_url=endpoint, config=config)
+    checks = Checks()
+    check, expect_error = checks.check, checks.expect_error
+    ddb = client(sys.argv[1])
 
     arn = ddb.create_table(
         TableName="Governed",
@@ -77,7 +49,7 @@ def main():
     missing = arn.replace("table/Governed", "table/Missing")
     expect_error("ResourceNotFoundException", ddb.get_resource_policy, ResourceArn=missing)
 
-    print(f"resource policies: {CHECKS} checks passed")
+    print(f"resource policies: {checks.passed} checks passed")
 
 
 if __name__ == "__main__":

@@ -9,33 +9,10 @@ Exits 0 after printing "tags: N checks passed"; any failed check raises.
 
 import sys
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from ddb_check import Checks, client
 
 # DynamoDB's limit of user tags on one resource.
 TAGS_PER_RESOURCE_MAX = 50
-
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    if not cond:
-        raise AssertionError(what)
-    CHECKS += 1
-
-
-def expect_error(code, fn, **kwargs):
-    """Runs fn and checks it raises a 400 ClientError with `code`; returns its message."""
-    try:
-        fn(**kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        check(got == code, f"expected {code}, got {got}: {e}")
-        check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, f"{code} is a 400: {e}")
-        return e.response["Error"]["Message"]
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 def tags_of(ddb, arn):
@@ -43,14 +20,9 @@ def tags_of(ddb, arn):
 
 
 def main():
-    endpoint = sys.argv[1]
-    session = boto3.session.Session(
-        aws_access_key_id="anything",
-        aws_secret_access_key="anything",
-        region_name="us-east-1",
-    )
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
-    ddb = session.client("dynamodb", endpoint_url=endpoint, config=config)
+    checks = Checks()
+    check, expect_error = checks.check, checks.expect_error
+    ddb = client(sys.argv[1])
 
     arn = ddb.create_table(
         TableName="Tagged",
@@ -89,7 +61,7 @@ def main():
     )
     check(tags_of(ddb, arn) == {}, "a table re-created under the same name has no tags")
 
-    print(f"tags: {CHECKS} checks passed")
+    print(f"tags: {checks.passed} checks passed")
 
 
 if __name__ == "__main__":
