@@ -84,7 +84,12 @@ fn main() {
     let backend = Arc::new(
         Db::open(DbOptions::new(dir.path()).with_durability(Durability::None)).expect("open"),
     );
-    let db = Database::open(backend.clone(), DatabaseOptions::default()).expect("database");
+    // On-demand scaling off: this measures restores, and an on-demand table throttles a
+    // load this fast.
+    let opts = DatabaseOptions::default().with_capacity(
+        shale_table::capacity::CapacityOptions::default().with_on_demand_scaling(false),
+    );
+    let db = Database::open(backend.clone(), opts).expect("database");
     db.create_table(CreateTableInput {
         table_name: "Users".into(),
         attribute_definitions: vec![AttributeDefinition {

@@ -139,7 +139,12 @@ fn main() {
         for i in 0..PRELOAD {
             raw.put(&raw_key(i), &value).unwrap();
         }
-        let db = Database::open(raw.clone(), DatabaseOptions::default()).unwrap();
+        // On-demand scaling off: this measures the table layer, not capacity (whose cost
+        // is `capacity_overhead`'s), and an on-demand table throttles a load this fast.
+        let opts = DatabaseOptions::default().with_capacity(
+            shale_table::capacity::CapacityOptions::default().with_on_demand_scaling(false),
+        );
+        let db = Database::open(raw.clone(), opts).unwrap();
         db.create_table(CreateTableInput {
             table_name: "usertable".into(),
             attribute_definitions: vec![AttributeDefinition {

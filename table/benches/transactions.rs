@@ -80,7 +80,13 @@ fn lsm_sync(dir: &std::path::Path) -> Arc<dyn Backend> {
 fn open(backend: Arc<dyn Backend>) -> Database {
     Database::open(
         backend,
-        DatabaseOptions::default().with_background_index_worker(false),
+        // On-demand scaling off: this measures transactions, and an on-demand table
+        // throttles a load this fast.
+        DatabaseOptions::default()
+            .with_background_index_worker(false)
+            .with_capacity(
+                shale_table::capacity::CapacityOptions::default().with_on_demand_scaling(false),
+            ),
     )
     .expect("open database")
 }
