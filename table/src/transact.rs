@@ -162,11 +162,12 @@ impl super::Database {
         // consumes nothing.
         let mut grants = Vec::with_capacity(reads.len());
         for (i, (def, k, _)) in reads.iter().enumerate() {
-            // A transactional read costs twice a strongly consistent one.
-            let least = 2.0 * capacity::read_units(0, true);
+            // Nothing is charged at admission (no least units): an item throttled later in
+            // the list must leave the ones before it uncharged. Each grant charges its
+            // item's units once every item is admitted and read.
             match core
                 .admission
-                .read(def, None, header_hash(k), key_position(k), least)
+                .read(def, None, header_hash(k), key_position(k), 0.0)
             {
                 Ok(grant) => grants.push(grant),
                 // DynamoDB cancels a transaction without the capacity for it, naming the

@@ -150,3 +150,28 @@ fn transact_get_items_costs_twice_and_reads_nothing_when_throttled() {
     clock.advance_secs(1);
     get(&["k3"]).expect("refilled");
 }
+
+/// Regression: items were charged as they were admitted, so a transaction's own earlier
+/// items could throttle a later one, and a cancelled transaction kept their charges.
+#[test]
+fn a_transactions_items_are_all_admitted_before_any_is_charged() {
+    let (_clock, db) = setup(4);
+    let out = db
+        .transact_get_items(TransactGetItemsInput {
+            transact_items: ["k1", "k2", "k3"]
+                .iter()
+                .map(|k| TransactGetItem {
+                    get: TransactGet {
+                        table_name: "Reads".into(),
+                        key: item(&[("pk", s(k))]),
+                        ..Default::default()
+                    },
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .expect("admitted on the 4 units before any charge");
+    assert_eq!(out.responses.len(), 3);
+    let read = &db.capacity_view("Reads").unwrap().resources[0].partitions[0].read;
+    assert_eq!(read.consumed_units, 6.0, "2 RCU each, into debt");
+}

@@ -57,6 +57,15 @@ fn lists_of_nulls_and_of_empty_containers_stay_within_twice_their_encoding() {
         AttributeValue::L(vec![AttributeValue::L(Vec::new()); n]),
         AttributeValue::L(vec![AttributeValue::M(BTreeMap::new()); n]),
     ];
+    // A number set holding zero: its element is 1 byte against a size of 2.
+    let zeros: Item = [(
+        "z".to_string(),
+        AttributeValue::Ns(vec!["0".parse::<Number>().unwrap()]),
+    )]
+    .into();
+    let mut bytes = Vec::new();
+    encode_item(&zeros, &mut bytes).unwrap();
+    assert!(item_size_bytes(&zeros) <= MAX_SIZE_PER_ENCODED_BYTE * bytes.len());
     for value in shapes {
         let item: Item = [("a".to_string(), value)].into();
         let mut bytes = Vec::new();

@@ -40,15 +40,18 @@ const MAX_VARINT_BYTES: usize = 10;
 /// Why, part by part (DynamoDB's size against the encoding's bytes):
 /// - a name: its bytes, against a length varint and the same bytes;
 /// - S, B: their bytes, against a tag, a length and the bytes; N: `⌈digits / 2⌉ + 1`,
-///   against a tag and at least `⌈digits / 2⌉ + 1` bytes (section 2 of
-///   `docs/format/item.md`); sets: their elements' sizes, each under its encoding;
+///   against a tag and a sortable number (section 2 of `docs/format/item.md`) of
+///   `⌈digits / 2⌉ + 3` bytes, or 1 for zero, whose size is 2: at most twice;
+/// - sets: their elements' sizes against a tag, a count and each element's encoding (an
+///   S or B element's bytes plus a length; an N element's sortable number, 1 byte for
+///   zero against a size of 2): at most twice;
 /// - BOOL, NULL: 1, against a tag of 1;
 /// - M and L: 3 bytes, plus 1 per element, against a tag and a count (2 bytes or
 ///   more) plus at least 1 byte per element (a name length or a tag).
 ///
 /// So no part's size exceeds twice its bytes: a list of NULLs (2 bytes of size per
-/// element, against 1) and empty containers nested in a list (4 against 2) reach the
-/// bound (`tests/types_codec_roundtrip.rs`).
+/// element, against 1), empty containers nested in a list (4 against 2) and zeros in a
+/// number set (2 against 1) reach the bound (`tests/types_codec_roundtrip.rs`).
 pub const MAX_SIZE_PER_ENCODED_BYTE: usize = 2;
 
 /// Appends the storage encoding of `item` to `out`.
