@@ -437,17 +437,29 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
     match (rule, value) {
         (Rule::TableName(_), Value::String(s)) if s.starts_with("arn:") => {}
         (Rule::Text(constraints) | Rule::TableName(constraints), Value::String(s)) => {
-            report(path, s, constraints, |c| text_satisfies(s, c), found);
+            report(
+                path,
+                || s.clone(),
+                constraints,
+                |c| text_satisfies(s, c),
+                found,
+            );
         }
         (Rule::Integer(constraints), Value::Number(n)) => {
             let Some(v) = n.as_i64() else { return };
-            report(path, &v.to_string(), constraints, |c| value_ok(v, c), found);
+            report(
+                path,
+                || v.to_string(),
+                constraints,
+                |c| value_ok(v, c),
+                found,
+            );
         }
         (Rule::List(constraints), Value::Array(items)) => {
             let len = items.len();
             report(
                 path,
-                &list_text(items),
+                || list_text(items),
                 constraints,
                 |c| length_ok(len, c),
                 found,
@@ -468,7 +480,7 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
                     Some(Value::Number(n)) => {
                         let Some(v) = n.as_i64() else { continue };
                         let min = [Constraint::MinValue(1)];
-                        report(&at, &v.to_string(), &min, |c| value_ok(v, c), found);
+                        report(&at, || v.to_string(), &min, |c| value_ok(v, c), found);
                     }
                     Some(_) => {}
                 }
@@ -489,13 +501,18 @@ fn check_member(path: &str, value: &Value, rule: Rule, found: &mut Vec<Violation
             check_conditions(path, conditions, operator_required, found);
         }
         (Rule::Entries(constraints), Value::Object(_) | Value::Array(_)) => {
-            let (len, text) = match value {
-                Value::Object(m) if m.is_empty() => (0, "{}".to_string()),
-                Value::Object(m) => (m.len(), value.to_string()),
-                Value::Array(items) => (items.len(), list_text(items)),
+            let len = match value {
+                Value::Object(m) => m.len(),
+                Value::Array(items) => items.len(),
                 _ => return,
             };
-            report(path, &text, constraints, |c| length_ok(len, c), found);
+            // Quoted only when a constraint fails: a request's whole RequestItems is
+            // never rendered for nothing.
+            let text = || match value {
+                Value::Array(items) => list_text(items),
+                other => other.to_string(),
+            };
+            report(path, text, constraints, |c| length_ok(len, c), found);
         }
         // Another JSON type: the typed decoding's error stands.
         _ => {}
@@ -510,6 +527,10 @@ fn check_conditions(
     found: &mut Vec<Violation>,
 ) {
     for (name, condition) in conditions {
+        // A body may hold any number of conditions; no more are looked at than reported.
+        if found.len() >= MAX_REPORTED {
+            return;
+        }
         let Value::Object(condition) = condition else {
             continue;
         };
@@ -532,18 +553,22 @@ fn check_conditions(
     }
 }
 
-/// Adds a violation at `path`, quoting `value`, for each of `constraints` not `ok`.
+/// Adds a violation at `path`, quoting the value `value` renders, for each of
+/// `constraints` not `ok`, until [`MAX_REPORTED`] are found.
 fn report(
     path: &str,
-    value: &str,
+    value: impl Fn() -> String,
     constraints: &[Constraint],
     ok: impl Fn(Constraint) -> bool,
     found: &mut Vec<Violation>,
 ) {
     for &c in constraints {
+        if found.len() >= MAX_REPORTED {
+            return;
+        }
         if !ok(c) {
             found.push(Violation {
-                value: Some(value.to_string()),
+                value: Some(value()),
                 path: path.to_string(),
                 constraint: c,
             });
@@ -805,6 +830,16 @@ mod tests {
         );
         assert!(table_operation(Operation::DescribeTimeToLive));
         assert!(!table_operation(Operation::GetItem));
+    }
+
+    #[test]
+    fn a_body_of_many_bad_conditions_stops_at_ten() {
+        let conditions: serde_json::Map<String, Value> = (0..100_000)
+            .map(|i| (format!("a{i}"), serde_json::json!({})))
+            .collect();
+        let body = serde_json::json!({"TableName": "abc", "ScanFilter": conditions});
+        let found = check(Operation::Scan, body.to_string().as_bytes());
+        assert_eq!(found.len(), MAX_REPORTED);
     }
 
     #[test]

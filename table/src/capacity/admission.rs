@@ -393,23 +393,25 @@ impl Admission {
     pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
         let now = self.now_us();
         let sizes = self.sizes.read().clone();
-        let mut made = self.split_each(now, |res, id| {
+        let mut made = self.split_each(now, |res, id, _| {
             let bytes = sizes.get(&id).copied().unwrap_or(0);
             splitting::for_size(res, bytes, &self.opts, now)
         });
         let policy = Arc::clone(&self.opts.split_policy);
-        made.extend(self.split_each(now, |res, _| {
-            splitting::evaluate(res, policy.as_ref(), &self.opts, now)
+        // Only a base table's collections split on the sort key: a GSI routes by hash.
+        made.extend(self.split_each(now, |res, _, is_table| {
+            splitting::evaluate(res, policy.as_ref(), &self.opts, now, is_table)
         }));
         made
     }
 
-    /// Offers every table's and GSI's resource (with its id) to `split`, and replaces the
-    /// tables' states where it split one. Returns the splits.
+    /// Offers every table's and GSI's resource (with its id, and whether it is the
+    /// table's) to `split`, and replaces the tables' states where it split one. Returns
+    /// the splits.
     fn split_each(
         &self,
         now: u64,
-        mut split: impl FnMut(&Resource, u32) -> Option<(Resource, Vec<splitting::Split>)>,
+        mut split: impl FnMut(&Resource, u32, bool) -> Option<(Resource, Vec<splitting::Split>)>,
     ) -> Vec<PartitionSplit> {
         let states: Vec<(u32, Arc<TableState>)> = self
             .tables
@@ -421,7 +423,7 @@ impl Admission {
         for (id, state) in states {
             let before = made.len();
             let mut one = |index_name: Option<&String>, res: &Arc<Resource>, res_id: u32| {
-                let Some((replacement, splits)) = split(res, res_id) else {
+                let Some((replacement, splits)) = split(res, res_id, index_name.is_none()) else {
                     return Arc::clone(res);
                 };
                 made.extend(splits.into_iter().map(|s| PartitionSplit {

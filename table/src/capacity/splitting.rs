@@ -136,13 +136,15 @@ pub(crate) fn for_size(
 }
 
 /// Closes `res`'s window if it is [`SPLIT_WINDOW_SECS`] old and asks `policy` about each
-/// partition. Returns the resource to replace `res` with, and the splits, when any
-/// partition is split; the window restarts either way.
+/// partition (on the sort key too when `sort_key_splits`: a base table). Returns the
+/// resource to replace `res` with, and the splits, when any partition is split; the
+/// window restarts either way.
 pub(crate) fn evaluate(
     res: &Resource,
     policy: &dyn SplitPolicy,
     opts: &CapacityOptions,
     now_us: u64,
+    sort_key_splits: bool,
 ) -> Option<(Resource, Vec<Split>)> {
     let mut window = res.window.lock();
     let elapsed_us = now_us.saturating_sub(window.start_us);
@@ -181,7 +183,8 @@ pub(crate) fn evaluate(
         let busier = if write_busier { writes } else { reads };
         heat.top_keys = key_weights(busier.consumed.heaviest(), secs);
         heat.positions = position_weights(busier.positions);
-        if let Some(split) = cuts_of(p, &heat, policy) {
+        let next = res.partitions.get(i + 1);
+        if let Some(split) = cuts_of(p, next, &heat, policy, sort_key_splits) {
             splits.push(split);
         }
     }
@@ -215,8 +218,15 @@ pub(crate) fn evaluate(
 }
 
 /// What `policy` makes of partition `p`'s window: cuts between hashes (within its
-/// range), else a cut on the sort key (within its collection, above its own start).
-fn cuts_of(p: &Partition, heat: &PartitionHeat, policy: &dyn SplitPolicy) -> Option<Split> {
+/// range), else, when `sort_key_splits`, a cut on the sort key (within its collection,
+/// above its own start and below `next`'s when `next` starts in the same collection).
+fn cuts_of(
+    p: &Partition,
+    next: Option<&Partition>,
+    heat: &PartitionHeat,
+    policy: &dyn SplitPolicy,
+    sort_key_splits: bool,
+) -> Option<Split> {
     let mut cuts: Vec<u64> = policy
         .split_at(heat)
         .into_iter()
@@ -233,11 +243,20 @@ fn cuts_of(p: &Partition, heat: &PartitionHeat, policy: &dyn SplitPolicy) -> Opt
             at_key: None,
         });
     }
+    if !sort_key_splits {
+        return None;
+    }
     let key = policy.split_sort_key(heat)?;
     let prefix = p.start_hash.to_be_bytes();
     let inside = key.len() > prefix.len() && key.starts_with(&prefix);
     let above = p.start_key.as_deref().is_none_or(|s| key.as_slice() > s);
-    (inside && above).then(|| Split {
+    let below = match next {
+        Some(n) if n.start_hash == p.start_hash => {
+            n.start_key.as_deref().is_some_and(|s| key.as_slice() < s)
+        }
+        _ => true,
+    };
+    (inside && above && below).then(|| Split {
         start_hash: p.start_hash,
         into: vec![p.start_hash, p.start_hash],
         at_key: Some(key.into_boxed_slice()),
@@ -248,6 +267,7 @@ fn cuts_of(p: &Partition, heat: &PartitionHeat, policy: &dyn SplitPolicy) -> Opt
 mod tests {
     use super::*;
     use crate::capacity::partitions::Mode;
+    use crate::capacity::split::SplitPolicy;
 
     fn at_key(hash: u64, rest: &[u8]) -> PartitionStart {
         let mut key = hash.to_be_bytes().to_vec();
@@ -256,6 +276,56 @@ mod tests {
             hash,
             key: Some(key.into()),
         }
+    }
+
+    /// A policy that always asks for one cut on the sort key.
+    #[derive(Debug)]
+    struct CutAt(Vec<u8>);
+
+    impl SplitPolicy for CutAt {
+        fn name(&self) -> &'static str {
+            "cut-at"
+        }
+        fn split_at(&self, _: &PartitionHeat) -> Vec<u64> {
+            Vec::new()
+        }
+        fn split_sort_key(&self, _: &PartitionHeat) -> Option<Vec<u8>> {
+            Some(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn a_policys_sort_key_cut_is_kept_inside_its_collection_and_off_gsis() {
+        let opts = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        let h = 1u64 << 62;
+        let window = SPLIT_WINDOW_SECS * 1_000_000;
+        let fresh = || {
+            let starts = vec![
+                PartitionStart::at_hash(0),
+                PartitionStart::at_hash(h),
+                at_key(h, b"m"),
+            ];
+            Resource::with_starts(mode, starts, &opts, 0)
+        };
+        let key = |rest: &[u8]| at_key(h, rest).key.unwrap().to_vec();
+        // Inside (h, None)'s range, below the collection's next start: kept.
+        let res = fresh();
+        let (_, made) = evaluate(&res, &CutAt(key(b"c")), &opts, window, true).expect("a cut");
+        assert!(made
+            .iter()
+            .any(|s| s.at_key.as_deref() == Some(&key(b"c")[..])));
+        // Not on a GSI.
+        assert!(evaluate(&fresh(), &CutAt(key(b"c")), &opts, window, false).is_none());
+        // At or past the next partition's start in the same collection: refused for
+        // (h, None), whose collection continues at "m"; (h, "m") itself may cut above.
+        let res = fresh();
+        let (_, made) = evaluate(&res, &CutAt(key(b"x")), &opts, window, true).expect("a cut");
+        assert!(made.iter().all(|s| s.start_hash != h || s.into.len() == 2));
+        assert_eq!(made.len(), 1, "only (h, m) is cut at x: {made:?}");
     }
 
     #[test]
