@@ -172,17 +172,19 @@ impl Core {
             .ok_or_else(Error::table_not_found)
     }
 
-    /// Splits partitions by size and for heat (`Admission::split_hot`), then gives each
-    /// table that split a fresh copy of its definition, whose empty admission slot the
+    /// Splits partitions by size and for heat (`Admission::split_hot`) and rebuilds
+    /// states whose buckets have earned long (`Admission::rebase`), then gives each table
+    /// that changed a fresh copy of its definition, whose empty admission slot the
     /// next request fills with the split state: the old definition's slot holds the
     /// retired one, which would send every request through the registry's lock.
     pub(crate) fn split_partitions(&self) -> Vec<crate::capacity::PartitionSplit> {
         let splits = self.admission.split_hot();
-        if splits.is_empty() {
+        let rebased = self.admission.rebase();
+        if splits.is_empty() && rebased.is_empty() {
             return splits;
         }
         let mut cat = self.catalog.write();
-        for name in splits.iter().map(|s| &s.table_name) {
+        for name in splits.iter().map(|s| &s.table_name).chain(&rebased) {
             if let Some(def) = cat.tables.get_mut(name) {
                 *def = Arc::new(TableDef::clone(def));
             }

@@ -41,6 +41,10 @@ use crate::error::{CapacityOperation, Error, ThrottleLimit};
 use crate::shapes::BillingMode;
 use crate::types::Item;
 
+/// The earned credit past which [`Admission::rebase`] rebuilds a bucket: 2⁶¹ micro-units,
+/// a quarter of `i64`'s range.
+pub(crate) const REBASE_EARNED_MICROS: i64 = 1 << 61;
+
 /// Which resource of a table: the table itself, or its GSI at this position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Which {
@@ -403,6 +407,53 @@ impl Admission {
             splitting::evaluate(res, policy.as_ref(), &self.opts, now, is_table)
         }));
         made
+    }
+
+    /// Rebuilds, balances and peaks carried, every table state one of whose buckets has
+    /// earned more than [`REBASE_EARNED_MICROS`] since it was made, so that no bucket's
+    /// credit (an `i64` of micro-units counted from its creation) ever saturates: a
+    /// saturated bucket would stop refilling. At 40,000 units per second that is after
+    /// 1.8 years; at [`super::partitions::MAX_BUCKET_RATE`], 38 minutes, with two hours
+    /// to spare. The worker calls this every second (with `split_hot`). Returns the
+    /// tables rebuilt.
+    pub(crate) fn rebase(&self) -> Vec<String> {
+        let now = self.now_us();
+        let states: Vec<(u32, Arc<TableState>)> = self
+            .tables
+            .read()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(s)))
+            .collect();
+        let mut rebased = Vec::new();
+        for (id, state) in states {
+            let aged = |r: &Resource| r.earned_past(REBASE_EARNED_MICROS, now);
+            if !aged(&state.table) && !state.gsis.iter().any(|(_, g)| aged(g)) {
+                continue;
+            }
+            let rebuild = |old: &Arc<Resource>| {
+                let mut new = Resource::rebuilt(old.mode, old, &self.opts, now);
+                carry_state(old, &mut new, now);
+                Arc::new(new)
+            };
+            let fresh = Arc::new(TableState {
+                table_name: state.table_name.clone(),
+                table: rebuild(&state.table),
+                gsis: state
+                    .gsis
+                    .iter()
+                    .map(|(name, g)| (name.clone(), rebuild(g)))
+                    .collect(),
+                gsi_ids: state.gsi_ids.clone(),
+                retired: AtomicBool::new(false),
+            });
+            let mut tables = self.tables.write();
+            if tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, &state)) {
+                tables.insert(id, fresh);
+                state.retired.store(true, Ordering::Release);
+                rebased.push(state.table_name.clone());
+            }
+        }
+        rebased
     }
 
     /// Offers every table's and GSI's resource (with its id, and whether it is the

@@ -29,8 +29,11 @@
 //!
 //! Time: a clock that reads earlier than the bucket's origin has earned nothing; one that
 //! steps back lowers the balance by the credit of the step until it catches up (a charge
-//! at the earlier time is still taken in full). `earned` saturates at `i64::MAX`, about
-//! seven years at 40,000 units per second.
+//! at the earlier time is still taken in full). `earned` would saturate at `i64::MAX`
+//! (seven years at 40,000 units per second, 2.5 hours at the highest rate a bucket
+//! takes, `partitions::MAX_BUCKET_RATE`), and a saturated bucket never refills, so the
+//! admission registry rebuilds a resource whose buckets have earned a quarter of that
+//! (`Admission::rebase`, each second with the worker's split check).
 
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicI64, Ordering};

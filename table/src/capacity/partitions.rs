@@ -23,6 +23,12 @@ use super::CapacityOptions;
 /// Most partitions one table or index gets: bounds memory and the partition view
 /// (DynamoDB's default quota of 40,000 RCU and 40,000 WCU per table gives 54).
 pub const MAX_PARTITIONS: usize = 4096;
+/// The fastest a bucket refills, micro-units per second: a billion units per second,
+/// past anything one process serves (DynamoDB's default table quota is 40,000). It keeps
+/// a bucket's earned credit, which grows at this rate from the bucket's creation, far
+/// from `i64::MAX` (about 2.5 hours at this rate; Admission rebuilds a resource long
+/// before, `Admission::rebase`).
+pub const MAX_BUCKET_RATE: u64 = 1_000_000_000 * MICROS_PER_UNIT as u64;
 /// DynamoDB's initial on-demand capacity: "up to 4,000 writes per second and 12,000
 /// reads per second" for a new on-demand table.
 pub const ON_DEMAND_INITIAL_READ_UNITS: u64 = 12_000;
@@ -219,7 +225,7 @@ fn start_of(i: usize, n: usize) -> u64 {
 /// A bucket refilling at `units` per second with `burst_secs` of burst, divided by `n`.
 fn share_bucket(units: u64, n: usize, burst_secs: u64, start_full: bool, now_us: u64) -> Bucket {
     let rate = u128::from(units) * MICROS_PER_UNIT as u128 / n as u128;
-    let rate = u64::try_from(rate).unwrap_or(u64::MAX);
+    let rate = u64::try_from(rate).unwrap_or(u64::MAX).min(MAX_BUCKET_RATE);
     let cap = i64::try_from(u128::from(rate) * u128::from(burst_secs.max(1))).unwrap_or(i64::MAX);
     Bucket::new(rate, cap, if start_full { cap } else { 0 }, now_us)
 }
@@ -418,6 +424,16 @@ impl Resource {
             Side::Read => self.scale_read.as_ref(),
             Side::Write => self.scale_write.as_ref(),
         }
+    }
+
+    /// Whether a table-level bucket has earned more than `limit` micro-units since it was
+    /// made (its credit is an `i64` counted from then; `Admission::rebase`). The
+    /// partitions' buckets earn at most as fast and were made with it.
+    pub(crate) fn earned_past(&self, limit: i64, now_us: u64) -> bool {
+        [&self.table_read, &self.table_write]
+            .into_iter()
+            .flatten()
+            .any(|b| b.earned(now_us) > limit)
     }
 
     /// Whether this resource is on demand.
