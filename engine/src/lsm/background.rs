@@ -18,6 +18,10 @@ use crate::lsm::manifest::NUM_LEVELS;
 use crate::lsm::state::DbInner;
 use crate::StorageError;
 
+/// How long a manual compaction waits for a moment's reader of the tables it replaced
+/// before it returns (`Reclaimer::collect_within`).
+const MANUAL_RECLAIM_PATIENCE_MS: u64 = 200;
+
 /// How long an idle background thread sleeps before re-checking for work (it is also
 /// woken by notifications; the timeout only bounds a missed one).
 const IDLE_WAIT: Duration = Duration::from_millis(100);
@@ -56,9 +60,17 @@ fn compaction_ctx(inner: &DbInner) -> CompactionCtx<'_> {
     }
 }
 
+/// Drops what the reclaimer holds that nobody else does, if the background threads may
+/// (`DbOptions::background_reclaim`).
+fn background_collect(inner: &DbInner) {
+    if inner.opts.background_reclaim {
+        inner.reclaimer.collect();
+    }
+}
+
 fn flush_loop(inner: &DbInner) {
     loop {
-        inner.reclaimer.collect();
+        background_collect(inner);
         let oldest = {
             let mut g = inner.bg.lock();
             if g.shutdown || inner.poisoned.load(Ordering::Acquire) {
@@ -86,7 +98,7 @@ fn flush_loop(inner: &DbInner) {
 
 fn compaction_loop(inner: &DbInner) {
     loop {
-        inner.reclaimer.collect();
+        background_collect(inner);
         {
             let g = inner.bg.lock();
             if g.shutdown || inner.poisoned.load(Ordering::Acquire) {
@@ -150,8 +162,13 @@ pub(crate) fn compact_range(
     // The replaced tables no reader holds are unlinked before this returns, as RocksDB's
     // CompactRange purges obsolete files, instead of whenever a background loop next
     // wakes: the caller sees the disk as the compaction left it (the deterministic
-    // simulation relied on that timing, and replayed differently without it).
-    inner.reclaimer.collect();
+    // simulation relied on that timing, and replayed differently without it). A
+    // background thread may hold the old state for a moment (it loaded it to look for
+    // work), so the collection waits for that, a bounded while: under load a table that
+    // thread still held outlived the call, and the simulation diverged (issue 16).
+    inner
+        .reclaimer
+        .collect_within(std::time::Duration::from_millis(MANUAL_RECLAIM_PATIENCE_MS));
     Ok(())
 }
 

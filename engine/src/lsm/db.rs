@@ -455,6 +455,14 @@ impl Db {
         })
     }
 
+    /// Drops, on this thread and now, the retired memtables and replaced tables no reader
+    /// holds any more (deleting those tables' files). The background threads do this
+    /// when they wake unless `DbOptions::background_reclaim` is off; then only this call
+    /// and `compact_range` do. Returns how many it dropped.
+    pub fn reclaim(&self) -> usize {
+        self.inner.reclaimer.collect()
+    }
+
     /// Flushes, then compacts every level's tables overlapping `[start, end]` (`None` =
     /// unbounded) down the tree, level by level.
     ///

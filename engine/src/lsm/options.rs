@@ -81,6 +81,12 @@ pub struct DbOptions {
     /// not write a segment of zeros while writers wait. Off, the WAL does no I/O outside
     /// its callers' threads: a simulation that replays the same I/O from a seed wants that.
     pub wal_spare_segments: bool,
+    /// Let the background threads drop retired memtables and delete replaced tables
+    /// once no reader holds them (the default), whenever they wake. Off, that happens
+    /// only at the caller's call: `Db::reclaim`, and before `compact_range` returns.
+    /// A simulation that replays a seed's I/O exactly wants file deletions at points it
+    /// chooses, not at a background thread's wake-up (issue 16).
+    pub background_reclaim: bool,
 }
 
 impl DbOptions {
@@ -111,6 +117,7 @@ impl DbOptions {
             compaction_strategy: None,
             wal_on_synced_loss: OnSyncedLoss::Refuse,
             wal_spare_segments: true,
+            background_reclaim: true,
         }
     }
 
@@ -243,6 +250,7 @@ field_builders! {
     log_tail_bytes: usize => with_log_tail_bytes,
     history_base_interval: Duration => with_history_base_interval,
     wal_spare_segments: bool => with_wal_spare_segments,
+    background_reclaim: bool => with_background_reclaim,
 }
 
 impl DbOptions {

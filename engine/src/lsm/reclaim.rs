@@ -58,6 +58,22 @@ impl Reclaimer {
         unreferenced.len()
     }
 
+    /// [`Reclaimer::collect`], retried until nothing waits or `patience` has passed: for a
+    /// caller that wants the retired structures gone before it returns (a manual
+    /// compaction), when another thread may hold one for a moment (a background thread
+    /// that loaded the state to look at it). A reader that holds one longer (an iterator
+    /// kept open) only makes this wait out `patience`; its structure goes later.
+    pub(crate) fn collect_within(&self, patience: std::time::Duration) {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            self.collect();
+            if self.pending.lock().is_empty() || std::time::Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+
     /// Structures still waiting.
     #[cfg(test)]
     pub(crate) fn pending(&self) -> usize {
