@@ -116,14 +116,13 @@ impl Database {
     ) -> Result<PutResourcePolicyOutput, Error> {
         let core = &self.core;
         let cat = core.catalog.write();
-        let target = target_of(core, &cat, &input.resource_arn)?;
-        check_document(&input.policy)?;
-        let current = stored(core, &target)?;
-        check_expected(
+        let (target, current) = changing(
+            core,
+            &cat,
             &input.resource_arn,
             input.expected_revision_id.as_deref(),
-            current.as_ref(),
         )?;
+        check_document(&input.policy)?;
         if let Some(c) = current.as_ref().filter(|c| c.policy == input.policy) {
             return Ok(PutResourcePolicyOutput {
                 revision_id: c.revision_id.clone(),
@@ -177,12 +176,11 @@ impl Database {
     ) -> Result<DeleteResourcePolicyOutput, Error> {
         let core = &self.core;
         let cat = core.catalog.write();
-        let target = target_of(core, &cat, &input.resource_arn)?;
-        let current = stored(core, &target)?;
-        check_expected(
+        let (target, current) = changing(
+            core,
+            &cat,
             &input.resource_arn,
             input.expected_revision_id.as_deref(),
-            current.as_ref(),
         )?;
         let Some(current) = current else {
             return Err(no_policy(&input.resource_arn));
@@ -224,6 +222,23 @@ fn check_document(policy: &str) -> Result<(), Error> {
         }
         .into()),
     }
+}
+
+/// What a change to `arn`'s policy starts from, under the catalog lock `cat`: where the
+/// policy is kept and the current one, once `expected` (if given) matches it.
+///
+/// # Errors
+/// As [`target_of`]; PolicyNotFoundException for a revision that does not match.
+fn changing(
+    core: &Core,
+    cat: &Catalog,
+    arn: &str,
+    expected: Option<&str>,
+) -> Result<(Target, Option<PolicyRecord>), Error> {
+    let target = target_of(core, cat, arn)?;
+    let current = stored(core, &target)?;
+    check_expected(arn, expected, current.as_ref())?;
+    Ok((target, current))
 }
 
 /// `expected` (if given) against the current policy: its revision, or [`NO_POLICY`] for

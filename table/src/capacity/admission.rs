@@ -418,12 +418,7 @@ impl Admission {
     /// tables rebuilt.
     pub(crate) fn rebase(&self) -> Vec<String> {
         let now = self.now_us();
-        let states: Vec<(u32, Arc<TableState>)> = self
-            .tables
-            .read()
-            .iter()
-            .map(|(id, s)| (*id, Arc::clone(s)))
-            .collect();
+        let states = self.states();
         let mut rebased = Vec::new();
         for (id, state) in states {
             let aged = |r: &Resource| r.earned_past(REBASE_EARNED_MICROS, now);
@@ -446,10 +441,7 @@ impl Admission {
                 gsi_ids: state.gsi_ids.clone(),
                 retired: AtomicBool::new(false),
             });
-            let mut tables = self.tables.write();
-            if tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, &state)) {
-                tables.insert(id, fresh);
-                state.retired.store(true, Ordering::Release);
+            if self.replace(id, &state, fresh) {
                 rebased.push(state.table_name.clone());
             }
         }
@@ -464,12 +456,7 @@ impl Admission {
         now: u64,
         mut split: impl FnMut(&Resource, u32, bool) -> Option<(Resource, Vec<splitting::Split>)>,
     ) -> Vec<PartitionSplit> {
-        let states: Vec<(u32, Arc<TableState>)> = self
-            .tables
-            .read()
-            .iter()
-            .map(|(id, s)| (*id, Arc::clone(s)))
-            .collect();
+        let states = self.states();
         let mut made = Vec::new();
         for (id, state) in states {
             let before = made.len();
@@ -504,14 +491,31 @@ impl Admission {
                 gsi_ids: state.gsi_ids.clone(),
                 retired: AtomicBool::new(false),
             });
-            let mut tables = self.tables.write();
-            // Unless an UpdateTable rebuilt it meanwhile (its partitions are new anyway).
-            if tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, &state)) {
-                tables.insert(id, split);
-                state.retired.store(true, Ordering::Release);
-            }
+            self.replace(id, &state, split);
         }
         made
+    }
+
+    /// Every table's state, by table id, as the registry holds them now.
+    fn states(&self) -> Vec<(u32, Arc<TableState>)> {
+        self.tables
+            .read()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(s)))
+            .collect()
+    }
+
+    /// Puts `new` in `old`'s place as table `id`'s state and retires `old`, unless an
+    /// UpdateTable (or another rebuild) replaced `old` meanwhile, whose state is new
+    /// anyway. Returns whether it did.
+    fn replace(&self, id: u32, old: &Arc<TableState>, new: Arc<TableState>) -> bool {
+        let mut tables = self.tables.write();
+        if !tables.get(&id).is_some_and(|cur| Arc::ptr_eq(cur, old)) {
+            return false;
+        }
+        tables.insert(id, new);
+        old.retired.store(true, Ordering::Release);
+        true
     }
 
     /// Forgets a dropped table's state.
