@@ -269,9 +269,12 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         _ => None,
     };
     // A base-table page starts at a key position (routing within a collection split on
-    // the sort key); an index's keys are not the table's positions.
+    // the sort key); an index's keys are not the table's positions. Copied (the scan
+    // takes the bound) only when admission will route on it.
     let start_key = match (&spec.start, spec.target.index) {
-        (Bound::Included(k) | Bound::Excluded(k), None) => Some(k.clone()),
+        (Bound::Included(k) | Bound::Excluded(k), None) if core.admission.enforcing() => {
+            Some(k.clone())
+        }
         _ => None,
     };
     let grant = core.admission.read(

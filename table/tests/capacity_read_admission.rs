@@ -118,21 +118,7 @@ fn a_gsi_query_reads_on_the_gsis_own_capacity() {
 #[test]
 fn transact_get_items_costs_twice_and_reads_nothing_when_throttled() {
     let (clock, db) = setup(4);
-    let get = |keys: &[&str]| {
-        db.transact_get_items(TransactGetItemsInput {
-            transact_items: keys
-                .iter()
-                .map(|k| TransactGetItem {
-                    get: TransactGet {
-                        table_name: "Reads".into(),
-                        key: item(&[("pk", s(k))]),
-                        ..Default::default()
-                    },
-                })
-                .collect(),
-            ..Default::default()
-        })
-    };
+    let get = |keys: &[&str]| transact_get(&db, keys);
     // 4 RCU: two items of ~1 KB at 2 RCU each.
     get(&["k1", "k2"]).expect("admitted");
     let read = &db.capacity_view("Reads").unwrap().resources[0].partitions[0].read;
@@ -156,22 +142,26 @@ fn transact_get_items_costs_twice_and_reads_nothing_when_throttled() {
 #[test]
 fn a_transactions_items_are_all_admitted_before_any_is_charged() {
     let (_clock, db) = setup(4);
-    let out = db
-        .transact_get_items(TransactGetItemsInput {
-            transact_items: ["k1", "k2", "k3"]
-                .iter()
-                .map(|k| TransactGetItem {
-                    get: TransactGet {
-                        table_name: "Reads".into(),
-                        key: item(&[("pk", s(k))]),
-                        ..Default::default()
-                    },
-                })
-                .collect(),
-            ..Default::default()
-        })
-        .expect("admitted on the 4 units before any charge");
+    let out =
+        transact_get(&db, &["k1", "k2", "k3"]).expect("admitted on the 4 units before any charge");
     assert_eq!(out.responses.len(), 3);
     let read = &db.capacity_view("Reads").unwrap().resources[0].partitions[0].read;
     assert_eq!(read.consumed_units, 6.0, "2 RCU each, into debt");
+}
+
+/// A TransactGetItems of `keys` on the "Reads" table.
+fn transact_get(db: &Database, keys: &[&str]) -> Result<TransactGetItemsOutput, Error> {
+    db.transact_get_items(TransactGetItemsInput {
+        transact_items: keys
+            .iter()
+            .map(|k| TransactGetItem {
+                get: TransactGet {
+                    table_name: "Reads".into(),
+                    key: item(&[("pk", s(k))]),
+                    ..Default::default()
+                },
+            })
+            .collect(),
+        ..Default::default()
+    })
 }
