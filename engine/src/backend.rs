@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::capability::Capability;
+use crate::key_range::KeyRange;
 use crate::StorageError;
 
 /// One operation of a [`WriteBatch`].
@@ -501,14 +502,21 @@ pub trait Backend: Send + Sync + Debug + 'static {
         None
     }
 
-    /// A read-only view of the state at commit time `commit_time_micros`: every batch
-    /// committed at or before it, nothing after. Needs history retention.
+    /// A read-only view of the keys of `range` at commit time `commit_time_micros`:
+    /// every batch committed at or before it, nothing after. Outside `range` the view is
+    /// empty, so a backend builds only what its reader asked for (the LSM replays only
+    /// the range's part of the log; [`crate::full_range`] asks for everything). Needs
+    /// history retention.
     ///
     /// # Errors
     /// [`StorageError::OutsideRetention`] if the time is before the retained history or
     /// after now; [`StorageError::Unsupported`]; I/O failure.
-    fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
-        let _ = commit_time_micros;
+    fn view_at(
+        &self,
+        commit_time_micros: u64,
+        range: KeyRange,
+    ) -> Result<Box<dyn ReadView>, StorageError> {
+        let _ = (commit_time_micros, range);
         Err(unsupported(self.name(), Capability::PastView))
     }
 

@@ -220,16 +220,16 @@ fn view_prefix(b: &dyn Backend, t: u64, prefix: &[u8]) -> Model {
     if let Some(last) = end.last_mut() {
         *last += 1;
     }
-    let view = b.view_at(t).expect("view inside the retention");
+    // A view of the prefix only: scanned whole, it must show the prefix's keys and
+    // nothing of the rest of the store.
+    let view = b
+        .view_at(t, (Bound::Included(prefix.to_vec()), Bound::Excluded(end)))
+        .expect("view inside the retention");
     assert_eq!(view.commit_time_micros(), t);
-    view.scan(
-        Bound::Included(prefix.to_vec()),
-        Bound::Excluded(end),
-        Direction::Forward,
-    )
-    .expect("view scan")
-    .map(|r| r.expect("view scan item"))
-    .collect()
+    view.scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward)
+        .expect("view scan")
+        .map(|r| r.expect("view scan item"))
+        .collect()
 }
 
 fn assert_unsupported<T>(r: Result<T, StorageError>, capability: Capability) {
@@ -260,7 +260,10 @@ pub fn capability_suite(
         assert_unsupported(b.read_commit_log(1), Capability::CommitLog);
     }
     if !has(Capability::PastView) {
-        assert_unsupported(b.view_at(clock.now_micros()), Capability::PastView);
+        assert_unsupported(
+            b.view_at(clock.now_micros(), crate::full_range()),
+            Capability::PastView,
+        );
     }
     if !has(Capability::HistoryRetention) {
         assert_unsupported(
@@ -456,6 +459,8 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
         let gone = format!("hist{:03}", round * 2).into_bytes();
         batch.delete(gone.clone());
         model.remove(&gone);
+        // Keys outside the prefix the views ask for: no view may show them.
+        batch.put(format!("other{round}").into_bytes(), b"outside".to_vec());
         // Log data rides in the log, in its place, and changes no key (not the model).
         batch.log_data(format!("note {round}").into_bytes());
         if round == 3 {
@@ -480,11 +485,11 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
         }
         let before = bounds.earliest_micros.saturating_sub(1);
         assert!(matches!(
-            b.view_at(before),
+            b.view_at(before, crate::full_range()),
             Err(StorageError::OutsideRetention { .. })
         ));
         assert!(matches!(
-            b.view_at(clock.now_micros() + 1_000_000),
+            b.view_at(clock.now_micros() + 1_000_000, crate::full_range()),
             Err(StorageError::OutsideRetention { .. })
         ));
     }
@@ -512,7 +517,7 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
     assert_eq!(b.history_retention(), None);
     if b.supports(Capability::PastView) {
         assert!(matches!(
-            b.view_at(start),
+            b.view_at(start, crate::full_range()),
             Err(StorageError::OutsideRetention { .. })
         ));
     }

@@ -18,6 +18,7 @@ mod capability;
 #[cfg(feature = "testing")]
 pub mod conformance;
 pub mod error;
+pub mod key_range;
 pub mod lsm;
 pub mod mem_backend;
 mod mem_history;
@@ -27,5 +28,6 @@ pub use backend::{
     Direction, HistoryBounds, KvIter, LoggedData, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
 pub use error::StorageError;
+pub use key_range::{full_range, KeyRange};
 pub use lsm::{Db, DbOptions, Durability};
 pub use mem_backend::MemBackend;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::backend::{
     BatchOp, CommittedBatch, Direction, HistoryBounds, KvIter, ReadView, WriteBatch,
 };
+use crate::key_range::{range_contains, range_is_empty, KeyRange, RangeView};
 use crate::StorageError;
 
 /// The history of a [`crate::MemBackend`]; guarded by its data lock's companion mutex.
@@ -28,16 +29,17 @@ pub(crate) struct MemHistory {
     log: VecDeque<CommittedBatch>,
 }
 
-fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, batch: &WriteBatch) {
+/// Applies the operations of `batch` on keys in `range` to `map`.
+fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, batch: &WriteBatch, range: &KeyRange) {
     for op in batch.ops() {
         match op {
-            BatchOp::Put { key, value } => {
+            BatchOp::Put { key, value } if range_contains(range, key) => {
                 map.insert(key.clone(), value.clone());
             }
-            BatchOp::Delete { key } => {
+            BatchOp::Delete { key } if range_contains(range, key) => {
                 map.remove(key);
             }
-            BatchOp::LogData { .. } => {}
+            _ => {}
         }
     }
 }
@@ -111,7 +113,7 @@ impl MemHistory {
             .is_some_and(|b| b.commit_time_micros <= cutoff)
         {
             if let Some(b) = self.log.pop_front() {
-                apply(&mut self.base, &b.batch);
+                apply(&mut self.base, &b.batch, &crate::key_range::full_range());
                 self.base_seq = b.seq;
                 self.base_time_micros = b.commit_time_micros;
             }
@@ -150,10 +152,13 @@ impl MemHistory {
     }
 
     /// The state at commit time `t_micros`.
+    /// The keys of `range` at `t_micros`: only they are copied out of the base and
+    /// replayed from the log.
     pub(crate) fn view_at(
         &self,
         t_micros: u64,
         now_micros: u64,
+        range: KeyRange,
     ) -> Result<Box<dyn ReadView>, StorageError> {
         let earliest = self.retention.map(|_| self.base_time_micros);
         if earliest.is_none_or(|e| t_micros < e) || t_micros > now_micros {
@@ -163,15 +168,23 @@ impl MemHistory {
                 latest_micros: now_micros,
             });
         }
-        let mut map = self.base.clone();
+        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = if range_is_empty(&range) {
+            BTreeMap::new()
+        } else {
+            self.base
+                .range::<Vec<u8>, _>(range.clone())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
         for b in self
             .log
             .iter()
             .take_while(|b| b.commit_time_micros <= t_micros)
         {
-            apply(&mut map, &b.batch);
+            apply(&mut map, &b.batch, &range);
         }
-        Ok(Box::new(MemView::new(Arc::new(map), t_micros)))
+        let view = MemView::new(Arc::new(map), t_micros);
+        Ok(Box::new(RangeView::new(Box::new(view), range)))
     }
 }
 
@@ -205,6 +218,10 @@ impl ReadView for MemView {
         end: Bound<Vec<u8>>,
         direction: Direction,
     ) -> Result<KvIter, StorageError> {
+        // BTreeMap::range panics on a start past the end; such a range holds nothing.
+        if range_is_empty(&(start.clone(), end.clone())) {
+            return Ok(Box::new(std::iter::empty()));
+        }
         let range = self.map.range::<Vec<u8>, _>((start, end));
         let pairs: Vec<_> = match direction {
             Direction::Forward => range.map(|(k, v)| Ok((k.clone(), v.clone()))).collect(),

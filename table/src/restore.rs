@@ -240,7 +240,10 @@ fn open_source(
     record: &RestoreRecord,
 ) -> Result<Box<dyn shale_engine::ReadView>, Error> {
     Ok(match &record.source {
-        RestoreSourceRecord::PointInTime { .. } => backend.view_at(record.time_micros)?,
+        RestoreSourceRecord::PointInTime { table_id, .. } => {
+            // Only the source table's items: the view replays nothing else.
+            backend.view_at(record.time_micros, prefix_bounds(&id_prefix(*table_id)))?
+        }
         RestoreSourceRecord::Backup { checkpoint_dir, .. } => {
             backend.open_checkpoint(Path::new(checkpoint_dir))?
         }

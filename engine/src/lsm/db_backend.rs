@@ -8,6 +8,7 @@ use crate::backend::{
     Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
     KvIter, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
+use crate::key_range::KeyRange;
 use crate::lsm::checkpoint::{checkpoint_flushed, remove_checkpoint, DEFAULT_CHECKPOINT_DIR};
 use crate::lsm::db::Db;
 use crate::lsm::history::{read_log, HISTORY_DIR};
@@ -188,8 +189,12 @@ impl Backend for Db {
         Some(self.inner.opts.dir.join(DEFAULT_CHECKPOINT_DIR))
     }
 
-    fn view_at(&self, commit_time_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
-        open_view(self, commit_time_micros)
+    fn view_at(
+        &self,
+        commit_time_micros: u64,
+        range: KeyRange,
+    ) -> Result<Box<dyn ReadView>, StorageError> {
+        open_view(self, commit_time_micros, range)
     }
 
     fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {

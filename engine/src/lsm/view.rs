@@ -12,21 +12,32 @@ use std::sync::Arc;
 use shale_io::FileSystem;
 
 use crate::backend::{BatchOp, Direction, KvIter, ReadView, WriteBatch};
+use crate::key_range::{range_contains, KeyRange, RangeView};
 use crate::lsm::checkpoint::{inspect, CheckpointDir};
 use crate::lsm::db::Db;
 use crate::lsm::history::read_log;
+use crate::lsm::options::DbOptions;
 use crate::lsm::state::DbInner;
 use crate::StorageError;
 
 /// Bytes of replayed operations applied to a view's private database in one write.
 const REPLAY_BATCH_BYTES: usize = 4 << 20;
+/// A replayed view's smallest memtable (see [`replay_options`]).
+const VIEW_MEMTABLE_BYTES: usize = 128 << 20;
+/// L0 tables a replayed view's database holds before it compacts (see [`replay_options`]).
+const VIEW_L0_FILES: usize = 64;
 
-/// Opens a view of `db` at commit time `t_micros`: links the newest base at or before it
-/// and replays the log after the base up to the last batch committed at or before it.
-pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, StorageError> {
+/// Opens a view of the keys of `range` in `db` at commit time `t_micros`: links the
+/// newest base at or before it and replays the log's operations on `range` after the
+/// base up to the last batch committed at or before it.
+pub(crate) fn open_view(
+    db: &Db,
+    t_micros: u64,
+    range: KeyRange,
+) -> Result<Box<dyn ReadView>, StorageError> {
     let inner = &db.inner;
     let plan = db.history.plan_view(inner, t_micros)?;
-    let view = open_private(inner, plan.dir, t_micros)?;
+    let view = open_private(inner, plan.dir, t_micros, replay_options)?;
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
     // Consecutive batches are applied together: later operations on a key win inside a
@@ -40,9 +51,11 @@ pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, Sto
         }
         for op in committed.batch.into_ops() {
             match op {
-                BatchOp::Put { key, value } => merged.put(key, value),
-                BatchOp::Delete { key } => merged.delete(key),
-                BatchOp::LogData { .. } => &mut merged,
+                BatchOp::Put { key, value } if range_contains(&range, &key) => {
+                    merged.put(key, value)
+                }
+                BatchOp::Delete { key } if range_contains(&range, &key) => merged.delete(key),
+                _ => &mut merged,
             };
         }
         if merged.payload_bytes() >= REPLAY_BATCH_BYTES {
@@ -52,7 +65,22 @@ pub(crate) fn open_view(db: &Db, t_micros: u64) -> Result<Box<dyn ReadView>, Sto
     if !merged.is_empty() {
         private.write(merged)?;
     }
-    Ok(Box::new(view))
+    Ok(Box::new(RangeView::new(Box::new(view), range)))
+}
+
+/// A replayed view's private database: the source's options, but no compaction until
+/// [`VIEW_L0_FILES`] tables wait in L0 and a memtable of at least
+/// [`VIEW_MEMTABLE_BYTES`]. The replay writes the tail once, as L0 tables beside the
+/// base's levels, instead of compacting it into them (rewriting the base: a 1 GiB tail
+/// took 23 s to replay with compaction, issue 14); a view lives for one reader, which
+/// merges the few L0 tables as it reads.
+fn replay_options(opts: &mut DbOptions) {
+    opts.memtable_bytes = opts.memtable_bytes.max(VIEW_MEMTABLE_BYTES);
+    // One memtable frozen while the next fills: the replay's memory stays within two.
+    opts.max_immutable_memtables = 1;
+    opts.l0_compaction_trigger = opts.l0_compaction_trigger.max(VIEW_L0_FILES);
+    opts.l0_slowdown_files = opts.l0_slowdown_files.max(VIEW_L0_FILES);
+    opts.l0_stop_files = opts.l0_stop_files.max(VIEW_L0_FILES);
 }
 
 /// Opens a view of the complete checkpoint in `dir` (see [`crate::lsm::checkpoint`]):
@@ -70,18 +98,24 @@ pub(crate) fn open_checkpoint_view(db: &Db, dir: &Path) -> Result<Box<dyn ReadVi
         });
     }
     let scratch = db.history.link_scratch(inner, dir)?;
-    Ok(Box::new(open_private(inner, scratch, 0)?))
+    Ok(Box::new(open_private(inner, scratch, 0, |_| {})?))
 }
 
 /// Opens a private database in `dir`, a linked copy made by `History::link_scratch`, with
 /// the source's options but no durability, archive or history: nothing in it outlives
 /// the view. A failed open removes `dir` (else the next open of the source would).
-fn open_private(inner: &DbInner, dir: PathBuf, t_micros: u64) -> Result<LsmView, StorageError> {
+fn open_private(
+    inner: &DbInner,
+    dir: PathBuf,
+    t_micros: u64,
+    tune: impl FnOnce(&mut DbOptions),
+) -> Result<LsmView, StorageError> {
     let mut opts = inner.opts.clone();
     opts.dir = dir.clone();
     opts.durability = shale_wal::Durability::None;
     opts.archive_wal = false;
     opts.history_retention = None;
+    tune(&mut opts);
     let fs = inner.fs().clone();
     match Db::open(opts) {
         Ok(db) => Ok(LsmView {

@@ -8,6 +8,7 @@
 //! backend clock's (every acknowledged write is restorable; DynamoDB's latest restorable
 //! time trails by about five minutes).
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use shale_engine::Capability;
@@ -138,19 +139,12 @@ impl Database {
                 table_name: input.target_table_name,
             });
         }
-        let view = core
-            .backend
-            .view_at(t)
-            .map_err(|_| Error::InvalidRestoreTime {
-                requested: iso8601(t),
-                earliest: iso8601(window.0),
-                latest: iso8601(window.1),
-            })?;
         // Settings come from the source as it is now (as DynamoDB's do); a deleted
-        // source's from its definition at the restore time.
+        // source's from its definition at the restore time. No view of the items is
+        // built here: the restore's own job builds the one it copies from.
         let source = match live {
             Some(def) => def,
-            None => Arc::new(def_in_view(view.as_ref(), &source_name)?),
+            None => Arc::new(def_at(core, &source_name, t, window)?),
         };
         let create = target_input(&source, &input.target_table_name, &input.overrides)?;
         let restore = RestoreRecord {
@@ -308,8 +302,19 @@ fn describe(core: &Core, name: &str) -> Result<ContinuousBackupsDescription, Err
 }
 
 /// A table's definition as the history had it.
-fn def_in_view(view: &dyn shale_engine::ReadView, name: &str) -> Result<TableDef, Error> {
+/// The definition table `name` had at `t` (inside `window`), from a view of its catalog
+/// record alone.
+fn def_at(core: &Core, name: &str, t: u64, window: (u64, u64)) -> Result<TableDef, Error> {
     let key = catalog::table_key(name);
+    let range = (Bound::Included(key.clone()), Bound::Included(key.clone()));
+    let view = core
+        .backend
+        .view_at(t, range)
+        .map_err(|_| Error::InvalidRestoreTime {
+            requested: iso8601(t),
+            earliest: iso8601(window.0),
+            latest: iso8601(window.1),
+        })?;
     match view.get(&key)? {
         Some(v) => catalog_record::decode_table(&key, &v),
         None => Err(Error::TableNotFound {
