@@ -335,6 +335,37 @@ pub trait ReadView: Send + Sync + Debug {
     ) -> Result<KvIter, StorageError>;
 }
 
+/// `entries` checked for a bulk load ([`Backend::ingest`]) and put in one batch: keys
+/// strictly ascending, each within the key and value limits.
+///
+/// # Errors
+/// [`StorageError::UnsortedIngest`]; as [`WriteBatch::check_limits`].
+pub fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
+    check_ascending(entries)?;
+    let batch = WriteBatch::from(
+        entries
+            .iter()
+            .map(|(key, value)| BatchOp::Put {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    batch.check_limits()?;
+    Ok(batch)
+}
+
+/// Checks that the keys of `entries` strictly ascend.
+///
+/// # Errors
+/// [`StorageError::UnsortedIngest`] naming the first entry out of order.
+pub(crate) fn check_ascending(entries: &[KvPair]) -> Result<(), StorageError> {
+    match entries.windows(2).position(|w| w[0].0 >= w[1].0) {
+        Some(i) => Err(StorageError::UnsortedIngest { index: i + 1 }),
+        None => Ok(()),
+    }
+}
+
 /// The error a backend returns for a capability it does not have.
 pub fn unsupported(backend: &'static str, capability: Capability) -> StorageError {
     StorageError::Unsupported {
@@ -500,6 +531,30 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// a backend without such a place.
     fn default_checkpoint_dir(&self) -> Option<PathBuf> {
         None
+    }
+
+    /// Loads `entries` (keys strictly ascending) as a bulk load: for filling a key range
+    /// that nothing else reads or writes until this returns, such as a restore's new
+    /// table. A backend may load them without its write path: the LSM writes them as one
+    /// SSTable straight into its deepest level when nothing it holds lies in their range
+    /// (RocksDB's IngestExternalFile), and through its write path otherwise. The default
+    /// writes them as one batch through [`Backend::write`].
+    ///
+    /// Consequences of skipping the write path: a snapshot taken before the load may
+    /// see it (the range was the caller's alone); the commit log
+    /// ([`Backend::read_commit_log`]) may not carry it, though past views of times after
+    /// it include it (the LSM takes a restore base after a direct load while history is
+    /// kept); it is durable when this returns, whatever the durability mode.
+    ///
+    /// # Errors
+    /// [`StorageError::UnsortedIngest`] unless keys strictly ascend (nothing is loaded);
+    /// the key and value limits of [`WriteBatch::check_limits`]; I/O failure.
+    fn ingest(&self, entries: &[KvPair]) -> Result<(), StorageError> {
+        let batch = ingest_batch(entries)?;
+        if !batch.is_empty() {
+            self.write(batch)?;
+        }
+        Ok(())
     }
 
     /// A read-only view of the keys of `range` at commit time `commit_time_micros`:

@@ -103,6 +103,13 @@ pub enum StorageError {
         /// The directory asked for.
         dir: PathBuf,
     },
+    /// A bulk load ([`crate::Backend::ingest`]) whose keys do not strictly ascend: entry
+    /// `index` is not greater than the one before it. Nothing was loaded.
+    #[error("bulk load entry {index} is not after the entry before it")]
+    UnsortedIngest {
+        /// The position of the first entry out of order.
+        index: usize,
+    },
     /// A failure particular to one backend; `source` is that backend's own typed error.
     #[error("{backend}: {source}")]
     Backend {

@@ -25,7 +25,8 @@ mod mem_history;
 
 pub use backend::{
     Backend, BackendStats, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch,
-    Direction, HistoryBounds, KvIter, LoggedData, ReadView, RecentLogData, Snapshot, WriteBatch,
+    Direction, HistoryBounds, KvIter, KvPair, LoggedData, ReadView, RecentLogData, Snapshot,
+    WriteBatch,
 };
 pub use error::StorageError;
 pub use key_range::{full_range, KeyRange};

@@ -24,8 +24,11 @@ use crate::restore_jobs::{Progress, RestoreJob};
 use crate::stored::decode_stored;
 use crate::write::{put_items, MAX_ITEMS_PER_WRITE};
 
-/// Items one restore step copies (then the worker moves on).
+/// Items one restore step copies through the write path (then the worker moves on).
 pub(crate) const RESTORE_ITEMS_PER_STEP: usize = 2_000;
+/// Bytes (keys and values) one restore step loads directly, as one bulk load: one table
+/// of about the LSM's default target file size.
+pub(crate) const RESTORE_LOAD_BYTES_PER_STEP: usize = 32 << 20;
 
 /// Registers a restore whose target and record are committed, and wakes the worker.
 pub(crate) fn start(core: &Core, record: RestoreRecord) {
@@ -138,6 +141,10 @@ pub(crate) fn run_restores(core: &Core) -> Result<bool, Error> {
             Ok(false) => put_back(core, &target, progress),
             Err(e) if is_transient(&e) => {
                 put_back(core, &target, progress);
+                // Part of the failed step may be in: the retry reads what it rewrites.
+                if let Some(job) = core.restores.lock().jobs.get_mut(&target) {
+                    job.resumed = true;
+                }
                 return Err(e);
             }
             Err(_) => {
@@ -188,21 +195,90 @@ fn step(
         Some(k) => Bound::Excluded(k.clone()),
         None => start,
     };
+    if !resumed {
+        if let Some(target_id) = loadable_target(core, &record.target) {
+            let (n, done) = load_step(
+                core,
+                view.as_ref(),
+                (start, end),
+                target_id,
+                &mut job.cursor,
+            )?;
+            job.items += n;
+            return Ok(done);
+        }
+    }
     let mut items = Vec::with_capacity(RESTORE_ITEMS_PER_STEP);
+    let mut last = None;
     for kv in view
         .scan(start, end, Direction::Forward)?
         .take(RESTORE_ITEMS_PER_STEP)
     {
         let (k, v) = kv?;
         items.push(decode_stored(&k, &v)?);
-        job.cursor = Some(k);
+        last = Some(k);
     }
     let done = items.len() < RESTORE_ITEMS_PER_STEP;
     for chunk in items.chunks(MAX_ITEMS_PER_WRITE) {
         copy_chunk(core, &record.target, chunk, resumed)?;
     }
+    // Only once the whole step is in: a failed step is retried from where the last one
+    // ended (as a resumed restore, since part of it may have been written).
+    if last.is_some() {
+        job.cursor = last;
+    }
     job.items += items.len() as u64;
     Ok(done)
+}
+
+/// The target's id if its items can be loaded directly ([`Backend::ingest`]) instead of
+/// through the write path: when the write path would add nothing to each item's put,
+/// that is when the target has no index (LSI entries, item-collection sizes, GSI queue
+/// records) and no stream (change records); capacity is not charged for restores
+/// anyway. A resumed restore never loads directly: its target may already hold items.
+fn loadable_target(core: &Core, target: &str) -> Option<u32> {
+    let cat = core.catalog.read();
+    let def = cat.tables.get(target)?;
+    (def.lsis.is_empty() && def.gsis.is_empty() && def.stream.is_none()).then_some(def.id)
+}
+
+/// Loads the next [`RESTORE_LOAD_BYTES_PER_STEP`] of source items into the target as one
+/// bulk load: each item's stored bytes under the target's id (a key's hash and
+/// encoding do not depend on the table id, `crate::keys`), exactly what the write path
+/// would store for it. Returns the items loaded, and whether the source is exhausted;
+/// `cursor` moves to the last source key loaded.
+fn load_step(
+    core: &Core,
+    view: &dyn shale_engine::ReadView,
+    (start, end): crate::keys::KeyRange,
+    target_id: u32,
+    cursor: &mut Option<Vec<u8>>,
+) -> Result<(u64, bool), Error> {
+    let target_prefix = id_prefix(target_id);
+    let mut entries = Vec::new();
+    let mut bytes = 0;
+    let mut done = true;
+    let mut last = None;
+    for kv in view.scan(start, end, Direction::Forward)? {
+        let (mut k, v) = kv?;
+        last = Some(k.clone());
+        // Every key of the source's range starts with its 4-byte id.
+        if let Some(id) = k.get_mut(..target_prefix.len()) {
+            id.copy_from_slice(&target_prefix);
+        }
+        bytes += k.len() + v.len();
+        entries.push((k, v));
+        if bytes >= RESTORE_LOAD_BYTES_PER_STEP {
+            done = false;
+            break;
+        }
+    }
+    core.backend.ingest(&entries)?;
+    // Only now: a step that failed is retried from where the last one ended.
+    if last.is_some() {
+        *cursor = last;
+    }
+    Ok((entries.len() as u64, done))
 }
 
 /// Writes `items` into the target through the one write path.

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use crate::backend::{
     Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
-    KvIter, ReadView, RecentLogData, Snapshot, WriteBatch,
+    KvIter, KvPair, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
 use crate::key_range::KeyRange;
 use crate::lsm::checkpoint::{checkpoint_flushed, remove_checkpoint, DEFAULT_CHECKPOINT_DIR};
 use crate::lsm::db::Db;
 use crate::lsm::history::{read_log, HISTORY_DIR};
+use crate::lsm::ingest::ingest;
 use crate::lsm::view::{open_checkpoint_view, open_view};
 use crate::StorageError;
 
@@ -100,6 +101,8 @@ impl Backend for Db {
             ("wal_bytes", s.wal_bytes as f64),
             ("flush_bytes", s.flush_bytes as f64),
             ("compaction_bytes", s.compaction_bytes as f64),
+            ("ingest_bytes", s.ingest_bytes as f64),
+            ("ingests", s.ingests as f64),
             ("write_amplification", s.write_amplification),
             ("flushes", s.flushes as f64),
             ("compactions", s.compactions as f64),
@@ -187,6 +190,10 @@ impl Backend for Db {
 
     fn default_checkpoint_dir(&self) -> Option<PathBuf> {
         Some(self.inner.opts.dir.join(DEFAULT_CHECKPOINT_DIR))
+    }
+
+    fn ingest(&self, entries: &[KvPair]) -> Result<(), StorageError> {
+        ingest(self, entries).map(|_| ())
     }
 
     fn view_at(

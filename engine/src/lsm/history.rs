@@ -222,6 +222,29 @@ impl History {
         trim(inner, &mut st)
     }
 
+    /// Takes a restore base after a direct bulk load (`lsm::ingest`), which the WAL does
+    /// not carry, so that no view of a later time is rebuilt from an earlier base without
+    /// it. Bases as new as now (a clock that has not moved since) were taken before the
+    /// load and are replaced. A no-op while no history is kept.
+    pub(crate) fn rebase_after_ingest(&self, inner: &DbInner) -> Result<(), StorageError> {
+        self.take_failure()?;
+        let mut st = self.state.lock();
+        if st.bases.is_empty() {
+            return Ok(());
+        }
+        let now = inner.opts.clock.now_micros();
+        // Newest first, so what is left stays sorted; the archive still reaches back to
+        // the oldest base kept (purging only ever follows the oldest).
+        while st.bases.last().is_some_and(|b| b.time_micros >= now) {
+            if let Some(stale) = st.bases.pop() {
+                let fs = inner.fs();
+                fs.remove_dir_all(&stale.dir)
+                    .map_err(io("remove", &stale.dir))?;
+            }
+        }
+        take_base(inner, &mut st)
+    }
+
     /// What the retained history takes on disk: `(restore bases, their bytes, archived WAL
     /// bytes)`. A base's tables are hard links, so bytes it shares with the live database
     /// (or another base) are counted in full: an upper bound of what deleting it frees.

@@ -57,6 +57,7 @@ mod flush;
 #[doc(hidden)]
 pub mod handoff; // tests/loom_memtable_switch models the switch cell
 pub(crate) mod history;
+mod ingest;
 mod log_tail;
 #[doc(hidden)]
 pub mod manifest; // tests read the manifest to see what the tree holds on disk

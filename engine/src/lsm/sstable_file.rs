@@ -249,6 +249,21 @@ impl TableBuilder {
         Ok(())
     }
 
+    /// Adds one entry from its parts (a bulk load's borrowed pairs).
+    ///
+    /// # Errors
+    /// Out-of-order input or I/O failure.
+    pub(crate) fn add_parts(
+        &mut self,
+        key: &[u8],
+        seq: u64,
+        kind: EntryKind,
+        value: &[u8],
+    ) -> Result<(), StorageError> {
+        self.writer.add(key, seq, value_kind(kind), value)?;
+        Ok(())
+    }
+
     /// Bytes written so far (approximately).
     pub(crate) fn estimated_size_bytes(&self) -> u64 {
         self.writer.estimated_size_bytes()

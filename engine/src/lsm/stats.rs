@@ -20,6 +20,8 @@ pub(crate) struct Counters {
     pub(crate) flushes: AtomicU64,
     pub(crate) compaction_bytes: AtomicU64,
     pub(crate) compactions: AtomicU64,
+    pub(crate) ingest_bytes: AtomicU64,
+    pub(crate) ingests: AtomicU64,
     pub(crate) stall_micros: AtomicU64,
     pub(crate) stall_stops: AtomicU64,
     pub(crate) stall_slowdowns: AtomicU64,
@@ -38,6 +40,10 @@ impl Counters {
     pub(crate) fn add_flush_bytes(&self, n: u64) {
         self.flush_bytes.fetch_add(n, Ordering::Relaxed);
         self.flushes.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_ingest_bytes(&self, n: u64) {
+        self.ingest_bytes.fetch_add(n, Ordering::Relaxed);
+        self.ingests.fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn add_compaction_bytes(&self, n: u64) {
         self.compaction_bytes.fetch_add(n, Ordering::Relaxed);
@@ -66,6 +72,11 @@ pub struct DbStats {
     pub flush_bytes: u64,
     /// Bytes of tables written by compactions.
     pub compaction_bytes: u64,
+    /// Bytes of tables written by direct bulk loads (`Backend::ingest`), which are not
+    /// user writes: they count in no amplification.
+    pub ingest_bytes: u64,
+    /// Direct bulk loads.
+    pub ingests: u64,
     /// (WAL + flush + compaction bytes) / user bytes; 0 before any write.
     pub write_amplification: f64,
     /// Acknowledged write batches.
@@ -155,6 +166,8 @@ impl DbStats {
             wal_bytes: wal,
             flush_bytes: flush,
             compaction_bytes: comp,
+            ingest_bytes: load(&c.ingest_bytes),
+            ingests: load(&c.ingests),
             write_amplification: ratio(wal + flush + comp, user),
             writes: load(&c.writes),
             flushes: load(&c.flushes),

@@ -16,7 +16,7 @@ use shale_sstable::{BlockCache, TableOptions};
 use crate::lsm::handoff::SwitchCell;
 use crate::lsm::manifest::{self, FileMeta, LevelsState, ManifestWriter, VersionEdit};
 use crate::lsm::reclaim::Reclaimer;
-use crate::lsm::sstable_file::{SstableFile, TableBuilder};
+use crate::lsm::sstable_file::{sstable_name, SstableFile, TableBuilder};
 use crate::lsm::stats::Counters;
 use crate::lsm::version::{Frozen, SuperVersion, Version};
 use crate::StorageError;
@@ -84,15 +84,65 @@ impl Tree<'_> {
         last_flushed_seq: u64,
         flushed: Option<&Frozen>,
     ) -> Result<(), StorageError> {
-        let dir = self.dir;
         if !added.is_empty() {
-            self.fs.sync_dir(dir).map_err(|source| StorageError::Io {
-                op: "sync dir",
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            self.sync_dir()?;
         }
         let mut vs = self.vs.lock();
+        self.install_locked(&mut vs, removed, added, last_flushed_seq, flushed)
+    }
+
+    /// Installs the new table `meta` in `level` as one edit if no table of any level
+    /// overlaps its key range, checked under the version-set lock (so no compaction can
+    /// place one there meanwhile); otherwise deletes its file and returns `false`. For
+    /// bulk loads (`lsm::ingest`).
+    ///
+    /// # Errors
+    /// As [`Tree::install`].
+    pub(crate) fn install_if_free(
+        &self,
+        level: usize,
+        meta: FileMeta,
+    ) -> Result<bool, StorageError> {
+        self.sync_dir()?;
+        let mut vs = self.vs.lock();
+        let taken = vs
+            .state
+            .levels
+            .iter()
+            .flatten()
+            .any(|f| f.overlaps(&meta.smallest, &meta.largest));
+        if taken {
+            drop(vs);
+            // Never named by a manifest: an orphan at worst, removed at the next open.
+            let _ = self
+                .fs
+                .remove_file(&self.dir.join(sstable_name(meta.number)));
+            return Ok(false);
+        }
+        self.install_locked(&mut vs, &[], vec![(level, meta)], 0, None)?;
+        Ok(true)
+    }
+
+    fn sync_dir(&self) -> Result<(), StorageError> {
+        self.fs
+            .sync_dir(self.dir)
+            .map_err(|source| StorageError::Io {
+                op: "sync dir",
+                path: self.dir.to_path_buf(),
+                source,
+            })
+    }
+
+    /// [`Tree::install`] with the version set already locked.
+    fn install_locked(
+        &self,
+        vs: &mut VersionSet,
+        removed: &[(usize, u64)],
+        added: Vec<(usize, FileMeta)>,
+        last_flushed_seq: u64,
+        flushed: Option<&Frozen>,
+    ) -> Result<(), StorageError> {
+        let dir = self.dir;
         let opened = self.open_added(&vs.current, &added)?;
         let edit = VersionEdit {
             last_flushed_seq: last_flushed_seq.max(vs.state.last_flushed_seq),
@@ -130,7 +180,7 @@ impl Tree<'_> {
             // Its file is deleted on drop: by a background thread, not inside a read.
             self.reclaimer.retire(f);
         }
-        self.maybe_roll_manifest(&mut vs)?;
+        self.maybe_roll_manifest(vs)?;
         Ok(())
     }
 
