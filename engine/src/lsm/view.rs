@@ -40,32 +40,63 @@ pub(crate) fn open_view(
     let view = open_private(inner, plan.dir, t_micros, replay_options)?;
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
-    // Consecutive batches are applied together: later operations on a key win inside a
-    // batch just as they do across batches, and the private database needs no per-batch
-    // commit (it is never read before the replay ends).
+    let log = read_log(inner, plan.from_seq, upto_lsn)?;
+    // A helper thread reads and decodes the log while this one writes what it found into
+    // the private database: the two halves of a replay share the two cores.
+    std::thread::scope(|scope| {
+        let (batches, replayed) = std::sync::mpsc::sync_channel::<WriteBatch>(2);
+        let range = &range;
+        let reader = scope.spawn(move || read_range_batches(log, t_micros, range, &batches));
+        let mut written = Ok(());
+        for batch in replayed {
+            if let Err(e) = private.write(batch) {
+                // Dropping the receiver stops the reader at its next send.
+                written = Err(e);
+                break;
+            }
+        }
+        let read = reader.join().unwrap_or(Err(StorageError::Closed));
+        written.and(read)
+    })?;
+    Ok(Box::new(RangeView::new(Box::new(view), range)))
+}
+
+/// Sends the operations on `range` of the log's batches committed at or before
+/// `t_micros`, merged into batches of about [`REPLAY_BATCH_BYTES`]. Consecutive batches
+/// are applied together: later operations on a key win inside a batch just as they do
+/// across batches, and the private database needs no per-batch commit (it is never read
+/// before the replay ends). Stops early, without error, when the receiver is gone.
+fn read_range_batches(
+    log: crate::backend::CommitLogIter,
+    t_micros: u64,
+    range: &KeyRange,
+    out: &std::sync::mpsc::SyncSender<WriteBatch>,
+) -> Result<(), StorageError> {
     let mut merged = WriteBatch::new();
-    for committed in read_log(inner, plan.from_seq, upto_lsn)? {
+    for committed in log {
         let committed = committed?;
         if committed.commit_time_micros > t_micros {
             break;
         }
         for op in committed.batch.into_ops() {
             match op {
-                BatchOp::Put { key, value } if range_contains(&range, &key) => {
+                BatchOp::Put { key, value } if range_contains(range, &key) => {
                     merged.put(key, value)
                 }
-                BatchOp::Delete { key } if range_contains(&range, &key) => merged.delete(key),
+                BatchOp::Delete { key } if range_contains(range, &key) => merged.delete(key),
                 _ => &mut merged,
             };
         }
-        if merged.payload_bytes() >= REPLAY_BATCH_BYTES {
-            private.write(std::mem::take(&mut merged))?;
+        if merged.payload_bytes() >= REPLAY_BATCH_BYTES
+            && out.send(std::mem::take(&mut merged)).is_err()
+        {
+            return Ok(());
         }
     }
     if !merged.is_empty() {
-        private.write(merged)?;
+        let _ = out.send(merged);
     }
-    Ok(Box::new(RangeView::new(Box::new(view), range)))
+    Ok(())
 }
 
 /// A replayed view's private database: the source's options, but no compaction until
