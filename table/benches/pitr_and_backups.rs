@@ -218,6 +218,97 @@ fn main() {
         restore.as_secs_f64(),
         mib(table_bytes) / restore.as_secs_f64()
     );
+    indexed_restores(&db, &backend);
+}
+
+/// A table with a GSI, backed up, restored with its GSI (items through the write path,
+/// the GSI rebuilt from them) and without (bulk loaded): what indexes cost a restore.
+/// Its size is `SHALE_PITR_BENCH_INDEXED_MB` (default 256).
+fn indexed_restores(db: &Database, backend: &Db) {
+    let table_mib: u64 = std::env::var("SHALE_PITR_BENCH_INDEXED_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let items = table_mib * 1024 * 1024 / (ITEM_PAD_BYTES as u64 + 24);
+    let attr = |name: &str| AttributeDefinition {
+        attribute_name: name.into(),
+        attribute_type: ScalarAttributeType::S,
+    };
+    let hash = |name: &str| KeySchemaElement {
+        attribute_name: name.into(),
+        key_type: KeyType::Hash,
+    };
+    db.create_table(CreateTableInput {
+        table_name: "Indexed".into(),
+        attribute_definitions: vec![attr("pk"), attr("g")],
+        key_schema: vec![hash("pk")],
+        global_secondary_indexes: Some(vec![GlobalSecondaryIndex {
+            index_name: "ByG".into(),
+            key_schema: vec![hash("g")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::KeysOnly),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+            on_demand_throughput: None,
+        }]),
+        billing_mode: Some(BillingMode::PayPerRequest),
+        ..Default::default()
+    })
+    .expect("create");
+    let mut batch = Vec::with_capacity(BATCH_ITEMS);
+    for i in 0..items {
+        let mut it = item(i, 7);
+        it.insert("g".into(), AttributeValue::S(format!("g{}", i % 1000)));
+        batch.push(WriteRequest {
+            put_request: Some(PutRequest { item: it }),
+            delete_request: None,
+        });
+        if batch.len() == BATCH_ITEMS || i + 1 == items {
+            db.batch_write_item(BatchWriteItemInput {
+                request_items: [("Indexed".to_string(), std::mem::take(&mut batch))].into(),
+                ..Default::default()
+            })
+            .expect("batch write");
+        }
+    }
+    db.wait_for_indexes().expect("index");
+    backend.flush().expect("flush");
+    backend.compact_range(None, None).expect("settle");
+    let backup = db
+        .create_backup(CreateBackupInput {
+            table_name: "Indexed".into(),
+            backup_name: "indexed".into(),
+        })
+        .expect("backup");
+    let bytes = items as f64 * (ITEM_PAD_BYTES as f64 + 24.0);
+    for (target, keep_gsi) in [("IndexedWithGsi", true), ("IndexedWithoutGsi", false)] {
+        let mut overrides = RestoreOverrides::default();
+        if !keep_gsi {
+            overrides.global_secondary_index_override = Some(Vec::new());
+        }
+        let t0 = Instant::now();
+        db.restore_table_from_backup(RestoreTableFromBackupInput {
+            target_table_name: target.into(),
+            backup_arn: backup.backup_details.backup_arn.clone(),
+            overrides,
+        })
+        .expect("restore");
+        wait_active(db, target);
+        db.wait_for_indexes().expect("index");
+        let restore = t0.elapsed();
+        println!(
+            "{:.0} MiB table with a GSI, restored {}: {:.2} s, {:.0} MiB/s",
+            mib(bytes),
+            if keep_gsi {
+                "with it (write path, GSI rebuilt)"
+            } else {
+                "without it (bulk load)"
+            },
+            restore.as_secs_f64(),
+            mib(bytes) / restore.as_secs_f64()
+        );
+    }
 }
 
 /// Polls DescribeTable until `table` is ACTIVE (at most an hour).
