@@ -55,11 +55,15 @@ pub(crate) struct Catalog {
     pub(crate) next_id: u32,
 }
 
-/// Where the running GSI backfill resumes, guarded by [`Core::index_work`].
+/// Where the running GSI backfill and the queue's draining resume, guarded by
+/// [`Core::index_work`].
 #[derive(Debug, Default)]
 pub(crate) struct IndexWork {
     /// Table id, index id, last base key done.
     pub(crate) backfill_cursor: Option<(u32, u32, Vec<u8>)>,
+    /// Every GSI queue record below this sequence number is drained, and no write can
+    /// still add one there (`crate::worker::index`); 0 at open.
+    pub(crate) queue_drained_below: u64,
 }
 
 /// Where the TTL sweeper resumes in each table (by table id), guarded by

@@ -27,7 +27,11 @@
 //! op: tag u8 (1 = put, 2 = delete) | key len u32 LE | key | [value len u32 LE | value]
 //! ```
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use crate::catalog;
 use crate::error::{CatalogCorruption, Error};
@@ -49,6 +53,31 @@ const QUEUE_KEY_BYTES: usize = 4 + 8;
 pub(crate) struct GsiQueue {
     /// The next sequence number to hand out; above every record in the backend.
     next_seq: AtomicU64,
+    /// The writes that may still commit records: for each, the sequence number it may
+    /// allocate from (the allocator's next when it registered), with a count of writes
+    /// that registered the same one.
+    in_flight: Arc<Mutex<BTreeMap<u64, usize>>>,
+}
+
+/// A write's claim, from before its first allocation until its batch is committed or
+/// abandoned (dropped): while it lives, [`GsiQueue::low_water`] stays at or below every
+/// sequence number the write allocated.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    in_flight: Arc<Mutex<BTreeMap<u64, usize>>>,
+    from: u64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut in_flight = self.in_flight.lock();
+        if let Some(count) = in_flight.get_mut(&self.from) {
+            *count -= 1;
+            if *count == 0 {
+                in_flight.remove(&self.from);
+            }
+        }
+    }
 }
 
 impl GsiQueue {
@@ -64,7 +93,32 @@ impl GsiQueue {
         };
         Ok(GsiQueue {
             next_seq: AtomicU64::new(next_seq),
+            in_flight: Arc::default(),
         })
+    }
+
+    /// Registers a write about to allocate records; hold the claim until its batch is
+    /// committed (or dropped).
+    pub(crate) fn begin(&self) -> InFlight {
+        let mut in_flight = self.in_flight.lock();
+        // Under the lock, so `low_water` sees either this claim or a `next_seq` at or
+        // below anything the write allocates.
+        let from = self.next_seq.load(Ordering::SeqCst);
+        *in_flight.entry(from).or_insert(0) += 1;
+        InFlight {
+            in_flight: Arc::clone(&self.in_flight),
+            from,
+        }
+    }
+
+    /// A sequence number below which every record that will ever exist is committed: the
+    /// oldest claim's, or the allocator's next when no write holds one. Never decreases.
+    pub(crate) fn low_water(&self) -> u64 {
+        let in_flight = self.in_flight.lock();
+        match in_flight.keys().next() {
+            Some(&from) => from,
+            None => self.next_seq.load(Ordering::SeqCst),
+        }
     }
 
     /// The next sequence number to be allocated (every record's is below it).
@@ -72,15 +126,12 @@ impl GsiQueue {
         self.next_seq.load(Ordering::SeqCst)
     }
 
-    /// Allocates the next queue key.
+    /// Allocates the next queue key. The caller holds a claim ([`GsiQueue::begin`]).
     pub(crate) fn next_key(&self) -> Vec<u8> {
         let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
         // 2^64 records would take millennia; a wrap would reorder the queue.
         debug_assert!(seq < u64::MAX, "GSI queue sequence exhausted");
-        let mut k = id_prefix(INDEX_QUEUE_ID).to_vec();
-        k.extend_from_slice(&seq.to_be_bytes());
-        debug_assert_eq!(k.len(), QUEUE_KEY_BYTES);
-        k
+        key_of(seq)
     }
 
     /// Checks, in debug builds, that a chunk of records about to be drained is in strictly
@@ -103,6 +154,14 @@ impl GsiQueue {
             }
         }
     }
+}
+
+/// The queue key of sequence number `seq`.
+pub(crate) fn key_of(seq: u64) -> Vec<u8> {
+    let mut k = id_prefix(INDEX_QUEUE_ID).to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    debug_assert_eq!(k.len(), QUEUE_KEY_BYTES);
+    k
 }
 
 /// The sequence number of queue key `k`.

@@ -212,6 +212,9 @@ struct Derived {
     lsi_bytes: Vec<i64>,
     /// GSI maintenance records queued.
     gsi_records: usize,
+    /// The queue claim of a write that queued records, held until its batch is committed
+    /// (the worker drains nothing past a record that may still commit).
+    queue_claim: Option<gsi_queue::InFlight>,
     /// Stream change records logged.
     stream_records: usize,
 }
@@ -574,6 +577,7 @@ fn run_hooks(
     let mut derived = Derived {
         lsi_bytes: vec![0; changes.len()],
         gsi_records: 0,
+        queue_claim: None,
         stream_records: 0,
     };
     for hook in HOOKS {
@@ -798,6 +802,9 @@ fn gsi_queue_records(
         let ops = secondary_index::gsi_ops(c.def, c.old.as_ref(), c.new.as_ref())?;
         if ops.is_empty() {
             continue;
+        }
+        if derived.queue_claim.is_none() {
+            derived.queue_claim = Some(core.gsi_queue.begin());
         }
         let key = core.gsi_queue.next_key();
         debug_assert!(
