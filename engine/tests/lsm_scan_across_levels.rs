@@ -38,6 +38,32 @@ fn model_scan(
 fn scans_cross_table_boundaries_in_every_level_both_ways() {
     let fs = Arc::new(FaultFs::new());
     let db = Db::open(DbOptions::new("/db").with_fs(fs).tiny()).unwrap();
+    scans_match_the_model(&db);
+    let cache = db.stats().block_cache;
+    assert!(
+        cache.hits + cache.misses > 0,
+        "reads went through the cache"
+    );
+}
+
+/// `block_cache_bytes` 0 turns the cache off (a past view's private database reads so):
+/// every read decodes its block, with the same results.
+#[test]
+fn scans_without_a_block_cache_read_the_same() {
+    let fs = Arc::new(FaultFs::new());
+    let db = Db::open(
+        DbOptions::new("/db")
+            .with_fs(fs)
+            .tiny()
+            .with_block_cache_bytes(0),
+    )
+    .unwrap();
+    scans_match_the_model(&db);
+    let cache = db.stats().block_cache;
+    assert_eq!((cache.hits, cache.misses, cache.inserts), (0, 0, 0));
+}
+
+fn scans_match_the_model(db: &Db) {
     let mut model = BTreeMap::new();
     for i in 0..3000u32 {
         let v = vec![(i % 251) as u8; 40];
@@ -74,7 +100,7 @@ fn scans_cross_table_boundaries_in_every_level_both_ways() {
     for (start, end) in bounds {
         for dir in [Direction::Forward, Direction::Reverse] {
             assert_eq!(
-                scan(&db, start.clone(), end.clone(), dir),
+                scan(db, start.clone(), end.clone(), dir),
                 model_scan(&model, start.clone(), end.clone(), dir),
                 "{start:?}..{end:?} {dir:?}"
             );
@@ -82,7 +108,7 @@ fn scans_cross_table_boundaries_in_every_level_both_ways() {
     }
     // A short scan from the middle (what a YCSB scan or a Query page does).
     let first: Vec<Vec<u8>> = Backend::scan(
-        &db,
+        db,
         Bound::Included(key(2000u32)),
         Bound::Unbounded,
         Direction::Forward,

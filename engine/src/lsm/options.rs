@@ -47,7 +47,8 @@ pub struct DbOptions {
     pub level_ratio: u64,
     /// Compaction cuts output tables at about this size.
     pub target_file_bytes: u64,
-    /// Shared block cache capacity.
+    /// Shared block cache capacity; 0 turns the cache off (every read decodes its block),
+    /// for a database read once, such as a past view's private one.
     pub block_cache_bytes: usize,
     /// Bloom filter bits per key in new tables.
     pub bloom_bits_per_key: u32,
@@ -209,6 +210,15 @@ impl DbOptions {
         self.wal_segment_bytes = 64 << 10;
         self.l0_compaction_trigger = 2;
         self
+    }
+
+    /// The cache tables read through: `cache`, unless [`DbOptions::block_cache_bytes`]
+    /// is 0.
+    pub(crate) fn table_cache(
+        &self,
+        cache: &Arc<shale_sstable::BlockCache>,
+    ) -> Option<Arc<shale_sstable::BlockCache>> {
+        (self.block_cache_bytes > 0).then(|| Arc::clone(cache))
     }
 
     /// The WAL directory.

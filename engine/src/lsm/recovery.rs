@@ -105,7 +105,7 @@ pub(crate) fn open_tables(
     let mut version = Version::default();
     for (level, files) in state.levels.iter().enumerate() {
         for meta in files {
-            let tf = SstableFile::open(&opts.fs, &opts.dir, meta.clone(), Some(cache.clone()))?;
+            let tf = SstableFile::open(&opts.fs, &opts.dir, meta.clone(), opts.table_cache(cache))?;
             version.levels[level].push(tf);
         }
     }

@@ -96,7 +96,7 @@ impl DbInner {
             fs: &self.opts.fs,
             dir: &self.opts.dir,
             table_options: self.table_options(),
-            cache: &self.cache,
+            cache: self.opts.table_cache(&self.cache),
             vs: &self.vs,
             sv: &self.sv,
             reclaimer: &self.reclaimer,

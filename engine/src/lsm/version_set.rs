@@ -53,7 +53,9 @@ pub(crate) struct Tree<'a> {
     pub(crate) fs: &'a Arc<dyn FileSystem>,
     pub(crate) dir: &'a Path,
     pub(crate) table_options: TableOptions,
-    pub(crate) cache: &'a Arc<BlockCache>,
+    /// The block cache new tables read through; `None` when it is off
+    /// ([`crate::lsm::DbOptions::block_cache_bytes`] 0).
+    pub(crate) cache: Option<Arc<BlockCache>>,
     pub(crate) vs: &'a Mutex<VersionSet>,
     pub(crate) sv: &'a SwitchCell<SuperVersion>,
     pub(crate) reclaimer: &'a Reclaimer,
@@ -198,9 +200,7 @@ impl Tree<'_> {
                 .cloned();
             let tf = match existing {
                 Some(tf) => tf,
-                None => {
-                    SstableFile::open(self.fs, self.dir, meta.clone(), Some(self.cache.clone()))?
-                }
+                None => SstableFile::open(self.fs, self.dir, meta.clone(), self.cache.clone())?,
             };
             opened.push((*level, tf));
         }

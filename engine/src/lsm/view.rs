@@ -146,6 +146,9 @@ fn open_private(
     opts.durability = shale_wal::Durability::None;
     opts.archive_wal = false;
     opts.history_retention = None;
+    // A view is read once, front to back (a restore, an export): caching its blocks
+    // would only churn a cache with blocks never read again.
+    opts.block_cache_bytes = 0;
     tune(&mut opts);
     let fs = inner.fs().clone();
     match Db::open(opts) {
