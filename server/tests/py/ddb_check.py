@@ -40,3 +40,10 @@ def client(endpoint):
     )
     config = Config(retries={"max_attempts": 1, "mode": "standard"})
     return session.client("dynamodb", endpoint_url=endpoint, config=config)
+
+
+def as_sent(t):
+    """The instants a service may have received for datetime `t`: botocore before 1.44
+    sends a timestamp in whole seconds, 1.44 and later to the microsecond (CI's venv got
+    1.44.18 on 2026-12-06 and a check that assumed whole seconds failed)."""
+    return (t, t.replace(microsecond=0))
