@@ -67,6 +67,7 @@ mod merge;
 mod options;
 mod reclaim;
 mod recovery;
+mod replay;
 mod snapshots;
 mod source;
 #[doc(hidden)]

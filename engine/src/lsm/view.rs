@@ -11,19 +11,16 @@ use std::sync::Arc;
 
 use shale_io::FileSystem;
 
-use crate::backend::{BatchOp, Direction, KvIter, ReadView, WriteBatch};
-use crate::key_range::{range_contains, KeyRange, RangeView};
+use crate::backend::{Direction, KvIter, ReadView};
+use crate::key_range::{KeyRange, RangeView};
 use crate::lsm::checkpoint::{inspect, CheckpointDir};
 use crate::lsm::db::Db;
 use crate::lsm::history::read_log;
 use crate::lsm::options::DbOptions;
+use crate::lsm::replay::replay;
 use crate::lsm::state::DbInner;
 use crate::StorageError;
 
-/// Bytes of replayed operations applied to a view's private database in one write.
-const REPLAY_BATCH_BYTES: usize = 4 << 20;
-/// A replayed view's smallest memtable (see [`replay_options`]).
-const VIEW_MEMTABLE_BYTES: usize = 128 << 20;
 /// L0 tables a replayed view's database holds before it compacts (see [`replay_options`]).
 const VIEW_L0_FILES: usize = 64;
 
@@ -41,74 +38,16 @@ pub(crate) fn open_view(
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
     let log = read_log(inner, plan.from_seq, upto_lsn)?;
-    // A helper thread reads and decodes the log while this one writes what it found into
-    // the private database: the two halves of a replay share the two cores.
-    std::thread::scope(|scope| {
-        let (batches, replayed) = std::sync::mpsc::sync_channel::<WriteBatch>(2);
-        let range = &range;
-        let reader = scope.spawn(move || read_range_batches(log, t_micros, range, &batches));
-        let mut written = Ok(());
-        for batch in replayed {
-            if let Err(e) = private.write(batch) {
-                // Dropping the receiver stops the reader at its next send.
-                written = Err(e);
-                break;
-            }
-        }
-        let read = reader.join().unwrap_or(Err(StorageError::Closed));
-        written.and(read)
-    })?;
+    replay(private, log, t_micros, &range)?;
     Ok(Box::new(RangeView::new(Box::new(view), range)))
 }
 
-/// Sends the operations on `range` of the log's batches committed at or before
-/// `t_micros`, merged into batches of about [`REPLAY_BATCH_BYTES`]. Consecutive batches
-/// are applied together: later operations on a key win inside a batch just as they do
-/// across batches, and the private database needs no per-batch commit (it is never read
-/// before the replay ends). Stops early, without error, when the receiver is gone.
-fn read_range_batches(
-    log: crate::backend::CommitLogIter,
-    t_micros: u64,
-    range: &KeyRange,
-    out: &std::sync::mpsc::SyncSender<WriteBatch>,
-) -> Result<(), StorageError> {
-    let mut merged = WriteBatch::new();
-    for committed in log {
-        let committed = committed?;
-        if committed.commit_time_micros > t_micros {
-            break;
-        }
-        for op in committed.batch.into_ops() {
-            match op {
-                BatchOp::Put { key, value } if range_contains(range, &key) => {
-                    merged.put(key, value)
-                }
-                BatchOp::Delete { key } if range_contains(range, &key) => merged.delete(key),
-                _ => &mut merged,
-            };
-        }
-        if merged.payload_bytes() >= REPLAY_BATCH_BYTES
-            && out.send(std::mem::take(&mut merged)).is_err()
-        {
-            return Ok(());
-        }
-    }
-    if !merged.is_empty() {
-        let _ = out.send(merged);
-    }
-    Ok(())
-}
-
 /// A replayed view's private database: the source's options, but no compaction until
-/// [`VIEW_L0_FILES`] tables wait in L0 and a memtable of at least
-/// [`VIEW_MEMTABLE_BYTES`]. The replay writes the tail once, as L0 tables beside the
-/// base's levels, instead of compacting it into them (rewriting the base: a 1 GiB tail
-/// took 23 s to replay with compaction, issue 14); a view lives for one reader, which
-/// merges the few L0 tables as it reads.
+/// [`VIEW_L0_FILES`] tables wait in L0. The replay (`lsm::replay`) writes the tail once,
+/// as L0 tables beside the base's levels, instead of compacting it into them (rewriting
+/// the base: a 1 GiB tail took 23 s to replay with compaction, issue 14); a view lives
+/// for one reader, which merges the few L0 tables as it reads.
 fn replay_options(opts: &mut DbOptions) {
-    opts.memtable_bytes = opts.memtable_bytes.max(VIEW_MEMTABLE_BYTES);
-    // One memtable frozen while the next fills: the replay's memory stays within two.
-    opts.max_immutable_memtables = 1;
     opts.l0_compaction_trigger = opts.l0_compaction_trigger.max(VIEW_L0_FILES);
     opts.l0_slowdown_files = opts.l0_slowdown_files.max(VIEW_L0_FILES);
     opts.l0_stop_files = opts.l0_stop_files.max(VIEW_L0_FILES);
