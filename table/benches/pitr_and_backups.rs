@@ -163,6 +163,7 @@ fn main() {
         // they do not take the cores from the restore being measured.
         backend.flush().expect("flush");
         backend.compact_range(None, None).expect("settle");
+        write_back();
         let now = db
             .describe_continuous_backups(DescribeContinuousBackupsInput {
                 table_name: "Users".into(),
@@ -204,6 +205,7 @@ fn main() {
     }
 
     // A restore from the backup: a checkpoint's view (hard links, no replay) and the copy.
+    write_back();
     let t0 = Instant::now();
     db.restore_table_from_backup(RestoreTableFromBackupInput {
         target_table_name: "FromBackup".into(),
@@ -275,6 +277,7 @@ fn indexed_restores(db: &Database, backend: &Db) {
     db.wait_for_indexes().expect("index");
     backend.flush().expect("flush");
     backend.compact_range(None, None).expect("settle");
+    write_back();
     let backup = db
         .create_backup(CreateBackupInput {
             table_name: "Indexed".into(),
@@ -311,6 +314,13 @@ fn indexed_restores(db: &Database, backend: &Db) {
             mib(bytes) / restore.as_secs_f64()
         );
     }
+}
+
+/// Writes every dirty page of the machine back (`sync(1)`), so that the write-back of what
+/// earlier phases wrote does not compete with the restore measured next for the disk
+/// (runs varied by a factor of two without it).
+fn write_back() {
+    let _ = std::process::Command::new("sync").status();
 }
 
 /// Polls DescribeTable until `table` is ACTIVE (at most an hour).
