@@ -543,8 +543,10 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// Consequences of skipping the write path: a snapshot taken before the load may
     /// see it (the range was the caller's alone); the commit log
     /// ([`Backend::read_commit_log`]) may not carry it, though past views of times after
-    /// it include it (the LSM takes a restore base after a direct load while history is
-    /// kept); it is durable when this returns, whatever the durability mode.
+    /// the last of a series of loads include them all (while history is kept the LSM
+    /// takes a restore base after each direct load, replacing the previous load's, so a
+    /// view of a time between two loads of a series may miss the earlier); it is durable
+    /// when this returns, whatever the durability mode.
     ///
     /// # Errors
     /// [`StorageError::UnsortedIngest`] unless keys strictly ascend (nothing is loaded);

@@ -167,4 +167,39 @@ fn past_views_after_a_direct_load_include_it() {
         Some(&b"v2"[..])
     );
     assert!(before <= clock.now_micros());
+    drop(view);
+
+    // A series of loads (a restore makes one per 32 MiB) keeps one base after the last
+    // load, not one per load, and a view after the series shows all of them.
+    let before_series = history_bases(&db);
+    for chunk in 0..5 {
+        clock.advance_secs(1);
+        db.ingest(&entries(&format!("series{chunk}-"), 50, "s"))
+            .unwrap();
+    }
+    assert_eq!(db.stats().ingests, 6);
+    assert_eq!(
+        history_bases(&db),
+        before_series,
+        "each load's base replaced the one before"
+    );
+    clock.advance_secs(1);
+    let view = db.view_at(clock.now_micros(), full_range()).unwrap();
+    for chunk in 0..5 {
+        let key = format!("series{chunk}-000049");
+        assert_eq!(
+            view.get(key.as_bytes()).unwrap().as_deref(),
+            Some(&b"s49"[..]),
+            "{key}"
+        );
+    }
+}
+
+/// The restore bases the LSM keeps (its `history_bases` figure).
+fn history_bases(db: &Db) -> f64 {
+    Backend::stats(db)
+        .figures
+        .iter()
+        .find(|(name, _)| *name == "history_bases")
+        .map_or(0.0, |(_, n)| *n)
 }

@@ -72,6 +72,9 @@ struct Base {
     wal_lsn: u64,
     /// The last sequence number the base holds.
     seq: u64,
+    /// Taken right after a direct bulk load ([`History::rebase_after_ingest`]) in this
+    /// process; the next load's base replaces it.
+    after_load: bool,
 }
 
 #[derive(Debug, Default)]
@@ -224,8 +227,15 @@ impl History {
 
     /// Takes a restore base after a direct bulk load (`lsm::ingest`), which the WAL does
     /// not carry, so that no view of a later time is rebuilt from an earlier base without
-    /// it. Bases as new as now (a clock that has not moved since) were taken before the
-    /// load and are replaced. A no-op while no history is kept.
+    /// it. A no-op while no history is kept.
+    ///
+    /// The base replaces the one the previous load took (when an older base remains):
+    /// a restore makes a load per 32 MiB, and a base each would pin every table of the
+    /// database once more per load, for the whole retention. So a view of a time between
+    /// two loads may start from a base without the earlier one; only the loaded range
+    /// differs, and it is a table being restored, not yet readable at such times. Bases
+    /// as new as now (a clock that has not moved since) were taken before the load and
+    /// are replaced too.
     pub(crate) fn rebase_after_ingest(&self, inner: &DbInner) -> Result<(), StorageError> {
         self.take_failure()?;
         let mut st = self.state.lock();
@@ -235,14 +245,26 @@ impl History {
         let now = inner.opts.clock.now_micros();
         // Newest first, so what is left stays sorted; the archive still reaches back to
         // the oldest base kept (purging only ever follows the oldest).
-        while st.bases.last().is_some_and(|b| b.time_micros >= now) {
+        loop {
+            let older = st.bases.len() > 1;
+            let replaced = st
+                .bases
+                .last()
+                .is_some_and(|b| b.time_micros >= now || (b.after_load && older));
+            if !replaced {
+                break;
+            }
             if let Some(stale) = st.bases.pop() {
                 let fs = inner.fs();
                 fs.remove_dir_all(&stale.dir)
                     .map_err(io("remove", &stale.dir))?;
             }
         }
-        take_base(inner, &mut st)
+        take_base(inner, &mut st)?;
+        if let Some(b) = st.bases.last_mut() {
+            b.after_load = true;
+        }
+        Ok(())
     }
 
     /// What the retained history takes on disk: `(restore bases, their bytes, archived WAL
@@ -393,6 +415,7 @@ fn load_base(fs: &dyn FileSystem, dir: PathBuf, time_micros: u64) -> Result<Base
         time_micros,
         wal_lsn: state.last_flushed_seq.saturating_sub(state.seq_offset),
         seq: state.last_flushed_seq,
+        after_load: false,
     })
 }
 
@@ -412,6 +435,7 @@ fn take_base(inner: &DbInner, st: &mut HistoryState) -> Result<(), StorageError>
         time_micros: now,
         wal_lsn: ckpt.wal_lsn,
         seq: ckpt.last_seq,
+        after_load: false,
     });
     Ok(())
 }

@@ -18,7 +18,8 @@
 //! - **Durability.** The table and then the manifest edit naming it are synced before
 //!   the call returns; a crash before the edit leaves an orphan table, removed at open.
 //! - **History.** The WAL does not carry the load, so a past view rebuilt from an earlier
-//!   restore base would miss it: while history is kept, a base is taken right after it.
+//!   restore base would miss it: while history is kept, a base is taken right after it,
+//!   replacing the previous load's (`History::rebase_after_ingest`).
 //!
 //! Otherwise (a range something holds, nothing flushed yet) the entries go through the
 //! write path as one batch.
