@@ -12,7 +12,7 @@ use std::time::Duration;
 use shale_engine::lsm::{Db, DbOptions, NUM_LEVELS};
 use shale_engine::{full_range, Backend, Direction, KvPair};
 use shale_io::clock::{Clock, ManualClock};
-use shale_io::FaultFs;
+use shale_io::{FaultFs, FileSystem};
 use support::key;
 
 fn opts(fs: &Arc<FaultFs>) -> DbOptions {
@@ -183,6 +183,11 @@ fn past_views_after_a_direct_load_include_it() {
         before_series,
         "each load's base replaced the one before"
     );
+    // The replaced bases' directories go at the next maintenance step.
+    db.maintain_history().unwrap();
+    let mut dirs = fs.list_dir(std::path::Path::new("/db/history")).unwrap();
+    dirs.retain(|d| d.starts_with("base-"));
+    assert_eq!(dirs.len() as f64, history_bases(&db), "{dirs:?}");
     clock.advance_secs(1);
     let view = db.view_at(clock.now_micros(), full_range()).unwrap();
     for chunk in 0..5 {

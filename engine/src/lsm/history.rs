@@ -82,6 +82,11 @@ struct HistoryState {
     retention: Option<Duration>,
     /// Oldest first; times strictly increasing.
     bases: Vec<Base>,
+    /// Directories of bases a later load's base replaced, deleted by the next
+    /// maintenance step: deleting one may free tables only it still held, which cost a
+    /// restore's loads milliseconds each. One a crash leaves is loaded again at open as a
+    /// base, which it still is (a checkpoint valid from its time), and trimmed as one.
+    retired: Vec<PathBuf>,
 }
 
 /// The LSM's retained history. Shared by the handle and the maintenance thread.
@@ -151,6 +156,7 @@ impl History {
             state: Mutex::new(HistoryState {
                 retention: None,
                 bases,
+                retired: Vec::new(),
             }),
             ..History::default()
         })
@@ -200,6 +206,7 @@ impl History {
                     fs.remove_dir_all(&base.dir)
                         .map_err(io("remove", &base.dir))?;
                 }
+                remove_retired(inner, &mut st)?;
                 inner.wal.purge_archive_before_lsn(u64::MAX)?;
             }
         }
@@ -213,6 +220,7 @@ impl History {
         if st.retention.is_none() {
             return Ok(());
         }
+        remove_retired(inner, &mut st)?;
         let now = inner.opts.clock.now_micros();
         let interval = duration_micros(inner.opts.history_base_interval);
         let due = st
@@ -254,10 +262,15 @@ impl History {
             if !replaced {
                 break;
             }
-            if let Some(stale) = st.bases.pop() {
-                let fs = inner.fs();
-                fs.remove_dir_all(&stale.dir)
+            let Some(stale) = st.bases.pop() else { break };
+            if stale.time_micros >= now {
+                // The new base takes its name: it must go now.
+                inner
+                    .fs()
+                    .remove_dir_all(&stale.dir)
                     .map_err(io("remove", &stale.dir))?;
+            } else {
+                st.retired.push(stale.dir);
             }
         }
         take_base(inner, &mut st)?;
@@ -437,6 +450,17 @@ fn take_base(inner: &DbInner, st: &mut HistoryState) -> Result<(), StorageError>
         seq: ckpt.last_seq,
         after_load: false,
     });
+    Ok(())
+}
+
+/// Deletes the directories of replaced bases.
+fn remove_retired(inner: &DbInner, st: &mut HistoryState) -> Result<(), StorageError> {
+    while let Some(dir) = st.retired.pop() {
+        if let Err(e) = inner.fs().remove_dir_all(&dir) {
+            st.retired.push(dir.clone());
+            return Err(io("remove", &dir)(e));
+        }
+    }
     Ok(())
 }
 
