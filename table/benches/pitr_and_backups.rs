@@ -159,11 +159,7 @@ fn main() {
             salt,
         );
         written = want;
-        // Let the live database's flushes and compactions of the tail finish first, so
-        // they do not take the cores from the restore being measured.
-        backend.flush().expect("flush");
-        backend.compact_range(None, None).expect("settle");
-        write_back();
+        settle(&backend);
         let now = db
             .describe_continuous_backups(DescribeContinuousBackupsInput {
                 table_name: "Users".into(),
@@ -275,9 +271,7 @@ fn indexed_restores(db: &Database, backend: &Db) {
         }
     }
     db.wait_for_indexes().expect("index");
-    backend.flush().expect("flush");
-    backend.compact_range(None, None).expect("settle");
-    write_back();
+    settle(backend);
     let backup = db
         .create_backup(CreateBackupInput {
             table_name: "Indexed".into(),
@@ -314,6 +308,14 @@ fn indexed_restores(db: &Database, backend: &Db) {
             mib(bytes) / restore.as_secs_f64()
         );
     }
+}
+
+/// Lets the live database's flushes and compactions finish and its pages reach the disk,
+/// so they do not take the cores or the disk from the restore measured next.
+fn settle(backend: &Db) {
+    backend.flush().expect("flush");
+    backend.compact_range(None, None).expect("settle");
+    write_back();
 }
 
 /// Writes every dirty page of the machine back (`sync(1)`), so that the write-back of what
