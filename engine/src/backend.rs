@@ -537,16 +537,19 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// that nothing else reads or writes until this returns, such as a restore's new
     /// table. A backend may load them without its write path: the LSM writes them as one
     /// SSTable straight into its deepest level when nothing it holds lies in their range
-    /// (RocksDB's IngestExternalFile), and through its write path otherwise. The default
-    /// writes them as one batch through [`Backend::write`].
+    /// (RocksDB's IngestExternalFile), and through its write path otherwise, in batches
+    /// of 16 MiB. The default writes them as one batch through [`Backend::write`]. A load
+    /// is not promised to be atomic: a failure may leave part of it, which the caller's
+    /// retry overwrites.
     ///
     /// Consequences of skipping the write path: a snapshot taken before the load may
     /// see it (the range was the caller's alone); the commit log
     /// ([`Backend::read_commit_log`]) may not carry it, though past views of times after
     /// the last of a series of loads include them all (while history is kept the LSM
     /// takes a restore base after each direct load, replacing the previous load's, so a
-    /// view of a time between two loads of a series may miss the earlier); it is durable
-    /// when this returns, whatever the durability mode.
+    /// view of a time between two loads of a series may miss the earlier); a direct load
+    /// is durable when this returns, whatever the durability mode (one through the write
+    /// path is as durable as any write).
     ///
     /// # Errors
     /// [`StorageError::UnsortedIngest`] unless keys strictly ascend (nothing is loaded);

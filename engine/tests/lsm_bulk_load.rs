@@ -124,6 +124,27 @@ fn a_load_into_a_range_a_table_or_memtable_holds_goes_through_the_write_path() {
     );
 }
 
+/// A load through the write path is cut into batches a WAL record can hold: 40 MiB of
+/// entries over a range the memtable holds go in as three writes, all of them readable.
+#[test]
+fn a_large_load_through_the_write_path_is_cut_into_batches() {
+    let fs = Arc::new(FaultFs::new());
+    let db = Db::open(opts(&fs)).unwrap();
+    seed(&db);
+    db.put(b"big000000x", b"unflushed").unwrap();
+    let big: Vec<KvPair> = (0..40u32)
+        .map(|i| (format!("big{i:06}").into_bytes(), vec![i as u8; 1 << 20]))
+        .collect();
+    let writes_before = db.stats().writes;
+    db.ingest(&big).unwrap();
+    let stats = db.stats();
+    assert_eq!(stats.ingests, 0, "the memtable holds a key in the range");
+    assert_eq!(stats.writes - writes_before, 3, "batches of 16 MiB");
+    let mut want = big.clone();
+    want.insert(1, (b"big000000x".to_vec(), b"unflushed".to_vec()));
+    assert_eq!(scan_prefix(&db, "big"), want);
+}
+
 #[test]
 fn past_views_after_a_direct_load_include_it() {
     let fs = Arc::new(FaultFs::new());

@@ -33,6 +33,9 @@ use crate::lsm::manifest::NUM_LEVELS;
 use crate::lsm::state::DbInner;
 use crate::StorageError;
 
+/// Bytes of entries in one batch when a load goes through the write path.
+const WRITE_THROUGH_BYTES: usize = 16 << 20;
+
 /// How a bulk load went in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Loaded {
@@ -81,8 +84,20 @@ pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError
     Ok(Loaded::Direct)
 }
 
+/// Writes `entries` through the write path, in batches of about [`WRITE_THROUGH_BYTES`]
+/// (a WAL record holds at most 64 MiB, and a caller may load more at once): not
+/// atomically, which a bulk load does not promise.
 fn write_through(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError> {
-    db.write(ingest_batch(entries)?)?;
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, (key, value)) in entries.iter().enumerate() {
+        bytes += key.len() + value.len();
+        if bytes >= WRITE_THROUGH_BYTES || i + 1 == entries.len() {
+            db.write(ingest_batch(&entries[start..=i])?)?;
+            start = i + 1;
+            bytes = 0;
+        }
+    }
     Ok(Loaded::Written)
 }
 
