@@ -341,7 +341,7 @@ pub trait ReadView: Send + Sync + Debug {
 /// # Errors
 /// [`StorageError::UnsortedIngest`]; as [`WriteBatch::check_limits`].
 pub fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
-    check_ascending(entries)?;
+    check_ingest(entries)?;
     let batch = WriteBatch::from(
         entries
             .iter()
@@ -351,19 +351,34 @@ pub fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
             })
             .collect::<Vec<_>>(),
     );
-    batch.check_limits()?;
     Ok(batch)
 }
 
-/// Checks that the keys of `entries` strictly ascend.
+/// Checks a bulk load: keys strictly ascending, each key and value within
+/// [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`].
 ///
 /// # Errors
-/// [`StorageError::UnsortedIngest`] naming the first entry out of order.
-pub(crate) fn check_ascending(entries: &[KvPair]) -> Result<(), StorageError> {
-    match entries.windows(2).position(|w| w[0].0 >= w[1].0) {
-        Some(i) => Err(StorageError::UnsortedIngest { index: i + 1 }),
-        None => Ok(()),
+/// [`StorageError::UnsortedIngest`] naming the first entry out of order;
+/// [`StorageError::KeyTooLarge`], [`StorageError::ValueTooLarge`].
+pub(crate) fn check_ingest(entries: &[KvPair]) -> Result<(), StorageError> {
+    if let Some(i) = entries.windows(2).position(|w| w[0].0 >= w[1].0) {
+        return Err(StorageError::UnsortedIngest { index: i + 1 });
     }
+    for (key, value) in entries {
+        if key.len() > MAX_KEY_BYTES {
+            return Err(StorageError::KeyTooLarge {
+                size: key.len(),
+                max: MAX_KEY_BYTES,
+            });
+        }
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(StorageError::ValueTooLarge {
+                size: value.len(),
+                max: MAX_VALUE_BYTES,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The error a backend returns for a capability it does not have.

@@ -218,6 +218,19 @@ pub fn basic_suite(b: &dyn Backend) {
         Err(StorageError::UnsortedIngest { index: 1 })
     ));
     assert_eq!(b.get(b"unsorted2", None).unwrap(), None);
+    let oversized = vec![
+        (b"limit1".to_vec(), b"x".to_vec()),
+        (vec![b'l'; MAX_KEY_BYTES + 1], b"x".to_vec()),
+    ];
+    assert!(matches!(
+        b.ingest(&oversized),
+        Err(StorageError::KeyTooLarge { .. })
+    ));
+    assert_eq!(
+        b.get(b"limit1", None).unwrap(),
+        None,
+        "nothing of a refused load"
+    );
     for (k, _) in &load {
         if k.as_slice() != b"load00007" {
             b.delete(k).unwrap();

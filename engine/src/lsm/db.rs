@@ -84,7 +84,7 @@ fn stall_action(opts: &DbOptions, l0_files: usize, frozen_memtables: usize) -> S
 
 /// The write path: what `Db`'s writes and `flush` run on the shared state.
 impl DbInner {
-    fn check_writable(&self) -> Result<(), StorageError> {
+    pub(crate) fn check_writable(&self) -> Result<(), StorageError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);
         }

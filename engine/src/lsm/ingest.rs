@@ -26,7 +26,7 @@
 
 use std::ops::Bound;
 
-use crate::backend::{check_ascending, ingest_batch, Direction, KvPair};
+use crate::backend::{check_ingest, ingest_batch, Direction, KvPair};
 use crate::lsm::db::Db;
 use crate::lsm::entry::EntryKind;
 use crate::lsm::manifest::NUM_LEVELS;
@@ -51,11 +51,12 @@ pub(crate) enum Loaded {
 /// [`StorageError::UnsortedIngest`]; key and value limits; I/O failure, which poisons the
 /// engine as a failed flush does.
 pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError> {
-    check_ascending(entries)?;
+    check_ingest(entries)?;
     let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
         return Ok(Loaded::Written);
     };
     let inner = &db.inner;
+    inner.check_writable()?;
     let seq = inner.vs.lock().state.last_flushed_seq;
     if seq == 0 || memtables_hold(inner, &first.0, &last.0) {
         return write_through(db, entries);
