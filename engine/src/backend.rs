@@ -134,23 +134,34 @@ impl WriteBatch {
     /// [`StorageError::KeyTooLarge`], [`StorageError::ValueTooLarge`].
     pub fn check_limits(&self) -> Result<(), StorageError> {
         for op in &self.ops {
-            if let Some(key) = op.key().filter(|k| k.len() > MAX_KEY_BYTES) {
-                return Err(StorageError::KeyTooLarge {
-                    size: key.len(),
-                    max: MAX_KEY_BYTES,
-                });
-            }
-            if let BatchOp::Put { value, .. } | BatchOp::LogData { data: value } = op {
-                if value.len() > MAX_VALUE_BYTES {
-                    return Err(StorageError::ValueTooLarge {
-                        size: value.len(),
-                        max: MAX_VALUE_BYTES,
-                    });
-                }
-            }
+            let value = match op {
+                BatchOp::Put { value, .. } | BatchOp::LogData { data: value } => Some(value),
+                BatchOp::Delete { .. } => None,
+            };
+            check_sizes(op.key(), value.map(Vec::as_slice))?;
         }
         Ok(())
     }
+}
+
+/// Checks a key and a value against [`MAX_KEY_BYTES`] and [`MAX_VALUE_BYTES`].
+///
+/// # Errors
+/// [`StorageError::KeyTooLarge`], [`StorageError::ValueTooLarge`].
+fn check_sizes(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<(), StorageError> {
+    if let Some(key) = key.filter(|k| k.len() > MAX_KEY_BYTES) {
+        return Err(StorageError::KeyTooLarge {
+            size: key.len(),
+            max: MAX_KEY_BYTES,
+        });
+    }
+    if let Some(value) = value.filter(|v| v.len() > MAX_VALUE_BYTES) {
+        return Err(StorageError::ValueTooLarge {
+            size: value.len(),
+            max: MAX_VALUE_BYTES,
+        });
+    }
+    Ok(())
 }
 
 impl From<Vec<BatchOp>> for WriteBatch {
@@ -210,6 +221,16 @@ pub struct BackendStats {
     /// The backend's own figures by name (for the LSM: write amplification, bloom filter
     /// and block cache counters, stalls), in a stable order.
     pub figures: Vec<(&'static str, f64)>,
+}
+
+impl BackendStats {
+    /// The backend's figure called `name`, if it reports one.
+    pub fn figure(&self, name: &str) -> Option<f64> {
+        self.figures
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
 }
 
 /// A key-value pair from a scan.
@@ -339,10 +360,10 @@ pub trait ReadView: Send + Sync + Debug {
 /// strictly ascending, each within the key and value limits.
 ///
 /// # Errors
-/// [`StorageError::UnsortedIngest`]; as [`WriteBatch::check_limits`].
-pub fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
+/// As [`check_ingest`].
+pub(crate) fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
     check_ingest(entries)?;
-    let batch = WriteBatch::from(
+    Ok(WriteBatch::from(
         entries
             .iter()
             .map(|(key, value)| BatchOp::Put {
@@ -350,8 +371,7 @@ pub fn ingest_batch(entries: &[KvPair]) -> Result<WriteBatch, StorageError> {
                 value: value.clone(),
             })
             .collect::<Vec<_>>(),
-    );
-    Ok(batch)
+    ))
 }
 
 /// Checks a bulk load: keys strictly ascending, each key and value within
@@ -364,21 +384,9 @@ pub(crate) fn check_ingest(entries: &[KvPair]) -> Result<(), StorageError> {
     if let Some(i) = entries.windows(2).position(|w| w[0].0 >= w[1].0) {
         return Err(StorageError::UnsortedIngest { index: i + 1 });
     }
-    for (key, value) in entries {
-        if key.len() > MAX_KEY_BYTES {
-            return Err(StorageError::KeyTooLarge {
-                size: key.len(),
-                max: MAX_KEY_BYTES,
-            });
-        }
-        if value.len() > MAX_VALUE_BYTES {
-            return Err(StorageError::ValueTooLarge {
-                size: value.len(),
-                max: MAX_VALUE_BYTES,
-            });
-        }
-    }
-    Ok(())
+    entries
+        .iter()
+        .try_for_each(|(key, value)| check_sizes(Some(key), Some(value)))
 }
 
 /// The error a backend returns for a capability it does not have.

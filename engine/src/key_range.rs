@@ -33,10 +33,10 @@ pub fn range_contains(range: &KeyRange, key: &[u8]) -> bool {
     after_start && before_end
 }
 
-/// Whether no key lies in `range` (its start is past its end, or they meet with one side
-/// excluded).
-pub fn range_is_empty(range: &KeyRange) -> bool {
-    match (&range.0, &range.1) {
+/// Whether no key lies between `start` and `end` (the start is past the end, or they
+/// meet with one side excluded).
+pub fn range_is_empty(start: &Bound<Vec<u8>>, end: &Bound<Vec<u8>>) -> bool {
+    match (start, end) {
         (Bound::Included(s), Bound::Included(e)) => s > e,
         (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e))
         | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
@@ -46,34 +46,21 @@ pub fn range_is_empty(range: &KeyRange) -> bool {
 
 /// The keys in both `a` and `b`.
 pub fn intersect(a: &KeyRange, b: &KeyRange) -> KeyRange {
-    (later_start(&a.0, &b.0), earlier_end(&a.1, &b.1))
+    (
+        tighter(&a.0, &b.0, std::cmp::Ordering::Greater),
+        tighter(&a.1, &b.1, std::cmp::Ordering::Less),
+    )
 }
 
-fn later_start(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+/// Of two starts (`inward` Greater) or two ends (`inward` Less), the one that admits
+/// fewer keys: the key further inward, or at the same key the excluded one.
+fn tighter(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>, inward: std::cmp::Ordering) -> Bound<Vec<u8>> {
     match (a, b) {
         (Bound::Unbounded, x) | (x, Bound::Unbounded) => x.clone(),
         (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y))
             if x != y =>
         {
-            if x > y {
-                a.clone()
-            } else {
-                b.clone()
-            }
-        }
-        // The same key: excluded is the tighter start.
-        (Bound::Excluded(_), _) => a.clone(),
-        _ => b.clone(),
-    }
-}
-
-fn earlier_end(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
-    match (a, b) {
-        (Bound::Unbounded, x) | (x, Bound::Unbounded) => x.clone(),
-        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y))
-            if x != y =>
-        {
-            if x < y {
+            if x.cmp(y) == inward {
                 a.clone()
             } else {
                 b.clone()
@@ -117,7 +104,7 @@ impl ReadView for RangeView {
         direction: Direction,
     ) -> Result<KvIter, StorageError> {
         let (start, end) = intersect(&self.range, &(start, end));
-        if range_is_empty(&(start.clone(), end.clone())) {
+        if range_is_empty(&start, &end) {
             return Ok(Box::new(std::iter::empty()));
         }
         self.inner.scan(start, end, direction)
@@ -146,14 +133,19 @@ mod tests {
             intersect(&(inc(b"c"), Bound::Unbounded), &a),
             (inc(b"c"), exc(b"m"))
         );
+        // At the same key, excluded is tighter on both sides.
+        assert_eq!(
+            intersect(&(inc(b"c"), inc(b"k")), &(exc(b"c"), exc(b"k"))),
+            (exc(b"c"), exc(b"k"))
+        );
     }
 
     #[test]
     fn emptiness_and_membership_follow_the_bounds() {
-        assert!(range_is_empty(&(inc(b"b"), exc(b"b"))));
-        assert!(range_is_empty(&(inc(b"c"), inc(b"b"))));
-        assert!(!range_is_empty(&(inc(b"b"), inc(b"b"))));
-        assert!(!range_is_empty(&full_range()));
+        assert!(range_is_empty(&inc(b"b"), &exc(b"b")));
+        assert!(range_is_empty(&inc(b"c"), &inc(b"b")));
+        assert!(!range_is_empty(&inc(b"b"), &inc(b"b")));
+        assert!(!range_is_empty(&Bound::Unbounded, &Bound::Unbounded));
         let r = (exc(b"b"), inc(b"d"));
         assert!(!range_contains(&r, b"b"));
         assert!(range_contains(&r, b"c") && range_contains(&r, b"d"));

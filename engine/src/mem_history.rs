@@ -151,7 +151,6 @@ impl MemHistory {
         self.log.get(at).filter(|b| b.seq == seq)
     }
 
-    /// The state at commit time `t_micros`.
     /// The keys of `range` at `t_micros`: only they are copied out of the base and
     /// replayed from the log.
     pub(crate) fn view_at(
@@ -168,7 +167,7 @@ impl MemHistory {
                 latest_micros: now_micros,
             });
         }
-        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = if range_is_empty(&range) {
+        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = if range_is_empty(&range.0, &range.1) {
             BTreeMap::new()
         } else {
             self.base
@@ -219,7 +218,7 @@ impl ReadView for MemView {
         direction: Direction,
     ) -> Result<KvIter, StorageError> {
         // BTreeMap::range panics on a start past the end; such a range holds nothing.
-        if range_is_empty(&(start.clone(), end.clone())) {
+        if range_is_empty(&start, &end) {
             return Ok(Box::new(std::iter::empty()));
         }
         let range = self.map.range::<Vec<u8>, _>((start, end));

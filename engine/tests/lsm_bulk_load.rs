@@ -224,8 +224,6 @@ fn past_views_after_a_direct_load_include_it() {
 /// The restore bases the LSM keeps (its `history_bases` figure).
 fn history_bases(db: &Db) -> f64 {
     Backend::stats(db)
-        .figures
-        .iter()
-        .find(|(name, _)| *name == "history_bases")
-        .map_or(0.0, |(_, n)| *n)
+        .figure("history_bases")
+        .expect("the LSM reports its bases")
 }

@@ -85,10 +85,7 @@ fn every_second_in_the_retention_is_viewable_across_bases_trimming_and_reopen() 
     let figure = |name: &str| {
         // The seam's stats (the inherent `Db::stats` is the LSM's own report).
         Backend::stats(&db)
-            .figures
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+            .figure(name)
             .unwrap_or_else(|| panic!("no {name} figure"))
     };
     assert!(figure("history_bases") >= 2.0);

@@ -203,7 +203,7 @@ fn step(
                 core,
                 view.as_ref(),
                 (start, end),
-                target_id,
+                (source_id, target_id),
                 &mut job.cursor,
             )?;
             job.items += n;
@@ -250,14 +250,14 @@ fn loadable_target(core: &Core, target: &str) -> Option<u32> {
 /// depend on the table id, `crate::keys`), exactly what the write path would store for
 /// it. A helper thread loads each chunk while this one scans the next, so the merge of
 /// the view's tables and the writing of the new table share the two cores (the copy
-/// part of a 1 GiB restore took 2.4–3.0 s so, against 2.9–3.5 s one chunk at a time). Returns the items loaded, and
-/// whether the source is exhausted; `cursor` moves to the last source key loaded, also
-/// when a later chunk fails.
+/// part of a 1 GiB restore took 2.4–3.0 s so, against 2.9–3.5 s one chunk at a time).
+/// Returns the items loaded, and whether the source is exhausted; `cursor` moves to the
+/// last source key loaded, also when a later chunk fails.
 fn load_step(
     core: &Core,
     view: &dyn shale_engine::ReadView,
     (start, end): crate::keys::KeyRange,
-    target_id: u32,
+    (source_id, target_id): (u32, u32),
     cursor: &mut Option<Vec<u8>>,
 ) -> Result<(u64, bool), Error> {
     let mut scan = view.scan(start, end, Direction::Forward)?;
@@ -279,7 +279,7 @@ fn load_step(
         let mut exhausted = false;
         let mut scanned = Ok(());
         for _ in 0..RESTORE_LOAD_CHUNKS_PER_STEP {
-            match next_chunk(&mut scan, target_id) {
+            match next_chunk(&mut scan, target_id, source_id) {
                 Ok((chunk, end)) => {
                     exhausted = end;
                     // A send fails only when the loader stopped on an error it returns.
@@ -325,25 +325,20 @@ struct Chunk {
     last: Vec<u8>,
 }
 
-/// The next chunk of at most about [`RESTORE_LOAD_BYTES_PER_STEP`] from `scan`, rekeyed
-/// under `target_id` (`None` if the scan had nothing left), and whether the scan is
-/// exhausted.
+/// The next chunk of at most about [`RESTORE_LOAD_BYTES_PER_STEP`] from `scan` (keys of
+/// table `source_id`), rekeyed under `target_id` (`None` if the scan had nothing left),
+/// and whether the scan is exhausted.
 fn next_chunk(
     scan: &mut shale_engine::KvIter,
     target_id: u32,
+    source_id: u32,
 ) -> Result<(Option<Chunk>, bool), Error> {
-    let target_prefix = id_prefix(target_id);
     let mut entries = Vec::new();
     let mut bytes = 0;
-    let mut last = None;
     let mut exhausted = true;
     for kv in scan.by_ref() {
         let (mut k, v) = kv?;
-        last = Some(k.clone());
-        // Every key of the source's range starts with its 4-byte id.
-        if let Some(id) = k.get_mut(..target_prefix.len()) {
-            id.copy_from_slice(&target_prefix);
-        }
+        rekey(&mut k, target_id);
         bytes += k.len() + v.len();
         entries.push((k, v));
         if bytes >= RESTORE_LOAD_BYTES_PER_STEP {
@@ -351,7 +346,20 @@ fn next_chunk(
             break;
         }
     }
-    Ok((last.map(|last| Chunk { entries, last }), exhausted))
+    let chunk = entries.last().map(|(k, _)| {
+        let mut last = k.clone();
+        rekey(&mut last, source_id);
+        last
+    });
+    Ok((chunk.map(|last| Chunk { entries, last }), exhausted))
+}
+
+/// Puts `key` (of a table's range: it starts with the table's 4-byte id) under `id`.
+fn rekey(key: &mut [u8], id: u32) {
+    let prefix = id_prefix(id);
+    if let Some(head) = key.get_mut(..prefix.len()) {
+        head.copy_from_slice(&prefix);
+    }
 }
 
 /// Writes `items` into the target through the one write path.
@@ -499,12 +507,19 @@ mod tests {
         .unwrap();
         let range = prefix_bounds(&id_prefix(source));
         let mut cursor = None;
-        let failed = load_step(&core, view.as_ref(), range.clone(), target, &mut cursor);
+        let failed = load_step(
+            &core,
+            view.as_ref(),
+            range.clone(),
+            (source, target),
+            &mut cursor,
+        );
         assert!(matches!(failed, Err(Error::Internal(StorageError::Closed))));
         let first_chunk_last = key(source, 31);
         assert_eq!(cursor.as_deref(), Some(first_chunk_last.as_slice()));
         let resume = (Bound::Excluded(first_chunk_last), range.1.clone());
-        let (items, done) = load_step(&core, view.as_ref(), resume, target, &mut cursor).unwrap();
+        let (items, done) =
+            load_step(&core, view.as_ref(), resume, (source, target), &mut cursor).unwrap();
         assert_eq!((items, done), (38, true));
         let loaded: Vec<_> = backend
             .scan(

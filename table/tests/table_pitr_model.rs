@@ -240,12 +240,7 @@ fn run_case(seed: u64, backend: Arc<dyn Backend>, clock: &ManualClock) {
         );
     }
     // The restores without indexes took the direct path where the LSM has one.
-    let direct_loads = backend
-        .stats()
-        .figures
-        .iter()
-        .find(|(name, _)| *name == "ingests")
-        .map(|(_, n)| *n);
+    let direct_loads = backend.stats().figure("ingests");
     if let (Some(n), true) = (direct_loads, items_loaded > 0) {
         assert!(n > 0.0, "seed {seed}: no restore was loaded directly");
     }

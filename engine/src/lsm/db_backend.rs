@@ -193,7 +193,7 @@ impl Backend for Db {
     }
 
     fn ingest(&self, entries: &[KvPair]) -> Result<(), StorageError> {
-        ingest(self, entries).map(|_| ())
+        ingest(self, entries)
     }
 
     fn view_at(

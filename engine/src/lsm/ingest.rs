@@ -22,7 +22,7 @@
 //!   replacing the previous load's (`History::rebase_after_ingest`).
 //!
 //! Otherwise (a range something holds, nothing flushed yet) the entries go through the
-//! write path as one batch.
+//! write path, in batches of [`WRITE_THROUGH_BYTES`].
 
 use std::ops::Bound;
 
@@ -36,24 +36,15 @@ use crate::StorageError;
 /// Bytes of entries in one batch when a load goes through the write path.
 const WRITE_THROUGH_BYTES: usize = 16 << 20;
 
-/// How a bulk load went in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Loaded {
-    /// As a table in the deepest level.
-    Direct,
-    /// Through the write path (the range was not free, or nothing was flushed yet).
-    Written,
-}
-
 /// Loads `entries` (see the module docs).
 ///
 /// # Errors
 /// [`StorageError::UnsortedIngest`]; key and value limits; I/O failure, which poisons the
 /// engine as a failed flush does.
-pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError> {
+pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<(), StorageError> {
     check_ingest(entries)?;
     let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
-        return Ok(Loaded::Written);
+        return Ok(());
     };
     let inner = &db.inner;
     inner.check_writable()?;
@@ -62,15 +53,12 @@ pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError
         return write_through(db, entries);
     }
     let tree = inner.tree();
-    let mut builder = tree.create_table()?;
-    for (key, value) in entries {
-        if let Err(e) = builder.add_parts(key, seq, EntryKind::Put, value) {
-            builder.abandon();
-            inner.poison();
-            return Err(e);
-        }
-    }
-    let meta = builder.finish().inspect_err(|_| inner.poison())?;
+    let puts = entries
+        .iter()
+        .map(|(key, value)| (key.as_slice(), EntryKind::Put, value.as_slice()));
+    let meta = tree
+        .write_table(puts, seq)
+        .inspect_err(|_| inner.poison())?;
     let bytes = meta.size_bytes;
     match tree.install_if_free(NUM_LEVELS - 1, meta) {
         Ok(true) => {}
@@ -81,14 +69,13 @@ pub(crate) fn ingest(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError
         }
     }
     inner.counters.add_ingest_bytes(bytes);
-    db.history.rebase_after_ingest(inner)?;
-    Ok(Loaded::Direct)
+    db.history.rebase_after_ingest(inner)
 }
 
 /// Writes `entries` through the write path, in batches of about [`WRITE_THROUGH_BYTES`]
 /// (a WAL record holds at most 64 MiB, and a caller may load more at once): not
 /// atomically, which a bulk load does not promise.
-fn write_through(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError> {
+fn write_through(db: &Db, entries: &[KvPair]) -> Result<(), StorageError> {
     let mut start = 0;
     let mut bytes = 0;
     for (i, (key, value)) in entries.iter().enumerate() {
@@ -99,7 +86,7 @@ fn write_through(db: &Db, entries: &[KvPair]) -> Result<Loaded, StorageError> {
             bytes = 0;
         }
     }
-    Ok(Loaded::Written)
+    Ok(())
 }
 
 /// Whether any memtable, active or frozen, holds an entry (tombstones included) with a

@@ -28,7 +28,7 @@ use crate::StorageError;
 /// Bytes of replayed operations the reader hands over at a time.
 const REPLAY_BATCH_BYTES: usize = 4 << 20;
 /// Bytes of keys and values in one run (one L0 table of the view).
-pub(crate) const RUN_BYTES: usize = 128 << 20;
+const RUN_BYTES: usize = 128 << 20;
 
 /// The latest operation on each key of a run: a value, or `None` for a delete.
 #[derive(Debug, Default)]
@@ -151,19 +151,13 @@ fn load_run(db: &Db, run: &Run) -> Result<(), StorageError> {
     }]))?;
     let inner = &db.inner;
     let tree = inner.tree();
-    let mut builder = tree.create_table()?;
-    for (key, value) in &run.entries {
-        let added = match value {
-            Some(v) => builder.add_parts(key, seq, EntryKind::Put, v),
-            None => builder.add_parts(key, seq, EntryKind::Delete, &[]),
-        };
-        if let Err(e) = added {
-            builder.abandon();
-            inner.poison();
-            return Err(e);
-        }
-    }
-    let meta = builder.finish().inspect_err(|_| inner.poison())?;
+    let entries = run.entries.iter().map(|(key, value)| match value {
+        Some(v) => (key.as_slice(), EntryKind::Put, v.as_slice()),
+        None => (key.as_slice(), EntryKind::Delete, &[][..]),
+    });
+    let meta = tree
+        .write_table(entries, seq)
+        .inspect_err(|_| inner.poison())?;
     tree.install(&[], vec![(0, meta)], seq, None)
         .inspect_err(|_| inner.poison())
 }

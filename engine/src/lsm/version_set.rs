@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use shale_io::FileSystem;
 use shale_sstable::{BlockCache, TableOptions};
 
+use crate::lsm::entry::EntryKind;
 use crate::lsm::handoff::SwitchCell;
 use crate::lsm::manifest::{self, FileMeta, LevelsState, ManifestWriter, VersionEdit};
 use crate::lsm::reclaim::Reclaimer;
@@ -70,6 +71,27 @@ impl Tree<'_> {
     pub(crate) fn create_table(&self) -> Result<TableBuilder, StorageError> {
         let number = self.vs.lock().next_file_number();
         TableBuilder::create(self.fs, self.dir, number, self.table_options)
+    }
+
+    /// Writes `entries` (keys strictly ascending), all at sequence number `seq`, as one
+    /// new table, synced and not yet installed: what a bulk load (`lsm::ingest`) and a
+    /// view's replay (`lsm::replay`) install. A failed write removes the partial file.
+    ///
+    /// # Errors
+    /// Out-of-order input or I/O failure.
+    pub(crate) fn write_table<'e>(
+        &self,
+        entries: impl IntoIterator<Item = (&'e [u8], EntryKind, &'e [u8])>,
+        seq: u64,
+    ) -> Result<FileMeta, StorageError> {
+        let mut builder = self.create_table()?;
+        for (key, kind, value) in entries {
+            if let Err(e) = builder.add_parts(key, seq, kind, value) {
+                builder.abandon();
+                return Err(e);
+            }
+        }
+        builder.finish()
     }
 
     /// Applies an edit: syncs the directory (new tables' names), appends to the manifest,

@@ -301,7 +301,6 @@ fn describe(core: &Core, name: &str) -> Result<ContinuousBackupsDescription, Err
     })
 }
 
-/// A table's definition as the history had it.
 /// The definition table `name` had at `t` (inside `window`), from a view of its catalog
 /// record alone.
 fn def_at(core: &Core, name: &str, t: u64, window: (u64, u64)) -> Result<TableDef, Error> {
