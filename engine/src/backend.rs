@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::capability::Capability;
-use crate::key_range::KeyRange;
+use crate::key_range::KeyRanges;
 use crate::StorageError;
 
 /// One operation of a [`WriteBatch`].
@@ -585,10 +585,10 @@ pub trait Backend: Send + Sync + Debug + 'static {
         Ok(())
     }
 
-    /// A read-only view of the keys of `range` at commit time `commit_time_micros`:
-    /// every batch committed at or before it, nothing after. Outside `range` the view is
+    /// A read-only view of the keys of `ranges` at commit time `commit_time_micros`:
+    /// every batch committed at or before it, nothing after. Outside `ranges` the view is
     /// empty, so a backend builds only what its reader asked for (the LSM replays only
-    /// the range's part of the log; [`crate::full_range`] asks for everything). Needs
+    /// their part of the log; [`crate::KeyRanges::full`] asks for everything). Needs
     /// history retention.
     ///
     /// # Errors
@@ -597,9 +597,9 @@ pub trait Backend: Send + Sync + Debug + 'static {
     fn view_at(
         &self,
         commit_time_micros: u64,
-        range: KeyRange,
+        ranges: KeyRanges,
     ) -> Result<Box<dyn ReadView>, StorageError> {
-        let _ = (commit_time_micros, range);
+        let _ = (commit_time_micros, ranges);
         Err(unsupported(self.name(), Capability::PastView))
     }
 

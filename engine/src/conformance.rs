@@ -277,13 +277,64 @@ fn view_prefix(b: &dyn Backend, t: u64, prefix: &[u8]) -> Model {
     // A view of the prefix only: scanned whole, it must show the prefix's keys and
     // nothing of the rest of the store.
     let view = b
-        .view_at(t, (Bound::Included(prefix.to_vec()), Bound::Excluded(end)))
+        .view_at(
+            t,
+            (Bound::Included(prefix.to_vec()), Bound::Excluded(end)).into(),
+        )
         .expect("view inside the retention");
     assert_eq!(view.commit_time_micros(), t);
     view.scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward)
         .expect("view scan")
         .map(|r| r.expect("view scan item"))
         .collect()
+}
+
+/// A view of several ranges (given out of order, two of them overlapping) shows exactly
+/// their keys, forward and reverse, and a get outside them finds nothing.
+fn view_ranges_case(b: &dyn Backend, t: u64, state: &Model, second: usize) {
+    let key = |s: &str| s.as_bytes().to_vec();
+    let ranges = crate::KeyRanges::new([
+        (
+            Bound::Included(key("hist030")),
+            Bound::Excluded(key("hist1")),
+        ),
+        (
+            Bound::Excluded(key("hist002")),
+            Bound::Included(key("hist008")),
+        ),
+        (
+            Bound::Included(key("hist005")),
+            Bound::Excluded(key("hist012")),
+        ),
+    ]);
+    let want: Vec<(Vec<u8>, Vec<u8>)> = state
+        .iter()
+        .filter(|(k, _)| ranges.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let view = b
+        .view_at(t, ranges.clone())
+        .expect("view inside the retention");
+    let scan = |direction| -> Vec<(Vec<u8>, Vec<u8>)> {
+        view.scan(Bound::Unbounded, Bound::Unbounded, direction)
+            .expect("view scan")
+            .map(|r| r.expect("view scan item"))
+            .collect()
+    };
+    assert_eq!(scan(Direction::Forward), want, "ranges at second {second}");
+    let mut reversed = want.clone();
+    reversed.reverse();
+    assert_eq!(
+        scan(Direction::Reverse),
+        reversed,
+        "reverse at second {second}"
+    );
+    for (k, v) in &want {
+        assert_eq!(view.get(k).unwrap().as_ref(), Some(v));
+    }
+    for outside in ["hist002", "hist012", "hist020"] {
+        assert_eq!(view.get(outside.as_bytes()).unwrap(), None, "{outside}");
+    }
 }
 
 fn assert_unsupported<T>(r: Result<T, StorageError>, capability: Capability) {
@@ -315,7 +366,7 @@ pub fn capability_suite(
     }
     if !has(Capability::PastView) {
         assert_unsupported(
-            b.view_at(clock.now_micros(), crate::full_range()),
+            b.view_at(clock.now_micros(), crate::KeyRanges::full()),
             Capability::PastView,
         );
     }
@@ -536,14 +587,15 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
     if b.supports(Capability::PastView) {
         for (i, (t, want)) in states.iter().enumerate() {
             assert_eq!(&view_prefix(b, *t, b"hist"), want, "view at second {i}");
+            view_ranges_case(b, *t, want, i);
         }
         let before = bounds.earliest_micros.saturating_sub(1);
         assert!(matches!(
-            b.view_at(before, crate::full_range()),
+            b.view_at(before, crate::KeyRanges::full()),
             Err(StorageError::OutsideRetention { .. })
         ));
         assert!(matches!(
-            b.view_at(clock.now_micros() + 1_000_000, crate::full_range()),
+            b.view_at(clock.now_micros() + 1_000_000, crate::KeyRanges::full()),
             Err(StorageError::OutsideRetention { .. })
         ));
     }
@@ -571,7 +623,7 @@ fn history_case(b: &dyn Backend, clock: &ManualClock) {
     assert_eq!(b.history_retention(), None);
     if b.supports(Capability::PastView) {
         assert!(matches!(
-            b.view_at(start, crate::full_range()),
+            b.view_at(start, crate::KeyRanges::full()),
             Err(StorageError::OutsideRetention { .. })
         ));
     }

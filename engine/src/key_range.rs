@@ -1,9 +1,12 @@
-//! Key ranges, and a view narrowed to one: what [`crate::Backend::view_at`] serves.
+//! Key ranges, sets of them, and a view narrowed to a set: what
+//! [`crate::Backend::view_at`] serves.
 //!
-//! A past view is built for one reader that wants one range (a restore or an export
-//! reads one table), so a backend may leave everything outside it out of the work of
-//! building the view (the LSM replays only the range's part of the log). [`RangeView`]
-//! makes that invisible: outside the range a view is empty, on every backend alike.
+//! A past view is built for one reader that wants a few ranges (an export reads one
+//! table; a restore that replays index entries reads the table, its indexes, their
+//! collection sizes and the GSI queue), so a backend may leave everything outside them
+//! out of the work of building the view (the LSM replays only their part of the log).
+//! [`RangeView`] makes that invisible: outside its ranges a view is empty, on every
+//! backend alike.
 
 use std::ops::Bound;
 
@@ -71,17 +74,122 @@ fn tighter(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>, inward: std::cmp::Ordering) -
     }
 }
 
-/// A view that shows only the keys of `range`: a get outside it finds nothing, a scan is
-/// narrowed to it. Wraps the views of [`crate::Backend::view_at`].
+/// The looser of two ends: the key further out, or at the same key the included one.
+fn looser_end(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match (a, b) {
+        (Bound::Unbounded, _) | (_, Bound::Unbounded) => Bound::Unbounded,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y))
+            if x != y =>
+        {
+            if x > y {
+                a.clone()
+            } else {
+                b.clone()
+            }
+        }
+        (Bound::Included(_), _) => a.clone(),
+        _ => b.clone(),
+    }
+}
+
+/// The order of two starts: the one that admits a smaller key first (unbounded first; at
+/// the same key the included one).
+fn cmp_start(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Bound::Unbounded, Bound::Unbounded) => Ordering::Equal,
+        (Bound::Unbounded, _) => Ordering::Less,
+        (_, Bound::Unbounded) => Ordering::Greater,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            x.cmp(y).then_with(|| match (a, b) {
+                (Bound::Included(_), Bound::Excluded(_)) => Ordering::Less,
+                (Bound::Excluded(_), Bound::Included(_)) => Ordering::Greater,
+                _ => Ordering::Equal,
+            })
+        }
+    }
+}
+
+/// Whether `key` lies after every key of a range ending at `end`.
+fn past_end(end: &Bound<Vec<u8>>, key: &[u8]) -> bool {
+    match end {
+        Bound::Included(e) => key > e.as_slice(),
+        Bound::Excluded(e) => key >= e.as_slice(),
+        Bound::Unbounded => false,
+    }
+}
+
+/// A set of keys given as ranges: what a past view shows ([`crate::Backend::view_at`]).
+///
+/// Invariant: the ranges are non-empty, sorted by start and pairwise disjoint (overlapping
+/// ones are merged when the set is built), so their ends are sorted too, membership is a
+/// binary search, and scanning them in order yields keys in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRanges {
+    ranges: Vec<KeyRange>,
+}
+
+impl KeyRanges {
+    /// The keys of any of `ranges` (empty ones are dropped, overlapping ones merged).
+    pub fn new(ranges: impl IntoIterator<Item = KeyRange>) -> Self {
+        let mut sorted: Vec<KeyRange> = ranges
+            .into_iter()
+            .filter(|r| !range_is_empty(&r.0, &r.1))
+            .collect();
+        sorted.sort_by(|a, b| cmp_start(&a.0, &b.0));
+        let mut merged: Vec<KeyRange> = Vec::with_capacity(sorted.len());
+        for r in sorted {
+            match merged.last_mut() {
+                // Sorted by start, so `r` overlaps the last one iff it starts before
+                // that one's end.
+                Some(last) if !range_is_empty(&r.0, &last.1) => {
+                    last.1 = looser_end(&last.1, &r.1);
+                }
+                _ => merged.push(r),
+            }
+        }
+        KeyRanges { ranges: merged }
+    }
+
+    /// Every key.
+    pub fn full() -> Self {
+        full_range().into()
+    }
+
+    /// The ranges, sorted and disjoint.
+    pub fn ranges(&self) -> &[KeyRange] {
+        &self.ranges
+    }
+
+    /// Whether `key` lies in one of the ranges.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        let i = self.ranges.partition_point(|r| past_end(&r.1, key));
+        self.ranges.get(i).is_some_and(|r| range_contains(r, key))
+    }
+
+    /// Whether the set holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+}
+
+impl From<KeyRange> for KeyRanges {
+    fn from(range: KeyRange) -> Self {
+        KeyRanges::new([range])
+    }
+}
+
+/// A view that shows only the keys of a [`KeyRanges`]: a get outside them finds nothing,
+/// a scan is narrowed to them. Wraps the views of [`crate::Backend::view_at`].
 #[derive(Debug)]
 pub(crate) struct RangeView {
     inner: Box<dyn ReadView>,
-    range: KeyRange,
+    ranges: KeyRanges,
 }
 
 impl RangeView {
-    pub(crate) fn new(inner: Box<dyn ReadView>, range: KeyRange) -> Self {
-        RangeView { inner, range }
+    pub(crate) fn new(inner: Box<dyn ReadView>, ranges: KeyRanges) -> Self {
+        RangeView { inner, ranges }
     }
 }
 
@@ -91,23 +199,35 @@ impl ReadView for RangeView {
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        if !range_contains(&self.range, key) {
+        if !self.ranges.contains(key) {
             return Ok(None);
         }
         self.inner.get(key)
     }
 
+    /// One scan of the inner view per range the bounds meet, chained in the direction's
+    /// order (the ranges are sorted and disjoint, so the keys come out in order).
     fn scan(
         &self,
         start: Bound<Vec<u8>>,
         end: Bound<Vec<u8>>,
         direction: Direction,
     ) -> Result<KvIter, StorageError> {
-        let (start, end) = intersect(&self.range, &(start, end));
-        if range_is_empty(&start, &end) {
-            return Ok(Box::new(std::iter::empty()));
+        let asked = (start, end);
+        let mut parts = Vec::new();
+        for r in self.ranges.ranges() {
+            let (s, e) = intersect(r, &asked);
+            if !range_is_empty(&s, &e) {
+                parts.push(self.inner.scan(s, e, direction)?);
+            }
         }
-        self.inner.scan(start, end, direction)
+        if direction == Direction::Reverse {
+            parts.reverse();
+        }
+        Ok(match parts.len() {
+            1 => parts.remove(0),
+            _ => Box::new(parts.into_iter().flatten()),
+        })
     }
 }
 
@@ -138,6 +258,46 @@ mod tests {
             intersect(&(inc(b"c"), inc(b"k")), &(exc(b"c"), exc(b"k"))),
             (exc(b"c"), exc(b"k"))
         );
+    }
+
+    #[test]
+    fn a_set_of_ranges_sorts_merges_and_finds_keys() {
+        let set = KeyRanges::new([
+            (inc(b"m"), exc(b"p")),
+            (inc(b"a"), exc(b"c")),
+            (inc(b"b"), inc(b"d")),
+            (inc(b"x"), exc(b"x")),
+            (exc(b"p"), Bound::Unbounded),
+        ]);
+        // [a, c) and [b, d] merge; the empty [x, x) is gone; [m, p) and (p, ..) stay
+        // apart: p itself is in neither.
+        assert_eq!(
+            set.ranges(),
+            &[
+                (inc(b"a"), inc(b"d")),
+                (inc(b"m"), exc(b"p")),
+                (exc(b"p"), Bound::Unbounded)
+            ]
+        );
+        for (key, inside) in [
+            (&b""[..], false),
+            (b"a", true),
+            (b"d", true),
+            (b"da", false),
+            (b"l", false),
+            (b"m", true),
+            (b"p", false),
+            (b"pa", true),
+            (b"zzz", true),
+        ] {
+            assert_eq!(set.contains(key), inside, "{key:?}");
+        }
+        assert!(KeyRanges::new([]).is_empty());
+        assert!(!KeyRanges::new([]).contains(b"a"));
+        assert!(KeyRanges::full().contains(b""));
+        // A range that starts unbounded sorts first and swallows what it covers.
+        let set = KeyRanges::new([(inc(b"c"), inc(b"e")), (Bound::Unbounded, exc(b"d"))]);
+        assert_eq!(set.ranges(), &[(Bound::Unbounded, inc(b"e"))]);
     }
 
     #[test]

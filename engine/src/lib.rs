@@ -29,6 +29,6 @@ pub use backend::{
     WriteBatch,
 };
 pub use error::StorageError;
-pub use key_range::{full_range, KeyRange};
+pub use key_range::{full_range, KeyRange, KeyRanges};
 pub use lsm::{Db, DbOptions, Durability};
 pub use mem_backend::MemBackend;

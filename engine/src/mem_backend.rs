@@ -24,7 +24,7 @@ use crate::backend::{
     Backend, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch, Direction,
     HistoryBounds, KvIter, KvPair, ReadView, Snapshot, WriteBatch,
 };
-use crate::key_range::KeyRange;
+use crate::key_range::KeyRanges;
 use crate::mem_history::{MemHistory, MemView};
 use crate::StorageError;
 
@@ -326,11 +326,11 @@ impl Backend for MemBackend {
     fn view_at(
         &self,
         commit_time_micros: u64,
-        range: KeyRange,
+        ranges: KeyRanges,
     ) -> Result<Box<dyn ReadView>, StorageError> {
         let d = self.inner.data.read();
         let now = self.inner.clock.now_micros();
-        d.history.view_at(commit_time_micros, now, range)
+        d.history.view_at(commit_time_micros, now, ranges)
     }
 
     fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::backend::{
     BatchOp, CommittedBatch, Direction, HistoryBounds, KvIter, ReadView, WriteBatch,
 };
-use crate::key_range::{range_contains, range_is_empty, KeyRange, RangeView};
+use crate::key_range::{range_is_empty, KeyRanges, RangeView};
 use crate::StorageError;
 
 /// The history of a [`crate::MemBackend`]; guarded by its data lock's companion mutex.
@@ -30,13 +30,13 @@ pub(crate) struct MemHistory {
 }
 
 /// Applies the operations of `batch` on keys in `range` to `map`.
-fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, batch: &WriteBatch, range: &KeyRange) {
+fn apply(map: &mut BTreeMap<Vec<u8>, Vec<u8>>, batch: &WriteBatch, ranges: &KeyRanges) {
     for op in batch.ops() {
         match op {
-            BatchOp::Put { key, value } if range_contains(range, key) => {
+            BatchOp::Put { key, value } if ranges.contains(key) => {
                 map.insert(key.clone(), value.clone());
             }
-            BatchOp::Delete { key } if range_contains(range, key) => {
+            BatchOp::Delete { key } if ranges.contains(key) => {
                 map.remove(key);
             }
             _ => {}
@@ -107,13 +107,14 @@ impl MemHistory {
     fn trim(&mut self, now_micros: u64) {
         let Some(period) = self.retention else { return };
         let cutoff = now_micros.saturating_sub(micros(period));
+        let everything = KeyRanges::full();
         while self
             .log
             .front()
             .is_some_and(|b| b.commit_time_micros <= cutoff)
         {
             if let Some(b) = self.log.pop_front() {
-                apply(&mut self.base, &b.batch, &crate::key_range::full_range());
+                apply(&mut self.base, &b.batch, &everything);
                 self.base_seq = b.seq;
                 self.base_time_micros = b.commit_time_micros;
             }
@@ -151,13 +152,13 @@ impl MemHistory {
         self.log.get(at).filter(|b| b.seq == seq)
     }
 
-    /// The keys of `range` at `t_micros`: only they are copied out of the base and
+    /// The keys of `ranges` at `t_micros`: only they are copied out of the base and
     /// replayed from the log.
     pub(crate) fn view_at(
         &self,
         t_micros: u64,
         now_micros: u64,
-        range: KeyRange,
+        ranges: KeyRanges,
     ) -> Result<Box<dyn ReadView>, StorageError> {
         let earliest = self.retention.map(|_| self.base_time_micros);
         if earliest.is_none_or(|e| t_micros < e) || t_micros > now_micros {
@@ -167,23 +168,22 @@ impl MemHistory {
                 latest_micros: now_micros,
             });
         }
-        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = if range_is_empty(&range.0, &range.1) {
-            BTreeMap::new()
-        } else {
-            self.base
-                .range::<Vec<u8>, _>(range.clone())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
+        // The set's ranges are non-empty (`KeyRanges`), so each is a valid BTreeMap range.
+        let mut map: BTreeMap<Vec<u8>, Vec<u8>> = ranges
+            .ranges()
+            .iter()
+            .flat_map(|r| self.base.range::<Vec<u8>, _>(r.clone()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for b in self
             .log
             .iter()
             .take_while(|b| b.commit_time_micros <= t_micros)
         {
-            apply(&mut map, &b.batch, &range);
+            apply(&mut map, &b.batch, &ranges);
         }
         let view = MemView::new(Arc::new(map), t_micros);
-        Ok(Box::new(RangeView::new(Box::new(view), range)))
+        Ok(Box::new(RangeView::new(Box::new(view), ranges)))
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shale_engine::lsm::{Db, DbOptions, NUM_LEVELS};
-use shale_engine::{full_range, Backend, Direction, KvPair};
+use shale_engine::{Backend, Direction, KeyRanges, KvPair};
 use shale_io::clock::{Clock, ManualClock};
 use shale_io::{FaultFs, FileSystem};
 use support::key;
@@ -164,7 +164,7 @@ fn past_views_after_a_direct_load_include_it() {
     let load = entries("load", 300, "v");
     db.ingest(&load).unwrap();
     assert_eq!(db.stats().ingests, 1);
-    let view = db.view_at(clock.now_micros(), full_range()).unwrap();
+    let view = db.view_at(clock.now_micros(), KeyRanges::full()).unwrap();
     let seen: Vec<KvPair> = view
         .scan(
             Bound::Included(b"load".to_vec()),
@@ -178,7 +178,7 @@ fn past_views_after_a_direct_load_include_it() {
     drop(view);
     clock.advance_secs(1);
     db.put(b"load000001", b"later").unwrap();
-    let view = db.view_at(clock.now_micros(), full_range()).unwrap();
+    let view = db.view_at(clock.now_micros(), KeyRanges::full()).unwrap();
     assert_eq!(
         view.get(b"load000001").unwrap().as_deref(),
         Some(&b"later"[..])
@@ -210,7 +210,7 @@ fn past_views_after_a_direct_load_include_it() {
     dirs.retain(|d| d.starts_with("base-"));
     assert_eq!(dirs.len() as f64, history_bases(&db), "{dirs:?}");
     clock.advance_secs(1);
-    let view = db.view_at(clock.now_micros(), full_range()).unwrap();
+    let view = db.view_at(clock.now_micros(), KeyRanges::full()).unwrap();
     for chunk in 0..5 {
         let key = format!("series{chunk}-000049");
         assert_eq!(

@@ -30,7 +30,7 @@ fn opts(fs: &Arc<FaultFs>, clock: &ManualClock) -> DbOptions {
 }
 
 fn view(db: &Db, t: u64) -> Model {
-    db.view_at(t, shale_engine::full_range())
+    db.view_at(t, shale_engine::KeyRanges::full())
         .unwrap()
         .scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward)
         .unwrap()
@@ -108,7 +108,7 @@ fn every_second_in_the_retention_is_viewable_across_bases_trimming_and_reopen() 
     for (i, (t, want)) in states.iter().enumerate() {
         if *t < bounds.earliest_micros {
             assert!(matches!(
-                db.view_at(*t, shale_engine::full_range()),
+                db.view_at(*t, shale_engine::KeyRanges::full()),
                 Err(StorageError::OutsideRetention { .. })
             ));
         } else {

@@ -172,7 +172,7 @@ fn main() {
         // The view alone: link the base, replay the tail.
         let t0 = Instant::now();
         let view = backend
-            .view_at((now * 1e6) as u64, shale_engine::full_range())
+            .view_at((now * 1e6) as u64, shale_engine::KeyRanges::full())
             .expect("view of the latest time");
         let view_time = t0.elapsed();
         drop(view);

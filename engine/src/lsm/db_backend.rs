@@ -8,7 +8,7 @@ use crate::backend::{
     Backend, BackendStats, Capability, CheckpointInfo, CommitLogIter, Direction, HistoryBounds,
     KvIter, KvPair, ReadView, RecentLogData, Snapshot, WriteBatch,
 };
-use crate::key_range::KeyRange;
+use crate::key_range::KeyRanges;
 use crate::lsm::checkpoint::{checkpoint_flushed, remove_checkpoint, DEFAULT_CHECKPOINT_DIR};
 use crate::lsm::db::Db;
 use crate::lsm::history::{read_log, HISTORY_DIR};
@@ -199,9 +199,9 @@ impl Backend for Db {
     fn view_at(
         &self,
         commit_time_micros: u64,
-        range: KeyRange,
+        ranges: KeyRanges,
     ) -> Result<Box<dyn ReadView>, StorageError> {
-        open_view(self, commit_time_micros, range)
+        open_view(self, commit_time_micros, ranges)
     }
 
     fn set_history_retention(&self, retention: Option<Duration>) -> Result<(), StorageError> {

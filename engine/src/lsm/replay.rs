@@ -1,4 +1,4 @@
-//! A past view's replay ([`crate::lsm::view`]): the log's operations on one key range,
+//! A past view's replay ([`crate::lsm::view`]): the log's operations on a set of key ranges,
 //! written into the view's private database as sorted runs, each one L0 table, instead of
 //! through its write path.
 //!
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
 use crate::backend::{BatchOp, CommitLogIter, WriteBatch};
-use crate::key_range::{range_contains, KeyRange};
+use crate::key_range::KeyRanges;
 use crate::lsm::db::Db;
 use crate::lsm::entry::EntryKind;
 use crate::StorageError;
@@ -55,7 +55,7 @@ impl Run {
     }
 }
 
-/// Replays the operations on `range` of the batches in `log` committed at or before
+/// Replays the operations on `ranges` of the batches in `log` committed at or before
 /// `t_micros` into `private`, as runs (see the module docs).
 ///
 /// # Errors
@@ -64,12 +64,12 @@ pub(crate) fn replay(
     private: &Db,
     log: CommitLogIter,
     t_micros: u64,
-    range: &KeyRange,
+    ranges: &KeyRanges,
 ) -> Result<(), StorageError> {
     std::thread::scope(|scope| {
         let (batches, replayed) = sync_channel::<WriteBatch>(2);
         let (runs, to_load) = sync_channel::<Run>(0);
-        let reader = scope.spawn(move || read_range_batches(log, t_micros, range, &batches));
+        let reader = scope.spawn(move || read_range_batches(log, t_micros, ranges, &batches));
         let loader = scope.spawn(move || -> Result<(), StorageError> {
             for run in to_load {
                 load_run(private, &run)?;
@@ -99,13 +99,13 @@ pub(crate) fn replay(
     })
 }
 
-/// Sends the operations on `range` of the log's batches committed at or before
+/// Sends the operations on `ranges` of the log's batches committed at or before
 /// `t_micros`, merged into batches of about [`REPLAY_BATCH_BYTES`]. Stops early, without
 /// error, when the receiver is gone.
 fn read_range_batches(
     log: CommitLogIter,
     t_micros: u64,
-    range: &KeyRange,
+    ranges: &KeyRanges,
     out: &SyncSender<WriteBatch>,
 ) -> Result<(), StorageError> {
     let mut merged = WriteBatch::new();
@@ -116,10 +116,8 @@ fn read_range_batches(
         }
         for op in committed.batch.into_ops() {
             match op {
-                BatchOp::Put { key, value } if range_contains(range, &key) => {
-                    merged.put(key, value)
-                }
-                BatchOp::Delete { key } if range_contains(range, &key) => merged.delete(key),
+                BatchOp::Put { key, value } if ranges.contains(&key) => merged.put(key, value),
+                BatchOp::Delete { key } if ranges.contains(&key) => merged.delete(key),
                 _ => &mut merged,
             };
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use shale_io::FileSystem;
 
 use crate::backend::{Direction, KvIter, ReadView};
-use crate::key_range::{KeyRange, RangeView};
+use crate::key_range::{KeyRanges, RangeView};
 use crate::lsm::checkpoint::{inspect, CheckpointDir};
 use crate::lsm::db::Db;
 use crate::lsm::history::read_log;
@@ -24,13 +24,13 @@ use crate::StorageError;
 /// L0 tables a replayed view's database holds before it compacts (see [`replay_options`]).
 const VIEW_L0_FILES: usize = 64;
 
-/// Opens a view of the keys of `range` in `db` at commit time `t_micros`: links the
-/// newest base at or before it and replays the log's operations on `range` after the
+/// Opens a view of the keys of `ranges` in `db` at commit time `t_micros`: links the
+/// newest base at or before it and replays the log's operations on `ranges` after the
 /// base up to the last batch committed at or before it.
 pub(crate) fn open_view(
     db: &Db,
     t_micros: u64,
-    range: KeyRange,
+    ranges: KeyRanges,
 ) -> Result<Box<dyn ReadView>, StorageError> {
     let inner = &db.inner;
     let plan = db.history.plan_view(inner, t_micros)?;
@@ -38,8 +38,8 @@ pub(crate) fn open_view(
     let private = view.db()?;
     let upto_lsn = inner.visibility.visible().saturating_sub(inner.seq_offset);
     let log = read_log(inner, plan.from_seq, upto_lsn)?;
-    replay(private, log, t_micros, &range)?;
-    Ok(Box::new(RangeView::new(Box::new(view), range)))
+    replay(private, log, t_micros, &ranges)?;
+    Ok(Box::new(RangeView::new(Box::new(view), ranges)))
 }
 
 /// A replayed view's private database: the source's options, but no compaction until

@@ -83,7 +83,7 @@ impl Database {
         let (def, t) = source_at(core, &request.table, input.export_time)?;
         let view = core
             .backend
-            .view_at(t, prefix_bounds(&id_prefix(def.id)))
+            .view_at(t, prefix_bounds(&id_prefix(def.id)).into())
             .map_err(|_| Error::InvalidExportTime {
                 export_time: iso8601(t),
             })?;

@@ -308,7 +308,7 @@ fn def_at(core: &Core, name: &str, t: u64, window: (u64, u64)) -> Result<TableDe
     let range = (Bound::Included(key.clone()), Bound::Included(key.clone()));
     let view = core
         .backend
-        .view_at(t, range)
+        .view_at(t, range.into())
         .map_err(|_| Error::InvalidRestoreTime {
             requested: iso8601(t),
             earliest: iso8601(window.0),
