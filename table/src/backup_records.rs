@@ -149,6 +149,45 @@ pub(crate) struct RestoreRecord {
     /// The point in time (or the backup's creation time), µs since the epoch.
     #[serde(rename = "time_micros")]
     pub(crate) time_micros: u64,
+    /// The ids of the source's indexes that the target keeps, when the restore was asked
+    /// for: a past view holds their entries too, so they can be replayed rather than
+    /// rebuilt (`crate::restore_plan`). Absent in records written before replay existed,
+    /// whose restores rebuild.
+    #[serde(
+        rename = "source_index_ids",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub(crate) source_index_ids: Vec<u32>,
+}
+
+impl RestoreRecord {
+    /// The ids of `source`'s indexes named in `target` (the restore's CreateTable input).
+    pub(crate) fn kept_index_ids(
+        source: &crate::catalog::TableDef,
+        target: &crate::shapes::CreateTableInput,
+    ) -> Vec<u32> {
+        let kept: Vec<&str> = target
+            .global_secondary_indexes
+            .iter()
+            .flatten()
+            .map(|g| g.index_name.as_str())
+            .chain(
+                target
+                    .local_secondary_indexes
+                    .iter()
+                    .flatten()
+                    .map(|l| l.index_name.as_str()),
+            )
+            .collect();
+        source
+            .gsis
+            .iter()
+            .chain(&source.lsis)
+            .filter(|i| kept.contains(&i.name.as_str()))
+            .map(|i| i.id)
+            .collect()
+    }
 }
 
 /// Encodes any of this module's records.

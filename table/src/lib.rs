@@ -103,6 +103,7 @@ mod read;
 mod resource_policies;
 mod restore;
 mod restore_jobs;
+mod restore_plan;
 mod secondary_index;
 mod signal;
 mod stored;

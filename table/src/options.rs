@@ -56,6 +56,13 @@ pub struct DatabaseOptions {
     /// Capacity admission: enforcement on or off, DynamoDB's sizing numbers, the burst
     /// window and the policy (see `docs/capacity.md`). Enforced by default.
     pub capacity: CapacityOptions,
+    /// Whether a restore may replay its source's index entries (copy the entries, the
+    /// item-collection sizes and the pending GSI queue records as they were at the
+    /// restore time) instead of rebuilding them from the items through the write path.
+    /// On by default: replay is the faster where it applies (`docs/benchmarks.md`), and
+    /// a restore falls back to rebuilding where it does not (`crate::restore_plan`).
+    /// Off forces rebuilding, for comparison.
+    pub restore_index_replay: bool,
 }
 
 impl Default for DatabaseOptions {
@@ -72,11 +79,18 @@ impl Default for DatabaseOptions {
             backup_dir: None,
             export_dir: None,
             capacity: CapacityOptions::default(),
+            restore_index_replay: true,
         }
     }
 }
 
 impl DatabaseOptions {
+    /// Sets [`DatabaseOptions::restore_index_replay`].
+    pub fn with_restore_index_replay(mut self, on: bool) -> Self {
+        self.restore_index_replay = on;
+        self
+    }
+
     /// Sets [`DatabaseOptions::clock`].
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

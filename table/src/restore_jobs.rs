@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use shale_engine::ReadView;
 
 use crate::backup_records::RestoreRecord;
+use crate::restore_plan::Method;
 
 /// One running restore. It stays registered from start to finish (so DeleteBackup and
 /// DescribeTable see it); its progress is taken out while a step runs.
@@ -15,8 +16,9 @@ pub(crate) struct RestoreJob {
     pub(crate) record: RestoreRecord,
     /// `None` while a step holds it.
     pub(crate) progress: Option<Progress>,
-    /// Found at open: an earlier run may have copied part of it, so every copied item is
-    /// read first (a fresh restore writes into an empty table and skips that read).
+    /// Found at open, or a step failed: an earlier step may have copied part of it, so a
+    /// rebuild reads every item it copies first (a fresh one writes into an empty table
+    /// and skips that read). A replay needs no such read (`crate::restore_plan`).
     pub(crate) resumed: bool,
 }
 
@@ -25,10 +27,22 @@ pub(crate) struct RestoreJob {
 pub(crate) struct Progress {
     /// The source, opened at the first step (a past view or a checkpoint).
     pub(crate) view: Option<Box<dyn ReadView>>,
-    /// The last source key copied; the next step resumes after it.
+    /// How this run fills the target, chosen at its first step.
+    pub(crate) method: Option<Method>,
+    /// A rebuild's last source key copied; the next step resumes after it.
     pub(crate) cursor: Option<Vec<u8>>,
+    /// Where a replay is.
+    pub(crate) replay: ReplayCursor,
     /// Items copied so far.
     pub(crate) items: u64,
+}
+
+/// Where a replay is: the range of its loads it is in (past the last: requeueing the GSI
+/// records), and the last source key loaded or requeued there.
+#[derive(Debug, Default)]
+pub(crate) struct ReplayCursor {
+    pub(crate) range: usize,
+    pub(crate) key: Option<Vec<u8>>,
 }
 
 impl RestoreJob {

@@ -187,6 +187,7 @@ impl Database {
                 checkpoint_dir: record.checkpoint_dir.clone(),
             },
             time_micros: record.created_micros,
+            source_index_ids: RestoreRecord::kept_index_ids(&source, &create),
         };
         let (key, value) = (
             records::restore_key(&restore.target),

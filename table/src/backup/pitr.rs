@@ -154,6 +154,7 @@ impl Database {
                 table_arn: source.arn(&core.opts.region),
             },
             time_micros: t,
+            source_index_ids: RestoreRecord::kept_index_ids(&source, &create),
         };
         let key = records::restore_key(&restore.target);
         let value = records::encode(&restore);
