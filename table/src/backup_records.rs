@@ -149,43 +149,58 @@ pub(crate) struct RestoreRecord {
     /// The point in time (or the backup's creation time), µs since the epoch.
     #[serde(rename = "time_micros")]
     pub(crate) time_micros: u64,
-    /// The ids of the source's indexes that the target keeps, when the restore was asked
-    /// for: a past view holds their entries too, so they can be replayed rather than
-    /// rebuilt (`crate::restore_plan`). Absent in records written before replay existed,
-    /// whose restores rebuild.
+    /// The source's indexes that the target keeps, as the source had them when the
+    /// restore was asked for (not at the restore time): a past view holds their entries
+    /// too, so they can be replayed rather than rebuilt (`crate::restore_plan`). Absent in
+    /// records written before replay existed, whose restores rebuild.
     #[serde(
-        rename = "source_index_ids",
+        rename = "source_indexes",
         default,
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub(crate) source_index_ids: Vec<u32>,
+    pub(crate) source_indexes: Vec<SourceIndex>,
+    /// How the restore fills its target once its first step has chosen (`true`: replay,
+    /// `false`: rebuild), so a run after a crash goes on the same way: a rebuild over a
+    /// half-done replay would leave collection sizes short (`crate::restore_plan`).
+    #[serde(rename = "replay", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) replay: Option<bool>,
+}
+
+/// One of the source's indexes a restore keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceIndex {
+    /// Its id.
+    #[serde(rename = "id")]
+    pub(crate) id: u32,
+    /// A GSI (else an LSI).
+    #[serde(rename = "global")]
+    pub(crate) global: bool,
 }
 
 impl RestoreRecord {
-    /// The ids of `source`'s indexes named in `target` (the restore's CreateTable input).
-    pub(crate) fn kept_index_ids(
+    /// `source`'s indexes named in `target` (the restore's CreateTable input).
+    pub(crate) fn kept_indexes(
         source: &crate::catalog::TableDef,
         target: &crate::shapes::CreateTableInput,
-    ) -> Vec<u32> {
-        let kept: Vec<&str> = target
-            .global_secondary_indexes
-            .iter()
-            .flatten()
-            .map(|g| g.index_name.as_str())
-            .chain(
-                target
-                    .local_secondary_indexes
-                    .iter()
-                    .flatten()
-                    .map(|l| l.index_name.as_str()),
-            )
-            .collect();
-        source
-            .gsis
-            .iter()
-            .chain(&source.lsis)
-            .filter(|i| kept.contains(&i.name.as_str()))
-            .map(|i| i.id)
+    ) -> Vec<SourceIndex> {
+        let kept = |name: &str| {
+            let gsi = target
+                .global_secondary_indexes
+                .iter()
+                .flatten()
+                .any(|g| g.index_name == name);
+            gsi || target
+                .local_secondary_indexes
+                .iter()
+                .flatten()
+                .any(|l| l.index_name == name)
+        };
+        let gsis = source.gsis.iter().map(|i| (i, true));
+        let lsis = source.lsis.iter().map(|i| (i, false));
+        gsis.chain(lsis)
+            .filter(|(i, _)| kept(&i.name))
+            .map(|(i, global)| SourceIndex { id: i.id, global })
             .collect()
     }
 }

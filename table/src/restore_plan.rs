@@ -49,22 +49,23 @@ pub(crate) enum Rename {
 impl Rename {
     /// Renames a source key for the target.
     pub(crate) fn apply(self, key: &mut [u8]) {
-        match self {
-            Rename::Id { to, .. } => put_id(key, 0, to),
-            Rename::CollectionSize { to, .. } => {
-                put_id(key, 4, to);
-                put_id(key, 8, to);
-            }
-        }
+        let (Rename::Id { to, .. } | Rename::CollectionSize { to, .. }) = self;
+        self.put(key, to);
     }
 
     /// Renames a target key back to the source's (`apply`'s inverse).
     pub(crate) fn undo(self, key: &mut [u8]) {
+        let (Rename::Id { from, .. } | Rename::CollectionSize { from, .. }) = self;
+        self.put(key, from);
+    }
+
+    /// Writes `id` where this rename's ids go.
+    fn put(self, key: &mut [u8], id: u32) {
         match self {
-            Rename::Id { from, .. } => put_id(key, 0, from),
-            Rename::CollectionSize { from, .. } => {
-                put_id(key, 4, from);
-                put_id(key, 8, from);
+            Rename::Id { .. } => put_id(key, 0, id),
+            Rename::CollectionSize { .. } => {
+                put_id(key, 4, id);
+                put_id(key, 8, id);
             }
         }
     }
@@ -99,17 +100,25 @@ pub(crate) enum Method {
     },
 }
 
-/// Chooses the method for restoring `source_id` into `target` (see the module docs).
-/// `source_then` is the source's definition at the restore time, as the source (view or
-/// checkpoint) holds it; `None` if it holds none.
-pub(crate) fn choose(
-    target: &TableDef,
-    source_id: u32,
-    source_then: Option<&TableDef>,
-    replay_allowed: bool,
-) -> Method {
+/// Where a restore reads from, as far as choosing its method goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    /// The source table's base id.
+    pub(crate) id: u32,
+    /// Its definition at the restore time, as the view or checkpoint holds it (`None` if
+    /// it holds none).
+    pub(crate) then: Option<&'a TableDef>,
+    /// The index ids whose entries the view holds (`None`: every one, a checkpoint). A
+    /// past view holds the indexes the source had when the restore was asked for
+    /// ([`view_ranges`]); one deleted and created again since has a new id, whose entries
+    /// the view does not hold.
+    pub(crate) held: Option<&'a [SourceIndex]>,
+}
+
+/// Chooses the method for restoring `source` into `target` (see the module docs).
+pub(crate) fn choose(target: &TableDef, source: Source<'_>, replay_allowed: bool) -> Method {
     let base = Rename::Id {
-        from: source_id,
+        from: source.id,
         to: target.id,
     };
     let has_indexes = !target.gsis.is_empty() || !target.lsis.is_empty();
@@ -122,37 +131,34 @@ pub(crate) fn choose(
             gsis: HashMap::new(),
         };
     }
-    let Some(source) = source_then.filter(|s| s.id == source_id) else {
+    let Some(then) = source.then.filter(|s| s.id == source.id) else {
         return Method::Rebuild;
     };
-    let same_lsis = target.lsis.is_empty()
-        || (target.lsis.len() == source.lsis.len()
-            && target
-                .lsis
-                .iter()
-                .all(|l| same_index(l, &source.lsis).is_some()));
-    if !same_lsis {
+    // A collection's size counts every LSI's entries: all of them or none.
+    if !target.lsis.is_empty() && target.lsis.len() != then.lsis.len() {
         return Method::Rebuild;
     }
+    let held = |id: u32| source.held.is_none_or(|h| h.iter().any(|i| i.id == id));
     let mut loads = vec![base];
     let mut gsis = HashMap::new();
-    for (index, of_source) in target
+    for (index, global) in target
         .lsis
         .iter()
-        .map(|l| (l, &source.lsis))
-        .chain(target.gsis.iter().map(|g| (g, &source.gsis)))
+        .map(|l| (l, false))
+        .chain(target.gsis.iter().map(|g| (g, true)))
     {
-        let Some(from) = same_index(index, of_source) else {
+        let of_source = if global { &then.gsis } else { &then.lsis };
+        let Some(from) = same_index(index, of_source).filter(|&id| held(id)) else {
             return Method::Rebuild;
         };
         loads.push(Rename::Id { from, to: index.id });
-        if std::ptr::eq(of_source, &source.gsis) {
+        if global {
             gsis.insert(from, index.id);
         }
     }
     if !target.lsis.is_empty() {
         loads.push(Rename::CollectionSize {
-            from: source_id,
+            from: source.id,
             to: target.id,
         });
     }
@@ -173,19 +179,31 @@ fn same_index(index: &IndexDef, source: &[IndexDef]) -> Option<u32> {
         .map(|s| s.id)
 }
 
-/// What a past view must hold for a restore of table `source_id` whose kept indexes had
-/// ids `index_ids` when it was asked for: the table's items, and, when it has indexes,
-/// its catalog record (`catalog_key`, to learn its definition at the restore time), the
-/// indexes' entries, its collection sizes and the GSI queue.
-pub(crate) fn view_ranges(source_id: u32, index_ids: &[u32], catalog_key: Vec<u8>) -> KeyRanges {
+/// One of the source's indexes a restore keeps, as its record names it.
+pub(crate) use crate::backup_records::SourceIndex;
+
+/// What a past view must hold for a restore of table `source_id` keeping `indexes` (as
+/// the source had them when the restore was asked for): the table's items, and, when it
+/// keeps indexes, its catalog record (`catalog_key`, to learn its definition at the
+/// restore time) and the indexes' entries, with its collection sizes when it keeps LSIs
+/// and the GSI queue when it keeps GSIs.
+pub(crate) fn view_ranges(
+    source_id: u32,
+    indexes: &[SourceIndex],
+    catalog_key: Vec<u8>,
+) -> KeyRanges {
     let mut ranges = vec![prefix_bounds(&id_prefix(source_id))];
-    if !index_ids.is_empty() {
+    if !indexes.is_empty() {
         ranges.push((
             std::ops::Bound::Included(catalog_key.clone()),
             std::ops::Bound::Included(catalog_key),
         ));
-        ranges.extend(index_ids.iter().map(|&id| prefix_bounds(&id_prefix(id))));
+        ranges.extend(indexes.iter().map(|i| prefix_bounds(&id_prefix(i.id))));
+    }
+    if indexes.iter().any(|i| !i.global) {
         ranges.push(prefix_bounds(&collection_size_prefix(source_id)));
+    }
+    if indexes.iter().any(|i| i.global) {
         ranges.push(prefix_bounds(&id_prefix(INDEX_QUEUE_ID)));
     }
     KeyRanges::new(ranges)
@@ -200,16 +218,14 @@ pub(crate) fn rename_queue_ops(ops: Vec<BatchOp>, gsis: &HashMap<u32, u32>) -> V
             .and_then(|id| gsis.get(&u32::from_be_bytes(id)).copied())
     };
     ops.into_iter()
-        .filter_map(|op| match op {
-            BatchOp::Put { mut key, value } => target_of(&key).map(|to| {
-                put_id(&mut key, 0, to);
-                BatchOp::Put { key, value }
-            }),
-            BatchOp::Delete { mut key } => target_of(&key).map(|to| {
-                put_id(&mut key, 0, to);
-                BatchOp::Delete { key }
-            }),
-            _ => None,
+        .filter_map(|mut op| {
+            let key = match &mut op {
+                BatchOp::Put { key, .. } | BatchOp::Delete { key } => key,
+                _ => return None,
+            };
+            let to = target_of(key)?;
+            put_id(key, 0, to);
+            Some(op)
         })
         .collect()
 }
@@ -340,6 +356,15 @@ mod tests {
         }
     }
 
+    /// A checkpoint's source: every range held.
+    fn whole(id: u32, then: Option<&TableDef>) -> Source<'_> {
+        Source {
+            id,
+            then,
+            held: None,
+        }
+    }
+
     #[test]
     fn replay_is_chosen_only_where_it_gives_the_same_table() {
         let source = def(
@@ -353,7 +378,7 @@ mod tests {
             vec![index("L", 31, "l")],
             vec![index("G", 32, "g"), index("H", 33, "h")],
         );
-        let Method::Replay { loads, gsis } = choose(&all, 20, Some(&source), true) else {
+        let Method::Replay { loads, gsis } = choose(&all, whole(20, Some(&source)), true) else {
             panic!("replayed");
         };
         assert_eq!(
@@ -370,7 +395,7 @@ mod tests {
         // A GSI left out, and the LSI left out: no sizes either.
         let some = def(30, vec![], vec![index("H", 33, "h")]);
         assert_eq!(
-            choose(&some, 20, Some(&source), true),
+            choose(&some, whole(20, Some(&source)), true),
             Method::Replay {
                 loads: vec![
                     Rename::Id { from: 20, to: 30 },
@@ -381,7 +406,7 @@ mod tests {
         );
         // No indexes: the items alone, whatever the source had (or whether it is known).
         assert_eq!(
-            choose(&def(30, vec![], vec![]), 20, None, false),
+            choose(&def(30, vec![], vec![]), whole(20, None), false),
             Method::Replay {
                 loads: vec![Rename::Id { from: 20, to: 30 }],
                 gsis: HashMap::new(),
@@ -389,23 +414,68 @@ mod tests {
         );
         // Rebuilt: replay off; the source's definition unknown or another table's; an
         // index missing, different or backfilling then; some LSIs but not all.
-        assert_eq!(choose(&all, 20, Some(&source), false), Method::Rebuild);
-        assert_eq!(choose(&all, 20, None, true), Method::Rebuild);
-        assert_eq!(choose(&all, 19, Some(&source), true), Method::Rebuild);
+        assert_eq!(
+            choose(&all, whole(20, Some(&source)), false),
+            Method::Rebuild
+        );
+        assert_eq!(choose(&all, whole(20, None), true), Method::Rebuild);
+        assert_eq!(
+            choose(&all, whole(19, Some(&source)), true),
+            Method::Rebuild
+        );
         let other_key = def(30, vec![], vec![index("G", 32, "x")]);
-        assert_eq!(choose(&other_key, 20, Some(&source), true), Method::Rebuild);
+        assert_eq!(
+            choose(&other_key, whole(20, Some(&source)), true),
+            Method::Rebuild
+        );
         let mut backfilling = source.clone();
         backfilling.gsis[0].status = IndexStatus::Creating;
-        assert_eq!(choose(&all, 20, Some(&backfilling), true), Method::Rebuild);
+        assert_eq!(
+            choose(&all, whole(20, Some(&backfilling)), true),
+            Method::Rebuild
+        );
         let two_lsis = def(20, vec![index("L", 21, "l"), index("M", 24, "m")], vec![]);
         let one_lsi = def(30, vec![index("L", 31, "l")], vec![]);
-        assert_eq!(choose(&one_lsi, 20, Some(&two_lsis), true), Method::Rebuild);
+        assert_eq!(
+            choose(&one_lsi, whole(20, Some(&two_lsis)), true),
+            Method::Rebuild
+        );
+        // A past view holds the indexes the source had when the restore was asked for:
+        // a GSI deleted and created again since (its id then 22, now 25) is not held.
+        let asked = [
+            SourceIndex {
+                id: 21,
+                global: false,
+            },
+            SourceIndex {
+                id: 25,
+                global: true,
+            },
+            SourceIndex {
+                id: 23,
+                global: true,
+            },
+        ];
+        let view = Source {
+            id: 20,
+            then: Some(&source),
+            held: Some(&asked),
+        };
+        assert_eq!(choose(&all, view, true), Method::Rebuild);
+        let without_g = def(30, vec![index("L", 31, "l")], vec![index("H", 33, "h")]);
+        assert!(matches!(
+            choose(&without_g, view, true),
+            Method::Replay { .. }
+        ));
         let mut streamed = all.clone();
         streamed.stream = Some(StreamSpecification {
             stream_enabled: true,
             stream_view_type: None,
         });
-        assert_eq!(choose(&streamed, 20, Some(&source), true), Method::Rebuild);
+        assert_eq!(
+            choose(&streamed, whole(20, Some(&source)), true),
+            Method::Rebuild
+        );
     }
 
     #[test]
@@ -413,7 +483,22 @@ mod tests {
         let key = crate::catalog::table_key("T");
         let items_only = view_ranges(20, &[], key.clone());
         assert_eq!(items_only.ranges(), &[prefix_bounds(&id_prefix(20))]);
-        let with = view_ranges(20, &[21, 22], key.clone());
+        let lsi = SourceIndex {
+            id: 21,
+            global: false,
+        };
+        let gsi = SourceIndex {
+            id: 22,
+            global: true,
+        };
+        // The collection sizes only with an LSI, the queue only with a GSI.
+        let lsi_only = view_ranges(20, &[lsi], key.clone());
+        assert!(lsi_only.contains(&collection_size_prefix(20)));
+        assert!(!lsi_only.contains(&crate::gsi_queue::key_of(7)));
+        let gsi_only = view_ranges(20, &[gsi], key.clone());
+        assert!(!gsi_only.contains(&collection_size_prefix(20)));
+        assert!(gsi_only.contains(&crate::gsi_queue::key_of(7)));
+        let with = view_ranges(20, &[lsi, gsi], key.clone());
         for inside in [
             &id_prefix(20)[..],
             &id_prefix(21),

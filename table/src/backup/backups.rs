@@ -187,7 +187,8 @@ impl Database {
                 checkpoint_dir: record.checkpoint_dir.clone(),
             },
             time_micros: record.created_micros,
-            source_index_ids: RestoreRecord::kept_index_ids(&source, &create),
+            source_indexes: RestoreRecord::kept_indexes(&source, &create),
+            replay: None,
         };
         let (key, value) = (
             records::restore_key(&restore.target),

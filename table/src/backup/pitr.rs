@@ -154,7 +154,8 @@ impl Database {
                 table_arn: source.arn(&core.opts.region),
             },
             time_micros: t,
-            source_index_ids: RestoreRecord::kept_index_ids(&source, &create),
+            source_indexes: RestoreRecord::kept_indexes(&source, &create),
+            replay: None,
         };
         let key = records::restore_key(&restore.target);
         let value = records::encode(&restore);
