@@ -74,7 +74,10 @@ LIMITS (docs/server.md says why each default is what it is):
     --idle-timeout <SECS>           close a connection idle this long (default 60)
     --body-timeout <SECS>           time every request body gets (default 10) ...
     --min-body-rate <BYTES/S>       ... plus its size at this rate (default 65536)
-    --blocking-threads <N>          threads running engine calls (default 64)
+    --event-loops <N>               threads serving connections, one event loop
+                                    each (default: one per CPU)
+    --blocking-threads <N>          threads running engine calls (default 64),
+                                    shared out between the event loops
     --max-queued-requests <N>       engine calls running or queued (default 1024);
                                     beyond it requests get a ThrottlingException
 
@@ -132,6 +135,9 @@ pub struct ServerConfig {
     pub auto_scaling_file: Option<PathBuf>,
     /// `--manual-clock`: the engine's and tables' time moves only when a test advances it.
     pub manual_clock: bool,
+    /// `--event-loops N`: threads serving connections, each a single-threaded runtime
+    /// (`crate::event_loops`); 0 (the default) means one per CPU.
+    pub event_loops: usize,
 }
 
 impl Default for ServerConfig {
@@ -147,6 +153,7 @@ impl Default for ServerConfig {
             partition_limits: false,
             auto_scaling_file: None,
             manual_clock: false,
+            event_loops: 0,
         }
     }
 }
@@ -246,6 +253,7 @@ enum Flag {
     PartitionLimits,
     AutoScaling,
     ManualClock,
+    EventLoops,
 }
 
 impl Flag {
@@ -272,6 +280,7 @@ impl Flag {
             "--partition-limits" => Flag::PartitionLimits,
             "--auto-scaling" => Flag::AutoScaling,
             "--manual-clock" => Flag::ManualClock,
+            "--event-loops" => Flag::EventLoops,
             _ => return None,
         })
     }
@@ -369,6 +378,12 @@ where
             Flag::BlockingThreads => {
                 config.limits.blocking_threads = parse_count(&name, &value)?;
             }
+            Flag::EventLoops => {
+                config.event_loops = parse_count(&name, &value)?;
+                if config.event_loops > MAX_EVENT_LOOPS {
+                    return Err(invalid_value(name, &value, COUNT_EXPECTED));
+                }
+            }
             Flag::MaxQueuedRequests => {
                 config.limits.max_queued_engine_calls = parse_count(&name, &value)?;
             }
@@ -434,6 +449,9 @@ fn parse_count(flag: &str, value: &OsStr) -> Result<usize, CliError> {
         Err(invalid_value(flag.to_string(), value, COUNT_EXPECTED))
     }
 }
+
+/// Most `--event-loops`: each is a thread.
+const MAX_EVENT_LOOPS: usize = 1024;
 
 /// A positive number of seconds up to [`MAX_SECONDS`], fractions allowed.
 fn parse_seconds(flag: &str, value: &OsStr) -> Result<Duration, CliError> {
@@ -689,6 +707,10 @@ mod tests {
             }
         );
         assert_eq!(serve(&[]).limits, ServerLimits::default());
+        assert_eq!(serve(&[]).event_loops, 0);
+        assert_eq!(serve(&["--event-loops", "3"]).event_loops, 3);
+        assert!(parse_args(["--event-loops", "0"]).is_err());
+        assert!(parse_args(["--event-loops", "1025"]).is_err());
         for bad in [
             ["--max-connections", "0"],
             ["--max-connections", "-1"],

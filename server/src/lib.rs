@@ -41,6 +41,7 @@ pub mod cors;
 pub mod dispatch;
 pub mod endpoint_info;
 pub mod enum_values;
+pub mod event_loops;
 pub mod fuzzing;
 pub mod http;
 pub mod limits;
@@ -117,12 +118,19 @@ fn capacity_options(config: &ServerConfig) -> Result<CapacityOptions, StartupErr
 /// [`RunError::Startup`] when the engine, the socket or the runtime cannot be set up;
 /// [`RunError::Shutdown`] when the final engine sync/close fails (see [`exit_status`]).
 pub fn run(config: ServerConfig) -> Result<(), RunError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The acceptor: accepts, admits and hands connections to the event loops; also the
+    // signal handlers, and the blocking threads of startup and of the final close.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
-        .thread_name("shale-http")
-        .max_blocking_threads(config.limits.blocking_threads.max(1))
+        .thread_name("shale-http-main")
         .build()
+        .map_err(StartupError::Runtime)?;
+    let loop_count = match config.event_loops {
+        0 => event_loops::default_count(),
+        n => n,
+    };
+    let loops = event_loops::EventLoops::start(loop_count, config.limits.blocking_threads)
         .map_err(StartupError::Runtime)?;
     runtime.block_on(async move {
         let on_synced_loss = if config.tolerate_wal_loss {
@@ -152,7 +160,8 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         let state = Arc::new(state);
         tracing::info!(%local, backend = storage.backend_name(), "listening");
         announce(local);
-        let outcome = server::serve(listener, state, shutdown).await;
+        let outcome = server::serve_on(listener, state, shutdown, Some(&loops)).await;
+        loops.stop();
         tracing::info!(?outcome, "connections closed; closing the engine");
         close_storage(storage).await?;
         tracing::info!("engine closed");

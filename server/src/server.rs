@@ -15,13 +15,16 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
 
-use crate::connections::Admission;
+use crate::connections::{Admission, ConnectionGuard};
+use crate::event_loops::EventLoops;
 use crate::http::{handle, AppState};
 
 /// How long shutdown waits for in-flight requests before closing the engine anyway.
@@ -44,11 +47,23 @@ pub enum ShutdownOutcome {
 }
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then drains connections.
-/// The connection limits are `state.limits`'s (see [`crate::connections`]).
+/// The connection limits are `state.limits`'s (see [`crate::connections`]). Connections
+/// run on the caller's runtime; [`serve_on`] spreads them over event loops.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
+) -> ShutdownOutcome {
+    serve_on(listener, state, shutdown, None).await
+}
+
+/// [`serve`], with each connection on one of `loops` (in turn) for its whole life, or on
+/// the caller's runtime when `None`.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+    loops: Option<&EventLoops>,
 ) -> ShutdownOutcome {
     let graceful = GracefulShutdown::new();
     let connections = Arc::clone(&state.connections);
@@ -80,49 +95,27 @@ pub async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "set_nodelay failed");
         }
-        let conn_state = Arc::clone(&state);
-        let slot = Arc::clone(guard.slot());
-        // The server's address as this client reached it, for `GET /` and
-        // DescribeEndpoints when a request has no `Host`.
-        let local = stream.local_addr().ok();
-        let service =
-            service_fn(move |req| handle(Arc::clone(&conn_state), Arc::clone(&slot), local, req));
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        let idle_timeout = state.limits.idle_timeout;
-        tokio::spawn(async move {
-            let slot = Arc::clone(guard.slot());
-            tokio::pin!(conn);
-            loop {
-                // Busy or reading a body: look again after a whole idle timeout.
-                let idle_for = slot.idle_for().unwrap_or_default();
-                let recheck = idle_timeout.saturating_sub(idle_for);
-                tokio::select! {
-                    ended = &mut conn => {
-                        if let Err(e) = ended {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                        break;
+        let accepted = Accepted {
+            peer,
+            state: Arc::clone(&state),
+            guard,
+            watcher: graceful.watcher(),
+        };
+        match loops {
+            // The socket is registered with the loop's own reactor, on the loop.
+            Some(loops) => match stream.into_std() {
+                Ok(stream) => loops.spawn(async move {
+                    match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => accepted.serve(stream).await,
+                        Err(e) => tracing::debug!(error = %e, "could not register a socket"),
                     }
-                    () = slot.evicted() => {
-                        tracing::debug!(%peer, "closed to make room for another connection");
-                        break;
-                    }
-                    () = tokio::time::sleep(recheck) => {
-                        if slot.idle_for().is_some_and(|idle| idle >= idle_timeout) {
-                            tracing::debug!(%peer, "closed after the idle timeout");
-                            break;
-                        }
-                    }
-                }
+                }),
+                Err(e) => tracing::debug!(error = %e, "could not hand a socket over"),
+            },
+            None => {
+                tokio::spawn(accepted.serve(stream));
             }
-            // Dropping the connection closes its socket; the guard frees its slot.
-            drop(guard);
-        });
+        }
     }
     drop(listener);
     tracing::info!("shutting down: draining connections");
@@ -135,6 +128,71 @@ pub async fn serve(
             );
             ShutdownOutcome::GraceExpired
         }
+    }
+}
+
+/// An admitted connection, before it is served.
+struct Accepted {
+    peer: SocketAddr,
+    state: Arc<AppState>,
+    /// Its slot in the registry, freed when it closes.
+    guard: ConnectionGuard,
+    /// Shutdown's watch over it.
+    watcher: Watcher,
+}
+
+impl Accepted {
+    /// Serves `stream` until the client closes it, it is evicted to make room, it idles
+    /// out, or shutdown ends it.
+    async fn serve(self, stream: TcpStream) {
+        let Accepted {
+            peer,
+            state,
+            guard,
+            watcher,
+        } = self;
+        let slot = Arc::clone(guard.slot());
+        // The server's address as this client reached it, for `GET /` and
+        // DescribeEndpoints when a request has no `Host`.
+        let local = stream.local_addr().ok();
+        let conn_state = Arc::clone(&state);
+        let conn_slot = Arc::clone(&slot);
+        let service = service_fn(move |req| {
+            handle(Arc::clone(&conn_state), Arc::clone(&conn_slot), local, req)
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = watcher.watch(conn);
+        let idle_timeout = state.limits.idle_timeout;
+        tokio::pin!(conn);
+        loop {
+            // Busy or reading a body: look again after a whole idle timeout.
+            let idle_for = slot.idle_for().unwrap_or_default();
+            let recheck = idle_timeout.saturating_sub(idle_for);
+            tokio::select! {
+                ended = &mut conn => {
+                    if let Err(e) = ended {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                    break;
+                }
+                () = slot.evicted() => {
+                    tracing::debug!(%peer, "closed to make room for another connection");
+                    break;
+                }
+                () = tokio::time::sleep(recheck) => {
+                    if slot.idle_for().is_some_and(|idle| idle >= idle_timeout) {
+                        tracing::debug!(%peer, "closed after the idle timeout");
+                        break;
+                    }
+                }
+            }
+        }
+        // Dropping the connection closes its socket; the guard frees its slot.
+        drop(guard);
     }
 }
 
