@@ -39,6 +39,11 @@ OPTIONS:
     --bind <ADDR>        IP address to bind (default 127.0.0.1)
     --data-dir <PATH>    directory of the on-disk database (default ./shale-data)
     --in-memory          keep everything in memory; nothing survives a restart
+    --durability <sync|buffered>
+                         on disk, acknowledge a write once its WAL record is
+                         fdatasynced (sync, the default) or once it is written
+                         to the OS, with a background fdatasync every 100 ms
+                         (buffered: a power cut loses up to 100 ms of writes)
     --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
                          as synced (lost data); each dropped range is logged at WARN.
                          Without it such a data directory refuses to open.
@@ -138,6 +143,22 @@ pub struct ServerConfig {
     /// `--event-loops N`: threads serving connections, each a single-threaded runtime
     /// (`crate::event_loops`); 0 (the default) means one per CPU.
     pub event_loops: usize,
+    /// `--durability sync|buffered`: when an on-disk write is acknowledged.
+    pub durability: WriteDurability,
+}
+
+/// When the on-disk engine acknowledges a write (`--durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteDurability {
+    /// Once its WAL record is fdatasynced (group commit), as DynamoDB acknowledges only
+    /// durable writes. The default.
+    #[default]
+    Sync,
+    /// Once its WAL record is written to the OS; a background fdatasync runs every
+    /// [`crate::storage::BUFFERED_SYNC_INTERVAL`]. A process crash loses nothing, a power
+    /// cut up to that interval of acknowledged writes. For benchmarks and local
+    /// development.
+    Buffered,
 }
 
 impl Default for ServerConfig {
@@ -154,6 +175,7 @@ impl Default for ServerConfig {
             auto_scaling_file: None,
             manual_clock: false,
             event_loops: 0,
+            durability: WriteDurability::Sync,
         }
     }
 }
@@ -254,6 +276,7 @@ enum Flag {
     AutoScaling,
     ManualClock,
     EventLoops,
+    Durability,
 }
 
 impl Flag {
@@ -281,6 +304,7 @@ impl Flag {
             "--auto-scaling" => Flag::AutoScaling,
             "--manual-clock" => Flag::ManualClock,
             "--event-loops" => Flag::EventLoops,
+            "--durability" => Flag::Durability,
             _ => return None,
         })
     }
@@ -387,6 +411,13 @@ where
             Flag::MaxQueuedRequests => {
                 config.limits.max_queued_engine_calls = parse_count(&name, &value)?;
             }
+            Flag::Durability => {
+                config.durability = match value.to_str() {
+                    Some("sync") => WriteDurability::Sync,
+                    Some("buffered") => WriteDurability::Buffered,
+                    _ => return Err(invalid_value(name, &value, DURABILITY_EXPECTED)),
+                };
+            }
             Flag::Capacity => {
                 config.capacity_enforcement = on_off(&name, &value)?;
             }
@@ -449,6 +480,9 @@ fn parse_count(flag: &str, value: &OsStr) -> Result<usize, CliError> {
         Err(invalid_value(flag.to_string(), value, COUNT_EXPECTED))
     }
 }
+
+/// What `--durability` takes.
+const DURABILITY_EXPECTED: &str = "sync or buffered";
 
 /// Most `--event-loops`: each is a thread.
 const MAX_EVENT_LOOPS: usize = 1024;
@@ -711,6 +745,12 @@ mod tests {
         assert_eq!(serve(&["--event-loops", "3"]).event_loops, 3);
         assert!(parse_args(["--event-loops", "0"]).is_err());
         assert!(parse_args(["--event-loops", "1025"]).is_err());
+        assert_eq!(serve(&[]).durability, WriteDurability::Sync);
+        assert_eq!(
+            serve(&["--durability", "buffered"]).durability,
+            WriteDurability::Buffered
+        );
+        assert!(parse_args(["--durability", "none"]).is_err());
         for bad in [
             ["--max-connections", "0"],
             ["--max-connections", "-1"],

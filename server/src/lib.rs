@@ -146,6 +146,7 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             on_synced_loss,
             capacity_options(&config)?,
             manual_clock.clone(),
+            config.durability,
         )?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)

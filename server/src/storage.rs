@@ -3,7 +3,8 @@
 //!
 //! On-disk mode runs the LSM engine with `Durability::Sync` (group commit): a write is
 //! acknowledged to the client only once it is in an fdatasynced WAL, as DynamoDB
-//! acknowledges only durable writes. On-disk backups (CreateBackup's checkpoints) live in
+//! acknowledges only durable writes. `--durability buffered` acknowledges it once written
+//! to the OS instead, with a background fdatasync every [`BUFFERED_SYNC_INTERVAL`]. On-disk backups (CreateBackup's checkpoints) live in
 //! [`BACKUP_DIR_NAME`] inside the data directory; in memory they are kept in memory.
 //! Exports and imports (ExportTableToPointInTime, ImportTable) use [`EXPORT_DIR_NAME`]
 //! inside the data directory, one subdirectory per `S3Bucket`; an in-memory server writes
@@ -12,13 +13,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shale_engine::lsm::{Db, DbOptions, OnSyncedLoss};
+use shale_engine::lsm::{Db, DbOptions, Durability, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_io::clock::{Clock, ManualClock, SystemClock};
 use shale_table::capacity::CapacityOptions;
 use shale_table::{Database, DatabaseOptions};
 
-use crate::cli::StorageMode;
+use crate::cli::{StorageMode, WriteDurability};
+
+/// How often `--durability buffered` fdatasyncs the WAL in the background: what a power
+/// cut can lose of acknowledged writes (a process crash loses none).
+pub const BUFFERED_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The subdirectory of the data directory that holds on-demand backups, one checkpoint
 /// directory per backup.
@@ -86,6 +91,8 @@ pub struct Storage {
     lsm: Option<Arc<Db>>,
     /// Where backups go (see [`Storage::backup_dir`]).
     backup_dir: Option<PathBuf>,
+    /// Whether an acknowledged write waits for a WAL sync.
+    writes_wait_for_sync: bool,
 }
 
 impl Storage {
@@ -96,7 +103,13 @@ impl Storage {
     /// mode is unavailable.
     pub fn open(mode: &StorageMode) -> Result<Storage, StartupError> {
         let capacity = CapacityOptions::default().with_on_demand_scaling(false);
-        Self::open_with(mode, OnSyncedLoss::Refuse, capacity, None)
+        Self::open_with(
+            mode,
+            OnSyncedLoss::Refuse,
+            capacity,
+            None,
+            WriteDurability::Sync,
+        )
     }
 
     /// As [`Storage::open`], with what the on-disk engine does when WAL recovery would
@@ -106,7 +119,8 @@ impl Storage {
     /// as `--on-demand-scaling` says). Either way every table's
     /// buckets start full of burst credit, so a test suite's first burst at a small
     /// table is not throttled. With `manual_clock` (`--manual-clock`), the engine and
-    /// the table layer read time from it, and it moves only when told.
+    /// the table layer read time from it, and it moves only when told. `durability` is
+    /// `--durability`'s (on disk only).
     ///
     /// # Errors
     /// As [`Storage::open`].
@@ -115,6 +129,7 @@ impl Storage {
         on_synced_loss: OnSyncedLoss,
         capacity: CapacityOptions,
         manual_clock: Option<ManualClock>,
+        durability: WriteDurability,
     ) -> Result<Storage, StartupError> {
         let clock: Arc<dyn Clock> = match manual_clock {
             Some(c) => Arc::new(c),
@@ -128,10 +143,17 @@ impl Storage {
                 DatabaseOptions::default()
                     .with_capacity(capacity)
                     .with_clock(clock),
+                false,
             ),
             StorageMode::OnDisk(dir) => Self::open_lsm(
                 DbOptions::new(dir)
                     .with_wal_on_synced_loss(on_synced_loss)
+                    .with_durability(match durability {
+                        WriteDurability::Sync => Durability::Sync,
+                        WriteDurability::Buffered => Durability::Buffered {
+                            interval: BUFFERED_SYNC_INTERVAL,
+                        },
+                    })
                     .with_clock(Arc::clone(&clock)),
                 capacity,
                 clock,
@@ -153,19 +175,23 @@ impl Storage {
             .with_clock(clock)
             .with_backup_dir(backup_dir(&dir))
             .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));
+        let writes_wait_for_sync = matches!(options.durability, Durability::Sync);
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
         let db = Arc::new(db);
         Self::on_backend(
             Arc::clone(&db) as Arc<dyn Backend>,
             Some(db),
             database_options,
+            writes_wait_for_sync,
         )
     }
 
+    /// The table layer on `backend`; `writes_wait_for_sync` when it is the LSM in sync mode.
     fn on_backend(
         backend: Arc<dyn Backend>,
         lsm: Option<Arc<Db>>,
         options: DatabaseOptions,
+        writes_wait_for_sync: bool,
     ) -> Result<Storage, StartupError> {
         let backup_dir = options.backup_dir.clone();
         let database = match Database::open(Arc::clone(&backend), options) {
@@ -183,6 +209,7 @@ impl Storage {
             backend,
             lsm,
             backup_dir,
+            writes_wait_for_sync,
         })
     }
 
@@ -193,7 +220,7 @@ impl Storage {
 
     /// Whether an acknowledged write waits for a WAL sync (the on-disk engine).
     pub fn writes_wait_for_sync(&self) -> bool {
-        self.lsm.is_some()
+        self.writes_wait_for_sync
     }
 
     /// A short name of the backend ("memory", "lsm") for the startup log.

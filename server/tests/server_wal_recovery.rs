@@ -15,10 +15,12 @@ use serde_json::json;
 
 const ITEMS: usize = 300;
 
-/// Writes [`ITEMS`] items to a fresh on-disk server in `dir` and kills it (SIGKILL), so
-/// they are only in the WAL.
-fn write_items_and_crash(dir: &Path) {
-    let server = Server::start(&["--data-dir", dir.to_str().expect("utf-8 path")]);
+/// Writes [`ITEMS`] items to a fresh on-disk server in `dir` (with `more` flags) and kills
+/// it (SIGKILL), so they are only in the WAL.
+fn write_items_and_crash(dir: &Path, more: &[&str]) {
+    let mut args = vec!["--data-dir", dir.to_str().expect("utf-8 path")];
+    args.extend_from_slice(more);
+    let server = Server::start(&args);
     let mut c = Client::connect(server.addr).expect("connect");
     let r = c
         .call(
@@ -71,7 +73,7 @@ fn truncate_mid_data(segment: &Path) {
 fn a_wal_that_lost_synced_records_refuses_to_start_unless_told_to_tolerate_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
-    write_items_and_crash(&dir);
+    write_items_and_crash(&dir, &[]);
     let segment = newest_segment(&dir);
     truncate_mid_data(&segment);
 
@@ -148,7 +150,7 @@ fn verify(dir: &Path) -> std::process::Output {
 fn a_plain_crash_opens_and_reports_nothing_dropped() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
-    write_items_and_crash(&dir);
+    write_items_and_crash(&dir, &[]);
     let out = verify(&dir);
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{report}");
@@ -165,4 +167,19 @@ fn a_plain_crash_opens_and_reports_nothing_dropped() {
         text.contains("\nshale_backend_wal_recovery_dropped_bytes 0"),
         "{text}"
     );
+}
+
+/// `--durability buffered` acknowledges a write once the OS has it: a process crash
+/// (SIGKILL) loses none of them, even with no background sync run yet.
+#[test]
+fn a_buffered_server_loses_nothing_to_a_process_crash() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    write_items_and_crash(&dir, &["--durability", "buffered"]);
+    let server = Server::start(&["--data-dir", dir.to_str().expect("utf-8")]);
+    let mut c = Client::connect(server.addr).expect("connect");
+    let r = c
+        .call("Scan", &json!({"TableName": "Ledger", "Select": "COUNT"}))
+        .expect("Scan");
+    assert_eq!(r.json()["Count"], ITEMS);
 }
