@@ -155,12 +155,7 @@ fn a_plain_crash_opens_and_reports_nothing_dropped() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert!(report.contains(" 0 damaged"), "{report}");
-    let server = Server::start(&["--data-dir", dir.to_str().expect("utf-8")]);
-    let mut c = Client::connect(server.addr).expect("connect");
-    let r = c
-        .call("Scan", &json!({"TableName": "Ledger", "Select": "COUNT"}))
-        .expect("Scan");
-    assert_eq!(r.json()["Count"], ITEMS);
+    let (_server, mut c) = start_and_count(&dir, ITEMS);
     let metrics = c.request("GET", "/metrics", &[], b"").expect("metrics");
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(
@@ -176,10 +171,17 @@ fn a_buffered_server_loses_nothing_to_a_process_crash() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
     write_items_and_crash(&dir, &["--durability", "buffered"]);
+    start_and_count(&dir, ITEMS);
+}
+
+/// Starts a server on `dir` and checks that its table holds `items` items; returns the
+/// server (stopped when dropped) and a client of it.
+fn start_and_count(dir: &Path, items: usize) -> (Server, Client) {
     let server = Server::start(&["--data-dir", dir.to_str().expect("utf-8")]);
     let mut c = Client::connect(server.addr).expect("connect");
     let r = c
         .call("Scan", &json!({"TableName": "Ledger", "Select": "COUNT"}))
         .expect("Scan");
-    assert_eq!(r.json()["Count"], ITEMS);
+    assert_eq!(r.json()["Count"], items);
+    (server, c)
 }

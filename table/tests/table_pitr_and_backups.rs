@@ -72,6 +72,14 @@ fn delete(db: &Database, table: &str, i: &Item) {
     .expect("delete");
 }
 
+/// A database on `backend` with table [`orders`] and PITR on for it.
+fn orders_with_pitr(backend: Arc<dyn Backend>, clock: &ManualClock) -> Database {
+    let db = open_clocked(backend, clock);
+    db.create_table(orders()).unwrap();
+    enable_pitr(&db, "Orders");
+    db
+}
+
 fn enable_pitr(db: &Database, table: &str) -> ContinuousBackupsDescription {
     db.update_continuous_backups(UpdateContinuousBackupsInput {
         table_name: table.into(),
@@ -208,9 +216,7 @@ fn restoring_to_any_second_gives_the_table_and_its_indexes_as_they_were() {
 fn a_restore_target_takes_no_item_calls_until_it_is_done() {
     let clock = ManualClock::new(START_MICROS);
     for b in clocked_backends(&clock) {
-        let db = open_clocked(b.backend.clone(), &clock);
-        db.create_table(orders()).unwrap();
-        enable_pitr(&db, "Orders");
+        let db = orders_with_pitr(b.backend.clone(), &clock);
         put(&db, "Orders", order("a", 1, 5, None));
         restore_at(&db, "Orders", "Copy", clock.now_micros()).unwrap();
         let got = db.get_item(GetItemInput {
@@ -349,9 +355,7 @@ fn errors_come_in_dynamodbs_order_with_its_text() {
 fn a_deleted_table_restores_within_its_window() {
     let clock = ManualClock::new(START_MICROS);
     for b in clocked_backends(&clock) {
-        let db = open_clocked(b.backend.clone(), &clock);
-        db.create_table(orders()).unwrap();
-        enable_pitr(&db, "Orders");
+        let db = orders_with_pitr(b.backend.clone(), &clock);
         let mut model = Model::new();
         clock.advance_secs(1);
         round(&db, &mut model, 1);
@@ -583,9 +587,7 @@ fn a_restore_interrupted_by_a_crash_resumes_at_the_next_open() {
     let mut model = Model::new();
     {
         let backend = lsm.open_with_clock(&clock);
-        let db = open_clocked(backend.clone(), &clock);
-        db.create_table(orders()).unwrap();
-        enable_pitr(&db, "Orders");
+        let db = orders_with_pitr(backend.clone(), &clock);
         for r in 0..4 {
             clock.advance_secs(1);
             round(&db, &mut model, r);
@@ -621,9 +623,7 @@ fn a_restore_interrupted_by_a_crash_resumes_at_the_next_open() {
 fn a_restore_time_beyond_year_9999_is_a_typed_error() {
     let clock = ManualClock::new(START_MICROS);
     let b = &clocked_backends(&clock)[0];
-    let db = open_clocked(b.backend.clone(), &clock);
-    db.create_table(orders()).unwrap();
-    enable_pitr(&db, "Orders");
+    let db = orders_with_pitr(b.backend.clone(), &clock);
     for seconds in [1e12, 1e300, f64::INFINITY] {
         let e = db
             .restore_table_to_point_in_time(RestoreTableToPointInTimeInput {
@@ -649,9 +649,7 @@ fn a_restore_time_beyond_year_9999_is_a_typed_error() {
 fn a_gsi_created_again_after_the_restore_time_is_restored_whole() {
     let clock = ManualClock::new(START_MICROS);
     for b in clocked_backends(&clock) {
-        let db = open_clocked(b.backend.clone(), &clock);
-        db.create_table(orders()).unwrap();
-        enable_pitr(&db, "Orders");
+        let db = orders_with_pitr(b.backend.clone(), &clock);
         let mut model = Model::new();
         for r in 0..3 {
             clock.advance_secs(1);
