@@ -81,8 +81,8 @@ LIMITS (docs/server.md says why each default is what it is):
     --min-body-rate <BYTES/S>       ... plus its size at this rate (default 65536)
     --event-loops <N>               threads serving connections, one event loop
                                     each (default: one per CPU)
-    --blocking-threads <N>          threads running engine calls (default 64),
-                                    shared out between the event loops
+    --blocking-threads <N>          threads running engine calls (default 64), one
+                                    pool shared by the event loops
     --max-queued-requests <N>       engine calls running or queued (default 1024);
                                     beyond it requests get a ThrottlingException
 

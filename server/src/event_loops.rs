@@ -10,9 +10,11 @@
 //!
 //! The acceptor (the caller's runtime) hands each accepted socket to the next loop in
 //! turn, so connections spread evenly whatever their addresses (`SO_REUSEPORT` hashes
-//! them, and two load-generator connections could land on one core). A loop's blocking
-//! pool (engine calls off the event loop, [`crate::http::runs_inline`]) holds its share of
-//! [`crate::limits::ServerLimits::blocking_threads`], so the total stays within it.
+//! them, and two load-generator connections could land on one core). Calls off the event
+//! loops ([`crate::http::runs_inline`]) do not use the loops' own blocking pools: they go
+//! to one pool shared by every loop ([`crate::http::AppState::blocking`]), so a long call
+//! on one loop never queues another loop's calls behind it, and the pool's size is
+//! exactly [`crate::limits::ServerLimits::blocking_threads`].
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,21 +38,19 @@ struct EventLoop {
 }
 
 impl EventLoops {
-    /// Starts `count` event loops (at least one), sharing `blocking_threads` blocking
-    /// threads between them (each gets its share, rounded up, at least one).
+    /// Starts `count` event loops (at least one).
     ///
     /// # Errors
     /// When a runtime or its thread cannot be created.
-    pub fn start(count: usize, blocking_threads: usize) -> std::io::Result<EventLoops> {
+    pub fn start(count: usize) -> std::io::Result<EventLoops> {
         let count = count.max(1);
-        let blocking_share = blocking_threads.div_ceil(count).max(1);
         let mut loops = Vec::with_capacity(count);
         for i in 0..count {
             let runtime = Builder::new_current_thread()
                 .enable_io()
                 .enable_time()
-                .max_blocking_threads(blocking_share)
-                .thread_name("shale-http-blocking")
+                // Unused: blocking calls go to the shared pool (module docs).
+                .max_blocking_threads(1)
                 .build()?;
             let handle = runtime.handle().clone();
             let (stop, stopped) = oneshot::channel::<()>();
@@ -63,6 +63,8 @@ impl EventLoops {
                     runtime.block_on(async {
                         let _ = stopped.await;
                     });
+                    // Bounded, should anything have spawned a blocking task here.
+                    runtime.shutdown_timeout(crate::server::SHUTDOWN_GRACE);
                 })?;
             loops.push(EventLoop {
                 handle,
@@ -135,7 +137,7 @@ mod tests {
 
     #[test]
     fn tasks_go_to_the_loops_in_turn_and_stop_ends_them() {
-        let loops = EventLoops::start(2, 3).unwrap();
+        let loops = EventLoops::start(2).unwrap();
         assert_eq!(loops.len(), 2);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (done, finished) = std::sync::mpsc::channel();

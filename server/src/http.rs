@@ -61,9 +61,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `x-amzn-RequestId` values.
     pub request_ids: RequestIds,
-    /// Whether item writes wait for a WAL sync (on disk): then they run on the blocking
-    /// pool, so a sync never holds an event-loop thread (see [`runs_inline`]).
-    pub writes_wait_for_sync: bool,
+    /// Whether item writes may block their thread (on disk: a WAL sync, the engine's
+    /// write stalls; `Storage::writes_may_block`): then they run on the blocking pool, so
+    /// they never hold an event loop (see [`runs_inline`]).
+    pub writes_may_block: bool,
     /// The server's limits.
     pub limits: ServerLimits,
     /// The open connections (the accept loop admits into it; `/metrics` reports it).
@@ -77,6 +78,11 @@ pub struct AppState {
     /// `--manual-clock`: the clock the engine and tables read, moved only by
     /// `POST /_shale/clock/advance?seconds=N` (see [`advance_clock`]).
     pub manual_clock: Option<shale_io::clock::ManualClock>,
+    /// The runtime whose blocking pool runs every call off the event loops: one pool of
+    /// [`ServerLimits::blocking_threads`] shared by all the loops, so a long call on one
+    /// loop's connection never queues another loop's calls behind it. `None`: the
+    /// current runtime's (in-process tests that serve on one runtime).
+    pub blocking: Option<tokio::runtime::Handle>,
 }
 
 /// The signature of [`dispatch::execute`].
@@ -99,12 +105,24 @@ impl AppState {
             db: Arc::clone(&storage.database),
             metrics: Metrics::new(),
             request_ids: RequestIds::new(request_id_seed),
-            writes_wait_for_sync: storage.writes_wait_for_sync(),
+            writes_may_block: storage.writes_may_block(),
             connections: Connections::new(&limits),
             engine_slots: Arc::new(Semaphore::new(limits.max_queued_engine_calls.max(1))),
             limits,
             execute: dispatch::execute,
             manual_clock: None,
+            blocking: None,
+        }
+    }
+
+    /// Runs `work` on the shared blocking pool ([`AppState::blocking`]).
+    pub fn spawn_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        match &self.blocking {
+            Some(pool) => pool.spawn_blocking(work),
+            None => tokio::task::spawn_blocking(work),
         }
     }
 
@@ -164,10 +182,11 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// - the body is at most [`MAX_INLINE_BODY_BYTES`], which bounds the JSON parsing;
 /// - the operation touches one item, only the catalog or nothing: GetItem, DescribeTable,
 ///   DescribeTimeToLive, DescribeLimits and DescribeEndpoints always, and
-///   PutItem/UpdateItem/DeleteItem only when nothing waits
-///   for a WAL sync (`writes_wait_for_sync` false: in memory). On disk those writes wait
-///   for an fdatasync (hundreds of µs, milliseconds behind a flush), so they never run
-///   inline.
+///   PutItem/UpdateItem/DeleteItem only when they cannot block (`writes_may_block`
+///   false: in memory). On disk those writes wait for an fdatasync (hundreds of µs,
+///   milliseconds behind a flush) with `--durability sync`, and in either mode for the
+///   engine's write slowdowns and stalls when compaction falls behind (up to minutes,
+///   which would freeze every connection on the loop), so they never run inline.
 ///
 /// On disk a GetItem stays inline. Its cost is bounded: the SSTables' index blocks and
 /// bloom filters are in memory, so one GetItem reads at most one data block from each
@@ -175,7 +194,8 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// miss is one pread of about 4 KB, from the page cache (µs) or the disk (about 25 µs on
 /// the development machine). Its response is at most one 400 KB item. That is the same
 /// order as the hand-off it saves. What is not bounded is a failing or stalled disk: then
-/// an event-loop thread waits for the pread, while tokio's other workers keep serving.
+/// an event loop waits for the pread, with its connections, while the other loops keep
+/// serving theirs.
 /// Queries, scans, batches, ListTables and the rest of the control plane never run inline;
 /// nor do the backup and point-in-time recovery operations: CreateBackup takes a backend
 /// checkpoint (on disk, a memtable flush and then the checkpoint's files), the restores
@@ -184,7 +204,7 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// in-memory catalog. Nor do exports and imports: ExportTableToPointInTime and
 /// ImportTable run to their end inside the call (a whole table written to or read from
 /// files), and their describes and lists read records from the backend.
-pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -> bool {
+pub fn runs_inline(op: Operation, body_len: usize, writes_may_block: bool) -> bool {
     if body_len > MAX_INLINE_BODY_BYTES {
         return false;
     }
@@ -194,7 +214,7 @@ pub fn runs_inline(op: Operation, body_len: usize, writes_wait_for_sync: bool) -
         | Operation::DescribeTimeToLive
         | Operation::DescribeLimits
         | Operation::DescribeEndpoints => true,
-        Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_wait_for_sync,
+        Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_may_block,
         _ => false,
     }
 }
@@ -232,13 +252,14 @@ pub async fn handle(
         (&Method::GET, "/metrics") => {
             // The backend's figures stat files (the history's disk use): off the event loop.
             let s = Arc::clone(&state);
-            match tokio::task::spawn_blocking(move || {
-                let mut text = s.metrics.render_with_backend(&s.db.backend().stats());
-                Metrics::render_gauges(&mut text, &s.server_gauges());
-                Metrics::render_capacity(&mut text, &s.db.capacity_views());
-                text
-            })
-            .await
+            match state
+                .spawn_blocking(move || {
+                    let mut text = s.metrics.render_with_backend(&s.db.backend().stats());
+                    Metrics::render_gauges(&mut text, &s.server_gauges());
+                    Metrics::render_capacity(&mut text, &s.db.capacity_views());
+                    text
+                })
+                .await
             {
                 Ok(text) => respond(StatusCode::OK, metrics::CONTENT_TYPE, text.into_bytes()),
                 Err(_) => respond(
@@ -279,7 +300,8 @@ fn endpoint_address(headers: &HeaderMap, local: Option<SocketAddr>) -> String {
 /// event loop, like `/metrics`.
 async fn debug_partitions(state: &Arc<AppState>) -> Response<Full<Bytes>> {
     let s = Arc::clone(state);
-    match tokio::task::spawn_blocking(move || serde_json::to_vec_pretty(&s.db.capacity_views()))
+    match state
+        .spawn_blocking(move || serde_json::to_vec_pretty(&s.db.capacity_views()))
         .await
     {
         Ok(Ok(body)) => respond(StatusCode::OK, "application/json", body),
@@ -491,7 +513,7 @@ async fn run_target(
         }
         Err(e) => return (op.name(), NO_TABLE.to_string(), Err(e)),
     };
-    if runs_inline(op, body.len(), state.writes_wait_for_sync) {
+    if runs_inline(op, body.len(), state.writes_may_block) {
         let outcome = execute_inline(state, op, &body, endpoint);
         (op.name(), outcome.table, outcome.result)
     } else {
@@ -532,7 +554,7 @@ async fn offload<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
     let permit = engine_slot(state).ok_or(Refused::QueueFull)?;
-    on_blocking_pool(permit, work).await
+    on_blocking_pool(state, permit, work).await
 }
 
 /// A place in the engine queue, if it has room.
@@ -542,10 +564,11 @@ fn engine_slot(state: &AppState) -> Option<OwnedSemaphorePermit> {
 
 /// Runs `work` on the blocking pool, holding `permit` until it is done.
 async fn on_blocking_pool<T: Send + 'static>(
+    state: &AppState,
     permit: OwnedSemaphorePermit,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
-    let task = tokio::task::spawn_blocking(move || {
+    let task = state.spawn_blocking(move || {
         let done = work();
         drop(permit);
         done
@@ -601,7 +624,7 @@ async fn respond_encoded(
             let compressed = content_coding::encode_body(coding, &body).ok();
             (body, compressed)
         };
-        match on_blocking_pool(permit, compressing).await {
+        match on_blocking_pool(state, permit, compressing).await {
             Ok(done) => done,
             // Compressing a buffer panicked (a bug), and the body went with the task.
             Err(refused) => {
@@ -794,7 +817,7 @@ mod tests {
     }
 
     #[test]
-    fn single_item_writes_run_inline_only_when_nothing_waits_for_a_sync() {
+    fn single_item_writes_run_inline_only_when_they_cannot_block() {
         for op in [
             Operation::PutItem,
             Operation::UpdateItem,
@@ -803,6 +826,30 @@ mod tests {
             assert!(runs_inline(op, SMALL, false), "{op:?} in memory");
             assert!(!runs_inline(op, SMALL, true), "{op:?} on disk");
         }
+    }
+
+    /// Off-loop calls go to the one pool `AppState::blocking` names, whichever runtime
+    /// (event loop) the request is served on.
+    #[test]
+    fn blocking_calls_run_on_the_shared_pool() {
+        let storage = Storage::open(&StorageMode::InMemory).expect("in-memory storage");
+        let pool = tokio::runtime::Builder::new_current_thread()
+            .thread_name("shared-pool")
+            .build()
+            .expect("a runtime");
+        let mut state = AppState::new(&storage, 0);
+        state.blocking = Some(pool.handle().clone());
+        let event_loop = tokio::runtime::Builder::new_current_thread()
+            .thread_name("a-loop")
+            .build()
+            .expect("a runtime");
+        let ran_on = event_loop.block_on(async {
+            state
+                .spawn_blocking(|| std::thread::current().name().map(str::to_owned))
+                .await
+                .expect("the task ran")
+        });
+        assert_eq!(ran_on.as_deref(), Some("shared-pool"));
     }
 
     #[test]
@@ -1054,7 +1101,7 @@ mod tests {
         assert!(runs_inline(
             Operation::GetItem,
             get.to_string().len(),
-            state.writes_wait_for_sync
+            state.writes_may_block
         ));
         let r = c
             .call("GetItem", &get)
@@ -1077,7 +1124,7 @@ mod tests {
         assert!(!runs_inline(
             Operation::Query,
             query.to_string().len(),
-            state.writes_wait_for_sync
+            state.writes_may_block
         ));
         let r = c.call("Query", &query).expect("an answer");
         assert_internal_server_error(&r, "Query");

@@ -119,20 +119,21 @@ fn capacity_options(config: &ServerConfig) -> Result<CapacityOptions, StartupErr
 /// [`RunError::Shutdown`] when the final engine sync/close fails (see [`exit_status`]).
 pub fn run(config: ServerConfig) -> Result<(), RunError> {
     // The acceptor: accepts, admits and hands connections to the event loops; also the
-    // signal handlers, and the blocking threads of startup and of the final close.
+    // signal handlers, and the one blocking pool every loop's off-loop calls share
+    // (`AppState::blocking`), with startup's and the final close's.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
-        .thread_name("shale-http-main")
+        .thread_name("shale-http-blocking")
+        .max_blocking_threads(config.limits.blocking_threads.max(1))
         .build()
         .map_err(StartupError::Runtime)?;
     let loop_count = match config.event_loops {
         0 => event_loops::default_count(),
         n => n,
     };
-    let loops = event_loops::EventLoops::start(loop_count, config.limits.blocking_threads)
-        .map_err(StartupError::Runtime)?;
-    runtime.block_on(async move {
+    let loops = event_loops::EventLoops::start(loop_count).map_err(StartupError::Runtime)?;
+    let outcome = runtime.block_on(async move {
         let on_synced_loss = if config.tolerate_wal_loss {
             OnSyncedLoss::DropAndReport
         } else {
@@ -158,6 +159,7 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         let shutdown = server::shutdown_signal().map_err(StartupError::Runtime)?;
         let mut state = AppState::with_limits(&storage, SystemClock.now_micros(), config.limits);
         state.manual_clock = manual_clock;
+        state.blocking = Some(tokio::runtime::Handle::current());
         let state = Arc::new(state);
         tracing::info!(%local, backend = storage.backend_name(), "listening");
         announce(local);
@@ -167,7 +169,12 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         close_storage(storage).await?;
         tracing::info!("engine closed");
         Ok(())
-    })
+    });
+    // A call the grace period gave up on may still run on the blocking pool (an export,
+    // a long scan): give it the grace period once more, then leave it (its thread ends
+    // with the process), so shutdown stays bounded.
+    runtime.shutdown_timeout(server::SHUTDOWN_GRACE);
+    outcome
 }
 
 /// Syncs and closes the engine on a blocking thread (it waits for background threads and

@@ -91,8 +91,6 @@ pub struct Storage {
     lsm: Option<Arc<Db>>,
     /// Where backups go (see [`Storage::backup_dir`]).
     backup_dir: Option<PathBuf>,
-    /// Whether an acknowledged write waits for a WAL sync.
-    writes_wait_for_sync: bool,
 }
 
 impl Storage {
@@ -143,7 +141,6 @@ impl Storage {
                 DatabaseOptions::default()
                     .with_capacity(capacity)
                     .with_clock(clock),
-                false,
             ),
             StorageMode::OnDisk(dir) => Self::open_lsm(
                 DbOptions::new(dir)
@@ -175,23 +172,19 @@ impl Storage {
             .with_clock(clock)
             .with_backup_dir(backup_dir(&dir))
             .with_export_dir(absolute(dir.join(EXPORT_DIR_NAME)));
-        let writes_wait_for_sync = matches!(options.durability, Durability::Sync);
         let db = Db::open(options).map_err(|source| StartupError::OpenStorage { dir, source })?;
         let db = Arc::new(db);
         Self::on_backend(
             Arc::clone(&db) as Arc<dyn Backend>,
             Some(db),
             database_options,
-            writes_wait_for_sync,
         )
     }
 
-    /// The table layer on `backend`; `writes_wait_for_sync` when it is the LSM in sync mode.
     fn on_backend(
         backend: Arc<dyn Backend>,
         lsm: Option<Arc<Db>>,
         options: DatabaseOptions,
-        writes_wait_for_sync: bool,
     ) -> Result<Storage, StartupError> {
         let backup_dir = options.backup_dir.clone();
         let database = match Database::open(Arc::clone(&backend), options) {
@@ -209,7 +202,6 @@ impl Storage {
             backend,
             lsm,
             backup_dir,
-            writes_wait_for_sync,
         })
     }
 
@@ -218,9 +210,12 @@ impl Storage {
         self.backup_dir.as_deref()
     }
 
-    /// Whether an acknowledged write waits for a WAL sync (the on-disk engine).
-    pub fn writes_wait_for_sync(&self) -> bool {
-        self.writes_wait_for_sync
+    /// Whether an item write may block its thread: on disk it waits for a WAL sync
+    /// (`--durability sync`), and in either durability mode for the engine's write
+    /// slowdowns and stalls when flushes and compactions fall behind (up to minutes). In
+    /// memory it never waits for more than an item lock.
+    pub fn writes_may_block(&self) -> bool {
+        self.lsm.is_some()
     }
 
     /// A short name of the backend ("memory", "lsm") for the startup log.
