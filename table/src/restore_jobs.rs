@@ -29,18 +29,17 @@ pub(crate) struct Progress {
     pub(crate) view: Option<Box<dyn ReadView>>,
     /// How this run fills the target, chosen at its first step.
     pub(crate) method: Option<Method>,
-    /// A rebuild's last source key copied; the next step resumes after it.
-    pub(crate) cursor: Option<Vec<u8>>,
-    /// Where a replay is.
-    pub(crate) replay: ReplayCursor,
+    /// Where the next step resumes.
+    pub(crate) cursor: Cursor,
     /// Items copied so far.
     pub(crate) items: u64,
 }
 
-/// Where a replay is: the range of its loads it is in (past the last: requeueing the GSI
-/// records), and the last source key loaded or requeued there.
+/// Where a restore is: for a replay, the range of its loads it is in (past the last:
+/// requeueing the GSI records); and the last source key copied, loaded or requeued there
+/// (a rebuild has one range, the items).
 #[derive(Debug, Default)]
-pub(crate) struct ReplayCursor {
+pub(crate) struct Cursor {
     pub(crate) range: usize,
     pub(crate) key: Option<Vec<u8>>,
 }

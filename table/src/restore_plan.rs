@@ -29,6 +29,7 @@ use std::collections::HashMap;
 
 use shale_engine::{BatchOp, KeyRanges};
 
+use crate::backup_records::SourceIndex;
 use crate::catalog::{IndexDef, TableDef};
 use crate::keys::{id_prefix, prefix_bounds, INDEX_QUEUE_ID};
 use crate::secondary_index::collection_size_prefix;
@@ -178,9 +179,6 @@ fn same_index(index: &IndexDef, source: &[IndexDef]) -> Option<u32> {
         })
         .map(|s| s.id)
 }
-
-/// One of the source's indexes a restore keeps, as its record names it.
-pub(crate) use crate::backup_records::SourceIndex;
 
 /// What a past view must hold for a restore of table `source_id` keeping `indexes` (as
 /// the source had them when the restore was asked for): the table's items, and, when it

@@ -3,6 +3,7 @@
 //! [`crate::restore_plan`]).
 
 use std::collections::HashMap;
+use std::ops::Bound;
 
 use shale_engine::{StorageError, WriteBatch};
 
@@ -10,7 +11,7 @@ use super::{RESTORE_ITEMS_PER_STEP, RESTORE_LOAD_BYTES_PER_STEP, RESTORE_LOAD_CH
 use crate::core::Core;
 use crate::error::Error;
 use crate::gsi_queue;
-use crate::keys::KeyRange;
+use crate::keys::{id_prefix, prefix_bounds, KeyRange, INDEX_QUEUE_ID};
 use crate::restore_plan::{rename_queue_ops, Rename};
 use shale_engine::Direction;
 
@@ -21,9 +22,10 @@ const REQUEUE_BATCH_BYTES: usize = 16 << 20;
 /// [`RESTORE_LOAD_BYTES_PER_STEP`] source entries (items, index entries or collection
 /// sizes) into the target, each as one bulk load: each entry's stored bytes under the
 /// target's ids (`rename`; a key's hash and encoding do not depend on the ids,
-/// `crate::keys`), exactly what the write path would store for it. A helper thread loads each chunk while this one scans the next, so the merge of
-/// the view's tables and the writing of the new table share the two cores (the copy
-/// part of a 1 GiB restore took 2.4–3.0 s so, against 2.9–3.5 s one chunk at a time).
+/// `crate::keys`), exactly what the write path would store for it. A helper thread loads
+/// each chunk while this one scans the next, so the merge of the view's tables and the
+/// writing of the new table share the two cores (the copy part of a 1 GiB restore took
+/// 2.4–3.0 s so, against 2.9–3.5 s one chunk at a time).
 /// Returns the items loaded, and whether the source is exhausted; `cursor` moves to the
 /// last source key loaded, also when a later chunk fails.
 pub(crate) fn load_step(
@@ -142,10 +144,9 @@ pub(crate) fn requeue_step(
     gsis: &HashMap<u32, u32>,
     cursor: &mut Option<Vec<u8>>,
 ) -> Result<bool, Error> {
-    let (start, end) =
-        crate::keys::prefix_bounds(&crate::keys::id_prefix(crate::keys::INDEX_QUEUE_ID));
+    let (start, end) = prefix_bounds(&id_prefix(INDEX_QUEUE_ID));
     let start = match cursor {
-        Some(k) => std::ops::Bound::Excluded(k.clone()),
+        Some(k) => Bound::Excluded(k.clone()),
         None => start,
     };
     let mut scanned = 0;

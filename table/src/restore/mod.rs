@@ -27,7 +27,7 @@ use crate::control;
 use crate::core::Core;
 use crate::error::Error;
 use crate::keys::{id_prefix, prefix_bounds};
-use crate::restore_jobs::{Progress, ReplayCursor, RestoreJob};
+use crate::restore_jobs::{Cursor, Progress, RestoreJob};
 use crate::restore_plan::{self as plan, Method, Rename};
 use crate::stored::decode_stored;
 use crate::write::{put_items, MAX_ITEMS_PER_WRITE};
@@ -200,31 +200,24 @@ fn step(
         .as_ref()
         .ok_or(Error::Internal(shale_engine::StorageError::Closed))?;
     let source_id = source_table_id(&record.source);
-    let method = match &job.method {
-        Some(m) => m.clone(),
-        None => {
-            let m = choose_method(core, record, view.as_ref(), source_id)?;
-            job.method = Some(m.clone());
-            m
+    if job.method.is_none() {
+        job.method = Some(choose_method(core, record, view.as_ref(), source_id)?);
+    }
+    let (items, done) = match &job.method {
+        Some(Method::Replay { loads, gsis }) => {
+            replay_step(core, view.as_ref(), loads, gsis, &mut job.cursor)?
         }
-    };
-    match method {
-        Method::Replay { loads, gsis } => {
-            replay_step(core, view.as_ref(), &loads, &gsis, &mut job.replay)
-        }
-        Method::Rebuild => rebuild_step(
+        _ => rebuild_step(
             core,
             record,
             view.as_ref(),
             source_id,
             resumed,
-            &mut job.cursor,
-        ),
-    }
-    .map(|(items, done)| {
-        job.items += items;
-        done
-    })
+            &mut job.cursor.key,
+        )?,
+    };
+    job.items += items;
+    Ok(done)
 }
 
 /// The method of `record`'s restore (see [`plan`]), chosen at its first step from the
@@ -294,7 +287,7 @@ fn replay_step(
     view: &dyn shale_engine::ReadView,
     loads: &[Rename],
     gsis: &std::collections::HashMap<u32, u32>,
-    at: &mut ReplayCursor,
+    at: &mut Cursor,
 ) -> Result<(u64, bool), Error> {
     let Some(&rename) = loads.get(at.range) else {
         return Ok((
