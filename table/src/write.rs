@@ -332,7 +332,7 @@ fn apply(
     let mut changes = Vec::with_capacity(writes.len());
     let mut errors: Vec<Option<Error>> = Vec::with_capacity(writes.len());
     for (write, at) in writes.into_iter().zip(located) {
-        match decide(core, write, at, claim.is_some()) {
+        match decide(core, write, at) {
             Ok(c) => {
                 changes.push(c);
                 errors.push(None);
@@ -342,6 +342,7 @@ fn apply(
         }
     }
     if errors.iter().any(Option::is_some) {
+        charge_cancelled_prepare(core, &changes);
         return Err(TxnFailure::Items(errors));
     }
     let mut batch = WriteBatch::new();
@@ -475,12 +476,7 @@ fn check_distinct(located: &[Located]) -> Result<(), Error> {
 }
 
 /// Step 3 for one item: read, mutate, validate.
-fn decide<'a>(
-    core: &Core,
-    write: ItemWrite<'a>,
-    at: Located,
-    transactional: bool,
-) -> Result<Change<'a>, Error> {
+fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'a>, Error> {
     let stored = if at.read_old {
         core.backend.get(&at.item_key, None)?
     } else {
@@ -494,8 +490,8 @@ fn decide<'a>(
     let new = match (write.mutation)(old.as_ref()) {
         Ok(new) => new,
         Err(e @ Error::ConditionalCheckFailed { .. }) => {
-            if charged && !transactional {
-                charge_failed_condition(core, write.def, &at.item_key, old.as_ref());
+            if charged {
+                charge_unwritten(core, write.def, &at.item_key, old.as_ref());
             }
             return Err(e);
         }
@@ -532,12 +528,27 @@ fn decide<'a>(
     })
 }
 
+/// A cancelled transaction still consumes write capacity for the prepare phase it ran:
+/// DynamoDB "performs two underlying reads or writes of every item in the transaction:
+/// one to prepare the transaction and one to commit the transaction" (developer guide,
+/// capacity management for transactions), and a cancelled one never commits. The
+/// developer guide says nothing more about cancelled transactions, so Shale charges
+/// each item its prepare, one write of the item as it is (see [`charge_unwritten`]):
+/// the items whose condition failed in [`decide`], and here the ones that passed. A
+/// transaction refused whole (a conflict, a throttle) prepared nothing and pays nothing.
+fn charge_cancelled_prepare(core: &Core, prepared: &[Change<'_>]) {
+    for c in prepared.iter().filter(|c| c.charged) {
+        charge_unwritten(core, c.def, &c.item_key, c.old.as_ref());
+    }
+}
+
 /// A conditional write whose condition failed still consumes write capacity, as in
 /// DynamoDB: "the amount consumed is dependent on the size of the existing item (or a
-/// minimum of 1)" (developer guide, condition expressions). It is charged to the item's
-/// table partition after the fact, into debt if need be; nothing is refused for it.
-/// (Transactions are charged as a whole elsewhere.)
-fn charge_failed_condition(core: &Core, def: &TableDef, item_key: &[u8], old: Option<&Item>) {
+/// minimum of 1)" (developer guide, condition expressions); so does each item of a
+/// cancelled transaction's prepare phase ([`charge_cancelled_prepare`]). It is charged
+/// to the item's table partition after the fact, into debt if need be; nothing is
+/// refused for it.
+fn charge_unwritten(core: &Core, def: &TableDef, item_key: &[u8], old: Option<&Item>) {
     let admission = &core.admission;
     if !admission.enforcing() {
         return;

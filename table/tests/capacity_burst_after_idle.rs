@@ -196,3 +196,62 @@ fn a_failed_conditional_write_consumes_the_existing_items_units() {
     assert_eq!(e.exception_name(), "ConditionalCheckFailedException");
     assert_eq!(consumed(&db), 7.0, "a minimum of 1 when there is no item");
 }
+
+#[test]
+fn a_cancelled_transaction_consumes_its_prepare_phase() {
+    let (clock, db) = setup();
+    clock.advance_secs(100); // 500 units of credit
+    let big = "x".repeat(2_900); // a ~3 KB item: 3 WCU
+    db.put_item(shale_table::PutItemInput {
+        table_name: "Bursty".into(),
+        item: item(&[("pk", s("big")), ("v", s(&big))]),
+        ..Default::default()
+    })
+    .unwrap();
+    let consumed = |db: &shale_table::Database| {
+        db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
+            .write
+            .consumed_units
+    };
+    assert_eq!(consumed(&db), 3.0);
+    // A put of a new item (prepare: 1, there is no item yet), an update of the big
+    // item (prepare: 3) and a check that fails on an absent item (1).
+    let e = transact(
+        &db,
+        vec![
+            tx_put("Bursty", item(&[("pk", s("new"))])),
+            tx_update(
+                "Bursty",
+                item(&[("pk", s("big"))]),
+                "SET n = :one",
+                None,
+                &[(":one", n("1"))],
+            ),
+            tx_check(
+                "Bursty",
+                item(&[("pk", s("absent"))]),
+                "attribute_exists(pk)",
+                &[],
+            ),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        reason_codes(&e),
+        ["None", "None", "ConditionalCheckFailed"],
+        "{e}"
+    );
+    assert_eq!(consumed(&db), 3.0 + 1.0 + 3.0 + 1.0);
+    // A transaction refused whole before its prepare (two actions on one item) pays
+    // nothing.
+    let e = transact(
+        &db,
+        vec![
+            tx_put("Bursty", item(&[("pk", s("twice"))])),
+            tx_delete("Bursty", item(&[("pk", s("twice"))])),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.exception_name(), "ValidationException");
+    assert_eq!(consumed(&db), 8.0);
+}
