@@ -62,6 +62,11 @@ OPTIONS:
                          second whatever its table's capacity, and hot partitions are
                          split for heat each minute, as DynamoDB's are. Default off:
                          bursts at one key are limited only by the table's capacity
+    --table-max-units <N>
+                         the most read and write units a table or GSI may provision
+                         or take as an on-demand maximum (default 40000, DynamoDB's
+                         default quota; CreateTable and UpdateTable refuse more with
+                         LimitExceededException, and DescribeLimits reports it)
     --auto-scaling <FILE>
                          scale provisioned tables' throughput by target tracking,
                          with the policies in FILE (JSON, by table name; see
@@ -138,6 +143,9 @@ pub struct ServerConfig {
     /// `--auto-scaling FILE`: auto scaling policies by table name
     /// (`crate::auto_scaling_config`).
     pub auto_scaling_file: Option<PathBuf>,
+    /// `--table-max-units N`: the per-table quota of read and of write units
+    /// (`CapacityOptions::table_max_read_units`).
+    pub table_max_units: u64,
     /// `--manual-clock`: the engine's and tables' time moves only when a test advances it.
     pub manual_clock: bool,
     /// `--event-loops N`: threads serving connections, each a single-threaded runtime
@@ -173,6 +181,7 @@ impl Default for ServerConfig {
             on_demand_scaling: false,
             partition_limits: false,
             auto_scaling_file: None,
+            table_max_units: shale_table::capacity::DEFAULT_TABLE_MAX_READ_UNITS,
             manual_clock: false,
             event_loops: 0,
             durability: WriteDurability::Sync,
@@ -274,6 +283,7 @@ enum Flag {
     OnDemandScaling,
     PartitionLimits,
     AutoScaling,
+    TableMaxUnits,
     ManualClock,
     EventLoops,
     Durability,
@@ -302,6 +312,7 @@ impl Flag {
             "--on-demand-scaling" => Flag::OnDemandScaling,
             "--partition-limits" => Flag::PartitionLimits,
             "--auto-scaling" => Flag::AutoScaling,
+            "--table-max-units" => Flag::TableMaxUnits,
             "--manual-clock" => Flag::ManualClock,
             "--event-loops" => Flag::EventLoops,
             "--durability" => Flag::Durability,
@@ -427,6 +438,13 @@ where
             Flag::PartitionLimits => {
                 config.partition_limits = on_off(&name, &value)?;
             }
+            Flag::TableMaxUnits => {
+                let units: u64 = parse_value(&name, &value, TABLE_MAX_UNITS_EXPECTED)?;
+                if !(1..=MAX_TABLE_UNITS).contains(&units) {
+                    return Err(invalid_value(name, &value, TABLE_MAX_UNITS_EXPECTED));
+                }
+                config.table_max_units = units;
+            }
             Flag::AutoScaling => {
                 if value.is_empty() {
                     return Err(invalid_value(name, &value, "a file path"));
@@ -480,6 +498,11 @@ fn parse_count(flag: &str, value: &OsStr) -> Result<usize, CliError> {
         Err(invalid_value(flag.to_string(), value, COUNT_EXPECTED))
     }
 }
+
+/// What `--table-max-units` takes.
+const TABLE_MAX_UNITS_EXPECTED: &str = "a whole number of units from 1 to 1000000000000";
+/// Most `--table-max-units`: DynamoDB's bound on ProvisionedThroughput's members.
+const MAX_TABLE_UNITS: u64 = 1_000_000_000_000;
 
 /// What `--durability` takes.
 const DURABILITY_EXPECTED: &str = "sync or buffered";
@@ -671,6 +694,21 @@ mod tests {
             parse_args(["--capacity"]),
             Err(CliError::MissingValue { .. })
         ));
+    }
+
+    #[test]
+    fn the_table_quota_is_dynamodbs_unless_raised() {
+        assert_eq!(serve(&[]).table_max_units, 40_000);
+        assert_eq!(
+            serve(&["--table-max-units", "1000000"]).table_max_units,
+            1_000_000
+        );
+        for bad in ["0", "-5", "1000000000001", "lots"] {
+            assert!(matches!(
+                parse_args(["--table-max-units", bad]),
+                Err(CliError::InvalidValue { .. })
+            ));
+        }
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub fn execute(db: &Database, op: Operation, body: &[u8], endpoint: &str) -> Out
         }),
         Operation::GetRecords => run(op, body, |i: GetRecordsInput| db.get_records(i)),
         Operation::DescribeLimits => run(op, body, |i: DescribeLimitsInput| {
-            Ok(endpoint_info::describe_limits(i))
+            Ok(endpoint_info::describe_limits(i, db.table_max_units()))
         }),
         Operation::DescribeEndpoints => run(op, body, |i: DescribeEndpointsInput| {
             Ok(endpoint_info::describe_endpoints(i, endpoint))

@@ -1,10 +1,9 @@
 //! DescribeLimits and DescribeEndpoints: what the server says about itself rather than
 //! about a table. Neither touches the engine.
 //!
-//! It is not: enforcement. Shale refuses no CreateTable or UpdateTable for asking more
-//! throughput than [`DescribeLimitsOutput`] reports (DynamoDB would, with a
-//! LimitExceededException); the figures tell tools (capacity planners, auto scaling
-//! simulators, the SDKs' own checks) what a DynamoDB account would allow.
+//! The table maxima are the ones CreateTable and UpdateTable enforce
+//! (`CapacityOptions::table_max_read_units`, `--table-max-units`). The account maxima
+//! are reported, not enforced: Shale does not sum throughput across tables.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,18 +12,12 @@ use serde::{Deserialize, Serialize};
 pub const ACCOUNT_MAX_READ_CAPACITY_UNITS: u64 = 80_000;
 /// Write capacity units one account may provision: DynamoDB's default quota.
 pub const ACCOUNT_MAX_WRITE_CAPACITY_UNITS: u64 = 80_000;
-/// Read capacity units one table or GSI may provision: DynamoDB's default quota. Shale's
-/// capacity model is sized on it: at 3,000 RCU per partition
-/// (`shale_table::capacity::DEFAULT_PARTITION_READ_UNITS_MAX`), with the write maximum
-/// below, a table at both maxima gets 54 partitions, far inside the model's bound of 4,096
-/// per table or index.
-pub const TABLE_MAX_READ_CAPACITY_UNITS: u64 = 40_000;
-/// Write capacity units one table or GSI may provision: DynamoDB's default quota (40
-/// partitions' worth at 1,000 WCU each).
-pub const TABLE_MAX_WRITE_CAPACITY_UNITS: u64 = 40_000;
-// An account holds at least one table at the table maxima.
-const _: () = assert!(ACCOUNT_MAX_READ_CAPACITY_UNITS >= TABLE_MAX_READ_CAPACITY_UNITS);
-const _: () = assert!(ACCOUNT_MAX_WRITE_CAPACITY_UNITS >= TABLE_MAX_WRITE_CAPACITY_UNITS);
+// The account maxima hold at least one table at DynamoDB's default table maxima.
+const _: () =
+    assert!(ACCOUNT_MAX_READ_CAPACITY_UNITS >= shale_table::capacity::DEFAULT_TABLE_MAX_READ_UNITS);
+const _: () = assert!(
+    ACCOUNT_MAX_WRITE_CAPACITY_UNITS >= shale_table::capacity::DEFAULT_TABLE_MAX_WRITE_UNITS
+);
 
 /// How long an SDK may cache the DescribeEndpoints answer, in minutes: DynamoDB's value,
 /// one day.
@@ -43,19 +36,22 @@ pub struct DescribeLimitsOutput {
     pub account_max_read_capacity_units: u64,
     /// [`ACCOUNT_MAX_WRITE_CAPACITY_UNITS`].
     pub account_max_write_capacity_units: u64,
-    /// [`TABLE_MAX_READ_CAPACITY_UNITS`].
+    /// The table layer's per-table read quota.
     pub table_max_read_capacity_units: u64,
-    /// [`TABLE_MAX_WRITE_CAPACITY_UNITS`].
+    /// The table layer's per-table write quota.
     pub table_max_write_capacity_units: u64,
 }
 
-/// The limits this server reports.
-pub fn describe_limits(_input: DescribeLimitsInput) -> DescribeLimitsOutput {
+/// The limits this server reports, with `table_max` the table layer's per-table quotas
+/// (read, write). An account holds at least one table at them, so a raised table quota
+/// raises the account's with it.
+pub fn describe_limits(_input: DescribeLimitsInput, table_max: (u64, u64)) -> DescribeLimitsOutput {
+    let (read, write) = table_max;
     DescribeLimitsOutput {
-        account_max_read_capacity_units: ACCOUNT_MAX_READ_CAPACITY_UNITS,
-        account_max_write_capacity_units: ACCOUNT_MAX_WRITE_CAPACITY_UNITS,
-        table_max_read_capacity_units: TABLE_MAX_READ_CAPACITY_UNITS,
-        table_max_write_capacity_units: TABLE_MAX_WRITE_CAPACITY_UNITS,
+        account_max_read_capacity_units: ACCOUNT_MAX_READ_CAPACITY_UNITS.max(read),
+        account_max_write_capacity_units: ACCOUNT_MAX_WRITE_CAPACITY_UNITS.max(write),
+        table_max_read_capacity_units: read,
+        table_max_write_capacity_units: write,
     }
 }
 
@@ -105,9 +101,13 @@ pub fn describe_endpoints(
 mod tests {
     use super::*;
 
+    use shale_table::capacity::{DEFAULT_TABLE_MAX_READ_UNITS, DEFAULT_TABLE_MAX_WRITE_UNITS};
+
     #[test]
     fn limits_are_dynamodbs_default_quotas() {
-        let v = serde_json::to_value(describe_limits(DescribeLimitsInput {})).expect("JSON");
+        let defaults = (DEFAULT_TABLE_MAX_READ_UNITS, DEFAULT_TABLE_MAX_WRITE_UNITS);
+        let v =
+            serde_json::to_value(describe_limits(DescribeLimitsInput {}, defaults)).expect("JSON");
         assert_eq!(
             v,
             serde_json::json!({
@@ -119,14 +119,24 @@ mod tests {
         );
     }
 
-    /// The table maxima fit the capacity model comfortably, in its own arithmetic.
+    #[test]
+    fn a_raised_table_quota_is_reported_and_raises_the_accounts() {
+        let out = describe_limits(DescribeLimitsInput {}, (100_000, 50_000));
+        assert_eq!(out.table_max_read_capacity_units, 100_000);
+        assert_eq!(out.table_max_write_capacity_units, 50_000);
+        assert_eq!(out.account_max_read_capacity_units, 100_000);
+        assert_eq!(out.account_max_write_capacity_units, 80_000);
+    }
+
+    /// The default table maxima fit the capacity model comfortably (54 partitions at
+    /// both, against its bound of 4,096 per table or index), in its own arithmetic.
     #[test]
     fn the_table_maxima_fit_the_partition_model() {
         use shale_table::capacity::{
             DEFAULT_PARTITION_READ_UNITS_MAX as READ, DEFAULT_PARTITION_WRITE_UNITS_MAX as WRITE,
         };
-        let partitions = TABLE_MAX_READ_CAPACITY_UNITS.div_ceil(READ)
-            + TABLE_MAX_WRITE_CAPACITY_UNITS.div_ceil(WRITE);
+        let partitions = DEFAULT_TABLE_MAX_READ_UNITS.div_ceil(READ)
+            + DEFAULT_TABLE_MAX_WRITE_UNITS.div_ceil(WRITE);
         assert!(partitions <= 54, "{partitions}");
     }
 

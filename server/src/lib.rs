@@ -90,7 +90,8 @@ pub fn exit_status(outcome: &Result<(), RunError>) -> u8 {
 }
 
 /// The table layer's capacity options from the command line (`--capacity`,
-/// `--on-demand-scaling`, `--partition-limits`, `--auto-scaling FILE`).
+/// `--on-demand-scaling`, `--partition-limits`, `--table-max-units`, `--auto-scaling
+/// FILE`).
 ///
 /// # Errors
 /// [`StartupError::AutoScaling`] when the auto scaling file cannot be used.
@@ -98,7 +99,8 @@ fn capacity_options(config: &ServerConfig) -> Result<CapacityOptions, StartupErr
     let mut capacity = CapacityOptions::default()
         .with_enforcement(config.capacity_enforcement)
         .with_on_demand_scaling(config.on_demand_scaling)
-        .with_partition_limits(config.partition_limits);
+        .with_partition_limits(config.partition_limits)
+        .with_table_max_units(config.table_max_units, config.table_max_units);
     if let Some(path) = &config.auto_scaling_file {
         for (table, policy) in auto_scaling_config::load(path)? {
             capacity = capacity.with_auto_scaling(table, policy);

@@ -816,11 +816,27 @@ pub fn throughput_for(
                     field: "writeCapacityUnits",
                     value: t.write_capacity_units,
                 }),
+                (false, false) if t.read_capacity_units > MAX_PROVISIONED_UNITS => {
+                    Err(ThroughputError::OutOfBounds {
+                        member: "ReadCapacityUnits",
+                        value: t.read_capacity_units,
+                    })
+                }
+                (false, false) if t.write_capacity_units > MAX_PROVISIONED_UNITS => {
+                    Err(ThroughputError::OutOfBounds {
+                        member: "WriteCapacityUnits",
+                        value: t.write_capacity_units,
+                    })
+                }
                 (false, false) => Ok(Some(t)),
             }
         }
     }
 }
+
+/// The most units ProvisionedThroughput's members accept before any quota: DynamoDB's
+/// bound, 10^12 (dynalite's validations, recorded against DynamoDB).
+const MAX_PROVISIONED_UNITS: i64 = 1_000_000_000_000;
 
 /// Checks that every attribute definition is used by some key, and none is defined twice.
 ///

@@ -90,6 +90,7 @@ pub(crate) fn create_table(
 ) -> Result<CreateTableOutput, Error> {
     let tags = input.tags.take().unwrap_or_default();
     let new = validate_create(input)?;
+    Quota::of(core).check_new_table(&new)?;
     // Checked before any lock, with a placeholder id (the real one is known below).
     tag_records::record_of(0, &tags)?;
     let mut cat = core.catalog.write();
@@ -202,9 +203,12 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
             defs,
             mode,
         )?;
-        // A GSI's own maxima mean something only on demand, as the table's.
-        new.on_demand_throughput = check_on_demand_throughput(*on_demand_throughput)?
-            .filter(|_| mode == BillingMode::PayPerRequest);
+        new.on_demand_throughput = check_on_demand_throughput(
+            *on_demand_throughput,
+            mode,
+            Some(index_name),
+            OnCreate(true),
+        )?;
         gsis.push(new);
     }
     check_definitions_used(
@@ -223,9 +227,12 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
         gsis,
         stream: input.stream_specification,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
-        // A maximum means something only on demand (DynamoDB ignores it otherwise).
-        on_demand_throughput: check_on_demand_throughput(input.on_demand_throughput)?
-            .filter(|_| mode == BillingMode::PayPerRequest),
+        on_demand_throughput: check_on_demand_throughput(
+            input.on_demand_throughput,
+            mode,
+            None,
+            OnCreate(true),
+        )?,
         table_class: input.table_class,
         sse_kms_key: input.sse_specification.and_then(sse_kms_key),
     })
@@ -470,6 +477,7 @@ pub(crate) fn update_table(
     check_active(&old)?;
     let mut def = (*old).clone();
     let mut batch = WriteBatch::new();
+    let quota = Quota::of(core);
     if input.billing_mode.is_some() || input.provisioned_throughput.is_some() {
         change_billing(
             &mut def,
@@ -477,6 +485,9 @@ pub(crate) fn update_table(
             input.provisioned_throughput,
             core.opts.clock.now_micros(),
         )?;
+        if input.provisioned_throughput.is_some() {
+            quota.check_provisioned(def.throughput, None)?;
+        }
     }
     if let Some(spec) = input.stream_specification {
         streams::apply_specification(core, &mut def, spec, &mut batch)?;
@@ -489,16 +500,22 @@ pub(crate) fn update_table(
         def.settings.sse_kms_key = sse_kms_key(sse);
     }
     set_deletion_protection(&mut def, input.deletion_protection_enabled);
-    set_on_demand_throughput(
-        &mut def,
-        check_on_demand_throughput(input.on_demand_throughput)?,
-    );
+    let on_demand = check_on_demand_throughput(
+        input.on_demand_throughput,
+        def.billing_mode,
+        None,
+        OnCreate(false),
+    )?;
+    quota.check_on_demand(on_demand, None)?;
+    set_on_demand_throughput(&mut def, on_demand);
     let mut dropped_index = None;
     if let Some(u) = index_update {
         let new_defs = input.attribute_definitions.as_deref().unwrap_or_default();
         match (u.create, u.update, u.delete) {
-            (Some(c), None, None) => create_gsi(&mut cat, &mut def, c, new_defs, &mut batch)?,
-            (None, Some(up), None) => update_gsi_throughput(&mut def, up, now)?,
+            (Some(c), None, None) => {
+                create_gsi(&mut cat, &mut def, c, new_defs, &quota, &mut batch)?;
+            }
+            (None, Some(up), None) => update_gsi_throughput(&mut def, up, &quota, now)?,
             (None, None, Some(del)) => dropped_index = Some(delete_gsi(&mut def, del, &mut batch)?),
             _ => return Err(ValidationError::IndexUpdate(IndexUpdateError::NoAction).into()),
         }
@@ -696,32 +713,155 @@ fn sse_kms_key(spec: SseSpecification) -> Option<Option<String>> {
         .then_some(spec.kms_master_key_id)
 }
 
-/// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept
-/// only while the table is on demand.
-/// OnDemandThroughput's maxima must be positive, or -1 to clear one (DynamoDB: 0 and
-/// -2 are ValidationException, ack-api-quirks DDB-TABLE-051/-178).
+/// Whether a check runs for CreateTable (true) or UpdateTable: DynamoDB words some
+/// errors differently in each.
+#[derive(Debug, Clone, Copy)]
+struct OnCreate(bool);
+
+/// OnDemandThroughput may be given only for an on-demand table (`mode`, the billing mode
+/// the request leaves the table in), and its maxima must be positive, or -1 to clear one
+/// (DynamoDB: 0 and -2 are ValidationException, ack-api-quirks DDB-TABLE-051/-178).
 ///
 /// # Errors
-/// ValidationException naming the first member out of range (reads first).
+/// ValidationException naming the first member given on a PROVISIONED table, or the
+/// first out of range (reads first).
 fn check_on_demand_throughput(
     given: Option<OnDemandThroughput>,
+    mode: BillingMode,
+    index: Option<&str>,
+    on_create: OnCreate,
 ) -> Result<Option<OnDemandThroughput>, Error> {
-    if let Some(g) = &given {
-        for (member, value) in [
-            ("MaxReadRequestUnits", g.max_read_request_units),
-            ("MaxWriteRequestUnits", g.max_write_request_units),
-        ] {
-            if value.is_some_and(|v| v < 1 && v != -1) {
-                return Err(
-                    ValidationError::Throughput(ThroughputError::OnDemandOutOfRange { member })
-                        .into(),
-                );
-            }
+    let Some(g) = &given else {
+        return Ok(None);
+    };
+    let members = [
+        ("MaxReadRequestUnits", g.max_read_request_units),
+        ("MaxWriteRequestUnits", g.max_write_request_units),
+    ];
+    if mode == BillingMode::Provisioned {
+        if let Some((member, _)) = members.iter().find(|(_, v)| v.is_some()) {
+            return Err(
+                ValidationError::Throughput(ThroughputError::OnDemandOnProvisioned {
+                    member,
+                    index: index.map(str::to_owned),
+                    on_create: on_create.0,
+                })
+                .into(),
+            );
+        }
+    }
+    for (member, value) in members {
+        if value.is_some_and(|v| v < 1 && v != -1) {
+            return Err(
+                ValidationError::Throughput(ThroughputError::OnDemandOutOfRange { member }).into(),
+            );
         }
     }
     Ok(given)
 }
 
+/// The per-table quotas (`CapacityOptions::table_max_read_units` and `_write_units`)
+/// and the region their errors name. A GSI has the same quotas as its table.
+struct Quota<'a> {
+    read: u64,
+    write: u64,
+    region: &'a str,
+}
+
+impl<'a> Quota<'a> {
+    fn of(core: &'a Core) -> Quota<'a> {
+        let c = &core.opts.capacity;
+        Quota {
+            read: c.table_max_read_units,
+            write: c.table_max_write_units,
+            region: &core.opts.region,
+        }
+    }
+
+    /// A new table's throughput or on-demand maxima, then each GSI's.
+    ///
+    /// # Errors
+    /// As [`Quota::check_provisioned`] and [`Quota::check_on_demand`].
+    fn check_new_table(&self, new: &NewTable) -> Result<(), Error> {
+        self.check_provisioned(new.throughput, None)?;
+        self.check_on_demand(new.on_demand_throughput, None)?;
+        for g in &new.gsis {
+            self.check_provisioned(g.throughput, Some(&g.name))?;
+            self.check_on_demand(g.on_demand_throughput, Some(&g.name))?;
+        }
+        Ok(())
+    }
+
+    /// Provisioned units within the quota, reads first.
+    ///
+    /// # Errors
+    /// LimitExceededException ([`Error::ThroughputAboveMaximum`]).
+    fn check_provisioned(
+        &self,
+        t: Option<ProvisionedThroughput>,
+        index: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(t) = t else {
+            return Ok(());
+        };
+        for (member, value, maximum) in [
+            ("ReadCapacityUnits", t.read_capacity_units, self.read),
+            ("WriteCapacityUnits", t.write_capacity_units, self.write),
+        ] {
+            if u64::try_from(value).is_ok_and(|v| v > maximum) {
+                return Err(Error::ThroughputAboveMaximum {
+                    member,
+                    value,
+                    index: index.map(str::to_owned),
+                    region: self.region.to_owned(),
+                    maximum,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// On-demand maxima within the quota, reads first (-1, no maximum, always is).
+    ///
+    /// # Errors
+    /// LimitExceededException ([`Error::OnDemandAboveMaximum`]).
+    fn check_on_demand(
+        &self,
+        t: Option<OnDemandThroughput>,
+        index: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(t) = t else {
+            return Ok(());
+        };
+        for (member, quota, value, maximum) in [
+            (
+                "MaxReadRequestUnits",
+                "TableMaxReadCapacityUnits",
+                t.max_read_request_units,
+                self.read,
+            ),
+            (
+                "MaxWriteRequestUnits",
+                "TableMaxWriteCapacityUnits",
+                t.max_write_request_units,
+                self.write,
+            ),
+        ] {
+            if value.is_some_and(|v| u64::try_from(v).is_ok_and(|v| v > maximum)) {
+                return Err(Error::OnDemandAboveMaximum {
+                    member,
+                    quota,
+                    index: index.map(str::to_owned),
+                    region: self.region.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// OnDemandThroughput: each maximum given replaces the old one (`-1` removes it); kept
+/// only while the table is on demand.
 fn set_on_demand_throughput(def: &mut TableDef, given: Option<OnDemandThroughput>) {
     if def.billing_mode != BillingMode::PayPerRequest {
         def.on_demand_throughput = None;
@@ -764,6 +904,7 @@ fn create_gsi(
     def: &mut TableDef,
     c: CreateGlobalSecondaryIndexAction,
     new_defs: &[AttributeDefinition],
+    quota: &Quota<'_>,
     batch: &mut WriteBatch,
 ) -> Result<(), Error> {
     validate_name("indexName", &c.index_name)?;
@@ -793,9 +934,14 @@ fn create_gsi(
         &defs,
         def.billing_mode,
     )?;
-    // As CreateTable's GSIs: maxima mean something only on demand.
-    new.on_demand_throughput = check_on_demand_throughput(c.on_demand_throughput)?
-        .filter(|_| def.billing_mode == BillingMode::PayPerRequest);
+    new.on_demand_throughput = check_on_demand_throughput(
+        c.on_demand_throughput,
+        def.billing_mode,
+        Some(&c.index_name),
+        OnCreate(false),
+    )?;
+    quota.check_provisioned(new.throughput, Some(&c.index_name))?;
+    quota.check_on_demand(new.on_demand_throughput, Some(&c.index_name))?;
     let id = allocate_ids(cat, 1, batch)?[0];
     def.gsis.push(new.with_id(id, IndexStatus::Creating));
     def.attribute_definitions = defs;
@@ -808,6 +954,7 @@ fn create_gsi(
 fn update_gsi_throughput(
     def: &mut TableDef,
     up: UpdateGlobalSecondaryIndexAction,
+    quota: &Quota<'_>,
     now_micros: u64,
 ) -> Result<(), Error> {
     let provisioned = def.billing_mode == BillingMode::Provisioned;
@@ -819,18 +966,29 @@ fn update_gsi_throughput(
         });
     };
     if provisioned {
+        check_on_demand_throughput(
+            up.on_demand_throughput,
+            BillingMode::Provisioned,
+            Some(&up.index_name),
+            OnCreate(false),
+        )?;
         let new = throughput_for(BillingMode::Provisioned, up.provisioned_throughput)
             .map_err(ValidationError::Throughput)?;
+        quota.check_provisioned(new, Some(&up.index_name))?;
         if let (Some(new), Some(old)) = (new, g.throughput) {
             // A GSI has a decrease budget of its own (ack-api-quirks DDB-TABLE-152).
             record_change(&table_name, old, new, &mut g.changes, now_micros)?;
         }
         g.throughput = new;
     } else {
-        merge_on_demand_throughput(
-            &mut g.on_demand_throughput,
-            check_on_demand_throughput(up.on_demand_throughput)?,
-        );
+        let given = check_on_demand_throughput(
+            up.on_demand_throughput,
+            BillingMode::PayPerRequest,
+            Some(&up.index_name),
+            OnCreate(false),
+        )?;
+        quota.check_on_demand(given, Some(&up.index_name))?;
+        merge_on_demand_throughput(&mut g.on_demand_throughput, given);
     }
     Ok(())
 }

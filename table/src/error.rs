@@ -597,7 +597,7 @@ pub enum SegmentError {
 }
 
 /// ProvisionedThroughput inconsistent with the billing mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ThroughputError {
     /// PROVISIONED without ProvisionedThroughput.
@@ -630,6 +630,30 @@ pub enum ThroughputError {
         /// "MaxReadRequestUnits" / "MaxWriteRequestUnits".
         member: &'static str,
     },
+    /// Units above 10^12: DynamoDB's bound on the member, checked after the lower bound
+    /// and the billing mode, reads first (dynalite's `validations/createTable.js` and
+    /// `updateTable.js`, recorded against DynamoDB).
+    #[error("Given value {value} for {member} is out of bounds")]
+    OutOfBounds {
+        /// "ReadCapacityUnits" / "WriteCapacityUnits".
+        member: &'static str,
+        /// The value given.
+        value: i64,
+    },
+    /// OnDemandThroughput given for a PROVISIONED table (or for a GSI of one). DynamoDB's
+    /// two wordings, as the ack-api-quirks catalogue recorded them: CreateTable's
+    /// (DDB-TABLE-038/-128: "when table BillingMode", a final period) and UpdateTable's
+    /// (DDB-TABLE-059/-153: "when the table BillingMode", no period); an index is named
+    /// as "for index: <name>" on CreateTable and "for index : <name>" on UpdateTable.
+    #[error("One or more parameter values were invalid: {member} for OnDemandThroughput {}cannot be specified when {}", on_demand_index_words(.index.as_deref(), *.on_create), if *.on_create { "table BillingMode is PROVISIONED." } else { "the table BillingMode is PROVISIONED" })]
+    OnDemandOnProvisioned {
+        /// "MaxReadRequestUnits" / "MaxWriteRequestUnits".
+        member: &'static str,
+        /// The GSI, when the maximum was given for one.
+        index: Option<String>,
+        /// CreateTable (true) or UpdateTable.
+        on_create: bool,
+    },
     /// Both units below 1: DynamoDB's two errors, writes first.
     #[error("2 validation errors detected: Value '{write}' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '{read}' at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1")]
     BothBelowOne {
@@ -638,6 +662,16 @@ pub enum ThroughputError {
         /// WriteCapacityUnits given.
         write: i64,
     },
+}
+
+/// "for index: g " (CreateTable) or "for index : g " (UpdateTable), or nothing for the
+/// table: how [`ThroughputError::OnDemandOnProvisioned`] names an index.
+fn on_demand_index_words(index: Option<&str>, on_create: bool) -> String {
+    match index {
+        Some(i) if on_create => format!("for index: {i} "),
+        Some(i) => format!("for index : {i} "),
+        None => String::new(),
+    }
 }
 
 /// Invalid GlobalSecondaryIndexUpdates.
@@ -1008,6 +1042,41 @@ pub enum Error {
         /// Its value.
         limit: u64,
     },
+    /// LimitExceededException: provisioned units above the per-table (or per-index)
+    /// maximum (`CapacityOptions::table_max_read_units` and `_write_units`; DynamoDB's
+    /// default quota is 40,000 each). The table's text is DynamoDB's, recorded on
+    /// CreateTable and UpdateTable (ack-api-quirks DDB-TABLE-443, and quoted whole by an
+    /// Application Auto Scaling failure). The index's was recorded only in part ("... for
+    /// index <IDX>, <N>, is above the per index maximum ..."); the rest follows the
+    /// table's. Reads are checked first.
+    #[error("The requested {member}{}, {value}, is above the per {} maximum for the account in {region}. Per {} maximum: {maximum}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.", .index.as_ref().map(|i| format!(" for index {i}")).unwrap_or_default(), if .index.is_some() { "index" } else { "table" }, if .index.is_some() { "index" } else { "table" })]
+    ThroughputAboveMaximum {
+        /// "ReadCapacityUnits" / "WriteCapacityUnits".
+        member: &'static str,
+        /// The units asked for.
+        value: i64,
+        /// The GSI, when its throughput was the one asked for.
+        index: Option<String>,
+        /// The database's region.
+        region: String,
+        /// The maximum.
+        maximum: u64,
+    },
+    /// LimitExceededException: an OnDemandThroughput maximum above the per-table maximum
+    /// (the same quota as [`Error::ThroughputAboveMaximum`]). DynamoDB's text, recorded
+    /// on UpdateTable (ack-api-quirks DDB-TABLE-443, "also 'for index : <IDX>'"); Shale
+    /// gives it on CreateTable too.
+    #[error("Subscriber limit exceeded: Requested {member} for OnDemandThroughput for {} exceeds {quota} of the account in region {region}", .index.as_ref().map_or_else(|| "table".to_owned(), |i| format!("index : {i}")))]
+    OnDemandAboveMaximum {
+        /// "MaxReadRequestUnits" / "MaxWriteRequestUnits".
+        member: &'static str,
+        /// "TableMaxReadCapacityUnits" / "TableMaxWriteCapacityUnits".
+        quota: &'static str,
+        /// The GSI, when its maximum was the one asked for.
+        index: Option<String>,
+        /// The database's region.
+        region: String,
+    },
     /// LimitExceededException: a provisioned throughput decrease beyond DynamoDB's daily
     /// budget (four per UTC day, then one per 3600 s after the last accepted one). The
     /// text is DynamoDB's as recorded on 2026-10-09 (ack-api-quirks DDB-TABLE-326).
@@ -1307,6 +1376,8 @@ impl Error {
                 "ItemCollectionSizeLimitExceededException"
             }
             Error::LimitExceeded { .. }
+            | Error::ThroughputAboveMaximum { .. }
+            | Error::OnDemandAboveMaximum { .. }
             | Error::ThroughputDecreaseLimit { .. }
             | Error::PayPerRequestSwitchLimit { .. } => "LimitExceededException",
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",

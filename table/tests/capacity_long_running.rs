@@ -14,7 +14,9 @@ use support::*;
 #[test]
 fn a_bucket_at_the_highest_rate_still_refills_after_hours() {
     let clock = ManualClock::new(1_700_000_000_000_000);
-    let db = capacity_db(&clock, CapacityOptions::default());
+    // A billion is 25,000 times DynamoDB's default per-table quota.
+    let capacity = CapacityOptions::default().with_table_max_units(1_000_000_000, 40_000);
+    let db = capacity_db(&clock, capacity);
     db.create_table(provisioned_table("Huge", 1_000_000_000, 5))
         .unwrap();
     put_small(&db, "Huge", "k").unwrap();

@@ -15,6 +15,11 @@ pub const DEFAULT_PARTITION_READ_UNITS_MAX: u64 = 3_000;
 pub const DEFAULT_PARTITION_WRITE_UNITS_MAX: u64 = 1_000;
 /// DynamoDB's partition size: 10 GB.
 pub const DEFAULT_PARTITION_SIZE_BYTES_MAX: u64 = 10_000_000_000;
+/// DynamoDB's default per-table quota of read units, provisioned or as an on-demand
+/// maximum, for a table and for each of its GSIs (`TableMaxReadCapacityUnits`).
+pub const DEFAULT_TABLE_MAX_READ_UNITS: u64 = 40_000;
+/// DynamoDB's default per-table quota of write units (`TableMaxWriteCapacityUnits`).
+pub const DEFAULT_TABLE_MAX_WRITE_UNITS: u64 = 40_000;
 /// DynamoDB retains up to 300 seconds of unused read and write capacity.
 pub const DEFAULT_BURST_SECS: u64 = 300;
 
@@ -64,6 +69,14 @@ pub struct CapacityOptions {
     /// Auto scaling policies by table name (`capacity::auto_scaling`); checked when the
     /// database opens.
     pub auto_scaling: BTreeMap<String, AutoScaling>,
+    /// The most read units a table or GSI may provision, or take as an on-demand
+    /// maximum: CreateTable and UpdateTable refuse more with DynamoDB's
+    /// LimitExceededException. DynamoDB's default quota (40,000), which AWS raises on
+    /// request; raise it here for larger tables. Checked whether or not capacity is
+    /// enforced, as it is a control-plane quota.
+    pub table_max_read_units: u64,
+    /// The write-unit counterpart of [`CapacityOptions::table_max_read_units`].
+    pub table_max_write_units: u64,
 }
 
 impl Default for CapacityOptions {
@@ -81,6 +94,8 @@ impl Default for CapacityOptions {
             contributor_insights: false,
             split_policy: Arc::new(SplitForHeat::default()),
             auto_scaling: BTreeMap::new(),
+            table_max_read_units: DEFAULT_TABLE_MAX_READ_UNITS,
+            table_max_write_units: DEFAULT_TABLE_MAX_WRITE_UNITS,
         }
     }
 }
@@ -95,6 +110,13 @@ impl CapacityOptions {
     pub fn with_partition_units_max(mut self, read_units: u64, write_units: u64) -> Self {
         self.partition_read_units_max = read_units.max(1);
         self.partition_write_units_max = write_units.max(1);
+        self
+    }
+    /// Sets the per-table quotas [`CapacityOptions::table_max_read_units`] and
+    /// `table_max_write_units` (zero reads as one).
+    pub fn with_table_max_units(mut self, read_units: u64, write_units: u64) -> Self {
+        self.table_max_read_units = read_units.max(1);
+        self.table_max_write_units = write_units.max(1);
         self
     }
     /// Sets [`CapacityOptions::partition_size_bytes_max`] (zero reads as one).

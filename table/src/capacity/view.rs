@@ -236,6 +236,14 @@ impl crate::database::Database {
         ))
     }
 
+    /// The per-table quotas CreateTable and UpdateTable hold throughput to, read and
+    /// write units (`CapacityOptions::table_max_read_units`; DescribeLimits reports
+    /// them).
+    pub fn table_max_units(&self) -> (u64, u64) {
+        let c = &self.core.opts.capacity;
+        (c.table_max_read_units, c.table_max_write_units)
+    }
+
     /// [`Self::capacity_view`] of every table, in name order (for metrics).
     pub fn capacity_views(&self) -> Vec<CapacityView> {
         let core = &self.core;
