@@ -223,12 +223,16 @@ impl Storage {
         self.backend.name()
     }
 
-    /// Makes every acknowledged write durable and releases the engine: syncs the backend,
-    /// then (on disk) stops the LSM's background threads and syncs its WAL once more.
+    /// Makes every acknowledged write durable and releases the engine: saves the tables'
+    /// admission state (partitions, on-demand peaks, balances), syncs the backend, then
+    /// (on disk) stops the LSM's background threads and syncs its WAL once more.
     ///
     /// # Errors
     /// The first sync or close failure.
     pub fn close(self) -> Result<(), StorageError> {
+        // Soft state: if it cannot be saved, the last minute's save stands, and the sync
+        // below reports the storage failure that stopped it.
+        let _ = self.database.save_capacity();
         let synced = self.backend.sync();
         let closed = match &self.lsm {
             Some(db) => db.close(),

@@ -39,6 +39,7 @@ mod heat;
 mod on_demand;
 pub(crate) mod partitions;
 pub mod policy;
+mod saved;
 pub mod split;
 mod splitting;
 mod view;

@@ -447,6 +447,7 @@ pub(crate) fn remove_table(
     batch.delete(catalog::table_key(&def.name));
     batch.delete(crate::tag_records::tags_key(&def.name));
     batch.delete(crate::resource_policies::policy_key(&def.name));
+    batch.delete(crate::capacity_records::capacity_key(&def.name));
     for id in def.all_ids() {
         batch.put(catalog::drop_key(id), Vec::new());
     }

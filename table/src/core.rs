@@ -122,6 +122,8 @@ impl Core {
         let catalog = Catalog::load(backend.as_ref())?;
         let gsi_queue = GsiQueue::open(backend.as_ref())?;
         let client_tokens = ClientTokens::load(backend.as_ref(), opts.clock.now_micros())?;
+        let admission = Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock));
+        admission.restore_saved(saved_capacity(backend.as_ref(), &catalog)?);
         Ok(Core {
             catalog: RwLock::new(catalog),
             item_locks: ItemLocks::new(opts.lock_stripes),
@@ -135,7 +137,7 @@ impl Core {
             stream_rolls: Mutex::new(()),
             stream_wake: StreamWake::default(),
             table_stats: Mutex::new(crate::table_stats::TableStats::default()),
-            admission: Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock)),
+            admission,
             auto_scaler: Mutex::new(crate::capacity::auto_scaling::AutoScaler::new(
                 opts.capacity.auto_scaling.clone(),
             )),
@@ -176,6 +178,36 @@ impl Core {
             .ok_or_else(Error::table_not_found)
     }
 
+    /// Saves every table's admission state (`crate::capacity_records`) in one batch.
+    /// Returns how many tables it saved.
+    ///
+    /// # Errors
+    /// Storage failure (then nothing was saved).
+    pub(crate) fn save_capacity(&self) -> Result<usize, Error> {
+        // Under the catalog's read lock: a DeleteTable (which takes it for writing) cannot
+        // remove a table between its record being made here and written.
+        let cat = self.catalog.read();
+        let mut batch = shale_engine::WriteBatch::new();
+        let mut saved = 0;
+        for (name, record) in self.admission.records() {
+            if cat
+                .tables
+                .get(&name)
+                .is_some_and(|d| d.id == record.table_id)
+            {
+                batch.put(
+                    crate::capacity_records::capacity_key(&name),
+                    crate::capacity_records::encode(&record),
+                );
+                saved += 1;
+            }
+        }
+        if saved > 0 {
+            self.backend.write(batch)?;
+        }
+        Ok(saved)
+    }
+
     /// Splits partitions by size and for heat (`Admission::split_hot`) and rebuilds
     /// states whose buckets have earned long (`Admission::rebase`), then gives each table
     /// that changed a fresh copy of its definition, whose empty admission slot the
@@ -195,6 +227,32 @@ impl Core {
         }
         splits
     }
+}
+
+/// The capacity records of the live tables in `catalog` (a record of a deleted table,
+/// or of an earlier table of the same name, is ignored).
+///
+/// # Errors
+/// Storage failure, or a corrupt record.
+fn saved_capacity(
+    backend: &dyn Backend,
+    catalog: &Catalog,
+) -> Result<Vec<crate::capacity_records::CapacityRecord>, Error> {
+    let (start, end) = prefix_bounds(&crate::capacity_records::capacity_key_prefix());
+    let mut records = Vec::new();
+    for kv in backend.scan(start, end, shale_engine::Direction::Forward, None)? {
+        let (k, v) = kv?;
+        let record = crate::capacity_records::decode(&k, &v)?;
+        let name = &k[crate::capacity_records::capacity_key_prefix().len()..];
+        let live = std::str::from_utf8(name)
+            .ok()
+            .and_then(|n| catalog.tables.get(n))
+            .is_some_and(|d| d.id == record.table_id);
+        if live {
+            records.push(record);
+        }
+    }
+    Ok(records)
 }
 
 impl Catalog {

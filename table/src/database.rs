@@ -116,6 +116,19 @@ impl Database {
         self.core.split_partitions()
     }
 
+    /// Saves every table's admission state now: its partitions (splits included), its
+    /// on-demand peaks and its buckets' balances (`docs/capacity.md`, "Saved state"). A
+    /// reopened database starts each table from its last save, with the balances
+    /// refilled over the time it was closed. The background worker saves every minute;
+    /// call this before dropping the database to keep the latest balances (the server
+    /// does at shutdown). Returns how many tables were saved.
+    ///
+    /// # Errors
+    /// Storage failure (then nothing was saved).
+    pub fn save_capacity(&self) -> Result<usize, Error> {
+        self.core.save_capacity()
+    }
+
     /// The latest changes auto scaling made (at most 256), oldest first.
     pub fn auto_scaling_activities(&self) -> Vec<crate::capacity::ScalingActivity> {
         self.core.auto_scaler.lock().activities()

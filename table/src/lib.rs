@@ -84,6 +84,7 @@ pub mod shapes;
 mod backup;
 mod backup_records;
 mod batch;
+mod capacity_records;
 mod catalog_record;
 mod client_tokens;
 mod control;

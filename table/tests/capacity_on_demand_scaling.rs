@@ -151,12 +151,12 @@ fn the_peak_survives_an_update_table_that_rebuilds_admission() {
     db.create_table(simple_table("Kept", None)).unwrap();
     offer_writes(&db, "Kept", 4_000);
     clock.advance_secs(PEAK_ESTABLISH_SECS + 1);
-    // Setting a (high) maximum rebuilds the table's admission state.
+    // Setting a (high: the per-table quota) maximum rebuilds the table's admission state.
     db.update_table(UpdateTableInput {
         table_name: "Kept".into(),
         on_demand_throughput: Some(OnDemandThroughput {
             max_read_request_units: None,
-            max_write_request_units: Some(1_000_000),
+            max_write_request_units: Some(40_000),
         }),
         ..Default::default()
     })

@@ -34,8 +34,10 @@ use shale_io::clock::Clock;
 use super::bucket::units_to_micros;
 use super::partitions::{Mode, Resource, Side};
 use super::policy::{Admit, Balances};
+use super::saved::{resource_record, restored_resource};
 use super::splitting;
 use super::CapacityOptions;
+use crate::capacity_records::CapacityRecord;
 use crate::catalog::TableDef;
 use crate::error::{CapacityOperation, Error, ThrottleLimit};
 use crate::shapes::BillingMode;
@@ -288,6 +290,9 @@ pub(crate) struct Admission {
     tables: RwLock<BTreeMap<u32, Arc<TableState>>>,
     /// Table and index sizes by id, for splits by size (`note_size`).
     sizes: RwLock<BTreeMap<u32, u64>>,
+    /// Capacity records found at open, by table id, each taken when its table's state
+    /// is first built (`restore_saved`).
+    saved: parking_lot::Mutex<BTreeMap<u32, CapacityRecord>>,
 }
 
 impl Admission {
@@ -297,7 +302,43 @@ impl Admission {
             clock,
             tables: RwLock::new(BTreeMap::new()),
             sizes: RwLock::new(BTreeMap::new()),
+            saved: parking_lot::Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Keeps the capacity records found at open (`crate::capacity_records`), for each
+    /// table's state to start from when it is first built.
+    pub(crate) fn restore_saved(&self, records: impl IntoIterator<Item = CapacityRecord>) {
+        let mut saved = self.saved.lock();
+        for r in records {
+            saved.insert(r.table_id, r);
+        }
+    }
+
+    /// The capacity record of every table with a state, by table name, as of now (the
+    /// ones not used since open are kept as they were found).
+    pub(crate) fn records(&self) -> Vec<(String, CapacityRecord)> {
+        let now = self.now_us();
+        self.states()
+            .into_iter()
+            .map(|(id, state)| {
+                let resources = std::iter::once(resource_record(id, &state.table, now))
+                    .chain(
+                        state
+                            .gsi_ids
+                            .iter()
+                            .zip(&state.gsis)
+                            .map(|(gsi_id, (_, r))| resource_record(*gsi_id, r, now)),
+                    )
+                    .collect();
+                let record = CapacityRecord {
+                    table_id: id,
+                    saved_micros: now,
+                    resources,
+                };
+                (state.table_name.clone(), record)
+            })
+            .collect()
     }
 
     /// Whether requests are admitted at all (the off switch).
@@ -351,20 +392,30 @@ impl Admission {
             }
         }
         let now = self.now_us();
-        let build = |mode: Mode, old: Option<&Arc<Resource>>| {
-            let mut r = match old {
+        // A table's first state since open starts from its saved record, if any.
+        let saved = match &old {
+            None => self.saved.lock().remove(&def.id),
+            Some(_) => None,
+        };
+        let build = |mode: Mode, old: Option<&Arc<Resource>>, id: u32| {
+            let r = match (old, &saved) {
                 // Partitions never merge, and split ranges are kept while they suffice.
-                Some(o) => Resource::rebuilt(mode, o, &self.opts, now),
-                None => Resource::new(mode, 1, &self.opts, now),
+                (Some(o), _) => {
+                    let mut r = Resource::rebuilt(mode, o, &self.opts, now);
+                    carry_state(o, &mut r, now);
+                    r
+                }
+                (None, Some(rec)) => match rec.resources.iter().find(|r| r.id == id) {
+                    Some(res) => restored_resource(mode, res, rec.saved_micros, &self.opts, now),
+                    None => Resource::new(mode, 1, &self.opts, now),
+                },
+                (None, None) => Resource::new(mode, 1, &self.opts, now),
             };
-            if let Some(o) = old {
-                carry_state(o, &mut r, now);
-            }
             Arc::new(r)
         };
         let state = Arc::new(TableState {
             table_name: def.name.clone(),
-            table: build(table_mode(def), old.as_ref().map(|o| &o.table)),
+            table: build(table_mode(def), old.as_ref().map(|o| &o.table), def.id),
             gsis: def
                 .gsis
                 .iter()
@@ -372,7 +423,7 @@ impl Admission {
                     let prev = old
                         .as_ref()
                         .and_then(|o| o.gsi(&g.name).map(|i| &o.gsis[i].1));
-                    (g.name.clone(), build(gsi_mode(def, g), prev))
+                    (g.name.clone(), build(gsi_mode(def, g), prev, g.id))
                 })
                 .collect(),
             gsi_ids: def.gsis.iter().map(|g| g.id).collect(),
@@ -520,6 +571,7 @@ impl Admission {
 
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
+        self.saved.lock().remove(&table_id);
         let state = self.tables.write().remove(&table_id);
         if let Some(s) = &state {
             s.retired.store(true, Ordering::Release);

@@ -18,7 +18,8 @@
 //! get ThrottlingException with a `KeyRangeThroughputExceeded` reason: in DynamoDB it is
 //! the partitions not yet split for the new peak that refuse them.
 //!
-//! Shale keeps the peak in memory: a reopened database starts from the initial peak.
+//! The peaks are saved with the table's capacity record (`crate::capacity_records`), so
+//! a reopened database keeps them.
 
 use std::collections::VecDeque;
 
@@ -130,6 +131,29 @@ impl OnDemandScaler {
         let mut s = self.state.lock();
         s.roll(now_us / 1_000_000);
         s.peak
+    }
+
+    /// The established peak and the pending ones at `now_us` (for the capacity record,
+    /// `crate::capacity_records`).
+    pub(crate) fn peaks_at(&self, now_us: u64) -> (u64, Vec<(u64, u64)>) {
+        let mut s = self.state.lock();
+        s.roll(now_us / 1_000_000);
+        (s.peak, s.pending.iter().copied().collect())
+    }
+
+    /// A scaler restored from a capacity record: `peak` established and `pending` (sorted,
+    /// at most `MAX_PENDING` kept), counting from `now_us`.
+    pub(crate) fn with_peaks(peak: u64, pending: &[(u64, u64)], now_us: u64) -> OnDemandScaler {
+        let mut state = ScalerState {
+            peak,
+            second: now_us / 1_000_000,
+            used: 0,
+            pending: pending.iter().copied().take(MAX_PENDING).collect(),
+        };
+        state.roll(now_us / 1_000_000);
+        OnDemandScaler {
+            state: Mutex::new(state),
+        }
     }
 
     /// A scaler for a rebuilt resource: this one's peak and pending peaks, with at

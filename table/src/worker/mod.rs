@@ -88,6 +88,8 @@ struct Schedule {
     last_stats_pass: Option<Instant>,
     /// When splits were last looked for.
     last_split_check: Instant,
+    /// When the tables' admission state was last saved.
+    last_capacity_save: Instant,
 }
 
 fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
@@ -96,6 +98,7 @@ fn worker_loop(core: &Weak<Core>, signal: &Signal, interval: Duration) {
         last_stream_upkeep: Instant::now(),
         last_stats_pass: None,
         last_split_check: Instant::now(),
+        last_capacity_save: Instant::now(),
     };
     // Exits on shutdown or when the shared state is gone; each iteration is one bounded
     // wait and one bounded round. The state is held only during a round.
@@ -143,7 +146,13 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
     // table's partitions.
     if schedule.last_split_check.elapsed() >= SPLIT_CHECK_INTERVAL {
         schedule.last_split_check = Instant::now();
-        core.split_partitions();
+        let splits = core.split_partitions();
+        // A split is saved at once; balances and peaks every minute. A save refused now
+        // (a storage failure) is tried again at the next.
+        if !splits.is_empty() || schedule.last_capacity_save.elapsed() >= CAPACITY_SAVE_INTERVAL {
+            schedule.last_capacity_save = Instant::now();
+            let _ = core.save_capacity();
+        }
     }
     if schedule.last_stream_upkeep.elapsed() >= STREAM_UPKEEP_INTERVAL {
         schedule.last_stream_upkeep = Instant::now();
@@ -152,6 +161,10 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
         let _ = crate::pitr_retention::sync_retention(core);
     }
 }
+
+/// How often the worker saves the tables' admission state (`crate::capacity_records`):
+/// what a crash can lose of balances and peaks.
+const CAPACITY_SAVE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the worker looks for partitions to split (`crate::capacity::split`).
 const SPLIT_CHECK_INTERVAL: Duration = Duration::from_secs(1);

@@ -1,0 +1,85 @@
+//! A resource's state to and from its capacity record (`crate::capacity_records`): the
+//! partition layout, the table-level balances and the on-demand peaks.
+//!
+//! A restored resource is built the way UpdateTable rebuilds one: the saved state is
+//! made into the "old" resource, as of the time it was saved, and the new one is
+//! `Resource::rebuilt` from it and given its balances and peaks by `carry_state`. So the
+//! saved partitions are kept while the current throughput needs no more, the balances
+//! refill over the time the database was closed (up to the burst cap), and each
+//! partition's balance is its share of the table's, as after any rebuild.
+
+use super::admission::carry_state;
+use super::on_demand::OnDemandScaler;
+use super::partitions::{Mode, PartitionStart, Resource, Side};
+use super::CapacityOptions;
+use crate::capacity_records::{hex, PeaksRecord, ResourceRecord, StartRecord};
+
+/// The record of `r`, the resource of table or GSI `id`, at `now_us`.
+pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRecord {
+    let balance = |side| r.table_bucket(side).map(|b| b.balance_at(now_us));
+    let peaks = |side| {
+        r.scaler(side).map(|s| {
+            let (peak, pending) = s.peaks_at(now_us);
+            PeaksRecord { peak, pending }
+        })
+    };
+    ResourceRecord {
+        id,
+        starts: r
+            .partitions
+            .iter()
+            .map(|p| StartRecord {
+                hash: p.start_hash,
+                key: p.start_key.as_deref().map(hex),
+            })
+            .collect(),
+        read_balance: balance(Side::Read),
+        write_balance: balance(Side::Write),
+        read_peaks: peaks(Side::Read),
+        write_peaks: peaks(Side::Write),
+    }
+}
+
+/// The resource billed by `mode` that `saved` (a checked record, saved at `saved_us`)
+/// describes, at `now_us`.
+pub(crate) fn restored_resource(
+    mode: Mode,
+    saved: &ResourceRecord,
+    saved_us: u64,
+    opts: &CapacityOptions,
+    now_us: u64,
+) -> Resource {
+    // A clock that went back since the save restores the balances as they were.
+    let then = saved_us.min(now_us);
+    let starts = saved
+        .starts
+        .iter()
+        .map(|s| PartitionStart {
+            hash: s.hash,
+            key: s.key_bytes().map(Vec::into_boxed_slice),
+        })
+        .collect();
+    let mut old = Resource::with_starts(mode, starts, opts, then);
+    for (side, balance) in [
+        (Side::Read, saved.read_balance),
+        (Side::Write, saved.write_balance),
+    ] {
+        if let (Some(bucket), Some(balance)) = (old.table_bucket(side), balance) {
+            bucket.set_balance(balance, then);
+        }
+    }
+    let peaks = |p: &Option<PeaksRecord>| {
+        p.as_ref()
+            .map(|p| OnDemandScaler::with_peaks(p.peak, &p.pending, now_us))
+    };
+    // Only where the resource scales now: the flag or the billing mode may have changed.
+    if old.scale_read.is_some() {
+        old.scale_read = peaks(&saved.read_peaks).or(old.scale_read);
+    }
+    if old.scale_write.is_some() {
+        old.scale_write = peaks(&saved.write_peaks).or(old.scale_write);
+    }
+    let mut new = Resource::rebuilt(mode, &old, opts, now_us);
+    carry_state(&old, &mut new, now_us);
+    new
+}
