@@ -682,44 +682,56 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             let state = admission.state(c.def);
             let hash = header_hash(&c.item_key);
             let position = key_position(&c.item_key);
+            let (units, old_size) = index_free_units(c);
             let demand = Demand {
                 which: Which::Table,
                 hash,
                 position,
                 partition: state.table.partition_of_key(hash, position),
-                micros: units_to_micros(index_free_units(c) * factor),
+                micros: units_to_micros(units * factor),
                 key: partition_key_of(c),
             };
-            return admission.admit_one_write(&state, &demand);
+            admission.admit_one_write(&state, &demand)?;
+            state.growth.add(growth_of(c, old_size));
+            return Ok(());
         }
     }
-    let mut per_table: Vec<(StateRef<'_>, Vec<Demand<'_>>)> = Vec::new();
-    for c in changes.iter().filter(|c| c.charged) {
+    let mut per_table: Vec<(StateRef<'_>, Vec<Demand<'_>>, i64)> = Vec::new();
+    for c in changes {
         let at = match per_table
             .iter()
-            .position(|(s, _)| s.table_name == c.def.name)
+            .position(|(s, _, _)| s.table_name == c.def.name)
         {
             Some(i) => i,
             None => {
-                per_table.push((admission.state(c.def), Vec::new()));
+                per_table.push((admission.state(c.def), Vec::new(), 0));
                 per_table.len() - 1
             }
         };
-        let (state, demands) = &mut per_table[at];
+        let (state, demands, growth) = &mut per_table[at];
+        if !c.charged {
+            // Uncharged writes (TTL's deletes) still change the table's size.
+            let old_size = c.old.as_ref().map_or(0, item_size_bytes);
+            *growth += growth_of(c, old_size);
+            continue;
+        }
         let table_hash = header_hash(&c.item_key);
         let position = key_position(&c.item_key);
         let table_partition = state.table.partition_of_key(table_hash, position);
         if c.def.gsis.is_empty() && c.def.lsis.is_empty() {
+            let (units, old_size) = index_free_units(c);
+            *growth += growth_of(c, old_size);
             demands.push(Demand {
                 which: Which::Table,
                 hash: table_hash,
                 position,
                 partition: table_partition,
-                micros: units_to_micros(index_free_units(c) * factor),
+                micros: units_to_micros(units * factor),
                 key: partition_key_of(c),
             });
             continue;
         }
+        *growth += growth_of(c, c.old.as_ref().map_or(0, item_size_bytes));
         let charge = capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref());
         let table_units = charge.table + charge.lsis.values().sum::<f64>();
         demands.push(Demand {
@@ -757,10 +769,28 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             });
         }
     }
-    for (_, demands) in &mut per_table {
-        merge_demands(demands);
+    let mut demands_per_table = Vec::with_capacity(per_table.len());
+    let mut growths = Vec::with_capacity(per_table.len());
+    for (state, mut demands, growth) in per_table {
+        merge_demands(&mut demands);
+        growths.push(growth);
+        demands_per_table.push((state, demands));
     }
-    admission.admit_writes(&per_table)
+    admission.admit_writes(&demands_per_table)?;
+    for ((state, _), growth) in demands_per_table.iter().zip(growths) {
+        state.growth.add(growth);
+    }
+    Ok(())
+}
+
+/// How much `c` grows its table, in DynamoDB item bytes, given its old item's size
+/// (an unchanged item, a condition check: nothing).
+fn growth_of(c: &Change<'_>, old_size: usize) -> i64 {
+    if c.unchanged || (c.new_size == 0 && c.new.is_some()) {
+        return 0;
+    }
+    let new_size = if c.new.is_some() { c.new_size } else { 0 };
+    i64::try_from(new_size).unwrap_or(i64::MAX) - i64::try_from(old_size).unwrap_or(i64::MAX)
 }
 
 /// A change's item and its partition-key attribute's name, for the partition view's
@@ -773,15 +803,15 @@ fn partition_key_of<'a>(c: &'a Change<'_>) -> Option<(&'a Item, &'a str)> {
 }
 
 /// `capacity::write_charge` of a change to a table without indexes, with the new item's
-/// size already measured by validation.
-fn index_free_units(c: &Change<'_>) -> f64 {
+/// size already measured by validation; and the old item's size.
+fn index_free_units(c: &Change<'_>) -> (f64, usize) {
     let old_size = c.old.as_ref().map_or(0, item_size_bytes);
     let units = capacity::write_units(old_size.max(c.new_size));
     debug_assert_eq!(
         units,
         capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref()).total()
     );
-    units
+    (units, old_size)
 }
 
 /// One demand per key and bucket: sorted, and the micro-units of each key's demands

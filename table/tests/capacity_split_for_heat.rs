@@ -3,7 +3,8 @@
 //! sharing a partition with a warm one is throttled (`…KeyRangeThroughputExceeded`)
 //! until the minute's split isolates it; a single key cannot be split further; the
 //! partition view names the heaviest keys; a table past the size a partition holds is
-//! split into as many partitions as its size needs; a hot item collection that has a
+//! split into as many partitions as its size needs, its size being its last count plus
+//! what it grew by since; a hot item collection that has a
 //! partition of its own is split on its sort key, unless its traffic climbs a rising
 //! sort key.
 
@@ -47,9 +48,7 @@ fn second(db: &Database, clock: &ManualClock, hot: u32, warm: u32) -> (u32, Opti
 }
 
 fn partitions(db: &Database) -> usize {
-    db.capacity_view("Hot").unwrap().resources[0]
-        .partitions
-        .len()
+    partitions_of(db, "Hot")
 }
 
 #[test]
@@ -257,8 +256,7 @@ fn a_table_is_split_by_size_one_partition_per_size_limit() {
         })
         .unwrap();
     }
-    assert!(db.run_capacity_splits().is_empty(), "no size known yet");
-    db.refresh_table_stats("Big").unwrap();
+    // No ItemCount pass has run: the table's growth through the write path is its size.
     let splits = db.run_capacity_splits();
     let view = db.capacity_view("Big").unwrap();
     let parts = &view.resources[0].partitions;
@@ -274,6 +272,58 @@ fn a_table_is_split_by_size_one_partition_per_size_limit() {
         .iter()
         .all(|p| p.write.share_units_per_sec == Some(300.0)));
     assert!(db.run_capacity_splits().is_empty(), "split once");
+    // The count agrees: no more splits.
+    db.refresh_table_stats("Big").unwrap();
+    assert!(db.run_capacity_splits().is_empty());
+}
+
+#[test]
+fn a_tables_size_between_counts_is_its_count_plus_what_it_grew_by() {
+    let clock = ManualClock::new(T0);
+    let db = capacity_db(
+        &clock,
+        CapacityOptions::default().with_partition_size_max(100_000),
+    );
+    db.create_table(provisioned_table("Grows", 5, 900)).unwrap();
+    let put = |i: u32| {
+        db.put_item(PutItemInput {
+            table_name: "Grows".into(),
+            item: item(&[("pk", s(&format!("k{i}"))), ("v", s(&"x".repeat(990)))]),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let delete = |i: u32| {
+        db.delete_item(DeleteItemInput {
+            table_name: "Grows".into(),
+            key: item(&[("pk", s(&format!("k{i}")))]),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    // 150 items (149,550 bytes) of which 100 are deleted again: 49,850 bytes, one
+    // partition's worth. Deletes shrink the estimate.
+    for i in 0..150 {
+        put(i);
+    }
+    for i in 0..100 {
+        delete(i);
+    }
+    assert!(db.run_capacity_splits().is_empty());
+    // Counted (49,850), then 60 more items (59,820): 109,670 bytes, two partitions.
+    db.refresh_table_stats("Grows").unwrap();
+    assert!(db.run_capacity_splits().is_empty());
+    for i in 150..210 {
+        put(i);
+    }
+    assert_eq!(db.run_capacity_splits().len(), 1);
+    assert_eq!(partitions_of(&db, "Grows"), 2);
+}
+
+fn partitions_of(db: &Database, table: &str) -> usize {
+    db.capacity_view(table).unwrap().resources[0]
+        .partitions
+        .len()
 }
 
 /// One clock second of `n` one-WCU writes to collection "A" of table "Coll" (pk, sk), the

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
@@ -63,9 +63,35 @@ pub(crate) struct TableState {
     pub(crate) gsis: Vec<(String, Arc<Resource>)>,
     /// The GSIs' ids, in the same order (their sizes are kept by id).
     pub(crate) gsi_ids: Vec<u32>,
+    /// How much the table's items grew through the write path since its first state
+    /// was built (carried by every rebuild): splits by size add it to the last count.
+    pub(crate) growth: Arc<Growth>,
     /// Set once another state replaced this one in the registry (UpdateTable, a split):
     /// a definition whose [`AdmissionSlot`] holds it looks in the registry instead.
     retired: AtomicBool,
+}
+
+/// Bytes (DynamoDB item sizes) a table's items grew by through the write path: each
+/// admitted write adds its new item's size less its old item's. Splits by size estimate
+/// a table's size as its last ItemCount pass's count plus the growth since, so a table
+/// that grows fast is split when it passes a partition's size, not up to six hours
+/// later. Its own cache line: every write adds to it, and readers of the state's other
+/// fields should not miss on that.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub(crate) struct Growth(AtomicI64);
+
+impl Growth {
+    /// Adds `bytes` (negative: the table shrank).
+    pub(crate) fn add(&self, bytes: i64) {
+        if bytes != 0 {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    fn bytes(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// A table definition's own handle on its admission state, so that the request path
@@ -288,8 +314,9 @@ pub(crate) struct Admission {
     /// By table id. A BTreeMap: a few tables, looked up on every request, where hashing
     /// the id costs more than a short tree walk.
     tables: RwLock<BTreeMap<u32, Arc<TableState>>>,
-    /// Table and index sizes by id, for splits by size (`note_size`).
-    sizes: RwLock<BTreeMap<u32, u64>>,
+    /// Table and index sizes by id, for splits by size (`note_size`): the count, and
+    /// for a table its growth when it was counted.
+    sizes: RwLock<BTreeMap<u32, (u64, i64)>>,
     /// Capacity records found at open, by table id, each taken when its table's state
     /// is first built (`restore_saved`).
     saved: parking_lot::Mutex<BTreeMap<u32, CapacityRecord>>,
@@ -427,6 +454,9 @@ impl Admission {
                 })
                 .collect(),
             gsi_ids: def.gsis.iter().map(|g| g.id).collect(),
+            growth: old
+                .as_ref()
+                .map_or_else(Arc::default, |o| Arc::clone(&o.growth)),
             retired: AtomicBool::new(false),
         });
         if let Some(replaced) = tables.insert(def.id, Arc::clone(&state)) {
@@ -436,9 +466,31 @@ impl Admission {
     }
 
     /// Notes the size of table or index `id` (DynamoDB's item sizes, from the last
-    /// ItemCount pass), for splits by size.
+    /// ItemCount pass), for splits by size, with a table's growth so far: what it grows
+    /// by from now on is added to the count.
     pub(crate) fn note_size(&self, id: u32, bytes: u64) {
-        self.sizes.write().insert(id, bytes);
+        let growth = self.tables.read().get(&id).map_or(0, |s| s.growth.bytes());
+        self.sizes.write().insert(id, (bytes, growth));
+    }
+
+    /// Every table's and index's size as splits by size see it: its last count, plus
+    /// for a table its growth since (a table not counted yet: its growth alone).
+    fn estimated_sizes(&self) -> BTreeMap<u32, u64> {
+        let counted = self.sizes.read().clone();
+        let mut sizes: BTreeMap<u32, u64> = counted
+            .iter()
+            .map(|(id, (bytes, _))| (*id, *bytes))
+            .collect();
+        for (id, state) in self.states() {
+            let (bytes, at_count) = counted.get(&id).copied().unwrap_or((0, 0));
+            let grown = state.growth.bytes().saturating_sub(at_count);
+            let estimate = i64::try_from(bytes)
+                .unwrap_or(i64::MAX)
+                .saturating_add(grown)
+                .max(0);
+            sizes.insert(id, u64::try_from(estimate).unwrap_or(0));
+        }
+        sizes
     }
 
     /// Splits every table or GSI whose size needs more partitions than it has (one per
@@ -447,7 +499,7 @@ impl Admission {
     /// Returns the splits.
     pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
         let now = self.now_us();
-        let sizes = self.sizes.read().clone();
+        let sizes = self.estimated_sizes();
         let mut made = self.split_each(now, |res, id, _| {
             let bytes = sizes.get(&id).copied().unwrap_or(0);
             splitting::for_size(res, bytes, &self.opts, now)
@@ -490,6 +542,7 @@ impl Admission {
                     .map(|(name, g)| (name.clone(), rebuild(g)))
                     .collect(),
                 gsi_ids: state.gsi_ids.clone(),
+                growth: Arc::clone(&state.growth),
                 retired: AtomicBool::new(false),
             });
             if self.replace(id, &state, fresh) {
@@ -540,6 +593,7 @@ impl Admission {
                 table,
                 gsis,
                 gsi_ids: state.gsi_ids.clone(),
+                growth: Arc::clone(&state.growth),
                 retired: AtomicBool::new(false),
             });
             self.replace(id, &state, split);
