@@ -19,6 +19,9 @@ use crate::error::{CatalogCorruption, Error};
 
 const CAPACITY_TAG: u8 = b'A';
 
+/// The most units a saved billing may name: DynamoDB's bound on ProvisionedThroughput.
+const MAX_UNITS: u64 = 1_000_000_000_000;
+
 /// Pending on-demand peaks a side may carry: `capacity::on_demand`'s own bound.
 const MAX_PENDING_PEAKS: usize = 64;
 
@@ -56,6 +59,12 @@ pub(crate) struct ResourceRecord {
     /// The table's or the GSI's id.
     #[serde(rename = "id")]
     pub(crate) id: u32,
+    /// How it was billed when saved: a reopened table rebuilds from the saved state in
+    /// that mode, so that a billing change the save caught is carried as UpdateTable
+    /// carries it (say, a table switched to on demand starting from half its
+    /// provisioned throughput).
+    #[serde(rename = "billing")]
+    pub(crate) billing: BillingRecord,
     /// Where each partition starts, sorted; the first at hash 0 without a key.
     #[serde(rename = "starts")]
     pub(crate) starts: Vec<StartRecord>,
@@ -72,6 +81,28 @@ pub(crate) struct ResourceRecord {
     /// On-demand scaling of writes.
     #[serde(rename = "write_peaks")]
     pub(crate) write_peaks: Option<PeaksRecord>,
+}
+
+/// A resource's billing: provisioned units, or on demand with optional maxima.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) enum BillingRecord {
+    /// Read and write units per second.
+    #[serde(rename = "provisioned")]
+    Provisioned {
+        #[serde(rename = "read_units")]
+        read_units: u64,
+        #[serde(rename = "write_units")]
+        write_units: u64,
+    },
+    /// MaxReadRequestUnits and MaxWriteRequestUnits, if set.
+    #[serde(rename = "on_demand")]
+    OnDemand {
+        #[serde(rename = "max_read_units")]
+        max_read_units: Option<u64>,
+        #[serde(rename = "max_write_units")]
+        max_write_units: Option<u64>,
+    },
 }
 
 /// A partition's start: a hash, and within it a key position (a sort-key split).
@@ -126,7 +157,7 @@ pub(crate) fn encode(record: &CapacityRecord) -> Vec<u8> {
 /// Decodes the capacity record stored under `key`, checking what the schema cannot:
 /// each resource's starts are sorted and unique, the first at hash 0 without a key, at
 /// most `MAX_PARTITIONS`, and every key is hex that begins with its hash; pending peaks
-/// are strictly increasing and bounded.
+/// are strictly increasing and bounded; units are at most 10^12.
 ///
 /// # Errors
 /// `CorruptCatalog`.
@@ -155,7 +186,21 @@ fn valid_resource(r: &ResourceRecord) -> bool {
         };
         starts.push((s.hash, key));
     }
-    first.hash == 0
+    let units_ok = match r.billing {
+        BillingRecord::Provisioned {
+            read_units,
+            write_units,
+        } => read_units <= MAX_UNITS && write_units <= MAX_UNITS,
+        BillingRecord::OnDemand {
+            max_read_units,
+            max_write_units,
+        } => [max_read_units, max_write_units]
+            .into_iter()
+            .flatten()
+            .all(|u| u <= MAX_UNITS),
+    };
+    units_ok
+        && first.hash == 0
         && first.key.is_none()
         && r.starts.len() <= MAX_PARTITIONS
         && starts.windows(2).all(|w| w[0] < w[1])
@@ -180,6 +225,10 @@ mod tests {
             saved_micros: 1_700_000_000_000_000,
             resources: vec![ResourceRecord {
                 id: 16,
+                billing: BillingRecord::Provisioned {
+                    read_units: 5,
+                    write_units: 7,
+                },
                 starts,
                 read_balance: Some(-5),
                 write_balance: None,

@@ -90,11 +90,13 @@ pub(crate) fn create_table(
 ) -> Result<CreateTableOutput, Error> {
     let tags = input.tags.take().unwrap_or_default();
     let new = validate_create(input)?;
-    Quota::of(core).check_new_table(&new)?;
     // Checked before any lock, with a placeholder id (the real one is known below).
     tag_records::record_of(0, &tags)?;
     let mut cat = core.catalog.write();
     check_name_free(&cat, &new.name)?;
+    // After the request's own validation and the name: DynamoDB's quota is the last
+    // word on a request that is otherwise fine.
+    Quota::of(core).check_new_table(&new)?;
     let mut batch = WriteBatch::new();
     let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
     let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
@@ -139,6 +141,9 @@ pub(crate) fn create_restore_target(
             table_name: new.name,
         });
     }
+    // A restore's throughput overrides (or the source's throughput) are held to the
+    // per-table quota as CreateTable's are.
+    Quota::of(core).check_new_table(&new)?;
     let mut batch = WriteBatch::new();
     let id_count = 1 + (new.lsis.len() + new.gsis.len()) as u32;
     let ids = allocate_ids(&mut cat, id_count, &mut batch)?;
@@ -203,12 +208,15 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
             defs,
             mode,
         )?;
+        // An empty OnDemandThroughput on a provisioned table passes the check and is
+        // not kept: maxima mean something only on demand.
         new.on_demand_throughput = check_on_demand_throughput(
             *on_demand_throughput,
             mode,
             Some(index_name),
             OnCreate(true),
-        )?;
+        )?
+        .filter(|_| mode == BillingMode::PayPerRequest);
         gsis.push(new);
     }
     check_definitions_used(
@@ -232,7 +240,8 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
             mode,
             None,
             OnCreate(true),
-        )?,
+        )?
+        .filter(|_| mode == BillingMode::PayPerRequest),
         table_class: input.table_class,
         sse_kms_key: input.sse_specification.and_then(sse_kms_key),
     })
@@ -940,7 +949,8 @@ fn create_gsi(
         def.billing_mode,
         Some(&c.index_name),
         OnCreate(false),
-    )?;
+    )?
+    .filter(|_| def.billing_mode == BillingMode::PayPerRequest);
     quota.check_provisioned(new.throughput, Some(&c.index_name))?;
     quota.check_on_demand(new.on_demand_throughput, Some(&c.index_name))?;
     let id = allocate_ids(cat, 1, batch)?[0];

@@ -184,28 +184,47 @@ impl Core {
     /// # Errors
     /// Storage failure (then nothing was saved).
     pub(crate) fn save_capacity(&self) -> Result<usize, Error> {
-        // Under the catalog's read lock: a DeleteTable (which takes it for writing) cannot
-        // remove a table between its record being made here and written.
-        let cat = self.catalog.read();
-        let mut batch = shale_engine::WriteBatch::new();
-        let mut saved = 0;
-        for (name, record) in self.admission.records() {
-            if cat
-                .tables
-                .get(&name)
-                .is_some_and(|d| d.id == record.table_id)
-            {
-                batch.put(
-                    crate::capacity_records::capacity_key(&name),
-                    crate::capacity_records::encode(&record),
-                );
-                saved += 1;
-            }
+        let live =
+            |cat: &Catalog, name: &str, id: u32| cat.tables.get(name).is_some_and(|d| d.id == id);
+        // The records are made under the catalog's read lock and written after it (a
+        // synced write must not hold up UpdateTable, or the requests queued behind it).
+        let records: Vec<(String, crate::capacity_records::CapacityRecord)> = {
+            let cat = self.catalog.read();
+            self.admission
+                .records()
+                .into_iter()
+                .filter(|(name, r)| live(&cat, name, r.table_id))
+                .collect()
+        };
+        if records.is_empty() {
+            return Ok(0);
         }
-        if saved > 0 {
+        let mut batch = shale_engine::WriteBatch::new();
+        for (name, record) in &records {
+            batch.put(
+                crate::capacity_records::capacity_key(name),
+                crate::capacity_records::encode(record),
+            );
+        }
+        self.backend.write(batch)?;
+        // A table deleted meanwhile had its record deleted before this one was written:
+        // delete it again. (It would only be ignored at open, under another id.)
+        let gone: Vec<Vec<u8>> = {
+            let cat = self.catalog.read();
+            records
+                .iter()
+                .filter(|(name, r)| !live(&cat, name, r.table_id))
+                .map(|(name, _)| crate::capacity_records::capacity_key(name))
+                .collect()
+        };
+        if !gone.is_empty() {
+            let mut batch = shale_engine::WriteBatch::new();
+            for key in gone {
+                batch.delete(key);
+            }
             self.backend.write(batch)?;
         }
-        Ok(saved)
+        Ok(records.len())
     }
 
     /// Splits partitions by size and for heat (`Admission::split_hot`) and rebuilds
@@ -213,7 +232,26 @@ impl Core {
     /// that changed a fresh copy of its definition, whose empty admission slot the
     /// next request fills with the split state: the old definition's slot holds the
     /// retired one, which would send every request through the registry's lock.
-    pub(crate) fn split_partitions(&self) -> Vec<crate::capacity::PartitionSplit> {
+    ///
+    /// First, each table whose size may have outgrown its partitions is counted again
+    /// (`Admission::recounts_due`): at once with [`Recount::Now`], or queued for the
+    /// worker's stepwise ItemCount walk with [`Recount::Queued`] (its split then comes at
+    /// a later round).
+    pub(crate) fn split_partitions(
+        &self,
+        recount: Recount,
+    ) -> Vec<crate::capacity::PartitionSplit> {
+        let due = self.admission.recounts_due();
+        if !due.is_empty() {
+            match recount {
+                // A table that cannot be counted now (a storage failure) keeps its old
+                // count; the next round's recounts ask again only after a count.
+                Recount::Now => {
+                    let _ = crate::table_stats::count_now(self, &due);
+                }
+                Recount::Queued => crate::table_stats::queue_first(self, &due),
+            }
+        }
         let splits = self.admission.split_hot();
         let rebased = self.admission.rebase();
         if splits.is_empty() && rebased.is_empty() {
@@ -229,27 +267,42 @@ impl Core {
     }
 }
 
+/// How [`Core::split_partitions`] counts a table whose size may need more partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recount {
+    /// Walk it now, before splitting (`Database::run_capacity_splits`).
+    Now,
+    /// Queue it first in the worker's ItemCount pass.
+    Queued,
+}
+
 /// The capacity records of the live tables in `catalog` (a record of a deleted table,
-/// or of an earlier table of the same name, is ignored).
+/// or of an earlier table of the same name, is ignored, and so is one that does not
+/// decode).
 ///
 /// # Errors
-/// Storage failure, or a corrupt record.
+/// Storage failure.
 fn saved_capacity(
     backend: &dyn Backend,
     catalog: &Catalog,
 ) -> Result<Vec<crate::capacity_records::CapacityRecord>, Error> {
     let (start, end) = prefix_bounds(&crate::capacity_records::capacity_key_prefix());
     let mut records = Vec::new();
+    let prefix_len = crate::capacity_records::capacity_key_prefix().len();
     for kv in backend.scan(start, end, shale_engine::Direction::Forward, None)? {
         let (k, v) = kv?;
-        let record = crate::capacity_records::decode(&k, &v)?;
-        let name = &k[crate::capacity_records::capacity_key_prefix().len()..];
-        let live = std::str::from_utf8(name)
+        let Some(def) = std::str::from_utf8(&k[prefix_len..])
             .ok()
             .and_then(|n| catalog.tables.get(n))
-            .is_some_and(|d| d.id == record.table_id);
-        if live {
-            records.push(record);
+        else {
+            continue;
+        };
+        // Soft state: a record that does not decode (or a newer format's) leaves its
+        // table to start as a new one does, rather than the database unopenable.
+        if let Ok(record) = crate::capacity_records::decode(&k, &v) {
+            if record.table_id == def.id {
+                records.push(record);
+            }
         }
     }
     Ok(records)

@@ -113,7 +113,7 @@ impl Database {
     /// background worker does this every round; tests call it after moving a manual
     /// clock. Returns the splits made.
     pub fn run_capacity_splits(&self) -> Vec<crate::capacity::PartitionSplit> {
-        self.core.split_partitions()
+        self.core.split_partitions(crate::core::Recount::Now)
     }
 
     /// Saves every table's admission state now: its partitions (splits included), its

@@ -79,6 +79,21 @@ pub(crate) fn start_pass(core: &Core) {
     st.published.retain(|id, _| live.contains(id));
 }
 
+/// Puts `ids` first in the pass's queue (a pass starts if none runs), unless one is
+/// queued or being walked already: capacity asks for a table whose size may have
+/// outgrown its partitions (`Core::split_partitions`).
+pub(crate) fn queue_first(core: &Core, ids: &[u32]) {
+    let mut st = core.table_stats.lock();
+    for &id in ids.iter().rev() {
+        let walking = st.walking.as_ref().is_some_and(|(w, _, _)| *w == id);
+        if !walking && !st.queue.contains(&id) {
+            st.queue.push_front(id);
+        }
+    }
+    drop(st);
+    core.signal.notify();
+}
+
 /// One bounded step of the pass; `false` when the pass is done.
 ///
 /// # Errors

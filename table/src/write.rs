@@ -200,6 +200,9 @@ struct Change<'a> {
     /// Nothing to write: the delete of an item read and found absent, or a condition
     /// check (then `new` is `old`).
     unchanged: bool,
+    /// Whether the old item was read (`old` is `None` either because there is none or,
+    /// when this is false, because nobody needed it: a blind put or delete).
+    old_read: bool,
     /// See [`ItemWrite::charged`].
     charged: bool,
     /// See [`ItemWrite::by_ttl`].
@@ -501,6 +504,7 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
     if write.check_only {
         return Ok(Change {
             unchanged: true,
+            old_read: at.read_old,
             charged,
             by_ttl,
             def: write.def,
@@ -517,6 +521,7 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
     };
     Ok(Change {
         unchanged: new.is_none() && at.read_old && old.is_none(),
+        old_read: at.read_old,
         charged,
         by_ttl,
         def: write.def,
@@ -783,13 +788,17 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
     Ok(())
 }
 
-/// How much `c` grows its table, in DynamoDB item bytes, given its old item's size
-/// (an unchanged item, a condition check: nothing).
+/// At most how much `c` grows its table, in DynamoDB item bytes, given its old item's
+/// size: the new size less the old one's. A blind write (its old item not read) may
+/// replace an item of any size, so it counts as if there were none: a blind put its
+/// whole new size, a blind delete nothing. An unchanged item or a condition check:
+/// nothing. (`capacity::admission::Growth` is an upper bound, for that reason.)
 fn growth_of(c: &Change<'_>, old_size: usize) -> i64 {
     if c.unchanged || (c.new_size == 0 && c.new.is_some()) {
         return 0;
     }
     let new_size = if c.new.is_some() { c.new_size } else { 0 };
+    let old_size = if c.old_read { old_size } else { 0 };
     i64::try_from(new_size).unwrap_or(i64::MAX) - i64::try_from(old_size).unwrap_or(i64::MAX)
 }
 

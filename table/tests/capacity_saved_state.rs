@@ -173,3 +173,53 @@ fn a_deleted_tables_state_is_not_inherited_by_the_next_of_its_name() {
     // The new table was never saved: it starts empty, not with the old one's 500.
     assert_eq!(write_balance(&db, "Again"), 0.0);
 }
+
+/// Regression (this session's review): a record saved before the state was rebuilt for
+/// a billing change was restored in the table's new mode, so a table switched to on
+/// demand lost the rule that it starts from half its provisioned throughput.
+#[test]
+fn a_billing_switch_caught_by_the_save_is_carried_across_a_reopen() {
+    let clock = ManualClock::new(T0);
+    let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+    let db = open_on(&backend, &clock, empty());
+    db.create_table(provisioned_table("Switched", 5, 20_000))
+        .unwrap();
+    db.update_table(UpdateTableInput {
+        table_name: "Switched".into(),
+        billing_mode: Some(BillingMode::PayPerRequest),
+        ..Default::default()
+    })
+    .unwrap();
+    // Saved before any request rebuilt the state: the record is the provisioned one.
+    db.save_capacity().unwrap();
+    drop(db);
+    let db = open_on(&backend, &clock, empty());
+    let peak = db.capacity_view("Switched").unwrap().resources[0].on_demand_write_peak_units;
+    assert_eq!(
+        peak,
+        Some(10_000.0),
+        "half of 20,000 WCU, not a new table's 2,000"
+    );
+}
+
+/// A capacity record that does not decode is soft state: its table starts as a new one
+/// does, and the database opens.
+#[test]
+fn an_undecodable_record_does_not_stop_the_database_opening() {
+    let clock = ManualClock::new(T0);
+    let backend: Arc<dyn Backend> = Arc::new(MemBackend::new());
+    let db = open_on(&backend, &clock, empty());
+    db.create_table(provisioned_table("Garbled", 5, 5)).unwrap();
+    clock.advance_secs(100);
+    db.save_capacity().unwrap();
+    drop(db);
+    // The record's key: the catalog's id 0, tag 'A', the table's name.
+    let key = [&[0u8, 0, 0, 0][..], b"A", b"Garbled"].concat();
+    assert!(
+        backend.get(&key, None).unwrap().is_some(),
+        "saved where expected"
+    );
+    backend.put(&key, b"not a record").unwrap();
+    let db = open_on(&backend, &clock, empty());
+    assert_eq!(write_balance(&db, "Garbled"), 0.0, "started as a new table");
+}

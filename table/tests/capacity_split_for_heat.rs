@@ -320,6 +320,42 @@ fn a_tables_size_between_counts_is_its_count_plus_what_it_grew_by() {
     assert_eq!(partitions_of(&db, "Grows"), 2);
 }
 
+/// Regression (this session's review): growth counted a blind overwrite (a PutItem
+/// that reads no old item) as new data, so a table rewritten more than a partition's
+/// size was split by size however small it was, and partitions never merge. Growth is
+/// now only an upper bound that makes the table be counted again; the split follows
+/// the count.
+#[test]
+fn a_table_only_rewritten_is_recounted_and_not_split() {
+    let clock = ManualClock::new(T0);
+    let db = capacity_db(
+        &clock,
+        CapacityOptions::default().with_partition_size_max(100_000),
+    );
+    db.create_table(provisioned_table("Rewritten", 5, 900))
+        .unwrap();
+    // 300 blind puts of 997 bytes to 3 keys: 299,100 bytes written, 2,991 stored.
+    for i in 0..300 {
+        db.put_item(PutItemInput {
+            table_name: "Rewritten".into(),
+            item: item(&[
+                ("pk", s(&format!("k{}", i % 3))),
+                ("v", s(&"x".repeat(990))),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    assert!(db.run_capacity_splits().is_empty());
+    assert_eq!(partitions_of(&db, "Rewritten"), 1);
+    let described = db
+        .describe_table(DescribeTableInput {
+            table_name: "Rewritten".into(),
+        })
+        .unwrap();
+    assert_eq!(described.table.item_count, 3, "counted again");
+}
+
 fn partitions_of(db: &Database, table: &str) -> usize {
     db.capacity_view(table).unwrap().resources[0]
         .partitions

@@ -268,3 +268,30 @@ fn on_demand_maxima_are_refused_on_a_provisioned_table() {
     })
     .unwrap();
 }
+
+/// Regression (this session's review): a restore's throughput override skipped the
+/// quota that CreateTable applies.
+#[test]
+fn a_restores_throughput_override_is_held_to_the_quota() {
+    let db = database(CapacityOptions::default());
+    db.create_table(provisioned_table("Source", 5, 5)).unwrap();
+    let backup = db
+        .create_backup(CreateBackupInput {
+            table_name: "Source".into(),
+            backup_name: "before".into(),
+        })
+        .unwrap()
+        .backup_details;
+    let restore = |units: i64| {
+        db.restore_table_from_backup(RestoreTableFromBackupInput {
+            target_table_name: "Target".into(),
+            backup_arn: backup.backup_arn.clone(),
+            overrides: RestoreOverrides {
+                provisioned_throughput_override: throughput(units, 5),
+                ..Default::default()
+            },
+        })
+    };
+    assert_eq!(limit_exceeded(restore(40_001)), ABOVE_TABLE_READ);
+    restore(40_000).unwrap();
+}

@@ -71,12 +71,15 @@ pub(crate) struct TableState {
     retired: AtomicBool,
 }
 
-/// Bytes (DynamoDB item sizes) a table's items grew by through the write path: each
-/// admitted write adds its new item's size less its old item's. Splits by size estimate
-/// a table's size as its last ItemCount pass's count plus the growth since, so a table
-/// that grows fast is split when it passes a partition's size, not up to six hours
-/// later. Its own cache line: every write adds to it, and readers of the state's other
-/// fields should not miss on that.
+/// At most how many bytes (DynamoDB item sizes) a table's items grew by through the write
+/// path: each admitted write adds its new item's size less its old item's, and a blind
+/// write (its old item not read) as if it replaced nothing, so this is an upper bound.
+/// A table whose last ItemCount pass's count plus this growth since would need more
+/// partitions by size is counted again at once (`Admission::recounts_due`), and the
+/// split follows the count: a table that grows fast is split when it passes a
+/// partition's size, not up to six hours later, and a table that is only rewritten is
+/// recounted now and then and never split for it. Its own cache line: every write adds
+/// to it, and readers of the state's other fields should not miss on that.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 pub(crate) struct Growth(AtomicI64);
@@ -320,6 +323,8 @@ pub(crate) struct Admission {
     /// Capacity records found at open, by table id, each taken when its table's state
     /// is first built (`restore_saved`).
     saved: parking_lot::Mutex<BTreeMap<u32, CapacityRecord>>,
+    /// Tables `recounts_due` named whose count has not come in yet.
+    recounts_asked: parking_lot::Mutex<std::collections::BTreeSet<u32>>,
 }
 
 impl Admission {
@@ -330,6 +335,7 @@ impl Admission {
             tables: RwLock::new(BTreeMap::new()),
             sizes: RwLock::new(BTreeMap::new()),
             saved: parking_lot::Mutex::new(BTreeMap::new()),
+            recounts_asked: parking_lot::Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -471,26 +477,30 @@ impl Admission {
     pub(crate) fn note_size(&self, id: u32, bytes: u64) {
         let growth = self.tables.read().get(&id).map_or(0, |s| s.growth.bytes());
         self.sizes.write().insert(id, (bytes, growth));
+        self.recounts_asked.lock().remove(&id);
     }
 
-    /// Every table's and index's size as splits by size see it: its last count, plus
-    /// for a table its growth since (a table not counted yet: its growth alone).
-    fn estimated_sizes(&self) -> BTreeMap<u32, u64> {
+    /// The tables to count again now: those whose last count plus their growth since (an
+    /// upper bound of their size; a table not counted yet: its growth alone) would need
+    /// more partitions by size than they have. Each is named once until its count comes
+    /// in (`note_size`).
+    pub(crate) fn recounts_due(&self) -> Vec<u32> {
         let counted = self.sizes.read().clone();
-        let mut sizes: BTreeMap<u32, u64> = counted
-            .iter()
-            .map(|(id, (bytes, _))| (*id, *bytes))
-            .collect();
+        let mut asked = self.recounts_asked.lock();
+        let mut due = Vec::new();
         for (id, state) in self.states() {
             let (bytes, at_count) = counted.get(&id).copied().unwrap_or((0, 0));
             let grown = state.growth.bytes().saturating_sub(at_count);
-            let estimate = i64::try_from(bytes)
+            let most = i64::try_from(bytes)
                 .unwrap_or(i64::MAX)
                 .saturating_add(grown)
                 .max(0);
-            sizes.insert(id, u64::try_from(estimate).unwrap_or(0));
+            let most = u64::try_from(most).unwrap_or(0);
+            if splitting::needs_more_for_size(&state.table, most, &self.opts) && asked.insert(id) {
+                due.push(id);
+            }
         }
-        sizes
+        due
     }
 
     /// Splits every table or GSI whose size needs more partitions than it has (one per
@@ -499,9 +509,9 @@ impl Admission {
     /// Returns the splits.
     pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
         let now = self.now_us();
-        let sizes = self.estimated_sizes();
+        let sizes = self.sizes.read().clone();
         let mut made = self.split_each(now, |res, id, _| {
-            let bytes = sizes.get(&id).copied().unwrap_or(0);
+            let bytes = sizes.get(&id).map_or(0, |(bytes, _)| *bytes);
             splitting::for_size(res, bytes, &self.opts, now)
         });
         let policy = Arc::clone(&self.opts.split_policy);
@@ -626,6 +636,7 @@ impl Admission {
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
         self.saved.lock().remove(&table_id);
+        self.recounts_asked.lock().remove(&table_id);
         let state = self.tables.write().remove(&table_id);
         if let Some(s) = &state {
             s.retired.store(true, Ordering::Release);

@@ -12,7 +12,7 @@ use super::admission::carry_state;
 use super::on_demand::OnDemandScaler;
 use super::partitions::{Mode, PartitionStart, Resource, Side};
 use super::CapacityOptions;
-use crate::capacity_records::{hex, PeaksRecord, ResourceRecord, StartRecord};
+use crate::capacity_records::{hex, BillingRecord, PeaksRecord, ResourceRecord, StartRecord};
 
 /// The record of `r`, the resource of table or GSI `id`, at `now_us`.
 pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRecord {
@@ -25,6 +25,22 @@ pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRec
     };
     ResourceRecord {
         id,
+        billing: match r.mode {
+            Mode::Provisioned {
+                read_units,
+                write_units,
+            } => BillingRecord::Provisioned {
+                read_units,
+                write_units,
+            },
+            Mode::OnDemand {
+                max_read_units,
+                max_write_units,
+            } => BillingRecord::OnDemand {
+                max_read_units,
+                max_write_units,
+            },
+        },
         starts: r
             .partitions
             .iter()
@@ -41,7 +57,8 @@ pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRec
 }
 
 /// The resource billed by `mode` that `saved` (a checked record, saved at `saved_us`)
-/// describes, at `now_us`.
+/// describes, at `now_us`: rebuilt from the saved state, in the mode it was saved in,
+/// as UpdateTable rebuilds a resource whose mode changed.
 pub(crate) fn restored_resource(
     mode: Mode,
     saved: &ResourceRecord,
@@ -59,7 +76,23 @@ pub(crate) fn restored_resource(
             key: s.key_bytes().map(Vec::into_boxed_slice),
         })
         .collect();
-    let mut old = Resource::with_starts(mode, starts, opts, then);
+    let saved_mode = match saved.billing {
+        BillingRecord::Provisioned {
+            read_units,
+            write_units,
+        } => Mode::Provisioned {
+            read_units,
+            write_units,
+        },
+        BillingRecord::OnDemand {
+            max_read_units,
+            max_write_units,
+        } => Mode::OnDemand {
+            max_read_units,
+            max_write_units,
+        },
+    };
+    let mut old = Resource::with_starts(saved_mode, starts, opts, then);
     for (side, balance) in [
         (Side::Read, saved.read_balance),
         (Side::Write, saved.write_balance),
@@ -72,7 +105,7 @@ pub(crate) fn restored_resource(
         p.as_ref()
             .map(|p| OnDemandScaler::with_peaks(p.peak, &p.pending, now_us))
     };
-    // Only where the resource scales now: the flag or the billing mode may have changed.
+    // Only where the saved resource scales with today's options.
     if old.scale_read.is_some() {
         old.scale_read = peaks(&saved.read_peaks).or(old.scale_read);
     }

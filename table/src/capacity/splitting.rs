@@ -48,6 +48,11 @@ fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
 }
 
 /// The partitions `bytes` of data need: one per `partition_size_bytes_max`.
+/// Whether `res` needs more partitions than it has to hold `bytes`.
+pub(crate) fn needs_more_for_size(res: &Resource, bytes: u64, opts: &CapacityOptions) -> bool {
+    partitions_for_size(bytes, opts) > res.partitions.len()
+}
+
 fn partitions_for_size(bytes: u64, opts: &CapacityOptions) -> usize {
     let per = opts.partition_size_bytes_max.max(1);
     usize::try_from(bytes.div_ceil(per))

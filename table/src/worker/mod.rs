@@ -146,7 +146,7 @@ fn run_round(core: &Core, schedule: &mut Schedule) {
     // table's partitions.
     if schedule.last_split_check.elapsed() >= SPLIT_CHECK_INTERVAL {
         schedule.last_split_check = Instant::now();
-        let splits = core.split_partitions();
+        let splits = core.split_partitions(crate::core::Recount::Queued);
         // A split is saved at once; balances and peaks every minute. A save refused now
         // (a storage failure) is tried again at the next.
         if !splits.is_empty() || schedule.last_capacity_save.elapsed() >= CAPACITY_SAVE_INTERVAL {
