@@ -157,23 +157,31 @@ fn a_throttled_transaction_is_cancelled_with_the_reason_on_its_actions() {
     );
 }
 
-#[test]
-fn a_failed_conditional_write_consumes_the_existing_items_units() {
+/// [`setup`] with 500 units of credit and a ~3 KB item (3 WCU) at key `pk`, whose
+/// write has been charged.
+fn setup_with_big_item(pk: &str) -> shale_table::Database {
     let (clock, db) = setup();
-    clock.advance_secs(100); // 500 units of credit
-    let big = "x".repeat(2_900); // a ~3 KB item: 3 WCU
+    clock.advance_secs(100);
     db.put_item(shale_table::PutItemInput {
         table_name: "Bursty".into(),
-        item: item(&[("pk", s("k")), ("v", s(&big))]),
+        item: item(&[("pk", s(pk)), ("v", s(&"x".repeat(2_900)))]),
         ..Default::default()
     })
     .unwrap();
-    let consumed = |db: &shale_table::Database| {
-        db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
-            .write
-            .consumed_units
-    };
     assert_eq!(consumed(&db), 3.0);
+    db
+}
+
+/// The write units the table's one partition has consumed.
+fn consumed(db: &shale_table::Database) -> f64 {
+    db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
+        .write
+        .consumed_units
+}
+
+#[test]
+fn a_failed_conditional_write_consumes_the_existing_items_units() {
+    let db = setup_with_big_item("k");
     let e = db
         .put_item(shale_table::PutItemInput {
             table_name: "Bursty".into(),
@@ -199,21 +207,7 @@ fn a_failed_conditional_write_consumes_the_existing_items_units() {
 
 #[test]
 fn a_cancelled_transaction_consumes_its_prepare_phase() {
-    let (clock, db) = setup();
-    clock.advance_secs(100); // 500 units of credit
-    let big = "x".repeat(2_900); // a ~3 KB item: 3 WCU
-    db.put_item(shale_table::PutItemInput {
-        table_name: "Bursty".into(),
-        item: item(&[("pk", s("big")), ("v", s(&big))]),
-        ..Default::default()
-    })
-    .unwrap();
-    let consumed = |db: &shale_table::Database| {
-        db.capacity_view("Bursty").unwrap().resources[0].partitions[0]
-            .write
-            .consumed_units
-    };
-    assert_eq!(consumed(&db), 3.0);
+    let db = setup_with_big_item("big");
     // A put of a new item (prepare: 1, there is no item yet), an update of the big
     // item (prepare: 3) and a check that fails on an absent item (1).
     let e = transact(
