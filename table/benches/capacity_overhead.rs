@@ -4,10 +4,14 @@
 //! ratio is therefore the largest, then on the LSM engine (`Durability::None`, as in
 //! `table_overhead`), Shale's own configuration. The target is ≤ 1.03 (3%).
 //!
-//! Both databases hold the same table (40,000 RCU and 40,000 WCU: 54 partitions, whose
-//! buckets start full, so nothing is throttled: the figure is admission's bookkeeping, not
-//! refusals). As in `table_overhead`, the two sides run in interleaved rounds, reads first
-//! then writes, and the ratio is taken between the median per-op times.
+//! One database per backend holds the table (40,000 RCU and 40,000 WCU: 54 partitions,
+//! whose buckets start full, so nothing is throttled: the figure is admission's
+//! bookkeeping, not refusals), and admission is switched on and off between the two
+//! halves of each round (`Database::set_capacity_enforcement`), which half goes first
+//! alternating: both sides share every byte of state, where two databases differed by
+//! up to 3% with admission off on both (their memtables, caches and allocations). Reads
+//! first, then writes; the ratio is taken between the median per-op times, and the
+//! quartiles of the rounds' own on/off ratios show how steady it is.
 //!
 //! Run: `cargo bench -p shale-table --bench capacity_overhead` (about a minute);
 //! `SHALE_CAPACITY_BENCH_AA=1` for the A/A control (both sides with admission off).
@@ -28,8 +32,8 @@ use shale_table::{
 
 const PRELOAD: u64 = 20_000;
 const FIELD_BYTES: usize = 110;
-const BATCH: u64 = 2_000;
-const ROUNDS: usize = 41;
+const BATCH: u64 = 5_000;
+const ROUNDS: usize = 201;
 const UNITS: i64 = 40_000;
 
 /// splitmix64 over the preloaded keys, so both sides read the same sequence.
@@ -61,16 +65,14 @@ fn key_of(i: u64) -> Item {
     [("pk".to_string(), AttributeValue::S(format!("user{i:012}")))].into()
 }
 
-/// A database on `backend` with admission on or off; `_dir` keeps an LSM's directory.
+/// A database on the memory backend or the LSM; `_dir` keeps an LSM's directory.
 struct Side {
     db: Database,
     _dir: Option<tempfile::TempDir>,
 }
 
-fn database(enforce: bool, lsm: bool) -> Side {
-    let opts = DatabaseOptions::default()
-        .with_background_index_worker(false)
-        .with_capacity_enforcement(enforce);
+fn database(lsm: bool) -> Side {
+    let opts = DatabaseOptions::default().with_background_index_worker(false);
     let (backend, dir): (Arc<dyn Backend>, _) = if lsm {
         let dir = tempfile::tempdir().expect("temp dir");
         let lsm_opts = DbOptions::new(dir.path()).with_durability(Durability::None);
@@ -138,114 +140,72 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The value below which `q` of `v` lies (nearest rank).
+fn quantile(mut v: Vec<f64>, q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let rank = ((v.len() - 1) as f64 * q).round() as usize;
+    v[rank]
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, quickly.
     let quick = !std::env::args().any(|a| a == "--bench");
     let rounds = if quick { 1 } else { ROUNDS };
     println!(
-        "{:<18} {:>14} {:>14} {:>7}",
-        "op", "admission off", "admission on", "ratio"
+        "{:<18} {:>14} {:>14} {:>7} {:>17}",
+        "op", "admission off", "admission on", "ratio", "round ratios q1-q3"
     );
-    // `SHALE_CAPACITY_BENCH_AA=1`: both sides with admission off, an A/A run that
-    // measures what the two databases differ by without admission (layout, order).
+    // `SHALE_CAPACITY_BENCH_AA=1`: both halves with admission off, an A/A run that
+    // measures what the two halves differ by without admission (order, drift).
     let aa = std::env::var_os("SHALE_CAPACITY_BENCH_AA").is_some();
     for (name, lsm) in [("memory", false), ("lsm", true)] {
-        let (off, on) = (database(false, lsm), database(!aa, lsm));
-        measure(name, rounds, &off.db, &on.db);
+        let side = database(lsm);
+        measure(name, rounds, &side.db, aa);
     }
 }
 
-/// Interleaved rounds of GetItem, then of PutItem, on `off` and `on`; prints the medians.
-fn measure(backend: &str, rounds: usize, off: &Database, on: &Database) {
-    let (mut get_off, mut get_on, mut put_off, mut put_on) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut k_off, mut k_on) = (Keys(1), Keys(1));
-    for round in 0..rounds {
-        // Alternate which side goes first, so neither always runs on a warmer cache.
-        let (a, b) = if round.is_multiple_of(2) {
-            (off, on)
-        } else {
-            (on, off)
+/// Interleaved rounds of GetItem, then of PutItem, on one database with admission
+/// switched off for one half of each round and on for the other (which half goes first
+/// alternates): both halves share every byte of state, so what differs is admission.
+/// Prints the medians, their ratio, and the quartiles of the rounds' own ratios.
+fn measure(backend: &str, rounds: usize, db: &Database, aa: bool) {
+    for (op, seed) in [("GetItem", 1), ("PutItem", 2)] {
+        let run = |k: &mut Keys| match op {
+            "GetItem" => get(db, k.next()),
+            _ => put(db, k.next()),
         };
-        let ta = per_op_ns(|| {
-            get(
-                a,
-                if round.is_multiple_of(2) {
-                    k_off.next()
-                } else {
-                    k_on.next()
-                },
-            )
-        });
-        let tb = per_op_ns(|| {
-            get(
-                b,
-                if round.is_multiple_of(2) {
-                    k_on.next()
-                } else {
-                    k_off.next()
-                },
-            )
-        });
-        let (t_off, t_on) = if round.is_multiple_of(2) {
-            (ta, tb)
-        } else {
-            (tb, ta)
-        };
-        get_off.push(t_off);
-        get_on.push(t_on);
-    }
-    let (mut k_off, mut k_on) = (Keys(2), Keys(2));
-    for round in 0..rounds {
-        let (a, b) = if round.is_multiple_of(2) {
-            (off, on)
-        } else {
-            (on, off)
-        };
-        let ta = per_op_ns(|| {
-            put(
-                a,
-                if round.is_multiple_of(2) {
-                    k_off.next()
-                } else {
-                    k_on.next()
-                },
-            )
-        });
-        let tb = per_op_ns(|| {
-            put(
-                b,
-                if round.is_multiple_of(2) {
-                    k_on.next()
-                } else {
-                    k_off.next()
-                },
-            )
-        });
-        let (t_off, t_on) = if round.is_multiple_of(2) {
-            (ta, tb)
-        } else {
-            (tb, ta)
-        };
-        put_off.push(t_off);
-        put_on.push(t_on);
-    }
-    let (g0, g1, p0, p1) = (
-        median(get_off),
-        median(get_on),
-        median(put_off),
-        median(put_on),
-    );
-    for (op, t0, t1) in [("GetItem", g0, g1), ("PutItem", p0, p1)] {
+        let (mut t_off, mut t_on, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        // The same key sequence for both halves: each has its own copy of the stream.
+        let (mut k_off, mut k_on) = (Keys(seed), Keys(seed));
+        for round in 0..rounds {
+            let mut half = |on: bool| {
+                db.set_capacity_enforcement(on && !aa);
+                let k = if on { &mut k_on } else { &mut k_off };
+                per_op_ns(|| run(k))
+            };
+            let (off, on) = if round.is_multiple_of(2) {
+                let off = half(false);
+                (off, half(true))
+            } else {
+                let on = half(true);
+                (half(false), on)
+            };
+            t_off.push(off);
+            t_on.push(on);
+            ratios.push(on / off);
+        }
+        let (m_off, m_on) = (median(t_off), median(t_on));
         println!(
-            "{:<18} {:>11.0} ns {:>11.0} ns {:>7.3}",
+            "{:<18} {:>11.0} ns {:>11.0} ns {:>7.3} {:>8.3}-{:<8.3}",
             format!("{op} ({backend})"),
-            t0,
-            t1,
-            t1 / t0
+            m_off,
+            m_on,
+            m_on / m_off,
+            quantile(ratios.clone(), 0.25),
+            quantile(ratios, 0.75),
         );
     }
-    let view = on.capacity_view("usertable").unwrap();
+    let view = db.capacity_view("usertable").unwrap();
     let throttled: u64 = view.resources[0]
         .partitions
         .iter()

@@ -116,6 +116,15 @@ impl Database {
         self.core.split_partitions(crate::core::Recount::Now)
     }
 
+    /// Turns capacity enforcement on or off from now on (it starts as
+    /// `CapacityOptions::enforcement` says). While off, nothing is throttled or charged
+    /// and the buckets go on refilling; consumed capacity is still reported. The
+    /// admission-overhead benchmark switches one database back and forth, so that both
+    /// sides of its comparison share every byte of state.
+    pub fn set_capacity_enforcement(&self, on: bool) {
+        self.core.admission.set_enforcing(on);
+    }
+
     /// Saves every table's admission state now: its partitions (splits included), its
     /// on-demand peaks and its buckets' balances (`docs/capacity.md`, "Saved state"). A
     /// reopened database starts each table from its last save, with the balances

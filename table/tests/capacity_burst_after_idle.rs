@@ -249,3 +249,17 @@ fn a_cancelled_transaction_consumes_its_prepare_phase() {
     assert_eq!(e.exception_name(), "ValidationException");
     assert_eq!(consumed(&db), 8.0);
 }
+
+#[test]
+fn enforcement_switched_off_at_run_time_throttles_nothing_until_switched_on() {
+    let (clock, db) = setup();
+    clock.advance_secs(10); // 50 units of credit
+    db.set_capacity_enforcement(false);
+    for i in 0..200 {
+        put_small(&db, "Bursty", &format!("free{i}")).expect("not enforced");
+    }
+    assert_eq!(consumed(&db), 0.0, "nothing charged while off");
+    db.set_capacity_enforcement(true);
+    // The buckets refilled all along: the 50 units are there, and no more.
+    assert_eq!(burst(&db).0, 50);
+}

@@ -313,6 +313,8 @@ fn label<'a>(key: Option<(&'a Item, &'a str)>) -> impl FnOnce() -> Option<String
 #[derive(Debug)]
 pub(crate) struct Admission {
     opts: CapacityOptions,
+    /// `opts.enforcement`, switchable at run time (`Database::set_capacity_enforcement`).
+    enforcement: AtomicBool,
     clock: Arc<dyn Clock>,
     /// By table id. A BTreeMap: a few tables, looked up on every request, where hashing
     /// the id costs more than a short tree walk.
@@ -330,6 +332,7 @@ pub(crate) struct Admission {
 impl Admission {
     pub(crate) fn new(opts: CapacityOptions, clock: Arc<dyn Clock>) -> Admission {
         Admission {
+            enforcement: AtomicBool::new(opts.enforcement),
             opts,
             clock,
             tables: RwLock::new(BTreeMap::new()),
@@ -376,7 +379,14 @@ impl Admission {
 
     /// Whether requests are admitted at all (the off switch).
     pub(crate) fn enforcing(&self) -> bool {
-        self.opts.enforcement
+        self.enforcement.load(Ordering::Relaxed)
+    }
+
+    /// Turns enforcement on or off from now on. While it is off nothing is decided or
+    /// charged, and the buckets go on refilling; a request in flight when it changes
+    /// is finished as it began.
+    pub(crate) fn set_enforcing(&self, on: bool) {
+        self.enforcement.store(on, Ordering::Relaxed);
     }
 
     pub(crate) fn options(&self) -> &CapacityOptions {
