@@ -10,8 +10,9 @@
 //! halves of each round (`Database::set_capacity_enforcement`), which half goes first
 //! alternating: both sides share every byte of state, where two databases differed by
 //! up to 3% with admission off on both (their memtables, caches and allocations). Reads
-//! first, then writes; the ratio is taken between the median per-op times, and the
-//! quartiles of the rounds' own on/off ratios show how steady it is.
+//! first, then writes; each half takes fresh keys from one stream, and the ratio is the
+//! median over pairs of rounds (one of each order) of the pair's on/off ratio (see
+//! `measure`).
 //!
 //! Run: `cargo bench -p shale-table --bench capacity_overhead` (about a minute);
 //! `SHALE_CAPACITY_BENCH_AA=1` for the A/A control (both sides with admission off).
@@ -33,7 +34,8 @@ use shale_table::{
 const PRELOAD: u64 = 20_000;
 const FIELD_BYTES: usize = 110;
 const BATCH: u64 = 5_000;
-const ROUNDS: usize = 201;
+/// Even: rounds pair up, one of each order.
+const ROUNDS: usize = 200;
 const UNITS: i64 = 40_000;
 
 /// splitmix64 over the preloaded keys, so both sides read the same sequence.
@@ -150,10 +152,10 @@ fn quantile(mut v: Vec<f64>, q: f64) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, quickly.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let rounds = if quick { 1 } else { ROUNDS };
+    let rounds = if quick { 2 } else { ROUNDS };
     println!(
         "{:<18} {:>14} {:>14} {:>7} {:>17}",
-        "op", "admission off", "admission on", "ratio", "round ratios q1-q3"
+        "op", "admission off", "admission on", "ratio", "pair ratios q1-q3"
     );
     // `SHALE_CAPACITY_BENCH_AA=1`: both halves with admission off, an A/A run that
     // measures what the two halves differ by without admission (order, drift).
@@ -165,23 +167,24 @@ fn main() {
 }
 
 /// Interleaved rounds of GetItem, then of PutItem, on one database with admission
-/// switched off for one half of each round and on for the other (which half goes first
-/// alternates): both halves share every byte of state, so what differs is admission.
-/// Prints the medians, their ratio, and the quartiles of the rounds' own ratios.
+/// switched off for one half of each round and on for the other: both halves share
+/// every byte of state, so what differs is admission. Each half reads (or writes) keys
+/// of its own, the next of one seeded stream, so neither finds the other's in cache.
+/// Which half goes first alternates, and the ratio printed is the median, over pairs of
+/// consecutive rounds (one of each order), of the pair's geometric mean on/off ratio:
+/// what going first or second does cancels within a pair. Also printed: the medians of
+/// each side's per-op times, and the quartiles of the pairs' ratios.
 fn measure(backend: &str, rounds: usize, db: &Database, aa: bool) {
     for (op, seed) in [("GetItem", 1), ("PutItem", 2)] {
-        let run = |k: &mut Keys| match op {
-            "GetItem" => get(db, k.next()),
-            _ => put(db, k.next()),
-        };
+        let mut keys = Keys(seed);
         let (mut t_off, mut t_on, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        // The same key sequence for both halves: each has its own copy of the stream.
-        let (mut k_off, mut k_on) = (Keys(seed), Keys(seed));
         for round in 0..rounds {
             let mut half = |on: bool| {
                 db.set_capacity_enforcement(on && !aa);
-                let k = if on { &mut k_on } else { &mut k_off };
-                per_op_ns(|| run(k))
+                per_op_ns(|| match op {
+                    "GetItem" => get(db, keys.next()),
+                    _ => put(db, keys.next()),
+                })
             };
             let (off, on) = if round.is_multiple_of(2) {
                 let off = half(false);
@@ -194,15 +197,18 @@ fn measure(backend: &str, rounds: usize, db: &Database, aa: bool) {
             t_on.push(on);
             ratios.push(on / off);
         }
-        let (m_off, m_on) = (median(t_off), median(t_on));
+        let pairs: Vec<f64> = ratios
+            .chunks_exact(2)
+            .map(|pair| (pair[0] * pair[1]).sqrt())
+            .collect();
         println!(
             "{:<18} {:>11.0} ns {:>11.0} ns {:>7.3} {:>8.3}-{:<8.3}",
             format!("{op} ({backend})"),
-            m_off,
-            m_on,
-            m_on / m_off,
-            quantile(ratios.clone(), 0.25),
-            quantile(ratios, 0.75),
+            median(t_off),
+            median(t_on),
+            median(pairs.clone()),
+            quantile(pairs.clone(), 0.25),
+            quantile(pairs, 0.75),
         );
     }
     let view = db.capacity_view("usertable").unwrap();

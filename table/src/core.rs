@@ -100,6 +100,9 @@ pub(crate) struct Core {
     /// Capacity admission: the partition model and token buckets of every table
     /// (`crate::capacity::admission`). Its registry lock is a leaf.
     pub(crate) admission: Admission,
+    /// Serialises `save_capacity`; taken before the catalog lock, and held across the
+    /// records' write.
+    pub(crate) capacity_save: Mutex<()>,
     /// Serialises stream shard rolls (`crate::streams::reader::current_meta`); taken
     /// after the catalog lock, and nothing is taken while it is held.
     pub(crate) stream_rolls: Mutex<()>,
@@ -138,6 +141,7 @@ impl Core {
             stream_wake: StreamWake::default(),
             table_stats: Mutex::new(crate::table_stats::TableStats::default()),
             admission,
+            capacity_save: Mutex::new(()),
             auto_scaler: Mutex::new(crate::capacity::auto_scaling::AutoScaler::new(
                 opts.capacity.auto_scaling.clone(),
             )),
@@ -184,6 +188,10 @@ impl Core {
     /// # Errors
     /// Storage failure (then nothing was saved).
     pub(crate) fn save_capacity(&self) -> Result<usize, Error> {
+        // One save at a time (the worker's, the server's at shutdown, the API's): an
+        // older snapshot written after a newer one would undo it, and its delete-again
+        // step could remove a record another save just wrote for a recreated table.
+        let _one = self.capacity_save.lock();
         let live =
             |cat: &Catalog, name: &str, id: u32| cat.tables.get(name).is_some_and(|d| d.id == id);
         // The records are made under the catalog's read lock and written after it (a

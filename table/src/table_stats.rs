@@ -45,8 +45,9 @@ pub(crate) struct TableStats {
     published: BTreeMap<u32, Counted>,
     /// Ids still to walk in this pass.
     queue: VecDeque<u32>,
-    /// The walk in progress: its id, the last key counted, and the partial count.
-    walking: Option<(u32, Option<Vec<u8>>, Counted)>,
+    /// The walk in progress: its id, the last key counted, the partial count, and the
+    /// table's growth when the walk began (`Admission::growth_of`).
+    walking: Option<(u32, Option<Vec<u8>>, Counted, i64)>,
 }
 
 impl TableStats {
@@ -85,7 +86,7 @@ pub(crate) fn start_pass(core: &Core) {
 pub(crate) fn queue_first(core: &Core, ids: &[u32]) {
     let mut st = core.table_stats.lock();
     for &id in ids.iter().rev() {
-        let walking = st.walking.as_ref().is_some_and(|(w, _, _)| *w == id);
+        let walking = st.walking.as_ref().is_some_and(|(w, _, _, _)| *w == id);
         if !walking && !st.queue.contains(&id) {
             st.queue.push_front(id);
         }
@@ -99,25 +100,28 @@ pub(crate) fn queue_first(core: &Core, ids: &[u32]) {
 /// # Errors
 /// Storage failure, a corrupt stored item.
 pub(crate) fn step(core: &Core) -> Result<bool, Error> {
-    let (id, after, counted) = {
+    let (id, after, counted, growth) = {
         let mut st = core.table_stats.lock();
         match st.walking.take() {
             Some(w) => w,
             None => match st.queue.pop_front() {
-                Some(id) => (id, None, Counted::default()),
+                // Growth is taken as the walk begins: a write behind the walk's cursor
+                // is then in the growth since, if not in the count.
+                Some(id) => (id, None, Counted::default(), core.admission.growth_of(id)),
                 None => return Ok(false),
             },
         }
     };
     let (counted, last, done) = count_from(core, id, after, counted, STEP_ENTRIES)?;
     if done {
-        core.admission.note_size(id, counted.bytes.max(0) as u64);
+        core.admission
+            .note_size(id, counted.bytes.max(0) as u64, growth);
     }
     let mut st = core.table_stats.lock();
     if done {
         st.published.insert(id, counted);
     } else {
-        st.walking = Some((id, last, counted));
+        st.walking = Some((id, last, counted, growth));
     }
     Ok(true)
 }
@@ -128,8 +132,10 @@ pub(crate) fn step(core: &Core) -> Result<bool, Error> {
 /// As [`step`].
 pub(crate) fn count_now(core: &Core, ids: &[u32]) -> Result<(), Error> {
     for &id in ids {
+        let growth = core.admission.growth_of(id);
         let (counted, _, _) = count_from(core, id, None, Counted::default(), usize::MAX)?;
-        core.admission.note_size(id, counted.bytes.max(0) as u64);
+        core.admission
+            .note_size(id, counted.bytes.max(0) as u64, growth);
         core.table_stats.lock().published.insert(id, counted);
     }
     Ok(())

@@ -354,6 +354,33 @@ fn a_table_only_rewritten_is_recounted_and_not_split() {
         })
         .unwrap();
     assert_eq!(described.table.item_count, 3, "counted again");
+    // Paced: rewritten as much again, with a fourth item, the table is not walked
+    // again within a minute of the last ask, and is after it.
+    for i in 0..300 {
+        db.put_item(PutItemInput {
+            table_name: "Rewritten".into(),
+            item: item(&[
+                ("pk", s(&format!("k{}", i % 4))),
+                ("v", s(&"x".repeat(990))),
+            ]),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    let item_count = |db: &Database| {
+        db.describe_table(DescribeTableInput {
+            table_name: "Rewritten".into(),
+        })
+        .unwrap()
+        .table
+        .item_count
+    };
+    assert!(db.run_capacity_splits().is_empty());
+    assert_eq!(item_count(&db), 3, "not walked again yet");
+    clock.advance_secs(61);
+    assert!(db.run_capacity_splits().is_empty());
+    assert_eq!(item_count(&db), 4, "walked again after the pace");
+    assert_eq!(partitions_of(&db, "Rewritten"), 1);
 }
 
 fn partitions_of(db: &Database, table: &str) -> usize {

@@ -325,8 +325,24 @@ pub(crate) struct Admission {
     /// Capacity records found at open, by table id, each taken when its table's state
     /// is first built (`restore_saved`).
     saved: parking_lot::Mutex<BTreeMap<u32, CapacityRecord>>,
-    /// Tables `recounts_due` named whose count has not come in yet.
-    recounts_asked: parking_lot::Mutex<std::collections::BTreeSet<u32>>,
+    /// Growth-triggered recounts by table id (`recounts_due`).
+    recounts: parking_lot::Mutex<BTreeMap<u32, RecountPace>>,
+}
+
+/// The least wait between two growth-triggered recounts of one table: a minute.
+pub(crate) const RECOUNT_PACE_MIN_US: u64 = 60_000_000;
+/// The most: six hours, the ItemCount pass's own interval.
+pub(crate) const RECOUNT_PACE_MAX_US: u64 = 6 * 3_600_000_000;
+
+/// One table's growth-triggered recounts.
+#[derive(Debug, Default)]
+pub(crate) struct RecountPace {
+    /// Asked for, and the count not in yet.
+    pending: bool,
+    /// The earliest clock time of the next ask.
+    next_at_us: u64,
+    /// The wait after the next ask (0: the least).
+    interval_us: u64,
 }
 
 impl Admission {
@@ -338,7 +354,7 @@ impl Admission {
             tables: RwLock::new(BTreeMap::new()),
             sizes: RwLock::new(BTreeMap::new()),
             saved: parking_lot::Mutex::new(BTreeMap::new()),
-            recounts_asked: parking_lot::Mutex::new(std::collections::BTreeSet::new()),
+            recounts: parking_lot::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -481,22 +497,38 @@ impl Admission {
         state
     }
 
+    /// Table `id`'s growth so far (0 for an index, or a table without a state): taken
+    /// when an ItemCount walk of it begins, for [`Admission::note_size`].
+    pub(crate) fn growth_of(&self, id: u32) -> i64 {
+        self.tables.read().get(&id).map_or(0, |s| s.growth.bytes())
+    }
+
     /// Notes the size of table or index `id` (DynamoDB's item sizes, from the last
-    /// ItemCount pass), for splits by size, with a table's growth so far: what it grows
-    /// by from now on is added to the count.
-    pub(crate) fn note_size(&self, id: u32, bytes: u64) {
-        let growth = self.tables.read().get(&id).map_or(0, |s| s.growth.bytes());
-        self.sizes.write().insert(id, (bytes, growth));
-        self.recounts_asked.lock().remove(&id);
+    /// ItemCount pass), for splits by size, with the table's growth when that walk
+    /// began (`growth_of`): what it grew by since is added to the count.
+    pub(crate) fn note_size(&self, id: u32, bytes: u64, growth_at_walk: i64) {
+        self.sizes.write().insert(id, (bytes, growth_at_walk));
+        if let Some(pace) = self.recounts.lock().get_mut(&id) {
+            pace.pending = false;
+        }
     }
 
     /// The tables to count again now: those whose last count plus their growth since (an
     /// upper bound of their size; a table not counted yet: its growth alone) would need
-    /// more partitions by size than they have. Each is named once until its count comes
-    /// in (`note_size`).
+    /// more partitions by size than they have and than the count asks for. Each is named
+    /// once until its count comes in (`note_size`). A table whose count alone asks for
+    /// partitions that cannot be made (one item collection past a partition's size) is
+    /// not counted again for that, only when it grows past another partition's worth.
+    ///
+    /// Paced, because growth is an upper bound: a table only rewritten near a partition's
+    /// size would otherwise be walked whenever its blind writes add up to the margin.
+    /// After each ask the next waits [`RECOUNT_PACE_MIN_US`], doubling to
+    /// [`RECOUNT_PACE_MAX_US`] (the ItemCount pass's own six hours), back to the least
+    /// after a split by size of the table.
     pub(crate) fn recounts_due(&self) -> Vec<u32> {
         let counted = self.sizes.read().clone();
-        let mut asked = self.recounts_asked.lock();
+        let now = self.now_us();
+        let mut recounts = self.recounts.lock();
         let mut due = Vec::new();
         for (id, state) in self.states() {
             let (bytes, at_count) = counted.get(&id).copied().unwrap_or((0, 0));
@@ -506,7 +538,15 @@ impl Admission {
                 .saturating_add(grown)
                 .max(0);
             let most = u64::try_from(most).unwrap_or(0);
-            if splitting::needs_more_for_size(&state.table, most, &self.opts) && asked.insert(id) {
+            if !splitting::may_need_more_for_size(&state.table, bytes, most, &self.opts) {
+                continue;
+            }
+            let pace = recounts.entry(id).or_default();
+            if !pace.pending && now >= pace.next_at_us {
+                pace.pending = true;
+                let interval = pace.interval_us.max(RECOUNT_PACE_MIN_US);
+                pace.next_at_us = now.saturating_add(interval);
+                pace.interval_us = interval.saturating_mul(2).min(RECOUNT_PACE_MAX_US);
                 due.push(id);
             }
         }
@@ -520,10 +560,23 @@ impl Admission {
     pub(crate) fn split_hot(&self) -> Vec<PartitionSplit> {
         let now = self.now_us();
         let sizes = self.sizes.read().clone();
+        let mut split_by_size = Vec::new();
         let mut made = self.split_each(now, |res, id, _| {
             let bytes = sizes.get(&id).map_or(0, |(bytes, _)| *bytes);
-            splitting::for_size(res, bytes, &self.opts, now)
+            let split = splitting::for_size(res, bytes, &self.opts, now);
+            if split.is_some() {
+                split_by_size.push(id);
+            }
+            split
         });
+        // A table that grew into a split is let recount at the least pace again.
+        let mut recounts = self.recounts.lock();
+        for id in split_by_size {
+            if let Some(pace) = recounts.get_mut(&id) {
+                pace.interval_us = 0;
+            }
+        }
+        drop(recounts);
         let policy = Arc::clone(&self.opts.split_policy);
         // Only a base table's collections split on the sort key: a GSI routes by hash.
         made.extend(self.split_each(now, |res, _, is_table| {
@@ -646,7 +699,7 @@ impl Admission {
     /// Forgets a dropped table's state.
     pub(crate) fn forget(&self, table_id: u32) {
         self.saved.lock().remove(&table_id);
-        self.recounts_asked.lock().remove(&table_id);
+        self.recounts.lock().remove(&table_id);
         let state = self.tables.write().remove(&table_id);
         if let Some(s) = &state {
             s.retired.store(true, Ordering::Release);

@@ -48,9 +48,18 @@ fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
 }
 
 /// The partitions `bytes` of data need: one per `partition_size_bytes_max`.
-/// Whether `res` needs more partitions than it has to hold `bytes`.
-pub(crate) fn needs_more_for_size(res: &Resource, bytes: u64, opts: &CapacityOptions) -> bool {
-    partitions_for_size(bytes, opts) > res.partitions.len()
+/// Whether `res`, counted at `counted` bytes, might need more partitions by size at
+/// `most` bytes (an upper bound of its size now): more than it has, and more than its
+/// count alone asks for (what the count asks for, a split by size makes or cannot make,
+/// so asking again would change nothing).
+pub(crate) fn may_need_more_for_size(
+    res: &Resource,
+    counted: u64,
+    most: u64,
+    opts: &CapacityOptions,
+) -> bool {
+    let need = partitions_for_size(most, opts);
+    need > res.partitions.len() && need > partitions_for_size(counted, opts)
 }
 
 fn partitions_for_size(bytes: u64, opts: &CapacityOptions) -> usize {
