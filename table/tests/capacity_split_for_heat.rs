@@ -334,18 +334,22 @@ fn a_table_only_rewritten_is_recounted_and_not_split() {
     );
     db.create_table(provisioned_table("Rewritten", 5, 900))
         .unwrap();
-    // 300 blind puts of 997 bytes to 3 keys: 299,100 bytes written, 2,991 stored.
-    for i in 0..300 {
-        db.put_item(PutItemInput {
-            table_name: "Rewritten".into(),
-            item: item(&[
-                ("pk", s(&format!("k{}", i % 3))),
-                ("v", s(&"x".repeat(990))),
-            ]),
-            ..Default::default()
-        })
-        .unwrap();
-    }
+    // 300 blind puts of 997 bytes to `keys` keys.
+    let rewrite = |keys: u32| {
+        for i in 0..300 {
+            db.put_item(PutItemInput {
+                table_name: "Rewritten".into(),
+                item: item(&[
+                    ("pk", s(&format!("k{}", i % keys))),
+                    ("v", s(&"x".repeat(990))),
+                ]),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+    };
+    // To 3 keys: 299,100 bytes written, 2,991 stored.
+    rewrite(3);
     assert!(db.run_capacity_splits().is_empty());
     assert_eq!(partitions_of(&db, "Rewritten"), 1);
     let described = db
@@ -356,17 +360,7 @@ fn a_table_only_rewritten_is_recounted_and_not_split() {
     assert_eq!(described.table.item_count, 3, "counted again");
     // Paced: rewritten as much again, with a fourth item, the table is not walked
     // again within a minute of the last ask, and is after it.
-    for i in 0..300 {
-        db.put_item(PutItemInput {
-            table_name: "Rewritten".into(),
-            item: item(&[
-                ("pk", s(&format!("k{}", i % 4))),
-                ("v", s(&"x".repeat(990))),
-            ]),
-            ..Default::default()
-        })
-        .unwrap();
-    }
+    rewrite(4);
     let item_count = |db: &Database| {
         db.describe_table(DescribeTableInput {
             table_name: "Rewritten".into(),
