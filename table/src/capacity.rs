@@ -160,6 +160,17 @@ pub(crate) fn write_charge(def: &TableDef, old: Option<&Item>, new: Option<&Item
     let size = old
         .map_or(0, item_size_bytes)
         .max(new.map_or(0, item_size_bytes));
+    write_charge_sized(def, old, new, size)
+}
+
+/// [`write_charge`] when the caller has measured `size`, the larger of the two items'
+/// sizes, already (the write path has both: the new one from validation).
+pub(crate) fn write_charge_sized(
+    def: &TableDef,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    size: usize,
+) -> Charge {
     let mut charge = Charge::table(write_units(size));
     let indexes = def
         .gsis

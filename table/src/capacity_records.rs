@@ -131,22 +131,10 @@ pub(crate) struct PeaksRecord {
 }
 
 impl StartRecord {
-    /// The key position's bytes.
+    /// The key position's bytes (`None`: no key, or not hex).
     pub(crate) fn key_bytes(&self) -> Option<Vec<u8>> {
-        let hex = self.key.as_deref()?;
-        if hex.len() % 2 != 0 {
-            return None;
-        }
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-            .collect()
+        crate::hex::decode(self.key.as_deref()?)
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Encodes a capacity record.
@@ -244,7 +232,7 @@ mod tests {
     fn start(hash: u64, key: Option<&[u8]>) -> StartRecord {
         StartRecord {
             hash,
-            key: key.map(hex),
+            key: key.map(crate::hex::encode),
         }
     }
 

@@ -109,9 +109,11 @@ impl Database {
     }
 
     /// Splits hot partitions now: closes every split window that is a minute old and
-    /// splits the partitions the split policy picks (`capacity::split`). The
-    /// background worker does this every round; tests call it after moving a manual
-    /// clock. Returns the splits made.
+    /// splits the partitions the split policy picks (`capacity::split`), and splits by
+    /// size. A table whose growth since its last ItemCount may need more partitions is
+    /// counted again first, here and now (a walk of the table; the worker queues it
+    /// instead). The background worker does this every round; tests call it after
+    /// moving a manual clock. Returns the splits made.
     pub fn run_capacity_splits(&self) -> Vec<crate::capacity::PartitionSplit> {
         self.core.split_partitions(crate::core::Recount::Now)
     }

@@ -92,6 +92,7 @@ mod core;
 mod export_records;
 mod exprs;
 mod gsi_queue;
+mod hex;
 mod item_collections;
 #[doc(hidden)]
 pub mod item_locks;

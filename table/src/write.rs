@@ -736,8 +736,19 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
             });
             continue;
         }
-        *growth += growth_of(c, c.old.as_ref().map_or(0, item_size_bytes));
-        let charge = capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref());
+        // Each item's size once: for the growth and for the charge.
+        let old_size = c.old.as_ref().map_or(0, item_size_bytes);
+        *growth += growth_of(c, old_size);
+        let charge = capacity::write_charge_sized(
+            c.def,
+            c.old.as_ref(),
+            c.new.as_ref(),
+            old_size.max(c.new_size),
+        );
+        debug_assert_eq!(
+            charge.total(),
+            capacity::write_charge(c.def, c.old.as_ref(), c.new.as_ref()).total()
+        );
         let table_units = charge.table + charge.lsis.values().sum::<f64>();
         demands.push(Demand {
             which: Which::Table,
@@ -791,10 +802,11 @@ fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> R
 /// At most how much `c` grows its table, in DynamoDB item bytes, given its old item's
 /// size: the new size less the old one's. A blind write (its old item not read) may
 /// replace an item of any size, so it counts as if there were none: a blind put its
-/// whole new size, a blind delete nothing. An unchanged item or a condition check:
-/// nothing. (`capacity::admission::Growth` is an upper bound, for that reason.)
+/// whole new size, a blind delete nothing. An unchanged item (a condition check, the
+/// delete of an absent item): nothing. (`capacity::admission::Growth` is an upper bound,
+/// for that reason.)
 fn growth_of(c: &Change<'_>, old_size: usize) -> i64 {
-    if c.unchanged || (c.new_size == 0 && c.new.is_some()) {
+    if c.unchanged {
         return 0;
     }
     let new_size = if c.new.is_some() { c.new_size } else { 0 };

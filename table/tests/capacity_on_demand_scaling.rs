@@ -128,12 +128,7 @@ fn a_table_switched_from_provisioned_starts_from_half_its_provisioned_throughput
     let db = db_at(&clock, true);
     db.create_table(provisioned_table("Switched", 5, 10_000))
         .unwrap();
-    db.update_table(UpdateTableInput {
-        table_name: "Switched".into(),
-        billing_mode: Some(BillingMode::PayPerRequest),
-        ..Default::default()
-    })
-    .unwrap();
+    switch_to_on_demand(&db, "Switched");
     clock.advance_secs(1);
     // Previous peak max(10,000 / 2, 2,000): 10,000 WRU at once.
     assert_eq!(offer_writes(&db, "Switched", 10_000), (10_000, None));

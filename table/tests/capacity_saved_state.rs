@@ -184,12 +184,7 @@ fn a_billing_switch_caught_by_the_save_is_carried_across_a_reopen() {
     let db = open_on(&backend, &clock, empty());
     db.create_table(provisioned_table("Switched", 5, 20_000))
         .unwrap();
-    db.update_table(UpdateTableInput {
-        table_name: "Switched".into(),
-        billing_mode: Some(BillingMode::PayPerRequest),
-        ..Default::default()
-    })
-    .unwrap();
+    switch_to_on_demand(&db, "Switched");
     // Saved before any request rebuilt the state: the record is the provisioned one.
     db.save_capacity().unwrap();
     drop(db);

@@ -238,25 +238,36 @@ fn contributor_insights_count_keys_only_when_asked() {
     }
 }
 
+/// A database whose partitions hold 100 KB, with a 5 RCU / 900 WCU table `name`.
+fn small_partitions(clock: &ManualClock, name: &str) -> Database {
+    let db = capacity_db(
+        clock,
+        CapacityOptions::default().with_partition_size_max(100_000),
+    );
+    db.create_table(provisioned_table(name, 5, 900)).unwrap();
+    db
+}
+
+/// A blind PutItem of a 997-byte item with key `pk`.
+fn put_997(db: &Database, table: &str, pk: &str) {
+    db.put_item(PutItemInput {
+        table_name: table.into(),
+        item: item(&[("pk", s(pk)), ("v", s(&"x".repeat(990)))]),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
 #[test]
 fn a_table_is_split_by_size_one_partition_per_size_limit() {
     let clock = ManualClock::new(T0);
-    // A partition holds 100 KB here, so that 300 items of 997 bytes (299,100 bytes)
-    // need three.
-    let db = capacity_db(
-        &clock,
-        CapacityOptions::default().with_partition_size_max(100_000),
-    );
-    db.create_table(provisioned_table("Big", 5, 900)).unwrap();
+    // 300 items of 997 bytes (299,100 bytes) need three partitions of 100 KB.
+    let db = small_partitions(&clock, "Big");
     for i in 0..300 {
-        db.put_item(PutItemInput {
-            table_name: "Big".into(),
-            item: item(&[("pk", s(&format!("k{i}"))), ("v", s(&"x".repeat(990)))]),
-            ..Default::default()
-        })
-        .unwrap();
+        put_997(&db, "Big", &format!("k{i}"));
     }
-    // No ItemCount pass has run: the table's growth through the write path is its size.
+    // No ItemCount pass has run: the growth through the write path has the table
+    // counted now, and the count splits it.
     let splits = db.run_capacity_splits();
     let view = db.capacity_view("Big").unwrap();
     let parts = &view.resources[0].partitions;
@@ -278,21 +289,10 @@ fn a_table_is_split_by_size_one_partition_per_size_limit() {
 }
 
 #[test]
-fn a_tables_size_between_counts_is_its_count_plus_what_it_grew_by() {
+fn a_table_that_grows_past_a_partition_between_counts_is_counted_again_and_split() {
     let clock = ManualClock::new(T0);
-    let db = capacity_db(
-        &clock,
-        CapacityOptions::default().with_partition_size_max(100_000),
-    );
-    db.create_table(provisioned_table("Grows", 5, 900)).unwrap();
-    let put = |i: u32| {
-        db.put_item(PutItemInput {
-            table_name: "Grows".into(),
-            item: item(&[("pk", s(&format!("k{i}"))), ("v", s(&"x".repeat(990)))]),
-            ..Default::default()
-        })
-        .unwrap()
-    };
+    let db = small_partitions(&clock, "Grows");
+    let put = |i: u32| put_997(&db, "Grows", &format!("k{i}"));
     let delete = |i: u32| {
         db.delete_item(DeleteItemInput {
             table_name: "Grows".into(),
@@ -328,24 +328,11 @@ fn a_tables_size_between_counts_is_its_count_plus_what_it_grew_by() {
 #[test]
 fn a_table_only_rewritten_is_recounted_and_not_split() {
     let clock = ManualClock::new(T0);
-    let db = capacity_db(
-        &clock,
-        CapacityOptions::default().with_partition_size_max(100_000),
-    );
-    db.create_table(provisioned_table("Rewritten", 5, 900))
-        .unwrap();
+    let db = small_partitions(&clock, "Rewritten");
     // 300 blind puts of 997 bytes to `keys` keys.
     let rewrite = |keys: u32| {
         for i in 0..300 {
-            db.put_item(PutItemInput {
-                table_name: "Rewritten".into(),
-                item: item(&[
-                    ("pk", s(&format!("k{}", i % keys))),
-                    ("v", s(&"x".repeat(990))),
-                ]),
-                ..Default::default()
-            })
-            .unwrap();
+            put_997(&db, "Rewritten", &format!("k{}", i % keys));
         }
     };
     // To 3 keys: 299,100 bytes written, 2,991 stored.

@@ -517,7 +517,7 @@ impl DataFile {
         })?;
         file.sync_all().map_err(io_at(&path))?;
         let md5 = hashed.md5.finalize();
-        let etag = format!("{}-1", hex(&Md5::digest(md5)));
+        let etag = format!("{}-1", crate::hex::encode(&Md5::digest(md5)));
         Ok(ManifestFile {
             item_count: self.items as u64,
             md5_checksum: BASE64.encode(md5),
@@ -561,16 +561,12 @@ fn data_file_name(export_id: &str, index: usize) -> String {
         .collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Writes `<name>.json` and `<name>.checksum` (its hex MD5), synced.
 fn write_with_checksum(layout: &Layout, name: &str, bytes: &[u8]) -> Result<(), Failure> {
     write_file(&layout.path(&format!("{name}.json")), bytes)?;
     write_file(
         &layout.path(&format!("{name}.checksum")),
-        hex(&Md5::digest(bytes)).as_bytes(),
+        crate::hex::encode(&Md5::digest(bytes)).as_bytes(),
     )
 }
 
@@ -662,7 +658,7 @@ mod tests {
         // etag af83d6f217c19b8b0fff8023d8ca4716-1.
         let md5 = BASE64.decode("sQMSpEILNgoQmarvDFonGQ==").unwrap();
         assert_eq!(
-            format!("{}-1", hex(&Md5::digest(&md5))),
+            format!("{}-1", crate::hex::encode(&Md5::digest(&md5))),
             "af83d6f217c19b8b0fff8023d8ca4716-1"
         );
     }

@@ -12,7 +12,7 @@ use super::admission::carry_state;
 use super::on_demand::OnDemandScaler;
 use super::partitions::{Mode, PartitionStart, Resource, Side};
 use super::CapacityOptions;
-use crate::capacity_records::{hex, BillingRecord, PeaksRecord, ResourceRecord, StartRecord};
+use crate::capacity_records::{BillingRecord, PeaksRecord, ResourceRecord, StartRecord};
 
 /// The record of `r`, the resource of table or GSI `id`, at `now_us`.
 pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRecord {
@@ -46,7 +46,7 @@ pub(crate) fn resource_record(id: u32, r: &Resource, now_us: u64) -> ResourceRec
             .iter()
             .map(|p| StartRecord {
                 hash: p.start_hash,
-                key: p.start_key.as_deref().map(hex),
+                key: p.start_key.as_deref().map(crate::hex::encode),
             })
             .collect(),
         read_balance: balance(Side::Read),

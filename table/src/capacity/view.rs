@@ -143,10 +143,7 @@ fn partition_view(r: &Resource, id: usize, now_us: u64) -> PartitionView {
         id,
         hash_start: p.start_hash,
         hash_end: r.hash_end(id),
-        key_start: p
-            .start_key
-            .as_ref()
-            .map(|k| k.iter().map(|b| format!("{b:02x}")).collect()),
+        key_start: p.start_key.as_ref().map(|k| crate::hex::encode(k)),
         read: SideView::of(&p.read, now_us),
         write: SideView::of(&p.write, now_us),
     }

@@ -636,6 +636,16 @@ pub fn provisioned_table(name: &str, read_units: i64, write_units: i64) -> Creat
     }
 }
 
+/// UpdateTable switching `table` to PAY_PER_REQUEST.
+pub fn switch_to_on_demand(db: &Database, table: &str) {
+    db.update_table(shale_table::UpdateTableInput {
+        table_name: table.into(),
+        billing_mode: Some(BillingMode::PayPerRequest),
+        ..Default::default()
+    })
+    .expect("switch to on demand");
+}
+
 /// PutItem of a small (< 1 KB: one WCU) item with key `pk`.
 pub fn put_small(
     db: &Database,
