@@ -288,6 +288,7 @@ impl Db {
         let cache = BlockCache::new(opts.block_cache_bytes);
         let version = recovery::open_tables(&opts, &found.state, &cache)?;
         let wal = recovery::open_wal(&opts)?;
+        recovery::check_interrupted_creation(&opts, &found, &wal)?;
         let replayed = recovery::replay_wal(&wal, &found.state, opts.memtable_bytes)?;
         let manifest = recovery::roll_manifest(&opts, &mut found, replayed.seq_offset)?;
         let vs = VersionSet {

@@ -33,6 +33,10 @@ pub(crate) struct RecoveredManifest {
     pub(crate) state: LevelsState,
     /// The manifest `CURRENT` named (`None` for a new database).
     pub(crate) old_manifest: Option<u64>,
+    /// `CURRENT` was missing beside manifests but no tables: a creation that crashed
+    /// before its first `CURRENT` was installed, if the WAL turns out to be empty (see
+    /// [`check_interrupted_creation`]).
+    pub(crate) interrupted_creation: bool,
 }
 
 /// What the WAL replay yields.
@@ -58,20 +62,18 @@ pub(crate) fn recover_manifest(opts: &DbOptions) -> Result<RecoveredManifest, St
     let dir = &opts.dir;
     fs.create_dir_all(dir).map_err(io_err("create dir", dir))?;
     let names = fs.list_dir(dir).map_err(io_err("list dir", dir))?;
+    let mut interrupted_creation = false;
     let (mut state, old_manifest) = if names.iter().any(|n| n == CURRENT_FILE) {
         let (s, n) = manifest::load(fs, dir)?;
         (s, Some(n))
     } else {
-        if names
-            .iter()
-            .any(|n| n.starts_with("MANIFEST-") || parse_sstable_name(n).is_some())
-        {
-            return Err(StorageError::Corruption {
-                file: dir.join(CURRENT_FILE),
-                offset: 0,
-                reason: "CURRENT is missing but the directory holds tables or manifests",
-            });
+        if names.iter().any(|n| parse_sstable_name(n).is_some()) {
+            return Err(missing_current(dir));
         }
+        // A new database writes its first manifest, then installs `CURRENT`; a crash
+        // between the two leaves manifests and no `CURRENT`. The WAL decides whether
+        // that is all it was.
+        interrupted_creation = names.iter().any(|n| n.starts_with("MANIFEST-"));
         (LevelsState::default(), None)
     };
     let max_on_disk = names
@@ -90,7 +92,38 @@ pub(crate) fn recover_manifest(opts: &DbOptions) -> Result<RecoveredManifest, St
     Ok(RecoveredManifest {
         state,
         old_manifest,
+        interrupted_creation,
     })
+}
+
+fn missing_current(dir: &Path) -> StorageError {
+    StorageError::Corruption {
+        file: dir.join(CURRENT_FILE),
+        offset: 0,
+        reason: "CURRENT is missing but the directory holds tables or manifests",
+    }
+}
+
+/// Step 3c: accepts manifests without `CURRENT` only as the leftovers of an interrupted
+/// creation. No write can be acknowledged before `Db::open` has installed `CURRENT`, so
+/// a creation that crashed left an empty WAL; a WAL with records means a database that
+/// lost its `CURRENT`, and opening it as new would drop what its manifest recorded.
+/// The leftover manifests are removed with the other orphans.
+///
+/// # Errors
+/// [`StorageError::Corruption`] when the WAL holds records.
+pub(crate) fn check_interrupted_creation(
+    opts: &DbOptions,
+    found: &RecoveredManifest,
+    wal: &Wal,
+) -> Result<(), StorageError> {
+    if !found.interrupted_creation {
+        return Ok(());
+    }
+    if wal.last_lsn() > 0 {
+        return Err(missing_current(&opts.dir));
+    }
+    Ok(())
 }
 
 /// Step 2: opens every live table, level by level in the manifest's order.
