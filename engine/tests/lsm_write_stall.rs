@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::lsm::{Db, DbOptions, Durability};
 use shale_io::FaultFs;
 use support::eventually;
 
@@ -98,5 +98,55 @@ fn one_flush_in_progress_does_not_slow_writers() {
     assert_eq!(stats.stall_slowdowns, 0, "{stats:?}");
     assert_eq!(stats.stall_stops, 0, "{stats:?}");
     fs.release_creates();
+    db.close().unwrap();
+}
+
+#[test]
+fn writes_may_wait_before_a_backlog_can_slow_a_writer() {
+    let sync = Db::open(
+        DbOptions::new("/db")
+            .with_fs(Arc::new(FaultFs::new()))
+            .tiny(),
+    )
+    .unwrap();
+    assert!(sync.writes_may_wait(), "a synced write waits for fdatasync");
+    sync.close().unwrap();
+
+    let fs = Arc::new(FaultFs::new());
+    let mut opts = DbOptions::new("/db")
+        .with_fs(fs.clone())
+        .tiny()
+        .with_durability(Durability::None);
+    opts.memtable_bytes = 4 * VALUE_BYTES;
+    opts.max_immutable_memtables = 3;
+    opts.slowdown_delay_micros = 100;
+    let db = Db::open(opts).unwrap();
+    assert!(!db.writes_may_wait(), "an idle engine");
+    fs.hold_creates(".sst");
+    let mut predicted = 0;
+    // Memtables freeze and wait for the held flush; stop one short of the slowdown.
+    for i in 0..WRITES {
+        if db.stats().frozen_memtables >= 2 {
+            break;
+        }
+        let may_wait = db.writes_may_wait();
+        predicted += u64::from(may_wait);
+        let before = db.stats();
+        db.put(&key(i), &[1; VALUE_BYTES]).unwrap();
+        let after = db.stats();
+        if !may_wait {
+            assert_eq!(after.stall_slowdowns, before.stall_slowdowns, "write {i}");
+            assert_eq!(after.stall_stops, before.stall_stops, "write {i}");
+        }
+    }
+    assert!(db.writes_may_wait(), "{:?}", db.stats());
+    assert!(predicted >= 1, "never predicted a wait");
+    fs.release_creates();
+    db.flush().unwrap();
+    assert!(
+        !db.writes_may_wait(),
+        "the backlog is gone: {:?}",
+        db.stats()
+    );
     db.close().unwrap();
 }

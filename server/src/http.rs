@@ -44,6 +44,7 @@ use crate::limits::ServerLimits;
 use crate::metrics::{self, Metrics, NO_TABLE};
 use crate::operations::{parse_target, Operation, Target};
 use crate::request_id::RequestIds;
+use crate::storage::WriteWaits;
 
 /// DynamoDB's content type, sent by every AWS SDK.
 pub const AMZ_JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -61,10 +62,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `x-amzn-RequestId` values.
     pub request_ids: RequestIds,
-    /// Whether item writes may block their thread (on disk: a WAL sync, the engine's
-    /// write stalls; `Storage::writes_may_block`): then they run on the blocking pool, so
-    /// they never hold an event loop (see [`runs_inline`]).
-    pub writes_may_block: bool,
+    /// When item writes may block their thread (on disk: a WAL sync, the engine's write
+    /// stalls; `Storage::write_waits`): then they run on the blocking pool, so they
+    /// never hold an event loop (see [`runs_inline`]).
+    pub write_waits: WriteWaits,
     /// The server's limits.
     pub limits: ServerLimits,
     /// The open connections (the accept loop admits into it; `/metrics` reports it).
@@ -105,7 +106,7 @@ impl AppState {
             db: Arc::clone(&storage.database),
             metrics: Metrics::new(),
             request_ids: RequestIds::new(request_id_seed),
-            writes_may_block: storage.writes_may_block(),
+            write_waits: storage.write_waits(),
             connections: Connections::new(&limits),
             engine_slots: Arc::new(Semaphore::new(limits.max_queued_engine_calls.max(1))),
             limits,
@@ -182,11 +183,17 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// - the body is at most [`MAX_INLINE_BODY_BYTES`], which bounds the JSON parsing;
 /// - the operation touches one item, only the catalog or nothing: GetItem, DescribeTable,
 ///   DescribeTimeToLive, DescribeLimits and DescribeEndpoints always, and
-///   PutItem/UpdateItem/DeleteItem only when they cannot block (`writes_may_block`
-///   false: in memory). On disk those writes wait for an fdatasync (hundreds of µs,
-///   milliseconds behind a flush) with `--durability sync`, and in either mode for the
-///   engine's write slowdowns and stalls when compaction falls behind (up to minutes,
-///   which would freeze every connection on the loop), so they never run inline.
+///   PutItem/UpdateItem/DeleteItem only when they cannot block (`writes_may_block()`
+///   false, asked only for these: always in memory; on disk under
+///   `--durability buffered` while the engine has no backlog, `Db::writes_may_wait`).
+///   With `--durability sync` a write waits for an fdatasync (hundreds of µs,
+///   milliseconds behind a flush), and in either mode for the engine's write slowdowns
+///   and stalls when compaction falls behind (up to minutes, which would freeze every
+///   connection on the loop): those writes run on the blocking pool. A buffered write
+///   with no backlog costs its own work and a `write(2)` to the page cache, except the
+///   one that crosses into a new WAL segment (one in 64 MiB of log), which waits for
+///   two fdatasyncs; a write that must wait for another's item lock waits at most for
+///   that write, which found no backlog either or began before it cleared.
 ///
 /// On disk a GetItem stays inline. Its cost is bounded: the SSTables' index blocks and
 /// bloom filters are in memory, so one GetItem reads at most one data block from each
@@ -204,7 +211,11 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 /// in-memory catalog. Nor do exports and imports: ExportTableToPointInTime and
 /// ImportTable run to their end inside the call (a whole table written to or read from
 /// files), and their describes and lists read records from the backend.
-pub fn runs_inline(op: Operation, body_len: usize, writes_may_block: bool) -> bool {
+pub fn runs_inline(
+    op: Operation,
+    body_len: usize,
+    writes_may_block: impl FnOnce() -> bool,
+) -> bool {
     if body_len > MAX_INLINE_BODY_BYTES {
         return false;
     }
@@ -214,7 +225,7 @@ pub fn runs_inline(op: Operation, body_len: usize, writes_may_block: bool) -> bo
         | Operation::DescribeTimeToLive
         | Operation::DescribeLimits
         | Operation::DescribeEndpoints => true,
-        Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_may_block,
+        Operation::PutItem | Operation::UpdateItem | Operation::DeleteItem => !writes_may_block(),
         _ => false,
     }
 }
@@ -513,7 +524,8 @@ async fn run_target(
         }
         Err(e) => return (op.name(), NO_TABLE.to_string(), Err(e)),
     };
-    if runs_inline(op, body.len(), state.writes_may_block) {
+    let writes_may_block = || state.write_waits.now();
+    if runs_inline(op, body.len(), writes_may_block) {
         let outcome = execute_inline(state, op, &body, endpoint);
         (op.name(), outcome.table, outcome.result)
     } else {
@@ -808,10 +820,10 @@ mod tests {
                 Operation::DescribeTimeToLive,
             ] {
                 assert!(
-                    runs_inline(op, SMALL, on_disk),
+                    runs_inline(op, SMALL, || on_disk),
                     "{op:?}, on disk: {on_disk}"
                 );
-                assert!(runs_inline(op, MAX_INLINE_BODY_BYTES, on_disk), "{op:?}");
+                assert!(runs_inline(op, MAX_INLINE_BODY_BYTES, || on_disk), "{op:?}");
             }
         }
     }
@@ -823,8 +835,8 @@ mod tests {
             Operation::UpdateItem,
             Operation::DeleteItem,
         ] {
-            assert!(runs_inline(op, SMALL, false), "{op:?} in memory");
-            assert!(!runs_inline(op, SMALL, true), "{op:?} on disk");
+            assert!(runs_inline(op, SMALL, || false), "{op:?} in memory");
+            assert!(!runs_inline(op, SMALL, || true), "{op:?} on disk");
         }
     }
 
@@ -857,7 +869,7 @@ mod tests {
         for op in Operation::ALL {
             for on_disk in [false, true] {
                 assert!(
-                    !runs_inline(op, MAX_INLINE_BODY_BYTES + 1, on_disk),
+                    !runs_inline(op, MAX_INLINE_BODY_BYTES + 1, || on_disk),
                     "{op:?}, on disk: {on_disk}"
                 );
             }
@@ -892,7 +904,7 @@ mod tests {
             Operation::ListImports,
         ] {
             for on_disk in [false, true] {
-                assert!(!runs_inline(op, SMALL, on_disk), "{op:?}");
+                assert!(!runs_inline(op, SMALL, || on_disk), "{op:?}");
             }
         }
     }
@@ -1101,7 +1113,7 @@ mod tests {
         assert!(runs_inline(
             Operation::GetItem,
             get.to_string().len(),
-            state.writes_may_block
+            || state.write_waits.now()
         ));
         let r = c
             .call("GetItem", &get)
@@ -1124,7 +1136,7 @@ mod tests {
         assert!(!runs_inline(
             Operation::Query,
             query.to_string().len(),
-            state.writes_may_block
+            || state.write_waits.now()
         ));
         let r = c.call("Query", &query).expect("an answer");
         assert_internal_server_error(&r, "Query");

@@ -81,6 +81,29 @@ pub enum ShutdownError {
     CloseTask(#[source] tokio::task::JoinError),
 }
 
+/// When an item write may block its thread for more than its own work. An event loop
+/// runs a write itself only when it cannot (see `crate::http::runs_inline`).
+#[derive(Debug, Clone)]
+pub enum WriteWaits {
+    /// In memory: a write waits for nothing longer than an item lock.
+    Never,
+    /// On disk: a write waits for an fdatasync under `--durability sync`, and in either
+    /// mode for the engine's write slowdowns and stalls when flushes and compactions
+    /// fall behind (up to minutes). The engine says which, per write
+    /// ([`Db::writes_may_wait`]): with buffered durability and no backlog, none.
+    OnBacklog(Arc<Db>),
+}
+
+impl WriteWaits {
+    /// Whether a write issued now may wait.
+    pub fn now(&self) -> bool {
+        match self {
+            WriteWaits::Never => false,
+            WriteWaits::OnBacklog(db) => db.writes_may_wait(),
+        }
+    }
+}
+
 /// The open engine.
 #[derive(Debug)]
 pub struct Storage {
@@ -210,12 +233,12 @@ impl Storage {
         self.backup_dir.as_deref()
     }
 
-    /// Whether an item write may block its thread: on disk it waits for a WAL sync
-    /// (`--durability sync`), and in either durability mode for the engine's write
-    /// slowdowns and stalls when flushes and compactions fall behind (up to minutes). In
-    /// memory it never waits for more than an item lock.
-    pub fn writes_may_block(&self) -> bool {
-        self.lsm.is_some()
+    /// When an item write may block its thread (see [`WriteWaits`]).
+    pub fn write_waits(&self) -> WriteWaits {
+        match &self.lsm {
+            None => WriteWaits::Never,
+            Some(db) => WriteWaits::OnBacklog(Arc::clone(db)),
+        }
     }
 
     /// A short name of the backend ("memory", "lsm") for the startup log.
@@ -271,6 +294,29 @@ mod tests {
         let storage = Storage::open(&StorageMode::InMemory).expect("open");
         assert_eq!(storage.backup_dir(), None);
         storage.close().expect("close");
+    }
+
+    #[test]
+    fn only_buffered_writes_on_an_idle_engine_and_in_memory_writes_never_wait() {
+        let storage = Storage::open(&StorageMode::InMemory).expect("open");
+        assert!(!storage.write_waits().now());
+        storage.close().expect("close");
+        for (durability, waits) in [
+            (WriteDurability::Sync, true),
+            (WriteDurability::Buffered, false),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = Storage::open_with(
+                &StorageMode::OnDisk(dir.path().to_path_buf()),
+                OnSyncedLoss::Refuse,
+                CapacityOptions::default(),
+                None,
+                durability,
+            )
+            .expect("open");
+            assert_eq!(storage.write_waits().now(), waits, "{durability:?}");
+            storage.close().expect("close");
+        }
     }
 
     #[test]

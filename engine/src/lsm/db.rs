@@ -504,6 +504,25 @@ impl Db {
         self.inner.wal.sync().map_err(wal_err)
     }
 
+    /// Whether a write issued now might wait for more than its own work: for an
+    /// fdatasync (`Durability::Sync`), or for background work, i.e. unless it would
+    /// proceed even after one more memtable froze and every frozen one reached L0.
+    /// A caller that must not block (an event loop serving many connections) runs a
+    /// write itself only when this is false. Between this check and the write, a backlog
+    /// can only begin if other writers fill a whole memtable, and it then takes a
+    /// second one to slow anything down, so a write that found none meets at most its
+    /// own group commit's `write(2)` and the memtable's locks.
+    pub fn writes_may_wait(&self) -> bool {
+        let inner = &self.inner;
+        if matches!(inner.opts.durability, shale_wal::Durability::Sync) {
+            return true;
+        }
+        let sv = inner.sv.load();
+        let frozen = sv.frozen.len() + 1;
+        let l0 = sv.version.levels[0].len() + frozen;
+        stall_action(&inner.opts, l0, frozen) != StallAction::Proceed
+    }
+
     /// Whether an earlier failure poisoned the engine.
     pub fn is_poisoned(&self) -> bool {
         self.inner.poisoned.load(Ordering::Acquire)
