@@ -365,6 +365,10 @@ pub enum TargetSpec {
     /// write reads its old item and logs a change record), to measure what a stream
     /// costs writes.
     TableShaleStream,
+    /// `table:shale+paced`: `table:shale` with background compaction paced by the
+    /// engine's auto-tuned rate limiter (`shale_lsm::PACED`), to measure what pacing
+    /// does to foreground tails and throughput.
+    TableShalePaced,
     /// `table:memory`
     TableMemory,
     /// `http:URL`
@@ -383,7 +387,8 @@ impl TargetSpec {
             | TargetSpec::KvRocksdb
             | TargetSpec::TableShale
             | TargetSpec::TableShalePitr
-            | TargetSpec::TableShaleStream => true,
+            | TargetSpec::TableShaleStream
+            | TargetSpec::TableShalePaced => true,
             TargetSpec::KvMemory | TargetSpec::TableMemory | TargetSpec::Http(_) => false,
         }
     }
@@ -400,6 +405,7 @@ impl fmt::Display for TargetSpec {
             TargetSpec::TableShale => f.write_str("table:shale"),
             TargetSpec::TableShalePitr => f.write_str("table:shale+pitr"),
             TargetSpec::TableShaleStream => f.write_str("table:shale+stream"),
+            TargetSpec::TableShalePaced => f.write_str("table:shale+paced"),
             TargetSpec::TableMemory => f.write_str("table:memory"),
             TargetSpec::Http(url) => write!(f, "http:{url}"),
         }
@@ -418,6 +424,7 @@ impl FromStr for TargetSpec {
             "table:shale" => TargetSpec::TableShale,
             "table:shale+pitr" => TargetSpec::TableShalePitr,
             "table:shale+stream" => TargetSpec::TableShaleStream,
+            "table:shale+paced" => TargetSpec::TableShalePaced,
             "table:memory" => TargetSpec::TableMemory,
             _ => match s.strip_prefix("http:") {
                 Some(url) if url.starts_with("http://") => TargetSpec::Http(url.to_string()),
@@ -483,6 +490,7 @@ pub fn open_kv(
         TargetSpec::TableShale
         | TargetSpec::TableShalePitr
         | TargetSpec::TableShaleStream
+        | TargetSpec::TableShalePaced
         | TargetSpec::TableMemory
         | TargetSpec::Http(_) => {
             return Err(TargetError::NotImplemented {
@@ -522,12 +530,21 @@ pub fn open_target(
     durability: Durability,
 ) -> Result<Box<dyn Target>, TargetError> {
     match spec {
-        TargetSpec::TableShale | TargetSpec::TableShalePitr | TargetSpec::TableShaleStream => {
+        TargetSpec::TableShale
+        | TargetSpec::TableShalePitr
+        | TargetSpec::TableShaleStream
+        | TargetSpec::TableShalePaced => {
             create_dir(dir)?;
-            let mut t = table::TableTarget::open(
-                BackendKv::open_shale_backend(dir, durability)?,
-                &BackendKv::shale_note(durability),
-            )?;
+            let backend = if *spec == TargetSpec::TableShalePaced {
+                crate::shale_lsm::open_with(
+                    shale_engine::lsm::DbOptions::new(dir)
+                        .with_compaction_rate_limit(crate::shale_lsm::PACED),
+                    durability,
+                )?
+            } else {
+                BackendKv::open_shale_backend(dir, durability)?
+            };
+            let mut t = table::TableTarget::open(backend, &BackendKv::shale_note(durability))?;
             if *spec == TargetSpec::TableShalePitr {
                 t.enable_pitr()?;
             }

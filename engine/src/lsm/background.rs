@@ -57,6 +57,15 @@ fn compaction_ctx(inner: &DbInner) -> CompactionCtx<'_> {
         target_file_bytes: inner.opts.target_file_bytes,
         snapshots: &inner.snapshots,
         visibility: &inner.visibility,
+        pace: None,
+    }
+}
+
+/// Background compaction's context: paced by the rate limiter, if there is one.
+fn paced_compaction_ctx<'a>(inner: &'a DbInner, pace: &'a dyn Fn(u64)) -> CompactionCtx<'a> {
+    CompactionCtx {
+        pace: inner.compaction_limiter.is_some().then_some(pace),
+        ..compaction_ctx(inner)
     }
 }
 
@@ -97,6 +106,7 @@ fn flush_loop(inner: &DbInner) {
 }
 
 fn compaction_loop(inner: &DbInner) {
+    let pace = |bytes| inner.pace_compaction(bytes);
     loop {
         background_collect(inner);
         {
@@ -115,7 +125,7 @@ fn compaction_loop(inner: &DbInner) {
                 })
             };
             match job {
-                Some(j) => match compaction::run(&compaction_ctx(inner), &j) {
+                Some(j) => match compaction::run(&paced_compaction_ctx(inner, &pace), &j) {
                     Ok(()) => true,
                     Err(_) => {
                         inner.poison();

@@ -14,6 +14,7 @@ use crate::lsm::compaction_filter::VersionFilter;
 use crate::lsm::compaction_pick::{self, CompactionJob};
 use crate::lsm::manifest::FileMeta;
 use crate::lsm::merge::InternalMerge;
+use crate::lsm::rate_limit::PACE_CHUNK_BYTES;
 use crate::lsm::snapshots::SnapshotRegistry;
 use crate::lsm::source::EntrySource;
 use crate::lsm::sstable_file::{SstableFile, TableBuilder};
@@ -29,6 +30,10 @@ pub(crate) struct CompactionCtx<'a> {
     pub(crate) target_file_bytes: u64,
     pub(crate) snapshots: &'a SnapshotRegistry,
     pub(crate) visibility: &'a Visibility,
+    /// Called after each further [`PACE_CHUNK_BYTES`] of output, and at the end of the
+    /// job, with the bytes written since the last call (the compaction rate limiter);
+    /// `None`: unpaced.
+    pub(crate) pace: Option<&'a dyn Fn(u64)>,
 }
 
 /// Runs one compaction. The caller holds `compaction_lock`, so the job's inputs stay live.
@@ -121,6 +126,8 @@ fn merge_into(
     let mut outputs: Vec<(usize, FileMeta)> = Vec::new();
     let mut builder: Option<TableBuilder> = None;
     let mut last_key: Option<Vec<u8>> = None;
+    // Output bytes of finished tables, and how many of all output bytes were paced.
+    let (mut finished_bytes, mut paced_bytes) = (0u64, 0u64);
     let result = (|| -> Result<(), StorageError> {
         while let Some(e) = merge.next_entry()? {
             if !filter.keep(&e) {
@@ -134,7 +141,9 @@ fn merge_into(
                     .is_some_and(|b| b.estimated_size_bytes() >= ctx.target_file_bytes)
             {
                 if let Some(b) = builder.take() {
-                    outputs.push((out_level, b.finish()?));
+                    let meta = b.finish()?;
+                    finished_bytes += meta.size_bytes;
+                    outputs.push((out_level, meta));
                 }
             }
             if builder.is_none() {
@@ -142,13 +151,28 @@ fn merge_into(
             }
             if let Some(b) = builder.as_mut() {
                 b.add(&e)?;
+                if let Some(pace) = ctx.pace {
+                    let written = finished_bytes + b.estimated_size_bytes();
+                    if written.saturating_sub(paced_bytes) >= PACE_CHUNK_BYTES {
+                        pace(written - paced_bytes);
+                        paced_bytes = written;
+                    }
+                }
             }
             if new_key {
                 last_key = Some(e.key);
             }
         }
         if let Some(b) = builder.take() {
-            outputs.push((out_level, b.finish()?));
+            let meta = b.finish()?;
+            finished_bytes += meta.size_bytes;
+            outputs.push((out_level, meta));
+        }
+        // The rest, so that a run of small jobs is paced as one large one would be.
+        if let Some(pace) = ctx.pace {
+            if finished_bytes > paced_bytes {
+                pace(finished_bytes - paced_bytes);
+            }
         }
         Ok(())
     })();

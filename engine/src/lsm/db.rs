@@ -23,6 +23,7 @@ use crate::lsm::manifest::NUM_LEVELS;
 use crate::lsm::memtable::Memtable;
 use crate::lsm::merge::MergingIter;
 use crate::lsm::options::DbOptions;
+use crate::lsm::rate_limit::RateLimiter;
 use crate::lsm::reclaim::Reclaimer;
 use crate::lsm::recovery::{self, Replayed};
 use crate::lsm::snapshots::SnapshotRegistry;
@@ -133,6 +134,32 @@ impl DbInner {
             self.notify_bg();
         }
         switched
+    }
+
+    /// Whether background work is far enough behind that a write could be slowed: one
+    /// more memtable frozen, and every frozen one flushed to L0, would slow or stop
+    /// writers. `Db::writes_may_wait` and compaction pacing ask.
+    pub(crate) fn has_write_backlog(&self) -> bool {
+        let sv = self.sv.load();
+        let frozen = sv.frozen.len() + 1;
+        let l0 = sv.version.levels[0].len() + frozen;
+        stall_action(&self.opts, l0, frozen) != StallAction::Proceed
+    }
+
+    /// Before background compaction writes `bytes` more: waits as the rate limiter
+    /// says, unless writers have a backlog (then compaction must catch up unpaced) or
+    /// the engine is closing or poisoned (the rest of the job runs unpaced).
+    pub(crate) fn pace_compaction(&self, bytes: u64) {
+        if let Some(limiter) = &self.compaction_limiter {
+            let waited = limiter.request(bytes, || {
+                self.has_write_backlog()
+                    || self.closed.load(Ordering::Acquire)
+                    || self.poisoned.load(Ordering::Acquire)
+            });
+            self.counters
+                .compaction_paced_micros
+                .fetch_add(waited, Ordering::Relaxed);
+        }
     }
 
     /// Delays or blocks a writer while background work is behind (see module docs).
@@ -336,6 +363,9 @@ impl Db {
             reclaimer: Reclaimer::default(),
             log_tail: Mutex::new(LogTail::new(last_seq, opts.log_tail_bytes)),
             flushed_seq: AtomicU64::new(0),
+            compaction_limiter: opts
+                .compaction_rate_limit
+                .map(|l| RateLimiter::new(l, opts.clock.clone())),
             wal,
             opts,
         }
@@ -514,13 +544,7 @@ impl Db {
     /// own group commit's `write(2)` and the memtable's locks.
     pub fn writes_may_wait(&self) -> bool {
         let inner = &self.inner;
-        if matches!(inner.opts.durability, shale_wal::Durability::Sync) {
-            return true;
-        }
-        let sv = inner.sv.load();
-        let frozen = sv.frozen.len() + 1;
-        let l0 = sv.version.levels[0].len() + frozen;
-        stall_action(&inner.opts, l0, frozen) != StallAction::Proceed
+        matches!(inner.opts.durability, shale_wal::Durability::Sync) || inner.has_write_backlog()
     }
 
     /// Whether an earlier failure poisoned the engine.
@@ -545,6 +569,10 @@ impl Db {
             inner.snapshots.len(),
             inner.cache.stats(),
             inner.wal.recovery_report(),
+            inner
+                .compaction_limiter
+                .as_ref()
+                .map_or(0, RateLimiter::rate),
         )
     }
 

@@ -65,6 +65,7 @@ pub mod manifest; // tests read the manifest to see what the tree holds on disk
 pub mod memtable; // benches/lsm_memtable
 mod merge;
 mod options;
+mod rate_limit;
 mod reclaim;
 mod recovery;
 mod replay;
@@ -86,6 +87,7 @@ pub use db::Db;
 pub use error::LsmError;
 pub use manifest::{FileMeta, NUM_LEVELS};
 pub use options::DbOptions;
+pub use rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
 pub use shale_wal::{Durability, OnSyncedLoss, RecoveryReport};
 pub use stats::{DbStats, LevelStats};
 pub use verify::{verify_dir, SstableVerdict, VerifyReport};

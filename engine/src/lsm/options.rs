@@ -9,6 +9,7 @@ use shale_io::{FileSystem, IoBackend, StdFs};
 use shale_wal::{Durability, OnSyncedLoss};
 
 use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
+use crate::lsm::rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
 use crate::StorageError;
 
 /// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and the `with_*`
@@ -88,6 +89,11 @@ pub struct DbOptions {
     /// A simulation that replays a seed's I/O exactly wants file deletions at points it
     /// chooses, not at a background thread's wake-up (issue 16).
     pub background_reclaim: bool,
+    /// Paces background compaction's writes (`lsm::rate_limit`, RocksDB's rate limiter,
+    /// auto-tuned or fixed). `None` (the default): compaction writes as fast as it can.
+    /// Flushes and manual compactions are never paced, and compaction stops pacing
+    /// whenever writers would be slowed.
+    pub compaction_rate_limit: Option<RateLimit>,
 }
 
 impl DbOptions {
@@ -119,6 +125,7 @@ impl DbOptions {
             wal_on_synced_loss: OnSyncedLoss::Refuse,
             wal_spare_segments: true,
             background_reclaim: true,
+            compaction_rate_limit: None,
         }
     }
 
@@ -190,6 +197,12 @@ impl DbOptions {
             && self.l0_slowdown_files <= self.l0_stop_files)
         {
             return bad("need l0_compaction_trigger <= l0_slowdown_files <= l0_stop_files");
+        }
+        if self
+            .compaction_rate_limit
+            .is_some_and(|l| l.max_bytes_per_sec < MIN_MAX_BYTES_PER_SEC)
+        {
+            return bad("compaction_rate_limit's max_bytes_per_sec must be at least 1 MiB/s");
         }
         if self.l0_compaction_trigger == 0 {
             return bad("l0_compaction_trigger must be at least 1");
@@ -264,6 +277,12 @@ field_builders! {
 }
 
 impl DbOptions {
+    /// Sets [`DbOptions::compaction_rate_limit`].
+    pub fn with_compaction_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.compaction_rate_limit = Some(limit);
+        self
+    }
+
     /// Sets [`DbOptions::history_retention`].
     pub fn with_history_retention(mut self, retention: Duration) -> Self {
         self.history_retention = Some(retention);

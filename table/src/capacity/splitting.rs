@@ -3,7 +3,6 @@
 //! [`SplitPolicy`], and builds the split resource when any partition is to be split).
 //! The heat policy and its model are in `capacity::split`.
 
-
 use super::admission::carry_state;
 use super::bucket::MICROS_PER_UNIT;
 use super::heat::Counted;

@@ -1,0 +1,137 @@
+//! The compaction rate limiter (`DbOptions::compaction_rate_limit`): background
+//! compaction waits for it, the data stays whole, a backlog that would slow writers
+//! lifts it, and closing does not wait for a paced compaction to finish.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shale_engine::lsm::{Db, DbOptions, Durability, RateLimit};
+use shale_io::FaultFs;
+use support::{eventually, key};
+
+const VALUE_BYTES: usize = 1000;
+/// About 3 MB of values: compactions write well over two pacing chunks (512 KiB).
+const KEYS: u32 = 3000;
+
+fn opts(fs: &Arc<FaultFs>, limit: RateLimit) -> DbOptions {
+    let mut o = DbOptions::new("/db")
+        .with_fs(fs.clone())
+        .tiny()
+        .with_durability(Durability::None)
+        .with_compaction_rate_limit(limit);
+    o.memtable_bytes = 64 << 10;
+    o.target_file_bytes = 64 << 10;
+    o.level_base_bytes = 256 << 10;
+    o
+}
+
+fn fixed(bytes_per_sec: u64) -> RateLimit {
+    RateLimit {
+        max_bytes_per_sec: bytes_per_sec,
+        auto_tuned: false,
+    }
+}
+
+fn value(i: u32) -> Vec<u8> {
+    vec![(i % 251) as u8; VALUE_BYTES]
+}
+
+fn write_all(db: &Db) {
+    for i in 0..KEYS {
+        db.put(&key(i), &value(i)).unwrap();
+    }
+}
+
+fn assert_all_present(db: &Db) {
+    for i in 0..KEYS {
+        assert_eq!(db.get(&key(i), None).unwrap(), Some(value(i)), "key {i}");
+    }
+}
+
+#[test]
+fn background_compaction_waits_for_the_limiter_and_keeps_every_key() {
+    let fs = Arc::new(FaultFs::new());
+    let mut o = opts(&fs, fixed(1 << 20));
+    // No backlog can lift the limit: writers are never near a slowdown.
+    o.max_immutable_memtables = 1000;
+    o.l0_slowdown_files = 10_000;
+    o.l0_stop_files = 10_000;
+    let db = Db::open(o).unwrap();
+    write_all(&db);
+    assert!(
+        eventually(Duration::from_secs(60), || db
+            .stats()
+            .compaction_paced_micros
+            > 0),
+        "compaction never waited: {:?}",
+        db.stats()
+    );
+    let stats = db.stats();
+    assert_eq!(stats.compaction_rate_bytes_per_sec, 1 << 20);
+    assert!(stats.compactions > 0);
+    assert_all_present(&db);
+    db.close().unwrap();
+    let db = Db::open(opts(&fs, fixed(1 << 20))).unwrap();
+    assert_all_present(&db);
+    db.close().unwrap();
+}
+
+#[test]
+fn a_write_backlog_lifts_the_limit() {
+    let fs = Arc::new(FaultFs::new());
+    let mut o = opts(&fs, fixed(1 << 20));
+    // Writers slow down at the compaction trigger: whenever a compaction runs, one more
+    // flush would slow them, so compaction must never wait for the limiter.
+    o.l0_compaction_trigger = 2;
+    o.l0_slowdown_files = 2;
+    o.l0_stop_files = 10_000;
+    o.max_immutable_memtables = 1000;
+    o.slowdown_delay_micros = 1;
+    let db = Db::open(o).unwrap();
+    write_all(&db);
+    db.flush().unwrap();
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            let s = db.stats();
+            s.compactions > 0 && s.levels[0].files < 2
+        }),
+        "{:?}",
+        db.stats()
+    );
+    assert_eq!(db.stats().compaction_paced_micros, 0, "{:?}", db.stats());
+    assert_all_present(&db);
+    db.close().unwrap();
+}
+
+#[test]
+fn closing_does_not_wait_for_a_paced_compaction() {
+    let fs = Arc::new(FaultFs::new());
+    let mut o = opts(&fs, fixed(1 << 20));
+    o.max_immutable_memtables = 1000;
+    o.l0_slowdown_files = 10_000;
+    o.l0_stop_files = 10_000;
+    let db = Db::open(o).unwrap();
+    write_all(&db);
+    assert!(eventually(Duration::from_secs(60), || db
+        .stats()
+        .compaction_paced_micros
+        > 0));
+    // Closing while compaction is paced: the rest of the job runs unpaced, so close
+    // returns and everything is still there.
+    db.close().unwrap();
+    let db = Db::open(opts(&fs, fixed(1 << 20))).unwrap();
+    assert_all_present(&db);
+    db.close().unwrap();
+}
+
+#[test]
+fn a_limit_below_one_mib_per_second_is_refused() {
+    let fs = Arc::new(FaultFs::new());
+    let err = Db::open(opts(&fs, fixed(1000))).unwrap_err();
+    assert!(
+        matches!(err, shale_engine::StorageError::InvalidOptions { .. }),
+        "{err:?}"
+    );
+}
