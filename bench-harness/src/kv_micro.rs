@@ -191,6 +191,7 @@ impl KvRun<'_> {
             load: load.map(PhaseStats::summary),
             run: run.summary(),
             server_cpu_us_per_op: None,
+            engine: None,
         }
     }
 }

@@ -59,6 +59,11 @@ pub struct PhaseStats {
     pub ops: [OpRecorder; 5],
     /// Completions per second since the phase began.
     pub timeline: Vec<u64>,
+    /// The slowest op completed in each second, ns (same seconds as `timeline`): where
+    /// in the run the tail happened.
+    pub slowest_ns: Vec<u64>,
+    /// The engine's flushes and compactions, sampled each second (`runner::run`).
+    pub engine_events: Vec<EngineEvents>,
     /// Wall time of the phase (set by the runner).
     pub elapsed: Duration,
     /// The first error seen, kept for the report.
@@ -93,8 +98,11 @@ impl PhaseStats {
             .min(TIMELINE_SECONDS_MAX - 1);
         if self.timeline.len() <= second {
             self.timeline.resize(second + 1, 0);
+            self.slowest_ns.resize(second + 1, 0);
         }
         self.timeline[second] += 1;
+        let slowest = &mut self.slowest_ns[second];
+        *slowest = (*slowest).max(u64::try_from(ns).unwrap_or(LATENCY_NS_MAX));
     }
 
     /// Records the inner READ or UPDATE of a READ-MODIFY-WRITE. YCSB reports those twice:
@@ -126,6 +134,15 @@ impl PhaseStats {
         for (a, b) in self.timeline.iter_mut().zip(&other.timeline) {
             *a += b;
         }
+        if self.slowest_ns.len() < other.slowest_ns.len() {
+            self.slowest_ns.resize(other.slowest_ns.len(), 0);
+        }
+        for (a, b) in self.slowest_ns.iter_mut().zip(&other.slowest_ns) {
+            *a = (*a).max(*b);
+        }
+        if self.engine_events.is_empty() {
+            self.engine_events.clone_from(&other.engine_events);
+        }
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
@@ -145,11 +162,24 @@ impl PhaseStats {
     /// concatenate, elapsed times add.
     pub fn append_sequential(&mut self, later: &PhaseStats) {
         let mut shifted = later.clone();
+        let offset = self.timeline.len() as u64;
         let mut timeline = std::mem::take(&mut self.timeline);
         timeline.extend_from_slice(&later.timeline);
+        let mut slowest = std::mem::take(&mut self.slowest_ns);
+        slowest.resize(timeline.len() - later.timeline.len(), 0);
+        slowest.extend_from_slice(&later.slowest_ns);
+        let mut events = std::mem::take(&mut self.engine_events);
+        events.extend(later.engine_events.iter().map(|e| EngineEvents {
+            second: e.second + offset,
+            ..*e
+        }));
         shifted.timeline.clear();
+        shifted.slowest_ns.clear();
+        shifted.engine_events.clear();
         self.merge(&shifted);
         self.timeline = timeline;
+        self.slowest_ns = slowest;
+        self.engine_events = events;
         self.elapsed += later.elapsed;
     }
 
@@ -174,9 +204,29 @@ impl PhaseStats {
                 .map(|&op| OpSummary::of(op, &self.ops[op.index()]))
                 .collect(),
             ops_per_second_timeline: self.timeline.clone(),
+            slowest_us_timeline: self
+                .slowest_ns
+                .iter()
+                .map(|&ns| ns as f64 / 1000.0)
+                .collect(),
+            engine_events: self.engine_events.clone(),
             first_error: self.first_error.clone(),
         }
     }
+}
+
+/// The engine's background work in one second of a run: flushes and compactions that
+/// finished in it, and whether writers were stalled.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct EngineEvents {
+    /// Seconds since the run began.
+    pub second: u64,
+    /// Memtable flushes finished in this second.
+    pub flushes: u64,
+    /// Compactions finished in this second.
+    pub compactions: u64,
+    /// Time writers were slowed or stopped in this second, µs.
+    pub stall_micros: u64,
 }
 
 /// Latency summary of one op type, in microseconds.
@@ -245,6 +295,12 @@ pub struct PhaseSummary {
     pub per_op: Vec<OpSummary>,
     /// Completions in each second of the phase.
     pub ops_per_second_timeline: Vec<u64>,
+    /// The slowest op completed in each second, µs.
+    #[serde(default)]
+    pub slowest_us_timeline: Vec<f64>,
+    /// The engine's flushes and compactions per second (Shale's targets only).
+    #[serde(default)]
+    pub engine_events: Vec<EngineEvents>,
     /// The first error message, if any op failed.
     pub first_error: Option<String>,
 }
@@ -285,6 +341,40 @@ mod tests {
         assert!((read.p50_us - 250.0).abs() < 1.0, "{}", read.p50_us);
         assert!((read.max_us - 1_500_000.0).abs() / 1_500_000.0 < 0.001);
         assert!(sum.first_error.unwrap().contains("not found"));
+        // The slowest op of each second: 250 µs in the first (two of them), 1.5 s in
+        // the second.
+        assert_eq!(sum.slowest_us_timeline, vec![250.0, 1_500_000.0]);
+    }
+
+    #[test]
+    fn rounds_appended_keep_each_seconds_slowest_op_and_engine_events_in_place() {
+        let t0 = Instant::now();
+        let round = |us: u64, flushes: u64| {
+            let mut s = PhaseStats::default();
+            s.record(
+                Op::Read,
+                t0,
+                t0,
+                t0 + Duration::from_micros(us),
+                &Ok::<(), TargetError>(()),
+            );
+            s.engine_events = vec![EngineEvents {
+                second: 0,
+                flushes,
+                ..EngineEvents::default()
+            }];
+            s
+        };
+        let mut acc = round(100, 1);
+        acc.append_sequential(&round(900, 2));
+        let sum = acc.summary();
+        assert_eq!(sum.slowest_us_timeline, vec![100.0, 900.0]);
+        let seconds: Vec<(u64, u64)> = sum
+            .engine_events
+            .iter()
+            .map(|e| (e.second, e.flushes))
+            .collect();
+        assert_eq!(seconds, vec![(0, 1), (1, 2)]);
     }
 
     #[test]

@@ -8,14 +8,14 @@
 
 use std::any::Any;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::generators::{build_key_name, AcknowledgedCounter};
-use crate::measure::PhaseStats;
+use crate::measure::{EngineEvents, PhaseStats, TIMELINE_SECONDS_MAX};
 use crate::rng::Rng;
 use crate::target::{Target, TargetError};
 use crate::workload::{
@@ -337,7 +337,9 @@ pub fn run(
     let issued = AtomicU64::new(0);
     let start = Instant::now();
     let deadline = budget.duration.and_then(|d| start.checked_add(d));
-    let parts = std::thread::scope(|s| {
+    let done = AtomicBool::new(false);
+    let (parts, engine_events) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| sample_engine(target, start, &done));
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mut chooser = chooser_proto.clone();
@@ -384,10 +386,51 @@ pub fn run(
                 })
             })
             .collect();
-        join_workers(handles, name, &phase)
+        let parts = join_workers(handles, name, &phase);
+        done.store(true, Ordering::Release);
+        (parts, sampler.join().unwrap_or_default())
     });
     pb.finish_and_clear();
-    Ok(PhaseStats::merge_concurrent(&parts?, start.elapsed()))
+    let mut stats = PhaseStats::merge_concurrent(&parts?, start.elapsed());
+    stats.engine_events = engine_events;
+    Ok(stats)
+}
+
+/// Samples the target's engine counters once a second from `start` until `done`, as
+/// each second's flushes, compactions and stall time. Nothing for a target without
+/// engine counters. Bounded by the phase (and by [`TIMELINE_SECONDS_MAX`]); wakes every
+/// 100 ms at most so that it ends soon after the workers.
+fn sample_engine(target: &dyn Target, start: Instant, done: &AtomicBool) -> Vec<EngineEvents> {
+    let Some(mut prev) = target.engine_stats() else {
+        return Vec::new();
+    };
+    let figure = |s: &shale_engine::BackendStats, name| s.figure(name).unwrap_or(0.0) as u64;
+    let mut out = Vec::new();
+    for second in 0..TIMELINE_SECONDS_MAX as u64 {
+        let next = start + Duration::from_secs(second + 1);
+        loop {
+            let now = Instant::now();
+            if now >= next || done.load(Ordering::Acquire) {
+                break;
+            }
+            std::thread::sleep((next - now).min(Duration::from_millis(100)));
+        }
+        let Some(cur) = target.engine_stats() else {
+            break;
+        };
+        let delta = |name| figure(&cur, name).saturating_sub(figure(&prev, name));
+        out.push(EngineEvents {
+            second,
+            flushes: delta("flushes"),
+            compactions: delta("compactions"),
+            stall_micros: delta("stall_micros"),
+        });
+        prev = cur;
+        if done.load(Ordering::Acquire) {
+            break;
+        }
+    }
+    out
 }
 
 /// Issues one op as YCSB's `CoreWorkload.doTransaction*` does. A READ-MODIFY-WRITE also

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::measure::PhaseStats;
-use crate::report::{Ratio, Report, RunResult};
+use crate::report::{EngineRun, Ratio, Report, RunResult};
 use crate::runner::{self, PhaseConfig, PhaseError, TargetState};
 use crate::server_cpu;
 use crate::target::{self, Durability, Target, TargetError, TargetSpec};
@@ -148,6 +148,7 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
         load: Some(o.load.summary()),
         run: run.summary(),
         server_cpu_us_per_op: None,
+        engine: None,
     }
 }
 
@@ -173,6 +174,7 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Ve
             let pb = runner::progress(cfg.operations, &format!("run {} {}", spec.letter, t));
             let name = t.to_string();
             let cpu_before = opts.server_pid.map(server_cpu::cpu_micros);
+            let engine_before = opened.target.engine_stats();
             match runner::run(
                 opened.target.as_ref(),
                 &name,
@@ -185,6 +187,9 @@ pub fn run_ycsb(opts: &YcsbOptions, data_root: &Path, report: &mut Report) -> Ve
                 Ok(run) => {
                     let mut result = result_of(&opened, &cfg, opts.durability, &run);
                     result.server_cpu_us_per_op = server_cpu_per_op(opts, cpu_before, &result);
+                    result.engine = engine_before
+                        .zip(opened.target.engine_stats())
+                        .map(|(b, a)| EngineRun::between(&b, &a));
                     report.results.push(result);
                 }
                 Err(e) => Failure::Phase(e).record(t, report, &mut failures),
@@ -230,12 +235,17 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) ->
             spec: *spec,
             ..opts.phase.clone()
         };
-        let mut opened: Vec<(Opened, PhaseStats)> = Vec::new();
+        // Each target, its rounds' stats, and its engine's counters before the first round.
+        type Run = (Opened, PhaseStats, Option<shale_engine::BackendStats>);
+        let mut opened: Vec<Run> = Vec::new();
         for t in &opts.targets {
             match open_and_load(t, data_root, &cfg, opts) {
-                Ok(o) => opened.push((o, PhaseStats::default())),
+                Ok(o) => opened.push((o, PhaseStats::default(), None)),
                 Err(f) => f.record(t, report, &mut failures),
             }
+        }
+        for (o, _, before) in &mut opened {
+            *before = o.target.engine_stats();
         }
         let total = cfg.budget();
         for round in 0..rounds {
@@ -247,7 +257,7 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) ->
             };
             let mut crashed = Vec::new();
             for i in order {
-                let (o, acc) = &mut opened[i];
+                let (o, acc, _) = &mut opened[i];
                 let pb = runner::progress(
                     budget.operations,
                     &format!("{} {} round {}/{}", spec.letter, o.spec, round + 1, rounds),
@@ -261,13 +271,20 @@ pub fn run_compare(opts: &YcsbOptions, data_root: &Path, report: &mut Report) ->
             // Highest index first, so removing one does not shift the others.
             crashed.sort_by_key(|c| std::cmp::Reverse(c.0));
             for (i, e) in crashed {
-                let (o, _) = opened.remove(i);
+                let (o, _, _) = opened.remove(i);
                 Failure::Phase(e).record(&o.spec, report, &mut failures);
             }
         }
         let results: Vec<RunResult> = opened
             .iter()
-            .map(|(o, acc)| result_of(o, &cfg, opts.durability, acc))
+            .map(|(o, acc, before)| {
+                let mut r = result_of(o, &cfg, opts.durability, acc);
+                r.engine = before
+                    .as_ref()
+                    .zip(o.target.engine_stats())
+                    .map(|(b, a)| EngineRun::between(b, &a));
+                r
+            })
             .collect();
         if let Some(base) = results.first() {
             for r in &results[1..] {

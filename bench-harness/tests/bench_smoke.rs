@@ -133,11 +133,28 @@ fn every_workload_on_every_built_target_end_to_end() {
         assert_eq!(p.run.per_op.len(), r.run.per_op.len());
         assert_eq!(p.run.ops_per_second_timeline, r.run.ops_per_second_timeline);
         assert!((p.run.ops_per_sec - r.run.ops_per_sec).abs() <= r.run.ops_per_sec * 1e-12);
+        assert_eq!(
+            p.run.slowest_us_timeline.len(),
+            r.run.ops_per_second_timeline.len()
+        );
+        // Shale's LSM targets say what the engine did; the in-memory ones have no engine.
+        let on_lsm = r.target.ends_with(":shale");
+        assert_eq!(r.engine.is_some(), on_lsm, "{}", r.target);
+        assert_eq!(!r.run.engine_events.is_empty(), on_lsm, "{}", r.target);
+        if let Some(e) = r.engine.as_ref().filter(|_| r.workload != "c") {
+            // Every write went through the WAL at least once (C only reads).
+            assert!(
+                e.write_amplification >= 1.0,
+                "{} {} {e:?}",
+                r.workload,
+                r.target
+            );
+        }
     }
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("## Workload a") && md.contains("## Workload f"));
     for w in "abcdef".chars() {
-        for kind in ["latency", "throughput"] {
+        for kind in ["latency", "throughput", "tail"] {
             let svg = std::fs::read_to_string(out.path().join(format!("{kind}-{w}.svg"))).unwrap();
             assert!(
                 svg.starts_with("<svg") && svg.contains("</svg>"),

@@ -76,10 +76,13 @@ pub fn render(report: &Report) -> String {
                     .map(|l| format!("; load {:.0} inserts/s", l.ops_per_sec))
                     .unwrap_or_default()
             );
+            if let Some(e) = &r.engine {
+                let _ = writeln!(s, "- {} engine: {}", r.target, super::engine_text(e));
+            }
         }
         let _ = writeln!(
             s,
-            "\n![latency](latency-{w}.svg)\n\n![throughput](throughput-{w}.svg)\n"
+            "\n![latency](latency-{w}.svg)\n\n![throughput](throughput-{w}.svg)\n\n![tail over time](tail-{w}.svg)\n"
         );
     }
     if !report.ratios.is_empty() {

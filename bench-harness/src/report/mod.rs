@@ -56,6 +56,65 @@ pub struct RunResult {
     /// phase, per operation, in µs.
     #[serde(default)]
     pub server_cpu_us_per_op: Option<f64>,
+    /// The engine's background work over the run phase (Shale's targets only).
+    #[serde(default)]
+    pub engine: Option<EngineRun>,
+}
+
+/// What the storage engine did over a run phase, from its counters before and after.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EngineRun {
+    /// Bytes the engine wrote (WAL, flushes, compactions) per byte of keys and values
+    /// written in the phase: the write amplification of this phase's writes (with the
+    /// background work the load left behind, if it ran meanwhile).
+    pub write_amplification: f64,
+    /// Memtable flushes finished.
+    pub flushes: u64,
+    /// Compactions finished.
+    pub compactions: u64,
+    /// Time writers were slowed or stopped, ms.
+    pub stall_ms: f64,
+    /// Time compaction waited for its rate limiter, ms.
+    pub compaction_paced_ms: f64,
+    /// The compaction rate limiter's rate at the end, MiB/s (0: no limiter).
+    pub compaction_rate_mib_s: f64,
+}
+
+/// An engine summary in words, for the reports.
+pub fn engine_text(e: &EngineRun) -> String {
+    let mut s = format!(
+        "write amplification {:.2}, {} flushes, {} compactions, writers stalled {:.1} ms",
+        e.write_amplification, e.flushes, e.compactions, e.stall_ms
+    );
+    if e.compaction_rate_mib_s > 0.0 {
+        s.push_str(&format!(
+            ", compaction paced {:.1} ms (rate at the end {:.1} MiB/s)",
+            e.compaction_paced_ms, e.compaction_rate_mib_s
+        ));
+    }
+    s
+}
+
+impl EngineRun {
+    /// From the engine's counters at the start and the end of a phase.
+    pub fn between(
+        before: &shale_engine::BackendStats,
+        after: &shale_engine::BackendStats,
+    ) -> Self {
+        let f = |s: &shale_engine::BackendStats, name| s.figure(name).unwrap_or(0.0);
+        let d = |name| (f(after, name) - f(before, name)).max(0.0);
+        let engine_bytes = d("wal_bytes") + d("flush_bytes") + d("compaction_bytes");
+        let user = after.user_bytes.saturating_sub(before.user_bytes) as f64;
+        EngineRun {
+            write_amplification: if user > 0.0 { engine_bytes / user } else { 0.0 },
+            flushes: d("flushes") as u64,
+            compactions: d("compactions") as u64,
+            stall_ms: d("stall_micros") / 1000.0,
+            compaction_paced_ms: d("compaction_paced_micros") / 1000.0,
+            compaction_rate_mib_s: f(after, "compaction_rate_bytes_per_sec")
+                / f64::from(1u32 << 20),
+        }
+    }
 }
 
 /// A ratio of one target against the first (baseline) target of a `compare`.
@@ -167,6 +226,11 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Written, TargetError> {
             dir.join(format!("throughput-{workload}.svg")),
             throughput.as_bytes(),
         )?);
+        let tail = plot::tail_svg(&workload, &results);
+        svgs.push(write(
+            dir.join(format!("tail-{workload}.svg")),
+            tail.as_bytes(),
+        )?);
     }
     let md = markdown::render(report);
     let markdown = write(dir.join("report.md"), md.as_bytes())?;
@@ -214,5 +278,45 @@ pub fn durability_text(r: &RunResult) -> String {
         r.durability.clone()
     } else {
         format!("{}→{}", r.load_durability, r.durability)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(
+        user: u64,
+        wal: f64,
+        flush: f64,
+        compaction: f64,
+        paced: f64,
+    ) -> shale_engine::BackendStats {
+        let mut s = shale_engine::BackendStats::default();
+        s.user_bytes = user;
+        s.figures = vec![
+            ("wal_bytes", wal),
+            ("flush_bytes", flush),
+            ("compaction_bytes", compaction),
+            ("flushes", flush / 100.0),
+            ("compactions", compaction / 100.0),
+            ("stall_micros", 0.0),
+            ("compaction_paced_micros", paced),
+            ("compaction_rate_bytes_per_sec", f64::from(8u32 << 20)),
+        ];
+        s
+    }
+
+    #[test]
+    fn a_runs_engine_figures_are_the_differences_over_it() {
+        let before = stats(1000, 1100.0, 1000.0, 3000.0, 500.0);
+        let after = stats(2000, 2200.0, 2000.0, 6000.0, 2500.0);
+        let e = EngineRun::between(&before, &after);
+        // (1100 + 1000 + 3000) engine bytes for 1000 user bytes.
+        assert!((e.write_amplification - 5.1).abs() < 1e-9, "{e:?}");
+        assert_eq!((e.flushes, e.compactions), (10, 30));
+        assert!((e.compaction_paced_ms - 2.0).abs() < 1e-9);
+        assert!((e.compaction_rate_mib_s - 8.0).abs() < 1e-9);
+        assert!(engine_text(&e).contains("write amplification 5.10"));
     }
 }

@@ -155,3 +155,81 @@ pub fn throughput_svg(workload: &str, results: &[&RunResult]) -> String {
     }
     svg
 }
+
+/// The slowest op of each second (log µs), one line per target, with the engine's
+/// flushes and compactions of each second marked below the lines (Shale's targets):
+/// where in a run the tail happened, and what the engine was doing then.
+pub fn tail_svg(workload: &str, results: &[&RunResult]) -> String {
+    let x_max = results
+        .iter()
+        .map(|r| r.run.slowest_us_timeline.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let y_max = results
+        .iter()
+        .flat_map(|r| r.run.slowest_us_timeline.iter().copied())
+        .fold(1.0f64, f64::max)
+        * 2.0;
+    let y_min = 1.0f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, HEIGHT_PX)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let chart = ChartBuilder::on(&root)
+            .caption(
+                format!(
+                    "YCSB {workload}: slowest op per second; ticks: flushes (F) and compactions (C)"
+                ),
+                ("sans-serif", 18),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale());
+        if let Ok(mut chart) = chart {
+            let _ = chart
+                .configure_mesh()
+                .x_desc("second")
+                .y_desc("slowest op, µs (log)")
+                .draw();
+            for (i, r) in results.iter().enumerate() {
+                let c = color(i);
+                let points = r
+                    .run
+                    .slowest_us_timeline
+                    .iter()
+                    .enumerate()
+                    .map(|(x, &y)| (x as f64, y.max(y_min)));
+                if let Ok(s) = chart.draw_series(LineSeries::new(points, c.stroke_width(2))) {
+                    s.label(r.target.clone()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                }
+                // Each target's events on a row of its own near the bottom, in its color.
+                let row = y_min * 1.6f64.powi(i as i32 * 2 + 1);
+                let marks = r.run.engine_events.iter().flat_map(|e| {
+                    let x = e.second as f64 + 0.5;
+                    let flush = (e.flushes > 0).then_some(("F", x - 0.2));
+                    let compaction = (e.compactions > 0).then_some(("C", x + 0.2));
+                    flush.into_iter().chain(compaction)
+                });
+                let _ = chart.draw_series(marks.map(|(label, x)| {
+                    Text::new(
+                        label.to_string(),
+                        (x, row),
+                        ("sans-serif", 11).into_font().color(&c),
+                    )
+                }));
+            }
+            let _ = chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw();
+        }
+        let _ = root.present();
+    }
+    svg
+}

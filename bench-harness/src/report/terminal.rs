@@ -79,6 +79,9 @@ pub fn render(report: &Report) -> String {
                 "     server CPU: {us:.1} µs per operation (user + system, --server-pid)"
             );
         }
+        if let Some(e) = &r.engine {
+            let _ = writeln!(s, "     engine: {}", super::engine_text(e));
+        }
     }
     for ratio in &report.ratios {
         let _ = writeln!(
@@ -174,9 +177,19 @@ mod tests {
                     throttles: 0,
                     per_op: vec![op("READ", 3000), op("UPDATE", 1000)],
                     ops_per_second_timeline: vec![2000, 2000],
+                    slowest_us_timeline: vec![900.0, 1200.0],
+                    engine_events: Vec::new(),
                     first_error: None,
                 },
                 server_cpu_us_per_op: Some(42.5),
+                engine: Some(crate::report::EngineRun {
+                    write_amplification: 3.5,
+                    flushes: 2,
+                    compactions: 1,
+                    stall_ms: 0.0,
+                    compaction_paced_ms: 12.0,
+                    compaction_rate_mib_s: 64.0,
+                }),
             }],
             ratios: Vec::new(),
             skipped: Vec::new(),
@@ -210,6 +223,11 @@ mod tests {
             ("1000", "500")
         );
         assert!(text.contains("server CPU: 42.5 µs per operation"), "{text}");
+        assert!(
+            text.contains("engine: write amplification 3.50, 2 flushes, 1 compactions")
+                && text.contains("rate at the end 64.0 MiB/s"),
+            "{text}"
+        );
         // Each target's durability notes are printed under the table, once.
         for note in ["page cache only", "fsync per write"] {
             let line = format!("durability kv:memory: {note}");

@@ -53,6 +53,12 @@ impl BackendKv {
     }
 }
 
+/// `backend`'s counters if it is an engine with background work (it counts flushes):
+/// what `Target::engine_stats` reports; `None` for the in-memory backend.
+pub fn lsm_stats(backend: &dyn Backend) -> Option<shale_engine::BackendStats> {
+    Some(backend.stats()).filter(|s| s.figure("flushes").is_some())
+}
+
 /// The note of `kv:memory` and `table:memory`.
 pub const MEMORY_NOTE: &str = "in memory, nothing durable (a ceiling, not a peer)";
 
@@ -89,5 +95,8 @@ impl KvStore for BackendKv {
     /// holds every acknowledged write not yet in a table file); a no-op in memory.
     fn make_durable(&self) -> Result<(), TargetError> {
         Ok(self.backend.sync()?)
+    }
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        lsm_stats(self.backend.as_ref())
     }
 }

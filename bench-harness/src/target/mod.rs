@@ -245,6 +245,12 @@ pub trait Target: Send + Sync {
     /// # Errors
     /// The engine's sync failure.
     fn make_durable(&self) -> Result<(), TargetError>;
+
+    /// The storage engine's counters (flushes, compactions, write amplification, stalls),
+    /// for a target on one of Shale's backends; `None` for the others.
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        None
+    }
 }
 
 /// A plain ordered key-value store: the seam the `kv:*` targets implement.
@@ -277,6 +283,11 @@ pub trait KvStore: Send + Sync {
     /// # Errors
     /// The engine's sync failure.
     fn make_durable(&self) -> Result<(), TargetError>;
+
+    /// As [`Target::engine_stats`].
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        None
+    }
 }
 
 /// YCSB over a [`KvStore`]: a record is one value ([`record::encode`]); an update is a
@@ -340,6 +351,9 @@ impl<S: KvStore> Target for KvTarget<S> {
 
     fn make_durable(&self) -> Result<(), TargetError> {
         self.store.make_durable()
+    }
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        self.store.engine_stats()
     }
 }
 
@@ -516,6 +530,9 @@ impl KvStore for Box<dyn KvStore> {
     }
     fn make_durable(&self) -> Result<(), TargetError> {
         (**self).make_durable()
+    }
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        (**self).engine_stats()
     }
 }
 

@@ -196,4 +196,7 @@ impl Target for TableTarget {
     fn make_durable(&self) -> Result<(), TargetError> {
         Ok(self.backend.sync()?)
     }
+    fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
+        super::backend_kv::lsm_stats(self.backend.as_ref())
+    }
 }
