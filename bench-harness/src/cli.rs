@@ -88,8 +88,8 @@ options:
                        it differs, each target is made durable and reopened before the run
   --targets LIST       kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale,
                        table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream
-                       on), table:shale+paced (compaction paced by the auto-tuned rate
-                       limiter), table:memory, http:http://HOST:PORT (default
+                       on), table:shale+paced (flushes and compactions paced by the
+                       auto-tuned rate limiter), table:memory, http:http://HOST:PORT (default
                        kv:shale,table:shale)
   --server-pid PID     (ycsb, with an http: target) the server's process: each result
                        also reports its CPU time per run-phase operation

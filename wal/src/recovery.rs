@@ -19,6 +19,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use shale_io::{FileSystem, OpenMode};
 
@@ -244,7 +245,7 @@ fn check_segment(
             let f = fs
                 .open(&seg.path, OpenMode::ReadWrite)
                 .map_err(|e| Error::io("open", &seg.path, e))?;
-            zero_range(&*f, &seg.path, *offset, end)?;
+            zero_range(&*f, &seg.path, *offset, end, Duration::ZERO)?;
             f.sync_data().map_err(|e| Error::io("sync", &seg.path, e))?;
         }
     }
@@ -268,7 +269,14 @@ fn settle_allowed_loss(
     f.write_all_at(&mark.to_le_bytes(), SYNCED_MARK_OFFSET as u64)
         .map_err(|e| Error::io("write synced mark", &seg.path, e))?;
     let len = f.len().map_err(|e| Error::io("stat", &seg.path, e))?;
-    preallocate(&*f, &seg.path, len, preallocated_len, Preallocation::SetLen)?;
+    preallocate(
+        &*f,
+        &seg.path,
+        len,
+        preallocated_len,
+        Preallocation::SetLen,
+        Duration::ZERO,
+    )?;
     f.sync_data().map_err(|e| Error::io("sync", &seg.path, e))
 }
 
@@ -370,7 +378,14 @@ pub(crate) fn recover(
             if len < segment_size_bytes {
                 // A crash (or `SetLen` before a switch to `Zeroed`) can leave the active
                 // segment short of its preallocated size; top it up.
-                preallocate(&*file, &path, len, segment_size_bytes, prealloc)?;
+                preallocate(
+                    &*file,
+                    &path,
+                    len,
+                    segment_size_bytes,
+                    prealloc,
+                    Duration::ZERO,
+                )?;
                 file.sync_data().map_err(|e| Error::io("sync", &path, e))?;
             }
             // The files found may not be durable in the namespace yet (a segment created

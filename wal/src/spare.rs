@@ -24,7 +24,7 @@ use shale_io::{File, FileSystem, OpenMode};
 use crate::error::{Error, Result};
 use crate::format::{encode_segment_header, SegmentHeader};
 use crate::options::Preallocation;
-use crate::segment::{preallocate, segment_file_name};
+use crate::segment::{preallocate, segment_file_name, SPARE_CHUNK_PAUSE};
 
 /// Suffix of spare files.
 pub const SPARE_SUFFIX: &str = ".spare";
@@ -86,8 +86,15 @@ impl SpareSlot {
             .fs
             .open(&path, OpenMode::CreateTruncate)
             .map_err(|e| Error::io("create spare", &path, e))?;
-        let made = preallocate(&*file, &path, 0, self.size_bytes, self.prealloc)
-            .and_then(|()| file.sync_data().map_err(|e| Error::io("sync", &path, e)));
+        let made = preallocate(
+            &*file,
+            &path,
+            0,
+            self.size_bytes,
+            self.prealloc,
+            SPARE_CHUNK_PAUSE,
+        )
+        .and_then(|()| file.sync_data().map_err(|e| Error::io("sync", &path, e)));
         if let Err(e) = made {
             let _ = self.fs.remove_file(&path);
             return Err(e);

@@ -321,7 +321,11 @@ impl Wal {
     /// live, which is consistent.
     pub fn release_before(&self, lsn: Lsn) -> Result<()> {
         let archive = self.shared.archive.load(Ordering::Acquire);
-        self.shared.gc.with_sink(|w| w.release_before(lsn, archive))
+        let released = self
+            .shared
+            .gc
+            .with_sink(|w| w.release_before(lsn, archive))?;
+        crate::writer::delete_released(&*self.shared.fs, &self.shared.dir, &released)
     }
 
     /// Turns archiving of released segments on or off. Turning it on creates `archive/`

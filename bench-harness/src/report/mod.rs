@@ -74,10 +74,10 @@ pub struct EngineRun {
     pub compactions: u64,
     /// Time writers were slowed or stopped, ms.
     pub stall_ms: f64,
-    /// Time compaction waited for its rate limiter, ms.
-    pub compaction_paced_ms: f64,
-    /// The compaction rate limiter's rate at the end, MiB/s (0: no limiter).
-    pub compaction_rate_mib_s: f64,
+    /// Time flushes and compactions waited for the rate limiter, ms.
+    pub background_paced_ms: f64,
+    /// The background rate limiter's rate at the end, MiB/s (0: no limiter).
+    pub background_rate_mib_s: f64,
 }
 
 /// An engine summary in words, for the reports.
@@ -86,10 +86,10 @@ pub fn engine_text(e: &EngineRun) -> String {
         "write amplification {:.2}, {} flushes, {} compactions, writers stalled {:.1} ms",
         e.write_amplification, e.flushes, e.compactions, e.stall_ms
     );
-    if e.compaction_rate_mib_s > 0.0 {
+    if e.background_rate_mib_s > 0.0 {
         s.push_str(&format!(
-            ", compaction paced {:.1} ms (rate at the end {:.1} MiB/s)",
-            e.compaction_paced_ms, e.compaction_rate_mib_s
+            ", flushes and compactions paced {:.1} ms (rate at the end {:.1} MiB/s)",
+            e.background_paced_ms, e.background_rate_mib_s
         ));
     }
     s
@@ -110,8 +110,8 @@ impl EngineRun {
             flushes: d("flushes") as u64,
             compactions: d("compactions") as u64,
             stall_ms: d("stall_micros") / 1000.0,
-            compaction_paced_ms: d("compaction_paced_micros") / 1000.0,
-            compaction_rate_mib_s: f(after, "compaction_rate_bytes_per_sec")
+            background_paced_ms: d("background_paced_micros") / 1000.0,
+            background_rate_mib_s: f(after, "background_rate_bytes_per_sec")
                 / f64::from(1u32 << 20),
         }
     }
@@ -301,8 +301,8 @@ mod tests {
             ("flushes", flush / 100.0),
             ("compactions", compaction / 100.0),
             ("stall_micros", 0.0),
-            ("compaction_paced_micros", paced),
-            ("compaction_rate_bytes_per_sec", f64::from(8u32 << 20)),
+            ("background_paced_micros", paced),
+            ("background_rate_bytes_per_sec", f64::from(8u32 << 20)),
         ];
         s
     }
@@ -315,8 +315,8 @@ mod tests {
         // (1100 + 1000 + 3000) engine bytes for 1000 user bytes.
         assert!((e.write_amplification - 5.1).abs() < 1e-9, "{e:?}");
         assert_eq!((e.flushes, e.compactions), (10, 30));
-        assert!((e.compaction_paced_ms - 2.0).abs() < 1e-9);
-        assert!((e.compaction_rate_mib_s - 8.0).abs() < 1e-9);
+        assert!((e.background_paced_ms - 2.0).abs() < 1e-9);
+        assert!((e.background_rate_mib_s - 8.0).abs() < 1e-9);
         assert!(engine_text(&e).contains("write amplification 5.10"));
     }
 }

@@ -187,8 +187,8 @@ mod tests {
                     flushes: 2,
                     compactions: 1,
                     stall_ms: 0.0,
-                    compaction_paced_ms: 12.0,
-                    compaction_rate_mib_s: 64.0,
+                    background_paced_ms: 12.0,
+                    background_rate_mib_s: 64.0,
                 }),
             }],
             ratios: Vec::new(),
@@ -225,7 +225,7 @@ mod tests {
         assert!(text.contains("server CPU: 42.5 µs per operation"), "{text}");
         assert!(
             text.contains("engine: write amplification 3.50, 2 flushes, 1 compactions")
-                && text.contains("rate at the end 64.0 MiB/s"),
+                && text.contains("paced 12.0 ms (rate at the end 64.0 MiB/s)"),
             "{text}"
         );
         // Each target's durability notes are printed under the table, once.

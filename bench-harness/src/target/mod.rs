@@ -379,8 +379,8 @@ pub enum TargetSpec {
     /// write reads its old item and logs a change record), to measure what a stream
     /// costs writes.
     TableShaleStream,
-    /// `table:shale+paced`: `table:shale` with background compaction paced by the
-    /// engine's auto-tuned rate limiter (`shale_lsm::PACED`), to measure what pacing
+    /// `table:shale+paced`: `table:shale` with background flushes and compactions paced
+    /// by the engine's auto-tuned rate limiter (`shale_lsm::PACED`), to measure what pacing
     /// does to foreground tails and throughput.
     TableShalePaced,
     /// `table:memory`
@@ -555,7 +555,7 @@ pub fn open_target(
             let backend = if *spec == TargetSpec::TableShalePaced {
                 crate::shale_lsm::open_with(
                     shale_engine::lsm::DbOptions::new(dir)
-                        .with_compaction_rate_limit(crate::shale_lsm::PACED),
+                        .with_background_rate_limit(crate::shale_lsm::PACED),
                     durability,
                 )?
             } else {

@@ -42,12 +42,14 @@ pub(crate) fn spawn(inner: &Arc<DbInner>) -> std::io::Result<Vec<JoinHandle<()>>
     Ok(vec![flush, compact])
 }
 
-fn flush_ctx(inner: &DbInner) -> FlushCtx<'_> {
+/// The flush thread's context: paced by the rate limiter, if there is one.
+fn flush_ctx<'a>(inner: &'a DbInner, pace: &'a dyn Fn(u64)) -> FlushCtx<'a> {
     FlushCtx {
         tree: inner.tree(),
         wal: &inner.wal,
         visibility: &inner.visibility,
         seq_offset: inner.seq_offset,
+        pace: inner.background_limiter.is_some().then_some(pace),
     }
 }
 
@@ -64,7 +66,7 @@ fn compaction_ctx(inner: &DbInner) -> CompactionCtx<'_> {
 /// Background compaction's context: paced by the rate limiter, if there is one.
 fn paced_compaction_ctx<'a>(inner: &'a DbInner, pace: &'a dyn Fn(u64)) -> CompactionCtx<'a> {
     CompactionCtx {
-        pace: inner.compaction_limiter.is_some().then_some(pace),
+        pace: inner.background_limiter.is_some().then_some(pace),
         ..compaction_ctx(inner)
     }
 }
@@ -78,6 +80,7 @@ fn background_collect(inner: &DbInner) {
 }
 
 fn flush_loop(inner: &DbInner) {
+    let pace = |bytes| inner.pace_background(bytes);
     loop {
         background_collect(inner);
         let oldest = {
@@ -93,7 +96,7 @@ fn flush_loop(inner: &DbInner) {
             oldest
         };
         if let Some(frozen) = oldest {
-            if flush::flush_one(&flush_ctx(inner), &frozen).is_err() {
+            if flush::flush_one(&flush_ctx(inner, &pace), &frozen).is_err() {
                 inner.poison();
                 return;
             }
@@ -106,7 +109,7 @@ fn flush_loop(inner: &DbInner) {
 }
 
 fn compaction_loop(inner: &DbInner) {
-    let pace = |bytes| inner.pace_compaction(bytes);
+    let pace = |bytes| inner.pace_background(bytes);
     loop {
         background_collect(inner);
         {

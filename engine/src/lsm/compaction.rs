@@ -31,7 +31,7 @@ pub(crate) struct CompactionCtx<'a> {
     pub(crate) snapshots: &'a SnapshotRegistry,
     pub(crate) visibility: &'a Visibility,
     /// Called after each further [`PACE_CHUNK_BYTES`] of output, and at the end of the
-    /// job, with the bytes written since the last call (the compaction rate limiter);
+    /// job, with the bytes written since the last call (the background rate limiter);
     /// `None`: unpaced.
     pub(crate) pace: Option<&'a dyn Fn(u64)>,
 }

@@ -146,18 +146,18 @@ impl DbInner {
         stall_action(&self.opts, l0, frozen) != StallAction::Proceed
     }
 
-    /// Before background compaction writes `bytes` more: waits as the rate limiter
-    /// says, unless writers have a backlog (then compaction must catch up unpaced) or
-    /// the engine is closing or poisoned (the rest of the job runs unpaced).
-    pub(crate) fn pace_compaction(&self, bytes: u64) {
-        if let Some(limiter) = &self.compaction_limiter {
+    /// Before a background flush or compaction writes `bytes` more: waits as the rate
+    /// limiter says, unless writers have a backlog (then background work must catch up
+    /// unpaced) or the engine is closing or poisoned (the rest of the job runs unpaced).
+    pub(crate) fn pace_background(&self, bytes: u64) {
+        if let Some(limiter) = &self.background_limiter {
             let waited = limiter.request(bytes, || {
                 self.has_write_backlog()
                     || self.closed.load(Ordering::Acquire)
                     || self.poisoned.load(Ordering::Acquire)
             });
             self.counters
-                .compaction_paced_micros
+                .background_paced_micros
                 .fetch_add(waited, Ordering::Relaxed);
         }
     }
@@ -363,8 +363,8 @@ impl Db {
             reclaimer: Reclaimer::default(),
             log_tail: Mutex::new(LogTail::new(last_seq, opts.log_tail_bytes)),
             flushed_seq: AtomicU64::new(0),
-            compaction_limiter: opts
-                .compaction_rate_limit
+            background_limiter: opts
+                .background_rate_limit
                 .map(|l| RateLimiter::new(l, opts.clock.clone())),
             wal,
             opts,
@@ -570,7 +570,7 @@ impl Db {
             inner.cache.stats(),
             inner.wal.recovery_report(),
             inner
-                .compaction_limiter
+                .background_limiter
                 .as_ref()
                 .map_or(0, RateLimiter::rate),
         )

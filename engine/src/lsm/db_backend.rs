@@ -111,10 +111,10 @@ impl Backend for Db {
             ("stall_micros", s.stall_micros as f64),
             ("stall_stops", s.stall_stops as f64),
             ("stall_slowdowns", s.stall_slowdowns as f64),
-            ("compaction_paced_micros", s.compaction_paced_micros as f64),
+            ("background_paced_micros", s.background_paced_micros as f64),
             (
-                "compaction_rate_bytes_per_sec",
-                s.compaction_rate_bytes_per_sec as f64,
+                "background_rate_bytes_per_sec",
+                s.background_rate_bytes_per_sec as f64,
             ),
             ("memtable_bytes", s.memtable_bytes as f64),
             ("frozen_memtables", s.frozen_memtables as f64),

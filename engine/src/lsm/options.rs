@@ -89,11 +89,11 @@ pub struct DbOptions {
     /// A simulation that replays a seed's I/O exactly wants file deletions at points it
     /// chooses, not at a background thread's wake-up (issue 16).
     pub background_reclaim: bool,
-    /// Paces background compaction's writes (`lsm::rate_limit`, RocksDB's rate limiter,
-    /// auto-tuned or fixed). `None` (the default): compaction writes as fast as it can.
-    /// Flushes and manual compactions are never paced, and compaction stops pacing
-    /// whenever writers would be slowed.
-    pub compaction_rate_limit: Option<RateLimit>,
+    /// Paces the writes of background flushes and compactions (`lsm::rate_limit`,
+    /// RocksDB's rate limiter, auto-tuned or fixed). `None` (the default): they write as
+    /// fast as they can. Manual compactions are never paced, and pacing stops whenever
+    /// writers would be slowed.
+    pub background_rate_limit: Option<RateLimit>,
 }
 
 impl DbOptions {
@@ -125,7 +125,7 @@ impl DbOptions {
             wal_on_synced_loss: OnSyncedLoss::Refuse,
             wal_spare_segments: true,
             background_reclaim: true,
-            compaction_rate_limit: None,
+            background_rate_limit: None,
         }
     }
 
@@ -199,10 +199,10 @@ impl DbOptions {
             return bad("need l0_compaction_trigger <= l0_slowdown_files <= l0_stop_files");
         }
         if self
-            .compaction_rate_limit
+            .background_rate_limit
             .is_some_and(|l| l.max_bytes_per_sec < MIN_MAX_BYTES_PER_SEC)
         {
-            return bad("compaction_rate_limit's max_bytes_per_sec must be at least 1 MiB/s");
+            return bad("background_rate_limit's max_bytes_per_sec must be at least 1 MiB/s");
         }
         if self.l0_compaction_trigger == 0 {
             return bad("l0_compaction_trigger must be at least 1");
@@ -277,9 +277,9 @@ field_builders! {
 }
 
 impl DbOptions {
-    /// Sets [`DbOptions::compaction_rate_limit`].
-    pub fn with_compaction_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.compaction_rate_limit = Some(limit);
+    /// Sets [`DbOptions::background_rate_limit`].
+    pub fn with_background_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.background_rate_limit = Some(limit);
         self
     }
 

@@ -1,7 +1,9 @@
-//! The compaction rate limiter: paces the bytes background compaction writes, so that a
-//! compaction does not take the disk (and a core) in bursts that the foreground's
+//! The background rate limiter: paces the bytes background flushes and compactions
+//! write, so that they do not take the disk (and a core) in bursts that the foreground's
 //! fdatasyncs and reads queue behind. RocksDB's `GenericRateLimiter` is the reference,
-//! with its `auto_tuned` mode:
+//! with its `auto_tuned` mode (RocksDB also paces flushes and compactions, flushes at a
+//! higher priority; here both share one bucket, and a flush that writers wait for is
+//! never paced: see the last point):
 //!
 //! - **A token bucket refilled every [`PERIOD_US`]** with `rate × period` bytes, holding at
 //!   most one period's worth, so output is spread across each period rather than
@@ -13,10 +15,10 @@
 //!   ("drained") is the demand for background I/O. Above 90% the rate rises by 5%, below
 //!   50% it falls by 5%, within `[max / 20, max]`. So the rate follows what compaction
 //!   needs to keep up with the write rate, and bursts above it are smoothed.
-//! - **Never a cause of write stalls**: the compaction thread asks for pacing only while
-//!   writers would proceed unhindered (`DbInner::pace_compaction`). Once flushes or
-//!   compactions fall behind far enough to slow writers, compaction runs unlimited until
-//!   they catch up. Flushes are never paced: they are what frees writers.
+//! - **Never a cause of write stalls**: the background threads are paced only while
+//!   writers would proceed unhindered, even after one more memtable froze
+//!   (`DbInner::pace_background`). Once flushes or compactions fall behind far enough to
+//!   come near slowing writers, they run unlimited until they catch up.
 //!
 //! The arithmetic ([`Limiter::take`]) is a pure function of the time it is given, so its
 //! tests run on numbers; [`RateLimiter::request`] reads the engine's clock and sleeps.
@@ -32,8 +34,8 @@ use shale_io::clock::Clock;
 pub const PERIOD_US: u64 = 10_000;
 /// Periods between two tuning decisions (one second).
 pub const TUNE_PERIODS: u64 = 100;
-/// Compaction output asked for at a time: the unit of pacing, and the most a request
-/// takes into debt.
+/// Output asked for at a time: the unit of pacing, and the most a request takes into
+/// debt.
 pub const PACE_CHUNK_BYTES: u64 = 256 << 10;
 /// The lowest `max_bytes_per_sec` accepted: below it one chunk would be more than a
 /// second's worth at the tuned minimum.
@@ -50,10 +52,10 @@ const HIGH_WATERMARK_PCT: u64 = 90;
 const ADJUST_PCT: u64 = 5;
 const RANGE_FACTOR: u64 = 20;
 
-/// How compaction is paced (`DbOptions::compaction_rate_limit`).
+/// How background writes are paced (`DbOptions::background_rate_limit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// The most compaction writes per second, bytes (at least [`MIN_MAX_BYTES_PER_SEC`]).
+    /// The most background writes per second, bytes (at least [`MIN_MAX_BYTES_PER_SEC`]).
     pub max_bytes_per_sec: u64,
     /// Tune the rate within `[max / 20, max]` to the demand (the module doc); otherwise
     /// the rate is `max_bytes_per_sec` throughout.

@@ -63,8 +63,8 @@ pub(crate) struct DbInner {
     pub(crate) flushed_seq: AtomicU64,
     /// Recent batches' log data, for stream readers at the head of the log.
     pub(crate) log_tail: Mutex<crate::lsm::log_tail::LogTail>,
-    /// Paces background compaction (`DbOptions::compaction_rate_limit`).
-    pub(crate) compaction_limiter: Option<crate::lsm::rate_limit::RateLimiter>,
+    /// Paces background flushes and compactions (`DbOptions::background_rate_limit`).
+    pub(crate) background_limiter: Option<crate::lsm::rate_limit::RateLimiter>,
 }
 
 /// A WAL error as the engine reports it (a poisoned WAL is [`StorageError::Poisoned`]).

@@ -25,7 +25,7 @@ pub(crate) struct Counters {
     pub(crate) stall_micros: AtomicU64,
     pub(crate) stall_stops: AtomicU64,
     pub(crate) stall_slowdowns: AtomicU64,
-    pub(crate) compaction_paced_micros: AtomicU64,
+    pub(crate) background_paced_micros: AtomicU64,
 }
 
 impl Counters {
@@ -98,11 +98,11 @@ pub struct DbStats {
     pub stall_stops: u64,
     /// Writes that were slowed by the per-write delay.
     pub stall_slowdowns: u64,
-    /// Time background compaction waited for the rate limiter, µs.
-    pub compaction_paced_micros: u64,
-    /// The compaction rate limiter's rate now, bytes per second (tuned, if it is auto-
+    /// Time background flushes and compactions waited for the rate limiter, µs.
+    pub background_paced_micros: u64,
+    /// The background rate limiter's rate now, bytes per second (tuned, if it is auto-
     /// tuned); 0 without a limiter.
-    pub compaction_rate_bytes_per_sec: u64,
+    pub background_rate_bytes_per_sec: u64,
     /// Bytes in the active memtable.
     pub memtable_bytes: usize,
     /// Bytes in frozen memtables waiting for flush.
@@ -136,7 +136,7 @@ impl DbStats {
         snapshots: usize,
         block_cache: CacheStats,
         recovery: &RecoveryReport,
-        compaction_rate_bytes_per_sec: u64,
+        background_rate_bytes_per_sec: u64,
     ) -> DbStats {
         let levels = sv
             .version
@@ -185,8 +185,8 @@ impl DbStats {
             stall_micros: load(&c.stall_micros),
             stall_stops: load(&c.stall_stops),
             stall_slowdowns: load(&c.stall_slowdowns),
-            compaction_paced_micros: load(&c.compaction_paced_micros),
-            compaction_rate_bytes_per_sec,
+            background_paced_micros: load(&c.background_paced_micros),
+            background_rate_bytes_per_sec,
             memtable_bytes: sv.active.approximate_bytes(),
             frozen_memtable_bytes: sv.frozen.iter().map(|f| f.mem.approximate_bytes()).sum(),
             frozen_memtables: sv.frozen.len(),

@@ -1,6 +1,6 @@
-//! The compaction rate limiter (`DbOptions::compaction_rate_limit`): background
-//! compaction waits for it, the data stays whole, a backlog that would slow writers
-//! lifts it, and closing does not wait for a paced compaction to finish.
+//! The background rate limiter (`DbOptions::background_rate_limit`): background
+//! flushes and compactions wait for it, the data stays whole, a backlog that would slow
+//! writers lifts it, and closing does not wait for a paced compaction to finish.
 
 mod support;
 
@@ -20,7 +20,7 @@ fn opts(fs: &Arc<FaultFs>, limit: RateLimit) -> DbOptions {
         .with_fs(fs.clone())
         .tiny()
         .with_durability(Durability::None)
-        .with_compaction_rate_limit(limit);
+        .with_background_rate_limit(limit);
     o.memtable_bytes = 64 << 10;
     o.target_file_bytes = 64 << 10;
     o.level_base_bytes = 256 << 10;
@@ -63,17 +63,43 @@ fn background_compaction_waits_for_the_limiter_and_keeps_every_key() {
     assert!(
         eventually(Duration::from_secs(60), || db
             .stats()
-            .compaction_paced_micros
+            .background_paced_micros
             > 0),
         "compaction never waited: {:?}",
         db.stats()
     );
     let stats = db.stats();
-    assert_eq!(stats.compaction_rate_bytes_per_sec, 1 << 20);
+    assert_eq!(stats.background_rate_bytes_per_sec, 1 << 20);
     assert!(stats.compactions > 0);
     assert_all_present(&db);
     db.close().unwrap();
     let db = Db::open(opts(&fs, fixed(1 << 20))).unwrap();
+    assert_all_present(&db);
+    db.close().unwrap();
+}
+
+#[test]
+fn flushes_are_paced_too() {
+    let fs = Arc::new(FaultFs::new());
+    let mut o = opts(&fs, fixed(1 << 20));
+    // No compaction at all, and room for every memtable: only flushes write tables.
+    o.l0_compaction_trigger = 10_000;
+    o.l0_slowdown_files = 10_000;
+    o.l0_stop_files = 10_000;
+    o.max_immutable_memtables = 1000;
+    o.memtable_bytes = 1 << 20;
+    let db = Db::open(o).unwrap();
+    write_all(&db);
+    // A paced flush finishes after it waited.
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            let s = db.stats();
+            s.background_paced_micros > 0 && s.flushes > 0
+        }),
+        "no flush waited: {:?}",
+        db.stats()
+    );
+    assert_eq!(db.stats().compactions, 0);
     assert_all_present(&db);
     db.close().unwrap();
 }
@@ -100,7 +126,7 @@ fn a_write_backlog_lifts_the_limit() {
         "{:?}",
         db.stats()
     );
-    assert_eq!(db.stats().compaction_paced_micros, 0, "{:?}", db.stats());
+    assert_eq!(db.stats().background_paced_micros, 0, "{:?}", db.stats());
     assert_all_present(&db);
     db.close().unwrap();
 }
@@ -116,7 +142,7 @@ fn closing_does_not_wait_for_a_paced_compaction() {
     write_all(&db);
     assert!(eventually(Duration::from_secs(60), || db
         .stats()
-        .compaction_paced_micros
+        .background_paced_micros
         > 0));
     // Closing while compaction is paced: the rest of the job runs unpaced, so close
     // returns and everything is still there.
