@@ -27,6 +27,15 @@ fn opts(fs: &Arc<FaultFs>, limit: RateLimit) -> DbOptions {
     o
 }
 
+/// `o` with room for every memtable and L0 table: writers are never near a slowdown, so
+/// no backlog lifts the limit.
+fn without_backlog(mut o: DbOptions) -> DbOptions {
+    o.max_immutable_memtables = 1000;
+    o.l0_slowdown_files = 10_000;
+    o.l0_stop_files = 10_000;
+    o
+}
+
 fn fixed(bytes_per_sec: u64) -> RateLimit {
     RateLimit {
         max_bytes_per_sec: bytes_per_sec,
@@ -53,12 +62,7 @@ fn assert_all_present(db: &Db) {
 #[test]
 fn background_compaction_waits_for_the_limiter_and_keeps_every_key() {
     let fs = Arc::new(FaultFs::new());
-    let mut o = opts(&fs, fixed(1 << 20));
-    // No backlog can lift the limit: writers are never near a slowdown.
-    o.max_immutable_memtables = 1000;
-    o.l0_slowdown_files = 10_000;
-    o.l0_stop_files = 10_000;
-    let db = Db::open(o).unwrap();
+    let db = Db::open(without_backlog(opts(&fs, fixed(1 << 20)))).unwrap();
     write_all(&db);
     assert!(
         eventually(Duration::from_secs(60), || db
@@ -81,12 +85,9 @@ fn background_compaction_waits_for_the_limiter_and_keeps_every_key() {
 #[test]
 fn flushes_are_paced_too() {
     let fs = Arc::new(FaultFs::new());
-    let mut o = opts(&fs, fixed(1 << 20));
-    // No compaction at all, and room for every memtable: only flushes write tables.
+    let mut o = without_backlog(opts(&fs, fixed(1 << 20)));
+    // No compaction at all: only flushes write tables.
     o.l0_compaction_trigger = 10_000;
-    o.l0_slowdown_files = 10_000;
-    o.l0_stop_files = 10_000;
-    o.max_immutable_memtables = 1000;
     o.memtable_bytes = 1 << 20;
     let db = Db::open(o).unwrap();
     write_all(&db);
@@ -134,11 +135,7 @@ fn a_write_backlog_lifts_the_limit() {
 #[test]
 fn closing_does_not_wait_for_a_paced_compaction() {
     let fs = Arc::new(FaultFs::new());
-    let mut o = opts(&fs, fixed(1 << 20));
-    o.max_immutable_memtables = 1000;
-    o.l0_slowdown_files = 10_000;
-    o.l0_stop_files = 10_000;
-    let db = Db::open(o).unwrap();
+    let db = Db::open(without_backlog(opts(&fs, fixed(1 << 20)))).unwrap();
     write_all(&db);
     assert!(eventually(Duration::from_secs(60), || db
         .stats()

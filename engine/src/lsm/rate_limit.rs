@@ -305,16 +305,20 @@ mod tests {
         assert!((24..=27).contains(&waits), "{waits}");
     }
 
-    #[test]
-    fn a_clock_that_never_moves_ends_the_wait() {
-        let clock = Arc::new(shale_io::clock::ManualClock::new(0));
-        let r = RateLimiter::new(
+    /// A fixed 1 MiB/s limiter on a manual clock that never moves.
+    fn on_a_stopped_clock() -> RateLimiter {
+        RateLimiter::new(
             RateLimit {
                 max_bytes_per_sec: MB,
                 auto_tuned: false,
             },
-            clock,
-        );
+            Arc::new(shale_io::clock::ManualClock::new(0)),
+        )
+    }
+
+    #[test]
+    fn a_clock_that_never_moves_ends_the_wait() {
+        let r = on_a_stopped_clock();
         assert_eq!(r.request(PACE_CHUNK_BYTES, || false), 0);
         // Drained, and the clock never refills it: one sleep, then granted.
         assert_eq!(r.request(PACE_CHUNK_BYTES, || false), 0);
@@ -322,14 +326,7 @@ mod tests {
 
     #[test]
     fn urgency_ends_the_wait_before_any_sleep() {
-        let clock = Arc::new(shale_io::clock::ManualClock::new(0));
-        let r = RateLimiter::new(
-            RateLimit {
-                max_bytes_per_sec: MB,
-                auto_tuned: false,
-            },
-            clock,
-        );
+        let r = on_a_stopped_clock();
         r.request(PACE_CHUNK_BYTES, || false);
         let asked = std::sync::atomic::AtomicU32::new(0);
         r.request(PACE_CHUNK_BYTES, || {
