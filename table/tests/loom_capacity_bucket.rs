@@ -6,9 +6,7 @@
 //! - two threads charging at different clock times: every charge is taken exactly once,
 //!   whichever clock time is applied first;
 //! - a charge at a time the bucket is over its cap racing one below it: the balance is
-//!   one of the two a serial order gives, and never above the cap;
-//! - in both, the bucket's count of what it was charged is exactly the charges, whatever
-//!   credit the clamp forgot.
+//!   one of the two a serial order gives, and never above the cap.
 #![cfg(loom)]
 
 use loom::sync::Arc;
@@ -33,7 +31,6 @@ fn concurrent_charges_at_different_times_are_each_taken_once() {
         t2.join().unwrap();
         // Whatever interleaving: one second earned, both charges taken.
         assert_eq!(b.balance_at(1_000_000), MICROS_PER_UNIT - 300);
-        assert_eq!(b.charged_micros(), 300);
     });
 }
 
@@ -60,6 +57,5 @@ fn a_charge_at_the_cap_racing_one_below_it_keeps_both_and_never_exceeds_the_cap(
         // lands after the clamp. The clamp is never applied twice.
         assert!(end == cap - 300 || end == cap - 100, "balance {end}");
         assert!(end <= cap);
-        assert_eq!(b.charged_micros(), 300);
     });
 }

@@ -942,10 +942,10 @@ impl Decision {
 /// Charges `micros` as decided.
 fn charge(res: &Resource, side: Side, partition: usize, d: &Decision, micros: i64) {
     let p = res.partitions[partition].side(side);
-    match (&p.bucket, d.admit) {
-        // The bucket counts what it is charged (`PartitionSide::consumed_micros`).
-        (Some(b), Admit::Own) => b.charge_with(micros, d.own_earned),
-        _ => p.record_consumed_elsewhere(micros),
+    if d.admit == Admit::Own {
+        if let Some(b) = &p.bucket {
+            b.charge_with(micros, d.own_earned);
+        }
     }
     if res.limited {
         if let Some(l) = &p.limit {
@@ -958,6 +958,7 @@ fn charge(res: &Resource, side: Side, partition: usize, d: &Decision, micros: i6
     if let Some(s) = res.scaler(side) {
         s.charge(micros);
     }
+    p.record_consumed(micros);
 }
 
 /// Gives a rebuilt resource the old one's balances: the table bucket's as it was, and

@@ -209,7 +209,11 @@ fn consumed(state: &TableState, index: Option<&str>, side: Side) -> u64 {
     resource
         .partitions
         .iter()
-        .map(|p| p.side(side).consumed_micros())
+        .map(|p| {
+            p.side(side)
+                .consumed_micros
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
         .fold(0u64, u64::saturating_add)
 }
 

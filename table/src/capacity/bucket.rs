@@ -103,9 +103,6 @@ pub fn admits(balance: i64) -> bool {
 pub struct Bucket {
     /// Micro-units of credit charged, or forgotten above the cap (see the module doc).
     mark: AtomicI64,
-    /// The starting mark plus every credit the clamp forgot: `mark − forgiven` is what
-    /// was charged (see the module doc).
-    forgiven: AtomicI64,
     /// The clock time (µs) from which the rate earns.
     origin_us: u64,
     /// Refill rate, micro-units per second.
@@ -119,10 +116,8 @@ impl Bucket {
     /// `initial` (clamped to the cap) at clock time `now_us`.
     pub fn new(rate_per_sec: u64, cap: i64, initial: i64, now_us: u64) -> Bucket {
         debug_assert!(cap >= 0, "a bucket's cap is not negative");
-        let mark = initial.min(cap).saturating_neg();
         Bucket {
-            mark: AtomicI64::new(mark),
-            forgiven: AtomicI64::new(mark),
+            mark: AtomicI64::new(initial.min(cap).saturating_neg()),
             origin_us: now_us,
             rate_per_sec,
             cap,
@@ -156,33 +151,18 @@ impl Bucket {
         debug_assert!(micros >= 0, "a charge is not negative");
         let cap = self.cap;
         // Infallible: the closure always returns Some.
-        let before = self
+        let _ = self
             .mark
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
                 Some(charged(m, earned, cap, micros))
-            })
-            .unwrap_or_else(|m| m);
-        let forgotten = earned.saturating_sub(cap).saturating_sub(before);
-        if forgotten > 0 {
-            self.forgiven.fetch_add(forgotten, Ordering::AcqRel);
-        }
-    }
-
-    /// Micro-units charged to this bucket since it was made (see the module doc).
-    pub fn charged_micros(&self) -> u64 {
-        let forgiven = self.forgiven.load(Ordering::Acquire);
-        let mark = self.mark.load(Ordering::Acquire);
-        u64::try_from(mark.saturating_sub(forgiven)).unwrap_or(0)
+            });
     }
 
     /// Sets the balance at `now_us` to `to` (within the cap): for giving a rebuilt
-    /// bucket the balance of the one it replaces, before any request sees it. What it
-    /// has been charged is unchanged.
+    /// bucket the balance of the one it replaces, before any request sees it.
     pub fn set_balance(&self, to: i64, now_us: u64) {
         let mark = self.earned(now_us).saturating_sub(to.min(self.cap));
-        let old = self.mark.swap(mark, Ordering::AcqRel);
-        self.forgiven
-            .fetch_add(mark.saturating_sub(old), Ordering::AcqRel);
+        self.mark.store(mark, Ordering::Release);
     }
 
     /// The refill rate, micro-units per second.
@@ -266,24 +246,6 @@ mod tests {
         assert_eq!(b.balance_at(9_000_000), -3 * UNIT);
         b.set_balance(9_999 * UNIT, 9_000_000);
         assert_eq!(b.balance_at(9_000_000), 1500 * UNIT);
-    }
-
-    #[test]
-    fn a_bucket_counts_what_it_was_charged_whatever_the_clamp_forgot() {
-        let b = Bucket::new(5 * UNIT as u64, 300 * 5 * UNIT, 40 * UNIT, 0);
-        assert_eq!(b.charged_micros(), 0);
-        b.charge(3 * UNIT, 0);
-        assert_eq!(b.charged_micros(), 3 * UNIT as u64);
-        // Full after 1,000 s: the clamp forgets credit; the count does not move with it.
-        b.charge(UNIT / 2, 1_000_000_000);
-        assert_eq!(b.balance_at(1_000_000_000), 1500 * UNIT - UNIT / 2);
-        assert_eq!(b.charged_micros(), 3 * UNIT as u64 + UNIT as u64 / 2);
-        // Into debt, then a carried balance: neither is a charge.
-        b.charge(2000 * UNIT, 1_000_000_000);
-        assert_eq!(b.charged_micros(), 2003 * UNIT as u64 + UNIT as u64 / 2);
-        b.set_balance(7 * UNIT, 1_000_000_000);
-        assert_eq!(b.balance_at(1_000_000_000), 7 * UNIT);
-        assert_eq!(b.charged_micros(), 2003 * UNIT as u64 + UNIT as u64 / 2);
     }
 
     #[test]

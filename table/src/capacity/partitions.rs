@@ -70,8 +70,8 @@ pub enum Side {
 /// One side (read or write) of one partition.
 ///
 /// Laid out so that a request on a partition without its own limit touches one cache
-/// line of it: the bucket, the count of what went past it and the heat switch come
-/// first, in order, in a line of their own. Requests land on random partitions, and with the
+/// line of it: the bucket, the consumed count and the heat switch come first, in
+/// order, in a line of their own. Requests land on random partitions, and with the
 /// rest of a GetItem between two of them the partition's lines are rarely still in
 /// the nearest caches (`benches/capacity_overhead.rs`).
 #[derive(Debug)]
@@ -79,9 +79,8 @@ pub enum Side {
 pub struct PartitionSide {
     /// Its share of the provisioned rate. `None`: not limited (on-demand).
     pub(crate) bucket: Option<Bucket>,
-    /// Micro-units admitted here and not charged to `bucket` (borrowed, or on demand):
-    /// with the bucket's own count, what this side consumed ([`PartitionSide::consumed_micros`]).
-    other_micros: AtomicU64,
+    /// Micro-units admitted here (own share or borrowed), ever.
+    pub(crate) consumed_micros: AtomicU64,
     /// Which keys this window's traffic went to (`capacity::heat`).
     pub(crate) heat: Heat,
     /// The most one partition serves, whatever the table's capacity (3,000 RCU and
@@ -99,22 +98,15 @@ impl PartitionSide {
         PartitionSide {
             bucket,
             limit,
-            other_micros: AtomicU64::new(0),
+            consumed_micros: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             heat: Heat::new(heat),
         }
     }
 
-    /// Counts `micros` admitted here without charging them to this side's bucket.
-    pub(crate) fn record_consumed_elsewhere(&self, micros: i64) {
-        self.other_micros
+    pub(crate) fn record_consumed(&self, micros: i64) {
+        self.consumed_micros
             .fetch_add(micros.max(0) as u64, Ordering::Relaxed);
-    }
-
-    /// Micro-units admitted here (own share or borrowed), ever.
-    pub(crate) fn consumed_micros(&self) -> u64 {
-        let own = self.bucket.as_ref().map_or(0, Bucket::charged_micros);
-        own.saturating_add(self.other_micros.load(Ordering::Relaxed))
     }
 
     pub(crate) fn record_throttle(&self) {
@@ -458,7 +450,7 @@ mod tests {
     fn a_partition_sides_hot_fields_share_its_first_cache_line() {
         use std::mem::{align_of, offset_of, size_of};
         assert_eq!(align_of::<PartitionSide>(), 64);
-        assert!(offset_of!(PartitionSide, other_micros) + size_of::<AtomicU64>() <= 64);
+        assert!(offset_of!(PartitionSide, consumed_micros) + size_of::<AtomicU64>() <= 64);
         // Heat is `repr(C)` with its switch first.
         assert!(offset_of!(PartitionSide, heat) < 64);
     }
