@@ -36,7 +36,7 @@ pub(crate) mod auto_scaling;
 pub mod bucket;
 mod config;
 mod heat;
-mod on_demand;
+pub(crate) mod on_demand;
 pub(crate) mod partitions;
 pub mod policy;
 mod saved;

@@ -20,10 +20,10 @@ use crate::error::{CatalogCorruption, Error};
 const CAPACITY_TAG: u8 = b'A';
 
 /// The most units a saved billing may name: DynamoDB's bound on ProvisionedThroughput.
-const MAX_UNITS: u64 = 1_000_000_000_000;
+const MAX_UNITS: u64 = crate::catalog::MAX_PROVISIONED_UNITS.unsigned_abs();
 
 /// Pending on-demand peaks a side may carry: `capacity::on_demand`'s own bound.
-const MAX_PENDING_PEAKS: usize = 64;
+const MAX_PENDING_PEAKS: usize = crate::capacity::on_demand::MAX_PENDING;
 
 /// The key of `table`'s capacity record.
 pub(crate) fn capacity_key(table: &str) -> Vec<u8> {

@@ -836,7 +836,7 @@ pub fn throughput_for(
 
 /// The most units ProvisionedThroughput's members accept before any quota: DynamoDB's
 /// bound, 10^12 (dynalite's validations, recorded against DynamoDB).
-const MAX_PROVISIONED_UNITS: i64 = 1_000_000_000_000;
+pub(crate) const MAX_PROVISIONED_UNITS: i64 = 1_000_000_000_000;
 
 /// Checks that every attribute definition is used by some key, and none is defined twice.
 ///

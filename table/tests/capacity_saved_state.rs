@@ -167,6 +167,9 @@ fn a_deleted_tables_state_is_not_inherited_by_the_next_of_its_name() {
         table_name: "Again".into(),
     })
     .unwrap();
+    // The record goes with the table (the catalog's id 0, tag 'A', the table's name).
+    let key = [&[0u8, 0, 0, 0][..], b"A", b"Again"].concat();
+    assert_eq!(backend.get(&key, None).unwrap(), None, "record deleted");
     db.create_table(provisioned_table("Again", 5, 5)).unwrap();
     drop(db);
     let db = open_on(&backend, &clock, empty());

@@ -30,7 +30,7 @@ pub const PEAK_ESTABLISH_SECS: u64 = 30 * 60;
 /// Pending peaks are grouped by this many seconds.
 const GROUP_SECS: u64 = 60;
 /// More than `PEAK_ESTABLISH_SECS / GROUP_SECS + 1` never pend; a guard all the same.
-const MAX_PENDING: usize = 64;
+pub(crate) const MAX_PENDING: usize = 64;
 
 /// The scaling state of one side (reads or writes) of one on-demand resource.
 #[derive(Debug)]

@@ -98,7 +98,10 @@ pub(crate) fn restored_resource(
         (Side::Write, saved.write_balance),
     ] {
         if let (Some(bucket), Some(balance)) = (old.table_bucket(side), balance) {
-            bucket.set_balance(balance, then);
+            // A reopened table owes at most one burst: a record's balance is not
+            // trusted to be one admission could leave (an `i64::MIN` would pin the
+            // bucket's mark at its maximum, and the table would never refill).
+            bucket.set_balance(balance.max(-bucket.cap()), then);
         }
     }
     let peaks = |p: &Option<PeaksRecord>| {
@@ -115,4 +118,32 @@ pub(crate) fn restored_resource(
     let mut new = Resource::rebuilt(mode, &old, opts, now_us);
     carry_state(&old, &mut new, now_us);
     new
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::capacity::bucket::MICROS_PER_UNIT;
+
+    const T0: u64 = 1_000_000_000_000;
+
+    /// Review: a record's balance was restored as it was, and an `i64::MIN` pinned the
+    /// bucket's mark at its maximum, so the table never refilled.
+    #[test]
+    fn a_saved_debt_beyond_one_burst_is_clamped_and_the_table_refills() {
+        let opts = CapacityOptions::default();
+        let mode = Mode::Provisioned {
+            read_units: 5,
+            write_units: 5,
+        };
+        let saved = Resource::new(mode, 1, &opts, T0);
+        let mut record = resource_record(0, &saved, T0);
+        record.write_balance = Some(i64::MIN);
+        let restored = restored_resource(mode, &record, T0, &opts, T0);
+        let bucket = restored.table_bucket(Side::Write).unwrap();
+        assert_eq!(bucket.balance_at(T0), -bucket.cap(), "one burst of debt");
+        // 5 WCU a second repay a 300 s burst of debt in 300 s, then credit accrues.
+        let later = T0 + 400 * 1_000_000;
+        assert_eq!(bucket.balance_at(later), 500 * MICROS_PER_UNIT);
+    }
 }

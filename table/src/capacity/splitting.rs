@@ -47,7 +47,6 @@ fn key_weights(counted: Vec<Counted>, secs: f64) -> Vec<KeyWeight> {
         .collect()
 }
 
-/// The partitions `bytes` of data need: one per `partition_size_bytes_max`.
 /// Whether `res`, counted at `counted` bytes, might need more partitions by size at
 /// `most` bytes (an upper bound of its size now): more than it has, and more than its
 /// count alone asks for (what the count asks for, a split by size makes or cannot make,
@@ -62,6 +61,7 @@ pub(crate) fn may_need_more_for_size(
     need > res.partitions.len() && need > partitions_for_size(counted, opts)
 }
 
+/// The partitions `bytes` of data need: one per `partition_size_bytes_max`.
 fn partitions_for_size(bytes: u64, opts: &CapacityOptions) -> usize {
     let per = opts.partition_size_bytes_max.max(1);
     usize::try_from(bytes.div_ceil(per))
