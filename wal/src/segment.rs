@@ -173,13 +173,16 @@ pub fn preallocate(
     }
 }
 
-/// Overwrites `[from, to)` with zeros, chunk by chunk, syncing each chunk but the last
-/// before writing the next (the caller syncs the end), and sleeping `pause` between
-/// chunks. One fdatasync of a whole 64 MiB segment of zeros made every log fdatasync
-/// issued meanwhile wait behind it: a chunk at a time keeps what any one sync carries
-/// to a megabyte (RocksDB's `bytes_per_sync`, for the same reason), and a pause leaves
-/// the disk to the log's own syncs between chunks. Off the write path (a spare) the
-/// pause is [`SPARE_CHUNK_PAUSE`]; on it, zero.
+/// Overwrites `[from, to)` with zeros, chunk by chunk; the caller syncs the end.
+///
+/// With a non-zero `pause` (a spare, prepared beside a running log:
+/// [`SPARE_CHUNK_PAUSE`]), each chunk but the last is synced before the next is
+/// written, with `pause` between them. One fdatasync of a whole 64 MiB segment of zeros
+/// made every log fdatasync issued meanwhile wait behind it: a chunk at a time keeps
+/// what any one sync carries to a megabyte (RocksDB's `bytes_per_sync`, for the same
+/// reason), and the pause leaves the disk to the log's own syncs. With zero (a segment
+/// created inside a roll, or a repair at open) nothing else of the log's is syncing,
+/// and the writers wait: one sync at the end.
 ///
 /// # Errors
 /// [`Error::Io`] or [`Error::DiskFull`].
@@ -191,11 +194,9 @@ pub fn zero_range(f: &dyn File, path: &Path, from: u64, to: u64, pause: Duration
         f.write_all_at(&zeros[..n], at)
             .map_err(|e| Error::io("preallocate", path, e))?;
         at += n as u64;
-        if at < to {
+        if at < to && !pause.is_zero() {
             f.sync_data().map_err(|e| Error::io("sync", path, e))?;
-            if !pause.is_zero() {
-                std::thread::sleep(pause);
-            }
+            std::thread::sleep(pause);
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use shale_io::clock::Clock;
 use shale_io::{FileSystem, OpenMode};
@@ -43,6 +43,10 @@ struct Shared {
     /// Whether released segments move to `archive/` instead of being deleted. Turned on
     /// and off at run time ([`Wal::set_archive`]); read once per release.
     archive: AtomicBool,
+    /// Held by a release from taking its segments off the live list until they are
+    /// deleted, which happens outside the sink lock: two releases then cannot delete out
+    /// of order and leave a hole a crash would expose.
+    releasing: Mutex<()>,
 }
 
 impl Shared {
@@ -170,6 +174,7 @@ impl Wal {
             dir: opts.dir.clone(),
             durability: opts.durability,
             archive: AtomicBool::new(opts.archive),
+            releasing: Mutex::new(()),
         });
         let flusher = match opts.durability {
             Durability::Buffered { interval } => {
@@ -314,12 +319,19 @@ impl Wal {
 
     /// Releases every segment whose records all have LSN `< lsn` (their memtable was
     /// flushed): deletes it, or moves it to `dir/archive` if `archive` is on. Never touches
-    /// the active segment. Runs between group-commit batches.
+    /// the active segment. Takes the segments off the live list between group-commit
+    /// batches, and deletes them after (`SegmentWriter::release_before`).
     ///
     /// # Errors
     /// [`Error::Io`]; a failure part-way leaves the oldest segments released and the rest
     /// live, which is consistent.
     pub fn release_before(&self, lsn: Lsn) -> Result<()> {
+        // A poisoned lock guards nothing but order: a panicked release left no state.
+        let _releasing = self
+            .shared
+            .releasing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let archive = self.shared.archive.load(Ordering::Acquire);
         let released = self
             .shared

@@ -161,6 +161,7 @@ pub(crate) fn compact_range(
     start: Option<&[u8]>,
     end: Option<&[u8]>,
 ) -> Result<(), StorageError> {
+    let _waiting = inner.waiting_for_background();
     let _c = inner.compaction_lock.lock();
     for level in 0..NUM_LEVELS - 1 {
         let job = compaction_pick::pick_manual(&inner.vs.lock().state.levels, level, start, end);

@@ -14,7 +14,7 @@ use crate::lsm::compaction_filter::VersionFilter;
 use crate::lsm::compaction_pick::{self, CompactionJob};
 use crate::lsm::manifest::FileMeta;
 use crate::lsm::merge::InternalMerge;
-use crate::lsm::rate_limit::PACE_CHUNK_BYTES;
+use crate::lsm::rate_limit::Pacer;
 use crate::lsm::snapshots::SnapshotRegistry;
 use crate::lsm::source::EntrySource;
 use crate::lsm::sstable_file::{SstableFile, TableBuilder};
@@ -30,9 +30,8 @@ pub(crate) struct CompactionCtx<'a> {
     pub(crate) target_file_bytes: u64,
     pub(crate) snapshots: &'a SnapshotRegistry,
     pub(crate) visibility: &'a Visibility,
-    /// Called after each further [`PACE_CHUNK_BYTES`] of output, and at the end of the
-    /// job, with the bytes written since the last call (the background rate limiter);
-    /// `None`: unpaced.
+    /// The background rate limiter, asked as the output is written and at the end of the
+    /// job ([`Pacer`]); `None`: unpaced.
     pub(crate) pace: Option<&'a dyn Fn(u64)>,
 }
 
@@ -126,8 +125,9 @@ fn merge_into(
     let mut outputs: Vec<(usize, FileMeta)> = Vec::new();
     let mut builder: Option<TableBuilder> = None;
     let mut last_key: Option<Vec<u8>> = None;
-    // Output bytes of finished tables, and how many of all output bytes were paced.
-    let (mut finished_bytes, mut paced_bytes) = (0u64, 0u64);
+    // Output bytes of finished tables.
+    let mut finished_bytes = 0u64;
+    let mut pacer = Pacer::new(ctx.pace);
     let result = (|| -> Result<(), StorageError> {
         while let Some(e) = merge.next_entry()? {
             if !filter.keep(&e) {
@@ -151,13 +151,7 @@ fn merge_into(
             }
             if let Some(b) = builder.as_mut() {
                 b.add(&e)?;
-                if let Some(pace) = ctx.pace {
-                    let written = finished_bytes + b.estimated_size_bytes();
-                    if written.saturating_sub(paced_bytes) >= PACE_CHUNK_BYTES {
-                        pace(written - paced_bytes);
-                        paced_bytes = written;
-                    }
-                }
+                pacer.wrote(finished_bytes + b.estimated_size_bytes());
             }
             if new_key {
                 last_key = Some(e.key);
@@ -169,11 +163,7 @@ fn merge_into(
             outputs.push((out_level, meta));
         }
         // The rest, so that a run of small jobs is paced as one large one would be.
-        if let Some(pace) = ctx.pace {
-            if finished_bytes > paced_bytes {
-                pace(finished_bytes - paced_bytes);
-            }
-        }
+        pacer.finish(finished_bytes);
         Ok(())
     })();
     if let Err(e) = result {

@@ -83,6 +83,15 @@ fn stall_action(opts: &DbOptions, l0_files: usize, frozen_memtables: usize) -> S
     }
 }
 
+/// A caller waiting for background work ([`DbInner::waiting_for_background`]).
+pub(crate) struct ForegroundWait<'a>(&'a DbInner);
+
+impl Drop for ForegroundWait<'_> {
+    fn drop(&mut self) {
+        self.0.foreground_waiters.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The write path: what `Db`'s writes and `flush` run on the shared state.
 impl DbInner {
     pub(crate) fn check_writable(&self) -> Result<(), StorageError> {
@@ -148,11 +157,13 @@ impl DbInner {
 
     /// Before a background flush or compaction writes `bytes` more: waits as the rate
     /// limiter says, unless writers have a backlog (then background work must catch up
-    /// unpaced) or the engine is closing or poisoned (the rest of the job runs unpaced).
+    /// unpaced), a caller waits for background work ([`DbInner::waiting_for_background`]),
+    /// or the engine is closing or poisoned (the rest of the job runs unpaced).
     pub(crate) fn pace_background(&self, bytes: u64) {
         if let Some(limiter) = &self.background_limiter {
             let waited = limiter.request(bytes, || {
                 self.has_write_backlog()
+                    || self.foreground_waiters.load(Ordering::Acquire) > 0
                     || self.closed.load(Ordering::Acquire)
                     || self.poisoned.load(Ordering::Acquire)
             });
@@ -272,11 +283,20 @@ impl DbInner {
         Ok(seq)
     }
 
+    /// Marks a caller as waiting for background work until the guard drops: flushes and
+    /// compactions stop pacing meanwhile (a checkpoint or backup waiting for a flush,
+    /// `compact_range` for the compaction lock, should not wait at the paced rate).
+    pub(crate) fn waiting_for_background(&self) -> ForegroundWait<'_> {
+        self.foreground_waiters.fetch_add(1, Ordering::AcqRel);
+        ForegroundWait(self)
+    }
+
     /// Forces a memtable switch and waits until everything written so far is in tables.
     pub(crate) fn flush(&self) -> Result<(), StorageError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StorageError::Closed);
         }
+        let _waiting = self.waiting_for_background();
         self.maybe_switch(true);
         let target = self.sv.load().frozen.first().map(|f| f.last_seq);
         let Some(target) = target else { return Ok(()) };
@@ -363,6 +383,7 @@ impl Db {
             reclaimer: Reclaimer::default(),
             log_tail: Mutex::new(LogTail::new(last_seq, opts.log_tail_bytes)),
             flushed_seq: AtomicU64::new(0),
+            foreground_waiters: std::sync::atomic::AtomicUsize::new(0),
             background_limiter: opts
                 .background_rate_limit
                 .map(|l| RateLimiter::new(l, opts.clock.clone())),

@@ -3,7 +3,7 @@
 
 use shale_wal::Wal;
 
-use crate::lsm::rate_limit::PACE_CHUNK_BYTES;
+use crate::lsm::rate_limit::Pacer;
 use crate::lsm::state::wal_err;
 use crate::lsm::version::Frozen;
 use crate::lsm::version_set::Tree;
@@ -17,8 +17,8 @@ pub(crate) struct FlushCtx<'a> {
     pub(crate) visibility: &'a Visibility,
     /// Sequence number = WAL LSN + this.
     pub(crate) seq_offset: u64,
-    /// Called after each further [`PACE_CHUNK_BYTES`] of the table, with the bytes
-    /// written since the last call (the background rate limiter); `None`: unpaced.
+    /// The background rate limiter, asked as the table is written ([`Pacer`]); `None`:
+    /// unpaced.
     pub(crate) pace: Option<&'a dyn Fn(u64)>,
 }
 
@@ -39,21 +39,16 @@ pub(crate) fn flush_one(ctx: &FlushCtx<'_>, frozen: &Frozen) -> Result<(), Stora
     let mut added = Vec::new();
     if !frozen.mem.is_empty() {
         let mut builder = tree.create_table()?;
-        let mut paced = 0;
+        let mut pacer = Pacer::new(ctx.pace);
         for e in frozen.mem.entries() {
             if let Err(err) = builder.add(&e) {
                 builder.abandon();
                 return Err(err);
             }
-            if let Some(pace) = ctx.pace {
-                let written = builder.estimated_size_bytes();
-                if written - paced >= PACE_CHUNK_BYTES {
-                    pace(written - paced);
-                    paced = written;
-                }
-            }
+            pacer.wrote(builder.estimated_size_bytes());
         }
         let meta = builder.finish()?;
+        pacer.finish(meta.size_bytes);
         tree.counters.add_flush_bytes(meta.size_bytes);
         added.push((0, meta));
     }

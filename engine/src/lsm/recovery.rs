@@ -108,7 +108,10 @@ fn missing_current(dir: &Path) -> StorageError {
 /// creation. No write can be acknowledged before `Db::open` has installed `CURRENT`, so
 /// a creation that crashed left an empty WAL; a WAL with records means a database that
 /// lost its `CURRENT`, and opening it as new would drop what its manifest recorded.
-/// The leftover manifests are removed with the other orphans.
+/// The leftover manifests are removed with the other orphans. It runs once the WAL is
+/// open (whether the log holds records is what recovery finds), so a directory refused
+/// here has had its log recovered as any open recovers it (a torn unsynced tail
+/// zeroed), nothing more.
 ///
 /// # Errors
 /// [`StorageError::Corruption`] when the WAL holds records.

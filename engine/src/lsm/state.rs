@@ -63,6 +63,9 @@ pub(crate) struct DbInner {
     pub(crate) flushed_seq: AtomicU64,
     /// Recent batches' log data, for stream readers at the head of the log.
     pub(crate) log_tail: Mutex<crate::lsm::log_tail::LogTail>,
+    /// Callers waiting for background work (`Db::flush`, `compact_range`): while any
+    /// wait, nothing is paced (`DbInner::pace_background`).
+    pub(crate) foreground_waiters: std::sync::atomic::AtomicUsize,
     /// Paces background flushes and compactions (`DbOptions::background_rate_limit`).
     pub(crate) background_limiter: Option<crate::lsm::rate_limit::RateLimiter>,
 }
