@@ -140,9 +140,6 @@ impl PhaseStats {
         for (a, b) in self.slowest_ns.iter_mut().zip(&other.slowest_ns) {
             *a = (*a).max(*b);
         }
-        if self.engine_events.is_empty() {
-            self.engine_events.clone_from(&other.engine_events);
-        }
         if self.first_error.is_none() {
             self.first_error.clone_from(&other.first_error);
         }
@@ -162,12 +159,20 @@ impl PhaseStats {
     /// concatenate, elapsed times add.
     pub fn append_sequential(&mut self, later: &PhaseStats) {
         let mut shifted = later.clone();
-        let offset = self.timeline.len() as u64;
+        // The later round starts after this one's last second of ops or of engine
+        // samples (the sampler also records the second in which the workers stopped).
+        let offset = self
+            .engine_events
+            .last()
+            .map_or(0, |e| e.second as usize + 1)
+            .max(self.timeline.len());
         let mut timeline = std::mem::take(&mut self.timeline);
+        timeline.resize(offset, 0);
         timeline.extend_from_slice(&later.timeline);
         let mut slowest = std::mem::take(&mut self.slowest_ns);
-        slowest.resize(timeline.len() - later.timeline.len(), 0);
+        slowest.resize(offset, 0);
         slowest.extend_from_slice(&later.slowest_ns);
+        let offset = offset as u64;
         let mut events = std::mem::take(&mut self.engine_events);
         events.extend(later.engine_events.iter().map(|e| EngineEvents {
             second: e.second + offset,
@@ -375,6 +380,25 @@ mod tests {
             .map(|e| (e.second, e.flushes))
             .collect();
         assert_eq!(seconds, vec![(0, 1), (1, 2)]);
+
+        // The sampler recorded a second after the last op's: the next round starts
+        // after it, and the timelines leave that second empty.
+        let mut acc = round(100, 1);
+        acc.engine_events.push(EngineEvents {
+            second: 1,
+            flushes: 3,
+            ..EngineEvents::default()
+        });
+        acc.append_sequential(&round(900, 2));
+        let sum = acc.summary();
+        assert_eq!(sum.ops_per_second_timeline, vec![1, 0, 1]);
+        assert_eq!(sum.slowest_us_timeline, vec![100.0, 0.0, 900.0]);
+        let seconds: Vec<(u64, u64)> = sum
+            .engine_events
+            .iter()
+            .map(|e| (e.second, e.flushes))
+            .collect();
+        assert_eq!(seconds, vec![(0, 1), (1, 3), (2, 2)]);
     }
 
     #[test]

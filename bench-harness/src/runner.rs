@@ -340,6 +340,9 @@ pub fn run(
     let done = AtomicBool::new(false);
     let (parts, engine_events) = std::thread::scope(|s| {
         let sampler = s.spawn(|| sample_engine(target, start, &done));
+        // Ends the sampler however this scope ends (a worker that cannot be spawned
+        // panics here, and the scope then waits for the sampler).
+        let _stop_sampler = SetOnDrop(&done);
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mut chooser = chooser_proto.clone();
@@ -394,6 +397,15 @@ pub fn run(
     let mut stats = PhaseStats::merge_concurrent(&parts?, start.elapsed());
     stats.engine_events = engine_events;
     Ok(stats)
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Samples the target's engine counters once a second from `start` until `done`, as

@@ -195,16 +195,32 @@ pub fn tail_svg(workload: &str, results: &[&RunResult]) -> String {
                 .draw();
             for (i, r) in results.iter().enumerate() {
                 let c = color(i);
-                let points = r
+                // A second in which no op completed has no slowest op: the line breaks
+                // there rather than dropping to the axis (the next second's slowest op
+                // shows how long the ops in flight waited).
+                let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+                for (x, (&us, &ops)) in r
                     .run
                     .slowest_us_timeline
                     .iter()
+                    .zip(&r.run.ops_per_second_timeline)
                     .enumerate()
-                    .map(|(x, &y)| (x as f64, y.max(y_min)));
-                if let Ok(s) = chart.draw_series(LineSeries::new(points, c.stroke_width(2))) {
-                    s.label(r.target.clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+                {
+                    match runs.last_mut() {
+                        Some(run) if ops > 0 => run.push((x as f64, us.max(y_min))),
+                        Some(run) if !run.is_empty() => runs.push(Vec::new()),
+                        _ => {}
+                    }
+                }
+                for (n, run) in runs.into_iter().filter(|r| !r.is_empty()).enumerate() {
+                    let Ok(s) = chart.draw_series(LineSeries::new(run, c.stroke_width(2))) else {
+                        continue;
+                    };
+                    if n == 0 {
+                        s.label(r.target.clone()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                        });
+                    }
                 }
                 // Each target's events on a row of its own near the bottom, in its color.
                 let row = y_min * 1.6f64.powi(i as i32 * 2 + 1);
