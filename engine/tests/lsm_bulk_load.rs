@@ -227,3 +227,56 @@ fn history_bases(db: &Db) -> f64 {
         .figure("history_bases")
         .expect("the LSM reports its bases")
 }
+
+/// Regression (issue 16's simulation): the history thread deleted the bases a series of
+/// loads replaced whenever it woke, so a caller that wants every deletion at a point it
+/// chooses (`background_reclaim` off) could not have it. Off, the thread does not run,
+/// and the replaced bases stay until `maintain_history`.
+#[test]
+fn without_background_reclaim_replaced_bases_go_only_at_maintenance() {
+    let dirs = |fs: &FaultFs| {
+        let mut dirs = fs.list_dir(std::path::Path::new("/db/history")).unwrap();
+        dirs.retain(|d| d.starts_with("base-"));
+        dirs.len()
+    };
+    for background in [true, false] {
+        let fs = Arc::new(FaultFs::new());
+        let clock = ManualClock::new(1_700_000_000_000_000);
+        let db = Db::open(
+            opts(&fs)
+                .with_clock(Arc::new(clock.clone()))
+                .with_history_retention(Duration::from_secs(3600))
+                // The thread checks every interval of wall time (the manual clock never
+                // makes a new base due).
+                .with_history_base_interval(Duration::from_millis(5))
+                .with_background_reclaim(background),
+        )
+        .unwrap();
+        seed(&db);
+        for chunk in 0..3 {
+            clock.advance_secs(1);
+            db.ingest(&entries(&format!("series{chunk}-"), 50, "s"))
+                .unwrap();
+        }
+        let kept = history_bases(&db) as usize;
+        // Bounded: 400 × 5 ms.
+        let mut left = dirs(&fs);
+        for _ in 0..400 {
+            if left == kept {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+            left = dirs(&fs);
+        }
+        if background {
+            assert_eq!(left, kept, "the thread deletes replaced bases");
+        } else {
+            assert!(
+                left > kept,
+                "replaced bases stay: {left} dirs, {kept} bases"
+            );
+            db.maintain_history().unwrap();
+            assert_eq!(dirs(&fs), kept);
+        }
+    }
+}

@@ -367,6 +367,11 @@ impl History {
     }
 
     fn start_worker(self: &Arc<Self>, inner: &Arc<DbInner>) {
+        // The thread deletes retired bases and trimmed history when it wakes; without
+        // background reclaim its owner runs `Db::maintain_history` at points it chooses.
+        if !inner.opts.background_reclaim {
+            return;
+        }
         let mut worker = self.worker.lock();
         if worker.is_some() {
             return;

@@ -86,6 +86,8 @@ pub struct DbOptions {
     /// Let the background threads drop retired memtables and delete replaced tables
     /// once no reader holds them (the default), whenever they wake. Off, that happens
     /// only at the caller's call: `Db::reclaim`, and before `compact_range` returns.
+    /// Off, history's maintenance thread (new bases, trimming, deleting bases a bulk
+    /// load replaced) does not run either: `Db::maintain_history` does that step.
     /// A simulation that replays a seed's I/O exactly wants file deletions at points it
     /// chooses, not at a background thread's wake-up (issue 16).
     pub background_reclaim: bool,
