@@ -1361,8 +1361,7 @@ fn simulation_every_acknowledged_write_survives_every_crash_point() {
 /// runs of seeds 0–86 under two CPU hogs differed; after: 16 of 16 identical.
 ///
 /// Compared: every count, the stream records replayed and the restores checked included,
-/// over seeds 0–69 (68 and
-/// 30 among them) and 218.
+/// over seeds 0–69 (68 and 30 among them) and 218.
 #[test]
 fn simulation_replays_each_seed_identically() {
     let run = || {
