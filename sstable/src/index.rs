@@ -8,22 +8,28 @@
 //! seq and handle here has passed the block's checks). The index block itself stays, for
 //! the iterators.
 //!
-//! Memory: the keys (stored once, back to back) plus 64 bytes per data block, pinned for
-//! as long as the table is open, like the index block and the bloom filter.
-
-use std::cmp::Ordering;
+//! Layout, for the cache: a search first looks at every [`SAMPLE`]-th key prefix
+//! (`sample`: 16 bytes per 32 blocks, small enough to stay cached across lookups), then
+//! at one window of [`SAMPLE`] consecutive prefixes (`prefixes`, dense: 512 bytes), and
+//! reads an entry's whole key only when its prefix ties with the target's. With one
+//! array of 64-byte entries, each of a search's last probes was its own cache line, and
+//! on YCSB C over 1 GB (a 64 MiB block cache, so most of the index is cold) the search
+//! was the largest single share of a read (18% of the CPU; `docs/benchmarks.md`).
+//!
+//! Memory: the keys (stored once, back to back) plus about 56 bytes per data block,
+//! pinned for as long as the table is open, like the index block and the bloom filter.
 
 use crate::block::{entry_cmp, Block, BlockCursor};
 use crate::error::CorruptionKind;
 use crate::format::BlockHandle;
 
-/// One data block as the index describes it.
+/// One prefix in `DecodedIndex::sample` per this many blocks: the window a search reads
+/// in `prefixes` after the sample (32 × 16 bytes, eight cache lines).
+const SAMPLE: usize = 32;
+
+/// One data block as the index describes it (its prefix is in `DecodedIndex::prefixes`).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// The key's first 16 bytes, zero-padded, as a big-endian number: comparing two of
-    /// these orders keys as bytes do, except that a tie needs the whole keys. Most probes
-    /// of a search end here, without touching `keys` (a second cache miss) or memcmp.
-    prefix: u128,
     /// This entry's key: `DecodedIndex::keys[key_start..key_end]`.
     key_start: usize,
     key_end: usize,
@@ -33,9 +39,17 @@ struct Entry {
 
 /// The index, decoded. Entries are in table order (as the index block), so the first one
 /// at or after a target names the only block that can hold it.
+///
+/// Invariants: `prefixes[i]` is `prefix_of` entry `i`'s key, so `prefixes` is sorted;
+/// `sample[j] == prefixes[j * SAMPLE]`.
 #[derive(Debug, Default)]
 pub(crate) struct DecodedIndex {
     keys: Vec<u8>,
+    /// The key's first 16 bytes, zero-padded, as a big-endian number: comparing two of
+    /// these orders keys as bytes do, except that a tie needs the whole keys. Most
+    /// searches end here, without touching `entries`, `keys` or memcmp.
+    prefixes: Vec<u128>,
+    sample: Vec<u128>,
     entries: Vec<Entry>,
 }
 
@@ -48,6 +62,8 @@ impl DecodedIndex {
     pub(crate) fn decode(index: std::sync::Arc<Block>) -> Result<Self, CorruptionKind> {
         let mut out = DecodedIndex {
             keys: Vec::new(),
+            prefixes: Vec::with_capacity(index.len()),
+            sample: Vec::with_capacity(index.len() / SAMPLE + 1),
             entries: Vec::with_capacity(index.len()),
         };
         let mut cursor = BlockCursor::new(index);
@@ -57,8 +73,12 @@ impl DecodedIndex {
                 BlockHandle::decode(cursor.value()).ok_or(CorruptionKind::BadIndexValue)?;
             let key_start = out.keys.len();
             out.keys.extend_from_slice(cursor.key());
+            let prefix = prefix_of(cursor.key());
+            if out.prefixes.len().is_multiple_of(SAMPLE) {
+                out.sample.push(prefix);
+            }
+            out.prefixes.push(prefix);
             out.entries.push(Entry {
-                prefix: prefix_of(cursor.key()),
                 key_start,
                 key_end: out.keys.len(),
                 seq: cursor.seq(),
@@ -73,16 +93,43 @@ impl DecodedIndex {
     /// table order; `None` if every entry of the table sorts before it.
     pub(crate) fn block_for(&self, key: &[u8], seq: u64) -> Option<BlockHandle> {
         let target = prefix_of(key);
-        let at = self
-            .entries
-            .partition_point(|e| match e.prefix.cmp(&target) {
-                Ordering::Equal => {
-                    entry_cmp(&self.keys[e.key_start..e.key_end], e.seq, key, seq).is_lt()
-                }
-                other => other.is_lt(),
+        let at = self.first_prefix_at_or_after(target);
+        // Entries whose prefix ties with the target's are ordered by their whole keys
+        // (and seqs); those after the tied run sort after the target.
+        let ties = tied_run(&self.prefixes[at..], target);
+        let at = at
+            + self.entries[at..at + ties].partition_point(|e| {
+                entry_cmp(&self.keys[e.key_start..e.key_end], e.seq, key, seq).is_lt()
             });
         self.entries.get(at).map(|e| e.handle)
     }
+
+    /// The first position whose prefix is `target` or more (`prefixes.len()` if none):
+    /// the sample bounds it to one window, searched in `prefixes`.
+    fn first_prefix_at_or_after(&self, target: u128) -> usize {
+        let below = self.sample.partition_point(|&p| p < target);
+        // `sample[below - 1] < target`: the answer is after its position. `sample[below]`
+        // (if any) is at or after the target: the answer is at its position or before.
+        let start = below.saturating_sub(1) * SAMPLE;
+        let end = (below * SAMPLE).min(self.prefixes.len());
+        start + self.prefixes[start..end].partition_point(|&p| p < target)
+    }
+}
+
+/// How many of `prefixes` (sorted, none below `target`) lead with `target`: usually none
+/// or one, so a galloping search, which reads only the run and as much again.
+fn tied_run(prefixes: &[u128], target: u128) -> usize {
+    if prefixes.first() != Some(&target) {
+        return 0;
+    }
+    // `prefixes[hi / 2]` ties at every step (position 0 first).
+    let mut hi = 1;
+    while hi < prefixes.len() && prefixes[hi] == target {
+        hi *= 2;
+    }
+    let hi = hi.min(prefixes.len());
+    let lo = hi / 2;
+    lo + prefixes[lo..hi].partition_point(|&p| p == target)
 }
 
 /// The first 16 bytes of `key`, zero-padded, big-endian: `a < b` as bytes implies
@@ -165,6 +212,74 @@ mod tests {
         assert_eq!(at(b"abcdefghijklmnop\0"), Some(1));
         assert_eq!(at(b"abcdefghijklmnopq"), Some(1));
         assert_eq!(at(b"abcdefghijklmnopr"), None);
+    }
+
+    /// The sample and window search against a linear scan of the whole index, over
+    /// indexes of 0 to 200 blocks (across several sample windows), with runs of keys
+    /// whose first 16 bytes tie, probed at, between and around every entry.
+    #[test]
+    fn the_windowed_search_finds_what_a_linear_scan_does() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for blocks in [0usize, 1, 2, 31, 32, 33, 64, 65, 200] {
+            // Sorted distinct keys: a shared 16-byte stem for long runs, short keys
+            // between them.
+            let mut keys: Vec<Vec<u8>> = (0..blocks)
+                .map(|_| {
+                    if next(3) == 0 {
+                        let mut k = b"stem-sixteen-byt".to_vec();
+                        k.extend_from_slice(format!("{:04}", next(10_000)).as_bytes());
+                        k
+                    } else {
+                        format!("k{:05}", next(100_000)).into_bytes()
+                    }
+                })
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let mut b = BlockBuilder::new(1);
+            for (i, k) in keys.iter().enumerate() {
+                b.add(k, 7, ValueKind::Put, &handle(i as u64));
+            }
+            let index = DecodedIndex::decode(Arc::new(Block::parse(b.finish()).unwrap())).unwrap();
+            let linear = |k: &[u8], s: u64| {
+                keys.iter()
+                    .position(|e| entry_cmp(e, 7, k, s).is_ge())
+                    .map(|i| i as u64)
+            };
+            let mut probes: Vec<Vec<u8>> = vec![Vec::new(), b"zzzz".to_vec()];
+            for k in &keys {
+                probes.push(k.clone());
+                let mut after = k.clone();
+                after.push(0);
+                probes.push(after);
+                let mut before = k.clone();
+                before.pop();
+                probes.push(before);
+            }
+            for k in &probes {
+                for s in [0, 7, u64::MAX] {
+                    let found = index.block_for(k, s).map(|h| h.offset / 100);
+                    assert_eq!(found, linear(k, s), "{blocks} blocks, {k:?}@{s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tied_run_is_counted_whatever_its_length() {
+        for len in 0..70 {
+            let mut prefixes = vec![5u128; len];
+            prefixes.extend([6, 6, 9]);
+            assert_eq!(tied_run(&prefixes, 5), len);
+            assert_eq!(tied_run(&prefixes[len..], 6), 2);
+        }
+        assert_eq!(tied_run(&[], 5), 0);
     }
 
     #[test]
