@@ -209,11 +209,7 @@ fn consumed(state: &TableState, index: Option<&str>, side: Side) -> u64 {
     resource
         .partitions
         .iter()
-        .map(|p| {
-            p.side(side)
-                .consumed_micros
-                .load(std::sync::atomic::Ordering::Relaxed)
-        })
+        .map(|p| p.side(side).consumed_micros())
         .fold(0u64, u64::saturating_add)
 }
 

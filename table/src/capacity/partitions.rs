@@ -79,8 +79,9 @@ pub enum Side {
 pub struct PartitionSide {
     /// Its share of the provisioned rate. `None`: not limited (on-demand).
     pub(crate) bucket: Option<Bucket>,
-    /// Micro-units admitted here (own share or borrowed), ever.
-    pub(crate) consumed_micros: AtomicU64,
+    /// Micro-units admitted here (own share or borrowed), ever
+    /// ([`PartitionSide::consumed_micros`]).
+    consumed: AtomicU64,
     /// Which keys this window's traffic went to (`capacity::heat`).
     pub(crate) heat: Heat,
     /// The most one partition serves, whatever the table's capacity (3,000 RCU and
@@ -98,15 +99,20 @@ impl PartitionSide {
         PartitionSide {
             bucket,
             limit,
-            consumed_micros: AtomicU64::new(0),
+            consumed: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             heat: Heat::new(heat),
         }
     }
 
     pub(crate) fn record_consumed(&self, micros: i64) {
-        self.consumed_micros
+        self.consumed
             .fetch_add(micros.max(0) as u64, Ordering::Relaxed);
+    }
+
+    /// Micro-units admitted here (own share or borrowed), ever.
+    pub(crate) fn consumed_micros(&self) -> u64 {
+        self.consumed.load(Ordering::Relaxed)
     }
 
     pub(crate) fn record_throttle(&self) {
@@ -450,7 +456,7 @@ mod tests {
     fn a_partition_sides_hot_fields_share_its_first_cache_line() {
         use std::mem::{align_of, offset_of, size_of};
         assert_eq!(align_of::<PartitionSide>(), 64);
-        assert!(offset_of!(PartitionSide, consumed_micros) + size_of::<AtomicU64>() <= 64);
+        assert!(offset_of!(PartitionSide, consumed) + size_of::<AtomicU64>() <= 64);
         // Heat is `repr(C)` with its switch first.
         assert!(offset_of!(PartitionSide, heat) < 64);
     }

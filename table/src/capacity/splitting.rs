@@ -3,8 +3,6 @@
 //! [`SplitPolicy`], and builds the split resource when any partition is to be split).
 //! The heat policy and its model are in `capacity::split`.
 
-use std::sync::atomic::Ordering;
-
 use super::admission::carry_state;
 use super::bucket::MICROS_PER_UNIT;
 use super::heat::Counted;
@@ -169,10 +167,7 @@ pub(crate) fn evaluate(
     let mut splits = Vec::new();
     let mut consumed_now = Vec::with_capacity(res.partitions.len());
     for (i, p) in res.partitions.iter().enumerate() {
-        let now = [
-            p.read.consumed_micros.load(Ordering::Relaxed),
-            p.write.consumed_micros.load(Ordering::Relaxed),
-        ];
+        let now = [p.read.consumed_micros(), p.write.consumed_micros()];
         let then = window.consumed.get(i).copied().unwrap_or([0, 0]);
         consumed_now.push(now);
         let rate = |side: usize| now[side].saturating_sub(then[side]) as f64 / 1e6 / secs;

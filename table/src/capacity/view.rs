@@ -124,7 +124,7 @@ impl SideView {
                 .bucket
                 .as_ref()
                 .map(|b| micros_to_units(b.balance_at(now_us))),
-            consumed_units: side.consumed_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            consumed_units: side.consumed_micros() as f64 / 1e6,
             throttled_requests: side.throttled.load(Ordering::Relaxed),
             limit_units_per_sec: side.limit.as_ref().map(rate_units),
             most_consumed: key_views(heat.consumed.heaviest(), 1e6),
