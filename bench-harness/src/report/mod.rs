@@ -66,8 +66,15 @@ pub struct RunResult {
 pub struct EngineRun {
     /// Bytes the engine wrote (WAL, flushes, compactions) per byte of keys and values
     /// written in the phase: the write amplification of this phase's writes (with the
-    /// background work the load left behind, if it ran meanwhile).
-    pub write_amplification: f64,
+    /// background work the load left behind, if it ran meanwhile). `None` when the phase
+    /// wrote less than [`WA_MIN_WRITTEN_BYTES`]: a ratio to almost nothing says nothing.
+    pub write_amplification: Option<f64>,
+    /// MiB of keys and values the phase wrote.
+    #[serde(default)]
+    pub written_mib: f64,
+    /// MiB the engine wrote over the phase (WAL, flushes, compactions).
+    #[serde(default)]
+    pub engine_written_mib: f64,
     /// Memtable flushes finished.
     pub flushes: u64,
     /// Compactions finished.
@@ -80,11 +87,23 @@ pub struct EngineRun {
     pub background_rate_mib_s: f64,
 }
 
+/// Below this many bytes of keys and values written in a phase, no write amplification
+/// is reported: a read-only phase's few bookkeeping bytes, divided into the compaction
+/// the load left behind, once printed as 2,724,771.
+pub const WA_MIN_WRITTEN_BYTES: f64 = (1u64 << 20) as f64;
+
 /// An engine summary in words, for the reports.
 pub fn engine_text(e: &EngineRun) -> String {
+    let wa = match e.write_amplification {
+        Some(wa) => format!("write amplification {wa:.2}"),
+        None => format!(
+            "write amplification n/a (the phase wrote {:.1} MiB, the engine {:.1} MiB)",
+            e.written_mib, e.engine_written_mib
+        ),
+    };
     let mut s = format!(
-        "write amplification {:.2}, {} flushes, {} compactions, writers stalled {:.1} ms",
-        e.write_amplification, e.flushes, e.compactions, e.stall_ms
+        "{wa}, {} flushes, {} compactions, writers stalled {:.1} ms",
+        e.flushes, e.compactions, e.stall_ms
     );
     if e.background_rate_mib_s > 0.0 {
         s.push_str(&format!(
@@ -105,8 +124,11 @@ impl EngineRun {
         let d = |name| (f(after, name) - f(before, name)).max(0.0);
         let engine_bytes = d("wal_bytes") + d("flush_bytes") + d("compaction_bytes");
         let user = after.user_bytes.saturating_sub(before.user_bytes) as f64;
+        let mib = f64::from(1u32 << 20);
         EngineRun {
-            write_amplification: if user > 0.0 { engine_bytes / user } else { 0.0 },
+            write_amplification: (user >= WA_MIN_WRITTEN_BYTES).then(|| engine_bytes / user),
+            written_mib: user / mib,
+            engine_written_mib: engine_bytes / mib,
             flushes: d("flushes") as u64,
             compactions: d("compactions") as u64,
             stall_ms: d("stall_micros") / 1000.0,
@@ -298,8 +320,9 @@ mod tests {
             ("wal_bytes", wal),
             ("flush_bytes", flush),
             ("compaction_bytes", compaction),
-            ("flushes", flush / 100.0),
-            ("compactions", compaction / 100.0),
+            // One flush per 100 KiB and one compaction per 100 KiB, for the counts.
+            ("flushes", flush / 102_400.0),
+            ("compactions", compaction / 102_400.0),
             ("stall_micros", 0.0),
             ("background_paced_micros", paced),
             ("background_rate_bytes_per_sec", f64::from(8u32 << 20)),
@@ -309,14 +332,37 @@ mod tests {
 
     #[test]
     fn a_runs_engine_figures_are_the_differences_over_it() {
-        let before = stats(1000, 1100.0, 1000.0, 3000.0, 500.0);
-        let after = stats(2000, 2200.0, 2000.0, 6000.0, 2500.0);
+        const MIB: u64 = 1 << 20;
+        let m = MIB as f64;
+        let before = stats(MIB, 1.1 * m, m, 3.0 * m, 500.0);
+        let after = stats(2 * MIB, 2.2 * m, 2.0 * m, 6.0 * m, 2500.0);
         let e = EngineRun::between(&before, &after);
-        // (1100 + 1000 + 3000) engine bytes for 1000 user bytes.
-        assert!((e.write_amplification - 5.1).abs() < 1e-9, "{e:?}");
+        // (1.1 + 1 + 3) MiB written by the engine for 1 MiB of the phase's writes.
+        let wa = e.write_amplification.expect("a MiB written");
+        assert!((wa - 5.1).abs() < 1e-9, "{e:?}");
+        assert!((e.written_mib - 1.0).abs() < 1e-9 && (e.engine_written_mib - 5.1).abs() < 1e-9);
         assert_eq!((e.flushes, e.compactions), (10, 30));
         assert!((e.background_paced_ms - 2.0).abs() < 1e-9);
         assert!((e.background_rate_mib_s - 8.0).abs() < 1e-9);
         assert!(engine_text(&e).contains("write amplification 5.10"));
+    }
+
+    /// Regression: a read-only phase (workload C) wrote a few bookkeeping bytes while
+    /// the load's compactions ran, and was reported with a write amplification of
+    /// 2,724,771.65.
+    #[test]
+    fn a_phase_that_wrote_almost_nothing_has_no_write_amplification() {
+        let m = (1u64 << 20) as f64;
+        let before = stats(1000, 0.0, 0.0, 0.0, 0.0);
+        let after = stats(1040, 40.0, 0.0, 100.0 * m, 0.0);
+        let e = EngineRun::between(&before, &after);
+        assert_eq!(e.write_amplification, None, "{e:?}");
+        let text = engine_text(&e);
+        assert!(
+            text.contains(
+                "write amplification n/a (the phase wrote 0.0 MiB, the engine 100.0 MiB)"
+            ),
+            "{text}"
+        );
     }
 }

@@ -183,7 +183,9 @@ mod tests {
                 },
                 server_cpu_us_per_op: Some(42.5),
                 engine: Some(crate::report::EngineRun {
-                    write_amplification: 3.5,
+                    write_amplification: Some(3.5),
+                    written_mib: 1.0,
+                    engine_written_mib: 3.5,
                     flushes: 2,
                     compactions: 1,
                     stall_ms: 0.0,
