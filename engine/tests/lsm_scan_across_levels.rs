@@ -63,6 +63,34 @@ fn scans_without_a_block_cache_read_the_same() {
     assert_eq!((cache.hits, cache.misses, cache.inserts), (0, 0, 0));
 }
 
+/// Read-ahead (`readahead_max_bytes`) changes how blocks are fetched, not what a scan
+/// returns: with the cache off every block misses, so the default reads windows; 0 reads
+/// none.
+#[test]
+fn scans_read_the_same_with_read_ahead_on_and_off() {
+    for (readahead, reads_windows) in [
+        (shale_sstable::DEFAULT_READAHEAD_MAX_BYTES, true),
+        (0, false),
+    ] {
+        let fs = Arc::new(FaultFs::new());
+        let db = Db::open(
+            DbOptions::new("/db")
+                .with_fs(fs)
+                .tiny()
+                .with_block_cache_bytes(0)
+                .with_readahead_max_bytes(readahead),
+        )
+        .unwrap();
+        scans_match_the_model(&db);
+        let windows = db.stats().readahead_windows;
+        assert_eq!(
+            windows > 0,
+            reads_windows,
+            "{windows} windows at {readahead}"
+        );
+    }
+}
+
 fn scans_match_the_model(db: &Db) {
     let mut model = BTreeMap::new();
     for i in 0..3000u32 {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::block::{entry_cmp, BlockCursor};
 use crate::error::{CorruptionKind, Error};
 use crate::format::ValueKind;
+use crate::readahead::Readahead;
 use crate::table::Table;
 
 /// Where to land in a freshly loaded data block.
@@ -34,6 +35,8 @@ pub(crate) struct TwoLevel {
     data: Option<BlockCursor>,
     /// File offset of the block under `data`, for error reports.
     data_offset: u64,
+    /// Read-ahead for blocks reached by stepping forward (see [`crate::readahead`]).
+    readahead: Readahead,
 }
 
 impl TwoLevel {
@@ -60,13 +63,21 @@ impl TwoLevel {
     }
 
     /// Loads the data block under the index cursor and positions in it per `land`.
+    /// Loads that move forward (a seek, or a step to the next block) go through the
+    /// read-ahead; the seeks reset its count first. Backward loads never read ahead.
     fn load(&mut self, table: &Table, land: Land<'_>) -> Result<(), Error> {
-        let index = self.index(table);
+        let index = self
+            .index
+            .get_or_insert_with(|| BlockCursor::new(table.index_block().clone()));
         if !index.valid() {
             self.data = None;
             return Ok(());
         }
-        let (offset, block) = table.data_block(index.value())?;
+        let readahead = match land {
+            Land::First | Land::AtOrAfter(..) => Some(&mut self.readahead),
+            Land::Last => None,
+        };
+        let (offset, block) = table.data_block(index.value(), readahead)?;
         let mut cursor = BlockCursor::new(block);
         let positioned = match land {
             Land::First => cursor.seek_to_first(),
@@ -90,6 +101,7 @@ impl TwoLevel {
 
     pub(crate) fn seek_to_first(&mut self, table: &Table) -> Result<(), Error> {
         self.guarded(table, |s, t| {
+            s.readahead.reset();
             s.index(t).seek_to_first().map_err(|k| t.index_error(k))?;
             s.load(t, Land::First)
         })
@@ -105,6 +117,7 @@ impl TwoLevel {
     /// First entry at or after `(key, seq)` in table order.
     pub(crate) fn seek(&mut self, table: &Table, key: &[u8], seq: u64) -> Result<(), Error> {
         self.guarded(table, |s, t| {
+            s.readahead.reset();
             s.index(t).seek(key, seq).map_err(|k| t.index_error(k))?;
             s.load(t, Land::AtOrAfter(key, seq))
         })
@@ -259,6 +272,14 @@ impl TableIter {
     /// The current value (empty for tombstones).
     pub fn value(&self) -> &[u8] {
         self.state.current().map_or(&[], |c| c.value())
+    }
+
+    /// Sets the largest read-ahead window (default
+    /// [`crate::DEFAULT_READAHEAD_MAX_BYTES`]; 0 reads every block alone). After two
+    /// blocks that missed the cache since the last seek, an iterator stepping forward
+    /// reads the next blocks in windows that start at 16 KiB and double up to this.
+    pub fn set_readahead_max_bytes(&mut self, max_bytes: u64) {
+        self.state.readahead = Readahead::new(max_bytes);
     }
 
     /// The table being iterated.

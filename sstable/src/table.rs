@@ -17,6 +17,7 @@ use crate::format::{
 };
 use crate::index::DecodedIndex;
 use crate::properties::TableMeta;
+use crate::readahead::Readahead;
 use crate::writer::io_error;
 
 /// Read-path counters of one [`Table`] since it was opened.
@@ -33,6 +34,9 @@ pub struct TableStats {
     pub block_reads: u64,
     /// Data blocks served from the block cache.
     pub cache_hits: u64,
+    /// Read-ahead windows read (each one system call for several blocks; the blocks cut
+    /// from a window count in `block_reads` too).
+    pub readahead_windows: u64,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +46,7 @@ struct Counters {
     bloom_positive_misses: StripedCounter,
     block_reads: StripedCounter,
     cache_hits: StripedCounter,
+    readahead_windows: StripedCounter,
 }
 
 fn bump(c: &StripedCounter) {
@@ -203,7 +208,7 @@ impl Table {
             bump(&self.counters.bloom_positive_misses);
             return Ok(None);
         };
-        let (offset, block) = self.data_block_at(handle)?;
+        let (offset, block) = self.data_block_at(handle, None)?;
         let mut scratch = Vec::with_capacity(key.len() + 16);
         let found = block
             .seek_point(key, max_seq, &mut scratch)
@@ -236,6 +241,7 @@ impl Table {
             bloom_positive_misses: c.bloom_positive_misses.get(),
             block_reads: c.block_reads.get(),
             cache_hits: c.cache_hits.get(),
+            readahead_windows: c.readahead_windows.get(),
         }
     }
 
@@ -258,14 +264,24 @@ impl Table {
     ///
     /// # Errors
     /// As [`Table::get`]; also [`CorruptionKind::BadIndexValue`] for a malformed handle.
-    pub(crate) fn data_block(&self, handle_bytes: &[u8]) -> Result<(u64, Arc<Block>), Error> {
+    /// A block that misses the cache is read through `readahead` when given (an iterator
+    /// stepping forward), else on its own.
+    pub(crate) fn data_block(
+        &self,
+        handle_bytes: &[u8],
+        readahead: Option<&mut Readahead>,
+    ) -> Result<(u64, Arc<Block>), Error> {
         let handle = BlockHandle::decode(handle_bytes)
             .ok_or_else(|| self.index_error(CorruptionKind::BadIndexValue))?;
-        self.data_block_at(handle)
+        self.data_block_at(handle, readahead)
     }
 
     /// As [`Table::data_block`], for a decoded handle.
-    fn data_block_at(&self, handle: BlockHandle) -> Result<(u64, Arc<Block>), Error> {
+    fn data_block_at(
+        &self,
+        handle: BlockHandle,
+        readahead: Option<&mut Readahead>,
+    ) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
         if let Some(cache) = &self.cache {
             if let Some(block) = cache.get(self.table_id, handle.offset) {
@@ -273,12 +289,18 @@ impl Table {
                 return Ok((handle.offset, block));
             }
         }
-        let raw = read_exact(
-            &*self.file,
-            &self.path,
-            handle.offset,
-            handle.size + BLOCK_TRAILER_LEN,
-        )?;
+        let len = handle.size + BLOCK_TRAILER_LEN;
+        let raw = match readahead {
+            Some(ra) => {
+                let (raw, window) =
+                    ra.read_block(&*self.file, &self.path, handle.offset, len, self.data_end)?;
+                if window {
+                    bump(&self.counters.readahead_windows);
+                }
+                raw
+            }
+            None => read_exact(&*self.file, &self.path, handle.offset, len)?,
+        };
         bump(&self.counters.block_reads);
         let payload = unseal_block(&self.path, handle.offset, raw, BlockType::Data)?;
         let block = Block::parse(payload).map_err(|kind| self.corruption(handle.offset, kind))?;
@@ -300,7 +322,12 @@ impl Table {
 
 /// Reads `len` bytes at `offset`. Callers bounds-check against the file length first, so
 /// a short read here means the file changed underneath us (or an I/O error).
-fn read_exact(file: &dyn File, path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+pub(crate) fn read_exact(
+    file: &dyn File,
+    path: &Path,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>, Error> {
     let len_usize = usize::try_from(len).map_err(|_| {
         corrupt(
             path,

@@ -10,6 +10,7 @@ use shale_wal::{Durability, OnSyncedLoss};
 
 use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
 use crate::lsm::rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
+use crate::lsm::sstable_file::TableReads;
 use crate::StorageError;
 
 /// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and the `with_*`
@@ -55,6 +56,12 @@ pub struct DbOptions {
     pub bloom_bits_per_key: u32,
     /// SSTable data block size.
     pub block_size_bytes: usize,
+    /// The largest read-ahead window of a scan or compaction stepping through a table
+    /// (RocksDB's `max_auto_readahead_size`, and its default: 256 KiB). After two blocks
+    /// that missed the block cache since its last seek, an iterator reads the next blocks
+    /// in windows that start at 16 KiB and double up to this, one system call per
+    /// window instead of one per block. 0 reads every block alone.
+    pub readahead_max_bytes: u64,
     /// WAL segment size.
     pub wal_segment_bytes: u64,
     /// Keep released WAL segments under `<dir>/wal/archive` (history retention turns
@@ -118,6 +125,7 @@ impl DbOptions {
             block_cache_bytes: 64 << 20,
             bloom_bits_per_key: 10,
             block_size_bytes: 4096,
+            readahead_max_bytes: shale_sstable::DEFAULT_READAHEAD_MAX_BYTES,
             wal_segment_bytes: 64 << 20,
             archive_wal: false,
             log_tail_bytes: 32 << 20,
@@ -227,13 +235,13 @@ impl DbOptions {
         self
     }
 
-    /// The cache tables read through: `cache`, unless [`DbOptions::block_cache_bytes`]
-    /// is 0.
-    pub(crate) fn table_cache(
-        &self,
-        cache: &Arc<shale_sstable::BlockCache>,
-    ) -> Option<Arc<shale_sstable::BlockCache>> {
-        (self.block_cache_bytes > 0).then(|| Arc::clone(cache))
+    /// How tables are read: through `cache`, unless [`DbOptions::block_cache_bytes`] is
+    /// 0, and with [`DbOptions::readahead_max_bytes`].
+    pub(crate) fn table_reads(&self, cache: &Arc<shale_sstable::BlockCache>) -> TableReads {
+        TableReads {
+            cache: (self.block_cache_bytes > 0).then(|| Arc::clone(cache)),
+            readahead_max_bytes: self.readahead_max_bytes,
+        }
     }
 
     /// The WAL directory.
@@ -270,6 +278,7 @@ field_builders! {
     block_cache_bytes: usize => with_block_cache_bytes,
     bloom_bits_per_key: u32 => with_bloom_bits_per_key,
     block_size_bytes: usize => with_block_size_bytes,
+    readahead_max_bytes: u64 => with_readahead_max_bytes,
     wal_segment_bytes: u64 => with_wal_segment_bytes,
     archive_wal: bool => with_archive_wal,
     log_tail_bytes: usize => with_log_tail_bytes,

@@ -141,7 +141,12 @@ pub(crate) fn open_tables(
     let mut version = Version::default();
     for (level, files) in state.levels.iter().enumerate() {
         for meta in files {
-            let tf = SstableFile::open(&opts.fs, &opts.dir, meta.clone(), opts.table_cache(cache))?;
+            let tf = SstableFile::open_with(
+                &opts.fs,
+                &opts.dir,
+                meta.clone(),
+                &opts.table_reads(cache),
+            )?;
             version.levels[level].push(tf);
         }
     }

@@ -60,10 +60,25 @@ pub struct SstableFile {
     path: PathBuf,
     fs: Arc<dyn FileSystem>,
     obsolete: AtomicBool,
+    /// What each source over the table is given as its read-ahead maximum.
+    readahead_max_bytes: u64,
+}
+
+/// How the engine reads its tables: through which block cache, and how far an iterator
+/// stepping through one reads ahead (see [`DbOptions::readahead_max_bytes`]).
+///
+/// [`DbOptions::readahead_max_bytes`]: crate::lsm::DbOptions::readahead_max_bytes
+#[derive(Debug, Clone)]
+pub(crate) struct TableReads {
+    /// `None`: every read decodes its block.
+    pub(crate) cache: Option<Arc<BlockCache>>,
+    /// The largest read-ahead window; 0 reads every block alone.
+    pub(crate) readahead_max_bytes: u64,
 }
 
 impl SstableFile {
-    /// Opens table `meta.number` in `dir`.
+    /// Opens table `meta.number` in `dir`, read through `cache` with the default
+    /// read-ahead.
     ///
     /// # Errors
     /// I/O failure or a damaged table.
@@ -73,6 +88,23 @@ impl SstableFile {
         meta: FileMeta,
         cache: Option<Arc<BlockCache>>,
     ) -> Result<Arc<Self>, StorageError> {
+        let reads = TableReads {
+            cache,
+            readahead_max_bytes: shale_sstable::DEFAULT_READAHEAD_MAX_BYTES,
+        };
+        Self::open_with(fs, dir, meta, &reads)
+    }
+
+    /// As [`SstableFile::open`], read as `reads` says.
+    ///
+    /// # Errors
+    /// As [`SstableFile::open`].
+    pub(crate) fn open_with(
+        fs: &Arc<dyn FileSystem>,
+        dir: &Path,
+        meta: FileMeta,
+        reads: &TableReads,
+    ) -> Result<Arc<Self>, StorageError> {
         let path = dir.join(sstable_name(meta.number));
         let file = fs
             .open(&path, OpenMode::Read)
@@ -81,7 +113,12 @@ impl SstableFile {
                 path: path.clone(),
                 source,
             })?;
-        let table = Arc::new(Table::open(file, path.clone(), meta.number, cache)?);
+        let table = Arc::new(Table::open(
+            file,
+            path.clone(),
+            meta.number,
+            reads.cache.clone(),
+        )?);
         let m = table.meta();
         if m.file_size_bytes != meta.size_bytes
             || (m.entries > 0 && (m.smallest_key != meta.smallest || m.largest_key != meta.largest))
@@ -98,6 +135,7 @@ impl SstableFile {
             path,
             fs: fs.clone(),
             obsolete: AtomicBool::new(false),
+            readahead_max_bytes: reads.readahead_max_bytes,
         }))
     }
 
@@ -143,8 +181,10 @@ impl SstableFile {
             Direction::Forward => start.clone(),
             Direction::Reverse => end.clone(),
         };
+        let mut iter = self.table.iter();
+        iter.set_readahead_max_bytes(self.readahead_max_bytes);
         TableSource {
-            iter: self.table.iter(),
+            iter,
             _file: self.clone(),
             near,
             direction,

@@ -101,7 +101,7 @@ impl DbInner {
             fs: &self.opts.fs,
             dir: &self.opts.dir,
             table_options: self.table_options(),
-            cache: self.opts.table_cache(&self.cache),
+            reads: self.opts.table_reads(&self.cache),
             vs: &self.vs,
             sv: &self.sv,
             reclaimer: &self.reclaimer,

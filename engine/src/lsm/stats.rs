@@ -92,6 +92,9 @@ pub struct DbStats {
     pub bloom_useful: u64,
     /// `bloom_useful / bloom_checks`; 0 with no checks.
     pub bloom_effectiveness: f64,
+    /// Read-ahead windows live tables have read for scans and compactions (see
+    /// [`crate::lsm::DbOptions::readahead_max_bytes`]).
+    pub readahead_windows: u64,
     /// Time writers spent delayed or stopped, µs.
     pub stall_micros: u64,
     /// Writes that were stopped (blocked until background work caught up).
@@ -147,11 +150,12 @@ impl DbStats {
                 bytes: files.iter().map(|f| f.meta.size_bytes).sum(),
             })
             .collect();
-        let (mut checks, mut useful) = (0, 0);
+        let (mut checks, mut useful, mut windows) = (0, 0, 0);
         for f in sv.version.all_files() {
             let s = f.stats();
             checks += s.bloom_checks;
             useful += s.bloom_negatives;
+            windows += s.readahead_windows;
         }
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let user = load(&c.user_bytes);
@@ -182,6 +186,7 @@ impl DbStats {
             bloom_checks: checks,
             bloom_useful: useful,
             bloom_effectiveness: ratio(useful, checks),
+            readahead_windows: windows,
             stall_micros: load(&c.stall_micros),
             stall_stops: load(&c.stall_stops),
             stall_slowdowns: load(&c.stall_slowdowns),

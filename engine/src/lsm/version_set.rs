@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use shale_io::FileSystem;
-use shale_sstable::{BlockCache, TableOptions};
+use shale_sstable::TableOptions;
 
 use crate::lsm::entry::EntryKind;
 use crate::lsm::handoff::SwitchCell;
 use crate::lsm::manifest::{self, FileMeta, LevelsState, ManifestWriter, VersionEdit};
 use crate::lsm::reclaim::Reclaimer;
-use crate::lsm::sstable_file::{sstable_name, SstableFile, TableBuilder};
+use crate::lsm::sstable_file::{sstable_name, SstableFile, TableBuilder, TableReads};
 use crate::lsm::stats::Counters;
 use crate::lsm::version::{Frozen, SuperVersion, Version};
 use crate::StorageError;
@@ -54,9 +54,8 @@ pub(crate) struct Tree<'a> {
     pub(crate) fs: &'a Arc<dyn FileSystem>,
     pub(crate) dir: &'a Path,
     pub(crate) table_options: TableOptions,
-    /// The block cache new tables read through; `None` when it is off
-    /// ([`crate::lsm::DbOptions::block_cache_bytes`] 0).
-    pub(crate) cache: Option<Arc<BlockCache>>,
+    /// How new tables are read: their block cache and read-ahead.
+    pub(crate) reads: TableReads,
     pub(crate) vs: &'a Mutex<VersionSet>,
     pub(crate) sv: &'a SwitchCell<SuperVersion>,
     pub(crate) reclaimer: &'a Reclaimer,
@@ -222,7 +221,7 @@ impl Tree<'_> {
                 .cloned();
             let tf = match existing {
                 Some(tf) => tf,
-                None => SstableFile::open(self.fs, self.dir, meta.clone(), self.cache.clone())?,
+                None => SstableFile::open_with(self.fs, self.dir, meta.clone(), &self.reads)?,
             };
             opened.push((*level, tf));
         }
