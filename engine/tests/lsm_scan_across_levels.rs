@@ -91,6 +91,18 @@ fn scans_read_the_same_with_read_ahead_on_and_off() {
     }
 }
 
+#[test]
+fn a_read_ahead_over_64_mib_is_refused() {
+    let opts = DbOptions::new("/db")
+        .with_fs(Arc::new(FaultFs::new()))
+        .with_readahead_max_bytes(shale_engine::lsm::MAX_READAHEAD_BYTES + 1);
+    let err = Db::open(opts).unwrap_err();
+    assert!(
+        matches!(err, shale_engine::StorageError::InvalidOptions { .. }),
+        "{err:?}"
+    );
+}
+
 fn scans_match_the_model(db: &Db) {
     let mut model = BTreeMap::new();
     for i in 0..3000u32 {

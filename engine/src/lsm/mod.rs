@@ -86,7 +86,7 @@ pub use compaction_pick::{CompactionJob, CompactionStrategy, Leveled, LevelsView
 pub use db::Db;
 pub use error::LsmError;
 pub use manifest::{FileMeta, NUM_LEVELS};
-pub use options::DbOptions;
+pub use options::{DbOptions, MAX_READAHEAD_BYTES};
 pub use rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
 pub use shale_wal::{Durability, OnSyncedLoss, RecoveryReport};
 pub use stats::{DbStats, LevelStats};

@@ -13,6 +13,10 @@ use crate::lsm::rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
 use crate::lsm::sstable_file::TableReads;
 use crate::StorageError;
 
+/// The largest [`DbOptions::readahead_max_bytes`] accepted: every open iterator may hold
+/// a window this big, so it is bounded like every other buffer.
+pub const MAX_READAHEAD_BYTES: u64 = 64 << 20;
+
 /// Options for [`super::Db::open`]. Build with [`DbOptions::new`] and the `with_*`
 /// builders (or set the public fields). `#[non_exhaustive]`: new options arrive with
 /// defaults, so code built against an older set keeps compiling.
@@ -60,7 +64,8 @@ pub struct DbOptions {
     /// (RocksDB's `max_auto_readahead_size`, and its default: 256 KiB). After two blocks
     /// that missed the block cache since its last seek, an iterator reads the next blocks
     /// in windows that start at 16 KiB and double up to this, one system call per
-    /// window instead of one per block. 0 reads every block alone.
+    /// window instead of one per block. 0 reads every block alone; at most
+    /// [`MAX_READAHEAD_BYTES`].
     pub readahead_max_bytes: u64,
     /// WAL segment size.
     pub wal_segment_bytes: u64,
@@ -219,6 +224,9 @@ impl DbOptions {
         }
         if self.level_ratio < 2 || self.level_base_bytes == 0 || self.target_file_bytes == 0 {
             return bad("level_ratio must be >= 2 and sizes positive");
+        }
+        if self.readahead_max_bytes > MAX_READAHEAD_BYTES {
+            return bad("readahead_max_bytes must be at most 64 MiB");
         }
         Ok(())
     }
