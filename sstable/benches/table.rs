@@ -28,19 +28,46 @@ fn absent_key(i: u64) -> Vec<u8> {
     format!("user{:019}", i * 7 + 3).into_bytes()
 }
 
-fn bench_table(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
+/// Walks the whole table forward with read-ahead windows of at most `readahead` bytes;
+/// returns the entries seen.
+fn count_all(table: &Arc<Table>, readahead: u64) -> u64 {
+    let mut it = table.iter();
+    it.set_readahead_max_bytes(readahead);
+    it.seek_to_first().unwrap();
+    let mut n = 0u64;
+    while it.valid() {
+        n += 1;
+        it.next().unwrap();
+    }
+    n
+}
+
+/// Writes `entries` entries of `value_len`-byte values to a table in `dir` and opens it
+/// through `cache`; returns the table and its size in bytes.
+fn table_of(
+    dir: &std::path::Path,
+    entries: u64,
+    value_len: usize,
+    cache: Option<Arc<BlockCache>>,
+) -> (Arc<Table>, u64) {
     let fs = StdFs::new();
-    let path = dir.path().join("bench.sst");
+    let path = dir.join(format!("{entries}x{value_len}.sst"));
     let file = fs.open(&path, OpenMode::CreateNew).unwrap();
     let mut w = TableWriter::new(file, path.clone(), TableOptions::default());
-    for i in 0..ENTRIES {
-        w.add(&key(i), 1, ValueKind::Put, &[b'v'; 100]).unwrap();
+    let value = vec![b'v'; value_len];
+    for i in 0..entries {
+        w.add(&key(i), 1, ValueKind::Put, &value).unwrap();
     }
     let meta = w.finish().unwrap();
-    let cache = BlockCache::new(64 << 20);
     let file = fs.open(&path, OpenMode::Read).unwrap();
-    let table = Arc::new(Table::open(file, path, 1, Some(cache)).unwrap());
+    let table = Arc::new(Table::open(file, path, entries, cache).unwrap());
+    (table, meta.file_size_bytes)
+}
+
+fn bench_table(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let (table, file_size_bytes) =
+        table_of(dir.path(), ENTRIES, 100, Some(BlockCache::new(64 << 20)));
 
     let mut g = c.benchmark_group("table");
     g.throughput(Throughput::Elements(1));
@@ -63,18 +90,14 @@ fn bench_table(c: &mut Criterion) {
         st.bloom_checks == 0 || st.bloom_negatives > st.bloom_positive_misses * 50,
         "{st:?}"
     );
-    g.throughput(Throughput::Bytes(meta.file_size_bytes));
+    g.throughput(Throughput::Bytes(file_size_bytes));
     g.sample_size(10);
     g.bench_function("scan_all_cached", |b| {
         b.iter(|| {
-            let mut it = table.iter();
-            it.seek_to_first().unwrap();
-            let mut n = 0u64;
-            while it.valid() {
-                n += 1;
-                it.next().unwrap();
-            }
-            assert_eq!(n, ENTRIES);
+            assert_eq!(
+                count_all(&table, shale_sstable::DEFAULT_READAHEAD_MAX_BYTES),
+                ENTRIES
+            )
         })
     });
     g.finish();
@@ -87,16 +110,7 @@ const SHORT_SCAN: usize = 50;
 
 fn bench_uncached_scans(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let fs = StdFs::new();
-    let path = dir.path().join("large.sst");
-    let file = fs.open(&path, OpenMode::CreateNew).unwrap();
-    let mut w = TableWriter::new(file, path.clone(), TableOptions::default());
-    for i in 0..LARGE_ENTRIES {
-        w.add(&key(i), 1, ValueKind::Put, &[b'v'; 1000]).unwrap();
-    }
-    let meta = w.finish().unwrap();
-    let file = fs.open(&path, OpenMode::Read).unwrap();
-    let table = Arc::new(Table::open(file, path, 2, None).unwrap());
+    let (table, file_size_bytes) = table_of(dir.path(), LARGE_ENTRIES, 1000, None);
 
     let mut g = c.benchmark_group("table_uncached");
     for (name, readahead) in [
@@ -122,7 +136,7 @@ fn bench_uncached_scans(c: &mut Criterion) {
             })
         });
     }
-    g.throughput(Throughput::Bytes(meta.file_size_bytes));
+    g.throughput(Throughput::Bytes(file_size_bytes));
     g.sample_size(10);
     for (name, readahead) in [
         (
@@ -132,17 +146,7 @@ fn bench_uncached_scans(c: &mut Criterion) {
         ("readahead_off", 0),
     ] {
         g.bench_function(format!("scan_all_{name}"), |b| {
-            b.iter(|| {
-                let mut it = table.iter();
-                it.set_readahead_max_bytes(readahead);
-                it.seek_to_first().unwrap();
-                let mut n = 0u64;
-                while it.valid() {
-                    n += 1;
-                    it.next().unwrap();
-                }
-                assert_eq!(n, LARGE_ENTRIES);
-            })
+            b.iter(|| assert_eq!(count_all(&table, readahead), LARGE_ENTRIES))
         });
     }
     g.finish();

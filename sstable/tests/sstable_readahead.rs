@@ -4,11 +4,10 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use common::{entries, open_table, walk_forward, write_table, Entry};
+use common::{entries, open_table, walk_forward, walk_forward_reading_ahead, write_table, Entry};
 use shale_io::FaultFs;
-use shale_sstable::{Table, TableOptions, DEFAULT_READAHEAD_MAX_BYTES};
+use shale_sstable::{TableOptions, DEFAULT_READAHEAD_MAX_BYTES};
 
 /// Hundreds of 1 KiB blocks (the test checks it has over 200).
 fn many_block_table(fs: &FaultFs, path: &Path) -> Vec<Entry> {
@@ -22,18 +21,6 @@ fn many_block_table(fs: &FaultFs, path: &Path) -> Vec<Entry> {
     es
 }
 
-fn walk_with(table: &Arc<Table>, readahead: u64) -> Vec<Entry> {
-    let mut it = table.iter();
-    it.set_readahead_max_bytes(readahead);
-    let mut out = Vec::new();
-    it.seek_to_first().unwrap();
-    while it.valid() {
-        out.push((it.key().to_vec(), it.seq(), it.kind(), it.value().to_vec()));
-        it.next().unwrap();
-    }
-    out
-}
-
 #[test]
 fn a_forward_walk_reads_in_windows_and_returns_the_same_entries() {
     let fs = FaultFs::new();
@@ -41,11 +28,14 @@ fn a_forward_walk_reads_in_windows_and_returns_the_same_entries() {
     let es = many_block_table(&fs, path);
 
     let with = open_table(&fs, path, 1, None).unwrap();
-    assert_eq!(walk_with(&with, DEFAULT_READAHEAD_MAX_BYTES), es);
+    assert_eq!(
+        walk_forward_reading_ahead(&with, DEFAULT_READAHEAD_MAX_BYTES).unwrap(),
+        es
+    );
     let on = with.stats();
 
     let without = open_table(&fs, path, 2, None).unwrap();
-    assert_eq!(walk_with(&without, 0), es);
+    assert_eq!(walk_forward_reading_ahead(&without, 0).unwrap(), es);
     let off = without.stats();
 
     assert_eq!(

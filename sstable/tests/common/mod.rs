@@ -80,7 +80,16 @@ pub fn open_table(
 }
 
 pub fn walk_forward(t: &Arc<Table>) -> Result<Vec<Entry>, shale_sstable::Error> {
+    walk_forward_reading_ahead(t, shale_sstable::DEFAULT_READAHEAD_MAX_BYTES)
+}
+
+/// As [`walk_forward`], with read-ahead windows of at most `readahead` bytes.
+pub fn walk_forward_reading_ahead(
+    t: &Arc<Table>,
+    readahead: u64,
+) -> Result<Vec<Entry>, shale_sstable::Error> {
     let mut it = t.iter();
+    it.set_readahead_max_bytes(readahead);
     let mut out = Vec::new();
     it.seek_to_first()?;
     while it.valid() {
