@@ -260,12 +260,12 @@ impl Table {
     }
 
     /// Reads the data block whose handle is `handle_bytes` (an index value), through the
-    /// cache; returns its file offset and the validated block.
+    /// cache; returns its file offset and the validated block. A block that misses the
+    /// cache is read through `readahead` when given (an iterator stepping forward), else
+    /// on its own.
     ///
     /// # Errors
     /// As [`Table::get`]; also [`CorruptionKind::BadIndexValue`] for a malformed handle.
-    /// A block that misses the cache is read through `readahead` when given (an iterator
-    /// stepping forward), else on its own.
     pub(crate) fn data_block(
         &self,
         handle_bytes: &[u8],
