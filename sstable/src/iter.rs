@@ -19,6 +19,11 @@ use crate::format::ValueKind;
 use crate::readahead::Readahead;
 use crate::table::Table;
 
+/// The index cursor in `slot`, created over `table`'s index block on first use.
+fn index_cursor<'a>(slot: &'a mut Option<BlockCursor>, table: &Table) -> &'a mut BlockCursor {
+    slot.get_or_insert_with(|| BlockCursor::new(table.index_block().clone()))
+}
+
 /// Where to land in a freshly loaded data block.
 #[derive(Clone, Copy)]
 enum Land<'a> {
@@ -45,8 +50,7 @@ impl TwoLevel {
     }
 
     fn index(&mut self, table: &Table) -> &mut BlockCursor {
-        self.index
-            .get_or_insert_with(|| BlockCursor::new(table.index_block().clone()))
+        index_cursor(&mut self.index, table)
     }
 
     /// Runs `f`, and on error leaves the iterator invalid.
@@ -66,9 +70,8 @@ impl TwoLevel {
     /// Loads that move forward (a seek, or a step to the next block) go through the
     /// read-ahead; the seeks reset its count first. Backward loads never read ahead.
     fn load(&mut self, table: &Table, land: Land<'_>) -> Result<(), Error> {
-        let index = self
-            .index
-            .get_or_insert_with(|| BlockCursor::new(table.index_block().clone()));
+        // The field, not `self.index()`: the read-ahead below is borrowed beside it.
+        let index = index_cursor(&mut self.index, table);
         if !index.valid() {
             self.data = None;
             return Ok(());

@@ -62,7 +62,7 @@ pub use error::{CorruptionKind, Error};
 pub use format::{ValueKind, FORMAT_VERSION, TABLE_MAGIC};
 pub use iter::TableIter;
 pub use properties::TableMeta;
-pub use readahead::MAX_WINDOW_BYTES as DEFAULT_READAHEAD_MAX_BYTES;
+pub use readahead::DEFAULT_READAHEAD_MAX_BYTES;
 pub use table::{Table, TableStats};
 pub use writer::{TableOptions, TableWriter, MAX_BLOCK_SIZE_BYTES, MAX_BLOOM_BITS_PER_KEY};
 

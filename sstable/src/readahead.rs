@@ -5,17 +5,16 @@
 //! data set the page cache holds, the system call, not the copy, is most of that read's
 //! cost. Once an iterator has read [`READS_BEFORE_READAHEAD`] blocks alone since its last
 //! seek (the seek's own block included), each further miss reads a window of blocks in
-//! one call, starting at
-//! [`INITIAL_WINDOW_BYTES`] and doubling per window up to a maximum ([`MAX_WINDOW_BYTES`]
-//! unless the iterator is given another; 0 turns read-ahead off); the next
-//! blocks are then cut from the window. A seek starts the count again, so point-like
-//! scans (one block) read nothing extra, and the window never reaches past the table's
-//! data blocks.
+//! one call, starting at [`INITIAL_WINDOW_BYTES`] and doubling per window up to a maximum
+//! ([`DEFAULT_READAHEAD_MAX_BYTES`] unless the iterator is given another; 0 turns
+//! read-ahead off); the next blocks are then cut from the window. A seek starts the count
+//! again, so short scans (one or two blocks) read nothing extra, and the window never
+//! reaches past the table's data blocks.
 //!
 //! Invariants: the window holds `window_len` bytes of the file starting at
 //! `window_start` (tables are immutable, so a window never goes stale); it is bounded by
-//! that maximum (or one block, when a block is larger); and every block cut from
-//! it is verified exactly as a block read on its own is (the caller unseals it).
+//! that maximum (or one block, when a block is larger); and every block cut from it is
+//! verified exactly as a block read on its own is (the caller unseals it).
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -33,7 +32,7 @@ pub(crate) const READS_BEFORE_READAHEAD: u32 = 2;
 /// The first window's size.
 pub(crate) const INITIAL_WINDOW_BYTES: u64 = 16 << 10;
 /// The largest window by default (RocksDB's default `max_auto_readahead_size`).
-pub const MAX_WINDOW_BYTES: u64 = 256 << 10;
+pub const DEFAULT_READAHEAD_MAX_BYTES: u64 = 256 << 10;
 
 /// Window buffers a thread keeps from its finished iterators for its next ones: a scan
 /// builds new iterators, and a fresh window buffer must be allocated and zero-filled
@@ -91,7 +90,7 @@ pub(crate) struct Readahead {
 
 impl Default for Readahead {
     fn default() -> Self {
-        Readahead::new(MAX_WINDOW_BYTES)
+        Readahead::new(DEFAULT_READAHEAD_MAX_BYTES)
     }
 }
 
@@ -361,7 +360,7 @@ mod tests {
         let mut ra = Readahead::default();
         ra.read_block(&*f, &path, 0, 10, 2 << 20).unwrap();
         ra.read_block(&*f, &path, 10, 10, 2 << 20).unwrap();
-        let big = MAX_WINDOW_BYTES + 5000;
+        let big = DEFAULT_READAHEAD_MAX_BYTES + 5000;
         let (got, _) = ra.read_block(&*f, &path, 20, big, 2 << 20).unwrap();
         assert_eq!(got, expected(20, big));
     }

@@ -53,20 +53,37 @@ fn a_forward_walk_reads_in_windows_and_returns_the_same_entries() {
 }
 
 #[test]
-fn a_seek_and_a_short_scan_read_nothing_ahead() {
+fn a_seek_and_one_more_block_read_nothing_ahead_and_the_third_block_opens_a_window() {
     let fs = FaultFs::new();
     let path = Path::new("/db/short.sst");
     let es = many_block_table(&fs, path);
     let table = open_table(&fs, path, 1, None).unwrap();
-    for start in [100, 900, 1700] {
+    for (round, start) in [100, 900, 1700].into_iter().enumerate() {
+        let windows_before = table.stats().readahead_windows;
+        let reads_before = table.stats().block_reads;
         let mut it = table.iter();
         it.seek(&es[start].0).unwrap();
-        // One step within or just past the seek's block: at most two blocks read.
-        for _ in 0..6 {
+        // Step until the scan is in its second block: two blocks read, alone.
+        while table.stats().block_reads < reads_before + 2 {
             it.next().unwrap();
+            assert!(it.valid());
         }
+        assert_eq!(
+            table.stats().readahead_windows,
+            windows_before,
+            "round {round}"
+        );
+        // The third block is the first read ahead.
+        while table.stats().block_reads < reads_before + 3 {
+            it.next().unwrap();
+            assert!(it.valid());
+        }
+        assert_eq!(
+            table.stats().readahead_windows,
+            windows_before + 1,
+            "round {round}"
+        );
     }
-    assert_eq!(table.stats().readahead_windows, 0);
 }
 
 #[test]

@@ -90,7 +90,10 @@ pub struct EngineRun {
 /// Below this many bytes of keys and values written in a phase, no write amplification
 /// is reported: a read-only phase's few bookkeeping bytes, divided into the compaction
 /// the load left behind, once printed as 2,724,771.
-pub const WA_MIN_WRITTEN_BYTES: f64 = (1u64 << 20) as f64;
+pub const WA_MIN_WRITTEN_BYTES: f64 = MIB;
+
+/// Bytes in a MiB, as the reports' unit.
+const MIB: f64 = 1_048_576.0;
 
 /// An engine summary in words, for the reports.
 pub fn engine_text(e: &EngineRun) -> String {
@@ -124,11 +127,10 @@ impl EngineRun {
         let d = |name| (f(after, name) - f(before, name)).max(0.0);
         let engine_bytes = d("wal_bytes") + d("flush_bytes") + d("compaction_bytes");
         let user = after.user_bytes.saturating_sub(before.user_bytes) as f64;
-        let mib = f64::from(1u32 << 20);
         EngineRun {
             write_amplification: (user >= WA_MIN_WRITTEN_BYTES).then(|| engine_bytes / user),
-            written_mib: user / mib,
-            engine_written_mib: engine_bytes / mib,
+            written_mib: user / MIB,
+            engine_written_mib: engine_bytes / MIB,
             flushes: d("flushes") as u64,
             compactions: d("compactions") as u64,
             stall_ms: d("stall_micros") / 1000.0,

@@ -92,8 +92,10 @@ pub struct DbStats {
     pub bloom_useful: u64,
     /// `bloom_useful / bloom_checks`; 0 with no checks.
     pub bloom_effectiveness: f64,
-    /// Read-ahead windows live tables have read for scans and compactions (see
-    /// [`crate::lsm::DbOptions::readahead_max_bytes`]).
+    /// Read-ahead windows the live tables have read for scans and compactions (see
+    /// [`crate::lsm::DbOptions::readahead_max_bytes`]). Like the bloom counters, a table's
+    /// count leaves with it, so the windows a compaction read from its inputs are gone
+    /// once it finishes.
     pub readahead_windows: u64,
     /// Time writers spent delayed or stopped, µs.
     pub stall_micros: u64,
