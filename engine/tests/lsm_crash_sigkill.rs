@@ -4,6 +4,10 @@
 //! seeded random delay, reopens the database and checks that every acknowledged batch is
 //! present with its exact values and that no batch is torn. Repeated over several rounds
 //! on the same directory, so recovery also runs on top of earlier recoveries.
+//!
+//! The second test does the same with `Durability::None` and the WAL appended through a
+//! memory map (`DbOptions::wal_mmap_appends`): nothing is synced before the ack, and what a
+//! killed process leaves is only what its copies put in the page cache.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -18,6 +22,8 @@ use shale_engine::WriteBatch;
 const CHILD_ENV: &str = "SHALE_LSM_SIGKILL_CHILD_DIR";
 /// Set in the child's environment to the round number (keys are unique per round).
 const ROUND_ENV: &str = "SHALE_LSM_SIGKILL_ROUND";
+/// Set in the child's environment when it appends through a map (`Mode::Mapped`).
+const MAPPED_ENV: &str = "SHALE_LSM_SIGKILL_MAPPED";
 const ROUNDS: u64 = 20;
 /// Writer threads in the child.
 const WRITERS: u64 = 3;
@@ -40,8 +46,21 @@ fn key_for(round: u64, writer: u64, i: u64, j: u64) -> Vec<u8> {
     format!("r{round:02}-w{writer}-b{i:08}-{j}").into_bytes()
 }
 
-fn small_opts(dir: &std::path::Path) -> DbOptions {
+/// How the child's database acknowledges a write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// Fdatasynced before the ack (group commit).
+    Sync,
+    /// Copied into a map of the WAL segment, never synced before the ack.
+    Mapped,
+}
+
+fn small_opts(dir: &std::path::Path, mode: Mode) -> DbOptions {
     let mut o = DbOptions::new(dir);
+    if mode == Mode::Mapped {
+        o.durability = shale_engine::Durability::None;
+        o.wal_mmap_appends = true;
+    }
     // Small sizes so flushes and compactions run inside one short round.
     o.memtable_bytes = 64 << 10;
     o.level_base_bytes = 256 << 10;
@@ -58,7 +77,12 @@ fn child(dir: &str) {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
-    let db = Arc::new(Db::open(small_opts(std::path::Path::new(dir))).expect("child open"));
+    let mode = if std::env::var_os(MAPPED_ENV).is_some() {
+        Mode::Mapped
+    } else {
+        Mode::Sync
+    };
+    let db = Arc::new(Db::open(small_opts(std::path::Path::new(dir), mode)).expect("child open"));
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let threads: Vec<_> = (0..WRITERS)
         .map(|w| {
@@ -72,6 +96,10 @@ fn child(dir: &str) {
                     db.write(batch).expect("child write");
                     let mut out = out.lock().expect("stdout lock");
                     writeln!(out, "{w} {i}").expect("stdout");
+                    if w == 0 && db.wal_appends_mapped() {
+                        // Read by the parent: this round's appends went through a map.
+                        writeln!(out, "mapped").expect("stdout");
+                    }
                     out.flush().expect("flush stdout");
                 }
             })
@@ -128,22 +156,42 @@ fn sigkill_keeps_every_acknowledged_write() {
         child(&dir);
         return;
     }
+    kill_rounds("sigkill_keeps_every_acknowledged_write", Mode::Sync, ROUNDS);
+}
+
+#[test]
+fn sigkill_keeps_every_write_appended_through_a_map() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        child(&dir);
+        return;
+    }
+    kill_rounds(
+        "sigkill_keeps_every_write_appended_through_a_map",
+        Mode::Mapped,
+        ROUNDS / 2,
+    );
+}
+
+/// `rounds` rounds of: run this binary's test `test` as a child writing in `mode`, kill
+/// it after a seeded delay, reopen and verify every round so far.
+fn kill_rounds(test: &str, mode: Mode, rounds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut rng = SplitMix(SEED);
     eprintln!("sigkill test seed {SEED:#x}");
     let mut acked_per_round = Vec::new();
-    for round in 0..ROUNDS {
+    let mut mapped_rounds = 0;
+    for round in 0..rounds {
         let delay = Duration::from_millis(50 + rng.next() % MAX_DELAY_MS);
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "sigkill_keeps_every_acknowledged_write",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+        let mut command = Command::new(&exe);
+        command
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, dir.path())
-            .env(ROUND_ENV, round.to_string())
+            .env(ROUND_ENV, round.to_string());
+        if mode == Mode::Mapped {
+            command.env(MAPPED_ENV, "1");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -151,33 +199,42 @@ fn sigkill_keeps_every_acknowledged_write() {
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
             let mut acked: Vec<(u64, u64)> = Vec::new();
+            let mut mapped = false;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                mapped |= line == "mapped";
                 let mut parts = line.split_whitespace().map(str::parse::<u64>);
                 if let (Some(Ok(w)), Some(Ok(i))) = (parts.next(), parts.next()) {
                     acked.push((w, i));
                 }
             }
-            acked
+            (acked, mapped)
         });
         let start = Instant::now();
         std::thread::sleep(delay);
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let acked = reader.join().unwrap();
+        let (acked, mapped) = reader.join().unwrap();
+        mapped_rounds += u64::from(mapped);
         assert!(start.elapsed() < Duration::from_secs(5));
         // Verify this round and every earlier one.
         acked_per_round.push(acked);
         // Verify this round now; every round again at the end (after later recoveries).
-        let db = Db::open(small_opts(dir.path())).unwrap();
+        let db = Db::open(small_opts(dir.path(), mode)).unwrap();
         verify(&db, round, acked_per_round.last().unwrap(), delay);
         db.close().unwrap();
     }
-    let db = Db::open(small_opts(dir.path())).unwrap();
+    let db = Db::open(small_opts(dir.path(), mode)).unwrap();
     for (r, acked) in acked_per_round.iter().enumerate() {
         verify(&db, r as u64, acked, Duration::ZERO);
     }
     let total: usize = acked_per_round.iter().map(Vec::len).sum();
-    eprintln!("sigkill: {total} acknowledged batches verified over {ROUNDS} rounds");
+    eprintln!("sigkill ({mode:?}): {total} acknowledged batches verified over {rounds} rounds");
     assert!(total > 0, "children never acknowledged a write");
+    if mode == Mode::Mapped {
+        assert!(mapped_rounds > 0, "no child appended through a map");
+    } else {
+        assert_eq!(mapped_rounds, 0, "sync children append with pwrite");
+    }
+    eprintln!("{mapped_rounds} of {rounds} rounds appended through a map");
 }

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use fault::FaultFs;
-pub use mmap::MmapFs;
+pub use mmap::{MmapFs, WritableMap};
 pub use std_fs::StdFs;
 #[cfg(target_os = "linux")]
 pub use uring::UringFs;
@@ -91,6 +91,21 @@ pub trait File: Send + Sync + Debug {
     /// Sets the length, truncating or zero-extending. Used to cut a torn WAL tail and to
     /// preallocate segments.
     fn set_len(&self, len: u64) -> io::Result<()>;
+
+    /// A writable shared memory map of the file's current length, for appends that cost a
+    /// copy instead of a `pwrite` (the WAL's `mmap_appends` option). `None`: this kind of
+    /// file cannot be written through a map (the fault-injecting file system, io_uring,
+    /// read-only or empty files), and callers write with [`File::write_all_at`] as before.
+    ///
+    /// Bytes copied into the map are in the page cache, like a `pwrite`'s: they survive
+    /// the process, and [`File::sync_data`] makes them durable (on Linux an fdatasync
+    /// writes back pages dirtied through a shared map, as `msync(MS_SYNC)` does).
+    ///
+    /// # Errors
+    /// The `mmap` call's.
+    fn map_for_writes(&self) -> io::Result<Option<WritableMap>> {
+        Ok(None)
+    }
 
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the file is shorter.
     fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {

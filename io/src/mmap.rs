@@ -1,6 +1,12 @@
 //! The mmap backend: files opened read-only (the immutable SSTables) are read through a
 //! memory map; anything writable goes through plain pread/pwrite, because a map of a file
 //! that is still growing would have to be remapped on every append.
+//!
+//! Also here: [`WritableMap`], a shared writable map of a file whose length is fixed in
+//! advance (a preallocated WAL segment), which any [`StdFile`] offers through
+//! [`File::map_for_writes`]: an append becomes a copy into the page cache instead of a
+//! `pwrite`. A 1 KiB WAL append took 2.9 µs through a map against 4.4–4.7 µs with
+//! `pwrite` on this machine's ext4 (`cargo bench -p shale-wal --bench wal_append`).
 
 use std::fs;
 use std::io;
@@ -42,6 +48,77 @@ mod map {
         // synced, and never changed until deleted (deletion keeps the inode alive while the
         // map exists). Another process truncating the file is outside the contract.
         unsafe { memmap2::Mmap::map(file) }
+    }
+
+    /// Copies `buf` into `map` at `start`; the caller checked `start + buf.len() <=
+    /// map.len()`.
+    pub(super) fn copy_into(map: &memmap2::MmapRaw, start: usize, buf: &[u8]) {
+        assert!(start + buf.len() <= map.len(), "checked by the caller");
+        // SAFETY: the destination range is inside the live mapping (asserted above; the
+        // map lives as long as `map`). It is raw memory, never borrowed as a Rust
+        // reference, so no aliasing rule is broken by the kernel or by another process
+        // writing the same page; `buf` is ordinary memory, so the ranges cannot overlap.
+        // Concurrent writers to one range would race, and the WAL has one writer (its
+        // sink lock). Justified by a benchmark: a 1 KiB WAL append takes 2.9 µs this way
+        // and 4.4–4.7 µs with `pwrite` (docs/benchmarks.md, "Appending through a map").
+        unsafe {
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), map.as_mut_ptr().add(start), buf.len());
+        }
+    }
+}
+
+/// A shared, writable memory map of one file, of the length the file had when it was
+/// mapped. Writes land in the page cache exactly as a `pwrite`'s would (readers using
+/// `pread` see them at once), and the file's `sync_data` makes them durable.
+///
+/// Why it is opt-in (the WAL's `mmap_appends`), as RocksDB's `allow_mmap_writes` is: a
+/// write through a map cannot return an error. A page the kernel cannot read back in, or
+/// a block a copy-on-write file system (btrfs, ZFS) cannot allocate because the disk is
+/// full, raises SIGBUS and ends the process, where `pwrite` would return an error that
+/// poisons the engine. Acknowledged data is not lost either way (the next open recovers
+/// the WAL), but the process dies. On ext4 and xfs an overwrite of a preallocated,
+/// zero-filled segment allocates nothing.
+#[derive(Debug)]
+pub struct WritableMap {
+    map: memmap2::MmapRaw,
+}
+
+impl WritableMap {
+    /// Maps all of `file` (which is not empty) shared and writable.
+    pub(crate) fn of(file: &fs::File) -> io::Result<WritableMap> {
+        Ok(WritableMap {
+            map: memmap2::MmapOptions::new().map_raw(file)?,
+        })
+    }
+
+    /// The mapped length in bytes.
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// Whether nothing is mapped (never: an empty file is not mapped).
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+
+    /// Copies `buf` to `offset` of the file.
+    ///
+    /// # Errors
+    /// `InvalidInput` when `buf` does not fit inside the map (callers write past its end
+    /// with `File::write_all_at`).
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        let fits = usize::try_from(offset)
+            .ok()
+            .and_then(|start| start.checked_add(buf.len()).map(|end| (start, end)))
+            .filter(|&(_, end)| end <= self.map.len());
+        let Some((start, _)) = fits else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "write past the end of a mapped file",
+            ));
+        };
+        map::copy_into(&self.map, start, buf);
+        Ok(())
     }
 }
 
@@ -112,5 +189,46 @@ impl FileSystem for MmapFs {
     }
     fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
         std_link_or_copy(from, to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StdFs;
+
+    #[test]
+    fn a_writable_map_writes_what_pread_reads_and_refuses_past_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = StdFs::new()
+            .open(&dir.path().join("seg"), OpenMode::CreateNew)
+            .unwrap();
+        assert!(
+            f.map_for_writes().unwrap().is_none(),
+            "an empty file is not mapped"
+        );
+        f.write_all_at(&[0u8; 8192], 0).unwrap();
+        let map = f.map_for_writes().unwrap().expect("a std file maps");
+        assert_eq!(map.len(), 8192);
+        map.write_at(b"hello", 4090).unwrap();
+        let mut buf = [0u8; 5];
+        f.read_exact_at(&mut buf, 4090).unwrap();
+        assert_eq!(
+            &buf, b"hello",
+            "across a page boundary, seen by pread at once"
+        );
+        map.write_at(b"end", 8189).unwrap();
+        for (offset, len) in [(8190, 3), (u64::MAX, 1), (0, 8193)] {
+            let err = map.write_at(&vec![1u8; len], offset).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{offset}+{len}");
+        }
+        f.sync_data().unwrap();
+        drop(map);
+        let again = StdFs::new()
+            .open(&dir.path().join("seg"), OpenMode::Read)
+            .unwrap()
+            .read_to_vec()
+            .unwrap();
+        assert_eq!(&again[8189..], b"end");
     }
 }

@@ -66,6 +66,12 @@ impl File for StdFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
     }
+    fn map_for_writes(&self) -> io::Result<Option<crate::WritableMap>> {
+        if self.file.metadata()?.len() == 0 {
+            return Ok(None);
+        }
+        crate::WritableMap::of(&self.file).map(Some)
+    }
 }
 
 impl FileSystem for StdFs {

@@ -43,6 +43,9 @@ pub(crate) struct Recovered {
     pub(crate) last_timestamp_micros: u64,
     /// What was dropped.
     pub(crate) report: RecoveryReport,
+    /// Whether the active segment was made by this open (no segment was live), so it
+    /// has the preallocation the options ask for.
+    pub(crate) fresh_active: bool,
 }
 
 /// Everything recovery dropped when the log was opened. Empty after a clean shutdown.
@@ -368,7 +371,7 @@ pub(crate) fn recover(
         }
     }
 
-    let (active, last_lsn) = match tail {
+    let (active, last_lsn, fresh_active) = match tail {
         Some((checked, seg, has_synced_mark)) => {
             let path = seg.path;
             let file = fs
@@ -399,8 +402,9 @@ pub(crate) fn recover(
                 offset: checked.end_offset,
                 first_lsn: seg.first_lsn,
                 has_synced_mark,
+                map: None,
             };
-            (active, checked.last_lsn)
+            (active, checked.last_lsn, false)
         }
         None => {
             let last_lsn = last_archived_lsn(fs, dir)?;
@@ -420,8 +424,9 @@ pub(crate) fn recover(
                 offset: SEGMENT_HEADER_LEN as u64,
                 first_lsn: header.first_lsn,
                 has_synced_mark: true,
+                map: None,
             };
-            (active, last_lsn)
+            (active, last_lsn, true)
         }
     };
     Ok(Recovered {
@@ -435,10 +440,12 @@ pub(crate) fn recover(
             spares: None,
             spare_requested: false,
             marks: SyncedMarks::default(),
+            mmap_appends: false,
         },
         last_lsn,
         last_timestamp_micros: last_ts,
         report,
+        fresh_active,
     })
 }
 

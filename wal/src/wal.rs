@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::flusher::Flusher;
 use crate::format::{encode_record, MAX_RECORD_PAYLOAD_BYTES};
 use crate::group_commit::{CommitError, GroupCommit, Need};
-use crate::options::{Durability, WalOptions};
+use crate::options::{Durability, Preallocation, WalOptions};
 use crate::reader::{merged_segments, Start, WalIter};
 use crate::recovery::corruption;
 use crate::recovery::{recover, DropReason, RecoveryReport};
@@ -151,6 +151,15 @@ impl Wal {
         )?;
         log_recovery(&recovered.report);
         recovered.writer.marks = SyncedMarks::new(opts.clock.clone());
+        // Segments made from now on are mapped, and so is one this open made. A recovered
+        // active segment is not, since nothing says how it was preallocated (a sparse one
+        // would allocate blocks through the map): its appends reach the map from the first
+        // roll.
+        recovered.writer.mmap_appends = opts.mmap_appends
+            && opts.preallocation == Preallocation::Zeroed
+            && opts.durability != Durability::Sync;
+        let map_now = recovered.writer.mmap_appends && recovered.fresh_active;
+        recovered.writer.active.map_if(map_now);
         let spares = if opts.prepare_spare_segments {
             let p = SparePreparer::start(
                 fs.clone(),
@@ -272,6 +281,12 @@ impl Wal {
     /// The last LSN known to be fdatasynced.
     pub fn durable_lsn(&self) -> Lsn {
         self.shared.gc.last_synced()
+    }
+
+    /// Whether appends go into a memory map of the active segment
+    /// (`WalOptions::mmap_appends`) rather than through `pwrite`.
+    pub fn appends_mapped(&self) -> bool {
+        self.shared.gc.with_sink(|w| w.active.map.is_some())
     }
 
     /// Whether a failed write or sync has poisoned the log.

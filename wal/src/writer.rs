@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shale_io::clock::Clock;
-use shale_io::{File, FileSystem};
+use shale_io::{File, FileSystem, WritableMap};
 
 use crate::error::{Error, Result};
 use crate::format::{
@@ -38,6 +38,22 @@ pub(crate) struct ActiveSegment {
     /// Whether its header has a synced mark (format version 2); a version-1 segment
     /// recovered as the active one does not, and its reserved bytes stay zero.
     pub(crate) has_synced_mark: bool,
+    /// The segment mapped for appends (`WalOptions::mmap_appends`); `None`: appends use
+    /// `pwrite`.
+    pub(crate) map: Option<WritableMap>,
+}
+
+impl ActiveSegment {
+    /// Maps the segment for appends when `on`. A file system that cannot map, or a failed
+    /// `mmap`, leaves appends on `pwrite`: the map only saves time, and nothing depends on
+    /// it.
+    pub(crate) fn map_if(&mut self, on: bool) {
+        self.map = if on {
+            self.file.map_for_writes().ok().flatten()
+        } else {
+            None
+        };
+    }
 }
 
 /// Writes batches into segments; owns the list of live segments.
@@ -57,6 +73,9 @@ pub(crate) struct SegmentWriter {
     pub(crate) spare_requested: bool,
     /// When the active segment's synced mark was last written.
     pub(crate) marks: SyncedMarks,
+    /// Whether each new active segment is mapped for appends (`WalOptions::mmap_appends`,
+    /// and only with zero-filled preallocation).
+    pub(crate) mmap_appends: bool,
 }
 
 /// How often a segment's synced mark is rewritten: at most once per this many µs of the
@@ -111,9 +130,15 @@ impl SegmentWriter {
             return Ok(());
         }
         let a = &mut self.active;
-        a.file
-            .write_all_at(bytes, a.offset)
-            .map_err(|e| Error::io("write", &a.path, e))?;
+        let mapped = a
+            .map
+            .as_ref()
+            .filter(|m| a.offset + bytes.len() as u64 <= m.len());
+        match mapped {
+            Some(map) => map.write_at(bytes, a.offset),
+            None => a.file.write_all_at(bytes, a.offset),
+        }
+        .map_err(|e| Error::io("write", &a.path, e))?;
         a.offset += bytes.len() as u64;
         Ok(())
     }
@@ -147,7 +172,9 @@ impl SegmentWriter {
             offset: SEGMENT_HEADER_LEN as u64,
             first_lsn: lsn,
             has_synced_mark: true,
+            map: None,
         };
+        self.active.map_if(self.mmap_appends);
         Ok(())
     }
 

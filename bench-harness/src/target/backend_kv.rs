@@ -35,6 +35,21 @@ impl BackendKv {
         })
     }
 
+    /// As [`BackendKv::shale_lsm`], from `opts`, with `note_suffix` after the usual note.
+    ///
+    /// # Errors
+    /// The engine's open failure.
+    pub fn shale_lsm_with(
+        opts: shale_engine::lsm::DbOptions,
+        durability: Durability,
+        note_suffix: &str,
+    ) -> Result<Self, TargetError> {
+        Ok(BackendKv {
+            backend: crate::shale_lsm::open_with(opts, durability)?,
+            note: Self::shale_note(durability) + note_suffix,
+        })
+    }
+
     /// How Shale's engine is configured for `durability`, in words (see
     /// `crate::shale_lsm::note`).
     pub fn shale_note(durability: Durability) -> String {

@@ -364,6 +364,10 @@ pub enum TargetSpec {
     KvMemory,
     /// `kv:shale`
     KvShale,
+    /// `kv:shale+mmapwal`: `kv:shale` with the WAL appended through a memory map
+    /// (`DbOptions::wal_mmap_appends`, off by default), to measure what a `pwrite` per
+    /// write costs.
+    KvShaleMmapWal,
     /// `kv:fjall`
     KvFjall,
     /// `kv:redb`
@@ -396,6 +400,7 @@ impl TargetSpec {
     pub fn reopenable(&self) -> bool {
         match self {
             TargetSpec::KvShale
+            | TargetSpec::KvShaleMmapWal
             | TargetSpec::KvFjall
             | TargetSpec::KvRedb
             | TargetSpec::KvRocksdb
@@ -413,6 +418,7 @@ impl fmt::Display for TargetSpec {
         match self {
             TargetSpec::KvMemory => f.write_str("kv:memory"),
             TargetSpec::KvShale => f.write_str("kv:shale"),
+            TargetSpec::KvShaleMmapWal => f.write_str("kv:shale+mmapwal"),
             TargetSpec::KvFjall => f.write_str("kv:fjall"),
             TargetSpec::KvRedb => f.write_str("kv:redb"),
             TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
@@ -432,6 +438,7 @@ impl FromStr for TargetSpec {
         Ok(match s {
             "kv:memory" => TargetSpec::KvMemory,
             "kv:shale" => TargetSpec::KvShale,
+            "kv:shale+mmapwal" => TargetSpec::KvShaleMmapWal,
             "kv:fjall" => TargetSpec::KvFjall,
             "kv:redb" => TargetSpec::KvRedb,
             "kv:rocksdb" => TargetSpec::KvRocksdb,
@@ -490,6 +497,11 @@ pub fn open_kv(
     Ok(match spec {
         TargetSpec::KvMemory => Box::new(BackendKv::memory()),
         TargetSpec::KvShale => Box::new(BackendKv::shale_lsm(dir, durability)?),
+        TargetSpec::KvShaleMmapWal => Box::new(BackendKv::shale_lsm_with(
+            shale_engine::lsm::DbOptions::new(dir).with_wal_mmap_appends(true),
+            durability,
+            "; WAL appended through a memory map",
+        )?),
         TargetSpec::KvFjall => Box::new(fjall_kv::FjallKv::open(dir, durability)?),
         TargetSpec::KvRedb => Box::new(redb_kv::RedbKv::open(dir, durability)?),
         #[cfg(feature = "rocksdb")]

@@ -602,6 +602,13 @@ impl Db {
     pub fn wal_recovery_report(&self) -> &shale_wal::RecoveryReport {
         self.inner.wal.recovery_report()
     }
+
+    /// Whether WAL appends are being copied into a map of the active segment
+    /// ([`DbOptions::wal_mmap_appends`]; a recovered segment is appended to with `pwrite`
+    /// until the first roll).
+    pub fn wal_appends_mapped(&self) -> bool {
+        self.inner.wal.appends_mapped()
+    }
 }
 
 impl Drop for Db {

@@ -170,11 +170,14 @@ pub(crate) fn open_wal(opts: &DbOptions) -> Result<Wal, StorageError> {
     wal_opts.archive = opts.archive_wal;
     wal_opts.on_synced_loss = opts.wal_on_synced_loss;
     wal_opts.prepare_spare_segments = opts.wal_spare_segments;
+    wal_opts.mmap_appends = opts.wal_mmap_appends;
     // Zero-filled segments make each fdatasync cheaper (no allocation metadata to
-    // commit), which only pays when writes wait for one. Otherwise writing a
+    // commit), which only pays when writes wait for one, and they are what appends
+    // through a map need (no block allocated by a page fault). Otherwise writing a
     // segment's worth of zeros per roll just doubles the WAL's write traffic.
     wal_opts.preallocation = match opts.durability {
         shale_wal::Durability::Sync => Preallocation::Zeroed,
+        _ if opts.wal_mmap_appends => Preallocation::Zeroed,
         _ => Preallocation::SetLen,
     };
     Wal::open(wal_opts).map_err(wal_err)

@@ -1,0 +1,147 @@
+//! `WalOptions::mmap_appends`: appends copied into a map of the active segment read back
+//! exactly as `pwrite`'s do, across rolls, reopens and a process that never closed the
+//! log; what cannot be mapped falls back to `pwrite`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use shale_io::clock::ManualClock;
+use shale_io::{FileSystem, IoBackend};
+use shale_wal::{Durability, Preallocation, Wal, WalOptions};
+
+fn mapped_opts(fs: Arc<dyn FileSystem>, dir: &std::path::Path, clock: &ManualClock) -> WalOptions {
+    let mut o = opts(fs, dir, clock);
+    o.mmap_appends = true;
+    o.durability = Durability::None;
+    o.prepare_spare_segments = false;
+    o
+}
+
+/// The real file systems that map writable files (the plain and the mmap backends).
+fn mapping_backends() -> Vec<(IoBackend, Arc<dyn FileSystem>)> {
+    [IoBackend::Std, IoBackend::Mmap]
+        .into_iter()
+        .map(|b| (b, b.build().expect("std and mmap backends always build")))
+        .collect()
+}
+
+#[test]
+fn mapped_appends_read_back_across_rolls_and_reopen() {
+    for (backend, fs) in mapping_backends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("wal");
+        let clock = ManualClock::new(1_000);
+        let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
+        assert!(
+            wal.appends_mapped(),
+            "{backend:?}: a fresh log maps its segment"
+        );
+        // 4 KiB segments and payloads up to 300 bytes: dozens of rolls.
+        for i in 1..=400u64 {
+            assert_eq!(wal.append((i % 3) as u8, &payload(i)).unwrap(), i);
+        }
+        assert!(
+            wal.appends_mapped(),
+            "{backend:?}: rolled segments are mapped"
+        );
+        assert_contiguous(&read_all(&wal, 1), 1);
+        wal.close().unwrap();
+
+        let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
+        assert_eq!(wal.last_lsn(), 400, "{backend:?}");
+        assert!(
+            !wal.appends_mapped(),
+            "{backend:?}: a recovered active segment is appended to with pwrite"
+        );
+        assert_contiguous(&read_all(&wal, 1), 1);
+        for i in 401..=500u64 {
+            assert_eq!(wal.append(0, &payload(i)).unwrap(), i);
+        }
+        assert!(
+            wal.appends_mapped(),
+            "{backend:?}: mapped again after a roll"
+        );
+        let recs = read_all(&wal, 1);
+        assert_eq!(recs.len(), 500);
+        assert_contiguous(&recs, 1);
+    }
+}
+
+#[test]
+fn mapped_appends_survive_a_process_that_never_closed_the_log() {
+    let fs = IoBackend::Std.build().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("wal");
+    let clock = ManualClock::new(0);
+    let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
+    for i in 1..=150u64 {
+        wal.append(1, &payload(i)).unwrap();
+    }
+    assert!(wal.appends_mapped());
+    // No close, no sync, no drop: what a killed process leaves. The copies are in the
+    // page cache, where the next open reads them.
+    std::mem::forget(wal);
+    let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
+    assert_eq!(wal.last_lsn(), 150);
+    assert_eq!(wal.recovery_report().dropped_bytes(), 0);
+    assert_contiguous(&read_all(&wal, 1), 1);
+}
+
+#[test]
+fn a_record_past_the_mapped_end_is_written_with_pwrite() {
+    let fs = IoBackend::Std.build().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("wal");
+    let clock = ManualClock::new(0);
+    let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
+    assert_eq!(wal.append(0, b"small").unwrap(), 1);
+    // Bigger than a 4 KiB segment: its own segment, grown past the preallocation.
+    let big = vec![7u8; 10_000];
+    assert_eq!(wal.append(9, &big).unwrap(), 2);
+    assert_eq!(wal.append(0, b"after").unwrap(), 3);
+    let recs = read_all(&wal, 1);
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[1].payload, big);
+    assert_eq!(recs[2].payload, b"after");
+    wal.close().unwrap();
+    let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
+    assert_eq!(read_all(&wal, 1)[1].payload, big);
+}
+
+#[test]
+fn what_cannot_be_mapped_appends_with_pwrite() {
+    // The fault-injecting file system has no maps; sparse preallocation is never mapped,
+    // and neither is a log that fdatasyncs every append.
+    let (fault, dir) = fault_fs();
+    let clock = ManualClock::new(0);
+    let wal = Wal::open(mapped_opts(Arc::new(fault), &dir, &clock)).unwrap();
+    for i in 1..=50u64 {
+        wal.append(0, &payload(i)).unwrap();
+    }
+    assert!(!wal.appends_mapped());
+    assert_contiguous(&read_all(&wal, 1), 1);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = mapped_opts(
+        IoBackend::Std.build().unwrap(),
+        &tmp.path().join("wal"),
+        &clock,
+    );
+    o.preallocation = Preallocation::SetLen;
+    let wal = Wal::open(o).unwrap();
+    wal.append(0, b"x").unwrap();
+    assert!(!wal.appends_mapped(), "sparse segments");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = mapped_opts(
+        IoBackend::Std.build().unwrap(),
+        &tmp.path().join("wal"),
+        &clock,
+    );
+    o.durability = Durability::Sync;
+    let wal = Wal::open(o).unwrap();
+    wal.append(0, b"x").unwrap();
+    assert!(!wal.appends_mapped(), "sync durability");
+}
