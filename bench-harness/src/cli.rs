@@ -87,7 +87,8 @@ options:
                        sync | buffered for the load phase (default: --durability); when
                        it differs, each target is made durable and reopened before the run
   --targets LIST       kv:memory, kv:shale, kv:shale+mmapwal (the WAL appended through a
-                       memory map), kv:fjall, kv:redb, kv:rocksdb, table:shale,
+                       memory map), kv:shale+zeroedwal (its control: zero-filled WAL
+                       segments, pwrite), kv:fjall, kv:redb, kv:rocksdb, table:shale,
                        table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream
                        on), table:shale+paced (flushes and compactions paced by the
                        auto-tuned rate limiter), table:memory, http:http://HOST:PORT (default

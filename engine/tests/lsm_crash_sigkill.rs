@@ -232,7 +232,12 @@ fn kill_rounds(test: &str, mode: Mode, rounds: u64) {
     eprintln!("sigkill ({mode:?}): {total} acknowledged batches verified over {rounds} rounds");
     assert!(total > 0, "children never acknowledged a write");
     if mode == Mode::Mapped {
-        assert!(mapped_rounds > 0, "no child appended through a map");
+        // A round's child starts on a recovered segment, appended to with pwrite until
+        // its first roll (256 KiB, a few hundred batches): most rounds get that far.
+        assert!(
+            mapped_rounds * 2 >= rounds,
+            "only {mapped_rounds} of {rounds} children appended through a map"
+        );
     } else {
         assert_eq!(mapped_rounds, 0, "sync children append with pwrite");
     }

@@ -95,14 +95,19 @@ pub trait File: Send + Sync + Debug {
     /// A writable shared memory map of the file's current length, for appends that cost a
     /// copy instead of a `pwrite` (the WAL's `mmap_appends` option). `None`: this kind of
     /// file cannot be written through a map (the fault-injecting file system, io_uring,
-    /// read-only or empty files), and callers write with [`File::write_all_at`] as before.
+    /// empty files, and any system but Linux), and callers write with
+    /// [`File::write_all_at`] as before.
     ///
     /// Bytes copied into the map are in the page cache, like a `pwrite`'s: they survive
-    /// the process, and [`File::sync_data`] makes them durable (on Linux an fdatasync
-    /// writes back pages dirtied through a shared map, as `msync(MS_SYNC)` does).
+    /// the process, and [`File::sync_data`] makes them durable. That is Linux's
+    /// behaviour (an fdatasync writes back pages dirtied through a shared map, as
+    /// `msync(MS_SYNC)` does); POSIX asks for an `msync`, hence Linux only.
+    ///
+    /// Contract: the file must not be shrunk below the mapped length while the map lives
+    /// (a copy into a page past the end of the file raises SIGBUS).
     ///
     /// # Errors
-    /// The `mmap` call's.
+    /// The `mmap` call's (a handle opened read-only cannot be mapped writable).
     fn map_for_writes(&self) -> io::Result<Option<WritableMap>> {
         Ok(None)
     }

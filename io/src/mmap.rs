@@ -51,15 +51,19 @@ mod map {
     }
 
     /// Copies `buf` into `map` at `start`; the caller checked `start + buf.len() <=
-    /// map.len()`.
+    /// map.len()`, and holds the map exclusively (`WritableMap::write_at` takes `&mut`).
     pub(super) fn copy_into(map: &memmap2::MmapRaw, start: usize, buf: &[u8]) {
         assert!(start + buf.len() <= map.len(), "checked by the caller");
         // SAFETY: the destination range is inside the live mapping (asserted above; the
-        // map lives as long as `map`). It is raw memory, never borrowed as a Rust
-        // reference, so no aliasing rule is broken by the kernel or by another process
-        // writing the same page; `buf` is ordinary memory, so the ranges cannot overlap.
-        // Concurrent writers to one range would race, and the WAL has one writer (its
-        // sink lock). Justified by a benchmark: a 1 KiB WAL append takes 2.9 µs this way
+        // mapping lives as long as `map`). It is raw memory, never borrowed as a Rust
+        // reference, so nothing Rust holds is aliased; `buf` is ordinary memory, so the
+        // ranges cannot overlap. No other copy into the map runs at the same time (the
+        // caller has `&mut WritableMap`). What stays outside this function's control is
+        // the file itself: bytes another handle or process writes to the same range
+        // race with the copy (the WAL writes its segments only through this map or its
+        // one writer's `pwrite`, under its sink lock), and a file shrunk below the range
+        // makes the copy fault with SIGBUS (nothing in Shale shrinks a WAL segment: see
+        // `File::map_for_writes`). Justified by a benchmark: a 1 KiB WAL append takes 2.9 µs this way
         // and 4.4–4.7 µs with `pwrite` (docs/benchmarks.md, "Appending through a map").
         unsafe {
             std::ptr::copy_nonoverlapping(buf.as_ptr(), map.as_mut_ptr().add(start), buf.len());
@@ -101,12 +105,13 @@ impl WritableMap {
         self.map.len() == 0
     }
 
-    /// Copies `buf` to `offset` of the file.
+    /// Copies `buf` to `offset` of the file. `&mut self`: one writer at a time, so two
+    /// copies into the map never race.
     ///
     /// # Errors
     /// `InvalidInput` when `buf` does not fit inside the map (callers write past its end
     /// with `File::write_all_at`).
-    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+    pub fn write_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
         let fits = usize::try_from(offset)
             .ok()
             .and_then(|start| start.checked_add(buf.len()).map(|end| (start, end)))
@@ -208,7 +213,7 @@ mod tests {
             "an empty file is not mapped"
         );
         f.write_all_at(&[0u8; 8192], 0).unwrap();
-        let map = f.map_for_writes().unwrap().expect("a std file maps");
+        let mut map = f.map_for_writes().unwrap().expect("a std file maps");
         assert_eq!(map.len(), 8192);
         map.write_at(b"hello", 4090).unwrap();
         let mut buf = [0u8; 5];

@@ -67,7 +67,8 @@ impl File for StdFile {
         self.file.set_len(len)
     }
     fn map_for_writes(&self) -> io::Result<Option<crate::WritableMap>> {
-        if self.file.metadata()?.len() == 0 {
+        // Linux only: elsewhere an fdatasync need not write back mapped pages.
+        if !cfg!(target_os = "linux") || self.file.metadata()?.len() == 0 {
             return Ok(None);
         }
         crate::WritableMap::of(&self.file).map(Some)

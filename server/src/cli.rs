@@ -44,6 +44,11 @@ OPTIONS:
                          fdatasynced (sync, the default) or once it is written
                          to the OS, with a background fdatasync every 100 ms
                          (buffered: a power cut loses up to 100 ms of writes)
+    --wal-mmap <on|off>  on disk with --durability buffered, copy each write's WAL
+                         record into a memory map of the log segment instead of a
+                         pwrite (default off: an I/O error on a mapped page ends the
+                         process with SIGBUS instead of failing the write; no effect
+                         with sync durability)
     --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
                          as synced (lost data); each dropped range is logged at WARN.
                          Without it such a data directory refuses to open.
@@ -153,6 +158,9 @@ pub struct ServerConfig {
     pub event_loops: usize,
     /// `--durability sync|buffered`: when an on-disk write is acknowledged.
     pub durability: WriteDurability,
+    /// `--wal-mmap on|off`: WAL appends copied into a map of the segment
+    /// (`DbOptions::wal_mmap_appends`; off by default, as in the engine).
+    pub wal_mmap_appends: bool,
 }
 
 /// When the on-disk engine acknowledges a write (`--durability`).
@@ -185,6 +193,7 @@ impl Default for ServerConfig {
             manual_clock: false,
             event_loops: 0,
             durability: WriteDurability::Sync,
+            wal_mmap_appends: false,
         }
     }
 }
@@ -287,6 +296,7 @@ enum Flag {
     ManualClock,
     EventLoops,
     Durability,
+    WalMmap,
 }
 
 impl Flag {
@@ -316,6 +326,7 @@ impl Flag {
             "--manual-clock" => Flag::ManualClock,
             "--event-loops" => Flag::EventLoops,
             "--durability" => Flag::Durability,
+            "--wal-mmap" => Flag::WalMmap,
             _ => return None,
         })
     }
@@ -428,6 +439,9 @@ where
                     Some("buffered") => WriteDurability::Buffered,
                     _ => return Err(invalid_value(name, &value, DURABILITY_EXPECTED)),
                 };
+            }
+            Flag::WalMmap => {
+                config.wal_mmap_appends = on_off(&name, &value)?;
             }
             Flag::Capacity => {
                 config.capacity_enforcement = on_off(&name, &value)?;
@@ -789,6 +803,10 @@ mod tests {
             WriteDurability::Buffered
         );
         assert!(parse_args(["--durability", "none"]).is_err());
+        assert!(!serve(&[]).wal_mmap_appends);
+        assert!(serve(&["--wal-mmap", "on"]).wal_mmap_appends);
+        assert!(!serve(&["--wal-mmap=off"]).wal_mmap_appends);
+        assert!(parse_args(["--wal-mmap", "yes"]).is_err());
         for bad in [
             ["--max-connections", "0"],
             ["--max-connections", "-1"],

@@ -144,12 +144,21 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
         let manual_clock = config
             .manual_clock
             .then(|| ManualClock::new(SystemClock.now_micros()));
+        let buffered_on_disk = config.durability == cli::WriteDurability::Buffered
+            && matches!(config.storage, cli::StorageMode::OnDisk(_));
+        if config.wal_mmap_appends && !buffered_on_disk {
+            tracing::warn!(
+                "--wal-mmap on has no effect here: it maps only on-disk WAL segments under \
+                 --durability buffered"
+            );
+        }
         let storage = Storage::open_with(
             &config.storage,
             on_synced_loss,
             capacity_options(&config)?,
             manual_clock.clone(),
             config.durability,
+            config.wal_mmap_appends,
         )?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)

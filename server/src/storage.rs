@@ -130,6 +130,7 @@ impl Storage {
             capacity,
             None,
             WriteDurability::Sync,
+            false,
         )
     }
 
@@ -141,7 +142,7 @@ impl Storage {
     /// buckets start full of burst credit, so a test suite's first burst at a small
     /// table is not throttled. With `manual_clock` (`--manual-clock`), the engine and
     /// the table layer read time from it, and it moves only when told. `durability` is
-    /// `--durability`'s (on disk only).
+    /// `--durability`'s and `wal_mmap_appends` `--wal-mmap`'s (on disk only).
     ///
     /// # Errors
     /// As [`Storage::open`].
@@ -151,6 +152,7 @@ impl Storage {
         capacity: CapacityOptions,
         manual_clock: Option<ManualClock>,
         durability: WriteDurability,
+        wal_mmap_appends: bool,
     ) -> Result<Storage, StartupError> {
         let clock: Arc<dyn Clock> = match manual_clock {
             Some(c) => Arc::new(c),
@@ -168,6 +170,7 @@ impl Storage {
             StorageMode::OnDisk(dir) => Self::open_lsm(
                 DbOptions::new(dir)
                     .with_wal_on_synced_loss(on_synced_loss)
+                    .with_wal_mmap_appends(wal_mmap_appends)
                     .with_durability(match durability {
                         WriteDurability::Sync => Durability::Sync,
                         WriteDurability::Buffered => Durability::Buffered {
@@ -296,6 +299,33 @@ mod tests {
         storage.close().expect("close");
     }
 
+    /// On-disk storage in `dir` with `durability` and `--wal-mmap`'s setting.
+    fn on_disk(dir: &Path, durability: WriteDurability, wal_mmap: bool) -> Storage {
+        Storage::open_with(
+            &StorageMode::OnDisk(dir.to_path_buf()),
+            OnSyncedLoss::Refuse,
+            CapacityOptions::default(),
+            None,
+            durability,
+            wal_mmap,
+        )
+        .expect("open")
+    }
+
+    #[test]
+    fn wal_mmap_maps_buffered_appends_only() {
+        for (durability, mapped) in [
+            (WriteDurability::Sync, false),
+            (WriteDurability::Buffered, true),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = on_disk(dir.path(), durability, true);
+            let lsm = storage.lsm.as_ref().expect("on disk");
+            assert_eq!(lsm.wal_appends_mapped(), mapped, "{durability:?}");
+            storage.close().expect("close");
+        }
+    }
+
     #[test]
     fn only_buffered_writes_on_an_idle_engine_and_in_memory_writes_never_wait() {
         let storage = Storage::open(&StorageMode::InMemory).expect("open");
@@ -306,14 +336,7 @@ mod tests {
             (WriteDurability::Buffered, false),
         ] {
             let dir = tempfile::tempdir().expect("tempdir");
-            let storage = Storage::open_with(
-                &StorageMode::OnDisk(dir.path().to_path_buf()),
-                OnSyncedLoss::Refuse,
-                CapacityOptions::default(),
-                None,
-                durability,
-            )
-            .expect("open");
+            let storage = on_disk(dir.path(), durability, false);
             assert_eq!(storage.write_waits().now(), waits, "{durability:?}");
             storage.close().expect("close");
         }

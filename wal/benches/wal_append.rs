@@ -59,6 +59,12 @@ fn bench_append(c: &mut Criterion) {
         ("buffered_100ms", buffered, Preallocation::Zeroed, false),
         ("buffered_100ms_mmap", buffered, Preallocation::Zeroed, true),
         ("none", Durability::None, Preallocation::Zeroed, false),
+        (
+            "none_setlen",
+            Durability::None,
+            Preallocation::SetLen,
+            false,
+        ),
         ("none_mmap", Durability::None, Preallocation::Zeroed, true),
     ];
     for (name, durability, prealloc, mmap_appends) in cases {

@@ -441,6 +441,7 @@ pub(crate) fn recover(
             spare_requested: false,
             marks: SyncedMarks::default(),
             mmap_appends: false,
+            mapped_bytes: 0,
         },
         last_lsn,
         last_timestamp_micros: last_ts,

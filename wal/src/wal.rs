@@ -289,6 +289,12 @@ impl Wal {
         self.shared.gc.with_sink(|w| w.active.map.is_some())
     }
 
+    /// Bytes appended through a map since the log was opened (records and their headers;
+    /// the rest went through `pwrite`).
+    pub fn mapped_bytes(&self) -> u64 {
+        self.shared.gc.with_sink(|w| w.mapped_bytes)
+    }
+
     /// Whether a failed write or sync has poisoned the log.
     pub fn is_poisoned(&self) -> bool {
         self.shared.gc.is_poisoned()

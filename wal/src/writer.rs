@@ -45,11 +45,21 @@ pub(crate) struct ActiveSegment {
 
 impl ActiveSegment {
     /// Maps the segment for appends when `on`. A file system that cannot map, or a failed
-    /// `mmap`, leaves appends on `pwrite`: the map only saves time, and nothing depends on
-    /// it.
+    /// `mmap` (logged at WARN), leaves appends on `pwrite`: the map only saves time, and
+    /// nothing depends on it.
     pub(crate) fn map_if(&mut self, on: bool) {
         self.map = if on {
-            self.file.map_for_writes().ok().flatten()
+            match self.file.map_for_writes() {
+                Ok(map) => map,
+                Err(e) => {
+                    tracing::warn!(
+                        segment = %self.path.display(),
+                        error = %e,
+                        "WAL segment not mapped for appends; they use pwrite"
+                    );
+                    None
+                }
+            }
         } else {
             None
         };
@@ -76,6 +86,8 @@ pub(crate) struct SegmentWriter {
     /// Whether each new active segment is mapped for appends (`WalOptions::mmap_appends`,
     /// and only with zero-filled preallocation).
     pub(crate) mmap_appends: bool,
+    /// Bytes appended through a map since the log was opened (`Wal::mapped_bytes`).
+    pub(crate) mapped_bytes: u64,
 }
 
 /// How often a segment's synced mark is rewritten: at most once per this many µs of the
@@ -130,16 +142,19 @@ impl SegmentWriter {
             return Ok(());
         }
         let a = &mut self.active;
-        let mapped = a
-            .map
-            .as_ref()
-            .filter(|m| a.offset + bytes.len() as u64 <= m.len());
-        match mapped {
-            Some(map) => map.write_at(bytes, a.offset),
-            None => a.file.write_all_at(bytes, a.offset),
+        let end = a.offset + bytes.len() as u64;
+        match a.map.as_mut().filter(|m| end <= m.len()) {
+            Some(map) => {
+                map.write_at(bytes, a.offset)
+                    .map_err(|e| Error::io("write", &a.path, e))?;
+                self.mapped_bytes += bytes.len() as u64;
+            }
+            None => a
+                .file
+                .write_all_at(bytes, a.offset)
+                .map_err(|e| Error::io("write", &a.path, e))?,
         }
-        .map_err(|e| Error::io("write", &a.path, e))?;
-        a.offset += bytes.len() as u64;
+        a.offset = end;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::*;
 use shale_io::clock::ManualClock;
 use shale_io::{FileSystem, IoBackend};
-use shale_wal::{Durability, Preallocation, Wal, WalOptions};
+use shale_wal::{Durability, Preallocation, Wal, WalOptions, RECORD_HEADER_LEN};
 
 fn mapped_opts(fs: Arc<dyn FileSystem>, dir: &std::path::Path, clock: &ManualClock) -> WalOptions {
     let mut o = opts(fs, dir, clock);
@@ -46,7 +46,18 @@ fn mapped_appends_read_back_across_rolls_and_reopen() {
             wal.appends_mapped(),
             "{backend:?}: rolled segments are mapped"
         );
-        assert_contiguous(&read_all(&wal, 1), 1);
+        let recs = read_all(&wal, 1);
+        assert_eq!(recs.len(), 400);
+        assert_contiguous(&recs, 1);
+        let record_bytes: u64 = recs
+            .iter()
+            .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
+            .sum();
+        assert_eq!(
+            wal.mapped_bytes(),
+            record_bytes,
+            "{backend:?}: every record went through a map"
+        );
         wal.close().unwrap();
 
         let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
@@ -55,7 +66,7 @@ fn mapped_appends_read_back_across_rolls_and_reopen() {
             !wal.appends_mapped(),
             "{backend:?}: a recovered active segment is appended to with pwrite"
         );
-        assert_contiguous(&read_all(&wal, 1), 1);
+        assert_eq!(read_all(&wal, 1).len(), 400);
         for i in 401..=500u64 {
             assert_eq!(wal.append(0, &payload(i)).unwrap(), i);
         }
@@ -86,7 +97,9 @@ fn mapped_appends_survive_a_process_that_never_closed_the_log() {
     let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
     assert_eq!(wal.last_lsn(), 150);
     assert_eq!(wal.recovery_report().dropped_bytes(), 0);
-    assert_contiguous(&read_all(&wal, 1), 1);
+    let recs = read_all(&wal, 1);
+    assert_eq!(recs.len(), 150);
+    assert_contiguous(&recs, 1);
 }
 
 #[test]
@@ -97,10 +110,22 @@ fn a_record_past_the_mapped_end_is_written_with_pwrite() {
     let clock = ManualClock::new(0);
     let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
     assert_eq!(wal.append(0, b"small").unwrap(), 1);
+    assert!(wal.appends_mapped());
+    let mapped = wal.mapped_bytes();
+    assert!(mapped > 0);
     // Bigger than a 4 KiB segment: its own segment, grown past the preallocation.
     let big = vec![7u8; 10_000];
     assert_eq!(wal.append(9, &big).unwrap(), 2);
+    assert_eq!(
+        wal.mapped_bytes(),
+        mapped,
+        "the big record went through pwrite"
+    );
     assert_eq!(wal.append(0, b"after").unwrap(), 3);
+    assert!(
+        wal.mapped_bytes() > mapped,
+        "the next segment is mapped again"
+    );
     let recs = read_all(&wal, 1);
     assert_eq!(recs.len(), 3);
     assert_eq!(recs[1].payload, big);
@@ -121,27 +146,31 @@ fn what_cannot_be_mapped_appends_with_pwrite() {
         wal.append(0, &payload(i)).unwrap();
     }
     assert!(!wal.appends_mapped());
-    assert_contiguous(&read_all(&wal, 1), 1);
+    assert_eq!(wal.mapped_bytes(), 0);
+    let recs = read_all(&wal, 1);
+    assert_eq!(recs.len(), 50);
+    assert_contiguous(&recs, 1);
 
-    let tmp = tempfile::tempdir().unwrap();
-    let mut o = mapped_opts(
-        IoBackend::Std.build().unwrap(),
-        &tmp.path().join("wal"),
-        &clock,
+    let mapped_after_one_append = |change: fn(&mut WalOptions)| {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut o = mapped_opts(
+            IoBackend::Std.build().unwrap(),
+            &tmp.path().join("wal"),
+            &clock,
+        );
+        change(&mut o);
+        let wal = Wal::open(o).unwrap();
+        wal.append(0, b"x").unwrap();
+        assert_eq!(wal.appends_mapped(), wal.mapped_bytes() > 0);
+        wal.appends_mapped()
+    };
+    assert!(mapped_after_one_append(|_| {}), "the control: mapped");
+    assert!(
+        !mapped_after_one_append(|o| o.preallocation = Preallocation::SetLen),
+        "sparse segments"
     );
-    o.preallocation = Preallocation::SetLen;
-    let wal = Wal::open(o).unwrap();
-    wal.append(0, b"x").unwrap();
-    assert!(!wal.appends_mapped(), "sparse segments");
-
-    let tmp = tempfile::tempdir().unwrap();
-    let mut o = mapped_opts(
-        IoBackend::Std.build().unwrap(),
-        &tmp.path().join("wal"),
-        &clock,
+    assert!(
+        !mapped_after_one_append(|o| o.durability = Durability::Sync),
+        "sync durability"
     );
-    o.durability = Durability::Sync;
-    let wal = Wal::open(o).unwrap();
-    wal.append(0, b"x").unwrap();
-    assert!(!wal.appends_mapped(), "sync durability");
 }

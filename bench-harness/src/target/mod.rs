@@ -368,6 +368,10 @@ pub enum TargetSpec {
     /// (`DbOptions::wal_mmap_appends`, off by default), to measure what a `pwrite` per
     /// write costs.
     KvShaleMmapWal,
+    /// `kv:shale+zeroedwal`: `kv:shale` with zero-filled WAL segments
+    /// (`DbOptions::wal_preallocation`), as `kv:shale+mmapwal` has, but appended with
+    /// `pwrite`: the control that tells the map's share from the preallocation's.
+    KvShaleZeroedWal,
     /// `kv:fjall`
     KvFjall,
     /// `kv:redb`
@@ -401,6 +405,7 @@ impl TargetSpec {
         match self {
             TargetSpec::KvShale
             | TargetSpec::KvShaleMmapWal
+            | TargetSpec::KvShaleZeroedWal
             | TargetSpec::KvFjall
             | TargetSpec::KvRedb
             | TargetSpec::KvRocksdb
@@ -419,6 +424,7 @@ impl fmt::Display for TargetSpec {
             TargetSpec::KvMemory => f.write_str("kv:memory"),
             TargetSpec::KvShale => f.write_str("kv:shale"),
             TargetSpec::KvShaleMmapWal => f.write_str("kv:shale+mmapwal"),
+            TargetSpec::KvShaleZeroedWal => f.write_str("kv:shale+zeroedwal"),
             TargetSpec::KvFjall => f.write_str("kv:fjall"),
             TargetSpec::KvRedb => f.write_str("kv:redb"),
             TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
@@ -439,6 +445,7 @@ impl FromStr for TargetSpec {
             "kv:memory" => TargetSpec::KvMemory,
             "kv:shale" => TargetSpec::KvShale,
             "kv:shale+mmapwal" => TargetSpec::KvShaleMmapWal,
+            "kv:shale+zeroedwal" => TargetSpec::KvShaleZeroedWal,
             "kv:fjall" => TargetSpec::KvFjall,
             "kv:redb" => TargetSpec::KvRedb,
             "kv:rocksdb" => TargetSpec::KvRocksdb,
@@ -500,7 +507,16 @@ pub fn open_kv(
         TargetSpec::KvShaleMmapWal => Box::new(BackendKv::shale_lsm_with(
             shale_engine::lsm::DbOptions::new(dir).with_wal_mmap_appends(true),
             durability,
-            "; WAL appended through a memory map",
+            match durability {
+                Durability::Sync => "; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; WAL zero-filled and appended through a memory map",
+            },
+        )?),
+        TargetSpec::KvShaleZeroedWal => Box::new(BackendKv::shale_lsm_with(
+            shale_engine::lsm::DbOptions::new(dir)
+                .with_wal_preallocation(shale_engine::lsm::Preallocation::Zeroed),
+            durability,
+            "; WAL zero-filled, appended with pwrite",
         )?),
         TargetSpec::KvFjall => Box::new(fjall_kv::FjallKv::open(dir, durability)?),
         TargetSpec::KvRedb => Box::new(redb_kv::RedbKv::open(dir, durability)?),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use shale_io::clock::{Clock, SystemClock};
 use shale_io::{FileSystem, IoBackend, StdFs};
-use shale_wal::{Durability, OnSyncedLoss};
+use shale_wal::{Durability, OnSyncedLoss, Preallocation};
 
 use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
 use crate::lsm::rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
@@ -105,6 +105,13 @@ pub struct DbOptions {
     /// the map allocates a block. Ignored with `Durability::Sync`, where an fdatasync of
     /// mapped pages costs more than the `pwrite` saves.
     pub wal_mmap_appends: bool,
+    /// How WAL segments reserve their space. `None` (the default) chooses: zero-filled
+    /// with `Durability::Sync` (each fdatasync then commits no allocation metadata) or
+    /// with [`DbOptions::wal_mmap_appends`] (no append through the map allocates a block),
+    /// else `set_len` only (no segment-sized write per roll). Set, for measuring one
+    /// against the other (`kv:shale+zeroedwal` in the harness). Sparse segments are never
+    /// mapped.
+    pub wal_preallocation: Option<Preallocation>,
     /// Let the background threads drop retired memtables and delete replaced tables
     /// once no reader holds them (the default), whenever they wake. Off, that happens
     /// only at the caller's call: `Db::reclaim`, and before `compact_range` returns.
@@ -150,6 +157,7 @@ impl DbOptions {
             wal_on_synced_loss: OnSyncedLoss::Refuse,
             wal_spare_segments: true,
             wal_mmap_appends: false,
+            wal_preallocation: None,
             background_reclaim: true,
             background_rate_limit: None,
         }
@@ -311,6 +319,12 @@ impl DbOptions {
     /// Sets [`DbOptions::background_rate_limit`].
     pub fn with_background_rate_limit(mut self, limit: RateLimit) -> Self {
         self.background_rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets [`DbOptions::wal_preallocation`].
+    pub fn with_wal_preallocation(mut self, preallocation: Preallocation) -> Self {
+        self.wal_preallocation = Some(preallocation);
         self
     }
 

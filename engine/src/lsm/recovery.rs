@@ -175,10 +175,11 @@ pub(crate) fn open_wal(opts: &DbOptions) -> Result<Wal, StorageError> {
     // commit), which only pays when writes wait for one, and they are what appends
     // through a map need (no block allocated by a page fault). Otherwise writing a
     // segment's worth of zeros per roll just doubles the WAL's write traffic.
-    wal_opts.preallocation = match opts.durability {
-        shale_wal::Durability::Sync => Preallocation::Zeroed,
-        _ if opts.wal_mmap_appends => Preallocation::Zeroed,
-        _ => Preallocation::SetLen,
+    wal_opts.preallocation = match (opts.wal_preallocation, opts.durability) {
+        (Some(chosen), _) => chosen,
+        (None, shale_wal::Durability::Sync) => Preallocation::Zeroed,
+        (None, _) if opts.wal_mmap_appends => Preallocation::Zeroed,
+        (None, _) => Preallocation::SetLen,
     };
     Wal::open(wal_opts).map_err(wal_err)
 }
