@@ -5,8 +5,9 @@
 //! Also here: [`WritableMap`], a shared writable map of a file whose length is fixed in
 //! advance (a preallocated WAL segment), which any [`StdFile`] offers through
 //! [`File::map_for_writes`]: an append becomes a copy into the page cache instead of a
-//! `pwrite`. A 1 KiB WAL append took 2.9 µs through a map against 4.4–4.7 µs with
-//! `pwrite` on this machine's ext4 (`cargo bench -p shale-wal --bench wal_append`).
+//! `pwrite`. A 1 KiB WAL append through a map was 2.0–2.4 µs faster than a `pwrite` into
+//! the same zero-filled segment on this machine's ext4, and YCSB A 1.08–1.50× faster
+//! (`docs/benchmarks.md`, "Appending through a map").
 
 use std::fs;
 use std::io;
@@ -63,8 +64,9 @@ mod map {
         // race with the copy (the WAL writes its segments only through this map or its
         // one writer's `pwrite`, under its sink lock), and a file shrunk below the range
         // makes the copy fault with SIGBUS (nothing in Shale shrinks a WAL segment: see
-        // `File::map_for_writes`). Justified by a benchmark: a 1 KiB WAL append takes 2.9 µs this way
-        // and 4.4–4.7 µs with `pwrite` (docs/benchmarks.md, "Appending through a map").
+        // `File::map_for_writes`). Justified by benchmarks: a 1 KiB WAL append is 2.0–2.4 µs
+        // faster this way than with `pwrite`, YCSB A 1.08–1.50× (docs/benchmarks.md,
+        // "Appending through a map").
         unsafe {
             std::ptr::copy_nonoverlapping(buf.as_ptr(), map.as_mut_ptr().add(start), buf.len());
         }

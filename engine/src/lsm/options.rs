@@ -96,8 +96,9 @@ pub struct DbOptions {
     /// its callers' threads: a simulation that replays the same I/O from a seed wants that.
     pub wal_spare_segments: bool,
     /// Append to the WAL by copying into a memory map of its segment instead of a
-    /// `pwrite` per group commit (`shale_wal::WalOptions::mmap_appends`): about 1.6 µs
-    /// less per 1 KiB append here. Off by default, as RocksDB's `allow_mmap_writes` is: an I/O
+    /// `pwrite` per group commit (`shale_wal::WalOptions::mmap_appends`): a 1 KiB append
+    /// 0.6–0.9 µs faster than with the default sparse segments, and YCSB A 1.08–1.50×
+    /// (docs/benchmarks.md). Off by default, as RocksDB's `allow_mmap_writes` is: an I/O
     /// error on a mapped page, or a copy-on-write file system out of space, ends the
     /// process with SIGBUS instead of returning an error (acknowledged writes still
     /// survive it). On, segments are zero-filled when made (in the background, with
