@@ -34,21 +34,14 @@ pub(crate) fn internal_cmp(a_key: &[u8], a_seq: u64, b_key: &[u8], b_seq: u64) -
 }
 
 /// Among the versions of one key, the one a reader at `read_seq` sees: the newest with
-/// `seq <= read_seq`. Returns `None` if every version is newer than the reader.
+/// `seq <= read_seq`. Returns `None` if every version is newer than the reader. (The read
+/// merge, `merge::MergingIter`, applies the same rule as it pops versions.)
 #[cfg(test)]
 pub(crate) fn resolve_visible(versions: &[Entry], read_seq: u64) -> Option<&Entry> {
-    visible_index(versions, read_seq).map(|i| &versions[i])
-}
-
-/// The position in `versions` of what [`resolve_visible`] returns, so a caller that owns
-/// the versions can move the entry out instead of cloning it.
-pub(crate) fn visible_index(versions: &[Entry], read_seq: u64) -> Option<usize> {
     versions
         .iter()
-        .enumerate()
-        .filter(|(_, e)| e.seq <= read_seq)
-        .max_by_key(|(_, e)| e.seq)
-        .map(|(i, _)| i)
+        .filter(|e| e.seq <= read_seq)
+        .max_by_key(|e| e.seq)
 }
 
 #[cfg(test)]

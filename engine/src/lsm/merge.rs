@@ -13,7 +13,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::backend::{Direction, KvPair, Snapshot};
-use crate::lsm::entry::{visible_index, Entry, EntryKind};
+use crate::lsm::entry::{Entry, EntryKind};
 use crate::lsm::source::EntrySource;
 use crate::lsm::sstable_file::{SstableFile, TableSource};
 use crate::StorageError;
@@ -51,12 +51,19 @@ impl LevelSource {
     }
 }
 
-impl EntrySource for LevelSource {
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+impl LevelSource {
+    /// The next entry of the level, from the current table or the next ones; `lazy`:
+    /// through `next_key` (value left behind) rather than `next_entry`.
+    fn next_from_tables(&mut self, lazy: bool) -> Result<Option<Entry>, StorageError> {
         // Bounded by the number of tables: each turn either returns or drops one.
         loop {
             if let Some(current) = &mut self.current {
-                if let Some(e) = current.next_entry()? {
+                let next = if lazy {
+                    current.next_key()?
+                } else {
+                    current.next_entry()?
+                };
+                if let Some(e) = next {
                     return Ok(Some(e));
                 }
                 self.current = None;
@@ -65,6 +72,24 @@ impl EntrySource for LevelSource {
                 return Ok(None);
             };
             self.current = Some(file.source(&self.start, &self.end, self.direction));
+        }
+    }
+}
+
+impl EntrySource for LevelSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        self.next_from_tables(false)
+    }
+
+    fn next_key(&mut self) -> Result<Option<Entry>, StorageError> {
+        self.next_from_tables(true)
+    }
+
+    /// The current table's: the table that returned the last entry is still current.
+    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        match &mut self.current {
+            Some(current) => current.take_value(),
+            None => Ok(None),
         }
     }
 }
@@ -87,7 +112,9 @@ impl PartialOrd for HeapItem {
     }
 }
 impl Ord for HeapItem {
-    /// `BinaryHeap` pops the greatest: forward wants the smallest key on top.
+    /// `BinaryHeap` pops the greatest: forward wants the smallest key on top, and of one
+    /// key the newest source's version first (sources are ordered newest first), so
+    /// that the first visible version popped is normally the one the reader sees.
     fn cmp(&self, other: &Self) -> Ordering {
         let by_key = self.entry.key.cmp(&other.entry.key);
         let by_key = if self.forward {
@@ -95,7 +122,7 @@ impl Ord for HeapItem {
         } else {
             by_key
         };
-        by_key.then(self.source.cmp(&other.source))
+        by_key.then(other.source.cmp(&self.source))
     }
 }
 
@@ -110,8 +137,6 @@ pub(crate) struct MergingIter {
     read_seq: u64,
     started: bool,
     finished: bool,
-    /// The versions of the key being resolved (kept to reuse its allocation).
-    versions: Vec<Entry>,
     /// Keeps the snapshot registered (so compaction keeps our versions) while we iterate.
     _snapshot: Option<Snapshot>,
 }
@@ -134,7 +159,6 @@ impl MergingIter {
             read_seq,
             started: false,
             finished: false,
-            versions: Vec::new(),
             _snapshot: None,
         }
     }
@@ -150,8 +174,10 @@ impl MergingIter {
         self.direction == Direction::Forward
     }
 
+    /// Pushes `source`'s next entry, its value left in the source if the source can
+    /// (`EntrySource::next_key`): only the entry returned is asked for its value.
     fn pull(&mut self, source: usize) -> Result<(), StorageError> {
-        if let Some(entry) = self.sources[source].next_entry()? {
+        if let Some(entry) = self.sources[source].next_key()? {
             let forward = self.forward();
             self.heap.push(HeapItem {
                 entry,
@@ -187,38 +213,59 @@ impl MergingIter {
         }
         // Each iteration consumes at least one entry from a finite source, so this ends.
         while let Some(top) = self.heap.pop() {
-            self.pull(top.source)?;
-            // Reuse one allocation for every key's versions (an error drops it: harmless).
-            let mut versions = std::mem::take(&mut self.versions);
-            versions.clear();
-            versions.push(top.entry);
-            while self
-                .heap
-                .peek()
-                .is_some_and(|next| next.entry.key == versions[0].key)
-            {
-                let Some(same) = self.heap.pop() else { break };
-                self.pull(same.source)?;
-                versions.push(same.entry);
-            }
-            let key = &versions[0].key;
             let (past_far, before_near) = if self.forward() {
-                (self.after_end(key), self.before_start(key))
+                (
+                    self.after_end(&top.entry.key),
+                    self.before_start(&top.entry.key),
+                )
             } else {
-                (self.before_start(key), self.after_end(key))
+                (
+                    self.before_start(&top.entry.key),
+                    self.after_end(&top.entry.key),
+                )
             };
             if past_far {
                 return Ok(None);
             }
-            let visible = match visible_index(&versions, self.read_seq) {
-                Some(i) if !before_near && versions[i].kind == EntryKind::Put => {
-                    Some(versions.swap_remove(i))
+            // Every version of this key, from every source (a source may hold several,
+            // newest first: each is pulled before the next is compared). The reader sees
+            // the newest with `seq <= read_seq`; a candidate's value is taken before its
+            // source moves on, and only a candidate newer than the one kept so far is
+            // asked for it. Sources are ordered newest first, so that is normally the
+            // first version popped, and the others' values stay in their blocks.
+            let mut visible: Option<Entry> = None;
+            // The key, while no candidate holds it.
+            let mut passed_key: Option<Vec<u8>> = None;
+            let mut next = Some(top);
+            while let Some(HeapItem {
+                mut entry, source, ..
+            }) = next
+            {
+                let newer = !before_near
+                    && entry.seq <= self.read_seq
+                    && visible.as_ref().is_none_or(|v| entry.seq > v.seq);
+                if newer {
+                    if entry.kind == EntryKind::Put {
+                        if let Some(value) = self.sources[source].take_value()? {
+                            entry.value = value;
+                        }
+                    }
+                    visible = Some(entry);
+                } else if visible.is_none() && passed_key.is_none() {
+                    passed_key = Some(entry.key);
                 }
-                _ => None,
-            };
-            self.versions = versions;
-            if let Some(visible) = visible {
-                return Ok(Some((visible.key, visible.value)));
+                self.pull(source)?;
+                let Some(key) = visible.as_ref().map(|v| &v.key).or(passed_key.as_ref()) else {
+                    break;
+                };
+                next = if self.heap.peek().is_some_and(|n| n.entry.key == *key) {
+                    self.heap.pop()
+                } else {
+                    None
+                };
+            }
+            if let Some(v) = visible.filter(|v| v.kind == EntryKind::Put) {
+                return Ok(Some((v.key, v.value)));
             }
         }
         Ok(None)
@@ -364,6 +411,122 @@ mod tests {
                 (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
             })
             .collect()
+    }
+
+    /// A source that leaves every value behind (`next_key`) and counts the values a
+    /// merge takes.
+    struct LazySource {
+        entries: std::collections::VecDeque<Entry>,
+        left: Option<Vec<u8>>,
+        taken: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl EntrySource for LazySource {
+        fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+            Ok(self.entries.pop_front())
+        }
+        fn next_key(&mut self) -> Result<Option<Entry>, StorageError> {
+            let mut e = self.entries.pop_front();
+            self.left = e.as_mut().map(|e| std::mem::take(&mut e.value));
+            Ok(e)
+        }
+        fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+            self.taken
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(self.left.clone())
+        }
+    }
+
+    #[test]
+    fn a_read_merge_takes_only_the_values_it_returns() {
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let lazy = |entries: Vec<Entry>| {
+            Box::new(LazySource {
+                entries: entries.into(),
+                left: None,
+                taken: Arc::clone(&taken),
+            }) as Box<dyn EntrySource>
+        };
+        let newer = vec![put("a", 10, "a10"), del("b", 11), put("d", 12, "d12")];
+        let older = vec![put("a", 1, "a1"), put("b", 2, "b2"), put("c", 3, "c3")];
+        let got: Vec<KvPair> = MergingIter::new(
+            vec![lazy(newer), lazy(older)],
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Forward,
+            20,
+        )
+        .take(2)
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!(
+            got,
+            vec![
+                (b"a".to_vec(), b"a10".to_vec()),
+                (b"c".to_vec(), b"c3".to_vec())
+            ]
+        );
+        // Not a1 (hidden by a10), b2 (hidden by b's tombstone), nor d12 (pulled into
+        // the heap, never returned).
+        assert_eq!(taken.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    /// Regression: a first try at taking values lazily resolved a key from the sources'
+    /// heads alone, so a source's second version of a key came out as a key of its own
+    /// (twice the key, the older value second), and a version the reader could not see
+    /// hid the one below it in the same source.
+    #[test]
+    fn versions_a_source_holds_of_one_key_resolve_together() {
+        let one_source = vec![
+            put("a", 20, "a20"),
+            put("a", 5, "a5"),
+            put("b", 7, "b7"),
+            put("b", 6, "b6"),
+        ];
+        let other = vec![put("a", 3, "a3"), put("c", 4, "c4")];
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for (lazy_values, read_seq, want) in [
+            (false, 10, pairs(&[("a", "a5"), ("b", "b7"), ("c", "c4")])),
+            (false, 30, pairs(&[("a", "a20"), ("b", "b7"), ("c", "c4")])),
+            (true, 10, pairs(&[("a", "a5"), ("b", "b7"), ("c", "c4")])),
+            (true, 6, pairs(&[("a", "a5"), ("b", "b6"), ("c", "c4")])),
+        ] {
+            let got = if lazy_values {
+                let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let lazy = |entries: &Vec<Entry>| {
+                    Box::new(LazySource {
+                        entries: entries.clone().into(),
+                        left: None,
+                        taken: Arc::clone(&taken),
+                    }) as Box<dyn EntrySource>
+                };
+                MergingIter::new(
+                    vec![lazy(&one_source), lazy(&other)],
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                    Direction::Forward,
+                    read_seq,
+                )
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
+                })
+                .collect()
+            } else {
+                run(
+                    vec![one_source.clone(), other.clone()],
+                    Direction::Forward,
+                    read_seq,
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                )
+            };
+            assert_eq!(got, want, "lazy {lazy_values}, read at {read_seq}");
+        }
     }
 
     #[test]

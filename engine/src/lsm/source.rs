@@ -26,6 +26,28 @@ pub(crate) trait EntrySource: Send {
     /// # Errors
     /// I/O failure or corruption in the underlying table.
     fn next_entry(&mut self) -> Result<Option<Entry>, StorageError>;
+
+    /// As [`EntrySource::next_entry`], but the source may leave the entry's value behind
+    /// (the entry's `value` is then empty) until [`EntrySource::take_value`] asks for it:
+    /// a read merge orders entries by key, and most entries it pulls are never returned
+    /// (a version another hides, or the sources' heads when a scan stops), so a table
+    /// need not copy their values out of its blocks. The default brings the value along.
+    ///
+    /// # Errors
+    /// As [`EntrySource::next_entry`].
+    fn next_key(&mut self) -> Result<Option<Entry>, StorageError> {
+        self.next_entry()
+    }
+
+    /// The value of the entry the last [`EntrySource::next_key`] returned, if that call
+    /// left it behind; `None` if the entry carried its value. Valid only until the next
+    /// call to `next_key` or `next_entry`.
+    ///
+    /// # Errors
+    /// I/O failure or corruption.
+    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
 }
 
 /// A memtable read in chunks (see [`Memtable::chunk`]).

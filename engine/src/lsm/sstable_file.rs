@@ -189,6 +189,8 @@ impl SstableFile {
             near,
             direction,
             positioned: false,
+            step_first: false,
+            value_left: false,
         }
     }
 }
@@ -203,6 +205,10 @@ impl Drop for SstableFile {
 }
 
 /// A table read in one direction, positioned lazily at the scan's near bound.
+///
+/// The iterator stays on the entry last returned until the next one is asked for (it
+/// steps then, not before): a scan that stops reads no block past the entries it used,
+/// and [`EntrySource::take_value`] can still copy the last entry's value out of its block.
 pub(crate) struct TableSource {
     iter: TableIter,
     /// Keeps the file from being deleted while we read it.
@@ -210,10 +216,25 @@ pub(crate) struct TableSource {
     near: Bound<Vec<u8>>,
     direction: Direction,
     positioned: bool,
+    /// Whether the iterator still stands on the entry last returned.
+    step_first: bool,
+    /// Whether the last entry returned left its value in the block (`next_key`).
+    value_left: bool,
 }
 
-impl EntrySource for TableSource {
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+impl TableSource {
+    /// Positions the iterator on the next entry: at the near bound the first time, one
+    /// step on after that.
+    fn position_next(&mut self) -> Result<(), StorageError> {
+        self.value_left = false;
+        if self.step_first {
+            self.step_first = false;
+            match self.direction {
+                Direction::Forward => self.iter.next()?,
+                Direction::Reverse => self.iter.prev()?,
+            }
+            return Ok(());
+        }
         if !self.positioned {
             self.positioned = true;
             match (&self.near, self.direction) {
@@ -227,20 +248,43 @@ impl EntrySource for TableSource {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The entry the iterator stands on, its value copied if `with_value`; `None` at the
+    /// end of the table.
+    fn current(&mut self, with_value: bool) -> Option<Entry> {
         if !self.iter.valid() {
-            return Ok(None);
+            return None;
         }
-        let e = Entry {
+        self.step_first = true;
+        self.value_left = !with_value;
+        Some(Entry {
             key: self.iter.key().to_vec(),
             seq: self.iter.seq(),
             kind: kind_of(self.iter.kind()),
-            value: self.iter.value().to_vec(),
-        };
-        match self.direction {
-            Direction::Forward => self.iter.next()?,
-            Direction::Reverse => self.iter.prev()?,
-        }
-        Ok(Some(e))
+            value: if with_value {
+                self.iter.value().to_vec()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+impl EntrySource for TableSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        self.position_next()?;
+        Ok(self.current(true))
+    }
+
+    fn next_key(&mut self) -> Result<Option<Entry>, StorageError> {
+        self.position_next()?;
+        Ok(self.current(false))
+    }
+
+    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.value_left.then(|| self.iter.value().to_vec()))
     }
 }
 
