@@ -69,8 +69,9 @@ pub struct WalOptions {
     pub on_synced_loss: OnSyncedLoss,
     /// Append by copying into a shared memory map of the active segment instead of a
     /// `pwrite` per group commit (a 1 KiB append 2.0–2.4 µs faster than `pwrite` into the
-    /// same zero-filled segment here; `docs/benchmarks.md`, "Appending through a map"). Durability is unchanged: the bytes
-    /// are in the page cache either way, and syncs are the same fdatasyncs.
+    /// same zero-filled segment here; `docs/benchmarks.md`, "Appending through a map").
+    /// Durability is unchanged: the bytes are in the page cache either way, and syncs are
+    /// the same fdatasyncs.
     ///
     /// Off by default, as RocksDB's `allow_mmap_writes` is, because a write through a map
     /// cannot fail politely: an I/O error reading a page back, or a copy-on-write file

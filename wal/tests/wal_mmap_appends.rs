@@ -19,6 +19,43 @@ fn mapped_opts(fs: Arc<dyn FileSystem>, dir: &std::path::Path, clock: &ManualClo
     o
 }
 
+/// A log directory on the plain file system (which maps writable files), with a manual
+/// clock: `open` opens (or reopens) the log there with [`mapped_opts`].
+struct StdLog {
+    fs: Arc<dyn FileSystem>,
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    clock: ManualClock,
+}
+
+impl StdLog {
+    fn new() -> StdLog {
+        let tmp = tempfile::tempdir().unwrap();
+        StdLog {
+            fs: IoBackend::Std.build().unwrap(),
+            dir: tmp.path().join("wal"),
+            _tmp: tmp,
+            clock: ManualClock::new(0),
+        }
+    }
+
+    fn options(&self) -> WalOptions {
+        mapped_opts(self.fs.clone(), &self.dir, &self.clock)
+    }
+
+    fn open(&self) -> Wal {
+        Wal::open(self.options()).unwrap()
+    }
+}
+
+/// Every record of `wal`, checked to be LSNs 1 to `count` with [`payload`]'s payloads.
+fn all_records(wal: &Wal, count: usize) -> Vec<shale_wal::Record> {
+    let recs = read_all(wal, 1);
+    assert_eq!(recs.len(), count);
+    assert_contiguous(&recs, 1);
+    recs
+}
+
 /// The real file systems that map writable files (the plain and the mmap backends).
 fn mapping_backends() -> Vec<(IoBackend, Arc<dyn FileSystem>)> {
     [IoBackend::Std, IoBackend::Mmap]
@@ -46,9 +83,7 @@ fn mapped_appends_read_back_across_rolls_and_reopen() {
             wal.appends_mapped(),
             "{backend:?}: rolled segments are mapped"
         );
-        let recs = read_all(&wal, 1);
-        assert_eq!(recs.len(), 400);
-        assert_contiguous(&recs, 1);
+        let recs = all_records(&wal, 400);
         let record_bytes: u64 = recs
             .iter()
             .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
@@ -74,19 +109,14 @@ fn mapped_appends_read_back_across_rolls_and_reopen() {
             wal.appends_mapped(),
             "{backend:?}: mapped again after a roll"
         );
-        let recs = read_all(&wal, 1);
-        assert_eq!(recs.len(), 500);
-        assert_contiguous(&recs, 1);
+        all_records(&wal, 500);
     }
 }
 
 #[test]
 fn mapped_appends_survive_a_process_that_never_closed_the_log() {
-    let fs = IoBackend::Std.build().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("wal");
-    let clock = ManualClock::new(0);
-    let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
+    let log = StdLog::new();
+    let wal = log.open();
     for i in 1..=150u64 {
         wal.append(1, &payload(i)).unwrap();
     }
@@ -94,21 +124,16 @@ fn mapped_appends_survive_a_process_that_never_closed_the_log() {
     // No close, no sync, no drop: what a killed process leaves. The copies are in the
     // page cache, where the next open reads them.
     std::mem::forget(wal);
-    let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
+    let wal = log.open();
     assert_eq!(wal.last_lsn(), 150);
     assert_eq!(wal.recovery_report().dropped_bytes(), 0);
-    let recs = read_all(&wal, 1);
-    assert_eq!(recs.len(), 150);
-    assert_contiguous(&recs, 1);
+    all_records(&wal, 150);
 }
 
 #[test]
 fn a_record_past_the_mapped_end_is_written_with_pwrite() {
-    let fs = IoBackend::Std.build().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("wal");
-    let clock = ManualClock::new(0);
-    let wal = Wal::open(mapped_opts(fs.clone(), &dir, &clock)).unwrap();
+    let log = StdLog::new();
+    let wal = log.open();
     assert_eq!(wal.append(0, b"small").unwrap(), 1);
     assert!(wal.appends_mapped());
     let mapped = wal.mapped_bytes();
@@ -131,7 +156,7 @@ fn a_record_past_the_mapped_end_is_written_with_pwrite() {
     assert_eq!(recs[1].payload, big);
     assert_eq!(recs[2].payload, b"after");
     wal.close().unwrap();
-    let wal = Wal::open(mapped_opts(fs, &dir, &clock)).unwrap();
+    let wal = log.open();
     assert_eq!(read_all(&wal, 1)[1].payload, big);
 }
 
@@ -147,17 +172,11 @@ fn what_cannot_be_mapped_appends_with_pwrite() {
     }
     assert!(!wal.appends_mapped());
     assert_eq!(wal.mapped_bytes(), 0);
-    let recs = read_all(&wal, 1);
-    assert_eq!(recs.len(), 50);
-    assert_contiguous(&recs, 1);
+    all_records(&wal, 50);
 
     let mapped_after_one_append = |change: fn(&mut WalOptions)| {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut o = mapped_opts(
-            IoBackend::Std.build().unwrap(),
-            &tmp.path().join("wal"),
-            &clock,
-        );
+        let log = StdLog::new();
+        let mut o = log.options();
         change(&mut o);
         let wal = Wal::open(o).unwrap();
         wal.append(0, b"x").unwrap();

@@ -437,28 +437,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_read_merge_takes_only_the_values_it_returns() {
-        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let lazy = |entries: Vec<Entry>| {
-            Box::new(LazySource {
-                entries: entries.into(),
-                left: None,
-                taken: Arc::clone(&taken),
-            }) as Box<dyn EntrySource>
-        };
-        let newer = vec![put("a", 10, "a10"), del("b", 11), put("d", 12, "d12")];
-        let older = vec![put("a", 1, "a1"), put("b", 2, "b2"), put("c", 3, "c3")];
-        let got: Vec<KvPair> = MergingIter::new(
-            vec![lazy(newer), lazy(older)],
+    /// A forward merge of everything in `sources` at `read_seq`, each a [`LazySource`]
+    /// counting into `taken`.
+    fn lazy_merge(
+        sources: &[Vec<Entry>],
+        read_seq: u64,
+        taken: &Arc<std::sync::atomic::AtomicUsize>,
+    ) -> MergingIter {
+        let sources = sources
+            .iter()
+            .map(|entries| {
+                Box::new(LazySource {
+                    entries: entries.clone().into(),
+                    left: None,
+                    taken: Arc::clone(taken),
+                }) as Box<dyn EntrySource>
+            })
+            .collect();
+        MergingIter::new(
+            sources,
             Bound::Unbounded,
             Bound::Unbounded,
             Direction::Forward,
-            20,
+            read_seq,
         )
-        .take(2)
-        .map(Result::unwrap)
-        .collect();
+    }
+
+    #[test]
+    fn a_read_merge_takes_only_the_values_it_returns() {
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let newer = vec![put("a", 10, "a10"), del("b", 11), put("d", 12, "d12")];
+        let older = vec![put("a", 1, "a1"), put("b", 2, "b2"), put("c", 3, "c3")];
+        let got: Vec<KvPair> = lazy_merge(&[newer, older], 20, &taken)
+            .take(2)
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -497,25 +510,12 @@ mod tests {
         ] {
             let got = if lazy_values {
                 let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-                let lazy = |entries: &Vec<Entry>| {
-                    Box::new(LazySource {
-                        entries: entries.clone().into(),
-                        left: None,
-                        taken: Arc::clone(&taken),
-                    }) as Box<dyn EntrySource>
-                };
-                MergingIter::new(
-                    vec![lazy(&one_source), lazy(&other)],
-                    Bound::Unbounded,
-                    Bound::Unbounded,
-                    Direction::Forward,
-                    read_seq,
-                )
-                .map(|r| {
-                    let (k, v) = r.unwrap();
-                    (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
-                })
-                .collect()
+                lazy_merge(&[one_source.clone(), other.clone()], read_seq, &taken)
+                    .map(|r| {
+                        let (k, v) = r.unwrap();
+                        (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
+                    })
+                    .collect()
             } else {
                 run(
                     vec![one_source.clone(), other.clone()],
