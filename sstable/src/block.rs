@@ -365,6 +365,12 @@ impl Block {
         self.data
     }
 
+    /// Where the payload's memory is (tests of buffer reuse).
+    #[cfg(test)]
+    pub(crate) fn data_ptr(&self) -> *const u8 {
+        self.data.as_ptr()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::block::Block;
+use crate::block_buffers;
 use crate::counter::StripedCounter;
 
 /// Most shards a cache uses; more shards mean less lock contention but a smaller largest
@@ -121,11 +122,14 @@ impl Shard {
         Some(slot.block.clone())
     }
 
+    /// Removes the block at `key`, handing its buffer to this thread's pool
+    /// ([`block_buffers::recycle`]) when nothing else holds the block.
     fn remove(&mut self, key: CacheKey) {
         if let Some(at) = self.map.remove(&key) {
             if let Some(slot) = self.ring.get_mut(at).and_then(Option::take) {
                 self.used_bytes -= slot.charge;
                 self.free.push(at);
+                block_buffers::recycle(slot.block);
             }
         }
     }

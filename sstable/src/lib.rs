@@ -43,6 +43,7 @@
 //! - responsible for file naming, directory syncs or deleting files.
 
 mod block;
+mod block_buffers;
 mod bloom;
 mod cache;
 pub mod counter;

@@ -21,6 +21,7 @@ use std::path::Path;
 
 use shale_io::File;
 
+use crate::block_buffers;
 use crate::error::Error;
 use crate::table::read_exact;
 use crate::writer::io_error;
@@ -131,7 +132,7 @@ impl Readahead {
         limit: u64,
     ) -> Result<(Vec<u8>, bool), Error> {
         if let Some(bytes) = self.in_window(offset, len) {
-            return Ok((bytes.to_vec(), false));
+            return Ok((block_buffers::copy_of(bytes), false));
         }
         self.reads = self.reads.saturating_add(1);
         if self.reads <= READS_BEFORE_READAHEAD || self.max_window == 0 {
@@ -141,7 +142,7 @@ impl Readahead {
         self.next_window = (self.next_window * 2).min(self.max_window);
         self.fill(file, path, offset, want)?;
         self.in_window(offset, len)
-            .map(|bytes| (bytes.to_vec(), true))
+            .map(|bytes| (block_buffers::copy_of(bytes), true))
             .ok_or_else(|| short_window(path, offset))
     }
 

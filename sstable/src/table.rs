@@ -8,6 +8,7 @@ use std::sync::Arc;
 use shale_io::File;
 
 use crate::block::{Block, BlockCursor};
+use crate::block_buffers;
 use crate::bloom::BloomFilter;
 use crate::cache::BlockCache;
 use crate::error::{CorruptionKind, Error};
@@ -335,7 +336,7 @@ pub(crate) fn read_exact(
             CorruptionKind::HandleOutOfBounds { offset, size: len },
         )
     })?;
-    let mut buf = vec![0u8; len_usize];
+    let mut buf = block_buffers::take(len_usize);
     file.read_exact_at(&mut buf, offset)
         .map_err(|e| io_error("read", path, offset, e))?;
     Ok(buf)
