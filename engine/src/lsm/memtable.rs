@@ -19,6 +19,7 @@
 use std::cmp::Reverse;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use crossbeam_skiplist::SkipMap;
 
@@ -31,8 +32,39 @@ const ENTRY_OVERHEAD_BYTES: usize = 80;
 
 type InternalKey = (Vec<u8>, Reverse<u64>);
 
-/// The stored value: `None` is a tombstone.
-type Slot = Option<Vec<u8>>;
+/// The stored value: `None` is a tombstone. Shared, so a scan's [`Memtable::chunk`]
+/// holds values without copying them, and copies out only those it returns.
+type Slot = Option<Arc<[u8]>>;
+
+/// One entry of a [`Memtable::chunk`]: key and sequence copied out, the value still
+/// shared with the memtable.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkEntry {
+    pub(crate) key: Vec<u8>,
+    pub(crate) seq: u64,
+    /// `None` for a tombstone.
+    pub(crate) value: Slot,
+}
+
+impl ChunkEntry {
+    /// The entry's kind, from its value.
+    pub(crate) fn kind(&self) -> EntryKind {
+        match self.value {
+            Some(_) => EntryKind::Put,
+            None => EntryKind::Delete,
+        }
+    }
+
+    /// The entry with its value copied out.
+    pub(crate) fn into_entry(self) -> Entry {
+        Entry {
+            kind: self.kind(),
+            value: self.value.as_deref().map(<[u8]>::to_vec).unwrap_or_default(),
+            key: self.key,
+            seq: self.seq,
+        }
+    }
+}
 
 /// Filter bits per byte of memtable budget: one bit per 8 bytes. An entry is charged at
 /// least [`ENTRY_OVERHEAD_BYTES`] plus its key, so a full memtable gives every key at
@@ -151,7 +183,7 @@ impl Memtable {
             self.after_seq
         );
         let slot = match kind {
-            EntryKind::Put => Some(value.to_vec()),
+            EntryKind::Put => Some(Arc::from(value)),
             EntryKind::Delete => None,
         };
         self.approximate_bytes.fetch_add(
@@ -234,7 +266,7 @@ impl Memtable {
         after: Option<&(Vec<u8>, u64)>,
         direction: Direction,
         limit: usize,
-    ) -> Vec<Entry> {
+    ) -> Vec<ChunkEntry> {
         let lower: Bound<InternalKey> = match (direction, after) {
             (Direction::Forward, Some((k, s))) => Bound::Excluded((k.clone(), Reverse(*s))),
             _ => match start {
@@ -252,8 +284,10 @@ impl Memtable {
             },
         };
         let range = self.map.range((lower, upper));
-        let convert = |e: crossbeam_skiplist::map::Entry<'_, InternalKey, Slot>| {
-            to_entry(&e.key().0, e.key().1 .0, e.value())
+        let convert = |e: crossbeam_skiplist::map::Entry<'_, InternalKey, Slot>| ChunkEntry {
+            key: e.key().0.clone(),
+            seq: e.key().1 .0,
+            value: e.value().clone(),
         };
         match direction {
             Direction::Forward => range.take(limit).map(convert).collect(),
@@ -268,7 +302,7 @@ fn to_entry(key: &[u8], seq: u64, slot: &Slot) -> Entry {
             key: key.to_vec(),
             seq,
             kind: EntryKind::Put,
-            value: v.clone(),
+            value: v.to_vec(),
         },
         None => Entry {
             key: key.to_vec(),

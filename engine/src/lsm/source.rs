@@ -8,8 +8,8 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::backend::Direction;
-use crate::lsm::entry::Entry;
-use crate::lsm::memtable::Memtable;
+use crate::lsm::entry::{Entry, EntryKind};
+use crate::lsm::memtable::{ChunkEntry, Memtable};
 use crate::StorageError;
 
 /// Entries a memtable source copies out in its first refill: a short scan (the common
@@ -50,13 +50,17 @@ pub(crate) trait EntrySource: Send {
     }
 }
 
-/// A memtable read in chunks (see [`Memtable::chunk`]).
+/// A memtable read in chunks (see [`Memtable::chunk`]). A chunk shares its values with
+/// the memtable, so [`EntrySource::next_key`] copies out only the key, and a value is
+/// copied when the merge takes it.
 pub(crate) struct MemtableSource {
     mem: Arc<Memtable>,
     start: Bound<Vec<u8>>,
     end: Bound<Vec<u8>>,
     direction: Direction,
-    buffer: VecDeque<Entry>,
+    buffer: VecDeque<ChunkEntry>,
+    /// The value of the entry the last `next_key` returned, until `take_value`.
+    held: Option<Arc<[u8]>>,
     after: Option<(Vec<u8>, u64)>,
     exhausted: bool,
     /// Entries the next refill copies.
@@ -77,6 +81,7 @@ impl MemtableSource {
             end,
             direction,
             buffer: VecDeque::new(),
+            held: None,
             after: None,
             exhausted: false,
             chunk_entries: MEMTABLE_FIRST_CHUNK_ENTRIES,
@@ -84,8 +89,10 @@ impl MemtableSource {
     }
 }
 
-impl EntrySource for MemtableSource {
-    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+impl MemtableSource {
+    /// The next entry of the current chunk, reading the next chunk first if it is used up.
+    fn next_in_chunk(&mut self) -> Option<ChunkEntry> {
+        self.held = None;
         if self.buffer.is_empty() && !self.exhausted {
             let chunk = self.mem.chunk(
                 &self.start,
@@ -101,7 +108,34 @@ impl EntrySource for MemtableSource {
             }
             self.buffer.extend(chunk);
         }
-        Ok(self.buffer.pop_front())
+        self.buffer.pop_front()
+    }
+}
+
+impl EntrySource for MemtableSource {
+    fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
+        Ok(self.next_in_chunk().map(ChunkEntry::into_entry))
+    }
+
+    fn next_key(&mut self) -> Result<Option<Entry>, StorageError> {
+        let Some(mut chunk_entry) = self.next_in_chunk() else {
+            return Ok(None);
+        };
+        self.held = chunk_entry.value.take();
+        Ok(Some(Entry {
+            kind: if self.held.is_some() {
+                EntryKind::Put
+            } else {
+                EntryKind::Delete
+            },
+            key: chunk_entry.key,
+            seq: chunk_entry.seq,
+            value: Vec::new(),
+        }))
+    }
+
+    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.held.take().map(|value| value.to_vec()))
     }
 }
 
@@ -121,5 +155,47 @@ impl VecSource {
 impl EntrySource for VecSource {
     fn next_entry(&mut self) -> Result<Option<Entry>, StorageError> {
         Ok(self.0.pop_front())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memtable_source(mem: Memtable) -> MemtableSource {
+        MemtableSource::new(
+            Arc::new(mem),
+            Bound::Unbounded,
+            Bound::Unbounded,
+            Direction::Forward,
+        )
+    }
+
+    #[test]
+    fn a_memtable_source_copies_a_value_only_when_the_merge_takes_it() {
+        let mem = Memtable::new();
+        mem.insert(b"a", 1, EntryKind::Put, b"old");
+        mem.insert(b"a", 2, EntryKind::Put, b"new");
+        mem.insert(b"b", 3, EntryKind::Delete, b"");
+        mem.insert(b"c", 4, EntryKind::Put, b"cee");
+        let mut source = memtable_source(mem);
+
+        let newest_a = source.next_key().unwrap().unwrap();
+        assert_eq!((&newest_a.key[..], newest_a.seq), (&b"a"[..], 2));
+        assert_eq!(newest_a.kind, EntryKind::Put);
+        assert!(newest_a.value.is_empty(), "the value stays in the memtable");
+        assert_eq!(source.take_value().unwrap(), Some(b"new".to_vec()));
+        assert_eq!(source.take_value().unwrap(), None, "a value is taken once");
+
+        // An entry stepped past without taking its value: the next key's value is its own.
+        let older_a = source.next_key().unwrap().unwrap();
+        assert_eq!(older_a.seq, 1);
+        let b = source.next_key().unwrap().unwrap();
+        assert_eq!((b.kind, b.seq), (EntryKind::Delete, 3));
+        assert_eq!(source.take_value().unwrap(), None, "a tombstone has no value");
+
+        let c = source.next_entry().unwrap().unwrap();
+        assert_eq!((&c.key[..], &c.value[..]), (&b"c"[..], &b"cee"[..]));
+        assert!(source.next_key().unwrap().is_none());
     }
 }
