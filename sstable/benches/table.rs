@@ -1,5 +1,6 @@
 //! Whole-table read paths on the std backend (files in the page cache): point gets that
-//! hit the block cache, gets the bloom filter rejects, and a full forward scan; and
+//! hit the block cache, gets the bloom filter rejects, a seek (a scan's first step) and
+//! a full forward scan; and
 //! scans that miss the cache (YCSB E's shape: 1 KB values, up to 100 entries from a
 //! random key; and whole-table scans, as compaction reads), with read-ahead at its
 //! default and off.
@@ -82,6 +83,15 @@ fn bench_table(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 7919) % ENTRIES;
             black_box(table.get(&absent_key(i), u64::MAX).unwrap())
+        })
+    });
+    // A scan's first step: the index search and the block's own search, on cached blocks.
+    g.bench_function("seek_cached", |b| {
+        b.iter(|| {
+            i = (i + 7919) % ENTRIES;
+            let mut it = table.iter();
+            it.seek(&key(i)).unwrap();
+            black_box(it.value().len())
         })
     });
     let st = table.stats();

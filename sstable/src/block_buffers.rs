@@ -111,7 +111,11 @@ mod tests {
         assert_eq!(pooled(), 1);
         let buf = take(4000);
         assert_eq!(buf.len(), 4000);
-        assert_eq!(buf.as_ptr(), data_ptr, "the evicted block's memory is reused");
+        assert_eq!(
+            buf.as_ptr(),
+            data_ptr,
+            "the evicted block's memory is reused"
+        );
         assert_eq!(pooled(), 0);
     }
 
@@ -130,7 +134,10 @@ mod tests {
         POOL.with(|p| p.borrow_mut().clear());
         recycle(block_of(30_000));
         let small = take(1000);
-        assert!(small.capacity() < 30_000, "a 30 KB buffer is not lent for 1 KB");
+        assert!(
+            small.capacity() < 30_000,
+            "a 30 KB buffer is not lent for 1 KB"
+        );
         assert_eq!(pooled(), 1);
         for _ in 0..POOL_BUFFERS + 5 {
             recycle(block_of(100));

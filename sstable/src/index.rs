@@ -92,16 +92,38 @@ impl DecodedIndex {
     /// The handle of the first block whose last entry sorts at or after `(key, seq)` in
     /// table order; `None` if every entry of the table sorts before it.
     pub(crate) fn block_for(&self, key: &[u8], seq: u64) -> Option<BlockHandle> {
+        self.handle(self.position_for(key, seq))
+    }
+
+    /// The position of the first block whose last entry sorts at or after `(key, seq)`
+    /// in table order: the only block that can hold that entry or the first one after
+    /// it. [`DecodedIndex::len`] if every entry of the table sorts before it.
+    pub(crate) fn position_for(&self, key: &[u8], seq: u64) -> usize {
         let target = prefix_of(key);
         let at = self.first_prefix_at_or_after(target);
         // Entries whose prefix ties with the target's are ordered by their whole keys
         // (and seqs); those after the tied run sort after the target.
         let ties = tied_run(&self.prefixes[at..], target);
-        let at = at
-            + self.entries[at..at + ties].partition_point(|e| {
-                entry_cmp(&self.keys[e.key_start..e.key_end], e.seq, key, seq).is_lt()
-            });
-        self.entries.get(at).map(|e| e.handle)
+        at + self.entries[at..at + ties].partition_point(|e| {
+            entry_cmp(&self.keys[e.key_start..e.key_end], e.seq, key, seq).is_lt()
+        })
+    }
+
+    /// The handle of the block at `position` (table order), if there is one.
+    pub(crate) fn handle(&self, position: usize) -> Option<BlockHandle> {
+        self.entries.get(position).map(|e| e.handle)
+    }
+
+    /// How many data blocks the table has.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The last block's last key: the table's largest key (`None` for an empty table).
+    pub(crate) fn last_key(&self) -> Option<&[u8]> {
+        self.entries
+            .last()
+            .map(|e| &self.keys[e.key_start..e.key_end])
     }
 
     /// The first position whose prefix is `target` or more (`prefixes.len()` if none):
@@ -181,6 +203,12 @@ mod tests {
             assert_eq!(at(b"f", 1), Some(3));
             assert_eq!(at(b"f", 0), None);
             assert_eq!(at(b"g", u64::MAX), None);
+            // Positions, as iterators use them: past the end is the block count.
+            assert_eq!(index.len(), 4);
+            assert_eq!(index.position_for(b"d", 5), 2);
+            assert_eq!(index.position_for(b"g", u64::MAX), index.len());
+            assert_eq!(index.handle(index.len()).map(|h| h.offset), None);
+            assert_eq!(index.last_key(), Some(&b"f"[..]));
         }
     }
 

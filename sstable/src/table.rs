@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use shale_io::File;
 
-use crate::block::{Block, BlockCursor};
+use crate::block::Block;
 use crate::block_buffers;
 use crate::bloom::BloomFilter;
 use crate::cache::BlockCache;
@@ -62,15 +62,13 @@ pub struct Table {
     path: PathBuf,
     table_id: u64,
     cache: Option<Arc<BlockCache>>,
-    index: Arc<Block>,
-    /// The index block decoded into arrays, for point lookups.
+    /// The index block decoded into arrays, for point lookups and iterators. (The block
+    /// itself is not kept.)
     decoded_index: DecodedIndex,
     filter: BloomFilter,
     meta: TableMeta,
     /// Data blocks must end at or before this offset (where the filter block starts).
     data_end: u64,
-    /// Where the index block is, for errors found while walking it.
-    index_offset: u64,
     counters: Counters,
 }
 
@@ -122,19 +120,17 @@ impl Table {
             Block::parse(load(footer.index, BlockType::Index)?)
                 .map_err(|kind| corrupt(&path, footer.index.offset, kind))?,
         );
-        let decoded_index = DecodedIndex::decode(index.clone())
+        let decoded_index = DecodedIndex::decode(index)
             .map_err(|kind| corrupt(&path, footer.index.offset, kind))?;
         let table = Table {
             file,
             path,
             table_id,
             cache,
-            index,
             decoded_index,
             filter,
             meta,
             data_end: footer.filter.offset,
-            index_offset: footer.index.offset,
             counters: Counters::default(),
         };
         table.check_index_against_properties(footer.index.offset)?;
@@ -152,17 +148,15 @@ impl Table {
                 CorruptionKind::Inconsistent { reason },
             )
         };
-        if self.index.len() as u64 != self.meta.data_blocks {
+        if self.decoded_index.len() as u64 != self.meta.data_blocks {
             return Err(inconsistent("index entries differ from data block count"));
         }
-        let mut cursor = BlockCursor::new(self.index.clone());
-        cursor
-            .seek_to_last()
-            .map_err(|kind| corrupt(&self.path, index_at, kind))?;
-        if cursor.valid() && cursor.key() != self.meta.largest_key.as_slice() {
-            return Err(inconsistent("last index key is not the largest key"));
+        match self.decoded_index.last_key() {
+            Some(last) if last != self.meta.largest_key.as_slice() => {
+                Err(inconsistent("last index key is not the largest key"))
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// What the properties block says about this table.
@@ -246,8 +240,15 @@ impl Table {
         }
     }
 
-    pub(crate) fn index_block(&self) -> &Arc<Block> {
-        &self.index
+    /// How many data blocks the table has: iterators' block positions run below this.
+    pub(crate) fn block_count(&self) -> usize {
+        self.decoded_index.len()
+    }
+
+    /// The position of the block an iterator seeking `(key, seq)` loads (see
+    /// [`DecodedIndex::position_for`]).
+    pub(crate) fn block_position(&self, key: &[u8], seq: u64) -> usize {
+        self.decoded_index.position_for(key, seq)
     }
 
     /// Maps a block-level corruption to this table's error.
@@ -255,29 +256,25 @@ impl Table {
         corrupt(&self.path, offset, kind)
     }
 
-    /// Maps a corruption found while walking the index block.
-    pub(crate) fn index_error(&self, kind: CorruptionKind) -> Error {
-        corrupt(&self.path, self.index_offset, kind)
-    }
-
-    /// Reads the data block whose handle is `handle_bytes` (an index value), through the
-    /// cache; returns its file offset and the validated block. A block that misses the
-    /// cache is read through `readahead` when given (an iterator stepping forward), else
-    /// on its own.
+    /// Reads the data block at `position` in the index (table order), through the
+    /// cache; returns its file offset and the validated block, or `None` past the last
+    /// block. A block that misses the cache is read through `readahead` when given (an
+    /// iterator stepping forward), else on its own.
     ///
     /// # Errors
-    /// As [`Table::get`]; also [`CorruptionKind::BadIndexValue`] for a malformed handle.
+    /// As [`Table::get`].
     pub(crate) fn data_block(
         &self,
-        handle_bytes: &[u8],
+        position: usize,
         readahead: Option<&mut Readahead>,
-    ) -> Result<(u64, Arc<Block>), Error> {
-        let handle = BlockHandle::decode(handle_bytes)
-            .ok_or_else(|| self.index_error(CorruptionKind::BadIndexValue))?;
-        self.data_block_at(handle, readahead)
+    ) -> Result<Option<(u64, Arc<Block>)>, Error> {
+        match self.decoded_index.handle(position) {
+            Some(handle) => self.data_block_at(handle, readahead).map(Some),
+            None => Ok(None),
+        }
     }
 
-    /// As [`Table::data_block`], for a decoded handle.
+    /// Reads the data block at `handle`, as [`Table::data_block`] does.
     fn data_block_at(
         &self,
         handle: BlockHandle,
