@@ -1,12 +1,12 @@
 //! The decoded index of an open table: per data block, its last entry's key and seq and
 //! its handle, in plain arrays.
 //!
-//! Why: a point lookup binary-searches the index. Searching the index *block* decodes an
-//! entry (three varints, bounds and kind checks) at every probe, and that was the largest
-//! share of a read's CPU time; searching these arrays compares slices only. The arrays are
-//! built once, when the table is opened, from the validated index block (so every key,
-//! seq and handle here has passed the block's checks). The index block itself stays, for
-//! the iterators.
+//! Why: a point lookup, and every iterator's seek, binary-searches the index. Searching
+//! the index *block* decodes an entry (three varints, bounds and kind checks) at every
+//! probe, and that was the largest share of a read's CPU time; searching these arrays
+//! compares slices only. The arrays are built once, when the table is opened, from the
+//! validated index block (so every key, seq and handle here has passed the block's
+//! checks); the block itself is then dropped. Iterators hold a position in these arrays.
 //!
 //! Layout, for the cache: a search first looks at every [`SAMPLE`]-th key prefix
 //! (`sample`: 16 bytes per 32 blocks, small enough to stay cached across lookups), then

@@ -1,5 +1,5 @@
-//! Iteration over a whole table: a cursor over the index block drives a cursor over the
-//! current data block (LevelDB's two-level iterator).
+//! Iteration over a whole table: a position in the table's decoded index drives a cursor
+//! over the current data block (LevelDB's two-level iterator).
 //!
 //! Order is table order: key ascending, then seq descending, every version and every
 //! tombstone. Positions:

@@ -59,7 +59,11 @@ impl ChunkEntry {
     pub(crate) fn into_entry(self) -> Entry {
         Entry {
             kind: self.kind(),
-            value: self.value.as_deref().map(<[u8]>::to_vec).unwrap_or_default(),
+            value: self
+                .value
+                .as_deref()
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default(),
             key: self.key,
             seq: self.seq,
         }

@@ -192,7 +192,11 @@ mod tests {
         assert_eq!(older_a.seq, 1);
         let b = source.next_key().unwrap().unwrap();
         assert_eq!((b.kind, b.seq), (EntryKind::Delete, 3));
-        assert_eq!(source.take_value().unwrap(), None, "a tombstone has no value");
+        assert_eq!(
+            source.take_value().unwrap(),
+            None,
+            "a tombstone has no value"
+        );
 
         let c = source.next_entry().unwrap().unwrap();
         assert_eq!((&c.key[..], &c.value[..]), (&b"c"[..], &b"cee"[..]));
