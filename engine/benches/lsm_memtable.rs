@@ -1,5 +1,5 @@
 //! Memtable micro-benchmarks: insert into and point-read from the concurrent skip list.
-//! Run: `scargo bench -p shale-engine --bench lsm_memtable -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p shale-engine --bench lsm_memtable -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]

@@ -1,6 +1,6 @@
 //! Block encode, decode (validation), and seek within a block.
 //!
-//! Run: `scargo bench -p shale-sstable --bench block -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p shale-sstable --bench block -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]

@@ -1,6 +1,6 @@
 //! Bloom filter build (insert) and probe at 10 bits/key.
 //!
-//! Run: `scargo bench -p shale-sstable --bench bloom -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p shale-sstable --bench bloom -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]

@@ -1,7 +1,7 @@
 //! Item codec throughput: encode and decode a ~1 KB item with 10 attributes (the table
 //! layer's typical item), next to serde_json's wire form for scale.
 //!
-//! Run: `scargo bench -p shale-engine --bench types_codec`.
+//! Run: `cargo bench -p shale-table --bench types_codec`.
 
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]

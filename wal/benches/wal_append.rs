@@ -4,7 +4,7 @@
 //! (`_mmap`, `WalOptions::mmap_appends`, which `Sync` ignores: with a map its fdatasync
 //! took 440 µs against 119 µs when this bench had a `sync_zeroed_mmap` case).
 //!
-//! Run: `scargo bench -p shale-wal -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p shale-wal -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]
