@@ -195,8 +195,8 @@ pub const MAX_INLINE_BODY_BYTES: usize = 64 * 1024;
 ///   two fdatasyncs; a write that must wait for another's item lock waits at most for
 ///   that write, which found no backlog either or began before it cleared.
 ///
-/// On disk a GetItem stays inline. Its cost is bounded: the SSTables' index blocks and
-/// bloom filters are in memory, so one GetItem reads at most one data block from each
+/// On disk a GetItem stays inline. Its cost is bounded: the SSTables' indexes and bloom
+/// filters are in memory, so one GetItem reads at most one data block from each
 /// table whose key range and bloom filter admit the key (normally one), and a block-cache
 /// miss is one pread of about 4 KB, from the page cache (µs) or the disk (about 25 µs on
 /// the development machine). Its response is at most one 400 KB item. That is the same

@@ -381,9 +381,10 @@ impl Block {
         self.entries == 0
     }
 
-    /// Bytes this block costs in the cache: payload plus bookkeeping.
+    /// Bytes this block costs in the cache: its buffer's capacity (a buffer reused for a
+    /// smaller block may be larger than the payload) plus bookkeeping.
     pub fn charge_bytes(&self) -> usize {
-        self.data.len() + std::mem::size_of::<Block>()
+        self.data.capacity() + std::mem::size_of::<Block>()
     }
 }
 

@@ -8,27 +8,115 @@
 //!
 //! Invariants:
 //! - each thread keeps at most [`POOL_BUFFERS`] buffers, each of capacity at most
-//!   [`BUFFER_MAX_CAPACITY`]: the pool's memory is bounded per thread;
+//!   [`BUFFER_MAX_CAPACITY`], and all threads' pools together hold at most
+//!   [`POOLED_BYTES_MAX`] bytes of capacity (a process-wide count, given back when a
+//!   buffer leaves a pool or a thread's pool is dropped): the memory is bounded however
+//!   many threads read;
 //! - a buffer handed out for `len` bytes has a capacity of at most twice `len` plus
-//!   [`CAPACITY_SLACK`], so a cached block never holds much more memory than the cache
-//!   charges it for (the charge counts the block's length);
+//!   [`CAPACITY_SLACK`] (the tightest that fits is chosen), and the cache charges a block
+//!   its buffer's capacity, not its length, so the cache's byte bound is a bound on
+//!   memory;
 //! - only a block nobody else holds is taken apart ([`Arc::try_unwrap`]): an iterator
 //!   still reading an evicted block keeps it whole.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::block::Block;
 
-/// Buffers a thread keeps.
-const POOL_BUFFERS: usize = 16;
+/// Buffers a thread keeps. In the steady state a read takes about one buffer for each
+/// block its insert evicts, so a few suffice.
+const POOL_BUFFERS: usize = 8;
 /// The largest buffer kept (a block larger than this, rare, is freed as before).
 const BUFFER_MAX_CAPACITY: usize = 64 << 10;
 /// Capacity beyond twice the wanted length a reused buffer may have.
 const CAPACITY_SLACK: usize = 256;
+/// The capacity all threads' pools may hold together.
+const POOLED_BYTES_MAX: usize = 4 << 20;
+
+/// A limit on the capacity some pools hold together.
+#[derive(Debug)]
+struct Budget {
+    held: AtomicUsize,
+    max: usize,
+}
+
+impl Budget {
+    const fn new(max: usize) -> Self {
+        Budget {
+            held: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    /// Reserves `bytes` if they fit under the limit.
+    fn reserve(&self, bytes: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(bytes).filter(|&total| total <= self.max)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// The budget every thread's pool shares.
+static BUDGET: Budget = Budget::new(POOLED_BYTES_MAX);
+
+/// One thread's buffers, charged to a budget until they leave the pool or the pool is
+/// dropped (its thread ends).
+#[derive(Debug)]
+struct Pool {
+    buffers: Vec<Vec<u8>>,
+    budget: &'static Budget,
+}
+
+impl Pool {
+    const fn new(budget: &'static Budget) -> Self {
+        Pool {
+            buffers: Vec::new(),
+            budget,
+        }
+    }
+
+    /// The kept buffer that fits `len` most tightly (see the module's invariants).
+    fn take_fitting(&mut self, len: usize) -> Option<Vec<u8>> {
+        let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() <= 2 * len + CAPACITY_SLACK;
+        let at = (0..self.buffers.len())
+            .filter(|&i| fits(&self.buffers[i]))
+            .min_by_key(|&i| self.buffers[i].capacity())?;
+        let buf = self.buffers.swap_remove(at);
+        self.budget.release(buf.capacity());
+        Some(buf)
+    }
+
+    /// Keeps `buf` if it is not too large and both this pool and the budget have room;
+    /// otherwise it is freed.
+    fn keep(&mut self, buf: Vec<u8>) {
+        let bytes = buf.capacity();
+        if bytes > 0
+            && bytes <= BUFFER_MAX_CAPACITY
+            && self.buffers.len() < POOL_BUFFERS
+            && self.budget.reserve(bytes)
+        {
+            self.buffers.push(buf);
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.budget
+            .release(self.buffers.iter().map(Vec::capacity).sum());
+    }
+}
 
 thread_local! {
-    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static POOL: RefCell<Pool> = const { RefCell::new(Pool::new(&BUDGET)) };
 }
 
 /// A buffer of exactly `len` bytes to read a block into: one from this thread's pool if
@@ -49,15 +137,10 @@ pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A pooled buffer that fits `len` (see the module's invariants), resized to `len`.
+/// The pooled buffer that fits `len` most tightly, resized to `len`.
 fn reuse(len: usize) -> Option<Vec<u8>> {
-    let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() <= 2 * len + CAPACITY_SLACK;
     let mut buf = POOL
-        .try_with(|pool| {
-            let mut pool = pool.try_borrow_mut().ok()?;
-            let at = pool.iter().rposition(fits)?;
-            Some(pool.swap_remove(at))
-        })
+        .try_with(|pool| pool.try_borrow_mut().ok()?.take_fitting(len))
         .ok()
         .flatten()?;
     // Only the part past the buffer's old length is zero-filled: blocks are of similar
@@ -66,22 +149,18 @@ fn reuse(len: usize) -> Option<Vec<u8>> {
     Some(buf)
 }
 
-/// Takes `block` apart for its buffer if nothing else holds it, keeping the buffer for
-/// this thread's next read when there is room; otherwise just drops it.
+/// Takes `block` apart for its buffer if nothing else holds it, and keeps the buffer for
+/// this thread's next read if there is room (see [`Pool::keep`]); otherwise just drops
+/// it.
 pub(crate) fn recycle(block: Arc<Block>) {
     let Ok(block) = Arc::try_unwrap(block) else {
         return;
     };
     let buf = block.into_payload();
-    if buf.capacity() == 0 || buf.capacity() > BUFFER_MAX_CAPACITY {
-        return;
-    }
     // During the thread's exit the pool may be gone: the buffer is then simply freed.
     let _ = POOL.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
-            if pool.len() < POOL_BUFFERS {
-                pool.push(buf);
-            }
+            pool.keep(buf);
         }
     });
 }
@@ -92,19 +171,31 @@ mod tests {
     use crate::block::BlockBuilder;
     use crate::format::ValueKind;
 
+    /// A block of one entry whose buffer's capacity is its length.
     fn block_of(value_len: usize) -> Arc<Block> {
         let mut b = BlockBuilder::new(16);
         b.add(b"k", 1, ValueKind::Put, &vec![7u8; value_len]);
-        Arc::new(Block::parse(b.finish()).unwrap())
+        let mut payload = b.finish();
+        payload.shrink_to_fit();
+        Arc::new(Block::parse(payload).unwrap())
     }
 
     fn pooled() -> usize {
-        POOL.with(|p| p.borrow().len())
+        POOL.with(|p| p.borrow().buffers.len())
+    }
+
+    /// Empties this thread's pool, giving its bytes back.
+    fn clear_pool() {
+        POOL.with(|p| {
+            let mut pool = p.borrow_mut();
+            BUDGET.release(pool.buffers.iter().map(Vec::capacity).sum());
+            pool.buffers.clear();
+        });
     }
 
     #[test]
     fn an_evicted_block_nobody_holds_lends_its_buffer_to_the_next_read() {
-        POOL.with(|p| p.borrow_mut().clear());
+        clear_pool();
         let block = block_of(4000);
         let data_ptr = block.data_ptr();
         recycle(block);
@@ -121,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_block_an_iterator_still_holds_is_not_taken_apart() {
-        POOL.with(|p| p.borrow_mut().clear());
+        clear_pool();
         let block = block_of(4000);
         let held = block.clone();
         recycle(block);
@@ -130,8 +221,8 @@ mod tests {
     }
 
     #[test]
-    fn buffers_much_larger_than_wanted_are_not_handed_out_and_the_pool_is_bounded() {
-        POOL.with(|p| p.borrow_mut().clear());
+    fn buffers_much_larger_than_wanted_are_not_lent_and_a_pool_is_bounded() {
+        clear_pool();
         recycle(block_of(30_000));
         let small = take(1000);
         assert!(
@@ -143,18 +234,75 @@ mod tests {
             recycle(block_of(100));
         }
         assert_eq!(pooled(), POOL_BUFFERS);
+        clear_pool();
         recycle(block_of(BUFFER_MAX_CAPACITY + 1));
-        assert_eq!(pooled(), POOL_BUFFERS);
+        assert_eq!(pooled(), 0, "a buffer over the size limit is freed");
+    }
+
+    #[test]
+    fn the_tightest_fitting_buffer_is_lent() {
+        clear_pool();
+        recycle(block_of(7000));
+        let small = block_of(4000);
+        let small_ptr = small.data_ptr();
+        recycle(small);
+        recycle(block_of(7000));
+        let lent = take(4000);
+        assert_eq!(lent.as_ptr(), small_ptr);
     }
 
     #[test]
     fn a_reused_buffer_has_exactly_the_length_asked_for() {
-        POOL.with(|p| p.borrow_mut().clear());
+        clear_pool();
         recycle(block_of(4000));
         let grown = take(4100);
         assert_eq!(grown.len(), 4100);
         recycle(block_of(4000));
         let copied = copy_of(&[9u8; 3000]);
         assert_eq!(copied, vec![9u8; 3000]);
+    }
+
+    #[test]
+    fn pools_of_many_threads_together_stay_within_their_budget() {
+        // A budget of its own, so the process's pools (other tests) do not interfere.
+        static SHARED: Budget = Budget::new(1 << 20);
+        let buffer = BUFFER_MAX_CAPACITY / 2;
+        // Enough threads that their per-pool bounds together exceed the budget twice.
+        let threads = 2 * SHARED.max / (POOL_BUFFERS * buffer) + 1;
+        let barrier = Arc::new(std::sync::Barrier::new(threads + 1));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let mut pool = Pool::new(&SHARED);
+                    for _ in 0..POOL_BUFFERS {
+                        pool.keep(vec![0u8; buffer]);
+                    }
+                    barrier.wait(); // every pool is filled
+                    barrier.wait(); // the budget has been read
+                    let kept = pool.buffers.len();
+                    drop(pool);
+                    kept
+                })
+            })
+            .collect();
+        barrier.wait();
+        let held = SHARED.held.load(Ordering::Relaxed);
+        barrier.wait();
+        let kept: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            held,
+            kept * buffer,
+            "the budget counts exactly what pools hold"
+        );
+        assert!(
+            held <= SHARED.max && held > SHARED.max - buffer,
+            "filled to the limit"
+        );
+        assert_eq!(
+            SHARED.held.load(Ordering::Relaxed),
+            0,
+            "dropped pools give back"
+        );
     }
 }

@@ -17,7 +17,7 @@
 //! was the largest single share of a read (18% of the CPU; `docs/benchmarks.md`).
 //!
 //! Memory: the keys (stored once, back to back) plus about 56 bytes per data block,
-//! pinned for as long as the table is open, like the index block and the bloom filter.
+//! pinned for as long as the table is open, like the bloom filter.
 
 use crate::block::{entry_cmp, Block, BlockCursor};
 use crate::error::CorruptionKind;

@@ -27,7 +27,7 @@ use crate::backend::Direction;
 use crate::lsm::entry::{internal_cmp, Entry, EntryKind};
 
 /// Bytes charged per entry on top of key and value: the skip-list node and tower,
-/// the `Vec` headers and the kind. An estimate; it only decides when to switch memtables.
+/// the key's `Vec` and the value's `Arc` headers. An estimate; it only decides when to switch memtables.
 const ENTRY_OVERHEAD_BYTES: usize = 80;
 
 type InternalKey = (Vec<u8>, Reverse<u64>);

@@ -12,10 +12,11 @@ use crate::lsm::entry::{Entry, EntryKind};
 use crate::lsm::memtable::{ChunkEntry, Memtable};
 use crate::StorageError;
 
-/// Entries a memtable source copies out in its first refill: a short scan (the common
-/// case: a page of a Query, a YCSB scan) copies little more than it returns.
+/// Entries a memtable source takes in its first refill (their keys copied, their values
+/// shared): a short scan (the common case: a page of a Query, a YCSB scan) takes little
+/// more than it returns.
 const MEMTABLE_FIRST_CHUNK_ENTRIES: usize = 8;
-/// The most a refill copies (chunks double up to this): keeps a scan's memory bounded
+/// The most a refill takes (chunks double up to this): keeps a scan's memory bounded
 /// while amortising the skip-list search on long scans.
 const MEMTABLE_CHUNK_ENTRIES: usize = 128;
 
