@@ -118,6 +118,19 @@ const LARGE_ENTRIES: u64 = 20_000;
 /// A short scan's entries: the mean of YCSB E's uniform 1..=100.
 const SHORT_SCAN: usize = 50;
 
+/// YCSB E's scan: [`SHORT_SCAN`] entries from the `start`-th key, reading each value,
+/// with read-ahead windows of at most `readahead` bytes.
+fn short_scan(table: &Arc<Table>, start: u64, readahead: u64) {
+    let mut it = table.iter();
+    it.set_readahead_max_bytes(readahead);
+    it.seek(&key(start)).unwrap();
+    for _ in 0..SHORT_SCAN {
+        black_box(it.value());
+        it.next().unwrap();
+    }
+    assert!(it.valid());
+}
+
 fn bench_uncached_scans(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let (table, file_size_bytes) = table_of(dir.path(), LARGE_ENTRIES, 1000, None);
@@ -135,14 +148,7 @@ fn bench_uncached_scans(c: &mut Criterion) {
         g.bench_function(format!("scan_{SHORT_SCAN}_{name}"), |b| {
             b.iter(|| {
                 i = (i + 7919) % (LARGE_ENTRIES - SHORT_SCAN as u64);
-                let mut it = table.iter();
-                it.set_readahead_max_bytes(readahead);
-                it.seek(&key(i)).unwrap();
-                for _ in 0..SHORT_SCAN {
-                    black_box(it.value());
-                    it.next().unwrap();
-                }
-                assert!(it.valid());
+                short_scan(&table, i, readahead);
             })
         });
     }
@@ -161,13 +167,7 @@ fn bench_uncached_scans(c: &mut Criterion) {
     g.bench_function(format!("scan_{SHORT_SCAN}_evicting"), |b| {
         b.iter(|| {
             i = (i + 7919) % (LARGE_ENTRIES - SHORT_SCAN as u64);
-            let mut it = evicting.iter();
-            it.seek(&key(i)).unwrap();
-            for _ in 0..SHORT_SCAN {
-                black_box(it.value());
-                it.next().unwrap();
-            }
-            assert!(it.valid());
+            short_scan(&evicting, i, shale_sstable::DEFAULT_READAHEAD_MAX_BYTES);
         })
     });
     g.throughput(Throughput::Bytes(file_size_bytes));
