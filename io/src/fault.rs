@@ -129,6 +129,8 @@ pub struct FaultStats {
     pub writes: u64,
     /// Successful `sync_data` calls.
     pub syncs: u64,
+    /// `start_writeback` calls (they make nothing durable).
+    pub writebacks: u64,
     /// Simulated crashes so far.
     pub crashes: u64,
 }
@@ -413,6 +415,13 @@ impl File for FaultFile {
         Ok(())
     }
 
+    fn start_writeback(&self, _offset: u64, _len: u64) -> io::Result<()> {
+        let mut st = self.fs.state.lock();
+        self.check_alive(&st)?;
+        st.stats.writebacks += 1;
+        Ok(())
+    }
+
     fn len(&self) -> io::Result<u64> {
         self.check_alive(&self.fs.state.lock())?;
         let len = self.node.lock().live.len() as u64;
@@ -646,6 +655,22 @@ mod tests {
         f.write_all_at(b"durable", 0).unwrap();
         f.sync_data().unwrap();
         f.write_all_at(b"-lost", 7).unwrap();
+        fs.crash();
+        let f = fs.open(&p, OpenMode::Read).unwrap();
+        assert_eq!(f.read_to_vec().unwrap(), b"durable");
+    }
+
+    #[test]
+    fn a_started_writeback_is_counted_and_makes_nothing_durable() {
+        let (fs, dir) = setup();
+        let p = dir.join("a");
+        let f = fs.open(&p, OpenMode::CreateNew).unwrap();
+        fs.sync_dir(&dir).unwrap();
+        f.write_all_at(b"durable", 0).unwrap();
+        f.sync_data().unwrap();
+        f.write_all_at(b"-lost", 7).unwrap();
+        f.start_writeback(7, 5).unwrap();
+        assert_eq!((fs.stats().syncs, fs.stats().writebacks), (1, 1));
         fs.crash();
         let f = fs.open(&p, OpenMode::Read).unwrap();
         assert_eq!(f.read_to_vec().unwrap(), b"durable");

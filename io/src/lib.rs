@@ -80,6 +80,21 @@ pub trait File: Send + Sync + Debug {
     /// Makes all written data durable (fdatasync).
     fn sync_data(&self) -> io::Result<()>;
 
+    /// Starts writing back the bytes written in `[offset, offset + len)` and returns
+    /// without waiting for them or flushing the device's cache: Linux's
+    /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`, what RocksDB's `bytes_per_sync` does.
+    /// Durability is unchanged (only [`File::sync_data`] makes bytes durable); the point
+    /// is to spread a large file's writeback over its writing, so that neither a final
+    /// sync nor a string of fdatasyncs (each a device cache flush) holds up other files'
+    /// syncs. The default does nothing.
+    ///
+    /// # Errors
+    /// The system call's.
+    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
+        let _ = (offset, len);
+        Ok(())
+    }
+
     /// Current length in bytes.
     fn len(&self) -> io::Result<u64>;
 

@@ -156,6 +156,10 @@ impl File for UringFile {
         submit::run(e).map(|_| ())
     }
 
+    fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
+        crate::std_fs::start_writeback(&self.file, offset, len)
+    }
+
     fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }

@@ -39,10 +39,14 @@ pub struct TableOptions {
     /// Bloom filter bits per distinct key. Default 10 (≈1% false positives); 0 disables
     /// the filter (it always answers "maybe"); allowed 0..=[`MAX_BLOOM_BITS_PER_KEY`].
     pub bloom_bits_per_key: u32,
-    /// Sync the file every this many bytes while writing it (0: only at `finish`). A
-    /// table written without it reaches the disk as one burst at `finish` (tens of MiB),
-    /// and every WAL fdatasync issued meanwhile waits behind that burst; syncing as it
-    /// goes keeps each burst small (RocksDB's `bytes_per_sync`). Default 1 MiB.
+    /// Start writing back every this many bytes while writing the file (0: nothing
+    /// before `finish`'s sync). A table written without it reaches the disk as one burst
+    /// at `finish` (tens of MiB), and every WAL fdatasync issued meanwhile waits behind
+    /// that burst; starting writeback as it goes keeps each burst small (RocksDB's
+    /// `bytes_per_sync`, which also uses `sync_file_range`: [`shale_io::File::start_writeback`]).
+    /// It does not wait and flushes no device cache, unlike an fdatasync per MiB did: those
+    /// queued WAL syncs behind them in sync mode (`docs/benchmarks.md`). Only `finish`
+    /// makes the table durable. Default 1 MiB.
     pub sync_every_bytes: u64,
 }
 
@@ -112,8 +116,8 @@ pub struct TableWriter {
     poisoned: bool,
     /// Bytes already handed to the file.
     written_bytes: u64,
-    /// `written_bytes` at the last intermediate sync.
-    synced_bytes: u64,
+    /// `written_bytes` when writeback was last started.
+    written_back_bytes: u64,
     /// Bytes waiting to be written at `written_bytes`.
     out: Vec<u8>,
     data: BlockBuilder,
@@ -141,7 +145,7 @@ impl TableWriter {
             invalid_options,
             poisoned: false,
             written_bytes: 0,
-            synced_bytes: 0,
+            written_back_bytes: 0,
             out: encode_header().to_vec(),
             key_hashes: Vec::new(),
             last_key: Vec::new(),
@@ -297,12 +301,16 @@ impl TableWriter {
         self.written_bytes += self.out.len() as u64;
         self.out.clear();
         let every = self.opts.sync_every_bytes;
-        if every > 0 && self.written_bytes - self.synced_bytes >= every {
-            if let Err(source) = self.file.sync_data() {
+        if every > 0 && self.written_bytes - self.written_back_bytes >= every {
+            let (from, len) = (
+                self.written_back_bytes,
+                self.written_bytes - self.written_back_bytes,
+            );
+            if let Err(source) = self.file.start_writeback(from, len) {
                 self.poisoned = true;
-                return Err(io_error("sync", &self.path, 0, source));
+                return Err(io_error("start writeback", &self.path, from, source));
             }
-            self.synced_bytes = self.written_bytes;
+            self.written_back_bytes = self.written_bytes;
         }
         Ok(())
     }
