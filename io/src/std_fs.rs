@@ -150,6 +150,11 @@ mod writeback {
     #[allow(unsafe_code)]
     pub(super) fn start(file: &fs::File, offset: u64, len: u64) -> io::Result<()> {
         use std::os::fd::AsRawFd;
+        // A length of 0 would mean "to the end of the file" to the system call; here it
+        // is an empty range.
+        if len == 0 {
+            return Ok(());
+        }
         let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
             return Err(io::Error::from(io::ErrorKind::InvalidInput));
         };

@@ -18,6 +18,7 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     // changes nothing a reader sees.
     f.start_writeback(0, 11).unwrap();
     f.start_writeback(4, 1 << 20).unwrap();
+    f.start_writeback(11, 0).unwrap();
     f.sync_data().unwrap();
     fs.sync_dir(dir).unwrap();
     assert_eq!(f.len().unwrap(), 11);

@@ -8,7 +8,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::backend::Direction;
-use crate::lsm::entry::{Entry, EntryKind};
+use crate::lsm::entry::Entry;
 use crate::lsm::memtable::{ChunkEntry, Memtable};
 use crate::StorageError;
 
@@ -122,13 +122,10 @@ impl EntrySource for MemtableSource {
         let Some(mut chunk_entry) = self.next_in_chunk() else {
             return Ok(None);
         };
+        let kind = chunk_entry.kind();
         self.held = chunk_entry.value.take();
         Ok(Some(Entry {
-            kind: if self.held.is_some() {
-                EntryKind::Put
-            } else {
-                EntryKind::Delete
-            },
+            kind,
             key: chunk_entry.key,
             seq: chunk_entry.seq,
             value: Vec::new(),
@@ -162,6 +159,7 @@ impl EntrySource for VecSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lsm::entry::EntryKind;
 
     fn memtable_source(mem: Memtable) -> MemtableSource {
         MemtableSource::new(
