@@ -100,27 +100,31 @@ impl BlockHandle {
         })
     }
 
-    /// Checks that the block, trailer included, lies inside `[HEADER_LEN, data_end)`.
-    pub(crate) fn check_bounds(&self, file: &Path, data_end: u64) -> Result<(), Error> {
+    /// Whether the block, trailer included, lies inside `[HEADER_LEN, data_end)` and is
+    /// no larger than a block may be.
+    pub(crate) fn in_bounds(&self, data_end: u64) -> bool {
         let end = self
             .offset
             .checked_add(self.size)
             .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN));
-        match end {
-            Some(end)
-                if self.offset >= HEADER_LEN && end <= data_end && self.size <= MAX_BLOCK_BYTES =>
-            {
-                Ok(())
-            }
-            _ => Err(Error::Corruption {
-                file: file.to_path_buf(),
-                offset: self.offset,
-                kind: CorruptionKind::HandleOutOfBounds {
-                    offset: self.offset,
-                    size: self.size,
-                },
-            }),
+        end.is_some_and(|end| {
+            self.offset >= HEADER_LEN && end <= data_end && self.size <= MAX_BLOCK_BYTES
+        })
+    }
+
+    /// [`BlockHandle::in_bounds`], or the corruption error that says it is not.
+    pub(crate) fn check_bounds(&self, file: &Path, data_end: u64) -> Result<(), Error> {
+        if self.in_bounds(data_end) {
+            return Ok(());
         }
+        Err(Error::Corruption {
+            file: file.to_path_buf(),
+            offset: self.offset,
+            kind: CorruptionKind::HandleOutOfBounds {
+                offset: self.offset,
+                size: self.size,
+            },
+        })
     }
 }
 
