@@ -148,24 +148,6 @@ pub trait File: Send + Sync + Debug {
         Ok(())
     }
 
-    /// Fills `bufs` with consecutive bytes of the file starting at `offset`: the first
-    /// buffer from `offset`, each next one from where the previous one ends, each exactly
-    /// as [`File::read_exact_at`] would (`UnexpectedEof` if the file is shorter). The std
-    /// backend does it in one `preadv` for up to 64 buffers, so a reader can fetch many
-    /// blocks into their own buffers in one system call and no copy; the default reads
-    /// each buffer on its own.
-    ///
-    /// # Errors
-    /// As [`File::read_exact_at`]'s. On error the buffers' contents are unspecified.
-    fn read_exact_vectored_at(&self, bufs: &mut [&mut [u8]], offset: u64) -> io::Result<()> {
-        let mut at = offset;
-        for buf in bufs.iter_mut() {
-            self.read_exact_at(buf, at)?;
-            at += buf.len() as u64;
-        }
-        Ok(())
-    }
-
     /// Reads the whole file into memory.
     fn read_to_vec(&self) -> io::Result<Vec<u8>> {
         let len = usize::try_from(self.len()?)

@@ -63,10 +63,6 @@ impl File for StdFile {
     fn start_writeback(&self, offset: u64, len: u64) -> io::Result<()> {
         start_writeback(&self.file, offset, len)
     }
-    #[cfg(target_os = "linux")]
-    fn read_exact_vectored_at(&self, bufs: &mut [&mut [u8]], offset: u64) -> io::Result<()> {
-        read_exact_vectored(&self.file, bufs, offset)
-    }
     fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
@@ -177,74 +173,5 @@ mod writeback {
     #[cfg(not(target_os = "linux"))]
     pub(super) fn start(_file: &fs::File, _offset: u64, _len: u64) -> io::Result<()> {
         Ok(())
-    }
-}
-
-/// [`File::read_exact_vectored_at`] with `preadv`, up to [`vectored::MAX_BUFFERS`]
-/// buffers a call. A short read (a signal, or the end of the file) is finished buffer by
-/// buffer: the buffers it filled whole are done, a partly filled one is completed with
-/// `pread`, and the rest go to the next call.
-#[cfg(target_os = "linux")]
-fn read_exact_vectored(file: &fs::File, bufs: &mut [&mut [u8]], offset: u64) -> io::Result<()> {
-    let mut rest = bufs;
-    let mut at = offset;
-    // Each turn fills at least one buffer or fails: bounded by the number of buffers.
-    while !rest.is_empty() {
-        let read = match vectored::read(file, rest, at) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
-            Err(e) => return Err(e),
-        };
-        let mut left = read;
-        let mut done = 0;
-        while done < rest.len() && left >= rest[done].len() {
-            left -= rest[done].len();
-            at += rest[done].len() as u64;
-            done += 1;
-        }
-        if done < rest.len() {
-            // The first buffer not filled whole: finish it on its own (this also reports
-            // the end of the file, as `read_exact_at` does).
-            let buf = &mut rest[done][left..];
-            file.read_exact_at(buf, at + left as u64)?;
-            at += rest[done].len() as u64;
-            done += 1;
-        }
-        rest = &mut rest[done..];
-    }
-    Ok(())
-}
-
-/// `preadv`: the other system call this module makes that `std` wraps only on nightly.
-#[cfg(target_os = "linux")]
-mod vectored {
-    use std::fs;
-    use std::io;
-    use std::os::fd::AsRawFd;
-
-    /// The most buffers one call takes (Linux allows 1024).
-    pub(super) const MAX_BUFFERS: usize = 64;
-
-    /// One `preadv` into the first [`MAX_BUFFERS`] of `bufs` at `offset`; the bytes read.
-    #[allow(unsafe_code)]
-    pub(super) fn read(file: &fs::File, bufs: &mut [&mut [u8]], offset: u64) -> io::Result<usize> {
-        let offset = libc::off_t::try_from(offset)
-            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let mut iov = [libc::iovec {
-            iov_base: std::ptr::null_mut(),
-            iov_len: 0,
-        }; MAX_BUFFERS];
-        let count = bufs.len().min(MAX_BUFFERS);
-        for (slot, buf) in iov.iter_mut().zip(bufs.iter_mut()) {
-            slot.iov_base = buf.as_mut_ptr().cast();
-            slot.iov_len = buf.len();
-        }
-        // SAFETY: the first `count` iovecs each describe one of `bufs`: distinct slices,
-        // mutably borrowed for the whole call, `iov_len` bytes long, so the kernel writes
-        // only memory we own and nothing else reads it meanwhile. `count` is at most 64,
-        // within IOV_MAX. The descriptor is open while `file` is borrowed.
-        let rc =
-            unsafe { libc::preadv(file.as_raw_fd(), iov.as_ptr(), count as libc::c_int, offset) };
-        usize::try_from(rc).map_err(|_| io::Error::last_os_error())
     }
 }

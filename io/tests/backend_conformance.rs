@@ -26,7 +26,6 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     f.read_exact_at(&mut buf, 6).unwrap();
     assert_eq!(&buf, b"World");
     assert_eq!(f.read_at(&mut buf, 11).unwrap(), 0, "read at end of file");
-    read_vectored(&*f);
     f.set_len(5).unwrap();
     drop(f);
 
@@ -62,29 +61,6 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     );
     fs.remove_dir_all(dir).unwrap();
     assert!(!fs.exists(dir).unwrap());
-}
-
-/// Vectored reads of `f` (which holds "hello World"): consecutive buffers with an empty
-/// one among them, more buffers than one `preadv` takes, and a read past the end. Leaves
-/// the file longer.
-fn read_vectored(f: &dyn shale_io::File) {
-    let (mut a, mut empty, mut b) = ([0u8; 2], [0u8; 0], [0u8; 5]);
-    f.read_exact_vectored_at(&mut [&mut a, &mut empty, &mut b], 3)
-        .unwrap();
-    assert_eq!((&a, &b), (b"lo", b" Worl"));
-    // 100 one-byte buffers, but the file has 11 bytes: the first 11 are filled.
-    let mut bytes = [[0u8; 1]; 100];
-    let mut bufs: Vec<&mut [u8]> = bytes.iter_mut().map(|b| &mut b[..]).collect();
-    let err = f.read_exact_vectored_at(&mut bufs, 0).unwrap_err();
-    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
-    assert_eq!(bytes[..11].concat(), b"hello World");
-    // Once the file is long enough, all 100 are filled, in order.
-    let tail: Vec<u8> = (11..100).map(|i| i as u8).collect();
-    f.write_all_at(&tail, 11).unwrap();
-    let mut bytes = [[0u8; 1]; 100];
-    let mut bufs: Vec<&mut [u8]> = bytes.iter_mut().map(|b| &mut b[..]).collect();
-    f.read_exact_vectored_at(&mut bufs, 0).unwrap();
-    assert_eq!(bytes[11..].concat(), tail);
 }
 
 fn fs_kind(fs: &dyn FileSystem) -> &'static str {

@@ -100,31 +100,27 @@ impl BlockHandle {
         })
     }
 
-    /// Whether the block, trailer included, lies inside `[HEADER_LEN, data_end)` and is
-    /// no larger than a block may be.
-    pub(crate) fn in_bounds(&self, data_end: u64) -> bool {
+    /// Checks that the block, trailer included, lies inside `[HEADER_LEN, data_end)`.
+    pub(crate) fn check_bounds(&self, file: &Path, data_end: u64) -> Result<(), Error> {
         let end = self
             .offset
             .checked_add(self.size)
             .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN));
-        end.is_some_and(|end| {
-            self.offset >= HEADER_LEN && end <= data_end && self.size <= MAX_BLOCK_BYTES
-        })
-    }
-
-    /// [`BlockHandle::in_bounds`], or the corruption error that says it is not.
-    pub(crate) fn check_bounds(&self, file: &Path, data_end: u64) -> Result<(), Error> {
-        if self.in_bounds(data_end) {
-            return Ok(());
-        }
-        Err(Error::Corruption {
-            file: file.to_path_buf(),
-            offset: self.offset,
-            kind: CorruptionKind::HandleOutOfBounds {
+        match end {
+            Some(end)
+                if self.offset >= HEADER_LEN && end <= data_end && self.size <= MAX_BLOCK_BYTES =>
+            {
+                Ok(())
+            }
+            _ => Err(Error::Corruption {
+                file: file.to_path_buf(),
                 offset: self.offset,
-                size: self.size,
-            },
-        })
+                kind: CorruptionKind::HandleOutOfBounds {
+                    offset: self.offset,
+                    size: self.size,
+                },
+            }),
+        }
     }
 }
 

@@ -1,28 +1,22 @@
 //! Read-ahead for an iterator stepping forward through a table's data blocks: RocksDB's
-//! automatic iterator read-ahead, with each block read straight into its own buffer.
+//! automatic iterator read-ahead, in a few lines.
 //!
 //! Why: a scan that misses the block cache reads one ~4 KiB block per `pread`, and on a
 //! data set the page cache holds, the system call, not the copy, is most of that read's
 //! cost. Once an iterator has read [`READS_BEFORE_READAHEAD`] blocks alone since its last
-//! seek (the seek's own block included), each further miss reads a window of the blocks
-//! that follow in one vectored read ([`File::read_exact_vectored_at`], one `preadv`),
-//! starting at [`INITIAL_WINDOW_BYTES`] and doubling per window up to a maximum
+//! seek (the seek's own block included), each further miss reads a window of blocks in
+//! one call, starting at [`INITIAL_WINDOW_BYTES`] and doubling per window up to a maximum
 //! ([`DEFAULT_READAHEAD_MAX_BYTES`] unless the iterator is given another; 0 turns
-//! read-ahead off). The next blocks are then taken from the window as they are reached.
-//! A seek starts the count again, so short scans (one or two blocks) read nothing extra.
+//! read-ahead off); the next blocks are then cut from the window. A seek starts the count
+//! again, so short scans (one or two blocks) read nothing extra, and the window never
+//! reaches past the table's data blocks.
 //!
-//! Each block of a window has its own buffer (from [`block_buffers`]), so a block taken
-//! from the window is handed over whole: an earlier version read the window into one
-//! buffer and copied each block out of it, and that copy was 4% of YCSB E's CPU.
-//!
-//! Invariants: a window holds whole blocks, the ones the caller named, contiguous in the
-//! file and in file order; its bytes are at most the current maximum (or one block, when
-//! a block is larger) and its blocks at most [`WINDOW_BLOCKS_MAX`]; tables are
-//! immutable, so a window never goes stale; and every block taken from it is verified
-//! exactly as a block read on its own is (the caller unseals it). Blocks never taken go
-//! back to [`block_buffers`] when the window is replaced or the iterator is dropped.
+//! Invariants: the window holds `window_len` bytes of the file starting at
+//! `window_start` (tables are immutable, so a window never goes stale); it is bounded by
+//! that maximum (or one block, when a block is larger); and every block cut from it is
+//! verified exactly as a block read on its own is (the caller unseals it).
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
 use std::path::Path;
 
 use shale_io::File;
@@ -40,28 +34,53 @@ pub(crate) const READS_BEFORE_READAHEAD: u32 = 2;
 pub(crate) const INITIAL_WINDOW_BYTES: u64 = 16 << 10;
 /// The largest window by default (RocksDB's default `max_auto_readahead_size`).
 pub const DEFAULT_READAHEAD_MAX_BYTES: u64 = 256 << 10;
-/// The most blocks one window holds (what one `preadv` of the std backend takes).
-pub(crate) const WINDOW_BLOCKS_MAX: usize = 64;
 
-/// Where a block is in its file: its offset and its length with the trailer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Extent {
-    pub(crate) offset: u64,
-    pub(crate) len: u64,
+/// Window buffers a thread keeps from its finished iterators for its next ones: a scan
+/// builds new iterators, and a fresh window buffer must be allocated and zero-filled
+/// before the first read into it (3% of YCSB E's CPU). Bounded: at most
+/// `SPARE_WINDOWS` buffers a thread, each at most `SPARE_WINDOW_MAX_BYTES` (a larger one,
+/// a long scan's or a compaction's, is freed).
+const SPARE_WINDOWS: usize = 4;
+const SPARE_WINDOW_MAX_BYTES: usize = 64 << 10;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Extent {
-    fn end(self) -> Option<u64> {
-        self.offset.checked_add(self.len)
+/// A spare window buffer of this thread's, or an empty one.
+fn take_spare() -> Vec<u8> {
+    SPARE
+        .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps `window` for this thread's next iterator, if it is small enough and there is
+/// room; else frees it.
+fn give_spare(window: Vec<u8>) {
+    if window.is_empty() || window.len() > SPARE_WINDOW_MAX_BYTES {
+        return;
     }
+    // During the thread's exit the pool may be gone: the buffer is then simply freed.
+    let _ = SPARE.try_with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut() {
+            if spare.len() < SPARE_WINDOWS {
+                spare.push(window);
+            }
+        }
+    });
 }
 
 /// One iterator's read-ahead state. See the module docs.
 #[derive(Debug)]
 pub(crate) struct Readahead {
-    /// The window: blocks read ahead and not yet taken, in file order, each with its
-    /// offset.
-    window: VecDeque<(u64, Vec<u8>)>,
+    window: Vec<u8>,
+    /// How many bytes of `window` hold file data (the vector only grows, so a refill
+    /// does not zero it again).
+    window_len: usize,
+    /// The file offset of `window[0]`.
+    window_start: u64,
     /// Cache-missing blocks read since the last seek.
     reads: u32,
     /// The size of the next window.
@@ -80,7 +99,9 @@ impl Readahead {
     /// Read-ahead with windows of at most `max_window` bytes (0: every block alone).
     pub(crate) fn new(max_window: u64) -> Self {
         Readahead {
-            window: VecDeque::new(),
+            window: Vec::new(),
+            window_len: 0,
+            window_start: 0,
             reads: 0,
             next_window: INITIAL_WINDOW_BYTES.min(max_window),
             max_window,
@@ -94,115 +115,70 @@ impl Readahead {
         self.next_window = INITIAL_WINDOW_BYTES.min(self.max_window);
     }
 
-    /// Reads the block at `block` (with its trailer; it missed the cache): from the
-    /// window when it holds it, else with one read, which is a new window of `block` and
-    /// the blocks of `following` (the table's next blocks, in order, each already checked
-    /// to lie within its data) once the iterator has read enough blocks since its last
-    /// seek. Also says whether this call read a new window.
+    /// Reads `len` bytes at `offset` (a block and its trailer that missed the cache),
+    /// from the window when it holds them, else with one read, which is a new window once
+    /// the iterator has read enough blocks since its last seek. `limit` is where the data
+    /// blocks end; the caller has checked `offset + len <= limit`. Also says whether this
+    /// call read a new window.
     ///
     /// # Errors
-    /// [`Error::Io`] if the read fails or comes up short; the window is then empty.
+    /// [`Error::Io`] if the read fails or comes up short.
     pub(crate) fn read_block(
         &mut self,
         file: &dyn File,
         path: &Path,
-        block: Extent,
-        following: impl Iterator<Item = Extent>,
+        offset: u64,
+        len: u64,
+        limit: u64,
     ) -> Result<(Vec<u8>, bool), Error> {
-        if let Some(raw) = self.take_from_window(block) {
-            return Ok((raw, false));
+        if let Some(bytes) = self.in_window(offset, len) {
+            return Ok((block_buffers::copy_of(bytes), false));
         }
         self.reads = self.reads.saturating_add(1);
         if self.reads <= READS_BEFORE_READAHEAD || self.max_window == 0 {
-            return Ok((read_exact(file, path, block.offset, block.len)?, false));
+            return Ok((read_exact(file, path, offset, len)?, false));
         }
-        let window_bytes = self.next_window;
+        let want = self.next_window.max(len).min(limit.saturating_sub(offset));
         self.next_window = (self.next_window * 2).min(self.max_window);
-        self.fill(file, path, block, following, window_bytes)?;
-        self.take_from_window(block)
-            .map(|raw| (raw, true))
-            .ok_or_else(|| short_window(path, block.offset))
+        self.fill(file, path, offset, want)?;
+        self.in_window(offset, len)
+            .map(|bytes| (block_buffers::copy_of(bytes), true))
+            .ok_or_else(|| short_window(path, offset))
     }
 
-    /// The window's block at `block`, if it holds it; blocks before it (passed over
-    /// because the cache had them, or by a seek forward) are given back. A block before
-    /// the window leaves the window alone.
-    fn take_from_window(&mut self, block: Extent) -> Option<Vec<u8>> {
-        while let Some((offset, raw)) = self.window.front() {
-            if *offset > block.offset {
-                return None;
-            }
-            let found = *offset == block.offset && raw.len() as u64 == block.len;
-            let (_, raw) = self.window.pop_front()?;
-            if found {
-                return Some(raw);
-            }
-            block_buffers::give_back(raw);
-        }
-        None
+    /// The bytes `[offset, offset + len)` if the window holds all of them.
+    fn in_window(&self, offset: u64, len: u64) -> Option<&[u8]> {
+        let from = usize::try_from(offset.checked_sub(self.window_start)?).ok()?;
+        let to = from.checked_add(usize::try_from(len).ok()?)?;
+        (to <= self.window_len).then(|| &self.window[from..to])
     }
 
-    /// Replaces the window with `block` and as many of the `following` blocks as are
-    /// contiguous with it and fit in `window_bytes` (and [`WINDOW_BLOCKS_MAX`]), read in
-    /// one vectored read.
-    fn fill(
-        &mut self,
-        file: &dyn File,
-        path: &Path,
-        block: Extent,
-        following: impl Iterator<Item = Extent>,
-        window_bytes: u64,
-    ) -> Result<(), Error> {
-        self.clear();
-        let mut end = block
-            .end()
-            .ok_or_else(|| short_window(path, block.offset))?;
-        let mut extents = vec![block];
-        for next in following.take(WINDOW_BLOCKS_MAX - 1) {
-            match next.end() {
-                Some(next_end) if next.offset == end && next_end - block.offset <= window_bytes => {
-                    extents.push(next);
-                    end = next_end;
-                }
-                _ => break,
-            }
+    /// Replaces the window with `len` bytes at `offset`. On failure the window is empty.
+    fn fill(&mut self, file: &dyn File, path: &Path, offset: u64, len: u64) -> Result<(), Error> {
+        self.window_len = 0;
+        let len = usize::try_from(len).map_err(|_| short_window(path, offset))?;
+        if self.window.is_empty() {
+            self.window = take_spare();
         }
-        for e in &extents {
-            let len = usize::try_from(e.len).map_err(|_| short_window(path, e.offset))?;
-            self.window.push_back((e.offset, block_buffers::take(len)));
+        if self.window.len() < len {
+            self.window.resize(len, 0);
         }
-        let mut bufs: Vec<&mut [u8]> = self.window.iter_mut().map(|(_, b)| &mut b[..]).collect();
-        let read = file.read_exact_vectored_at(&mut bufs, block.offset);
-        drop(bufs);
-        if let Err(e) = read {
-            self.clear();
-            return Err(io_error("read ahead", path, block.offset, e));
-        }
+        file.read_exact_at(&mut self.window[..len], offset)
+            .map_err(|e| io_error("read ahead", path, offset, e))?;
+        self.window_start = offset;
+        self.window_len = len;
         Ok(())
-    }
-
-    /// Empties the window, giving its buffers back.
-    fn clear(&mut self) {
-        for (_, raw) in self.window.drain(..) {
-            block_buffers::give_back(raw);
-        }
-    }
-
-    /// The bytes the window holds.
-    #[cfg(test)]
-    fn window_bytes(&self) -> usize {
-        self.window.iter().map(|(_, b)| b.len()).sum()
     }
 }
 
 impl Drop for Readahead {
     fn drop(&mut self) {
-        self.clear();
+        give_spare(std::mem::take(&mut self.window));
     }
 }
 
-/// A window that does not hold the block it was read for: only possible if the caller's
-/// extents overflow; reported as an I/O error rather than trusted.
+/// A window that does not cover the block it was read for: only possible if the caller
+/// broke `offset + len <= limit`; reported as an I/O error rather than trusted.
 fn short_window(path: &Path, offset: u64) -> Error {
     io_error(
         "read ahead",
@@ -210,7 +186,7 @@ fn short_window(path: &Path, offset: u64) -> Error {
         offset,
         std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
-            "read-ahead window does not hold the block",
+            "read-ahead window shorter than the block",
         ),
     )
 }
@@ -222,43 +198,21 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
-    /// A file of `len` bytes, byte `i` = `i % 251`, that counts its system calls (a
-    /// vectored read is one, as `preadv` is).
+    /// A file of `len` bytes, byte `i` = `i % 251`, that counts its reads.
     #[derive(Debug)]
     struct CountingFile {
         len: u64,
         reads: AtomicUsize,
     }
 
-    impl CountingFile {
-        fn fill(&self, buf: &mut [u8], offset: u64) -> usize {
+    impl File for CountingFile {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+            self.reads.fetch_add(1, Ordering::Relaxed);
             let n = buf.len().min(self.len.saturating_sub(offset) as usize);
             for (i, b) in buf[..n].iter_mut().enumerate() {
                 *b = ((offset as usize + i) % 251) as u8;
             }
-            n
-        }
-    }
-
-    impl File for CountingFile {
-        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-            self.reads.fetch_add(1, Ordering::Relaxed);
-            Ok(self.fill(buf, offset))
-        }
-        fn read_exact_vectored_at(
-            &self,
-            bufs: &mut [&mut [u8]],
-            offset: u64,
-        ) -> std::io::Result<()> {
-            self.reads.fetch_add(1, Ordering::Relaxed);
-            let mut at = offset;
-            for buf in bufs.iter_mut() {
-                if self.fill(buf, at) < buf.len() {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-                at += buf.len() as u64;
-            }
-            Ok(())
+            Ok(n)
         }
         fn write_all_at(&self, _: &[u8], _: u64) -> std::io::Result<()> {
             unreachable!("read-only in these tests")
@@ -285,40 +239,23 @@ mod tests {
         })
     }
 
-    /// Block `i` of a table of `count` blocks of `size` bytes each, back to back.
-    fn block(i: u64, size: u64) -> Extent {
-        Extent {
-            offset: i * size,
-            len: size,
-        }
-    }
-
-    /// The blocks after block `i`, up to block `count`.
-    fn after(i: u64, size: u64, count: u64) -> impl Iterator<Item = Extent> {
-        (i + 1..count).map(move |j| block(j, size))
-    }
-
-    fn reads(f: &CountingFile) -> usize {
-        f.reads.load(Ordering::Relaxed)
-    }
-
     #[test]
     fn reads_ahead_only_after_the_threshold_and_windows_double() {
         let f = file(4 << 20);
         let path = PathBuf::from("t.sst");
         let mut ra = Readahead::default();
-        let (size, count) = (4096, 1024);
+        let block = 4096;
         let mut reads_after = Vec::new();
         for i in 0..40u64 {
             let (got, window) = ra
-                .read_block(&*f, &path, block(i, size), after(i, size, count))
+                .read_block(&*f, &path, i * block, block, 4 << 20)
                 .unwrap();
-            assert_eq!(got, expected(i * size, size), "block {i}");
+            assert_eq!(got, expected(i * block, block), "block {i}");
             assert_eq!(window, [2, 6, 14, 30].contains(&i), "block {i}");
-            reads_after.push(reads(&f));
+            reads_after.push(f.reads.load(Ordering::Relaxed));
         }
         // Blocks 0 and 1 are read alone; block 2 opens a 16 KiB window (blocks 2-5), then
-        // 32 KiB (6-13), 64 KiB (14-29) and 128 KiB (30-61), each in one call.
+        // 32 KiB (6-13), 64 KiB (14-29) and 128 KiB (30-61).
         assert_eq!(&reads_after[..3], &[1, 2, 3]);
         assert_eq!(reads_after[5], 3, "blocks 3-5 come from the first window");
         assert_eq!(reads_after[6], 4);
@@ -326,69 +263,32 @@ mod tests {
         assert_eq!(reads_after[14], 5);
         assert_eq!(reads_after[29], 5);
         assert_eq!(reads_after[39], 6);
-        assert_eq!(
-            ra.window.len(),
-            61 - 39,
-            "blocks 40-61 are still in the window"
-        );
     }
 
     #[test]
-    fn a_window_stops_at_the_last_block_named_and_at_a_gap() {
+    fn a_seek_starts_the_count_again_and_windows_stop_at_the_limit() {
         let f = file(1 << 20);
         let path = PathBuf::from("t.sst");
         let mut ra = Readahead::default();
-        for i in 0..2 {
-            ra.read_block(&*f, &path, block(i, 3000), after(i, 3000, 4))
-                .unwrap();
-        }
-        let (got, window) = ra
-            .read_block(&*f, &path, block(2, 3000), after(2, 3000, 4))
-            .unwrap();
-        assert_eq!((got, window), (expected(6000, 3000), true));
-        assert_eq!(ra.window_bytes(), 3000, "only block 3 follows block 2");
-
-        let mut ra = Readahead::default();
-        let with_gap = [block(5, 1000), block(7, 1000)];
-        for i in 0..2 {
-            ra.read_block(&*f, &path, block(i, 1000), after(i, 1000, 4))
-                .unwrap();
-        }
-        ra.read_block(&*f, &path, block(4, 1000), with_gap.into_iter())
-            .unwrap();
-        assert_eq!(ra.window.len(), 1, "block 7 is not contiguous with block 5");
-        assert_eq!(ra.window[0].0, 5000);
-    }
-
-    #[test]
-    fn a_seek_starts_the_count_again_and_skipped_blocks_are_given_back() {
-        let f = file(1 << 20);
-        let path = PathBuf::from("t.sst");
-        let mut ra = Readahead::default();
-        let (size, count) = (1000, 1000);
-        for i in 0..3 {
-            ra.read_block(&*f, &path, block(i, size), after(i, size, count))
-                .unwrap();
-        }
-        assert_eq!(ra.window.len(), 15, "16 KiB: blocks 2-17, block 2 taken");
+        let limit = 10_000;
+        ra.read_block(&*f, &path, 0, 3000, limit).unwrap();
+        ra.read_block(&*f, &path, 3000, 3000, limit).unwrap();
+        let (got, _) = ra.read_block(&*f, &path, 6000, 3000, limit).unwrap();
+        assert_eq!(got, expected(6000, 3000));
+        assert_eq!(ra.window_len, 4000, "the window stops at the limit");
         ra.reset();
-        let before = reads(&f);
-        // A block further on in the window (the ones between were cache hits, or a seek
-        // passed them): served from it, even after a seek, and the ones before it go.
+        let before = f.reads.load(Ordering::Relaxed);
+        // Inside the window: served from it even after a seek.
         assert_eq!(
-            ra.read_block(&*f, &path, block(9, size), after(9, size, count))
-                .unwrap(),
-            (expected(9000, size), false)
+            ra.read_block(&*f, &path, 9000, 1000, limit).unwrap(),
+            (expected(9000, 1000), false)
         );
-        assert_eq!(reads(&f), before);
-        assert_eq!(ra.window.len(), 8, "blocks 10-17 remain");
-        // Before the window, after the seek: read alone, and the window stays.
-        ra.read_block(&*f, &path, block(0, size), after(0, size, count))
-            .unwrap();
-        ra.read_block(&*f, &path, block(1, size), after(1, size, count))
-            .unwrap();
-        assert_eq!(reads(&f), before + 2);
-        assert_eq!(ra.window.front().map(|w| w.0), Some(10_000));
+        assert_eq!(f.reads.load(Ordering::Relaxed), before);
+        // Outside it, after the seek: one read of the block alone.
+        ra.read_block(&*f, &path, 0, 100, limit).unwrap();
+        ra.read_block(&*f, &path, 100, 100, limit).unwrap();
+        assert_eq!(f.reads.load(Ordering::Relaxed), before + 2);
+        assert_eq!(ra.window_start, 6000, "lone reads leave the window alone");
     }
 
     #[test]
@@ -397,52 +297,61 @@ mod tests {
         let path = PathBuf::from("t.sst");
         let mut off = Readahead::new(0);
         for i in 0..10u64 {
-            off.read_block(&*f, &path, block(i, 1000), after(i, 1000, 1000))
-                .unwrap();
+            off.read_block(&*f, &path, i * 1000, 1000, 1 << 20).unwrap();
         }
-        assert_eq!(reads(&f), 10);
-        assert!(off.window.is_empty());
+        assert_eq!(f.reads.load(Ordering::Relaxed), 10);
+        assert_eq!(off.window_len, 0);
         let mut small = Readahead::new(8192);
         for i in 0..10u64 {
             small
-                .read_block(&*f, &path, block(i, 1000), after(i, 1000, 1000))
+                .read_block(&*f, &path, i * 1000, 1000, 1 << 20)
                 .unwrap();
-            assert!(small.window_bytes() <= 8192);
+            assert!(small.window_len <= 8192);
         }
     }
 
-    #[test]
-    fn a_window_holds_at_most_its_block_count() {
-        let f = file(1 << 20);
-        let path = PathBuf::from("t.sst");
-        let mut ra = Readahead::default();
-        for i in 0..3u64 {
-            ra.read_block(&*f, &path, block(i, 10), after(i, 10, 10_000))
-                .unwrap();
-        }
-        assert_eq!(ra.window.len(), WINDOW_BLOCKS_MAX - 1);
+    fn spares() -> Vec<usize> {
+        SPARE.with(|s| s.borrow().iter().map(Vec::len).collect())
     }
 
     #[test]
-    fn blocks_never_taken_go_back_to_the_buffer_pool() {
+    fn a_finished_iterators_window_serves_the_next_one_on_its_thread() {
         let f = file(1 << 20);
         let path = PathBuf::from("t.sst");
-        let mut ra = Readahead::default();
-        for i in 0..3u64 {
-            ra.read_block(&*f, &path, block(i, 4000), after(i, 4000, 100))
-                .unwrap();
+        let read_three = |ra: &mut Readahead| {
+            for i in 0..3u64 {
+                ra.read_block(&*f, &path, i * 1000, 1000, 1 << 20).unwrap();
+            }
+        };
+        let mut first = Readahead::default();
+        read_three(&mut first);
+        assert_eq!(first.window_len, INITIAL_WINDOW_BYTES as usize);
+        drop(first);
+        assert_eq!(spares(), vec![INITIAL_WINDOW_BYTES as usize]);
+        let mut second = Readahead::default();
+        read_three(&mut second);
+        assert!(spares().is_empty(), "the second iterator took the spare");
+        drop(second);
+        // A window bigger than a spare may be is freed, and at most SPARE_WINDOWS kept.
+        let mut big = Readahead::default();
+        for i in 0..40u64 {
+            big.read_block(&*f, &path, i * 4096, 4096, 1 << 20).unwrap();
         }
-        let untaken: Vec<*const u8> = ra.window.iter().map(|(_, b)| b.as_ptr()).collect();
-        assert_eq!(untaken.len(), 3);
-        drop(ra);
-        // The next block reads of this thread get those buffers.
-        let reused: Vec<Vec<u8>> = (0..3).map(|_| block_buffers::take(4000)).collect();
-        for p in untaken {
-            assert!(
-                reused.iter().any(|b| b.as_ptr() == p),
-                "{p:?} was given back"
-            );
-        }
+        assert!(big.window.len() > SPARE_WINDOW_MAX_BYTES);
+        drop(big);
+        assert!(
+            spares().is_empty(),
+            "it took the spare and was too big to give it back"
+        );
+        let many: Vec<Readahead> = (0..SPARE_WINDOWS + 3)
+            .map(|_| {
+                let mut ra = Readahead::default();
+                read_three(&mut ra);
+                ra
+            })
+            .collect();
+        drop(many);
+        assert_eq!(spares().len(), SPARE_WINDOWS);
     }
 
     #[test]
@@ -450,16 +359,11 @@ mod tests {
         let f = file(2 << 20);
         let path = PathBuf::from("t.sst");
         let mut ra = Readahead::default();
-        ra.read_block(&*f, &path, block(0, 10), after(0, 10, 2))
-            .unwrap();
-        ra.read_block(&*f, &path, block(1, 10), after(1, 10, 2))
-            .unwrap();
-        let big = Extent {
-            offset: 20,
-            len: DEFAULT_READAHEAD_MAX_BYTES + 5000,
-        };
-        let (got, window) = ra.read_block(&*f, &path, big, std::iter::empty()).unwrap();
-        assert_eq!((got, window), (expected(20, big.len), true));
+        ra.read_block(&*f, &path, 0, 10, 2 << 20).unwrap();
+        ra.read_block(&*f, &path, 10, 10, 2 << 20).unwrap();
+        let big = DEFAULT_READAHEAD_MAX_BYTES + 5000;
+        let (got, _) = ra.read_block(&*f, &path, 20, big, 2 << 20).unwrap();
+        assert_eq!(got, expected(20, big));
     }
 
     #[test]
@@ -467,15 +371,11 @@ mod tests {
         let f = file(5000);
         let path = PathBuf::from("t.sst");
         let mut ra = Readahead::default();
-        ra.read_block(&*f, &path, block(0, 100), after(0, 100, 60))
-            .unwrap();
-        ra.read_block(&*f, &path, block(1, 100), after(1, 100, 60))
-            .unwrap();
-        // The caller names blocks past the file's end (the file shrank).
-        let err = ra
-            .read_block(&*f, &path, block(2, 100), after(2, 100, 60))
-            .unwrap_err();
+        ra.read_block(&*f, &path, 0, 100, 5000).unwrap();
+        ra.read_block(&*f, &path, 100, 100, 5000).unwrap();
+        // The caller's limit claims more data than the file holds (the file shrank).
+        let err = ra.read_block(&*f, &path, 200, 100, 1 << 20).unwrap_err();
         assert!(matches!(err, Error::Io { .. }), "{err:?}");
-        assert!(ra.window.is_empty());
+        assert_eq!(ra.window_len, 0);
     }
 }

@@ -18,7 +18,7 @@ use crate::format::{
 };
 use crate::index::DecodedIndex;
 use crate::properties::TableMeta;
-use crate::readahead::{Extent, Readahead};
+use crate::readahead::Readahead;
 use crate::writer::io_error;
 
 /// Read-path counters of one [`Table`] since it was opened.
@@ -269,31 +269,16 @@ impl Table {
         readahead: Option<&mut Readahead>,
     ) -> Result<Option<(u64, Arc<Block>)>, Error> {
         match self.decoded_index.handle(position) {
-            Some(handle) => self
-                .data_block_at(handle, readahead.map(|ra| (ra, position)))
-                .map(Some),
+            Some(handle) => self.data_block_at(handle, readahead).map(Some),
             None => Ok(None),
         }
     }
 
-    /// Where the data blocks after index position `position` are, in order, as far as
-    /// their handles lie within the data (a read-ahead window's candidates).
-    fn extents_after(&self, position: usize) -> impl Iterator<Item = Extent> + '_ {
-        (position.saturating_add(1)..)
-            .map_while(|at| self.decoded_index.handle(at))
-            .take_while(|h| h.in_bounds(self.data_end))
-            .map(|h| Extent {
-                offset: h.offset,
-                len: h.size + BLOCK_TRAILER_LEN,
-            })
-    }
-
-    /// Reads the data block at `handle`, as [`Table::data_block`] does; `readahead` is
-    /// the iterator's read-ahead and the block's index position.
+    /// Reads the data block at `handle`, as [`Table::data_block`] does.
     fn data_block_at(
         &self,
         handle: BlockHandle,
-        readahead: Option<(&mut Readahead, usize)>,
+        readahead: Option<&mut Readahead>,
     ) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
         if let Some(cache) = &self.cache {
@@ -304,13 +289,9 @@ impl Table {
         }
         let len = handle.size + BLOCK_TRAILER_LEN;
         let raw = match readahead {
-            Some((ra, position)) => {
-                let block = Extent {
-                    offset: handle.offset,
-                    len,
-                };
-                let following = self.extents_after(position);
-                let (raw, window) = ra.read_block(&*self.file, &self.path, block, following)?;
+            Some(ra) => {
+                let (raw, window) =
+                    ra.read_block(&*self.file, &self.path, handle.offset, len, self.data_end)?;
                 if window {
                     bump(&self.counters.readahead_windows);
                 }
