@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub use crate::capability::Capability;
 use crate::key_range::KeyRanges;
+use crate::value::Value;
 use crate::StorageError;
 
 /// One operation of a [`WriteBatch`].
@@ -233,12 +234,16 @@ impl BackendStats {
     }
 }
 
-/// A key-value pair from a scan.
+/// A key and its value, owned: what [`Backend::ingest`] takes.
 pub type KvPair = (Vec<u8>, Vec<u8>);
+
+/// A key-value pair from a scan: the key owned, the value shared with the block or
+/// memtable it was read from where the backend can (see [`Value`]).
+pub type ScanPair = (Vec<u8>, Value);
 
 /// An owned scan iterator. It reads at a fixed snapshot, so it is unaffected by writes made
 /// after it was created. It yields an `Err` and then stops if the storage fails.
-pub type KvIter = Box<dyn Iterator<Item = Result<KvPair, StorageError>> + Send>;
+pub type KvIter = Box<dyn Iterator<Item = Result<ScanPair, StorageError>> + Send>;
 
 /// One committed batch, as [`Backend::read_commit_log`] yields it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,7 +425,8 @@ pub trait Backend: Send + Sync + Debug + 'static {
         -> Result<Option<Vec<u8>>, StorageError>;
 
     /// Iterates keys in `(start, end)` in `direction`, at `snapshot` if given, else at a
-    /// snapshot taken now.
+    /// snapshot taken now. Values may share the backend's memory (see [`Value`]): the
+    /// LSM engine's share the block or memtable entry they were read from.
     ///
     /// # Errors
     /// I/O failure or corruption while positioning the iterator.

@@ -17,6 +17,7 @@ use std::time::Duration;
 use shale_io::clock::{Clock, ManualClock};
 
 use crate::backend::{Capability, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::value::owned_pair;
 use crate::{Backend, BatchOp, Direction, StorageError, WriteBatch};
 
 /// Reads a directory on the file system a backend keeps its checkpoints on: every entry
@@ -39,6 +40,7 @@ fn collect(
     b.scan(start, end, dir, None)
         .unwrap()
         .map(Result::unwrap)
+        .map(owned_pair)
         .collect()
 }
 
@@ -134,6 +136,7 @@ pub fn basic_suite(b: &dyn Backend) {
         )
         .unwrap()
         .map(Result::unwrap)
+        .map(owned_pair)
         .collect();
     assert_eq!(
         at_snap,
@@ -286,6 +289,7 @@ fn view_prefix(b: &dyn Backend, t: u64, prefix: &[u8]) -> Model {
     view.scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward)
         .expect("view scan")
         .map(|r| r.expect("view scan item"))
+        .map(owned_pair)
         .collect()
 }
 
@@ -319,6 +323,7 @@ fn view_ranges_case(b: &dyn Backend, t: u64, state: &Model, second: usize) {
         view.scan(Bound::Unbounded, Bound::Unbounded, direction)
             .expect("view scan")
             .map(|r| r.expect("view scan item"))
+            .map(owned_pair)
             .collect()
     };
     assert_eq!(scan(Direction::Forward), want, "ranges at second {second}");
@@ -415,6 +420,7 @@ fn checkpoint_view_state(view: &dyn crate::ReadView) -> Model {
         view.scan(start, end, dir)
             .expect("checkpoint view scan")
             .map(|r| r.expect("checkpoint view scan item"))
+            .map(owned_pair)
             .collect()
     };
     let mut end = CKPT_PREFIX.to_vec();

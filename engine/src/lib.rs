@@ -22,13 +22,15 @@ pub mod key_range;
 pub mod lsm;
 pub mod mem_backend;
 mod mem_history;
+pub mod value;
 
 pub use backend::{
     Backend, BackendStats, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch,
-    Direction, HistoryBounds, KvIter, KvPair, LoggedData, ReadView, RecentLogData, Snapshot,
-    WriteBatch,
+    Direction, HistoryBounds, KvIter, KvPair, LoggedData, ReadView, RecentLogData, ScanPair,
+    Snapshot, WriteBatch,
 };
 pub use error::StorageError;
 pub use key_range::{full_range, KeyRange, KeyRanges};
 pub use lsm::{Db, DbOptions, Durability};
 pub use mem_backend::MemBackend;
+pub use value::Value;

@@ -22,10 +22,11 @@ use shale_io::clock::{Clock, SystemClock};
 
 use crate::backend::{
     Backend, BatchOp, Capability, CheckpointInfo, CommitLogIter, CommittedBatch, Direction,
-    HistoryBounds, KvIter, KvPair, ReadView, Snapshot, WriteBatch,
+    HistoryBounds, KvIter, ReadView, ScanPair, Snapshot, WriteBatch,
 };
 use crate::key_range::KeyRanges;
 use crate::mem_history::{MemHistory, MemView};
+use crate::value::Value;
 use crate::StorageError;
 
 /// The name [`Backend::default_checkpoint_dir`] gives: a key of the checkpoint map, not a
@@ -362,7 +363,7 @@ struct MemScan {
     upper: Bound<Vec<u8>>,
     direction: Direction,
     /// Pending pairs, in reverse of the order they are returned (so `pop` yields next).
-    buffer: Vec<KvPair>,
+    buffer: Vec<ScanPair>,
     done: bool,
 }
 
@@ -373,12 +374,12 @@ impl MemScan {
         let range = d
             .map
             .range::<Vec<u8>, _>((self.lower.clone(), self.upper.clone()));
-        let mut chunk: Vec<KvPair> = Vec::with_capacity(SCAN_CHUNK_KEYS);
+        let mut chunk: Vec<ScanPair> = Vec::with_capacity(SCAN_CHUNK_KEYS);
         let mut last_key = None;
         let mut take = |k: &Vec<u8>, v: &Versions| {
             last_key = Some(k.clone());
             if let Some(val) = visible(v, seq) {
-                chunk.push((k.clone(), val.clone()));
+                chunk.push((k.clone(), Value::from(val.as_slice())));
             }
         };
         match self.direction {
@@ -401,7 +402,7 @@ impl MemScan {
 }
 
 impl Iterator for MemScan {
-    type Item = Result<KvPair, StorageError>;
+    type Item = Result<ScanPair, StorageError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while self.buffer.is_empty() && !self.done {
@@ -451,7 +452,9 @@ mod tests {
     use super::*;
 
     fn collect(it: KvIter) -> Vec<(Vec<u8>, Vec<u8>)> {
-        it.map(Result::unwrap).collect()
+        it.map(Result::unwrap)
+            .map(crate::value::owned_pair)
+            .collect()
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::backend::{
     BatchOp, CommittedBatch, Direction, HistoryBounds, KvIter, ReadView, WriteBatch,
 };
 use crate::key_range::{range_is_empty, KeyRanges, RangeView};
+use crate::value::Value;
 use crate::StorageError;
 
 /// The history of a [`crate::MemBackend`]; guarded by its data lock's companion mutex.
@@ -223,10 +224,12 @@ impl ReadView for MemView {
         }
         let range = self.map.range::<Vec<u8>, _>((start, end));
         let pairs: Vec<_> = match direction {
-            Direction::Forward => range.map(|(k, v)| Ok((k.clone(), v.clone()))).collect(),
+            Direction::Forward => range
+                .map(|(k, v)| Ok((k.clone(), Value::from(v.as_slice()))))
+                .collect(),
             Direction::Reverse => range
                 .rev()
-                .map(|(k, v)| Ok((k.clone(), v.clone())))
+                .map(|(k, v)| Ok((k.clone(), Value::from(v.as_slice()))))
                 .collect(),
         };
         Ok(Box::new(pairs.into_iter()))

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shale_engine::lsm::{Db, DbOptions, NUM_LEVELS};
+use shale_engine::value::owned_pair;
 use shale_engine::{Backend, Direction, KeyRanges, KvPair};
 use shale_io::clock::{Clock, ManualClock};
 use shale_io::{FaultFs, FileSystem};
@@ -44,6 +45,7 @@ fn scan_prefix(db: &dyn Backend, prefix: &str) -> Vec<KvPair> {
     )
     .unwrap()
     .map(Result::unwrap)
+    .map(owned_pair)
     .collect()
 }
 
@@ -173,6 +175,7 @@ fn past_views_after_a_direct_load_include_it() {
         )
         .unwrap()
         .map(Result::unwrap)
+        .map(owned_pair)
         .collect();
     assert_eq!(seen, load, "a view of the load's time shows it");
     drop(view);

@@ -46,6 +46,7 @@ fn batches_stay_atomic_under_concurrent_writes_flushes_and_reads() {
                     )
                     .unwrap()
                     .map(Result::unwrap)
+                    .map(shale_engine::value::owned_pair)
                     .collect();
                 for p in 0..PAIRS {
                     let (a, b) = pair_keys(p);

@@ -77,8 +77,8 @@ fn check(fs: &Arc<FaultFs>, model: &Model, file: &Path, offset: u64) {
         }
         let (ek, ev) = expected.next().expect("scan returned an extra key");
         assert_eq!(
-            (&k, &v),
-            (ek, ev),
+            (&k, v.as_slice()),
+            (ek, ev.as_slice()),
             "scan mismatch after flip in {file:?}@{offset}"
         );
     }

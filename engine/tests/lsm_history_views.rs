@@ -35,6 +35,7 @@ fn view(db: &Db, t: u64) -> Model {
         .scan(Bound::Unbounded, Bound::Unbounded, Direction::Forward)
         .unwrap()
         .map(Result::unwrap)
+        .map(shale_engine::value::owned_pair)
         .collect()
 }
 

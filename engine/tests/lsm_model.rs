@@ -99,6 +99,7 @@ fn scan_db(
     db.scan(lo, hi, dir, snap)
         .expect("scan")
         .map(|r| r.expect("scan item"))
+        .map(shale_engine::value::owned_pair)
         .collect()
 }
 

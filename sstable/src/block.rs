@@ -388,6 +388,34 @@ impl Block {
     }
 }
 
+/// A value that shares the memory of the data block it was read from: a scan hands it
+/// out without copying it (a copy per value was 3% of YCSB E's CPU, plus its allocation
+/// and free). It keeps the whole block alive while it lives, so a caller that keeps
+/// values for long should copy them ([`BlockValue::to_vec`] through `Deref`).
+///
+/// Invariant: `range` lies within the block's data (checked where it is made).
+#[derive(Clone)]
+pub struct BlockValue {
+    block: Arc<Block>,
+    range: Range<usize>,
+}
+
+impl std::ops::Deref for BlockValue {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.block.data.get(self.range.clone()).unwrap_or(&[])
+    }
+}
+
+impl std::fmt::Debug for BlockValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockValue")
+            .field("len", &self.range.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A position inside one [`Block`]: LevelDB's block iterator.
 ///
 /// Holds the block through an `Arc`, so it can outlive a cache eviction. While valid, it
@@ -446,6 +474,20 @@ impl BlockCursor {
     /// The current value (empty when not valid).
     pub fn value(&self) -> &[u8] {
         self.block.data.get(self.value.clone()).unwrap_or(&[])
+    }
+
+    /// The current value, shared with its block instead of copied (empty when not
+    /// valid).
+    pub fn shared_value(&self) -> BlockValue {
+        let range = if self.block.data.get(self.value.clone()).is_some() {
+            self.value.clone()
+        } else {
+            0..0
+        };
+        BlockValue {
+            block: Arc::clone(&self.block),
+            range,
+        }
     }
 
     fn invalidate(&mut self) {

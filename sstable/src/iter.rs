@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use crate::block::{entry_cmp, BlockCursor};
+use crate::block::{entry_cmp, BlockCursor, BlockValue};
 use crate::error::{CorruptionKind, Error};
 use crate::format::ValueKind;
 use crate::readahead::Readahead;
@@ -274,6 +274,12 @@ impl TableIter {
     /// The current value (empty for tombstones).
     pub fn value(&self) -> &[u8] {
         self.state.current().map_or(&[], |c| c.value())
+    }
+
+    /// The current value, shared with its block instead of copied (`None` when not
+    /// valid; empty for tombstones).
+    pub fn shared_value(&self) -> Option<BlockValue> {
+        self.state.current().map(BlockCursor::shared_value)
     }
 
     /// Sets the largest read-ahead window (default

@@ -57,7 +57,7 @@ mod readahead;
 mod table;
 mod writer;
 
-pub use block::{entry_cmp, MAX_KEY_BYTES, MAX_RESTART_INTERVAL, MAX_VALUE_BYTES};
+pub use block::{entry_cmp, BlockValue, MAX_KEY_BYTES, MAX_RESTART_INTERVAL, MAX_VALUE_BYTES};
 pub use cache::{BlockCache, CacheStats};
 pub use error::{CorruptionKind, Error};
 pub use format::{ValueKind, FORMAT_VERSION, TABLE_MAGIC};

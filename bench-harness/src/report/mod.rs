@@ -85,6 +85,13 @@ pub struct EngineRun {
     pub background_paced_ms: f64,
     /// The background rate limiter's rate at the end, MiB/s (0: no limiter).
     pub background_rate_mib_s: f64,
+    /// Block cache lookups over the phase that found the block, from the engine's
+    /// counters (0 for an engine without a block cache).
+    #[serde(default)]
+    pub block_cache_hits: u64,
+    /// Block cache lookups over the phase that did not: each a block read from the file.
+    #[serde(default)]
+    pub block_cache_misses: u64,
 }
 
 /// Below this many bytes of keys and values written in a phase, no write amplification
@@ -114,6 +121,13 @@ pub fn engine_text(e: &EngineRun) -> String {
             e.background_paced_ms, e.background_rate_mib_s
         ));
     }
+    let lookups = e.block_cache_hits + e.block_cache_misses;
+    if lookups > 0 {
+        s.push_str(&format!(
+            ", block cache hits {:.1}% of {lookups} lookups",
+            100.0 * e.block_cache_hits as f64 / lookups as f64
+        ));
+    }
     s
 }
 
@@ -137,6 +151,8 @@ impl EngineRun {
             background_paced_ms: d("background_paced_micros") / 1000.0,
             background_rate_mib_s: f(after, "background_rate_bytes_per_sec")
                 / f64::from(1u32 << 20),
+            block_cache_hits: d("block_cache_hits") as u64,
+            block_cache_misses: d("block_cache_misses") as u64,
         }
     }
 }

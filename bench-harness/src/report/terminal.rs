@@ -191,6 +191,8 @@ mod tests {
                     stall_ms: 0.0,
                     background_paced_ms: 12.0,
                     background_rate_mib_s: 64.0,
+                    block_cache_hits: 750,
+                    block_cache_misses: 250,
                 }),
             }],
             ratios: Vec::new(),
@@ -227,7 +229,8 @@ mod tests {
         assert!(text.contains("server CPU: 42.5 µs per operation"), "{text}");
         assert!(
             text.contains("engine: write amplification 3.50, 2 flushes, 1 compactions")
-                && text.contains("paced 12.0 ms (rate at the end 64.0 MiB/s)"),
+                && text.contains("paced 12.0 ms (rate at the end 64.0 MiB/s)")
+                && text.contains("block cache hits 75.0% of 1000 lookups"),
             "{text}"
         );
         // Each target's durability notes are printed under the table, once.

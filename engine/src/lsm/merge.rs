@@ -12,10 +12,11 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use crate::backend::{Direction, KvPair, Snapshot};
+use crate::backend::{Direction, ScanPair, Snapshot};
 use crate::lsm::entry::{Entry, EntryKind};
 use crate::lsm::source::EntrySource;
 use crate::lsm::sstable_file::{SstableFile, TableSource};
+use crate::value::Value;
 use crate::StorageError;
 
 /// The tables of one level below L0 (sorted by key, disjoint) read as one source: each
@@ -86,7 +87,7 @@ impl EntrySource for LevelSource {
     }
 
     /// The current table's: the table that returned the last entry is still current.
-    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+    fn take_value(&mut self) -> Result<Option<Value>, StorageError> {
         match &mut self.current {
             Some(current) => current.take_value(),
             None => Ok(None),
@@ -204,7 +205,7 @@ impl MergingIter {
         }
     }
 
-    fn step(&mut self) -> Result<Option<KvPair>, StorageError> {
+    fn step(&mut self) -> Result<Option<ScanPair>, StorageError> {
         if !self.started {
             self.started = true;
             for i in 0..self.sources.len() {
@@ -234,22 +235,20 @@ impl MergingIter {
             // asked for it. Sources are ordered newest first, so that is normally the
             // first version popped, and the others' values stay in their blocks.
             let mut visible: Option<Entry> = None;
+            // Its value, when its source left it behind (`next_key`).
+            let mut visible_value: Option<Value> = None;
             // The key, while no candidate holds it.
             let mut passed_key: Option<Vec<u8>> = None;
             let mut next = Some(top);
-            while let Some(HeapItem {
-                mut entry, source, ..
-            }) = next
-            {
+            while let Some(HeapItem { entry, source, .. }) = next {
                 let newer = !before_near
                     && entry.seq <= self.read_seq
                     && visible.as_ref().is_none_or(|v| entry.seq > v.seq);
                 if newer {
-                    if entry.kind == EntryKind::Put {
-                        if let Some(value) = self.sources[source].take_value()? {
-                            entry.value = value;
-                        }
-                    }
+                    visible_value = match entry.kind {
+                        EntryKind::Put => self.sources[source].take_value()?,
+                        EntryKind::Delete => None,
+                    };
                     visible = Some(entry);
                 } else if visible.is_none() && passed_key.is_none() {
                     passed_key = Some(entry.key);
@@ -265,7 +264,8 @@ impl MergingIter {
                 };
             }
             if let Some(v) = visible.filter(|v| v.kind == EntryKind::Put) {
-                return Ok(Some((v.key, v.value)));
+                let value = visible_value.unwrap_or_else(|| Value::from(v.value));
+                return Ok(Some((v.key, value)));
             }
         }
         Ok(None)
@@ -273,7 +273,7 @@ impl MergingIter {
 }
 
 impl Iterator for MergingIter {
-    type Item = Result<KvPair, StorageError>;
+    type Item = Result<ScanPair, StorageError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.finished {
@@ -408,7 +408,10 @@ mod tests {
         MergingIter::new(srcs, b(start), b(end), dir, read_seq)
             .map(|r| {
                 let (k, v) = r.unwrap();
-                (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
+                (
+                    String::from_utf8(k).unwrap(),
+                    String::from_utf8(v.into_vec()).unwrap(),
+                )
             })
             .collect()
     }
@@ -430,10 +433,10 @@ mod tests {
             self.left = e.as_mut().map(|e| std::mem::take(&mut e.value));
             Ok(e)
         }
-        fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        fn take_value(&mut self) -> Result<Option<Value>, StorageError> {
             self.taken
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(self.left.clone())
+            Ok(self.left.clone().map(Value::from))
         }
     }
 
@@ -468,9 +471,10 @@ mod tests {
         let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let newer = vec![put("a", 10, "a10"), del("b", 11), put("d", 12, "d12")];
         let older = vec![put("a", 1, "a1"), put("b", 2, "b2"), put("c", 3, "c3")];
-        let got: Vec<KvPair> = lazy_merge(&[newer, older], 20, &taken)
+        let got: Vec<crate::KvPair> = lazy_merge(&[newer, older], 20, &taken)
             .take(2)
             .map(Result::unwrap)
+            .map(crate::value::owned_pair)
             .collect();
         assert_eq!(
             got,
@@ -513,7 +517,10 @@ mod tests {
                 lazy_merge(&[one_source.clone(), other.clone()], read_seq, &taken)
                     .map(|r| {
                         let (k, v) = r.unwrap();
-                        (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())
+                        (
+                            String::from_utf8(k).unwrap(),
+                            String::from_utf8(v.into_vec()).unwrap(),
+                        )
                     })
                     .collect()
             } else {

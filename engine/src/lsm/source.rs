@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::backend::Direction;
 use crate::lsm::entry::Entry;
 use crate::lsm::memtable::{ChunkEntry, Memtable};
+use crate::value::Value;
 use crate::StorageError;
 
 /// Entries a memtable source takes in its first refill (their keys copied, their values
@@ -42,18 +43,19 @@ pub(crate) trait EntrySource: Send {
 
     /// The value of the entry the last [`EntrySource::next_key`] returned, if that call
     /// left it behind; `None` if the entry carried its value. Valid only until the next
-    /// call to `next_key` or `next_entry`.
+    /// call to `next_key` or `next_entry`. The value shares its memory with the source's
+    /// (a table's block, the memtable's entry) where it can.
     ///
     /// # Errors
     /// I/O failure or corruption.
-    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+    fn take_value(&mut self) -> Result<Option<Value>, StorageError> {
         Ok(None)
     }
 }
 
 /// A memtable read in chunks (see [`Memtable::chunk`]). A chunk shares its values with
-/// the memtable, so [`EntrySource::next_key`] copies out only the key, and a value is
-/// copied when the merge takes it.
+/// the memtable, so [`EntrySource::next_key`] copies out only the key, and the value the
+/// merge takes still shares the memtable's bytes.
 pub(crate) struct MemtableSource {
     mem: Arc<Memtable>,
     start: Bound<Vec<u8>>,
@@ -132,8 +134,8 @@ impl EntrySource for MemtableSource {
         }))
     }
 
-    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.held.take().map(|value| value.to_vec()))
+    fn take_value(&mut self) -> Result<Option<Value>, StorageError> {
+        Ok(self.held.take().map(Value::from))
     }
 }
 
@@ -171,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn a_memtable_source_copies_a_value_only_when_the_merge_takes_it() {
+    fn a_memtable_source_shares_a_value_only_when_the_merge_takes_it() {
         let mem = Memtable::new();
         mem.insert(b"a", 1, EntryKind::Put, b"old");
         mem.insert(b"a", 2, EntryKind::Put, b"new");
@@ -183,7 +185,7 @@ mod tests {
         assert_eq!((&newest_a.key[..], newest_a.seq), (&b"a"[..], 2));
         assert_eq!(newest_a.kind, EntryKind::Put);
         assert!(newest_a.value.is_empty(), "the value stays in the memtable");
-        assert_eq!(source.take_value().unwrap(), Some(b"new".to_vec()));
+        assert_eq!(source.take_value().unwrap(), Some(Value::from(&b"new"[..])));
         assert_eq!(source.take_value().unwrap(), None, "a value is taken once");
 
         // An entry stepped past without taking its value: the next key's value is its own.

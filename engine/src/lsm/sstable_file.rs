@@ -20,6 +20,7 @@ use crate::backend::Direction;
 use crate::lsm::entry::{Entry, EntryKind};
 use crate::lsm::manifest::FileMeta;
 use crate::lsm::source::EntrySource;
+use crate::value::Value;
 use crate::StorageError;
 
 /// File name of table `number`.
@@ -283,8 +284,11 @@ impl EntrySource for TableSource {
         Ok(self.current(false))
     }
 
-    fn take_value(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.value_left.then(|| self.iter.value().to_vec()))
+    fn take_value(&mut self) -> Result<Option<Value>, StorageError> {
+        if !self.value_left {
+            return Ok(None);
+        }
+        Ok(self.iter.shared_value().map(Value::from))
     }
 }
 

@@ -114,7 +114,7 @@ fn next_chunk(
         let (mut k, v) = kv?;
         rename.apply(&mut k);
         bytes += k.len() + v.len();
-        entries.push((k, v));
+        entries.push((k, v.into_vec()));
         if bytes >= RESTORE_LOAD_BYTES_PER_STEP {
             exhausted = false;
             break;

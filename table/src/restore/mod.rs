@@ -563,7 +563,7 @@ mod tests {
             {
                 let (mut k, v) = kv.unwrap();
                 rename.apply(&mut k);
-                out.push((k, v));
+                out.push((k, v.into_vec()));
             }
         }
         out
