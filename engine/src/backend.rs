@@ -349,7 +349,8 @@ pub trait ReadView: Send + Sync + Debug {
     /// I/O failure or corruption.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
 
-    /// Iterates keys in `(start, end)` in `direction`.
+    /// Iterates keys in `(start, end)` in `direction`. Values may share the backend's
+    /// memory, as [`Backend::scan`]'s do.
     ///
     /// # Errors
     /// I/O failure or corruption while positioning the iterator.

@@ -8,8 +8,9 @@
 //!
 //! Reading it is `Deref<Target = [u8]>`; [`Value::into_vec`] gives the bytes as a `Vec`
 //! (moved when owned, copied otherwise). A shared value keeps what it shares alive (a
-//! 4 KiB block, or a memtable entry's bytes) until it is dropped, so code that keeps
-//! values for long should keep `Vec`s.
+//! whole data block, of the table's block size and up to about twice that in memory, or
+//! a memtable entry's bytes) until it is dropped, so code that keeps values for long
+//! should keep `Vec`s.
 
 use std::fmt;
 use std::ops::Deref;

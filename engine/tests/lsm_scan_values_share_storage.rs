@@ -27,7 +27,10 @@ fn scan_all(db: &dyn Backend) -> Vec<(Vec<u8>, Value)> {
 #[test]
 fn values_from_tables_and_the_memtable_are_shared_and_exact() {
     let fs = Arc::new(FaultFs::new());
-    let db = Db::open(DbOptions::new("/db").with_fs(fs).tiny()).unwrap();
+    let mut opts = DbOptions::new("/db").with_fs(fs).tiny();
+    // Room for the newer half in the memtable (tiny's would flush it).
+    opts.memtable_bytes = 1 << 20;
+    let db = Db::open(opts).unwrap();
     for i in 0..100u32 {
         db.put(&key(i), &value_of(i)).unwrap();
     }
@@ -36,6 +39,7 @@ fn values_from_tables_and_the_memtable_are_shared_and_exact() {
     for i in (0..100u32).step_by(2) {
         db.put(&key(i), &value_of(i + 1000)).unwrap();
     }
+    assert_eq!(db.stats().flushes, 1, "the newer half is in the memtable");
     let pairs = scan_all(&db);
     assert_eq!(pairs.len(), 100);
     for (i, (k, v)) in (0..100u32).zip(&pairs) {

@@ -14,10 +14,12 @@
 //!   many threads read;
 //! - a buffer handed out for `len` bytes has a capacity of at most twice `len` plus
 //!   [`CAPACITY_SLACK`] (the tightest that fits is chosen), and the cache charges a block
-//!   its buffer's capacity, not its length, so the cache's byte bound is a bound on
-//!   memory;
-//! - only a block nobody else holds is taken apart ([`Arc::try_unwrap`]): an iterator
-//!   still reading an evicted block keeps it whole.
+//!   its buffer's capacity, not its length, so the cache's byte bound is a bound on the
+//!   memory of the blocks it holds (blocks it evicted that an iterator or a scan's
+//!   [`crate::BlockValue`] still holds come on top, until those are dropped);
+//! - only a block nobody else holds is taken apart ([`Arc::try_unwrap`]): an iterator or
+//!   value still reading an evicted block keeps it whole, and it is freed, not pooled,
+//!   when the last of them drops it.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -12,8 +12,9 @@
 //! first evicts, sweeping the clock hand, until the new block fits: a referenced block
 //! loses its bit and is passed over once, an unreferenced one is evicted. The capacity is
 //! split evenly between shards, and a block bigger than a whole shard is not cached.
-//! Entries are `Arc<Block>`, so evicting a block that an iterator still reads is safe:
-//! the iterator keeps its own reference.
+//! Entries are `Arc<Block>`, so evicting a block that an iterator (or a
+//! [`crate::BlockValue`]) still reads is safe: it keeps its own reference, and the
+//! block's memory, outside the cache's bound, until it drops it.
 //!
 //! Keys are `(table_id, block_offset)`: the engine must give each live table a distinct
 //! id (its file number), and must not reuse an id while blocks of the old table could

@@ -33,7 +33,8 @@ const ENTRY_OVERHEAD_BYTES: usize = 80;
 type InternalKey = (Vec<u8>, Reverse<u64>);
 
 /// The stored value: `None` is a tombstone. Shared, so a scan's [`Memtable::chunk`]
-/// holds values without copying them, and copies out only those it returns.
+/// holds values without copying them, and the values a scan returns still share them
+/// (only flushes and compactions copy, through `ChunkEntry::into_entry`).
 type Slot = Option<Arc<[u8]>>;
 
 /// One entry of a [`Memtable::chunk`]: key and sequence copied out, the value still

@@ -466,6 +466,60 @@ mod tests {
         )
     }
 
+    /// A merge of a lazy source holding older versions in front of an eager one holding
+    /// newer ones (out of the usual newest-first order), in `direction`: the value kept
+    /// for a key must be replaced when a newer version, or a tombstone, comes later.
+    fn lazy_then_eager(
+        older: Vec<Entry>,
+        newer: Vec<Entry>,
+        direction: Direction,
+    ) -> Vec<(String, String)> {
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (mut older, mut newer) = (older, newer);
+        if direction == Direction::Reverse {
+            older.reverse();
+            newer.reverse();
+        }
+        let sources: Vec<Box<dyn EntrySource>> = vec![
+            Box::new(LazySource {
+                entries: older.into(),
+                left: None,
+                taken,
+            }),
+            Box::new(VecSource::new(newer)),
+        ];
+        MergingIter::new(sources, Bound::Unbounded, Bound::Unbounded, direction, 100)
+            .map(|r| {
+                let (k, v) = r.unwrap();
+                (
+                    String::from_utf8(k).unwrap(),
+                    String::from_utf8(v.into_vec()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_value_taken_for_an_older_version_is_dropped_when_a_newer_one_follows() {
+        for direction in [Direction::Forward, Direction::Reverse] {
+            let got = lazy_then_eager(
+                vec![
+                    put("a", 1, "a-old"),
+                    put("b", 2, "b-old"),
+                    put("c", 3, "c-old"),
+                ],
+                vec![put("a", 5, "a-new"), del("b", 6)],
+                direction,
+            );
+            let mut want = vec![("a".to_string(), "a-new".to_string())];
+            want.push(("c".to_string(), "c-old".to_string()));
+            if direction == Direction::Reverse {
+                want.reverse();
+            }
+            assert_eq!(got, want, "{direction:?}");
+        }
+    }
+
     #[test]
     fn a_read_merge_takes_only_the_values_it_returns() {
         let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -185,7 +185,9 @@ mod tests {
         assert_eq!((&newest_a.key[..], newest_a.seq), (&b"a"[..], 2));
         assert_eq!(newest_a.kind, EntryKind::Put);
         assert!(newest_a.value.is_empty(), "the value stays in the memtable");
-        assert_eq!(source.take_value().unwrap(), Some(Value::from(&b"new"[..])));
+        let value = source.take_value().unwrap().expect("a put's value");
+        assert_eq!(value, b"new");
+        assert!(value.is_shared(), "the value shares the memtable's bytes");
         assert_eq!(source.take_value().unwrap(), None, "a value is taken once");
 
         // An entry stepped past without taking its value: the next key's value is its own.

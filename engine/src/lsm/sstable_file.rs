@@ -209,7 +209,7 @@ impl Drop for SstableFile {
 ///
 /// The iterator stays on the entry last returned until the next one is asked for (it
 /// steps then, not before): a scan that stops reads no block past the entries it used,
-/// and [`EntrySource::take_value`] can still copy the last entry's value out of its block.
+/// and [`EntrySource::take_value`] can still share the last entry's value with its block.
 pub(crate) struct TableSource {
     iter: TableIter,
     /// Keeps the file from being deleted while we read it.
