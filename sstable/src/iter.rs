@@ -43,6 +43,9 @@ pub(crate) struct TwoLevel {
     data_offset: u64,
     /// Read-ahead for blocks reached by stepping forward (see [`crate::readahead`]).
     readahead: Readahead,
+    /// Blocks that miss the cache are read without being inserted into it (see
+    /// [`TableIter::set_fill_cache`]).
+    no_cache_fill: bool,
 }
 
 impl TwoLevel {
@@ -73,7 +76,9 @@ impl TwoLevel {
             Land::Last => None,
         };
         let found = match at {
-            Some(at) => table.data_block(at, readahead)?.map(|found| (at, found)),
+            Some(at) => table
+                .data_block(at, readahead, !self.no_cache_fill)?
+                .map(|found| (at, found)),
             None => None,
         };
         let Some((at, (offset, block))) = found else {
@@ -288,6 +293,15 @@ impl TableIter {
     /// reads the next blocks in windows that start at 16 KiB and double up to this.
     pub fn set_readahead_max_bytes(&mut self, max_bytes: u64) {
         self.state.readahead = Readahead::new(max_bytes);
+    }
+
+    /// Whether blocks this iterator reads that miss the block cache are inserted into it
+    /// (the default) or only used and dropped: RocksDB's `ReadOptions::fill_cache`, which
+    /// its compactions turn off. A compaction reads each input block once, so caching
+    /// them evicts the blocks readers come back to, and costs the compaction an insert
+    /// and an eviction per block. Blocks already cached are still used.
+    pub fn set_fill_cache(&mut self, fill: bool) {
+        self.state.no_cache_fill = !fill;
     }
 
     /// The table being iterated.

@@ -203,7 +203,7 @@ impl Table {
             bump(&self.counters.bloom_positive_misses);
             return Ok(None);
         };
-        let (offset, block) = self.data_block_at(handle, None)?;
+        let (offset, block) = self.data_block_at(handle, None, true)?;
         let mut scratch = Vec::with_capacity(key.len() + 16);
         let found = block
             .seek_point(key, max_seq, &mut scratch)
@@ -259,7 +259,7 @@ impl Table {
     /// Reads the data block at `position` in the index (table order), through the
     /// cache; returns its file offset and the validated block, or `None` past the last
     /// block. A block that misses the cache is read through `readahead` when given (an
-    /// iterator stepping forward), else on its own.
+    /// iterator stepping forward), else on its own, and is then cached if `fill_cache`.
     ///
     /// # Errors
     /// As [`Table::get`].
@@ -267,9 +267,10 @@ impl Table {
         &self,
         position: usize,
         readahead: Option<&mut Readahead>,
+        fill_cache: bool,
     ) -> Result<Option<(u64, Arc<Block>)>, Error> {
         match self.decoded_index.handle(position) {
-            Some(handle) => self.data_block_at(handle, readahead).map(Some),
+            Some(handle) => self.data_block_at(handle, readahead, fill_cache).map(Some),
             None => Ok(None),
         }
     }
@@ -279,6 +280,7 @@ impl Table {
         &self,
         handle: BlockHandle,
         readahead: Option<&mut Readahead>,
+        fill_cache: bool,
     ) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
         if let Some(cache) = &self.cache {
@@ -311,7 +313,7 @@ impl Table {
             ));
         }
         let block = Arc::new(block);
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = self.cache.as_ref().filter(|_| fill_cache) {
             cache.insert(self.table_id, handle.offset, block.clone());
         }
         Ok((handle.offset, block))

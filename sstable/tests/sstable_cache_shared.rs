@@ -1,5 +1,6 @@
 //! One block cache shared by several tables: blocks are keyed per table, repeated reads
-//! hit, usage stays within the bound, and a table without a cache reads from the file.
+//! hit, usage stays within the bound, a table without a cache reads from the file, and an
+//! iterator told not to fill the cache (a compaction's) uses it without adding to it.
 
 mod common;
 
@@ -93,4 +94,40 @@ fn concurrent_readers_share_a_table_and_its_cache() {
     }
     let st = cache.stats();
     assert!(st.used_bytes <= st.capacity_bytes, "{st:?}");
+}
+
+#[test]
+fn an_iterator_that_does_not_fill_the_cache_reads_through_it_without_adding() {
+    let fs = FaultFs::new();
+    let path = Path::new("/db/nofill.sst");
+    let es = entries(5, 2000, 60);
+    write_table(&fs, path, &es, TableOptions::default());
+    let cache = BlockCache::new(4 << 20);
+    let t = open_table(&fs, path, 3, Some(cache.clone())).unwrap();
+    let walk = |fill: bool| {
+        let mut it = t.iter();
+        it.set_fill_cache(fill);
+        let mut out = Vec::new();
+        it.seek_to_first().unwrap();
+        while it.valid() {
+            out.push((it.key().to_vec(), it.seq(), it.kind(), it.value().to_vec()));
+            it.next().unwrap();
+        }
+        out
+    };
+    let blocks = t.meta().data_blocks;
+    assert_eq!(walk(false), es);
+    let st = cache.stats();
+    assert_eq!((st.inserts, st.used_bytes), (0, 0), "nothing was cached");
+    assert_eq!(t.stats().block_reads, blocks);
+    // A filling walk caches every block; a non-filling one after it hits them all.
+    assert_eq!(walk(true), es);
+    assert_eq!(cache.stats().inserts, blocks);
+    assert_eq!(walk(false), es);
+    assert_eq!(
+        t.stats().block_reads,
+        2 * blocks,
+        "the third walk read no block"
+    );
+    assert_eq!(cache.stats().hits, blocks);
 }

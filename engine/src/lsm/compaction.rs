@@ -5,11 +5,9 @@
 //!
 //! [`CompactionStrategy`]: crate::lsm::compaction_pick::CompactionStrategy
 
-use std::ops::Bound;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::backend::Direction;
 use crate::lsm::compaction_filter::VersionFilter;
 use crate::lsm::compaction_pick::{self, CompactionJob};
 use crate::lsm::manifest::FileMeta;
@@ -116,10 +114,7 @@ fn merge_into(
 ) -> Result<Vec<(usize, FileMeta)>, StorageError> {
     let sources: Vec<Box<dyn EntrySource>> = files
         .iter()
-        .map(|f| {
-            Box::new(f.source(&Bound::Unbounded, &Bound::Unbounded, Direction::Forward))
-                as Box<dyn EntrySource>
-        })
+        .map(|f| Box::new(f.compaction_source()) as Box<dyn EntrySource>)
         .collect();
     let mut merge = InternalMerge::new(sources);
     let mut outputs: Vec<(usize, FileMeta)> = Vec::new();
