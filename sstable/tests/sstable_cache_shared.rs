@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{entries, open_table, walk_forward, write_table};
+use common::{entries, open_table, walk_forward, walk_iter, write_table};
 use shale_io::FaultFs;
 use shale_sstable::{BlockCache, TableOptions};
 
@@ -107,13 +107,7 @@ fn an_iterator_that_does_not_fill_the_cache_reads_through_it_without_adding() {
     let walk = |fill: bool| {
         let mut it = t.iter();
         it.set_fill_cache(fill);
-        let mut out = Vec::new();
-        it.seek_to_first().unwrap();
-        while it.valid() {
-            out.push((it.key().to_vec(), it.seq(), it.kind(), it.value().to_vec()));
-            it.next().unwrap();
-        }
-        out
+        walk_iter(it).unwrap()
     };
     let blocks = t.meta().data_blocks;
     assert_eq!(walk(false), es);

@@ -90,6 +90,11 @@ pub fn walk_forward_reading_ahead(
 ) -> Result<Vec<Entry>, shale_sstable::Error> {
     let mut it = t.iter();
     it.set_readahead_max_bytes(readahead);
+    walk_iter(it)
+}
+
+/// Every entry of `it` from the first, in table order.
+pub fn walk_iter(mut it: shale_sstable::TableIter) -> Result<Vec<Entry>, shale_sstable::Error> {
     let mut out = Vec::new();
     it.seek_to_first()?;
     while it.valid() {
