@@ -115,10 +115,11 @@ struct Shard {
 }
 
 impl Shard {
-    fn touch(&mut self, key: CacheKey) -> Option<Arc<Block>> {
+    /// The block at `key`; `mark` sets its referenced bit (a reader's use).
+    fn lookup(&mut self, key: CacheKey, mark: bool) -> Option<Arc<Block>> {
         let at = *self.map.get(&key)?;
         let slot = self.ring.get_mut(at)?.as_mut()?;
-        slot.referenced = true;
+        slot.referenced |= mark;
         Some(slot.block.clone())
     }
 
@@ -224,7 +225,7 @@ impl BlockCache {
         let found = self
             .shard((table_id, offset))
             .lock()
-            .touch((table_id, offset));
+            .lookup((table_id, offset), true);
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -232,6 +233,16 @@ impl BlockCache {
         };
         counter.bump();
         found
+    }
+
+    /// The cached block at `(table_id, offset)`, for a reader that will not cache what it
+    /// misses (a compaction's input): neither marks the block referenced nor counts in
+    /// the hit and miss counters, so those describe the readers the cache is for, and a
+    /// block a compaction passed over is not kept alive by it.
+    pub fn peek(&self, table_id: u64, offset: u64) -> Option<Arc<Block>> {
+        self.shard((table_id, offset))
+            .lock()
+            .lookup((table_id, offset), false)
     }
 
     /// Caches `block` at `(table_id, offset)`, evicting blocks of the same shard (those
@@ -331,6 +342,25 @@ mod tests {
         assert!(cache.get(1, 3).is_some());
         let st = cache.stats();
         assert_eq!((st.hits, st.misses, st.evictions, st.inserts), (4, 1, 1, 4));
+    }
+
+    #[test]
+    fn a_peek_neither_counts_nor_saves_a_block_from_the_clock() {
+        let one = charge_of(&block_of(1000));
+        let cache = BlockCache::new(3 * one); // a single shard, room for three
+        for off in 0..3 {
+            cache.insert(1, off, block_of(1000));
+        }
+        assert!(cache.peek(1, 0).is_some());
+        assert!(cache.peek(1, 9).is_none());
+        let st = cache.stats();
+        assert_eq!((st.hits, st.misses), (0, 0), "peeks are not counted");
+        // Unlike a get (the test above), the peek left block 0 unreferenced: the
+        // clock hand, starting at it, evicts it first.
+        cache.insert(1, 3, block_of(1000));
+        assert!(cache.peek(1, 0).is_none());
+        assert!(cache.peek(1, 1).is_some());
+        assert_eq!(cache.stats().evictions, 1);
     }
 
     #[test]

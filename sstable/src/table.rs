@@ -284,7 +284,12 @@ impl Table {
     ) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
         if let Some(cache) = &self.cache {
-            if let Some(block) = cache.get(self.table_id, handle.offset) {
+            let cached = if fill_cache {
+                cache.get(self.table_id, handle.offset)
+            } else {
+                cache.peek(self.table_id, handle.offset)
+            };
+            if let Some(block) = cached {
                 bump(&self.counters.cache_hits);
                 return Ok((handle.offset, block));
             }

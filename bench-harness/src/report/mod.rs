@@ -86,7 +86,8 @@ pub struct EngineRun {
     /// The background rate limiter's rate at the end, MiB/s (0: no limiter).
     pub background_rate_mib_s: f64,
     /// Block cache lookups over the phase that found the block, from the engine's
-    /// counters (0 for an engine without a block cache).
+    /// counters (0 for an engine without a block cache). Shale counts its readers'
+    /// lookups only: compactions' reads neither fill the cache nor count.
     #[serde(default)]
     pub block_cache_hits: u64,
     /// Block cache lookups over the phase that did not: each a block read from the file.
