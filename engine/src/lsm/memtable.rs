@@ -1,7 +1,8 @@
 //! The memtable: a concurrent sorted map of the newest writes, backed by the WAL.
 //!
-//! It is a lock-free skip list (`crossbeam-skiplist`) keyed by `(user_key, Reverse(seq))`,
-//! so iteration is in internal-key order (key ascending, newest version first) and many
+//! It is a lock-free skip list (`crossbeam-skiplist`) keyed by `(user_key, Reverse(seq))`
+//! ([`MemKey`], which also keeps the key's first eight bytes for cheap comparisons), so
+//! iteration is in internal-key order (key ascending, newest version first) and many
 //! writers insert without a lock. Entries are never removed: a memtable only grows until
 //! it is frozen and flushed to an L0 SSTable, then dropped when no reader holds it.
 //!
@@ -16,7 +17,6 @@
 //! and an entry newer than that is skipped. That is what lets a writer insert before its
 //! batch is durable: the engine publishes `visible_seq` only after the WAL sync.
 
-use std::cmp::Reverse;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -25,12 +25,11 @@ use crossbeam_skiplist::SkipMap;
 
 use crate::backend::Direction;
 use crate::lsm::entry::{internal_cmp, Entry, EntryKind};
+use crate::lsm::memtable_key::{KeyView, MemKey, Probe};
 
 /// Bytes charged per entry on top of key and value: the skip-list node and tower,
-/// the key's `Vec` and the value's `Arc` headers. An estimate; it only decides when to switch memtables.
+/// the key's header and prefix and the value's `Arc` header. An estimate; it only decides when to switch memtables.
 const ENTRY_OVERHEAD_BYTES: usize = 80;
-
-type InternalKey = (Vec<u8>, Reverse<u64>);
 
 /// The stored value: `None` is a tombstone. Shared, so a scan's [`Memtable::chunk`]
 /// holds values without copying them, and the values a scan returns still share them
@@ -139,7 +138,7 @@ impl KeyFilter {
 /// any order, which is why readers pass the sequence they read at.
 #[derive(Debug)]
 pub struct Memtable {
-    map: SkipMap<InternalKey, Slot>,
+    map: SkipMap<MemKey, Slot>,
     filter: KeyFilter,
     approximate_bytes: AtomicUsize,
     max_seq: AtomicU64,
@@ -198,7 +197,7 @@ impl Memtable {
         self.max_seq.fetch_max(seq, Ordering::Relaxed);
         // Before the entry: a reader that can find it must find its bits.
         self.filter.insert(key);
-        self.map.insert((key.to_vec(), Reverse(seq)), slot);
+        self.map.insert(MemKey::new(key, seq), slot);
     }
 
     /// The newest version of `key` with `seq <= read_seq`, tombstones included.
@@ -206,13 +205,15 @@ impl Memtable {
         if !self.filter.may_contain(key) {
             return None;
         }
-        let probe = (key.to_vec(), Reverse(read_seq));
-        let found = self.map.lower_bound(Bound::Included(&probe))?;
-        let (k, Reverse(seq)) = found.key();
-        if k.as_slice() != key {
+        let probe = Probe::new(key, read_seq);
+        let found = self
+            .map
+            .lower_bound(Bound::Included(&probe as &dyn KeyView))?;
+        let k = found.key();
+        if k.key() != key {
             return None;
         }
-        Some(to_entry(k, *seq, found.value()))
+        Some(to_entry(k.key(), k.seq(), found.value()))
     }
 
     /// Approximate memory held, in bytes.
@@ -245,7 +246,7 @@ impl Memtable {
         let after_seq = self.after_seq;
         self.map
             .iter()
-            .map(|e| to_entry(&e.key().0, e.key().1 .0, e.value()))
+            .map(|e| to_entry(e.key().key(), e.key().seq(), e.value()))
             .inspect(move |e| {
                 if cfg!(debug_assertions) {
                     debug_assert!(e.seq > after_seq, "memtable entry below its floor");
@@ -272,32 +273,41 @@ impl Memtable {
         direction: Direction,
         limit: usize,
     ) -> Vec<ChunkEntry> {
-        let lower: Bound<InternalKey> = match (direction, after) {
-            (Direction::Forward, Some((k, s))) => Bound::Excluded((k.clone(), Reverse(*s))),
+        let lower: Bound<Probe<'_>> = match (direction, after) {
+            (Direction::Forward, Some((k, s))) => Bound::Excluded(Probe::new(k, *s)),
             _ => match start {
-                Bound::Included(k) | Bound::Excluded(k) => {
-                    Bound::Included((k.clone(), Reverse(u64::MAX)))
-                }
+                Bound::Included(k) | Bound::Excluded(k) => Bound::Included(Probe::new(k, u64::MAX)),
                 Bound::Unbounded => Bound::Unbounded,
             },
         };
-        let upper: Bound<InternalKey> = match (direction, after) {
-            (Direction::Reverse, Some((k, s))) => Bound::Excluded((k.clone(), Reverse(*s))),
+        let upper: Bound<Probe<'_>> = match (direction, after) {
+            (Direction::Reverse, Some((k, s))) => Bound::Excluded(Probe::new(k, *s)),
             _ => match end {
-                Bound::Included(k) | Bound::Excluded(k) => Bound::Included((k.clone(), Reverse(0))),
+                Bound::Included(k) | Bound::Excluded(k) => Bound::Included(Probe::new(k, 0)),
                 Bound::Unbounded => Bound::Unbounded,
             },
         };
-        let range = self.map.range((lower, upper));
-        let convert = |e: crossbeam_skiplist::map::Entry<'_, InternalKey, Slot>| ChunkEntry {
-            key: e.key().0.clone(),
-            seq: e.key().1 .0,
+        let range = self
+            .map
+            .range::<dyn KeyView, _>((as_view(&lower), as_view(&upper)));
+        let convert = |e: crossbeam_skiplist::map::Entry<'_, MemKey, Slot>| ChunkEntry {
+            key: e.key().key().to_vec(),
+            seq: e.key().seq(),
             value: e.value().clone(),
         };
         match direction {
             Direction::Forward => range.take(limit).map(convert).collect(),
             Direction::Reverse => range.rev().take(limit).map(convert).collect(),
         }
+    }
+}
+
+/// A probe bound as the skip list's borrowed key type.
+fn as_view<'b>(bound: &'b Bound<Probe<'_>>) -> Bound<&'b (dyn KeyView + 'b)> {
+    match bound {
+        Bound::Included(p) => Bound::Included(p),
+        Bound::Excluded(p) => Bound::Excluded(p),
+        Bound::Unbounded => Bound::Unbounded,
     }
 }
 

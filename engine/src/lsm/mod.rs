@@ -63,6 +63,7 @@ mod log_tail;
 pub mod manifest; // tests read the manifest to see what the tree holds on disk
 #[doc(hidden)]
 pub mod memtable; // benches/lsm_memtable
+mod memtable_key;
 mod merge;
 mod options;
 mod rate_limit;
