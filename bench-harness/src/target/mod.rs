@@ -372,12 +372,20 @@ pub enum TargetSpec {
     /// (`DbOptions::wal_preallocation`), as `kv:shale+mmapwal` has, but appended with
     /// `pwrite`: the control that tells the map's share from the preallocation's.
     KvShaleZeroedWal,
+    /// `kv:shale+mmap`: `kv:shale` with SSTables read through memory maps
+    /// (`shale_io::MmapFs`) and the WAL appended through one (as `kv:shale+mmapwal`):
+    /// RocksDB's `allow_mmap_reads` and `allow_mmap_writes`, both off by default in
+    /// either engine, to measure what a system call per block read and per write costs.
+    KvShaleMmap,
     /// `kv:fjall`
     KvFjall,
     /// `kv:redb`
     KvRedb,
     /// `kv:rocksdb`
     KvRocksdb,
+    /// `kv:rocksdb+mmap`: `kv:rocksdb` with `allow_mmap_reads` and `allow_mmap_writes`,
+    /// the counterpart of `kv:shale+mmap`.
+    KvRocksdbMmap,
     /// `table:shale`
     TableShale,
     /// `table:shale+pitr`: `table:shale` with point-in-time recovery on (the WAL is
@@ -406,9 +414,11 @@ impl TargetSpec {
             TargetSpec::KvShale
             | TargetSpec::KvShaleMmapWal
             | TargetSpec::KvShaleZeroedWal
+            | TargetSpec::KvShaleMmap
             | TargetSpec::KvFjall
             | TargetSpec::KvRedb
             | TargetSpec::KvRocksdb
+            | TargetSpec::KvRocksdbMmap
             | TargetSpec::TableShale
             | TargetSpec::TableShalePitr
             | TargetSpec::TableShaleStream
@@ -425,9 +435,11 @@ impl fmt::Display for TargetSpec {
             TargetSpec::KvShale => f.write_str("kv:shale"),
             TargetSpec::KvShaleMmapWal => f.write_str("kv:shale+mmapwal"),
             TargetSpec::KvShaleZeroedWal => f.write_str("kv:shale+zeroedwal"),
+            TargetSpec::KvShaleMmap => f.write_str("kv:shale+mmap"),
             TargetSpec::KvFjall => f.write_str("kv:fjall"),
             TargetSpec::KvRedb => f.write_str("kv:redb"),
             TargetSpec::KvRocksdb => f.write_str("kv:rocksdb"),
+            TargetSpec::KvRocksdbMmap => f.write_str("kv:rocksdb+mmap"),
             TargetSpec::TableShale => f.write_str("table:shale"),
             TargetSpec::TableShalePitr => f.write_str("table:shale+pitr"),
             TargetSpec::TableShaleStream => f.write_str("table:shale+stream"),
@@ -446,9 +458,11 @@ impl FromStr for TargetSpec {
             "kv:shale" => TargetSpec::KvShale,
             "kv:shale+mmapwal" => TargetSpec::KvShaleMmapWal,
             "kv:shale+zeroedwal" => TargetSpec::KvShaleZeroedWal,
+            "kv:shale+mmap" => TargetSpec::KvShaleMmap,
             "kv:fjall" => TargetSpec::KvFjall,
             "kv:redb" => TargetSpec::KvRedb,
             "kv:rocksdb" => TargetSpec::KvRocksdb,
+            "kv:rocksdb+mmap" => TargetSpec::KvRocksdbMmap,
             "table:shale" => TargetSpec::TableShale,
             "table:shale+pitr" => TargetSpec::TableShalePitr,
             "table:shale+stream" => TargetSpec::TableShaleStream,
@@ -512,6 +526,16 @@ pub fn open_kv(
                 Durability::Buffered => "; WAL zero-filled and appended through a memory map",
             },
         )?),
+        TargetSpec::KvShaleMmap => Box::new(BackendKv::shale_lsm_with(
+            shale_engine::lsm::DbOptions::new(dir)
+                .with_fs(std::sync::Arc::new(shale_io::MmapFs::new()))
+                .with_wal_mmap_appends(true),
+            durability,
+            match durability {
+                Durability::Sync => "; SSTables read through memory maps; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read through memory maps; WAL zero-filled and appended through a memory map",
+            },
+        )?),
         TargetSpec::KvShaleZeroedWal => Box::new(BackendKv::shale_lsm_with(
             shale_engine::lsm::DbOptions::new(dir)
                 .with_wal_preallocation(shale_engine::lsm::Preallocation::Zeroed),
@@ -521,9 +545,11 @@ pub fn open_kv(
         TargetSpec::KvFjall => Box::new(fjall_kv::FjallKv::open(dir, durability)?),
         TargetSpec::KvRedb => Box::new(redb_kv::RedbKv::open(dir, durability)?),
         #[cfg(feature = "rocksdb")]
-        TargetSpec::KvRocksdb => Box::new(rocksdb_kv::RocksKv::open(dir, durability)?),
+        TargetSpec::KvRocksdb => Box::new(rocksdb_kv::RocksKv::open(dir, durability, false)?),
+        #[cfg(feature = "rocksdb")]
+        TargetSpec::KvRocksdbMmap => Box::new(rocksdb_kv::RocksKv::open(dir, durability, true)?),
         #[cfg(not(feature = "rocksdb"))]
-        TargetSpec::KvRocksdb => {
+        TargetSpec::KvRocksdb | TargetSpec::KvRocksdbMmap => {
             return Err(TargetError::NotImplemented {
                 target: spec.to_string(),
                 reason: "build shale-bench with --features rocksdb",

@@ -18,16 +18,20 @@ const ROCKSDB_CACHE_BYTES: usize = 64 << 20;
 pub struct RocksKv {
     db: DB,
     sync: bool,
+    mmap: bool,
 }
 
 impl RocksKv {
-    /// Opens (or creates) a database in `dir`.
+    /// Opens (or creates) a database in `dir`; `mmap` reads and writes its files
+    /// through memory maps (`allow_mmap_reads`, `allow_mmap_writes`).
     ///
     /// # Errors
     /// RocksDB's open failure.
-    pub fn open(dir: &Path, durability: Durability) -> Result<Self, TargetError> {
+    pub fn open(dir: &Path, durability: Durability, mmap: bool) -> Result<Self, TargetError> {
         let mut opts = Options::default();
         opts.create_if_missing(true);
+        opts.set_allow_mmap_reads(mmap);
+        opts.set_allow_mmap_writes(mmap);
         // Shale's read-side defaults, so the comparison is of engines, not of cache sizes:
         // a 64 MiB block cache and 10-bit bloom filters (RocksDB's own default has no
         // filter and an 8 MiB cache). Everything else is RocksDB's default.
@@ -39,6 +43,7 @@ impl RocksKv {
         Ok(RocksKv {
             db,
             sync: durability == Durability::Sync,
+            mmap,
         })
     }
 }
@@ -79,8 +84,13 @@ impl KvStore for RocksKv {
             "WAL written to the OS page cache before the ack (RocksDB's default): survives a \
              process crash, not power loss"
         };
+        let maps = if self.mmap {
+            ", allow_mmap_reads and allow_mmap_writes"
+        } else {
+            ""
+        };
         format!(
-            "rocksdb (defaults + 64 MiB block cache, 10-bit bloom) WriteOptions::set_sync({}) per write: {means}",
+            "rocksdb (defaults + 64 MiB block cache, 10-bit bloom{maps}) WriteOptions::set_sync({}) per write: {means}",
             self.sync
         )
     }
