@@ -49,6 +49,11 @@ OPTIONS:
                          pwrite (default off: an I/O error on a mapped page ends the
                          process with SIGBUS instead of failing the write; no effect
                          with sync durability)
+    --mmap-reads <on|off>
+                         on disk, read SSTables through memory maps instead of a
+                         pread per block (default off, as in the engine and in
+                         RocksDB: an I/O error reading a mapped page ends the process
+                         with SIGBUS instead of failing the read)
     --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
                          as synced (lost data); each dropped range is logged at WARN.
                          Without it such a data directory refuses to open.
@@ -161,6 +166,9 @@ pub struct ServerConfig {
     /// `--wal-mmap on|off`: WAL appends copied into a map of the segment
     /// (`DbOptions::wal_mmap_appends`; off by default, as in the engine).
     pub wal_mmap_appends: bool,
+    /// `--mmap-reads on|off`: SSTables read through memory maps (`shale_io::MmapFs`;
+    /// off by default, as in the engine).
+    pub mmap_reads: bool,
 }
 
 /// When the on-disk engine acknowledges a write (`--durability`).
@@ -194,6 +202,7 @@ impl Default for ServerConfig {
             event_loops: 0,
             durability: WriteDurability::Sync,
             wal_mmap_appends: false,
+            mmap_reads: false,
         }
     }
 }
@@ -297,6 +306,7 @@ enum Flag {
     EventLoops,
     Durability,
     WalMmap,
+    MmapReads,
 }
 
 impl Flag {
@@ -327,6 +337,7 @@ impl Flag {
             "--event-loops" => Flag::EventLoops,
             "--durability" => Flag::Durability,
             "--wal-mmap" => Flag::WalMmap,
+            "--mmap-reads" => Flag::MmapReads,
             _ => return None,
         })
     }
@@ -442,6 +453,9 @@ where
             }
             Flag::WalMmap => {
                 config.wal_mmap_appends = on_off(&name, &value)?;
+            }
+            Flag::MmapReads => {
+                config.mmap_reads = on_off(&name, &value)?;
             }
             Flag::Capacity => {
                 config.capacity_enforcement = on_off(&name, &value)?;
@@ -807,6 +821,10 @@ mod tests {
         assert!(serve(&["--wal-mmap", "on"]).wal_mmap_appends);
         assert!(!serve(&["--wal-mmap=off"]).wal_mmap_appends);
         assert!(parse_args(["--wal-mmap", "yes"]).is_err());
+        assert!(!serve(&[]).mmap_reads);
+        assert!(serve(&["--mmap-reads", "on"]).mmap_reads);
+        assert!(!serve(&["--mmap-reads=off"]).mmap_reads);
+        assert!(parse_args(["--mmap-reads", "1"]).is_err());
         for bad in [
             ["--max-connections", "0"],
             ["--max-connections", "-1"],

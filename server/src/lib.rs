@@ -152,6 +152,9 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
                  --durability buffered"
             );
         }
+        if config.mmap_reads && !matches!(config.storage, cli::StorageMode::OnDisk(_)) {
+            tracing::warn!("--mmap-reads on has no effect with --in-memory: there are no files");
+        }
         let storage = Storage::open_with(
             &config.storage,
             on_synced_loss,
@@ -159,6 +162,7 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             manual_clock.clone(),
             config.durability,
             config.wal_mmap_appends,
+            config.mmap_reads,
         )?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)

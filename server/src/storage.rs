@@ -16,6 +16,7 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions, Durability, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_io::clock::{Clock, ManualClock, SystemClock};
+use shale_io::{MmapFs, StdFs};
 use shale_table::capacity::CapacityOptions;
 use shale_table::{Database, DatabaseOptions};
 
@@ -131,6 +132,7 @@ impl Storage {
             None,
             WriteDurability::Sync,
             false,
+            false,
         )
     }
 
@@ -142,7 +144,8 @@ impl Storage {
     /// buckets start full of burst credit, so a test suite's first burst at a small
     /// table is not throttled. With `manual_clock` (`--manual-clock`), the engine and
     /// the table layer read time from it, and it moves only when told. `durability` is
-    /// `--durability`'s and `wal_mmap_appends` `--wal-mmap`'s (on disk only).
+    /// `--durability`'s, `wal_mmap_appends` `--wal-mmap`'s and `mmap_reads`
+    /// `--mmap-reads`'s (on disk only: SSTables read through `shale_io::MmapFs`).
     ///
     /// # Errors
     /// As [`Storage::open`].
@@ -153,6 +156,7 @@ impl Storage {
         manual_clock: Option<ManualClock>,
         durability: WriteDurability,
         wal_mmap_appends: bool,
+        mmap_reads: bool,
     ) -> Result<Storage, StartupError> {
         let clock: Arc<dyn Clock> = match manual_clock {
             Some(c) => Arc::new(c),
@@ -169,6 +173,11 @@ impl Storage {
             ),
             StorageMode::OnDisk(dir) => Self::open_lsm(
                 DbOptions::new(dir)
+                    .with_fs(if mmap_reads {
+                        Arc::new(MmapFs::new())
+                    } else {
+                        Arc::new(StdFs::new())
+                    })
                     .with_wal_on_synced_loss(on_synced_loss)
                     .with_wal_mmap_appends(wal_mmap_appends)
                     .with_durability(match durability {
@@ -301,6 +310,16 @@ mod tests {
 
     /// On-disk storage in `dir` with `durability` and `--wal-mmap`'s setting.
     fn on_disk(dir: &Path, durability: WriteDurability, wal_mmap: bool) -> Storage {
+        on_disk_with(dir, durability, wal_mmap, false)
+    }
+
+    /// As [`on_disk`], with `--mmap-reads`' setting.
+    fn on_disk_with(
+        dir: &Path,
+        durability: WriteDurability,
+        wal_mmap: bool,
+        mmap_reads: bool,
+    ) -> Storage {
         Storage::open_with(
             &StorageMode::OnDisk(dir.to_path_buf()),
             OnSyncedLoss::Refuse,
@@ -308,6 +327,7 @@ mod tests {
             None,
             durability,
             wal_mmap,
+            mmap_reads,
         )
         .expect("open")
     }
@@ -324,6 +344,23 @@ mod tests {
             assert_eq!(lsm.wal_appends_mapped(), mapped, "{durability:?}");
             storage.close().expect("close");
         }
+    }
+
+    #[test]
+    fn mmap_reads_serve_what_was_flushed_before_and_after_a_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, true);
+        let lsm = storage.lsm.as_ref().expect("on disk");
+        Backend::put(&**lsm, b"mapped-key", b"mapped-value").expect("put");
+        lsm.flush().expect("flush");
+        let want = Some(b"mapped-value".to_vec());
+        assert_eq!(lsm.get(b"mapped-key", None).expect("get"), want);
+        storage.close().expect("close");
+        // Reopened, the key is only in the flushed table, read through its map.
+        let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, true);
+        let lsm = storage.lsm.as_ref().expect("on disk");
+        assert_eq!(lsm.get(b"mapped-key", None).expect("get"), want);
+        storage.close().expect("close");
     }
 
     #[test]
