@@ -1,7 +1,7 @@
 //! The memtable: a concurrent sorted map of the newest writes, backed by the WAL.
 //!
 //! It is a lock-free skip list (`crossbeam-skiplist`) keyed by `(user_key, Reverse(seq))`
-//! ([`MemKey`], which also keeps the key's first eight bytes for cheap comparisons), so
+//! ([`MemKey`], which also keeps the key's first sixteen bytes for cheap comparisons), so
 //! iteration is in internal-key order (key ascending, newest version first) and many
 //! writers insert without a lock. Entries are never removed: a memtable only grows until
 //! it is frozen and flushed to an L0 SSTable, then dropped when no reader holds it.
