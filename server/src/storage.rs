@@ -16,7 +16,7 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions, Durability, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_io::clock::{Clock, ManualClock, SystemClock};
-use shale_io::{MmapFs, StdFs};
+use shale_io::MmapFs;
 use shale_table::capacity::CapacityOptions;
 use shale_table::{Database, DatabaseOptions};
 
@@ -171,13 +171,8 @@ impl Storage {
                     .with_capacity(capacity)
                     .with_clock(clock),
             ),
-            StorageMode::OnDisk(dir) => Self::open_lsm(
-                DbOptions::new(dir)
-                    .with_fs(if mmap_reads {
-                        Arc::new(MmapFs::new())
-                    } else {
-                        Arc::new(StdFs::new())
-                    })
+            StorageMode::OnDisk(dir) => {
+                let options = DbOptions::new(dir)
                     .with_wal_on_synced_loss(on_synced_loss)
                     .with_wal_mmap_appends(wal_mmap_appends)
                     .with_durability(match durability {
@@ -186,10 +181,14 @@ impl Storage {
                             interval: BUFFERED_SYNC_INTERVAL,
                         },
                     })
-                    .with_clock(Arc::clone(&clock)),
-                capacity,
-                clock,
-            ),
+                    .with_clock(Arc::clone(&clock));
+                let options = if mmap_reads {
+                    options.with_fs(Arc::new(MmapFs::new()))
+                } else {
+                    options
+                };
+                Self::open_lsm(options, capacity, clock)
+            }
         }
     }
 
@@ -346,21 +345,36 @@ mod tests {
         }
     }
 
+    /// Whether this process has a memory map of an SSTable under `dir` (Linux's
+    /// `/proc/self/maps` names each mapped file).
+    #[cfg(target_os = "linux")]
+    fn maps_an_sstable_under(dir: &Path) -> bool {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+        let dir = dir.to_string_lossy();
+        maps.lines()
+            .any(|line| line.contains(dir.as_ref()) && line.ends_with(".sst"))
+    }
+
     #[test]
-    fn mmap_reads_serve_what_was_flushed_before_and_after_a_reopen() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, true);
-        let lsm = storage.lsm.as_ref().expect("on disk");
-        Backend::put(&**lsm, b"mapped-key", b"mapped-value").expect("put");
-        lsm.flush().expect("flush");
-        let want = Some(b"mapped-value".to_vec());
-        assert_eq!(lsm.get(b"mapped-key", None).expect("get"), want);
-        storage.close().expect("close");
-        // Reopened, the key is only in the flushed table, read through its map.
-        let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, true);
-        let lsm = storage.lsm.as_ref().expect("on disk");
-        assert_eq!(lsm.get(b"mapped-key", None).expect("get"), want);
-        storage.close().expect("close");
+    #[cfg(target_os = "linux")]
+    fn mmap_reads_map_the_sstables_and_serve_what_was_flushed_across_a_reopen() {
+        for mmap_reads in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, mmap_reads);
+            let lsm = storage.lsm.as_ref().expect("on disk");
+            Backend::put(&**lsm, b"mapped-key", b"mapped-value").expect("put");
+            lsm.flush().expect("flush");
+            storage.close().expect("close");
+            // Reopened, the key is only in the flushed table.
+            let storage = on_disk_with(dir.path(), WriteDurability::Sync, false, mmap_reads);
+            let lsm = storage.lsm.as_ref().expect("on disk");
+            assert_eq!(
+                lsm.get(b"mapped-key", None).expect("get"),
+                Some(b"mapped-value".to_vec())
+            );
+            assert_eq!(maps_an_sstable_under(dir.path()), mmap_reads);
+            storage.close().expect("close");
+        }
     }
 
     #[test]

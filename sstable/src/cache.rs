@@ -327,13 +327,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_clock_evicts_a_block_not_used_since_it_last_passed() {
+    /// A single-shard cache holding exactly three 1000-byte blocks, at offsets 0–2 of
+    /// table 1, inserted in that order (the clock hand starts at offset 0).
+    fn full_cache_of_three() -> Arc<BlockCache> {
         let one = charge_of(&block_of(1000));
-        let cache = BlockCache::new(3 * one); // a single shard, room for three
+        let cache = BlockCache::new(3 * one);
         for off in 0..3 {
             cache.insert(1, off, block_of(1000));
         }
+        cache
+    }
+
+    #[test]
+    fn the_clock_evicts_a_block_not_used_since_it_last_passed() {
+        let cache = full_cache_of_three();
         assert!(cache.get(1, 0).is_some()); // 0 becomes most recent; 1 is now oldest
         cache.insert(1, 3, block_of(1000));
         assert!(cache.get(1, 1).is_none());
@@ -346,11 +353,7 @@ mod tests {
 
     #[test]
     fn a_peek_neither_counts_nor_saves_a_block_from_the_clock() {
-        let one = charge_of(&block_of(1000));
-        let cache = BlockCache::new(3 * one); // a single shard, room for three
-        for off in 0..3 {
-            cache.insert(1, off, block_of(1000));
-        }
+        let cache = full_cache_of_three();
         assert!(cache.peek(1, 0).is_some());
         assert!(cache.peek(1, 9).is_none());
         let st = cache.stats();

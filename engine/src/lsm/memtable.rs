@@ -27,8 +27,9 @@ use crate::backend::Direction;
 use crate::lsm::entry::{internal_cmp, Entry, EntryKind};
 use crate::lsm::memtable_key::{KeyView, MemKey, Probe};
 
-/// Bytes charged per entry on top of key and value: the skip-list node and tower,
-/// the key's header and prefix and the value's `Arc` header. An estimate; it only decides when to switch memtables.
+/// Bytes charged per entry on top of key and value: the skip-list node and tower, the
+/// key's header and prefix and the value's `Arc` header. An estimate; it only decides
+/// when to switch memtables.
 const ENTRY_OVERHEAD_BYTES: usize = 80;
 
 /// The stored value: `None` is a tombstone. Shared, so a scan's [`Memtable::chunk`]

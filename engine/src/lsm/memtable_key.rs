@@ -29,21 +29,19 @@ use std::cmp::Ordering;
 const PREFIX_BYTES: usize = 16;
 
 /// The first sixteen bytes of `key`, zero-padded, as two big-endian words: ordered like
-/// the key. (Two words, not a `u128`, whose 16-byte alignment would pad [`MemKey`].)
+/// the key. (Stored as two words, not a `u128`, whose 16-byte alignment would pad
+/// [`MemKey`].)
 pub(crate) fn prefix_of(key: &[u8]) -> (u64, u64) {
     let mut bytes = [0u8; PREFIX_BYTES];
     let n = key.len().min(PREFIX_BYTES);
     bytes[..n].copy_from_slice(&key[..n]);
-    let (hi, lo) = bytes.split_at(8);
-    (
-        u64::from_be_bytes(hi.try_into().unwrap_or_default()),
-        u64::from_be_bytes(lo.try_into().unwrap_or_default()),
-    )
+    let word = u128::from_be_bytes(bytes);
+    ((word >> 64) as u64, word as u64)
 }
 
 /// An owned memtable key: user key ascending, then sequence number descending (newest
 /// version first).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct MemKey {
     prefix: (u64, u64),
     seq: u64,
