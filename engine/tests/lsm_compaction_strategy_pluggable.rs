@@ -118,6 +118,7 @@ fn a_delegating_strategy_is_the_one_the_engine_asks() {
             l0_trigger: opts.l0_compaction_trigger,
             level_base_bytes: opts.level_base_bytes,
             level_ratio: opts.level_ratio,
+            file_order: opts.level_file_order,
         },
         picks: AtomicU64::new(0),
         jobs: AtomicU64::new(0),

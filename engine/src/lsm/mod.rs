@@ -83,7 +83,7 @@ mod version_set;
 mod view;
 mod visibility;
 
-pub use compaction_pick::{CompactionJob, CompactionStrategy, Leveled, LevelsView};
+pub use compaction_pick::{CompactionJob, CompactionStrategy, FileOrder, Leveled, LevelsView};
 pub use db::Db;
 pub use error::LsmError;
 pub use manifest::{FileMeta, NUM_LEVELS};

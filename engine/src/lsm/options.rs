@@ -8,7 +8,7 @@ use shale_io::clock::{Clock, SystemClock};
 use shale_io::{FileSystem, IoBackend, StdFs};
 use shale_wal::{Durability, OnSyncedLoss, Preallocation};
 
-use crate::lsm::compaction_pick::{CompactionStrategy, Leveled};
+use crate::lsm::compaction_pick::{CompactionStrategy, FileOrder, Leveled};
 use crate::lsm::rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
 use crate::lsm::sstable_file::TableReads;
 use crate::StorageError;
@@ -51,6 +51,9 @@ pub struct DbOptions {
     pub level_base_bytes: u64,
     /// Growth factor between levels.
     pub level_ratio: u64,
+    /// Which file of an oversized level the default leveled strategy compacts next
+    /// (default: the least overlapping one, as RocksDB's).
+    pub level_file_order: FileOrder,
     /// Compaction cuts output tables at about this size.
     pub target_file_bytes: u64,
     /// Shared block cache capacity; 0 turns the cache off (every read decodes its block),
@@ -144,6 +147,7 @@ impl DbOptions {
             slowdown_delay_micros: 1000,
             level_base_bytes: 64 << 20,
             level_ratio: 10,
+            level_file_order: FileOrder::MinOverlappingRatio,
             target_file_bytes: 32 << 20,
             block_cache_bytes: 64 << 20,
             bloom_bits_per_key: 10,
@@ -212,6 +216,7 @@ impl DbOptions {
                 l0_trigger: self.l0_compaction_trigger,
                 level_base_bytes: self.level_base_bytes,
                 level_ratio: self.level_ratio,
+                file_order: self.level_file_order,
             }),
         }
     }

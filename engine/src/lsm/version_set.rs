@@ -34,7 +34,7 @@ pub(crate) struct VersionSet {
     pub(crate) manifest: ManifestWriter,
     pub(crate) state: LevelsState,
     pub(crate) current: Arc<Version>,
-    /// Per level, the largest key last compacted out of it (round-robin picking).
+    /// Per level, the largest key last compacted out of it (for `FileOrder::RoundRobin`).
     pub(crate) cursors: Vec<Vec<u8>>,
 }
 
