@@ -75,7 +75,10 @@ impl FromStr for Durability {
 #[non_exhaustive]
 pub enum TargetError {
     /// The spec names no known target.
-    #[error("unknown target {spec:?}; expected kv:memory, kv:shale, kv:fjall, kv:redb, kv:rocksdb, table:shale, table:memory or http:URL")]
+    #[error(
+        "unknown target {spec:?}; expected one of {}, or http:URL",
+        known_targets()
+    )]
     UnknownTarget {
         /// What was given.
         spec: String,
@@ -428,6 +431,31 @@ impl TargetSpec {
     }
 }
 
+/// Every named target and its spec: the list parsing and the unknown-target message
+/// read, so the message names every target there is (a test checks that each entry
+/// prints as its name, so this list and `Display` agree).
+const NAMED_TARGETS: [(&str, TargetSpec); 14] = [
+    ("kv:memory", TargetSpec::KvMemory),
+    ("kv:shale", TargetSpec::KvShale),
+    ("kv:shale+mmapwal", TargetSpec::KvShaleMmapWal),
+    ("kv:shale+zeroedwal", TargetSpec::KvShaleZeroedWal),
+    ("kv:shale+mmap", TargetSpec::KvShaleMmap),
+    ("kv:fjall", TargetSpec::KvFjall),
+    ("kv:redb", TargetSpec::KvRedb),
+    ("kv:rocksdb", TargetSpec::KvRocksdb),
+    ("kv:rocksdb+mmap", TargetSpec::KvRocksdbMmap),
+    ("table:shale", TargetSpec::TableShale),
+    ("table:shale+pitr", TargetSpec::TableShalePitr),
+    ("table:shale+stream", TargetSpec::TableShaleStream),
+    ("table:shale+paced", TargetSpec::TableShalePaced),
+    ("table:memory", TargetSpec::TableMemory),
+];
+
+/// The named targets, comma-separated, for the unknown-target message.
+fn known_targets() -> String {
+    NAMED_TARGETS.map(|(name, _)| name).join(", ")
+}
+
 impl fmt::Display for TargetSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -453,30 +481,15 @@ impl fmt::Display for TargetSpec {
 impl FromStr for TargetSpec {
     type Err = TargetError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "kv:memory" => TargetSpec::KvMemory,
-            "kv:shale" => TargetSpec::KvShale,
-            "kv:shale+mmapwal" => TargetSpec::KvShaleMmapWal,
-            "kv:shale+zeroedwal" => TargetSpec::KvShaleZeroedWal,
-            "kv:shale+mmap" => TargetSpec::KvShaleMmap,
-            "kv:fjall" => TargetSpec::KvFjall,
-            "kv:redb" => TargetSpec::KvRedb,
-            "kv:rocksdb" => TargetSpec::KvRocksdb,
-            "kv:rocksdb+mmap" => TargetSpec::KvRocksdbMmap,
-            "table:shale" => TargetSpec::TableShale,
-            "table:shale+pitr" => TargetSpec::TableShalePitr,
-            "table:shale+stream" => TargetSpec::TableShaleStream,
-            "table:shale+paced" => TargetSpec::TableShalePaced,
-            "table:memory" => TargetSpec::TableMemory,
-            _ => match s.strip_prefix("http:") {
-                Some(url) if url.starts_with("http://") => TargetSpec::Http(url.to_string()),
-                _ => {
-                    return Err(TargetError::UnknownTarget {
-                        spec: s.to_string(),
-                    })
-                }
-            },
-        })
+        if let Some((_, spec)) = NAMED_TARGETS.iter().find(|(name, _)| *name == s) {
+            return Ok(spec.clone());
+        }
+        match s.strip_prefix("http:") {
+            Some(url) if url.starts_with("http://") => Ok(TargetSpec::Http(url.to_string())),
+            _ => Err(TargetError::UnknownTarget {
+                spec: s.to_string(),
+            }),
+        }
     }
 }
 
@@ -654,10 +667,14 @@ mod tests {
         for s in &specs {
             assert_eq!(&s.to_string().parse::<TargetSpec>().unwrap(), s);
         }
-        assert!(matches!(
-            "kv:leveldb".parse::<TargetSpec>(),
-            Err(TargetError::UnknownTarget { .. })
-        ));
+        let unknown = "kv:leveldb".parse::<TargetSpec>().unwrap_err();
+        assert!(matches!(unknown, TargetError::UnknownTarget { .. }));
+        let message = unknown.to_string();
+        for (name, spec) in &NAMED_TARGETS {
+            assert_eq!(&name.parse::<TargetSpec>().unwrap(), spec);
+            assert_eq!(&spec.to_string(), name);
+            assert!(message.contains(name), "{message} lacks {name}");
+        }
         assert!(matches!(
             "http:ftp://x".parse::<TargetSpec>(),
             Err(TargetError::UnknownTarget { .. })
