@@ -88,8 +88,12 @@ pub struct Leveled {
 pub enum FileOrder {
     /// The file with the fewest overlapping bytes in the next level per byte of its own
     /// (ties: the lowest key). RocksDB's default (`kMinOverlappingRatio`): each job
-    /// rewrites as few next-level bytes as it can for the bytes it moves down, so write
-    /// amplification is lower than round-robin's, most of all when updates are skewed.
+    /// rewrites as few next-level bytes as it can for the bytes it moves down, so it
+    /// tends to write less than round-robin, most of all when updates are skewed.
+    /// The price: a file that always overlaps more than the others can wait a long time,
+    /// and its overwritten versions and tombstones with it (RocksDB offers periodic
+    /// compaction for that; Shale has none). Measured on YCSB A: 1–2% fewer bytes
+    /// written (docs/benchmarks.md, "2026-12-07, eighth session").
     #[default]
     MinOverlappingRatio,
     /// After the largest key last compacted out of the level, wrapping around: LevelDB's
