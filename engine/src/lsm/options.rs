@@ -147,7 +147,7 @@ impl DbOptions {
             slowdown_delay_micros: 1000,
             level_base_bytes: 64 << 20,
             level_ratio: 10,
-            level_file_order: FileOrder::MinOverlappingRatio,
+            level_file_order: FileOrder::default(),
             target_file_bytes: 32 << 20,
             block_cache_bytes: 64 << 20,
             bloom_bits_per_key: 10,
