@@ -39,6 +39,8 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
         "read_exact past the end"
     );
 
+    vectored_reads(fs, &dir.join("vectored"));
+
     fs.rename(&p, &dir.join("renamed")).unwrap();
     assert!(!fs.exists(&p).unwrap());
     assert_eq!(fs.list_dir(dir).unwrap(), vec!["renamed".to_string()]);
@@ -61,6 +63,39 @@ fn exercise(fs: &dyn FileSystem, dir: &Path) {
     );
     fs.remove_dir_all(dir).unwrap();
     assert!(!fs.exists(dir).unwrap());
+}
+
+/// `read_exact_vectored_at`: consecutive ranges into one buffer each, more ranges than
+/// one `preadv` takes, an empty range among them, buffers that held bytes before; then
+/// a read past the end and mismatched lengths. Read through a read-only handle (a map on
+/// the mmap backend), then the file is removed.
+fn vectored_reads(fs: &dyn FileSystem, path: &Path) {
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let w = fs.open(path, OpenMode::CreateNew).unwrap();
+    w.write_all_at(&bytes, 0).unwrap();
+    w.sync_data().unwrap();
+    drop(w);
+    let r = fs.open(path, OpenMode::Read).unwrap();
+    let mut lens: Vec<usize> = (0..150).map(|i| 500 + i * 7).collect();
+    lens[3] = 0;
+    let mut bufs: Vec<Vec<u8>> = lens.iter().map(|_| vec![0xEE; 100]).collect();
+    let offset = 1234;
+    r.read_exact_vectored_at(&mut bufs, &lens, offset).unwrap();
+    let mut at = offset as usize;
+    for (i, (buf, &len)) in bufs.iter().zip(&lens).enumerate() {
+        assert_eq!(buf[..], bytes[at..at + len], "range {i}");
+        at += len;
+    }
+    let past_end = [1000, bytes.len()];
+    let mut two = vec![Vec::new(), Vec::new()];
+    let err = r
+        .read_exact_vectored_at(&mut two, &past_end, 0)
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    let err = r.read_exact_vectored_at(&mut two, &[10], 0).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    drop(r);
+    fs.remove_file(path).unwrap();
 }
 
 fn fs_kind(fs: &dyn FileSystem) -> &'static str {

@@ -128,16 +128,16 @@ pub(crate) fn take(len: usize) -> Vec<u8> {
     reuse(len).unwrap_or_else(|| vec![0u8; len])
 }
 
-/// A buffer holding a copy of `bytes`, reused from the pool as [`take`] does. The copy
-/// is the only write: nothing is zero-filled first (that `memset` was 2% of YCSB E).
-pub(crate) fn copy_of(bytes: &[u8]) -> Vec<u8> {
-    match take_pooled(bytes.len()) {
+/// An empty buffer with room for `len` bytes, for a read that fills it without a
+/// zero-fill first ([`shale_io::File::read_exact_vectored_at`]): one from this thread's
+/// pool if it fits, else a new one.
+pub(crate) fn take_empty(len: usize) -> Vec<u8> {
+    match take_pooled(len) {
         Some(mut buf) => {
             buf.clear();
-            buf.extend_from_slice(bytes);
             buf
         }
-        None => bytes.to_vec(),
+        None => Vec::with_capacity(len),
     }
 }
 
@@ -164,7 +164,12 @@ pub(crate) fn recycle(block: Arc<Block>) {
     let Ok(block) = Arc::try_unwrap(block) else {
         return;
     };
-    let buf = block.into_payload();
+    give(block.into_payload());
+}
+
+/// Keeps `buf` for this thread's next read if there is room (see [`Pool::keep`]);
+/// otherwise frees it.
+pub(crate) fn give(buf: Vec<u8>) {
     // During the thread's exit the pool may be gone: the buffer is then simply freed.
     let _ = POOL.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
@@ -266,12 +271,12 @@ mod tests {
         let grown = take(4100);
         assert_eq!(grown.len(), 4100);
         recycle(block_of(4000));
-        let copied = copy_of(&[9u8; 3000]);
-        assert_eq!(copied, vec![9u8; 3000]);
+        let empty = take_empty(3000);
+        assert!(empty.is_empty() && empty.capacity() >= 3000);
     }
 
     #[test]
-    fn a_copy_longer_than_the_kept_buffer_fills_it_within_its_capacity() {
+    fn an_empty_buffer_reuses_a_kept_one_longer_than_its_block_within_its_capacity() {
         clear_pool();
         let mut b = BlockBuilder::new(16);
         b.add(b"k", 1, ValueKind::Put, &[7u8; 4000]);
@@ -282,10 +287,16 @@ mod tests {
         let block = Arc::new(Block::parse(payload).unwrap());
         let data_ptr = block.data_ptr();
         recycle(block);
-        let bytes: Vec<u8> = (0..kept_len + 100).map(|i| i as u8).collect();
-        let copied = copy_of(&bytes);
-        assert_eq!(copied, bytes);
-        assert_eq!(copied.as_ptr(), data_ptr, "the kept buffer was reused");
+        let empty = take_empty(kept_len + 100);
+        assert!(empty.is_empty());
+        assert_eq!(empty.as_ptr(), data_ptr, "the kept buffer was reused");
+        // Given back, it serves the next read again; a buffer too large is not kept.
+        give(empty);
+        assert_eq!(pooled(), 1);
+        give(Vec::with_capacity(BUFFER_MAX_CAPACITY + 1));
+        assert_eq!(pooled(), 1);
+        let again = take(kept_len);
+        assert_eq!(again.as_ptr(), data_ptr);
     }
 
     #[test]

@@ -270,16 +270,21 @@ impl Table {
         fill_cache: bool,
     ) -> Result<Option<(u64, Arc<Block>)>, Error> {
         match self.decoded_index.handle(position) {
-            Some(handle) => self.data_block_at(handle, readahead, fill_cache).map(Some),
+            Some(handle) => {
+                let readahead = readahead.map(|ra| (ra, position));
+                self.data_block_at(handle, readahead, fill_cache).map(Some)
+            }
             None => Ok(None),
         }
     }
 
-    /// Reads the data block at `handle`, as [`Table::data_block`] does.
+    /// Reads the data block at `handle`, as [`Table::data_block`] does; `readahead`
+    /// comes with the block's position in the index, where the blocks a window may take
+    /// follow.
     fn data_block_at(
         &self,
         handle: BlockHandle,
-        readahead: Option<&mut Readahead>,
+        readahead: Option<(&mut Readahead, usize)>,
         fill_cache: bool,
     ) -> Result<(u64, Arc<Block>), Error> {
         handle.check_bounds(&self.path, self.data_end)?;
@@ -296,9 +301,18 @@ impl Table {
         }
         let len = handle.size + BLOCK_TRAILER_LEN;
         let raw = match readahead {
-            Some(ra) => {
-                let (raw, window) =
-                    ra.read_block(&*self.file, &self.path, handle.offset, len, self.data_end)?;
+            Some((ra, position)) => {
+                let following = (position + 1..)
+                    .map_while(|p| self.decoded_index.handle(p))
+                    .map(|h| (h.offset, h.size.saturating_add(BLOCK_TRAILER_LEN)));
+                let (raw, window) = ra.read_block(
+                    &*self.file,
+                    &self.path,
+                    handle.offset,
+                    len,
+                    following,
+                    self.data_end,
+                )?;
                 if window {
                     bump(&self.counters.readahead_windows);
                 }
