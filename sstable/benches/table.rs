@@ -10,6 +10,11 @@
 // criterion_group! generates a public function without a doc comment.
 #![allow(missing_docs)]
 
+// The allocator Shale's binaries use: a block read's buffers come and go with it, so the
+// allocator is part of what a scan that misses the cache costs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::sync::Arc;
 
