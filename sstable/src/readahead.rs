@@ -142,7 +142,8 @@ impl Readahead {
     ) -> Result<Vec<u8>, Error> {
         self.clear();
         let (offset, first_len) = first;
-        let mut lens = vec![usize::try_from(first_len).map_err(|_| short_window(path, offset))?];
+        let mut lens =
+            vec![usize::try_from(first_len).map_err(|_| unaddressable_block(path, offset))?];
         let (mut end, mut total) = (offset.saturating_add(first_len), first_len);
         for (at, len) in following {
             let fits = total.checked_add(len).filter(|&t| t <= want);
@@ -160,10 +161,10 @@ impl Readahead {
         let mut blocks: Vec<Vec<u8>> = lens.iter().map(|&l| block_buffers::take_empty(l)).collect();
         file.read_exact_vectored_at(&mut blocks, &lens, offset)
             .map_err(|e| io_error("read ahead", path, offset, e))?;
-        let mut blocks = blocks.into_iter();
-        let first_block = blocks.next().ok_or_else(|| short_window(path, offset))?;
+        // `lens` starts with the first block's, so `blocks` has it at index 0.
+        let first_block = std::mem::take(&mut blocks[0]);
         let mut at = offset.saturating_add(first_len);
-        for block in blocks {
+        for block in blocks.into_iter().skip(1) {
             let len = block.len() as u64;
             self.ready.push_back((at, block));
             at = at.saturating_add(len);
@@ -191,9 +192,9 @@ impl Drop for Readahead {
     }
 }
 
-/// A window that does not hold the block it was read for: only possible for a block too
-/// large to address; reported as an I/O error rather than trusted.
-fn short_window(path: &Path, offset: u64) -> Error {
+/// A block whose length does not fit in a `usize` (possible only on a 32-bit target, for a
+/// bounds-checked block of a file over 4 GiB): reported as an I/O error.
+fn unaddressable_block(path: &Path, offset: u64) -> Error {
     io_error(
         "read ahead",
         path,
