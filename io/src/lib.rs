@@ -29,6 +29,7 @@ pub mod clock;
 pub mod fault;
 mod mmap;
 pub mod rng;
+mod sigbus;
 pub mod spin;
 mod std_fs;
 #[cfg(target_os = "linux")]

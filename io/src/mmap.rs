@@ -11,9 +11,11 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::sigbus::GuardedMap;
 use crate::std_fs::{
     open_std, std_create_dir_all, std_link_or_copy, std_list_dir, std_sync_dir, StdFile,
 };
@@ -31,45 +33,22 @@ impl MmapFs {
 }
 
 /// A read-only file served from a memory map.
+///
+/// A page the kernel cannot read raises SIGBUS; the map's guard ([`GuardedMap`]) turns
+/// that into a failed copy, and from then on this file is read with `pread`, which returns
+/// the real error (an `EIO`, or a short read if the file was truncated).
 #[derive(Debug)]
 pub struct MmapFile {
     /// `None` for an empty file, which cannot be mapped.
-    map: Option<memmap2::Mmap>,
+    map: Option<GuardedMap>,
+    /// The same file, read once the map has faulted.
+    file: StdFile,
 }
 
-#[allow(unsafe_code)]
-mod map {
-    use super::*;
-
-    /// Maps `file` read-only.
-    pub(super) fn map_readonly(file: &fs::File) -> io::Result<memmap2::Mmap> {
-        // SAFETY: memmap2 requires that the file is not modified or truncated while mapped,
-        // or reads may see torn data or fault (SIGBUS). Shale maps only files it opened
-        // read-only, and those are immutable by construction: SSTables are written once,
-        // synced, and never changed until deleted (deletion keeps the inode alive while the
-        // map exists). Another process truncating the file is outside the contract.
-        unsafe { memmap2::Mmap::map(file) }
-    }
-
-    /// Copies `buf` into `map` at `start`; the caller checked `start + buf.len() <=
-    /// map.len()`, and holds the map exclusively (`WritableMap::write_at` takes `&mut`).
-    pub(super) fn copy_into(map: &memmap2::MmapRaw, start: usize, buf: &[u8]) {
-        assert!(start + buf.len() <= map.len(), "checked by the caller");
-        // SAFETY: the destination range is inside the live mapping (asserted above; the
-        // mapping lives as long as `map`). It is raw memory, never borrowed as a Rust
-        // reference, so nothing Rust holds is aliased; `buf` is ordinary memory, so the
-        // ranges cannot overlap. No other copy into the map runs at the same time (the
-        // caller has `&mut WritableMap`). What stays outside this function's control is
-        // the file itself: bytes another handle or process writes to the same range
-        // race with the copy (the WAL writes its segments only through this map or its
-        // one writer's `pwrite`, under its sink lock), and a file shrunk below the range
-        // makes the copy fault with SIGBUS (nothing in Shale shrinks a WAL segment: see
-        // `File::map_for_writes`). Justified by benchmarks: a 1 KiB WAL append is 2.0–2.4 µs
-        // faster this way than with `pwrite`, YCSB A 1.08–1.50× (docs/benchmarks.md,
-        // "Appending through a map").
-        unsafe {
-            std::ptr::copy_nonoverlapping(buf.as_ptr(), map.as_mut_ptr().add(start), buf.len());
-        }
+impl MmapFile {
+    /// The map, unless the file is empty or the map has faulted.
+    fn usable_map(&self) -> Option<&GuardedMap> {
+        self.map.as_ref().filter(|m| !m.has_faulted())
     }
 }
 
@@ -77,23 +56,25 @@ mod map {
 /// mapped. Writes land in the page cache exactly as a `pwrite`'s would (readers using
 /// `pread` see them at once), and the file's `sync_data` makes them durable.
 ///
-/// Why it is opt-in (the WAL's `mmap_appends`), as RocksDB's `allow_mmap_writes` is: a
-/// write through a map cannot return an error. A page the kernel cannot read back in, or
-/// a block a copy-on-write file system (btrfs, ZFS) cannot allocate because the disk is
-/// full, raises SIGBUS and ends the process, where `pwrite` would return an error that
-/// poisons the engine. Acknowledged data is not lost either way (the next open recovers
-/// the WAL), but the process dies. On ext4 and xfs an overwrite of a preallocated,
-/// zero-filled segment allocates nothing.
+/// A write through a map cannot return an error: a page the kernel cannot read back in,
+/// or a block a copy-on-write file system (btrfs, ZFS) cannot allocate because the disk
+/// is full, raises SIGBUS instead. The map's guard ([`GuardedMap`]) catches it, and the
+/// write, with every later one, goes through `pwrite` on the same file, which returns
+/// the error (`ENOSPC`, `EIO`) that poisons the engine. On ext4 and xfs an overwrite of a
+/// preallocated, zero-filled segment allocates nothing.
 #[derive(Debug)]
 pub struct WritableMap {
-    map: memmap2::MmapRaw,
+    map: GuardedMap,
+    /// The same file, written once the map has faulted.
+    file: fs::File,
 }
 
 impl WritableMap {
     /// Maps all of `file` (which is not empty) shared and writable.
     pub(crate) fn of(file: &fs::File) -> io::Result<WritableMap> {
         Ok(WritableMap {
-            map: memmap2::MmapOptions::new().map_raw(file)?,
+            map: GuardedMap::writable(file)?,
+            file: file.try_clone()?,
         })
     }
 
@@ -107,12 +88,18 @@ impl WritableMap {
         self.map.len() == 0
     }
 
+    /// Whether a write through the map has faulted, so that writes now use `pwrite`.
+    pub fn has_faulted(&self) -> bool {
+        self.map.has_faulted()
+    }
+
     /// Copies `buf` to `offset` of the file. `&mut self`: one writer at a time, so two
     /// copies into the map never race.
     ///
     /// # Errors
-    /// `InvalidInput` when `buf` does not fit inside the map (callers write past its end
-    /// with `File::write_all_at`).
+    /// - `InvalidInput` when `buf` does not fit inside the map (callers write past its
+    ///   end with `File::write_all_at`).
+    /// - Once the map has faulted, `pwrite`'s.
     pub fn write_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
         let fits = usize::try_from(offset)
             .ok()
@@ -124,21 +111,26 @@ impl WritableMap {
                 "write past the end of a mapped file",
             ));
         };
-        map::copy_into(&self.map, start, buf);
-        Ok(())
+        if self.map.write(start, buf) {
+            return Ok(());
+        }
+        self.file.write_all_at(buf, offset)
     }
 }
 
 impl File for MmapFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let Some(map) = &self.map else { return Ok(0) };
-        let start = match usize::try_from(offset) {
-            Ok(s) if s < map.len() => s,
-            _ => return Ok(0),
-        };
-        let n = buf.len().min(map.len() - start);
-        buf[..n].copy_from_slice(&map[start..start + n]);
-        Ok(n)
+        if let Some(map) = self.usable_map() {
+            let start = match usize::try_from(offset) {
+                Ok(s) if s < map.len() => s,
+                _ => return Ok(0),
+            };
+            let n = buf.len().min(map.len() - start);
+            if map.read(start, &mut buf[..n]) {
+                return Ok(n);
+            }
+        }
+        self.file.read_at(buf, offset)
     }
     /// One copy per range, straight from the map (the default would copy twice).
     fn read_exact_vectored_at(
@@ -148,19 +140,29 @@ impl File for MmapFile {
         offset: u64,
     ) -> io::Result<()> {
         let total = crate::vectored_total(bufs, lens)?;
-        let map: &[u8] = self.map.as_deref().unwrap_or_default();
-        let range = usize::try_from(offset)
-            .ok()
-            .and_then(|start| Some(start..start.checked_add(total)?))
-            .and_then(|range| map.get(range))
-            .ok_or_else(|| {
-                io::Error::new(
+        if let Some(map) = self.usable_map() {
+            let Some(mut start) = usize::try_from(offset)
+                .ok()
+                .filter(|s| s.checked_add(total).is_some_and(|end| end <= map.len()))
+            else {
+                return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "file shorter than requested read",
-                )
-            })?;
-        crate::split_into(range, bufs, lens);
-        Ok(())
+                ));
+            };
+            let mut copied = true;
+            for (buf, &len) in bufs.iter_mut().zip(lens) {
+                copied = map.read_into(start, len, buf);
+                if !copied {
+                    break;
+                }
+                start += len;
+            }
+            if copied {
+                return Ok(());
+            }
+        }
+        self.file.read_exact_vectored_at(bufs, lens, offset)
     }
     fn write_all_at(&self, _buf: &[u8], _offset: u64) -> io::Result<()> {
         Err(io::Error::new(
@@ -172,7 +174,10 @@ impl File for MmapFile {
         Ok(())
     }
     fn len(&self) -> io::Result<u64> {
-        Ok(self.map.as_ref().map_or(0, |m| m.len() as u64))
+        match self.usable_map() {
+            Some(map) => Ok(map.len() as u64),
+            None => self.file.len(),
+        }
     }
     fn set_len(&self, _len: u64) -> io::Result<()> {
         Err(io::Error::new(
@@ -191,9 +196,12 @@ impl FileSystem for MmapFs {
         let map = if file.metadata()?.len() == 0 {
             None
         } else {
-            Some(map::map_readonly(&file)?)
+            Some(GuardedMap::read_only(&file)?)
         };
-        Ok(Arc::new(MmapFile { map }))
+        Ok(Arc::new(MmapFile {
+            map,
+            file: StdFile::new(file),
+        }))
     }
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         std_create_dir_all(path)
@@ -259,5 +267,58 @@ mod tests {
             .read_to_vec()
             .unwrap();
         assert_eq!(&again[8189..], b"end");
+    }
+
+    /// An SSTable's map faults (here: the file was truncated under it): reads come back
+    /// as `pread`'s errors and answers, and the process goes on.
+    #[test]
+    fn a_mapped_file_that_faults_is_read_with_pread_from_then_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sst");
+        let writer = StdFs::new().open(&path, OpenMode::CreateNew).unwrap();
+        writer.write_all_at(&[7u8; 3 * 4096], 0).unwrap();
+        let mapped = MmapFs::new().open(&path, OpenMode::Read).unwrap();
+        let mut bufs = vec![Vec::new(), Vec::new()];
+        mapped
+            .read_exact_vectored_at(&mut bufs, &[100, 4096], 8000)
+            .unwrap();
+        assert_eq!(bufs[1], vec![7u8; 4096]);
+
+        writer.set_len(4096).unwrap();
+        let err = mapped
+            .read_exact_vectored_at(&mut bufs, &[100, 4096], 8000)
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "pread's answer");
+        let mut one = [0u8; 10];
+        assert_eq!(
+            mapped.read_at(&mut one, 9000).unwrap(),
+            0,
+            "past the new end"
+        );
+        assert_eq!(mapped.read_at(&mut one, 10).unwrap(), 10);
+        assert_eq!(one, [7u8; 10], "the intact part, through pread");
+        assert_eq!(mapped.len().unwrap(), 4096, "the file's length now");
+    }
+
+    /// A WAL segment's map faults: the write that faulted, and every later one, goes
+    /// through `pwrite`, so it reaches the file (or returns `pwrite`'s error).
+    #[test]
+    fn a_writable_map_that_faults_writes_with_pwrite_from_then_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = StdFs::new()
+            .open(&dir.path().join("seg"), OpenMode::CreateNew)
+            .unwrap();
+        f.write_all_at(&[0u8; 3 * 4096], 0).unwrap();
+        let mut map = f.map_for_writes().unwrap().unwrap();
+        f.set_len(4096).unwrap();
+        map.write_at(b"late", 2 * 4096).unwrap();
+        assert!(map.has_faulted());
+        map.write_at(b"later", 10).unwrap();
+        let mut buf = [0u8; 4];
+        f.read_exact_at(&mut buf, 2 * 4096).unwrap();
+        assert_eq!(&buf, b"late");
+        let mut buf = [0u8; 5];
+        f.read_exact_at(&mut buf, 10).unwrap();
+        assert_eq!(&buf, b"later");
     }
 }
