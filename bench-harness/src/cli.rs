@@ -86,10 +86,12 @@ options:
   --load-durability MODE
                        sync | buffered for the load phase (default: --durability); when
                        it differs, each target is made durable and reopened before the run
-  --targets LIST       kv:memory, kv:shale, kv:shale+mmapwal (the WAL appended through a
-                       memory map), kv:shale+zeroedwal (its control: zero-filled WAL
-                       segments, pwrite), kv:shale+mmap (SSTables read and the WAL
-                       appended through memory maps), kv:fjall, kv:redb, kv:rocksdb, kv:rocksdb+mmap (RocksDB's
+  --targets LIST       kv:memory, kv:shale (SSTables read and the WAL appended through
+                       memory maps), kv:shale+pread (neither: pread and pwrite),
+                       kv:shale+mmapwal (pread, the WAL appended through a memory map),
+                       kv:shale+zeroedwal (its control: zero-filled WAL segments,
+                       pwrite), kv:shale+mmap (the same as kv:shale, the counterpart of
+                       kv:rocksdb+mmap), kv:fjall, kv:redb, kv:rocksdb, kv:rocksdb+mmap (RocksDB's
                        allow_mmap_reads and allow_mmap_writes), table:shale,
                        table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream
                        on), table:shale+paced (flushes and compactions paced by the

@@ -29,7 +29,7 @@
 //!   holds zeros (or writes the file never sees), not the file's bytes.
 //! - Other threads copying through the same map at the same moment are covered too. The
 //!   handler sets the mark *before* it replaces the page, and every copy reads the mark
-//!   *after* it finishes, behind a full fence. A copy that read the replacement page
+//!   *after* it finishes, behind an acquire fence. A copy that read the replacement page
 //!   therefore sees the mark and is discarded.
 //!
 //! Crotty, Leis and Pavlo, "Are You Sure You Want to Use MMAP in Your Database Management
@@ -193,8 +193,10 @@ impl GuardedMap {
         compiler_fence(Ordering::SeqCst);
         GUARD.with(|g| g.set(NO_GUARD));
         // Another thread's handler sets the mark before it replaces the page this copy
-        // may have read: a full fence before reading the mark orders the two.
-        fence(Ordering::SeqCst);
+        // may have read. An acquire fence keeps the copy's loads before the mark's load,
+        // so a copy that saw the replacement page sees the mark (free on x86, where
+        // loads are not reordered with loads).
+        fence(Ordering::Acquire);
         !self.has_faulted()
     }
 }

@@ -46,14 +46,12 @@ OPTIONS:
                          (buffered: a power cut loses up to 100 ms of writes)
     --wal-mmap <on|off>  on disk with --durability buffered, copy each write's WAL
                          record into a memory map of the log segment instead of a
-                         pwrite (default off: an I/O error on a mapped page ends the
-                         process with SIGBUS instead of failing the write; no effect
-                         with sync durability)
+                         pwrite (default on; an I/O error on a mapped page fails the
+                         write as a pwrite's would; no effect with sync durability)
     --mmap-reads <on|off>
                          on disk, read SSTables through memory maps instead of a
-                         pread per block (default off, as in the engine and in
-                         RocksDB: an I/O error reading a mapped page ends the process
-                         with SIGBUS instead of failing the read)
+                         pread per block (default on, as in the engine; an I/O error
+                         on a mapped page fails the read as a pread's would)
     --tolerate-wal-loss  open even if WAL recovery would drop records the log marks
                          as synced (lost data); each dropped range is logged at WARN.
                          Without it such a data directory refuses to open.
@@ -164,11 +162,11 @@ pub struct ServerConfig {
     /// `--durability sync|buffered`: when an on-disk write is acknowledged.
     pub durability: WriteDurability,
     /// `--wal-mmap on|off`: WAL appends copied into a map of the segment
-    /// (`DbOptions::wal_mmap_appends`; off by default, as in the engine).
-    pub wal_mmap_appends: bool,
-    /// `--mmap-reads on|off`: SSTables read through memory maps (`shale_io::MmapFs`;
-    /// off by default, as in the engine).
-    pub mmap_reads: bool,
+    /// (`DbOptions::wal_mmap_appends`); `None` when not given: on, as in the engine.
+    pub wal_mmap_appends: Option<bool>,
+    /// `--mmap-reads on|off`: SSTables read through memory maps (`shale_io::MmapFs`);
+    /// `None` when not given: on, as in the engine.
+    pub mmap_reads: Option<bool>,
 }
 
 /// When the on-disk engine acknowledges a write (`--durability`).
@@ -201,8 +199,8 @@ impl Default for ServerConfig {
             manual_clock: false,
             event_loops: 0,
             durability: WriteDurability::Sync,
-            wal_mmap_appends: false,
-            mmap_reads: false,
+            wal_mmap_appends: None,
+            mmap_reads: None,
         }
     }
 }
@@ -452,10 +450,10 @@ where
                 };
             }
             Flag::WalMmap => {
-                config.wal_mmap_appends = on_off(&name, &value)?;
+                config.wal_mmap_appends = Some(on_off(&name, &value)?);
             }
             Flag::MmapReads => {
-                config.mmap_reads = on_off(&name, &value)?;
+                config.mmap_reads = Some(on_off(&name, &value)?);
             }
             Flag::Capacity => {
                 config.capacity_enforcement = on_off(&name, &value)?;
@@ -817,13 +815,13 @@ mod tests {
             WriteDurability::Buffered
         );
         assert!(parse_args(["--durability", "none"]).is_err());
-        assert!(!serve(&[]).wal_mmap_appends);
-        assert!(serve(&["--wal-mmap", "on"]).wal_mmap_appends);
-        assert!(!serve(&["--wal-mmap=off"]).wal_mmap_appends);
+        assert_eq!(serve(&[]).wal_mmap_appends, None);
+        assert_eq!(serve(&["--wal-mmap", "on"]).wal_mmap_appends, Some(true));
+        assert_eq!(serve(&["--wal-mmap=off"]).wal_mmap_appends, Some(false));
         assert!(parse_args(["--wal-mmap", "yes"]).is_err());
-        assert!(!serve(&[]).mmap_reads);
-        assert!(serve(&["--mmap-reads", "on"]).mmap_reads);
-        assert!(!serve(&["--mmap-reads=off"]).mmap_reads);
+        assert_eq!(serve(&[]).mmap_reads, None);
+        assert_eq!(serve(&["--mmap-reads", "on"]).mmap_reads, Some(true));
+        assert_eq!(serve(&["--mmap-reads=off"]).mmap_reads, Some(false));
         assert!(parse_args(["--mmap-reads", "1"]).is_err());
         for bad in [
             ["--max-connections", "0"],

@@ -146,13 +146,15 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             .then(|| ManualClock::new(SystemClock.now_micros()));
         let buffered_on_disk = config.durability == cli::WriteDurability::Buffered
             && matches!(config.storage, cli::StorageMode::OnDisk(_));
-        if config.wal_mmap_appends && !buffered_on_disk {
+        // Warned only when asked for: both are on by default.
+        if config.wal_mmap_appends == Some(true) && !buffered_on_disk {
             tracing::warn!(
                 "--wal-mmap on has no effect here: it maps only on-disk WAL segments under \
                  --durability buffered"
             );
         }
-        if config.mmap_reads && !matches!(config.storage, cli::StorageMode::OnDisk(_)) {
+        if config.mmap_reads == Some(true) && !matches!(config.storage, cli::StorageMode::OnDisk(_))
+        {
             tracing::warn!("--mmap-reads on has no effect with --in-memory: there are no files");
         }
         let storage = Storage::open_with(
@@ -161,8 +163,8 @@ pub fn run(config: ServerConfig) -> Result<(), RunError> {
             capacity_options(&config)?,
             manual_clock.clone(),
             config.durability,
-            config.wal_mmap_appends,
-            config.mmap_reads,
+            config.wal_mmap_appends.unwrap_or(true),
+            config.mmap_reads.unwrap_or(true),
         )?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)

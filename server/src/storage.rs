@@ -16,7 +16,7 @@ use std::sync::Arc;
 use shale_engine::lsm::{Db, DbOptions, Durability, OnSyncedLoss};
 use shale_engine::{Backend, MemBackend, StorageError};
 use shale_io::clock::{Clock, ManualClock, SystemClock};
-use shale_io::MmapFs;
+use shale_io::{MmapFs, StdFs};
 use shale_table::capacity::CapacityOptions;
 use shale_table::{Database, DatabaseOptions};
 
@@ -118,7 +118,8 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens the backend `mode` asks for and the table layer on it.
+    /// Opens the backend `mode` asks for and the table layer on it, with the server's
+    /// defaults (sync durability, maps for SSTable reads and WAL appends).
     ///
     /// # Errors
     /// [`StartupError`] when the directory or the engine cannot be opened, or when on-disk
@@ -131,8 +132,8 @@ impl Storage {
             capacity,
             None,
             WriteDurability::Sync,
-            false,
-            false,
+            true,
+            true,
         )
     }
 
@@ -185,7 +186,7 @@ impl Storage {
                 let options = if mmap_reads {
                     options.with_fs(Arc::new(MmapFs::new()))
                 } else {
-                    options
+                    options.with_fs(Arc::new(StdFs::new()))
                 };
                 Self::open_lsm(options, capacity, clock)
             }

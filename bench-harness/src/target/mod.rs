@@ -367,18 +367,20 @@ pub enum TargetSpec {
     KvMemory,
     /// `kv:shale`
     KvShale,
-    /// `kv:shale+mmapwal`: `kv:shale` with the WAL appended through a memory map
-    /// (`DbOptions::wal_mmap_appends`, off by default), to measure what a `pwrite` per
-    /// write costs.
+    /// `kv:shale+pread`: `kv:shale` without its memory maps: SSTables read with a `pread`
+    /// per block (`shale_io::StdFs`) and the WAL appended with `pwrite`, the engine's
+    /// defaults before maps were guarded against SIGBUS, to measure what the maps do.
+    KvShalePread,
+    /// `kv:shale+mmapwal`: `kv:shale+pread` with the WAL appended through a memory map
+    /// (`DbOptions::wal_mmap_appends`), to measure what a `pwrite` per write costs.
     KvShaleMmapWal,
-    /// `kv:shale+zeroedwal`: `kv:shale` with zero-filled WAL segments
+    /// `kv:shale+zeroedwal`: `kv:shale+pread` with zero-filled WAL segments
     /// (`DbOptions::wal_preallocation`), as `kv:shale+mmapwal` has, but appended with
     /// `pwrite`: the control that tells the map's share from the preallocation's.
     KvShaleZeroedWal,
-    /// `kv:shale+mmap`: `kv:shale` with SSTables read through memory maps
-    /// (`shale_io::MmapFs`) and the WAL appended through one (as `kv:shale+mmapwal`):
-    /// RocksDB's `allow_mmap_reads` and `allow_mmap_writes`, both off by default in
-    /// either engine, to measure what a system call per block read and per write costs.
+    /// `kv:shale+mmap`: the same engine as `kv:shale` (SSTables read through memory maps,
+    /// the WAL appended through one), under the name earlier reports used when maps were
+    /// not the default: the counterpart of `kv:rocksdb+mmap`.
     KvShaleMmap,
     /// `kv:fjall`
     KvFjall,
@@ -414,6 +416,7 @@ impl TargetSpec {
         Some(match self {
             TargetSpec::KvMemory => "kv:memory",
             TargetSpec::KvShale => "kv:shale",
+            TargetSpec::KvShalePread => "kv:shale+pread",
             TargetSpec::KvShaleMmapWal => "kv:shale+mmapwal",
             TargetSpec::KvShaleZeroedWal => "kv:shale+zeroedwal",
             TargetSpec::KvShaleMmap => "kv:shale+mmap",
@@ -436,6 +439,7 @@ impl TargetSpec {
     pub fn reopenable(&self) -> bool {
         match self {
             TargetSpec::KvShale
+            | TargetSpec::KvShalePread
             | TargetSpec::KvShaleMmapWal
             | TargetSpec::KvShaleZeroedWal
             | TargetSpec::KvShaleMmap
@@ -454,9 +458,10 @@ impl TargetSpec {
 
 /// Every target with a fixed name (all but `http:URL`): the list parsing and the
 /// unknown-target message read. Each name is written once, in [`TargetSpec::name`].
-const NAMED_TARGETS: [TargetSpec; 14] = [
+const NAMED_TARGETS: [TargetSpec; 15] = [
     TargetSpec::KvMemory,
     TargetSpec::KvShale,
+    TargetSpec::KvShalePread,
     TargetSpec::KvShaleMmapWal,
     TargetSpec::KvShaleZeroedWal,
     TargetSpec::KvShaleMmap,
@@ -542,30 +547,33 @@ pub fn open_kv(
     create_dir(dir)?;
     Ok(match spec {
         TargetSpec::KvMemory => Box::new(BackendKv::memory()),
-        TargetSpec::KvShale => Box::new(BackendKv::shale_lsm(dir, durability)?),
-        TargetSpec::KvShaleMmapWal => Box::new(BackendKv::shale_lsm_with(
-            shale_engine::lsm::DbOptions::new(dir).with_wal_mmap_appends(true),
-            durability,
-            match durability {
-                Durability::Sync => "; WAL not mapped (sync durability ignores wal_mmap_appends)",
-                Durability::Buffered => "; WAL zero-filled and appended through a memory map",
-            },
-        )?),
-        TargetSpec::KvShaleMmap => Box::new(BackendKv::shale_lsm_with(
-            shale_engine::lsm::DbOptions::new(dir)
-                .with_fs(std::sync::Arc::new(shale_io::MmapFs::new()))
-                .with_wal_mmap_appends(true),
+        TargetSpec::KvShale | TargetSpec::KvShaleMmap => Box::new(BackendKv::shale_lsm_with(
+            shale_engine::lsm::DbOptions::new(dir),
             durability,
             match durability {
                 Durability::Sync => "; SSTables read through memory maps; WAL not mapped (sync durability ignores wal_mmap_appends)",
                 Durability::Buffered => "; SSTables read through memory maps; WAL zero-filled and appended through a memory map",
             },
         )?),
+        TargetSpec::KvShalePread => Box::new(BackendKv::shale_lsm_with(
+            pread_options(dir).with_wal_mmap_appends(false),
+            durability,
+            "; SSTables read with pread; WAL appended with pwrite",
+        )?),
+        TargetSpec::KvShaleMmapWal => Box::new(BackendKv::shale_lsm_with(
+            pread_options(dir).with_wal_mmap_appends(true),
+            durability,
+            match durability {
+                Durability::Sync => "; SSTables read with pread; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read with pread; WAL zero-filled and appended through a memory map",
+            },
+        )?),
         TargetSpec::KvShaleZeroedWal => Box::new(BackendKv::shale_lsm_with(
-            shale_engine::lsm::DbOptions::new(dir)
+            pread_options(dir)
+                .with_wal_mmap_appends(false)
                 .with_wal_preallocation(shale_engine::lsm::Preallocation::Zeroed),
             durability,
-            "; WAL zero-filled, appended with pwrite",
+            "; SSTables read with pread; WAL zero-filled, appended with pwrite",
         )?),
         TargetSpec::KvFjall => Box::new(fjall_kv::FjallKv::open(dir, durability)?),
         TargetSpec::KvRedb => Box::new(redb_kv::RedbKv::open(dir, durability)?),
@@ -592,6 +600,12 @@ pub fn open_kv(
             })
         }
     })
+}
+
+/// The engine's defaults in `dir`, but with SSTables read by `pread` (`StdFs`) rather
+/// than through maps: the base of the targets that measure one map at a time.
+fn pread_options(dir: &Path) -> shale_engine::lsm::DbOptions {
+    shale_engine::lsm::DbOptions::new(dir).with_fs(std::sync::Arc::new(shale_io::StdFs::new()))
 }
 
 impl KvStore for Box<dyn KvStore> {
