@@ -119,8 +119,10 @@ pub trait File: Send + Sync + Debug {
     /// behaviour (an fdatasync writes back pages dirtied through a shared map, as
     /// `msync(MS_SYNC)` does); POSIX asks for an `msync`, hence Linux only.
     ///
-    /// Contract: the file must not be shrunk below the mapped length while the map lives
-    /// (a copy into a page past the end of the file raises SIGBUS).
+    /// A copy the kernel cannot complete (an I/O error reading a page back, a
+    /// copy-on-write file system out of space, the file shrunk below the mapped length)
+    /// raises SIGBUS; the map's guard catches it, and that write and every later one go
+    /// through `pwrite`, which returns the error.
     ///
     /// # Errors
     /// The `mmap` call's (a handle opened read-only cannot be mapped writable).

@@ -34,7 +34,7 @@ impl MmapFs {
 
 /// A read-only file served from a memory map.
 ///
-/// A page the kernel cannot read raises SIGBUS; the map's guard ([`GuardedMap`]) turns
+/// A page the kernel cannot read raises SIGBUS; the map's guard (the crate's `sigbus` module) turns
 /// that into a failed copy, and from then on this file is read with `pread`, which returns
 /// the real error (an `EIO`, or a short read if the file was truncated).
 #[derive(Debug)]

@@ -73,13 +73,15 @@ pub struct WalOptions {
     /// Durability is unchanged: the bytes are in the page cache either way, and syncs are
     /// the same fdatasyncs.
     ///
-    /// Off by default, as RocksDB's `allow_mmap_writes` is, because a write through a map
-    /// cannot fail politely: an I/O error reading a page back, or a copy-on-write file
-    /// system out of space, kills the process with SIGBUS where `pwrite` would return an
-    /// error (acknowledged records still survive: the next open recovers them). Only
+    /// A write through a map cannot return an error: an I/O error reading a page back, or
+    /// a copy-on-write file system out of space, raises SIGBUS instead. `shale_io`'s
+    /// guarded map catches it, and that append and every later one go through `pwrite`,
+    /// whose error poisons the WAL as any failed write does. Only
     /// [`Preallocation::Zeroed`] segments are mapped, so that on ext4 or xfs no append
     /// allocates a block; a record past the segment's preallocated end, and file systems
-    /// that cannot map (`shale_io::File::map_for_writes`), fall back to `pwrite`.
+    /// that cannot map (`shale_io::File::map_for_writes`), fall back to `pwrite`. Off in
+    /// this crate's defaults, whose segments are sparse; the engine turns it on (and
+    /// zero-fills its segments) by default.
     ///
     /// Ignored with [`Durability::Sync`]: there every append is followed by an fdatasync,
     /// and an fdatasync of pages dirtied through a map cost 440 µs against 119 µs for
