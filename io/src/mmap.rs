@@ -39,7 +39,8 @@ impl MmapFs {
 /// the real error (an `EIO`, or a short read if the file was truncated).
 #[derive(Debug)]
 pub struct MmapFile {
-    /// `None` for an empty file, which cannot be mapped.
+    /// `None` for a file that could not be mapped (an empty one, for instance): it is
+    /// read with `pread`.
     map: Option<GuardedMap>,
     /// The same file, read once the map has faulted.
     file: StdFile,
@@ -193,10 +194,13 @@ impl FileSystem for MmapFs {
         if mode.writable() {
             return Ok(Arc::new(StdFile::new(file)));
         }
+        // An empty file cannot be mapped. Nor can some others: a process at
+        // `vm.max_map_count` maps (one per open SSTable), or a file system without
+        // `mmap`. Those are read with `pread` instead: the map only saves time.
         let map = if file.metadata()?.len() == 0 {
             None
         } else {
-            Some(GuardedMap::read_only(&file)?)
+            GuardedMap::read_only(&file).ok()
         };
         Ok(Arc::new(MmapFile {
             map,
@@ -320,5 +324,21 @@ mod tests {
         let mut buf = [0u8; 5];
         f.read_exact_at(&mut buf, 10).unwrap();
         assert_eq!(&buf, b"later");
+    }
+
+    /// A file `mmap` refuses (a sysfs attribute: ENODEV) opens anyway and reads with
+    /// `pread`, as a process at `vm.max_map_count` would read its next SSTable.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_file_that_cannot_be_mapped_is_read_with_pread() {
+        let path = Path::new("/sys/kernel/mm/transparent_hugepage/enabled");
+        let Ok(expected) = fs::read(path) else {
+            eprintln!("{} is not here; nothing to test", path.display());
+            return;
+        };
+        let file = MmapFs::new().open(path, OpenMode::Read).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = file.read_at(&mut buf, 0).unwrap();
+        assert_eq!(&buf[..n], &expected[..]);
     }
 }
