@@ -284,11 +284,15 @@ extern "C" fn on_sigbus(
     info: *mut libc::siginfo_t,
     context: *mut libc::c_void,
 ) {
-    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo; for SIGBUS `si_addr` is
-    // the faulting address.
-    let addr = unsafe { (*info).si_addr() } as usize;
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo. A positive `si_code`
+    // means the kernel raised it for a fault (BUS_ADRERR, BUS_OBJERR, ...), and only then
+    // is `si_addr` the faulting address; one sent by `kill` or `sigqueue` (`si_code` 0
+    // or below) is never this module's.
+    let fault_addr = unsafe { ((*info).si_code > 0).then(|| (*info).si_addr() as usize) };
     let guard = GUARD.try_with(Cell::get).unwrap_or(NO_GUARD);
-    if !guard.faulted.is_null() && guard.start <= addr && addr < guard.end {
+    if let Some(addr) =
+        fault_addr.filter(|&a| !guard.faulted.is_null() && guard.start <= a && a < guard.end)
+    {
         // SAFETY: the guard points at the fault mark of the map whose copy this thread
         // was running when the signal interrupted it; the copy borrows the map, so the
         // mark is alive.
