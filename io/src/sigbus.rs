@@ -34,8 +34,8 @@
 //!
 //! Crotty, Leis and Pavlo, "Are You Sure You Want to Use MMAP in Your Database Management
 //! System?" (CIDR 2022), list this signal among the costs of maps. It is handled here
-//! because it makes Shale's maps safe to turn on by default: YCSB A was 1.28–1.41× faster
-//! with them (docs/benchmarks.md).
+//! because it makes Shale's maps safe to turn on by default: YCSB A, C and E were
+//! 1.11–1.35× faster with them than with `pread` (docs/benchmarks.md).
 //!
 //! Tested on Linux, where a SIGBUS carries the faulting address in `si_addr` and
 //! `MAP_FIXED` may replace one page of a larger map.
