@@ -34,9 +34,10 @@ impl MmapFs {
 
 /// A read-only file served from a memory map.
 ///
-/// A page the kernel cannot read raises SIGBUS; the map's guard (the crate's `sigbus` module) turns
-/// that into a failed copy, and from then on this file is read with `pread`, which returns
-/// the real error (an `EIO`, or a short read if the file was truncated).
+/// A page the kernel cannot read raises SIGBUS; the map's guard (the crate's `sigbus`
+/// module) turns that into a failed copy, and from then on this file is read with
+/// `pread`, which returns the real error (an `EIO`, or a short read if the file was
+/// truncated).
 #[derive(Debug)]
 pub struct MmapFile {
     /// `None` for a file that could not be mapped (an empty one, for instance): it is
@@ -59,10 +60,10 @@ impl MmapFile {
 ///
 /// A write through a map cannot return an error: a page the kernel cannot read back in,
 /// or a block a copy-on-write file system (btrfs, ZFS) cannot allocate because the disk
-/// is full, raises SIGBUS instead. The map's guard ([`GuardedMap`]) catches it, and the
-/// write, with every later one, goes through `pwrite` on the same file, which returns
-/// the error (`ENOSPC`, `EIO`) that poisons the engine. On ext4 and xfs an overwrite of a
-/// preallocated, zero-filled segment allocates nothing.
+/// is full, raises SIGBUS instead. The map's guard (the crate's `sigbus` module) catches
+/// it, and that write, with every later one, goes through `pwrite` on the same file,
+/// which returns the error (`ENOSPC`, `EIO`) that poisons the engine. On ext4 and xfs an
+/// overwrite of a preallocated, zero-filled segment allocates nothing.
 #[derive(Debug)]
 pub struct WritableMap {
     map: GuardedMap,
@@ -151,14 +152,11 @@ impl File for MmapFile {
                     "file shorter than requested read",
                 ));
             };
-            let mut copied = true;
-            for (buf, &len) in bufs.iter_mut().zip(lens) {
-                copied = map.read_into(start, len, buf);
-                if !copied {
-                    break;
-                }
+            let copied = bufs.iter_mut().zip(lens).all(|(buf, &len)| {
+                let copied = map.read_into(start, len, buf);
                 start += len;
-            }
+                copied
+            });
             if copied {
                 return Ok(());
             }

@@ -98,20 +98,8 @@ impl GuardedMap {
     /// # Panics
     /// If the range is not inside the map (callers check it).
     pub(crate) fn read(&self, start: usize, dst: &mut [u8]) -> bool {
-        self.check_range(start, dst.len());
-        if self.has_faulted() {
-            return false;
-        }
-        let src = self.map.as_ptr().wrapping_add(start);
-        self.guarded(start, dst.len(), || {
-            // SAFETY: the source range is inside the live mapping (checked above; the
-            // mapping lives as long as `self`) and is read through a raw pointer, never a
-            // Rust reference, so bytes the kernel or the handler changes under it break
-            // no aliasing rule; `dst` is ordinary memory borrowed mutably, so the ranges
-            // cannot overlap. A page that cannot be read raises SIGBUS, which the handler
-            // turns into a zero page and the fault mark, checked by `guarded`.
-            unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) }
-        })
+        // SAFETY: `dst` is ordinary memory of `dst.len()` bytes, borrowed mutably.
+        unsafe { self.copy_out(start, dst.as_mut_ptr(), dst.len()) }
     }
 
     /// Replaces the contents of `out` with the `len` bytes at `start`, without
@@ -121,25 +109,42 @@ impl GuardedMap {
     /// # Panics
     /// If the range is not inside the map (callers check it).
     pub(crate) fn read_into(&self, start: usize, len: usize, out: &mut Vec<u8>) -> bool {
-        self.check_range(start, len);
         out.clear();
-        if self.has_faulted() {
-            return false;
-        }
         out.reserve_exact(len);
-        let src = self.map.as_ptr().wrapping_add(start);
-        let dst = out.as_mut_ptr();
-        let copied = self.guarded(start, len, || {
-            // SAFETY: as in `read`; the destination is `len` bytes of `out`'s reserved
-            // capacity, which nothing else references while `out` is borrowed mutably.
-            unsafe { std::ptr::copy_nonoverlapping(src, dst, len) }
-        });
+        // SAFETY: the destination is `len` bytes of `out`'s reserved capacity, which
+        // nothing else references while `out` is borrowed mutably.
+        let copied = unsafe { self.copy_out(start, out.as_mut_ptr(), len) };
         if copied {
-            // SAFETY: the copy above initialised the first `len` bytes of the capacity
-            // reserved for them.
+            // SAFETY: the copy initialised the first `len` bytes of that capacity.
             unsafe { out.set_len(len) };
         }
         copied
+    }
+
+    /// Copies the `len` bytes at `start` out of the map to `dst`, under the guard;
+    /// `false` if the map has faulted, now or before.
+    ///
+    /// # Safety
+    /// `dst` must be valid for `len` bytes of writes, outside the map, and not accessed
+    /// by anything else during the call.
+    ///
+    /// # Panics
+    /// If the range is not inside the map.
+    unsafe fn copy_out(&self, start: usize, dst: *mut u8, len: usize) -> bool {
+        self.check_range(start, len);
+        if self.has_faulted() {
+            return false;
+        }
+        let src = self.map.as_ptr().wrapping_add(start);
+        self.guarded(start, len, || {
+            // SAFETY: the source range is inside the live mapping (checked above; the
+            // mapping lives as long as `self`) and is read through a raw pointer, never a
+            // Rust reference, so bytes the kernel or the handler changes under it break
+            // no aliasing rule; the caller vouches for `dst`, which is not in the map, so
+            // the ranges cannot overlap. A page that cannot be read raises SIGBUS, which
+            // the handler turns into a zero page and the fault mark, checked by `guarded`.
+            unsafe { std::ptr::copy_nonoverlapping(src, dst, len) }
+        })
     }
 
     /// Copies `src` into the map at `start`. `&mut self`: one writer at a time, so two
@@ -159,7 +164,7 @@ impl GuardedMap {
             // (checked above) and is raw memory, never a Rust reference; `src` is
             // ordinary memory, so the ranges cannot overlap; the caller holds the map
             // exclusively. A page that cannot be read in or allocated raises SIGBUS,
-            // handled as in `read`. Bytes another process writes to the same file range
+            // handled as in `copy_out`. Bytes another process writes to the same file range
             // race with the copy; the WAL writes its segments only through this map or
             // its one writer's `pwrite`.
             unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) }
