@@ -428,6 +428,12 @@ impl File for FaultFile {
         Ok(len)
     }
 
+    /// One: this file system never links, `link_or_copy` copies.
+    fn link_count(&self) -> io::Result<Option<u64>> {
+        self.check_alive(&self.fs.state.lock())?;
+        Ok(Some(1))
+    }
+
     fn set_len(&self, len: u64) -> io::Result<()> {
         if !self.writable {
             return Err(io::Error::new(

@@ -27,6 +27,7 @@
 
 pub mod clock;
 pub mod fault;
+pub mod gradual_delete;
 mod mmap;
 pub mod rng;
 mod sigbus;
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use fault::FaultFs;
+pub use gradual_delete::{is_trash_file_name, GradualDelete, GradualDeleteFs};
 pub use mmap::{MmapFs, WritableMap};
 pub use std_fs::StdFs;
 #[cfg(target_os = "linux")]
@@ -107,6 +109,14 @@ pub trait File: Send + Sync + Debug {
     /// Sets the length, truncating or zero-extending. Used to cut a torn WAL tail and to
     /// preallocate segments.
     fn set_len(&self, len: u64) -> io::Result<()>;
+
+    /// How many directory entries name this file (hard links), where the file system can
+    /// say; `None` where it cannot. A file with other names must not be truncated when
+    /// one of them is removed: the others still hold its bytes (a checkpoint's link to a
+    /// live table), so [`gradual_delete`] truncates only files it knows have one name.
+    fn link_count(&self) -> io::Result<Option<u64>> {
+        Ok(None)
+    }
 
     /// A writable shared memory map of the file's current length, for appends that cost a
     /// copy instead of a `pwrite` (the WAL's `mmap_appends` option). `None`: this kind of

@@ -78,6 +78,9 @@ impl File for StdFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
     }
+    fn link_count(&self) -> io::Result<Option<u64>> {
+        link_count(&self.file)
+    }
     fn map_for_writes(&self) -> io::Result<Option<crate::WritableMap>> {
         // Linux only: elsewhere an fdatasync need not write back mapped pages.
         if !cfg!(target_os = "linux") || self.file.metadata()?.len() == 0 {
@@ -114,6 +117,20 @@ impl FileSystem for StdFs {
     }
     fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
         std_link_or_copy(from, to)
+    }
+}
+
+/// The file's hard-link count (`st_nlink`), on Unix.
+pub(crate) fn link_count(file: &fs::File) -> io::Result<Option<u64>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Some(file.metadata()?.nlink()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(None)
     }
 }
 

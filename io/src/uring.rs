@@ -167,6 +167,10 @@ impl File for UringFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.file.set_len(len)
     }
+
+    fn link_count(&self) -> io::Result<Option<u64>> {
+        crate::std_fs::link_count(&self.file)
+    }
 }
 
 impl FileSystem for UringFs {
