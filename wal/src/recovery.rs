@@ -337,7 +337,14 @@ pub(crate) fn recover(
     start_timestamp_micros: u64,
     on_synced_loss: OnSyncedLoss,
 ) -> Result<Recovered> {
-    crate::spare::remove_spares(&**fs, dir)?;
+    crate::spare::remove_leftovers(&**fs, dir)?;
+    let archive = dir.join(ARCHIVE_DIR);
+    if fs
+        .exists(&archive)
+        .map_err(|e| Error::io("stat", &archive, e))?
+    {
+        crate::spare::remove_leftovers(&**fs, &archive)?;
+    }
     let mut live = list_segments(&**fs, dir)?;
     let mut report = RecoveryReport::default();
     let rules = Rules {

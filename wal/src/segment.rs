@@ -104,7 +104,15 @@ pub fn read_segment_bytes(fs: &dyn FileSystem, path: &Path, mode: OpenMode) -> R
             },
         });
     }
-    f.read_to_vec().map_err(|e| Error::io("read", path, e))
+    let bytes = f.read_to_vec().map_err(|e| Error::io("read", path, e))?;
+    // A segment removed while it was being read may have been cut short under the reader:
+    // the engine renames removed files to trash and truncates them a slice at a time
+    // (`shale_io::gradual_delete`), where an unlink left an open file whole. Gone from its
+    // name now, it is as gone as one removed before the open.
+    if !fs.exists(path).map_err(|e| Error::io("stat", path, e))? {
+        return Err(Error::io("read", path, std::io::ErrorKind::NotFound.into()));
+    }
+    Ok(bytes)
 }
 
 /// Creates segment `first_lsn` in `dir`: header and preallocated space written and synced
@@ -386,6 +394,100 @@ pub fn is_unborn(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::format::encode_record;
+
+    /// A file whose first read renames it away first: a segment removed (renamed to
+    /// trash, to be truncated) while a reader has it open.
+    #[derive(Debug)]
+    struct RemovedWhileRead {
+        inner: Arc<dyn shale_io::File>,
+        fs: shale_io::FaultFs,
+        path: PathBuf,
+    }
+
+    impl shale_io::File for RemovedWhileRead {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+            let trash = self.path.with_extension("wal.trash");
+            let _ = self.fs.rename(&self.path, &trash);
+            self.inner.read_at(buf, offset)
+        }
+        fn write_all_at(&self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+            self.inner.write_all_at(buf, offset)
+        }
+        fn sync_data(&self) -> std::io::Result<()> {
+            self.inner.sync_data()
+        }
+        fn len(&self) -> std::io::Result<u64> {
+            self.inner.len()
+        }
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            self.inner.set_len(len)
+        }
+    }
+
+    /// Hands out [`RemovedWhileRead`] files.
+    #[derive(Debug)]
+    struct RemovingFs(shale_io::FaultFs);
+
+    impl FileSystem for RemovingFs {
+        fn open(&self, path: &Path, mode: OpenMode) -> std::io::Result<Arc<dyn shale_io::File>> {
+            Ok(Arc::new(RemovedWhileRead {
+                inner: self.0.open(path, mode)?,
+                fs: self.0.clone(),
+                path: path.to_path_buf(),
+            }))
+        }
+        fn create_dir_all(&self, path: &Path) -> std::io::Result<()> {
+            self.0.create_dir_all(path)
+        }
+        fn list_dir(&self, path: &Path) -> std::io::Result<Vec<String>> {
+            self.0.list_dir(path)
+        }
+        fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+            self.0.remove_file(path)
+        }
+        fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+            self.0.rename(from, to)
+        }
+        fn exists(&self, path: &Path) -> std::io::Result<bool> {
+            self.0.exists(path)
+        }
+        fn sync_dir(&self, path: &Path) -> std::io::Result<()> {
+            self.0.sync_dir(path)
+        }
+        fn remove_dir_all(&self, path: &Path) -> std::io::Result<()> {
+            self.0.remove_dir_all(path)
+        }
+        fn link_or_copy(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+            self.0.link_or_copy(from, to)
+        }
+    }
+
+    /// Opened before its removal, a segment read back whole under an unlink; renamed to
+    /// trash and truncated instead, it could be cut short mid-read, so a reader must see
+    /// it as gone, exactly as if it had been removed before the open.
+    #[test]
+    fn a_segment_removed_while_it_is_read_reads_as_not_found() {
+        let fault = shale_io::FaultFs::new();
+        let path = Path::new("/wal/00000000000000000001.wal");
+        fault.create_dir_all(Path::new("/wal")).unwrap();
+        let f = fault.open(path, OpenMode::CreateNew).unwrap();
+        f.write_all_at(&image(1, 3, 64), 0).unwrap();
+        let fs = RemovingFs(fault.clone());
+        match read_segment_bytes(&fs, path, OpenMode::Read) {
+            Err(Error::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound)
+            }
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+        // Not removed while read: read whole.
+        let path2 = Path::new("/wal/00000000000000000004.wal");
+        let g = fault.open(path2, OpenMode::CreateNew).unwrap();
+        g.write_all_at(&image(4, 2, 8), 0).unwrap();
+        assert_eq!(
+            read_segment_bytes(&fault, path2, OpenMode::Read).unwrap(),
+            image(4, 2, 8)
+        );
+    }
 
     fn image(first: Lsn, n: u64, tail_zeros: usize) -> Vec<u8> {
         let mut b = encode_segment_header(&SegmentHeader::new(first, 0, 0)).to_vec();

@@ -131,13 +131,15 @@ pub(crate) fn install(
     Ok((path, spare.file))
 }
 
-/// Deletes every spare file in `dir` (leftovers of an earlier run).
+/// Deletes every spare file in `dir`, and every file an earlier run was deleting
+/// gradually (`shale_io::gradual_delete`): leftovers of an earlier run.
 ///
 /// # Errors
 /// [`Error::Io`] if the directory cannot be listed or a spare removed.
-pub(crate) fn remove_spares(fs: &dyn FileSystem, dir: &Path) -> Result<()> {
+pub(crate) fn remove_leftovers(fs: &dyn FileSystem, dir: &Path) -> Result<()> {
     let names = fs.list_dir(dir).map_err(|e| Error::io("list", dir, e))?;
-    for name in names.iter().filter(|n| is_spare_file_name(n)) {
+    let leftover = |n: &&String| is_spare_file_name(n) || shale_io::is_trash_file_name(n);
+    for name in names.iter().filter(leftover) {
         let p = dir.join(name);
         fs.remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
     }
