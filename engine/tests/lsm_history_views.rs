@@ -138,14 +138,18 @@ fn every_second_in_the_retention_is_viewable_across_bases_trimming_and_reopen() 
         "a dropped view removes its directory: {leftover:?}"
     );
 
-    // Turning retention off discards the bases and the archive.
+    // Turning retention off discards the bases and the archive: its segments go at once
+    // (renamed to trash, deleted gradually), and the trash is gone once the engine closes.
     db.set_history_retention(None).unwrap();
     assert!(fs.list_dir(Path::new("/src/history")).unwrap().is_empty());
+    let archive = Path::new("/src/wal/archive");
     assert!(fs
-        .list_dir(Path::new("/src/wal/archive"))
+        .list_dir(archive)
         .unwrap()
-        .is_empty());
+        .iter()
+        .all(|n| shale_io::is_trash_file_name(n)));
     db.close().unwrap();
+    assert!(fs.list_dir(archive).unwrap().is_empty());
 }
 
 #[test]

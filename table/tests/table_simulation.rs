@@ -277,6 +277,10 @@ impl<'t> Sim<'t> {
             // Replaced tables and history bases are deleted when the simulation reclaims
             // (each step), not when a background thread happens to wake.
             .with_background_reclaim(false)
+            // Files are unlinked when removed, not when the deleting thread gets to them
+            // (`DbOptions::gradual_delete`): which files a bit flip can pick, or how full
+            // the disk is when a space limit is armed, must not depend on scheduling.
+            .with_gradual_delete(None)
             // Flushes and compactions happen when the simulation asks, never behind it:
             // no memtable fills, no L0 reaches its trigger, and no level outgrows its
             // limit (with `tiny`'s 16 KiB for L1, the compaction thread used to pick a

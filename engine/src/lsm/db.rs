@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
+use shale_io::GradualDeleteFs;
 use shale_sstable::BlockCache;
 use shale_wal::Wal;
 
@@ -53,6 +54,9 @@ pub struct Db {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Retained history (commit log archive, restore bases); see `lsm::history`.
     pub(crate) history: Arc<crate::lsm::history::History>,
+    /// The file system that deletes obsolete files gradually
+    /// ([`DbOptions::gradual_delete`]), stopped by [`Db::close`].
+    deleter: Option<Arc<GradualDeleteFs>>,
 }
 
 /// What a writer does before its write, given the background backlog.
@@ -331,6 +335,7 @@ impl Db {
     /// [`StorageError::InvalidOptions`].
     pub fn open(opts: DbOptions) -> Result<Db, StorageError> {
         opts.validate()?;
+        let (opts, deleter) = Self::with_deleter(opts)?;
         let mut found = recovery::recover_manifest(&opts)?;
         let cache = BlockCache::new(opts.block_cache_bytes);
         let version = recovery::open_tables(&opts, &found.state, &cache)?;
@@ -345,7 +350,21 @@ impl Db {
             cursors: vec![Vec::new(); NUM_LEVELS],
         };
         let inner = Self::shared_state(opts, cache, wal, replayed, vs);
-        Self::start(Arc::new(inner))
+        Self::start(Arc::new(inner), deleter)
+    }
+
+    /// `opts` with its file system wrapped to delete gradually, if asked for; every
+    /// removal the engine and its WAL make then goes through it.
+    fn with_deleter(
+        mut opts: DbOptions,
+    ) -> Result<(DbOptions, Option<Arc<GradualDeleteFs>>), StorageError> {
+        let Some(gradual) = opts.gradual_delete else {
+            return Ok((opts, None));
+        };
+        let deleter = GradualDeleteFs::new(opts.fs.clone(), gradual)
+            .map_err(io_err("spawn thread", &opts.dir))?;
+        opts.fs = deleter.clone();
+        Ok((opts, Some(deleter)))
     }
 
     /// The state the handle and the background threads share, from what recovery found.
@@ -393,13 +412,17 @@ impl Db {
     }
 
     /// The last step of open: history, then the background flush and compaction threads.
-    fn start(inner: Arc<DbInner>) -> Result<Db, StorageError> {
+    fn start(
+        inner: Arc<DbInner>,
+        deleter: Option<Arc<GradualDeleteFs>>,
+    ) -> Result<Db, StorageError> {
         let history = Arc::new(crate::lsm::history::History::recover(&inner)?);
         let threads = background::spawn(&inner).map_err(io_err("spawn thread", &inner.opts.dir))?;
         let db = Db {
             inner,
             threads: Mutex::new(threads),
             history,
+            deleter,
         };
         if let Some(retention) = db.inner.opts.history_retention {
             db.history.set_retention(&db.inner, Some(retention))?;
@@ -547,6 +570,10 @@ impl Db {
         self.history.stop_worker();
         for t in self.threads.lock().drain(..) {
             let _ = t.join();
+        }
+        // Deletes what the background work left waiting, without pauses.
+        if let Some(d) = &self.deleter {
+            d.shutdown();
         }
         if self.inner.poisoned.load(Ordering::Acquire) {
             // Nothing more can be synced; say so rather than report a clean close.

@@ -89,6 +89,7 @@ pub use error::LsmError;
 pub use manifest::{FileMeta, NUM_LEVELS};
 pub use options::{DbOptions, MAX_READAHEAD_BYTES};
 pub use rate_limit::{RateLimit, MIN_MAX_BYTES_PER_SEC};
+pub use shale_io::GradualDelete;
 pub use shale_wal::{Durability, OnSyncedLoss, Preallocation, RecoveryReport};
 pub use stats::{DbStats, LevelStats};
 pub use verify::{verify_dir, SstableVerdict, VerifyReport};

@@ -304,8 +304,9 @@ pub(crate) fn roll_manifest(
     Ok(manifest)
 }
 
-/// Deletes tables not in `state`, stale manifests and temp files: leftovers of a crash
-/// mid-flush, mid-compaction or mid-manifest-switch.
+/// Deletes tables not in `state`, stale manifests, temp files and trash: leftovers of a
+/// crash mid-flush, mid-compaction, mid-manifest-switch or mid-deletion
+/// (`shale_io::gradual_delete`).
 fn remove_orphans(
     fs: &dyn FileSystem,
     dir: &Path,
@@ -322,6 +323,7 @@ fn remove_orphans(
             None => {
                 (name.starts_with("MANIFEST-") && name != manifest::manifest_name(manifest_number))
                     || name == "CURRENT.tmp"
+                    || shale_io::is_trash_file_name(&name)
             }
         };
         if orphan {
