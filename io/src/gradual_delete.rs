@@ -370,20 +370,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = GradualDelete {
             max_queued: 1,
-            pause: Duration::from_millis(50),
-            chunk_bytes: 1024,
-            ..GradualDelete::default()
+            ..slow()
         };
         let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), opts).unwrap();
-        for name in ["a", "b", "c"] {
-            write_file(&*fs, &dir.path().join(name), 16 << 10);
+        let at = |name: &str| dir.path().join(name);
+        for name in ["a", "b", "c", "d"] {
+            write_file(&*fs, &at(name), 64 << 10);
         }
-        fs.remove_file(&dir.path().join("a")).unwrap();
-        // The thread may or may not have taken "a" yet; either way at most one waits.
-        fs.remove_file(&dir.path().join("b")).unwrap();
-        assert!(fs.queued() <= 1);
+        // "a" keeps the thread busy for 16 chunks of 20 ms once it has taken it.
+        fs.remove_file(&at("a")).unwrap();
+        let mut taken = false;
+        for _ in 0..500 {
+            if fs.queued() == 0 {
+                taken = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(taken, "the thread takes the first file");
+        fs.remove_file(&at("b")).unwrap();
+        assert!(at("b.trash").exists(), "the second waits, as trash");
+        // The queue is full: the third is unlinked at once, never renamed.
+        fs.remove_file(&at("c")).unwrap();
+        assert!(!at("c").exists() && !at("c.trash").exists());
+        assert_eq!(fs.queued(), 1);
         fs.shutdown();
-        fs.remove_file(&dir.path().join("c")).unwrap();
+        // Stopped: unlinked at once too.
+        fs.remove_file(&at("d")).unwrap();
         assert!(fs.list_dir(dir.path()).unwrap().is_empty());
     }
 
