@@ -6,10 +6,10 @@
 //! with a 64 MiB file unlinked once a second beside a loop of 1 KiB `pwrite` + `fdatasync`,
 //! the loop's slowest sync each second was 10–35 ms, against 0.9–3.9 ms alone; truncating
 //! the file 2 MiB at a time with 5 ms pauses first brought it to 2.2–4.5 ms
-//! (docs/benchmarks.md, "Deleting files gradually"). The engine deletes 64 MiB WAL segments
-//! after every flush and compaction inputs after every compaction, and a synced write
-//! waits for its fdatasync, so each deletion was a stall of every synced writer. RocksDB's
-//! `DeleteScheduler` (`SstFileManager`'s `rate_bytes_per_sec` and
+//! (docs/benchmarks.md, "2026-12-07, eleventh session"). The engine deletes 64 MiB WAL
+//! segments after every flush and compaction inputs after every compaction, and a synced
+//! write waits for its fdatasync, so each deletion was a stall of every synced writer.
+//! RocksDB's `DeleteScheduler` (`SstFileManager`'s `rate_bytes_per_sec` and
 //! `bytes_max_delete_chunk`) exists for the same reason.
 //!
 //! [`GradualDeleteFs`] wraps a [`FileSystem`]. Its `remove_file` renames the file to
