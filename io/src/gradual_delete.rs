@@ -90,6 +90,11 @@ impl Shared {
         // Every critical section moves whole values; a panicking holder leaves it usable.
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Whether `q` takes one more file: the thread runs and fewer than `max_queued` wait.
+    fn accepts(&self, q: &Queue) -> bool {
+        !q.shutdown && q.files.len() < self.opts.max_queued
+    }
 }
 
 /// A [`FileSystem`] whose removals are renames to trash, deleted gradually by a thread of
@@ -222,22 +227,18 @@ impl FileSystem for GradualDeleteFs {
     /// the thread has stopped. Leftover trash is queued under its own name.
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let inner = &self.shared.inner;
-        {
-            let q = self.shared.lock();
-            if q.shutdown || q.files.len() >= self.shared.opts.max_queued {
-                drop(q);
-                return inner.remove_file(path);
-            }
+        if !self.shared.accepts(&self.shared.lock()) {
+            return inner.remove_file(path);
         }
         let is_trash = path
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(is_trash_file_name);
-        let queued = if is_trash {
+        let trash = if is_trash {
             // Trash is this thread's to delete: an opener listing the directory may find
             // files still waiting, or gone by the time it asks. Either way the removal
             // it asked for is (being) done.
-            if self.shared.lock().files.iter().any(|f| f == path) || !inner.exists(path)? {
+            if !inner.exists(path)? {
                 return Ok(());
             }
             path.to_path_buf()
@@ -247,11 +248,14 @@ impl FileSystem for GradualDeleteFs {
             to
         };
         let mut q = self.shared.lock();
-        if q.shutdown {
-            drop(q);
-            return inner.remove_file(&queued);
+        if q.files.contains(&trash) {
+            return Ok(());
         }
-        q.files.push_back(queued);
+        if !self.shared.accepts(&q) {
+            drop(q);
+            return inner.remove_file(&trash);
+        }
+        q.files.push_back(trash);
         drop(q);
         self.shared.cv.notify_one();
         Ok(())
@@ -297,10 +301,16 @@ mod tests {
         }
     }
 
+    /// A temporary directory and a [`slow`] deleter over the real file system.
+    fn slow_fs(opts: GradualDelete) -> (tempfile::TempDir, Arc<GradualDeleteFs>) {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), opts).unwrap();
+        (dir, fs)
+    }
+
     #[test]
     fn a_removed_file_is_renamed_at_once_and_deleted_by_the_thread() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         let path = dir.path().join("000001.sst");
         write_file(&*fs, &path, 64 << 10);
         fs.remove_file(&path).unwrap();
@@ -314,8 +324,7 @@ mod tests {
 
     #[test]
     fn the_thread_shrinks_a_file_chunk_by_chunk() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         let path = dir.path().join("big");
         write_file(&*fs, &path, 64 << 10);
         fs.remove_file(&path).unwrap();
@@ -340,8 +349,7 @@ mod tests {
 
     #[test]
     fn removing_a_missing_file_is_not_found_but_missing_trash_is_done() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         let err = fs.remove_file(&dir.path().join("absent")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         fs.remove_file(&dir.path().join("absent.trash")).unwrap();
@@ -352,8 +360,7 @@ mod tests {
     /// NotFound once the thread got there first.
     #[test]
     fn trash_still_waiting_can_be_removed_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         for name in ["big", "MANIFEST-000003"] {
             write_file(&*fs, &dir.path().join(name), 64 << 10);
             fs.remove_file(&dir.path().join(name)).unwrap();
@@ -367,12 +374,10 @@ mod tests {
 
     #[test]
     fn a_full_queue_and_a_stopped_thread_unlink_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = GradualDelete {
+        let (dir, fs) = slow_fs(GradualDelete {
             max_queued: 1,
             ..slow()
-        };
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), opts).unwrap();
+        });
         let at = |name: &str| dir.path().join(name);
         for name in ["a", "b", "c", "d"] {
             write_file(&*fs, &at(name), 64 << 10);
@@ -390,7 +395,7 @@ mod tests {
         assert!(taken, "the thread takes the first file");
         fs.remove_file(&at("b")).unwrap();
         assert!(at("b.trash").exists(), "the second waits, as trash");
-        // The queue is full: the third is unlinked at once, never renamed.
+        // The queue is full: the third is unlinked at once, never queued.
         fs.remove_file(&at("c")).unwrap();
         assert!(!at("c").exists() && !at("c.trash").exists());
         assert_eq!(fs.queued(), 1);
@@ -402,8 +407,7 @@ mod tests {
 
     #[test]
     fn leftover_trash_is_deleted_under_its_own_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         let trash = dir.path().join("000007.sst.trash");
         write_file(&*fs, &trash, 8 << 10);
         fs.remove_file(&trash).unwrap();
@@ -415,8 +419,7 @@ mod tests {
     /// live name must leave the checkpoint's bytes whole, never truncate them.
     #[test]
     fn a_file_with_another_name_is_unlinked_not_truncated() {
-        let dir = tempfile::tempdir().unwrap();
-        let fs = GradualDeleteFs::new(Arc::new(StdFs::new()), slow()).unwrap();
+        let (dir, fs) = slow_fs(slow());
         let live = dir.path().join("000005.sst");
         let linked = dir.path().join("checkpoint-000005.sst");
         write_file(&*fs, &live, 64 << 10);

@@ -120,18 +120,10 @@ impl FileSystem for StdFs {
     }
 }
 
-/// The file's hard-link count (`st_nlink`), on Unix.
+/// The file's hard-link count (`st_nlink`).
 pub(crate) fn link_count(file: &fs::File) -> io::Result<Option<u64>> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Ok(Some(file.metadata()?.nlink()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        Ok(None)
-    }
+    use std::os::unix::fs::MetadataExt;
+    Ok(Some(file.metadata()?.nlink()))
 }
 
 pub(crate) fn std_create_dir_all(path: &Path) -> io::Result<()> {

@@ -29,8 +29,9 @@ pub struct DbOptions {
     /// The file system every byte goes through. The default is [`MmapFs`]: SSTables are
     /// read through memory maps, with no system call per block read (with the WAL's map,
     /// YCSB A 1.14–1.18×, C 1.26–1.35× and E 1.11–1.21× faster than `pread` through
-    /// [`shale_io::StdFs`]: docs/benchmarks.md, "tenth session"). A map's I/O error comes back as an error, as `pread`'s
-    /// would, not as a SIGBUS that ends the process (`shale_io`'s guarded maps).
+    /// [`shale_io::StdFs`]: docs/benchmarks.md, "tenth session"). A map's I/O error comes
+    /// back as an error, as `pread`'s would, not as a SIGBUS that ends the process
+    /// (`shale_io`'s guarded maps).
     pub fs: Arc<dyn FileSystem>,
     /// Time source (WAL commit timestamps, stall accounting).
     pub clock: Arc<dyn Clock>,
