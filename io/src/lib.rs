@@ -118,11 +118,17 @@ pub trait File: Send + Sync + Debug {
         Ok(None)
     }
 
-    /// A writable shared memory map of the file's current length, for appends that cost a
-    /// copy instead of a `pwrite` (the WAL's `mmap_appends` option). `None`: this kind of
-    /// file cannot be written through a map (the fault-injecting file system, io_uring,
-    /// empty files, and any system but Linux), and callers write with
+    /// A writable shared memory map of `[offset, offset + len)` of the file, cut at the
+    /// file's current length, for appends that cost a copy instead of a `pwrite` (the
+    /// WAL's `mmap_appends` option). `None`: this kind of file cannot be written through
+    /// a map (the fault-injecting file system, io_uring, and any system but Linux), or
+    /// the range holds none of the file's bytes; callers then write with
     /// [`File::write_all_at`] as before.
+    ///
+    /// Why a range: an fdatasync or a writeback of pages that are mapped must first
+    /// write-protect them in every map, one TLB shootdown per page. The WAL maps one
+    /// stretch of its segment at a time and drops each map before that stretch is
+    /// written back (`docs/benchmarks.md`, "twelfth session").
     ///
     /// Bytes copied into the map are in the page cache, like a `pwrite`'s: they survive
     /// the process, and [`File::sync_data`] makes them durable. That is Linux's
@@ -136,7 +142,8 @@ pub trait File: Send + Sync + Debug {
     ///
     /// # Errors
     /// The `mmap` call's (a handle opened read-only cannot be mapped writable).
-    fn map_for_writes(&self) -> io::Result<Option<WritableMap>> {
+    fn map_for_writes(&self, offset: u64, len: u64) -> io::Result<Option<WritableMap>> {
+        let _ = (offset, len);
         Ok(None)
     }
 

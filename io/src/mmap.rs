@@ -67,15 +67,19 @@ impl MmapFile {
 #[derive(Debug)]
 pub struct WritableMap {
     map: GuardedMap,
+    /// The file offset of the map's first byte.
+    offset: u64,
     /// The same file, written once the map has faulted.
     file: fs::File,
 }
 
 impl WritableMap {
-    /// Maps all of `file` (which is not empty) shared and writable.
-    pub(crate) fn of(file: &fs::File) -> io::Result<WritableMap> {
+    /// Maps `[offset, offset + len)` of `file` (`len` > 0, inside the file) shared and
+    /// writable.
+    pub(crate) fn of(file: &fs::File, offset: u64, len: u64) -> io::Result<WritableMap> {
         Ok(WritableMap {
-            map: GuardedMap::writable(file)?,
+            map: GuardedMap::writable(file, offset, len)?,
+            offset,
             file: file.try_clone()?,
         })
     }
@@ -83,6 +87,16 @@ impl WritableMap {
     /// The mapped length in bytes.
     pub fn len(&self) -> u64 {
         self.map.len() as u64
+    }
+
+    /// The file offset of the first mapped byte.
+    pub fn start(&self) -> u64 {
+        self.offset
+    }
+
+    /// The file offset just past the last mapped byte.
+    pub fn end(&self) -> u64 {
+        self.offset + self.len()
     }
 
     /// Whether nothing is mapped (never: an empty file is not mapped).
@@ -99,12 +113,13 @@ impl WritableMap {
     /// copies into the map never race.
     ///
     /// # Errors
-    /// - `InvalidInput` when `buf` does not fit inside the map (callers write past its
-    ///   end with `File::write_all_at`).
+    /// - `InvalidInput` when `buf` does not fit inside the mapped range (callers write
+    ///   outside it with `File::write_all_at`).
     /// - Once the map has faulted, `pwrite`'s.
     pub fn write_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
-        let fits = usize::try_from(offset)
-            .ok()
+        let fits = offset
+            .checked_sub(self.offset)
+            .and_then(|start| usize::try_from(start).ok())
             .and_then(|start| start.checked_add(buf.len()).map(|end| (start, end)))
             .filter(|&(_, end)| end <= self.map.len());
         let Some((start, _)) = fits else {
@@ -243,12 +258,19 @@ mod tests {
             .open(&dir.path().join("seg"), OpenMode::CreateNew)
             .unwrap();
         assert!(
-            f.map_for_writes().unwrap().is_none(),
+            f.map_for_writes(0, 8192).unwrap().is_none(),
             "an empty file is not mapped"
         );
         f.write_all_at(&[0u8; 8192], 0).unwrap();
-        let mut map = f.map_for_writes().unwrap().expect("a std file maps");
-        assert_eq!(map.len(), 8192);
+        assert!(
+            f.map_for_writes(8192, 4096).unwrap().is_none(),
+            "nor a range past its end"
+        );
+        let mut map = f
+            .map_for_writes(0, 1 << 20)
+            .unwrap()
+            .expect("a std file maps");
+        assert_eq!(map.len(), 8192, "cut at the file's length");
         map.write_at(b"hello", 4090).unwrap();
         let mut buf = [0u8; 5];
         f.read_exact_at(&mut buf, 4090).unwrap();
@@ -269,6 +291,31 @@ mod tests {
             .read_to_vec()
             .unwrap();
         assert_eq!(&again[8189..], b"end");
+    }
+
+    /// A map of a stretch in the middle of the file, at an offset that is not a page
+    /// boundary, writes only there, where `pread` reads it.
+    #[test]
+    fn a_writable_map_of_a_range_writes_inside_it_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = StdFs::new()
+            .open(&dir.path().join("seg"), OpenMode::CreateNew)
+            .unwrap();
+        f.write_all_at(&[0u8; 4 * 4096], 0).unwrap();
+        let mut map = f.map_for_writes(4096 + 100, 8192).unwrap().unwrap();
+        assert_eq!((map.start(), map.end(), map.len()), (4196, 12388, 8192));
+        map.write_at(b"first", 4196).unwrap();
+        map.write_at(b"last", 12384).unwrap();
+        for (offset, len) in [(4195, 2), (12385, 4), (0, 1)] {
+            let err = map.write_at(&vec![1u8; len], offset).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{offset}+{len}");
+        }
+        drop(map);
+        let back = f.read_to_vec().unwrap();
+        assert_eq!(&back[4196..4201], b"first");
+        assert_eq!(&back[12384..12388], b"last");
+        let written: usize = back.iter().filter(|&&b| b != 0).count();
+        assert_eq!(written, 9, "nothing else changed");
     }
 
     /// An SSTable's map faults (here: the file was truncated under it): reads come back
@@ -311,7 +358,7 @@ mod tests {
             .open(&dir.path().join("seg"), OpenMode::CreateNew)
             .unwrap();
         f.write_all_at(&[0u8; 3 * 4096], 0).unwrap();
-        let mut map = f.map_for_writes().unwrap().unwrap();
+        let mut map = f.map_for_writes(0, 3 * 4096).unwrap().unwrap();
         f.set_len(4096).unwrap();
         map.write_at(b"late", 2 * 4096).unwrap();
         assert!(map.has_faulted());

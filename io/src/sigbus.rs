@@ -70,14 +70,20 @@ impl GuardedMap {
         })
     }
 
-    /// Maps all of `file` (not empty) shared and writable.
+    /// Maps `[offset, offset + len)` of `file` (`len` > 0) shared and writable. The
+    /// offset need not be page-aligned (memmap2 maps from the page below it).
     ///
     /// # Errors
-    /// Installing the SIGBUS handler, or the `mmap` call.
-    pub(crate) fn writable(file: &fs::File) -> io::Result<GuardedMap> {
+    /// Installing the SIGBUS handler, a `len` beyond the address space, or the `mmap`
+    /// call.
+    pub(crate) fn writable(file: &fs::File, offset: u64, len: u64) -> io::Result<GuardedMap> {
         install_handler()?;
+        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         Ok(GuardedMap {
-            map: memmap2::MmapOptions::new().map_raw(file)?,
+            map: memmap2::MmapOptions::new()
+                .offset(offset)
+                .len(len)
+                .map_raw(file)?,
             faulted: AtomicBool::new(false),
         })
     }
@@ -424,7 +430,7 @@ mod tests {
     fn a_write_past_a_truncation_fails_and_leaves_the_map_unused() {
         let dir = tempfile::tempdir().unwrap();
         let file = patterned(&dir, 3);
-        let mut map = GuardedMap::writable(&file).unwrap();
+        let mut map = GuardedMap::writable(&file, 0, 3 * PAGE as u64).unwrap();
         assert!(map.write(10, b"abc"));
         let mut back = [0u8; 3];
         file.read_exact_at(&mut back, 10).unwrap();

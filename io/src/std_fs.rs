@@ -81,12 +81,17 @@ impl File for StdFile {
     fn link_count(&self) -> io::Result<Option<u64>> {
         link_count(&self.file)
     }
-    fn map_for_writes(&self) -> io::Result<Option<crate::WritableMap>> {
+    fn map_for_writes(&self, offset: u64, len: u64) -> io::Result<Option<crate::WritableMap>> {
         // Linux only: elsewhere an fdatasync need not write back mapped pages.
-        if !cfg!(target_os = "linux") || self.file.metadata()?.len() == 0 {
+        if !cfg!(target_os = "linux") {
             return Ok(None);
         }
-        crate::WritableMap::of(&self.file).map(Some)
+        let file_len = self.file.metadata()?.len();
+        let len = len.min(file_len.saturating_sub(offset));
+        if len == 0 {
+            return Ok(None);
+        }
+        crate::WritableMap::of(&self.file, offset, len).map(Some)
     }
 }
 

@@ -62,8 +62,8 @@ pub use format::{
     SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
 };
 pub use options::{
-    Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, MAX_SEGMENT_SIZE_BYTES,
-    MIN_SEGMENT_SIZE_BYTES,
+    Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, DEFAULT_WRITEBACK_EVERY_BYTES,
+    MAX_SEGMENT_SIZE_BYTES, MIN_SEGMENT_SIZE_BYTES,
 };
 pub use options::{OnSyncedLoss, Preallocation};
 pub use reader::{read_dir, read_dir_from_timestamp, WalIter};

@@ -88,7 +88,23 @@ pub struct WalOptions {
     /// `pwrite`'s on this machine's ext4 (`benches/wal_append.rs`), where the `pwrite` it
     /// saves is 2 µs.
     pub mmap_appends: bool,
+    /// With [`Durability::Buffered`] and [`Durability::None`], appends start writeback
+    /// (`shale_io::File::start_writeback`, Linux's `sync_file_range`) of each whole
+    /// stretch of this many bytes of the active segment as they pass it, as RocksDB's
+    /// `wal_bytes_per_sync` does; with [`WalOptions::mmap_appends`], a map covers one
+    /// such stretch at a time and is dropped before its writeback. Durability is
+    /// unchanged: only fdatasyncs make records durable. What it changes is the roll's
+    /// fdatasync, which otherwise writes back a whole segment while the writer that
+    /// rolled holds the log (about 100 ms for 64 MiB here, `docs/benchmarks.md`).
+    /// 0: no writeback before a sync, and a map covers the whole segment. Ignored with
+    /// [`Durability::Sync`], whose appends are each synced. Default
+    /// [`DEFAULT_WRITEBACK_EVERY_BYTES`].
+    pub writeback_every_bytes: u64,
 }
+
+/// The default [`WalOptions::writeback_every_bytes`]: 4 MiB, 16 stretches to a default
+/// segment.
+pub const DEFAULT_WRITEBACK_EVERY_BYTES: u64 = 4 << 20;
 
 /// What [`crate::Wal::open`] does when recovery would drop records that the log marks as
 /// synced (see `docs/format/wal.md`, "Recovery"). A torn tail beyond the synced mark is
@@ -117,6 +133,7 @@ impl WalOptions {
             prepare_spare_segments: true,
             on_synced_loss: OnSyncedLoss::Refuse,
             mmap_appends: false,
+            writeback_every_bytes: DEFAULT_WRITEBACK_EVERY_BYTES,
         }
     }
 

@@ -403,14 +403,13 @@ pub(crate) fn recover(
             // anything is acknowledged from them.
             fs.sync_dir(dir)
                 .map_err(|e| Error::io("sync dir", dir, e))?;
-            let active = ActiveSegment {
+            let active = ActiveSegment::new(
                 path,
                 file,
-                offset: checked.end_offset,
-                first_lsn: seg.first_lsn,
+                checked.end_offset,
+                seg.first_lsn,
                 has_synced_mark,
-                map: None,
-            };
+            );
             (active, checked.last_lsn, false)
         }
         None => {
@@ -425,14 +424,13 @@ pub(crate) fn recover(
                 path: path.clone(),
                 first_lsn: header.first_lsn,
             });
-            let active = ActiveSegment {
+            let active = ActiveSegment::new(
                 path,
                 file,
-                offset: SEGMENT_HEADER_LEN as u64,
-                first_lsn: header.first_lsn,
-                has_synced_mark: true,
-                map: None,
-            };
+                SEGMENT_HEADER_LEN as u64,
+                header.first_lsn,
+                true,
+            );
             (active, last_lsn, true)
         }
     };
@@ -448,6 +446,7 @@ pub(crate) fn recover(
             spare_requested: false,
             marks: SyncedMarks::default(),
             mmap_appends: false,
+            writeback_every_bytes: 0,
             mapped_bytes: 0,
         },
         last_lsn,

@@ -158,8 +158,11 @@ impl Wal {
         recovered.writer.mmap_appends = opts.mmap_appends
             && opts.preallocation == Preallocation::Zeroed
             && opts.durability != Durability::Sync;
-        let map_now = recovered.writer.mmap_appends && recovered.fresh_active;
-        recovered.writer.active.map_if(map_now);
+        recovered.writer.active.mapping = recovered.writer.mmap_appends && recovered.fresh_active;
+        recovered.writer.writeback_every_bytes = match opts.durability {
+            Durability::Sync => 0,
+            _ => opts.writeback_every_bytes,
+        };
         let spares = if opts.prepare_spare_segments {
             let p = SparePreparer::start(
                 fs.clone(),
@@ -286,7 +289,7 @@ impl Wal {
     /// Whether appends go into a memory map of the active segment
     /// (`WalOptions::mmap_appends`) rather than through `pwrite`.
     pub fn appends_mapped(&self) -> bool {
-        self.shared.gc.with_sink(|w| w.active.map.is_some())
+        self.shared.gc.with_sink(|w| w.active.mapping)
     }
 
     /// Bytes appended through a map since the log was opened (records and their headers;

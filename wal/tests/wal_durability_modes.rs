@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use shale_io::clock::ManualClock;
-use shale_wal::{Durability, Wal};
+use shale_wal::{Durability, Wal, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 
 /// Upper bound on waiting for the background syncer in tests (it runs every 5 ms).
 const SYNCER_DEADLINE: Duration = Duration::from_secs(20);
@@ -134,4 +134,40 @@ fn none_never_syncs_on_append_but_syncs_on_roll_and_close() {
     wal.close().unwrap();
     fs.crash();
     assert_eq!(Wal::open(o).unwrap().last_lsn(), last + 1);
+}
+
+/// `writeback_every_bytes`: an unsynced log starts writeback once per stretch its appends
+/// pass (one call per append that crosses a stretch's end, as no payload here is a
+/// stretch long), and never under `Sync` or with the option at 0.
+#[test]
+fn unsynced_appends_start_writeback_once_per_stretch_passed() {
+    let count_writebacks = |durability: Durability, every: u64| {
+        let (fs, dir) = fault_fs();
+        let clock = ManualClock::new(0);
+        let mut o = opts(Arc::new(fs.clone()), &dir, &clock);
+        o.durability = durability;
+        o.segment_size_bytes = 1 << 20;
+        o.writeback_every_bytes = every;
+        let wal = Wal::open(o).unwrap();
+        let before = fs.stats().writebacks;
+        let mut end = SEGMENT_HEADER_LEN as u64;
+        for i in 1..=200u64 {
+            let p = payload(i);
+            end += (RECORD_HEADER_LEN + p.len()) as u64;
+            wal.append(1, &p).unwrap();
+        }
+        (fs.stats().writebacks - before, end)
+    };
+    let (calls, end) = count_writebacks(Durability::None, 4096);
+    assert!(end > 5 * 4096, "the appends pass several stretches");
+    assert_eq!(calls, end / 4096, "one per stretch passed");
+    let (calls, _) = count_writebacks(
+        Durability::Buffered {
+            interval: Duration::from_secs(3600),
+        },
+        4096,
+    );
+    assert_eq!(calls, end / 4096, "buffered too");
+    assert_eq!(count_writebacks(Durability::Sync, 4096).0, 0, "sync");
+    assert_eq!(count_writebacks(Durability::None, 0).0, 0, "off");
 }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use common::*;
 use shale_io::clock::ManualClock;
 use shale_io::{FileSystem, IoBackend};
-use shale_wal::{Durability, Preallocation, Wal, WalOptions, RECORD_HEADER_LEN};
+use shale_wal::{
+    Durability, Preallocation, Wal, WalOptions, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
+};
 
 fn mapped_opts(fs: Arc<dyn FileSystem>, dir: &std::path::Path, clock: &ManualClock) -> WalOptions {
     let mut o = opts(fs, dir, clock);
@@ -131,20 +133,25 @@ fn mapped_appends_survive_a_process_that_never_closed_the_log() {
 }
 
 #[test]
-fn a_record_past_the_mapped_end_is_written_with_pwrite() {
+fn a_record_past_the_preallocated_end_is_written_with_pwrite_from_there() {
     let log = StdLog::new();
     let wal = log.open();
     assert_eq!(wal.append(0, b"small").unwrap(), 1);
     assert!(wal.appends_mapped());
     let mapped = wal.mapped_bytes();
     assert!(mapped > 0);
-    // Bigger than a 4 KiB segment: its own segment, grown past the preallocation.
+    // Bigger than a 4 KiB segment: its own segment, grown past the preallocation. What
+    // fits in the preallocated 4 KiB goes through the map, the rest through pwrite.
     let big = vec![7u8; 10_000];
     assert_eq!(wal.append(9, &big).unwrap(), 2);
     assert_eq!(
-        wal.mapped_bytes(),
-        mapped,
-        "the big record went through pwrite"
+        wal.mapped_bytes() - mapped,
+        SMALL_SEGMENT_BYTES - SEGMENT_HEADER_LEN as u64,
+        "only the preallocated part of the big record went through the map"
+    );
+    assert!(
+        !wal.appends_mapped(),
+        "past its preallocated end, the segment is no longer mapped"
     );
     assert_eq!(wal.append(0, b"after").unwrap(), 3);
     assert!(
@@ -192,4 +199,44 @@ fn what_cannot_be_mapped_appends_with_pwrite() {
         !mapped_after_one_append(|o| o.durability = Durability::Sync),
         "sync durability"
     );
+}
+
+/// Maps of one stretch at a time (`writeback_every_bytes`): records that cross a
+/// stretch's end, and one longer than a stretch, go through two or three maps and read
+/// back whole, before and after a reopen.
+#[test]
+fn mapped_appends_cross_the_stretches_each_map_covers() {
+    let log = StdLog::new();
+    let mut o = log.options();
+    o.segment_size_bytes = 64 * 1024;
+    o.writeback_every_bytes = 4096;
+    let wal = Wal::open(o.clone()).unwrap();
+    let mut payloads = Vec::new();
+    for i in 1..=300u64 {
+        // Every 50th record is 9,000 bytes: longer than two stretches.
+        let p = if i % 50 == 0 {
+            vec![i as u8; 9_000]
+        } else {
+            payload(i)
+        };
+        assert_eq!(wal.append(1, &p).unwrap(), i);
+        payloads.push(p);
+    }
+    assert!(wal.appends_mapped());
+    let recs = read_all(&wal, 1);
+    let record_bytes: u64 = recs
+        .iter()
+        .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
+        .sum();
+    assert_eq!(
+        wal.mapped_bytes(),
+        record_bytes,
+        "every byte went through one of the maps"
+    );
+    let got: Vec<_> = recs.into_iter().map(|r| r.payload).collect();
+    assert_eq!(got, payloads);
+    wal.close().unwrap();
+    let wal = Wal::open(o).unwrap();
+    let got: Vec<_> = read_all(&wal, 1).into_iter().map(|r| r.payload).collect();
+    assert_eq!(got, payloads, "after a reopen");
 }

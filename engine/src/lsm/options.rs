@@ -122,6 +122,14 @@ pub struct DbOptions {
     /// `Durability::Sync`, where an fdatasync of mapped pages costs more than the
     /// `pwrite` saves.
     pub wal_mmap_appends: bool,
+    /// Without `Durability::Sync`, start writeback of the WAL's active segment every this
+    /// many bytes appended, and map one such stretch of it at a time
+    /// (`shale_wal::WalOptions::writeback_every_bytes`, RocksDB's `wal_bytes_per_sync`).
+    /// Otherwise a segment reaches the disk in one fdatasync at its roll, which the
+    /// writer that rolled waits for while holding the log: YCSB A's slowest updates took
+    /// about 200 ms, and its throughput rose 1.13× with the default 4 MiB
+    /// (docs/benchmarks.md, "twelfth session"). 0: off.
+    pub wal_writeback_every_bytes: u64,
     /// How WAL segments reserve their space. `None` (the default) chooses: zero-filled
     /// with `Durability::Sync` (each fdatasync then commits no allocation metadata) or
     /// with [`DbOptions::wal_mmap_appends`] (no append through the map allocates a block),
@@ -177,6 +185,7 @@ impl DbOptions {
             wal_on_synced_loss: OnSyncedLoss::Refuse,
             wal_spare_segments: true,
             wal_mmap_appends: true,
+            wal_writeback_every_bytes: shale_wal::DEFAULT_WRITEBACK_EVERY_BYTES,
             wal_preallocation: None,
             background_reclaim: true,
             background_rate_limit: None,
@@ -333,6 +342,7 @@ field_builders! {
     history_base_interval: Duration => with_history_base_interval,
     wal_spare_segments: bool => with_wal_spare_segments,
     wal_mmap_appends: bool => with_wal_mmap_appends,
+    wal_writeback_every_bytes: u64 => with_wal_writeback_every_bytes,
     background_reclaim: bool => with_background_reclaim,
 }
 

@@ -171,6 +171,7 @@ pub(crate) fn open_wal(opts: &DbOptions) -> Result<Wal, StorageError> {
     wal_opts.on_synced_loss = opts.wal_on_synced_loss;
     wal_opts.prepare_spare_segments = opts.wal_spare_segments;
     wal_opts.mmap_appends = opts.wal_mmap_appends;
+    wal_opts.writeback_every_bytes = opts.wal_writeback_every_bytes;
     // Zero-filled segments make each fdatasync cheaper (no allocation metadata to
     // commit), which only pays when writes wait for one, and they are what appends
     // through a map need (no block allocated by a page fault). Otherwise writing a
