@@ -150,6 +150,9 @@ impl File for MmapFile {
         self.file.read_at(buf, offset)
     }
     /// One copy per range, straight from the map (the default would copy twice).
+    fn read_exact_into(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
+        self.read_exact_vectored_at(std::slice::from_mut(buf), &[len], offset)
+    }
     fn read_exact_vectored_at(
         &self,
         bufs: &mut [Vec<u8>],

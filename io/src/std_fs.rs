@@ -63,6 +63,10 @@ impl File for StdFile {
     ) -> io::Result<()> {
         vectored::read_exact(&self.file, bufs, lens, offset)
     }
+    #[cfg(target_os = "linux")]
+    fn read_exact_into(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
+        vectored::read_exact(&self.file, std::slice::from_mut(buf), &[len], offset)
+    }
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.file.write_all_at(buf, offset)
     }

@@ -94,6 +94,22 @@ fn vectored_reads(fs: &dyn FileSystem, path: &Path) {
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     let err = r.read_exact_vectored_at(&mut two, &[10], 0).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    // `read_exact_into`: the buffer's old bytes and length are replaced, whether its
+    // capacity is smaller or larger than the read.
+    for (old, len) in [(vec![0xEE; 10], 4096), (vec![0xEE; 9000], 5)] {
+        let mut buf = old;
+        r.read_exact_into(&mut buf, len, 777).unwrap();
+        assert_eq!(buf[..], bytes[777..777 + len], "{len} bytes");
+    }
+    let mut buf = vec![1u8; 3];
+    let err = r
+        .read_exact_into(&mut buf, 2, bytes.len() as u64 - 1)
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        std::io::ErrorKind::UnexpectedEof,
+        "past the end"
+    );
     drop(r);
     fs.remove_file(path).unwrap();
 }

@@ -121,16 +121,10 @@ thread_local! {
     static POOL: RefCell<Pool> = const { RefCell::new(Pool::new(&BUDGET)) };
 }
 
-/// A buffer of exactly `len` bytes to read a block into: one from this thread's pool if
-/// it fits, else a new zero-filled one. Its contents are not specified; the caller
-/// overwrites all of them.
-pub(crate) fn take(len: usize) -> Vec<u8> {
-    reuse(len).unwrap_or_else(|| vec![0u8; len])
-}
-
 /// An empty buffer with room for `len` bytes, for a read that fills it without a
-/// zero-fill first ([`shale_io::File::read_exact_vectored_at`]): one from this thread's
-/// pool if it fits, else a new one.
+/// zero-fill first ([`shale_io::File::read_exact_into`],
+/// [`shale_io::File::read_exact_vectored_at`]): one from this thread's pool if it fits,
+/// else a new one.
 pub(crate) fn take_empty(len: usize) -> Vec<u8> {
     match take_pooled(len) {
         Some(mut buf) => {
@@ -139,15 +133,6 @@ pub(crate) fn take_empty(len: usize) -> Vec<u8> {
         }
         None => Vec::with_capacity(len),
     }
-}
-
-/// The pooled buffer that fits `len` most tightly, resized to `len`.
-fn reuse(len: usize) -> Option<Vec<u8>> {
-    let mut buf = take_pooled(len)?;
-    // Only the part past the buffer's old length is zero-filled: blocks are of similar
-    // sizes, so that is a few bytes or none.
-    buf.resize(len, 0);
-    Some(buf)
 }
 
 /// The pooled buffer that fits `len` most tightly, as it was kept.
@@ -213,8 +198,8 @@ mod tests {
         let data_ptr = block.data_ptr();
         recycle(block);
         assert_eq!(pooled(), 1);
-        let buf = take(4000);
-        assert_eq!(buf.len(), 4000);
+        let buf = take_empty(4000);
+        assert!(buf.is_empty() && buf.capacity() >= 4000);
         assert_eq!(
             buf.as_ptr(),
             data_ptr,
@@ -237,7 +222,7 @@ mod tests {
     fn buffers_much_larger_than_wanted_are_not_lent_and_a_pool_is_bounded() {
         clear_pool();
         recycle(block_of(30_000));
-        let small = take(1000);
+        let small = take_empty(1000);
         assert!(
             small.capacity() < 30_000,
             "a 30 KB buffer is not lent for 1 KB"
@@ -260,19 +245,18 @@ mod tests {
         let small_ptr = small.data_ptr();
         recycle(small);
         recycle(block_of(7000));
-        let lent = take(4000);
+        let lent = take_empty(4000);
         assert_eq!(lent.as_ptr(), small_ptr);
     }
 
     #[test]
-    fn a_reused_buffer_has_exactly_the_length_asked_for() {
+    fn a_lent_buffer_is_empty_with_room_for_the_length_asked_for() {
         clear_pool();
-        recycle(block_of(4000));
-        let grown = take(4100);
-        assert_eq!(grown.len(), 4100);
         recycle(block_of(4000));
         let empty = take_empty(3000);
         assert!(empty.is_empty() && empty.capacity() >= 3000);
+        let fresh = take_empty(4100);
+        assert!(fresh.is_empty() && fresh.capacity() >= 4100);
     }
 
     #[test]
@@ -295,7 +279,7 @@ mod tests {
         assert_eq!(pooled(), 1);
         give(Vec::with_capacity(BUFFER_MAX_CAPACITY + 1));
         assert_eq!(pooled(), 1);
-        let again = take(kept_len);
+        let again = take_empty(kept_len);
         assert_eq!(again.as_ptr(), data_ptr);
     }
 

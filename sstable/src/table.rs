@@ -354,8 +354,8 @@ pub(crate) fn read_exact(
             CorruptionKind::HandleOutOfBounds { offset, size: len },
         )
     })?;
-    let mut buf = block_buffers::take(len_usize);
-    file.read_exact_at(&mut buf, offset)
+    let mut buf = block_buffers::take_empty(len_usize);
+    file.read_exact_into(&mut buf, len_usize, offset)
         .map_err(|e| io_error("read", path, offset, e))?;
     Ok(buf)
 }
