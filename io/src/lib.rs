@@ -201,8 +201,8 @@ pub trait File: Send + Sync + Debug {
     ///
     /// Why: an SSTable's point read wants one block in a buffer of its own. Zero-filling
     /// that buffer before the read overwrites it was 2% of YCSB A's CPU. The default does
-    /// that zero-fill (`resize`, then [`File::read_exact_at`]); the `std` and mmap
-    /// backends read straight into the buffer's spare capacity.
+    /// that zero-fill (`resize`, then [`File::read_exact_at`]); the mmap backend, and the
+    /// `std` one on Linux (`preadv`), read straight into the buffer's spare capacity.
     fn read_exact_into(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
         buf.clear();
         buf.resize(len, 0);

@@ -54,8 +54,8 @@ impl MmapFile {
     }
 }
 
-/// A shared, writable memory map of one file, of the length the file had when it was
-/// mapped. Writes land in the page cache exactly as a `pwrite`'s would (readers using
+/// A shared, writable memory map of a range of one file, inside the length the file had
+/// when it was mapped. Writes land in the page cache exactly as a `pwrite`'s would (readers using
 /// `pread` see them at once), and the file's `sync_data` makes them durable.
 ///
 /// A write through a map cannot return an error: a page the kernel cannot read back in,
@@ -99,7 +99,7 @@ impl WritableMap {
         self.offset + self.len()
     }
 
-    /// Whether nothing is mapped (never: an empty file is not mapped).
+    /// Whether nothing is mapped (never: an empty range is not mapped).
     pub fn is_empty(&self) -> bool {
         self.map.len() == 0
     }
@@ -149,10 +149,11 @@ impl File for MmapFile {
         }
         self.file.read_at(buf, offset)
     }
-    /// One copy per range, straight from the map (the default would copy twice).
+    /// One copy, straight from the map into the buffer's spare capacity.
     fn read_exact_into(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
         self.read_exact_vectored_at(std::slice::from_mut(buf), &[len], offset)
     }
+    /// One copy per range, straight from the map (the default would copy twice).
     fn read_exact_vectored_at(
         &self,
         bufs: &mut [Vec<u8>],

@@ -47,8 +47,8 @@ use std::io;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-/// A shared memory map of a whole file, read-only or writable, whose copies report a
-/// SIGBUS as `false` instead of ending the process.
+/// A shared memory map of a file (all of it read-only, or a range of it writable), whose
+/// copies report a SIGBUS as `false` instead of ending the process.
 #[derive(Debug)]
 pub(crate) struct GuardedMap {
     map: memmap2::MmapRaw,

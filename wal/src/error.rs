@@ -67,6 +67,16 @@ pub enum Error {
         /// Largest allowed.
         max: u64,
     },
+    /// `WalOptions::writeback_every_bytes` is neither 0 nor a whole number of 4 KiB
+    /// pages: a stretch that ends inside a page would leave that page mapped while it is
+    /// written back.
+    #[error("writeback stretch of {bytes} bytes is not 0 or a multiple of {page}")]
+    InvalidWritebackStretch {
+        /// The stretch asked for.
+        bytes: u64,
+        /// What it must be a multiple of.
+        page: u64,
+    },
     /// `wait_durable` was called with an LSN that was never handed out.
     #[error("LSN {lsn} was never reserved (last reserved is {last})")]
     LsnNotReserved {

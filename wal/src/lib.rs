@@ -63,7 +63,7 @@ pub use format::{
 };
 pub use options::{
     Durability, WalOptions, DEFAULT_SEGMENT_SIZE_BYTES, DEFAULT_WRITEBACK_EVERY_BYTES,
-    MAX_SEGMENT_SIZE_BYTES, MIN_SEGMENT_SIZE_BYTES,
+    MAX_SEGMENT_SIZE_BYTES, MIN_SEGMENT_SIZE_BYTES, WRITEBACK_PAGE_BYTES,
 };
 pub use options::{OnSyncedLoss, Preallocation};
 pub use reader::{read_dir, read_dir_from_timestamp, WalIter};

@@ -75,11 +75,13 @@ pub struct WalOptions {
     ///
     /// A write through a map cannot return an error: an I/O error reading a page back, or
     /// a copy-on-write file system out of space, raises SIGBUS instead. `shale_io`'s
-    /// guarded map catches it, and that append and every later one go through `pwrite`,
-    /// whose error poisons the WAL as any failed write does. Only
+    /// guarded map catches it, and that append and every later one into the same map (one
+    /// stretch of [`WalOptions::writeback_every_bytes`]) go through `pwrite`, whose error
+    /// poisons the WAL as any failed write does. Only
     /// [`Preallocation::Zeroed`] segments are mapped, so that on ext4 or xfs no append
-    /// allocates a block; a record past the segment's preallocated end, and file systems
-    /// that cannot map (`shale_io::File::map_for_writes`), fall back to `pwrite`. Off in
+    /// allocates a block; the part of a record past the segment's preallocated end, and
+    /// file systems that cannot map (`shale_io::File::map_for_writes`), fall back to
+    /// `pwrite`. Off in
     /// this crate's defaults, whose segments are sparse; the engine turns it on (and
     /// zero-fills its segments) by default.
     ///
@@ -96,7 +98,8 @@ pub struct WalOptions {
     /// unchanged: only fdatasyncs make records durable. What it changes is the roll's
     /// fdatasync, which otherwise writes back a whole segment while the writer that
     /// rolled holds the log (about 100 ms for 64 MiB here, `docs/benchmarks.md`).
-    /// 0: no writeback before a sync, and a map covers the whole segment. Ignored with
+    /// 0: no writeback before a sync, and a map covers the whole segment. Otherwise a
+    /// multiple of [`WRITEBACK_PAGE_BYTES`] (checked at open). Ignored with
     /// [`Durability::Sync`], whose appends are each synced. Default
     /// [`DEFAULT_WRITEBACK_EVERY_BYTES`].
     pub writeback_every_bytes: u64,
@@ -105,6 +108,10 @@ pub struct WalOptions {
 /// The default [`WalOptions::writeback_every_bytes`]: 4 MiB, 16 stretches to a default
 /// segment.
 pub const DEFAULT_WRITEBACK_EVERY_BYTES: u64 = 4 << 20;
+
+/// [`WalOptions::writeback_every_bytes`] is a multiple of this (the page size of x86-64
+/// and of most arm64 kernels; a larger page only makes a stretch end inside one).
+pub const WRITEBACK_PAGE_BYTES: u64 = 4096;
 
 /// What [`crate::Wal::open`] does when recovery would drop records that the log marks as
 /// synced (see `docs/format/wal.md`, "Recovery"). A torn tail beyond the synced mark is
@@ -140,7 +147,7 @@ impl WalOptions {
     /// Checks the options.
     ///
     /// # Errors
-    /// [`Error::InvalidSegmentSize`].
+    /// [`Error::InvalidSegmentSize`], [`Error::InvalidWritebackStretch`].
     pub fn validate(&self) -> Result<()> {
         let size = self.segment_size_bytes;
         if !(MIN_SEGMENT_SIZE_BYTES..=MAX_SEGMENT_SIZE_BYTES).contains(&size) {
@@ -148,6 +155,13 @@ impl WalOptions {
                 size,
                 min: MIN_SEGMENT_SIZE_BYTES,
                 max: MAX_SEGMENT_SIZE_BYTES,
+            });
+        }
+        let bytes = self.writeback_every_bytes;
+        if !bytes.is_multiple_of(WRITEBACK_PAGE_BYTES) {
+            return Err(Error::InvalidWritebackStretch {
+                bytes,
+                page: WRITEBACK_PAGE_BYTES,
             });
         }
         Ok(())

@@ -151,18 +151,28 @@ impl Wal {
         )?;
         log_recovery(&recovered.report);
         recovered.writer.marks = SyncedMarks::new(opts.clock.clone());
-        // Segments made from now on are mapped, and so is one this open made. A recovered
+        // Segments made from now on are mapped, and so is one this open made (its first
+        // stretch at once, the rest as appends reach them). A recovered
         // active segment is not, since nothing says how it was preallocated (a sparse one
         // would allocate blocks through the map): its appends reach the map from the first
         // roll.
         recovered.writer.mmap_appends = opts.mmap_appends
             && opts.preallocation == Preallocation::Zeroed
             && opts.durability != Durability::Sync;
-        recovered.writer.active.mapping = recovered.writer.mmap_appends && recovered.fresh_active;
-        recovered.writer.writeback_every_bytes = match opts.durability {
+        let w = &mut recovered.writer;
+        w.writeback_every_bytes = match opts.durability {
             Durability::Sync => 0,
             _ => opts.writeback_every_bytes,
         };
+        // A recovered active segment's records are written back by its roll's fdatasync,
+        // as before this option, not by one call under the log's lock at the first append.
+        if let Some(every) = std::num::NonZeroU64::new(w.writeback_every_bytes) {
+            w.active.written_back = w.active.offset / every * every.get();
+        }
+        w.active.start_mapping(
+            w.mmap_appends && recovered.fresh_active,
+            w.writeback_every_bytes,
+        );
         let spares = if opts.prepare_spare_segments {
             let p = SparePreparer::start(
                 fs.clone(),

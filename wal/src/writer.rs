@@ -71,6 +71,14 @@ impl ActiveSegment {
         }
     }
 
+    /// Sets whether appends go through maps and, if they do, maps the first stretch now,
+    /// so that a file system that cannot map says so before the first append
+    /// ([`crate::Wal::appends_mapped`]).
+    pub(crate) fn start_mapping(&mut self, on: bool, window: u64) {
+        self.mapping = on;
+        self.map_for_append(window);
+    }
+
     /// The map the next append goes into: the current one if the write offset is inside
     /// it, else a new one of the `window` bytes holding the offset (the whole segment if
     /// `window` is 0). The old map is dropped first, so that the stretch it covered can
@@ -249,6 +257,10 @@ impl SegmentWriter {
         if due_to <= a.written_back {
             return Ok(());
         }
+        debug_assert!(
+            a.map.as_ref().is_none_or(|m| m.start() >= due_to),
+            "a stretch is written back while it is mapped"
+        );
         a.file
             .start_writeback(a.written_back, due_to - a.written_back)
             .map_err(|e| Error::io("start writeback", &a.path, e))?;
@@ -283,7 +295,8 @@ impl SegmentWriter {
             first_lsn: lsn,
         });
         self.active = ActiveSegment::new(path, file, SEGMENT_HEADER_LEN as u64, lsn, true);
-        self.active.mapping = self.mmap_appends;
+        self.active
+            .start_mapping(self.mmap_appends, self.writeback_every_bytes);
         Ok(())
     }
 

@@ -202,8 +202,9 @@ fn what_cannot_be_mapped_appends_with_pwrite() {
 }
 
 /// Maps of one stretch at a time (`writeback_every_bytes`): records that cross a
-/// stretch's end, and one longer than a stretch, go through two or three maps and read
-/// back whole, before and after a reopen.
+/// stretch's end, and ones longer than two stretches, go through several maps and read
+/// back whole, before and after a reopen. Each stretch is written back as appends leave
+/// it, with its map already dropped (a debug assertion in the writer checks that).
 #[test]
 fn mapped_appends_cross_the_stretches_each_map_covers() {
     let log = StdLog::new();
@@ -213,11 +214,13 @@ fn mapped_appends_cross_the_stretches_each_map_covers() {
     let wal = Wal::open(o.clone()).unwrap();
     let mut payloads = Vec::new();
     for i in 1..=300u64 {
-        // Every 50th record is 9,000 bytes: longer than two stretches.
-        let p = if i % 50 == 0 {
-            vec![i as u8; 9_000]
-        } else {
-            payload(i)
+        let p = match i {
+            // Ends exactly at the first stretch's end, where its map must be dropped
+            // before the stretch is written back.
+            1 => vec![1u8; 4096 - SEGMENT_HEADER_LEN - RECORD_HEADER_LEN],
+            // Every 50th record is 9,000 bytes: longer than two stretches.
+            i if i % 50 == 0 => vec![i as u8; 9_000],
+            i => payload(i),
         };
         assert_eq!(wal.append(1, &p).unwrap(), i);
         payloads.push(p);

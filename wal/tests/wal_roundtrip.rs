@@ -99,3 +99,22 @@ fn bad_segment_size_is_rejected() {
         Err(Error::InvalidSegmentSize { size: 10, .. })
     ));
 }
+
+#[test]
+fn a_writeback_stretch_that_is_not_whole_pages_is_rejected() {
+    let (fs, dir) = fault_fs();
+    let clock = ManualClock::new(0);
+    let mut o = opts(std::sync::Arc::new(fs), &dir, &clock);
+    o.writeback_every_bytes = 5000;
+    assert!(matches!(
+        Wal::open(o.clone()),
+        Err(Error::InvalidWritebackStretch {
+            bytes: 5000,
+            page: 4096
+        })
+    ));
+    for ok in [0, 4096, 3 << 20] {
+        o.writeback_every_bytes = ok;
+        Wal::open(o.clone()).unwrap().close().unwrap();
+    }
+}
