@@ -97,7 +97,7 @@ pub struct WalOptions {
     /// such stretch at a time and is dropped before its writeback. Durability is
     /// unchanged: only fdatasyncs make records durable. What it changes is the roll's
     /// fdatasync, which otherwise writes back a whole segment while the writer that
-    /// rolled holds the log (about 100 ms for 64 MiB here, `docs/benchmarks.md`).
+    /// rolled holds the log (YCSB A's slowest updates, 190–240 ms; `docs/benchmarks.md`).
     /// 0: no writeback before a sync, and a map covers the whole segment. Otherwise a
     /// multiple of [`WRITEBACK_PAGE_BYTES`] (checked at open). Ignored with
     /// [`Durability::Sync`], whose appends are each synced. Default

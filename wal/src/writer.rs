@@ -243,7 +243,7 @@ impl SegmentWriter {
     /// `writeback_every_bytes` that appends have passed since the last one: RocksDB's
     /// `wal_bytes_per_sync`. Without it a buffered log's segment reached the disk in one
     /// 64 MiB fdatasync at the roll, which the writer holding the log waited for (the
-    /// slowest updates of YCSB A, about 100 ms). The stretches are no longer mapped (a map
+    /// slowest updates of YCSB A, 190–240 ms). The stretches are no longer mapped (a map
     /// covers the stretch holding the write offset), so the kernel need not
     /// write-protect them page by page. A failed start poisons the log like a failed
     /// write: it is the kernel reporting that it cannot write the segment back.

@@ -127,7 +127,7 @@ pub struct DbOptions {
     /// (`shale_wal::WalOptions::writeback_every_bytes`, RocksDB's `wal_bytes_per_sync`).
     /// Otherwise a segment reaches the disk in one fdatasync at its roll, which the
     /// writer that rolled waits for while holding the log: YCSB A's slowest updates took
-    /// about 200 ms, and its throughput rose 1.13× with the default 4 MiB
+    /// 190–240 ms, and its throughput rose 1.11–1.18× with the default 4 MiB
     /// (docs/benchmarks.md, "twelfth session"). 0: off.
     pub wal_writeback_every_bytes: u64,
     /// How WAL segments reserve their space. `None` (the default) chooses: zero-filled
