@@ -58,6 +58,13 @@ fn all_records(wal: &Wal, count: usize) -> Vec<shale_wal::Record> {
     recs
 }
 
+/// The bytes `recs` take in a segment: each record's header and payload.
+fn record_bytes(recs: &[shale_wal::Record]) -> u64 {
+    recs.iter()
+        .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
+        .sum()
+}
+
 /// The real file systems that map writable files (the plain and the mmap backends).
 fn mapping_backends() -> Vec<(IoBackend, Arc<dyn FileSystem>)> {
     [IoBackend::Std, IoBackend::Mmap]
@@ -86,13 +93,9 @@ fn mapped_appends_read_back_across_rolls_and_reopen() {
             "{backend:?}: rolled segments are mapped"
         );
         let recs = all_records(&wal, 400);
-        let record_bytes: u64 = recs
-            .iter()
-            .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
-            .sum();
         assert_eq!(
             wal.mapped_bytes(),
-            record_bytes,
+            record_bytes(&recs),
             "{backend:?}: every record went through a map"
         );
         wal.close().unwrap();
@@ -227,13 +230,9 @@ fn mapped_appends_cross_the_stretches_each_map_covers() {
     }
     assert!(wal.appends_mapped());
     let recs = read_all(&wal, 1);
-    let record_bytes: u64 = recs
-        .iter()
-        .map(|r| (RECORD_HEADER_LEN + r.payload.len()) as u64)
-        .sum();
     assert_eq!(
         wal.mapped_bytes(),
-        record_bytes,
+        record_bytes(&recs),
         "every byte went through one of the maps"
     );
     let got: Vec<_> = recs.into_iter().map(|r| r.payload).collect();
