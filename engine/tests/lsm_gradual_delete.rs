@@ -8,8 +8,9 @@ mod support;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::lsm::{Db, DbOptions, GradualDelete};
 use shale_io::{FaultFs, FileSystem, OpenMode};
 use support::key;
 
@@ -96,22 +97,37 @@ fn trash_left_by_a_crash_is_removed_at_open() {
     }
 }
 
+/// Removed files wait as trash while the deleting thread works through them, and only
+/// then: with `gradual_delete: None` they are unlinked at once. Either way none is left
+/// after the close.
 #[test]
-fn without_gradual_deletes_files_are_unlinked_at_once() {
-    let fs = Arc::new(FaultFs::new());
-    let db = Db::open(
-        DbOptions::new("/db")
-            .with_fs(fs.clone())
-            .tiny()
-            .with_gradual_delete(None),
-    )
-    .unwrap();
-    write_rounds(&db, 6);
-    db.compact_range(None, None).unwrap();
-    // No thread to wait for: nothing was ever renamed to trash, even before the close.
-    assert_eq!(trash(&fs, "/db"), Vec::<String>::new());
-    assert_eq!(trash(&fs, "/db/wal"), Vec::<String>::new());
-    db.close().unwrap();
+fn removed_files_wait_as_trash_only_with_gradual_deletes() {
+    let waiting_before_close = |gradual: Option<GradualDelete>| {
+        let fs = Arc::new(FaultFs::new());
+        let db = Db::open(
+            DbOptions::new("/db")
+                .with_fs(fs.clone())
+                .tiny()
+                .with_gradual_delete(gradual),
+        )
+        .unwrap();
+        write_rounds(&db, 6);
+        db.compact_range(None, None).unwrap();
+        let waiting = trash(&fs, "/db").len() + trash(&fs, "/db/wal").len();
+        db.close().unwrap();
+        let left = trash(&fs, "/db").len() + trash(&fs, "/db/wal").len();
+        assert_eq!(left, 0, "{gradual:?}: nothing left after the close");
+        waiting
+    };
+    // A byte per truncation and 200 ms pauses: the first file removed is still being
+    // deleted when the writes end (the close then finishes it without pauses).
+    let slow = GradualDelete {
+        chunk_bytes: 1,
+        pause: Duration::from_millis(200),
+        ..GradualDelete::default()
+    };
+    assert!(waiting_before_close(Some(slow)) > 0, "files wait as trash");
+    assert_eq!(waiting_before_close(None), 0, "unlinked at once");
 }
 
 /// A checkpoint hard-links the live tables; when compaction then removes them from the
@@ -121,12 +137,11 @@ fn without_gradual_deletes_files_are_unlinked_at_once() {
 #[test]
 #[cfg(unix)]
 fn tables_hard_linked_into_a_checkpoint_keep_their_bytes() {
-    use shale_engine::lsm::GradualDelete;
     let tmp = tempfile::tempdir().unwrap();
     let fs = shale_io::IoBackend::Std.build().unwrap();
     let eager = GradualDelete {
         chunk_bytes: 512,
-        pause: std::time::Duration::ZERO,
+        pause: Duration::ZERO,
         ..GradualDelete::default()
     };
     let db = Db::open(

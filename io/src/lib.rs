@@ -142,8 +142,7 @@ pub trait File: Send + Sync + Debug {
     ///
     /// # Errors
     /// The `mmap` call's (a handle opened read-only cannot be mapped writable).
-    fn map_for_writes(&self, offset: u64, len: u64) -> io::Result<Option<WritableMap>> {
-        let _ = (offset, len);
+    fn map_for_writes(&self, _offset: u64, _len: u64) -> io::Result<Option<WritableMap>> {
         Ok(None)
     }
 

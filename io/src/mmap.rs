@@ -55,8 +55,9 @@ impl MmapFile {
 }
 
 /// A shared, writable memory map of a range of one file, inside the length the file had
-/// when it was mapped. Writes land in the page cache exactly as a `pwrite`'s would (readers using
-/// `pread` see them at once), and the file's `sync_data` makes them durable.
+/// when it was mapped. Writes land in the page cache exactly as a `pwrite`'s would
+/// (readers using `pread` see them at once), and the file's `sync_data` makes them
+/// durable.
 ///
 /// A write through a map cannot return an error: a page the kernel cannot read back in,
 /// or a block a copy-on-write file system (btrfs, ZFS) cannot allocate because the disk

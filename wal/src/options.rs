@@ -77,13 +77,12 @@ pub struct WalOptions {
     /// a copy-on-write file system out of space, raises SIGBUS instead. `shale_io`'s
     /// guarded map catches it, and that append and every later one into the same map (one
     /// stretch of [`WalOptions::writeback_every_bytes`]) go through `pwrite`, whose error
-    /// poisons the WAL as any failed write does. Only
-    /// [`Preallocation::Zeroed`] segments are mapped, so that on ext4 or xfs no append
-    /// allocates a block; the part of a record past the segment's preallocated end, and
-    /// file systems that cannot map (`shale_io::File::map_for_writes`), fall back to
-    /// `pwrite`. Off in
-    /// this crate's defaults, whose segments are sparse; the engine turns it on (and
-    /// zero-fills its segments) by default.
+    /// poisons the WAL as any failed write does. Only [`Preallocation::Zeroed`] segments
+    /// are mapped, so that on ext4 or xfs no append allocates a block; the part of a
+    /// record past the segment's preallocated end, and file systems that cannot map
+    /// (`shale_io::File::map_for_writes`), fall back to `pwrite`. Off in this crate's
+    /// defaults, whose segments are sparse; the engine turns it on (and zero-fills its
+    /// segments) by default.
     ///
     /// Ignored with [`Durability::Sync`]: there every append is followed by an fdatasync,
     /// and an fdatasync of pages dirtied through a map cost 440 µs against 119 µs for

@@ -152,10 +152,9 @@ impl Wal {
         log_recovery(&recovered.report);
         recovered.writer.marks = SyncedMarks::new(opts.clock.clone());
         // Segments made from now on are mapped, and so is one this open made (its first
-        // stretch at once, the rest as appends reach them). A recovered
-        // active segment is not, since nothing says how it was preallocated (a sparse one
-        // would allocate blocks through the map): its appends reach the map from the first
-        // roll.
+        // stretch at once, the rest as appends reach them). A recovered active segment is
+        // not, since nothing says how it was preallocated (a sparse one would allocate
+        // blocks through the map): its appends reach the map from the first roll.
         recovered.writer.mmap_appends = opts.mmap_appends
             && opts.preallocation == Preallocation::Zeroed
             && opts.durability != Durability::Sync;
