@@ -90,7 +90,8 @@ options:
                        memory maps), kv:shale+pread (neither: pread and pwrite),
                        kv:shale+mmapwal (pread, the WAL appended through a memory map),
                        kv:shale+zeroedwal (its control: zero-filled WAL segments,
-                       pwrite), kv:shale+mmap (the same as kv:shale, the counterpart of
+                       pwrite), kv:shale+blockcache (point reads of mapped SSTables
+                       through the block cache), kv:shale+mmap (the same as kv:shale, the counterpart of
                        kv:rocksdb+mmap), kv:fjall, kv:redb, kv:rocksdb, kv:rocksdb+mmap (RocksDB's
                        allow_mmap_reads and allow_mmap_writes), table:shale,
                        table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream

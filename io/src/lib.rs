@@ -146,6 +146,16 @@ pub trait File: Send + Sync + Debug {
         Ok(None)
     }
 
+    /// Whether reads are served from a memory map, so that a read is a copy out of the
+    /// page cache with no system call. A caller's own cache of what it read pays only
+    /// when a read costs more than a lookup in it: SSTable point reads skip the block
+    /// cache for such files (`docs/benchmarks.md`, "thirteenth session"). The default
+    /// says no; it may change from yes to no once (a map that faulted reads with
+    /// `pread` from then on).
+    fn reads_from_map(&self) -> bool {
+        false
+    }
+
     /// Reads exactly `buf.len()` bytes at `offset`; `UnexpectedEof` if the file is shorter.
     fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
         while !buf.is_empty() {

@@ -150,6 +150,10 @@ impl File for MmapFile {
         }
         self.file.read_at(buf, offset)
     }
+    /// Yes until the map faults (or for a file that could not be mapped).
+    fn reads_from_map(&self) -> bool {
+        self.usable_map().is_some()
+    }
     /// One copy, straight from the map into the buffer's spare capacity.
     fn read_exact_into(&self, buf: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
         self.read_exact_vectored_at(std::slice::from_mut(buf), &[len], offset)
@@ -323,6 +327,25 @@ mod tests {
         assert_eq!(written, 9, "nothing else changed");
     }
 
+    /// Only a mapped file says its reads come from a map: not an empty one (which
+    /// cannot be mapped), nor one opened through `pread`.
+    #[test]
+    fn reads_come_from_a_map_only_where_a_file_is_mapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (full, empty) = (dir.path().join("full"), dir.path().join("empty"));
+        StdFs::new()
+            .open(&full, OpenMode::CreateNew)
+            .unwrap()
+            .write_all_at(&[1u8; 100], 0)
+            .unwrap();
+        StdFs::new().open(&empty, OpenMode::CreateNew).unwrap();
+        let mmap = MmapFs::new();
+        assert!(mmap.open(&full, OpenMode::Read).unwrap().reads_from_map());
+        assert!(!mmap.open(&empty, OpenMode::Read).unwrap().reads_from_map());
+        let std = StdFs::new().open(&full, OpenMode::Read).unwrap();
+        assert!(!std.reads_from_map());
+    }
+
     /// An SSTable's map faults (here: the file was truncated under it): reads come back
     /// as `pread`'s errors and answers, and the process goes on.
     #[test]
@@ -332,6 +355,7 @@ mod tests {
         let writer = StdFs::new().open(&path, OpenMode::CreateNew).unwrap();
         writer.write_all_at(&[7u8; 3 * 4096], 0).unwrap();
         let mapped = MmapFs::new().open(&path, OpenMode::Read).unwrap();
+        assert!(mapped.reads_from_map());
         let mut bufs = vec![Vec::new(), Vec::new()];
         mapped
             .read_exact_vectored_at(&mut bufs, &[100, 4096], 8000)
@@ -352,6 +376,7 @@ mod tests {
         assert_eq!(mapped.read_at(&mut one, 10).unwrap(), 10);
         assert_eq!(one, [7u8; 10], "the intact part, through pread");
         assert_eq!(mapped.len().unwrap(), 4096, "the file's length now");
+        assert!(!mapped.reads_from_map(), "pread from the fault on");
     }
 
     /// A WAL segment's map faults: the write that faulted, and every later one, goes

@@ -1,14 +1,14 @@
 //! One block cache shared by several tables: blocks are keyed per table, repeated reads
 //! hit, usage stays within the bound, a table without a cache reads from the file, and an
 //! iterator told not to fill the cache (a compaction's) uses it without adding to it or
-//! counting in its hit rate.
+//! counting in its hit rate, and point reads of a mapped table skip it unless asked.
 
 mod common;
 
 use std::path::Path;
 
 use common::{entries, open_table, walk_forward, walk_iter, write_table};
-use shale_io::FaultFs;
+use shale_io::{FaultFs, FileSystem, MmapFs, StdFs};
 use shale_sstable::{BlockCache, TableOptions};
 
 #[test]
@@ -129,4 +129,50 @@ fn an_iterator_that_does_not_fill_the_cache_reads_through_it_without_adding() {
     assert_eq!(t.stats().cache_hits, blocks);
     let st = cache.stats();
     assert_eq!((st.hits, st.misses), (0, blocks));
+}
+
+/// Point reads of a table read through a memory map neither look in the cache nor add
+/// to it (each reads, checks and parses its block from the map) unless the table is
+/// told to cache them; point reads of a table read with `pread` always use it, and
+/// iterators over a mapped table still fill it.
+#[test]
+fn point_reads_of_a_mapped_table_skip_the_cache_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("000001.sst");
+    let es = entries(6, 2000, 60);
+    write_table(&StdFs::new(), &path, &es, TableOptions::default());
+    let get_all = |fs: &dyn FileSystem, cached: Option<bool>| {
+        let cache = BlockCache::new(4 << 20);
+        let file = fs.open(&path, shale_io::OpenMode::Read).unwrap();
+        let mut t = shale_sstable::Table::open(file, path.clone(), 1, Some(cache.clone())).unwrap();
+        if let Some(on) = cached {
+            t = t.cache_mapped_point_reads(on);
+        }
+        for _ in 0..2 {
+            for e in &es {
+                assert_eq!(t.get(&e.0, e.1).unwrap(), Some((e.1, e.2, e.3.clone())));
+            }
+        }
+        (cache.stats(), t.stats(), std::sync::Arc::new(t))
+    };
+    let lookups = 2 * es.len() as u64;
+
+    let (st, ts, mapped) = get_all(&MmapFs::new(), None);
+    assert_eq!((st.hits, st.misses, st.inserts), (0, 0, 0), "{st:?}");
+    assert_eq!((ts.block_reads, ts.cache_hits), (lookups, 0));
+    // An iterator over the same mapped table fills the cache as before.
+    assert_eq!(walk_forward(&mapped).unwrap(), es);
+    assert!(mapped.stats().block_reads > lookups);
+
+    for (fs, cached) in [
+        (&MmapFs::new() as &dyn FileSystem, Some(true)),
+        (&StdFs::new(), None),
+        (&StdFs::new(), Some(false)),
+    ] {
+        let (st, ts, t) = get_all(fs, cached);
+        let blocks = t.meta().data_blocks;
+        assert_eq!(st.inserts, blocks, "every block cached once: {st:?}");
+        assert_eq!(ts.block_reads, blocks, "{ts:?}");
+        assert_eq!(ts.cache_hits, lookups - blocks);
+    }
 }

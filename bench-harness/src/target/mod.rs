@@ -378,6 +378,10 @@ pub enum TargetSpec {
     /// (`DbOptions::wal_preallocation`), as `kv:shale+mmapwal` has, but appended with
     /// `pwrite`: the control that tells the map's share from the preallocation's.
     KvShaleZeroedWal,
+    /// `kv:shale+blockcache`: `kv:shale` with point reads of its mapped SSTables through
+    /// the block cache (`DbOptions::cache_mapped_point_reads`), as before the thirteenth
+    /// session, to measure what skipping the cache does.
+    KvShaleBlockCache,
     /// `kv:shale+mmap`: the same engine as `kv:shale` (SSTables read through memory maps,
     /// the WAL appended through one), under the name earlier reports used when maps were
     /// not the default: the counterpart of `kv:rocksdb+mmap`.
@@ -419,6 +423,7 @@ impl TargetSpec {
             TargetSpec::KvShalePread => "kv:shale+pread",
             TargetSpec::KvShaleMmapWal => "kv:shale+mmapwal",
             TargetSpec::KvShaleZeroedWal => "kv:shale+zeroedwal",
+            TargetSpec::KvShaleBlockCache => "kv:shale+blockcache",
             TargetSpec::KvShaleMmap => "kv:shale+mmap",
             TargetSpec::KvFjall => "kv:fjall",
             TargetSpec::KvRedb => "kv:redb",
@@ -442,6 +447,7 @@ impl TargetSpec {
             | TargetSpec::KvShalePread
             | TargetSpec::KvShaleMmapWal
             | TargetSpec::KvShaleZeroedWal
+            | TargetSpec::KvShaleBlockCache
             | TargetSpec::KvShaleMmap
             | TargetSpec::KvFjall
             | TargetSpec::KvRedb
@@ -458,12 +464,13 @@ impl TargetSpec {
 
 /// Every target with a fixed name (all but `http:URL`): the list parsing and the
 /// unknown-target message read. Each name is written once, in [`TargetSpec::name`].
-const NAMED_TARGETS: [TargetSpec; 15] = [
+const NAMED_TARGETS: [TargetSpec; 16] = [
     TargetSpec::KvMemory,
     TargetSpec::KvShale,
     TargetSpec::KvShalePread,
     TargetSpec::KvShaleMmapWal,
     TargetSpec::KvShaleZeroedWal,
+    TargetSpec::KvShaleBlockCache,
     TargetSpec::KvShaleMmap,
     TargetSpec::KvFjall,
     TargetSpec::KvRedb,
@@ -551,8 +558,16 @@ pub fn open_kv(
             shale_engine::lsm::DbOptions::new(dir),
             durability,
             match durability {
-                Durability::Sync => "; SSTables read through memory maps; WAL not mapped (sync durability ignores wal_mmap_appends)",
-                Durability::Buffered => "; SSTables read through memory maps; WAL zero-filled and appended through a memory map",
+                Durability::Sync => "; SSTables read through memory maps, point reads not cached; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read through memory maps, point reads not cached; WAL zero-filled and appended through a memory map",
+            },
+        )?),
+        TargetSpec::KvShaleBlockCache => Box::new(BackendKv::shale_lsm_with(
+            shale_engine::lsm::DbOptions::new(dir).with_cache_mapped_point_reads(true),
+            durability,
+            match durability {
+                Durability::Sync => "; SSTables read through memory maps, point reads through the block cache; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read through memory maps, point reads through the block cache; WAL zero-filled and appended through a memory map",
             },
         )?),
         TargetSpec::KvShalePread => Box::new(BackendKv::shale_lsm_with(

@@ -1,0 +1,65 @@
+//! Point reads of SSTables read through memory maps (the engine's default file system)
+//! skip the block cache: a mapped block is a copy away, and the cache cost more than it
+//! saved (`DbOptions::cache_mapped_point_reads`, `docs/benchmarks.md`, "thirteenth
+//! session"). The option puts them back through the cache, and scans use it either way.
+
+mod support;
+
+use support::key;
+
+use std::ops::Bound;
+
+use shale_engine::lsm::{Db, DbOptions};
+use shale_engine::{Backend, Direction};
+
+/// Writes 300 keys into tables, then reads each twice; returns the cache's counters
+/// after the reads and after a scan.
+fn point_reads_then_scan(
+    cache_mapped_point_reads: bool,
+) -> (shale_sstable::CacheStats, shale_sstable::CacheStats) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions::new(dir.path())
+        .tiny()
+        .with_cache_mapped_point_reads(cache_mapped_point_reads);
+    let db = Db::open(opts).unwrap();
+    for i in 0..300u32 {
+        db.put(&key(i), format!("v{i}").as_bytes()).unwrap();
+    }
+    db.flush().unwrap();
+    assert!(db.stats().levels.iter().any(|l| l.files > 0), "in tables");
+    for _ in 0..2 {
+        for i in 0..300u32 {
+            let got = db.get(&key(i), None).unwrap();
+            assert_eq!(got.as_deref(), Some(format!("v{i}").as_bytes()));
+        }
+    }
+    let after_gets = db.stats().block_cache;
+    let scanned = Backend::scan(
+        &db,
+        Bound::Unbounded,
+        Bound::Unbounded,
+        Direction::Forward,
+        None,
+    )
+    .unwrap()
+    .count();
+    assert_eq!(scanned, 300);
+    (after_gets, db.stats().block_cache)
+}
+
+#[test]
+fn point_reads_of_mapped_tables_skip_the_block_cache_by_default() {
+    let (gets, scan) = point_reads_then_scan(false);
+    assert_eq!(
+        (gets.hits, gets.misses, gets.inserts),
+        (0, 0, 0),
+        "{gets:?}"
+    );
+    assert!(scan.inserts > 0, "a scan fills the cache: {scan:?}");
+}
+
+#[test]
+fn point_reads_of_mapped_tables_use_the_block_cache_when_asked() {
+    let (gets, _) = point_reads_then_scan(true);
+    assert!(gets.inserts > 0 && gets.hits > 0, "{gets:?}");
+}
