@@ -256,13 +256,12 @@ impl Table {
     /// block cache (`on`) or read, check and parse their block from the map every time
     /// (the default). Reads of other files, and iterators, always use it.
     ///
-    /// Why not by default: a mapped block is a copy away, and keeping the cache costs
-    /// more than it saves. In YCSB C at 100,000 records, where 98% of lookups hit,
-    /// point reads that skip the cache ran 1.09–1.22× faster; at 1,000,000 records
-    /// (37% hits), 1.25×. A hit takes a shard's lock and bumps an `Arc` both cores
-    /// share, and a miss evicts a block and fills a new buffer in cold memory, where a
-    /// read from the map reuses one pooled buffer (`docs/benchmarks.md`, "thirteenth
-    /// session").
+    /// Why not by default: a mapped block is a copy away, and the cache cost more than
+    /// it saved. Skipping it made YCSB's point-read workloads (A, B, C, D, F; 1M
+    /// records) 1.04–1.53× faster, and C at 100,000 records, where 98% of lookups hit,
+    /// 1.09–1.22×. A hit takes its shard's lock and clones an `Arc` whose count both
+    /// cores write for a hot block; a miss also evicts a block (`docs/benchmarks.md`,
+    /// "thirteenth session").
     pub fn cache_mapped_point_reads(mut self, on: bool) -> Table {
         self.cache_mapped_point_reads = on;
         self
