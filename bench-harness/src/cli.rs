@@ -91,9 +91,10 @@ options:
                        kv:shale+mmapwal (pread, the WAL appended through a memory map),
                        kv:shale+zeroedwal (its control: zero-filled WAL segments,
                        pwrite), kv:shale+blockcache (point reads of mapped SSTables
-                       through the block cache), kv:shale+mmap (the same as kv:shale, the counterpart of
-                       kv:rocksdb+mmap), kv:fjall, kv:redb, kv:rocksdb, kv:rocksdb+mmap (RocksDB's
-                       allow_mmap_reads and allow_mmap_writes), table:shale,
+                       through the block cache), kv:shale+mmap (the same as kv:shale,
+                       the counterpart of kv:rocksdb+mmap), kv:fjall, kv:redb,
+                       kv:rocksdb, kv:rocksdb+mmap (RocksDB's allow_mmap_reads and
+                       allow_mmap_writes), table:shale,
                        table:shale+pitr, table:shale+stream (a NEW_AND_OLD_IMAGES stream
                        on), table:shale+paced (flushes and compactions paced by the
                        auto-tuned rate limiter), table:memory, http:http://HOST:PORT (default

@@ -495,76 +495,32 @@ fn do_op(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
 
-    /// A target whose first read stalls for [`STALL`].
-    struct StallOnce {
-        stalled: AtomicBool,
+    /// A target that stores nothing; what its reads and its engine stats do is the
+    /// test's: `on_read` and `on_stats` get the call's number (from 0). Without
+    /// `on_stats` it has no engine stats, as RocksDB's and fjall's targets.
+    struct Fake {
+        reads: AtomicU64,
+        stats_reads: AtomicU64,
+        on_read: fn(u64, &str),
+        on_stats: Option<fn(u64)>,
     }
 
-    const STALL: Duration = Duration::from_millis(30);
-
-    impl Target for StallOnce {
-        fn insert(&self, _: &str, _: &[Vec<u8>]) -> Result<(), TargetError> {
-            Ok(())
-        }
-        fn read(&self, _: &str) -> Result<(), TargetError> {
-            if !self.stalled.swap(true, Ordering::Relaxed) {
-                std::thread::sleep(STALL);
-            }
-            Ok(())
-        }
-        fn update(&self, _: &str, _: usize, _: &[u8]) -> Result<(), TargetError> {
-            Ok(())
-        }
-        fn scan(&self, _: &str, _: usize) -> Result<usize, TargetError> {
-            Ok(0)
-        }
-        fn durability_note(&self) -> String {
-            String::new()
-        }
-        fn make_durable(&self) -> Result<(), TargetError> {
-            Ok(())
+    fn fake(on_read: fn(u64, &str), on_stats: Option<fn(u64)>) -> Fake {
+        Fake {
+            reads: AtomicU64::new(0),
+            stats_reads: AtomicU64::new(0),
+            on_read,
+            on_stats,
         }
     }
 
-    /// A target whose reads panic (as an engine bug or a harness bug would).
-    struct PanicsOnRead;
-
-    impl Target for PanicsOnRead {
+    impl Target for Fake {
         fn insert(&self, _: &str, _: &[Vec<u8>]) -> Result<(), TargetError> {
             Ok(())
         }
         fn read(&self, key: &str) -> Result<(), TargetError> {
-            panic!("read of {key} exploded");
-        }
-        fn update(&self, _: &str, _: usize, _: &[u8]) -> Result<(), TargetError> {
-            Ok(())
-        }
-        fn scan(&self, _: &str, _: usize) -> Result<usize, TargetError> {
-            Ok(0)
-        }
-        fn durability_note(&self) -> String {
-            String::new()
-        }
-        fn make_durable(&self) -> Result<(), TargetError> {
-            Ok(())
-        }
-    }
-
-    /// A target that does nothing but has engine stats, each read of them after the
-    /// first taking [`SLOW_STATS`]: the per-second sampler runs beside the workers.
-    struct SlowStats {
-        reads: AtomicU64,
-    }
-
-    const SLOW_STATS: Duration = Duration::from_secs(1);
-
-    impl Target for SlowStats {
-        fn insert(&self, _: &str, _: &[Vec<u8>]) -> Result<(), TargetError> {
-            Ok(())
-        }
-        fn read(&self, _: &str) -> Result<(), TargetError> {
+            (self.on_read)(self.reads.fetch_add(1, Ordering::Relaxed), key);
             Ok(())
         }
         fn update(&self, _: &str, _: usize, _: &[u8]) -> Result<(), TargetError> {
@@ -580,10 +536,33 @@ mod tests {
             Ok(())
         }
         fn engine_stats(&self) -> Option<shale_engine::BackendStats> {
-            if self.reads.fetch_add(1, Ordering::Relaxed) > 0 {
-                std::thread::sleep(SLOW_STATS);
-            }
+            let on_stats = self.on_stats?;
+            on_stats(self.stats_reads.fetch_add(1, Ordering::Relaxed));
             Some(shale_engine::BackendStats::default())
+        }
+    }
+
+    const STALL: Duration = Duration::from_millis(30);
+    const SLOW_STATS: Duration = Duration::from_secs(1);
+
+    fn quiet(_: u64, _: &str) {}
+
+    /// The first read stalls for [`STALL`].
+    fn stall_first(call: u64, _: &str) {
+        if call == 0 {
+            std::thread::sleep(STALL);
+        }
+    }
+
+    /// Reads panic (as an engine bug or a harness bug would).
+    fn explode(_: u64, key: &str) {
+        panic!("read of {key} exploded");
+    }
+
+    /// Every read of the stats after the first takes [`SLOW_STATS`].
+    fn slow_after_first(call: u64) {
+        if call > 0 {
+            std::thread::sleep(SLOW_STATS);
         }
     }
 
@@ -608,9 +587,7 @@ mod tests {
             target_ops: Some(1000.0),
             ..config('c', Some(50))
         };
-        let target = StallOnce {
-            stalled: AtomicBool::new(false),
-        };
+        let target = fake(stall_first, None);
         let state = TargetState::new(cfg.records);
         let stats = run(
             &target,
@@ -640,7 +617,7 @@ mod tests {
         };
         let state = TargetState::new(cfg.records);
         let err = run(
-            &PanicsOnRead,
+            &fake(explode, None),
             "kv:boom",
             &cfg,
             &state,
@@ -664,7 +641,13 @@ mod tests {
         }
         assert!(err.to_string().contains("kv:boom"));
         // The load phase of the same target inserts only, so it runs clean.
-        let loaded = load(&PanicsOnRead, "kv:boom", &cfg, &ProgressBar::hidden()).unwrap();
+        let loaded = load(
+            &fake(explode, None),
+            "kv:boom",
+            &cfg,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
         assert_eq!(loaded.total_ops(), cfg.records);
     }
 
@@ -696,7 +679,7 @@ mod tests {
         };
         let state = TargetState::new(cfg.records);
         let r = run(
-            &PanicsOnRead,
+            &fake(explode, None),
             "t",
             &cfg,
             &state,
@@ -710,7 +693,7 @@ mod tests {
             duration: None,
         };
         let r = run(
-            &PanicsOnRead,
+            &fake(explode, None),
             "t",
             &cfg,
             &state,
@@ -783,9 +766,7 @@ mod tests {
         let sized = KeyChooser::new(&cfg.spec, cfg.records, 1_000);
         assert_eq!(sized.key_space(), Some(cfg.records + 100 + 1));
         // And the run itself ends on its deadline with ops recorded.
-        let target = StallOnce {
-            stalled: AtomicBool::new(true),
-        };
+        let target = fake(quiet, None);
         let state = TargetState::new(cfg.records);
         let stats = run(
             &target,
@@ -809,9 +790,7 @@ mod tests {
     #[test]
     fn a_phase_is_timed_by_its_workers_not_by_the_engine_sampler() {
         let cfg = config('c', Some(100));
-        let target = SlowStats {
-            reads: AtomicU64::new(0),
-        };
+        let target = fake(quiet, Some(slow_after_first));
         let state = TargetState::new(cfg.records);
         let called = Instant::now();
         let stats = run(

@@ -241,15 +241,15 @@ impl Table {
                     },
                 )
             })?;
-        if scratch != key {
+        let result =
+            (scratch == key).then(|| (found.seq, found.kind, block.value_bytes(&found).to_vec()));
+        if result.is_none() {
             bump(&self.counters.bloom_positive_misses);
-            return Ok(None);
         }
-        Ok(Some((
-            found.seq,
-            found.kind,
-            block.value_bytes(&found).to_vec(),
-        )))
+        // A block read past the cache is held by nothing else: its buffer goes back to
+        // this thread's pool for the next read instead of to the allocator.
+        block_buffers::recycle(block);
+        Ok(result)
     }
 
     /// Whether point reads ([`Table::get`]) of a file read through a memory map use the
