@@ -566,6 +566,20 @@ mod tests {
         }
     }
 
+    /// Runs `cfg`'s whole budget on `target` as round 0.
+    fn run_whole(target: &Fake, name: &str, cfg: &PhaseConfig, state: &TargetState) -> PhaseStats {
+        run(
+            target,
+            name,
+            cfg,
+            state,
+            0,
+            cfg.budget(),
+            &ProgressBar::hidden(),
+        )
+        .unwrap()
+    }
+
     fn config(letter: char, operations: Option<u64>) -> PhaseConfig {
         PhaseConfig {
             spec: WorkloadSpec::core(letter).unwrap(),
@@ -589,16 +603,7 @@ mod tests {
         };
         let target = fake(stall_first, None);
         let state = TargetState::new(cfg.records);
-        let stats = run(
-            &target,
-            "stall",
-            &cfg,
-            &state,
-            0,
-            cfg.budget(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap();
+        let stats = run_whole(&target, "stall", &cfg, &state);
         let h = &stats.ops[Op::Read.index()].histogram;
         assert_eq!(h.len(), 50);
         let slow = h
@@ -768,16 +773,7 @@ mod tests {
         // And the run itself ends on its deadline with ops recorded.
         let target = fake(quiet, None);
         let state = TargetState::new(cfg.records);
-        let stats = run(
-            &target,
-            "t",
-            &cfg,
-            &state,
-            0,
-            cfg.budget(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap();
+        let stats = run_whole(&target, "t", &cfg, &state);
         assert!(stats.total_ops() > 0);
         assert!(stats.elapsed >= Duration::from_millis(50));
     }
@@ -793,16 +789,7 @@ mod tests {
         let target = fake(quiet, Some(slow_after_first));
         let state = TargetState::new(cfg.records);
         let called = Instant::now();
-        let stats = run(
-            &target,
-            "t",
-            &cfg,
-            &state,
-            0,
-            cfg.budget(),
-            &ProgressBar::hidden(),
-        )
-        .unwrap();
+        let stats = run_whole(&target, "t", &cfg, &state);
         assert_eq!(stats.total_ops(), 100);
         assert!(
             called.elapsed() >= SLOW_STATS,

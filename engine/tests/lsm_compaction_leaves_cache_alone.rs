@@ -4,13 +4,11 @@
 
 mod support;
 
-use support::key;
+use support::{key, scan_all};
 
-use std::ops::Bound;
 use std::sync::Arc;
 
 use shale_engine::lsm::{Db, DbOptions};
-use shale_engine::{Backend, Direction};
 use shale_io::FaultFs;
 
 #[test]
@@ -44,16 +42,7 @@ fn a_compaction_reads_its_input_without_caching_it() {
     );
 
     // A reader fills the cache as before, and sees the newest values.
-    let pairs: Vec<_> = Backend::scan(
-        &db,
-        Bound::Unbounded,
-        Bound::Unbounded,
-        Direction::Forward,
-        None,
-    )
-    .unwrap()
-    .map(Result::unwrap)
-    .collect();
+    let pairs = scan_all(&db);
     assert_eq!(pairs.len(), 200);
     assert_eq!(pairs[7].1, format!("v3-{}", 7).into_bytes());
     assert!(db.stats().block_cache.inserts > 0);

@@ -5,12 +5,9 @@
 
 mod support;
 
-use support::key;
-
-use std::ops::Bound;
+use support::{key, scan_all};
 
 use shale_engine::lsm::{Db, DbOptions};
-use shale_engine::{Backend, Direction};
 
 /// Writes 300 keys into tables, then reads each twice; returns the cache's counters
 /// after the reads and after a scan.
@@ -34,16 +31,7 @@ fn point_reads_then_scan(
         }
     }
     let after_gets = db.stats().block_cache;
-    let scanned = Backend::scan(
-        &db,
-        Bound::Unbounded,
-        Bound::Unbounded,
-        Direction::Forward,
-        None,
-    )
-    .unwrap()
-    .count();
-    assert_eq!(scanned, 300);
+    assert_eq!(scan_all(&db).len(), 300);
     (after_gets, db.stats().block_cache)
 }
 

@@ -13,13 +13,11 @@ mod support;
 
 use support::key;
 
-use std::ops::Bound;
 use std::sync::Arc;
 
 use shale_engine::lsm::manifest::{self, NUM_LEVELS};
 use shale_engine::lsm::sstable_file::SstableFile;
 use shale_engine::lsm::{Db, DbOptions};
-use shale_engine::{Backend, Direction};
 use shale_io::{FaultFs, FileSystem};
 
 const KEYS: u64 = 100;
@@ -101,16 +99,7 @@ fn delete_evens(db: &Db) {
 }
 
 fn live_keys(db: &Db) -> Vec<Vec<u8>> {
-    Backend::scan(
-        db,
-        Bound::Unbounded,
-        Bound::Unbounded,
-        Direction::Forward,
-        None,
-    )
-    .unwrap()
-    .map(|r| r.unwrap().0)
-    .collect()
+    support::scan_all(db).into_iter().map(|(k, _)| k).collect()
 }
 
 fn odd_keys() -> Vec<Vec<u8>> {

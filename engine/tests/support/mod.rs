@@ -19,3 +19,17 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 pub fn key(i: impl Into<u64>) -> Vec<u8> {
     format!("key{:06}", i.into()).into_bytes()
 }
+
+/// Every live pair of `db`, in key order, through the backend's scan.
+pub fn scan_all(db: &shale_engine::lsm::Db) -> Vec<shale_engine::ScanPair> {
+    shale_engine::Backend::scan(
+        db,
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        shale_engine::Direction::Forward,
+        None,
+    )
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
