@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::capacity::admission::ReadAt;
 use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
@@ -108,9 +109,13 @@ impl super::Database {
                 // Each key is admitted as its own GetItem; a throttled one comes back in
                 // UnprocessedKeys.
                 let entry = entry_key(def.id, &kv.pk, kv.sk.as_ref())?;
-                let (hash, position) = (header_hash(&entry), key_position(&entry));
+                let at = ReadAt {
+                    hash: header_hash(&entry),
+                    position: key_position(&entry),
+                    key: Some((raw, &def.key.hash.name)),
+                };
                 let least = capacity::read_units(0, consistent);
-                let grant = match core.admission.read(&def, None, hash, position, least) {
+                let grant = match core.admission.read(&def, None, at, least) {
                     Ok(g) => g,
                     Err(e) if is_throttle(&e) => {
                         unprocessed.push(raw.clone());

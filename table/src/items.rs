@@ -6,6 +6,7 @@
 //! under the item's lock.
 
 use crate::capacity;
+use crate::capacity::admission::ReadAt;
 use crate::catalog::TableDef;
 use crate::core::{Catalog, Core};
 use crate::error::{Error, ValidationError};
@@ -193,8 +194,11 @@ impl super::Database {
         let grant = core.admission.read(
             &def,
             None,
-            header_hash(&entry),
-            key_position(&entry),
+            ReadAt {
+                hash: header_hash(&entry),
+                position: key_position(&entry),
+                key: Some((&input.key, &def.key.hash.name)),
+            },
             capacity::read_units(0, input.consistent_read.unwrap_or(false)),
         )?;
         let stored = core.backend.get(&entry, None)?;

@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::capacity;
+use crate::capacity::admission::ReadAt;
 use crate::catalog::{IndexDef, KeyDef, TableDef};
 use crate::core::Core;
 use crate::error::{Error, SegmentError, SelectError, StartKeyProblem, ValidationError};
@@ -277,11 +278,16 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         }
         _ => None,
     };
+    // A page reads many keys: the partition view counts its hash, unlabelled.
+    let at = ReadAt {
+        hash: bound_hash(&spec.start),
+        position: start_key.as_deref().and_then(key_position),
+        key: None,
+    };
     let grant = core.admission.read(
         spec.target.def,
         gsi,
-        bound_hash(&spec.start),
-        start_key.as_deref().and_then(key_position),
+        at,
         capacity::read_units(0, spec.consistent),
     )?;
     let snapshot = core.backend.snapshot();

@@ -25,6 +25,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::capacity::admission::ReadAt;
 use crate::capacity::{self, Charge};
 use crate::catalog::{KeyValues, TableDef};
 use crate::client_tokens::Begin;
@@ -154,21 +155,23 @@ impl super::Database {
                 })?;
                 let k = entry_key(def.id, &key.pk, key.sk.as_ref())?;
                 seen.push(k.clone());
-                reads.push((def, k, compiled));
+                reads.push((def, k, compiled, &get.key));
             }
         }
         check_distinct(seen)?;
         // Every read is admitted before any is done: a throttled transaction reads and
         // consumes nothing.
         let mut grants = Vec::with_capacity(reads.len());
-        for (i, (def, k, _)) in reads.iter().enumerate() {
+        for (i, (def, k, _, key)) in reads.iter().enumerate() {
             // Nothing is charged at admission (no least units): an item throttled later in
             // the list must leave the ones before it uncharged. Each grant charges its
             // item's units once every item is admitted and read.
-            match core
-                .admission
-                .read(def, None, header_hash(k), key_position(k), 0.0)
-            {
+            let at = ReadAt {
+                hash: header_hash(k),
+                position: key_position(k),
+                key: Some((*key, &def.key.hash.name)),
+            };
+            match core.admission.read(def, None, at, 0.0) {
                 Ok(grant) => grants.push(grant),
                 // DynamoDB cancels a transaction without the capacity for it, naming the
                 // throttle in the throttled item's position.
@@ -185,7 +188,7 @@ impl super::Database {
         let snapshot = core.backend.snapshot();
         let mut responses = Vec::with_capacity(reads.len());
         let mut charges: BTreeMap<String, (Charge, Arc<TableDef>)> = BTreeMap::new();
-        for ((def, k, compiled), grant) in reads.iter().zip(grants) {
+        for ((def, k, compiled, _), grant) in reads.iter().zip(grants) {
             let item = match core.backend.get(k, Some(&snapshot))? {
                 Some(v) => Some(decode_stored(k, &v)?),
                 None => None,

@@ -226,14 +226,26 @@ fn contributor_insights_count_keys_only_when_asked() {
         );
         db.create_table(provisioned_table("Hot", 5, 990)).unwrap();
         second(&db, &clock, 30, 10);
-        let w = &db.capacity_view("Hot").unwrap().resources[0].partitions[0].write;
+        // Reads are counted on the read side: three of B, one of A (one RCU each).
+        for key in ["B", "A", "B", "B"] {
+            get_consistent(&db, "Hot", key).unwrap();
+        }
+        let view = db.capacity_view("Hot").unwrap();
+        let (w, r) = (
+            &view.resources[0].partitions[0].write,
+            &view.resources[0].partitions[0].read,
+        );
         assert_eq!(w.limit_units_per_sec, None, "limits stay off");
         if on {
             assert_eq!(w.most_consumed[0].key.as_deref(), Some(r#"{"S":"A"}"#));
             assert_eq!(w.most_consumed[0].count, 30.0);
             assert_eq!(w.most_consumed[1].count, 10.0);
+            assert_eq!(r.most_consumed[0].key.as_deref(), Some(r#"{"S":"B"}"#));
+            assert_eq!(r.most_consumed[0].count, 3.0);
+            assert_eq!(r.most_consumed[1].count, 1.0);
         } else {
             assert!(w.most_consumed.is_empty());
+            assert!(r.most_consumed.is_empty());
         }
     }
 }

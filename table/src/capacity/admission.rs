@@ -805,12 +805,15 @@ impl Admission {
     /// item still costs one unit, half when eventually consistent): it is charged at
     /// once, while the partition's bucket is in cache, and the grant charges only the
     /// rest. Charging in two steps at one clock reading takes the same as in one.
+    ///
+    /// `key` is the item key read and its partition-key attribute's name, when the read
+    /// has one (a GetItem, not a Scan page): the partition view names the heaviest keys
+    /// by it.
     pub(crate) fn read<'a>(
         &self,
         def: &'a TableDef,
         gsi: Option<&str>,
-        hash: u64,
-        position: Option<&'a [u8]>,
+        at: ReadAt<'a>,
         least_units: f64,
     ) -> Result<Option<ReadGrant<'a>>, Error> {
         if !self.enforcing() {
@@ -821,13 +824,17 @@ impl Admission {
             Some(i) => Which::Gsi(i),
             None => Which::Table,
         };
-        // A GSI's keys are not the table's positions.
-        let position = if which == Which::Table {
-            position
+        // A GSI's keys are not the table's positions, nor its key attributes.
+        let at = if which == Which::Table {
+            at
         } else {
-            None
+            ReadAt {
+                position: None,
+                key: None,
+                ..at
+            }
         };
-        self.admit_read(state, which, hash, position, units_to_micros(least_units))
+        self.admit_read(state, which, at, units_to_micros(least_units))
             .map(Some)
     }
 
@@ -840,28 +847,28 @@ impl Admission {
         &self,
         state: StateRef<'a>,
         which: Which,
-        hash: u64,
-        position: Option<&'a [u8]>,
+        at: ReadAt<'a>,
         least_micros: i64,
     ) -> Result<ReadGrant<'a>, Error> {
         let res = state.resource(which);
-        let partition = res.partition_of_key(hash, position);
+        let partition = res.partition_of_key(at.hash, at.position);
         let now = self.now_us();
         let decision = match self.decide(res, Side::Read, partition, now) {
             Ok(decision) => decision,
             Err(cause) => {
                 let side = &res.partitions[partition].read;
                 side.record_throttle();
-                side.heat.throttled(hash, || None);
+                side.heat.throttled(at.hash, label(at.key));
                 return Err(state.throttled(which, Side::Read, cause));
             }
         };
         charge(res, Side::Read, partition, &decision, least_micros);
+        let counting = res.partitions[partition].read.heat.counting();
         Ok(ReadGrant {
+            counting,
             state,
             which,
-            hash,
-            position,
+            at,
             partition,
             decision,
             charged_micros: least_micros,
@@ -1022,19 +1029,35 @@ fn carry_peaks(old: &Resource, new: &mut Resource, now: u64) {
     }
 }
 
+/// Where a read goes, for routing and for the partition view's heaviest keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadAt<'a> {
+    /// The partition-key hash (where a Scan page starts: 0 from a table's start).
+    pub(crate) hash: u64,
+    /// The item key's position (the key's bytes after the table id), when the read
+    /// starts at one: routing within an item collection split on its sort key.
+    pub(crate) position: Option<&'a [u8]>,
+    /// The key read and its partition-key attribute's name (a GetItem's, not a Scan
+    /// page's): labels the key in the partition view, asked for only when it enters.
+    pub(crate) key: Option<(&'a Item, &'a str)>,
+}
+
 /// A read admitted on one partition; charge it the units the read consumed.
 #[derive(Debug)]
 pub(crate) struct ReadGrant<'a> {
     state: StateRef<'a>,
     which: Which,
-    hash: u64,
-    position: Option<&'a [u8]>,
+    at: ReadAt<'a>,
     partition: usize,
     /// Taken when it was admitted: the charge is taken as of then, so that a read's
     /// decision and charge depend on one clock reading.
     decision: Decision,
     /// What admission charged already (the read's least units).
     charged_micros: i64,
+    /// Whether the partition counts its keys' heat, read at admission while the
+    /// partition's line was in cache: a read that consumed no more than its least
+    /// units, on a partition that does not count, touches no admission state again.
+    counting: bool,
 }
 
 impl ReadGrant<'_> {
@@ -1042,14 +1065,19 @@ impl ReadGrant<'_> {
     /// admission charged already.
     pub(crate) fn charge(&self, units: f64) {
         let micros = units_to_micros(units);
-        let res = self.state.resource(self.which);
         let rest = micros - self.charged_micros;
+        if rest <= 0 && !self.counting {
+            return;
+        }
+        let res = self.state.resource(self.which);
         if rest > 0 {
             charge(res, Side::Read, self.partition, &self.decision, rest);
         }
-        res.partitions[self.partition]
-            .read
-            .heat
-            .consumed(self.hash, self.position, micros, || None);
+        res.partitions[self.partition].read.heat.consumed(
+            self.at.hash,
+            self.at.position,
+            micros,
+            label(self.at.key),
+        );
     }
 }

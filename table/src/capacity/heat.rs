@@ -157,6 +157,11 @@ impl Heat {
         }
     }
 
+    /// Whether this side counts keys at all (fixed when the partition is built).
+    pub(crate) fn counting(&self) -> bool {
+        self.on
+    }
+
     /// Counts `micros` consumed by `hash`'s key at `position` (when known: the item's
     /// key position, for sort-key splits).
     pub(crate) fn consumed(
