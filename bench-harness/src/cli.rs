@@ -90,7 +90,7 @@ options:
                        memory maps), kv:shale+pread (neither: pread and pwrite),
                        kv:shale+mmapwal (pread, the WAL appended through a memory map),
                        kv:shale+zeroedwal (its control: zero-filled WAL segments,
-                       pwrite), kv:shale+blockcache (point reads of mapped SSTables
+                       pwrite), kv:shale+blockcache (reads of mapped SSTables
                        through the block cache), kv:shale+mmap (the same as kv:shale,
                        the counterpart of kv:rocksdb+mmap), kv:fjall, kv:redb,
                        kv:rocksdb, kv:rocksdb+mmap (RocksDB's allow_mmap_reads and

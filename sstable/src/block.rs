@@ -452,6 +452,20 @@ impl BlockCursor {
         }
     }
 
+    /// Moves the cursor to `block`, not yet positioned, keeping its key buffer; returns
+    /// the block it was on, for its buffer to be reused.
+    pub(crate) fn replace_block(&mut self, block: Arc<Block>) -> Arc<Block> {
+        let end = block.restarts_at;
+        self.cur = end;
+        self.next = end;
+        self.restart_idx = 0;
+        self.key.clear();
+        self.seq = 0;
+        self.kind = ValueKind::Put;
+        self.value = 0..0;
+        std::mem::replace(&mut self.block, block)
+    }
+
     /// Whether the cursor is on an entry.
     pub fn valid(&self) -> bool {
         self.cur < self.block.restarts_at

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use crate::block::{entry_cmp, BlockCursor, BlockValue};
+use crate::block_buffers;
 use crate::error::{CorruptionKind, Error};
 use crate::format::ValueKind;
 use crate::readahead::Readahead;
@@ -85,7 +86,15 @@ impl TwoLevel {
             self.data = None;
             return Ok(());
         };
-        let mut cursor = BlockCursor::new(block);
+        let mut cursor = match self.data.take() {
+            // The block left behind goes back to the thread's buffer pool when nothing
+            // else holds it (a block read past the cache), for the next block's read.
+            Some(mut cursor) => {
+                block_buffers::recycle(cursor.replace_block(block));
+                cursor
+            }
+            None => BlockCursor::new(block),
+        };
         let positioned = match land {
             Land::First => cursor.seek_to_first(),
             Land::Last => cursor.seek_to_last(),

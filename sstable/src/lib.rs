@@ -4,8 +4,8 @@
 //! A table stores LSM *entries* `(user key, seq, kind, value)` ordered by user key
 //! ascending (bytewise), then seq descending, so the newest version of a key comes first.
 //! Data blocks (~4 KiB, prefix-compressed with restart points) are read on demand through
-//! a shared, byte-bounded [`BlockCache`] (point reads of a file read through a memory
-//! map skip it: [`Table::cache_mapped_point_reads`]); the index, a bloom filter over
+//! a shared, byte-bounded [`BlockCache`] (reads of a file read through a memory map skip
+//! it: [`Table::cache_mapped_reads`]); the index, a bloom filter over
 //! user keys and a properties block are loaded when the table is opened. Every block,
 //! the header and the footer carry a CRC-32, and every block is validated before it is
 //! written and after it is read. The byte layout is in `docs/format/sstable.md`.

@@ -69,9 +69,9 @@ pub struct Table {
     meta: TableMeta,
     /// Data blocks must end at or before this offset (where the filter block starts).
     data_end: u64,
-    /// Whether point reads ([`Table::get`]) go through the cache when the file is read
-    /// from a memory map ([`Table::cache_mapped_point_reads`]).
-    cache_mapped_point_reads: bool,
+    /// Whether reads go through the cache when the file is read from a memory map
+    /// ([`Table::cache_mapped_reads`]).
+    cache_mapped_reads: bool,
     counters: Counters,
 }
 
@@ -155,7 +155,7 @@ impl Table {
             filter,
             meta,
             data_end: footer.filter.offset,
-            cache_mapped_point_reads: false,
+            cache_mapped_reads: false,
             counters: Counters::default(),
         };
         table.check_index_against_properties(footer.index.offset)?;
@@ -228,7 +228,7 @@ impl Table {
             bump(&self.counters.bloom_positive_misses);
             return Ok(None);
         };
-        let (offset, block) = self.data_block_at(handle, None, self.point_read_cache_use())?;
+        let (offset, block) = self.data_block_at(handle, None, self.cache_use(true))?;
         let mut scratch = Vec::with_capacity(key.len() + 16);
         let found = block
             .seek_point(key, max_seq, &mut scratch)
@@ -252,27 +252,36 @@ impl Table {
         Ok(result)
     }
 
-    /// Whether point reads ([`Table::get`]) of a file read through a memory map use the
-    /// block cache (`on`) or read, check and parse their block from the map every time
-    /// (the default). Reads of other files, and iterators, always use it.
+    /// Whether reads of a file read through a memory map, point reads and iterators
+    /// alike, use the block cache (`on`) or read, check and parse their block from the
+    /// map every time (the default). Reads of other files always use it.
     ///
     /// Why not by default: a mapped block is a copy away, and the cache cost more than
-    /// it saved. Skipping it made YCSB's point-read workloads (A, B, C, D, F; 1M
-    /// records) 1.04–1.53× faster, and C at 100,000 records, where 98% of lookups hit,
-    /// 1.09–1.22×. A hit takes its shard's lock and clones an `Arc` whose count both
-    /// cores write for a hot block; a miss also evicts a block (`docs/benchmarks.md`,
-    /// "thirteenth session").
-    pub fn cache_mapped_point_reads(mut self, on: bool) -> Table {
-        self.cache_mapped_point_reads = on;
+    /// it saved. For point reads, skipping it made YCSB's point-read workloads (A, B, C,
+    /// D, F; 1M records) 1.04–1.53× faster, and C at 100,000 records, where 98% of
+    /// lookups hit, 1.09–1.22×. A hit takes its shard's lock and clones an `Arc` whose
+    /// count both cores write for a hot block; a miss also evicts a block
+    /// (`docs/benchmarks.md`, "thirteenth session"). For scans, see
+    /// [`Table::data_block`]. RocksDB draws the same line: its maintainers hold that
+    /// "mmap reads really only make sense without block cache" (facebook/rocksdb#13051).
+    pub fn cache_mapped_reads(mut self, on: bool) -> Table {
+        self.cache_mapped_reads = on;
         self
     }
 
-    /// How a point read uses the cache: not at all for a mapped file, unless asked.
-    fn point_read_cache_use(&self) -> CacheUse {
-        if !self.cache_mapped_point_reads && self.file.reads_from_map() {
+    /// Whether this table's blocks are copied out of a memory map: no system call per
+    /// read, so neither the cache nor read-ahead has one to save.
+    fn reads_from_map(&self) -> bool {
+        self.file.reads_from_map()
+    }
+
+    /// How a read uses the cache: not at all for a mapped file, unless asked; otherwise
+    /// filled on a miss, or only looked in (`fill_cache` false).
+    fn cache_use(&self, fill_cache: bool) -> CacheUse {
+        if !self.cache_mapped_reads && self.reads_from_map() {
             CacheUse::Bypass
         } else {
-            CacheUse::Fill
+            CacheUse::of_fill(fill_cache)
         }
     }
 
@@ -310,6 +319,14 @@ impl Table {
     /// block. A block that misses the cache is read through `readahead` when given (an
     /// iterator stepping forward), else on its own, and is then cached if `fill_cache`.
     ///
+    /// A mapped file's blocks (unless [`Table::cache_mapped_reads`]) are read past the
+    /// cache, and never ahead: read-ahead saves system calls, and a copy out of a map
+    /// takes none, while a window copies blocks a short scan never reaches. YCSB E (1M
+    /// records, scans of up to 100), one binary, two runs each: 42.1k and 45.0k ops/s
+    /// with both, 53.7k and 48.5k without read-ahead, 65.5k and 62.7k without the
+    /// cache, 80.0k and 78.7k without either (`docs/benchmarks.md`, "fourteenth
+    /// session").
+    ///
     /// # Errors
     /// As [`Table::get`].
     pub(crate) fn data_block(
@@ -320,8 +337,10 @@ impl Table {
     ) -> Result<Option<(u64, Arc<Block>)>, Error> {
         match self.decoded_index.handle(position) {
             Some(handle) => {
-                let readahead = readahead.map(|ra| (ra, position));
-                self.data_block_at(handle, readahead, CacheUse::of_fill(fill_cache))
+                let readahead = readahead
+                    .filter(|_| !self.reads_from_map())
+                    .map(|ra| (ra, position));
+                self.data_block_at(handle, readahead, self.cache_use(fill_cache))
                     .map(Some)
             }
             None => Ok(None),

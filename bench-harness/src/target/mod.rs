@@ -378,9 +378,10 @@ pub enum TargetSpec {
     /// (`DbOptions::wal_preallocation`), as `kv:shale+mmapwal` has, but appended with
     /// `pwrite`: the control that tells the map's share from the preallocation's.
     KvShaleZeroedWal,
-    /// `kv:shale+blockcache`: `kv:shale` with point reads of its mapped SSTables through
-    /// the block cache (`DbOptions::cache_mapped_point_reads`), as before the thirteenth
-    /// session, to measure what skipping the cache does.
+    /// `kv:shale+blockcache`: `kv:shale` with the reads of its mapped SSTables, point
+    /// reads and scans, through the block cache (`DbOptions::cache_mapped_reads`), as
+    /// before the thirteenth session, to measure what skipping the cache does. (Its
+    /// scans still read no windows ahead: a mapped table never does.)
     KvShaleBlockCache,
     /// `kv:shale+mmap`: the same engine as `kv:shale` (SSTables read through memory maps,
     /// the WAL appended through one), under the name earlier reports used when maps were
@@ -558,16 +559,16 @@ pub fn open_kv(
             shale_engine::lsm::DbOptions::new(dir),
             durability,
             match durability {
-                Durability::Sync => "; SSTables read through memory maps, point reads not cached; WAL not mapped (sync durability ignores wal_mmap_appends)",
-                Durability::Buffered => "; SSTables read through memory maps, point reads not cached; WAL zero-filled and appended through a memory map",
+                Durability::Sync => "; SSTables read through memory maps, not cached or read ahead; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read through memory maps, not cached or read ahead; WAL zero-filled and appended through a memory map",
             },
         )?),
         TargetSpec::KvShaleBlockCache => Box::new(BackendKv::shale_lsm_with(
-            shale_engine::lsm::DbOptions::new(dir).with_cache_mapped_point_reads(true),
+            shale_engine::lsm::DbOptions::new(dir).with_cache_mapped_reads(true),
             durability,
             match durability {
-                Durability::Sync => "; SSTables read through memory maps, point reads through the block cache; WAL not mapped (sync durability ignores wal_mmap_appends)",
-                Durability::Buffered => "; SSTables read through memory maps, point reads through the block cache; WAL zero-filled and appended through a memory map",
+                Durability::Sync => "; SSTables read through memory maps, through the block cache; WAL not mapped (sync durability ignores wal_mmap_appends)",
+                Durability::Buffered => "; SSTables read through memory maps, through the block cache; WAL zero-filled and appended through a memory map",
             },
         )?),
         TargetSpec::KvShalePread => Box::new(BackendKv::shale_lsm_with(

@@ -64,13 +64,15 @@ pub struct DbOptions {
     /// Shared block cache capacity; 0 turns the cache off (every read decodes its block),
     /// for a database read once, such as a past view's private one.
     pub block_cache_bytes: usize,
-    /// Whether point reads of SSTables read through memory maps (the default file
-    /// system, `shale_io::MmapFs`) use the block cache. Off by default: such a read
-    /// copies its block out of the page cache, checks and parses it, which cost less
-    /// than the cache's lookups, insertions and evictions in YCSB at every size measured
-    /// (`shale_sstable::Table::cache_mapped_point_reads`). Scans and compactions, and
-    /// tables read with `pread`, use the cache either way.
-    pub cache_mapped_point_reads: bool,
+    /// Whether reads of SSTables read through memory maps (the default file system,
+    /// `shale_io::MmapFs`), point reads, scans and compactions alike, use the block
+    /// cache. Off by default: such a read copies its block out of the page cache,
+    /// checks and parses it, which cost less than the cache's lookups, insertions and
+    /// evictions in YCSB at every size measured (`shale_sstable::Table::cache_mapped_reads`).
+    /// Tables read with `pread` use the cache either way. Mapped tables are never read
+    /// ahead ([`DbOptions::readahead_max_bytes`] is for `pread`): a copy out of a map
+    /// takes no system call to save.
+    pub cache_mapped_reads: bool,
     /// Bloom filter bits per key in new tables.
     pub bloom_bits_per_key: u32,
     /// SSTable data block size.
@@ -179,7 +181,7 @@ impl DbOptions {
             level_file_order: FileOrder::default(),
             target_file_bytes: 32 << 20,
             block_cache_bytes: 64 << 20,
-            cache_mapped_point_reads: false,
+            cache_mapped_reads: false,
             bloom_bits_per_key: 10,
             block_size_bytes: 4096,
             readahead_max_bytes: shale_sstable::DEFAULT_READAHEAD_MAX_BYTES,
@@ -302,12 +304,12 @@ impl DbOptions {
 
     /// How tables are read: through `cache`, unless [`DbOptions::block_cache_bytes`] is
     /// 0, with [`DbOptions::readahead_max_bytes`] and
-    /// [`DbOptions::cache_mapped_point_reads`].
+    /// [`DbOptions::cache_mapped_reads`].
     pub(crate) fn table_reads(&self, cache: &Arc<shale_sstable::BlockCache>) -> TableReads {
         TableReads {
             cache: (self.block_cache_bytes > 0).then(|| Arc::clone(cache)),
             readahead_max_bytes: self.readahead_max_bytes,
-            cache_mapped_point_reads: self.cache_mapped_point_reads,
+            cache_mapped_reads: self.cache_mapped_reads,
         }
     }
 
@@ -343,7 +345,7 @@ field_builders! {
     level_ratio: u64 => with_level_ratio,
     target_file_bytes: u64 => with_target_file_bytes,
     block_cache_bytes: usize => with_block_cache_bytes,
-    cache_mapped_point_reads: bool => with_cache_mapped_point_reads,
+    cache_mapped_reads: bool => with_cache_mapped_reads,
     bloom_bits_per_key: u32 => with_bloom_bits_per_key,
     block_size_bytes: usize => with_block_size_bytes,
     readahead_max_bytes: u64 => with_readahead_max_bytes,

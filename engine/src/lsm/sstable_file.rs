@@ -75,11 +75,11 @@ pub(crate) struct TableReads {
     pub(crate) cache: Option<Arc<BlockCache>>,
     /// The largest read-ahead window; 0 reads every block alone.
     pub(crate) readahead_max_bytes: u64,
-    /// Whether point reads of a mapped table use the cache
-    /// ([`DbOptions::cache_mapped_point_reads`]).
+    /// Whether reads of a mapped table use the cache
+    /// ([`DbOptions::cache_mapped_reads`]).
     ///
-    /// [`DbOptions::cache_mapped_point_reads`]: crate::lsm::DbOptions::cache_mapped_point_reads
-    pub(crate) cache_mapped_point_reads: bool,
+    /// [`DbOptions::cache_mapped_reads`]: crate::lsm::DbOptions::cache_mapped_reads
+    pub(crate) cache_mapped_reads: bool,
 }
 
 impl SstableFile {
@@ -97,7 +97,7 @@ impl SstableFile {
         let reads = TableReads {
             cache,
             readahead_max_bytes: shale_sstable::DEFAULT_READAHEAD_MAX_BYTES,
-            cache_mapped_point_reads: false,
+            cache_mapped_reads: false,
         };
         Self::open_with(fs, dir, meta, &reads)
     }
@@ -122,7 +122,7 @@ impl SstableFile {
             })?;
         let table = Arc::new(
             Table::open(file, path.clone(), meta.number, reads.cache.clone())?
-                .cache_mapped_point_reads(reads.cache_mapped_point_reads),
+                .cache_mapped_reads(reads.cache_mapped_reads),
         );
         let m = table.meta();
         if m.file_size_bytes != meta.size_bytes
