@@ -1073,6 +1073,17 @@ impl ReadGrant<'_> {
         if rest > 0 {
             charge(res, Side::Read, self.partition, &self.decision, rest);
         }
+        if self.counting {
+            self.count_heat(res, micros);
+        }
+    }
+
+    /// Counts the read's key in its partition's heat. Out of line: it runs only when
+    /// something reads the counts, and its key label (JSON) should not weigh on the
+    /// read path's code.
+    #[cold]
+    #[inline(never)]
+    fn count_heat(&self, res: &Resource, micros: i64) {
         res.partitions[self.partition].read.heat.consumed(
             self.at.hash,
             self.at.position,
