@@ -78,7 +78,9 @@ pub struct DbOptions {
     /// SSTable data block size.
     pub block_size_bytes: usize,
     /// The largest read-ahead window of a scan or compaction stepping through a table
-    /// (RocksDB's `max_auto_readahead_size`, and its default: 256 KiB). After two blocks
+    /// read with `pread` (RocksDB's `max_auto_readahead_size`, and its default: 256 KiB;
+    /// a table read through a memory map reads nothing ahead, see
+    /// [`DbOptions::cache_mapped_reads`]). After two blocks
     /// that missed the block cache since its last seek, an iterator reads the next blocks
     /// in windows that start at 16 KiB and double up to this, one system call per
     /// window instead of one per block. 0 reads every block alone; at most
