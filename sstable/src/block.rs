@@ -455,15 +455,13 @@ impl BlockCursor {
     /// Moves the cursor to `block`, not yet positioned, keeping its key buffer; returns
     /// the block it was on, for its buffer to be reused.
     pub(crate) fn replace_block(&mut self, block: Arc<Block>) -> Arc<Block> {
-        let end = block.restarts_at;
-        self.cur = end;
-        self.next = end;
-        self.restart_idx = 0;
-        self.key.clear();
-        self.seq = 0;
-        self.kind = ValueKind::Put;
-        self.value = 0..0;
-        std::mem::replace(&mut self.block, block)
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        let fresh = BlockCursor {
+            key,
+            ..BlockCursor::new(block)
+        };
+        std::mem::replace(self, fresh).block
     }
 
     /// Whether the cursor is on an entry.

@@ -228,7 +228,8 @@ impl Table {
             bump(&self.counters.bloom_positive_misses);
             return Ok(None);
         };
-        let (offset, block) = self.data_block_at(handle, None, self.cache_use(true))?;
+        let cache_use = self.cache_use(self.reads_from_map(), true);
+        let (offset, block) = self.data_block_at(handle, None, cache_use)?;
         let mut scratch = Vec::with_capacity(key.len() + 16);
         let found = block
             .seek_point(key, max_seq, &mut scratch)
@@ -275,10 +276,10 @@ impl Table {
         self.file.reads_from_map()
     }
 
-    /// How a read uses the cache: not at all for a mapped file, unless asked; otherwise
-    /// filled on a miss, or only looked in (`fill_cache` false).
-    fn cache_use(&self, fill_cache: bool) -> CacheUse {
-        if !self.cache_mapped_reads && self.reads_from_map() {
+    /// How a read uses the cache: not at all for a `mapped` file, unless asked;
+    /// otherwise filled on a miss, or only looked in (`fill_cache` false).
+    fn cache_use(&self, mapped: bool, fill_cache: bool) -> CacheUse {
+        if mapped && !self.cache_mapped_reads {
             CacheUse::Bypass
         } else {
             CacheUse::of_fill(fill_cache)
@@ -337,10 +338,9 @@ impl Table {
     ) -> Result<Option<(u64, Arc<Block>)>, Error> {
         match self.decoded_index.handle(position) {
             Some(handle) => {
-                let readahead = readahead
-                    .filter(|_| !self.reads_from_map())
-                    .map(|ra| (ra, position));
-                self.data_block_at(handle, readahead, self.cache_use(fill_cache))
+                let mapped = self.reads_from_map();
+                let readahead = readahead.filter(|_| !mapped).map(|ra| (ra, position));
+                self.data_block_at(handle, readahead, self.cache_use(mapped, fill_cache))
                     .map(Some)
             }
             None => Ok(None),

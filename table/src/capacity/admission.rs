@@ -806,9 +806,8 @@ impl Admission {
     /// once, while the partition's bucket is in cache, and the grant charges only the
     /// rest. Charging in two steps at one clock reading takes the same as in one.
     ///
-    /// `key` is the item key read and its partition-key attribute's name, when the read
-    /// has one (a GetItem, not a Scan page): the partition view names the heaviest keys
-    /// by it.
+    /// `at` routes the read; its `key` (a GetItem's, not a Scan page's) labels the key
+    /// in the partition view's heaviest keys.
     pub(crate) fn read<'a>(
         &self,
         def: &'a TableDef,
