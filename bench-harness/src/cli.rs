@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::kv_micro::{self, KvOptions};
 use crate::report::{self, Machine, Report};
-use crate::runner::{PhaseConfig, PhaseError, TARGET_OPS_MAX, TARGET_OPS_MIN, THREADS_MAX};
+use crate::runner::{
+    OpenLoopWait, PhaseConfig, PhaseError, TARGET_OPS_MAX, TARGET_OPS_MIN, THREADS_MAX,
+};
 use crate::target::{self, Durability, TargetError};
 use crate::workload::WorkloadSpec;
 use crate::ycsb::{self, YcsbOptions};
@@ -78,6 +80,10 @@ options:
   --seed N             base seed (default 24301); the same seed replays the same run
   --target-ops N       open-loop rate in ops/s (0.001 to 1e9); latency counted from
                        the intended start
+  --open-loop-wait HOW sleep | yield (default sleep): how an open-loop worker waits for
+                       an op's start. yield keeps its CPU from going idle (a VM may
+                       wake an idle CPU milliseconds late), at a core of busy time
+                       per worker; other runnable threads still run first
   --durability MODE    sync | buffered (default buffered): the run phase
   --settle SECS        pause between each target's load and its run (default 0, at
                        most 3600), so the run starts after the compactions the load
@@ -121,6 +127,12 @@ pub enum CliError {
     /// A workload name that is not a..f or all.
     #[error("unknown workload {value:?}; expected a, b, c, d, e, f or all")]
     UnknownWorkload {
+        /// What was given.
+        value: String,
+    },
+    /// An `--open-loop-wait` that is not sleep or yield.
+    #[error("unknown --open-loop-wait {value:?}; expected sleep or yield")]
+    UnknownOpenLoopWait {
         /// What was given.
         value: String,
     },
@@ -221,6 +233,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut duration = None;
     let mut seed = DEFAULT_SEED;
     let mut target_ops = None;
+    let mut open_loop_wait = OpenLoopWait::Sleep;
     let mut durability = Durability::Buffered;
     let mut load_durability: Option<Durability> = None;
     let mut settle = Duration::ZERO;
@@ -282,6 +295,17 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     });
                 }
                 target_ops = Some(rate);
+            }
+            Long("open-loop-wait") => {
+                open_loop_wait = match p.value()?.string()?.as_str() {
+                    "sleep" => OpenLoopWait::Sleep,
+                    "yield" => OpenLoopWait::Yield,
+                    other => {
+                        return Err(CliError::UnknownOpenLoopWait {
+                            value: other.to_string(),
+                        })
+                    }
+                }
             }
             Long("durability") => durability = p.value()?.string()?.parse()?,
             Long("load-durability") => load_durability = Some(p.value()?.string()?.parse()?),
@@ -363,6 +387,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     duration,
                     seed,
                     target_ops,
+                    open_loop_wait,
                 },
                 durability,
                 load_durability: load_durability.unwrap_or(durability),
@@ -530,7 +555,8 @@ mod tests {
     fn options_parse_and_bad_input_is_typed() {
         let inv = parse(args(
             "compare --workload all --targets kv:memory,kv:redb --records 10 --operations 20 \
-             --threads 3 --seed 9 --target-ops 500 --durability sync --rounds 4",
+             --threads 3 --seed 9 --target-ops 500 --durability sync --rounds 4 \
+             --open-loop-wait yield",
         ))
         .unwrap();
         match inv.command {
@@ -538,6 +564,7 @@ mod tests {
                 assert_eq!(o.workloads.len(), 6);
                 assert_eq!(o.phase.threads, 3);
                 assert_eq!(o.phase.target_ops, Some(500.0));
+                assert_eq!(o.phase.open_loop_wait, OpenLoopWait::Yield);
                 assert_eq!(o.durability, Durability::Sync);
                 // --load-durability defaults to --durability.
                 assert_eq!(o.load_durability, Durability::Sync);
@@ -548,6 +575,10 @@ mod tests {
         assert!(matches!(
             parse(args("ycsb z")),
             Err(CliError::UnknownWorkload { .. })
+        ));
+        assert!(matches!(
+            parse(args("ycsb a --target-ops 10 --open-loop-wait spin")),
+            Err(CliError::UnknownOpenLoopWait { value }) if value == "spin"
         ));
         assert!(matches!(
             parse(args("ycsb a --threads 0")),

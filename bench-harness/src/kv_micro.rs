@@ -188,6 +188,7 @@ impl KvRun<'_> {
             threads,
             seed: self.opts.seed,
             target_ops: None,
+            open_loop_wait: None,
             load: load.map(PhaseStats::summary),
             run: run.summary(),
             server_cpu_us_per_op: None,

@@ -145,6 +145,9 @@ fn result_of(o: &Opened, cfg: &PhaseConfig, durability: Durability, run: &PhaseS
         threads: cfg.threads,
         seed: cfg.seed,
         target_ops: cfg.target_ops,
+        open_loop_wait: cfg
+            .target_ops
+            .map(|_| cfg.open_loop_wait.as_str().to_string()),
         load: Some(o.load.summary()),
         run: run.summary(),
         server_cpu_us_per_op: None,

@@ -48,6 +48,10 @@ pub struct RunResult {
     pub seed: u64,
     /// Open-loop target rate, if any.
     pub target_ops: Option<f64>,
+    /// How open-loop workers waited for each op's start (`sleep` or `yield`), with a
+    /// target rate (absent in reports written before `--open-loop-wait` existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_loop_wait: Option<String>,
     /// The load phase, if this result loaded its own data.
     pub load: Option<PhaseSummary>,
     /// The run phase.

@@ -168,6 +168,7 @@ mod tests {
                 threads: 1,
                 seed: 1,
                 target_ops: None,
+                open_loop_wait: None,
                 load: None,
                 run: PhaseSummary {
                     operations: 4000,
