@@ -16,9 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::sigbus::GuardedMap;
-use crate::std_fs::{
-    open_std, std_create_dir_all, std_link_or_copy, std_list_dir, std_sync_dir, StdFile,
-};
+use crate::std_fs::{open_std, std_directory_ops, StdFile};
 use crate::{File, FileSystem, OpenMode};
 
 /// [`FileSystem`] that maps read-only files.
@@ -229,30 +227,7 @@ impl FileSystem for MmapFs {
             file: StdFile::new(file),
         }))
     }
-    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
-        std_create_dir_all(path)
-    }
-    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        std_list_dir(path)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        fs::remove_file(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
-    }
-    fn exists(&self, path: &Path) -> io::Result<bool> {
-        path.try_exists()
-    }
-    fn sync_dir(&self, path: &Path) -> io::Result<()> {
-        std_sync_dir(path)
-    }
-    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
-        fs::remove_dir_all(path)
-    }
-    fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std_link_or_copy(from, to)
-    }
+    std_directory_ops!();
 }
 
 #[cfg(test)]

@@ -99,34 +99,48 @@ impl File for StdFile {
     }
 }
 
+/// The [`FileSystem`] methods on directories and names, for the backends whose files
+/// are plain `std` files (`StdFs`, `MmapFs`, `UringFs`): they differ only in how they
+/// open a file. Expands inside an `impl FileSystem` block.
+macro_rules! std_directory_ops {
+    () => {
+        fn create_dir_all(&self, path: &std::path::Path) -> std::io::Result<()> {
+            $crate::std_fs::std_create_dir_all(path)
+        }
+        fn list_dir(&self, path: &std::path::Path) -> std::io::Result<Vec<String>> {
+            $crate::std_fs::std_list_dir(path)
+        }
+        fn remove_file(&self, path: &std::path::Path) -> std::io::Result<()> {
+            std::fs::remove_file(path)
+        }
+        fn rename(&self, from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+            std::fs::rename(from, to)
+        }
+        fn exists(&self, path: &std::path::Path) -> std::io::Result<bool> {
+            path.try_exists()
+        }
+        fn sync_dir(&self, path: &std::path::Path) -> std::io::Result<()> {
+            $crate::std_fs::std_sync_dir(path)
+        }
+        fn remove_dir_all(&self, path: &std::path::Path) -> std::io::Result<()> {
+            std::fs::remove_dir_all(path)
+        }
+        fn link_or_copy(
+            &self,
+            from: &std::path::Path,
+            to: &std::path::Path,
+        ) -> std::io::Result<()> {
+            $crate::std_fs::std_link_or_copy(from, to)
+        }
+    };
+}
+pub(crate) use std_directory_ops;
+
 impl FileSystem for StdFs {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn File>> {
         Ok(Arc::new(StdFile::new(open_std(path, mode)?)))
     }
-    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
-        std_create_dir_all(path)
-    }
-    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        std_list_dir(path)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        fs::remove_file(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
-    }
-    fn exists(&self, path: &Path) -> io::Result<bool> {
-        path.try_exists()
-    }
-    fn sync_dir(&self, path: &Path) -> io::Result<()> {
-        std_sync_dir(path)
-    }
-    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
-        fs::remove_dir_all(path)
-    }
-    fn link_or_copy(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std_link_or_copy(from, to)
-    }
+    std_directory_ops!();
 }
 
 /// The file's hard-link count (`st_nlink`).
