@@ -80,8 +80,8 @@ options:
   --seed N             base seed (default 24301); the same seed replays the same run
   --target-ops N       open-loop rate in ops/s (0.001 to 1e9); latency counted from
                        the intended start
-  --open-loop-wait HOW sleep | yield (default sleep): how an open-loop worker waits for
-                       an op's start. yield keeps its CPU from going idle (a VM may
+  --open-loop-wait HOW with --target-ops, sleep | yield (default sleep): how a worker
+                       waits for an op's start. yield keeps its CPU from going idle (a VM may
                        wake an idle CPU milliseconds late), at a core of busy time
                        per worker; other runnable threads still run first
   --durability MODE    sync | buffered (default buffered): the run phase
@@ -297,15 +297,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 target_ops = Some(rate);
             }
             Long("open-loop-wait") => {
-                open_loop_wait = match p.value()?.string()?.as_str() {
-                    "sleep" => OpenLoopWait::Sleep,
-                    "yield" => OpenLoopWait::Yield,
-                    other => {
-                        return Err(CliError::UnknownOpenLoopWait {
-                            value: other.to_string(),
-                        })
-                    }
-                }
+                let value = p.value()?.string()?;
+                open_loop_wait =
+                    OpenLoopWait::named(&value).ok_or(CliError::UnknownOpenLoopWait { value })?;
             }
             Long("durability") => durability = p.value()?.string()?.parse()?,
             Long("load-durability") => load_durability = Some(p.value()?.string()?.parse()?),

@@ -118,12 +118,20 @@ pub enum OpenLoopWait {
 }
 
 impl OpenLoopWait {
+    /// Every way of waiting, in the order `--help` lists them.
+    pub const ALL: [OpenLoopWait; 2] = [OpenLoopWait::Sleep, OpenLoopWait::Yield];
+
     /// The option's spelling: `sleep` or `yield`.
     pub fn as_str(self) -> &'static str {
         match self {
             OpenLoopWait::Sleep => "sleep",
             OpenLoopWait::Yield => "yield",
         }
+    }
+
+    /// The way spelled `name` ([`OpenLoopWait::as_str`]), if any.
+    pub fn named(name: &str) -> Option<OpenLoopWait> {
+        Self::ALL.into_iter().find(|w| w.as_str() == name)
     }
 
     /// Waits until `due` (from `now`, read just before). Bounded by `due`.
@@ -640,7 +648,7 @@ mod tests {
         // op leaves ~30 ops late. Measured from their intended start, each of them shows
         // the wait; a closed loop would report one slow op and 49 fast ones. Either way
         // of waiting for an op's start.
-        for wait in [OpenLoopWait::Sleep, OpenLoopWait::Yield] {
+        for wait in OpenLoopWait::ALL {
             let cfg = PhaseConfig {
                 target_ops: Some(1000.0),
                 open_loop_wait: wait,
@@ -661,8 +669,16 @@ mod tests {
     }
 
     #[test]
+    fn each_open_loop_wait_is_found_by_its_spelling() {
+        for wait in OpenLoopWait::ALL {
+            assert_eq!(OpenLoopWait::named(wait.as_str()), Some(wait));
+        }
+        assert_eq!(OpenLoopWait::named("spin"), None);
+    }
+
+    #[test]
     fn either_open_loop_wait_returns_no_earlier_than_due() {
-        for wait in [OpenLoopWait::Sleep, OpenLoopWait::Yield] {
+        for wait in OpenLoopWait::ALL {
             let now = Instant::now();
             let due = now + Duration::from_millis(3);
             wait.until(due, now);
