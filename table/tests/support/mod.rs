@@ -300,6 +300,50 @@ impl FaultLsm {
     }
 }
 
+/// One fuzz-corpus input must finish far below this, even on a loaded machine.
+pub const CORPUS_INPUT_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+/// A corpus is small seeds and the crashers added to them; a much larger directory
+/// means something went wrong.
+pub const MAX_CORPUS_FILES: usize = 10_000;
+
+/// `fuzz/corpus/<target>/`, the corpus of the fuzz target `target`.
+pub fn corpus_dir(target: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target)
+}
+
+/// Runs `run` (the fuzz target's body) on every file of `target`'s corpus, in name
+/// order, each within [`CORPUS_INPUT_BUDGET`]: CI replays the seeds and every crasher
+/// added to them on stable. The corpus must hold at least `least` files (the seeds
+/// are there) and at most [`MAX_CORPUS_FILES`].
+pub fn replay_corpus(target: &str, least: usize, mut run: impl FnMut(&[u8])) {
+    let dir = corpus_dir(target);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= least,
+        "expected the seed corpus in {}, found {} files",
+        dir.display(),
+        files.len()
+    );
+    assert!(files.len() <= MAX_CORPUS_FILES, "{} files", files.len());
+    for file in files {
+        let data = std::fs::read(&file).unwrap();
+        let start = std::time::Instant::now();
+        run(&data);
+        assert!(
+            start.elapsed() < CORPUS_INPUT_BUDGET,
+            "{} took {:?}",
+            file.display(),
+            start.elapsed()
+        );
+    }
+}
+
 /// A backend that delegates to another, except that once armed ([`HoldingBackend::arm`])
 /// the next `write` waits, before reaching the inner backend, until
 /// [`HoldingBackend::release`]: a test can keep one write (a transaction) in flight and
