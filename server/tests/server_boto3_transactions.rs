@@ -10,30 +10,16 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{client_available, run_boto3_script, Server};
+use common::{require_boto3, require_python_module, run_boto3_script, Server};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/py/boto3_transactions.py"
 );
 
-fn python_has(test: &str, module: &str) -> bool {
-    let found = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    client_available(test, &format!("python3 with {module}"), found)
-}
-
-fn boto3_found(test: &str) -> bool {
-    python_has(test, "boto3")
-}
-
 #[test]
 fn boto3_transactions_in_memory() {
-    if !boto3_found("boto3_transactions_in_memory") {
+    if !require_boto3("boto3_transactions_in_memory") {
         return;
     }
     let server = Server::in_memory();
@@ -43,7 +29,7 @@ fn boto3_transactions_in_memory() {
 /// The same on disk: the LSM backend, with its WAL syncs.
 #[test]
 fn boto3_transactions_on_disk() {
-    if !boto3_found("boto3_transactions_on_disk") {
+    if !require_boto3("boto3_transactions_on_disk") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -54,7 +40,7 @@ fn boto3_transactions_on_disk() {
 
 #[test]
 fn pynamodb_transactions_in_memory() {
-    if !python_has("pynamodb_transactions_in_memory", "pynamodb") {
+    if !require_python_module("pynamodb_transactions_in_memory", "pynamodb") {
         return;
     }
     let server = Server::in_memory();

@@ -171,11 +171,17 @@ pub fn client_available(test: &str, tool: &str, available: bool) -> bool {
 /// Whether `python3` can import boto3 (the boto3 scenario tests' client), as
 /// [`client_available`] decides for `test`: `false` means skip (or, under CI, fail).
 pub fn require_boto3(test: &str) -> bool {
+    require_python_module(test, "boto3")
+}
+
+/// Whether `python3` can import `module` (a client library: boto3, pynamodb), as
+/// [`client_available`] decides for `test`.
+pub fn require_python_module(test: &str, module: &str) -> bool {
     let found = Command::new("python3")
-        .args(["-c", "import boto3"])
+        .args(["-c", &format!("import {module}")])
         .status()
         .is_ok_and(|s| s.success());
-    client_available(test, "python3 with boto3", found)
+    client_available(test, &format!("python3 with {module}"), found)
 }
 
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
