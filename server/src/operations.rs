@@ -258,8 +258,13 @@ impl Operation {
 /// DynamoDB operations (API version 2012-08-10) that Shale does not implement yet.
 /// Requests for them get a clear "not implemented" error rather than
 /// `UnknownOperationException`, so a user can tell "Shale lacks this" from "typo".
+///
+/// Checked against the operations of `@aws-sdk/client-dynamodb` 3.1178 (2026-12), whose
+/// bulk operations and vector search are newer than the others here.
 pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
+    "CancelBulkOperation",
     "CreateGlobalTable",
+    "DescribeBulkOperation",
     "DescribeContributorInsights",
     "DescribeGlobalTable",
     "DescribeGlobalTableSettings",
@@ -267,8 +272,11 @@ pub const NOT_IMPLEMENTED_OPERATIONS: &[&str] = &[
     "DescribeTableReplicaAutoScaling",
     "DisableKinesisStreamingDestination",
     "EnableKinesisStreamingDestination",
+    "ListBulkOperations",
     "ListContributorInsights",
     "ListGlobalTables",
+    "SearchVectors",
+    "StartBulkPutItems",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",
@@ -322,6 +330,17 @@ mod tests {
             parse_target(Some("DynamoDB_20120810.DescribeGlobalTable")),
             Target::NotImplemented("DescribeGlobalTable")
         );
+        // Newer than the rest: vector search and bulk operations.
+        for name in [
+            "SearchVectors",
+            "StartBulkPutItems",
+            "DescribeBulkOperation",
+        ] {
+            assert_eq!(
+                parse_target(Some(&format!("DynamoDB_20120810.{name}"))),
+                Target::NotImplemented(name)
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::error::{
     ValidationError,
 };
 use crate::pitr_retention as retention;
+use crate::resource_policies;
 use crate::shapes::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, CreateTableInput,
     CreateTableOutput, DeleteGlobalSecondaryIndexAction, DeleteTableInput, DeleteTableOutput,
@@ -79,6 +80,22 @@ impl NewIndex {
     }
 }
 
+/// Refuses a request to `operation` that set `member`, one Shale does not implement:
+/// first, so that no validation speaks of what the member would have explained (a
+/// vector index's attribute definitions, a replica's settings).
+fn refuse_unimplemented(
+    operation: &'static str,
+    member: Option<&'static str>,
+) -> Result<(), Error> {
+    match member {
+        Some(parameter) => Err(Error::ParameterNotImplemented {
+            operation,
+            parameter,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// CreateTable: validate → check the name is free → allocate ids → persist.
 ///
 /// # Errors
@@ -88,10 +105,15 @@ pub(crate) fn create_table(
     core: &Core,
     mut input: CreateTableInput,
 ) -> Result<CreateTableOutput, Error> {
+    refuse_unimplemented("CreateTable", input.unimplemented_member())?;
     let tags = input.tags.take().unwrap_or_default();
+    let policy = input.resource_policy.take();
     let new = validate_create(input)?;
     // Checked before any lock, with a placeholder id (the real one is known below).
     tag_records::record_of(0, &tags)?;
+    if let Some(policy) = &policy {
+        resource_policies::check_document(policy)?;
+    }
     let mut cat = core.catalog.write();
     check_name_free(&cat, &new.name)?;
     // After the request's own validation and the name: DynamoDB's quota is the last
@@ -108,6 +130,10 @@ pub(crate) fn create_table(
             tag_records::tags_key(&def.name),
             tag_records::encode(&record),
         );
+    }
+    if let Some(policy) = policy {
+        let (key, record) = resource_policies::initial(&def, policy, def.created_micros);
+        batch.put(key, record);
     }
     let mut description = commit_def(core, &mut cat, batch, def)?;
     // The table's buckets start now (full or empty, as `CapacityOptions` says), not at
@@ -477,6 +503,7 @@ pub(crate) fn update_table(
     core: &Core,
     input: UpdateTableInput,
 ) -> Result<UpdateTableOutput, Error> {
+    refuse_unimplemented("UpdateTable", input.unimplemented_member())?;
     let index_update = validate_update(&input)?;
     let mut cat = core.catalog.write();
     let old = cat

@@ -1251,6 +1251,15 @@ pub enum Error {
         /// The operation or parameter.
         operation: &'static str,
     },
+    /// A request member DynamoDB has and Shale does not implement yet (CreateTable's
+    /// VectorIndexes, UpdateTable's ReplicaUpdates, ...): refused, not ignored.
+    #[error("Shale does not implement the {parameter} parameter of {operation} yet")]
+    ParameterNotImplemented {
+        /// The operation.
+        operation: &'static str,
+        /// The member, by its wire name.
+        parameter: &'static str,
+    },
     /// A stored catalog record failed validation.
     #[error("corrupt catalog record for key {key:02x?}: {reason}")]
     CorruptCatalog {
@@ -1404,7 +1413,9 @@ impl Error {
 
             // DynamoDB has no such exception; a ValidationException is what SDKs handle
             // as "your request cannot be served", and it is never retried.
-            Error::NotImplemented { .. } => "ValidationException",
+            Error::NotImplemented { .. } | Error::ParameterNotImplemented { .. } => {
+                "ValidationException"
+            }
             Error::CorruptCatalog { .. }
             | Error::CorruptItem { .. }
             | Error::CorruptStreamRecord { .. }

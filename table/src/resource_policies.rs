@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use shale_engine::WriteBatch;
 
+use crate::catalog::TableDef;
 use crate::catalog_record::{decode_json, encode_json};
 use crate::core::{Catalog, Core};
 use crate::database::Database;
@@ -204,8 +205,19 @@ fn no_policy(arn: &str) -> Error {
     }
 }
 
+/// The key and record of a new table's policy (CreateTable's `ResourcePolicy`), whose
+/// revision is the table's creation time. `policy` passed [`check_document`].
+pub(crate) fn initial(table: &TableDef, policy: String, now_micros: u64) -> (Vec<u8>, Vec<u8>) {
+    let record = PolicyRecord {
+        table_id: table.id,
+        policy,
+        revision_id: now_micros.to_string(),
+    };
+    (policy_key(&table.name), encode_json(&record))
+}
+
 /// A document Shale can store: at most [`POLICY_BYTES_MAX`] bytes, a JSON object.
-fn check_document(policy: &str) -> Result<(), Error> {
+pub(crate) fn check_document(policy: &str) -> Result<(), Error> {
     if policy.len() > POLICY_BYTES_MAX {
         return Err(ValidationError::PolicyDocument {
             problem: PolicyProblem::TooLarge {

@@ -228,3 +228,65 @@ fn create_table_validates_like_dynamodb() {
             .is_empty());
     });
 }
+
+/// Members DynamoDB has and Shale does not implement (vector indexes, warm throughput,
+/// global tables) are refused with a clear error, never served without them; the
+/// request changes nothing. Checked before the definition's own validation, whose
+/// complaints (an attribute defined for a vector index only) would mislead.
+#[test]
+fn unimplemented_create_and_update_members_are_refused_not_ignored() {
+    use serde::de::IgnoredAny;
+    for_each_backend(|_, db| {
+        let e = db
+            .create_table(CreateTableInput {
+                vector_indexes: Some(IgnoredAny),
+                attribute_definitions: vec![
+                    def("pk", ScalarAttributeType::S),
+                    def("embedding_owner", ScalarAttributeType::S),
+                ],
+                ..simple_table("Vec", None)
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "Shale does not implement the VectorIndexes parameter of CreateTable yet"
+        );
+        let e = db
+            .create_table(CreateTableInput {
+                warm_throughput: Some(IgnoredAny),
+                ..simple_table("Warm", None)
+            })
+            .unwrap_err();
+        assert!(e
+            .message()
+            .contains("WarmThroughput parameter of CreateTable"));
+        assert!(db
+            .list_tables(ListTablesInput::default())
+            .unwrap()
+            .table_names
+            .is_empty());
+
+        db.create_table(simple_table("Plain", None)).unwrap();
+        let e = db
+            .update_table(UpdateTableInput {
+                table_name: "Plain".into(),
+                replica_updates: Some(IgnoredAny),
+                deletion_protection_enabled: Some(true),
+                ..UpdateTableInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert_eq!(
+            e.message(),
+            "Shale does not implement the ReplicaUpdates parameter of UpdateTable yet"
+        );
+        let d = db
+            .describe_table(DescribeTableInput {
+                table_name: "Plain".into(),
+            })
+            .unwrap()
+            .table;
+        assert!(!d.deletion_protection_enabled, "nothing changed");
+    });
+}

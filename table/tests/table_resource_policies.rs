@@ -1,6 +1,7 @@
 //! PutResourcePolicy, GetResourcePolicy and DeleteResourcePolicy on table ARNs: stored
 //! durably, revisions as the API reference describes them (idempotent puts, an expected
-//! revision or NO_POLICY), deleted with the table, and the errors of each case.
+//! revision or NO_POLICY), deleted with the table, attached by CreateTable's
+//! `ResourcePolicy`, and the errors of each case.
 
 mod support;
 
@@ -112,6 +113,47 @@ fn a_policy_survives_a_reopen_and_goes_with_its_table() {
             "a new table starts without"
         );
     }
+}
+
+#[test]
+fn create_table_attaches_its_resource_policy() {
+    for_each_backend(|_, db| {
+        let created = db
+            .create_table(CreateTableInput {
+                resource_policy: Some(POLICY.into()),
+                ..simple_table("Pol", None)
+            })
+            .unwrap()
+            .table_description;
+        let got = get(&db, &created.table_arn).unwrap();
+        assert_eq!(got.policy, POLICY);
+        // The revision is the creation time, in microseconds; the next is later.
+        let created_micros = (created.creation_date_time * 1e6).round() as u64;
+        let revision: u64 = got.revision_id.parse().unwrap();
+        assert!(
+            revision.abs_diff(created_micros) <= 1,
+            "{revision} vs {created_micros}"
+        );
+        let next = put(
+            &db,
+            &created.table_arn,
+            &POLICY.replace("GetItem", "Query"),
+            Some(&got.revision_id),
+        )
+        .unwrap();
+        assert!(next.parse::<u64>().unwrap() > revision);
+        // A document PutResourcePolicy refuses fails the CreateTable, which creates
+        // nothing.
+        let e = db
+            .create_table(CreateTableInput {
+                resource_policy: Some("[1, 2]".into()),
+                ..simple_table("Pol2", None)
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        let listed = db.list_tables(ListTablesInput::default()).unwrap();
+        assert_eq!(listed.table_names, ["Pol"]);
+    });
 }
 
 #[test]

@@ -1,5 +1,6 @@
 """boto3 against a running shale-server: PutResourcePolicy, GetResourcePolicy and
-DeleteResourcePolicy on a table ARN, with revisions and DynamoDB's exception names.
+DeleteResourcePolicy on a table ARN, with revisions and DynamoDB's exception names, and
+CreateTable's ResourcePolicy.
 
 Usage:
     python3 boto3_resource_policies.py http://127.0.0.1:PORT
@@ -48,6 +49,17 @@ def main():
                  Policy="not json")
     missing = arn.replace("table/Governed", "table/Missing")
     expect_error("ResourceNotFoundException", ddb.get_resource_policy, ResourceArn=missing)
+
+    # CreateTable attaches a policy given with the table.
+    born = ddb.create_table(
+        TableName="GovernedAtBirth",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        ResourcePolicy=policy,
+    )["TableDescription"]["TableArn"]
+    got = ddb.get_resource_policy(ResourceArn=born)
+    check(got["Policy"] == policy and got["RevisionId"].isdigit(), f"at creation: {got}")
 
     print(f"resource policies: {checks.passed} checks passed")
 

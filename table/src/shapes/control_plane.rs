@@ -1,5 +1,6 @@
 //! CreateTable, DescribeTable, ListTables, UpdateTable and DeleteTable.
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::*;
@@ -28,7 +29,7 @@ pub struct CreateTableInput {
     /// Required for PROVISIONED.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// Stored, not acted on.
+    /// The table's stream (`docs/streams.md`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_specification: Option<StreamSpecification>,
     /// Refuse DeleteTable while set.
@@ -46,6 +47,47 @@ pub struct CreateTableInput {
     /// Server-side encryption (stored and described; see [`SseSpecification`]).
     #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
     pub sse_specification: Option<SseSpecification>,
+    /// A resource-based policy for the new table (as PutResourcePolicy would attach it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
+    // Members DynamoDB has and Shale does not implement: a request that sets one is
+    // refused (`Error::NotImplemented`, see `CreateTableInput::unimplemented_member`)
+    // rather than served without it. Only whether they are set is kept.
+    /// Vector indexes (vector search): not implemented.
+    #[serde(default, skip_serializing)]
+    pub vector_indexes: Option<IgnoredAny>,
+    /// Pre-warmed throughput: not implemented.
+    #[serde(default, skip_serializing)]
+    pub warm_throughput: Option<IgnoredAny>,
+    /// A global table's source (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub global_table_source_arn: Option<IgnoredAny>,
+    /// A global table's settings replication (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub global_table_settings_replication_mode: Option<IgnoredAny>,
+}
+
+impl CreateTableInput {
+    /// The first member the request set that Shale does not implement, by its name.
+    pub fn unimplemented_member(&self) -> Option<&'static str> {
+        first_set(&[
+            ("VectorIndexes", self.vector_indexes.is_some()),
+            ("WarmThroughput", self.warm_throughput.is_some()),
+            (
+                "GlobalTableSourceArn",
+                self.global_table_source_arn.is_some(),
+            ),
+            (
+                "GlobalTableSettingsReplicationMode",
+                self.global_table_settings_replication_mode.is_some(),
+            ),
+        ])
+    }
+}
+
+/// The first name in `members` whose flag is set.
+fn first_set(members: &[(&'static str, bool)]) -> Option<&'static str> {
+    members.iter().find_map(|&(name, set)| set.then_some(name))
 }
 
 /// `CreateTable` output.
@@ -199,6 +241,56 @@ pub struct UpdateTableInput {
     /// New server-side encryption settings.
     #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
     pub sse_specification: Option<SseSpecification>,
+    // Members DynamoDB has and Shale does not implement, as CreateTable's
+    // (`UpdateTableInput::unimplemented_member`).
+    /// Replicas (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub replica_updates: Option<IgnoredAny>,
+    /// Vector index changes (vector search): not implemented.
+    #[serde(default, skip_serializing)]
+    pub vector_index_updates: Option<IgnoredAny>,
+    /// Pre-warmed throughput: not implemented.
+    #[serde(default, skip_serializing)]
+    pub warm_throughput: Option<IgnoredAny>,
+    /// A global table's consistency (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub multi_region_consistency: Option<IgnoredAny>,
+    /// A global table's witness (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub global_table_witness_updates: Option<IgnoredAny>,
+    /// A global table's settings replication (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub global_table_settings_replication_mode: Option<IgnoredAny>,
+    /// A global table's disassociation protection (global tables): not implemented.
+    #[serde(default, skip_serializing)]
+    pub disassociation_protection_enabled: Option<IgnoredAny>,
+}
+
+impl UpdateTableInput {
+    /// The first member the request set that Shale does not implement, by its name.
+    pub fn unimplemented_member(&self) -> Option<&'static str> {
+        first_set(&[
+            ("ReplicaUpdates", self.replica_updates.is_some()),
+            ("VectorIndexUpdates", self.vector_index_updates.is_some()),
+            ("WarmThroughput", self.warm_throughput.is_some()),
+            (
+                "MultiRegionConsistency",
+                self.multi_region_consistency.is_some(),
+            ),
+            (
+                "GlobalTableWitnessUpdates",
+                self.global_table_witness_updates.is_some(),
+            ),
+            (
+                "GlobalTableSettingsReplicationMode",
+                self.global_table_settings_replication_mode.is_some(),
+            ),
+            (
+                "DisassociationProtectionEnabled",
+                self.disassociation_protection_enabled.is_some(),
+            ),
+        ])
+    }
 }
 
 /// `UpdateTable` output.
