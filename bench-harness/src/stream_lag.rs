@@ -292,6 +292,7 @@ fn read_all(db: &Database, arn: &str, expected: u64) -> Result<(f64, f64), Targe
             stream_arn: arn.into(),
             limit: None,
             exclusive_start_shard_id: None,
+            shard_filter: None,
         })
         .map_err(setup)?
         .stream_description

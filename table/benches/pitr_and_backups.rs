@@ -264,6 +264,7 @@ fn indexed_restores(mut db: Database, backend: &Arc<Db>) {
             },
             provisioned_throughput: None,
             on_demand_throughput: None,
+            warm_throughput: None,
         }]),
         billing_mode: Some(BillingMode::PayPerRequest),
         ..Default::default()

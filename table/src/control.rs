@@ -224,6 +224,8 @@ fn validate_create(input: CreateTableInput) -> Result<NewTable, Error> {
             projection,
             provisioned_throughput,
             on_demand_throughput,
+            // Refused before validation (`CreateTableInput::unimplemented_member`).
+            warm_throughput: _,
         } = g;
         validate_name("indexName", index_name)?;
         let mut new = validate_gsi(

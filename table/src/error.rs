@@ -831,6 +831,10 @@ pub enum StreamValidation {
     /// A ShardIterator Shale did not issue (or damaged).
     #[error("Invalid ShardIterator")]
     InvalidShardIterator,
+    /// DescribeStream's ShardFilter without the ShardId whose children it asks for
+    /// (DynamoDB's text for this case was not found recorded).
+    #[error("1 validation error detected: ShardId is required in ShardFilter")]
+    ShardFilterWithoutShardId,
     /// AT_ or AFTER_SEQUENCE_NUMBER without a SequenceNumber.
     #[error("1 validation error detected: SequenceNumber is required for ShardIteratorType {iterator_type}")]
     SequenceNumberRequired {

@@ -29,6 +29,7 @@ fn setup() -> (ManualClock, Database) {
             write_capacity_units: 1,
         }),
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     db.create_table(t).unwrap();
     (clock, db)

@@ -199,6 +199,7 @@ fn a_gsi_has_maxima_of_its_own() {
                         max_read_request_units: None,
                         max_write_request_units: Some(write),
                     }),
+                    warm_throughput: None,
                 }),
                 ..Default::default()
             }]),
@@ -241,6 +242,7 @@ fn a_gsi_created_by_update_table_keeps_its_maxima() {
                     max_read_request_units: None,
                     max_write_request_units: Some(3),
                 }),
+                warm_throughput: None,
             }),
             ..Default::default()
         }]),

@@ -32,6 +32,7 @@ fn setup(read_units: i64) -> (ManualClock, Database) {
             write_capacity_units: 500,
         }),
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     db.create_table(t).unwrap();
     clock.advance_secs(1);

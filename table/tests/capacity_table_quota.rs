@@ -57,6 +57,7 @@ fn gsi_update(
             index_name: index.into(),
             provisioned_throughput: throughput,
             on_demand_throughput: on_demand,
+            warm_throughput: None,
         }),
         ..Default::default()
     }])

@@ -202,6 +202,7 @@ fn a_gsi_has_a_decrease_budget_of_its_own() {
                         write_capacity_units: 10,
                     }),
                     on_demand_throughput: None,
+                    warm_throughput: None,
                 }),
                 ..Default::default()
             }]),

@@ -350,6 +350,7 @@ fn disable_keeps_the_stream_readable_and_enable_again_makes_a_new_one() {
             stream_arn: first.clone(),
             limit: None,
             exclusive_start_shard_id: None,
+            shard_filter: None,
         });
         assert_eq!(
             gone.unwrap_err().exception_name(),

@@ -141,6 +141,63 @@ fn shards_roll_over_every_four_hours_and_children_name_their_parents() {
     });
 }
 
+/// DescribeStream's ShardFilter (CHILD_SHARDS) returns only the children of the named
+/// shard, paged like the whole list; a malformed filter is a ValidationException.
+#[test]
+fn a_shard_filter_returns_the_children_of_one_shard() {
+    each_backend(|db, clock, arn| {
+        put(db, "a");
+        // A shard rolls over when the stream is next touched after four hours.
+        clock.advance_secs(FOUR_HOURS + 1);
+        describe_stream(db, arn);
+        put(db, "b");
+        clock.advance_secs(FOUR_HOURS + 1);
+        describe_stream(db, arn);
+        put(db, "c");
+        let all = describe_stream(db, arn).shards;
+        assert_eq!(all.len(), 3);
+        let children = |parent: &str, ty: Option<ShardFilterType>| {
+            db.describe_stream(DescribeStreamInput {
+                stream_arn: arn.into(),
+                shard_filter: Some(ShardFilter {
+                    filter_type: ty,
+                    shard_id: Some(parent.into()),
+                }),
+                ..Default::default()
+            })
+        };
+        for (k, ty) in [(0, Some(ShardFilterType::ChildShards)), (1, None)] {
+            let got = children(&all[k].shard_id, ty).unwrap().stream_description;
+            assert_eq!(got.shards, [all[k + 1].clone()], "children of shard {k}");
+            assert_eq!(got.last_evaluated_shard_id, None);
+        }
+        // The open shard has no children yet.
+        let got = children(&all[2].shard_id, None).unwrap().stream_description;
+        assert!(got.shards.is_empty());
+        // A shard id of the wrong length, or none, is refused.
+        let e = children("shardId-short", None).unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(
+            e.message().contains("shardFilter.shardId"),
+            "{}",
+            e.message()
+        );
+        let e = db
+            .describe_stream(DescribeStreamInput {
+                stream_arn: arn.into(),
+                shard_filter: Some(ShardFilter::default()),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.exception_name(), "ValidationException");
+        assert!(
+            e.message().contains("ShardId is required"),
+            "{}",
+            e.message()
+        );
+    });
+}
+
 #[test]
 fn latest_at_and_after_sequence_number_and_paging() {
     each_backend(|db, _, arn| {
@@ -224,6 +281,7 @@ fn malformed_and_unknown_names_get_dynamodbs_errors() {
                 stream_arn: a.into(),
                 limit: None,
                 exclusive_start_shard_id: None,
+                shard_filter: None,
             })
         };
         assert_eq!(

@@ -254,6 +254,7 @@ fn a_bad_index_key_anywhere_rejects_the_whole_batch() {
             },
             provisioned_throughput: None,
             on_demand_throughput: None,
+            warm_throughput: None,
         }]);
         db.create_table(t).unwrap();
         // put_req gives `w` a Number: wrong type for ByW's S key.

@@ -40,6 +40,7 @@ fn orders_table() -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
         index_name: "ByTotal".into(),

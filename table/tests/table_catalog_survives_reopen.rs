@@ -19,6 +19,7 @@ fn with_gsi(name: &str) -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }
@@ -159,6 +160,7 @@ fn an_interrupted_backfill_resumes_after_reopen() {
                     },
                     provisioned_throughput: None,
                     on_demand_throughput: None,
+                    warm_throughput: None,
                 }),
                 ..GlobalSecondaryIndexUpdate::default()
             }]),

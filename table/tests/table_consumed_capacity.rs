@@ -27,6 +27,7 @@ fn table() -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
         index_name: "ByL".into(),

@@ -261,6 +261,27 @@ fn unimplemented_create_and_update_members_are_refused_not_ignored() {
         assert!(e
             .message()
             .contains("WarmThroughput parameter of CreateTable"));
+        // A GSI's own WarmThroughput too.
+        let mut gsi_warm = simple_table("GsiWarm", None);
+        gsi_warm
+            .attribute_definitions
+            .push(def("posted", ScalarAttributeType::S));
+        gsi_warm.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+            index_name: "ByPosted".into(),
+            key_schema: vec![hash("posted")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::KeysOnly),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+            on_demand_throughput: None,
+            warm_throughput: Some(IgnoredAny),
+        }]);
+        let e = db.create_table(gsi_warm).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Shale does not implement the WarmThroughput parameter of CreateTable yet"
+        );
         assert!(db
             .list_tables(ListTablesInput::default())
             .unwrap()

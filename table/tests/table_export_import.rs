@@ -54,6 +54,7 @@ fn by_status() -> GlobalSecondaryIndex {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }
 }
 
@@ -369,6 +370,7 @@ fn import_input(
             provisioned_throughput: table.provisioned_throughput,
             sse_specification: None,
             global_secondary_indexes: table.global_secondary_indexes,
+            ..TableCreationParameters::default()
         },
     }
 }
@@ -497,6 +499,7 @@ fn people(name: &str) -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }
@@ -632,6 +635,47 @@ fn csv_imports_type_the_keys_and_leave_the_rest_strings() {
         e.message().contains("inputFormatOptions.csv.delimiter"),
         "{}",
         e.message()
+    );
+}
+
+/// TableCreationParameters' OnDemandThroughput shapes the imported table as CreateTable's
+/// would; its VectorIndexes (not implemented) is refused before anything is read.
+#[test]
+fn import_table_creation_parameters_take_on_demand_maxima_and_refuse_vector_indexes() {
+    let root = tempfile::tempdir().unwrap();
+    let db = Database::open(
+        Arc::new(shale_engine::MemBackend::new()),
+        options().with_export_dir(root.path()),
+    )
+    .unwrap();
+    write(&root.path().join("bkt/p/part-1.csv"), b"id,city\n1,Oslo\n");
+    let maxima = OnDemandThroughput {
+        max_read_request_units: Some(200),
+        max_write_request_units: None,
+    };
+    let mut input = import_input(people("Capped"), "bkt", "p/", InputFormat::Csv, false);
+    input.table_creation_parameters.on_demand_throughput = Some(maxima);
+    let out = db.import_table(input).unwrap().import_table_description;
+    assert_eq!(out.import_status, ImportStatus::Completed, "{out:?}");
+    let t = db
+        .describe_table(DescribeTableInput {
+            table_name: "Capped".into(),
+        })
+        .unwrap()
+        .table;
+    assert_eq!(t.on_demand_throughput, Some(maxima));
+    let mut input = import_input(people("Vectors"), "bkt", "p/", InputFormat::Csv, false);
+    input.table_creation_parameters.vector_indexes = Some(serde::de::IgnoredAny);
+    let e = db.import_table(input).unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Shale does not implement the VectorIndexes parameter of ImportTable yet"
+    );
+    assert_eq!(
+        db.list_tables(ListTablesInput::default())
+            .unwrap()
+            .table_names,
+        ["Capped"]
     );
 }
 
@@ -863,6 +907,19 @@ fn export_errors_come_in_dynamodbs_order_with_its_text() {
         })
         .unwrap_err();
     assert!(matches!(e, Error::NotImplemented { .. }), "{e}");
+    // A filtered export is not implemented: refused by name, not exported whole.
+    let e = db
+        .export_table_to_point_in_time(ExportTableToPointInTimeInput {
+            table_arn: "Orders".into(),
+            s3_bucket: "bkt".into(),
+            filter_specification: Some(serde::de::IgnoredAny),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Shale does not implement the FilterSpecification parameter of ExportTableToPointInTime yet"
+    );
     let e = db
         .describe_export(DescribeExportInput {
             export_arn: "arn:aws:dynamodb:us-east-1:000000000000:table/Orders/export/01700000000000-0000abcd".into(),

@@ -29,6 +29,7 @@ fn gsi(
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }
 }
 
@@ -248,6 +249,7 @@ fn update_table_backfills_a_new_gsi_then_deletes_it() {
                         },
                         provisioned_throughput: None,
                         on_demand_throughput: None,
+                        warm_throughput: None,
                     }),
                     ..GlobalSecondaryIndexUpdate::default()
                 }]),
@@ -367,6 +369,7 @@ fn backfill_skips_items_that_violate_the_new_index_key() {
                     },
                     provisioned_throughput: None,
                     on_demand_throughput: None,
+                    warm_throughput: None,
                 }),
                 ..GlobalSecondaryIndexUpdate::default()
             }]),

@@ -43,6 +43,7 @@ fn table() -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }
@@ -416,6 +417,7 @@ fn describe_update_table_partiql_and_reopen() {
                 projection: gsi.projection,
                 provisioned_throughput: None,
                 on_demand_throughput: None,
+                warm_throughput: None,
             }),
             ..Default::default()
         }]);

@@ -214,6 +214,7 @@ fn table_def() -> CreateTableInput {
             projection: all,
             provisioned_throughput: None,
             on_demand_throughput: None,
+            warm_throughput: None,
         },
         GlobalSecondaryIndex {
             index_name: "ByGKeys".into(),
@@ -224,6 +225,7 @@ fn table_def() -> CreateTableInput {
             },
             provisioned_throughput: None,
             on_demand_throughput: None,
+            warm_throughput: None,
         },
     ]);
     t

@@ -43,6 +43,7 @@ fn orders() -> CreateTableInput {
         projection: all,
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }
@@ -580,6 +581,58 @@ fn restore_overrides_pick_indexes_and_billing() {
     .unwrap();
 }
 
+/// OnDemandThroughputOverride and SSESpecificationOverride shape the restored table as
+/// CreateTable's members would; VectorIndexOverride is refused by name.
+#[test]
+fn restore_overrides_set_on_demand_maxima_and_encryption() {
+    let clock = ManualClock::new(START_MICROS);
+    let b = &clocked_backends(&clock)[0];
+    let db = open_clocked(b.backend.clone(), &clock);
+    db.create_table(orders()).unwrap();
+    let bk = backup(&db, "Orders", "nightly");
+    let restore = |target: &str, overrides: RestoreOverrides| {
+        db.restore_table_from_backup(RestoreTableFromBackupInput {
+            target_table_name: target.into(),
+            backup_arn: bk.backup_arn.clone(),
+            overrides,
+        })
+    };
+    let maxima = OnDemandThroughput {
+        max_read_request_units: Some(100),
+        max_write_request_units: Some(50),
+    };
+    let t = restore(
+        "Capped",
+        RestoreOverrides {
+            on_demand_throughput_override: Some(maxima),
+            sse_specification_override: Some(SseSpecification {
+                enabled: Some(true),
+                sse_type: Some("KMS".into()),
+                kms_master_key_id: None,
+            }),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .table_description;
+    assert_eq!(t.on_demand_throughput, Some(maxima));
+    assert_eq!(t.sse_description.unwrap().sse_type, SseType::Kms);
+    db.wait_for_restores().unwrap();
+    let e = restore(
+        "Vectors",
+        RestoreOverrides {
+            vector_index_override: Some(serde::de::IgnoredAny),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.exception_name(), "ValidationException");
+    assert_eq!(
+        e.message(),
+        "Shale does not implement the VectorIndexOverride parameter of RestoreTableFromBackup yet"
+    );
+}
+
 #[test]
 fn a_restore_interrupted_by_a_crash_resumes_at_the_next_open() {
     let clock = ManualClock::new(START_MICROS);
@@ -684,6 +737,7 @@ fn a_gsi_created_again_after_the_restore_time_is_restored_whole() {
                 },
                 provisioned_throughput: None,
                 on_demand_throughput: None,
+                warm_throughput: None,
             }),
             ..Default::default()
         });

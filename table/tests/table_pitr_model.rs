@@ -70,6 +70,7 @@ fn table() -> CreateTableInput {
         projection: all,
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }

@@ -25,6 +25,7 @@ fn setup(db: &Database) {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t.local_secondary_indexes = Some(vec![LocalSecondaryIndex {
         index_name: "ByVotes".into(),

@@ -33,6 +33,7 @@ fn indexed_table() -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }

@@ -65,6 +65,7 @@ fn table() -> CreateTableInput {
         },
         provisioned_throughput: None,
         on_demand_throughput: None,
+        warm_throughput: None,
     }]);
     t
 }

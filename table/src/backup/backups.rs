@@ -171,7 +171,12 @@ impl Database {
         validate_name("targetTableName", &input.target_table_name)?;
         let record = find(core, &input.backup_arn)?;
         let source = record.table_def();
-        let create = target_input(&source, &input.target_table_name, &input.overrides)?;
+        let create = target_input(
+            "RestoreTableFromBackup",
+            &source,
+            &input.target_table_name,
+            &input.overrides,
+        )?;
         if in_use(core, &record.id) {
             return Err(Error::BackupInUse {
                 backup_arn: input.backup_arn,

@@ -229,6 +229,12 @@ fn validate(core: &Core, input: &ExportTableToPointInTimeInput) -> Result<Reques
             operation: "incremental exports (ExportType INCREMENTAL_EXPORT)",
         });
     }
+    if input.filter_specification.is_some() {
+        return Err(Error::ParameterNotImplemented {
+            operation: "ExportTableToPointInTime",
+            parameter: "FilterSpecification",
+        });
+    }
     let root = transfer::root(core, "ExportTableToPointInTime")?;
     let bucket = transfer::bucket_dir(&root, "s3Bucket", &input.s3_bucket)?;
     let segments = transfer::prefix_segments("s3Prefix", input.s3_prefix.as_deref().unwrap_or(""))?;

@@ -80,8 +80,17 @@ impl Database {
             global_secondary_indexes: params.global_secondary_indexes.clone(),
             billing_mode: params.billing_mode,
             provisioned_throughput: params.provisioned_throughput,
+            on_demand_throughput: params.on_demand_throughput,
+            sse_specification: params.sse_specification.clone(),
+            vector_indexes: params.vector_indexes,
             ..CreateTableInput::default()
         };
+        if let Some(parameter) = create.unimplemented_member() {
+            return Err(Error::ParameterNotImplemented {
+                operation: "ImportTable",
+                parameter,
+            });
+        }
         let start = core.opts.clock.now_micros();
         let id = records::new_id(start);
         let _running = Running::start('I', &id);
@@ -828,6 +837,7 @@ fn describe(core: &Core, r: &ImportRecord) -> ImportTableDescription {
                     write_capacity_units: i.provisioned_throughput.write_capacity_units,
                 }),
                 on_demand_throughput: None,
+                warm_throughput: None,
             })
             .collect()
     });
@@ -862,6 +872,8 @@ fn describe(core: &Core, r: &ImportRecord) -> ImportTableDescription {
             provisioned_throughput: def.throughput,
             sse_specification: None,
             global_secondary_indexes: gsis,
+            on_demand_throughput: def.on_demand_throughput,
+            vector_indexes: None,
         },
         start_time: seconds(r.start_micros),
         end_time: r.end_micros.map(seconds),

@@ -85,12 +85,20 @@ pub(crate) fn table_name_of(name_or_arn: &str) -> Result<String, Error> {
 /// are not restored (as in DynamoDB).
 ///
 /// # Errors
-/// ValidationException for overrides DynamoDB refuses.
+/// ValidationException for overrides DynamoDB refuses; ParameterNotImplemented for a
+/// vector index override (`operation` names the restore).
 pub(crate) fn target_input(
+    operation: &'static str,
     source: &TableDef,
     target: &str,
     overrides: &RestoreOverrides,
 ) -> Result<CreateTableInput, Error> {
+    if overrides.vector_index_override.is_some() {
+        return Err(Error::ParameterNotImplemented {
+            operation,
+            parameter: "VectorIndexOverride",
+        });
+    }
     let mode = overrides
         .billing_mode_override
         .unwrap_or(source.billing_mode);
@@ -112,6 +120,7 @@ pub(crate) fn target_input(
                     },
                 ),
                 on_demand_throughput: None,
+                warm_throughput: None,
             }),
         overrides.global_secondary_index_override.as_deref(),
         |g| &g.index_name,
@@ -137,6 +146,14 @@ pub(crate) fn target_input(
         global_secondary_indexes: (!gsis.is_empty()).then_some(gsis),
         billing_mode: Some(mode),
         provisioned_throughput: throughput,
+        on_demand_throughput: match mode {
+            BillingMode::PayPerRequest => overrides
+                .on_demand_throughput_override
+                .or(source.on_demand_throughput),
+            // Held to CreateTable's rules, which refuse it with provisioned billing.
+            BillingMode::Provisioned => overrides.on_demand_throughput_override,
+        },
+        sse_specification: overrides.sse_specification_override.clone(),
         ..CreateTableInput::default()
     })
 }

@@ -146,7 +146,12 @@ impl Database {
             Some(def) => def,
             None => Arc::new(def_at(core, &source_name, t, window)?),
         };
-        let create = target_input(&source, &input.target_table_name, &input.overrides)?;
+        let create = target_input(
+            "RestoreTableToPointInTime",
+            &source,
+            &input.target_table_name,
+            &input.overrides,
+        )?;
         let restore = RestoreRecord {
             target: input.target_table_name.clone(),
             source: RestoreSourceRecord::PointInTime {

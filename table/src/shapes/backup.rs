@@ -136,12 +136,20 @@ pub struct RestoreOverrides {
     /// The base table's provisioned throughput.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput_override: Option<ProvisionedThroughput>,
-    /// Accepted and ignored (see [`SseSpecification`]).
+    /// The restored table's server-side encryption, stored and described as
+    /// CreateTable's `SSESpecification` (see [`SseSpecification`]).
     #[serde(
         rename = "SSESpecificationOverride",
         skip_serializing_if = "Option::is_none"
     )]
     pub sse_specification_override: Option<SseSpecification>,
+    /// An on-demand target's maximum throughput (else the source's, when the target is
+    /// on demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput_override: Option<OnDemandThroughput>,
+    /// Vector indexes (vector search): not implemented, refused when set.
+    #[serde(default, skip_serializing)]
+    pub vector_index_override: Option<serde::de::IgnoredAny>,
 }
 
 /// `RestoreTableToPointInTime` input.

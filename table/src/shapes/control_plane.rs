@@ -70,9 +70,14 @@ pub struct CreateTableInput {
 impl CreateTableInput {
     /// The first member the request set that Shale does not implement, by its name.
     pub fn unimplemented_member(&self) -> Option<&'static str> {
+        let gsi_warm = self
+            .global_secondary_indexes
+            .iter()
+            .flatten()
+            .any(|g| g.warm_throughput.is_some());
         first_set(&[
             ("VectorIndexes", self.vector_indexes.is_some()),
-            ("WarmThroughput", self.warm_throughput.is_some()),
+            ("WarmThroughput", self.warm_throughput.is_some() || gsi_warm),
             (
                 "GlobalTableSourceArn",
                 self.global_table_source_arn.is_some(),
@@ -169,6 +174,9 @@ pub struct CreateGlobalSecondaryIndexAction {
     /// Its on-demand maxima (on an on-demand table; ignored otherwise, as CreateTable's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Pre-warmed throughput: not implemented, refused when set.
+    #[serde(default, skip_serializing)]
+    pub warm_throughput: Option<IgnoredAny>,
 }
 
 /// `UpdateGlobalSecondaryIndexAction`.
@@ -183,6 +191,9 @@ pub struct UpdateGlobalSecondaryIndexAction {
     /// New on-demand maxima (each given replaces the old; -1 removes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Pre-warmed throughput: not implemented, refused when set.
+    #[serde(default, skip_serializing)]
+    pub warm_throughput: Option<IgnoredAny>,
 }
 
 /// `DeleteGlobalSecondaryIndexAction`.
@@ -269,10 +280,22 @@ pub struct UpdateTableInput {
 impl UpdateTableInput {
     /// The first member the request set that Shale does not implement, by its name.
     pub fn unimplemented_member(&self) -> Option<&'static str> {
+        let gsi_warm = self
+            .global_secondary_index_updates
+            .iter()
+            .flatten()
+            .any(|u| {
+                u.create
+                    .as_ref()
+                    .is_some_and(|c| c.warm_throughput.is_some())
+                    || u.update
+                        .as_ref()
+                        .is_some_and(|c| c.warm_throughput.is_some())
+            });
         first_set(&[
             ("ReplicaUpdates", self.replica_updates.is_some()),
             ("VectorIndexUpdates", self.vector_index_updates.is_some()),
-            ("WarmThroughput", self.warm_throughput.is_some()),
+            ("WarmThroughput", self.warm_throughput.is_some() || gsi_warm),
             (
                 "MultiRegionConsistency",
                 self.multi_region_consistency.is_some(),

@@ -105,6 +105,10 @@ pub struct ExportTableToPointInTimeInput {
     /// Refused (incremental exports are not built).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
+    /// Which items and attributes to export (filtered exports): not implemented, refused
+    /// when set.
+    #[serde(default, skip_serializing)]
+    pub filter_specification: Option<serde::de::IgnoredAny>,
 }
 
 /// `ExportDescription`.
@@ -308,12 +312,19 @@ pub struct TableCreationParameters {
     /// Required for PROVISIONED.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// Accepted and ignored (see [`SseSpecification`]).
+    /// Server-side encryption, stored and described as CreateTable's (see
+    /// [`SseSpecification`]).
     #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
     pub sse_specification: Option<SseSpecification>,
     /// GSIs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    /// An on-demand table's maximum throughput, as CreateTable's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Vector indexes (vector search): not implemented, refused when set.
+    #[serde(default, skip_serializing)]
+    pub vector_indexes: Option<serde::de::IgnoredAny>,
 }
 
 /// `ImportTable` input.

@@ -57,6 +57,29 @@ pub struct DescribeStreamInput {
     /// Start after this shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_start_shard_id: Option<String>,
+    /// Only the shards the filter names (the children of one shard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_filter: Option<ShardFilter>,
+}
+
+/// `ShardFilter`: which shards DescribeStream returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ShardFilter {
+    /// The kind of filter; `CHILD_SHARDS`, the only one, when absent.
+    #[serde(default, rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub filter_type: Option<ShardFilterType>,
+    /// The parent shard whose children are wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_id: Option<String>,
+}
+
+/// `ShardFilterType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ShardFilterType {
+    /// The children of `ShardFilter::shard_id`.
+    ChildShards,
 }
 
 /// `StreamStatus`.

@@ -178,6 +178,9 @@ pub struct GlobalSecondaryIndex {
     /// Its own on-demand maxima (on-demand tables).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_demand_throughput: Option<OnDemandThroughput>,
+    /// Pre-warmed throughput: not implemented, refused when set.
+    #[serde(default, skip_serializing)]
+    pub warm_throughput: Option<serde::de::IgnoredAny>,
 }
 
 /// `LocalSecondaryIndex` (input).

@@ -13,8 +13,8 @@ use crate::error::{Error, StreamValidation, ValidationError};
 use crate::shapes::{
     DescribeStreamInput, DescribeStreamOutput, GetRecordsInput, GetRecordsOutput,
     GetShardIteratorInput, GetShardIteratorOutput, Identity, ListStreamsInput, ListStreamsOutput,
-    OperationType, Record, SequenceNumberRange, Shard, ShardIteratorType, StreamDescription,
-    StreamRecordBody, StreamStatus, StreamSummary,
+    OperationType, Record, SequenceNumberRange, Shard, ShardFilter, ShardFilterType,
+    ShardIteratorType, StreamDescription, StreamRecordBody, StreamStatus, StreamSummary,
 };
 use crate::types::item_size_bytes;
 
@@ -144,11 +144,13 @@ impl Database {
                 "less than or equal to 65",
             )?;
         }
+        let parent = children_of(input.shard_filter.as_ref())?;
         let meta = self.live_stream(&table, created)?;
         let now = self.core.opts.clock.now_micros();
         let mut shards = (0..meta.shards.len())
             .filter(|&k| !meta.shard_trimmed(k, now))
             .map(|k| describe_shard(&meta, k))
+            .filter(|s| parent.is_none_or(|p| s.parent_shard_id.as_deref() == Some(p)))
             .skip_while(|s| {
                 input
                     .exclusive_start_shard_id
@@ -408,4 +410,30 @@ pub(crate) fn wire_record(meta: &StreamMeta, region: &str, r: &ReadRecord) -> Re
             identity_type: "Service".to_owned(),
         }),
     }
+}
+
+/// The parent shard DescribeStream's `ShardFilter` asks for the children of (`None`: no
+/// filter, every shard).
+///
+/// # Errors
+/// ValidationException for a ShardId outside 28–65 characters, or a filter without one
+/// (the API reference marks both members optional; what DynamoDB answers to a filter
+/// without a ShardId was not found recorded, and a child-shards filter needs a parent).
+fn children_of(filter: Option<&ShardFilter>) -> Result<Option<&str>, Error> {
+    let Some(filter) = filter else {
+        return Ok(None);
+    };
+    // CHILD_SHARDS is the only type, and the default.
+    let (None | Some(ShardFilterType::ChildShards)) = filter.filter_type;
+    let Some(id) = filter.shard_id.as_deref() else {
+        return Err(StreamValidation::ShardFilterWithoutShardId.into());
+    };
+    check_length(
+        "shardFilter.shardId",
+        id,
+        ids::SHARD_ID_LEN,
+        "greater than or equal to 28",
+        "less than or equal to 65",
+    )?;
+    Ok(Some(id))
 }

@@ -37,6 +37,7 @@ pub(crate) fn run(core: &Core) -> Result<Vec<ScalingActivity>, Error> {
                             index_name: index.clone(),
                             provisioned_throughput: Some(decision.to),
                             on_demand_throughput: None,
+                            warm_throughput: None,
                         }),
                         ..GlobalSecondaryIndexUpdate::default()
                     }])

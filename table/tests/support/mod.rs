@@ -664,6 +664,7 @@ pub fn with_gsi_on_g(
         },
         provisioned_throughput: throughput,
         on_demand_throughput: on_demand,
+        warm_throughput: None,
     }]);
     t
 }
@@ -801,8 +802,7 @@ pub fn read_stream(db: &Database, arn: &str, limit: i64) -> Vec<shale_table::Rec
 pub fn describe_stream(db: &Database, arn: &str) -> shale_table::StreamDescription {
     db.describe_stream(shale_table::DescribeStreamInput {
         stream_arn: arn.into(),
-        limit: None,
-        exclusive_start_shard_id: None,
+        ..Default::default()
     })
     .expect("describe stream")
     .stream_description
