@@ -184,6 +184,52 @@ pub fn require_python_module(test: &str, module: &str) -> bool {
     client_available(test, &format!("python3 with {module}"), found)
 }
 
+/// Where the JavaScript SDKs are installed: `SHALE_NODE_MODULES` when set, else
+/// `target/ci-node/node_modules` of this workspace (where `.ci/run` installs them).
+pub fn node_modules_dir() -> std::path::PathBuf {
+    match std::env::var_os("SHALE_NODE_MODULES") {
+        Some(dir) => dir.into(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ci-node/node_modules"),
+    }
+}
+
+/// Whether `node` can load `package` from [`node_modules_dir`], as [`client_available`]
+/// decides for `test`.
+pub fn require_node_package(test: &str, package: &str) -> bool {
+    let found = Command::new("node")
+        .args(["-e", &format!("require({package:?})")])
+        .env("NODE_PATH", node_modules_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    client_available(test, &format!("node with {package}"), found)
+}
+
+/// Runs the Node script `script` (a path) against `url` under a 300 s `timeout`, with
+/// the SDKs of [`node_modules_dir`] and no AWS configuration from the environment, and
+/// checks that it exits 0 and reports "checks passed". Returns its stdout.
+pub fn run_node_script(name: &str, script: &str, url: &str) -> String {
+    let out = Command::new("timeout")
+        .args(["300", "node", "--no-warnings", script, url])
+        .env("NODE_PATH", node_modules_dir())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("checks passed"), "{stdout}");
+    eprint!("{stdout}");
+    stdout
+}
+
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
 pub fn run_to_exit(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale-server"));
