@@ -173,6 +173,22 @@ struct ErrorBody<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     cancellation_reasons: Option<Vec<ReasonBody<'a>>>,
+    /// ProvisionedThroughputExceededException's member, as botocore's model
+    /// (`data/dynamodb/2012-08-10/service-2.json`) and the JavaScript SDK's spell it.
+    #[serde(rename = "ThrottlingReasons", skip_serializing_if = "Option::is_none")]
+    throttling_reasons: Option<[ThrottlingReasonBody<'a>; 1]>,
+    /// ThrottlingException's: its model names the member in lower camel case
+    /// (`throttlingReasons` in botocore's and the JavaScript SDK's models).
+    #[serde(rename = "throttlingReasons", skip_serializing_if = "Option::is_none")]
+    throttling_reasons_lower: Option<[ThrottlingReasonBody<'a>; 1]>,
+}
+
+/// One entry of `ThrottlingReasons`: why (`TableReadProvisionedThroughputExceeded`) and
+/// which table or index, by ARN.
+#[derive(Serialize)]
+struct ThrottlingReasonBody<'a> {
+    reason: String,
+    resource: &'a str,
 }
 
 /// One entry of TransactionCanceledException's `CancellationReasons`.
@@ -322,6 +338,23 @@ impl ApiError {
             ),
             _ => None,
         };
+        let throttled = match self {
+            ApiError::Engine(e) => e.throttling_reason().zip(e.throttled_resource()),
+            _ => None,
+        };
+        let throttling = |lower: bool| {
+            throttled
+                .as_ref()
+                .filter(|_| {
+                    matches!(self, ApiError::Engine(table::Error::Throttling { .. })) == lower
+                })
+                .map(|(reason, resource)| {
+                    [ThrottlingReasonBody {
+                        reason: reason.clone(),
+                        resource,
+                    }]
+                })
+        };
         let capitalised = self.namespace() == CORAL_NAMESPACE;
         let body = ErrorBody {
             type_: format!("{}#{}", self.namespace(), self.exception_name()),
@@ -329,6 +362,8 @@ impl ApiError {
             capital_message: message.as_deref().filter(|_| capitalised),
             item,
             cancellation_reasons,
+            throttling_reasons: throttling(false),
+            throttling_reasons_lower: throttling(true),
         };
         // An error body of strings and an engine item always encodes; the fallback keeps
         // the contract "every error has a JSON body" even if that ever changes.

@@ -181,11 +181,22 @@ impl super::Database {
             }
             .into());
         }
+        // Each table's list first (DynamoDB's constraint on the map's values), then the
+        // whole request (several tables of at most 25 each may still be too many).
+        if input
+            .request_items
+            .values()
+            .any(|r| r.is_empty() || r.len() > MAX_BATCH_WRITE_REQUESTS)
+        {
+            return Err(ValidationError::BatchWriteListLength {
+                value: quoted_request_items(&input.request_items),
+            }
+            .into());
+        }
         let total: usize = input.request_items.values().map(Vec::len).sum();
         if total > MAX_BATCH_WRITE_REQUESTS {
-            return Err(ValidationError::ListLength {
-                field: "requestItems.member",
-                constraint: "less than or equal to 25",
+            return Err(ValidationError::TooManyItems {
+                operation: "BatchWriteItem",
             }
             .into());
         }
@@ -195,13 +206,6 @@ impl super::Database {
         let mut bytes = 0usize;
         for (table, requests) in &input.request_items {
             let def = core.table_for_items(&cat, table)?;
-            if requests.is_empty() {
-                return Err(ValidationError::ListLength {
-                    field: "requestItems.member",
-                    constraint: "greater than or equal to 1",
-                }
-                .into());
-            }
             let mut seen = BTreeSet::new();
             for r in requests {
                 let (plan, key) = match (&r.put_request, &r.delete_request) {
@@ -336,4 +340,25 @@ fn push_unprocessed(out: &mut BatchWriteItemOutput, table: &str, request: &Write
         .entry(table.to_owned())
         .or_default()
         .push(request.clone());
+}
+
+/// BatchWriteItem's `RequestItems` as DynamoDB's message quotes it: Java's rendering of
+/// the map, each request an object identity (`{T=[com.amazonaws.dynamodb.v20120810.
+/// WriteRequest@1f2e3d4c]}`). The identities are a hash of each request's debug form:
+/// stable for a request, and no client can match DynamoDB's own anyway.
+fn quoted_request_items(items: &BTreeMap<String, Vec<WriteRequest>>) -> String {
+    let tables: Vec<String> = items
+        .iter()
+        .map(|(table, requests)| {
+            let each: Vec<String> = requests
+                .iter()
+                .map(|r| {
+                    let identity = xxhash_rust::xxh3::xxh3_64(format!("{r:?}").as_bytes()) as u32;
+                    format!("com.amazonaws.dynamodb.v20120810.WriteRequest@{identity:x}")
+                })
+                .collect();
+            format!("{table}=[{}]", each.join(", "))
+        })
+        .collect();
+    format!("{{{}}}", tables.join(", "))
 }

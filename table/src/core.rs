@@ -125,7 +125,11 @@ impl Core {
         let catalog = Catalog::load(backend.as_ref())?;
         let gsi_queue = GsiQueue::open(backend.as_ref())?;
         let client_tokens = ClientTokens::load(backend.as_ref(), opts.clock.now_micros())?;
-        let admission = Admission::new(opts.capacity.clone(), Arc::clone(&opts.clock));
+        let admission = Admission::new(
+            opts.capacity.clone(),
+            Arc::clone(&opts.clock),
+            opts.region.clone(),
+        );
         admission.restore_saved(saved_capacity(backend.as_ref(), &catalog)?);
         Ok(Core {
             catalog: RwLock::new(catalog),

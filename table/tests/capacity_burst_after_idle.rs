@@ -43,9 +43,14 @@ fn a_burst_after_300_s_idle_is_absorbed_up_to_the_credit_then_throttled() {
             index_name,
             operation,
             limit,
+            resource,
         } => {
             assert_eq!(limit, shale_table::ThrottleLimit::Provisioned);
             assert_eq!(table_name, "Bursty");
+            assert_eq!(
+                resource,
+                "arn:aws:dynamodb:us-east-1:000000000000:table/Bursty"
+            );
             assert_eq!(index_name, None);
             assert_eq!(operation, CapacityOperation::Write);
         }

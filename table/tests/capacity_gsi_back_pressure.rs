@@ -59,10 +59,16 @@ fn a_gsi_out_of_write_capacity_throttles_the_base_table() {
             index_name,
             operation,
             limit,
+            resource,
         } => {
             assert_eq!(*limit, shale_table::ThrottleLimit::Provisioned);
             assert_eq!(table_name, "Base");
             assert_eq!(index_name.as_deref(), Some("ByG"));
+            // ThrottlingReason's resource: the GSI's ARN.
+            assert_eq!(
+                resource,
+                "arn:aws:dynamodb:us-east-1:000000000000:table/Base/index/ByG"
+            );
             assert_eq!(*operation, CapacityOperation::Write);
         }
         other => panic!("expected back-pressure, got {other:?}"),

@@ -9,8 +9,9 @@
 //   booleans); numbers beyond a double as NumberValue.
 // - The SDK's error classes: ConditionalCheckFailedException with the old item
 //   (ReturnValuesOnConditionCheckFailure), ResourceNotFoundException,
-//   ValidationException, TransactionCanceledException with CancellationReasons; each with
-//   DynamoDB's message and HTTP 400 in $metadata.
+//   ValidationException, TransactionCanceledException with CancellationReasons,
+//   ProvisionedThroughputExceededException with ThrottlingReasons; each with DynamoDB's
+//   message and HTTP 400 in $metadata.
 // - Query and Scan through paginateQuery / paginateScan, on the table and both indexes;
 //   BatchWrite and BatchGet; TransactWrite and TransactGet; PartiQL ExecuteStatement.
 // - Streams: DescribeStream, GetShardIterator and GetRecords see the writes.
@@ -352,6 +353,29 @@ async function main() {
     "the first record is ana's INSERT");
   check(records[0].dynamodb.ApproximateCreationDateTime instanceof Date, "a Date");
   check(records.some((r) => r.eventName === "MODIFY" && r.dynamodb.OldImage), "a MODIFY with its old image");
+
+  // --- Throttling: a 1 WCU table starts with 300 s of burst; the SDK parses the
+  // exception's ThrottlingReasons (maxAttempts 1: no retries).
+  await client.send(new ddb.CreateTableCommand({
+    TableName: "JsTiny",
+    AttributeDefinitions: [{ AttributeName: "k", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "k", KeyType: "HASH" }],
+    ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },
+  }));
+  let throttled;
+  for (let i = 0; i < 500 && !throttled; i += 1) {
+    try {
+      await doc.send(new lib.PutCommand({ TableName: "JsTiny", Item: { k: `k${i}` } }));
+    } catch (e) {
+      throttled = e;
+    }
+  }
+  check(throttled instanceof ddb.ProvisionedThroughputExceededException,
+    `throttled: ${throttled && throttled.name}`);
+  check(throttled.$metadata.httpStatusCode === 400, "an HTTP 400");
+  const reason = throttled.ThrottlingReasons && throttled.ThrottlingReasons[0];
+  check(reason && reason.reason === "TableWriteProvisionedThroughputExceeded" &&
+    reason.resource.endsWith(":table/JsTiny"), `ThrottlingReasons: ${JSON.stringify(reason)}`);
 
   // --- Gone.
   await doc.send(new lib.DeleteCommand({

@@ -182,10 +182,19 @@ impl TableState {
                 .all(|((name, r), g)| *name == g.name && r.mode == gsi_mode(def, g))
     }
 
-    fn throttled(&self, which: Which, side: Side, cause: Cause) -> Error {
+    fn throttled(&self, region: &str, which: Which, side: Side, cause: Cause) -> Error {
         let index_name = match which {
             Which::Table => None,
             Which::Gsi(i) => Some(self.gsis[i].0.clone()),
+        };
+        let table_arn = format!(
+            "arn:aws:dynamodb:{region}:{}:table/{}",
+            crate::catalog::ACCOUNT_ID,
+            self.table_name
+        );
+        let resource = match &index_name {
+            Some(index) => format!("{table_arn}/index/{index}"),
+            None => table_arn,
         };
         let operation = match side {
             Side::Read => CapacityOperation::Read,
@@ -204,6 +213,7 @@ impl TableState {
                 index_name,
                 operation,
                 limit,
+                resource,
             }
         } else {
             Error::Throttling {
@@ -211,6 +221,7 @@ impl TableState {
                 index_name,
                 operation,
                 limit,
+                resource,
             }
         }
     }
@@ -327,6 +338,8 @@ pub(crate) struct Admission {
     saved: parking_lot::Mutex<BTreeMap<u32, CapacityRecord>>,
     /// Growth-triggered recounts by table id (`recounts_due`).
     recounts: parking_lot::Mutex<BTreeMap<u32, RecountPace>>,
+    /// The database's region, for the ARN a throttling error names.
+    region: String,
 }
 
 /// The least wait between two growth-triggered recounts of one table: a minute.
@@ -346,8 +359,9 @@ pub(crate) struct RecountPace {
 }
 
 impl Admission {
-    pub(crate) fn new(opts: CapacityOptions, clock: Arc<dyn Clock>) -> Admission {
+    pub(crate) fn new(opts: CapacityOptions, clock: Arc<dyn Clock>, region: String) -> Admission {
         Admission {
+            region,
             enforcement: AtomicBool::new(opts.enforcement),
             opts,
             clock,
@@ -732,7 +746,7 @@ impl Admission {
                         let side = &res.partitions[d.partition].write;
                         side.record_throttle();
                         side.heat.throttled(d.hash, label(d.key));
-                        return Err(state.throttled(d.which, Side::Write, cause));
+                        return Err(state.throttled(&self.region, d.which, Side::Write, cause));
                     }
                 }
             }
@@ -767,7 +781,7 @@ impl Admission {
             Err(cause) => {
                 side.record_throttle();
                 side.heat.throttled(d.hash, label(d.key));
-                return Err(state.throttled(d.which, Side::Write, cause));
+                return Err(state.throttled(&self.region, d.which, Side::Write, cause));
             }
         };
         charge(res, Side::Write, d.partition, &decision, d.micros);
@@ -858,7 +872,7 @@ impl Admission {
                 let side = &res.partitions[partition].read;
                 side.record_throttle();
                 side.heat.throttled(at.hash, label(at.key));
-                return Err(state.throttled(which, Side::Read, cause));
+                return Err(state.throttled(&self.region, which, Side::Read, cause));
             }
         };
         charge(res, Side::Read, partition, &decision, least_micros);
