@@ -165,6 +165,16 @@ pub enum ValidationError {
     /// A Query without a key condition.
     #[error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")]
     NoKeyCondition,
+    /// A Query's FilterExpression reads a key attribute of the table or index queried
+    /// (the Developer Guide: "A filter expression cannot contain partition key or sort
+    /// key attributes"). DynamoDB's text, as production logs quote it (e.g. "Filter
+    /// Expression can only contain non-primary key attributes: Primary key attribute:
+    /// SK"); moto and other emulators accept such a filter, so it is found in production.
+    #[error("Filter Expression can only contain non-primary key attributes: Primary key attribute: {attribute}")]
+    FilterOnKey {
+        /// The key attribute.
+        attribute: String,
+    },
     /// ExclusiveStartKey does not fit the schema.
     #[error("The provided starting key is invalid: {reason}")]
     BadStartKey {

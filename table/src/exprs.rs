@@ -140,6 +140,7 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
         update: inputs.update,
     };
     let mut parsed = expr::parse_request(&request, inputs.names, inputs.values)?;
+    check_filter_reads_no_key(&inputs, parsed.filter.as_ref())?;
     // Mixing was refused above, so each part comes from one form only (KeyConditions
     // may go with a FilterExpression, as DynamoDB allows).
     let legacy_update = legacy_parsed.update.is_some();
@@ -157,6 +158,27 @@ pub(crate) fn compile(inputs: ExprInputs<'_>) -> Result<Compiled, Error> {
         projection,
         legacy_update,
     })
+}
+
+/// Refuses a Query's FilterExpression (`filter`) that reads a key attribute of the
+/// schema queried (the key condition's, expression or legacy).
+fn check_filter_reads_no_key(
+    inputs: &ExprInputs<'_>,
+    filter: Option<&crate::expr::Condition>,
+) -> Result<(), ValidationError> {
+    let key = inputs
+        .key_condition
+        .map(|(_, key)| key)
+        .or(inputs.legacy.key_conditions.map(|(_, key)| key));
+    let (Some(key), Some(filter)) = (key, filter) else {
+        return Ok(());
+    };
+    match filter.find_path(&mut |p| key.contains(p.top_level_name())) {
+        Some(p) => Err(ValidationError::FilterOnKey {
+            attribute: p.top_level_name().to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Refuses legacy and expression parameters in one request, naming both kinds in

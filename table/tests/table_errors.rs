@@ -380,3 +380,81 @@ fn provisioned_table_units(name: &str, read: i64, write: i64) -> CreateTableInpu
         ..simple_table(name, None)
     }
 }
+
+/// A Query's FilterExpression may not read a key attribute of the table or index queried
+/// (DynamoDB's text, quoted from production logs in the comment on
+/// `ValidationError::FilterOnKey`); a Scan's may, and so may a GSI query's filter read the
+/// table's own keys. Emulators that accept such a filter let the bug reach production.
+#[test]
+fn a_query_filter_on_a_key_attribute_is_refused() {
+    for_each_backend(|_, db| {
+        let mut t = simple_table("Posts", Some(ScalarAttributeType::S));
+        t.attribute_definitions
+            .push(def("author", ScalarAttributeType::S));
+        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+            index_name: "ByAuthor".into(),
+            key_schema: vec![hash("author")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::All),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+            on_demand_throughput: None,
+            warm_throughput: None,
+        }]);
+        db.create_table(t).unwrap();
+        let query = |index: Option<&str>, key: &str, filter: &str| {
+            db.query(QueryInput {
+                table_name: "Posts".into(),
+                index_name: index.map(str::to_owned),
+                key_condition_expression: Some(key.into()),
+                filter_expression: Some(filter.into()),
+                expression_attribute_names: Some(BTreeMap::from([("#s".into(), "sk".into())])),
+                expression_attribute_values: vals(&[(":v", s("x")), (":w", s("y"))]),
+                ..QueryInput::default()
+            })
+        };
+        for filter in [
+            "#s = :w",
+            "size(#s.part) > :w OR #s = :w",
+            "NOT begins_with(#s, :w)",
+        ] {
+            let e = query(None, "pk = :v", filter).unwrap_err();
+            assert_eq!(e.exception_name(), "ValidationException", "{filter}");
+            assert_eq!(
+                e.message(),
+                "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk",
+                "{filter}"
+            );
+        }
+        // The first key attribute in written order is named.
+        let e = query(None, "pk = :v", "#s = :w AND pk = :v").unwrap_err();
+        assert!(e.message().ends_with("Primary key attribute: sk"));
+        // Non-key attributes are fine; so are the table's keys in a GSI query's filter,
+        // but not the index's own.
+        db.query(QueryInput {
+            table_name: "Posts".into(),
+            key_condition_expression: Some("pk = :v AND #s > :w".into()),
+            filter_expression: Some("author = :w OR attribute_exists(extra)".into()),
+            expression_attribute_names: Some(BTreeMap::from([("#s".into(), "sk".into())])),
+            expression_attribute_values: vals(&[(":v", s("x")), (":w", s("y"))]),
+            ..QueryInput::default()
+        })
+        .unwrap();
+        query(Some("ByAuthor"), "author = :v", "#s = :w AND pk <> :w").unwrap();
+        let e = query(Some("ByAuthor"), "author = :v", "author = :w AND #s = :w").unwrap_err();
+        assert!(
+            e.message().ends_with("Primary key attribute: author"),
+            "{e}"
+        );
+        // A Scan's filter may read keys.
+        db.scan(ScanInput {
+            table_name: "Posts".into(),
+            filter_expression: Some("#s = :w AND pk = :v".into()),
+            expression_attribute_names: Some(BTreeMap::from([("#s".into(), "sk".into())])),
+            expression_attribute_values: vals(&[(":v", s("x")), (":w", s("y"))]),
+            ..ScanInput::default()
+        })
+        .unwrap();
+    });
+}

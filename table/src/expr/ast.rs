@@ -175,6 +175,58 @@ pub enum Condition {
     Or(Box<Condition>, Box<Condition>),
 }
 
+impl Operand {
+    /// The path the operand reads, if it reads one.
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Operand::Path(p) | Operand::Size(p) => Some(p),
+            Operand::Value(_) => None,
+        }
+    }
+}
+
+impl Condition {
+    /// The first path the condition reads, in written order, that `wanted` accepts.
+    /// Recursion follows the condition's nesting, which the parser bounds.
+    pub fn find_path<'c>(&'c self, wanted: &mut impl FnMut(&Path) -> bool) -> Option<&'c Path> {
+        fn first<'o>(
+            operands: &[&'o Operand],
+            wanted: &mut impl FnMut(&Path) -> bool,
+        ) -> Option<&'o Path> {
+            operands.iter().filter_map(|o| o.path()).find(|p| wanted(p))
+        }
+        match self {
+            Condition::Compare { left, right, .. } => first(&[left, right], wanted),
+            Condition::Between { operand, low, high } => first(&[operand, low, high], wanted),
+            Condition::In {
+                operand,
+                candidates,
+            } => {
+                let mut all = vec![operand];
+                all.extend(candidates.iter());
+                first(&all, wanted)
+            }
+            Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => {
+                Some(p).filter(|p| wanted(p))
+            }
+            Condition::AttributeType { path, type_name } => {
+                if wanted(path) {
+                    Some(path)
+                } else {
+                    first(&[type_name], wanted)
+                }
+            }
+            Condition::BeginsWith { operand, prefix } => first(&[operand, prefix], wanted),
+            Condition::Contains { operand, element } => first(&[operand, element], wanted),
+            Condition::Not(c) => c.find_path(wanted),
+            Condition::And(a, b) | Condition::Or(a, b) => match a.find_path(wanted) {
+                Some(p) => Some(p),
+                None => b.find_path(wanted),
+            },
+        }
+    }
+}
+
 /// A projection expression: the paths to return.
 pub type Projection = Vec<Path>;
 
