@@ -12,17 +12,6 @@ pub enum KeyRole {
     Sort,
 }
 
-impl KeyRole {
-    /// DynamoDB's word for the key in its messages.
-    #[must_use]
-    pub fn dynamo_word(self) -> &'static str {
-        match self {
-            KeyRole::Partition => "hashkey",
-            KeyRole::Sort => "rangekey",
-        }
-    }
-}
-
 /// A value, item or key rejected by DynamoDB's data-model rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -59,17 +48,26 @@ pub enum TypeError {
     /// A non-zero magnitude below 1E-130.
     #[error("Number underflow. Attempting to store a number with magnitude smaller than supported range")]
     NumberUnderflow,
-    /// A set (SS, NS, BS) with no elements.
-    #[error("One or more parameter values were invalid: An {set_type} set  may not be empty")]
+    /// A set (SS, NS, BS) with no elements. DynamoDB's texts, as dynalite recorded them:
+    /// "An string set  may not be empty" (sic), "An number set  may not be empty", and
+    /// "Binary sets should not be empty".
+    #[error("One or more parameter values were invalid: {}", if *.set_type == "binary" { "Binary sets should not be empty".to_owned() } else { format!("An {} set  may not be empty", .set_type) })]
     EmptySet {
         /// "string", "number" or "binary", as DynamoDB words it.
         set_type: &'static str,
     },
-    /// A set with two equal elements.
-    #[error("One or more parameter values were invalid: Input collection contains duplicates")]
+    /// A set with two equal elements. DynamoDB's three texts, as dynalite recorded them:
+    /// "One or more parameter values were invalid: Input collection [a, a] contains
+    /// duplicates." for SS, "Input collection contains duplicates" for NS, and "One or more
+    /// parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains
+    /// duplicates." (sic) for BS.
+    #[error("{}", match *.set_type { "NS" => "Input collection contains duplicates".to_owned(), "BS" => format!("One or more parameter values were invalid: Input collection {}of type BS contains duplicates.", .elements), _ => format!("One or more parameter values were invalid: Input collection {} contains duplicates.", .elements) })]
     DuplicateSetElement {
         /// "SS", "NS" or "BS".
         set_type: &'static str,
+        /// The set as DynamoDB quotes it: `[a, a]`, elements in request order (base64 for
+        /// binary).
+        elements: String,
     },
     /// Maps and lists nested deeper than [`crate::types::MAX_NESTING_DEPTH`].
     #[error("Nesting Levels have exceeded supported limits")]
@@ -120,8 +118,11 @@ pub enum TypeError {
         /// "string" or "binary".
         kind: &'static str,
     },
-    /// A key value above DynamoDB's per-key size limit.
-    #[error("One or more parameter values were invalid: Size of {} has exceeded the maximum size limit of {max} bytes", role.dynamo_word())]
+    /// A key value above DynamoDB's per-key size limit. DynamoDB's texts, as dynalite,
+    /// moto and ScyllaDB's Alternator tests recorded them: "Size of hashkey has exceeded
+    /// the maximum size limit of2048 bytes" (no space, sic) and "Aggregated size of all
+    /// range keys has exceeded the size limit of 1024 bytes".
+    #[error("One or more parameter values were invalid: {}", match .role { KeyRole::Partition => format!("Size of hashkey has exceeded the maximum size limit of{max} bytes"), KeyRole::Sort => format!("Aggregated size of all range keys has exceeded the size limit of {max} bytes") })]
     KeyTooLarge {
         /// Partition or sort key.
         role: KeyRole,

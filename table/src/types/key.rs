@@ -239,6 +239,27 @@ mod tests {
                 max: 1024
             })
         );
+        // DynamoDB's texts (dynalite, moto and Alternator recorded both; "of2048" sic).
+        let too_long = |role, len| {
+            validate_key_value(
+                "k",
+                &AttributeValue::S("x".repeat(len)),
+                ScalarType::S,
+                role,
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            too_long(KeyRole::Partition, 2049),
+            "One or more parameter values were invalid: Size of hashkey has exceeded the \
+             maximum size limit of2048 bytes"
+        );
+        assert_eq!(
+            too_long(KeyRole::Sort, 1025),
+            "One or more parameter values were invalid: Aggregated size of all range keys has \
+             exceeded the size limit of 1024 bytes"
+        );
         assert!(matches!(
             validate_key_value(
                 "pk",

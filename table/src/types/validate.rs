@@ -78,12 +78,17 @@ fn validate_at_depth(value: &AttributeValue, depth: usize) -> Result<(), TypeErr
                 .iter()
                 .try_for_each(|nested| validate_at_depth(nested, depth + 1))
         }
-        AttributeValue::Ss(strings) => {
-            check_set(strings.iter().map(String::as_str), "string", "SS")
-        }
-        AttributeValue::Ns(numbers) => check_set(numbers.iter(), "number", "NS"),
+        AttributeValue::Ss(strings) => check_set(
+            strings.iter().map(String::as_str),
+            "string",
+            "SS",
+            str::to_owned,
+        ),
+        AttributeValue::Ns(numbers) => check_set(numbers.iter(), "number", "NS", |n| n.to_string()),
         AttributeValue::Bs(binaries) => {
-            check_set(binaries.iter().map(Vec::as_slice), "binary", "BS")
+            check_set(binaries.iter().map(Vec::as_slice), "binary", "BS", |b| {
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b)
+            })
         }
     }
 }
@@ -107,18 +112,25 @@ fn check_name_length(name: &str) -> Result<(), TypeError> {
     Ok(())
 }
 
-fn check_set<T: Ord>(
-    elements: impl Iterator<Item = T>,
+/// A set is non-empty and has no two equal elements; `quote` renders an element as
+/// DynamoDB's duplicate message quotes it.
+fn check_set<T: Ord + Copy>(
+    elements: impl Iterator<Item = T> + Clone,
     set_type: &'static str,
     tag: &'static str,
+    quote: impl Fn(T) -> String,
 ) -> Result<(), TypeError> {
-    let mut sorted: Vec<T> = elements.collect();
+    let mut sorted: Vec<T> = elements.clone().collect();
     if sorted.is_empty() {
         return Err(TypeError::EmptySet { set_type });
     }
     sorted.sort_unstable();
     if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-        return Err(TypeError::DuplicateSetElement { set_type: tag });
+        let quoted: Vec<String> = elements.map(quote).collect();
+        return Err(TypeError::DuplicateSetElement {
+            set_type: tag,
+            elements: format!("[{}]", quoted.join(", ")),
+        });
     }
     Ok(())
 }
@@ -211,10 +223,48 @@ mod tests {
                 Number::parse("1.0").unwrap(),
                 Number::parse("1").unwrap()
             ])),
-            Err(TypeError::DuplicateSetElement { set_type: "NS" })
+            Err(TypeError::DuplicateSetElement {
+                set_type: "NS",
+                elements: "[1, 1]".into()
+            })
         );
         assert!(validate_value(&AttributeValue::Bs(vec![vec![], vec![1]])).is_ok());
         assert!(validate_value(&AttributeValue::Bs(vec![vec![1], vec![1]])).is_err());
+    }
+
+    /// DynamoDB's texts for bad sets, as dynalite's tests recorded them (put and batch
+    /// get validations): each set type words them differently.
+    #[test]
+    fn bad_sets_get_dynamodbs_texts() {
+        let text = |v: AttributeValue| validate_value(&v).unwrap_err().to_string();
+        let invalid = "One or more parameter values were invalid: ";
+        assert_eq!(
+            text(AttributeValue::Ss(vec![])),
+            format!("{invalid}An string set  may not be empty")
+        );
+        assert_eq!(
+            text(AttributeValue::Ns(vec![])),
+            format!("{invalid}An number set  may not be empty")
+        );
+        assert_eq!(
+            text(AttributeValue::Bs(vec![])),
+            format!("{invalid}Binary sets should not be empty")
+        );
+        assert_eq!(
+            text(AttributeValue::Ss(vec!["a".into(), "a".into()])),
+            format!("{invalid}Input collection [a, a] contains duplicates.")
+        );
+        assert_eq!(
+            text(AttributeValue::Ns(vec![
+                Number::parse("1").unwrap(),
+                Number::parse("1").unwrap()
+            ])),
+            "Input collection contains duplicates"
+        );
+        assert_eq!(
+            text(AttributeValue::Bs(vec![b"b".to_vec(), b"b".to_vec()])),
+            format!("{invalid}Input collection [Yg==, Yg==]of type BS contains duplicates.")
+        );
     }
 
     #[test]
