@@ -154,6 +154,10 @@ pub(crate) struct ExportRecord {
     /// Why it failed.
     #[serde(rename = "failure")]
     pub(crate) failure: Option<FailureRecord>,
+    /// The request's FilterSpecification, as its wire JSON (absent: the whole table;
+    /// records written before filtered exports have none).
+    #[serde(rename = "filter", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) filter: Option<String>,
 }
 
 /// `ImportRecord::format`.
@@ -281,11 +285,23 @@ mod tests {
             item_count: 3,
             billed_size_bytes: 30,
             failure: None,
+            filter: None,
         };
         let key = export_key(&r.id);
         let bytes = encode(&r);
         assert_eq!(decode::<ExportRecord>(&key, &bytes).unwrap(), r);
+        // Unfiltered, the record has no `filter` field, as records written before
+        // filtered exports have none; filtered, it round-trips.
         let mut json: serde_json::Value = serde_json::to_value(&r).unwrap();
+        assert!(json.get("filter").is_none());
+        let filtered = ExportRecord {
+            filter: Some(r#"{"FilterExpression":"a = :v"}"#.into()),
+            ..r.clone()
+        };
+        assert_eq!(
+            decode::<ExportRecord>(&key, &encode(&filtered)).unwrap(),
+            filtered
+        );
         json["extra"] = serde_json::json!(1);
         assert!(decode::<ExportRecord>(&key, &encode(&json)).is_err());
     }

@@ -214,6 +214,18 @@ fn resume_after(
 /// The bounds of a Query: the partition (every partition-key value, hashed together),
 /// narrowed by the sort conditions: the leading equalities pin a prefix, and the last
 /// condition bounds the range within it.
+/// The range of `def`'s own entries that a key condition on its primary key selects
+/// (a filtered export's `KeyConditionExpression`), as a Query of the table reads it.
+///
+/// # Errors
+/// As a Query's key condition.
+pub(crate) fn table_key_range(
+    def: &TableDef,
+    kc: &crate::exprs::KeyConditionValues,
+) -> Result<KeyRange, Error> {
+    query_bounds(&Target { def, index: None }, &kc.partition, &kc.sort)
+}
+
 fn query_bounds(
     target: &Target<'_>,
     pks: &[AttributeValue],

@@ -42,12 +42,13 @@ use crate::core::Core;
 use crate::database::Database;
 use crate::error::{BackupValidation, Error};
 use crate::export_records::{self as records, ExportRecord, FailureRecord, JobStatus};
+use crate::exprs::{self, Compiled, ExprInputs};
 use crate::keys::{id_prefix, prefix_bounds};
 use crate::pitr_retention::pitr_record;
 use crate::shapes::{
     DescribeExportInput, DescribeExportOutput, ExportDescription, ExportFormat, ExportStatus,
     ExportSummary, ExportTableToPointInTimeInput, ExportTableToPointInTimeOutput, ExportType,
-    ListExportsInput, ListExportsOutput, S3SseAlgorithm, TableStatus,
+    FilterSpecification, ListExportsInput, ListExportsOutput, S3SseAlgorithm, TableStatus,
 };
 use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, Item};
@@ -81,6 +82,7 @@ impl Database {
         let core = &self.core;
         let request = validate(core, &input)?;
         let (def, t) = source_at(core, &request.table, input.export_time)?;
+        let selection = Selection::of(&def, input.filter_specification.as_ref())?;
         let view = core
             .backend
             .view_at(t, prefix_bounds(&id_prefix(def.id)).into())
@@ -107,12 +109,16 @@ impl Database {
             item_count: 0,
             billed_size_bytes: 0,
             failure: None,
+            filter: input
+                .filter_specification
+                .as_ref()
+                .map(|f| serde_json::to_string(f).unwrap_or_default()),
         };
         let _running = Running::start('E', &record.id);
         let key = records::export_key(&record.id);
         core.backend.put(&key, &records::encode(&record))?;
         let layout = Layout::new(&request.dir, &request.prefix_key, &record.id);
-        let outcome = write_export(core, view.as_ref(), &def, &mut record, &layout);
+        let outcome = write_export(core, view.as_ref(), &def, &selection, &mut record, &layout);
         record.end_micros = Some(core.opts.clock.now_micros().max(start));
         match outcome {
             Ok(()) => record.status = JobStatus::Completed,
@@ -227,12 +233,6 @@ fn validate(core: &Core, input: &ExportTableToPointInTimeInput) -> Result<Reques
     {
         return Err(Error::NotImplemented {
             operation: "incremental exports (ExportType INCREMENTAL_EXPORT)",
-        });
-    }
-    if input.filter_specification.is_some() {
-        return Err(Error::ParameterNotImplemented {
-            operation: "ExportTableToPointInTime",
-            parameter: "FilterSpecification",
         });
     }
     let root = transfer::root(core, "ExportTableToPointInTime")?;
@@ -360,18 +360,61 @@ struct ManifestSummary<'a> {
     export_type: &'a str,
 }
 
+/// Which of the table's items an export writes, and how much of each: a request's
+/// FilterSpecification compiled as a Query's expressions are (its key condition on the
+/// table's primary key, then a filter that may read only non-key attributes, and a
+/// projection), or the whole table.
+struct Selection {
+    /// The entries read: the table's, or the key condition's range of them.
+    range: crate::keys::KeyRange,
+    compiled: Compiled,
+}
+
+impl Selection {
+    /// # Errors
+    /// ValidationException for expressions a Query would refuse (syntax, placeholders,
+    /// a key condition that does not fit the table's key, a filter on a key attribute
+    /// beside a key condition).
+    fn of(def: &TableDef, spec: Option<&FilterSpecification>) -> Result<Selection, Error> {
+        let whole = prefix_bounds(&id_prefix(def.id));
+        let Some(spec) = spec else {
+            return Ok(Selection {
+                range: whole,
+                compiled: Compiled::default(),
+            });
+        };
+        let compiled = exprs::compile(ExprInputs {
+            key_condition: spec
+                .key_condition_expression
+                .as_deref()
+                .map(|k| (k, &def.key)),
+            filter: spec.filter_expression.as_deref(),
+            projection: spec.projection_expression.as_deref(),
+            names: spec.expression_attribute_names.as_ref(),
+            values: spec.expression_attribute_values.as_ref(),
+            ..ExprInputs::default()
+        })?;
+        let range = match spec.key_condition_expression {
+            Some(_) => crate::read::table_key_range(def, &compiled.key_condition()?)?,
+            None => whole,
+        };
+        Ok(Selection { range, compiled })
+    }
+}
+
 /// Writes the data files and manifests; fills in `record`'s counts.
 fn write_export(
     core: &Core,
     view: &dyn ReadView,
     def: &TableDef,
+    selection: &Selection,
     record: &mut ExportRecord,
     layout: &Layout,
 ) -> Result<(), Failure> {
     let data_dir = layout.path("data");
     std::fs::create_dir_all(&data_dir).map_err(io_at(&data_dir))?;
     write_file(&layout.path("_started"), b"")?;
-    let files = write_data(view, def, record, layout)?;
+    let files = write_data(view, selection, record, layout)?;
     let mut manifest = Vec::new();
     for f in &files {
         // Serializing a struct of strings and integers cannot fail.
@@ -413,22 +456,28 @@ fn encode_failed(path: &Path) -> impl FnOnce(serde_json::Error) -> Failure + '_ 
     }
 }
 
-/// The data files: the table's items in key order, at most [`EXPORT_FILE_ITEMS_MAX`]
-/// items and about [`EXPORT_FILE_BYTES_MAX`] bytes each; at least one (possibly empty,
-/// as DynamoDB writes one per empty partition).
+/// The data files: the selected items in key order (projected), at most
+/// [`EXPORT_FILE_ITEMS_MAX`] items and about [`EXPORT_FILE_BYTES_MAX`] bytes each; at
+/// least one (possibly empty, as DynamoDB writes one per empty partition). The billed
+/// size counts every item read, kept or not.
 fn write_data(
     view: &dyn ReadView,
-    def: &TableDef,
+    selection: &Selection,
     record: &mut ExportRecord,
     layout: &Layout,
 ) -> Result<Vec<ManifestFile>, Failure> {
-    let (start, end) = prefix_bounds(&id_prefix(def.id));
+    let (start, end) = selection.range.clone();
     let mut files = Vec::new();
     let mut part: Option<DataFile> = None;
     let mut line = Vec::new();
     for kv in view.scan(start, end, Direction::Forward)? {
         let (k, v) = kv?;
         let item = decode_stored(&k, &v)?;
+        record.billed_size_bytes += item_size_bytes(&item) as u64;
+        if !selection.compiled.filter_holds(&item)? {
+            continue;
+        }
+        let item = selection.compiled.project_owned(item);
         line.clear();
         serde_json::to_writer(&mut line, &Line { item: &item })
             .map_err(encode_failed(&layout.dir))?;
@@ -447,7 +496,6 @@ fn write_data(
         };
         file.append(&line)?;
         record.item_count += 1;
-        record.billed_size_bytes += item_size_bytes(&item) as u64;
         if file.items == EXPORT_FILE_ITEMS_MAX || file.raw_bytes >= EXPORT_FILE_BYTES_MAX {
             if let Some(done) = part.take() {
                 files.push(done.finish()?);
@@ -640,6 +688,10 @@ fn describe(core: &Core, r: &ExportRecord) -> ExportDescription {
         billed_size_bytes: completed.then_some(r.billed_size_bytes as i64),
         item_count: completed.then_some(r.item_count as i64),
         export_type: ExportType::FullExport,
+        filter_specification: r
+            .filter
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok()),
     }
 }
 

@@ -105,10 +105,33 @@ pub struct ExportTableToPointInTimeInput {
     /// Refused (incremental exports are not built).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incremental_export_specification: Option<IncrementalExportSpecification>,
-    /// Which items and attributes to export (filtered exports): not implemented, refused
-    /// when set.
-    #[serde(default, skip_serializing)]
-    pub filter_specification: Option<serde::de::IgnoredAny>,
+    /// Which items and attributes to export: Query's key condition, filter and
+    /// projection, applied to the table as of the export time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_specification: Option<FilterSpecification>,
+}
+
+/// `FilterSpecification`: which items and attributes an export writes, with Query's
+/// syntax. A key condition names one partition (and optionally a sort condition); the
+/// filter may then read only non-key attributes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilterSpecification {
+    /// Items to keep, as a Query's or Scan's FilterExpression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_expression: Option<String>,
+    /// Attributes to write, as a ProjectionExpression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection_expression: Option<String>,
+    /// One partition (and sort range), as a Query's KeyConditionExpression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_condition_expression: Option<String>,
+    /// `#name` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    /// `:value` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
 }
 
 /// `ExportDescription`.
@@ -167,6 +190,9 @@ pub struct ExportDescription {
     pub item_count: Option<i64>,
     /// FULL_EXPORT.
     pub export_type: ExportType,
+    /// The request's filter, if it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_specification: Option<FilterSpecification>,
 }
 
 /// `ExportTableToPointInTime` output.
