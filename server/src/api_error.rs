@@ -18,6 +18,11 @@ pub const DYNAMODB_NAMESPACE: &str = "com.amazonaws.dynamodb.v20120810";
 /// `__type` namespace of the errors raised by AWS's RPC layer before DynamoDB sees the
 /// request (unknown operation, undecodable body).
 pub const CORAL_NAMESPACE: &str = "com.amazon.coral.service";
+/// `__type` namespace of every ValidationException: DynamoDB's responses carry
+/// `com.amazon.coral.validate#ValidationException` (a recorded eu-central-1 response in
+/// aiobotocore's issue tracker; every validation test dynalite recorded against
+/// DynamoDB). SDKs read only the name after `#`; raw-body matchers see the whole.
+pub const VALIDATE_NAMESPACE: &str = "com.amazon.coral.validate";
 
 /// Request bodies larger than this are refused with 413. DynamoDB's largest request is a
 /// 16 MB batch; the margin covers JSON syntax and base64 overhead around it.
@@ -292,6 +297,7 @@ impl ApiError {
             | ApiError::DecodedBodyTooLarge { .. }
             | ApiError::UnsupportedContentEncoding { .. }
             | ApiError::UndecodableBody { .. } => CORAL_NAMESPACE,
+            _ if self.exception_name() == "ValidationException" => VALIDATE_NAMESPACE,
             _ => DYNAMODB_NAMESPACE,
         }
     }
@@ -449,10 +455,7 @@ mod tests {
     fn missing_member_uses_dynamodbs_validation_text() {
         let e = classify("{}");
         let v = json(&e);
-        assert_eq!(
-            v["__type"],
-            "com.amazonaws.dynamodb.v20120810#ValidationException"
-        );
+        assert_eq!(v["__type"], "com.amazon.coral.validate#ValidationException");
         assert_eq!(
             v["message"],
             "1 validation error detected: Value null at 'tableName' failed to satisfy \
@@ -476,7 +479,7 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({
-                "__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
+                "__type": "com.amazon.coral.validate#ValidationException",
                 "message": "1 validation error detected: Value 'FOO' at 'returnValues' failed to \
                             satisfy constraint: Member must satisfy enum value set: [ALL_NEW, \
                             UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
@@ -500,10 +503,7 @@ mod tests {
         };
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         let v = json(&e);
-        assert_eq!(
-            v["__type"],
-            "com.amazonaws.dynamodb.v20120810#ValidationException"
-        );
+        assert_eq!(v["__type"], "com.amazon.coral.validate#ValidationException");
         assert!(v["message"]
             .as_str()
             .unwrap()
@@ -570,7 +570,14 @@ mod tests {
             assert_eq!(
                 json(&e),
                 serde_json::json!({
-                    "__type": format!("{DYNAMODB_NAMESPACE}#{name}"),
+                    "__type": format!(
+                        "{}#{name}",
+                        if name == "ValidationException" {
+                            VALIDATE_NAMESPACE
+                        } else {
+                            DYNAMODB_NAMESPACE
+                        }
+                    ),
                     "message": message,
                 })
             );

@@ -9,6 +9,8 @@ use common::{assert_request_counts, Server};
 use serde_json::json;
 
 const DDB: &str = "com.amazonaws.dynamodb.v20120810#";
+/// Every ValidationException's `__type`, as DynamoDB sends it.
+const VALIDATION: &str = "com.amazon.coral.validate#ValidationException";
 const CORAL: &str = "com.amazon.coral.service#";
 
 /// Checks the headers every response must carry, then returns it.
@@ -187,7 +189,7 @@ fn bad_expression_is_validation_exception() {
             "ExpressionAttributeValues": {":v": {"S": "x"}}
         }),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     // DynamoDB: `Invalid ConditionExpression: Syntax error; token: "=", near: "= = :v"`,
     // its `near` being the bad token with its neighbours. The engine shows a wider window
     // of the text around the token, so only the part both share is checked exactly.
@@ -210,7 +212,7 @@ fn oversized_item_is_validation_exception() {
         "PutItem",
         json!({"TableName": "Users", "Item": {"pk": {"S": "u1"}, "big": {"S": big}}}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "Item size has exceeded the maximum allowed size"
@@ -245,7 +247,7 @@ fn malformed_body_is_serialization_exception() {
     // test), and its own words for a table operation (dynalite's describeTable test),
     // which also checks a name's length apart.
     let r = call(&mut c, "DeleteItem", json!({}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "2 validation errors detected: Value null at 'tableName' failed to satisfy \
@@ -253,13 +255,13 @@ fn malformed_body_is_serialization_exception() {
          constraint: Member must not be null"
     );
     let r = call(&mut c, "DescribeTable", json!({}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "The parameter 'TableName' is required but was not present in the request"
     );
     let r = call(&mut c, "DescribeTable", json!({"TableName": "a;"}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "TableName must be at least 3 characters long and at most 255 characters long"
@@ -267,7 +269,7 @@ fn malformed_body_is_serialization_exception() {
     // The TTL operations are table operations too (dynalite's updateTimeToLive test):
     // the name first, whatever else is missing; then the specification's members.
     let r = call(&mut c, "UpdateTimeToLive", json!({}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "The parameter 'TableName' is required but was not present in the request"
@@ -277,7 +279,7 @@ fn malformed_body_is_serialization_exception() {
         "UpdateTimeToLive",
         json!({"TableName": "abc", "TimeToLiveSpecification": {}}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "2 validation errors detected: Value null at 'timeToLiveSpecification.enabled' \
@@ -290,13 +292,13 @@ fn malformed_body_is_serialization_exception() {
         "UpdateTimeToLive",
         json!({"TableName": "abc", "TimeToLiveSpecification": {"AttributeName": "", "Enabled": true}}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "TimeToLiveSpecification.AttributeName must be non empty"
     );
     let r = call(&mut c, "DescribeTimeToLive", json!({"TableName": "ab"}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "TableName must be at least 3 characters long and at most 255 characters long"
@@ -304,14 +306,14 @@ fn malformed_body_is_serialization_exception() {
     // A tagging request without a ResourceArn is refused for that first; with one but
     // without Tags, for the Tags (dynalite's tagResource test).
     let r = call(&mut c, "TagResource", json!({}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(v["message"], "Invalid TableArn");
     let r = call(
         &mut c,
         "TagResource",
         json!({"ResourceArn": "a:b:c:d:e:f/g"}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "1 validation error detected: Value null at 'tags' failed to satisfy constraint: \
@@ -324,7 +326,7 @@ fn malformed_body_is_serialization_exception() {
         "ListTables",
         json!({"ExclusiveStartTableName": "a;", "Limit": 500}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert!(
         v["message"]
             .as_str()
@@ -499,7 +501,7 @@ fn invalid_enum_values_get_dynamodbs_constraint_message() {
     ];
     for (op, body, value_at, set) in cases {
         let r = call(&mut c, op, body);
-        let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+        let v = assert_error(&r, 400, VALIDATION);
         assert_eq!(
             v["message"],
             format!(
@@ -530,7 +532,7 @@ fn several_constraint_violations_are_reported_together() {
                "Limit": -1, "ScanFilter": {"a": {}, "b": {"ComparisonOperator": ""}},
                "ConditionalOperator": "AN"}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     let message = v["message"].as_str().unwrap();
     assert!(
         message.starts_with("10 validation errors detected: "),
@@ -557,7 +559,7 @@ fn several_constraint_violations_are_reported_together() {
         json!({"TableName": "Users", "KeyConditionExpression": "pk = :p",
                "ExpressionAttributeValues": {":p": {"S": "a"}}, "Limit": 0, "Select": "ALL"}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "2 validation errors detected: Value 'ALL' at 'select' failed to satisfy constraint: \
@@ -572,7 +574,7 @@ fn several_constraint_violations_are_reported_together() {
         json!({"TableName": "abc;", "ReturnConsumedCapacity": "hi",
                "ReturnItemCollectionMetrics": "hi", "ReturnValues": "hi"}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "5 validation errors detected: \
@@ -589,13 +591,13 @@ fn several_constraint_violations_are_reported_together() {
     // CreateTable, as dynalite recorded it (the later recording): the name's length
     // alone and first, else the missing members with the name's pattern.
     let r = call(&mut c, "CreateTable", json!({"TableName": "a;"}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "TableName must be at least 3 characters long and at most 255 characters long"
     );
     let r = call(&mut c, "CreateTable", json!({"TableName": "abc;"}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "3 validation errors detected: \
@@ -616,7 +618,7 @@ fn several_constraint_violations_are_reported_together() {
     // One violation keeps its one-error text; a wrong JSON type stays a
     // SerializationException.
     let r = call(&mut c, "Scan", json!({"TableName": "Users", "Limit": 0}));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
@@ -673,7 +675,7 @@ fn unimplemented_operations_say_so() {
         "StartBulkPutItems",
     ] {
         let r = call(&mut c, op, json!({}));
-        let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+        let v = assert_error(&r, 400, VALIDATION);
         let msg = v["message"].as_str().unwrap();
         assert!(
             msg.contains("Shale does not implement") && msg.contains(op),
@@ -692,7 +694,7 @@ fn unimplemented_operations_say_so() {
         )
         .unwrap(),
     );
-    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_error(&r, 400, VALIDATION);
 }
 
 /// A member DynamoDB has and Shale does not implement is refused, never dropped: the
@@ -721,7 +723,7 @@ fn unimplemented_parameters_say_so() {
         "DistanceFunction": "COSINE",
     }]});
     let r = call(&mut c, "CreateTable", table(vector_index));
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "Shale does not implement the VectorIndexes parameter of CreateTable yet"
@@ -737,7 +739,7 @@ fn unimplemented_parameters_say_so() {
         "UpdateTable",
         json!({"TableName": "Vectors", "ReplicaUpdates": [{"Create": {"RegionName": "eu-west-1"}}]}),
     );
-    let v = assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    let v = assert_error(&r, 400, VALIDATION);
     assert_eq!(
         v["message"],
         "Shale does not implement the ReplicaUpdates parameter of UpdateTable yet"
@@ -936,7 +938,7 @@ fn backup_and_restore_errors_are_typed_and_labelled() {
     let v = assert_error(&r, 400, &format!("{DDB}BackupNotFoundException"));
     assert_eq!(v["message"], format!("Backup not found: {arn}"));
     let r = call(&mut c, "DeleteBackup", json!({"BackupArn": "not-an-arn"}));
-    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_error(&r, 400, VALIDATION);
     let r = call(
         &mut c,
         "CreateBackup",
@@ -1004,7 +1006,7 @@ fn metrics_label_only_tables_that_exist() {
         "GetItem",
         json!({"TableName": "Users", "Key": {"nope": {"S": "a"}}}),
     );
-    assert_error(&r, 400, &format!("{DDB}ValidationException"));
+    assert_error(&r, 400, VALIDATION);
     let r = checked(c.request("GET", "/metrics", &[], b"").unwrap());
     let text = String::from_utf8(r.body).unwrap();
     assert!(

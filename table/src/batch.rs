@@ -76,6 +76,7 @@ impl super::Database {
                 names: ka.expression_attribute_names.as_ref(),
                 ..ExprInputs::default()
             })?;
+            compiled.check_key_paths(&def)?;
             let mut seen = BTreeSet::new();
             let mut keys = Vec::with_capacity(ka.keys.len());
             for k in &ka.keys {

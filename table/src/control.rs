@@ -322,11 +322,17 @@ fn validate_gsi(
 ) -> Result<NewIndex, Error> {
     let key = gsi_key_def(key_schema, defs)?;
     let projection = projection_def(projection).map_err(KeySchemaError::Projection)?;
-    let throughput = match mode {
-        BillingMode::Provisioned => {
+    let throughput = match (mode, throughput) {
+        (BillingMode::Provisioned, _) => {
             throughput_for(mode, throughput).map_err(ValidationError::Throughput)?
         }
-        BillingMode::PayPerRequest => None,
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(ValidationError::IndexThroughputOnDemand {
+                index: name.to_owned(),
+            }
+            .into())
+        }
+        (BillingMode::PayPerRequest, None) => None,
     };
     Ok(NewIndex {
         name: name.to_owned(),

@@ -146,7 +146,9 @@ pub enum ValidationError {
         index: String,
     },
     /// ReturnValues has a value this operation does not accept.
-    #[error("ReturnValues can only be {allowed} for {operation}")]
+    /// DynamoDB's text names no operation ("ReturnValues can only be ALL_OLD or NONE", as
+    /// dynalite recorded it and others verified against us-east-1).
+    #[error("ReturnValues can only be {allowed}")]
     ReturnValuesNotAllowed {
         /// The operation.
         operation: &'static str,
@@ -162,9 +164,26 @@ pub enum ValidationError {
     /// ConsistentRead on a GSI.
     #[error("Consistent reads are not supported on global secondary indexes")]
     ConsistentReadOnGsi,
+    /// A GSI with ProvisionedThroughput on an on-demand table (dynalite's CreateTable
+    /// tests, recorded against DynamoDB, have this text).
+    #[error("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: {index} when BillingMode is PAY_PER_REQUEST")]
+    IndexThroughputOnDemand {
+        /// The index.
+        index: String,
+    },
     /// A Query without a key condition.
     #[error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")]
     NoKeyCondition,
+    /// A ProjectionExpression (or an update's path) that reaches into a key attribute
+    /// (`a.b`, `a[0]`): key attributes are scalars. DynamoDB's text, as dynalite's tests
+    /// recorded it: `Key: a` for the table's key, `IndexKey: d` for an index's.
+    #[error("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {kind}: {attribute}")]
+    NonScalarKeyAccess {
+        /// "Key" or "IndexKey".
+        kind: &'static str,
+        /// The key attribute.
+        attribute: String,
+    },
     /// A Query's FilterExpression reads a key attribute of the table or index queried
     /// (the Developer Guide: "A filter expression cannot contain partition key or sort
     /// key attributes"). DynamoDB's text, as production logs quote it (e.g. "Filter

@@ -299,6 +299,51 @@ impl Compiled {
         self.projection.iter().flatten().map(|p| p.top_level_name())
     }
 
+    /// Refuses a path that reaches into a key attribute of `def` (`a.b`, `a[0]`, with `a`
+    /// a key of the table or of one of its indexes) in the projection, the filter or
+    /// the condition, as DynamoDB does: key attributes are scalars.
+    pub(crate) fn check_key_paths(
+        &self,
+        def: &crate::catalog::TableDef,
+    ) -> Result<(), ValidationError> {
+        let kind_of = |p: &Path| -> Option<&'static str> {
+            if p.elements().len() < 2 {
+                return None;
+            }
+            let name = p.top_level_name();
+            if def.key.contains(name) {
+                Some("Key")
+            } else if def
+                .gsis
+                .iter()
+                .chain(&def.lsis)
+                .any(|i| i.key.contains(name))
+            {
+                Some("IndexKey")
+            } else {
+                None
+            }
+        };
+        let projected = self
+            .projection
+            .iter()
+            .flatten()
+            .find(|p| kind_of(p).is_some());
+        let read = || {
+            [&self.parsed.filter, &self.parsed.condition]
+                .into_iter()
+                .flatten()
+                .find_map(|c| c.find_path(&mut |p| kind_of(p).is_some()))
+        };
+        match projected.or_else(read) {
+            Some(p) => Err(ValidationError::NonScalarKeyAccess {
+                kind: kind_of(p).unwrap_or("Key"),
+                attribute: p.top_level_name().to_owned(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Applies the projection (if any).
     pub(crate) fn project(&self, item: &Item) -> Item {
         match &self.projection {

@@ -22,16 +22,12 @@ use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, AttributeValue, Item};
 use crate::write::{write_item, ItemWrite, WriteOutcome};
 
-/// PutItem with `def` already looked up in `held` (the catalog, locked by the caller).
-pub(crate) fn put_item_in(
-    core: &Core,
-    held: &Catalog,
-    def: &TableDef,
-    input: PutItemInput,
-    needs_old: bool,
-) -> Result<WriteOutcome, Error> {
-    let key = def.key.item_key(&input.item)?;
-    let compiled = exprs::compile(ExprInputs {
+/// A PutItem's expressions (or legacy `Expected`), compiled: checked before the table is
+/// looked up, as DynamoDB validates a request before it looks for the table (dynalite's
+/// tests, recorded against DynamoDB, get expression errors from a table that does not
+/// exist).
+fn compile_put(input: &PutItemInput) -> Result<exprs::Compiled, Error> {
+    exprs::compile(ExprInputs {
         condition: input.condition_expression.as_deref(),
         names: input.expression_attribute_names.as_ref(),
         values: input.expression_attribute_values.as_ref(),
@@ -41,7 +37,35 @@ pub(crate) fn put_item_in(
             ..LegacyInputs::default()
         },
         ..ExprInputs::default()
-    })?;
+    })
+}
+
+/// A DeleteItem's, as [`compile_put`].
+fn compile_delete(input: &DeleteItemInput) -> Result<exprs::Compiled, Error> {
+    exprs::compile(ExprInputs {
+        condition: input.condition_expression.as_deref(),
+        names: input.expression_attribute_names.as_ref(),
+        values: input.expression_attribute_values.as_ref(),
+        legacy: LegacyInputs {
+            expected: input.expected.as_ref(),
+            conditional_operator: input.conditional_operator,
+            ..LegacyInputs::default()
+        },
+        ..ExprInputs::default()
+    })
+}
+
+/// PutItem with `def` already looked up in `held` (the catalog, locked by the caller) and
+/// its expressions compiled ([`compile_put`]).
+pub(crate) fn put_item_in(
+    core: &Core,
+    held: &Catalog,
+    def: &TableDef,
+    input: PutItemInput,
+    compiled: exprs::Compiled,
+    needs_old: bool,
+) -> Result<WriteOutcome, Error> {
+    let key = def.key.item_key(&input.item)?;
     let on_fail = input.return_values_on_condition_check_failure;
     let needs_old = needs_old || compiled.has_condition();
     let item = input.item;
@@ -52,26 +76,17 @@ pub(crate) fn put_item_in(
     write_item(core, held, write)
 }
 
-/// DeleteItem with `def` already looked up in `held` (the catalog, locked by the caller).
+/// DeleteItem with `def` already looked up in `held` (the catalog, locked by the caller)
+/// and its expressions compiled ([`compile_delete`]).
 pub(crate) fn delete_item_in(
     core: &Core,
     held: &Catalog,
     def: &TableDef,
     key_item: &Item,
     input: &DeleteItemInput,
+    compiled: exprs::Compiled,
 ) -> Result<WriteOutcome, Error> {
     let key = def.key.exact_key(key_item)?;
-    let compiled = exprs::compile(ExprInputs {
-        condition: input.condition_expression.as_deref(),
-        names: input.expression_attribute_names.as_ref(),
-        values: input.expression_attribute_values.as_ref(),
-        legacy: LegacyInputs {
-            expected: input.expected.as_ref(),
-            conditional_operator: input.conditional_operator,
-            ..LegacyInputs::default()
-        },
-        ..ExprInputs::default()
-    })?;
     let on_fail = input.return_values_on_condition_check_failure;
     let write = ItemWrite::new(def, &key, true, |old| {
         check_condition(&compiled, old, on_fail)?;
@@ -120,6 +135,14 @@ pub(crate) fn update_mutation(
         }
         .into());
     }
+    let size = item_size_bytes(&updated.item);
+    if size > crate::types::MAX_ITEM_SIZE_BYTES {
+        return Err(crate::types::TypeError::UpdatedItemTooLarge {
+            size,
+            max: crate::types::MAX_ITEM_SIZE_BYTES,
+        }
+        .into());
+    }
     Ok(updated)
 }
 
@@ -152,13 +175,14 @@ impl super::Database {
             }
             .into());
         }
+        let compiled = compile_put(&input)?;
         let core = &self.core;
         let cat = core.catalog.read();
         let def = core.table_for_items(&cat, &input.table_name)?;
         let rcc = input.return_consumed_capacity;
         let metrics_for = collection_key(&def, &input.item, input.return_item_collection_metrics);
         let needs_old = rv == ReturnValue::AllOld || capacity::wanted(rcc);
-        let out = put_item_in(core, &cat, &def, input, needs_old)?;
+        let out = put_item_in(core, &cat, &def, input, compiled, needs_old)?;
         drop(cat);
         let consumed_capacity = capacity::write(&def, out.old.as_ref(), out.new.as_ref(), rcc);
         Ok(PutItemOutput {
@@ -181,14 +205,16 @@ impl super::Database {
     /// ProvisionedThroughputExceeded or Throttling (over capacity), storage failure.
     pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput, Error> {
         let core = &self.core;
-        let def = core.table_for_items(&core.catalog.read(), &input.table_name)?;
-        let key = def.key.exact_key(&input.key)?;
+        // Expressions before the table (see `compile_put`).
         let compiled = exprs::compile(ExprInputs {
             projection: input.projection_expression.as_deref(),
             attributes_to_get: input.attributes_to_get.as_deref(),
             names: input.expression_attribute_names.as_ref(),
             ..ExprInputs::default()
         })?;
+        let def = core.table_for_items(&core.catalog.read(), &input.table_name)?;
+        let key = def.key.exact_key(&input.key)?;
+        compiled.check_key_paths(&def)?;
         // Admitted on the balance before the read; charged what the read consumed.
         let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
         let grant = core.admission.read(
@@ -238,9 +264,7 @@ impl super::Database {
     pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput, Error> {
         let rv = input.return_values.unwrap_or_default();
         let core = &self.core;
-        let cat = core.catalog.read();
-        let def = core.table_for_items(&cat, &input.table_name)?;
-        let key = def.key.exact_key(&input.key)?;
+        // Expressions before the table (see `compile_put`).
         let compiled = exprs::compile(ExprInputs {
             condition: input.condition_expression.as_deref(),
             update: input.update_expression.as_deref(),
@@ -254,6 +278,9 @@ impl super::Database {
             },
             ..ExprInputs::default()
         })?;
+        let cat = core.catalog.read();
+        let def = core.table_for_items(&cat, &input.table_name)?;
+        let key = def.key.exact_key(&input.key)?;
         let on_fail = input.return_values_on_condition_check_failure;
         let mut updated_paths = Vec::new();
         let write = ItemWrite::new(&def, &key, true, |old| {
@@ -302,10 +329,11 @@ impl super::Database {
             }
             .into());
         }
+        let compiled = compile_delete(&input)?;
         let core = &self.core;
         let cat = core.catalog.read();
         let def = core.table_for_items(&cat, &input.table_name)?;
-        let out = delete_item_in(core, &cat, &def, &input.key, &input)?;
+        let out = delete_item_in(core, &cat, &def, &input.key, &input, compiled)?;
         drop(cat);
         let consumed_capacity =
             capacity::write(&def, out.old.as_ref(), None, input.return_consumed_capacity);

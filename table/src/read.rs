@@ -493,6 +493,7 @@ impl super::Database {
             },
             ..ExprInputs::default()
         })?;
+        compiled.check_key_paths(target.def)?;
         let select = resolve_select(input.select, compiled.projection_parameter(), &target)?;
         let kc = compiled.key_condition()?;
         let direction = if input.scan_index_forward.unwrap_or(true) {
@@ -585,6 +586,7 @@ impl super::Database {
             },
             ..ExprInputs::default()
         })?;
+        compiled.check_key_paths(target.def)?;
         let select = resolve_select(input.select, compiled.projection_parameter(), &target)?;
         let (mut start, mut end) = match segment {
             Some((s, t)) => segment_bounds(target.id(), s, t),

@@ -458,3 +458,152 @@ fn a_query_filter_on_a_key_attribute_is_refused() {
         .unwrap();
     });
 }
+
+/// Found by replaying dynalite's tests (recorded against DynamoDB) against Shale: each
+/// request here was accepted, or answered with Shale's own words, where DynamoDB refuses
+/// it with these texts.
+#[test]
+fn requests_dynamodb_refuses_are_refused_with_its_texts() {
+    for_each_backend(|_, db| {
+        let mut t = simple_table("Dyn", None);
+        t.attribute_definitions
+            .push(def("d", ScalarAttributeType::S));
+        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+            index_name: "ByD".into(),
+            key_schema: vec![hash("d")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::All),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+            on_demand_throughput: None,
+            warm_throughput: None,
+        }]);
+        db.create_table(t).unwrap();
+        let key = item(&[("pk", s("k"))]);
+        db.put_item(PutItemInput {
+            table_name: "Dyn".into(),
+            item: item(&[("pk", s("k")), ("b", s("str")), ("d", s("x"))]),
+            ..PutItemInput::default()
+        })
+        .unwrap();
+        let scalars = |kind: &str, attr: &str| {
+            format!("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {kind}: {attr}")
+        };
+        // A projection into a key attribute (the table's, or an index's).
+        for (projection, kind, attr) in [("pk.b.c", "Key", "pk"), ("d[0]", "IndexKey", "d")] {
+            let e = db
+                .get_item(GetItemInput {
+                    table_name: "Dyn".into(),
+                    key: key.clone(),
+                    projection_expression: Some(projection.into()),
+                    ..GetItemInput::default()
+                })
+                .unwrap_err();
+            assert_eq!(e.message(), scalars(kind, attr), "{projection}");
+        }
+        // A filter reading into one.
+        let e = db
+            .scan(ScanInput {
+                table_name: "Dyn".into(),
+                filter_expression: Some("attribute_exists(pk.b.c)".into()),
+                ..ScanInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.message(), scalars("Key", "pk"));
+        let e = db
+            .query(QueryInput {
+                table_name: "Dyn".into(),
+                key_condition_expression: Some("pk = :k".into()),
+                filter_expression: Some("d[1] = :k".into()),
+                expression_attribute_values: vals(&[(":k", s("k"))]),
+                ..QueryInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.message(), scalars("IndexKey", "d"));
+        // A name may not start with '_' (use a #placeholder).
+        let e = db
+            .put_item(PutItemInput {
+                table_name: "Dyn".into(),
+                item: key.clone(),
+                condition_expression: Some("attribute_not_exists(_c)".into()),
+                ..PutItemInput::default()
+            })
+            .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("Invalid ConditionExpression: Syntax error; token: \"_\""),
+            "{e}"
+        );
+        // DELETE from a path whose parent is not a map: invalid, not a no-op.
+        let e = db
+            .update_item(UpdateItemInput {
+                table_name: "Dyn".into(),
+                key: key.clone(),
+                update_expression: Some("DELETE b.a :v".into()),
+                expression_attribute_values: vals(&[(":v", AttributeValue::Ss(vec!["a".into()]))]),
+                ..UpdateItemInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            e.message(),
+            "The document path provided in the update expression is invalid for update"
+        );
+        // ...while DELETE from an absent top-level attribute is a no-op.
+        db.update_item(UpdateItemInput {
+            table_name: "Dyn".into(),
+            key: key.clone(),
+            update_expression: Some("DELETE absent :v".into()),
+            expression_attribute_values: vals(&[(":v", AttributeValue::Ss(vec!["a".into()]))]),
+            ..UpdateItemInput::default()
+        })
+        .unwrap();
+        // ReturnValues on PutItem: DynamoDB's text names no operation.
+        let e = db
+            .put_item(PutItemInput {
+                table_name: "Dyn".into(),
+                item: key.clone(),
+                return_values: Some(ReturnValue::AllNew),
+                ..PutItemInput::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.message(), "ReturnValues can only be ALL_OLD or NONE");
+        // An on-demand table's GSI may not name ProvisionedThroughput.
+        let mut t = simple_table("OnDemandGsi", None);
+        t.attribute_definitions
+            .push(def("g", ScalarAttributeType::S));
+        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
+            index_name: "abd".into(),
+            key_schema: vec![hash("g")],
+            projection: Projection {
+                projection_type: Some(ProjectionType::KeysOnly),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: Some(ProvisionedThroughput {
+                read_capacity_units: 1,
+                write_capacity_units: 1,
+            }),
+            on_demand_throughput: None,
+            warm_throughput: None,
+        }]);
+        let e = db.create_table(t).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: abd when BillingMode is PAY_PER_REQUEST"
+        );
+        // Expressions are validated before the table is looked for.
+        let e = db
+            .get_item(GetItemInput {
+                table_name: "NoSuchTable".into(),
+                key: key.clone(),
+                projection_expression: Some("a..b".into()),
+                ..GetItemInput::default()
+            })
+            .unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("Invalid ProjectionExpression: Syntax error"),
+            "{e}"
+        );
+    });
+}

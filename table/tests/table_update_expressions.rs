@@ -233,9 +233,11 @@ fn an_update_that_makes_the_item_too_large_is_rejected() {
         let big = s(&"x".repeat(300 * 1024));
         update(&db, "SET a = :v", &[(":v", big.clone())]).unwrap();
         let e = update(&db, "SET b = :v", &[(":v", big)]).unwrap_err();
+        // UpdateItem's own wording (the API reference lists it; dynalite and moto
+        // recorded it), not PutItem's "Item size has exceeded the maximum allowed size".
         assert_eq!(
             e.message(),
-            "Item size has exceeded the maximum allowed size"
+            "Item size to update has exceeded the maximum allowed size"
         );
         assert!(!current(&db).contains_key("b"));
     });

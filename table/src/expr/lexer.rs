@@ -102,7 +102,10 @@ pub(crate) fn tokenize(text: &str, kind: ExprKind) -> Result<Vec<Token<'_>>, Exp
                 }
                 (TokenKind::Integer(word), end)
             }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
+            // A name starts with a letter: `_c` is a syntax error at `_` in DynamoDB
+            // (dynalite's tests recorded "Invalid ConditionExpression: Syntax error;" for
+            // `attribute_not_exists(_c)` and `c._d`); `_` may follow the first letter.
+            b if b.is_ascii_alphabetic() => {
                 let end = word_end(pos);
                 (TokenKind::Ident(&text[start..end]), end)
             }

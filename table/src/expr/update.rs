@@ -45,8 +45,12 @@ pub fn apply_update(update: &UpdateExpr, old: Option<&Item>) -> Result<UpdateOut
         writes.push((path, Some(add(lookup(old, path), operand)?)));
     }
     for (path, operand) in &update.delete {
-        if let Some(existing) = lookup(old, path) {
-            writes.push((path, delete(existing, operand)?));
+        match lookup(old, path) {
+            Some(existing) => writes.push((path, delete(existing, operand)?)),
+            // Nothing to delete from: a no-op where the path could hold a value (as
+            // REMOVE's), invalid where it could not (`b.a` with `b` a string, as
+            // dynalite's tests recorded DynamoDB answering).
+            None => check_parent(old, path)?,
         }
     }
     for (path, value) in writes {
@@ -185,6 +189,33 @@ fn delete(
         _ => false,
     };
     Ok((!now_empty).then_some(result))
+}
+
+/// Whether `path`'s last element could be written in `item`: its parent exists and is a
+/// map (for a key) or a list (for an index).
+fn check_parent(item: &Item, path: &Path) -> Result<(), ExprError> {
+    let invalid = || ExprError::InvalidUpdatePath {
+        path: path.to_string(),
+    };
+    let elements = path.elements();
+    if elements.len() == 1 {
+        return Ok(());
+    }
+    let mut current = item.get(path.top_level_name()).ok_or_else(invalid)?;
+    for element in &elements[1..elements.len() - 1] {
+        current = match (element, current) {
+            (PathElement::Key(key), AttributeValue::M(map)) => map.get(key).ok_or_else(invalid)?,
+            (PathElement::Index(index), AttributeValue::L(list)) => {
+                list.get(*index as usize).ok_or_else(invalid)?
+            }
+            _ => return Err(invalid()),
+        };
+    }
+    match (elements.last(), current) {
+        (Some(PathElement::Key(_)), AttributeValue::M(_))
+        | (Some(PathElement::Index(_)), AttributeValue::L(_)) => Ok(()),
+        _ => Err(invalid()),
+    }
 }
 
 /// The container that holds the last element of `path`, which must exist.

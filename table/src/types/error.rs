@@ -94,6 +94,15 @@ pub enum TypeError {
         /// The bound, [`crate::types::MAX_ITEM_SIZE_BYTES`].
         max: usize,
     },
+    /// An update would make the item larger than 400 KB: UpdateItem's own wording (the
+    /// API reference's list of UpdateItem errors; dynalite and moto recorded it).
+    #[error("Item size to update has exceeded the maximum allowed size")]
+    UpdatedItemTooLarge {
+        /// The computed size in bytes.
+        size: usize,
+        /// The bound, [`crate::types::MAX_ITEM_SIZE_BYTES`].
+        max: usize,
+    },
     /// A key attribute is not S, N or B, or not the type the schema declares.
     #[error("One or more parameter values were invalid: Type mismatch for key {name} expected: {expected} actual: {actual}")]
     KeyTypeMismatch {
