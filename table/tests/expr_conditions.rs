@@ -257,3 +257,54 @@ fn syntax_errors_name_the_token() {
     ));
     assert!(matches!(eval("   "), Err(ExprError::Empty { .. })));
 }
+
+/// Three rules DynamoDB applies that dynalite's tests recorded (found replaying them):
+/// `((x))` is redundant, an operator's first operand may not repeat among the others
+/// (reported after the whole expression parsed, so `((x))` later in the text wins), and
+/// `size()` is a number to `attribute_type` and `begins_with`.
+#[test]
+fn redundant_parentheses_repeated_operands_and_size_as_a_number_are_refused() {
+    let message = |text: &str| eval(text).unwrap_err().to_string();
+    for text in [
+        "Price = :p AND ((Price = :p AND Price = :p)) AND Price = :p",
+        "Price = :p OR ((Price = :p OR (Price = :p OR Price = :p)))",
+        "Price = Price AND ((Price = :p))",
+    ] {
+        assert_eq!(
+            message(text),
+            "Invalid ConditionExpression: The expression has redundant parentheses;",
+            "{text}"
+        );
+    }
+    if let Err(e) = eval("(Price = :p) AND (NOT (Price = :lo))") {
+        panic!("single parentheses are fine: {e}");
+    }
+    for (text, operator, operand) in [
+        ("#c <> Color", "<>", "[Color]"),
+        ("Price > Price", ">", "[Price]"),
+        ("Price BETWEEN :lo AND Price", "BETWEEN", "[Price]"),
+        ("Price IN (:p, Price)", "IN", "[Price]"),
+        (
+            "contains(ProductReviews.FiveStar[1], #pr.FiveStar[1])",
+            "contains",
+            "[ProductReviews, FiveStar, [1]]",
+        ),
+        ("begins_with(Color, Color)", "begins_with", "[Color]"),
+    ] {
+        assert_eq!(
+            message(text),
+            format!("Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {operand}"),
+            "{text}"
+        );
+    }
+    for (text, function) in [
+        ("attribute_type(Color, size(Color))", "attribute_type"),
+        ("begins_with(Color, size(Color))", "begins_with"),
+    ] {
+        assert_eq!(
+            message(text),
+            format!("Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: {function}, operand type: N"),
+            "{text}"
+        );
+    }
+}

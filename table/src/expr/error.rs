@@ -251,6 +251,24 @@ pub enum ExprError {
         /// The upper bound.
         high: String,
     },
+    /// `((a = b))`: parentheses around a parenthesized expression (DynamoDB's text, as
+    /// dynalite recorded it).
+    #[error("Invalid {kind}: The expression has redundant parentheses;")]
+    RedundantParentheses {
+        /// Which expression.
+        kind: ExprKind,
+    },
+    /// `a = a`, `contains(a, a)`: an operator's first operand repeated among the others
+    /// (DynamoDB's text, as dynalite recorded it).
+    #[error("Invalid {kind}: The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {operand}")]
+    OperandNotDistinct {
+        /// Which expression.
+        kind: ExprKind,
+        /// The operator or function.
+        operator: &'static str,
+        /// The repeated path, as `[a, b]`.
+        operand: String,
+    },
     /// Two paths where one contains the other (`a` and `a.b`), or the same path twice.
     #[error("Invalid {kind}: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}")]
     PathsOverlap {

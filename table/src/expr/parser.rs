@@ -51,7 +51,12 @@ pub fn parse_condition(
     let mut parser = Parser::new(text, kind, placeholders)?;
     let condition = parser.condition()?;
     parser.expect_end()?;
-    Ok(condition)
+    // After the whole expression parsed: DynamoDB reports `((x))` before a repeated
+    // operand that comes earlier in the text.
+    match parser.not_distinct.take() {
+        Some(e) => Err(e),
+        None => Ok(condition),
+    }
 }
 
 /// Parses a projection expression. Overlapping paths are an error, as in DynamoDB.
@@ -195,6 +200,12 @@ struct Parser<'t, 'p, 'a> {
     depth: usize,
     operators: usize,
     placeholders: &'p mut Placeholders<'a>,
+    /// The token positions of the `(` and `)` of the parenthesized condition completed
+    /// last: how `((x))` is recognised.
+    last_parens: Option<(usize, usize)>,
+    /// The first operator found with a repeated first operand, reported once the whole
+    /// condition has parsed ([`parse_condition`]).
+    not_distinct: Option<ExprError>,
 }
 
 impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
@@ -221,6 +232,8 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
             depth: 0,
             operators: 0,
             placeholders,
+            last_parens: None,
+            not_distinct: None,
         })
     }
 
@@ -346,9 +359,16 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
 
     fn primary(&mut self) -> Result<Condition, ExprError> {
         if self.peek() == TokenKind::LParen {
+            let open = self.pos;
             self.advance();
             let inner = self.condition()?;
+            let close = self.pos;
             self.expect(TokenKind::RParen)?;
+            // The condition inside is itself one parenthesized condition: `((x))`.
+            if self.last_parens == Some((open + 1, close - 1)) {
+                return Err(ExprError::RedundantParentheses { kind: self.kind });
+            }
+            self.last_parens = Some((open, close));
             return Ok(inner);
         }
         if let (TokenKind::Ident(name), TokenKind::LParen) = (self.peek(), self.peek_second()) {
@@ -378,6 +398,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
                 self.check_scalar_constant(comparator.symbol(), &left)?;
                 self.check_scalar_constant(comparator.symbol(), &right)?;
             }
+            self.check_distinct(comparator.symbol(), &left, [&right])?;
             return Ok(Condition::Compare {
                 left,
                 comparator,
@@ -396,6 +417,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
             for operand in [&left, &low, &high] {
                 self.check_scalar_constant("BETWEEN", operand)?;
             }
+            self.check_distinct("BETWEEN", &left, [&low, &high])?;
             if let (Operand::Value(low_value), Operand::Value(high_value)) = (&low, &high) {
                 if super::eval::compare_scalars(low_value, high_value)
                     == Some(std::cmp::Ordering::Greater)
@@ -429,6 +451,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
                 }
             }
             self.expect(TokenKind::RParen)?;
+            self.check_distinct("IN", &left, candidates.iter())?;
             return Ok(Condition::In {
                 operand: left,
                 candidates,
@@ -441,6 +464,30 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
             });
         }
         Err(self.error_here())
+    }
+
+    /// Notes `operator` whose first operand, a path, is repeated among `others` (the
+    /// first such, reported when the condition has parsed).
+    fn check_distinct<'o>(
+        &mut self,
+        operator: &'static str,
+        first: &Operand,
+        others: impl IntoIterator<Item = &'o Operand>,
+    ) -> Result<(), ExprError> {
+        let Operand::Path(path) = first else {
+            return Ok(());
+        };
+        let repeated = others
+            .into_iter()
+            .any(|o| matches!(o, Operand::Path(p) if p == path));
+        if repeated && self.not_distinct.is_none() {
+            self.not_distinct = Some(ExprError::OperandNotDistinct {
+                kind: self.kind,
+                operator,
+                operand: path.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// Ordering operators take numbers, strings and binaries only.
@@ -490,6 +537,19 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
         }
         let second = if arity == 2 { args.pop() } else { None };
         let first = args.pop().expect("arity checked above");
+        if let Some(second) = &second {
+            self.check_distinct(function, &first, [second])?;
+            // size() is a number: no type name, and no prefix.
+            if matches!(second, Operand::Size(_))
+                && matches!(function, "attribute_type" | "begins_with")
+            {
+                return Err(ExprError::IncorrectOperandType {
+                    kind: self.kind,
+                    operator: function,
+                    operand_type: "N",
+                });
+            }
+        }
         let require_path = |operand: Operand| match operand {
             Operand::Path(path) => Ok(path),
             _ => Err(ExprError::RequiresPath {
