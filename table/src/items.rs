@@ -22,37 +22,50 @@ use crate::stored::decode_stored;
 use crate::types::{item_size_bytes, AttributeValue, Item};
 use crate::write::{write_item, ItemWrite, WriteOutcome};
 
-/// A PutItem's expressions (or legacy `Expected`), compiled: checked before the table is
-/// looked up, as DynamoDB validates a request before it looks for the table (dynalite's
-/// tests, recorded against DynamoDB, get expression errors from a table that does not
-/// exist).
-fn compile_put(input: &PutItemInput) -> Result<exprs::Compiled, Error> {
+/// A conditional write's expressions (or legacy `Expected`), compiled: checked before
+/// the table is looked up, as DynamoDB validates a request before it looks for the table
+/// (dynalite's tests, recorded against DynamoDB, get expression errors from a table that
+/// does not exist).
+fn compile_condition(
+    condition: Option<&str>,
+    names: Option<&crate::shapes::AttributeNames>,
+    values: Option<&crate::shapes::AttributeValues>,
+    expected: Option<&crate::shapes::Expected>,
+    conditional_operator: Option<crate::shapes::ConditionalOperator>,
+) -> Result<exprs::Compiled, Error> {
     exprs::compile(ExprInputs {
-        condition: input.condition_expression.as_deref(),
-        names: input.expression_attribute_names.as_ref(),
-        values: input.expression_attribute_values.as_ref(),
+        condition,
+        names,
+        values,
         legacy: LegacyInputs {
-            expected: input.expected.as_ref(),
-            conditional_operator: input.conditional_operator,
+            expected,
+            conditional_operator,
             ..LegacyInputs::default()
         },
         ..ExprInputs::default()
     })
 }
 
-/// A DeleteItem's, as [`compile_put`].
+/// A PutItem's, as [`compile_condition`].
+fn compile_put(input: &PutItemInput) -> Result<exprs::Compiled, Error> {
+    compile_condition(
+        input.condition_expression.as_deref(),
+        input.expression_attribute_names.as_ref(),
+        input.expression_attribute_values.as_ref(),
+        input.expected.as_ref(),
+        input.conditional_operator,
+    )
+}
+
+/// A DeleteItem's, as [`compile_condition`].
 fn compile_delete(input: &DeleteItemInput) -> Result<exprs::Compiled, Error> {
-    exprs::compile(ExprInputs {
-        condition: input.condition_expression.as_deref(),
-        names: input.expression_attribute_names.as_ref(),
-        values: input.expression_attribute_values.as_ref(),
-        legacy: LegacyInputs {
-            expected: input.expected.as_ref(),
-            conditional_operator: input.conditional_operator,
-            ..LegacyInputs::default()
-        },
-        ..ExprInputs::default()
-    })
+    compile_condition(
+        input.condition_expression.as_deref(),
+        input.expression_attribute_names.as_ref(),
+        input.expression_attribute_values.as_ref(),
+        input.expected.as_ref(),
+        input.conditional_operator,
+    )
 }
 
 /// PutItem with `def` already looked up in `held` (the catalog, locked by the caller) and
@@ -205,7 +218,7 @@ impl super::Database {
     /// ProvisionedThroughputExceeded or Throttling (over capacity), storage failure.
     pub fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput, Error> {
         let core = &self.core;
-        // Expressions before the table (see `compile_put`).
+        // Expressions before the table (see `compile_condition`).
         let compiled = exprs::compile(ExprInputs {
             projection: input.projection_expression.as_deref(),
             attributes_to_get: input.attributes_to_get.as_deref(),
@@ -264,7 +277,7 @@ impl super::Database {
     pub fn update_item(&self, input: UpdateItemInput) -> Result<UpdateItemOutput, Error> {
         let rv = input.return_values.unwrap_or_default();
         let core = &self.core;
-        // Expressions before the table (see `compile_put`).
+        // Expressions before the table (see `compile_condition`).
         let compiled = exprs::compile(ExprInputs {
             condition: input.condition_expression.as_deref(),
             update: input.update_expression.as_deref(),

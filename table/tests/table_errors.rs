@@ -391,17 +391,7 @@ fn a_query_filter_on_a_key_attribute_is_refused() {
         let mut t = simple_table("Posts", Some(ScalarAttributeType::S));
         t.attribute_definitions
             .push(def("author", ScalarAttributeType::S));
-        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-            index_name: "ByAuthor".into(),
-            key_schema: vec![hash("author")],
-            projection: Projection {
-                projection_type: Some(ProjectionType::All),
-                non_key_attributes: None,
-            },
-            provisioned_throughput: None,
-            on_demand_throughput: None,
-            warm_throughput: None,
-        }]);
+        t.global_secondary_indexes = Some(vec![gsi("ByAuthor", "author", None)]);
         db.create_table(t).unwrap();
         let query = |index: Option<&str>, key: &str, filter: &str| {
             db.query(QueryInput {
@@ -468,17 +458,7 @@ fn requests_dynamodb_refuses_are_refused_with_its_texts() {
         let mut t = simple_table("Dyn", None);
         t.attribute_definitions
             .push(def("d", ScalarAttributeType::S));
-        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-            index_name: "ByD".into(),
-            key_schema: vec![hash("d")],
-            projection: Projection {
-                projection_type: Some(ProjectionType::All),
-                non_key_attributes: None,
-            },
-            provisioned_throughput: None,
-            on_demand_throughput: None,
-            warm_throughput: None,
-        }]);
+        t.global_secondary_indexes = Some(vec![gsi("ByD", "d", None)]);
         db.create_table(t).unwrap();
         let key = item(&[("pk", s("k"))]);
         db.put_item(PutItemInput {
@@ -572,20 +552,14 @@ fn requests_dynamodb_refuses_are_refused_with_its_texts() {
         let mut t = simple_table("OnDemandGsi", None);
         t.attribute_definitions
             .push(def("g", ScalarAttributeType::S));
-        t.global_secondary_indexes = Some(vec![GlobalSecondaryIndex {
-            index_name: "abd".into(),
-            key_schema: vec![hash("g")],
-            projection: Projection {
-                projection_type: Some(ProjectionType::KeysOnly),
-                non_key_attributes: None,
-            },
-            provisioned_throughput: Some(ProvisionedThroughput {
+        t.global_secondary_indexes = Some(vec![gsi(
+            "abd",
+            "g",
+            Some(ProvisionedThroughput {
                 read_capacity_units: 1,
                 write_capacity_units: 1,
             }),
-            on_demand_throughput: None,
-            warm_throughput: None,
-        }]);
+        )]);
         let e = db.create_table(t).unwrap_err();
         assert_eq!(
             e.message(),
@@ -606,4 +580,19 @@ fn requests_dynamodb_refuses_are_refused_with_its_texts() {
             "{e}"
         );
     });
+}
+
+/// A GSI on `key` (hash only) projecting everything, with `throughput` if given.
+fn gsi(name: &str, key: &str, throughput: Option<ProvisionedThroughput>) -> GlobalSecondaryIndex {
+    GlobalSecondaryIndex {
+        index_name: name.into(),
+        key_schema: vec![hash(key)],
+        projection: Projection {
+            projection_type: Some(ProjectionType::All),
+            non_key_attributes: None,
+        },
+        provisioned_throughput: throughput,
+        on_demand_throughput: None,
+        warm_throughput: None,
+    }
 }

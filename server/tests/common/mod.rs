@@ -206,28 +206,13 @@ pub fn require_node_package(test: &str, package: &str) -> bool {
     client_available(test, &format!("node with {package}"), found)
 }
 
-/// Runs the Node script `script` (a path) against `url` under a 300 s `timeout`, with
-/// the SDKs of [`node_modules_dir`] and no AWS configuration from the environment, and
-/// checks that it exits 0 and reports "checks passed". Returns its stdout.
+/// Runs the Node script `script` (a path) against `url` with the SDKs of
+/// [`node_modules_dir`], as [`run_boto3_script`] runs a Python one.
 pub fn run_node_script(name: &str, script: &str, url: &str) -> String {
-    let out = Command::new("timeout")
-        .args(["300", "node", "--no-warnings", script, url])
-        .env("NODE_PATH", node_modules_dir())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{name} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    assert!(stdout.contains("checks passed"), "{stdout}");
-    eprint!("{stdout}");
-    stdout
+    let mut cmd = Command::new("timeout");
+    cmd.args(["300", "node", "--no-warnings", script, url])
+        .env("NODE_PATH", node_modules_dir());
+    run_client_script(name, cmd)
 }
 
 /// Runs `shale-server` with `args` to completion (for flag-error tests), bounded.
@@ -262,14 +247,21 @@ pub fn output_within(mut cmd: Command, limit: Duration, what: &str) -> std::proc
 /// AWS configuration from the environment, and checks that it exits 0 and reports
 /// "checks passed". Returns its stdout.
 pub fn run_boto3_script(name: &str, script: &str, args: &[&str]) -> String {
-    let out = Command::new("timeout")
-        .args(["300", "python3", script])
-        .args(args)
+    let mut cmd = Command::new("timeout");
+    cmd.args(["300", "python3", script]).args(args);
+    run_client_script(name, cmd)
+}
+
+/// Runs a client script's command (already bounded by `timeout`) with no AWS
+/// configuration from the environment, and checks that it exits 0 and reports "checks
+/// passed". Returns its stdout.
+fn run_client_script(name: &str, mut cmd: Command) -> String {
+    let out = cmd
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
-        .expect("run python3");
+        .unwrap_or_else(|e| panic!("run {name}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -17,22 +17,10 @@
 
 const dynamoose = require("dynamoose");
 
-let checks = 0;
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-  checks += 1;
-}
+const { check, counter, expectFailure } = require("./checks.cjs");
 
-async function expectError(code, promise) {
-  try {
-    await promise;
-  } catch (e) {
-    check(e.name === code || e.code === code, `expected ${code}, got ${e.name}: ${e.message}`);
-    return e;
-  }
-  throw new Error(`expected ${code}, but the call succeeded`);
+function expectError(code, promise) {
+  return expectFailure(promise, (e) => e.name === code || e.code === code, code);
 }
 
 async function main() {
@@ -152,7 +140,7 @@ async function main() {
   await Book.delete({ shelf: "sf", isbn: "0441013597" });
   check(await Book.get({ shelf: "sf", isbn: "0441013597" }) === undefined, "deleted");
 
-  console.log(`dynamoose models: ${checks} checks passed`);
+  console.log(`dynamoose models: ${counter.passed} checks passed`);
 }
 
 main().catch((e) => {

@@ -21,26 +21,16 @@
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
 const AWS = require("aws-sdk");
 
-let checks = 0;
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-  checks += 1;
-}
+const { check, counter, expectFailure } = require("./checks.cjs");
 
+// Checks the error's `code`, its HTTP 400, and DynamoDB's message if given.
 async function expectError(code, request, message) {
-  try {
-    await request.promise();
-  } catch (e) {
-    check(e.code === code, `expected ${code}, got ${e.code}: ${e.message}`);
-    check(e.statusCode === 400, `${code} is an HTTP 400`);
-    if (message !== undefined) {
-      check(e.message === message, `${code} message: ${JSON.stringify(e.message)}`);
-    }
-    return e;
+  const e = await expectFailure(request.promise(), (err) => err.code === code, code);
+  check(e.statusCode === 400, `${code} is an HTTP 400`);
+  if (message !== undefined) {
+    check(e.message === message, `${code} message: ${JSON.stringify(e.message)}`);
   }
-  throw new Error(`expected ${code}, but the call succeeded`);
+  return e;
 }
 
 async function main() {
@@ -209,7 +199,7 @@ async function main() {
   }).promise();
   await expectError("ResourceNotFoundException", db.describeTable({ TableName: "V2Posts" }));
 
-  console.log(`sdk v2 scenario: ${checks} checks passed`);
+  console.log(`sdk v2 scenario: ${counter.passed} checks passed`);
 }
 
 main().catch((e) => {

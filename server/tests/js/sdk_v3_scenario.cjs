@@ -26,26 +26,16 @@ const ddb = require("@aws-sdk/client-dynamodb");
 const lib = require("@aws-sdk/lib-dynamodb");
 const streams = require("@aws-sdk/client-dynamodb-streams");
 
-let checks = 0;
-function check(cond, what) {
-  if (!cond) {
-    throw new Error(`check failed: ${what}`);
-  }
-  checks += 1;
-}
+const { check, counter, expectFailure } = require("./checks.cjs");
 
+// Checks the SDK's error class by name, its HTTP 400, and DynamoDB's message if given.
 async function expectError(name, promise, message) {
-  try {
-    await promise;
-  } catch (e) {
-    check(e.name === name, `expected ${name}, got ${e.name}: ${e.message}`);
-    check(e.$metadata && e.$metadata.httpStatusCode === 400, `${name} is an HTTP 400`);
-    if (message !== undefined) {
-      check(e.message === message, `${name} message: ${JSON.stringify(e.message)}`);
-    }
-    return e;
+  const e = await expectFailure(promise, (err) => err.name === name, name);
+  check(e.$metadata && e.$metadata.httpStatusCode === 400, `${name} is an HTTP 400`);
+  if (message !== undefined) {
+    check(e.message === message, `${name} message: ${JSON.stringify(e.message)}`);
   }
-  throw new Error(`expected ${name}, but the call succeeded`);
+  return e;
 }
 
 async function main() {
@@ -387,7 +377,7 @@ async function main() {
     { client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: "JsOrders" });
   check(gone.state === "SUCCESS", `waitUntilTableNotExists: ${gone.state}`);
 
-  console.log(`sdk v3 scenario: ${checks} checks passed`);
+  console.log(`sdk v3 scenario: ${counter.passed} checks passed`);
 }
 
 main().catch((e) => {

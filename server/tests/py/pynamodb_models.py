@@ -45,14 +45,10 @@ from pynamodb.exceptions import DeleteError, PutError, TableError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.indexes import LocalSecondaryIndex
 
-CHECKS = 0
+from ddb_check import Checks
 
-
-def check(cond, what):
-    global CHECKS
-    if not cond:
-        raise AssertionError(what)
-    CHECKS += 1
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def models(endpoint):
@@ -302,7 +298,7 @@ def main():
     Thread.delete_table()
     check(not Thread.exists(), "the table is gone")
 
-    print(f"pynamodb models: {CHECKS} checks passed")
+    print(f"pynamodb models: {CHECKS.passed} checks passed")
 
 
 if __name__ == "__main__":
