@@ -344,23 +344,20 @@ impl ApiError {
             ),
             _ => None,
         };
-        let throttled = match self {
-            ApiError::Engine(e) => e.throttling_reason().zip(e.throttled_resource()),
+        let reasons = match self {
+            ApiError::Engine(e) => e
+                .throttling_reason()
+                .zip(e.throttled_resource())
+                .map(|(reason, resource)| [ThrottlingReasonBody { reason, resource }]),
             _ => None,
         };
-        let throttling = |lower: bool| {
-            throttled
-                .as_ref()
-                .filter(|_| {
-                    matches!(self, ApiError::Engine(table::Error::Throttling { .. })) == lower
-                })
-                .map(|(reason, resource)| {
-                    [ThrottlingReasonBody {
-                        reason: reason.clone(),
-                        resource,
-                    }]
-                })
-        };
+        // ThrottlingException spells the member in lower camel case.
+        let (throttling_reasons, throttling_reasons_lower) =
+            if matches!(self, ApiError::Engine(table::Error::Throttling { .. })) {
+                (None, reasons)
+            } else {
+                (reasons, None)
+            };
         let capitalised = self.namespace() == CORAL_NAMESPACE;
         let body = ErrorBody {
             type_: format!("{}#{}", self.namespace(), self.exception_name()),
@@ -368,8 +365,8 @@ impl ApiError {
             capital_message: message.as_deref().filter(|_| capitalised),
             item,
             cancellation_reasons,
-            throttling_reasons: throttling(false),
-            throttling_reasons_lower: throttling(true),
+            throttling_reasons,
+            throttling_reasons_lower,
         };
         // An error body of strings and an engine item always encodes; the fallback keeps
         // the contract "every error has a JSON body" even if that ever changes.

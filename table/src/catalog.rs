@@ -412,10 +412,15 @@ pub struct TableSettings {
     pub sse_kms_key: Option<Option<String>>,
 }
 
+/// The ARN of table `table` in `region`.
+pub(crate) fn table_arn(region: &str, table: &str) -> String {
+    format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}")
+}
+
 impl TableDef {
     /// The table's ARN.
     pub fn arn(&self, region: &str) -> String {
-        format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{}", self.name)
+        table_arn(region, &self.name)
     }
 
     /// Finds an index by name: `(def, is_gsi)`.

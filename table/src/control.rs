@@ -83,7 +83,7 @@ impl NewIndex {
 /// Refuses a request to `operation` that set `member`, one Shale does not implement:
 /// first, so that no validation speaks of what the member would have explained (a
 /// vector index's attribute definitions, a replica's settings).
-fn refuse_unimplemented(
+pub(crate) fn refuse_unimplemented(
     operation: &'static str,
     member: Option<&'static str>,
 ) -> Result<(), Error> {

@@ -148,14 +148,6 @@ pub(crate) fn update_mutation(
         }
         .into());
     }
-    let size = item_size_bytes(&updated.item);
-    if size > crate::types::MAX_ITEM_SIZE_BYTES {
-        return Err(crate::types::TypeError::UpdatedItemTooLarge {
-            size,
-            max: crate::types::MAX_ITEM_SIZE_BYTES,
-        }
-        .into());
-    }
     Ok(updated)
 }
 
@@ -300,7 +292,8 @@ impl super::Database {
             let updated = update_mutation(&def, &compiled, &input.key, old, on_fail)?;
             updated_paths = updated.paths;
             Ok(Some(updated.item))
-        });
+        })
+        .by_update();
         let out = write_item(core, &cat, write)?;
         drop(cat);
         let metrics_for = collection_key(&def, &input.key, input.return_item_collection_metrics);

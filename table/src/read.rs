@@ -211,9 +211,6 @@ fn resume_after(
     })
 }
 
-/// The bounds of a Query: the partition (every partition-key value, hashed together),
-/// narrowed by the sort conditions: the leading equalities pin a prefix, and the last
-/// condition bounds the range within it.
 /// The range of `def`'s own entries that a key condition on its primary key selects
 /// (a filtered export's `KeyConditionExpression`), as a Query of the table reads it.
 ///
@@ -226,6 +223,9 @@ pub(crate) fn table_key_range(
     query_bounds(&Target { def, index: None }, &kc.partition, &kc.sort)
 }
 
+/// The bounds of a Query: the partition (every partition-key value, hashed together),
+/// narrowed by the sort conditions: the leading equalities pin a prefix, and the last
+/// condition bounds the range within it.
 fn query_bounds(
     target: &Target<'_>,
     pks: &[AttributeValue],

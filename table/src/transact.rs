@@ -489,7 +489,8 @@ fn item_write(a: &Action) -> ItemWrite<'_> {
             Ok(Some(
                 update_mutation(&a.def, compiled, key_item, old, on_fail)?.item,
             ))
-        }),
+        })
+        .by_update(),
         Kind::Delete => ItemWrite::new(&a.def, &a.key, true, move |old| {
             check_condition(compiled, old, on_fail)?;
             Ok(None)

@@ -23,7 +23,7 @@ use crate::secondary_index::{self, collection_size_key, decode_collection_size};
 use crate::stored::{decode_stored, encode_stored};
 use crate::streams;
 use crate::txn_claims::Claim;
-use crate::types::{item_size_bytes, validate_item, AttributeValue, Item};
+use crate::types::{item_size_bytes, validate_item, AttributeValue, Item, TypeError};
 use shale_engine::{BatchOp, WriteBatch};
 
 /// Most items one write changes atomically (DynamoDB's TransactWriteItems limit).
@@ -56,6 +56,9 @@ pub(crate) struct ItemWrite<'a> {
     /// Whether the TTL sweeper makes this write: its stream record names the service
     /// as the user identity, as DynamoDB's TTL deletions do.
     pub(crate) by_ttl: bool,
+    /// Whether an update expression makes the new item: an item grown past 400 KB then
+    /// gets UpdateItem's wording ([`TypeError::UpdatedItemTooLarge`]).
+    pub(crate) update: bool,
 }
 
 impl<'a> ItemWrite<'a> {
@@ -74,6 +77,7 @@ impl<'a> ItemWrite<'a> {
             check_only: false,
             charged: true,
             by_ttl: false,
+            update: false,
         }
     }
 
@@ -86,6 +90,12 @@ impl<'a> ItemWrite<'a> {
     /// This write, as the TTL sweeper's (see [`ItemWrite::by_ttl`]).
     pub(crate) fn by_ttl(mut self) -> ItemWrite<'a> {
         self.by_ttl = true;
+        self
+    }
+
+    /// This write, an update expression's (see [`ItemWrite::update`]).
+    pub(crate) fn by_update(mut self) -> ItemWrite<'a> {
+        self.update = true;
         self
     }
 
@@ -104,6 +114,7 @@ impl<'a> ItemWrite<'a> {
             check_only: true,
             charged: true,
             by_ttl: false,
+            update: false,
         }
     }
 }
@@ -516,7 +527,14 @@ fn decide<'a>(core: &Core, write: ItemWrite<'a>, at: Located) -> Result<Change<'
         });
     }
     let new_size = match &new {
-        Some(n) => validate_new_item(write.def, n)?,
+        Some(n) => validate_new_item(write.def, n).map_err(|e| match e {
+            Error::Validation(ValidationError::Type(TypeError::ItemTooLarge { size, max }))
+                if write.update =>
+            {
+                TypeError::UpdatedItemTooLarge { size, max }.into()
+            }
+            other => other,
+        })?,
         None => 0,
     };
     Ok(Change {

@@ -85,12 +85,7 @@ impl Database {
             vector_indexes: params.vector_indexes,
             ..CreateTableInput::default()
         };
-        if let Some(parameter) = create.unimplemented_member() {
-            return Err(Error::ParameterNotImplemented {
-                operation: "ImportTable",
-                parameter,
-            });
-        }
+        control::refuse_unimplemented("ImportTable", create.unimplemented_member())?;
         let start = core.opts.clock.now_micros();
         let id = records::new_id(start);
         let _running = Running::start('I', &id);

@@ -93,12 +93,12 @@ pub(crate) fn target_input(
     target: &str,
     overrides: &RestoreOverrides,
 ) -> Result<CreateTableInput, Error> {
-    if overrides.vector_index_override.is_some() {
-        return Err(Error::ParameterNotImplemented {
-            operation,
-            parameter: "VectorIndexOverride",
-        });
-    }
+    crate::control::refuse_unimplemented(
+        operation,
+        overrides
+            .vector_index_override
+            .map(|_| "VectorIndexOverride"),
+    )?;
     let mode = overrides
         .billing_mode_override
         .unwrap_or(source.billing_mode);

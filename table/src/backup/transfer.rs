@@ -160,10 +160,7 @@ pub(crate) fn join(dir: &Path, segments: &[&str]) -> PathBuf {
 
 /// `arn:aws:dynamodb:<region>:<account>:table/<table>`.
 pub(crate) fn table_arn(core: &Core, table: &str) -> String {
-    format!(
-        "arn:aws:dynamodb:{}:{ACCOUNT_ID}:table/{table}",
-        core.opts.region
-    )
+    crate::catalog::table_arn(&core.opts.region, table)
 }
 
 /// `<table ARN>/<kind>/<id>` (`kind`: `export`, `import`).

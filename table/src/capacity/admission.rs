@@ -187,11 +187,7 @@ impl TableState {
             Which::Table => None,
             Which::Gsi(i) => Some(self.gsis[i].0.clone()),
         };
-        let table_arn = format!(
-            "arn:aws:dynamodb:{region}:{}:table/{}",
-            crate::catalog::ACCOUNT_ID,
-            self.table_name
-        );
+        let table_arn = crate::catalog::table_arn(region, &self.table_name);
         let resource = match &index_name {
             Some(index) => format!("{table_arn}/index/{index}"),
             None => table_arn,

@@ -201,11 +201,13 @@ impl Condition {
             Condition::In {
                 operand,
                 candidates,
-            } => {
-                let mut all = vec![operand];
-                all.extend(candidates.iter());
-                first(&all, wanted)
-            }
+            } => match first(&[operand], wanted) {
+                Some(p) => Some(p),
+                None => candidates
+                    .iter()
+                    .filter_map(Operand::path)
+                    .find(|p| wanted(p)),
+            },
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => {
                 Some(p).filter(|p| wanted(p))
             }

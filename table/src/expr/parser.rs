@@ -398,7 +398,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
                 self.check_scalar_constant(comparator.symbol(), &left)?;
                 self.check_scalar_constant(comparator.symbol(), &right)?;
             }
-            self.check_distinct(comparator.symbol(), &left, [&right])?;
+            self.check_distinct(comparator.symbol(), &left, [&right]);
             return Ok(Condition::Compare {
                 left,
                 comparator,
@@ -417,7 +417,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
             for operand in [&left, &low, &high] {
                 self.check_scalar_constant("BETWEEN", operand)?;
             }
-            self.check_distinct("BETWEEN", &left, [&low, &high])?;
+            self.check_distinct("BETWEEN", &left, [&low, &high]);
             if let (Operand::Value(low_value), Operand::Value(high_value)) = (&low, &high) {
                 if super::eval::compare_scalars(low_value, high_value)
                     == Some(std::cmp::Ordering::Greater)
@@ -451,7 +451,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
                 }
             }
             self.expect(TokenKind::RParen)?;
-            self.check_distinct("IN", &left, candidates.iter())?;
+            self.check_distinct("IN", &left, candidates.iter());
             return Ok(Condition::In {
                 operand: left,
                 candidates,
@@ -473,9 +473,9 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
         operator: &'static str,
         first: &Operand,
         others: impl IntoIterator<Item = &'o Operand>,
-    ) -> Result<(), ExprError> {
+    ) {
         let Operand::Path(path) = first else {
-            return Ok(());
+            return;
         };
         let repeated = others
             .into_iter()
@@ -487,7 +487,6 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
                 operand: path.to_string(),
             });
         }
-        Ok(())
     }
 
     /// Ordering operators take numbers, strings and binaries only.
@@ -538,7 +537,7 @@ impl<'t, 'p, 'a> Parser<'t, 'p, 'a> {
         let second = if arity == 2 { args.pop() } else { None };
         let first = args.pop().expect("arity checked above");
         if let Some(second) = &second {
-            self.check_distinct(function, &first, [second])?;
+            self.check_distinct(function, &first, [second]);
             // size() is a number: no type name, and no prefix.
             if matches!(second, Operand::Size(_))
                 && matches!(function, "attribute_type" | "begins_with")
