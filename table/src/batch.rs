@@ -115,7 +115,7 @@ impl super::Database {
                     position: key_position(&entry),
                     key: Some((raw, &def.key.hash.name)),
                 };
-                let least = capacity::read_units(0, consistent);
+                let least = capacity::least_read_micros(consistent);
                 let grant = match core.admission.read(&def, None, at, least) {
                     Ok(g) => g,
                     Err(e) if is_throttle(&e) => {

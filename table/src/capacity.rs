@@ -90,23 +90,32 @@ pub fn read_units(size: usize, consistent: bool) -> f64 {
     }
 }
 
-/// The read units of one stored item whose encoding is `encoded_len` bytes: from the
-/// length alone when that settles them (DynamoDB's size is at most
-/// [`MAX_SIZE_PER_ENCODED_BYTE`] times the encoding, so an encoding of up to 2 KB is one
-/// 4 KB unit), else from the item's size. Admission charges this on every GetItem,
-/// where walking a 1 KB item for its size cost a third of admission's time.
-pub(crate) fn stored_read_units(encoded_len: usize, item: &Item, consistent: bool) -> f64 {
-    let size = if encoded_len.saturating_mul(MAX_SIZE_PER_ENCODED_BYTE) <= READ_UNIT_BYTES {
-        // At most 4 KB: one unit whatever the exact size.
-        encoded_len.saturating_mul(MAX_SIZE_PER_ENCODED_BYTE)
+/// What a read consumes whatever it finds (a GetItem of an absent item, a page that
+/// matched nothing), in micro-units: [`read_units`] of nothing, which admission charges
+/// up front, where a constant costs nothing to convert.
+pub(crate) fn least_read_micros(consistent: bool) -> i64 {
+    if consistent {
+        bucket::MICROS_PER_UNIT
     } else {
-        item_size_bytes(item)
-    };
-    debug_assert_eq!(
-        read_units(size, consistent),
-        read_units(item_size_bytes(item), consistent)
-    );
-    read_units(size, consistent)
+        bucket::MICROS_PER_UNIT / 2
+    }
+}
+
+/// The read capacity of one stored item whose encoding is `encoded_len` bytes, in
+/// micro-units: from the length alone when that settles it (DynamoDB's size is at most
+/// [`MAX_SIZE_PER_ENCODED_BYTE`] times the encoding, so an encoding of up to 2 KB is one
+/// 4 KB unit, [`least_read_micros`]), else from the item's size. Admission charges this
+/// on every GetItem, where walking a 1 KB item for its size cost a third of admission's
+/// time, and converting units to micro-units a fiftieth.
+pub(crate) fn stored_read_micros(encoded_len: usize, item: &Item, consistent: bool) -> i64 {
+    if encoded_len.saturating_mul(MAX_SIZE_PER_ENCODED_BYTE) <= READ_UNIT_BYTES {
+        debug_assert_eq!(
+            read_units(item_size_bytes(item), consistent),
+            read_units(0, consistent)
+        );
+        return least_read_micros(consistent);
+    }
+    bucket::units_to_micros(read_units(item_size_bytes(item), consistent))
 }
 
 /// Units one request charged to one table and its indexes.

@@ -230,7 +230,7 @@ impl super::Database {
                 position: key_position(&entry),
                 key: Some((&input.key, &def.key.hash.name)),
             },
-            capacity::read_units(0, input.consistent_read.unwrap_or(false)),
+            capacity::least_read_micros(input.consistent_read.unwrap_or(false)),
         )?;
         let stored = core.backend.get(&entry, None)?;
         let item = match &stored {
@@ -239,9 +239,9 @@ impl super::Database {
         };
         if let Some(g) = grant {
             let consistent = input.consistent_read.unwrap_or(false);
-            g.charge(match (&stored, &item) {
-                (Some(v), Some(item)) => capacity::stored_read_units(v.len(), item, consistent),
-                _ => capacity::read_units(0, consistent),
+            g.charge_micros(match (&stored, &item) {
+                (Some(v), Some(item)) => capacity::stored_read_micros(v.len(), item, consistent),
+                _ => capacity::least_read_micros(consistent),
             });
         }
         let consumed_capacity = if capacity::wanted(input.return_consumed_capacity) {

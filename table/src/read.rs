@@ -300,7 +300,7 @@ fn read_page(core: &Core, spec: PageSpec<'_>) -> Result<QueryOutput, Error> {
         spec.target.def,
         gsi,
         at,
-        capacity::read_units(0, spec.consistent),
+        capacity::least_read_micros(spec.consistent),
     )?;
     let snapshot = core.backend.snapshot();
     let iter = core

@@ -171,7 +171,7 @@ impl super::Database {
                 position: key_position(k),
                 key: Some((*key, &def.key.hash.name)),
             };
-            match core.admission.read(def, None, at, 0.0) {
+            match core.admission.read(def, None, at, 0) {
                 Ok(grant) => grants.push(grant),
                 // DynamoDB cancels a transaction without the capacity for it, naming the
                 // throttle in the throttled item's position.

@@ -694,10 +694,17 @@ fn collection_sizes(
 /// A condition check and the delete of an absent item cost what DynamoDB reports for
 /// them, as every item does.
 fn admit_capacity(core: &Core, changes: &[Change<'_>], transactional: bool) -> Result<(), Error> {
-    let admission = &core.admission;
-    if !admission.enforcing() {
+    if !core.admission.enforcing() {
         return Ok(());
     }
+    admit_enforced(core, changes, transactional)
+}
+
+/// [`admit_capacity`] with enforcement on. Out of line, so that the write path does not
+/// carry admission's stack frame when enforcement is off.
+#[inline(never)]
+fn admit_enforced(core: &Core, changes: &[Change<'_>], transactional: bool) -> Result<(), Error> {
+    let admission = &core.admission;
     // Transactions cost twice (DynamoDB: two underlying reads or writes per item).
     let factor = if transactional { 2.0 } else { 1.0 };
     if let [c] = changes {

@@ -31,8 +31,9 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::RwLock;
 use shale_io::clock::Clock;
 
-use super::bucket::units_to_micros;
-use super::partitions::{Mode, Resource, Side};
+use super::bucket::{units_to_micros, Bucket};
+use super::on_demand::OnDemandScaler;
+use super::partitions::{Mode, PartitionSide, Resource, Side};
 use super::policy::{Admit, Balances};
 use super::saved::{resource_record, restored_resource};
 use super::splitting;
@@ -322,6 +323,8 @@ pub(crate) struct Admission {
     opts: CapacityOptions,
     /// `opts.enforcement`, switchable at run time (`Database::set_capacity_enforcement`).
     enforcement: AtomicBool,
+    /// `opts.policy.own_share_first()`, asked once.
+    own_share_first: bool,
     clock: Arc<dyn Clock>,
     /// By table id. A BTreeMap: a few tables, looked up on every request, where hashing
     /// the id costs more than a short tree walk.
@@ -359,6 +362,7 @@ impl Admission {
         Admission {
             region,
             enforcement: AtomicBool::new(opts.enforcement),
+            own_share_first: opts.policy.own_share_first(),
             opts,
             clock,
             tables: RwLock::new(BTreeMap::new()),
@@ -428,12 +432,20 @@ impl Admission {
 
     /// The state of `def`, built (or rebuilt after UpdateTable changed its capacity) on
     /// first use.
+    #[inline]
     pub(crate) fn state<'a>(&self, def: &'a TableDef) -> StateRef<'a> {
+        match def.admission.0.get() {
+            Some(s) if !s.retired.load(Ordering::Acquire) => StateRef::Slot(s),
+            _ => self.state_slow(def),
+        }
+    }
+
+    /// [`Admission::state`] when the definition's slot is empty or retired.
+    #[cold]
+    #[inline(never)]
+    fn state_slow<'a>(&self, def: &'a TableDef) -> StateRef<'a> {
         let slot = &def.admission.0;
-        if let Some(s) = slot.get() {
-            if !s.retired.load(Ordering::Acquire) {
-                return StateRef::Slot(s);
-            }
+        if slot.get().is_some() {
             return StateRef::Shared(self.current(def));
         }
         let current = self.current(def);
@@ -735,11 +747,11 @@ impl Admission {
         let mut decisions = Vec::with_capacity(per_table.iter().map(|(_, d)| d.len()).sum());
         for (state, demands) in per_table {
             for d in demands {
-                let res = state.resource(d.which);
-                match self.decide(res, Side::Write, d.partition, now) {
+                let target = Target::of(state.resource(d.which), Side::Write, d.partition);
+                match self.decide(&target, now) {
                     Ok(decision) => decisions.push(decision),
                     Err(cause) => {
-                        let side = &res.partitions[d.partition].write;
+                        let side = target.part;
                         side.record_throttle();
                         side.heat.throttled(d.hash, label(d.key));
                         return Err(state.throttled(&self.region, d.which, Side::Write, cause));
@@ -750,14 +762,12 @@ impl Admission {
         let mut decided = decisions.into_iter();
         for (state, demands) in per_table {
             for (d, decision) in demands.iter().zip(&mut decided) {
-                let res = state.resource(d.which);
-                charge(res, Side::Write, d.partition, &decision, d.micros);
-                res.partitions[d.partition].write.heat.consumed(
-                    d.hash,
-                    d.position,
-                    d.micros,
-                    label(d.key),
-                );
+                let target = Target::of(state.resource(d.which), Side::Write, d.partition);
+                charge(&target, &decision, d.micros);
+                target
+                    .part
+                    .heat
+                    .consumed(d.hash, d.position, d.micros, label(d.key));
             }
         }
         Ok(())
@@ -769,10 +779,10 @@ impl Admission {
     /// # Errors
     /// As [`Admission::admit_writes`].
     pub(crate) fn admit_one_write(&self, state: &TableState, d: &Demand<'_>) -> Result<(), Error> {
-        let res = state.resource(d.which);
-        let side = &res.partitions[d.partition].write;
+        let target = Target::of(state.resource(d.which), Side::Write, d.partition);
+        let side = target.part;
         let now = self.now_us();
-        let decision = match self.decide(res, Side::Write, d.partition, now) {
+        let decision = match self.decide(&target, now) {
             Ok(decision) => decision,
             Err(cause) => {
                 side.record_throttle();
@@ -780,7 +790,7 @@ impl Admission {
                 return Err(state.throttled(&self.region, d.which, Side::Write, cause));
             }
         };
-        charge(res, Side::Write, d.partition, &decision, d.micros);
+        charge(&target, &decision, d.micros);
         side.heat
             .consumed(d.hash, d.position, d.micros, label(d.key));
         Ok(())
@@ -797,12 +807,10 @@ impl Admission {
         micros: i64,
     ) {
         let partition = state.table.partition_of_key(hash, position);
-        let decision = Decision::at(&state.table, Side::Write, partition, self.now_us());
-        charge(&state.table, Side::Write, partition, &decision, micros);
-        state.table.partitions[partition]
-            .write
-            .heat
-            .consumed(hash, position, micros, || None);
+        let target = Target::of(&state.table, Side::Write, partition);
+        let decision = Decision::at(&target, self.now_us());
+        charge(&target, &decision, micros);
+        target.part.heat.consumed(hash, position, micros, || None);
     }
 
     /// Admits a read of `def` (`gsi`: of that GSI; an LSI reads the table's capacity) on
@@ -811,8 +819,9 @@ impl Admission {
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
     ///
-    /// `least_units` is what the read consumes whatever it finds (a GetItem of an absent
-    /// item still costs one unit, half when eventually consistent): it is charged at
+    /// `least_micros` is what the read consumes whatever it finds (a GetItem of an absent
+    /// item still costs one unit, half when eventually consistent;
+    /// `capacity::least_read_micros`): it is charged at
     /// once, while the partition's bucket is in cache, and the grant charges only the
     /// rest. Charging in two steps at one clock reading takes the same as in one.
     ///
@@ -823,7 +832,7 @@ impl Admission {
         def: &'a TableDef,
         gsi: Option<&str>,
         at: ReadAt<'a>,
-        least_units: f64,
+        least_micros: i64,
     ) -> Result<Option<ReadGrant<'a>>, Error> {
         if !self.enforcing() {
             return Ok(None);
@@ -843,8 +852,7 @@ impl Admission {
                 ..at
             }
         };
-        self.admit_read(state, which, at, units_to_micros(least_units))
-            .map(Some)
+        self.admit_read(state, which, at, least_micros).map(Some)
     }
 
     /// Decides a read of `which`'s partition owning `hash`; the grant charges its units
@@ -862,40 +870,34 @@ impl Admission {
         let res = state.resource(which);
         let partition = res.partition_of_key(at.hash, at.position);
         let now = self.now_us();
-        let decision = match self.decide(res, Side::Read, partition, now) {
+        let target = Target::of(res, Side::Read, partition);
+        let decision = match self.decide(&target, now) {
             Ok(decision) => decision,
             Err(cause) => {
-                let side = &res.partitions[partition].read;
-                side.record_throttle();
-                side.heat.throttled(at.hash, label(at.key));
+                target.part.record_throttle();
+                target.part.heat.throttled(at.hash, label(at.key));
                 return Err(state.throttled(&self.region, which, Side::Read, cause));
             }
         };
-        charge(res, Side::Read, partition, &decision, least_micros);
-        let counting = res.partitions[partition].read.heat.counting();
+        charge(&target, &decision, least_micros);
+        let counted_at = target.part.heat.counting().then_some(at);
         Ok(ReadGrant {
-            counting,
             state,
             which,
-            at,
+            counted_at,
             partition,
             decision,
             charged_micros: least_micros,
         })
     }
 
-    /// Decides one request on one partition of `res`: how it is charged, or why not.
-    fn decide(
-        &self,
-        res: &Resource,
-        side: Side,
-        partition: usize,
-        now: u64,
-    ) -> Result<Decision, Cause> {
-        let mut d = Decision::at(res, side, partition, now);
-        let part = res.partitions[partition].side(side);
+    /// Decides one request on `target`: how it is charged, or why not.
+    #[inline(always)]
+    fn decide(&self, target: &Target<'_>, now: u64) -> Result<Decision, Cause> {
+        let mut d = Decision::at(target, now);
+        let part = target.part;
         // The partition's own limit comes first: nothing lifts it.
-        if res.limited
+        if target.limited
             && part
                 .limit
                 .as_ref()
@@ -903,12 +905,14 @@ impl Admission {
         {
             return Err(Cause::PartitionLimit);
         }
-        let table = res
-            .table_bucket(side)
-            .map(|b| b.balance_with(d.table_earned));
-        let own = part.bucket.as_ref().map(|b| b.balance_with(d.own_earned));
-        if let (Some(partition), Some(table)) = (own, table) {
-            // Provisioned: the policy decides.
+        if let (Some(own), Some(table)) = (&part.bucket, target.table) {
+            // Provisioned: the policy decides, unless it puts the partition's own share
+            // first and the partition has tokens (`d` admits on its own share already).
+            let partition = own.balance_with(d.own_earned);
+            if self.own_share_first && super::bucket::admits(partition) {
+                return Ok(d);
+            }
+            let table = table.balance_with(d.table_earned);
             d.admit = self.opts.policy.admit(Balances { partition, table });
             return match d.admit {
                 Admit::Throttle => Err(Cause::Provisioned),
@@ -916,13 +920,37 @@ impl Admission {
             };
         }
         // On demand: the maximum, then what the resource has scaled to.
+        let table = target.table.map(|b| b.balance_with(d.table_earned));
         if table.is_some_and(|t| !super::bucket::admits(t)) {
             return Err(Cause::OnDemandMaximum);
         }
-        if res.scaler(side).is_some_and(|s| !s.admits(now)) {
+        if target.scaler.is_some_and(|s| !s.admits(now)) {
             return Err(Cause::OnDemandScaling);
         }
         Ok(d)
+    }
+}
+
+/// One side of one partition of a resource, with the resource-wide buckets a request on
+/// it is decided and charged against: looked up once per request.
+struct Target<'r> {
+    part: &'r PartitionSide,
+    /// The resource's bucket for this side (`Resource::table_bucket`).
+    table: Option<&'r Bucket>,
+    scaler: Option<&'r OnDemandScaler>,
+    /// `Resource::limited`: whether `part.limit` is to be read.
+    limited: bool,
+}
+
+impl<'r> Target<'r> {
+    #[inline(always)]
+    fn of(res: &'r Resource, side: Side, partition: usize) -> Target<'r> {
+        Target {
+            part: res.partitions[partition].side(side),
+            table: res.table_bucket(side),
+            scaler: res.scaler(side),
+            limited: res.limited,
+        }
     }
 }
 
@@ -938,16 +966,16 @@ struct Decision {
 }
 
 impl Decision {
-    /// `Admit::Own` on `res`'s partition `partition` at `now`, before any policy.
-    fn at(res: &Resource, side: Side, partition: usize, now: u64) -> Decision {
-        let part = res.partitions[partition].side(side);
-        let earned = |b: Option<&super::bucket::Bucket>| b.map_or(0, |b| b.earned(now));
+    /// `Admit::Own` on `target` at `now`, before any policy.
+    #[inline(always)]
+    fn at(target: &Target<'_>, now: u64) -> Decision {
+        let earned = |b: Option<&Bucket>| b.map_or(0, |b| b.earned(now));
         Decision {
             admit: Admit::Own,
-            own_earned: earned(part.bucket.as_ref()),
-            table_earned: earned(res.table_bucket(side)),
-            limit_earned: if res.limited {
-                earned(part.limit.as_ref())
+            own_earned: earned(target.part.bucket.as_ref()),
+            table_earned: earned(target.table),
+            limit_earned: if target.limited {
+                earned(target.part.limit.as_ref())
             } else {
                 0
             },
@@ -956,22 +984,23 @@ impl Decision {
 }
 
 /// Charges `micros` as decided.
-fn charge(res: &Resource, side: Side, partition: usize, d: &Decision, micros: i64) {
-    let p = res.partitions[partition].side(side);
+#[inline(always)]
+fn charge(target: &Target<'_>, d: &Decision, micros: i64) {
+    let p = target.part;
     if d.admit == Admit::Own {
         if let Some(b) = &p.bucket {
             b.charge_with(micros, d.own_earned);
         }
     }
-    if res.limited {
+    if target.limited {
         if let Some(l) = &p.limit {
             l.charge_with(micros, d.limit_earned);
         }
     }
-    if let Some(t) = res.table_bucket(side) {
+    if let Some(t) = target.table {
         t.charge_with(micros, d.table_earned);
     }
-    if let Some(s) = res.scaler(side) {
+    if let Some(s) = target.scaler {
         s.charge(micros);
     }
     p.record_consumed(micros);
@@ -1056,48 +1085,53 @@ pub(crate) struct ReadAt<'a> {
 pub(crate) struct ReadGrant<'a> {
     state: StateRef<'a>,
     which: Which,
-    at: ReadAt<'a>,
+    /// Where the read went, kept only when the partition counts its keys' heat (read at
+    /// admission while the partition's line was in cache): a read that consumed no more
+    /// than its least units, on a partition that does not count, touches no admission
+    /// state again, and admission copies nothing for it.
+    counted_at: Option<ReadAt<'a>>,
     partition: usize,
     /// Taken when it was admitted: the charge is taken as of then, so that a read's
     /// decision and charge depend on one clock reading.
     decision: Decision,
     /// What admission charged already (the read's least units).
     charged_micros: i64,
-    /// Whether the partition counts its keys' heat, read at admission while the
-    /// partition's line was in cache: a read that consumed no more than its least
-    /// units, on a partition that does not count, touches no admission state again.
-    counting: bool,
 }
 
 impl ReadGrant<'_> {
     /// Charges what the read consumed, `units` (RCU, possibly fractional), beyond what
     /// admission charged already.
     pub(crate) fn charge(&self, units: f64) {
-        let micros = units_to_micros(units);
+        self.charge_micros(units_to_micros(units));
+    }
+
+    /// [`ReadGrant::charge`] in micro-units.
+    pub(crate) fn charge_micros(&self, micros: i64) {
         let rest = micros - self.charged_micros;
-        if rest <= 0 && !self.counting {
+        if rest <= 0 && self.counted_at.is_none() {
             return;
         }
         let res = self.state.resource(self.which);
         if rest > 0 {
-            charge(res, Side::Read, self.partition, &self.decision, rest);
+            charge(
+                &Target::of(res, Side::Read, self.partition),
+                &self.decision,
+                rest,
+            );
         }
-        if self.counting {
-            self.count_heat(res, micros);
+        if let Some(at) = &self.counted_at {
+            count_heat(res, self.partition, at, micros);
         }
     }
+}
 
-    /// Counts the read's key in its partition's heat. Out of line: it runs only when
-    /// something reads the counts, and its key label (JSON) should not weigh on the
-    /// read path's code.
-    #[cold]
-    #[inline(never)]
-    fn count_heat(&self, res: &Resource, micros: i64) {
-        res.partitions[self.partition].read.heat.consumed(
-            self.at.hash,
-            self.at.position,
-            micros,
-            label(self.at.key),
-        );
-    }
+/// Counts a read's key in its partition's heat. Out of line: it runs only when something
+/// reads the counts, and its key label (JSON) should not weigh on the read path's code.
+#[cold]
+#[inline(never)]
+fn count_heat(res: &Resource, partition: usize, at: &ReadAt<'_>, micros: i64) {
+    res.partitions[partition]
+        .read
+        .heat
+        .consumed(at.hash, at.position, micros, label(at.key));
 }

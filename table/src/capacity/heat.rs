@@ -164,6 +164,7 @@ impl Heat {
 
     /// Counts `micros` consumed by `hash`'s key at `position` (when known: the item's
     /// key position, for sort-key splits).
+    #[inline]
     pub(crate) fn consumed(
         &self,
         hash: u64,
@@ -172,12 +173,24 @@ impl Heat {
         label: impl FnOnce() -> Option<String>,
     ) {
         if self.on {
-            let w = micros.max(0) as u64;
-            let mut tables = self.inner.lock();
-            tables.consumed.add(hash, w, label);
-            if let Some(p) = position {
-                tables.positions.add(p, w);
-            }
+            self.count_consumed(hash, position, micros, label);
+        }
+    }
+
+    /// [`Heat::consumed`] on a side that counts: out of line, since most do not.
+    #[cold]
+    fn count_consumed(
+        &self,
+        hash: u64,
+        position: Option<&[u8]>,
+        micros: i64,
+        label: impl FnOnce() -> Option<String>,
+    ) {
+        let w = micros.max(0) as u64;
+        let mut tables = self.inner.lock();
+        tables.consumed.add(hash, w, label);
+        if let Some(p) = position {
+            tables.positions.add(p, w);
         }
     }
 

@@ -390,6 +390,7 @@ impl Resource {
     /// collection is split on the sort key, then the collection's partition whose start
     /// is the last at or below the position. `None`: the collection's first partition
     /// (an LSI or a GSI read, whose key positions are not the table's).
+    #[inline]
     pub fn partition_of_key(&self, hash: u64, position: Option<&[u8]>) -> usize {
         let mut i = self.partition_of(hash);
         if !self.sort_splits {

@@ -6,8 +6,8 @@
 //! - [`FixedShare`]: each partition gets exactly its share of the table's rate (plus its
 //!   own burst). DynamoDB before adaptive capacity (2018).
 //! - [`BorrowUnused`]: a partition out of tokens borrows the table's unused throughput,
-//!   up to the table's provisioned total, at once: DynamoDB's adaptive capacity, without
-//!   its isolation of hot items by splitting (not built yet, see `docs/capacity.md`).
+//!   up to the table's provisioned total, at once: DynamoDB's adaptive capacity. Its
+//!   isolation of hot items is the split policy's (`capacity::split`), not this one's.
 
 use std::fmt::Debug;
 
@@ -40,6 +40,14 @@ pub trait AdmissionPolicy: Send + Sync + Debug {
     fn name(&self) -> &'static str;
     /// The decision for a request that sees `balances`.
     fn admit(&self, balances: Balances) -> Admit;
+    /// Whether the policy runs every request whose partition has tokens on the
+    /// partition's own share: `admit` answers [`Admit::Own`] whenever
+    /// `balances.partition` is positive, whatever the table holds. Admission then asks
+    /// only for a partition that is out of tokens, and the common request makes no call
+    /// (`benches/capacity_overhead.rs`). The default, `false`, asks for every request.
+    fn own_share_first(&self) -> bool {
+        false
+    }
 }
 
 /// Each partition gets its share and its own burst, nothing more.
@@ -49,6 +57,9 @@ pub struct FixedShare;
 impl AdmissionPolicy for FixedShare {
     fn name(&self) -> &'static str {
         "fixed-share"
+    }
+    fn own_share_first(&self) -> bool {
+        true
     }
     fn admit(&self, b: Balances) -> Admit {
         if super::bucket::admits(b.partition) {
@@ -69,6 +80,9 @@ impl AdmissionPolicy for BorrowUnused {
     fn name(&self) -> &'static str {
         "borrow-unused"
     }
+    fn own_share_first(&self) -> bool {
+        true
+    }
     fn admit(&self, b: Balances) -> Admit {
         if super::bucket::admits(b.partition) {
             Admit::Own
@@ -83,6 +97,20 @@ impl AdmissionPolicy for BorrowUnused {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policies_that_put_own_share_first_admit_every_partition_with_tokens_on_it() {
+        let policies: [&dyn AdmissionPolicy; 2] = [&FixedShare, &BorrowUnused];
+        for p in policies {
+            assert!(p.own_share_first(), "{}", p.name());
+            for partition in [1, 2, 1_000_000, i64::MAX] {
+                for table in [i64::MIN, -1, 0, 1, i64::MAX] {
+                    let b = Balances { partition, table };
+                    assert_eq!(p.admit(b), Admit::Own, "{} {b:?}", p.name());
+                }
+            }
+        }
+    }
 
     #[test]
     fn fixed_share_throttles_an_empty_partition_whatever_the_table_holds() {

@@ -35,7 +35,7 @@ const MAX_VARINT_BYTES: usize = 10;
 
 /// An item's DynamoDB size (`types::item_size_bytes`) is at most this many times the
 /// length of its encoding, so the encoded length bounds the size without walking the
-/// item (capacity admission charges reads by it, `capacity::stored_read_units`).
+/// item (capacity admission charges reads by it, `capacity::stored_read_micros`).
 ///
 /// Why, part by part (DynamoDB's size against the encoding's bytes):
 /// - a name: its bytes, against a length varint and the same bytes;
