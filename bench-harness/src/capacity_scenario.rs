@@ -2,11 +2,14 @@
 //! and goodput over time, with each admission policy.
 //!
 //! The table layer runs in process on the in-memory backend with a manual clock, so
-//! the run is simulated time: `--seconds` seconds of writes at `--target-ops` offered
+//! the run is simulated time: `--seconds` seconds of requests at `--target-ops` offered
 //! per second, each request one clock step after the last (`1 s / rate`), keys drawn
-//! from YCSB's scrambled zipfian over `--keys` keys with a seeded generator. The same
-//! seed gives the same figures, on any machine, in a few seconds of real time. Every
-//! simulated minute ends with a split window (`Database::run_capacity_splits`).
+//! from YCSB's scrambled zipfian over `--keys` keys with a seeded generator. A request
+//! is a GetItem (eventually consistent, half an RCU) with probability
+//! `--read-proportion`, else a PutItem (one WCU): 0 (the default) is writes only, 0.5
+//! YCSB's workload A. The same seed gives the same figures, on any machine, in a few
+//! seconds of real time. Every simulated minute ends with a split window
+//! (`Database::run_capacity_splits`).
 //!
 //! Policies, on the same request sequence:
 //! - `fixed-share`: a partition gets its share and its own burst, nothing more
@@ -14,13 +17,14 @@
 //! - `adaptive`: a hot partition borrows the table's unused throughput (`BorrowUnused`,
 //!   Shale's default), with no per-partition limit (an upper bound: no DynamoDB
 //!   partition serves more than 1,000 WCU);
-//! - `adaptive+limits`: adaptive, with per-partition limits (1,000 WCU), never split;
+//! - `adaptive+limits`: adaptive, with per-partition limits (1,000 WCU, 3,000 RCU),
+//!   never split;
 //! - `adaptive+split`: adaptive, with the limits and split for heat each minute.
 //!
 //! Buckets start empty (a new table's), so the first seconds show what a table's own
 //! rate allows. Writes `<out>/capacity.csv` (second, policy, offered, admitted,
-//! throttled), `<out>/capacity-goodput.svg` and `<out>/capacity-throttles.svg`, and
-//! prints a summary.
+//! throttled, and the reads among them), `<out>/capacity-goodput.svg` and
+//! `<out>/capacity-throttles.svg`, and prints a summary.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,7 +37,7 @@ use shale_table::capacity::split::NoSplits;
 use shale_table::capacity::{BorrowUnused, CapacityOptions, FixedShare};
 use shale_table::types::AttributeValue;
 use shale_table::{
-    AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions,
+    AttributeDefinition, BillingMode, CreateTableInput, Database, DatabaseOptions, GetItemInput,
     KeySchemaElement, KeyType, ProvisionedThroughput, PutItemInput, ScalarAttributeType,
 };
 
@@ -46,23 +50,29 @@ use crate::target::TargetError;
 pub struct CapacityScenarioOptions {
     /// Simulated seconds.
     pub seconds: u64,
-    /// Offered writes per second (one WCU each).
+    /// Offered requests per second.
     pub rate: u64,
     /// Keys the zipfian draws from.
     pub keys: u64,
     /// The table's provisioned WCU.
     pub table_wcu: i64,
+    /// The table's provisioned RCU.
+    pub table_rcu: i64,
+    /// The share of requests that are reads (0 to 1).
+    pub read_proportion: f64,
     /// The generator's seed.
     pub seed: u64,
 }
 
-/// One policy's run: per simulated second, admitted and throttled writes.
+/// One policy's run: per simulated second, admitted and throttled requests.
 #[derive(Debug, Clone)]
 pub struct PolicyRun {
     /// The policy's name.
     pub policy: &'static str,
-    /// Per second: (admitted, throttled).
+    /// Per second, every request: (admitted, throttled).
     pub per_second: Vec<(u64, u64)>,
+    /// Per second, the reads among them: (admitted, throttled).
+    pub reads_per_second: Vec<(u64, u64)>,
     /// Partitions at the end.
     pub partitions: usize,
 }
@@ -72,7 +82,7 @@ const TABLE: &str = "Capacity";
 fn setup(
     capacity: CapacityOptions,
     clock: &ManualClock,
-    wcu: i64,
+    o: &CapacityScenarioOptions,
 ) -> Result<Database, TargetError> {
     let opts = DatabaseOptions::default()
         .with_clock(Arc::new(clock.clone()))
@@ -91,8 +101,8 @@ fn setup(
         }],
         billing_mode: Some(BillingMode::Provisioned),
         provisioned_throughput: Some(ProvisionedThroughput {
-            read_capacity_units: 1,
-            write_capacity_units: wcu,
+            read_capacity_units: o.table_rcu,
+            write_capacity_units: o.table_wcu,
         }),
         ..CreateTableInput::default()
     })
@@ -149,29 +159,31 @@ pub fn run(o: &CapacityScenarioOptions) -> Result<Vec<PolicyRun>, TargetError> {
     let mut runs = Vec::new();
     for (policy, capacity) in policies() {
         let clock = ManualClock::new(1_700_000_000_000_000);
-        let db = setup(capacity, &clock, o.table_wcu)?;
+        let db = setup(capacity, &clock, o)?;
         let mut rng = Rng::new(o.seed);
         let mut zipf = ScrambledZipfian::new(0, o.keys.max(1) - 1);
         let mut per_second = Vec::with_capacity(o.seconds as usize);
+        let mut reads_per_second = Vec::with_capacity(o.seconds as usize);
         for second in 0..o.seconds {
-            let (mut admitted, mut throttled) = (0, 0);
+            let (mut all, mut reads) = ((0, 0), (0, 0));
             for _ in 0..o.rate {
                 let key = format!("user{}", zipf.next(&mut rng));
-                let put = PutItemInput {
-                    table_name: TABLE.into(),
-                    item: [("pk".to_string(), AttributeValue::S(key))]
-                        .into_iter()
-                        .collect(),
-                    ..PutItemInput::default()
+                // Writes only draws nothing more, so that it replays the sequence it
+                // always drew.
+                let read = o.read_proportion > 0.0 && rng.next_f64() < o.read_proportion;
+                let admitted = if read { get(&db, key) } else { put(&db, key) }?;
+                let tally = |t: &mut (u64, u64)| match admitted {
+                    true => t.0 += 1,
+                    false => t.1 += 1,
                 };
-                match db.put_item(put) {
-                    Ok(_) => admitted += 1,
-                    Err(e) if e.throttling_reason().is_some() => throttled += 1,
-                    Err(e) => return Err(setup_err(e)),
+                tally(&mut all);
+                if read {
+                    tally(&mut reads);
                 }
                 clock.advance_micros(step_us);
             }
-            per_second.push((admitted, throttled));
+            per_second.push(all);
+            reads_per_second.push(reads);
             if (second + 1) % 60 == 0 {
                 db.run_capacity_splits();
             }
@@ -185,18 +197,47 @@ pub fn run(o: &CapacityScenarioOptions) -> Result<Vec<PolicyRun>, TargetError> {
         runs.push(PolicyRun {
             policy,
             per_second,
+            reads_per_second,
             partitions,
         });
     }
     Ok(runs)
 }
 
-/// The CSV: `second,policy,offered,admitted,throttled`.
+/// A PutItem of `key`: whether it was admitted (`false`: throttled).
+fn put(db: &Database, key: String) -> Result<bool, TargetError> {
+    admitted(db.put_item(PutItemInput {
+        table_name: TABLE.into(),
+        item: [("pk".to_string(), AttributeValue::S(key))].into(),
+        ..PutItemInput::default()
+    }))
+}
+
+/// An eventually consistent GetItem of `key`: whether it was admitted.
+fn get(db: &Database, key: String) -> Result<bool, TargetError> {
+    admitted(db.get_item(GetItemInput {
+        table_name: TABLE.into(),
+        key: [("pk".to_string(), AttributeValue::S(key))].into(),
+        ..GetItemInput::default()
+    }))
+}
+
+/// `Ok(true)` for a response, `Ok(false)` for a throttle, else the error.
+fn admitted<T>(result: Result<T, shale_table::Error>) -> Result<bool, TargetError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.throttling_reason().is_some() => Ok(false),
+        Err(e) => Err(setup_err(e)),
+    }
+}
+
+/// The CSV: `second,policy,offered,admitted,throttled,reads_admitted,reads_throttled`.
 pub fn csv(o: &CapacityScenarioOptions, runs: &[PolicyRun]) -> String {
-    let mut out = String::from("second,policy,offered,admitted,throttled\n");
+    let mut out =
+        String::from("second,policy,offered,admitted,throttled,reads_admitted,reads_throttled\n");
     for r in runs {
-        for (s, (a, t)) in r.per_second.iter().enumerate() {
-            let _ = writeln!(out, "{s},{},{},{a},{t}", r.policy, o.rate);
+        for (s, ((a, t), (ra, rt))) in r.per_second.iter().zip(&r.reads_per_second).enumerate() {
+            let _ = writeln!(out, "{s},{},{},{a},{t},{ra},{rt}", r.policy, o.rate);
         }
     }
     out
@@ -206,18 +247,22 @@ pub fn csv(o: &CapacityScenarioOptions, runs: &[PolicyRun]) -> String {
 /// in the first and the last minute.
 pub fn summary(o: &CapacityScenarioOptions, runs: &[PolicyRun]) -> String {
     let mut out = format!(
-        "capacity scenario: {} s at {} writes/s, zipfian over {} keys, {} WCU, seed {}\n\
-         {:<16} {:>12} {:>10} {:>14} {:>14} {:>11}\n",
+        "capacity scenario: {} s at {} requests/s ({:.0}% reads), zipfian over {} keys, \
+         {} WCU, {} RCU, seed {}\n\
+         {:<16} {:>12} {:>10} {:>14} {:>14} {:>15} {:>11}\n",
         o.seconds,
         o.rate,
+        o.read_proportion * 100.0,
         o.keys,
         o.table_wcu,
+        o.table_rcu,
         o.seed,
         "policy",
         "goodput/s",
         "throttled",
         "first minute",
         "last minute",
+        "reads throttled",
         "partitions"
     );
     for r in runs {
@@ -239,14 +284,16 @@ pub fn summary(o: &CapacityScenarioOptions, runs: &[PolicyRun]) -> String {
         let n = r.per_second.len();
         let (_, _, first) = share(&r.per_second[..n.min(60)]);
         let (_, _, last) = share(&r.per_second[n.saturating_sub(60)..]);
+        let (_, _, reads) = share(&r.reads_per_second);
         let _ = writeln!(
             out,
-            "{:<16} {:>12.0} {:>9.2}% {:>13.2}% {:>13.2}% {:>11}",
+            "{:<16} {:>12.0} {:>9.2}% {:>13.2}% {:>13.2}% {:>14.2}% {:>11}",
             r.policy,
             a as f64 / n.max(1) as f64,
             all,
             first,
             last,
+            reads,
             r.partitions
         );
     }
@@ -336,8 +383,8 @@ pub fn write_outputs(
         (
             "capacity-goodput.svg",
             over_time(
-                "Goodput over time: admitted writes per second",
-                "writes/s",
+                "Goodput over time: admitted requests per second",
+                "requests/s",
                 runs,
                 |a, _| a as f64,
             ),
@@ -345,7 +392,7 @@ pub fn write_outputs(
         (
             "capacity-throttles.svg",
             over_time(
-                "Throttle rate over time: % of offered writes refused",
+                "Throttle rate over time: % of offered requests refused",
                 "% throttled",
                 runs,
                 |a, t| {
@@ -378,6 +425,8 @@ mod tests {
             rate: 900,
             keys: 100,
             table_wcu: 1_000,
+            table_rcu: 1,
+            read_proportion: 0.0,
             seed: 7,
         };
         let a = run(&o).unwrap();
@@ -397,5 +446,43 @@ mod tests {
         }
         assert!(throttled(&a[1]) <= throttled(&a[0]));
         assert!(csv(&o, &a).lines().count() == 1 + 4 * 3);
+        assert!(a
+            .iter()
+            .all(|r| r.reads_per_second.iter().all(|&t| t == (0, 0))));
+    }
+
+    #[test]
+    fn a_read_mix_is_deterministic_and_reads_are_throttled_on_their_own_capacity() {
+        let o = CapacityScenarioOptions {
+            seconds: 3,
+            rate: 1_000,
+            keys: 100,
+            table_wcu: 10_000,
+            // Half an RCU per read, about 500 reads a second: 100 RCU admits about 200.
+            table_rcu: 100,
+            read_proportion: 0.5,
+            seed: 7,
+        };
+        let a = run(&o).unwrap();
+        let b = run(&o).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.per_second, y.per_second, "{}", x.policy);
+            assert_eq!(x.reads_per_second, y.reads_per_second, "{}", x.policy);
+        }
+        for r in &a {
+            let (reads, read_throttles) = r
+                .reads_per_second
+                .iter()
+                .fold((0, 0), |(n, t), &(x, y)| (n + x + y, t + y));
+            let all_throttles: u64 = r.per_second.iter().map(|p| p.1).sum();
+            assert!(
+                (1_300..1_700).contains(&reads),
+                "{}: {reads} reads",
+                r.policy
+            );
+            assert!(read_throttles > reads / 2, "{}: {read_throttles}", r.policy);
+            // The writes have ten times what they need: every throttle is a read's.
+            assert_eq!(all_throttles, read_throttles, "{}", r.policy);
+        }
     }
 }

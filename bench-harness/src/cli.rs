@@ -43,6 +43,9 @@ pub const CAPACITY_DEFAULT_RATE: u64 = 3_600;
 pub const CAPACITY_DEFAULT_KEYS: u64 = 10;
 /// See [`CAPACITY_DEFAULT_SECONDS`].
 pub const CAPACITY_DEFAULT_WCU: i64 = 4_000;
+/// See [`CAPACITY_DEFAULT_SECONDS`]: one RCU, since the default run is writes only
+/// (more would add partitions: `ceil(RCU / 3000 + WCU / 1000)`).
+pub const CAPACITY_DEFAULT_RCU: i64 = 1;
 /// Most simulated seconds or offered writes per second `capacity` takes.
 pub const CAPACITY_MAX: u64 = 1_000_000;
 /// Largest `--value-bytes`.
@@ -64,12 +67,13 @@ usage:
                        and GetRecords throughput, on a NEW_AND_OLD_IMAGES stream
                        (defaults: 20000 records at 2000 ops/s, 100-byte values)
   shale-bench capacity [--duration SECS] [--target-ops N] [--keys N] [--wcu N]
-                 [--seed N] [--out DIR]
+                 [--rcu N] [--read-proportion P] [--seed N] [--out DIR]
                        a zipfian hot key against a provisioned table on a simulated
                        clock: goodput and throttle rate per second with adaptive
                        capacity off, on, on with per-partition limits, and with
                        split for heat too; CSV and two SVG plots (defaults: 300 s at
-                       3600 writes/s over 10 keys, 4000 WCU)
+                       3600 requests/s over 10 keys, 4000 WCU, 1 RCU, writes only;
+                       --read-proportion 0.5 with --rcu N is YCSB's workload A)
 
 options:
   --records N          records loaded (default 1000000)
@@ -250,6 +254,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
     let mut value_bytes = 100usize;
     let mut keys_given = false;
     let mut wcu = CAPACITY_DEFAULT_WCU;
+    let mut rcu = CAPACITY_DEFAULT_RCU;
+    let mut read_proportion = 0.0f64;
     while let Some(arg) = p.next()? {
         match arg {
             Value(v) if sub == "ycsb" && workloads.is_none() => {
@@ -318,6 +324,26 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                         option: "wcu",
                         value: wcu.to_string(),
                         reason: "must be 1..=1000000",
+                    });
+                }
+            }
+            Long("rcu") => {
+                rcu = p.value()?.parse()?;
+                if !(1..=CAPACITY_MAX as i64).contains(&rcu) {
+                    return Err(CliError::OutOfRange {
+                        option: "rcu",
+                        value: rcu.to_string(),
+                        reason: "must be 1..=1000000",
+                    });
+                }
+            }
+            Long("read-proportion") => {
+                read_proportion = p.value()?.parse()?;
+                if !(0.0..=1.0).contains(&read_proportion) {
+                    return Err(CliError::OutOfRange {
+                        option: "read-proportion",
+                        value: read_proportion.to_string(),
+                        reason: "must be 0..=1",
                     });
                 }
             }
@@ -424,7 +450,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     return Err(CliError::OutOfRange {
                         option,
                         value: value.to_string(),
-                        reason: "capacity simulates at most 10^6 seconds and 10^6 writes/s",
+                        reason: "capacity simulates at most 10^6 seconds and 10^6 requests/s",
                     });
                 }
             }
@@ -437,6 +463,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                     CAPACITY_DEFAULT_KEYS
                 },
                 table_wcu: wcu,
+                table_rcu: rcu,
+                read_proportion,
                 seed,
             })
         }
@@ -641,6 +669,44 @@ mod tests {
         assert!(matches!(
             parse(args("ycsb a --targets kv:nope")),
             Err(CliError::Target(_))
+        ));
+    }
+
+    #[test]
+    fn capacity_takes_a_read_mix_and_refuses_one_out_of_range() {
+        match parse(args("capacity --read-proportion 0.5 --rcu 250"))
+            .unwrap()
+            .command
+        {
+            Command::Capacity(o) => {
+                assert_eq!(o.read_proportion, 0.5);
+                assert_eq!(o.table_rcu, 250);
+                assert_eq!(o.table_wcu, CAPACITY_DEFAULT_WCU);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(args("capacity")).unwrap().command {
+            Command::Capacity(o) => {
+                assert_eq!(o.read_proportion, 0.0);
+                assert_eq!(o.table_rcu, CAPACITY_DEFAULT_RCU);
+            }
+            other => panic!("{other:?}"),
+        }
+        for p in ["-0.1", "1.5", "NaN"] {
+            assert!(
+                matches!(
+                    parse(args(&format!("capacity --read-proportion {p}"))),
+                    Err(CliError::OutOfRange {
+                        option: "read-proportion",
+                        ..
+                    })
+                ),
+                "{p}"
+            );
+        }
+        assert!(matches!(
+            parse(args("capacity --rcu 0")),
+            Err(CliError::OutOfRange { option: "rcu", .. })
         ));
     }
 
