@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::capacity::admission::ReadAt;
+use crate::capacity::bucket::units_to_micros;
 use crate::capacity::{self, wanted, Charge};
 use crate::error::{Error, ValidationError};
 use crate::exprs::{self, ExprInputs};
@@ -107,34 +108,33 @@ impl super::Database {
                     unprocessed.push(raw.clone());
                     continue;
                 }
-                // Each key is admitted as its own GetItem; a throttled one comes back in
-                // UnprocessedKeys.
+                // Each key is admitted as its own GetItem (once read, on what it
+                // consumed); a throttled one comes back in UnprocessedKeys.
                 let entry = entry_key(def.id, &kv.pk, kv.sk.as_ref())?;
+                let item = match core.backend.get(&entry, None)? {
+                    Some(v) => Some(decode_stored(&entry, &v)?),
+                    None => None,
+                };
+                let size = item.as_ref().map_or(0, item_size_bytes);
+                let units = capacity::read_units(size, consistent);
                 let at = ReadAt {
                     hash: header_hash(&entry),
                     position: key_position(&entry),
                     key: Some((raw, &def.key.hash.name)),
                 };
-                let least = capacity::least_read_micros(consistent);
-                let grant = match core.admission.read(&def, None, at, least) {
-                    Ok(g) => g,
+                match core
+                    .admission
+                    .read_known(&def, at, || units_to_micros(units))
+                {
+                    Ok(()) => {}
                     Err(e) if is_throttle(&e) => {
                         unprocessed.push(raw.clone());
                         throttled.get_or_insert(e);
                         continue;
                     }
                     Err(e) => return Err(e),
-                };
-                let item = match core.backend.get(&entry, None)? {
-                    Some(v) => Some(decode_stored(&entry, &v)?),
-                    None => None,
-                };
-                read += 1;
-                let size = item.as_ref().map_or(0, item_size_bytes);
-                let units = capacity::read_units(size, consistent);
-                if let Some(g) = grant {
-                    g.charge(units);
                 }
+                read += 1;
                 table_units += units;
                 if let Some(item) = item {
                     bytes += size;

@@ -220,30 +220,24 @@ impl super::Database {
         let def = core.table_for_items(&core.catalog.read(), &input.table_name)?;
         let key = def.key.exact_key(&input.key)?;
         compiled.check_key_paths(&def)?;
-        // Admitted on the balance before the read; charged what the read consumed.
         let entry = entry_key(def.id, &key.pk, key.sk.as_ref())?;
-        let grant = core.admission.read(
-            &def,
-            None,
-            ReadAt {
-                hash: header_hash(&entry),
-                position: key_position(&entry),
-                key: Some((&input.key, &def.key.hash.name)),
-            },
-            capacity::least_read_micros(input.consistent_read.unwrap_or(false)),
-        )?;
         let stored = core.backend.get(&entry, None)?;
         let item = match &stored {
             Some(v) => Some(decode_stored(&entry, v)?),
             None => None,
         };
-        if let Some(g) = grant {
-            let consistent = input.consistent_read.unwrap_or(false);
-            g.charge_micros(match (&stored, &item) {
+        // Admitted once its units are known: charged what the read consumed.
+        let consistent = input.consistent_read.unwrap_or(false);
+        let at = ReadAt {
+            hash: header_hash(&entry),
+            position: key_position(&entry),
+            key: Some((&input.key, &def.key.hash.name)),
+        };
+        core.admission
+            .read_known(&def, at, || match (&stored, &item) {
                 (Some(v), Some(item)) => capacity::stored_read_micros(v.len(), item, consistent),
                 _ => capacity::least_read_micros(consistent),
-            });
-        }
+            })?;
         let consumed_capacity = if capacity::wanted(input.return_consumed_capacity) {
             capacity::read(
                 &def,

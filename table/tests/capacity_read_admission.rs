@@ -1,7 +1,8 @@
 //! Reads are admitted where they are charged: Query and Scan pages on the partition where
-//! they start, charged the page's bytes once read (into debt if need be); a GSI Query on
-//! the GSI's own read capacity; TransactGetItems at twice a strongly consistent read, all
-//! admitted before any is done.
+//! they start, charged the page's bytes once read (into debt if need be); a GetItem on
+//! its item's partition, decided and charged its item's units in one step once read; a
+//! GSI Query on the GSI's own read capacity; TransactGetItems at twice a strongly
+//! consistent read, all admitted before any is done.
 
 mod support;
 
@@ -88,6 +89,46 @@ fn a_scan_page_is_charged_its_bytes_and_runs_the_table_into_debt() {
         e.throttling_reason().as_deref(),
         Some("TableReadProvisionedThroughputExceeded")
     );
+}
+
+#[test]
+fn a_get_item_is_charged_its_items_units_on_a_positive_balance_and_a_throttled_one_nothing() {
+    let (clock, db) = setup(1);
+    db.put_item(PutItemInput {
+        table_name: "Reads".into(),
+        item: item(&[("pk", s("big")), ("v", s(&"x".repeat(9_000)))]),
+        ..Default::default()
+    })
+    .unwrap();
+    let get = || {
+        db.get_item(GetItemInput {
+            table_name: "Reads".into(),
+            key: item(&[("pk", s("big"))]),
+            consistent_read: Some(true),
+            ..Default::default()
+        })
+    };
+    let read = |db: &Database| {
+        let view = db.capacity_view("Reads").unwrap();
+        let r = &view.resources[0].partitions[0].read;
+        (r.consumed_units, r.balance_units)
+    };
+    // 1 RCU admits the read, charged 9,006 bytes strongly consistent: 3 RCU, into debt.
+    let out = get().expect("admitted on a positive balance");
+    assert!(out.item.is_some());
+    assert_eq!(read(&db), (3.0, Some(1.0 - 3.0)));
+    let e = get().unwrap_err();
+    assert_eq!(e.exception_name(), "ProvisionedThroughputExceededException");
+    assert_eq!(
+        read(&db),
+        (3.0, Some(-2.0)),
+        "a throttled GetItem consumes nothing"
+    );
+    // 2 units of debt at 1 RCU: 2 s to repay, then any positive balance admits.
+    clock.advance_secs(2);
+    assert!(throttled(&get()));
+    clock.advance_micros(1);
+    get().expect("repaid");
 }
 
 #[test]

@@ -8,8 +8,11 @@
 //!   A GSI that cannot take its share throttles the base-table write: DynamoDB's
 //!   back-pressure.
 //! - **Reads** learn their charge only after they ran (a Query page's bytes, a GetItem's
-//!   item size): [`Admission::admit_read`] decides on the balance as it is, and the
-//!   [`ReadGrant`] it returns charges the real units afterwards, into debt if need be.
+//!   item size). A single-item read (GetItem, a BatchGetItem key) runs first and is then
+//!   decided and charged in one step ([`Admission::read_known`]). A Query or Scan page,
+//!   and a transaction's reads, are decided before they run on the balance as it is
+//!   ([`Admission::read`]), and the [`ReadGrant`] returned charges the real units
+//!   afterwards, into debt if need be.
 //!
 //! Decisions are a function of the clock, the balances and the policy, so the same
 //! requests on the same clock give the same decisions (`tests/capacity_replay.rs`).
@@ -819,14 +822,14 @@ impl Admission {
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
     ///
-    /// `least_micros` is what the read consumes whatever it finds (a GetItem of an absent
-    /// item still costs one unit, half when eventually consistent;
-    /// `capacity::least_read_micros`): it is charged at
-    /// once, while the partition's bucket is in cache, and the grant charges only the
-    /// rest. Charging in two steps at one clock reading takes the same as in one.
+    /// `least_micros` is what the read consumes whatever it finds (a page that matched
+    /// nothing still costs one unit, half when eventually consistent;
+    /// `capacity::least_read_micros`): it is charged at once, while the partition's
+    /// bucket is in cache, and the grant charges only the rest. Charging in two steps at
+    /// one clock reading takes the same as in one.
     ///
-    /// `at` routes the read; its `key` (a GetItem's, not a Scan page's) labels the key
-    /// in the partition view's heaviest keys.
+    /// `at` routes the read; its `key` (a transaction's item's, not a Scan page's)
+    /// labels the key in the partition view's heaviest keys.
     pub(crate) fn read<'a>(
         &self,
         def: &'a TableDef,
@@ -860,7 +863,7 @@ impl Admission {
     ///
     /// # Errors
     /// As [`Admission::admit_writes`], for reads.
-    pub(crate) fn admit_read<'a>(
+    fn admit_read<'a>(
         &self,
         state: StateRef<'a>,
         which: Which,
@@ -869,16 +872,8 @@ impl Admission {
     ) -> Result<ReadGrant<'a>, Error> {
         let res = state.resource(which);
         let partition = res.partition_of_key(at.hash, at.position);
-        let now = self.now_us();
         let target = Target::of(res, Side::Read, partition);
-        let decision = match self.decide(&target, now) {
-            Ok(decision) => decision,
-            Err(cause) => {
-                target.part.record_throttle();
-                target.part.heat.throttled(at.hash, label(at.key));
-                return Err(state.throttled(&self.region, which, Side::Read, cause));
-            }
-        };
+        let decision = self.decide_read(&state, which, &target, &at)?;
         charge(&target, &decision, least_micros);
         let counted_at = target.part.heat.counting().then_some(at);
         Ok(ReadGrant {
@@ -888,6 +883,52 @@ impl Admission {
             partition,
             decision,
             charged_micros: least_micros,
+        })
+    }
+
+    /// Admits and charges a read of `def`'s table that ran already, so that its units
+    /// (`micros()`, asked only when enforcing) are known: a GetItem, or one key of a
+    /// BatchGetItem. Deciding after the
+    /// read decides on the same balances as before it (nothing else is charged in
+    /// between by this request) and charges once, with no grant to carry; a throttled
+    /// read's result is dropped unseen, as DynamoDB's is never made.
+    ///
+    /// # Errors
+    /// As [`Admission::admit_writes`], for reads.
+    pub(crate) fn read_known(
+        &self,
+        def: &TableDef,
+        at: ReadAt<'_>,
+        micros: impl FnOnce() -> i64,
+    ) -> Result<(), Error> {
+        if !self.enforcing() {
+            return Ok(());
+        }
+        let micros = micros();
+        let state = self.state(def);
+        let partition = state.table.partition_of_key(at.hash, at.position);
+        let target = Target::of(&state.table, Side::Read, partition);
+        let decision = self.decide_read(&state, Which::Table, &target, &at)?;
+        charge(&target, &decision, micros);
+        if target.part.heat.counting() {
+            count_heat(&state.table, partition, &at, micros);
+        }
+        Ok(())
+    }
+
+    /// Decides a read on `target`, recording a refusal there.
+    #[inline(always)]
+    fn decide_read(
+        &self,
+        state: &TableState,
+        which: Which,
+        target: &Target<'_>,
+        at: &ReadAt<'_>,
+    ) -> Result<Decision, Error> {
+        self.decide(target, self.now_us()).map_err(|cause| {
+            target.part.record_throttle();
+            target.part.heat.throttled(at.hash, label(at.key));
+            state.throttled(&self.region, which, Side::Read, cause)
         })
     }
 
@@ -1102,11 +1143,7 @@ impl ReadGrant<'_> {
     /// Charges what the read consumed, `units` (RCU, possibly fractional), beyond what
     /// admission charged already.
     pub(crate) fn charge(&self, units: f64) {
-        self.charge_micros(units_to_micros(units));
-    }
-
-    /// [`ReadGrant::charge`] in micro-units.
-    pub(crate) fn charge_micros(&self, micros: i64) {
+        let micros = units_to_micros(units);
         let rest = micros - self.charged_micros;
         if rest <= 0 && self.counted_at.is_none() {
             return;
