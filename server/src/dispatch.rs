@@ -153,7 +153,7 @@ where
     let result = call(input)
         .map_err(|e| with_all_constraints(op, body, ApiError::from(e)))
         .and_then(|output| {
-            serde_json::to_vec(&output).map_err(|e| ApiError::ResponseEncoding {
+            crate::json_out::to_vec(&output).map_err(|e| ApiError::ResponseEncoding {
                 operation: op.name(),
                 detail: e.to_string(),
             })

@@ -44,6 +44,7 @@ pub mod enum_values;
 pub mod event_loops;
 pub mod fuzzing;
 pub mod http;
+pub mod json_out;
 pub mod limits;
 pub mod metrics;
 pub mod operations;
