@@ -317,26 +317,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliError> {
                 keys = p.value()?.parse()?;
                 keys_given = true;
             }
-            Long("wcu") => {
-                wcu = p.value()?.parse()?;
-                if !(1..=CAPACITY_MAX as i64).contains(&wcu) {
-                    return Err(CliError::OutOfRange {
-                        option: "wcu",
-                        value: wcu.to_string(),
-                        reason: "must be 1..=1000000",
-                    });
-                }
-            }
-            Long("rcu") => {
-                rcu = p.value()?.parse()?;
-                if !(1..=CAPACITY_MAX as i64).contains(&rcu) {
-                    return Err(CliError::OutOfRange {
-                        option: "rcu",
-                        value: rcu.to_string(),
-                        reason: "must be 1..=1000000",
-                    });
-                }
-            }
+            Long("wcu") => wcu = capacity_units("wcu", p.value()?.parse()?)?,
+            Long("rcu") => rcu = capacity_units("rcu", p.value()?.parse()?)?,
             Long("read-proportion") => {
                 read_proportion = p.value()?.parse()?;
                 if !(0.0..=1.0).contains(&read_proportion) {
@@ -534,6 +516,19 @@ pub fn execute(inv: &Invocation) -> Result<Option<Report>, CliError> {
             first: Box::new(first),
         }),
         None => Ok(Some(report)),
+    }
+}
+
+/// A table's provisioned units for `capacity` (`--wcu`, `--rcu`): 1 to 10^6.
+fn capacity_units(option: &'static str, units: i64) -> Result<i64, CliError> {
+    if (1..=CAPACITY_MAX as i64).contains(&units) {
+        Ok(units)
+    } else {
+        Err(CliError::OutOfRange {
+            option,
+            value: units.to_string(),
+            reason: "must be 1..=1000000",
+        })
     }
 }
 

@@ -78,6 +78,29 @@ impl JsonOut {
         serde_json::to_writer(&mut self.buf, v).map_err(|source| Error::Scalar { source })
     }
 
+    /// Opens a sequence or map with `open`; `close` ends it.
+    fn compound(&mut self, open: &[u8], close: &'static [u8]) -> Compound<'_> {
+        self.buf.extend_from_slice(open);
+        Compound {
+            out: self,
+            first: true,
+            close,
+        }
+    }
+
+    /// A variant's `{"Variant":` then [`JsonOut::compound`].
+    fn variant_compound(
+        &mut self,
+        variant: &str,
+        open: &[u8],
+        close: &'static [u8],
+    ) -> Compound<'_> {
+        self.buf.push(b'{');
+        self.string(variant);
+        self.buf.push(b':');
+        self.compound(open, close)
+    }
+
     fn string(&mut self, s: &str) {
         self.buf.push(b'"');
         escape_into(&mut self.buf, s.as_bytes());
@@ -211,6 +234,15 @@ impl Compound<'_> {
     }
 }
 
+/// Serializer methods for scalars, each handing its value to `$how`.
+macro_rules! scalars {
+    ($how:ident: $($method:ident($ty:ty)),+ $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<(), Error> {
+            self.$how(&v)
+        })+
+    };
+}
+
 impl<'a> ser::Serializer for &'a mut JsonOut {
     type Ok = ();
     type Error = Error;
@@ -227,42 +259,10 @@ impl<'a> ser::Serializer for &'a mut JsonOut {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        self.scalar(&v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        self.scalar(&v)
-    }
+    scalars!(scalar: serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
+        serialize_f64(f64));
     fn serialize_char(self, v: char) -> Result<(), Error> {
         self.string(v.encode_utf8(&mut [0; 4]));
         Ok(())
@@ -319,12 +319,7 @@ impl<'a> ser::Serializer for &'a mut JsonOut {
         Ok(())
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.buf.push(b'[');
-        Ok(Compound {
-            out: self,
-            first: true,
-            close: b"]",
-        })
+        Ok(self.compound(b"[", b"]"))
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Error> {
         self.serialize_seq(Some(len))
@@ -343,22 +338,10 @@ impl<'a> ser::Serializer for &'a mut JsonOut {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, Error> {
-        self.buf.push(b'{');
-        self.string(variant);
-        self.buf.extend_from_slice(b":[");
-        Ok(Compound {
-            out: self,
-            first: true,
-            close: b"]}",
-        })
+        Ok(self.variant_compound(variant, b"[", b"]}"))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Error> {
-        self.buf.push(b'{');
-        Ok(Compound {
-            out: self,
-            first: true,
-            close: b"}",
-        })
+        Ok(self.compound(b"{", b"}"))
     }
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, Error> {
         self.serialize_map(Some(len))
@@ -370,60 +353,46 @@ impl<'a> ser::Serializer for &'a mut JsonOut {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, Error> {
-        self.buf.push(b'{');
-        self.string(variant);
-        self.buf.extend_from_slice(b":{");
-        Ok(Compound {
-            out: self,
-            first: true,
-            close: b"}}",
-        })
+        Ok(self.variant_compound(variant, b"{", b"}}"))
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.element(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
+/// The compound traits whose elements are values without keys, and those whose fields
+/// have `&'static str` keys: all written alike.
+macro_rules! compound {
+    (values: $($trait:ident::$method:ident),+; fields: $($ftrait:ident::$fmethod:ident),+) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+                self.element(v)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        })+
+        $(impl ser::$ftrait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $fmethod<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                v: &T,
+            ) -> Result<(), Error> {
+                self.field(key, v)
+            }
+            fn end(self) -> Result<(), Error> {
+                self.close()
+            }
+        })+
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.element(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.element(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.element(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
+compound!(
+    values: SerializeSeq::serialize_element, SerializeTuple::serialize_element,
+        SerializeTupleStruct::serialize_field, SerializeTupleVariant::serialize_field;
+    fields: SerializeStruct::serialize_field, SerializeStructVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -442,44 +411,14 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), Error> {
-        self.field(key, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), Error> {
-        self.field(key, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        self.close()
-    }
-}
-
 /// A map key: a string as itself, an integer quoted (as serde_json writes them); any
 /// other key is refused.
 struct MapKey<'a>(&'a mut JsonOut);
 
 impl MapKey<'_> {
-    fn quoted<T: Serialize>(self, v: T) -> Result<(), Error> {
+    fn quoted<T: Serialize>(self, v: &T) -> Result<(), Error> {
         self.0.buf.push(b'"');
-        self.0.scalar(&v)?;
+        self.0.scalar(v)?;
         self.0.buf.push(b'"');
         Ok(())
     }
@@ -520,30 +459,9 @@ impl ser::Serializer for MapKey<'_> {
     ) -> Result<(), Error> {
         v.serialize(self)
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(v)
-    }
+    scalars!(quoted: serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64));
     fn serialize_bool(self, _v: bool) -> Result<(), Error> {
         Err(Error::KeyMustBeAString)
     }
