@@ -190,24 +190,21 @@ impl Condition {
     /// Recursion follows the condition's nesting, which the parser bounds.
     pub fn find_path<'c>(&'c self, wanted: &mut impl FnMut(&Path) -> bool) -> Option<&'c Path> {
         fn first<'o>(
-            operands: &[&'o Operand],
+            operands: impl IntoIterator<Item = &'o Operand>,
             wanted: &mut impl FnMut(&Path) -> bool,
         ) -> Option<&'o Path> {
-            operands.iter().filter_map(|o| o.path()).find(|p| wanted(p))
+            operands
+                .into_iter()
+                .filter_map(Operand::path)
+                .find(|p| wanted(p))
         }
         match self {
-            Condition::Compare { left, right, .. } => first(&[left, right], wanted),
-            Condition::Between { operand, low, high } => first(&[operand, low, high], wanted),
+            Condition::Compare { left, right, .. } => first([left, right], wanted),
+            Condition::Between { operand, low, high } => first([operand, low, high], wanted),
             Condition::In {
                 operand,
                 candidates,
-            } => match first(&[operand], wanted) {
-                Some(p) => Some(p),
-                None => candidates
-                    .iter()
-                    .filter_map(Operand::path)
-                    .find(|p| wanted(p)),
-            },
+            } => first(std::iter::once(operand).chain(candidates), wanted),
             Condition::AttributeExists(p) | Condition::AttributeNotExists(p) => {
                 Some(p).filter(|p| wanted(p))
             }
@@ -215,11 +212,11 @@ impl Condition {
                 if wanted(path) {
                     Some(path)
                 } else {
-                    first(&[type_name], wanted)
+                    first([type_name], wanted)
                 }
             }
-            Condition::BeginsWith { operand, prefix } => first(&[operand, prefix], wanted),
-            Condition::Contains { operand, element } => first(&[operand, element], wanted),
+            Condition::BeginsWith { operand, prefix } => first([operand, prefix], wanted),
+            Condition::Contains { operand, element } => first([operand, element], wanted),
             Condition::Not(c) => c.find_path(wanted),
             Condition::And(a, b) | Condition::Or(a, b) => match a.find_path(wanted) {
                 Some(p) => Some(p),
