@@ -143,17 +143,29 @@ fn next_escape(bytes: &[u8]) -> Option<usize> {
     first_to_escape(blocks.remainder()).map(|p| offset + p)
 }
 
+/// Byte by byte, by table: fewer instructions than the three compares there (callgrind).
 fn first_to_escape(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| needs_escape(b))
+    bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)])
 }
 
 /// Whether serde_json escapes a byte: the control bytes, the quote and the backslash
 /// (those [`escape_byte`] has an escape for). Branch-free, so that a block's check
 /// vectorizes.
 #[inline(always)]
-fn needs_escape(b: u8) -> bool {
+const fn needs_escape(b: u8) -> bool {
     (b < 0x20) | (b == b'"') | (b == b'\\')
 }
+
+/// [`needs_escape`] of every byte.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = needs_escape(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// How one byte is escaped.
 enum Escaped {
